@@ -1,0 +1,501 @@
+"""Plain data model of a matching instance.
+
+Two layers:
+
+* row records (:class:`Need`, :class:`Offer`, :class:`Provider`) that the web app
+  fills from its database rows, one object per row;
+* the columnar :class:`Instance` (numpy arrays, index space) that every algorithm
+  of the package works on.  :meth:`Instance.from_records` converts the former into
+  the latter; the benchmark builds an :class:`Instance` directly from arrays.
+
+Days are integers (days since 1970-01-01).  :func:`to_day` accepts ``int``,
+``datetime.date``/``datetime.datetime``, ``numpy.datetime64`` and ``None``
+(open end).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+# --------------------------------------------------------------------------
+# Constants (data, not code)
+# --------------------------------------------------------------------------
+
+#: Funding modes, in code order.
+FUNDING_MODES: tuple[str, ...] = ("volunteer", "voucher", "paid")
+
+#: Which offer funding modes can serve a need, by need funding mode.
+#: A need paid for by the organisation can also be served by a voucher-funded
+#: or a volunteer offer; a voucher need by a voucher or volunteer offer; a need
+#: that can only take volunteers only by volunteers.
+FUNDING_COMPAT: dict[str, frozenset[str]] = {
+    "volunteer": frozenset({"volunteer"}),
+    "voucher": frozenset({"voucher", "volunteer"}),
+    "paid": frozenset({"paid", "voucher", "volunteer"}),
+}
+
+#: Offer delivery modalities, in code order.  ``remote`` offers are delivered
+#: remotely only (their radius is ignored), ``onsite`` offers on site only,
+#: ``both`` either way.
+MODALITIES: tuple[str, ...] = ("onsite", "remote", "both")
+
+#: Sentinels of open-ended time windows (days).
+OPEN_START: int = -(2**40)
+OPEN_END: int = 2**40
+
+#: Mean Earth radius used for every great-circle distance (km).
+EARTH_RADIUS_KM: float = 6371.0088
+
+
+def funding_code(mode: str) -> int:
+    try:
+        return FUNDING_MODES.index(mode)
+    except ValueError:
+        raise ValueError(f"unknown funding mode {mode!r}; expected one of {FUNDING_MODES}") from None
+
+
+def modality_code(mode: str) -> int:
+    try:
+        return MODALITIES.index(mode)
+    except ValueError:
+        raise ValueError(f"unknown modality {mode!r}; expected one of {MODALITIES}") from None
+
+
+def funding_compat_matrix() -> np.ndarray:
+    """Boolean matrix ``[need_code, offer_code]`` derived from :data:`FUNDING_COMPAT`."""
+    m = np.zeros((len(FUNDING_MODES), len(FUNDING_MODES)), dtype=bool)
+    for need_mode, offer_modes in FUNDING_COMPAT.items():
+        for offer_mode in offer_modes:
+            m[funding_code(need_mode), funding_code(offer_mode)] = True
+    return m
+
+
+_EPOCH = _dt.date(1970, 1, 1)
+
+
+def to_day(value, default: int | None = None) -> int:
+    """Convert a date-like value to an integer day number (days since 1970-01-01).
+
+    ``None`` (or NaT) gives ``default``; raises if ``default`` is also ``None``.
+    """
+    if value is None:
+        if default is None:
+            raise ValueError("a day is required here")
+        return default
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            if default is None:
+                raise ValueError("a day is required here")
+            return default
+        return int(value.astype("datetime64[D]").astype(np.int64))
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return (value - _EPOCH).days
+    raise TypeError(f"cannot convert {value!r} to a day number")
+
+
+def day_to_date(day: int) -> _dt.date:
+    return _EPOCH + _dt.timedelta(days=int(day))
+
+
+# --------------------------------------------------------------------------
+# Row records
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Need:
+    """A need posted by a small organisation.
+
+    ``skills`` are integer skill ids; ``category`` an integer category id or
+    ``None``.  ``start``/``end`` bound the wished window (``None`` = open).
+    ``org_id`` is the posting organisation: providers belonging to it are
+    excluded.  ``experts_required`` is 1, or 2 for a need that wants two experts
+    from different providers who together cover all its skills (honoured by the
+    CP-SAT solver only).
+    """
+
+    id: int
+    lat: float
+    lon: float
+    skills: tuple[int, ...] = ()
+    category: int | None = None
+    funding: str = "volunteer"
+    accepts_remote: bool = False
+    start: object = None
+    end: object = None
+    opened_on: object = None
+    org_id: int | None = None
+    dep_code: str = ""
+    commune: str = ""
+    text: str = ""
+    experts_required: int = 1
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An offer published by a provider.
+
+    ``lat``/``lon``/``radius_km`` describe where the provider travels to (on-site
+    service); ``modality`` is ``onsite``, ``remote`` or ``both``.  ``capacity``
+    is the number of missions the offer can take in total and ``consumed`` the
+    number already used *outside* the fixed assignments of this run.
+    """
+
+    id: int
+    provider_id: int
+    lat: float
+    lon: float
+    radius_km: float
+    skills: tuple[int, ...] = ()
+    category: int | None = None
+    funding: str = "volunteer"
+    modality: str = "onsite"
+    start: object = None
+    end: object = None
+    capacity: int = 1
+    consumed: int = 0
+    commune: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A provider (volunteer expert, digital mediator, tiers-lieu).
+
+    ``org_ids``: organisations the provider belongs to (it may not serve their
+    needs).  ``current_missions``: missions in progress (load).  ``rating_mean``
+    on a 1–5 scale with ``rating_count`` ratings (``None``/0 = no feedback).
+    ``charter``: charter alignment in [0, 1] or ``None`` when unknown.
+    """
+
+    id: int
+    org_ids: frozenset[int] = frozenset()
+    current_missions: int = 0
+    rating_mean: float | None = None
+    rating_count: int = 0
+    charter: float | None = None
+    name: str = ""
+
+
+# --------------------------------------------------------------------------
+# Columnar instance
+# --------------------------------------------------------------------------
+
+
+def _csr(lists: Sequence[Iterable[int]]) -> tuple[np.ndarray, np.ndarray]:
+    lens = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(lens, out=ptr[1:])
+    flat = np.fromiter((int(v) for x in lists for v in x), dtype=np.int64, count=int(ptr[-1]))
+    return ptr, flat
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Instance:
+    """Columnar matching instance (index space).
+
+    Needs are indexed ``0..n_needs-1`` and offers ``0..n_offers-1``; skills are
+    CSR lists (``*_skills_ptr``, ``*_skills``).  Categories are ``-1`` when
+    absent.  Funding and modality are integer codes (see :data:`FUNDING_MODES`,
+    :data:`MODALITIES`).  Windows use :data:`OPEN_START`/:data:`OPEN_END` for open
+    ends.  ``excluded`` and ``fixed`` are ``(k, 2)`` arrays of
+    ``(need_index, offer_index)``.  ``provider_charter`` is ``None`` when the
+    charter input is absent (component switched off).
+    """
+
+    # needs
+    need_ids: np.ndarray
+    need_lat: np.ndarray
+    need_lon: np.ndarray
+    need_skills_ptr: np.ndarray
+    need_skills: np.ndarray
+    need_category: np.ndarray
+    need_funding: np.ndarray
+    need_remote: np.ndarray
+    need_start: np.ndarray
+    need_end: np.ndarray
+    need_opened: np.ndarray
+    need_org: np.ndarray
+    need_dep: np.ndarray
+    need_commune: np.ndarray
+    need_experts: np.ndarray
+    # offers
+    offer_ids: np.ndarray
+    offer_provider: np.ndarray
+    offer_lat: np.ndarray
+    offer_lon: np.ndarray
+    offer_radius_km: np.ndarray
+    offer_skills_ptr: np.ndarray
+    offer_skills: np.ndarray
+    offer_category: np.ndarray
+    offer_funding: np.ndarray
+    offer_modality: np.ndarray
+    offer_start: np.ndarray
+    offer_end: np.ndarray
+    offer_capacity: np.ndarray
+    offer_consumed: np.ndarray
+    offer_commune: np.ndarray
+    # providers
+    provider_ids: np.ndarray
+    provider_load: np.ndarray
+    provider_rating_mean: np.ndarray
+    provider_rating_count: np.ndarray
+    provider_org_ptr: np.ndarray
+    provider_orgs: np.ndarray
+    provider_charter: np.ndarray | None = None
+    # pairs
+    excluded: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    fixed: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    # misc
+    today: int = 0
+    n_skills: int = 0
+    need_texts: tuple[str, ...] | None = None
+    offer_texts: tuple[str, ...] | None = None
+    need_embeddings: np.ndarray | None = None
+    offer_embeddings: np.ndarray | None = None
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        casts = {
+            "need_ids": np.int64, "need_lat": np.float64, "need_lon": np.float64,
+            "need_skills_ptr": np.int64, "need_skills": np.int64, "need_category": np.int64,
+            "need_funding": np.int8, "need_remote": bool, "need_start": np.int64,
+            "need_end": np.int64, "need_opened": np.int64, "need_org": np.int64,
+            "need_experts": np.int8,
+            "offer_ids": np.int64, "offer_provider": np.int64, "offer_lat": np.float64,
+            "offer_lon": np.float64, "offer_radius_km": np.float64,
+            "offer_skills_ptr": np.int64, "offer_skills": np.int64, "offer_category": np.int64,
+            "offer_funding": np.int8, "offer_modality": np.int8, "offer_start": np.int64,
+            "offer_end": np.int64, "offer_capacity": np.int64, "offer_consumed": np.int64,
+            "provider_ids": np.int64, "provider_load": np.int64,
+            "provider_rating_mean": np.float64, "provider_rating_count": np.int64,
+            "provider_org_ptr": np.int64, "provider_orgs": np.int64,
+        }
+        for name, dt in casts.items():
+            set_(name, _ro(np.asarray(getattr(self, name), dtype=dt)))
+        for name in ("need_dep", "need_commune", "offer_commune"):
+            set_(name, _ro(np.asarray(getattr(self, name), dtype=str)))
+        if self.provider_charter is not None:
+            set_("provider_charter", _ro(np.asarray(self.provider_charter, dtype=np.float64)))
+        for name in ("excluded", "fixed"):
+            a = np.asarray(getattr(self, name), dtype=np.int64).reshape(-1, 2)
+            set_(name, _ro(a))
+        for name in ("need_embeddings", "offer_embeddings"):
+            v = getattr(self, name)
+            if v is not None:
+                set_(name, _ro(np.asarray(v, dtype=np.float32)))
+        n, m, p = len(self.need_ids), len(self.offer_ids), len(self.provider_ids)
+        if self.n_skills <= 0:
+            mx = max(int(self.need_skills.max(initial=-1)), int(self.offer_skills.max(initial=-1)))
+            set_("n_skills", mx + 1)
+        # shape checks
+        for name in ("need_lat", "need_lon", "need_category", "need_funding", "need_remote",
+                     "need_start", "need_end", "need_opened", "need_org", "need_dep",
+                     "need_commune", "need_experts"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} has length {len(getattr(self, name))}, expected {n}")
+        for name in ("offer_provider", "offer_lat", "offer_lon", "offer_radius_km",
+                     "offer_category", "offer_funding", "offer_modality", "offer_start",
+                     "offer_end", "offer_capacity", "offer_consumed", "offer_commune"):
+            if len(getattr(self, name)) != m:
+                raise ValueError(f"{name} has length {len(getattr(self, name))}, expected {m}")
+        for name in ("provider_load", "provider_rating_mean", "provider_rating_count"):
+            if len(getattr(self, name)) != p:
+                raise ValueError(f"{name} has length {len(getattr(self, name))}, expected {p}")
+        if self.provider_charter is not None and len(self.provider_charter) != p:
+            raise ValueError("provider_charter has the wrong length")
+        if len(self.need_skills_ptr) != n + 1 or len(self.offer_skills_ptr) != m + 1:
+            raise ValueError("skill CSR pointers have the wrong length")
+        if len(self.provider_org_ptr) != p + 1:
+            raise ValueError("provider_org_ptr has the wrong length")
+        if m and (self.offer_provider.min() < 0 or self.offer_provider.max() >= p):
+            raise ValueError("offer_provider must index provider arrays")
+        if (self.need_skills.size and (self.need_skills.min() < 0 or self.need_skills.max() >= self.n_skills)) or (
+            self.offer_skills.size and (self.offer_skills.min() < 0 or self.offer_skills.max() >= self.n_skills)
+        ):
+            raise ValueError("skill ids must lie in [0, n_skills)")
+        if np.any(self.need_start > self.need_end) or np.any(self.offer_start > self.offer_end):
+            raise ValueError("a time window ends before it starts")
+        for name, size in (("excluded", None), ("fixed", None)):
+            a = getattr(self, name)
+            if a.size and (a[:, 0].min() < 0 or a[:, 0].max() >= n or a[:, 1].min() < 0 or a[:, 1].max() >= m):
+                raise ValueError(f"{name} pairs must be (need_index, offer_index) in range")
+        if self.need_texts is not None and len(self.need_texts) != n:
+            raise ValueError("need_texts has the wrong length")
+        if self.offer_texts is not None and len(self.offer_texts) != m:
+            raise ValueError("offer_texts has the wrong length")
+        if self.need_embeddings is not None and len(self.need_embeddings) != n:
+            raise ValueError("need_embeddings has the wrong length")
+        if self.offer_embeddings is not None and len(self.offer_embeddings) != m:
+            raise ValueError("offer_embeddings has the wrong length")
+        if len(np.unique(self.need_ids)) != n or len(np.unique(self.offer_ids)) != m:
+            raise ValueError("need and offer ids must be unique")
+
+    # ---- sizes --------------------------------------------------------
+    @property
+    def n_needs(self) -> int:
+        return len(self.need_ids)
+
+    @property
+    def n_offers(self) -> int:
+        return len(self.offer_ids)
+
+    @property
+    def n_providers(self) -> int:
+        return len(self.provider_ids)
+
+    # ---- helpers ----------------------------------------------------------
+    def need_skill_list(self, i: int) -> list[int]:
+        return self.need_skills[self.need_skills_ptr[i]:self.need_skills_ptr[i + 1]].tolist()
+
+    def offer_skill_list(self, j: int) -> list[int]:
+        return self.offer_skills[self.offer_skills_ptr[j]:self.offer_skills_ptr[j + 1]].tolist()
+
+    def provider_org_set(self, p: int) -> set[int]:
+        return set(self.provider_orgs[self.provider_org_ptr[p]:self.provider_org_ptr[p + 1]].tolist())
+
+    def remaining_capacity(self) -> np.ndarray:
+        """Capacity left per offer after ``consumed`` and the fixed assignments."""
+        rem = self.offer_capacity - self.offer_consumed
+        if len(self.fixed):
+            rem = rem - np.bincount(self.fixed[:, 1], minlength=self.n_offers)
+        return rem
+
+    def need_index(self) -> dict[int, int]:
+        return {int(v): i for i, v in enumerate(self.need_ids.tolist())}
+
+    def offer_index(self) -> dict[int, int]:
+        return {int(v): i for i, v in enumerate(self.offer_ids.tolist())}
+
+    def with_fixed(self, fixed_pairs: Iterable[tuple[int, int]]) -> "Instance":
+        """Copy with fixed assignments given as ``(need_id, offer_id)`` pairs."""
+        return self._replace_pairs("fixed", fixed_pairs)
+
+    def with_excluded(self, pairs: Iterable[tuple[int, int]]) -> "Instance":
+        """Copy with excluded pairs given as ``(need_id, offer_id)`` pairs."""
+        return self._replace_pairs("excluded", pairs)
+
+    def _replace_pairs(self, name: str, pairs) -> "Instance":
+        ni, oi = self.need_index(), self.offer_index()
+        arr = np.array([(ni[int(a)], oi[int(b)]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
+        kwargs = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        kwargs[name] = arr
+        return Instance(**kwargs)
+
+    def replace(self, **changes) -> "Instance":
+        kwargs = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        kwargs.update(changes)
+        return Instance(**kwargs)
+
+    # ---- construction from records -----------------------------------------
+    @classmethod
+    def from_records(
+        cls,
+        needs: Sequence[Need],
+        offers: Sequence[Offer],
+        providers: Sequence[Provider],
+        *,
+        excluded_pairs: Iterable[tuple[int, int]] = (),
+        fixed: Iterable[tuple[int, int]] = (),
+        today=None,
+        n_skills: int = 0,
+        need_embeddings: np.ndarray | None = None,
+        offer_embeddings: np.ndarray | None = None,
+    ) -> "Instance":
+        """Build an instance from row records.
+
+        ``excluded_pairs`` and ``fixed`` are ``(need_id, offer_id)`` pairs (ids,
+        not indices).  ``fixed`` are approved/accepted proposals: their needs are
+        left out of the new run and their offers' capacity is consumed.
+        ``today`` defaults to the current date.
+        """
+        today_day = to_day(today if today is not None else _dt.date.today())
+        prov_index = {p.id: i for i, p in enumerate(providers)}
+        need_index = {n.id: i for i, n in enumerate(needs)}
+        offer_index = {o.id: i for i, o in enumerate(offers)}
+        n_ptr, n_sk = _csr([sorted(set(n.skills)) for n in needs])
+        o_ptr, o_sk = _csr([sorted(set(o.skills)) for o in offers])
+        p_ptr, p_orgs = _csr([sorted(p.org_ids) for p in providers])
+        charter = None
+        if any(p.charter is not None for p in providers):
+            charter = np.array([np.nan if p.charter is None else float(p.charter) for p in providers])
+        try:
+            offer_provider = [prov_index[o.provider_id] for o in offers]
+        except KeyError as e:
+            raise ValueError(f"offer refers to unknown provider {e.args[0]}") from None
+
+        def pairs(seq, what):
+            out = []
+            for a, b in seq:
+                if a not in need_index or b not in offer_index:
+                    raise ValueError(f"{what} pair ({a}, {b}) refers to an unknown need or offer")
+                out.append((need_index[a], offer_index[b]))
+            return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+        has_text = any(n.text for n in needs) or any(o.text for o in offers)
+        return cls(
+            need_ids=[n.id for n in needs],
+            need_lat=[n.lat for n in needs],
+            need_lon=[n.lon for n in needs],
+            need_skills_ptr=n_ptr,
+            need_skills=n_sk,
+            need_category=[-1 if n.category is None else n.category for n in needs],
+            need_funding=[funding_code(n.funding) for n in needs],
+            need_remote=[bool(n.accepts_remote) for n in needs],
+            need_start=[to_day(n.start, OPEN_START) for n in needs],
+            need_end=[to_day(n.end, OPEN_END) for n in needs],
+            need_opened=[to_day(n.opened_on, today_day) for n in needs],
+            need_org=[-1 if n.org_id is None else n.org_id for n in needs],
+            need_dep=[n.dep_code for n in needs],
+            need_commune=[n.commune for n in needs],
+            need_experts=[n.experts_required for n in needs],
+            offer_ids=[o.id for o in offers],
+            offer_provider=offer_provider,
+            offer_lat=[o.lat for o in offers],
+            offer_lon=[o.lon for o in offers],
+            offer_radius_km=[o.radius_km for o in offers],
+            offer_skills_ptr=o_ptr,
+            offer_skills=o_sk,
+            offer_category=[-1 if o.category is None else o.category for o in offers],
+            offer_funding=[funding_code(o.funding) for o in offers],
+            offer_modality=[modality_code(o.modality) for o in offers],
+            offer_start=[to_day(o.start, OPEN_START) for o in offers],
+            offer_end=[to_day(o.end, OPEN_END) for o in offers],
+            offer_capacity=[o.capacity for o in offers],
+            offer_consumed=[o.consumed for o in offers],
+            offer_commune=[o.commune for o in offers],
+            provider_ids=[p.id for p in providers],
+            provider_load=[p.current_missions for p in providers],
+            provider_rating_mean=[np.nan if p.rating_mean is None else p.rating_mean for p in providers],
+            provider_rating_count=[p.rating_count for p in providers],
+            provider_org_ptr=p_ptr,
+            provider_orgs=p_orgs,
+            provider_charter=charter,
+            excluded=pairs(excluded_pairs, "excluded"),
+            fixed=pairs(fixed, "fixed"),
+            today=today_day,
+            n_skills=n_skills,
+            need_texts=tuple(n.text for n in needs) if has_text else None,
+            offer_texts=tuple(o.text for o in offers) if has_text else None,
+            need_embeddings=need_embeddings,
+            offer_embeddings=offer_embeddings,
+        )
+
+
+def labels_or_ids(ids: Iterable[int], labels: Mapping[int, str] | None) -> list[str]:
+    labels = labels or {}
+    return [labels.get(int(i), f"compétence {int(i)}") for i in ids]

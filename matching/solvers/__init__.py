@@ -1,0 +1,9 @@
+"""Solvers of the b-matching: exact min-cost flow (default), CP-SAT with side
+constraints, greedy baseline.  OR-Tools is imported only in this sub-package."""
+
+from .base import SolveResult
+from .cpsat import SideConstraints, solve_cpsat
+from .flow import solve_flow
+from .greedy import solve_greedy
+
+__all__ = ["SolveResult", "SideConstraints", "solve_flow", "solve_cpsat", "solve_greedy"]

@@ -1,0 +1,54 @@
+"""Solver result type shared by every solver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class SolveResult:
+    """Outcome of one solver run (index space).
+
+    ``status``: ``OPTIMAL``, ``FEASIBLE``, ``INFEASIBLE``, ``MODEL_INVALID``,
+    ``UNKNOWN`` (CP-SAT names; the flow solver maps its own statuses onto them;
+    the greedy baseline reports ``FEASIBLE``).
+    ``objective``: sum of the chosen edges' scores (a two-expert need counts the
+    mean of its two edges).  ``bound``: proven upper bound of the objective on the
+    solver's own model (``None`` for greedy).
+    ``assignments``: need index -> offer index, or a pair ``(offer, offer)`` for a
+    two-expert need.  ``selected``: indices of the chosen candidate edges.
+    ``flow_bound`` / ``gap_to_flow`` (CP-SAT only): optimum of the flow relaxation
+    (full candidate set, no side constraints, one offer per need) and the
+    relative gap ``(flow_bound - objective) / flow_bound``.
+    """
+
+    solver: str
+    status: str
+    objective: float
+    bound: float | None
+    seconds: float
+    assignments: dict
+    selected: np.ndarray
+    timings: dict = field(default_factory=dict)
+    flow_bound: float | None = None
+    gap_to_flow: float | None = None
+    n_model_edges: int = 0
+    notes: tuple = ()
+
+    @property
+    def is_optimal(self) -> bool:
+        return self.status == "OPTIMAL"
+
+
+def assignments_from_selected(need_idx: np.ndarray, offer_idx: np.ndarray, selected: np.ndarray) -> dict:
+    out: dict = {}
+    for e in np.sort(selected).tolist():
+        n, o = int(need_idx[e]), int(offer_idx[e])
+        if n in out:
+            prev = out[n]
+            out[n] = (prev, o) if isinstance(prev, int) else tuple(prev) + (o,)
+        else:
+            out[n] = o
+    return out

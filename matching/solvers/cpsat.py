@@ -1,0 +1,224 @@
+"""CP-SAT model for side constraints a flow cannot express.
+
+Works on a *pruned* candidate set: the ``top_k`` best edges of each need
+(for a two-expert need, also the ``top_k`` best edges per wanted skill), plus
+the edges of the flow optimum, which is passed as a hint.
+
+Variables: one boolean per kept edge (and one "matched" boolean per two-expert
+need).  Constraints:
+
+* each ordinary need takes at most one offer;
+* a two-expert need (``experts_required == 2`` and ``SideConstraints.two_experts``)
+  takes exactly two offers or none; the two come from different providers and
+  together cover every wanted skill;
+* each offer takes at most its remaining capacity;
+* territory share: for each (département, provider), at most
+  ``max(territory_min_cap, floor(territory_share * n))`` proposals, ``n`` being
+  the number of the département's needs in the run;
+* minimum per département: at least ``min_per_department[dep]`` matched needs
+  (clipped to the number of the département's needs that have a kept edge; the
+  clipping is reported in ``notes``).
+
+Objective: maximise the sum of scores, a two-expert need counting the mean of
+its two edges.  The optimum of the flow relaxation (full candidate set, no side
+constraints, one offer per need) is an upper bound of this objective; the result
+reports it as ``flow_bound`` and the relative gap as ``gap_to_flow``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ..candidates import Candidates
+from ..model import Instance
+from ..scoring import SCORE_SCALE, Scores
+from .base import SolveResult, assignments_from_selected
+from .flow import solve_flow
+
+
+@dataclass(frozen=True)
+class SideConstraints:
+    """Side constraints of the CP-SAT solver (``None`` switches one off).
+
+    ``territory_share``: maximum share of a département's needs (in the run)
+    proposed to one provider, e.g. 0.3.  ``territory_min_cap``: the per-provider
+    cap never goes below this (so small départements still get proposals).
+    ``two_experts``: honour ``experts_required == 2``.
+    ``min_per_department``: minimum number of proposals per département code, a
+    mapping, or one int applied to every département.
+    ``top_k``: edges kept per need (``None`` = all edges, no pruning).
+    """
+
+    territory_share: float | None = None
+    territory_min_cap: int = 1
+    two_experts: bool = True
+    min_per_department: Mapping[str, int] | int | None = None
+    top_k: int | None = 10
+
+
+def prune_top_k(inst: Instance, cand: Candidates, scores: Scores, top_k: int | None,
+                two_expert: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+    """Boolean mask of the kept edges (see module doc)."""
+    E = len(cand)
+    if top_k is None or E == 0:
+        return np.ones(E, dtype=bool)
+    order = np.lexsort((-scores.score_int, cand.need_idx))
+    rank = np.empty(E, dtype=np.int64)
+    rank[order] = np.arange(E) - cand.need_ptr[cand.need_idx[order]]
+    keep = rank < top_k
+    if extra is not None and len(extra):
+        keep[extra] = True
+    for n in np.flatnonzero(two_expert).tolist():
+        a, b = int(cand.need_ptr[n]), int(cand.need_ptr[n + 1])
+        if a == b:
+            continue
+        idx = np.arange(a, b)
+        idx = idx[np.argsort(-scores.score_int[idx], kind="stable")]
+        for s in inst.need_skill_list(n):
+            covers = [e for e in idx.tolist() if s in set(inst.offer_skill_list(int(cand.offer_idx[e])))]
+            keep[covers[:top_k]] = True
+    return keep
+
+
+def solve_cpsat(
+    inst: Instance,
+    cand: Candidates,
+    scores: Scores,
+    side: SideConstraints | None = None,
+    *,
+    time_limit: float = 10.0,
+    flow_result: SolveResult | None = None,
+    workers: int | None = None,
+    seed: int = 0,
+) -> SolveResult:
+    t0 = time.perf_counter()
+    side = side or SideConstraints()
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    if flow_result is None:
+        flow_result = solve_flow(cand, scores)
+    timings["flow_bound"] = flow_result.seconds
+    t1 = time.perf_counter()
+
+    two_expert = np.zeros(inst.n_needs, dtype=bool)
+    if side.two_experts:
+        two_expert = (inst.need_experts >= 2) & cand.active_needs
+    keep = prune_top_k(inst, cand, scores, side.top_k, two_expert, flow_result.selected)
+    keep &= scores.score_int > 0
+    keep &= cand.remaining[cand.offer_idx] > 0
+    eidx = np.flatnonzero(keep)
+    ni = cand.need_idx[eidx].tolist()
+    oi = cand.offer_idx[eidx].tolist()
+    sc = scores.score_int[eidx].tolist()
+    prov = inst.offer_provider[cand.offer_idx[eidx]].tolist()
+
+    model = cp_model.CpModel()
+    x = [model.NewBoolVar(f"x{k}") for k in range(len(eidx))]
+    by_need: dict[int, list[int]] = defaultdict(list)
+    by_offer: dict[int, list[int]] = defaultdict(list)
+    for k in range(len(eidx)):
+        by_need[ni[k]].append(k)
+        by_offer[oi[k]].append(k)
+
+    matched = {}
+    coef = [0] * len(eidx)
+    for n, ks in by_need.items():
+        if two_expert[n]:
+            y = model.NewBoolVar(f"y{n}")
+            matched[n] = y
+            model.Add(sum(x[k] for k in ks) == 2 * y)
+            wanted = inst.need_skill_list(n)
+            for s in wanted:
+                cover = [k for k in ks if s in set(inst.offer_skill_list(oi[k]))]
+                model.Add(sum(x[k] for k in cover) >= y)
+            by_prov = defaultdict(list)
+            for k in ks:
+                by_prov[prov[k]].append(k)
+            for group in by_prov.values():
+                if len(group) > 1:
+                    model.AddAtMostOne(x[k] for k in group)
+            for k in ks:
+                coef[k] = sc[k]
+        else:
+            model.AddAtMostOne(x[k] for k in ks)
+            matched[n] = ks
+            for k in ks:
+                coef[k] = 2 * sc[k]
+    rem = cand.remaining
+    for o, ks in by_offer.items():
+        if len(ks) > rem[o]:
+            model.Add(sum(x[k] for k in ks) <= int(rem[o]))
+
+    def matched_expr(n):
+        v = matched[n]
+        return v if not isinstance(v, list) else sum(x[k] for k in v)
+
+    deps = inst.need_dep
+    if side.territory_share is not None:
+        run_needs = np.flatnonzero(cand.active_needs)
+        dep_count = defaultdict(int)
+        for d in deps[run_needs].tolist():
+            dep_count[d] += 1
+        groups = defaultdict(list)
+        for k in range(len(eidx)):
+            groups[(deps[ni[k]], prov[k])].append(k)
+        for (d, p), ks in groups.items():
+            cap = max(int(side.territory_min_cap), int(np.floor(side.territory_share * dep_count[d] + 1e-9)))
+            if len(ks) > cap:
+                model.Add(sum(x[k] for k in ks) <= cap)
+
+    if side.min_per_department is not None:
+        need_by_dep = defaultdict(list)
+        for n in by_need:
+            need_by_dep[deps[n]].append(n)
+        all_deps = sorted(set(deps[cand.active_needs].tolist()))
+        if isinstance(side.min_per_department, Mapping):
+            wanted = {str(d): int(v) for d, v in side.min_per_department.items()}
+        else:
+            wanted = {d: int(side.min_per_department) for d in all_deps}
+        for d, want in wanted.items():
+            avail = len(need_by_dep.get(d, []))
+            if want > avail:
+                notes.append(f"min_per_department[{d}] = {want} clipped to {avail} (needs with candidates)")
+                want = avail
+            if want > 0:
+                model.Add(sum(matched_expr(n) for n in need_by_dep[d]) >= want)
+
+    model.Maximize(sum(c * v for c, v in zip(coef, x)))
+    sel_flow = set(flow_result.selected.tolist())
+    for k, e in enumerate(eidx.tolist()):
+        if not two_expert[ni[k]]:
+            model.AddHint(x[k], e in sel_flow)
+    timings["model"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_workers = int(workers or max(1, min(8, os.cpu_count() or 1)))
+    solver.parameters.random_seed = int(seed)
+    st = solver.Solve(model)
+    timings["solve"] = time.perf_counter() - t2
+    status = solver.StatusName(st)
+    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = [k for k in range(len(eidx)) if solver.BooleanValue(x[k])]
+        selected = eidx[np.array(chosen, dtype=np.int64)] if chosen else np.zeros(0, np.int64)
+        half = two_expert[cand.need_idx[selected]]
+        objective = float(np.sum(np.where(half, 0.5, 1.0) * scores.score[selected]))
+        bound = solver.BestObjectiveBound() / (2 * SCORE_SCALE)
+    else:
+        selected = np.zeros(0, np.int64)
+        objective, bound = 0.0, None
+    fb = flow_result.objective
+    gap = (fb - objective) / fb if fb > 0 else 0.0
+    return SolveResult(
+        "cpsat", status, objective, bound, time.perf_counter() - t0,
+        assignments_from_selected(cand.need_idx, cand.offer_idx, selected), selected, timings,
+        flow_bound=fb, gap_to_flow=gap, n_model_edges=len(eidx), notes=tuple(notes),
+    )
