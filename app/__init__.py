@@ -1,0 +1,89 @@
+"""Hub du Sud: the Flask application (web pages, JSON API, CLI, job entry points)."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import load_config
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def select_locale() -> str:
+    from flask import current_app
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # pysqlite: let SQLAlchemy drive transactions (so SAVEPOINTs work) and enforce foreign keys.
+    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+
+    from app import models  # noqa: F401  (register every model with the metadata)
+    from app.accounts.views import bp as accounts_bp
+    from app.api.views import bp as api_bp
+    from app.core.access import check_all_routes_declared, init_access
+    from app.core.views import bp as core_bp, register_error_handlers, register_template_helpers
+    from app.directory.views import bp as directory_bp
+    from app.needs.views import bp as needs_bp
+    from app.staff.views import bp as staff_bp
+    from app.territory.views import bp as territory_bp
+
+    login_manager.user_loader(lambda user_id: db.session.get(models.User, int(user_id)))
+    for bp in (core_bp, accounts_bp, territory_bp, directory_bp, needs_bp, staff_bp, api_bp):
+        app.register_blueprint(bp)
+    csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+    init_access(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    from app.cli import hub_cli
+    app.cli.add_command(hub_cli)
+
+    @app.teardown_request
+    def _end_session(_exc):
+        db.session.remove()
+
+    check_all_routes_declared(app)
+    return app

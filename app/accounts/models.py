@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import Timestamped, enum_column
+from app.extensions import db
+
+
+class User(UserMixin, Timestamped, db.Model):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
+    password_hash: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(120))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the person said they came for at sign-up: "organisation" or "provider".
+    intent: Mapped[str] = mapped_column(String(20), default="organisation")
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    api_token_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return not self.is_disabled
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def organisation_ids(self) -> set[int]:
+        return {m.organisation_id for m in self.memberships if m.organisation_id}
+
+    @property
+    def provider_ids(self) -> set[int]:
+        return {m.provider_id for m in self.memberships if m.provider_id}
+
+    @property
+    def has_organisation(self) -> bool:
+        return bool(self.organisation_ids)
+
+    @property
+    def has_provider(self) -> bool:
+        return bool(self.provider_ids)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class MemberRole(str, enum.Enum):
+    OWNER = "owner"
+    MEMBER = "member"
+
+
+class Membership(Timestamped, db.Model):
+    """Ties a user to exactly one organisation or one provider, with a role."""
+    __tablename__ = "membership"
+    __table_args__ = (
+        CheckConstraint("(organisation_id IS NULL) <> (provider_id IS NULL)", name="one_target"),
+        UniqueConstraint("user_id", "organisation_id", "provider_id", name="uq_membership_target"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    role: Mapped[MemberRole] = enum_column(MemberRole, default=MemberRole.OWNER)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation = relationship("Organisation", back_populates="memberships")
+    provider = relationship("Provider", back_populates="memberships")

@@ -1,0 +1,199 @@
+"""Accounts: sign-up, e-mail confirmation, login, password reset, API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from app.accounts.models import MemberRole, Membership, User
+from app.core.errors import Conflict, ServiceError
+from app.core.mail import send_mail
+from app.core.models import utcnow
+from app.extensions import db
+
+_hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """A French reason why a password is too weak, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _("Le mot de passe doit contenir au moins %(n)d caractères.", n=MIN_PASSWORD_LENGTH)
+    if password.lower() == email.lower() or (email and email.split("@")[0].lower() in password.lower() and len(email.split("@")[0]) > 3):
+        return _("Le mot de passe ne doit pas reprendre votre adresse e-mail.")
+    if len(set(password)) < 5:
+        return _("Le mot de passe est trop répétitif.")
+    return None
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def register_user(email: str, password: str, full_name: str, intent: str, locale: str = "fr",
+                  confirm_url_for=None) -> User:
+    email = normalise_email(email)
+    if get_user_by_email(email) is not None:
+        raise Conflict(_("Un compte existe déjà avec cette adresse. Connectez-vous ou réinitialisez votre mot de passe."), field="email")
+    problem = password_problem(password, email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
+                intent=intent if intent in ("organisation", "provider") else "organisation", locale=locale)
+    db.session.add(user)
+    db.session.flush()
+    if confirm_url_for:
+        send_confirmation(user, confirm_url_for)
+    return user
+
+
+def send_confirmation(user: User, confirm_url_for) -> None:
+    token = _serializer("confirm-email").dumps({"uid": user.id, "email": user.email})
+    send_mail(user.email, _("Confirmez votre adresse e-mail — Hub du Sud"),
+              _("Bonjour %(name)s,\n\nPour activer votre compte Hub du Sud, ouvrez ce lien :\n%(url)s\n\n"
+                "Si vous n'êtes pas à l'origine de cette inscription, ignorez ce message.",
+                name=user.full_name, url=confirm_url_for(token)))
+
+
+def confirm_email(token: str) -> User:
+    try:
+        data = _serializer("confirm-email").loads(token, max_age=current_app.config["EMAIL_TOKEN_MAX_AGE"])
+    except SignatureExpired:
+        raise ServiceError(_("Ce lien de confirmation a expiré. Demandez-en un nouveau depuis la page de connexion."))
+    except BadSignature:
+        raise ServiceError(_("Ce lien de confirmation n'est pas valide."))
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.email != data.get("email"):
+        raise ServiceError(_("Ce lien de confirmation n'est pas valide."))
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    user = get_user_by_email(email)
+    if user is None:
+        hash_password(password)  # same cost whether or not the account exists
+        raise ServiceError(_("Adresse e-mail ou mot de passe incorrect."))
+    if not check_password(user, password):
+        raise ServiceError(_("Adresse e-mail ou mot de passe incorrect."))
+    if user.is_disabled:
+        raise ServiceError(_("Ce compte est désactivé. Contactez l'équipe du Hub."))
+    if not user.is_confirmed:
+        raise ServiceError(_("Confirmez d'abord votre adresse e-mail : un lien vous a été envoyé."))
+    return user
+
+
+def _reset_fingerprint(user: User) -> str:
+    # The token dies once the password changes: it carries a digest of the current hash.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str, reset_url_for) -> None:
+    """Always silent about whether the account exists."""
+    user = get_user_by_email(email)
+    if user is None or user.is_disabled:
+        return
+    token = _serializer("reset-password").dumps({"uid": user.id, "fp": _reset_fingerprint(user)})
+    send_mail(user.email, _("Réinitialisation de votre mot de passe — Hub du Sud"),
+              _("Bonjour %(name)s,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 2 heures) :\n%(url)s\n\n"
+                "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.",
+                name=user.full_name, url=reset_url_for(token)))
+
+
+def user_for_reset_token(token: str) -> User:
+    try:
+        data = _serializer("reset-password").loads(token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"])
+    except (SignatureExpired, BadSignature):
+        raise ServiceError(_("Ce lien de réinitialisation n'est plus valide. Faites une nouvelle demande."))
+    user = db.session.get(User, data.get("uid"))
+    if user is None or data.get("fp") != _reset_fingerprint(user):
+        raise ServiceError(_("Ce lien de réinitialisation n'est plus valide. Faites une nouvelle demande."))
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    problem = password_problem(password, user.email)
+    if problem:
+        raise ServiceError(problem, field="password")
+    user.password_hash = hash_password(password)
+    if user.email_confirmed_at is None:  # the reset link proved the address
+        user.email_confirmed_at = utcnow()
+
+
+def create_api_token(user: User) -> str:
+    """Return a new personal token (shown once); only its SHA-256 is stored."""
+    token = "hub_" + secrets.token_urlsafe(32)
+    user.api_token_hash = hashlib.sha256(token.encode()).hexdigest()
+    user.api_token_created_at = utcnow()
+    return token
+
+
+def revoke_api_token(user: User) -> None:
+    user.api_token_hash = None
+    user.api_token_created_at = None
+
+
+def user_for_api_token(token: str) -> User | None:
+    if not token:
+        return None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    user = db.session.scalar(select(User).where(User.api_token_hash == digest))
+    return user if user is not None and user.is_active and user.is_confirmed else None
+
+
+def add_membership(user: User, *, organisation=None, provider=None, role: MemberRole = MemberRole.OWNER) -> Membership:
+    membership = Membership(user=user, organisation=organisation, provider=provider, role=role)
+    db.session.add(membership)
+    return membership
+
+
+def make_admin(email: str, password: str | None = None, full_name: str = "Administrateur") -> tuple[User, bool]:
+    """Create or promote a hub staff admin. Returns (user, created)."""
+    user = get_user_by_email(email)
+    created = user is None
+    if created:
+        if not password:
+            raise ServiceError(_("Un mot de passe est nécessaire pour créer le compte."))
+        problem = password_problem(password, email)
+        if problem:
+            raise ServiceError(problem)
+        user = User(email=normalise_email(email), password_hash=hash_password(password), full_name=full_name,
+                    intent="organisation")
+        db.session.add(user)
+    elif password:
+        set_password(user, password)
+    user.is_staff = True
+    user.is_admin = True
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    db.session.flush()
+    return user, created

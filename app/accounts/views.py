@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app.accounts import services
+from app.accounts.forms import EmailForm, EmptyForm, LoginForm, NewPasswordForm, SignupForm
+from app.core.access import Access, access
+from app.core.errors import ServiceError
+from app.core.jobs import commit
+from app.core.views import flash_form_error, safe_next
+from app.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _confirm_url(token: str) -> str:
+    return url_for("accounts.confirm", token=token, _external=True)
+
+
+def _reset_url(token: str) -> str:
+    return url_for("accounts.reset_password", token=token, _external=True)
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.dashboard"))
+    form = SignupForm(intent=request.args.get("profil", "organisation"))
+    if form.validate_on_submit():
+        try:
+            services.register_user(form.email.data, form.password.data, form.full_name.data, form.intent.data,
+                                   locale=session.get("lang", "fr"), confirm_url_for=_confirm_url)
+            commit()
+            return render_template("accounts/check_email.html", email=form.email.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("accounts/signup.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.get("/confirmer/<token>")
+@access(Access.PUBLIC)
+def confirm(token: str):
+    try:
+        services.confirm_email(token)
+        commit()
+    except ServiceError as error:
+        db.session.rollback()
+        return render_template("core/error.html", status=400, title=_("Lien invalide"), message=str(error.message)), 400
+    flash(_("Votre adresse est confirmée. Vous pouvez vous connecter."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/confirmer", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+@limiter.limit(_login_limit, methods=["POST"])
+def resend_confirmation():
+    form = EmailForm()
+    if form.validate_on_submit():
+        user = services.get_user_by_email(form.email.data)
+        if user is not None and not user.is_confirmed:
+            services.send_confirmation(user, _confirm_url)
+            commit()
+        flash(_("Si un compte non confirmé existe pour cette adresse, un nouveau lien vient d'être envoyé."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/email_form.html", form=form, title=_("Recevoir un nouveau lien de confirmation")), \
+        422 if form.errors else 200
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+            commit()  # a rehashed password is saved
+            lang = session.get("lang")
+            session.clear()  # no session fixation: a fresh session at login
+            if lang:
+                session["lang"] = lang
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next"), url_for("accounts.dashboard")))
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("accounts/login.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.post("/deconnexion")
+@access(Access.LOGIN)
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("Vous êtes déconnecté·e."), "info")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    form = EmailForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data, _reset_url)
+        commit()
+        flash(_("Si un compte existe pour cette adresse, un lien de réinitialisation vient d'être envoyé."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/email_form.html", form=form, title=_("Mot de passe oublié")), \
+        422 if form.errors else 200
+
+
+@bp.route("/mot-de-passe/nouveau/<token>", methods=["GET", "POST"])
+@access(Access.PUBLIC)
+def reset_password(token: str):
+    try:
+        user = services.user_for_reset_token(token)
+    except ServiceError as error:
+        return render_template("core/error.html", status=400, title=_("Lien invalide"), message=str(error.message)), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(user, form.password.data)
+            commit()
+            flash(_("Votre mot de passe a été changé. Connectez-vous."), "success")
+            return redirect(url_for("accounts.login"))
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/espace")
+@access(Access.LOGIN)
+def dashboard():
+    from app.needs.services import needs_of
+    return render_template("accounts/dashboard.html", needs=needs_of(current_user), token_form=EmptyForm())
+
+
+@bp.post("/espace/jeton")
+@access(Access.LOGIN)
+def create_token():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("accounts.dashboard"))
+    token = services.create_api_token(current_user)
+    commit()
+    return render_template("accounts/token.html", token=token)
+
+
+@bp.post("/espace/jeton/revoquer")
+@access(Access.LOGIN)
+def revoke_token():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        services.revoke_api_token(current_user)
+        commit()
+        flash(_("Votre jeton d'API est révoqué."), "info")
+    return redirect(url_for("accounts.dashboard"))

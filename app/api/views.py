@@ -1,0 +1,256 @@
+"""JSON API v1: read the catalogue; create and update needs and offers with a
+personal token (Authorization: Bearer hub_...). One error format:
+{"error": {"code": ..., "message": ..., "fields": {name: [messages]}}}."""
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.api.openapi import openapi_document
+from app.api.serializers import need_json, offer_json, provider_json
+from app.core.access import Access, access
+from app.core.errors import ServiceError
+from app.core.forms import form_errors, form_from_json
+from app.core.jobs import commit
+from app.core.models import PublicationStatus as PS
+from app.directory import services as directory
+from app.directory.forms import CatalogueFilterForm, OfferForm
+from app.directory.models import Offer, Organisation, Provider
+from app.directory.skills import taxonomy
+from app.extensions import db
+from app.needs import services as needs
+from app.needs.forms import NeedForm
+from app.needs.models import Need
+from app.territory.services import search_communes
+from app.api.serializers import commune_json
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_PER_PAGE = 100
+
+
+def error(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+def _json_body() -> dict | None:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(int(request.args.get(name, default)), high))
+    except ValueError:
+        return default
+
+
+def _partial(form, payload: dict) -> dict:
+    """For PATCH: keep only the values the client sent."""
+    values = form.values()
+    sent = set(payload)
+    aliases = {"commune_insee": "commune", "price_cents": "price"}
+    return {k: v for k, v in values.items() if k in sent or aliases.get(k) in sent}
+
+
+def _validated(form_cls, payload: dict, partial_obj=None, prepare=None):
+    """Validate with the HTML form; on PATCH, fill missing fields from the object."""
+    if partial_obj is not None:
+        payload = {**_current_values(partial_obj), **payload}
+    form = form_from_json(form_cls, payload)
+    if prepare:
+        prepare(form)
+    if not form.validate():
+        return form, error(422, "validation_error", _("Certaines valeurs ne sont pas valides."), form_errors(form))
+    return form, None
+
+
+def _current_values(obj) -> dict:
+    if isinstance(obj, Offer):
+        return {"title": obj.title, "description": obj.description, "category": obj.category, "skills": obj.skills,
+                "modality": obj.modality, "duration_hours": obj.duration_hours,
+                "capacity_per_month": obj.capacity_per_month, "price_mode": obj.price_mode,
+                "price": obj.price_cents / 100 if obj.price_cents is not None else None,
+                "available_from": obj.available_from, "available_until": obj.available_until}
+    return {"organisation_id": obj.organisation_id, "title": obj.title, "description": obj.description,
+            "skills": obj.skills, "categories": obj.categories, "commune": obj.commune_insee,
+            "modality": obj.modality, "window_start": obj.window_start, "window_end": obj.window_end,
+            "funding_mode": obj.funding_mode, "contact_name": obj.contact_name,
+            "contact_email": obj.contact_email, "contact_phone": obj.contact_phone}
+
+
+def _service_error(exc: ServiceError):
+    db.session.rollback()
+    fields = {exc.field: [str(exc.message)]} if exc.field else None
+    code = {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status, "validation_error")
+    return error(exc.status if exc.status != 400 else 422, code, str(exc.message), fields)
+
+
+@bp.get("/openapi.json")
+@access(Access.API_PUBLIC)
+def openapi():
+    return jsonify(openapi_document(request.host_url.rstrip("/")))
+
+
+@bp.get("/skills")
+@access(Access.API_PUBLIC)
+def skills():
+    return jsonify([{"code": s.code, "label": s.label(), "parent": s.parent} for s in taxonomy().values()
+                    if not s.retired])
+
+
+@bp.get("/communes")
+@access(Access.API_PUBLIC)
+def communes():
+    return jsonify([commune_json(c) for c in search_communes((request.args.get("q") or "")[:80])])
+
+
+@bp.get("/offers")
+@access(Access.API_PUBLIC)
+def offers():
+    form = CatalogueFilterForm(request.args, meta={"csrf": False})
+    if not form.validate():
+        return error(422, "validation_error", _("Filtres invalides."), form_errors(form))
+    per_page = _int_arg("per_page", 20, 1, MAX_PER_PAGE)
+    page = _int_arg("page", 1, 1, 100_000)
+    items, total = directory.catalogue({k: v for k, v in form.data.items() if v}, page=page, per_page=per_page)
+    return jsonify({"items": [offer_json(o) for o in items], "total": total, "page": page, "per_page": per_page})
+
+
+def _public_offer(offer_id: int) -> Offer | None:
+    offer = db.session.get(Offer, offer_id)
+    return offer if offer is not None and offer.is_public else None
+
+
+@bp.get("/offers/<int:offer_id>")
+@access(Access.API_PUBLIC)
+def offer(offer_id: int):
+    found = _public_offer(offer_id)
+    if found is None:
+        return error(404, "not_found", _("Offre introuvable."))
+    return jsonify(offer_json(found))
+
+
+@bp.get("/providers")
+@access(Access.API_PUBLIC)
+def providers():
+    stmt = select(Provider).where(Provider.status == PS.PUBLISHED).options(selectinload(Provider.commune)).order_by(Provider.id)
+    return jsonify({"items": [provider_json(p) for p in db.session.scalars(stmt)]})
+
+
+@bp.get("/providers/<int:provider_id>")
+@access(Access.API_PUBLIC)
+def provider(provider_id: int):
+    found = db.session.get(Provider, provider_id)
+    if found is None or not found.is_public:
+        return error(404, "not_found", _("Prestataire introuvable."))
+    return jsonify(provider_json(found, with_offers=True))
+
+
+@bp.post("/offers")
+@access(Access.API_TOKEN)
+def create_offer():
+    payload = _json_body()
+    if payload is None:
+        return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
+    target = db.session.get(Provider, payload.get("provider_id")) if isinstance(payload.get("provider_id"), int) else None
+    if target is None or not directory.can_manage_provider(g.api_user, target):
+        return error(422, "validation_error", _("provider_id : un prestataire que vous gérez est requis."),
+                     {"provider_id": [_("Prestataire inconnu ou non géré par vous.")]})
+    form, failed = _validated(OfferForm, payload)
+    if failed:
+        return failed
+    try:
+        created = directory.create_offer(g.api_user, target, form.values(), submit=bool(payload.get("submit")))
+        commit()
+    except ServiceError as exc:
+        return _service_error(exc)
+    return jsonify(offer_json(created)), 201, {"Location": url_for("api.offer", offer_id=created.id)}
+
+
+@bp.patch("/offers/<int:offer_id>")
+@access(Access.API_TOKEN)
+def update_offer(offer_id: int):
+    payload = _json_body()
+    if payload is None:
+        return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
+    found = db.session.get(Offer, offer_id)
+    if found is None or not directory.can_manage_provider(g.api_user, found.provider):
+        return error(404, "not_found", _("Offre introuvable."))
+    form, failed = _validated(OfferForm, payload, partial_obj=found)
+    if failed:
+        return failed
+    try:
+        directory.update_offer(g.api_user, found, _partial(form, payload))
+        commit()
+    except ServiceError as exc:
+        return _service_error(exc)
+    return jsonify(offer_json(found))
+
+
+def _need_form_prepare(user):
+    def prepare(form):
+        ids = user.organisation_ids if not user.is_staff else None
+        stmt = select(Organisation.id, Organisation.name)
+        if ids is not None:
+            stmt = stmt.where(Organisation.id.in_(ids or {-1}))
+        form.organisation_id.choices = [(i, n) for i, n in db.session.execute(stmt)]
+    return prepare
+
+
+@bp.get("/needs")
+@access(Access.API_TOKEN)
+def list_needs():
+    return jsonify({"items": [need_json(n) for n in needs.needs_of(g.api_user)]})
+
+
+@bp.get("/needs/<int:need_id>")
+@access(Access.API_TOKEN)
+def need(need_id: int):
+    found = db.session.get(Need, need_id)
+    if found is None or not needs.can_see_need(g.api_user, found):
+        return error(404, "not_found", _("Besoin introuvable."))
+    return jsonify(need_json(found))
+
+
+@bp.post("/needs")
+@access(Access.API_TOKEN)
+def create_need():
+    payload = _json_body()
+    if payload is None:
+        return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
+    form, failed = _validated(NeedForm, payload, prepare=_need_form_prepare(g.api_user))
+    if failed:
+        return failed
+    org = db.session.get(Organisation, form.organisation_id.data)
+    try:
+        created = needs.create_need(g.api_user, org, form.values(), publish=not payload.get("draft", False))
+        commit()
+    except ServiceError as exc:
+        return _service_error(exc)
+    return jsonify(need_json(created)), 201, {"Location": url_for("api.need", need_id=created.id)}
+
+
+@bp.patch("/needs/<int:need_id>")
+@access(Access.API_TOKEN)
+def update_need(need_id: int):
+    payload = _json_body()
+    if payload is None:
+        return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
+    found = db.session.get(Need, need_id)
+    if found is None or not needs.can_see_need(g.api_user, found):
+        return error(404, "not_found", _("Besoin introuvable."))
+    payload.pop("organisation_id", None)
+    form, failed = _validated(NeedForm, payload, partial_obj=found, prepare=_need_form_prepare(g.api_user))
+    if failed:
+        return failed
+    try:
+        needs.update_need(g.api_user, found, _partial(form, payload))
+        commit()
+    except ServiceError as exc:
+        return _service_error(exc)
+    return jsonify(need_json(found))

@@ -1,0 +1,60 @@
+"""Settings, read from the environment inside the app factory (12-factor).
+
+Every setting has an embedded default so that `make run` works on a fresh
+machine: SQLite under instance/, jobs in-process, SQL full-text search,
+localstripe on 127.0.0.1:8420, e-mail to the outbox table.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    env = os.environ
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        # Development default: a random key kept under instance/ (never in the repo).
+        instance.mkdir(parents=True, exist_ok=True)
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+        secret = key_file.read_text().strip()
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{instance / 'hubdusud.sqlite3'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        # "inprocess" runs jobs synchronously after commit; "rq" enqueues on Redis.
+        "JOBS_MODE": env.get("JOBS_MODE", "rq" if env.get("REDIS_URL") else "inprocess"),
+        "SMTP_URL": env.get("SMTP_URL", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "Hub du Sud <ne-pas-repondre@hubdusud.localhost>"),
+        "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        "MEILI_URL": env.get("MEILI_URL", ""),
+        "MEILI_MASTER_KEY": env.get("MEILI_MASTER_KEY", ""),
+        "STRIPE_API_KEY": env.get("STRIPE_API_KEY", "sk_test_localstripe"),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), False),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ["fr", "en"],
+        "EMAIL_TOKEN_MAX_AGE": int(env.get("EMAIL_TOKEN_MAX_AGE", str(3 * 24 * 3600))),
+        "RESET_TOKEN_MAX_AGE": int(env.get("RESET_TOKEN_MAX_AGE", str(2 * 3600))),
+        "COMMUNES_FILE": env.get("COMMUNES_FILE", str(Path(__file__).resolve().parent.parent / "data" / "communes.csv.gz")),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
+    }

@@ -1,0 +1,78 @@
+"""Background jobs: enqueued after the transaction commits, never before.
+
+`enqueue(func, *args)` records a job on the current session; when the session
+commits, `commit()` hands the jobs to RQ (JOBS_MODE=rq) or runs them in-process
+(the embedded default). A rollback drops them, so a worker never looks for a
+row that is not there, and a rolled-back change starts no job.
+
+Jobs take ids, not ORM objects.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+PENDING = "hub_pending_jobs"
+READY = "hub_ready_jobs"
+DEFAULT_QUEUE = "hub"
+
+
+def enqueue(func: Callable, *args, queue: str = DEFAULT_QUEUE, **kwargs) -> None:
+    db.session.info.setdefault(PENDING, []).append((func, args, kwargs, queue))
+
+
+@event.listens_for(Session, "after_commit")
+def _promote(session: Session) -> None:
+    pending = session.info.pop(PENDING, [])
+    if pending:
+        session.info.setdefault(READY, []).extend(pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def commit() -> None:
+    """Commit the current session, then dispatch the jobs it recorded."""
+    db.session.commit()
+    dispatch_ready()
+
+
+def dispatch_ready() -> None:
+    ready = db.session.info.pop(READY, [])
+    for func, args, kwargs, queue in ready:
+        _dispatch(func, args, kwargs, queue)
+
+
+def redis_connection():
+    from redis import Redis
+    return Redis.from_url(current_app.config["REDIS_URL"])
+
+
+def _dispatch(func, args, kwargs, queue) -> None:
+    mode = current_app.config["JOBS_MODE"] if has_app_context() else "inprocess"
+    if mode == "rq":
+        from rq import Queue
+        Queue(queue, connection=redis_connection()).enqueue(func, *args, **kwargs)
+        return
+    try:
+        func(*args, **kwargs)
+        commit()
+    except Exception:  # an in-process job must not break the request that queued it
+        db.session.rollback()
+        log.exception("in-process job %s failed", getattr(func, "__name__", func))
+
+
+def job_app_context():
+    """For RQ workers: an app context around a job (see app/worker.py)."""
+    from app import create_app
+    return create_app().app_context()

@@ -1,0 +1,147 @@
+"""Home, language switch, health, error pages and template helpers."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import (Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for)
+from flask_babel import gettext as _, format_date, format_datetime
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select, text
+
+from app.core.access import Access, access
+from app.core.errors import ServiceError
+from app.core.states import IllegalTransition
+from app.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative redirects."""
+    if target:
+        parsed = urlparse(target)
+        if not parsed.scheme and not parsed.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return default
+
+
+def flash_form_error(form, error: ServiceError) -> None:
+    """Attach a service refusal to its field (or to the form) so the page shows it."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+@bp.get("/")
+@access(Access.PUBLIC)
+def home():
+    from app.directory.models import Offer, Provider
+    from app.directory.services import published_offers_query
+    from app.core.models import PublicationStatus as PS
+    offers = list(db.session.scalars(published_offers_query().order_by(Offer.published_at.desc()).limit(6)))
+    counts = {
+        "offers": db.session.scalar(select(func.count()).select_from(published_offers_query().subquery())),
+        "providers": db.session.scalar(select(func.count()).select_from(Provider).where(Provider.status == PS.PUBLISHED)),
+    }
+    return render_template("core/home.html", offers=offers, counts=counts)
+
+
+@bp.post("/langue")
+@access(Access.PUBLIC)
+def set_language():
+    lang = request.form.get("lang")
+    if lang in ("fr", "en"):
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), url_for("core.home")))
+
+
+@bp.get("/sante")
+@access(Access.PUBLIC)
+def health():
+    try:
+        db.session.execute(text("SELECT 1"))
+        return jsonify(status="ok", database="ok")
+    except Exception:  # noqa: BLE001 — health reports, it does not raise
+        return jsonify(status="degraded", database="unreachable"), 503
+
+
+@bp.get("/accessibilite")
+@access(Access.PUBLIC)
+def accessibility():
+    return render_template("core/accessibility.html")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(status: int, title: str, message: str):
+    if _wants_json():
+        codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                 409: "conflict", 413: "too_large", 422: "validation_error", 429: "rate_limited", 500: "server_error"}
+        response = jsonify({"error": {"code": codes.get(status, "error"), "message": message}})
+        return response, status
+    return render_template("core/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(400)
+    def bad_request(e):
+        return _error(400, _("Requête invalide"), _("La requête n'a pas pu être comprise."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return _error(400, _("Formulaire expiré"),
+                      _("Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez."))
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return _error(403, _("Accès refusé"), _("Vous n'avez pas accès à cette page."))
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return _error(404, _("Page introuvable"), _("Cette page n'existe pas ou a été déplacée."))
+
+    @app.errorhandler(405)
+    def not_allowed(e):
+        return _error(405, _("Méthode non autorisée"), _("Cette action n'est pas possible ici."))
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return _error(413, _("Envoi trop volumineux"), _("Le contenu envoyé est trop volumineux."))
+
+    @app.errorhandler(429)
+    def rate_limited(e):
+        return _error(429, _("Trop de tentatives"),
+                      _("Trop de tentatives en peu de temps. Patientez une minute avant de réessayer."))
+
+    @app.errorhandler(IllegalTransition)
+    def illegal(e):
+        db.session.rollback()
+        return _error(409, _("Action impossible"), _("Cette action n'est pas possible dans l'état actuel."))
+
+    @app.errorhandler(ServiceError)
+    def service_error(e):
+        db.session.rollback()
+        return _error(e.status, _("Action impossible"), str(e.message))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        return _error(500, _("Erreur du serveur"), _("Une erreur est survenue. L'équipe a été prévenue."))
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+    from app.directory import vocab
+    from app.directory.skills import skill_label
+
+    @app.context_processor
+    def inject():
+        return {"vocab": vocab, "skill_label": skill_label, "current_locale": str(get_locale() or "fr")}
+
+    app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""
+    app.jinja_env.filters["datetime_fr"] = lambda d: format_datetime(d, "medium") if d else ""
+    app.jinja_env.filters["euros"] = lambda cents: (
+        "" if cents is None else f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",").replace(",00 €", " €"))

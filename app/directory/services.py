@@ -1,0 +1,226 @@
+"""Directory: organisations, providers and offers, and their moderation.
+
+Services take plain values and the acting user; they flush, never commit.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from stdnum.fr import siret as siret_std
+from stdnum.exceptions import ValidationError as StdnumError
+
+from app.accounts.models import User
+from app.accounts.services import add_membership
+from app.core.errors import Conflict, Forbidden, ServiceError
+from app.core.models import PublicationStatus as PS, utcnow
+from app.core.states import StateMachine
+from app.directory.models import Offer, Organisation, Provider
+from app.extensions import db
+
+PUBLICATION = StateMachine("publication", {
+    PS.DRAFT: frozenset({PS.SUBMITTED, PS.ARCHIVED}),
+    PS.SUBMITTED: frozenset({PS.PUBLISHED, PS.REJECTED, PS.DRAFT}),
+    PS.REJECTED: frozenset({PS.SUBMITTED, PS.DRAFT, PS.ARCHIVED}),
+    PS.PUBLISHED: frozenset({PS.ARCHIVED, PS.SUBMITTED}),
+    PS.ARCHIVED: frozenset({PS.DRAFT}),
+})
+# Moves only hub staff may make; owners make the others on their own entities.
+STAFF_ONLY = {PS.PUBLISHED, PS.REJECTED}
+
+
+def clean_siret(value: str | None) -> str | None:
+    """Validate a SIRET with python-stdnum; return it compact, or None when empty."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return siret_std.validate(value)
+    except StdnumError:
+        raise ServiceError(_("Ce numéro SIRET n'est pas valide (14 chiffres, clé de contrôle)."), field="siret")
+
+
+def _check_siret_free(model, siret: str | None, own_id: int | None) -> None:
+    if siret is None:
+        return
+    other = db.session.scalar(select(model.id).where(model.siret == siret))
+    if other is not None and other != own_id:
+        raise Conflict(_("Une structure est déjà inscrite avec ce SIRET."), field="siret")
+
+
+def can_manage_organisation(user: User, org: Organisation) -> bool:
+    return user.is_authenticated and (user.is_staff or org.id in user.organisation_ids)
+
+
+def can_manage_provider(user: User, provider: Provider) -> bool:
+    return user.is_authenticated and (user.is_staff or provider.id in user.provider_ids)
+
+
+def _apply(entity, values: dict, fields: tuple[str, ...]) -> None:
+    for name in fields:
+        if name in values:
+            setattr(entity, name, values[name])
+
+
+ORG_FIELDS = ("name", "kind", "size", "commune_insee", "description", "contact_email", "contact_phone", "website")
+PROVIDER_FIELDS = ("name", "kind", "commune_insee", "radius_km", "remote_capable", "languages", "presentation",
+                   "website", "contact_email")
+OFFER_FIELDS = ("title", "description", "category", "skills", "modality", "duration_hours", "capacity_per_month",
+                "price_mode", "price_cents", "available_from", "available_until")
+
+
+def create_organisation(actor: User, values: dict) -> Organisation:
+    siret = clean_siret(values.get("siret"))
+    _check_siret_free(Organisation, siret, None)
+    org = Organisation(siret=siret)
+    _apply(org, values, ORG_FIELDS)
+    db.session.add(org)
+    add_membership(actor, organisation=org)
+    move_organisation(actor, org, PS.SUBMITTED)
+    db.session.flush()
+    return org
+
+
+def update_organisation(actor: User, org: Organisation, values: dict) -> Organisation:
+    if not can_manage_organisation(actor, org):
+        raise Forbidden(_("Vous ne gérez pas cette structure."))
+    if "siret" in values:
+        siret = clean_siret(values.get("siret"))
+        _check_siret_free(Organisation, siret, org.id)
+        org.siret = siret
+    _apply(org, values, ORG_FIELDS)
+    db.session.flush()
+    return org
+
+
+def create_provider(actor: User, values: dict) -> Provider:
+    siret = clean_siret(values.get("siret"))
+    _check_siret_free(Provider, siret, None)
+    provider = Provider(siret=siret)
+    _apply(provider, values, PROVIDER_FIELDS)
+    db.session.add(provider)
+    add_membership(actor, provider=provider)
+    move_provider(actor, provider, PS.SUBMITTED)
+    db.session.flush()
+    return provider
+
+
+def update_provider(actor: User, provider: Provider, values: dict) -> Provider:
+    if not can_manage_provider(actor, provider):
+        raise Forbidden(_("Vous ne gérez pas ce prestataire."))
+    if "siret" in values:
+        siret = clean_siret(values.get("siret"))
+        _check_siret_free(Provider, siret, provider.id)
+        provider.siret = siret
+    _apply(provider, values, PROVIDER_FIELDS)
+    db.session.flush()
+    return provider
+
+
+def _check_offer_values(values: dict) -> None:
+    if values.get("price_mode") == "paid" and not values.get("price_cents"):
+        raise ServiceError(_("Indiquez le prix d'une offre payante."), field="price")
+    if values.get("price_mode") in ("volunteer",) and values.get("price_cents"):
+        raise ServiceError(_("Une offre bénévole est gratuite : laissez le prix vide."), field="price")
+    start, end = values.get("available_from"), values.get("available_until")
+    if start and end and end < start:
+        raise ServiceError(_("La fin de disponibilité doit suivre son début."), field="available_until")
+
+
+def create_offer(actor: User, provider: Provider, values: dict, submit: bool = False) -> Offer:
+    if not can_manage_provider(actor, provider):
+        raise Forbidden(_("Vous ne gérez pas ce prestataire."))
+    _check_offer_values(values)
+    offer = Offer(provider=provider, status=PS.DRAFT)
+    _apply(offer, values, OFFER_FIELDS)
+    db.session.add(offer)
+    if submit:
+        move_offer(actor, offer, PS.SUBMITTED)
+    db.session.flush()
+    return offer
+
+
+def update_offer(actor: User, offer: Offer, values: dict) -> Offer:
+    if not can_manage_provider(actor, offer.provider):
+        raise Forbidden(_("Vous ne gérez pas ce prestataire."))
+    merged = {name: getattr(offer, name) for name in OFFER_FIELDS} | values
+    _check_offer_values(merged)
+    _apply(offer, values, OFFER_FIELDS)
+    db.session.flush()
+    return offer
+
+
+def _move(entity, actor: User, target: PS, reason: str | None, owner_ok: bool) -> None:
+    current = entity.status
+    PUBLICATION.check(current, target)
+    if target in STAFF_ONLY or (current == PS.PUBLISHED and target == PS.SUBMITTED):
+        if not actor.is_staff:
+            raise Forbidden(_("Seule l'équipe du Hub peut modérer."))
+    elif not (owner_ok or actor.is_staff):
+        raise Forbidden(_("Vous ne gérez pas cette fiche."))
+    if target == PS.REJECTED:
+        if not (reason and reason.strip()):
+            raise ServiceError(_("Indiquez la raison du refus : elle sera transmise."), field="reason")
+        entity.rejection_reason = reason.strip()
+    elif target in (PS.SUBMITTED, PS.PUBLISHED):
+        entity.rejection_reason = None
+    if target == PS.PUBLISHED:
+        entity.published_at = utcnow()
+        entity.moderated_by_id = actor.id
+    if target == PS.REJECTED:
+        entity.moderated_by_id = actor.id
+    entity.status = target
+
+
+def move_organisation(actor: User, org: Organisation, target: PS, reason: str | None = None) -> None:
+    _move(org, actor, target, reason, owner_ok=can_manage_organisation(actor, org) or org.id is None)
+
+
+def move_provider(actor: User, provider: Provider, target: PS, reason: str | None = None) -> None:
+    _move(provider, actor, target, reason, owner_ok=can_manage_provider(actor, provider) or provider.id is None)
+
+
+def move_offer(actor: User, offer: Offer, target: PS, reason: str | None = None) -> None:
+    _move(offer, actor, target, reason, owner_ok=can_manage_provider(actor, offer.provider))
+
+
+def published_offers_query():
+    return (select(Offer).join(Offer.provider)
+            .where(Offer.status == PS.PUBLISHED, Provider.status == PS.PUBLISHED))
+
+
+def moderation_queue() -> dict[str, list]:
+    waiting = (PS.SUBMITTED,)
+    return {
+        "organisations": list(db.session.scalars(select(Organisation).where(Organisation.status.in_(waiting)).order_by(Organisation.updated_at))),
+        "providers": list(db.session.scalars(select(Provider).where(Provider.status.in_(waiting)).order_by(Provider.updated_at))),
+        "offers": list(db.session.scalars(select(Offer).where(Offer.status.in_(waiting)).order_by(Offer.updated_at))),
+    }
+
+
+def catalogue(filters: dict, page: int = 1, per_page: int = 20):
+    """Published offers of published providers, filtered. Returns (offers, total).
+
+    A plain SQL listing; ranked full-text search lives in the `search` package.
+    """
+    from sqlalchemy import func, or_
+    from app.territory.models import Commune
+    stmt = published_offers_query()
+    if filters.get("category"):
+        stmt = stmt.where(Offer.category == filters["category"])
+    if filters.get("price_mode"):
+        stmt = stmt.where(Offer.price_mode == filters["price_mode"])
+    if filters.get("modality"):
+        wanted = {"on_site": ("on_site", "both"), "remote": ("remote", "both")}.get(filters["modality"], (filters["modality"],))
+        stmt = stmt.where(Offer.modality.in_(wanted))
+    if filters.get("departement"):
+        stmt = stmt.join(Commune, Provider.commune_insee == Commune.insee).where(Commune.dep_code == filters["departement"])
+    if filters.get("skill"):
+        stmt = stmt.where(func.lower(func.cast(Offer.skills, db.String)).contains(f'"{filters["skill"].lower()}"'))
+    if filters.get("q"):
+        like = f"%{filters['q'].strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Offer.title).like(like), func.lower(Offer.description).like(like),
+                              func.lower(Provider.name).like(like)))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    offers = list(db.session.scalars(stmt.order_by(Offer.published_at.desc(), Offer.id.desc())
+                                     .offset((page - 1) * per_page).limit(per_page)))
+    return offers, total

@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.core.access import Access, access
+from app.core.errors import ServiceError
+from app.core.jobs import commit
+from app.core.models import PublicationStatus as PS
+from app.core.views import flash_form_error
+from app.directory import services
+from app.directory.forms import CatalogueFilterForm, OfferForm, OrganisationForm, ProviderForm
+from app.accounts.forms import EmptyForm
+from app.directory.models import Offer, Organisation, Provider
+from app.extensions import db
+
+bp = Blueprint("directory", __name__)
+PER_PAGE = 20
+
+
+def _page() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+def _get_or_404(model, ident: int):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _status_code(form) -> int:
+    return 422 if form.errors or getattr(form, "form_errors", None) else 200
+
+
+@bp.get("/catalogue")
+@access(Access.PUBLIC)
+def catalogue():
+    form = CatalogueFilterForm(request.args)
+    filters = {k: v for k, v in form.data.items() if v} if form.validate() else {}
+    page = _page()
+    offers, total = services.catalogue(filters, page=page, per_page=PER_PAGE)
+    return render_template("directory/catalogue.html", form=form, offers=offers, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)))
+
+
+@bp.get("/offres/<int:offer_id>")
+@access(Access.PUBLIC)
+def offer_detail(offer_id: int):
+    offer = _get_or_404(Offer, offer_id)
+    if not offer.is_public and not services.can_manage_provider(current_user, offer.provider):
+        abort(404)
+    return render_template("directory/offer.html", offer=offer, action_form=EmptyForm(),
+                           can_manage=services.can_manage_provider(current_user, offer.provider))
+
+
+@bp.get("/prestataires")
+@access(Access.PUBLIC)
+def providers():
+    stmt = (select(Provider).where(Provider.status == PS.PUBLISHED).options(selectinload(Provider.commune))
+            .order_by(Provider.name))
+    return render_template("directory/providers.html", providers=list(db.session.scalars(stmt)))
+
+
+@bp.get("/prestataires/<int:provider_id>")
+@access(Access.PUBLIC)
+def provider_detail(provider_id: int):
+    provider = _get_or_404(Provider, provider_id)
+    can_manage = services.can_manage_provider(current_user, provider)
+    if not provider.is_public and not can_manage:
+        abort(404)
+    offers = [o for o in provider.offers if o.status == PS.PUBLISHED or can_manage]
+    return render_template("directory/provider.html", provider=provider, offers=offers, can_manage=can_manage)
+
+
+@bp.route("/structure/nouvelle", methods=["GET", "POST"])
+@access(Access.LOGIN)
+def organisation_new():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            services.create_organisation(current_user, form.values())
+            commit()
+            flash(_("Votre structure est enregistrée. Vous pouvez maintenant décrire votre besoin."), "success")
+            return redirect(url_for("needs.boussole_step"))
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("directory/organisation_form.html", form=form, organisation=None), _status_code(form)
+
+
+@bp.route("/structure/<int:org_id>/modifier", methods=["GET", "POST"])
+@access(Access.ORG_MEMBER)
+def organisation_edit(org_id: int):
+    org = _get_or_404(Organisation, org_id)
+    if not services.can_manage_organisation(current_user, org):
+        abort(404)
+    form = OrganisationForm(obj=org)
+    if request.method == "GET":
+        form.commune.process_data(org.commune)
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(current_user, org, form.values())
+            commit()
+            flash(_("Modifications enregistrées."), "success")
+            return redirect(url_for("accounts.dashboard"))
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("directory/organisation_form.html", form=form, organisation=org), _status_code(form)
+
+
+@bp.route("/prestataire/nouveau", methods=["GET", "POST"])
+@access(Access.LOGIN)
+def provider_new():
+    form = ProviderForm()
+    if form.validate_on_submit():
+        try:
+            provider = services.create_provider(current_user, form.values())
+            commit()
+            flash(_("Votre fiche est envoyée à l'équipe du Hub. Ajoutez dès maintenant votre première offre."), "success")
+            return redirect(url_for("directory.offer_new", provider_id=provider.id))
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("directory/provider_form.html", form=form, provider=None), _status_code(form)
+
+
+@bp.route("/prestataire/<int:provider_id>/modifier", methods=["GET", "POST"])
+@access(Access.PROVIDER_MEMBER)
+def provider_edit(provider_id: int):
+    provider = _get_or_404(Provider, provider_id)
+    if not services.can_manage_provider(current_user, provider):
+        abort(404)
+    form = ProviderForm(obj=provider)
+    if request.method == "GET":
+        form.commune.process_data(provider.commune)
+    if form.validate_on_submit():
+        try:
+            services.update_provider(current_user, provider, form.values())
+            commit()
+            flash(_("Modifications enregistrées."), "success")
+            return redirect(url_for("directory.provider_detail", provider_id=provider.id))
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("directory/provider_form.html", form=form, provider=provider), _status_code(form)
+
+
+@bp.route("/prestataire/<int:provider_id>/offres/nouvelle", methods=["GET", "POST"])
+@access(Access.PROVIDER_MEMBER)
+def offer_new(provider_id: int):
+    provider = _get_or_404(Provider, provider_id)
+    if not services.can_manage_provider(current_user, provider):
+        abort(404)
+    form = OfferForm()
+    if form.validate_on_submit():
+        try:
+            offer = services.create_offer(current_user, provider, form.values(), submit="submit" in request.form)
+            commit()
+            flash(_("Offre envoyée à la modération.") if offer.status == PS.SUBMITTED
+                  else _("Brouillon enregistré."), "success")
+            return redirect(url_for("directory.offer_detail", offer_id=offer.id))
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("directory/offer_form.html", form=form, provider=provider, offer=None), _status_code(form)
+
+
+@bp.route("/offres/<int:offer_id>/modifier", methods=["GET", "POST"])
+@access(Access.PROVIDER_MEMBER)
+def offer_edit(offer_id: int):
+    offer = _get_or_404(Offer, offer_id)
+    if not services.can_manage_provider(current_user, offer.provider):
+        abort(404)
+    form = OfferForm(obj=offer)
+    if request.method == "GET" and offer.price_cents is not None:
+        form.price.data = offer.price_cents / 100
+    if form.validate_on_submit():
+        try:
+            services.update_offer(current_user, offer, form.values())
+            commit()
+            flash(_("Modifications enregistrées."), "success")
+            return redirect(url_for("directory.offer_detail", offer_id=offer.id))
+        except ServiceError as error:
+            db.session.rollback()
+            flash_form_error(form, error)
+    return render_template("directory/offer_form.html", form=form, provider=offer.provider, offer=offer), \
+        _status_code(form)
+
+
+OWNER_OFFER_ACTIONS = {"submit": PS.SUBMITTED, "withdraw": PS.DRAFT, "archive": PS.ARCHIVED, "reopen": PS.DRAFT}
+
+
+@bp.post("/offres/<int:offer_id>/statut")
+@access(Access.PROVIDER_MEMBER)
+def offer_status(offer_id: int):
+    offer = _get_or_404(Offer, offer_id)
+    if not services.can_manage_provider(current_user, offer.provider):
+        abort(404)
+    form = EmptyForm()
+    target = OWNER_OFFER_ACTIONS.get(request.form.get("action", ""))
+    if not form.validate_on_submit() or target is None:
+        flash(_("Action inconnue ou formulaire expiré."), "error")
+        return redirect(url_for("directory.offer_detail", offer_id=offer.id)), 303
+    if not services.PUBLICATION.can(offer.status, target):
+        flash(_("Cette action n'est pas possible dans l'état actuel de l'offre."), "error")
+        return redirect(url_for("directory.offer_detail", offer_id=offer.id)), 303
+    services.move_offer(current_user, offer, target)
+    commit()
+    flash(_("Statut de l'offre mis à jour."), "success")
+    return redirect(url_for("directory.offer_detail", offer_id=offer.id))

@@ -1,0 +1,78 @@
+"""Hub staff: moderation of organisations, providers and offers; overview of needs."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app.core.access import Access, access
+from app.core.errors import ServiceError
+from app.core.jobs import commit
+from app.core.models import PublicationStatus as PS
+from app.directory import services as directory
+from app.directory.forms import ModerationForm
+from app.directory.models import Offer, Organisation, Provider
+from app.extensions import db
+from app.needs.models import Need, NeedStatus
+
+bp = Blueprint("staff", __name__, url_prefix="/moderation")
+
+KINDS = {"structure": (Organisation, directory.move_organisation),
+         "prestataire": (Provider, directory.move_provider),
+         "offre": (Offer, directory.move_offer)}
+DECISIONS = {"publish": PS.PUBLISHED, "reject": PS.REJECTED, "archive": PS.ARCHIVED}
+
+
+@bp.get("/")
+@access(Access.STAFF)
+def queue():
+    return render_template("staff/queue.html", queue=directory.moderation_queue(), form=ModerationForm())
+
+
+@bp.post("/<kind>/<int:ident>")
+@access(Access.STAFF)
+def decide(kind: str, ident: int):
+    if kind not in KINDS:
+        abort(404)
+    model, move = KINDS[kind]
+    entity = db.session.get(model, ident)
+    if entity is None:
+        abort(404)
+    form = ModerationForm()
+    target = DECISIONS.get(request.form.get("decision", ""))
+    if not form.validate_on_submit() or target is None:
+        flash(_("Décision inconnue ou formulaire expiré."), "error")
+        return redirect(url_for("staff.queue"))
+    if not directory.PUBLICATION.can(entity.status, target):
+        flash(_("Cette décision n'est pas possible dans l'état actuel."), "error")
+        return redirect(url_for("staff.queue"))
+    try:
+        move(current_user, entity, target, reason=form.reason.data)
+        commit()
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("staff.queue"))
+    flash(_("Décision enregistrée."), "success")
+    return redirect(url_for("staff.queue"))
+
+
+@bp.get("/besoins")
+@access(Access.STAFF)
+def needs():
+    status = request.args.get("statut")
+    stmt = select(Need).order_by(Need.created_at.desc()).limit(500)
+    if status in {s.value for s in NeedStatus}:
+        stmt = stmt.where(Need.status == NeedStatus(status))
+    counts = dict(db.session.execute(select(Need.status, func.count()).group_by(Need.status)).all())
+    return render_template("staff/needs.html", needs=list(db.session.scalars(stmt)), counts=counts,
+                           statuses=list(NeedStatus), current=status)
+
+
+@bp.get("/structures")
+@access(Access.STAFF)
+def organisations():
+    stmt = select(Organisation).order_by(Organisation.name)
+    return render_template("staff/organisations.html", organisations=list(db.session.scalars(stmt)),
+                           form=ModerationForm())

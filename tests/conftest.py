@@ -1,0 +1,237 @@
+"""Test fixtures: one database per test session (per xdist worker), built by
+running the Alembic migrations once, with every French commune loaded; each
+test runs inside a transaction that is rolled back.
+
+The database is SQLite by default and PostgreSQL when TEST_DATABASE=postgresql
+(`make test` runs the suite on both). PostgreSQL: TEST_PG_URL, default
+postgresql+psycopg://postgres@127.0.0.1:5432 (trust auth on this machine).
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+
+import pytest
+from flask.testing import FlaskClient
+
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+PG_BASE = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+@pytest.fixture(autouse=True)
+def _no_outside_network(monkeypatch):
+    """Always on: a test that tries to reach a host outside this machine fails."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")):
+            raise RuntimeError(f"test tried to reach {address!r}: only local services are allowed")
+        return real_connect(sock, address)
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _database_url(tmp_path_factory) -> str:
+    if TEST_DATABASE == "postgresql":
+        import psycopg
+        name = f"hubtest_{_worker()}"
+        admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"{PG_BASE}/{name}"
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.core.jobs import commit
+    from app.territory.services import load_communes
+
+    url = _database_url(tmp_path_factory)
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret-key",
+        "SERVER_NAME": None,
+        "JOBS_MODE": "inprocess",
+        "SMTP_URL": "",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    with app.app_context():
+        upgrade()
+        load_communes(app.config["COMMUNES_FILE"])
+        commit()
+    yield app
+    with app.app_context():
+        from app.extensions import db
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    """The test's session: everything it (and every request it makes) writes is rolled back."""
+    from flask.globals import _cv_app, _cv_request
+    from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+    from app.extensions import db, limiter
+
+    ctx = app.app_context()
+    ctx.push()
+    connection = db.engine.connect()
+    transaction = connection.begin()
+    original = db.session
+    # The test's own code and each request it makes get separate sessions (as in
+    # production), all on one connection whose outer transaction is rolled back.
+    db.session = scoped_session(sessionmaker(bind=connection, class_=Session, join_transaction_mode="create_savepoint"),
+                                scopefunc=lambda: (id(_cv_app.get(None)), id(_cv_request.get(None))))
+    limiter.reset()
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
+        transaction.rollback()
+        connection.close()
+        ctx.pop()
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (fresh `g`, its own session), as in
+    production, even though the test itself runs inside an app context."""
+
+    def open(self, *args, **kwargs):
+        from flask.globals import _cv_app
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
+@pytest.fixture
+def client(app, db_session):
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_for(client) -> str:
+    page = client.get("/").get_data(as_text=True)
+    match = _CSRF.search(page)
+    assert match, "no CSRF token on the home page"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict | None = None, **kwargs):
+    """POST a form like a browser would: with the session's CSRF token."""
+    payload = dict(data or {})
+    payload.setdefault("csrf_token", csrf_token_for(client))
+    return client.post(url, data=payload, **kwargs)
+
+
+def login(client, user) -> None:
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+# ---------------------------------------------------------------- factories
+
+PASSWORD = "un mot de passe solide"
+_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def factory(db_session):
+    return Factory(db_session)
+
+
+class Factory:
+    """Builds valid objects through the services, so the rules apply."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def user(self, email=None, password=PASSWORD, confirmed=True, staff=False, name="Camille Test", intent="organisation"):
+        from app.accounts.services import register_user
+        from app.core.models import utcnow
+        user = register_user(email or f"user{next(_counter)}@exemple.fr", password, name, intent)
+        if confirmed:
+            user.email_confirmed_at = utcnow()
+        user.is_staff = staff
+        self.session.flush()
+        return user
+
+    def staff(self):
+        return self.user(staff=True, name="Équipe Hub")
+
+    def organisation(self, owner=None, commune="13055", publish=True, **values):
+        from app.core.models import PublicationStatus as PS
+        from app.directory.services import create_organisation, move_organisation
+        owner = owner or self.user()
+        data = {"name": "Association Les Calanques", "kind": "association", "size": "benevoles",
+                "commune_insee": commune, "description": "Une association de quartier.",
+                "contact_email": "contact@calanques.example.org"} | values
+        org = create_organisation(owner, data)
+        if publish:
+            move_organisation(self._moderator(), org, PS.PUBLISHED)
+        self.session.flush()
+        return org
+
+    def provider(self, owner=None, commune="13001", radius_km=40, publish=True, **values):
+        from app.core.models import PublicationStatus as PS
+        from app.directory.services import create_provider, move_provider
+        owner = owner or self.user(intent="provider")
+        data = {"name": "Médiation Aixoise", "kind": "equipe_mediation", "commune_insee": commune,
+                "radius_km": radius_km, "remote_capable": True, "languages": ["fr"],
+                "presentation": "Une équipe de médiateurs numériques à Aix-en-Provence."} | values
+        provider = create_provider(owner, data)
+        if publish:
+            move_provider(self._moderator(), provider, PS.PUBLISHED)
+        self.session.flush()
+        return provider
+
+    def offer(self, provider=None, publish=True, **values):
+        from app.core.models import PublicationStatus as PS
+        from app.directory.services import create_offer, move_offer
+        provider = provider or self.provider()
+        owner = provider.memberships[0].user
+        data = {"title": "Créer le site web de votre association", "description": "Un accompagnement en trois séances.",
+                "category": "atelier", "skills": ["presence.site_web"], "modality": "both", "duration_hours": 3.0,
+                "capacity_per_month": 2, "price_mode": "volunteer", "price_cents": None} | values
+        offer = create_offer(owner, provider, data, submit=publish)
+        if publish:
+            move_offer(self._moderator(), offer, PS.PUBLISHED)
+        self.session.flush()
+        return offer
+
+    def need(self, organisation=None, user=None, publish=True, **values):
+        from app.needs.services import create_need
+        organisation = organisation or self.organisation(owner=user)
+        user = user or organisation.memberships[0].user
+        data = {"title": "Un site pour notre association", "description": "Nous n'avons aucun site.",
+                "skills": ["presence.site_web"], "categories": ["atelier"], "commune_insee": organisation.commune_insee,
+                "modality": "both", "funding_mode": "volunteer", "contact_name": "Camille",
+                "contact_email": "camille@calanques.example.org"} | values
+        need = create_need(user, organisation, data, publish=publish)
+        self.session.flush()
+        return need
+
+    _moderator_user = None
+
+    def _moderator(self):
+        if self._moderator_user is None:
+            self._moderator_user = self.user(staff=True, name="Modération")
+        return self._moderator_user
