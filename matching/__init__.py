@@ -1,0 +1,33 @@
+"""Hub du Sud matching engine: a pure library (no Flask, no SQLAlchemy).
+
+Plain data in (frozen dataclasses, numpy arrays), plain data out.  See
+``matching/README.md`` for the API, and :func:`solve_instance` for the
+end-to-end run.
+"""
+
+from .candidates import Candidates, build_candidates
+from .checker import Violation, check_assignments
+from .engine import STAGES, Alternative, MatchingResult, Proposal, Unmatched, solve_instance
+from .explain import Explanation, alternatives, explain_edge
+from .model import (
+    FUNDING_COMPAT,
+    FUNDING_MODES,
+    MODALITIES,
+    OPEN_END,
+    OPEN_START,
+    Instance,
+    Need,
+    Offer,
+    Provider,
+    to_day,
+)
+from .scoring import COMPONENTS, DEFAULT_WEIGHTS, Scores, score_candidates
+from .solvers import SideConstraints, SolveResult, solve_cpsat, solve_flow, solve_greedy
+
+__all__ = [
+    "Alternative", "COMPONENTS", "Candidates", "DEFAULT_WEIGHTS", "Explanation", "FUNDING_COMPAT",
+    "FUNDING_MODES", "Instance", "MODALITIES", "MatchingResult", "Need", "OPEN_END", "OPEN_START", "Offer",
+    "Proposal", "Provider", "STAGES", "Scores", "SideConstraints", "SolveResult", "Unmatched", "Violation",
+    "alternatives", "build_candidates", "check_assignments", "explain_edge", "score_candidates",
+    "solve_cpsat", "solve_flow", "solve_greedy", "solve_instance", "to_day",
+]

