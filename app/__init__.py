@@ -16,7 +16,9 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
 
 
 def select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
+    if not has_request_context():  # CLI, jobs: French, the default
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
@@ -53,6 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    from app.core.access import init_access
+    init_access(app)  # before CSRF: who may use a route is answered first
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     limiter.init_app(app)
@@ -63,7 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app import models  # noqa: F401  (register every model with the metadata)
     from app.accounts.views import bp as accounts_bp
     from app.api.views import bp as api_bp
-    from app.core.access import check_all_routes_declared, init_access
+    from app.core.access import check_all_routes_declared
     from app.core.views import bp as core_bp, register_error_handlers, register_template_helpers
     from app.directory.views import bp as directory_bp
     from app.needs.views import bp as needs_bp
@@ -74,7 +78,6 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (core_bp, accounts_bp, territory_bp, directory_bp, needs_bp, staff_bp, api_bp):
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
-    init_access(app)
     register_error_handlers(app)
     register_template_helpers(app)
 

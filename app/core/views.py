@@ -137,9 +137,11 @@ def register_template_helpers(app: Flask) -> None:
     from app.directory import vocab
     from app.directory.skills import skill_label
 
+    app.jinja_env.globals.update(vocab=vocab, skill_label=skill_label)  # globals: macros see them too
+
     @app.context_processor
     def inject():
-        return {"vocab": vocab, "skill_label": skill_label, "current_locale": str(get_locale() or "fr")}
+        return {"current_locale": str(get_locale() or "fr")}
 
     app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""
     app.jinja_env.filters["datetime_fr"] = lambda d: format_datetime(d, "medium") if d else ""

@@ -75,8 +75,8 @@ def create_organisation(actor: User, values: dict) -> Organisation:
     _apply(org, values, ORG_FIELDS)
     db.session.add(org)
     add_membership(actor, organisation=org)
-    move_organisation(actor, org, PS.SUBMITTED)
     db.session.flush()
+    move_organisation(actor, org, PS.SUBMITTED)
     return org
 
 
@@ -99,8 +99,8 @@ def create_provider(actor: User, values: dict) -> Provider:
     _apply(provider, values, PROVIDER_FIELDS)
     db.session.add(provider)
     add_membership(actor, provider=provider)
-    move_provider(actor, provider, PS.SUBMITTED)
     db.session.flush()
+    move_provider(actor, provider, PS.SUBMITTED)
     return provider
 
 
@@ -172,11 +172,11 @@ def _move(entity, actor: User, target: PS, reason: str | None, owner_ok: bool) -
 
 
 def move_organisation(actor: User, org: Organisation, target: PS, reason: str | None = None) -> None:
-    _move(org, actor, target, reason, owner_ok=can_manage_organisation(actor, org) or org.id is None)
+    _move(org, actor, target, reason, owner_ok=can_manage_organisation(actor, org))
 
 
 def move_provider(actor: User, provider: Provider, target: PS, reason: str | None = None) -> None:
-    _move(provider, actor, target, reason, owner_ok=can_manage_provider(actor, provider) or provider.id is None)
+    _move(provider, actor, target, reason, owner_ok=can_manage_provider(actor, provider))
 
 
 def move_offer(actor: User, offer: Offer, target: PS, reason: str | None = None) -> None:

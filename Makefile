@@ -1,0 +1,67 @@
+# Hub du Sud — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+STRIPE_PORT ?= 8420
+export FLASK_APP := wsgi
+
+
+.PHONY: messages run test test-sqlite test-postgresql install install-test translations services bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+install-test: $(VENV)/.installed-test translations
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile -d app/translations >/dev/null
+
+## messages: extract the French source strings and update the English catalogue
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output \
+	  --project "Hub du Sud" -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+## run: install, migrate the SQLite database under instance/, load communes and demo data
+##      when empty, start localstripe, serve http://127.0.0.1:$(PORT)
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask hub bootstrap
+	@echo "Hub du Sud on http://127.0.0.1:$(PORT) — demo accounts in README.md (Ctrl-C to stop)"
+	@$(BIN)/localstripe --port $(STRIPE_PORT) --from-scratch >instance/localstripe.log 2>&1 & \
+	  stripe_pid=$$!; trap "kill $$stripe_pid 2>/dev/null" EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+services:
+	bash scripts/ensure_services.sh
+
+## test: install the test extras, make sure PostgreSQL, Redis and Chromium are there,
+##       run the whole suite on SQLite, then again on PostgreSQL
+test: install-test services
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgresql
+
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
+test-sqlite:
+	TEST_DATABASE=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgresql:
+	TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m matching.bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,178 @@
+"""Every route, visited as each kind of person, answers what its declaration says.
+
+A route missing from EXPECTED fails `test_every_route_is_in_the_matrix`: adding a
+route means deciding here who may use it.
+"""
+from __future__ import annotations
+
+import pytest
+
+from app.accounts.services import create_api_token
+from app.core.access import Access, declared_access
+from tests.conftest import login
+
+PERSONAS = ("anon", "org", "provider", "staff")
+LOGIN = 302  # redirect to the login page
+
+# Codes by persona for each kind of declaration, before exceptions.
+BY_ACCESS = {
+    Access.PUBLIC: dict(anon=200, org=200, provider=200, staff=200),
+    Access.LOGIN: dict(anon=LOGIN, org=200, provider=200, staff=200),
+    Access.ORG_MEMBER: dict(anon=LOGIN, org=200, provider=403, staff=200),
+    Access.PROVIDER_MEMBER: dict(anon=LOGIN, org=403, provider=200, staff=200),
+    Access.STAFF: dict(anon=LOGIN, org=403, provider=403, staff=200),
+    Access.API_PUBLIC: dict(anon=200, org=200, provider=200, staff=200),
+    # The session cookie is never enough for the API: a bearer token is.
+    Access.API_TOKEN: dict(anon=401, org=401, provider=401, staff=401),
+}
+
+# (method, endpoint) -> (url template, exceptions to BY_ACCESS)
+EXPECTED = {
+    ("GET", "core.home"): ("/", {}),
+    ("POST", "core.set_language"): ("/langue", {"*": 400}),  # no CSRF token in this probe
+    ("GET", "core.health"): ("/sante", {}),
+    ("GET", "core.accessibility"): ("/accessibilite", {}),
+    ("GET", "accounts.signup"): ("/inscription", {"org": 302, "provider": 302, "staff": 302}),
+    ("POST", "accounts.signup"): ("/inscription", {"*": 400}),
+    ("GET", "accounts.confirm"): ("/confirmer/jeton-invalide", {"*": 400}),
+    ("GET", "accounts.resend_confirmation"): ("/confirmer", {}),
+    ("POST", "accounts.resend_confirmation"): ("/confirmer", {"*": 400}),
+    ("GET", "accounts.login"): ("/connexion", {"org": 302, "provider": 302, "staff": 302}),
+    ("POST", "accounts.login"): ("/connexion", {"*": 400}),
+    ("POST", "accounts.logout"): ("/deconnexion", {"org": 400, "provider": 400, "staff": 400}),
+    ("GET", "accounts.forgot_password"): ("/mot-de-passe/oublie", {}),
+    ("POST", "accounts.forgot_password"): ("/mot-de-passe/oublie", {"*": 400}),
+    ("GET", "accounts.reset_password"): ("/mot-de-passe/nouveau/jeton-invalide", {"*": 400}),
+    ("POST", "accounts.reset_password"): ("/mot-de-passe/nouveau/jeton-invalide", {"*": 400}),
+    ("GET", "accounts.dashboard"): ("/espace", {}),
+    ("POST", "accounts.create_token"): ("/espace/jeton", {"org": 400, "provider": 400, "staff": 400}),
+    ("POST", "accounts.revoke_token"): ("/espace/jeton/revoquer", {"org": 400, "provider": 400, "staff": 400}),
+    ("GET", "territory.communes"): ("/communes?q=mars", {}),
+    ("GET", "directory.catalogue"): ("/catalogue", {}),
+    ("GET", "directory.offer_detail"): ("/offres/{offer}", {}),
+    ("GET", "directory.providers"): ("/prestataires", {}),
+    ("GET", "directory.provider_detail"): ("/prestataires/{provider}", {}),
+    ("GET", "directory.organisation_new"): ("/structure/nouvelle", {}),
+    ("POST", "directory.organisation_new"): ("/structure/nouvelle", {"org": 400, "provider": 400, "staff": 400}),
+    ("GET", "directory.organisation_edit"): ("/structure/{org}/modifier", {}),
+    ("POST", "directory.organisation_edit"): ("/structure/{org}/modifier", {"org": 400, "staff": 400}),
+    ("GET", "directory.provider_new"): ("/prestataire/nouveau", {}),
+    ("POST", "directory.provider_new"): ("/prestataire/nouveau", {"org": 400, "provider": 400, "staff": 400}),
+    ("GET", "directory.provider_edit"): ("/prestataire/{provider}/modifier", {}),
+    ("POST", "directory.provider_edit"): ("/prestataire/{provider}/modifier", {"provider": 400, "staff": 400}),
+    ("GET", "directory.offer_new"): ("/prestataire/{provider}/offres/nouvelle", {}),
+    ("POST", "directory.offer_new"): ("/prestataire/{provider}/offres/nouvelle", {"provider": 400, "staff": 400}),
+    ("GET", "directory.offer_edit"): ("/offres/{offer}/modifier", {}),
+    ("POST", "directory.offer_edit"): ("/offres/{offer}/modifier", {"provider": 400, "staff": 400}),
+    ("POST", "directory.offer_status"): ("/offres/{offer}/statut", {"provider": 400, "staff": 400}),
+    ("GET", "needs.boussole_step"): ("/besoins/boussole", {}),
+    ("GET", "needs.new"): ("/besoins/nouveau", {"staff": 302}),  # staff without an organisation: declare one first
+    ("POST", "needs.new"): ("/besoins/nouveau", {"org": 400, "staff": 400}),
+    ("GET", "needs.detail"): ("/besoins/{need}", {}),
+    ("GET", "needs.edit"): ("/besoins/{need}/modifier", {}),
+    ("POST", "needs.edit"): ("/besoins/{need}/modifier", {"org": 400, "staff": 400}),
+    ("POST", "needs.status"): ("/besoins/{need}/statut", {"org": 400, "staff": 400}),
+    ("GET", "staff.queue"): ("/moderation/", {}),
+    ("POST", "staff.decide"): ("/moderation/offre/{offer}", {"staff": 400}),
+    ("GET", "staff.needs"): ("/moderation/besoins", {}),
+    ("GET", "staff.organisations"): ("/moderation/structures", {}),
+    ("GET", "api.openapi"): ("/api/v1/openapi.json", {}),
+    ("GET", "api.skills"): ("/api/v1/skills", {}),
+    ("GET", "api.communes"): ("/api/v1/communes?q=nice", {}),
+    ("GET", "api.offers"): ("/api/v1/offers", {}),
+    ("GET", "api.offer"): ("/api/v1/offers/{offer}", {}),
+    ("GET", "api.providers"): ("/api/v1/providers", {}),
+    ("GET", "api.provider"): ("/api/v1/providers/{provider}", {}),
+    ("POST", "api.create_offer"): ("/api/v1/offers", {}),
+    ("PATCH", "api.update_offer"): ("/api/v1/offers/{offer}", {}),
+    ("GET", "api.list_needs"): ("/api/v1/needs", {}),
+    ("GET", "api.need"): ("/api/v1/needs/{need}", {}),
+    ("POST", "api.create_need"): ("/api/v1/needs", {}),
+    ("PATCH", "api.update_need"): ("/api/v1/needs/{need}", {}),
+}
+
+# Routes whose *object* belongs to someone: another organisation's member gets 404, not the page.
+OBJECT_SCOPED = {"directory.organisation_edit": "org", "needs.detail": "need", "needs.edit": "need",
+                 "directory.provider_edit": "provider", "directory.offer_edit": "offer", "directory.offer_new": "provider"}
+
+
+@pytest.fixture
+def world(factory):
+    org_user = factory.user(name="Membre Structure")
+    org = factory.organisation(owner=org_user)
+    need = factory.need(organisation=org, user=org_user)
+    provider_user = factory.user(name="Membre Prestataire", intent="provider")
+    provider = factory.provider(owner=provider_user)
+    offer = factory.offer(provider=provider)
+    staff = factory.staff()
+    return {"users": {"org": org_user, "provider": provider_user, "staff": staff},
+            "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id}}
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {(method, rule.endpoint) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routes - set(EXPECTED) == set(), "declare these routes in the access matrix"
+    assert set(EXPECTED) - routes == set(), "these routes no longer exist"
+    for _method, endpoint in routes:
+        assert declared_access(app, endpoint) is not None
+
+
+def _expected(app, method, endpoint, persona):
+    _url, exceptions = EXPECTED[(method, endpoint)]
+    if persona in exceptions:
+        return exceptions[persona]
+    if "*" in exceptions:
+        return exceptions["*"]
+    code = BY_ACCESS[declared_access(app, endpoint)][persona]
+    if method in ("POST", "PATCH") and code == 200 and declared_access(app, endpoint) not in (Access.API_PUBLIC, Access.API_TOKEN):
+        return 400  # allowed, but a browser form without its CSRF token is refused
+    return code
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_matrix(app, client, world, persona):
+    if persona != "anon":
+        login(client, world["users"][persona])
+    failures = []
+    for (method, endpoint), (template, _exc) in EXPECTED.items():
+        url = template.format(**world["ids"])
+        response = client.open(url, method=method, json={} if endpoint.startswith("api.") and method != "GET" else None)
+        expected = _expected(app, method, endpoint, persona)
+        if response.status_code != expected:
+            failures.append(f"{method} {url} as {persona}: {response.status_code}, expected {expected}")
+        if expected == LOGIN and persona == "anon" and not endpoint.startswith("api."):
+            if "/connexion" not in response.headers.get("Location", "") and endpoint not in ("accounts.signup", "accounts.login"):
+                failures.append(f"{method} {url} as {persona}: redirects to {response.headers.get('Location')}, not login")
+    assert not failures, "\n".join(failures)
+
+
+def test_api_token_opens_the_token_routes(app, client, world, db_session):
+    token = create_api_token(world["users"]["org"])
+    db_session.flush()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/needs", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/needs/{world['ids']['need']}", headers=headers).status_code == 200
+    # A wrong token is refused like no token.
+    assert client.get("/api/v1/needs", headers={"Authorization": "Bearer hub_faux"}).status_code == 401
+
+
+@pytest.mark.parametrize("endpoint", sorted(OBJECT_SCOPED))
+def test_other_members_get_404_on_objects_they_do_not_own(client, factory, world, endpoint):
+    stranger_org_user = factory.user()
+    factory.organisation(owner=stranger_org_user, name="Autre association")
+    stranger_provider_user = factory.user(intent="provider")
+    factory.provider(owner=stranger_provider_user, name="Autre prestataire")
+    kind = OBJECT_SCOPED[endpoint]
+    stranger = stranger_org_user if kind in ("org", "need") else stranger_provider_user
+    login(client, stranger)
+    template, _exc = EXPECTED[("GET", endpoint)]
+    assert client.get(template.format(**world["ids"])).status_code == 404
+
+
+def test_contact_details_of_a_need_are_hidden_from_others(client, factory, world):
+    need_url = f"/besoins/{world['ids']['need']}"
+    login(client, world["users"]["provider"])
+    assert client.get(need_url).status_code == 403
+    login(client, world["users"]["org"])
+    assert "camille@calanques.example.org" in client.get(need_url).get_data(as_text=True)
