@@ -78,7 +78,9 @@ def check_assignments(
 ) -> list[Violation]:
     """Violations of ``assignments`` (``{need_id: offer_id or (offer_id, offer_id)}``,
     or a :class:`~matching.engine.MatchingResult`).  The instance's fixed
-    assignments are checked too and count towards capacities."""
+    assignments are checked too and count towards capacities; an entry equal to a
+    fixed assignment is that fixed assignment (so ``result.all_assignments()``
+    can be checked as a whole), any other entry for a fixed need is a violation."""
     if hasattr(assignments, "assignments") and not isinstance(assignments, Mapping):
         assignments = assignments.assignments
     nidx = {int(v): i for i, v in enumerate(inst.need_ids.tolist())}
@@ -86,6 +88,7 @@ def check_assignments(
     nid, oid = inst.need_ids.tolist(), inst.offer_ids.tolist()
     violations: list[Violation] = []
     fixed_needs = {a for a, _ in inst.fixed.tolist()}
+    fixed_pairs = {(a, b) for a, b in inst.fixed.tolist()}
 
     pairs: list[tuple[int, int]] = []  # (need index, offer index) of the new assignments
     per_need: dict[int, list[int]] = {}
@@ -95,6 +98,8 @@ def check_assignments(
             violations.append(Violation("unknown_need", need_id, None, "need id not in the instance"))
             continue
         n = nidx[need_id]
+        if len(offers) == 1 and offers[0] in oidx and (n, oidx[offers[0]]) in fixed_pairs:
+            continue  # the fixed assignment itself (checked below with the fixed ones)
         if n in fixed_needs:
             violations.append(Violation("fixed_need", need_id, None, "need already has a fixed assignment"))
         js = []
