@@ -203,7 +203,8 @@ class Factory:
         self.session.flush()
         return provider
 
-    def offer(self, provider=None, publish=True, **values):
+    def offer(self, provider=None, publish=True, draft=False, **values):
+        """Published by default; `publish=False`: submitted; `draft=True`: draft."""
         from app.core.models import PublicationStatus as PS
         from app.directory.services import create_offer, move_offer
         provider = provider or self.provider()
@@ -211,8 +212,8 @@ class Factory:
         data = {"title": "Créer le site web de votre association", "description": "Un accompagnement en trois séances.",
                 "category": "atelier", "skills": ["presence.site_web"], "modality": "both", "duration_hours": 3.0,
                 "capacity_per_month": 2, "price_mode": "volunteer", "price_cents": None} | values
-        offer = create_offer(owner, provider, data, submit=publish)
-        if publish:
+        offer = create_offer(owner, provider, data, submit=not draft)
+        if publish and not draft:
             move_offer(self._moderator(), offer, PS.PUBLISHED)
         self.session.flush()
         return offer
@@ -235,3 +236,9 @@ class Factory:
         if self._moderator_user is None:
             self._moderator_user = self.user(staff=True, name="Modération")
         return self._moderator_user
+
+
+def page_text(response) -> str:
+    """The page as a person reads it (HTML entities decoded)."""
+    import html
+    return html.unescape(response.get_data(as_text=True))

@@ -9,7 +9,7 @@ import pytest
 
 from app.accounts.services import create_api_token
 from app.core.access import Access, declared_access
-from tests.conftest import login
+from tests.conftest import page_text, login
 
 PERSONAS = ("anon", "org", "provider", "staff")
 LOGIN = 302  # redirect to the login page
@@ -175,4 +175,4 @@ def test_contact_details_of_a_need_are_hidden_from_others(client, factory, world
     login(client, world["users"]["provider"])
     assert client.get(need_url).status_code == 403
     login(client, world["users"]["org"])
-    assert "camille@calanques.example.org" in client.get(need_url).get_data(as_text=True)
+    assert "camille@calanques.example.org" in page_text(client.get(need_url))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.accounts.services import check_password
 from app.core.mail import OutboxEmail
-from tests.conftest import PASSWORD, login, post_form
+from tests.conftest import page_text, PASSWORD, login, post_form
 
 
 def _last_link(db_session, email: str, path: str) -> str:
@@ -24,7 +24,7 @@ def test_signup_confirm_then_login(client, db_session):
     r = post_form(client, "/inscription", {"full_name": "Nadia Benali", "email": "Nadia@Exemple.fr",
                                            "password": "une phrase de passe", "intent": "organisation", "accept": "y"})
     assert r.status_code == 200
-    assert "Vérifiez vos e-mails" in r.get_data(as_text=True)
+    assert "Vérifiez vos e-mails" in page_text(r)
     user = db_session.scalar(select(User).where(User.email == "nadia@exemple.fr"))
     assert user is not None and not user.is_confirmed
     assert user.password_hash.startswith("$argon2id$")
@@ -32,41 +32,41 @@ def test_signup_confirm_then_login(client, db_session):
     # Not confirmed yet: login refused with a clear message.
     r = post_form(client, "/connexion", {"email": "nadia@exemple.fr", "password": "une phrase de passe"})
     assert r.status_code == 422
-    assert "Confirmez d" in r.get_data(as_text=True)
+    assert "Confirmez d" in page_text(r)
 
     link = _last_link(db_session, "nadia@exemple.fr", "/confirmer/")
     r = client.get(link)
     assert r.status_code == 302
     r = post_form(client, "/connexion", {"email": "NADIA@exemple.fr", "password": "une phrase de passe"})
     assert r.status_code == 302 and r.headers["Location"].endswith("/espace")
-    assert "Bonjour Nadia Benali" in client.get("/espace").get_data(as_text=True)
+    assert "Bonjour Nadia Benali" in page_text(client.get("/espace"))
 
 
 def test_signup_refuses_weak_password_and_duplicate(client, factory, db_session):
     r = post_form(client, "/inscription", {"full_name": "A", "email": "a@exemple.fr", "password": "court",
                                            "intent": "organisation", "accept": "y"})
     assert r.status_code == 422
-    assert "au moins 10 caractères" in r.get_data(as_text=True)
+    assert "au moins 10 caractères" in page_text(r)
     assert db_session.scalar(select(User).where(User.email == "a@exemple.fr")) is None
 
     factory.user(email="pris@exemple.fr")
     r = post_form(client, "/inscription", {"full_name": "B", "email": "pris@exemple.fr", "password": "une phrase de passe",
                                            "intent": "provider", "accept": "y"})
     assert r.status_code == 422
-    assert "Un compte existe déjà" in r.get_data(as_text=True)
+    assert "Un compte existe déjà" in page_text(r)
 
 
 def test_bad_confirmation_token(client):
     r = client.get("/confirmer/nimportequoi")
     assert r.status_code == 400
-    assert "pas valide" in r.get_data(as_text=True)
+    assert "pas valide" in page_text(r)
 
 
 def test_wrong_password_and_logout(client, factory):
     user = factory.user(email="lea@exemple.fr")
     r = post_form(client, "/connexion", {"email": "lea@exemple.fr", "password": "mauvais mot de passe"})
     assert r.status_code == 422
-    assert "incorrect" in r.get_data(as_text=True)
+    assert "incorrect" in page_text(r)
     login(client, user)
     assert client.get("/espace").status_code == 200
     r = post_form(client, "/deconnexion")
@@ -111,7 +111,7 @@ def test_login_attempts_are_rate_limited(client, app, factory):
         statuses.append(r.status_code)
     assert statuses[:limit] == [422] * limit
     assert statuses[-1] == 429
-    assert "Trop de tentatives" in r.get_data(as_text=True)
+    assert "Trop de tentatives" in page_text(r)
 
 
 def test_create_admin_cli(app, db_session):
