@@ -211,7 +211,10 @@ def solve_cpsat(
         selected = eidx[np.array(chosen, dtype=np.int64)] if chosen else np.zeros(0, np.int64)
         half = two_expert[cand.need_idx[selected]]
         objective = float(np.sum(np.where(half, 0.5, 1.0) * scores.score[selected]))
-        bound = solver.BestObjectiveBound() / (2 * SCORE_SCALE)
+        if st == cp_model.OPTIMAL:
+            bound = objective
+        else:  # integer bound, plus the rounding of each need's score
+            bound = max(objective, solver.BestObjectiveBound() / (2 * SCORE_SCALE) + 0.5 * len(by_need) / SCORE_SCALE)
     else:
         selected = np.zeros(0, np.int64)
         objective, bound = 0.0, None

