@@ -241,6 +241,7 @@ def build_candidates(
     need_bits = skill_bitsets(inst.need_skills_ptr, inst.need_skills, N, S)
     offer_bits = skill_bitsets(inst.offer_skills_ptr, inst.offer_skills, M, S)
     need_nskills = np.diff(inst.need_skills_ptr)
+    single_word = need_bits.shape[1] == 1
 
     need_xyz = unit_vectors(inst.need_lat, inst.need_lon)
     offer_xyz = unit_vectors(inst.offer_lat, inst.offer_lon)
@@ -267,9 +268,16 @@ def build_candidates(
         nonlocal raw_pairs
         raw_pairs += len(rows_n)
         # lowest shared token only (de-duplication across tokens)
-        shared = need_bits[rows_n] & offer_bits[rows_o]
-        low = _lowest_bit(shared, S)
-        keep = np.where(tok < S, low == tok, low == S)
+        if single_word:
+            shared = need_bits[rows_n, 0] & offer_bits[rows_o, 0]
+            # skill token: no shared skill below it; category token: no shared skill at all
+            below = np.left_shift(np.uint64(1), np.minimum(tok, 63).astype(np.uint64)) - np.uint64(1)
+            keep = np.where(tok < S, (shared & below) == 0, shared == 0)
+            shared = shared[:, None]
+        else:
+            shared = need_bits[rows_n] & offer_bits[rows_o]
+            low = _lowest_bit(shared, S)
+            keep = np.where(tok < S, low == tok, low == S)
         # time windows overlap
         keep &= inst.need_start[rows_n] <= inst.offer_end[rows_o]
         keep &= inst.offer_start[rows_o] <= inst.need_end[rows_n]

@@ -51,20 +51,28 @@ def solve_flow(cand: Candidates, scores: Scores, *, remaining: np.ndarray | None
         return SolveResult("flow", "OPTIMAL", 0.0, 0.0, time.perf_counter() - t0, {},
                            np.zeros(0, np.int64), {"build": 0.0, "solve": 0.0})
     # compact node numbering (bincount ranks, no sort)
-    n_present = np.bincount(ni, minlength=cand.n_needs) > 0
-    o_present = np.bincount(oi, minlength=cand.n_offers) > 0
-    n_rank = np.cumsum(n_present) - 1
-    o_rank_all = np.cumsum(o_present) - 1
-    offers_u = np.flatnonzero(o_present)
-    n_node, o_rank = n_rank[ni], o_rank_all[oi]
-    nu, no = int(n_present.sum()), len(offers_u)
+    n_count = np.bincount(ni, minlength=cand.n_needs)
+    o_count = np.bincount(oi, minlength=cand.n_offers)
+    n_rank = np.cumsum(n_count > 0, dtype=np.int32) - 1
+    o_rank_all = np.cumsum(o_count > 0, dtype=np.int32) - 1
+    offers_u = np.flatnonzero(o_count)
+    nu, no, E = int(n_rank[-1]) + 1, len(offers_u), len(eidx)
     sink = nu + no
-    deg = np.bincount(o_rank, minlength=no)
-    ocap = np.minimum(remaining[offers_u], deg)
-    tails = np.concatenate([n_node, np.arange(nu), nu + np.arange(no)]).astype(np.int32)
-    heads = np.concatenate([nu + o_rank, np.full(nu, sink), np.full(no, sink)]).astype(np.int32)
-    caps = np.concatenate([np.ones(len(eidx)), np.ones(nu), ocap]).astype(np.int64)
-    costs = np.concatenate([-scores.score_int[eidx], np.zeros(nu + no, np.int64)]).astype(np.int64)
+    ocap = np.minimum(remaining[offers_u], o_count[offers_u])
+    # arcs: [need -> offer] * E, [need -> sink] * nu, [offer -> sink] * no
+    A = E + nu + no
+    tails = np.empty(A, dtype=np.int32)
+    heads = np.empty(A, dtype=np.int32)
+    caps = np.ones(A, dtype=np.int64)
+    costs = np.zeros(A, dtype=np.int64)
+    tails[:E] = n_rank[ni]
+    heads[:E] = o_rank_all[oi]
+    heads[:E] += nu
+    np.negative(scores.score_int[eidx], out=costs[:E])
+    tails[E:E + nu] = np.arange(nu, dtype=np.int32)
+    heads[E:] = sink
+    tails[E + nu:] = np.arange(nu, nu + no, dtype=np.int32)
+    caps[E + nu:] = ocap
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(nu + no + 1, dtype=np.int64)
