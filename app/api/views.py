@@ -57,8 +57,18 @@ def _partial(form, payload: dict) -> dict:
     return {k: v for k, v in values.items() if k in sent or aliases.get(k) in sent}
 
 
+EXTRA_FIELDS = {"provider_id", "submit", "draft"}
+
+
 def _validated(form_cls, payload: dict, partial_obj=None, prepare=None):
-    """Validate with the HTML form; on PATCH, fill missing fields from the object."""
+    """Validate with the HTML form; on PATCH, fill missing fields from the object.
+
+    Unknown fields are refused, so that a typo is not silently ignored."""
+    known = set(form_cls(formdata=None, meta={"csrf": False})._fields) - {"answers"} | EXTRA_FIELDS
+    unknown = sorted(set(payload) - known)
+    if unknown:
+        return None, error(422, "validation_error", _("Champs inconnus : %(names)s", names=", ".join(unknown)),
+                           {name: [_("Champ inconnu.")] for name in unknown})
     if partial_obj is not None:
         payload = {**_current_values(partial_obj), **payload}
     form = form_from_json(form_cls, payload)

@@ -208,10 +208,10 @@ def offer_status(offer_id: int):
     target = OWNER_OFFER_ACTIONS.get(request.form.get("action", ""))
     if not form.validate_on_submit() or target is None:
         flash(_("Action inconnue ou formulaire expiré."), "error")
-        return redirect(url_for("directory.offer_detail", offer_id=offer.id)), 303
+        return redirect(url_for("directory.offer_detail", offer_id=offer.id))
     if not services.PUBLICATION.can(offer.status, target):
         flash(_("Cette action n'est pas possible dans l'état actuel de l'offre."), "error")
-        return redirect(url_for("directory.offer_detail", offer_id=offer.id)), 303
+        return redirect(url_for("directory.offer_detail", offer_id=offer.id))
     services.move_offer(current_user, offer, target)
     commit()
     flash(_("Statut de l'offre mis à jour."), "success")

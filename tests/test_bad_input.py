@@ -1,0 +1,97 @@
+"""Bad input on every form and API endpoint: a 4xx with a message, never a 500,
+and nothing half-saved."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.accounts.models import Membership, User
+from app.accounts.services import create_api_token
+from app.directory.models import Offer, Organisation, Provider
+from app.needs.models import Need
+from tests.conftest import login, page_text, post_form
+
+TABLES = (User, Membership, Organisation, Provider, Offer, Need)
+
+GARBAGE = [
+    {},
+    {"name": "x" * 5000, "title": "y" * 5000, "email": "z" * 400 + "@a.fr", "full_name": "n" * 500},
+    {"kind": "dragon", "size": "géant", "category": "magie", "modality": "télépathie", "price_mode": "troc",
+     "intent": "pirate", "languages": ["klingon"], "skills": ["rien.du.tout"], "organisation_id": "abc",
+     "radius_km": "-5", "capacity_per_month": "0", "duration_hours": "beaucoup", "price": "-3",
+     "window_start": "2027-13-45", "available_from": "hier", "commune": "'; DROP TABLE commune; --"},
+    {"radius_km": "1e309", "capacity_per_month": "99999999999999999999", "price": "NaN", "duration_hours": "inf",
+     "siret": "12345678901234", "email": "pas-une-adresse", "password": "a", "confirm": "b"},
+]
+
+
+def _counts(session):
+    return {model.__name__: session.scalar(select(func.count()).select_from(model)) for model in TABLES}
+
+
+@pytest.fixture
+def world(factory):
+    org_user = factory.user()
+    org = factory.organisation(owner=org_user)
+    need = factory.need(organisation=org, user=org_user)
+    provider = factory.provider()
+    offer = factory.offer(provider=provider)
+    return {"org_user": org_user, "provider_user": provider.memberships[0].user, "staff": factory.staff(),
+            "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id}}
+
+
+FORMS = [  # (who, url)
+    ("anon", "/inscription"), ("anon", "/connexion"), ("anon", "/confirmer"), ("anon", "/mot-de-passe/oublie"),
+    ("org_user", "/structure/nouvelle"), ("org_user", "/structure/{org}/modifier"),
+    ("provider_user", "/prestataire/nouveau"), ("provider_user", "/prestataire/{provider}/modifier"),
+    ("provider_user", "/prestataire/{provider}/offres/nouvelle"), ("provider_user", "/offres/{offer}/modifier"),
+    ("provider_user", "/offres/{offer}/statut"), ("org_user", "/besoins/nouveau"),
+    ("org_user", "/besoins/{need}/modifier"), ("org_user", "/besoins/{need}/statut"),
+    ("staff", "/moderation/offre/{offer}"), ("staff", "/moderation/structure/{org}"), ("anon", "/langue"),
+]
+
+
+@pytest.mark.parametrize("who,url", FORMS)
+def test_forms_answer_4xx_or_redirect_and_save_nothing(client, db_session, world, who, url):
+    if who != "anon":
+        login(client, world[who])
+    url = url.format(**world["ids"])
+    before = _counts(db_session)
+    for data in GARBAGE:
+        r = post_form(client, url, data)
+        assert r.status_code in (302, 400, 404, 409, 422), f"{url} {data}: {r.status_code}"
+        if r.status_code != 302:
+            assert page_text(r).strip(), "an error page says something"
+    assert _counts(db_session) == before
+
+
+API_WRITES = [("POST", "/api/v1/needs"), ("PATCH", "/api/v1/needs/{need}"),
+              ("POST", "/api/v1/offers"), ("PATCH", "/api/v1/offers/{offer}")]
+
+
+@pytest.mark.parametrize("method,url", API_WRITES)
+def test_api_writes_answer_4xx_with_the_error_format(client, db_session, world, method, url):
+    user = world["org_user"] if "needs" in url else world["provider_user"]
+    headers = {"Authorization": f"Bearer {create_api_token(user)}"}
+    db_session.flush()
+    url = url.format(**world["ids"])
+    before = _counts(db_session)
+    bodies = [{"title": 12, "skills": "pas une liste", "organisation_id": "x", "provider_id": [1]},
+              {"commune": None, "modality": {"a": 1}, "price": "gratuit", "window_end": "demain"}]
+    bodies += [g for g in GARBAGE if g or method == "POST"]  # an empty PATCH is a valid no-op
+    for body in bodies:
+        r = client.open(url, method=method, json=body, headers=headers)
+        assert 400 <= r.status_code < 500, f"{method} {url} {body}: {r.status_code}"
+        error = r.get_json()["error"]
+        assert error["code"] and error["message"]
+    r = client.open(url, method=method, data=b"\xff\xfe", headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert _counts(db_session) == before
+
+
+def test_unknown_pages_and_methods(client):
+    assert client.get("/nulle-part").status_code == 404
+    assert client.get("/api/v1/nulle-part").get_json()["error"]["code"] == "not_found"
+    assert client.delete("/catalogue").status_code == 405
+    assert client.get("/offres/999999").status_code == 404
+    assert client.get("/catalogue?page=abc&category=zzz").status_code == 200
