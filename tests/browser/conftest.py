@@ -1,0 +1,75 @@
+"""A live server (a real WSGI server in a thread, on a free port, on its own
+database) and a real headless Chromium driven by Playwright. Started once per
+test session."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import PG_BASE, TEST_DATABASE, _worker
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _browser_database(tmp_path_factory) -> str:
+    if TEST_DATABASE == "postgresql":
+        import psycopg
+        name = f"hubbrowser_{_worker()}"
+        admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"{PG_BASE}/{name}"
+    return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'hub.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.core.jobs import commit
+    from app.territory.services import load_communes
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _browser_database(tmp_path_factory),
+                      "SECRET_KEY": "browser-test-key", "JOBS_MODE": "inprocess", "SMTP_URL": ""})
+    with app.app_context():
+        upgrade()
+        load_communes(app.config["COMMUNES_FILE"])
+        commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    with app.app_context():
+        from app.extensions import db
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
