@@ -48,8 +48,12 @@ def demo_cmd(password: str | None, force: bool):
     from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
     if not force and not database_is_empty():
         raise click.ClickException("the database already has data; use --force to add the demo anyway")
-    summary = load_demo(password or DEMO_PASSWORD)
-    commit()
+    try:
+        summary = load_demo(password or DEMO_PASSWORD)
+        commit()
+    except (RuntimeError, ServiceError) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error))
     click.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
 
 

@@ -242,3 +242,26 @@ def page_text(response) -> str:
     """The page as a person reads it (HTML entities decoded)."""
     import html
     return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def count_queries(db_session):
+    """Counts the SQL statements run inside a `with count_queries() as n:` block (N+1 guard)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    @contextmanager
+    def counting():
+        counter = {"n": 0}
+
+        def before(*_args, **_kwargs):
+            counter["n"] += 1
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+    return counting

@@ -124,9 +124,10 @@ def request_password_reset(email: str, reset_url_for) -> None:
         return
     token = _serializer("reset-password").dumps({"uid": user.id, "fp": _reset_fingerprint(user)})
     send_mail(user.email, _("Réinitialisation de votre mot de passe — Hub du Sud"),
-              _("Bonjour %(name)s,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable 2 heures) :\n%(url)s\n\n"
+              _("Bonjour %(name)s,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable %(hours)d h) :\n%(url)s\n\n"
                 "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.",
-                name=user.full_name, url=reset_url_for(token)))
+                name=user.full_name, url=reset_url_for(token),
+                hours=max(1, current_app.config["RESET_TOKEN_MAX_AGE"] // 3600)))
 
 
 def user_for_reset_token(token: str) -> User:

@@ -50,7 +50,7 @@ class SkillsField(MultiCheckboxField):
     def pre_validate(self, form):
         unknown = [code for code in (self.data or []) if code not in valid_codes()]
         if unknown:
-            raise ValidationError(_l("Compétence inconnue : %(codes)s", codes=", ".join(unknown)))
+            raise ValidationError(_l("Compétences inconnues : %(codes)s", codes=", ".join(unknown)))
 
     @property
     def groups(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from flask import (Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for)
-from flask_babel import gettext as _, format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal, gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
 
@@ -38,9 +38,10 @@ def flash_form_error(form, error: ServiceError) -> None:
 @access(Access.PUBLIC)
 def home():
     from app.directory.models import Offer, Provider
-    from app.directory.services import published_offers_query
+    from app.directory.services import published_offers_query, with_provider_and_commune
     from app.core.models import PublicationStatus as PS
-    offers = list(db.session.scalars(published_offers_query().order_by(Offer.published_at.desc()).limit(6)))
+    offers = list(db.session.scalars(with_provider_and_commune(published_offers_query())
+                                     .order_by(Offer.published_at.desc()).limit(6)))
     counts = {
         "offers": db.session.scalar(select(func.count()).select_from(published_offers_query().subquery())),
         "providers": db.session.scalar(select(func.count()).select_from(Provider).where(Provider.status == PS.PUBLISHED)),
@@ -145,5 +146,6 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""
     app.jinja_env.filters["datetime_fr"] = lambda d: format_datetime(d, "medium") if d else ""
+    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.#")
     app.jinja_env.filters["euros"] = lambda cents: (
         "" if cents is None else f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",").replace(",00 €", " €"))

@@ -188,6 +188,12 @@ def published_offers_query():
             .where(Offer.status == PS.PUBLISHED, Provider.status == PS.PUBLISHED))
 
 
+def with_provider_and_commune(stmt):
+    """Load what an offer card shows in two extra queries, not one per offer."""
+    from sqlalchemy.orm import selectinload
+    return stmt.options(selectinload(Offer.provider).selectinload(Provider.commune))
+
+
 def moderation_queue() -> dict[str, list]:
     waiting = (PS.SUBMITTED,)
     return {
@@ -221,6 +227,6 @@ def catalogue(filters: dict, page: int = 1, per_page: int = 20):
         stmt = stmt.where(or_(func.lower(Offer.title).like(like), func.lower(Offer.description).like(like),
                               func.lower(Provider.name).like(like)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    offers = list(db.session.scalars(stmt.order_by(Offer.published_at.desc(), Offer.id.desc())
+    offers = list(db.session.scalars(with_provider_and_commune(stmt).order_by(Offer.published_at.desc(), Offer.id.desc())
                                      .offset((page - 1) * per_page).limit(per_page)))
     return offers, total

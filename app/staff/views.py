@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
 from app.core.errors import ServiceError
@@ -62,7 +63,8 @@ def decide(kind: str, ident: int):
 @access(Access.STAFF)
 def needs():
     status = request.args.get("statut")
-    stmt = select(Need).order_by(Need.created_at.desc()).limit(500)
+    stmt = (select(Need).options(selectinload(Need.commune), selectinload(Need.organisation))
+            .order_by(Need.created_at.desc()).limit(500))
     if status in {s.value for s in NeedStatus}:
         stmt = stmt.where(Need.status == NeedStatus(status))
     counts = dict(db.session.execute(select(Need.status, func.count()).group_by(Need.status)).all())
@@ -73,6 +75,6 @@ def needs():
 @bp.get("/structures")
 @access(Access.STAFF)
 def organisations():
-    stmt = select(Organisation).order_by(Organisation.name)
+    stmt = select(Organisation).options(selectinload(Organisation.commune)).order_by(Organisation.name)
     return render_template("staff/organisations.html", organisations=list(db.session.scalars(stmt)),
                            form=ModerationForm())

@@ -154,3 +154,17 @@ def test_commune_autocomplete_without_accents_and_by_postal_code(client):
     assert "Apt (84400)" in labels
     first = client.get("/communes?q=marseil").get_json()[0]
     assert first["insee"] == "13055"
+
+
+def test_catalogue_queries_do_not_grow_with_the_number_of_offers(client, factory, count_queries):
+    def catalogue_queries():
+        with count_queries() as counter:
+            assert client.get("/catalogue").status_code == 200
+        return counter["n"]
+
+    for i in range(2):
+        factory.offer(provider=factory.provider(name=f"Prestataire {i}", commune="83137"))
+    few = catalogue_queries()
+    for i in range(2, 12):
+        factory.offer(provider=factory.provider(name=f"Prestataire {i}", commune="84007"))
+    assert catalogue_queries() == few
