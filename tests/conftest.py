@@ -65,6 +65,7 @@ def app(tmp_path_factory):
         "JOBS_MODE": "inprocess",
         "SMTP_URL": "",
         "RATELIMIT_STORAGE_URI": "memory://",
+        "MATCHING_EMBEDDINGS": "off",  # the semantic component has its own tests (tests/matches, tests/matching)
     })
     with app.app_context():
         upgrade()

@@ -72,6 +72,19 @@ EXPECTED = {
     ("GET", "needs.edit"): ("/besoins/{need}/modifier", {}),
     ("POST", "needs.edit"): ("/besoins/{need}/modifier", {"org": 400, "staff": 400}),
     ("POST", "needs.status"): ("/besoins/{need}/statut", {"org": 400, "staff": 400}),
+    ("GET", "matches.runs"): ("/mise-en-relation/", {}),
+    ("POST", "matches.runs"): ("/mise-en-relation/", {"staff": 400}),
+    ("GET", "matches.run_detail"): ("/mise-en-relation/runs/{run}", {}),
+    ("GET", "matches.run_progress"): ("/mise-en-relation/runs/{run}/progression", {}),
+    ("POST", "matches.bulk_approve"): ("/mise-en-relation/runs/{run}/approuver", {"staff": 400}),
+    ("GET", "matches.proposal_detail"): ("/mise-en-relation/propositions/{proposal}", {}),
+    ("POST", "matches.decide"): ("/mise-en-relation/propositions/{proposal}", {"staff": 400}),
+    ("GET", "matches.provider_proposals"): ("/missions/propositions", {}),
+    ("POST", "matches.respond"): ("/missions/propositions/{proposal}", {"provider": 400, "staff": 400}),
+    ("GET", "matches.missions"): ("/missions/", {}),
+    ("GET", "matches.mission_detail"): ("/missions/{mission}", {}),
+    ("POST", "matches.mission_action"): ("/missions/{mission}/action", {"org": 400, "provider": 400, "staff": 400}),
+    ("POST", "matches.mission_feedback"): ("/missions/{mission}/avis", {"org": 400, "provider": 400, "staff": 400}),
     ("GET", "staff.queue"): ("/moderation/", {}),
     ("POST", "staff.decide"): ("/moderation/offre/{offer}", {"staff": 400}),
     ("GET", "staff.needs"): ("/moderation/besoins", {}),
@@ -93,6 +106,7 @@ EXPECTED = {
 
 # Routes whose *object* belongs to someone: another organisation's member gets 404, not the page.
 OBJECT_SCOPED = {"directory.organisation_edit": "org", "needs.detail": "need", "needs.edit": "need",
+                 "matches.mission_detail": "need",
                  "directory.provider_edit": "provider", "directory.offer_edit": "offer", "directory.offer_new": "provider"}
 
 
@@ -105,8 +119,18 @@ def world(factory):
     provider = factory.provider(owner=provider_user)
     offer = factory.offer(provider=provider)
     staff = factory.staff()
+    # A run over a second need (in Avignon, served remotely), approved and accepted: a mission.
+    from app.matches import services as matches
+    other_need = factory.need(organisation=org, user=org_user, commune_insee="84007", title="Former l'équipe")
+    run = matches.start_run(staff, {"skills": 1.0}, dep_codes=["84"])
+    matches.run_match_job(run.id)
+    proposal = run.proposals[0]
+    assert proposal.need_id == other_need.id
+    matches.approve(staff, proposal)
+    mission = matches.respond(provider_user, proposal, accept=True)
     return {"users": {"org": org_user, "provider": provider_user, "staff": staff},
-            "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id}}
+            "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id, "run": run.id,
+                    "proposal": proposal.id, "mission": mission.id}}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -18,7 +18,7 @@ NEED_STATES = StateMachine("need", {
     NS.OPEN: frozenset({NS.PROPOSED, NS.CANCELLED, NS.CLOSED, NS.DRAFT}),
     NS.PROPOSED: frozenset({NS.MATCHED, NS.OPEN, NS.CANCELLED}),
     NS.MATCHED: frozenset({NS.IN_PROGRESS, NS.OPEN, NS.CANCELLED}),
-    NS.IN_PROGRESS: frozenset({NS.DONE, NS.CANCELLED}),
+    NS.IN_PROGRESS: frozenset({NS.DONE, NS.CANCELLED, NS.OPEN}),  # open: the mission was cancelled
     NS.DONE: frozenset({NS.CLOSED}),
     NS.CLOSED: frozenset(),
     NS.CANCELLED: frozenset(),
@@ -89,6 +89,9 @@ def move_need(actor: User | None, need: Need, target: NS, reason: str | None = N
         owner = org_id in actor.organisation_ids
         if not actor.is_staff and not (owner and (need.status, target) in OWNER_MOVES):
             raise Forbidden(_("Action non autorisée sur ce besoin."))
+    if target == NS.CANCELLED:
+        from app.matches.services import close_pending_for_need
+        close_pending_for_need(need)
     if target == NS.OPEN and need.opened_at is None:
         need.opened_at = utcnow()
     need.status_reason = reason.strip() if reason else None

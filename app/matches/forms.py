@@ -1,0 +1,65 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.core.forms import MultiCheckboxField
+
+COMPONENT_LABELS = {
+    "skills": _l("Compétences couvertes"),
+    "distance": _l("Proximité"),
+    "semantic": _l("Proximité des descriptions (IA)"),
+    "waiting": _l("Temps d'attente du besoin"),
+    "load": _l("Répartition de la charge"),
+    "feedback": _l("Avis reçus"),
+    "charter": _l("Charte du numérique éthique"),
+}
+SOLVER_CHOICES = [("flow", _l("Optimal (flot à coût minimum)")),
+                  ("cpsat", _l("Avec contraintes (CP-SAT, limité dans le temps)")),
+                  ("greedy", _l("Glouton (comparaison)"))]
+REGION_SUD = [("04", "04 — Alpes-de-Haute-Provence"), ("05", "05 — Hautes-Alpes"), ("06", "06 — Alpes-Maritimes"),
+              ("13", "13 — Bouches-du-Rhône"), ("83", "83 — Var"), ("84", "84 — Vaucluse")]
+
+
+class RunForm(FlaskForm):
+    solver = RadioField(_l("Méthode"), choices=SOLVER_CHOICES, default="flow", validators=[DataRequired()])
+    departements = MultiCheckboxField(_l("Territoire (vide : tous les besoins ouverts)"), choices=REGION_SUD)
+    k_alternatives = IntegerField(_l("Alternatives par besoin"), default=3,
+                                  validators=[InputRequired(), NumberRange(0, 10, _l("Entre 0 et 10."))])
+    time_limit = DecimalField(_l("Temps maximum (secondes, CP-SAT)"), default=10, places=0,
+                              validators=[InputRequired(), NumberRange(1, 120, _l("Entre 1 et 120 secondes."))])
+
+    def weights(self) -> dict:
+        return {name: float(getattr(self, f"w_{name}").data) for name in COMPONENT_LABELS}
+
+
+def _add_weight_fields():
+    from matching import DEFAULT_WEIGHTS
+    for name, label in COMPONENT_LABELS.items():
+        setattr(RunForm, f"w_{name}", DecimalField(label, default=DEFAULT_WEIGHTS.get(name, 0), places=2,
+                                                   validators=[InputRequired(), NumberRange(0, 1, _l("Entre 0 et 1."))]))
+
+
+_add_weight_fields()
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField(choices=[("approve", ""), ("reject", ""), ("replace", "")], validators=[DataRequired()])
+    reason = TextAreaField(_l("Raison"), validators=[Optional(), Length(max=2000)])
+    offer_id = IntegerField(validators=[Optional()])
+
+
+class ResponseForm(FlaskForm):
+    response = SelectField(choices=[("accept", ""), ("decline", "")], validators=[DataRequired()])
+    reason = TextAreaField(_l("Raison (obligatoire si vous déclinez)"), validators=[Optional(), Length(max=2000)])
+
+
+class MissionActionForm(FlaskForm):
+    action = SelectField(choices=[("start", ""), ("confirm", ""), ("cancel", "")], validators=[DataRequired()])
+    reason = TextAreaField(_l("Raison de l'annulation"), validators=[Optional(), Length(max=2000)])
+
+
+class FeedbackForm(FlaskForm):
+    rating = RadioField(_l("Votre note"), choices=[(str(i), str(i)) for i in range(5, 0, -1)],
+                        validators=[DataRequired(_l("Choisissez une note."))])
+    comment = TextAreaField(_l("Votre commentaire"), validators=[Optional(), Length(max=3000)])

@@ -1,0 +1,433 @@
+"""Matching around the engine: runs, staff arbitration, provider acceptance,
+missions and feedback. One state machine per entity; every proposal decision is
+written to the audit trail. Services flush, never commit (except the run job,
+which reports its progress)."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+import numpy as np
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+import matching
+from app.accounts.models import User
+from app.core.errors import Forbidden, ServiceError
+from app.core.jobs import enqueue
+from app.core.mail import send_mail
+from app.core.models import utcnow
+from app.core.states import StateMachine
+from app.core.urls import absolute_url
+from app.extensions import db
+from app.matches.models import (EmbeddingVector, Feedback, MatchRun, Mission, MissionStatus as MS, Proposal,
+                                ProposalEvent, ProposalStatus as P, RunStatus)
+from app.needs.models import Need, NeedStatus as NS
+from app.needs.services import move_need
+
+log = logging.getLogger(__name__)
+
+PROPOSAL_STATES = StateMachine("proposal", {
+    P.PROPOSED: frozenset({P.APPROVED, P.REJECTED, P.REPLACED, P.SUPERSEDED}),
+    P.APPROVED: frozenset({P.ACCEPTED, P.DECLINED, P.EXPIRED, P.SUPERSEDED}),
+})
+MISSION_STATES = StateMachine("mission", {
+    MS.PLANNED: frozenset({MS.IN_PROGRESS, MS.CANCELLED}),
+    MS.IN_PROGRESS: frozenset({MS.DONE, MS.CANCELLED}),
+})
+SOLVERS = ("flow", "cpsat", "greedy")
+
+
+# ------------------------------------------------------------------ runs
+
+def start_run(actor: User, weights: dict, solver: str = "flow", dep_codes: list[str] | None = None,
+              k_alternatives: int = 3, time_limit: float = 10.0) -> MatchRun:
+    if not actor.is_staff:
+        raise Forbidden(_("Seule l'équipe du Hub lance la mise en relation."))
+    if solver not in SOLVERS:
+        raise ServiceError(_("Solveur inconnu."), field="solver")
+    bad = [k for k, v in weights.items() if k not in matching.COMPONENTS or v is None or v < 0]
+    if bad:
+        raise ServiceError(_("Poids invalides : %(names)s", names=", ".join(bad)), field="weights")
+    if not any(v > 0 for v in weights.values()):
+        raise ServiceError(_("Au moins un poids doit être positif."), field="weights")
+    run = MatchRun(created_by_id=actor.id, solver=solver, weights=dict(weights),
+                   params={"dep_codes": sorted(set(dep_codes or [])), "k_alternatives": k_alternatives,
+                           "time_limit": time_limit})
+    db.session.add(run)
+    db.session.flush()
+    enqueue(run_match_job, run.id, queue="matching")
+    return run
+
+
+def run_match_job(run_id: int) -> None:
+    """RQ entry point (and in-process): runs the engine and stores the proposals."""
+    run = db.session.get(MatchRun, run_id)
+    if run is None or run.status not in (RunStatus.QUEUED, RunStatus.FAILED):
+        return
+    run.status, run.started_at, run.error = RunStatus.RUNNING, utcnow(), None
+    db.session.commit()
+    try:
+        execute_run(run)
+        db.session.commit()
+    except Exception as exc:  # noqa: BLE001 — a failed run is recorded, not lost
+        db.session.rollback()
+        run = db.session.get(MatchRun, run_id)
+        run.status, run.error, run.finished_at = RunStatus.FAILED, f"{type(exc).__name__}: {exc}", utcnow()
+        db.session.commit()
+        log.exception("match run %s failed", run_id)
+
+
+class DbEmbeddingCache:
+    """Embedding cache backed by the embedding_vector table (get_many/put_many)."""
+
+    def get_many(self, keys):
+        found = {}
+        keys = list(keys)
+        for start in range(0, len(keys), 500):
+            for row in db.session.scalars(select(EmbeddingVector).where(EmbeddingVector.key.in_(keys[start:start + 500]))):
+                found[row.key] = np.frombuffer(row.vector, dtype=np.float32)
+        return found
+
+    def put_many(self, items):
+        for key, vector in items.items():
+            db.session.merge(EmbeddingVector(key=key, vector=np.asarray(vector, dtype=np.float32).tobytes()))
+        db.session.flush()
+
+
+def _embedder():
+    mode = current_app.config.get("MATCHING_EMBEDDINGS", "auto")
+    if mode in (False, "off", "0", None):
+        return None
+    from matching.embeddings import try_load_embedder
+    embedder, _reason = try_load_embedder(cache=DbEmbeddingCache())
+    return embedder
+
+
+def execute_run(run: MatchRun) -> None:
+    from app.matches.instance import build_instance
+
+    def progress(stage: str, percent: int) -> None:
+        run.stage, run.percent = stage, int(percent)
+        db.session.commit()  # visible to the page that polls the run
+
+    progress("preparation", 0)
+    built = build_instance(run.params.get("dep_codes") or None)
+    embedder = _embedder()
+    started = time.perf_counter()
+    result = matching.solve_instance(
+        built.instance, run.weights, solver=run.solver, k_alternatives=int(run.params.get("k_alternatives", 3)),
+        time_limit=float(run.params.get("time_limit", 10.0)), embed=embedder if embedder is not None else None,
+        skill_labels=built.vocabulary.skill_labels(), category_labels=built.vocabulary.category_labels(),
+        fixed=built.fixed, progress=lambda stage, pct: progress(stage, 5 + int(pct * 0.85)))
+    progress("enregistrement", 92)
+    store_result(run, result)
+    run.status, run.stage, run.percent, run.finished_at = RunStatus.DONE, "done", 100, utcnow()
+    run.n_candidates, run.objective, run.bound = result.n_candidates, result.objective, result.bound
+    run.solve_seconds, run.total_seconds = result.solve_seconds, time.perf_counter() - started
+    run.semantic_enabled = result.semantic_enabled
+    run.figures = {**{k: _plain(v) for k, v in result.figures().items()}, "proposals": len(result.proposals),
+                   "unmatched": len(result.unmatched), "fixed": len(built.fixed),
+                   "skipped_needs_without_coordinates": len(built.skipped_needs),
+                   "semantic_note": result.semantic_note, "notes": list(result.notes)}
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def store_result(run: MatchRun, result) -> None:
+    proposed_need_ids = [p.need_id for p in result.proposals if len(p.offer_ids) == 1]
+    # Undecided proposals of earlier runs for these needs are superseded.
+    for old in db.session.scalars(select(Proposal).where(Proposal.need_id.in_(proposed_need_ids or [-1]),
+                                                         Proposal.status == P.PROPOSED)):
+        _move(old, None, P.SUPERSEDED, "superseded", details={"run_id": run.id})
+    for item in result.proposals:
+        if len(item.offer_ids) != 1:
+            continue
+        proposal = Proposal(run=run, need_id=item.need_id, offer_id=item.offer_id, provider_id=item.provider_ids[0],
+                            score=float(item.score), components=_plain(dict(item.components)),
+                            explanation=item.explanation,
+                            alternatives=[{"offer_id": a.offer_id, "provider_id": a.provider_id,
+                                           "score": float(a.score), "explanation": a.explanation,
+                                           "saturated": bool(a.offer_saturated)} for a in item.alternatives])
+        db.session.add(proposal)
+        db.session.flush()
+        _log(proposal, None, "proposed", None, P.PROPOSED, details={"run_id": run.id, "score": round(float(item.score), 4)})
+        need = db.session.get(Need, item.need_id)
+        if need.status == NS.OPEN:
+            move_need(None, need, NS.PROPOSED, system=True)
+
+
+# ------------------------------------------------------------------ audit and moves
+
+def _log(proposal: Proposal, actor: User | None, action: str, before, after, reason: str | None = None,
+         details: dict | None = None) -> None:
+    db.session.add(ProposalEvent(proposal=proposal, actor_id=actor.id if actor else None, action=action,
+                                 from_status=before.value if before else None, to_status=after.value,
+                                 reason=reason, details=details or {}))
+
+
+def _move(proposal: Proposal, actor: User | None, target: P, action: str, reason: str | None = None,
+          details: dict | None = None) -> None:
+    PROPOSAL_STATES.check(proposal.status, target)
+    before = proposal.status
+    proposal.status = target
+    _log(proposal, actor, action, before, target, reason, details)
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise Forbidden(_("Seule l'équipe du Hub arbitre les propositions."))
+
+
+def _response_days() -> int:
+    return int(current_app.config.get("PROPOSAL_RESPONSE_DAYS", 5))
+
+
+def approve(actor: User, proposal: Proposal, now: datetime | None = None) -> None:
+    """Staff approve: the proposal is sent to the provider with a deadline."""
+    _require_staff(actor)
+    now = now or utcnow()
+    _move(proposal, actor, P.APPROVED, "approved")
+    proposal.decided_by_id, proposal.decided_at = actor.id, now
+    proposal.sent_at, proposal.deadline_at = now, now + timedelta(days=_response_days())
+    _notify_provider(proposal, _("Nouvelle proposition de mission — Hub du Sud"),
+                     _("Bonjour,\n\nL'équipe du Hub du Sud vous propose une mission : « %(need)s » (%(org)s, %(commune)s).\n"
+                       "Pourquoi vous : %(why)s\n\nRépondez avant le %(deadline)s : %(url)s",
+                       need=proposal.need.title, org=proposal.need.organisation.name,
+                       commune=proposal.need.commune.name, why=proposal.explanation,
+                       deadline=proposal.deadline_at.strftime("%d/%m/%Y"),
+                       url=absolute_url("matches.provider_proposals")))
+
+
+def reject(actor: User, proposal: Proposal, reason: str) -> None:
+    _require_staff(actor)
+    if not (reason or "").strip():
+        raise ServiceError(_("Indiquez la raison du refus."), field="reason")
+    _move(proposal, actor, P.REJECTED, "rejected", reason=reason.strip())
+    proposal.decided_by_id, proposal.decided_at, proposal.reason = actor.id, utcnow(), reason.strip()
+    _back_to_matching(proposal.need)
+
+
+def replace(actor: User, proposal: Proposal, offer_id: int, reason: str | None = None) -> Proposal:
+    """Staff pick one of the alternatives instead: the new proposal is approved and sent."""
+    _require_staff(actor)
+    alternative = next((a for a in proposal.alternatives if a["offer_id"] == offer_id), None)
+    if alternative is None:
+        raise ServiceError(_("Cette offre ne fait pas partie des alternatives proposées."), field="offer_id")
+    _move(proposal, actor, P.REPLACED, "replaced", reason=reason, details={"by_offer_id": offer_id})
+    proposal.decided_by_id, proposal.decided_at = actor.id, utcnow()
+    others = [a for a in proposal.alternatives if a["offer_id"] != offer_id]
+    others.append({"offer_id": proposal.offer_id, "provider_id": proposal.provider_id, "score": proposal.score,
+                   "explanation": proposal.explanation, "saturated": False})
+    new = Proposal(run_id=proposal.run_id, need_id=proposal.need_id, offer_id=offer_id,
+                   provider_id=alternative["provider_id"], score=alternative["score"],
+                   explanation=alternative["explanation"], alternatives=others, replaces_id=proposal.id,
+                   components={})
+    db.session.add(new)
+    db.session.flush()
+    _log(new, actor, "proposed", None, P.PROPOSED, details={"replaces": proposal.id})
+    approve(actor, new)
+    return new
+
+
+def bulk_approve(actor: User, proposals: list[Proposal]) -> int:
+    count = 0
+    for proposal in proposals:
+        if proposal.status == P.PROPOSED:
+            approve(actor, proposal)
+            count += 1
+    return count
+
+
+def respond(actor: User, proposal: Proposal, accept: bool, reason: str | None = None,
+            now: datetime | None = None) -> Mission | None:
+    """The provider accepts (a mission is created) or declines with a reason."""
+    if proposal.provider_id not in actor.provider_ids:  # the provider answers, not hub staff
+        raise Forbidden(_("Cette proposition ne vous est pas adressée."))
+    now = now or utcnow()
+    if proposal.status == P.APPROVED and proposal.deadline_at and _aware(proposal.deadline_at) < now:
+        expire(proposal)
+        raise ServiceError(_("Le délai de réponse est dépassé : la proposition a expiré."))
+    if accept:
+        _move(proposal, actor, P.ACCEPTED, "accepted")
+        proposal.responded_at = now
+        mission = Mission(proposal=proposal, need_id=proposal.need_id, offer_id=proposal.offer_id,
+                          provider_id=proposal.provider_id)
+        db.session.add(mission)
+        move_need(None, proposal.need, NS.MATCHED, system=True)
+        db.session.flush()
+        need = proposal.need
+        send_mail(need.contact_email, _("Un prestataire a accepté votre demande — Hub du Sud"),
+                  _("Bonjour %(name)s,\n\n%(provider)s a accepté de vous accompagner pour « %(need)s ».\n"
+                    "Suivez la mission ici : %(url)s", name=need.contact_name, provider=proposal.provider.name,
+                    need=need.title, url=absolute_url("matches.mission_detail", mission_id=mission.id)))
+        return mission
+    if not (reason or "").strip():
+        raise ServiceError(_("Indiquez la raison de votre refus : elle aide l'équipe à mieux proposer."), field="reason")
+    _move(proposal, actor, P.DECLINED, "declined", reason=reason.strip())
+    proposal.responded_at, proposal.reason = now, reason.strip()
+    _back_to_matching(proposal.need)
+    return None
+
+
+def expire(proposal: Proposal) -> None:
+    _move(proposal, None, P.EXPIRED, "expired")
+    _back_to_matching(proposal.need)
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import timezone
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def sweep(now: datetime | None = None) -> dict:
+    """Reminders at half time, expiry at the deadline (a periodic job; idempotent)."""
+    now = now or utcnow()
+    reminded = expired = 0
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.status == P.APPROVED,
+                                                              Proposal.deadline_at.is_not(None))):
+        deadline, sent = _aware(proposal.deadline_at), _aware(proposal.sent_at or proposal.deadline_at)
+        if deadline <= now:
+            expire(proposal)
+            expired += 1
+        elif proposal.reminded_at is None and now >= sent + (deadline - sent) / 2:
+            proposal.reminded_at = now
+            _log(proposal, None, "reminded", proposal.status, proposal.status)
+            _notify_provider(proposal, _("Rappel : une proposition de mission attend votre réponse"),
+                             _("Bonjour,\n\nLa mission « %(need)s » attend votre réponse avant le %(deadline)s : %(url)s",
+                               need=proposal.need.title, deadline=deadline.strftime("%d/%m/%Y"),
+                               url=absolute_url("matches.provider_proposals")))
+            reminded += 1
+    db.session.flush()
+    return {"reminded": reminded, "expired": expired}
+
+
+def _back_to_matching(need: Need) -> None:
+    """A declined, rejected or expired proposal, or a cancelled mission: the need goes back to matching."""
+    if need.status in (NS.PROPOSED, NS.MATCHED, NS.IN_PROGRESS):
+        move_need(None, need, NS.OPEN, system=True)
+
+
+def _notify_provider(proposal: Proposal, subject: str, body: str) -> None:
+    recipients = {m.user.email for m in proposal.provider.memberships}
+    if proposal.provider.contact_email:
+        recipients.add(proposal.provider.contact_email)
+    for email in sorted(recipients):
+        send_mail(email, subject, body)
+
+
+def close_pending_for_need(need: Need) -> None:
+    """The organisation cancelled its need: pending proposals stop, active missions are cancelled."""
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.need_id == need.id,
+                                                              Proposal.status.in_((P.PROPOSED, P.APPROVED)))):
+        _move(proposal, None, P.SUPERSEDED, "need_cancelled")
+    for mission in db.session.scalars(select(Mission).where(Mission.need_id == need.id,
+                                                            Mission.status.in_((MS.PLANNED, MS.IN_PROGRESS)))):
+        mission.status, mission.cancelled_at = MS.CANCELLED, utcnow()
+        mission.cancel_reason = _("Besoin annulé par la structure.")
+
+
+# ------------------------------------------------------------------ missions
+
+def mission_side(user: User, mission: Mission) -> str | None:
+    """'organisation', 'provider', or None (hub staff act as neither side)."""
+    if mission.need.organisation_id in user.organisation_ids:
+        return "organisation"
+    if mission.provider_id in user.provider_ids:
+        return "provider"
+    return None
+
+
+def can_see_mission(user: User, mission: Mission) -> bool:
+    return user.is_authenticated and (user.is_staff or mission_side(user, mission) is not None)
+
+
+def _move_mission(mission: Mission, target: MS) -> None:
+    MISSION_STATES.check(mission.status, target)
+    mission.status = target
+
+
+def start_mission(actor: User, mission: Mission) -> None:
+    if mission_side(actor, mission) is None and not actor.is_staff:
+        raise Forbidden(_("Vous ne participez pas à cette mission."))
+    _move_mission(mission, MS.IN_PROGRESS)
+    mission.started_at = utcnow()
+    move_need(None, mission.need, NS.IN_PROGRESS, system=True)
+
+
+def confirm_completion(actor: User, mission: Mission) -> None:
+    """Each side confirms; the mission is done when both have."""
+    side = mission_side(actor, mission)
+    if side is None:
+        raise Forbidden(_("Seules la structure et le prestataire confirment la réalisation."))
+    if mission.status == MS.PLANNED:
+        start_mission(actor, mission)
+    if mission.status != MS.IN_PROGRESS:
+        raise ServiceError(_("Cette mission n'est pas en cours."))
+    now = utcnow()
+    if side == "organisation":
+        mission.organisation_confirmed_at = mission.organisation_confirmed_at or now
+    else:
+        mission.provider_confirmed_at = mission.provider_confirmed_at or now
+    if mission.organisation_confirmed_at and mission.provider_confirmed_at:
+        _move_mission(mission, MS.DONE)
+        mission.done_at = now
+        move_need(None, mission.need, NS.DONE, system=True)
+
+
+def cancel_mission(actor: User, mission: Mission, reason: str) -> None:
+    if mission_side(actor, mission) is None and not actor.is_staff:
+        raise Forbidden(_("Vous ne participez pas à cette mission."))
+    if not (reason or "").strip():
+        raise ServiceError(_("Indiquez la raison de l'annulation."), field="reason")
+    _move_mission(mission, MS.CANCELLED)
+    mission.cancelled_at, mission.cancel_reason = utcnow(), reason.strip()
+    _log(mission.proposal, actor, "mission_cancelled", mission.proposal.status, mission.proposal.status,
+         reason=reason.strip())
+    _back_to_matching(mission.need)
+
+
+def give_feedback(actor: User, mission: Mission, rating: int, comment: str = "") -> Feedback:
+    side = mission_side(actor, mission)
+    if side is None:
+        raise Forbidden(_("Seules la structure et le prestataire donnent leur avis."))
+    if mission.status != MS.DONE:
+        raise ServiceError(_("L'avis se donne une fois la mission réalisée."))
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ServiceError(_("La note va de 1 à 5."), field="rating")
+    if any(f.side == side for f in mission.feedback):
+        raise ServiceError(_("Vous avez déjà donné votre avis sur cette mission."))
+    feedback = Feedback(mission=mission, side=side, author_id=actor.id, rating=rating, comment=(comment or "").strip())
+    db.session.add(feedback)
+    db.session.flush()
+    return feedback
+
+
+def proposals_for_provider(user: User) -> list[Proposal]:
+    if not user.provider_ids:
+        return []
+    return list(db.session.scalars(select(Proposal).where(Proposal.provider_id.in_(user.provider_ids),
+                                                          Proposal.status == P.APPROVED)
+                                   .order_by(Proposal.deadline_at)))
+
+
+def missions_for(user: User) -> list[Mission]:
+    from sqlalchemy import or_
+    conditions = []
+    if user.provider_ids:
+        conditions.append(Mission.provider_id.in_(user.provider_ids))
+    if user.organisation_ids:
+        conditions.append(Mission.need_id.in_(select(Need.id).where(Need.organisation_id.in_(user.organisation_ids))))
+    if not conditions:
+        return []
+    return list(db.session.scalars(select(Mission).where(or_(*conditions)).order_by(Mission.created_at.desc())))
