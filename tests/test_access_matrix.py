@@ -120,14 +120,8 @@ def world(factory):
     offer = factory.offer(provider=provider)
     staff = factory.staff()
     # A run over a second need (in Avignon, served remotely), approved and accepted: a mission.
-    from app.matches import services as matches
     other_need = factory.need(organisation=org, user=org_user, commune_insee="84007", title="Former l'équipe")
-    run = matches.start_run(staff, {"skills": 1.0}, dep_codes=["84"])
-    matches.run_match_job(run.id)
-    proposal = run.proposals[0]
-    assert proposal.need_id == other_need.id
-    matches.approve(staff, proposal)
-    mission = matches.respond(provider_user, proposal, accept=True)
+    run, proposal, mission = factory.mission(other_need, provider_user, staff)
     return {"users": {"org": org_user, "provider": provider_user, "staff": staff},
             "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id, "run": run.id,
                     "proposal": proposal.id, "mission": mission.id}}

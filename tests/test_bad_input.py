@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 from app.accounts.models import Membership, User
 from app.accounts.services import create_api_token
 from app.directory.models import Offer, Organisation, Provider
+from app.matches.models import MatchRun, Mission, Proposal, ProposalEvent
 from app.needs.models import Need
 from tests.conftest import login, page_text, post_form
 
-TABLES = (User, Membership, Organisation, Provider, Offer, Need)
+TABLES = (User, Membership, Organisation, Provider, Offer, Need, MatchRun, Proposal, ProposalEvent, Mission)
 
 GARBAGE = [
     {},
@@ -36,8 +37,16 @@ def world(factory):
     need = factory.need(organisation=org, user=org_user)
     provider = factory.provider()
     offer = factory.offer(provider=provider)
-    return {"org_user": org_user, "provider_user": provider.memberships[0].user, "staff": factory.staff(),
-            "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id}}
+    staff = factory.staff()
+    mission_need = factory.need(organisation=org, user=org_user, commune_insee="84007", title="Former l'équipe")
+    run, _proposal, mission = factory.mission(mission_need, provider.memberships[0].user, staff)
+    from app.matches import services as matches
+    pending = factory.need(organisation=org, user=org_user, commune_insee="83137", title="Sauvegardes")
+    pending_run = matches.start_run(staff, {"skills": 1.0}, dep_codes=["83"])
+    matches.run_match_job(pending_run.id)
+    return {"org_user": org_user, "provider_user": provider.memberships[0].user, "staff": staff,
+            "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id, "run": pending_run.id,
+                    "proposal": pending_run.proposals[0].id, "mission": mission.id}}
 
 
 FORMS = [  # (who, url)
@@ -48,6 +57,9 @@ FORMS = [  # (who, url)
     ("provider_user", "/offres/{offer}/statut"), ("org_user", "/besoins/nouveau"),
     ("org_user", "/besoins/{need}/modifier"), ("org_user", "/besoins/{need}/statut"),
     ("staff", "/moderation/offre/{offer}"), ("staff", "/moderation/structure/{org}"), ("anon", "/langue"),
+    ("staff", "/mise-en-relation/"), ("staff", "/mise-en-relation/runs/{run}/approuver"),
+    ("staff", "/mise-en-relation/propositions/{proposal}"), ("provider_user", "/missions/propositions/{proposal}"),
+    ("provider_user", "/missions/{mission}/action"), ("org_user", "/missions/{mission}/avis"),
 ]
 
 

@@ -115,7 +115,8 @@ def execute_run(run: MatchRun) -> None:
 
     progress("preparation", 0)
     built = build_instance(run.params.get("dep_codes") or None)
-    embedder = _embedder()
+    weights = {**matching.DEFAULT_WEIGHTS, **run.weights}
+    embedder = _embedder() if weights.get("semantic", 0) > 0 else None  # no model load for a zero weight
     started = time.perf_counter()
     result = matching.solve_instance(
         built.instance, run.weights, solver=run.solver, k_alternatives=int(run.params.get("k_alternatives", 3)),

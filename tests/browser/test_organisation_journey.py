@@ -79,7 +79,7 @@ def test_sign_up_boussole_and_post_a_need(live_app, page):
     from app.extensions import db
     from app.needs.models import Need, NeedStatus
     with live_app.app_context():
-        need = db.session.scalars(select(Need)).one()
+        need = db.session.scalars(select(Need).where(Need.title == "Créer notre premier site web")).one()
         assert need.status == NeedStatus.OPEN
         assert need.skills == ["presence.site_web", "presence.referencement"]
         assert need.funding_mode == "voucher" and need.modality == "on_site"
