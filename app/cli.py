@@ -71,3 +71,12 @@ def bootstrap():
         click.echo("demo data: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
     else:
         click.echo("database already has data: demo not loaded")
+
+
+@hub_cli.command("sweep")
+def sweep_cmd():
+    """Send reminders and expire unanswered proposals (run it hourly: cron, or an RQ scheduler)."""
+    from app.matches.services import sweep
+    result = sweep()
+    commit()
+    click.echo(f"{result['reminded']} rappel(s), {result['expired']} expiration(s)")

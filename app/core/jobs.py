@@ -58,11 +58,16 @@ def redis_connection():
     return Redis.from_url(current_app.config["REDIS_URL"])
 
 
+JOB_TIMEOUTS = {"matching": 1800}  # seconds; RQ's default (180 s) for the others
+
+
 def _dispatch(func, args, kwargs, queue) -> None:
     mode = current_app.config["JOBS_MODE"] if has_app_context() else "inprocess"
     if mode == "rq":
         from rq import Queue
-        Queue(queue, connection=redis_connection()).enqueue(func, *args, **kwargs)
+        target = f"{func.__module__}:{func.__qualname__}"
+        Queue(queue, connection=redis_connection()).enqueue(
+            run_job, target, *args, job_timeout=JOB_TIMEOUTS.get(queue, 180), description=target, **kwargs)
         return
     try:
         func(*args, **kwargs)
@@ -72,7 +77,24 @@ def _dispatch(func, args, kwargs, queue) -> None:
         log.exception("in-process job %s failed", getattr(func, "__name__", func))
 
 
-def job_app_context():
-    """For RQ workers: an app context around a job (see app/worker.py)."""
-    from app import create_app
-    return create_app().app_context()
+_worker_app = None
+
+
+def run_job(target: str, *args, **kwargs):
+    """What RQ workers execute: import `module:function`, run it inside an app
+    context (one app per worker process), commit, then dispatch the jobs it queued."""
+    global _worker_app
+    import importlib
+    if _worker_app is None:
+        from app import create_app
+        _worker_app = create_app()
+    module, _sep, name = target.partition(":")
+    func = getattr(importlib.import_module(module), name)
+    with _worker_app.app_context():
+        try:
+            result = func(*args, **kwargs)
+            commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise

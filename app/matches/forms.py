@@ -26,8 +26,21 @@ class RunForm(FlaskForm):
     departements = MultiCheckboxField(_l("Territoire (vide : tous les besoins ouverts)"), choices=REGION_SUD)
     k_alternatives = IntegerField(_l("Alternatives par besoin"), default=3,
                                   validators=[InputRequired(), NumberRange(0, 10, _l("Entre 0 et 10."))])
+    territory_share = DecimalField(_l("Part maximale des besoins d'un département confiée à un même prestataire (CP-SAT)"),
+                                   places=2, validators=[Optional(), NumberRange(0.01, 1, _l("Entre 0,01 et 1."))],
+                                   description=_l("Par exemple 0,3 : pas plus de 30 % des besoins d'un département au même prestataire."))
+    min_per_department = IntegerField(_l("Minimum de propositions par département (CP-SAT)"),
+                                      validators=[Optional(), NumberRange(0, 1000, _l("Entre 0 et 1 000."))])
     time_limit = DecimalField(_l("Temps maximum (secondes, CP-SAT)"), default=10, places=0,
                               validators=[InputRequired(), NumberRange(1, 120, _l("Entre 1 et 120 secondes."))])
+
+    def side_constraints(self) -> dict:
+        side = {}
+        if self.territory_share.data is not None:
+            side["territory_share"] = float(self.territory_share.data)
+        if self.min_per_department.data:
+            side["min_per_department"] = int(self.min_per_department.data)
+        return side
 
     def weights(self) -> dict:
         return {name: float(getattr(self, f"w_{name}").data) for name in COMPONENT_LABELS}

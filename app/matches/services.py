@@ -43,7 +43,7 @@ SOLVERS = ("flow", "cpsat", "greedy")
 # ------------------------------------------------------------------ runs
 
 def start_run(actor: User, weights: dict, solver: str = "flow", dep_codes: list[str] | None = None,
-              k_alternatives: int = 3, time_limit: float = 10.0) -> MatchRun:
+              k_alternatives: int = 3, time_limit: float = 10.0, side_constraints: dict | None = None) -> MatchRun:
     if not actor.is_staff:
         raise Forbidden(_("Seule l'équipe du Hub lance la mise en relation."))
     if solver not in SOLVERS:
@@ -53,9 +53,12 @@ def start_run(actor: User, weights: dict, solver: str = "flow", dep_codes: list[
         raise ServiceError(_("Poids invalides : %(names)s", names=", ".join(bad)), field="weights")
     if not any(v > 0 for v in weights.values()):
         raise ServiceError(_("Au moins un poids doit être positif."), field="weights")
+    side = dict(side_constraints or {})
+    if side and solver != "cpsat":
+        raise ServiceError(_("Les contraintes supplémentaires demandent la méthode CP-SAT."), field="solver")
     run = MatchRun(created_by_id=actor.id, solver=solver, weights=dict(weights),
                    params={"dep_codes": sorted(set(dep_codes or [])), "k_alternatives": k_alternatives,
-                           "time_limit": time_limit})
+                           "time_limit": time_limit, "side_constraints": side})
     db.session.add(run)
     db.session.flush()
     enqueue(run_match_job, run.id, queue="matching")
@@ -118,8 +121,10 @@ def execute_run(run: MatchRun) -> None:
     weights = {**matching.DEFAULT_WEIGHTS, **run.weights}
     embedder = _embedder() if weights.get("semantic", 0) > 0 else None  # no model load for a zero weight
     started = time.perf_counter()
+    side = run.params.get("side_constraints") or {}
     result = matching.solve_instance(
-        built.instance, run.weights, solver=run.solver, k_alternatives=int(run.params.get("k_alternatives", 3)),
+        built.instance, run.weights, solver=run.solver,
+        side_constraints=matching.SideConstraints(**side) if run.solver == "cpsat" else None, k_alternatives=int(run.params.get("k_alternatives", 3)),
         time_limit=float(run.params.get("time_limit", 10.0)), embed=embedder if embedder is not None else None,
         skill_labels=built.vocabulary.skill_labels(), category_labels=built.vocabulary.category_labels(),
         fixed=built.fixed, progress=lambda stage, pct: progress(stage, 5 + int(pct * 0.85)))

@@ -45,7 +45,8 @@ def runs():
         try:
             run = services.start_run(current_user, form.weights(), solver=form.solver.data,
                                      dep_codes=form.departements.data, k_alternatives=form.k_alternatives.data,
-                                     time_limit=float(form.time_limit.data))
+                                     time_limit=float(form.time_limit.data),
+                                     side_constraints=form.side_constraints())
             commit()  # in-process mode runs the engine right after this commit
             return redirect(url_for("matches.run_detail", run_id=run.id))
         except ServiceError as error:

@@ -201,3 +201,29 @@ def test_cancelled_mission_and_cancelled_need(marketplace):
     from app.needs.services import move_need
     move_need(m["shop"].organisation.memberships[0].user, m["shop"], NS.CANCELLED, reason="Plus besoin")
     assert shop_proposal.status == P.SUPERSEDED
+
+
+def test_cpsat_run_with_a_territory_share_reports_its_gap(factory):
+    from app.core.jobs import commit
+    staff = factory.staff()
+    provider = factory.provider(name="Seul en ville", commune="13055", radius_km=30)
+    factory.offer(provider=provider, skills=["presence.site_web"], capacity_per_month=3)
+    for name in ("Asso A", "Asso B"):
+        factory.need(skills=["presence.site_web"], organisation=factory.organisation(name=name, commune="13055"))
+    with pytest.raises(ServiceError):  # side constraints need CP-SAT
+        services.start_run(staff, WEIGHTS, solver="flow", side_constraints={"territory_share": 0.5})
+    run = services.start_run(staff, WEIGHTS, solver="cpsat", dep_codes=["13"],
+                             side_constraints={"territory_share": 0.5}, time_limit=5)
+    commit()
+    assert run.status == RunStatus.DONE, run.error
+    assert len(run.proposals) == 1  # at most half of the département's needs to one provider
+    assert run.figures["gap_to_flow"] > 0.3  # the flow optimum (both needs) bounds it from above
+
+
+def test_sweep_command(app, marketplace, db_session):
+    from app.core.jobs import commit
+    run = _run(marketplace["staff"])
+    services.approve(marketplace["staff"], run.proposals[0])
+    commit()
+    result = app.test_cli_runner().invoke(args=["hub", "sweep"])
+    assert result.exit_code == 0 and "0 rappel(s), 0 expiration(s)" in result.output
