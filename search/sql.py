@@ -1,0 +1,750 @@
+"""The SQL backend: full-text search inside the app's own database, on SQLite
+(FTS5) or PostgreSQL (tsvector + GIN, pg_trgm). Built on a SQLAlchemy Engine
+or Connection; SQLAlchemy Core only.
+
+Tables (all prefixed `search_`; created by `setup()` or by a migration that
+runs `sql_schema_statements(dialect)`):
+
+- `search_doc`: one row per document, with the filter columns, the text, the
+  display payload; `uid` = "kind:id" is unique.
+- `search_doc_skill`: (pk, skill), the multi-valued skills, for filters and
+  facets.
+- SQLite: `search_fts`, an FTS5 external-content table over search_doc (title,
+  keywords, body; `unicode61 remove_diacritics 2`; prefix indexes), kept in
+  step by triggers. PostgreSQL: `search_doc.tsv`, a generated tsvector
+  (text search configuration `hub_fr` = french with unaccent before
+  french_stem, plus `hub_simple` = simple with unaccent, for prefixes), GIN
+  index.
+- `search_term`: every folded word ever indexed — the vocabulary used to
+  correct typos (SQLite: FTS5 trigram table `search_term_tri`; PostgreSQL:
+  pg_trgm GIN index).
+- `search_journal`: the replay journal of search.fallback.SqlReplayJournal.
+
+Relevance is a pure function of (document, query) — no corpus statistics —
+so that keyset cursors stay exact while the index changes:
+- SQLite: per query term, 3 if a title word equals it, 2 if a title word
+  starts with it, 1.5/1 the same in keywords, 0.5 when it is only in the
+  body; summed over the terms, plus 0.2/(1 + words in the title). (FTS5's
+  bm25() is not used for ordering: its IDF moves whenever a document is added,
+  which would make a cursor skip or repeat documents.)
+- PostgreSQL: ts_rank over the weighted tsvector (title A, keywords B,
+  body D), which depends only on the document and the query.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from .base import (
+    FACET_FIELDS,
+    Document,
+    Health,
+    Hit,
+    PrivateKindError,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    check_documents,
+    check_kind,
+    decode_cursor,
+    encode_cursor,
+)
+from .text import (
+    EARTH_RADIUS_KM,
+    MARK_END,
+    MARK_START,
+    bounding_box,
+    edit_distance,
+    marked_html,
+    max_typos,
+    plain_html,
+    query_terms,
+    token_string,
+    tokens,
+    trigrams,
+)
+
+PREFIX_MIN = 3          # terms of at least 3 letters also match as prefixes
+TERM_MAX_LEN = 40       # longer tokens are not added to the vocabulary
+MAX_CORRECTIONS = 3     # typo: at most this many replacement terms
+NO_DISTANCE = 1.0e9     # sort value of documents without coordinates
+SNIPPET_WORDS = 24
+_TOP = "\U0010ffff"
+
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+# ---------------------------------------------------------------- DDL
+
+_SQLITE_DDL = [
+    """CREATE TABLE IF NOT EXISTS search_doc (
+        pk INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        keywords TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL DEFAULT '',
+        title_tok TEXT NOT NULL DEFAULT ' ',
+        kw_tok TEXT NOT NULL DEFAULT ' ',
+        title_ntok INTEGER NOT NULL DEFAULT 0,
+        dep_code TEXT,
+        commune_insee TEXT,
+        category TEXT,
+        modality TEXT,
+        price_mode TEXT,
+        skills TEXT NOT NULL DEFAULT '[]',
+        lat REAL,
+        lon REAL,
+        pub_ts REAL NOT NULL DEFAULT 0,
+        published_at TEXT,
+        extra TEXT NOT NULL DEFAULT '{}'
+    )""",
+    "CREATE INDEX IF NOT EXISTS search_doc_kind_pub ON search_doc (kind, pub_ts DESC, uid)",
+    "CREATE INDEX IF NOT EXISTS search_doc_kind_lat ON search_doc (kind, lat, lon)",
+    "CREATE INDEX IF NOT EXISTS search_doc_kind_dep ON search_doc (kind, dep_code)",
+    """CREATE TABLE IF NOT EXISTS search_doc_skill (
+        skill TEXT NOT NULL,
+        pk INTEGER NOT NULL,
+        PRIMARY KEY (skill, pk)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS search_doc_skill_pk ON search_doc_skill (pk)",
+    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+        title, keywords, body,
+        content='search_doc', content_rowid='pk',
+        tokenize="unicode61 remove_diacritics 2", prefix='2 3 4'
+    )""",
+    """CREATE TRIGGER IF NOT EXISTS search_doc_ai AFTER INSERT ON search_doc BEGIN
+        INSERT INTO search_fts (rowid, title, keywords, body) VALUES (new.pk, new.title, new.keywords, new.body);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_doc_ad AFTER DELETE ON search_doc BEGIN
+        INSERT INTO search_fts (search_fts, rowid, title, keywords, body)
+        VALUES ('delete', old.pk, old.title, old.keywords, old.body);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS search_doc_au AFTER UPDATE OF title, keywords, body ON search_doc BEGIN
+        INSERT INTO search_fts (search_fts, rowid, title, keywords, body)
+        VALUES ('delete', old.pk, old.title, old.keywords, old.body);
+        INSERT INTO search_fts (rowid, title, keywords, body) VALUES (new.pk, new.title, new.keywords, new.body);
+    END""",
+    "CREATE TABLE IF NOT EXISTS search_term (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE)",
+    # Terms padded with spaces, so that their first and last letters make trigrams too.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_term_tri USING fts5(padded, tokenize='trigram', detail='none')",
+    """CREATE TRIGGER IF NOT EXISTS search_term_ai AFTER INSERT ON search_term BEGIN
+        INSERT INTO search_term_tri (rowid, padded) VALUES (new.id, ' ' || new.term || ' ');
+    END""",
+    """CREATE TABLE IF NOT EXISTS search_journal (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        recorded_at REAL NOT NULL
+    )""",
+]
+
+_PG_TSV = " || ".join(
+    f"setweight(to_tsvector('{cfg}'::regconfig, {col}), '{weight}')"
+    for cfg in ("hub_fr", "hub_simple")
+    for col, weight in (("title", "A"), ("keywords", "B"), ("body", "D"))
+)
+
+_PG_DDL = [
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """DO $$
+    BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+                       WHERE c.cfgname = 'hub_fr' AND n.nspname = current_schema()) THEN
+            CREATE TEXT SEARCH CONFIGURATION hub_fr (COPY = french);
+            ALTER TEXT SEARCH CONFIGURATION hub_fr
+                ALTER MAPPING FOR hword, hword_part, word WITH unaccent, french_stem;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+                       WHERE c.cfgname = 'hub_simple' AND n.nspname = current_schema()) THEN
+            CREATE TEXT SEARCH CONFIGURATION hub_simple (COPY = simple);
+            ALTER TEXT SEARCH CONFIGURATION hub_simple
+                ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
+        END IF;
+    END
+    $$""",
+    f"""CREATE TABLE IF NOT EXISTS search_doc (
+        pk BIGSERIAL PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        keywords TEXT NOT NULL DEFAULT '',
+        body TEXT NOT NULL DEFAULT '',
+        dep_code TEXT,
+        commune_insee TEXT,
+        category TEXT,
+        modality TEXT,
+        price_mode TEXT,
+        skills JSONB NOT NULL DEFAULT '[]',
+        lat DOUBLE PRECISION,
+        lon DOUBLE PRECISION,
+        pub_ts DOUBLE PRECISION NOT NULL DEFAULT 0,
+        published_at TEXT,
+        extra JSONB NOT NULL DEFAULT '{{}}',
+        tsv TSVECTOR GENERATED ALWAYS AS ({_PG_TSV}) STORED
+    )""",
+    "CREATE INDEX IF NOT EXISTS search_doc_tsv ON search_doc USING gin (tsv)",
+    "CREATE INDEX IF NOT EXISTS search_doc_kind_pub ON search_doc (kind, pub_ts DESC, uid)",
+    "CREATE INDEX IF NOT EXISTS search_doc_kind_lat ON search_doc (kind, lat, lon)",
+    "CREATE INDEX IF NOT EXISTS search_doc_kind_dep ON search_doc (kind, dep_code)",
+    """CREATE TABLE IF NOT EXISTS search_doc_skill (
+        skill TEXT NOT NULL,
+        pk BIGINT NOT NULL REFERENCES search_doc (pk) ON DELETE CASCADE,
+        PRIMARY KEY (skill, pk)
+    )""",
+    "CREATE INDEX IF NOT EXISTS search_doc_skill_pk ON search_doc_skill (pk)",
+    'CREATE TABLE IF NOT EXISTS search_term (term TEXT COLLATE "C" PRIMARY KEY)',
+    "CREATE INDEX IF NOT EXISTS search_term_trgm ON search_term USING gin (term gin_trgm_ops)",
+    """CREATE TABLE IF NOT EXISTS search_journal (
+        seq BIGSERIAL PRIMARY KEY,
+        kind TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        recorded_at DOUBLE PRECISION NOT NULL
+    )""",
+]
+
+
+def sql_schema_statements(dialect: str) -> list[str]:
+    """The DDL of the search tables, every statement idempotent (IF NOT
+    EXISTS). A migration runs them in order (`op.execute(stmt)` each);
+    PostgreSQL needs the right to CREATE EXTENSION unaccent and pg_trgm."""
+    if dialect == "sqlite":
+        return list(_SQLITE_DDL)
+    if dialect == "postgresql":
+        return list(_PG_DDL)
+    raise ValueError(f"unsupported dialect {dialect!r}; expected one of {SUPPORTED_DIALECTS}")
+
+
+def sql_drop_statements(dialect: str) -> list[str]:
+    """The reverse of sql_schema_statements (for a migration's downgrade).
+    The PostgreSQL extensions are left in place."""
+    if dialect == "sqlite":
+        return ["DROP TRIGGER IF EXISTS search_term_ai", "DROP TABLE IF EXISTS search_term_tri",
+                "DROP TABLE IF EXISTS search_term", "DROP TRIGGER IF EXISTS search_doc_ai",
+                "DROP TRIGGER IF EXISTS search_doc_ad", "DROP TRIGGER IF EXISTS search_doc_au",
+                "DROP TABLE IF EXISTS search_fts", "DROP TABLE IF EXISTS search_doc_skill",
+                "DROP TABLE IF EXISTS search_doc", "DROP TABLE IF EXISTS search_journal"]
+    if dialect == "postgresql":
+        return ["DROP TABLE IF EXISTS search_doc_skill", "DROP TABLE IF EXISTS search_doc",
+                "DROP TABLE IF EXISTS search_term", "DROP TABLE IF EXISTS search_journal",
+                "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_fr",
+                "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_simple"]
+    raise ValueError(f"unsupported dialect {dialect!r}; expected one of {SUPPORTED_DIALECTS}")
+
+
+# ---------------------------------------------------------------- query plan
+
+@dataclass
+class _Term:
+    term: str
+    prefix: bool = False                              # match words starting with term
+    exact: list[str] = field(default_factory=list)    # match these whole words
+    stem: str | None = None                           # PostgreSQL: french stem, for highlighting
+
+
+@dataclass
+class _Plan:
+    terms: list[_Term]
+    corrections: dict[str, list[str]]
+    ignored: list[str]
+    impossible: bool = False   # some words given, none found anywhere
+
+
+class _Params:
+    """Named bind parameters p0, p1, …"""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, value: Any) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f":{name}"
+
+    def many(self, values: Iterable[Any]) -> str:
+        return ", ".join(self(v) for v in values)
+
+
+def _loads(value: Any, default: Any) -> Any:
+    if value is None:
+        return default
+    if isinstance(value, (str, bytes)):
+        return json.loads(value)
+    return value
+
+
+# ---------------------------------------------------------------- backend
+
+class SqlBackend(SearchBackend):
+    """Full-text search in SQLite (FTS5) or PostgreSQL. `bind` is an Engine
+    (each call runs in its own transaction) or a Connection (calls join its
+    transaction, inside a savepoint; the caller commits)."""
+
+    stable_cursor = True
+
+    def __init__(self, bind: Engine | Connection, *, batch_size: int = 1000) -> None:
+        self.bind = bind
+        self.dialect = bind.dialect.name
+        if self.dialect not in SUPPORTED_DIALECTS:
+            raise ValueError(f"unsupported dialect {self.dialect!r}; expected one of {SUPPORTED_DIALECTS}")
+        self.pg = self.dialect == "postgresql"
+        self.name = f"sql-{self.dialect}"
+        self.batch_size = batch_size
+
+    # -------------------------------------------------------- connections
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        if isinstance(self.bind, Engine):
+            with self.bind.begin() as conn:
+                yield conn
+        elif self.bind.in_transaction():
+            with self.bind.begin_nested():
+                yield self.bind
+        else:
+            with self.bind.begin():
+                yield self.bind
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if isinstance(self.bind, Engine):
+            with self.bind.connect() as conn:
+                yield conn
+                conn.rollback()
+        else:
+            yield self.bind
+
+    # -------------------------------------------------------- schema
+
+    def setup(self) -> None:
+        with self._write() as conn:
+            for statement in sql_schema_statements(self.dialect):
+                conn.exec_driver_sql(statement)
+
+    def drop(self) -> None:
+        with self._write() as conn:
+            for statement in sql_drop_statements(self.dialect):
+                conn.exec_driver_sql(statement)
+
+    # -------------------------------------------------------- writes
+
+    def _row(self, doc: Document) -> dict[str, Any]:
+        row = {"uid": doc.uid, "kind": doc.kind, "doc_id": doc.id, "title": doc.title,
+               "keywords": doc.keywords, "body": doc.body, "dep_code": doc.dep_code,
+               "commune_insee": doc.commune_insee, "category": doc.category, "modality": doc.modality,
+               "price_mode": doc.price_mode, "skills": doc.skills, "lat": doc.lat, "lon": doc.lon,
+               "pub_ts": doc.pub_ts,
+               "published_at": doc.published_at.isoformat() if doc.published_at else None,
+               "extra": doc.extra}
+        if not self.pg:
+            title_tokens = tokens(doc.title)
+            row["title_tok"] = " " + " ".join(title_tokens) + " " if title_tokens else " "
+            row["kw_tok"] = token_string(doc.keywords)
+            row["title_ntok"] = len(title_tokens)
+        return row
+
+    _COLUMNS = ("uid", "kind", "doc_id", "title", "keywords", "body", "dep_code", "commune_insee",
+                "category", "modality", "price_mode", "skills", "lat", "lon", "pub_ts", "published_at", "extra")
+    _SQLITE_EXTRA_COLUMNS = ("title_tok", "kw_tok", "title_ntok")
+
+    def index(self, kind: str, documents: Iterable[Document]) -> int:
+        docs = check_documents(kind, documents)
+        if not docs:
+            return 0
+        with self._write() as conn:
+            for start in range(0, len(docs), self.batch_size):
+                self._index_batch(conn, docs[start:start + self.batch_size])
+        return len(docs)
+
+    def _index_batch(self, conn: Connection, docs: Sequence[Document]) -> None:
+        rows = json.dumps([self._row(d) for d in docs], default=str)
+        uids = json.dumps([d.uid for d in docs])
+        terms = sorted({t for d in docs for t in tokens(f"{d.title} {d.keywords} {d.body}")
+                        if 2 <= len(t) <= TERM_MAX_LEN})
+        if self.pg:
+            cols = ", ".join(self._COLUMNS)
+            types = ", ".join(f"{c} {self._pg_type(c)}" for c in self._COLUMNS)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in self._COLUMNS if c != "uid")
+            conn.execute(text(f"DELETE FROM search_doc_skill WHERE pk IN "
+                              f"(SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
+                         {"uids": [d.uid for d in docs]})
+            conn.execute(text(
+                f"INSERT INTO search_doc ({cols}) SELECT {cols} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+                f"AS r({types}) ON CONFLICT (uid) DO UPDATE SET {updates}"), {"rows": rows})
+            conn.execute(text(
+                "INSERT INTO search_doc_skill (skill, pk) "
+                "SELECT DISTINCT s.skill, d.pk FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(uid text, skills jsonb) "
+                "JOIN search_doc d ON d.uid = r.uid CROSS JOIN LATERAL jsonb_array_elements_text(r.skills) AS s(skill)"),
+                {"rows": rows})
+            if terms:
+                conn.execute(text("INSERT INTO search_term (term) SELECT unnest(CAST(:terms AS text[])) "
+                                  "ON CONFLICT DO NOTHING"), {"terms": terms})
+        else:
+            all_cols = self._COLUMNS + self._SQLITE_EXTRA_COLUMNS
+            cols = ", ".join(all_cols)
+            values = ", ".join(
+                f"j.value -> '$.{c}'" if c in ("skills", "extra") else f"j.value ->> '$.{c}'" for c in all_cols)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in all_cols if c != "uid")
+            conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc "
+                              "WHERE uid IN (SELECT value FROM json_each(:uids)))"), {"uids": uids})
+            conn.execute(text(f"INSERT INTO search_doc ({cols}) SELECT {values} FROM json_each(:rows) AS j "
+                              f"WHERE true ON CONFLICT (uid) DO UPDATE SET {updates}"), {"rows": rows})
+            conn.execute(text(
+                "INSERT OR IGNORE INTO search_doc_skill (skill, pk) SELECT s.value, d.pk "
+                "FROM json_each(:rows) AS j JOIN search_doc d ON d.uid = j.value ->> '$.uid' "
+                "JOIN json_each(j.value -> '$.skills') AS s"), {"rows": rows})
+            if terms:
+                conn.execute(text("INSERT OR IGNORE INTO search_term (term) SELECT value FROM json_each(:terms)"),
+                             {"terms": json.dumps(terms)})
+
+    @staticmethod
+    def _pg_type(column: str) -> str:
+        return {"skills": "jsonb", "extra": "jsonb", "lat": "float8", "lon": "float8",
+                "pub_ts": "float8"}.get(column, "text")
+
+    def delete(self, kind: str, ids: Iterable[Any]) -> None:
+        check_kind(kind)
+        uids = sorted({f"{kind}:{i}" for i in ids})
+        if not uids:
+            return
+        with self._write() as conn:
+            if self.pg:
+                conn.execute(text("DELETE FROM search_doc WHERE uid = ANY(:uids)"), {"uids": uids})
+            else:
+                payload = {"uids": json.dumps(uids)}
+                conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc "
+                                  "WHERE uid IN (SELECT value FROM json_each(:uids)))"), payload)
+                conn.execute(text("DELETE FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"),
+                             payload)
+
+    def clear(self, kind: str) -> None:
+        check_kind(kind)
+        with self._write() as conn:
+            self._clear(conn, kind)
+
+    def _clear(self, conn: Connection, kind: str) -> None:
+        if not self.pg:
+            conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc WHERE kind = :k)"),
+                         {"k": kind})
+        conn.execute(text("DELETE FROM search_doc WHERE kind = :k"), {"k": kind})
+
+    def rebuild(self, kind: str, batches: Iterable[Sequence[Document]],
+                progress: Callable[[int], None] | None = None) -> int:
+        """Replace every document of `kind` in one transaction: readers see the
+        old set until the new one is complete."""
+        check_kind(kind)
+        done = 0
+        with self._write() as conn:
+            self._clear(conn, kind)
+            for batch in batches:
+                docs = check_documents(kind, batch)
+                for start in range(0, len(docs), self.batch_size):
+                    self._index_batch(conn, docs[start:start + self.batch_size])
+                done += len(docs)
+                if progress:
+                    progress(done)
+        return done
+
+    def optimize(self) -> None:
+        """Merge FTS5 segments and refresh planner statistics (after a bulk load)."""
+        with self._write() as conn:
+            if self.pg:
+                conn.exec_driver_sql("ANALYZE search_doc")
+                conn.exec_driver_sql("ANALYZE search_doc_skill")
+                conn.exec_driver_sql("ANALYZE search_term")
+            else:
+                conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+                conn.exec_driver_sql("ANALYZE")
+
+    # -------------------------------------------------------- reads
+
+    def get(self, kind: str, ids: Iterable[Any]) -> list[Document]:
+        check_kind(kind)
+        uids = sorted({f"{kind}:{i}" for i in ids})
+        if not uids:
+            return []
+        p = _Params()
+        sql = (f"SELECT doc_id, kind, title, body, keywords, dep_code, commune_insee, category, skills, modality, "
+               f"price_mode, lat, lon, published_at, extra FROM search_doc WHERE uid IN ({p.many(uids)}) ORDER BY uid")
+        with self._read() as conn:
+            rows = conn.execute(text(sql), p.values).mappings().all()
+        return [Document(id=r["doc_id"], kind=r["kind"], title=r["title"], body=r["body"], keywords=r["keywords"],
+                         dep_code=r["dep_code"], commune_insee=r["commune_insee"], category=r["category"],
+                         skills=_loads(r["skills"], []), modality=r["modality"], price_mode=r["price_mode"],
+                         lat=r["lat"], lon=r["lon"], published_at=r["published_at"], extra=_loads(r["extra"], {}))
+                for r in rows]
+
+    def health(self) -> Health:
+        try:
+            with self._read() as conn:
+                counts = {k: int(n) for k, n in conn.execute(
+                    text("SELECT kind, count(*) FROM search_doc GROUP BY kind")).all()}
+                if not self.pg:
+                    conn.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'x' LIMIT 1")).all()
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            return Health(ok=False, backend=self.name, detail=f"{type(exc).__name__}: {exc}")
+        return Health(ok=True, backend=self.name, detail="ok", documents=counts)
+
+    # -------------------------------------------------------- search
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        kinds = query.kinds  # raises PrivateKindError
+        if "need" in kinds and not query.include_private:  # pragma: no cover - belt and braces
+            raise PrivateKindError("needs need include_private=True")
+        position = decode_cursor(query)
+        with self._read() as conn:
+            plan = self._plan(conn, query.text)
+            if plan.impossible:
+                return SearchResult(hits=[], facets={f: {} for f in query.facets}, next_cursor=None, total=0,
+                                    backend=self.name, corrections=plan.corrections, ignored_terms=plan.ignored)
+            p = _Params()
+            from_sql, where, match = self._from_where(p, query, plan)
+            score = self._score_sql(p, plan) if plan.terms else "0.0"
+            dist = self._distance_sql(p, query) if query.near else "NULL"
+            sort = query.effective_sort
+            if sort == "relevance":
+                key, desc = "score", True
+            elif sort == "date":
+                key, desc = "pub_ts", True
+            else:
+                key, desc = "dist_key", False
+            dist_key = f"COALESCE({dist}, {NO_DISTANCE})" if query.near else str(NO_DISTANCE)
+            inner = (f"SELECT d.pk, d.uid, d.kind, d.doc_id, d.title, d.body, d.extra, d.published_at, d.pub_ts, "
+                     f"{score} AS score, {dist} AS dist, {dist_key} AS dist_key FROM {from_sql} WHERE {where}")
+            keyset = ""
+            if position is not None:
+                if len(position) != 2:
+                    raise_invalid()
+                op = "<" if desc else ">"
+                kv, ku = p(float(position[0])), p(str(position[1]))
+                keyset = f"WHERE (s.{key} {op} {kv} OR (s.{key} = {kv} AND s.uid > {ku}))"
+            order = f"s.{key} {'DESC' if desc else 'ASC'}, s.uid ASC"
+            sql = f"SELECT * FROM ({inner}) s {keyset} ORDER BY {order} LIMIT {p(query.limit + 1)}"
+            if self.pg and query.highlight and plan.terms:
+                sql = self._pg_headline_wrap(p, sql, plan, order.replace("s.", "h."))
+            rows = conn.execute(text(sql), p.values).mappings().all()
+            more = len(rows) > query.limit
+            rows = rows[:query.limit]
+            highlights: dict[Any, tuple[str, str]] = {}
+            if query.highlight and rows and plan.terms:
+                if self.pg:
+                    highlights = {r["pk"]: (r["h_title"], r["h_body"]) for r in rows}
+                else:
+                    highlights = self._sqlite_highlights(conn, match, [r["pk"] for r in rows])
+            facets, total = self._facets(conn, query, plan)
+        hits = []
+        for r in rows:
+            if r["pk"] in highlights:
+                h_title, h_body = highlights[r["pk"]]
+                highlight = {"title": marked_html(h_title), "body": marked_html(h_body)}
+            else:
+                highlight = {"title": plain_html(r["title"]), "body": plain_html(_first_words(r["body"]))}
+            hits.append(Hit(id=r["doc_id"], kind=r["kind"], title=r["title"],
+                            score=float(r["score"] or 0.0), highlight=highlight,
+                            distance_km=None if r["dist"] is None else float(r["dist"]),
+                            published_at=datetime.fromisoformat(r["published_at"]) if r["published_at"] else None,
+                            extra=_loads(r["extra"], {})))
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            next_cursor = encode_cursor(query, [float(last[key]), last["uid"]])
+        return SearchResult(hits=hits, facets=facets, next_cursor=next_cursor, total=total, backend=self.name,
+                            corrections=plan.corrections, ignored_terms=plan.ignored)
+
+    # -------------------------------------------------------- pieces
+
+    def _plan(self, conn: Connection, text_query: str) -> _Plan:
+        words = query_terms(text_query)
+        if not words:
+            return _Plan(terms=[], corrections={}, ignored=[])
+        p = _Params()
+        probes = []
+        for i, w in enumerate(words):
+            lo = p(w)
+            if len(w) >= PREFIX_MIN:
+                cond = f"term >= {lo} AND term < {p(w + _TOP)}"
+            else:
+                cond = f"term = {lo}"
+            stem = f"(ts_lexize('french_stem', CAST({lo} AS text)))[1]" if self.pg else "NULL"
+            probes.append(f"SELECT {i} AS i, EXISTS (SELECT 1 FROM search_term WHERE {cond}) AS found, "
+                          f"{stem} AS stem")
+        found = {r[0]: (bool(r[1]), r[2]) for r in conn.execute(text(" UNION ALL ".join(probes)), p.values).all()}
+        terms: list[_Term] = []
+        corrections: dict[str, list[str]] = {}
+        ignored: list[str] = []
+        for i, w in enumerate(words):
+            hit, stem = found[i]
+            if hit:
+                terms.append(_Term(term=w, prefix=len(w) >= PREFIX_MIN, exact=[w], stem=stem))
+                continue
+            fixes = self._corrections(conn, w)
+            if fixes:
+                corrections[w] = fixes
+                terms.append(_Term(term=w, prefix=False, exact=fixes, stem=None))
+            else:
+                ignored.append(w)
+        return _Plan(terms=terms, corrections=corrections, ignored=ignored, impossible=not terms)
+
+    def _corrections(self, conn: Connection, word: str) -> list[str]:
+        limit = max_typos(word)
+        if limit == 0:
+            return []
+        lo, hi = len(word) - limit, len(word) + limit
+        if self.pg:
+            rows = conn.execute(text(
+                "SELECT term FROM search_term WHERE term % :w AND length(term) BETWEEN :lo AND :hi "
+                "ORDER BY similarity(term, :w) DESC, term LIMIT 60"), {"w": word, "lo": lo, "hi": hi}).all()
+        else:
+            grams = trigrams(f" {word} ")
+            match = " OR ".join(f'"{g}"' for g in grams)
+            rows = conn.execute(text(
+                "SELECT t.term FROM search_term_tri x JOIN search_term t ON t.id = x.rowid "
+                "WHERE search_term_tri MATCH :m AND length(t.term) BETWEEN :lo AND :hi "
+                "ORDER BY x.rank, t.term LIMIT 60"), {"m": match, "lo": lo, "hi": hi}).all()
+        scored = sorted((edit_distance(word, r[0], limit), r[0]) for r in rows)
+        scored = [(d, t) for d, t in scored if d <= limit]
+        if not scored:
+            return []
+        best = scored[0][0]
+        return [t for d, t in scored if d == best][:MAX_CORRECTIONS]
+
+    def _match_sqlite(self, plan: _Plan) -> str:
+        parts = []
+        for t in plan.terms:
+            options = [f'"{e}"' for e in t.exact if e != t.term or not t.prefix]
+            if t.prefix:
+                options.append(f'"{t.term}"*')
+            parts.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
+        return " AND ".join(parts)
+
+    def _tsquery_pg(self, p: _Params, plan: _Plan) -> str:
+        per_term = []
+        for t in plan.terms:
+            options = [f"to_tsquery('hub_fr', {p(e)})" for e in t.exact]
+            if t.prefix:
+                options.append(f"to_tsquery('hub_simple', {p(t.term + ':*')})")
+            per_term.append("(" + " || ".join(options) + ")")
+        return "(" + " && ".join(per_term) + ")"
+
+    def _from_where(self, p: _Params, query: SearchQuery, plan: _Plan) -> tuple[str, str, str]:
+        where = [f"d.kind IN ({p.many(query.kinds)})"]
+        match = ""
+        from_sql = "search_doc d"
+        if plan.terms:
+            if self.pg:
+                where.append(f"d.tsv @@ {self._tsquery_pg(p, plan)}")
+            else:
+                match = self._match_sqlite(plan)
+                from_sql = "search_fts f JOIN search_doc d ON d.pk = f.rowid"
+                where.append(f"search_fts MATCH {p(match)}")
+        for name, values in query.filters.items():
+            if name == "skills":
+                where.append(f"EXISTS (SELECT 1 FROM search_doc_skill sk WHERE sk.pk = d.pk "
+                             f"AND sk.skill IN ({p.many(values)}))")
+            else:
+                where.append(f"d.{name} IN ({p.many(values)})")
+        if query.near and query.radius_km:
+            lat0, lat1, lon0, lon1 = bounding_box(query.near[0], query.near[1], query.radius_km)
+            where.append(f"d.lat BETWEEN {p(lat0)} AND {p(lat1)} AND d.lon BETWEEN {p(lon0)} AND {p(lon1)}")
+            where.append(f"{self._distance_sql(p, query)} <= {p(query.radius_km)}")
+        return from_sql, " AND ".join(where), match
+
+    def _distance_sql(self, p: _Params, query: SearchQuery) -> str:
+        lat, lon = query.near
+        least = "LEAST" if self.pg else "min"
+        return (f"(2 * {EARTH_RADIUS_KM} * asin({least}(1.0, sqrt("
+                f"power(sin(radians(d.lat - {p(lat)}) / 2), 2) + "
+                f"cos(radians({p(lat)})) * cos(radians(d.lat)) * power(sin(radians(d.lon - {p(lon)}) / 2), 2)))))")
+
+    def _score_sql(self, p: _Params, plan: _Plan) -> str:
+        if self.pg:
+            return f"ts_rank(d.tsv, {self._tsquery_pg(p, plan)})"
+        parts = []
+        for t in plan.terms:
+            def has(column: str, needles: list[str]) -> str:
+                return "(" + " OR ".join(f"instr({column}, {p(n)}) > 0" for n in needles) + ")"
+            exact = [f" {e} " for e in t.exact]
+            prefix = [f" {t.term}"] if t.prefix else []
+            cases = [f"WHEN {has('d.title_tok', exact)} THEN 3.0"]
+            if prefix:
+                cases.append(f"WHEN {has('d.title_tok', prefix)} THEN 2.0")
+            cases.append(f"WHEN {has('d.kw_tok', exact)} THEN 1.5")
+            if prefix:
+                cases.append(f"WHEN {has('d.kw_tok', prefix)} THEN 1.0")
+            parts.append("(CASE " + " ".join(cases) + " ELSE 0.5 END)")
+        return "(" + " + ".join(parts) + " + 0.2 / (1 + d.title_ntok))"
+
+    def _pg_headline_wrap(self, p: _Params, sql: str, plan: _Plan, order: str) -> str:
+        words = []
+        for t in plan.terms:
+            words.extend(f"{e}:*" for e in t.exact)
+            if t.stem and t.stem != t.term:
+                words.append(f"{t.stem}:*")
+        hl = f"to_tsquery('hub_simple', {p(' | '.join(dict.fromkeys(words)))})"
+        marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
+        title_opts = p(f"HighlightAll=true, {marks}")
+        body_opts = p(f'MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=2, MaxFragments=2, '
+                      f'FragmentDelimiter=" … ", {marks}')
+        return (f"SELECT h.*, ts_headline('hub_simple', h.title, {hl}, {title_opts}) AS h_title, "
+                f"ts_headline('hub_simple', h.body, {hl}, {body_opts}) AS h_body FROM ({sql}) h ORDER BY {order}")
+
+    def _sqlite_highlights(self, conn: Connection, match: str, pks: list[int]) -> dict[int, tuple[str, str]]:
+        p = _Params()
+        ms, me = p(MARK_START), p(MARK_END)
+        sql = (f"SELECT rowid, highlight(search_fts, 0, {ms}, {me}), "
+               f"snippet(search_fts, 2, {ms}, {me}, '…', {SNIPPET_WORDS}) "
+               f"FROM search_fts WHERE search_fts MATCH {p(match)} AND rowid IN ({p.many(pks)})")
+        return {r[0]: (r[1], r[2]) for r in conn.execute(text(sql), p.values).all()}
+
+    def _facets(self, conn: Connection, query: SearchQuery, plan: _Plan) -> tuple[dict[str, dict[str, int]], int]:
+        p = _Params()
+        from_sql, where, _ = self._from_where(p, query, plan)
+        facets = [f for f in query.facets if f in FACET_FIELDS]
+        if not facets:
+            total = conn.execute(text(f"SELECT count(*) FROM {from_sql} WHERE {where}"), p.values).scalar_one()
+            return {}, int(total)
+        cols = ", ".join(f"d.{f}" for f in facets if f != "skills")
+        materialized = "MATERIALIZED " if True else ""
+        parts = ["SELECT '' AS f, NULL AS v, count(*) AS n FROM m"]
+        for f in facets:
+            if f == "skills":
+                parts.append("SELECT 'skills', s.skill, count(*) FROM m JOIN search_doc_skill s ON s.pk = m.pk "
+                             "GROUP BY s.skill")
+            else:
+                parts.append(f"SELECT '{f}', m.{f}, count(*) FROM m WHERE m.{f} IS NOT NULL GROUP BY m.{f}")
+        sql = (f"WITH m AS {materialized}(SELECT d.pk{', ' + cols if cols else ''} FROM {from_sql} WHERE {where}) "
+               + " UNION ALL ".join(parts))
+        out: dict[str, dict[str, int]] = {f: {} for f in facets}
+        total = 0
+        for f, v, n in conn.execute(text(sql), p.values).all():
+            if f == "":
+                total = int(n)
+            else:
+                out[f][str(v)] = int(n)
+        for f in facets:
+            out[f] = dict(sorted(out[f].items(), key=lambda kv: (-kv[1], kv[0])))
+        return out, total
+
+
+def raise_invalid() -> None:
+    from .base import InvalidCursor
+    raise InvalidCursor("malformed cursor position")
+
+
+def _first_words(body: str, words: int = SNIPPET_WORDS) -> str:
+    parts = (body or "").split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,139 @@
+"""Text helpers shared by every backend: folding, tokenising, French stop
+words, edit distance, great-circle distance, highlight markers."""
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+
+# Private-use characters that the engines wrap around matches; turned into
+# <mark>…</mark> after the text has been HTML-escaped.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+
+EARTH_RADIUS_KM = 6371.0088
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+# French stop words, folded (no accents, lower case). Dropped from queries
+# (unless the query has nothing else) and given to Meilisearch as stopWords.
+FRENCH_STOP_WORDS = frozenset("""
+a ai au aux avec c ce ces cet cette d dans de des du elle elles en et eux il ils
+j je l la le les leur leurs lui m ma mais me meme mes moi mon n ne nos notre nous
+on ont ou par pas pour qu que qui s sa se ses son sont sur t ta te tes toi ton tu
+un une vos votre vous y est etre ete sans chez vers via
+""".split())
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics ("Médiation" -> "mediation"), like FTS5's
+    unicode61 tokenizer with remove_diacritics 2."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+def tokens(text: str) -> list[str]:
+    """Folded tokens: runs of letters and digits (apostrophes, hyphens,
+    punctuation and underscores separate)."""
+    return _TOKEN.findall(fold(text or ""))
+
+
+def token_string(text: str) -> str:
+    """' tok1 tok2 … ' — the tokens between spaces, for word-boundary tests."""
+    found = tokens(text)
+    return " " + " ".join(found) + " " if found else " "
+
+
+def query_terms(text: str, max_terms: int = 8) -> list[str]:
+    """The distinct folded terms of a user's query, stop words dropped unless
+    nothing else is left, at most `max_terms`."""
+    seen: list[str] = []
+    for tok in tokens(text):
+        if tok not in seen:
+            seen.append(tok)
+    kept = [t for t in seen if t not in FRENCH_STOP_WORDS] or seen
+    return kept[:max_terms]
+
+
+def edit_distance(a: str, b: str, limit: int | None = None) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent
+    transpositions). Returns limit + 1 early when the distance exceeds limit."""
+    if a == b:
+        return 0
+    if limit is not None and abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] | None = None
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        row_min = i
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if previous2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+            row_min = min(row_min, value)
+        if limit is not None and row_min > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def max_typos(term: str) -> int:
+    """Typos tolerated for a term of this length (as Meilisearch does by
+    default: none under 5 letters, one from 5, two from 9)."""
+    if len(term) >= 9:
+        return 2
+    if len(term) >= 5:
+        return 1
+    return 0
+
+
+def trigrams(term: str) -> list[str]:
+    return [term[i:i + 3] for i in range(len(term) - 2)]
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lon, max_lon) containing every point within
+    radius_km of (lat, lon); slightly generous."""
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM) * 1.001
+    far_lat = min(89.9, abs(lat) + dlat)
+    dlon = min(180.0, dlat / max(math.cos(math.radians(far_lat)), 1e-6))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def marked_html(text: str | None) -> str:
+    """HTML-escape engine output, then turn the match markers into <mark>."""
+    if not text:
+        return ""
+    escaped = html.escape(text, quote=False)
+    # An unterminated mark (crop) is closed at the end.
+    out = escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+    if out.count("<mark>") > out.count("</mark>"):
+        out += "</mark>"
+    return out
+
+
+def plain_html(text: str | None) -> str:
+    return html.escape(text or "", quote=False)
+
+
+def highlight_terms(text: str, exact: set[str], prefixes: set[str]) -> str:
+    """Wrap the words of `text` whose folded form equals one of `exact` or
+    starts with one of `prefixes` in the markers (for backends that do not
+    highlight themselves)."""
+    def repl(match: re.Match) -> str:
+        word = fold(match.group(0))
+        if word in exact or any(word.startswith(p) for p in prefixes):
+            return MARK_START + match.group(0) + MARK_END
+        return match.group(0)
+    return _TOKEN.sub(repl, text or "")
