@@ -1,0 +1,508 @@
+"""The payments tables, defined on a declarative Base that the APP provides.
+
+Choice: the columns live on plain mixins here (typed, importable without any
+Base), and `bind_models(Base)` creates the concrete mapped classes on the
+app's Base — so the tables join the app's MetaData, Alembic autogenerate sees
+them, the app's naming convention names their constraints, and payments never
+imports app::
+
+    # app/models.py
+    from app.extensions import db
+    from payments.models import bind_models
+
+    pm = bind_models(db.Model, foreign_keys={"organisation": "organisation.id",
+                                            "provider": "provider.id"})
+    LedgerAccount, Voucher = pm.LedgerAccount, pm.Voucher  # ... re-export what the app uses
+
+`bind_models` is idempotent per Base. The functions of the package find the
+classes through `models_for(session)`: the binding stored in
+``session.info["payments.models"]`` when there is one (tests use that to run on
+their own Base), else the default binding (the first ``bind_models`` call with
+``default=True``, i.e. the app's).
+
+Guards installed by `bind_models`:
+- ORM: ledger transactions and lines refuse UPDATE and DELETE (mapper events,
+  and a Session ``do_orm_execute`` hook for bulk statements); before each flush
+  the new lines of each new transaction must sum to zero per currency, and no
+  line may be appended to an already written transaction.
+- Database (`guard_ddl`, run after CREATE TABLE by ``metadata.create_all``, and
+  to be run by the Alembic migration that creates the tables): triggers
+  refusing UPDATE/DELETE of ledger rows on SQLite and PostgreSQL, and on
+  PostgreSQL a DEFERRABLE INITIALLY DEFERRED constraint trigger checking at
+  COMMIT that each transaction's lines sum to zero per currency.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping, Optional
+
+from sqlalchemy import (DDL, JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer,
+                        String, Text, event, inspect)
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
+
+from .errors import LedgerImmutable, ModelsNotBound, UnbalancedTransaction
+
+SESSION_INFO_KEY = "payments.models"
+
+ACCOUNT_TYPES = ("asset", "liability", "revenue", "expense", "equity")
+VOUCHER_STATUSES = ("issued", "reserved", "redeemed", "blocked", "expired")
+PROGRAMME_STATUSES = ("draft", "awaiting_payment", "funded", "closed")
+PAYMENT_STATUSES = ("created", "requires_action", "processing", "succeeded", "failed", "canceled")
+EVENT_STATUSES = ("applied", "duplicate", "ignored", "unhandled")
+
+LEDGER_TABLES = ("ledger_transaction", "ledger_line")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# ---------------------------------------------------------------- mixins (the columns)
+
+class LedgerAccountMixin:
+    """An account of the chart (see `payments.ledger.ACCOUNT_PATTERNS`). Amounts are
+    signed: positive = debit, negative = credit."""
+
+    __tablename__ = "ledger_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(120), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    name: Mapped[Optional[str]] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (CheckConstraint(_in("type", ACCOUNT_TYPES), name="account_type"),)
+
+    def __repr__(self) -> str:
+        return f"<LedgerAccount {self.code} {self.type} {self.currency}>"
+
+
+class LedgerTransactionMixin:
+    """One business event in the ledger; append-only."""
+
+    __tablename__ = "ledger_transaction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    memo: Mapped[Optional[str]] = mapped_column(Text)
+    reference: Mapped[Optional[str]] = mapped_column(String(120), index=True)  # "voucher:12", "payment:pi_..."
+    reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ledger_transaction.id"))
+
+    def __repr__(self) -> str:
+        return f"<LedgerTransaction {self.id} {self.kind} {self.idempotency_key}>"
+
+
+class LedgerLineMixin:
+    __tablename__ = "ledger_line"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transaction.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_account.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (CheckConstraint("amount_cents <> 0", name="amount_nonzero"),)
+
+    def __repr__(self) -> str:
+        return f"<LedgerLine tx={self.transaction_id} account={self.account_id} {self.amount_cents} {self.currency}>"
+
+
+class StripeEventMixin:
+    """A received webhook event, stored once (primary key = Stripe's event id)."""
+
+    __tablename__ = "stripe_event"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    livemode: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[int] = mapped_column(BigInteger)  # Stripe's unix time
+    object_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[Optional[str]] = mapped_column(String(500))
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (CheckConstraint(_in("status", EVENT_STATUSES), name="event_status"),)
+
+
+class PaymentMixin:
+    """Our record of a PaymentIntent. ``settlement`` is the list of ledger credits
+    ``[[account_code, cents], ...]`` (negative cents) that the payment pays for,
+    fixed at checkout by `payments.rules`; they sum to ``-amount_cents``."""
+
+    __tablename__ = "card_payment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stripe_id: Mapped[str] = mapped_column(String(255), unique=True)
+    purpose: Mapped[str] = mapped_column(String(40), index=True)
+    reference: Mapped[Optional[str]] = mapped_column(String(120), index=True)
+    payer_ref: Mapped[Optional[str]] = mapped_column(String(120))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    status: Mapped[str] = mapped_column(String(20), default="created", index=True)
+    failure_code: Mapped[Optional[str]] = mapped_column(String(80))
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    settlement: Mapped[list] = mapped_column(JSON)
+    environment: Mapped[str] = mapped_column(String(20))
+    customer: Mapped[Optional[str]] = mapped_column(String(255))
+    stripe_created: Mapped[Optional[int]] = mapped_column(BigInteger)
+    last_event_created: Mapped[Optional[int]] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    succeeded_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (CheckConstraint("amount_cents > 0", name="amount_positive"),
+                CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refunded_range"),
+                CheckConstraint(_in("status", PAYMENT_STATUSES), name="payment_status"))
+
+
+class PaymentRefundMixin:
+    __tablename__ = "card_refund"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("card_payment.id"), index=True)
+    stripe_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))
+    absorbed: Mapped[bool] = mapped_column(Boolean, default=False)  # the platform bears it (account "refunds")
+    reason: Mapped[Optional[str]] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+
+class VoucherProgrammeMixin:
+    """A funder's programme: face value, quantity or budget, eligibility, validity."""
+
+    __tablename__ = "voucher_programme"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    face_value_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    voucher_count: Mapped[Optional[int]] = mapped_column(Integer)
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    validity_days: Mapped[int] = mapped_column(Integer, default=365)
+    valid_from: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    eligibility: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    funded_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (CheckConstraint("face_value_cents > 0", name="face_value_positive"),
+                CheckConstraint("budget_cents > 0", name="budget_positive"),
+                CheckConstraint(_in("status", PROGRAMME_STATUSES), name="programme_status"))
+
+
+class VoucherMixin:
+    """A chèque d'accompagnement numérique. ``version`` grows at each move (the
+    moves are compare-and-set UPDATEs, safe under concurrency)."""
+
+    __tablename__ = "voucher"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("voucher_programme.id"), index=True)
+    holder_siret: Mapped[Optional[str]] = mapped_column(String(14), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="issued", index=True)
+    face_value_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocks_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    reserved_for: Mapped[Optional[str]] = mapped_column(String(120), index=True)  # "mission:42"
+    reserved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    redeemed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    blocked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    expired_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    warned_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (CheckConstraint(_in("status", VOUCHER_STATUSES), name="voucher_status"),
+                CheckConstraint("face_value_cents > 0", name="face_value_positive"))
+
+
+# ---------------------------------------------------------------- binding
+
+@dataclass(frozen=True)
+class PaymentModels:
+    """The mapped classes of one binding."""
+
+    base: Any
+    LedgerAccount: Any
+    LedgerTransaction: Any
+    LedgerLine: Any
+    StripeEvent: Any
+    Payment: Any
+    PaymentRefund: Any
+    VoucherProgramme: Any
+    Voucher: Any
+
+    @property
+    def metadata(self):
+        return self.base.metadata
+
+    @property
+    def tables(self) -> list:
+        """The payments tables, in creation order (for ``metadata.create_all(tables=...)``)."""
+        return [cls.__table__ for cls in (self.LedgerAccount, self.LedgerTransaction, self.LedgerLine,
+                                          self.StripeEvent, self.Payment, self.PaymentRefund,
+                                          self.VoucherProgramme, self.Voucher)]
+
+
+_lock = threading.Lock()
+_bindings: dict[int, PaymentModels] = {}
+_default: PaymentModels | None = None
+
+#: Optional foreign keys to the app's tables: role -> "table.column".
+FOREIGN_KEY_ROLES = ("funder", "organisation", "provider")
+
+
+def _reference_column(target: str | None, *, nullable: bool = True):
+    args: list = [Integer]
+    if target:
+        args.append(ForeignKey(target))
+    return mapped_column(*args, nullable=nullable, index=True)
+
+
+def bind_models(base, *, foreign_keys: Mapping[str, str] | None = None, default: bool = True) -> PaymentModels:
+    """Create the payments models on ``base`` (a SQLAlchemy 2 DeclarativeBase, e.g.
+    Flask-SQLAlchemy's ``db.Model``) and install the guards. Idempotent per base.
+
+    ``foreign_keys`` optionally points the reference columns at the app's tables:
+    ``{"funder": "organisation.id", "organisation": "organisation.id",
+    "provider": "provider.id"}``; without it they are plain indexed integers.
+    ``default=False`` keeps this binding out of `models_for` unless a session
+    names it (``use_models(session, models)``)."""
+    global _default
+    with _lock:
+        existing = _bindings.get(id(base))
+        if existing is not None:
+            if default and _default is None:
+                _default = existing
+            return existing
+        fks = dict(foreign_keys or {})
+        unknown = set(fks) - set(FOREIGN_KEY_ROLES)
+        if unknown:
+            raise ValueError(f"unknown foreign key roles: {sorted(unknown)}")
+
+        def make(name, mixin, extra=None):
+            return type(name, (mixin, base), {"__module__": __name__, **(extra or {})})
+
+        account = make("LedgerAccount", LedgerAccountMixin)
+        transaction = make("LedgerTransaction", LedgerTransactionMixin)
+        line = make("LedgerLine", LedgerLineMixin, {
+            "account": relationship(account, lazy="joined", viewonly=True),
+            "transaction": relationship(transaction),
+        })
+        transaction.lines = relationship(line, viewonly=True, order_by=line.id)
+        stripe_event = make("StripeEvent", StripeEventMixin)
+        payment = make("Payment", PaymentMixin)
+        refund = make("PaymentRefund", PaymentRefundMixin, {
+            "payment": relationship(payment),
+        })
+        payment.refunds = relationship(refund, viewonly=True, order_by=refund.id)
+        programme = make("VoucherProgramme", VoucherProgrammeMixin, {
+            "funder_id": _reference_column(fks.get("funder")),
+        })
+        voucher = make("Voucher", VoucherMixin, {
+            "organisation_id": _reference_column(fks.get("organisation")),
+            "provider_id": _reference_column(fks.get("provider")),
+            "programme": relationship(programme),
+        })
+        models = PaymentModels(base=base, LedgerAccount=account, LedgerTransaction=transaction, LedgerLine=line,
+                               StripeEvent=stripe_event, Payment=payment, PaymentRefund=refund,
+                               VoucherProgramme=programme, Voucher=voucher)
+        Index("ix_voucher_by_programme_status", voucher.programme_id, voucher.status)
+        Index("ix_ledger_line_by_account_currency", line.account_id, line.currency)
+        _install_orm_guards(models)
+        _attach_ddl(models)
+        _bindings[id(base)] = models
+        if default and _default is None:
+            _default = models
+        return models
+
+
+def models_for(session: Session | None = None) -> PaymentModels:
+    """The binding the payments functions use for ``session``."""
+    if session is not None:
+        chosen = session.info.get(SESSION_INFO_KEY)
+        if chosen is not None:
+            return chosen
+    if _default is not None:
+        return _default
+    raise ModelsNotBound("call payments.models.bind_models(Base) first (or use_models(session, models))")
+
+
+def use_models(session: Session, models: PaymentModels) -> Session:
+    """Make ``session`` use ``models`` (a non-default binding, e.g. in tests)."""
+    session.info[SESSION_INFO_KEY] = models
+    return session
+
+
+# ---------------------------------------------------------------- ORM guards
+
+def _column_changed(target) -> bool:
+    state = inspect(target)
+    for attr in state.mapper.column_attrs:
+        if state.attrs[attr.key].history.has_changes():
+            return True
+    return False
+
+
+def _refuse_update(_mapper, _connection, target):
+    if _column_changed(target):
+        raise LedgerImmutable(f"{type(target).__name__} rows are append-only: post a reversing transaction instead")
+
+
+def _refuse_delete(_mapper, _connection, target):
+    raise LedgerImmutable(f"{type(target).__name__} rows cannot be deleted: post a reversing transaction instead")
+
+
+def _install_orm_guards(models: PaymentModels) -> None:
+    for cls in (models.LedgerTransaction, models.LedgerLine):
+        event.listen(cls, "before_update", _refuse_update)
+        event.listen(cls, "before_delete", _refuse_delete)
+    _install_session_guards()
+
+
+_session_guards_installed = False
+
+
+def _install_session_guards() -> None:
+    global _session_guards_installed
+    if _session_guards_installed:
+        return
+    event.listen(Session, "do_orm_execute", _guard_bulk_statements)
+    event.listen(Session, "before_flush", _check_new_lines)
+    _session_guards_installed = True
+
+
+def _guard_bulk_statements(state) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name in LEDGER_TABLES:
+        raise LedgerImmutable(f"bulk {'UPDATE' if state.is_update else 'DELETE'} on {name} refused: the ledger is append-only")
+
+
+def _check_new_lines(session: Session, _flush_context, _instances) -> None:
+    for obj in list(session.dirty):
+        if isinstance(obj, (LedgerLineMixin, LedgerTransactionMixin)) and _column_changed(obj):
+            raise LedgerImmutable(f"{type(obj).__name__} rows are append-only: post a reversing transaction instead")
+    for obj in session.deleted:
+        if isinstance(obj, (LedgerLineMixin, LedgerTransactionMixin)):
+            raise LedgerImmutable(f"{type(obj).__name__} rows cannot be deleted: post a reversing transaction instead")
+    sums: dict[tuple[int, str], int] = defaultdict(int)
+    new_tx = {id(obj) for obj in session.new if isinstance(obj, LedgerTransactionMixin)}
+    seen = False
+    for obj in session.new:
+        if not isinstance(obj, LedgerLineMixin):
+            continue
+        seen = True
+        tx = obj.transaction
+        if tx is None or id(tx) not in new_tx:
+            raise LedgerImmutable("a ledger line can only be added with its new transaction "
+                                  "(lines of a written transaction are final)")
+        if not isinstance(obj.amount_cents, int) or isinstance(obj.amount_cents, bool):
+            raise UnbalancedTransaction(f"amount must be integer cents, got {obj.amount_cents!r}")
+        sums[(id(tx), obj.currency)] += obj.amount_cents
+    if seen:
+        bad = {key: total for key, total in sums.items() if total != 0}
+        if bad:
+            raise UnbalancedTransaction(f"ledger lines do not sum to zero per transaction and currency: {sorted(bad.values())}")
+
+
+# ---------------------------------------------------------------- database guards
+
+_PG_GUARDS = [
+    """CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only (' || TG_OP || ' refused): post a reversing transaction',
+                        ERRCODE = 'integrity_constraint_violation';
+END $$""",
+    """CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM ledger_line WHERE transaction_id = NEW.transaction_id
+             GROUP BY currency HAVING SUM(amount_cents) <> 0) THEN
+    RAISE EXCEPTION USING MESSAGE = 'ledger transaction ' || NEW.transaction_id || ' does not sum to zero',
+                          ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$""",
+    "CREATE TRIGGER ledger_line_append_only BEFORE UPDATE OR DELETE ON ledger_line "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
+    "CREATE TRIGGER ledger_transaction_append_only BEFORE UPDATE OR DELETE ON ledger_transaction "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
+    "CREATE CONSTRAINT TRIGGER ledger_line_balanced AFTER INSERT ON ledger_line "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced()",
+]
+
+_SQLITE_GUARDS = [
+    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a reversing transaction'); END"
+    for table in LEDGER_TABLES for op in ("UPDATE", "DELETE")
+]
+
+_PG_DROP = [
+    "DROP TRIGGER IF EXISTS ledger_line_balanced ON ledger_line",
+    "DROP TRIGGER IF EXISTS ledger_line_append_only ON ledger_line",
+    "DROP TRIGGER IF EXISTS ledger_transaction_append_only ON ledger_transaction",
+    "DROP FUNCTION IF EXISTS ledger_check_balanced()",
+    "DROP FUNCTION IF EXISTS ledger_refuse_change()",
+]
+_SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}" for table in LEDGER_TABLES for op in ("UPDATE", "DELETE")]
+
+
+def guard_ddl(dialect_name: str) -> list[str]:
+    """The SQL creating the database guards (triggers) for a dialect; run them
+    in the Alembic migration after the tables exist (``op.execute``). They
+    contain no ``%`` and no bound parameters."""
+    return {"postgresql": list(_PG_GUARDS), "sqlite": list(_SQLITE_GUARDS)}.get(dialect_name, [])
+
+
+def drop_guard_ddl(dialect_name: str) -> list[str]:
+    """The SQL dropping the guards (for a migration's downgrade)."""
+    return {"postgresql": list(_PG_DROP), "sqlite": list(_SQLITE_DROP)}.get(dialect_name, [])
+
+
+def _attach_ddl(models: PaymentModels) -> None:
+    """``metadata.create_all`` creates the guards once both ledger tables exist."""
+    table = models.LedgerLine.__table__  # created after ledger_transaction
+    for dialect in ("postgresql", "sqlite"):
+        for statement in guard_ddl(dialect):
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+if __name__ == "__main__":  # python -m payments.models postgresql  -> the guard SQL, to paste into a migration
+    import sys
+    for stmt in guard_ddl(sys.argv[1] if len(sys.argv) > 1 else "postgresql"):
+        print(stmt + ";\n")
