@@ -67,7 +67,7 @@ def bootstrap():
         commit()
     if database_is_empty():
         summary = load_demo(DEMO_PASSWORD)
-        commit()
+        commit()  # the demo's needs and offers are embedded by the jobs this commit dispatches
         click.echo("demo data: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
     else:
         click.echo("database already has data: demo not loaded")

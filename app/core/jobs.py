@@ -25,8 +25,20 @@ READY = "hub_ready_jobs"
 DEFAULT_QUEUE = "hub"
 
 
-def enqueue(func: Callable, *args, queue: str = DEFAULT_QUEUE, **kwargs) -> None:
-    db.session.info.setdefault(PENDING, []).append((func, args, kwargs, queue))
+def enqueue(func: Callable, *args, queue: str = DEFAULT_QUEUE, coalesce: bool = False, **kwargs) -> None:
+    """Record a job to run after the commit.
+
+    `coalesce=True` merges it into a pending job of the same function: list
+    keyword arguments are concatenated (one job embeds 200 texts in a batch
+    instead of 200 jobs embedding one each)."""
+    pending = db.session.info.setdefault(PENDING, [])
+    if coalesce:
+        for func_, _args, pending_kwargs, queue_ in pending:
+            if func_ is func and queue_ == queue:
+                for key, value in kwargs.items():
+                    pending_kwargs[key] = list(pending_kwargs.get(key, [])) + list(value)
+                return
+    pending.append((func, args, dict(kwargs), queue))
 
 
 @event.listens_for(Session, "after_commit")

@@ -136,6 +136,7 @@ def create_offer(actor: User, provider: Provider, values: dict, submit: bool = F
     if submit:
         move_offer(actor, offer, PS.SUBMITTED)
     db.session.flush()
+    _warm(offer)
     return offer
 
 
@@ -146,7 +147,16 @@ def update_offer(actor: User, offer: Offer, values: dict) -> Offer:
     _check_offer_values(merged)
     _apply(offer, values, OFFER_FIELDS)
     db.session.flush()
+    if {"title", "description"} & set(values):
+        _warm(offer)
     return offer
+
+
+def _warm(offer: Offer) -> None:
+    """Embed the offer's text after the commit, for the matching engine."""
+    from app.core.jobs import enqueue
+    from app.matches.services import warm_embeddings
+    enqueue(warm_embeddings, offer_ids=[offer.id], coalesce=True)
 
 
 def _move(entity, actor: User, target: PS, reason: str | None, owner_ok: bool) -> None:

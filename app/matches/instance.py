@@ -50,6 +50,21 @@ class BuiltInstance:
     skipped_needs: list[int]
 
 
+EMBEDDED_CHARS = 300  # title and the start of the description: most of the meaning, a third of the cost
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= EMBEDDED_CHARS else text[:EMBEDDED_CHARS].rsplit(" ", 1)[0]
+
+
+def need_text(need) -> str:
+    return _clip(f"{need.title}. {need.description}")
+
+
+def offer_text(offer) -> str:
+    return _clip(f"{offer.title}. {offer.description}")
+
+
 def fixed_pairs() -> list[tuple[int, int]]:
     """Approved proposals waiting for the provider, and active missions: kept as they are."""
     approved = db.session.execute(select(Proposal.need_id, Proposal.offer_id)
@@ -116,7 +131,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
             start=n.window_start, end=n.window_end,
             opened_on=(n.opened_at or n.created_at).date() if (n.opened_at or n.created_at) else None,
             org_id=n.organisation_id, dep_code=n.commune.dep_code, commune=n.commune_insee,
-            text=f"{n.title}. {n.description}"))
+            text=need_text(n)))
     offer_records = []
     for o in offers_rows:
         commune = o.provider.commune
@@ -129,7 +144,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
             modality=MODALITY[o.modality],
             start=o.available_from, end=o.available_until, capacity=o.capacity_per_month,
             consumed=int(done_recently.get(o.id, 0)), commune=o.provider.commune_insee,
-            text=f"{o.title}. {o.description}"))
+            text=offer_text(o)))
     provider_records = [matching.Provider(
         id=pid, org_ids=frozenset(provider_orgs.get(pid, set())), current_missions=int(load.get(pid, 0)),
         rating_mean=ratings.get(pid, (None, 0))[0], rating_count=ratings.get(pid, (None, 0))[1])

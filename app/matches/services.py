@@ -109,6 +109,22 @@ def _embedder():
     return embedder
 
 
+def warm_embeddings(need_ids: list[int] | tuple = (), offer_ids: list[int] | tuple = ()) -> int:
+    """A job after a need or an offer is saved: embed its text now, so runs find it cached."""
+    from app.directory.models import Offer
+    from app.matches.instance import need_text, offer_text
+    embedder = _embedder()
+    if embedder is None:
+        return 0
+    needs = [n for n in (db.session.get(Need, i) for i in need_ids) if n is not None]
+    offers = [o for o in (db.session.get(Offer, i) for i in offer_ids) if o is not None]
+    if needs:
+        embedder.embed([need_text(n) for n in needs], "query")
+    if offers:
+        embedder.embed([offer_text(o) for o in offers], "passage")
+    return len(needs) + len(offers)
+
+
 def execute_run(run: MatchRun) -> None:
     from app.matches.instance import build_instance
 

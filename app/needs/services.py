@@ -58,6 +58,7 @@ def create_need(actor: User, organisation: Organisation, values: dict, answers: 
     if publish:
         move_need(actor, need, NS.OPEN)
     db.session.flush()
+    _warm(need)
     return need
 
 
@@ -72,7 +73,16 @@ def update_need(actor: User, need: Need, values: dict) -> Need:
         if name in values:
             setattr(need, name, values[name])
     db.session.flush()
+    if {"title", "description"} & set(values):
+        _warm(need)
     return need
+
+
+def _warm(need: Need) -> None:
+    """Embed the need's text after the commit (the matching engine then finds it cached)."""
+    from app.core.jobs import enqueue
+    from app.matches.services import warm_embeddings
+    enqueue(warm_embeddings, need_ids=[need.id], coalesce=True)
 
 
 def move_need(actor: User | None, need: Need, target: NS, reason: str | None = None, system: bool = False) -> None:
