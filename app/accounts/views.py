@@ -145,8 +145,10 @@ def reset_password(token: str):
 @bp.get("/espace")
 @access(Access.LOGIN)
 def dashboard():
+    from app.matches.services import missions_for, proposals_for_provider
     from app.needs.services import needs_of
-    return render_template("accounts/dashboard.html", needs=needs_of(current_user), token_form=EmptyForm())
+    return render_template("accounts/dashboard.html", needs=needs_of(current_user), token_form=EmptyForm(),
+                           pending=proposals_for_provider(current_user), missions=missions_for(current_user))
 
 
 @bp.post("/espace/jeton")

@@ -106,8 +106,10 @@ def _visible_need(need_id: int) -> Need:
 @access(Access.ORG_MEMBER)
 def detail(need_id: int):
     need = _visible_need(need_id)
+    from app.matches.models import Mission
+    missions = list(db.session.scalars(select(Mission).where(Mission.need_id == need.id).order_by(Mission.id.desc())))
     return render_template("needs/detail.html", need=need, action_form=EmptyForm(), NS=NS,
-                           owner_moves=services.OWNER_MOVES)
+                           owner_moves=services.OWNER_MOVES, missions=missions)
 
 
 @bp.route("/<int:need_id>/modifier", methods=["GET", "POST"])
