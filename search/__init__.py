@@ -1,2 +1,63 @@
 """Search: one SearchBackend interface with a SQL full-text backend (the
-embedded default) and a Meilisearch backend. Imports no Flask. (Issue 5.)"""
+embedded default) and a Meilisearch backend. Imports no Flask. (Issue 5.)
+
+    from search import make_backend, Document, SearchQuery
+    backend = make_backend(engine, meili_url=None)   # SqlBackend on the app's engine
+    backend.setup()
+    backend.index("offer", [Document(id=1, kind="offer", title="Créer un site web", ...)])
+    result = backend.search(SearchQuery(text="site web asso", near=(43.2965, 5.3698), radius_km=30,
+                                        facets=["category", "skills"]))
+
+See search/README.md.
+"""
+from __future__ import annotations
+
+from .base import (
+    FACET_FIELDS,
+    FILTER_FIELDS,
+    KINDS,
+    PRIVATE_KINDS,
+    PUBLIC_KINDS,
+    SORTS,
+    BackendUnavailable,
+    Document,
+    Health,
+    Hit,
+    InvalidCursor,
+    PrivateKindError,
+    SearchBackend,
+    SearchError,
+    SearchQuery,
+    SearchResult,
+)
+from .fallback import FallbackBackend, JournalEntry, MemoryJournal, ReplayJournal, SqlReplayJournal
+from .sql import SqlBackend, sql_drop_statements, sql_schema_statements
+
+__all__ = [
+    "FACET_FIELDS", "FILTER_FIELDS", "KINDS", "PRIVATE_KINDS", "PUBLIC_KINDS", "SORTS",
+    "BackendUnavailable", "Document", "Health", "Hit", "InvalidCursor", "PrivateKindError", "SearchBackend",
+    "SearchError", "SearchQuery", "SearchResult",
+    "FallbackBackend", "JournalEntry", "MemoryJournal", "ReplayJournal", "SqlReplayJournal",
+    "SqlBackend", "sql_drop_statements", "sql_schema_statements", "MeiliBackend", "make_backend",
+]
+
+
+def __getattr__(name: str):
+    if name == "MeiliBackend":  # imported lazily: pulls in the meilisearch client
+        from .meili import MeiliBackend
+        return MeiliBackend
+    raise AttributeError(name)
+
+
+def make_backend(engine, *, meili_url: str | None = None, meili_key: str | None = None,
+                 meili_prefix: str = "hub_", journal: ReplayJournal | None = None,
+                 retry_after: float = 30.0, on_recovered=None) -> SearchBackend:
+    """The backend the app should use: the SQL backend on `engine` alone
+    (embedded default), or Meilisearch in front of it with a replay journal in
+    the same database when `meili_url` is set."""
+    sql = SqlBackend(engine)
+    if not meili_url:
+        return sql
+    from .meili import MeiliBackend
+    return FallbackBackend(MeiliBackend(meili_url, meili_key, prefix=meili_prefix), sql,
+                           journal or SqlReplayJournal(engine), retry_after=retry_after, on_recovered=on_recovered)

@@ -468,21 +468,42 @@ class SqlBackend(SearchBackend):
 
     # -------------------------------------------------------- reads
 
+    _DOC_COLUMNS = ("pk, doc_id, kind, title, body, keywords, dep_code, commune_insee, category, skills, modality, "
+                    "price_mode, lat, lon, published_at, extra")
+
+    @staticmethod
+    def _document(r: Any) -> Document:
+        return Document(id=r["doc_id"], kind=r["kind"], title=r["title"], body=r["body"], keywords=r["keywords"],
+                        dep_code=r["dep_code"], commune_insee=r["commune_insee"], category=r["category"],
+                        skills=_loads(r["skills"], []), modality=r["modality"], price_mode=r["price_mode"],
+                        lat=r["lat"], lon=r["lon"], published_at=r["published_at"], extra=_loads(r["extra"], {}))
+
     def get(self, kind: str, ids: Iterable[Any]) -> list[Document]:
+        """The stored documents among `ids` (missing ones are left out)."""
         check_kind(kind)
         uids = sorted({f"{kind}:{i}" for i in ids})
         if not uids:
             return []
         p = _Params()
-        sql = (f"SELECT doc_id, kind, title, body, keywords, dep_code, commune_insee, category, skills, modality, "
-               f"price_mode, lat, lon, published_at, extra FROM search_doc WHERE uid IN ({p.many(uids)}) ORDER BY uid")
+        sql = f"SELECT {self._DOC_COLUMNS} FROM search_doc WHERE uid IN ({p.many(uids)}) ORDER BY uid"
         with self._read() as conn:
             rows = conn.execute(text(sql), p.values).mappings().all()
-        return [Document(id=r["doc_id"], kind=r["kind"], title=r["title"], body=r["body"], keywords=r["keywords"],
-                         dep_code=r["dep_code"], commune_insee=r["commune_insee"], category=r["category"],
-                         skills=_loads(r["skills"], []), modality=r["modality"], price_mode=r["price_mode"],
-                         lat=r["lat"], lon=r["lon"], published_at=r["published_at"], extra=_loads(r["extra"], {}))
-                for r in rows]
+        return [self._document(r) for r in rows]
+
+    def iter_documents(self, kind: str, batch_size: int = 1000) -> Iterator[list[Document]]:
+        """Every stored document of `kind`, in batches (to copy the index into
+        another backend)."""
+        check_kind(kind)
+        last = 0
+        while True:
+            with self._read() as conn:
+                rows = conn.execute(text(
+                    f"SELECT {self._DOC_COLUMNS} FROM search_doc WHERE kind = :k AND pk > :last "
+                    f"ORDER BY pk LIMIT :n"), {"k": kind, "last": last, "n": batch_size}).mappings().all()
+            if not rows:
+                return
+            last = rows[-1]["pk"]
+            yield [self._document(r) for r in rows]
 
     def health(self) -> Health:
         try:
@@ -662,13 +683,14 @@ class SqlBackend(SearchBackend):
     def _distance_sql(self, p: _Params, query: SearchQuery) -> str:
         lat, lon = query.near
         least = "LEAST" if self.pg else "min"
-        return (f"(2 * {EARTH_RADIUS_KM} * asin({least}(1.0, sqrt("
+        # (PostgreSQL's LEAST ignores NULLs: the CASE keeps unlocated documents at NULL.)
+        return (f"(CASE WHEN d.lat IS NULL OR d.lon IS NULL THEN NULL ELSE 2 * {EARTH_RADIUS_KM} * asin({least}(1.0, sqrt("
                 f"power(sin(radians(d.lat - {p(lat)}) / 2), 2) + "
-                f"cos(radians({p(lat)})) * cos(radians(d.lat)) * power(sin(radians(d.lon - {p(lon)}) / 2), 2)))))")
+                f"cos(radians({p(lat)})) * cos(radians(d.lat)) * power(sin(radians(d.lon - {p(lon)}) / 2), 2)))) END)")
 
     def _score_sql(self, p: _Params, plan: _Plan) -> str:
         if self.pg:
-            return f"ts_rank(d.tsv, {self._tsquery_pg(p, plan)})"
+            return f"CAST(ts_rank(d.tsv, {self._tsquery_pg(p, plan)}) AS double precision)"
         parts = []
         for t in plan.terms:
             def has(column: str, needles: list[str]) -> str:
