@@ -120,6 +120,57 @@ class WebhookEvent:
         return self.data_object.get("metadata") or {}
 
 
+# ---------------------------------------------------------------- parsers (Stripe JSON -> plain data)
+
+def _id_of(value: Any) -> str | None:
+    """A Stripe reference that may come expanded (localstripe always expands latest_charge)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return value.get("id")
+
+
+def payment_intent_info(data: Mapping[str, Any]) -> PaymentIntentInfo:
+    """A PaymentIntent as plain data (from an API answer or an event's data.object)."""
+    charge = data.get("latest_charge")
+    charge = charge if isinstance(charge, dict) else None
+    error = data.get("last_payment_error") or {}
+    status = data.get("status") or ""
+    amount = int(data.get("amount") or 0)
+    received = data.get("amount_received")
+    if received is None:  # localstripe does not send it
+        received = amount if status == "succeeded" else 0
+    refunded = int(charge.get("amount_refunded") or 0) if charge else 0
+    next_action = data.get("next_action") or None
+    failure = error.get("decline_code") or error.get("code")
+    if failure is None and charge and charge.get("status") == "failed":
+        failure = charge.get("failure_code") or "card_declined"
+    return PaymentIntentInfo(
+        id=data["id"], status=status, amount=amount, currency=(data.get("currency") or "").lower(),
+        client_secret=data.get("client_secret"), customer=_id_of(data.get("customer")),
+        payment_method=_id_of(data.get("payment_method")), metadata=dict(data.get("metadata") or {}),
+        livemode=bool(data.get("livemode")), created=int(data.get("created") or 0),
+        amount_received=int(received), amount_refunded=refunded, latest_charge=_id_of(data.get("latest_charge")),
+        failure_code=failure if status == "requires_payment_method" else None,
+        next_action=next_action.get("type") if isinstance(next_action, dict) else None,
+    )
+
+
+def _refund_info(data: Mapping[str, Any]) -> RefundInfo:
+    return RefundInfo(id=data["id"], payment_intent=_id_of(data.get("payment_intent")),
+                      amount=int(data.get("amount") or 0), currency=(data.get("currency") or "").lower(),
+                      status=data.get("status") or "", metadata=dict(data.get("metadata") or {}),
+                      created=int(data.get("created") or 0))
+
+
+def _setup_intent_info(data: Mapping[str, Any]) -> SetupIntentInfo:
+    return SetupIntentInfo(id=data["id"], status=data.get("status") or "", client_secret=data.get("client_secret"),
+                           payment_method=_id_of(data.get("payment_method")), customer=_id_of(data.get("customer")),
+                           metadata=dict(data.get("metadata") or {}))
+
+
+
 @runtime_checkable
 class PaymentGateway(Protocol):
     """Everything the payments package asks of Stripe. `payments.gateway.StripeGateway`

@@ -1,0 +1,457 @@
+"""Vouchers (chèques d'accompagnement numérique): codes, programmes and the status machine.
+
+Codes: ``HUB-XXXX-XXXX-XXXX-C`` — 12 random Crockford base32 symbols (60 bits
+from `secrets`, unguessable) and Crockford's mod-37 check symbol, which catches
+every single-symbol typo and every swap of two adjacent symbols. Codes are
+drawn so the check symbol is a plain letter or digit (never ``* ~ $ = U``).
+Reading is forgiving: case, spaces and hyphens do not matter, ``O`` reads as
+``0`` and ``I``/``L`` as ``1``.
+
+Status machine (each move is one function; illegal moves raise a named
+exception; every move writes the ledger in the caller's transaction)::
+
+    issued ──reserve──▶ reserved ──redeem──▶ redeemed
+      ▲                    │
+      └──────release───────┘
+    issued ──block (15 days before expiry)──▶ blocked
+    issued | blocked | reserved ──expire (at expiry)──▶ expired  (value back to the funder)
+
+Ledger: the value of a voucher sits in the programme sub-account of its
+status — ``programme:P:fund`` (funded, not issued) → ``programme:P:issued`` →
+``programme:P:reserved`` → ``provider:X:payable`` on redemption;
+``programme:P:blocked``; ``funder:F:credit`` on expiry. So at any time
+``-balance(programme:P:<status>)`` equals the face value of the programme's
+vouchers in that status, and no value is counted twice.
+
+Concurrency: each move is a compare-and-set UPDATE on (id, version, status);
+of two concurrent moves of one voucher, exactly one matches, the other sees the
+new state and raises (e.g. `VoucherAlreadyRedeemed`).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from . import checkout, ledger, rules
+from .errors import (IllegalVoucherMove, InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
+                     ProgrammeError, ProgrammeNotFunded, VoucherAlreadyRedeemed, VoucherAlreadyReserved,
+                     VoucherBlocked, VoucherExpired, VoucherNotFound, VoucherNotReserved, VoucherNotYetValid,
+                     WrongReservation)
+from .interface import PaymentGateway
+from .models import models_for, utcnow
+from .rules import Eligibility, OrganisationFacts, utc
+
+# ---------------------------------------------------------------- codes
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+CHECK_SYMBOLS = ALPHABET + "*~$=U"  # values 32..36 are check-only symbols
+PREFIX = "HUB"
+DATA_LENGTH = 12
+GROUP = 4
+_DECODE = {c: i for i, c in enumerate(ALPHABET)}
+_DECODE.update({"O": 0, "I": 1, "L": 1})
+
+
+def check_symbol(data: str) -> str:
+    """Crockford's check symbol of ``data`` (its base32 value modulo 37)."""
+    value = 0
+    for char in data:
+        value = value * 32 + _DECODE[char]
+    return CHECK_SYMBOLS[value % 37]
+
+
+def format_code(data: str) -> str:
+    groups = [data[i:i + GROUP] for i in range(0, len(data), GROUP)]
+    return "-".join([PREFIX, *groups, check_symbol(data)])
+
+
+def generate_code(randbelow=secrets.randbelow) -> str:
+    """A new code, e.g. ``HUB-7K3M-9QZT-4RWD-X``."""
+    while True:
+        data = "".join(ALPHABET[randbelow(32)] for _ in range(DATA_LENGTH))
+        if check_symbol(data) in ALPHABET:
+            return format_code(data)
+
+
+def normalise_code(raw: str) -> str:
+    """The canonical form of what someone typed, or `InvalidVoucherCode`."""
+    if not isinstance(raw, str):
+        raise InvalidVoucherCode("not a code")
+    text = "".join(raw.split()).replace("-", "").upper()
+    if text.startswith(PREFIX) and len(text) == len(PREFIX) + DATA_LENGTH + 1:
+        text = text[len(PREFIX):]
+    if len(text) != DATA_LENGTH + 1:
+        raise InvalidVoucherCode(f"a code has {DATA_LENGTH} symbols and a check symbol")
+    data, check = text[:-1], text[-1]
+    try:
+        canonical = "".join(ALPHABET[_DECODE[c]] for c in data)
+    except KeyError as exc:
+        raise InvalidVoucherCode(f"symbol {exc.args[0]!r} is not used in codes") from None
+    check = {"O": "0", "I": "1", "L": "1"}.get(check, check)
+    if check not in CHECK_SYMBOLS or check_symbol(canonical) != check:
+        raise InvalidVoucherCode("the check symbol does not match: a symbol is probably mistyped")
+    return format_code(canonical)
+
+
+def validate_code(raw: str) -> bool:
+    """True when ``raw`` is a well-formed code whose check symbol matches."""
+    try:
+        normalise_code(raw)
+    except InvalidVoucherCode:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------- programmes
+
+def create_programme(session: Session, *, funder_id: int, name: str, face_value_cents: int,
+                     voucher_count: int | None = None, budget_cents: int | None = None, validity_days: int = 365,
+                     valid_from: datetime | None = None, valid_until: datetime | None = None,
+                     eligibility: Eligibility | dict | None = None, currency: str = "EUR"):
+    """A draft programme. Give ``voucher_count`` (budget = count × face value) or ``budget_cents``."""
+    if not isinstance(face_value_cents, int) or face_value_cents <= 0:
+        raise ValueError("face_value_cents must be a positive integer")
+    if voucher_count is not None:
+        if voucher_count <= 0:
+            raise ValueError("voucher_count must be positive")
+        budget = voucher_count * face_value_cents
+        if budget_cents is not None and budget_cents != budget:
+            raise ValueError("budget_cents does not match voucher_count × face value")
+        budget_cents = budget
+    if not isinstance(budget_cents, int) or budget_cents < face_value_cents:
+        raise ValueError("budget_cents must cover at least one voucher")
+    if isinstance(eligibility, Eligibility):
+        eligibility = eligibility.to_json()
+    m = models_for(session)
+    programme = m.VoucherProgramme(funder_id=funder_id, name=name, face_value_cents=face_value_cents,
+                                   voucher_count=voucher_count, budget_cents=budget_cents,
+                                   validity_days=validity_days, valid_from=valid_from, valid_until=valid_until,
+                                   eligibility=Eligibility.from_json(eligibility).to_json(), status="draft",
+                                   currency=currency)
+    session.add(programme)
+    session.flush()
+    return programme
+
+
+def start_programme_funding(session: Session, gateway: PaymentGateway, programme, *,
+                            amount_cents: int | None = None, customer: str | None = None,
+                            payment_method: str | None = None, confirm: bool = False):
+    """The funder pays the programme (its budget by default) through a PaymentIntent;
+    the vouchers become usable when it succeeds (webhook or immediate answer)."""
+    if programme.status == "closed":
+        raise ProgrammeError("programme closed")
+    amount = programme.budget_cents if amount_cents is None else amount_cents
+    payment, info = checkout.start_payment(
+        session, gateway, amount_cents=amount, purpose="programme_funding",
+        settlement=rules.programme_funding_settlement(programme.id, amount),
+        reference=f"programme:{programme.id}", payer_ref=f"funder:{programme.funder_id}",
+        customer=customer, payment_method=payment_method, confirm=confirm,
+        currency=programme.currency.lower())
+    if programme.status == "draft":
+        programme.status = "awaiting_payment"
+        session.flush()
+    return payment, info
+
+
+def on_programme_funded(session: Session, payment) -> None:
+    """Success hook of ``programme_funding`` payments (called once per payment)."""
+    m = models_for(session)
+    if not (payment.reference or "").startswith("programme:"):
+        return
+    programme = session.get(m.VoucherProgramme, int(payment.reference.split(":")[1]))
+    if programme is not None and programme.status in ("draft", "awaiting_payment"):
+        programme.status = "funded"
+        programme.funded_at = utcnow()
+        session.flush()
+
+
+def available_cents(session: Session, programme) -> int:
+    """Funded value not yet issued as vouchers."""
+    return ledger.balance(session, rules.programme_account(programme.id, "fund"), natural=True)
+
+
+def _lock_programme(session: Session, programme):
+    m = models_for(session)
+    return session.execute(select(m.VoucherProgramme).where(m.VoucherProgramme.id == programme.id)
+                           .with_for_update()).scalar_one()
+
+
+def issue_vouchers(session: Session, programme, organisation: OrganisationFacts, count: int = 1, *,
+                   now: datetime | None = None) -> list:
+    """Issue ``count`` vouchers of ``programme`` to ``organisation``, within the rules.
+
+    Refuses: `ProgrammeNotFunded` (no succeeded funding yet), `NotEligible` (with
+    the French reasons), `InsufficientProgrammeFunds`, `ProgrammeError` (count
+    reached, programme over or too close to its end)."""
+    if count <= 0:
+        raise ValueError("count must be positive")
+    m = models_for(session)
+    V = m.Voucher
+    now = utc(now or utcnow())
+    programme = _lock_programme(session, programme)  # one issuer at a time per programme
+    if programme.status != "funded":
+        raise ProgrammeNotFunded(f"programme {programme.id} is {programme.status}")
+    held = session.execute(select(func.count()).select_from(V).where(
+        V.programme_id == programme.id, V.organisation_id == organisation.id)).scalar_one()
+    siret_other = False
+    if organisation.siret:
+        siret_other = session.execute(select(func.count()).select_from(V).where(
+            V.programme_id == programme.id, V.holder_siret == organisation.siret.replace(" ", ""),
+            V.organisation_id != organisation.id)).scalar_one() > 0
+    problems = rules.eligibility_problems(Eligibility.from_json(programme.eligibility), organisation,
+                                          requested=count, already_held=held, siret_used_by_other=siret_other)
+    if problems:
+        raise NotEligible(problems)
+    if programme.voucher_count is not None:
+        issued = session.execute(select(func.count()).select_from(V).where(V.programme_id == programme.id)).scalar_one()
+        if issued + count > programme.voucher_count:
+            raise ProgrammeError(f"programme {programme.id}: {programme.voucher_count - issued} voucher(s) left")
+    face = programme.face_value_cents
+    if available_cents(session, programme) < face * count:
+        raise InsufficientProgrammeFunds(f"programme {programme.id}: {available_cents(session, programme)} cents left")
+    dates = rules.voucher_dates(now, validity_days=programme.validity_days, programme_valid_from=programme.valid_from,
+                                programme_valid_until=programme.valid_until)
+    if dates.blocks_at <= now:
+        raise ProgrammeError(f"programme {programme.id} ends too soon to issue vouchers")
+    vouchers = []
+    for _ in range(count):
+        for _attempt in range(5):
+            try:
+                with session.begin_nested():
+                    voucher = V(code=generate_code(), programme_id=programme.id, organisation_id=organisation.id,
+                                holder_siret=(organisation.siret or "").replace(" ", "") or None, status="issued",
+                                face_value_cents=face, currency=programme.currency, issued_at=now,
+                                valid_from=dates.valid_from, blocks_at=dates.blocks_at, expires_at=dates.expires_at,
+                                version=1)
+                    session.add(voucher)
+                break
+            except IntegrityError:  # a code collision (2^-60 per pair): draw again
+                continue
+        else:  # pragma: no cover
+            raise ProgrammeError("could not draw a unique code")
+        ledger.post(session, "voucher:issue", rules.issue_lines(programme.id, face, programme.currency),
+                    f"voucher:{voucher.id}:v1:issue", reference=f"voucher:{voucher.id}",
+                    memo=f"voucher {voucher.code} issued to organisation {organisation.id}")
+        vouchers.append(voucher)
+    return vouchers
+
+
+def close_programme(session: Session, programme):
+    """Close the programme: funded value never issued goes back to the funder's credit."""
+    programme = _lock_programme(session, programme)
+    left = available_cents(session, programme)
+    tx = None
+    if left > 0:
+        tx = ledger.post(session, "programme:close",
+                         [(rules.programme_account(programme.id, "fund"), left),
+                          (rules.funder_credit(programme.funder_id), -left)],
+                         f"programme:{programme.id}:close", reference=f"programme:{programme.id}",
+                         memo="unissued value back to the funder")
+    programme.status = "closed"
+    session.flush()
+    return tx
+
+
+# ---------------------------------------------------------------- lookups
+
+def find_by_code(session: Session, raw: str, *, lock: bool = False):
+    """The voucher of a typed code: `InvalidVoucherCode` for a typo, `VoucherNotFound`."""
+    code = normalise_code(raw)
+    m = models_for(session)
+    query = select(m.Voucher).where(m.Voucher.code == code)
+    if lock:
+        query = query.with_for_update()
+    voucher = session.execute(query).scalar_one_or_none()
+    if voucher is None:
+        raise VoucherNotFound(code)
+    return voucher
+
+
+# ---------------------------------------------------------------- the status machine
+
+def _refusal(move: str, voucher, status: str, mission: str | None) -> IllegalVoucherMove:
+    args = {"voucher_id": voucher.id, "status": status, "move": move}
+    if status == "redeemed":
+        return VoucherAlreadyRedeemed(**args)
+    if status == "expired":
+        return VoucherExpired(**args)
+    if move == "reserve":
+        if status == "reserved":
+            return VoucherAlreadyReserved(**args)
+        if status == "blocked":
+            return VoucherBlocked(**args)
+    if move in ("redeem", "release"):
+        if status in ("issued", "blocked"):
+            return VoucherNotReserved(**args)
+        if status == "reserved" and mission is not None:
+            return WrongReservation(**args)
+    if move == "block" and status == "reserved":
+        return VoucherAlreadyReserved(**args)
+    return IllegalVoucherMove(**args)
+
+
+def _move(session: Session, voucher, move: str, allowed: Iterable[str], to: str, *, values: dict,
+          target_account, mission: str | None = None):
+    """Compare-and-set ``voucher`` from one of ``allowed`` statuses to ``to`` and post
+    the ledger move of its value (``target_account(from_status)`` gives the
+    destination account; None = no money moves)."""
+    m = models_for(session)
+    V = m.Voucher
+    allowed = tuple(allowed)
+    status, version, reserved_for = voucher.status, voucher.version, voucher.reserved_for
+    for _attempt in range(5):
+        if status not in allowed or (mission is not None and status == "reserved" and reserved_for != mission):
+            raise _refusal(move, voucher, status, mission)
+        row = session.execute(
+            update(V).where(V.id == voucher.id, V.version == version, V.status == status)
+            .values(status=to, version=version + 1, **values)
+            .returning(V.version).execution_options(synchronize_session=False)).first()
+        if row is not None:
+            for key, value in {"status": to, "version": version + 1, **values}.items():
+                set_committed_value(voucher, key, value)
+            destination = target_account(status)
+            if destination is not None:
+                ledger.post(session, f"voucher:{move}",
+                            rules.voucher_move_lines(voucher.programme_id, status, destination,
+                                                     voucher.face_value_cents, voucher.currency),
+                            f"voucher:{voucher.id}:v{version + 1}:{move}", reference=f"voucher:{voucher.id}",
+                            memo=f"voucher {voucher.code}: {status} -> {to}")
+            return voucher
+        # Someone moved it first: look at what it is now (a fresh read in our transaction).
+        status, version, reserved_for = session.execute(
+            select(V.status, V.version, V.reserved_for).where(V.id == voucher.id)).one()
+        for key, value in {"status": status, "version": version, "reserved_for": reserved_for}.items():
+            set_committed_value(voucher, key, value)
+    raise IllegalVoucherMove(f"voucher {voucher.id} keeps changing", voucher_id=voucher.id, status=status, move=move)
+
+
+def _programme(session: Session, voucher):
+    m = models_for(session)
+    return session.get(m.VoucherProgramme, voucher.programme_id)
+
+
+def reserve(session: Session, voucher, mission_ref: str, *, now: datetime | None = None):
+    """issued → reserved for ``mission_ref`` (e.g. "mission:42"), when the provider accepts the mission."""
+    now = utc(now or utcnow())
+    if voucher.status == "issued":
+        if now < utc(voucher.valid_from):
+            raise VoucherNotYetValid(voucher_id=voucher.id, status=voucher.status, move="reserve")
+        if now >= utc(voucher.expires_at):
+            raise VoucherExpired(voucher_id=voucher.id, status=voucher.status, move="reserve")
+        if now >= utc(voucher.blocks_at):
+            raise VoucherBlocked(voucher_id=voucher.id, status=voucher.status, move="reserve")
+    return _move(session, voucher, "reserve", ("issued",), "reserved",
+                 values={"reserved_for": mission_ref, "reserved_at": now},
+                 target_account=lambda _s: rules.programme_account(voucher.programme_id, "reserved"))
+
+
+def release(session: Session, voucher, mission_ref: str | None = None, *, now: datetime | None = None):
+    """reserved → issued (the mission was cancelled). ``mission_ref``, when given, must match."""
+    now = utc(now or utcnow())
+    return _move(session, voucher, "release", ("reserved",), "issued",
+                 values={"reserved_for": None, "reserved_at": None, "released_at": now}, mission=mission_ref,
+                 target_account=lambda _s: rules.programme_account(voucher.programme_id, "issued"))
+
+
+def redeem(session: Session, voucher, provider_id: int, mission_ref: str | None = None, *,
+           now: datetime | None = None):
+    """reserved → redeemed: the value becomes owed to the provider (monthly statement, payout)."""
+    now = utc(now or utcnow())
+    if voucher.status == "reserved" and now >= utc(voucher.expires_at):
+        raise VoucherExpired(voucher_id=voucher.id, status=voucher.status, move="redeem")
+    return _move(session, voucher, "redeem", ("reserved",), "redeemed",
+                 values={"redeemed_at": now, "provider_id": provider_id}, mission=mission_ref,
+                 target_account=lambda _s: rules.provider_payable(provider_id))
+
+
+def block(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
+    """issued → blocked, from 15 days before expiry (``force``: earlier, a staff decision)."""
+    now = utc(now or utcnow())
+    if voucher.status == "issued" and not force and now < utc(voucher.blocks_at):
+        raise IllegalVoucherMove(f"voucher {voucher.id} blocks on {voucher.blocks_at:%Y-%m-%d}",
+                                 voucher_id=voucher.id, status=voucher.status, move="block")
+    return _move(session, voucher, "block", ("issued",), "blocked", values={"blocked_at": now},
+                 target_account=lambda _s: rules.programme_account(voucher.programme_id, "blocked"))
+
+
+def expire(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
+    """issued | blocked | reserved → expired at expiry: the value goes back to the funder's credit."""
+    now = utc(now or utcnow())
+    if voucher.status in ("issued", "blocked", "reserved") and not force and now < utc(voucher.expires_at):
+        raise IllegalVoucherMove(f"voucher {voucher.id} expires on {voucher.expires_at:%Y-%m-%d}",
+                                 voucher_id=voucher.id, status=voucher.status, move="expire")
+    funder = _programme(session, voucher).funder_id
+    return _move(session, voucher, "expire", ("issued", "blocked", "reserved"), "expired",
+                 values={"expired_at": now}, target_account=lambda _s: rules.funder_credit(funder))
+
+
+# ---------------------------------------------------------------- the daily job
+
+@dataclass
+class ExpiryReport:
+    to_warn: list = field(default_factory=list)  # vouchers to warn about (30 days before expiry), now marked warned
+    blocked: list = field(default_factory=list)
+    expired: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # (voucher id, reason): moved by someone else meanwhile
+
+
+def run_expiry(session: Session, *, now: datetime | None = None, limit: int | None = None) -> ExpiryReport:
+    """What the daily job does: mark vouchers to warn, block those 15 days from
+    expiry, expire those past it (value back to the funder). Safe to run twice.
+    The app sends the warnings (``report.to_warn``) and commits."""
+    m = models_for(session)
+    V = m.Voucher
+    now = utc(now or utcnow())
+    report = ExpiryReport()
+    due = select(V).where(V.status.in_(("issued", "blocked", "reserved")), V.expires_at <= now).order_by(V.id)
+    for voucher in session.execute(due.limit(limit) if limit else due).scalars().all():
+        try:
+            report.expired.append(expire(session, voucher, now=now))
+        except IllegalVoucherMove as exc:
+            report.skipped.append((voucher.id, exc.code))
+    blocking = select(V).where(V.status == "issued", V.blocks_at <= now, V.expires_at > now).order_by(V.id)
+    for voucher in session.execute(blocking).scalars().all():
+        try:
+            report.blocked.append(block(session, voucher, now=now))
+        except IllegalVoucherMove as exc:
+            report.skipped.append((voucher.id, exc.code))
+    warn_before = now + timedelta(days=rules.WARN_DAYS_BEFORE_EXPIRY)
+    warning = select(V).where(V.status.in_(("issued", "reserved")), V.warned_at.is_(None),
+                              V.expires_at <= warn_before, V.expires_at > now).order_by(V.id)
+    for voucher in session.execute(warning).scalars().all():
+        voucher.warned_at = now
+        report.to_warn.append(voucher)
+    session.flush()
+    return report
+
+
+# ---------------------------------------------------------------- figures
+
+def programme_figures(session: Session, programme) -> dict:
+    """Count and value per status, plus the money view from the ledger (for the funder dashboard)."""
+    m = models_for(session)
+    V = m.Voucher
+    rows = session.execute(select(V.status, func.count(), func.coalesce(func.sum(V.face_value_cents), 0))
+                           .where(V.programme_id == programme.id).group_by(V.status)).all()
+    counts = {status: {"count": 0, "cents": 0} for status in ("issued", "reserved", "redeemed", "blocked", "expired")}
+    for status, count, cents in rows:
+        counts[status] = {"count": int(count), "cents": int(cents)}
+    return {"vouchers": counts,
+            "funded_cents": -sum(l.amount_cents for l in _funding_lines(session, programme)),
+            "available_cents": available_cents(session, programme)}
+
+
+def _funding_lines(session: Session, programme):
+    m = models_for(session)
+    L, A, T = m.LedgerLine, m.LedgerAccount, m.LedgerTransaction
+    query = (select(L).join(A, A.id == L.account_id).join(T, T.id == L.transaction_id)
+             .where(A.code == rules.programme_account(programme.id, "fund"),
+                    T.kind.in_(("payment:programme_funding", "refund"))))
+    return session.execute(query).scalars().all()
