@@ -288,7 +288,7 @@ def build_candidates(
         if check_onsite:
             keep = c2 <= offer_thr[rows_o]
         elif exclude_onsite:
-            keep = ~(onsite_cap[rows_o] & (c2 <= offer_thr[rows_o]))
+            keep = ~(onsite_cap[rows_o] & (c2 <= offer_thr[rows_o]) & need_onsite[rows_n])
         else:
             keep = None
         if keep is not None:
@@ -300,6 +300,7 @@ def build_candidates(
 
     # ---------------- on-site join (spatial grid) ----------------
     t1 = time.perf_counter()
+    need_onsite = inst.onsite_mask()
     onsite_offers = np.flatnonzero(active_offers & onsite_cap)
     used_cell_km = 0.0
     if len(need_rows) and len(onsite_offers):
@@ -379,6 +380,7 @@ def build_candidates(
         q_key = (need_cell[need_ent_row] * T + need_ent_tok) * F + need_ent_f
         lo = np.searchsorted(e_key, q_key, side="left")
         cnt = np.searchsorted(e_key, q_key, side="right") - lo
+        cnt[~need_onsite[need_ent_row]] = 0  # remote-only needs are never served on site
         for a, b in _chunks(cnt, chunk_pairs):
             ent, pos = _expand(lo[a:b], cnt[a:b])
             emit(need_ent_row[a:b][ent], e_off[pos], need_ent_tok[a:b][ent], True, False)
@@ -427,7 +429,7 @@ def build_candidates(
         need_idx, offer_idx, c2, n_cov = need_idx[keep], offer_idx[keep], c2[keep], n_cov[keep]
 
     distance = km_of_chord2(c2)
-    onsite = onsite_cap[offer_idx] & (c2 <= offer_thr[offer_idx])
+    onsite = onsite_cap[offer_idx] & (c2 <= offer_thr[offer_idx]) & need_onsite[need_idx]
     remote = inst.need_remote[need_idx] & remote_cap[offer_idx]
     nsk = need_nskills[need_idx]
     coverage = np.where(nsk > 0, n_cov / np.maximum(nsk, 1), 1.0)

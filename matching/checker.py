@@ -48,7 +48,8 @@ def check_pair(inst: Instance, n: int, o: int, tol_km: float = 1e-6,
 
     modality = MODALITIES[int(inst.offer_modality[o])]
     d = _haversine(float(inst.need_lat[n]), float(inst.need_lon[n]), float(inst.offer_lat[o]), float(inst.offer_lon[o]))
-    onsite_ok = modality in ("onsite", "both") and d <= float(inst.offer_radius_km[o]) + tol_km
+    onsite_ok = (modality in ("onsite", "both") and d <= float(inst.offer_radius_km[o]) + tol_km
+                 and (inst.need_onsite is None or bool(inst.need_onsite[n])))
     remote_ok = bool(inst.need_remote[n]) and modality in ("remote", "both")
     if not (onsite_ok or remote_ok):
         out.append(("place", f"{d:.3f} km for radius {float(inst.offer_radius_km[o]):.3f} km, modality {modality}, "

@@ -129,6 +129,7 @@ class Need:
     category: int | None = None
     funding: str = "volunteer"
     accepts_remote: bool = False
+    accepts_onsite: bool = True  # False: a remote-only need (never served on site)
     start: object = None
     end: object = None
     opened_on: object = None
@@ -267,6 +268,7 @@ class Instance:
     offer_texts: tuple[str, ...] | None = None
     need_embeddings: np.ndarray | None = None
     offer_embeddings: np.ndarray | None = None
+    need_onsite: np.ndarray | None = None  # None: every need accepts on-site service
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
@@ -381,6 +383,12 @@ class Instance:
     def offer_index(self) -> dict[int, int]:
         return {int(v): i for i, v in enumerate(self.offer_ids.tolist())}
 
+    def onsite_mask(self) -> np.ndarray:
+        """Which needs accept on-site service (all, unless told otherwise)."""
+        if self.need_onsite is None:
+            return np.ones(len(self.need_ids), dtype=bool)
+        return np.asarray(self.need_onsite, dtype=bool)
+
     def with_fixed(self, fixed_pairs: Iterable[tuple[int, int]]) -> "Instance":
         """Copy with fixed assignments given as ``(need_id, offer_id)`` pairs."""
         return self._replace_pairs("fixed", fixed_pairs)
@@ -493,6 +501,7 @@ class Instance:
             offer_texts=tuple(o.text for o in offers) if has_text else None,
             need_embeddings=need_embeddings,
             offer_embeddings=offer_embeddings,
+            need_onsite=np.array([bool(n.accepts_onsite) for n in needs], dtype=bool),
         )
 
 

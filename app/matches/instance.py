@@ -128,6 +128,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
             id=n.id, lat=n.commune.lat, lon=n.commune.lon, skills=skills(n.skills),
             category=vocab.category_ids.get(n.categories[0]) if n.categories else None,
             funding=n.funding_mode, accepts_remote=n.modality in ("remote", "both"),
+            accepts_onsite=n.modality in ("on_site", "both"),
             start=n.window_start, end=n.window_end,
             opened_on=(n.opened_at or n.created_at).date() if (n.opened_at or n.created_at) else None,
             org_id=n.organisation_id, dep_code=n.commune.dep_code, commune=n.commune_insee,

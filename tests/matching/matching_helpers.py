@@ -71,6 +71,8 @@ def random_instance(seed: int, n_needs: int, n_offers: int, *, n_skills: int = 6
         provider_charter=rng.random(n_prov) if charter else None,
         excluded=excluded, today=120, n_skills=n_skills,
     )
+    # about a third of the remote-accepting needs are remote only
+    inst = inst.replace(need_onsite=~inst.need_remote | (rng.random(n_needs) < 0.7))
     if fixed:
         # fix a few feasible pairs found by brute force (for incremental tests)
         from matching.checker import check_pair

@@ -179,3 +179,23 @@ def test_builder_matches_brute_force(seed, n, m, cell, nsk):
         wanted = set(inst.need_skill_list(a))
         cov = len(wanted & set(inst.offer_skill_list(b))) / len(wanted) if wanted else 1.0
         assert c.coverage[e] == pytest.approx(cov)
+
+
+def test_a_remote_only_need_is_never_served_on_site():
+    """A need that accepts only remote work: an on-site-only offer next door does not
+    serve it; a remote-capable one does, in remote mode."""
+    import datetime as dt
+
+    from matching import Instance, Need, Offer, Provider, build_candidates, check_assignments
+    need = Need(id=1, lat=43.2965, lon=5.3698, skills=(0,), accepts_remote=True, accepts_onsite=False,
+                start=dt.date(2027, 1, 1), end=dt.date(2027, 2, 1))
+    onsite = Offer(id=10, provider_id=100, lat=43.2965, lon=5.3698, radius_km=20, skills=(0,), modality="onsite",
+                   capacity=1)
+    both = Offer(id=11, provider_id=101, lat=43.30, lon=5.37, radius_km=20, skills=(0,), modality="both", capacity=1)
+    inst = Instance.from_records([need], [onsite, both], [Provider(id=100), Provider(id=101)])
+    cand = build_candidates(inst)
+    offers = [int(inst.offer_ids[o]) for o in cand.offer_idx]
+    assert offers == [11]
+    assert not bool(cand.onsite[0]) and bool(cand.remote[0])
+    assert [v.rule for v in check_assignments(inst, {1: 10})] == ["place"]
+    assert check_assignments(inst, {1: 11}) == []
