@@ -49,8 +49,24 @@ def localstripe_post(base: str, path: str, data: dict, *, key: str = API_KEY) ->
         return json.loads(response.read())
 
 
+def stripe_js_post(base: str, path: str, payload: dict, *, publishable_key: str = "pk_test_payments_tests") -> dict:
+    """A POST as localstripe's fake Stripe.js sends it from the browser: a JSON body with the
+    publishable key, no Authorization header."""
+    body = json.dumps({"key": publishable_key, **payload}).encode()
+    request = urllib.request.Request(base + path, data=body, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def card_payment_method(base: str, number: str) -> str:
     """A PaymentMethod for a test card number, created as Stripe.js would (the app never sees card numbers)."""
     pm = localstripe_post(base, "/v1/payment_methods", {
         "type": "card", "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123"})
     return pm["id"]
+
+
+def browser_confirms(base: str, payment_intent_id: str, payment_method: str = "pm_card_visa") -> dict:
+    """Stand-in for the browser confirming an intent created with confirm=False (localstripe
+    answers 500 to confirm(payment_method=...): attach the method, then confirm)."""
+    localstripe_post(base, f"/v1/payment_intents/{payment_intent_id}", {"payment_method": payment_method})
+    return localstripe_post(base, f"/v1/payment_intents/{payment_intent_id}/confirm", {})
