@@ -11,7 +11,6 @@ domain services; views turn their refusals into 404s.
 from __future__ import annotations
 
 import enum
-from functools import wraps
 from typing import Callable
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for

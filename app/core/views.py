@@ -34,6 +34,32 @@ def flash_form_error(form, error: ServiceError) -> None:
         form.form_errors.append(str(error.message))
 
 
+def form_status(form) -> int:
+    """422 when the page shows a form with errors, 200 otherwise."""
+    return 422 if form.errors or form.form_errors else 200
+
+
+def submit_form(form, action, message, target):
+    """The shape every edit page shares: validate the submitted form, call the
+    service, commit, say so and redirect; a refusal from the service is shown on
+    the form and nothing is saved. Returns a redirect, or None to re-render.
+
+    `message` and `target` may be callables taking what `action` returned."""
+    from flask import flash
+    from app.core.jobs import commit
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+        commit()
+    except ServiceError as error:
+        db.session.rollback()
+        flash_form_error(form, error)
+        return None
+    flash(message(result) if callable(message) else message, "success")
+    return redirect(target(result) if callable(target) else target)
+
+
 @bp.get("/")
 @access(Access.PUBLIC)
 def home():

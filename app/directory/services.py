@@ -68,52 +68,47 @@ OFFER_FIELDS = ("title", "description", "category", "skills", "modality", "durat
                 "price_mode", "price_cents", "available_from", "available_until")
 
 
-def create_organisation(actor: User, values: dict) -> Organisation:
+def _create_structure(actor: User, model, values: dict, fields: tuple[str, ...], membership: str):
+    """An organisation or a provider: SIRET checked, the creator becomes its owner, sent to moderation."""
     siret = clean_siret(values.get("siret"))
-    _check_siret_free(Organisation, siret, None)
-    org = Organisation(siret=siret)
-    _apply(org, values, ORG_FIELDS)
-    db.session.add(org)
-    add_membership(actor, organisation=org)
+    _check_siret_free(model, siret, None)
+    entity = model(siret=siret)
+    _apply(entity, values, fields)
+    db.session.add(entity)
+    add_membership(actor, **{membership: entity})
     db.session.flush()
-    move_organisation(actor, org, PS.SUBMITTED)
-    return org
+    _move(entity, actor, PS.SUBMITTED, None, owner_ok=True)
+    return entity
+
+
+def _update_structure(actor: User, entity, values: dict, fields: tuple[str, ...], allowed: bool, refusal: str):
+    if not allowed:
+        raise Forbidden(refusal)
+    if "siret" in values:
+        siret = clean_siret(values.get("siret"))
+        _check_siret_free(type(entity), siret, entity.id)
+        entity.siret = siret
+    _apply(entity, values, fields)
+    db.session.flush()
+    return entity
+
+
+def create_organisation(actor: User, values: dict) -> Organisation:
+    return _create_structure(actor, Organisation, values, ORG_FIELDS, "organisation")
 
 
 def update_organisation(actor: User, org: Organisation, values: dict) -> Organisation:
-    if not can_manage_organisation(actor, org):
-        raise Forbidden(_("Vous ne gérez pas cette structure."))
-    if "siret" in values:
-        siret = clean_siret(values.get("siret"))
-        _check_siret_free(Organisation, siret, org.id)
-        org.siret = siret
-    _apply(org, values, ORG_FIELDS)
-    db.session.flush()
-    return org
+    return _update_structure(actor, org, values, ORG_FIELDS, can_manage_organisation(actor, org),
+                             _("Vous ne gérez pas cette structure."))
 
 
 def create_provider(actor: User, values: dict) -> Provider:
-    siret = clean_siret(values.get("siret"))
-    _check_siret_free(Provider, siret, None)
-    provider = Provider(siret=siret)
-    _apply(provider, values, PROVIDER_FIELDS)
-    db.session.add(provider)
-    add_membership(actor, provider=provider)
-    db.session.flush()
-    move_provider(actor, provider, PS.SUBMITTED)
-    return provider
+    return _create_structure(actor, Provider, values, PROVIDER_FIELDS, "provider")
 
 
 def update_provider(actor: User, provider: Provider, values: dict) -> Provider:
-    if not can_manage_provider(actor, provider):
-        raise Forbidden(_("Vous ne gérez pas ce prestataire."))
-    if "siret" in values:
-        siret = clean_siret(values.get("siret"))
-        _check_siret_free(Provider, siret, provider.id)
-        provider.siret = siret
-    _apply(provider, values, PROVIDER_FIELDS)
-    db.session.flush()
-    return provider
+    return _update_structure(actor, provider, values, PROVIDER_FIELDS, can_manage_provider(actor, provider),
+                             _("Vous ne gérez pas ce prestataire."))
 
 
 def _check_offer_values(values: dict) -> None:

@@ -7,10 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
-from app.core.errors import ServiceError
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
-from app.core.views import flash_form_error
+from app.core.views import form_status, submit_form
 from app.directory import services
 from app.directory.forms import CatalogueFilterForm, OfferForm, OrganisationForm, ProviderForm
 from app.accounts.forms import EmptyForm
@@ -33,10 +32,6 @@ def _get_or_404(model, ident: int):
     if obj is None:
         abort(404)
     return obj
-
-
-def _status_code(form) -> int:
-    return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
 @bp.get("/catalogue")
@@ -83,16 +78,11 @@ def provider_detail(provider_id: int):
 @access(Access.LOGIN)
 def organisation_new():
     form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            services.create_organisation(current_user, form.values())
-            commit()
-            flash(_("Votre structure est enregistrée. Vous pouvez maintenant décrire votre besoin."), "success")
-            return redirect(url_for("needs.boussole_step"))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    return render_template("directory/organisation_form.html", form=form, organisation=None), _status_code(form)
+    done = submit_form(form, lambda: services.create_organisation(current_user, form.values()),
+                       _("Votre structure est enregistrée. Vous pouvez maintenant décrire votre besoin."),
+                       url_for("needs.boussole_step"))
+    return done or (render_template("directory/organisation_form.html", form=form, organisation=None),
+                    form_status(form))
 
 
 @bp.route("/structure/<int:org_id>/modifier", methods=["GET", "POST"])
@@ -104,32 +94,20 @@ def organisation_edit(org_id: int):
     form = OrganisationForm(obj=org)
     if request.method == "GET":
         form.commune.process_data(org.commune)
-    if form.validate_on_submit():
-        try:
-            services.update_organisation(current_user, org, form.values())
-            commit()
-            flash(_("Modifications enregistrées."), "success")
-            return redirect(url_for("accounts.dashboard"))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    return render_template("directory/organisation_form.html", form=form, organisation=org), _status_code(form)
+    done = submit_form(form, lambda: services.update_organisation(current_user, org, form.values()),
+                       _("Modifications enregistrées."), url_for("accounts.dashboard"))
+    return done or (render_template("directory/organisation_form.html", form=form, organisation=org),
+                    form_status(form))
 
 
 @bp.route("/prestataire/nouveau", methods=["GET", "POST"])
 @access(Access.LOGIN)
 def provider_new():
     form = ProviderForm()
-    if form.validate_on_submit():
-        try:
-            provider = services.create_provider(current_user, form.values())
-            commit()
-            flash(_("Votre fiche est envoyée à l'équipe du Hub. Ajoutez dès maintenant votre première offre."), "success")
-            return redirect(url_for("directory.offer_new", provider_id=provider.id))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    return render_template("directory/provider_form.html", form=form, provider=None), _status_code(form)
+    done = submit_form(form, lambda: services.create_provider(current_user, form.values()),
+                       _("Votre fiche est envoyée à l'équipe du Hub. Ajoutez dès maintenant votre première offre."),
+                       lambda provider: url_for("directory.offer_new", provider_id=provider.id))
+    return done or (render_template("directory/provider_form.html", form=form, provider=None), form_status(form))
 
 
 @bp.route("/prestataire/<int:provider_id>/modifier", methods=["GET", "POST"])
@@ -141,16 +119,9 @@ def provider_edit(provider_id: int):
     form = ProviderForm(obj=provider)
     if request.method == "GET":
         form.commune.process_data(provider.commune)
-    if form.validate_on_submit():
-        try:
-            services.update_provider(current_user, provider, form.values())
-            commit()
-            flash(_("Modifications enregistrées."), "success")
-            return redirect(url_for("directory.provider_detail", provider_id=provider.id))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    return render_template("directory/provider_form.html", form=form, provider=provider), _status_code(form)
+    done = submit_form(form, lambda: services.update_provider(current_user, provider, form.values()),
+                       _("Modifications enregistrées."), url_for("directory.provider_detail", provider_id=provider.id))
+    return done or (render_template("directory/provider_form.html", form=form, provider=provider), form_status(form))
 
 
 @bp.route("/prestataire/<int:provider_id>/offres/nouvelle", methods=["GET", "POST"])
@@ -160,17 +131,12 @@ def offer_new(provider_id: int):
     if not services.can_manage_provider(current_user, provider):
         abort(404)
     form = OfferForm()
-    if form.validate_on_submit():
-        try:
-            offer = services.create_offer(current_user, provider, form.values(), submit="submit" in request.form)
-            commit()
-            flash(_("Offre envoyée à la modération.") if offer.status == PS.SUBMITTED
-                  else _("Brouillon enregistré."), "success")
-            return redirect(url_for("directory.offer_detail", offer_id=offer.id))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    return render_template("directory/offer_form.html", form=form, provider=provider, offer=None), _status_code(form)
+    done = submit_form(
+        form, lambda: services.create_offer(current_user, provider, form.values(), submit="submit" in request.form),
+        lambda offer: _("Offre envoyée à la modération.") if offer.status == PS.SUBMITTED else _("Brouillon enregistré."),
+        lambda offer: url_for("directory.offer_detail", offer_id=offer.id))
+    return done or (render_template("directory/offer_form.html", form=form, provider=provider, offer=None),
+                    form_status(form))
 
 
 @bp.route("/offres/<int:offer_id>/modifier", methods=["GET", "POST"])
@@ -182,17 +148,10 @@ def offer_edit(offer_id: int):
     form = OfferForm(obj=offer)
     if request.method == "GET" and offer.price_cents is not None:
         form.price.data = offer.price_cents / 100
-    if form.validate_on_submit():
-        try:
-            services.update_offer(current_user, offer, form.values())
-            commit()
-            flash(_("Modifications enregistrées."), "success")
-            return redirect(url_for("directory.offer_detail", offer_id=offer.id))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    return render_template("directory/offer_form.html", form=form, provider=offer.provider, offer=offer), \
-        _status_code(form)
+    done = submit_form(form, lambda: services.update_offer(current_user, offer, form.values()),
+                       _("Modifications enregistrées."), url_for("directory.offer_detail", offer_id=offer.id))
+    return done or (render_template("directory/offer_form.html", form=form, provider=offer.provider, offer=offer),
+                    form_status(form))
 
 
 OWNER_OFFER_ACTIONS = {"submit": PS.SUBMITTED, "withdraw": PS.DRAFT, "archive": PS.ARCHIVED, "reopen": PS.DRAFT}

@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
-from app.core.errors import ServiceError
 from app.core.jobs import commit
-from app.core.views import flash_form_error
+from app.core.views import form_status, submit_form
 from app.directory.models import Organisation
 from app.extensions import db
 from app.needs import boussole, services
@@ -79,20 +78,16 @@ def new():
         form.contact_name.data = current_user.full_name
         form.contact_email.data = org.contact_email or current_user.email
         form.contact_phone.data = org.contact_phone
-    if form.validate_on_submit():
+    def create():
         org = next(o for o in organisations if o.id == form.organisation_id.data)
-        try:
-            need = services.create_need(current_user, org, form.values(), answers=answers,
-                                        publish="draft" not in request.form)
-            commit()
-            flash(_("Votre besoin est publié : l'équipe du Hub vous proposera des accompagnant·es.")
-                  if need.status == NS.OPEN else _("Brouillon enregistré."), "success")
-            return redirect(url_for("needs.detail", need_id=need.id))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("needs/form.html", form=form, need=None, outcome=outcome), status
+        return services.create_need(current_user, org, form.values(), answers=answers,
+                                    publish="draft" not in request.form)
+    done = submit_form(
+        form, create,
+        lambda need: _("Votre besoin est publié : l'équipe du Hub vous proposera des accompagnant·es.")
+        if need.status == NS.OPEN else _("Brouillon enregistré."),
+        lambda need: url_for("needs.detail", need_id=need.id))
+    return done or (render_template("needs/form.html", form=form, need=None, outcome=outcome), form_status(form))
 
 
 def _visible_need(need_id: int) -> Need:
@@ -124,17 +119,9 @@ def edit(need_id: int):
     if request.method == "GET":
         form.organisation_id.data = need.organisation_id
         form.commune.process_data(need.commune)
-    if form.validate_on_submit():
-        try:
-            services.update_need(current_user, need, form.values())
-            commit()
-            flash(_("Modifications enregistrées."), "success")
-            return redirect(url_for("needs.detail", need_id=need.id))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("needs/form.html", form=form, need=need, outcome=None), status
+    done = submit_form(form, lambda: services.update_need(current_user, need, form.values()),
+                       _("Modifications enregistrées."), url_for("needs.detail", need_id=need.id))
+    return done or (render_template("needs/form.html", form=form, need=need, outcome=None), form_status(form))
 
 
 OWNER_ACTIONS = {"open": NS.OPEN, "draft": NS.DRAFT, "cancel": NS.CANCELLED, "close": NS.CLOSED}
