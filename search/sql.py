@@ -33,7 +33,6 @@ so that keyset cursors stay exact while the index changes:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,10 +43,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from .base import (
-    FACET_FIELDS,
     Document,
     Health,
     Hit,
+    InvalidCursor,
     PrivateKindError,
     SearchBackend,
     SearchQuery,
@@ -147,10 +146,15 @@ _SQLITE_DDL = [
     )""",
 ]
 
-_PG_TSV = " || ".join(
+# Matching: every word of title, keywords and body, stemmed (hub_fr) and as
+# written (hub_simple, for prefixes), without positions (smaller rows).
+_PG_TSV = ("strip(to_tsvector('hub_fr'::regconfig, title || ' ' || keywords || ' ' || body) || "
+           "to_tsvector('hub_simple'::regconfig, title || ' ' || keywords || ' ' || body))")
+# Ranking: title (A) and keywords (B) only, small enough to stay in the row.
+_PG_TSV_HEAD = " || ".join(
     f"setweight(to_tsvector('{cfg}'::regconfig, {col}), '{weight}')"
     for cfg in ("hub_fr", "hub_simple")
-    for col, weight in (("title", "A"), ("keywords", "B"), ("body", "D"))
+    for col, weight in (("title", "A"), ("keywords", "B"))
 )
 
 _PG_DDL = [
@@ -174,7 +178,7 @@ _PG_DDL = [
     $$""",
     f"""CREATE TABLE IF NOT EXISTS search_doc (
         pk BIGSERIAL PRIMARY KEY,
-        uid TEXT NOT NULL UNIQUE,
+        uid TEXT COLLATE "C" NOT NULL UNIQUE,
         kind TEXT NOT NULL,
         doc_id TEXT NOT NULL,
         title TEXT NOT NULL DEFAULT '',
@@ -191,7 +195,8 @@ _PG_DDL = [
         pub_ts DOUBLE PRECISION NOT NULL DEFAULT 0,
         published_at TEXT,
         extra JSONB NOT NULL DEFAULT '{{}}',
-        tsv TSVECTOR GENERATED ALWAYS AS ({_PG_TSV}) STORED
+        tsv TSVECTOR GENERATED ALWAYS AS ({_PG_TSV}) STORED,
+        tsv_head TSVECTOR GENERATED ALWAYS AS ({_PG_TSV_HEAD}) STORED
     )""",
     "CREATE INDEX IF NOT EXISTS search_doc_tsv ON search_doc USING gin (tsv)",
     "CREATE INDEX IF NOT EXISTS search_doc_kind_pub ON search_doc (kind, pub_ts DESC, uid)",
@@ -518,69 +523,121 @@ class SqlBackend(SearchBackend):
 
     # -------------------------------------------------------- search
 
+    _SLOTS = ("dep_code", "commune_insee", "category", "modality", "price_mode", "kind")  # scalar facets
+
     def search(self, query: SearchQuery) -> SearchResult:
         kinds = query.kinds  # raises PrivateKindError
         if "need" in kinds and not query.include_private:  # pragma: no cover - belt and braces
             raise PrivateKindError("needs need include_private=True")
         position = decode_cursor(query)
+        facets = list(query.facets)
         with self._read() as conn:
             plan = self._plan(conn, query.text)
             if plan.impossible:
-                return SearchResult(hits=[], facets={f: {} for f in query.facets}, next_cursor=None, total=0,
+                return SearchResult(hits=[], facets={f: {} for f in facets}, next_cursor=None, total=0,
                                     backend=self.name, corrections=plan.corrections, ignored_terms=plan.ignored)
+            # One pass over the matching documents (CTE m): the page (keyset),
+            # the facet counts and the total come out of the same statement.
             p = _Params()
             from_sql, where, match = self._from_where(p, query, plan)
             score = self._score_sql(p, plan) if plan.terms else "0.0"
             dist = self._distance_sql(p, query) if query.near else "NULL"
-            sort = query.effective_sort
-            if sort == "relevance":
-                key, desc = "score", True
-            elif sort == "date":
-                key, desc = "pub_ts", True
-            else:
-                key, desc = "dist_key", False
             dist_key = f"COALESCE({dist}, {NO_DISTANCE})" if query.near else str(NO_DISTANCE)
-            inner = (f"SELECT d.pk, d.uid, d.kind, d.doc_id, d.title, d.body, d.extra, d.published_at, d.pub_ts, "
-                     f"{score} AS score, {dist} AS dist, {dist_key} AS dist_key FROM {from_sql} WHERE {where}")
+            sort = query.effective_sort
+            key, desc = {"relevance": ("score", True), "date": ("pub_ts", True),
+                         "distance": ("dist_key", False)}[sort]
             keyset = ""
             if position is not None:
+                try:
+                    kv, ku = p(float(position[0])), p(str(position[1]))
+                except (IndexError, TypeError, ValueError) as exc:
+                    raise InvalidCursor("malformed cursor position") from exc
                 if len(position) != 2:
-                    raise_invalid()
+                    raise InvalidCursor("malformed cursor position")
                 op = "<" if desc else ">"
-                kv, ku = p(float(position[0])), p(str(position[1]))
                 keyset = f"WHERE (s.{key} {op} {kv} OR (s.{key} = {kv} AND s.uid > {ku}))"
-            order = f"s.{key} {'DESC' if desc else 'ASC'}, s.uid ASC"
-            sql = f"SELECT * FROM ({inner}) s {keyset} ORDER BY {order} LIMIT {p(query.limit + 1)}"
-            if self.pg and query.highlight and plan.terms:
-                sql = self._pg_headline_wrap(p, sql, plan, order.replace("s.", "h."))
-            rows = conn.execute(text(sql), p.values).mappings().all()
-            more = len(rows) > query.limit
-            rows = rows[:query.limit]
-            highlights: dict[Any, tuple[str, str]] = {}
-            if query.highlight and rows and plan.terms:
-                if self.pg:
-                    highlights = {r["pk"]: (r["h_title"], r["h_body"]) for r in rows}
+            slots = [f if f in facets else None for f in self._SLOTS]
+            slot_cols = "".join(f", d.{f}" for f in slots if f)
+            m = (f"SELECT d.pk, d.uid, d.pub_ts, {score} AS score, {dist} AS dist, {dist_key} AS dist_key{slot_cols} "
+                 f"FROM {from_sql} WHERE {where}")
+            nulls = ", ".join("NULL" for _ in self._SLOTS)
+            hits_sql = (f"SELECT 0 AS t, s.pk AS pk, s.uid AS uid, s.score AS score, s.dist AS dist, "
+                        f"s.{key} AS sk, {nulls}, 0 AS n FROM m s {keyset} "
+                        f"ORDER BY s.{key} {'DESC' if desc else 'ASC'}, s.uid ASC LIMIT {p(query.limit + 1)}")
+            grouped = [f for f in slots if f]
+            group_sql = (f"SELECT 1, NULL, NULL, NULL, NULL, NULL, "
+                         + ", ".join(f"m.{f}" if f else "NULL" for f in slots)
+                         + ", count(*) FROM m" + (f" GROUP BY {', '.join('m.' + f for f in grouped)}" if grouped else ""))
+            parts = [f"SELECT * FROM ({hits_sql}) h", group_sql]
+            if "skills" in facets:
+                parts.append("SELECT 2, NULL, NULL, NULL, NULL, NULL, s.skill, "
+                             + ", ".join("NULL" for _ in self._SLOTS[1:])
+                             + ", count(*) FROM m JOIN search_doc_skill s ON s.pk = m.pk GROUP BY s.skill")
+            sql = f"WITH m AS MATERIALIZED ({m}) " + " UNION ALL ".join(parts)
+            rows = conn.execute(text(sql), p.values).all()
+
+            page, total = [], 0
+            counts: dict[str, dict[str, int]] = {f: {} for f in facets}
+            for r in rows:
+                if r[0] == 0:
+                    page.append(r)
+                elif r[0] == 1:
+                    n = int(r[-1])
+                    total += n
+                    for f, value in zip(self._SLOTS, r[6:12]):
+                        if f in counts and value is not None:
+                            counts[f][str(value)] = counts[f].get(str(value), 0) + n
                 else:
-                    highlights = self._sqlite_highlights(conn, match, [r["pk"] for r in rows])
-            facets, total = self._facets(conn, query, plan)
+                    counts["skills"][str(r[6])] = int(r[-1])
+            page.sort(key=(lambda r: (-r[5], r[2])) if desc else (lambda r: (r[5], r[2])))
+            more = len(page) > query.limit
+            page = page[:query.limit]
+            display = self._display(conn, query, plan, match, [r[1] for r in page]) if page else {}
         hits = []
-        for r in rows:
-            if r["pk"] in highlights:
-                h_title, h_body = highlights[r["pk"]]
-                highlight = {"title": marked_html(h_title), "body": marked_html(h_body)}
-            else:
-                highlight = {"title": plain_html(r["title"]), "body": plain_html(_first_words(r["body"]))}
-            hits.append(Hit(id=r["doc_id"], kind=r["kind"], title=r["title"],
-                            score=float(r["score"] or 0.0), highlight=highlight,
-                            distance_km=None if r["dist"] is None else float(r["dist"]),
-                            published_at=datetime.fromisoformat(r["published_at"]) if r["published_at"] else None,
-                            extra=_loads(r["extra"], {})))
-        next_cursor = None
-        if more and rows:
-            last = rows[-1]
-            next_cursor = encode_cursor(query, [float(last[key]), last["uid"]])
-        return SearchResult(hits=hits, facets=facets, next_cursor=next_cursor, total=total, backend=self.name,
+        for r in page:
+            d = display[r[1]]
+            hits.append(Hit(id=d["doc_id"], kind=d["kind"], title=d["title"], score=float(r[3] or 0.0),
+                            highlight=d["highlight"], distance_km=None if r[4] is None else float(r[4]),
+                            published_at=datetime.fromisoformat(d["published_at"]) if d["published_at"] else None,
+                            extra=_loads(d["extra"], {})))
+        next_cursor = encode_cursor(query, [float(page[-1][5]), page[-1][2]]) if more and page else None
+        for f in counts:
+            counts[f] = dict(sorted(counts[f].items(), key=lambda kv: (-kv[1], kv[0])))
+        return SearchResult(hits=hits, facets=counts, next_cursor=next_cursor, total=total, backend=self.name,
                             corrections=plan.corrections, ignored_terms=plan.ignored)
+
+    def _display(self, conn: Connection, query: SearchQuery, plan: _Plan, match: str,
+                 pks: list[int]) -> dict[int, dict[str, Any]]:
+        """Title, extra and highlight of the page's documents only."""
+        p = _Params()
+        highlight = query.highlight and bool(plan.terms)
+        cols = "d.pk, d.kind, d.doc_id, d.title, d.body, d.extra, d.published_at"
+        if highlight and self.pg:
+            hl = self._pg_headline_query(p, plan)
+            marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
+            title_opts = p(f"HighlightAll=true, {marks}")
+            body_opts = p(f'MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=2, MaxFragments=2, '
+                          f'FragmentDelimiter=" … ", {marks}')
+            sql = (f"SELECT {cols}, ts_headline('hub_simple', d.title, {hl}, {title_opts}) AS h_title, "
+                   f"ts_headline('hub_simple', d.body, {hl}, {body_opts}) AS h_body "
+                   f"FROM search_doc d WHERE d.pk IN ({p.many(pks)})")
+        elif highlight:
+            ms, me = p(MARK_START), p(MARK_END)
+            sql = (f"SELECT {cols}, highlight(search_fts, 0, {ms}, {me}) AS h_title, "
+                   f"snippet(search_fts, 2, {ms}, {me}, '…', {SNIPPET_WORDS}) AS h_body "
+                   f"FROM search_fts JOIN search_doc d ON d.pk = search_fts.rowid "
+                   f"WHERE search_fts MATCH {p(match)} AND search_fts.rowid IN ({p.many(pks)})")
+        else:
+            sql = f"SELECT {cols} FROM search_doc d WHERE d.pk IN ({p.many(pks)})"
+        out = {}
+        for r in conn.execute(text(sql), p.values).mappings().all():
+            row = dict(r)
+            if highlight:
+                row["highlight"] = {"title": marked_html(r["h_title"]), "body": marked_html(r["h_body"])}
+            else:
+                row["highlight"] = {"title": plain_html(r["title"]), "body": plain_html(_first_words(r["body"]))}
+            out[r["pk"]] = row
+        return out
 
     # -------------------------------------------------------- pieces
 
@@ -690,7 +747,7 @@ class SqlBackend(SearchBackend):
 
     def _score_sql(self, p: _Params, plan: _Plan) -> str:
         if self.pg:
-            return f"CAST(ts_rank(d.tsv, {self._tsquery_pg(p, plan)}) AS double precision)"
+            return f"CAST(ts_rank(d.tsv_head, {self._tsquery_pg(p, plan)}) AS double precision)"
         parts = []
         for t in plan.terms:
             def has(column: str, needles: list[str]) -> str:
@@ -706,67 +763,16 @@ class SqlBackend(SearchBackend):
             parts.append("(CASE " + " ".join(cases) + " ELSE 0.5 END)")
         return "(" + " + ".join(parts) + " + 0.2 / (1 + d.title_ntok))"
 
-    def _pg_headline_wrap(self, p: _Params, sql: str, plan: _Plan, order: str) -> str:
+    def _pg_headline_query(self, p: _Params, plan: _Plan) -> str:
         words = []
         for t in plan.terms:
             words.extend(f"{e}:*" for e in t.exact)
             if t.stem and t.stem != t.term:
                 words.append(f"{t.stem}:*")
-        hl = f"to_tsquery('hub_simple', {p(' | '.join(dict.fromkeys(words)))})"
-        marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
-        title_opts = p(f"HighlightAll=true, {marks}")
-        body_opts = p(f'MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=2, MaxFragments=2, '
-                      f'FragmentDelimiter=" … ", {marks}')
-        return (f"SELECT h.*, ts_headline('hub_simple', h.title, {hl}, {title_opts}) AS h_title, "
-                f"ts_headline('hub_simple', h.body, {hl}, {body_opts}) AS h_body FROM ({sql}) h ORDER BY {order}")
-
-    def _sqlite_highlights(self, conn: Connection, match: str, pks: list[int]) -> dict[int, tuple[str, str]]:
-        p = _Params()
-        ms, me = p(MARK_START), p(MARK_END)
-        sql = (f"SELECT rowid, highlight(search_fts, 0, {ms}, {me}), "
-               f"snippet(search_fts, 2, {ms}, {me}, '…', {SNIPPET_WORDS}) "
-               f"FROM search_fts WHERE search_fts MATCH {p(match)} AND rowid IN ({p.many(pks)})")
-        return {r[0]: (r[1], r[2]) for r in conn.execute(text(sql), p.values).all()}
-
-    def _facets(self, conn: Connection, query: SearchQuery, plan: _Plan) -> tuple[dict[str, dict[str, int]], int]:
-        p = _Params()
-        from_sql, where, _ = self._from_where(p, query, plan)
-        facets = [f for f in query.facets if f in FACET_FIELDS]
-        if not facets:
-            total = conn.execute(text(f"SELECT count(*) FROM {from_sql} WHERE {where}"), p.values).scalar_one()
-            return {}, int(total)
-        cols = ", ".join(f"d.{f}" for f in facets if f != "skills")
-        materialized = "MATERIALIZED " if True else ""
-        parts = ["SELECT '' AS f, NULL AS v, count(*) AS n FROM m"]
-        for f in facets:
-            if f == "skills":
-                parts.append("SELECT 'skills', s.skill, count(*) FROM m JOIN search_doc_skill s ON s.pk = m.pk "
-                             "GROUP BY s.skill")
-            else:
-                parts.append(f"SELECT '{f}', m.{f}, count(*) FROM m WHERE m.{f} IS NOT NULL GROUP BY m.{f}")
-        sql = (f"WITH m AS {materialized}(SELECT d.pk{', ' + cols if cols else ''} FROM {from_sql} WHERE {where}) "
-               + " UNION ALL ".join(parts))
-        out: dict[str, dict[str, int]] = {f: {} for f in facets}
-        total = 0
-        for f, v, n in conn.execute(text(sql), p.values).all():
-            if f == "":
-                total = int(n)
-            else:
-                out[f][str(v)] = int(n)
-        for f in facets:
-            out[f] = dict(sorted(out[f].items(), key=lambda kv: (-kv[1], kv[0])))
-        return out, total
-
-
-def raise_invalid() -> None:
-    from .base import InvalidCursor
-    raise InvalidCursor("malformed cursor position")
+        return f"to_tsquery('hub_simple', {p(' | '.join(dict.fromkeys(words)))})"
 
 
 def _first_words(body: str, words: int = SNIPPET_WORDS) -> str:
     parts = (body or "").split()
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
-
-def now() -> float:
-    return time.time()
