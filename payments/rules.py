@@ -148,6 +148,17 @@ def refund_lines(settlement: Iterable[Sequence], amount_cents: int, *, already_r
     return lines + [Line(CLEARING, -refund_cents, currency)]
 
 
+def payout_lines(provider_id: int, cents: int, *, source: str = BANK, currency: str = "EUR") -> list[Line]:
+    """The treasurer confirmed a payout (SEPA transfer, or a Stripe Connect transfer in
+    production): the provider's payable is settled from ``source``."""
+    return [Line(provider_payable(provider_id), _cents(cents), currency), Line(source, -cents, currency)]
+
+
+def stripe_payout_lines(cents: int, *, bank: str = BANK, currency: str = "EUR") -> list[Line]:
+    """Stripe paid our balance out to our bank account."""
+    return [Line(bank, _cents(cents), currency), Line(CLEARING, -cents, currency)]
+
+
 # ---------------------------------------------------------------- vouchers
 
 def voucher_move_lines(programme_id: int, from_status: str, to_account: str, cents: int,
