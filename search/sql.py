@@ -727,8 +727,7 @@ class SqlBackend(SearchBackend):
                 where.append(f"search_fts MATCH {p(match)}")
         for name, values in query.filters.items():
             if name == "skills":
-                where.append(f"EXISTS (SELECT 1 FROM search_doc_skill sk WHERE sk.pk = d.pk "
-                             f"AND sk.skill IN ({p.many(values)}))")
+                where.append(f"d.pk IN (SELECT sk.pk FROM search_doc_skill sk WHERE sk.skill IN ({p.many(values)}))")
             else:
                 where.append(f"d.{name} IN ({p.many(values)})")
         if query.near and query.radius_km:
