@@ -26,9 +26,11 @@ Chart of accounts (codes; the type follows from the code, see ACCOUNT_PATTERNS):
 Every function here runs inside the caller's transaction: it flushes, never
 commits. `post` is idempotent on its ``idempotency_key`` (unique in the
 database): posting the same key again returns the first transaction, and of
-two concurrent posts with one key exactly one inserts — the other's INSERT
-fails on the unique index inside a SAVEPOINT, which is rolled back, and it
-returns the winner's transaction.
+two concurrent posts with one key exactly one inserts. On PostgreSQL and
+SQLite the insert is ``INSERT ... ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id`` (the loser waits for the winner's commit, inserts nothing and
+returns the winner's transaction); on other dialects the INSERT runs in a
+SAVEPOINT rolled back on the unique violation.
 """
 from __future__ import annotations
 
@@ -38,12 +40,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from .errors import IdempotencyConflict, InvalidAccount, UnbalancedTransaction
-from .models import models_for
+from .models import models_for, utcnow
+
+_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 DEFAULT_CURRENCY = "EUR"
 
@@ -165,19 +172,37 @@ def post(session: Session, kind: str, lines: Iterable[Line | tuple], idempotency
         raise ValueError("idempotency_key is required")
     lines = _normalise(lines)
     check_balanced(lines)
-    existing = _existing(session, idempotency_key)
-    if existing is not None:
-        return _return_existing(session, existing, lines, idempotency_key)
     m = models_for(session)
+    dialect = session.get_bind(mapper=m.LedgerTransaction.__mapper__).dialect.name
+    if dialect not in _UPSERT:
+        existing = _existing(session, idempotency_key)
+        if existing is not None:
+            return _return_existing(session, existing, lines, idempotency_key)
     currencies: dict[str, str] = {}
     for line in lines:
         if currencies.setdefault(line.account, line.currency) != line.currency:
             raise InvalidAccount(f"account {line.account} used in two currencies in one transaction")
     accounts = ensure_accounts(session, currencies)
     values = {"kind": kind, "idempotency_key": idempotency_key, "memo": memo, "reference": reference,
-              "reverses_id": getattr(reverses, "id", reverses)}
-    if created_at is not None:
-        values["created_at"] = created_at
+              "reverses_id": getattr(reverses, "id", reverses), "created_at": created_at or utcnow()}
+    if dialect in _UPSERT:
+        # One round trip, no SAVEPOINT: INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id.
+        # A concurrent insert of the same key makes PostgreSQL wait for it, then do nothing.
+        statement = (_UPSERT[dialect](m.LedgerTransaction).values(**values)
+                     .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(m.LedgerTransaction.id))
+        new_id = session.execute(statement).scalar_one_or_none()
+        if new_id is None:
+            existing = _existing(session, idempotency_key)
+            return _return_existing(session, existing, lines, idempotency_key)
+        session.execute(insert(m.LedgerLine), [
+            {"transaction_id": new_id, "account_id": accounts[line.account].id, "amount_cents": line.amount_cents,
+             "currency": line.currency} for line in lines])
+        tx = session.identity_map.get(identity_key(m.LedgerTransaction, new_id))
+        if tx is None:  # the row as a persistent object, without reading it back
+            tx = m.LedgerTransaction(id=new_id, **values)
+            make_transient_to_detached(tx)
+            session.add(tx)
+        return tx
     try:
         with session.begin_nested():
             tx = m.LedgerTransaction(**values)

@@ -176,3 +176,14 @@ def test_concurrent_posts_with_one_key_write_once(commit_engine, backend, models
         assert ledger.balance(session, f"programme:{programme}:fund") == -2_500
         count = session.execute(text("SELECT count(*) FROM ledger_transaction WHERE idempotency_key = :k"), {"k": key}).scalar_one()
         assert count == 1
+
+
+def test_idempotent_post_through_the_savepoint_path(db, models, monkeypatch):
+    """Dialects without INSERT ... ON CONFLICT use a SAVEPOINT around a plain INSERT."""
+    monkeypatch.setattr(ledger, "_UPSERT", {})
+    first = fund(db, cents=300, key="savepoint-key")
+    assert fund(db, cents=300, key="savepoint-key").id == first.id
+    with pytest.raises(IdempotencyConflict):
+        fund(db, cents=301, key="savepoint-key")
+    assert db.query(models.LedgerLine).count() == 2
+    assert ledger.trial_balance(db).balanced

@@ -101,6 +101,28 @@ def test_messages_are_french_and_never_raw():
     assert message_for(None) == GENERIC
 
 
+def _imports(path) -> set[str]:
+    import ast
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_gateway_imports_stripe_in_the_whole_project():
+    import pathlib
+    root = pathlib.Path(rules.__file__).parent.parent
+    gateway = pathlib.Path(rules.__file__).parent / "gateway.py"
+    for folder in ("app", "payments", "matching", "search", "scripts", "migrations", "tests"):
+        for path in (root / folder).rglob("*.py"):
+            if path != gateway:
+                assert "stripe" not in _imports(path), f"{path.relative_to(root)} imports stripe: go through payments.gateway"
+
+
 def test_payments_imports_no_flask_no_app_and_only_gateway_imports_stripe():
     import ast
     import pathlib
