@@ -93,6 +93,25 @@ def _current_values(obj) -> dict:
             "contact_email": obj.contact_email, "contact_phone": obj.contact_phone}
 
 
+def _not_json():
+    return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
+
+
+def _write(form_cls, payload: dict, action, render, *, partial_obj=None, prepare=None, location=None):
+    """Validate with the form, call the service, commit, answer JSON (201 + Location when `location`)."""
+    form, failed = _validated(form_cls, payload, partial_obj=partial_obj, prepare=prepare)
+    if failed:
+        return failed
+    try:
+        result = action(form)
+        commit()
+    except ServiceError as exc:
+        return _service_error(exc)
+    if location is not None:
+        return jsonify(render(result)), 201, {"Location": location(result)}
+    return jsonify(render(result))
+
+
 def _service_error(exc: ServiceError):
     db.session.rollback()
     fields = {exc.field: [str(exc.message)]} if exc.field else None
@@ -166,20 +185,14 @@ def provider(provider_id: int):
 def create_offer():
     payload = _json_body()
     if payload is None:
-        return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
+        return _not_json()
     target = db.session.get(Provider, payload.get("provider_id")) if isinstance(payload.get("provider_id"), int) else None
     if target is None or not directory.can_manage_provider(g.api_user, target):
         return error(422, "validation_error", _("provider_id : un prestataire que vous gérez est requis."),
                      {"provider_id": [_("Prestataire inconnu ou non géré par vous.")]})
-    form, failed = _validated(OfferForm, payload)
-    if failed:
-        return failed
-    try:
-        created = directory.create_offer(g.api_user, target, form.values(), submit=bool(payload.get("submit")))
-        commit()
-    except ServiceError as exc:
-        return _service_error(exc)
-    return jsonify(offer_json(created)), 201, {"Location": url_for("api.offer", offer_id=created.id)}
+    return _write(OfferForm, payload,
+                  lambda form: directory.create_offer(g.api_user, target, form.values(), submit=bool(payload.get("submit"))),
+                  offer_json, location=lambda created: url_for("api.offer", offer_id=created.id))
 
 
 @bp.patch("/offers/<int:offer_id>")
@@ -187,19 +200,12 @@ def create_offer():
 def update_offer(offer_id: int):
     payload = _json_body()
     if payload is None:
-        return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
+        return _not_json()
     found = db.session.get(Offer, offer_id)
     if found is None or not directory.can_manage_provider(g.api_user, found.provider):
         return error(404, "not_found", _("Offre introuvable."))
-    form, failed = _validated(OfferForm, payload, partial_obj=found)
-    if failed:
-        return failed
-    try:
-        directory.update_offer(g.api_user, found, _partial(form, payload))
-        commit()
-    except ServiceError as exc:
-        return _service_error(exc)
-    return jsonify(offer_json(found))
+    return _write(OfferForm, payload, lambda form: directory.update_offer(g.api_user, found, _partial(form, payload)),
+                  offer_json, partial_obj=found)
 
 
 def _need_form_prepare(user):
@@ -232,17 +238,12 @@ def need(need_id: int):
 def create_need():
     payload = _json_body()
     if payload is None:
-        return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
-    form, failed = _validated(NeedForm, payload, prepare=_need_form_prepare(g.api_user))
-    if failed:
-        return failed
-    org = db.session.get(Organisation, form.organisation_id.data)
-    try:
-        created = needs.create_need(g.api_user, org, form.values(), publish=not payload.get("draft", False))
-        commit()
-    except ServiceError as exc:
-        return _service_error(exc)
-    return jsonify(need_json(created)), 201, {"Location": url_for("api.need", need_id=created.id)}
+        return _not_json()
+    def create(form):
+        org = db.session.get(Organisation, form.organisation_id.data)
+        return needs.create_need(g.api_user, org, form.values(), publish=not payload.get("draft", False))
+    return _write(NeedForm, payload, create, need_json, prepare=_need_form_prepare(g.api_user),
+                  location=lambda created: url_for("api.need", need_id=created.id))
 
 
 @bp.patch("/needs/<int:need_id>")
@@ -250,17 +251,10 @@ def create_need():
 def update_need(need_id: int):
     payload = _json_body()
     if payload is None:
-        return error(400, "bad_request", _("Le corps de la requête doit être un objet JSON."))
+        return _not_json()
     found = db.session.get(Need, need_id)
     if found is None or not needs.can_see_need(g.api_user, found):
         return error(404, "not_found", _("Besoin introuvable."))
     payload.pop("organisation_id", None)
-    form, failed = _validated(NeedForm, payload, partial_obj=found, prepare=_need_form_prepare(g.api_user))
-    if failed:
-        return failed
-    try:
-        needs.update_need(g.api_user, found, _partial(form, payload))
-        commit()
-    except ServiceError as exc:
-        return _service_error(exc)
-    return jsonify(need_json(found))
+    return _write(NeedForm, payload, lambda form: needs.update_need(g.api_user, found, _partial(form, payload)),
+                  need_json, partial_obj=found, prepare=_need_form_prepare(g.api_user))
