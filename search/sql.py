@@ -380,8 +380,8 @@ class SqlBackend(SearchBackend):
             cols = ", ".join(self._COLUMNS)
             types = ", ".join(f"{c} {self._pg_type(c)}" for c in self._COLUMNS)
             updates = ", ".join(f"{c} = excluded.{c}" for c in self._COLUMNS if c != "uid")
-            conn.execute(text(f"DELETE FROM search_doc_skill WHERE pk IN "
-                              f"(SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
+            conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN "
+                              "(SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
                          {"uids": [d.uid for d in docs]})
             conn.execute(text(
                 f"INSERT INTO search_doc ({cols}) SELECT {cols} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
@@ -565,7 +565,7 @@ class SqlBackend(SearchBackend):
                         f"s.{key} AS sk, {nulls}, 0 AS n FROM m s {keyset} "
                         f"ORDER BY s.{key} {'DESC' if desc else 'ASC'}, s.uid ASC LIMIT {p(query.limit + 1)}")
             grouped = [f for f in slots if f]
-            group_sql = (f"SELECT 1, NULL, NULL, NULL, NULL, NULL, "
+            group_sql = ("SELECT 1, NULL, NULL, NULL, NULL, NULL, "
                          + ", ".join(f"m.{f}" if f else "NULL" for f in slots)
                          + ", count(*) FROM m" + (f" GROUP BY {', '.join('m.' + f for f in grouped)}" if grouped else ""))
             parts = [f"SELECT * FROM ({hits_sql}) h", group_sql]

@@ -148,3 +148,12 @@ def test_bench_runs_on_a_small_corpus(sqlite_backend):
     assert report["docs"] == 600 and report["p95"] > 0 and report["with_hits"] > 0.8
     assert any("p95" in line for line in lines)
     sqlite_backend.clear("offer")
+
+
+def test_the_package_imports_no_flask():
+    import subprocess
+    import sys
+    code = ("import sys, search, search.sql, search.meili, search.fallback, search.bench, search.synthetic; "
+            "bad = sorted(m for m in sys.modules if m == 'flask' or m.startswith(('flask.', 'flask_'))); "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
