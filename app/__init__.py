@@ -67,16 +67,22 @@ def create_app(config: dict | None = None) -> Flask:
     from app import models  # noqa: F401  (register every model with the metadata)
     from app.accounts.views import bp as accounts_bp
     from app.api.views import bp as api_bp
+    from app.billing.views import bp as billing_bp
     from app.core.access import check_all_routes_declared
     from app.core.views import bp as core_bp, register_error_handlers, register_template_helpers
     from app.directory.views import bp as directory_bp
+    from app.library.views import bp as library_bp
     from app.matches.views import bp as matches_bp
     from app.needs.views import bp as needs_bp
+    from app.searching.views import bp as searching_bp
     from app.staff.views import bp as staff_bp
     from app.territory.views import bp as territory_bp
+    from app.vouchers.views import bp as vouchers_bp
 
     login_manager.user_loader(lambda user_id: db.session.get(models.User, int(user_id)))
-    for bp in (core_bp, accounts_bp, territory_bp, directory_bp, needs_bp, matches_bp, staff_bp, api_bp):
+    for bp in (core_bp, accounts_bp, territory_bp, directory_bp, needs_bp, matches_bp, searching_bp, staff_bp, library_bp, api_bp):
+        app.register_blueprint(bp)
+    for bp in (billing_bp, vouchers_bp):  # payments: the Stripe webhook; funders, programmes, vouchers
         app.register_blueprint(bp)
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     register_error_handlers(app)

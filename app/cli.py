@@ -80,3 +80,82 @@ def sweep_cmd():
     result = sweep()
     commit()
     click.echo(f"{result['reminded']} rappel(s), {result['expired']} expiration(s)")
+
+
+@hub_cli.command("reindex")
+def reindex_cmd():
+    """Rebuild the whole search index (offers, providers, needs), with a progress bar."""
+    from app.searching.services import rebuild_all
+    from sqlalchemy import func, select
+    from app.directory.models import Offer, Provider
+    from app.needs.models import Need
+    total = sum(db.session.scalar(select(func.count()).select_from(m)) or 0 for m in (Offer, Provider, Need))
+    with click.progressbar(length=total, label="Indexation") as bar:
+        counts = rebuild_all(progress=bar.update)
+    commit()
+    click.echo(", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+
+# ---------------------------------------------------------------- vouchers and payments
+
+@hub_cli.command("create-funder")
+@click.argument("name")
+@click.option("--email", "emails", multiple=True, help="Account to attach (existing; repeat the option for several).")
+@click.option("--kind", default="commune", show_default=True,
+              help="commune, departement, region, etat, caf, fondation, entreprise, autre")
+@click.option("--dep", "dep_code", default=None, help="Its département (e.g. 13), if it has one.")
+@click.option("--contact", "contact_email", default="", help="Contact e-mail of the funder.")
+def create_funder_cmd(name: str, emails: tuple[str, ...], kind: str, dep_code: str | None, contact_email: str):
+    """Create a funder (a city, a CAF, a foundation...) and attach accounts to it."""
+    from app.vouchers.models import Funder
+    from app.vouchers.services import add_funder_member
+    from app.vouchers.vocab import FUNDER_KINDS
+    if kind not in FUNDER_KINDS:
+        raise click.BadParameter(f"one of {', '.join(FUNDER_KINDS)}", param_hint="--kind")
+    try:
+        funder = Funder(name=name.strip(), kind=kind, dep_code=dep_code, contact_email=contact_email.strip())
+        db.session.add(funder)
+        db.session.flush()
+        for email in emails:
+            add_funder_member(None, funder, email, system=True)
+        commit()
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message))
+    click.echo(f"funder {funder.id}: {funder.name} ({kind}), {len(emails)} member(s)")
+
+
+@hub_cli.command("vouchers-expiry")
+def vouchers_expiry_cmd():
+    """Warn 30 days before expiry, block 15 days before, expire at the end (value back to the
+    funder). The daily job; safe to run twice."""
+    from app.vouchers.jobs import run_expiry
+    result = run_expiry()
+    commit()
+    click.echo(f"{result['warned']} averti(s), {result['blocked']} bloqué(s), {result['expired']} expiré(s), "
+               f"{result['emails']} e-mail(s)")
+
+
+@hub_cli.command("reconcile")
+@click.option("--days", default=35, show_default=True, help="Payments created in the last DAYS days.")
+@click.option("--fix", is_flag=True, help="Apply Stripe's state where ours lags behind (a lost webhook).")
+def reconcile_cmd(days: int, fix: bool):
+    """Compare our card payments with Stripe's PaymentIntents and print the differences."""
+    from datetime import timedelta
+
+    from app.billing.services import reconcile_payments
+    from app.core.models import utcnow
+    from payments.errors import GatewayError
+    try:
+        report = reconcile_payments(since=utcnow() - timedelta(days=days), apply_fixes=fix)
+    except GatewayError as error:
+        db.session.rollback()
+        raise click.ClickException(f"Stripe unreachable: {error}")
+    commit()
+    click.echo(f"{report.checked_local} payment(s) here, {report.checked_stripe} on Stripe: "
+               f"{len(report.differences)} difference(s)")
+    for difference in report.differences:
+        ours = difference.ours or {}
+        theirs = difference.theirs or {}
+        click.echo(f"  {difference.kind} {difference.stripe_id}: ours={ours.get('status')}/{ours.get('amount_cents')} "
+                   f"stripe={theirs.get('status')}/{theirs.get('amount')}{' (fixed)' if difference.fixed else ''}")

@@ -10,6 +10,8 @@ import pytest
 from app.accounts.services import create_api_token
 from app.core.access import Access, declared_access
 from tests.conftest import page_text, login
+from tests.library.library_helpers import library_world
+from tests.vouchers.vouchers_helpers import vouchers_world
 
 PERSONAS = ("anon", "org", "provider", "staff")
 LOGIN = 302  # redirect to the login page
@@ -20,6 +22,7 @@ BY_ACCESS = {
     Access.LOGIN: dict(anon=LOGIN, org=200, provider=200, staff=200),
     Access.ORG_MEMBER: dict(anon=LOGIN, org=200, provider=403, staff=200),
     Access.PROVIDER_MEMBER: dict(anon=LOGIN, org=403, provider=200, staff=200),
+    Access.FUNDER: dict(anon=LOGIN, org=403, provider=403, staff=200),
     Access.STAFF: dict(anon=LOGIN, org=403, provider=403, staff=200),
     Access.API_PUBLIC: dict(anon=200, org=200, provider=200, staff=200),
     # The session cookie is never enough for the API: a bearer token is.
@@ -48,7 +51,10 @@ EXPECTED = {
     ("POST", "accounts.create_token"): ("/espace/jeton", {"org": 400, "provider": 400, "staff": 400}),
     ("POST", "accounts.revoke_token"): ("/espace/jeton/revoquer", {"org": 400, "provider": 400, "staff": 400}),
     ("GET", "territory.communes"): ("/communes?q=mars", {}),
-    ("GET", "directory.catalogue"): ("/catalogue", {}),
+    ("GET", "directory.catalogue"): ("/catalogue", {"*": 301}),  # the catalogue is the search page now
+    ("GET", "searching.search_page"): ("/recherche?q=site", {}),
+    ("GET", "searching.suggestions"): ("/recherche/suggestions?q=si", {}),
+    ("GET", "searching.api_search"): ("/api/v1/search?q=site", {}),
     ("GET", "directory.offer_detail"): ("/offres/{offer}", {}),
     ("GET", "directory.providers"): ("/prestataires", {}),
     ("GET", "directory.provider_detail"): ("/prestataires/{provider}", {}),
@@ -89,6 +95,63 @@ EXPECTED = {
     ("POST", "staff.decide"): ("/moderation/offre/{offer}", {"staff": 400}),
     ("GET", "staff.needs"): ("/moderation/besoins", {}),
     ("GET", "staff.organisations"): ("/moderation/structures", {}),
+    # Knowledge base: "provider" is a member of the producer of {lib_resource} and {lib_paid}; "org" holds
+    # the licence {lib_grant} on {lib_paid} and has no producer space.
+    ("GET", "library.browse"): ("/bibliotheque/", {}),
+    ("GET", "library.resolve"): ("/r/{lib_resource}", {}),
+    ("GET", "library.export_csv"): ("/bibliotheque/export.csv", {}),
+    ("GET", "library.export_json"): ("/bibliotheque/export.json", {}),
+    ("GET", "library.resource_new"): ("/bibliotheque/ressources/nouvelle", {"org": 302}),  # to the producer form
+    ("POST", "library.resource_new"): ("/bibliotheque/ressources/nouvelle", {}),
+    ("GET", "library.resource_edit"): ("/r/{lib_resource}/modifier", {"org": 404}),
+    ("POST", "library.resource_edit"): ("/r/{lib_resource}/modifier", {}),
+    ("POST", "library.resource_status"): ("/r/{lib_resource}/statut", {}),
+    ("POST", "library.file_add"): ("/r/{lib_resource}/fichiers", {}),
+    ("POST", "library.file_version_add"): ("/r/{lib_resource}/fichiers/{lib_file}/version", {}),
+    ("POST", "library.file_remove"): ("/r/{lib_resource}/fichiers/{lib_file}/retirer", {}),
+    ("GET", "library.download"): ("/r/{lib_paid}/fichiers/{lib_paid_file}", {"anon": LOGIN}),  # paid: a grant
+    ("GET", "library.report"): ("/r/{lib_resource}/signaler", {}),
+    ("POST", "library.report"): ("/r/{lib_resource}/signaler", {}),
+    ("GET", "library.moderation"): ("/bibliotheque/moderation", {}),
+    ("POST", "library.report_decide"): ("/bibliotheque/moderation/signalements/{lib_report}", {"staff": 400}),
+    ("POST", "library.merge"): ("/bibliotheque/moderation/fusion", {"staff": 400}),
+    ("GET", "library.licences"): ("/r/{lib_paid}/licences", {"org": 404}),
+    ("POST", "library.licences"): ("/r/{lib_paid}/licences", {}),
+    ("POST", "library.licence_offer_status"): ("/r/{lib_paid}/licences/{lib_offer}/statut", {}),
+    ("POST", "library.licence_give"): ("/r/{lib_paid}/licences/attribuer", {}),
+    ("POST", "library.licence_revoke"): ("/bibliotheque/licences/{lib_grant}/revoquer", {}),
+    ("GET", "library.my_licences"): ("/bibliotheque/mes-licences", {}),
+    ("GET", "library.certificate"): ("/bibliotheque/licences/{lib_grant}/certificat.pdf", {}),
+    ("GET", "library.producers"): ("/bibliotheque/producteurs", {}),
+    ("GET", "library.producer_detail"): ("/bibliotheque/producteurs/{lib_producer}", {}),
+    ("GET", "library.producer_new"): ("/bibliotheque/producteurs/nouveau", {}),
+    ("POST", "library.producer_new"): ("/bibliotheque/producteurs/nouveau", {}),
+    ("GET", "library.producer_edit"): ("/bibliotheque/producteurs/{lib_producer}/modifier", {"org": 404}),
+    ("POST", "library.producer_edit"): ("/bibliotheque/producteurs/{lib_producer}/modifier", {}),
+    ("GET", "library.producer_space"): ("/bibliotheque/producteurs/{lib_producer}/espace", {"org": 404}),
+    ("POST", "library.producer_member_add"): ("/bibliotheque/producteurs/{lib_producer}/membres", {}),
+    ("GET", "library.producer_import"): ("/bibliotheque/producteurs/{lib_producer}/import", {"org": 404}),
+    ("POST", "library.producer_import"): ("/bibliotheque/producteurs/{lib_producer}/import", {}),
+    # Vouchers and payments: "org" holds {v_voucher}; {v_programme} belongs to a funder none of them is a member of.
+    ("POST", "billing.stripe_webhook"): ("/stripe/webhook", {"*": 400}),  # no valid Stripe signature
+    ("GET", "vouchers.funder_dashboard"): ("/financeur/", {}),
+    ("GET", "vouchers.programme_new"): ("/financeur/programmes/nouveau", {}),
+    ("POST", "vouchers.programme_new"): ("/financeur/programmes/nouveau", {}),
+    ("GET", "vouchers.programme_detail"): ("/financeur/programmes/{v_programme}", {}),
+    ("GET", "vouchers.programme_pay"): ("/financeur/programmes/{v_programme}/paiement", {}),
+    ("POST", "vouchers.programme_pay_confirm"): ("/financeur/programmes/{v_programme}/paiement", {}),
+    ("GET", "vouchers.programme_pay_state"): ("/financeur/programmes/{v_programme}/paiement/etat", {}),
+    ("GET", "vouchers.my_vouchers"): ("/cheques/", {}),
+    ("POST", "vouchers.request_voucher"): ("/cheques/programmes/{v_programme}/demande", {}),
+    ("GET", "vouchers.voucher_detail"): ("/cheques/{v_voucher}", {}),
+    ("GET", "vouchers.voucher_pdf"): ("/cheques/{v_voucher}/cheque.pdf", {}),
+    ("GET", "vouchers.verify"): ("/cheques/verifier?code=HUB-0000-0000-0000-0", {}),
+    ("POST", "vouchers.reserve_for_mission"): ("/cheques/missions/{mission}/reserver", {}),
+    ("GET", "vouchers.staff_funders"): ("/moderation/financeurs", {}),
+    ("POST", "vouchers.staff_funders"): ("/moderation/financeurs", {}),
+    ("POST", "vouchers.staff_funder_member"): ("/moderation/financeurs/{v_funder}/membres", {}),
+    ("GET", "vouchers.staff_requests"): ("/moderation/cheques/demandes", {}),
+    ("POST", "vouchers.staff_request_decide"): ("/moderation/cheques/demandes/{v_request}", {}),
     ("GET", "api.openapi"): ("/api/v1/openapi.json", {}),
     ("GET", "api.skills"): ("/api/v1/skills", {}),
     ("GET", "api.communes"): ("/api/v1/communes?q=nice", {}),
@@ -107,11 +170,14 @@ EXPECTED = {
 # Routes whose *object* belongs to someone: another organisation's member gets 404, not the page.
 OBJECT_SCOPED = {"directory.organisation_edit": "org", "needs.detail": "need", "needs.edit": "need",
                  "matches.mission_detail": "need",
-                 "directory.provider_edit": "provider", "directory.offer_edit": "offer", "directory.offer_new": "provider"}
+                 "directory.provider_edit": "provider", "directory.offer_edit": "offer", "directory.offer_new": "provider",
+                 "library.resource_edit": "lib", "library.licences": "lib", "library.certificate": "lib",
+                 "library.producer_edit": "lib", "library.producer_space": "lib", "library.producer_import": "lib",
+                 "vouchers.voucher_detail": "org", "vouchers.voucher_pdf": "org"}
 
 
 @pytest.fixture
-def world(factory):
+def world(factory, app, tmp_path, monkeypatch):
     org_user = factory.user(name="Membre Structure")
     org = factory.organisation(owner=org_user)
     need = factory.need(organisation=org, user=org_user)
@@ -122,9 +188,12 @@ def world(factory):
     # A run over a second need (in Avignon, served remotely), approved and accepted: a mission.
     other_need = factory.need(organisation=org, user=org_user, commune_insee="84007", title="Former l'équipe")
     run, proposal, mission = factory.mission(other_need, provider_user, staff)
+    monkeypatch.setitem(app.config, "FILES_DIR", str(tmp_path / "files"))
+    library = library_world(factory, provider_user, org_user)
+    vouchers = vouchers_world(factory, org_user, org)
     return {"users": {"org": org_user, "provider": provider_user, "staff": staff},
             "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id, "run": run.id,
-                    "proposal": proposal.id, "mission": mission.id}}
+                    "proposal": proposal.id, "mission": mission.id, **library, **vouchers}}
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -8,11 +8,21 @@ from sqlalchemy import func, select
 from app.accounts.models import Membership, User
 from app.accounts.services import create_api_token
 from app.directory.models import Offer, Organisation, Provider
+from app.library.models import (FileVersion, LicenceGrant, LicenceOffer, Producer, ProducerMember, Resource,
+                                ResourceEvent, ResourceFile, ResourceRelation, ResourceReport, StoredBlob)
 from app.matches.models import MatchRun, Mission, Proposal, ProposalEvent
+from app.models import LedgerTransaction, Payment, StripeEvent, Voucher, VoucherProgramme
 from app.needs.models import Need
+from app.vouchers.models import Funder, FunderMember, ProgrammeSettings, VoucherRequest
 from tests.conftest import login, page_text, post_form
+from tests.library.library_helpers import library_world
+from tests.vouchers.vouchers_helpers import vouchers_world
 
-TABLES = (User, Membership, Organisation, Provider, Offer, Need, MatchRun, Proposal, ProposalEvent, Mission)
+TABLES = (User, Membership, Organisation, Provider, Offer, Need, MatchRun, Proposal, ProposalEvent, Mission,
+          Producer, ProducerMember, Resource, ResourceEvent, ResourceFile, FileVersion, StoredBlob, ResourceRelation,
+          ResourceReport, LicenceOffer, LicenceGrant,
+          Funder, FunderMember, VoucherProgramme, ProgrammeSettings, Voucher, VoucherRequest, Payment, StripeEvent,
+          LedgerTransaction)
 
 GARBAGE = [
     {},
@@ -31,7 +41,7 @@ def _counts(session):
 
 
 @pytest.fixture
-def world(factory):
+def world(factory, app, tmp_path, monkeypatch):
     org_user = factory.user()
     org = factory.organisation(owner=org_user)
     need = factory.need(organisation=org, user=org_user)
@@ -44,9 +54,12 @@ def world(factory):
     pending = factory.need(organisation=org, user=org_user, commune_insee="83137", title="Sauvegardes")
     pending_run = matches.start_run(staff, {"skills": 1.0}, dep_codes=["83"])
     matches.run_match_job(pending_run.id)
+    monkeypatch.setitem(app.config, "FILES_DIR", str(tmp_path / "files"))
+    library = library_world(factory, provider.memberships[0].user, org_user)
+    vouchers = vouchers_world(factory, org_user, org)
     return {"org_user": org_user, "provider_user": provider.memberships[0].user, "staff": staff,
             "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id, "run": pending_run.id,
-                    "proposal": pending_run.proposals[0].id, "mission": mission.id}}
+                    "proposal": pending_run.proposals[0].id, "mission": mission.id, **library, **vouchers}}
 
 
 FORMS = [  # (who, url)
@@ -60,6 +73,20 @@ FORMS = [  # (who, url)
     ("staff", "/mise-en-relation/"), ("staff", "/mise-en-relation/runs/{run}/approuver"),
     ("staff", "/mise-en-relation/propositions/{proposal}"), ("provider_user", "/missions/propositions/{proposal}"),
     ("provider_user", "/missions/{mission}/action"), ("org_user", "/missions/{mission}/avis"),
+    ("provider_user", "/bibliotheque/ressources/nouvelle"), ("provider_user", "/r/{lib_resource}/modifier"),
+    ("provider_user", "/r/{lib_resource}/statut"), ("provider_user", "/r/{lib_resource}/fichiers"),
+    ("provider_user", "/r/{lib_resource}/fichiers/{lib_file}/version"),
+    ("provider_user", "/r/{lib_resource}/fichiers/{lib_file}/retirer"), ("org_user", "/r/{lib_resource}/signaler"),
+    ("staff", "/bibliotheque/moderation/signalements/{lib_report}"), ("staff", "/bibliotheque/moderation/fusion"),
+    ("provider_user", "/r/{lib_paid}/licences"), ("provider_user", "/r/{lib_paid}/licences/{lib_offer}/statut"),
+    ("provider_user", "/r/{lib_paid}/licences/attribuer"), ("provider_user", "/bibliotheque/licences/{lib_grant}/revoquer"),
+    ("org_user", "/bibliotheque/producteurs/nouveau"), ("provider_user", "/bibliotheque/producteurs/{lib_producer}/modifier"),
+    ("provider_user", "/bibliotheque/producteurs/{lib_producer}/membres"),
+    ("provider_user", "/bibliotheque/producteurs/{lib_producer}/import"),
+    ("staff", "/moderation/financeurs"), ("staff", "/moderation/financeurs/{v_funder}/membres"),
+    ("staff", "/moderation/cheques/demandes/{v_request}"), ("staff", "/financeur/programmes/nouveau"),
+    ("staff", "/financeur/programmes/{v_programme}/paiement"), ("org_user", "/cheques/programmes/{v_programme}/demande"),
+    ("org_user", "/cheques/missions/{mission}/reserver"), ("anon", "/stripe/webhook"),
 ]
 
 
@@ -106,4 +133,7 @@ def test_unknown_pages_and_methods(client):
     assert client.get("/api/v1/nulle-part").get_json()["error"]["code"] == "not_found"
     assert client.delete("/catalogue").status_code == 405
     assert client.get("/offres/999999").status_code == 404
-    assert client.get("/catalogue?page=abc&category=zzz").status_code == 200
+    assert client.get("/recherche?par_page=abc").status_code == 400
+    r = client.get("/recherche?categorie=zzz&rayon=-4&competence=nope")
+    assert r.status_code == 400 and "inconnue" in page_text(r)
+    assert client.get("/recherche?suite=not-a-cursor").status_code == 200  # a stale cursor: page 1

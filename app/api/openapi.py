@@ -57,7 +57,7 @@ def openapi_document(server_url: str = "") -> dict:
             "/api/v1/offers": {
                 "get": {"summary": "Catalogue of published offers", "parameters": [
                     {"name": n, "in": "query", "schema": {"type": "string"}} for n in
-                    ("q", "category", "price_mode", "modality", "departement", "skill")] + [
+                    ("category", "price_mode", "modality", "departement", "skill")] + [
                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
                     "responses": {"200": _json(_ref("OfferPage"), "A page of offers"), "422": ERRORS["422"]}},
@@ -71,6 +71,31 @@ def openapi_document(server_url: str = "") -> dict:
                 "patch": {"summary": "Update an offer you manage", "security": token,
                           "requestBody": {"required": True, "content": {"application/json": {"schema": offer_input}}},
                           "responses": {"200": _json(_ref("Offer"), "Updated"), **ERRORS}}},
+            "/api/v1/search": {
+                "get": {"summary": "Full-text search with facets and distance (accents optional, typos tolerated)",
+                        "parameters": [
+                            {"name": "q", "in": "query", "schema": {"type": "string"}},
+                            {"name": "type", "in": "query", "schema": {"type": "string", "enum": ["offer", "provider", "need"]},
+                             "description": "need: hub staff only"},
+                            {"name": "categorie", "in": "query", "schema": enum(OFFER_CATEGORIES)},
+                            {"name": "tarif", "in": "query", "schema": enum(PRICE_MODES)},
+                            {"name": "modalite", "in": "query", "schema": enum(MODALITIES)},
+                            {"name": "departement", "in": "query", "schema": {"type": "string"}},
+                            {"name": "competence", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+                             "style": "form", "explode": True},
+                            {"name": "commune", "in": "query", "schema": {"type": "string"},
+                             "description": "INSEE code or 'Name (postal code)': distances from its town hall"},
+                            {"name": "rayon", "in": "query", "schema": {"type": "number", "minimum": 1, "maximum": 1000}},
+                            {"name": "tri", "in": "query", "schema": {"type": "string", "enum": ["relevance", "distance", "date"]}},
+                            {"name": "suite", "in": "query", "schema": {"type": "string"},
+                             "description": "the next_cursor of the previous page"},
+                            {"name": "par_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}}],
+                        "responses": {"200": _json({"type": "object", "properties": {
+                            "total": {"type": "integer"}, "next_cursor": {"type": "string", "nullable": True},
+                            "degraded": {"type": "boolean"}, "facets": {"type": "object"},
+                            "corrections": {"type": "object"},
+                            "items": {"type": "array", "items": {"type": "object"}}}}, "Results"),
+                                      "400": ERRORS["400"], "403": {"description": "needs are for hub staff"}}}},
             "/api/v1/providers": {"get": {"summary": "Published providers",
                                           "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref("Provider")}}}, "Providers")}}},
             "/api/v1/providers/{provider_id}": {"parameters": [id_param("provider_id")],

@@ -88,7 +88,6 @@ class ModerationForm(FlaskForm):
 class CatalogueFilterForm(FlaskForm):
     class Meta:
         csrf = False
-    q = StringField(_l("Rechercher"), validators=[Optional(), Length(max=200)])
     category = SelectField(_l("Catégorie"), choices=[("", _l("Toutes"))] + choices(OFFER_CATEGORIES), validators=[Optional()])
     price_mode = SelectField(_l("Tarif"), choices=[("", _l("Tous"))] + choices(PRICE_MODES), validators=[Optional()])
     modality = SelectField(_l("Modalité"), choices=[("", _l("Toutes"))] + choices(MODALITIES), validators=[Optional()])

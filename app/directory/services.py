@@ -209,11 +209,10 @@ def moderation_queue() -> dict[str, list]:
 
 
 def catalogue(filters: dict, page: int = 1, per_page: int = 20):
-    """Published offers of published providers, filtered. Returns (offers, total).
-
-    A plain SQL listing; ranked full-text search lives in the `search` package.
+    """Published offers of published providers, filtered (structured filters only).
+    Returns (offers, total). Text search is the `search` package's job (/recherche, /api/v1/search).
     """
-    from sqlalchemy import func, or_
+    from sqlalchemy import func
     from app.territory.models import Commune
     stmt = published_offers_query()
     if filters.get("category"):
@@ -227,10 +226,6 @@ def catalogue(filters: dict, page: int = 1, per_page: int = 20):
         stmt = stmt.join(Commune, Provider.commune_insee == Commune.insee).where(Commune.dep_code == filters["departement"])
     if filters.get("skill"):
         stmt = stmt.where(func.lower(func.cast(Offer.skills, db.String)).contains(f'"{filters["skill"].lower()}"'))
-    if filters.get("q"):
-        like = f"%{filters['q'].strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Offer.title).like(like), func.lower(Offer.description).like(like),
-                              func.lower(Provider.name).like(like)))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     offers = list(db.session.scalars(with_provider_and_commune(stmt).order_by(Offer.published_at.desc(), Offer.id.desc())
                                      .offset((page - 1) * per_page).limit(per_page)))

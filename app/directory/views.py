@@ -11,22 +11,12 @@ from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
 from app.core.views import form_status, submit_form
 from app.directory import services
-from app.directory.forms import CatalogueFilterForm, OfferForm, OrganisationForm, ProviderForm
+from app.directory.forms import OfferForm, OrganisationForm, ProviderForm
 from app.accounts.forms import EmptyForm
 from app.directory.models import Offer, Organisation, Provider
 from app.extensions import db
 
 bp = Blueprint("directory", __name__)
-PER_PAGE = 20
-
-
-def _page() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        return 1
-
-
 def _get_or_404(model, ident: int):
     obj = db.session.get(model, ident)
     if obj is None:
@@ -34,15 +24,16 @@ def _get_or_404(model, ident: int):
     return obj
 
 
+CATALOGUE_PARAMS = {"q": "q", "category": "categorie", "price_mode": "tarif", "modality": "modalite",
+                    "departement": "departement", "skill": "competence"}
+
+
 @bp.get("/catalogue")
 @access(Access.PUBLIC)
 def catalogue():
-    form = CatalogueFilterForm(request.args)
-    filters = {k: v for k, v in form.data.items() if v} if form.validate() else {}
-    page = _page()
-    offers, total = services.catalogue(filters, page=page, per_page=PER_PAGE)
-    return render_template("directory/catalogue.html", form=form, offers=offers, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)))
+    """The catalogue is the search page (full text, facets, distance); old links keep working."""
+    params = {new: request.args.get(old) for old, new in CATALOGUE_PARAMS.items() if request.args.get(old)}
+    return redirect(url_for("searching.search_page", **params), code=301)
 
 
 @bp.get("/offres/<int:offer_id>")

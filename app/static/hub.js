@@ -29,3 +29,25 @@
     }, 150);
   });
 })();
+
+// Search suggestions: titles from /recherche/suggestions fill the search box's datalist.
+(function () {
+  "use strict";
+  var input = document.querySelector("[data-suggest]");
+  var list = document.getElementById("suggestions");
+  if (!input || !list || !window.fetch) return;
+  var timer = null;
+  input.addEventListener("input", function () {
+    var q = input.value.trim();
+    if (q.length < 2) return;
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q))
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (titles) {
+          list.innerHTML = "";
+          titles.forEach(function (t) { var o = document.createElement("option"); o.value = t; list.appendChild(o); });
+        }).catch(function () {});
+    }, 150);
+  });
+})();

@@ -2,47 +2,11 @@
 by a real `rq worker` process, on a database both processes see."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
-import pytest
 from redis import Redis
-from sqlalchemy import select
 
-from tests.browser.conftest import _browser_database
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def rq_app(tmp_path_factory):
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.core.jobs import commit
-    from app.territory.services import load_communes
-
-    url = _browser_database(tmp_path_factory).replace("hubbrowser_", "hubrq_")
-    if url.startswith("postgresql"):
-        import psycopg
-        from tests.conftest import PG_BASE
-        admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-        name = url.rsplit("/", 1)[1]
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "rq-test",
-                      "JOBS_MODE": "rq", "REDIS_URL": REDIS_URL, "MATCHING_EMBEDDINGS": "off"})
-    with app.app_context():
-        upgrade()
-        load_communes(app.config["COMMUNES_FILE"])
-        commit()
-    yield app
-    with app.app_context():
-        from app.extensions import db
-        db.engine.dispose()
+from tests.conftest import REDIS_URL, run_rq_worker
 
 
 def test_run_executes_in_a_real_rq_worker(rq_app):
@@ -87,12 +51,7 @@ def test_run_executes_in_a_real_rq_worker(rq_app):
         assert redis.llen(f"rq:queue:{queue}") == 1
         assert db.session.get(MatchRun, run_id).status == RunStatus.QUEUED
 
-    env = {**os.environ, "DATABASE_URL": rq_app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
-           "JOBS_MODE": "rq", "MATCHING_EMBEDDINGS": "off", "SECRET_KEY": "rq-test"}
-    worker = subprocess.run([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", REDIS_URL, queue],
-                            env=env, capture_output=True, text=True, timeout=120,
-                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    assert worker.returncode == 0, worker.stderr[-2000:]
+    run_rq_worker(rq_app, queue)
     with rq_app.app_context():
         db.session.expire_all()
         run = db.session.get(MatchRun, run_id)

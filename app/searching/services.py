@@ -1,0 +1,165 @@
+"""Search in the app: one backend per request (SQL full-text on the request's own
+connection, Meilisearch in front of it when MEILI_URL is set), documents kept in
+step by a job after each commit, and the query the pages and the API build."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.core.jobs import PENDING
+from app.directory.models import Offer, Provider
+from app.extensions import db
+from app.needs.models import Need
+from app.searching.documents import need_document, offer_document, provider_document
+from app.territory.services import resolve_commune
+from search import SearchQuery, make_backend
+
+log = logging.getLogger(__name__)
+PUBLIC_FACETS = ["category", "skills", "dep_code", "modality", "price_mode"]
+MODALITY_FILTER = {"on_site": ["on_site", "both"], "remote": ["remote", "both"], "both": ["both"]}
+
+
+def get_backend():
+    """The search backend, on the current session's connection (so a page reads,
+    and a job writes, in the same transaction as everything else)."""
+    config = current_app.config
+    return make_backend(db.session.connection(), meili_url=config.get("MEILI_URL") or None,
+                        meili_key=config.get("MEILI_MASTER_KEY") or None)
+
+
+# ------------------------------------------------------------------ keeping the index in step
+
+TRACKED = {Offer: "offer_ids", Provider: "provider_ids", Need: "need_ids"}
+
+
+@event.listens_for(Session, "after_flush")
+def _track(session: Session, _context) -> None:
+    """Changed offers, providers and needs are reindexed by a job after the commit
+    (a rollback drops the job with the rest: nothing rolled back is ever indexed)."""
+    changes: dict[str, list[int]] = {}
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        key = TRACKED.get(type(obj))
+        if key is not None and getattr(obj, "id", None) is not None:
+            changes.setdefault(key, []).append(obj.id)
+            if isinstance(obj, Offer) and obj.provider_id:  # a provider's skills come from its offers
+                changes.setdefault("provider_ids", []).append(obj.provider_id)
+    if changes:
+        pending = session.info.setdefault(PENDING, [])
+        _merge_pending(pending, changes)
+
+
+def _merge_pending(pending: list, changes: dict) -> None:
+    for func, _args, kwargs, _queue in pending:
+        if func is reindex_documents:
+            for key, ids in changes.items():
+                kwargs[key] = sorted(set(kwargs.get(key, [])) | set(ids))
+            return
+    pending.append((reindex_documents, (), {k: sorted(set(v)) for k, v in changes.items()}, "search"))
+
+
+def reindex_documents(offer_ids=(), provider_ids=(), need_ids=()) -> dict:
+    """The job: rebuild the documents of these rows; index what may be shown, delete the rest."""
+    backend = get_backend()
+    provider_ids = set(provider_ids)
+    offers = list(db.session.scalars(select(Offer).where(Offer.id.in_(list(offer_ids) or [-1]))
+                                     .options(selectinload(Offer.provider).selectinload(Provider.commune))))
+    providers = list(db.session.scalars(select(Provider).where(Provider.id.in_(list(provider_ids) or [-1]))
+                                        .options(selectinload(Provider.offers), selectinload(Provider.commune))))
+    # a provider's publication changes its offers' visibility
+    for provider in providers:
+        offers.extend(o for o in provider.offers if o.id not in {x.id for x in offers})
+    needs = list(db.session.scalars(select(Need).where(Need.id.in_(list(need_ids) or [-1]))
+                                    .options(selectinload(Need.commune), selectinload(Need.organisation))))
+    counts = {}
+    for kind, rows, builder, wanted in (("offer", offers, offer_document, set(offer_ids) | {o.id for o in offers}),
+                                        ("provider", providers, provider_document, provider_ids),
+                                        ("need", needs, need_document, set(need_ids))):
+        docs = {row.id: builder(row) for row in rows}
+        visible = [d for d in docs.values() if d is not None]
+        gone = [i for i in wanted if docs.get(i) is None]
+        if visible:
+            backend.index(kind, visible)
+        if gone:
+            backend.delete(kind, gone)
+        counts[kind] = (len(visible), len(gone))
+    return counts
+
+
+def rebuild_all(progress=None, batch: int = 500) -> dict:
+    """`flask hub reindex`: every document of every kind, one kind at a time."""
+    backend = get_backend()
+    totals = {}
+    for kind, model, builder, options in (
+            ("offer", Offer, offer_document, (selectinload(Offer.provider).selectinload(Provider.commune),)),
+            ("provider", Provider, provider_document, (selectinload(Provider.offers), selectinload(Provider.commune))),
+            ("need", Need, need_document, (selectinload(Need.commune), selectinload(Need.organisation)))):
+        def batches():
+            chunk = []
+            for row in db.session.scalars(select(model).options(*options).order_by(model.id)):
+                doc = builder(row)
+                if doc is not None:
+                    chunk.append(doc)
+                if len(chunk) >= batch:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+        totals[kind] = backend.rebuild(kind, batches(), progress=progress)
+    if hasattr(backend, "optimize"):
+        backend.optimize()
+    return totals
+
+
+# ------------------------------------------------------------------ querying
+
+@dataclass
+class SearchRequest:
+    """What a page or an API call asks, already validated."""
+    text: str = ""
+    kind: str = "offer"
+    category: str | None = None
+    skills: list[str] | None = None
+    dep_code: str | None = None
+    modality: str | None = None
+    price_mode: str | None = None
+    commune: str | None = None
+    radius_km: float | None = None
+    sort: str = "relevance"
+    cursor: str | None = None
+    limit: int = 20
+
+
+def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery, object]:
+    """Returns the engine's query and the commune used for distances (or None).
+
+    Raises ValueError with a French message on a bad parameter."""
+    from flask_babel import gettext as _
+    filters = {}
+    if req.category:
+        filters["category"] = req.category
+    if req.skills:
+        filters["skills"] = list(req.skills)
+    if req.dep_code:
+        filters["dep_code"] = req.dep_code
+    if req.modality:
+        filters["modality"] = MODALITY_FILTER.get(req.modality, [req.modality])
+    if req.price_mode:
+        filters["price_mode"] = req.price_mode
+    commune = None
+    if req.commune:
+        commune = resolve_commune(req.commune)
+        if commune is None or commune.lat is None:
+            raise ValueError(_("Commune introuvable : choisissez-la dans la liste proposée."))
+    if req.sort == "distance" and commune is None:
+        raise ValueError(_("Indiquez une commune pour trier par distance."))
+    if req.kind == "need" and not staff:
+        raise PermissionError("needs are for hub staff only")
+    query = SearchQuery(text=req.text or "", kind=req.kind, filters=filters, facets=list(PUBLIC_FACETS),
+                        near=(commune.lat, commune.lon) if commune else None,
+                        radius_km=req.radius_km if commune else None, sort=req.sort, limit=req.limit,
+                        cursor=req.cursor or None, include_private=req.kind == "need")
+    return query, commune

@@ -1,0 +1,109 @@
+"""The search pages (/recherche) and the search API (/api/v1/search)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.core.access import Access, access
+from app.directory.skills import skill_label, valid_codes
+from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
+from app.searching.services import SearchRequest, build_query, get_backend
+from search import InvalidCursor
+
+bp = Blueprint("searching", __name__)
+SORTS = ("relevance", "distance", "date")
+RADII = (5, 10, 20, 30, 50, 80, 150)
+
+
+def parse_request(args, *, staff: bool) -> SearchRequest:
+    """Validate the query string; ValueError carries a French message."""
+    def choice(name, allowed):
+        value = (args.get(name) or "").strip()
+        if value and value not in allowed:
+            raise ValueError(_("Valeur inconnue pour « %(name)s ».", name=name))
+        return value or None
+    kind = choice("type", ("offer", "provider", "need")) or "offer"
+    if kind == "need" and not staff:
+        raise PermissionError
+    skills = [s for s in args.getlist("competence") if s]
+    if any(s not in valid_codes() for s in skills):
+        raise ValueError(_("Compétence inconnue."))
+    radius = args.get("rayon")
+    try:
+        radius_km = float(radius) if radius else None
+    except ValueError:
+        raise ValueError(_("Le rayon doit être un nombre de kilomètres."))
+    if radius_km is not None and not 0 < radius_km <= 1000:
+        raise ValueError(_("Le rayon va de 1 à 1 000 km."))
+    dep = (args.get("departement") or "").strip().upper()
+    if dep and not (1 <= len(dep) <= 3 and dep.isalnum()):
+        raise ValueError(_("Département invalide."))
+    try:
+        limit = int(args.get("par_page") or 20)
+    except ValueError:
+        raise ValueError(_("Nombre de résultats par page invalide."))
+    return SearchRequest(text=(args.get("q") or "")[:200], kind=kind, category=choice("categorie", OFFER_CATEGORIES),
+                         skills=skills or None, dep_code=dep or None, modality=choice("modalite", MODALITIES),
+                         price_mode=choice("tarif", PRICE_MODES), commune=(args.get("commune") or "").strip() or None,
+                         radius_km=radius_km, sort=choice("tri", SORTS) or "relevance",
+                         cursor=args.get("suite") or None, limit=max(1, min(limit, 100)))
+
+
+def run_search(args):
+    staff = current_user.is_authenticated and current_user.is_staff
+    req = parse_request(args, staff=staff)
+    query, commune = build_query(req, staff=staff)
+    backend = get_backend()
+    try:
+        result = backend.search(query)
+    except InvalidCursor:
+        req.cursor = None
+        query, commune = build_query(req, staff=staff)
+        result = backend.search(query)
+    return req, result, commune
+
+
+@bp.get("/recherche")
+@access(Access.PUBLIC)
+def search_page():
+    try:
+        req, result, commune = run_search(request.args)
+        error = None
+    except PermissionError:
+        abort(403)
+    except ValueError as exc:
+        req, result, commune, error = SearchRequest(), None, None, str(exc)
+    status = 400 if error else 200
+    return render_template("searching/search.html", req=req, result=result, commune=commune, error=error,
+                           radii=RADII, skill_label=skill_label, args=request.args), status
+
+
+@bp.get("/recherche/suggestions")
+@access(Access.PUBLIC)
+def suggestions():
+    """Titles for the search box's suggestion list."""
+    text = (request.args.get("q") or "").strip()[:80]
+    if len(text) < 2:
+        return jsonify([])
+    result = get_backend().search(build_query(SearchRequest(text=text, limit=8))[0])
+    return jsonify([hit.title for hit in result.hits])
+
+
+@bp.get("/api/v1/search")
+@access(Access.API_PUBLIC)
+def api_search():
+    try:
+        req, result, commune = run_search(request.args)
+    except PermissionError:
+        return jsonify({"error": {"code": "forbidden", "message": _("Les besoins sont réservés à l'équipe du Hub.")}}), 403
+    except ValueError as exc:
+        return jsonify({"error": {"code": "bad_request", "message": str(exc)}}), 400
+    return jsonify({
+        "total": result.total, "next_cursor": result.next_cursor, "degraded": result.degraded,
+        "corrections": result.corrections, "facets": result.facets,
+        "near": {"insee": commune.insee, "name": commune.name} if commune else None,
+        "items": [{"id": int(h.id), "kind": h.kind, "title": h.title, "score": h.score,
+                   "highlight": h.highlight, "distance_km": round(h.distance_km, 1) if h.distance_km is not None else None,
+                   "published_at": h.published_at.isoformat() if hasattr(h.published_at, "isoformat") else h.published_at,
+                   **{k: v for k, v in (h.extra or {}).items()}} for h in result.hits]})
