@@ -60,8 +60,10 @@ test-sqlite:
 test-postgresql:
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install services
 	$(BIN)/python -m matching.bench
+	$(BIN)/python -m search.bench
+	$(BIN)/python -m payments.bench
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
