@@ -17,6 +17,10 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Shared with the localstripe that `make run` starts; never used against the real Stripe API.
+DEV_WEBHOOK_SECRET = "whsec_hubdusud_dev_localstripe"
+
+
 def load_config(instance_path: str) -> dict:
     instance = Path(instance_path)
     env = os.environ
@@ -28,6 +32,7 @@ def load_config(instance_path: str) -> dict:
         if not key_file.exists():
             key_file.write_text(secrets.token_urlsafe(48))
         secret = key_file.read_text().strip()
+    stripe_base = env.get("STRIPE_API_BASE", "http://127.0.0.1:8420")
     return {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{instance / 'hubdusud.sqlite3'}"),
@@ -41,8 +46,15 @@ def load_config(instance_path: str) -> dict:
         "MEILI_URL": env.get("MEILI_URL", ""),
         "MEILI_MASTER_KEY": env.get("MEILI_MASTER_KEY", ""),
         "STRIPE_API_KEY": env.get("STRIPE_API_KEY", "sk_test_localstripe"),
-        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
-        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        # Empty: the real Stripe API. The default is localstripe, started by `make run`.
+        "STRIPE_API_BASE": stripe_base,
+        # Dev default only with localstripe; against the real API it must be set (else every event is refused).
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", DEV_WEBHOOK_SECRET if stripe_base else ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe"),
+        # Written in every Stripe object's metadata (hub_env); events of another environment are ignored.
+        "STRIPE_ENVIRONMENT": env.get("STRIPE_ENVIRONMENT", "dev"),
+        # Register /stripe/webhook with localstripe (it keeps registrations in memory) before a payment.
+        "STRIPE_REGISTER_WEBHOOK": _bool(env.get("STRIPE_REGISTER_WEBHOOK"), bool(stripe_base)),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -23,6 +23,7 @@ class Access(enum.Enum):
     LOGIN = "login"                  # any signed-in user
     ORG_MEMBER = "org_member"        # member of an organisation (or hub staff)
     PROVIDER_MEMBER = "provider_member"  # member of a provider (or hub staff)
+    FUNDER = "funder"                # member of a funder (city, CAF, foundation...) (or hub staff)
     STAFF = "staff"                  # hub staff (and admins)
     ADMIN = "admin"                  # admins only
     API_PUBLIC = "api_public"        # JSON API, anyone
@@ -66,6 +67,9 @@ def user_satisfies(user, level: Access) -> bool:
         return user.has_organisation
     if level == Access.PROVIDER_MEMBER:
         return user.has_provider
+    if level == Access.FUNDER:
+        from app.vouchers.services import is_funder_member
+        return is_funder_member(user)
     return False
 
 

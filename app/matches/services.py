@@ -26,6 +26,7 @@ from app.matches.models import (EmbeddingVector, Feedback, MatchRun, Mission, Mi
                                 ProposalEvent, ProposalStatus as P, RunStatus)
 from app.needs.models import Need, NeedStatus as NS
 from app.needs.services import move_need
+from app.vouchers import missions as voucher_missions
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +289,7 @@ def respond(actor: User, proposal: Proposal, accept: bool, reason: str | None = 
         db.session.add(mission)
         move_need(None, proposal.need, NS.MATCHED, system=True)
         db.session.flush()
+        voucher_missions.on_mission_accepted(mission)  # a need funded by vouchers: reserve them
         need = proposal.need
         send_mail(need.contact_email, _("Un prestataire a accepté votre demande — Hub du Sud"),
                   _("Bonjour %(name)s,\n\n%(provider)s a accepté de vous accompagner pour « %(need)s ».\n"
@@ -357,6 +359,7 @@ def close_pending_for_need(need: Need) -> None:
                                                             Mission.status.in_((MS.PLANNED, MS.IN_PROGRESS)))):
         mission.status, mission.cancelled_at = MS.CANCELLED, utcnow()
         mission.cancel_reason = _("Besoin annulé par la structure.")
+        voucher_missions.on_mission_cancelled(mission)
 
 
 # ------------------------------------------------------------------ missions
@@ -404,6 +407,7 @@ def confirm_completion(actor: User, mission: Mission) -> None:
     if mission.organisation_confirmed_at and mission.provider_confirmed_at:
         _move_mission(mission, MS.DONE)
         mission.done_at = now
+        voucher_missions.on_mission_done(mission)  # reserved vouchers are redeemed for the provider
         move_need(None, mission.need, NS.DONE, system=True)
 
 
@@ -414,6 +418,7 @@ def cancel_mission(actor: User, mission: Mission, reason: str) -> None:
         raise ServiceError(_("Indiquez la raison de l'annulation."), field="reason")
     _move_mission(mission, MS.CANCELLED)
     mission.cancelled_at, mission.cancel_reason = utcnow(), reason.strip()
+    voucher_missions.on_mission_cancelled(mission)  # reserved vouchers go back to the organisation
     _log(mission.proposal, actor, "mission_cancelled", mission.proposal.status, mission.proposal.status,
          reason=reason.strip())
     _back_to_matching(mission.need)

@@ -1,0 +1,1 @@
+"""Payments plumbing of the app: the gateway factory, the Stripe webhook route, reconciliation."""

@@ -1,0 +1,114 @@
+"""Vouchers in missions: the small calls `app.matches.services` makes.
+
+- the provider accepts a mission whose need is funded by vouchers: the
+  organisation's issued vouchers are reserved for it (enough to cover the
+  offer's price when it has one, else one voucher), soonest expiry first;
+- both sides confirm completion: the reserved vouchers are redeemed, their value
+  becomes owed to the provider (``provider:X:payable``);
+- the mission is cancelled: they are released (back to issued).
+
+Every move goes through `payments.vouchers` (compare-and-set, ledger in the same
+transaction). A refusal of the library never blocks the mission itself (a
+voucher that expired during a long mission stays expired): it is logged, and the
+mission page shows what each voucher became.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.core.models import utcnow
+from app.extensions import db
+from app.models import Voucher
+from payments import vouchers as pv
+from payments.errors import IllegalVoucherMove
+
+log = logging.getLogger(__name__)
+
+VOUCHER_FUNDING = "voucher"
+
+
+def mission_ref(mission) -> str:
+    return f"mission:{mission.id}"
+
+
+def is_voucher_funded(mission) -> bool:
+    return mission.need is not None and mission.need.funding_mode == VOUCHER_FUNDING
+
+
+def price_cents(mission) -> int | None:
+    """What the mission costs, when its offer says so."""
+    offer = mission.offer
+    if offer is not None and offer.price_mode in ("voucher", "paid") and offer.price_cents:
+        return int(offer.price_cents)
+    return None
+
+
+def vouchers_for(mission) -> list:
+    """The vouchers reserved for the mission, or redeemed or expired while reserved for it."""
+    return list(db.session.scalars(select(Voucher).where(Voucher.reserved_for == mission_ref(mission))
+                                   .order_by(Voucher.id)))
+
+
+def usable_vouchers(organisation_id: int, now: datetime | None = None) -> list:
+    now = now or utcnow()
+    return list(db.session.scalars(select(Voucher).where(
+        Voucher.organisation_id == organisation_id, Voucher.status == "issued", Voucher.valid_from <= now,
+        Voucher.blocks_at > now).order_by(Voucher.expires_at, Voucher.id)))
+
+
+def covered_cents(mission) -> int:
+    return sum(v.face_value_cents for v in vouchers_for(mission) if v.status in ("reserved", "redeemed"))
+
+
+def reserve_for_mission(mission, now: datetime | None = None) -> list:
+    """Reserve the organisation's usable vouchers for the mission (see the module docstring)."""
+    now = now or utcnow()
+    ref = mission_ref(mission)
+    target = price_cents(mission)
+    held = [v for v in vouchers_for(mission) if v.status in ("reserved", "redeemed")]
+    covered = sum(v.face_value_cents for v in held)
+    reserved = []
+    for voucher in usable_vouchers(mission.need.organisation_id, now):
+        if (target is None and (held or reserved)) or (target is not None and covered >= target):
+            break
+        try:
+            pv.reserve(db.session, voucher, ref, now=now)
+        except IllegalVoucherMove as error:  # taken by another mission meanwhile
+            log.info("voucher %s not reserved for %s: %s", voucher.id, ref, error.code)
+            continue
+        reserved.append(voucher)
+        covered += voucher.face_value_cents
+    return reserved
+
+
+def on_mission_accepted(mission) -> list:
+    if not is_voucher_funded(mission):
+        return []
+    return reserve_for_mission(mission)
+
+
+def on_mission_done(mission) -> list:
+    redeemed = []
+    for voucher in vouchers_for(mission):
+        if voucher.status != "reserved":
+            continue
+        try:
+            redeemed.append(pv.redeem(db.session, voucher, mission.provider_id, mission_ref(mission)))
+        except IllegalVoucherMove as error:
+            log.warning("voucher %s not redeemed for mission %s: %s", voucher.id, mission.id, error.code)
+    return redeemed
+
+
+def on_mission_cancelled(mission) -> list:
+    released = []
+    for voucher in vouchers_for(mission):
+        if voucher.status != "reserved":
+            continue
+        try:
+            released.append(pv.release(db.session, voucher, mission_ref(mission)))
+        except IllegalVoucherMove as error:
+            log.warning("voucher %s not released for mission %s: %s", voucher.id, mission.id, error.code)
+    return released

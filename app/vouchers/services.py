@@ -1,0 +1,514 @@
+"""Funders, voucher programmes, vouchers: the app's rules around the payments library.
+
+Money moves only through `payments` (programme funding, issue, reserve, redeem,
+release, expiry): this module checks who may do what, turns the library's named
+errors into French refusals (`ServiceError`), and tells people by e-mail.
+Services take the acting user and plain values, flush, never commit.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.accounts.models import User
+from app.accounts.services import get_user_by_email
+from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from app.core.mail import send_mail
+from app.core.models import utcnow
+from app.core.urls import absolute_url
+from app.directory.models import Organisation
+from app.directory.vocab import ORGANISATION_KINDS
+from app.extensions import db
+from app.models import Payment, Voucher, VoucherProgramme
+from app.territory.models import Commune
+from app.vouchers.models import Funder, FunderMember, ProgrammeSettings, RequestStatus, VoucherRequest
+from app.vouchers.vocab import FUNDER_KINDS
+from payments import rules
+from payments import vouchers as pv
+from payments.errors import (GatewayError, InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
+                             ProgrammeError, ProgrammeNotFunded, VoucherNotFound)
+from payments.messages import message_for
+
+log = logging.getLogger(__name__)
+
+PARIS = ZoneInfo("Europe/Paris")
+STATUSES = ("issued", "reserved", "redeemed", "blocked", "expired")
+PENDING_PAYMENT = ("requires_action", "processing")
+
+
+# ------------------------------------------------------------------ funders
+
+def funder_ids(user) -> set[int]:
+    if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
+        return set()
+    return set(db.session.scalars(select(FunderMember.funder_id).where(FunderMember.user_id == user.id)))
+
+
+def is_funder_member(user) -> bool:
+    return bool(funder_ids(user))
+
+
+def funders_of(user) -> list[Funder]:
+    """The funders a user acts for (hub staff: all of them)."""
+    query = select(Funder).order_by(Funder.name)
+    if not user.is_staff:
+        query = query.where(Funder.id.in_(funder_ids(user) or [-1]))
+    return list(db.session.scalars(query))
+
+
+def can_manage_funder(user, funder: Funder) -> bool:
+    return user.is_authenticated and (user.is_staff or funder.id in funder_ids(user))
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise Forbidden(_("Seule l'équipe du Hub gère les financeurs."))
+
+
+def create_funder(actor: User, values: dict) -> Funder:
+    _require_staff(actor)
+    name = (values.get("name") or "").strip()
+    if not name:
+        raise ServiceError(_("Indiquez le nom du financeur."), field="name")
+    if values.get("kind") not in FUNDER_KINDS:
+        raise ServiceError(_("Type de financeur inconnu."), field="kind")
+    funder = Funder(name=name[:200], kind=values["kind"], dep_code=values.get("dep_code") or None,
+                    contact_email=(values.get("contact_email") or "").strip()[:320])
+    db.session.add(funder)
+    db.session.flush()
+    return funder
+
+
+def add_funder_member(actor: User | None, funder: Funder, email: str, *, system: bool = False) -> FunderMember:
+    """Attach an existing account to a funder (hub staff, or the CLI with ``system=True``)."""
+    if not system:
+        _require_staff(actor)
+    user = get_user_by_email(email or "")
+    if user is None:
+        raise ServiceError(_("Aucun compte avec cette adresse : la personne doit d'abord s'inscrire."), field="email")
+    if db.session.scalar(select(FunderMember.id).where(FunderMember.funder_id == funder.id,
+                                                       FunderMember.user_id == user.id)) is not None:
+        raise Conflict(_("Ce compte est déjà membre de ce financeur."), field="email")
+    member = FunderMember(funder=funder, user=user)
+    db.session.add(member)
+    db.session.flush()
+    send_mail(user.email, _("Vous représentez %(funder)s sur le Hub du Sud", funder=funder.name),
+              _("Bonjour %(name)s,\n\nVotre compte est rattaché au financeur « %(funder)s ». Créez et financez vos "
+                "programmes de chèques d'accompagnement numérique ici : %(url)s",
+                name=user.full_name, funder=funder.name, url=absolute_url("vouchers.funder_dashboard")))
+    return member
+
+
+# ------------------------------------------------------------------ programmes
+
+def programme_settings(programme) -> ProgrammeSettings:
+    settings = db.session.get(ProgrammeSettings, programme.id)
+    return settings if settings is not None else ProgrammeSettings(programme_id=programme.id, description="",
+                                                                   requires_approval=False)
+
+
+def can_manage_programme(user, programme) -> bool:
+    return user.is_authenticated and (user.is_staff or programme.funder_id in funder_ids(user))
+
+
+def programmes_of(user, funder: Funder | None = None) -> list:
+    query = select(VoucherProgramme).order_by(VoucherProgramme.created_at.desc(), VoucherProgramme.id.desc())
+    if funder is not None:
+        query = query.where(VoucherProgramme.funder_id == funder.id)
+    if not user.is_staff:
+        query = query.where(VoucherProgramme.funder_id.in_(funder_ids(user) or [-1]))
+    return list(db.session.scalars(query))
+
+
+def _start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=PARIS)
+
+
+def _check_programme_values(values: dict, today: date) -> dict:
+    face = values.get("face_value_cents")
+    if not isinstance(face, int) or not 100 <= face <= 1_000_000:
+        raise ServiceError(_("La valeur d'un chèque va de 1 à 10 000 €."), field="face_value")
+    count, budget = values.get("voucher_count"), values.get("budget_cents")
+    if count is None and budget is None:
+        raise ServiceError(_("Indiquez le nombre de chèques ou le budget."), field="voucher_count")
+    if count is not None and (not isinstance(count, int) or not 1 <= count <= 100_000):
+        raise ServiceError(_("Entre 1 et 100 000 chèques."), field="voucher_count")
+    if budget is not None and (not isinstance(budget, int) or not face <= budget <= 500_000_000):
+        raise ServiceError(_("Le budget doit couvrir au moins un chèque, et au plus 5 000 000 €."), field="budget")
+    if count is not None and budget is not None and count * face != budget:
+        raise ServiceError(_("Le budget doit être égal au nombre de chèques multiplié par leur valeur "
+                             "(ou laissez l'un des deux vide)."), field="budget")
+    if count is not None and count * face > 500_000_000:
+        raise ServiceError(_("Un programme ne dépasse pas 5 000 000 €."), field="voucher_count")
+    validity = values.get("validity_days") or 365
+    if not isinstance(validity, int) or not 30 <= validity <= 730:
+        raise ServiceError(_("Entre 30 et 730 jours."), field="validity_days")
+    valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
+    if valid_until is not None:
+        if valid_until <= today:
+            raise ServiceError(_("La date de fin doit être dans le futur."), field="valid_until")
+        if valid_from is not None and valid_until <= valid_from:
+            raise ServiceError(_("La date de fin doit suivre la date de début."), field="valid_until")
+        start = max(valid_from or today, today)
+        if valid_until - start <= timedelta(days=rules.BLOCK_DAYS_BEFORE_EXPIRY):
+            raise ServiceError(_("Le programme doit durer plus de %(days)d jours : les chèques sont bloqués "
+                                 "%(days)d jours avant leur expiration.", days=rules.BLOCK_DAYS_BEFORE_EXPIRY),
+                               field="valid_until")
+    kinds = list(values.get("organisation_kinds") or [])
+    if any(kind not in ORGANISATION_KINDS for kind in kinds):
+        raise ServiceError(_("Type de structure inconnu."), field="organisation_kinds")
+    departements = [str(d) for d in values.get("departements") or []]
+    if any(not (len(d) in (2, 3) and d[:2].isalnum()) for d in departements):
+        raise ServiceError(_("Département inconnu."), field="departements")
+    communes = sorted({str(c).strip() for c in values.get("communes") or [] if str(c).strip()})
+    if len(communes) > 300:
+        raise ServiceError(_("300 communes au plus : choisissez plutôt des départements."), field="communes")
+    if communes:
+        known = set(db.session.scalars(select(Commune.insee).where(Commune.insee.in_(communes))))
+        unknown = [c for c in communes if c not in known]
+        if unknown:
+            raise ServiceError(_("Codes INSEE inconnus : %(codes)s", codes=", ".join(unknown[:10])), field="communes")
+    max_per = values.get("max_per_organisation")
+    if max_per is not None and (not isinstance(max_per, int) or not 1 <= max_per <= 1000):
+        raise ServiceError(_("Entre 1 et 1 000."), field="max_per_organisation")
+    return {"face": face, "count": count, "budget": budget, "validity": validity,
+            "eligibility": rules.Eligibility(organisation_kinds=kinds, departements=departements, communes=communes,
+                                             max_per_organisation=max_per,
+                                             require_siret=bool(values.get("require_siret", True)))}
+
+
+def create_programme(actor: User, funder: Funder, values: dict, today: date | None = None):
+    """A draft programme of ``funder``; usable once paid (see `pay_programme`)."""
+    if not can_manage_funder(actor, funder):
+        raise Forbidden(_("Vous ne représentez pas ce financeur."))
+    name = (values.get("name") or "").strip()
+    if not name:
+        raise ServiceError(_("Indiquez le nom du programme."), field="name")
+    today = today or utcnow().astimezone(PARIS).date()
+    checked = _check_programme_values(values, today)
+    valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
+    programme = pv.create_programme(
+        db.session, funder_id=funder.id, name=name[:200], face_value_cents=checked["face"],
+        voucher_count=checked["count"], budget_cents=checked["budget"] if checked["count"] is None else None,
+        validity_days=checked["validity"], valid_from=_start_of_day(valid_from) if valid_from else None,
+        valid_until=_start_of_day(valid_until + timedelta(days=1)) if valid_until else None,
+        eligibility=checked["eligibility"])
+    db.session.add(ProgrammeSettings(programme_id=programme.id, description=values.get("description") or "",
+                                     requires_approval=bool(values.get("requires_approval")),
+                                     created_by_id=actor.id))
+    db.session.flush()
+    return programme
+
+
+# ------------------------------------------------------------------ paying a programme (card first)
+
+def programme_payments(programme) -> list:
+    return list(db.session.scalars(select(Payment).where(Payment.reference == f"programme:{programme.id}")
+                                   .order_by(Payment.id.desc())))
+
+
+def needs_payment(programme) -> bool:
+    return programme.status in ("draft", "awaiting_payment")
+
+
+def _customer(gateway, funder: Funder, *, fresh: bool = False) -> str:
+    if funder.stripe_customer_id and not fresh:
+        return funder.stripe_customer_id
+    customer = gateway.create_customer(email=funder.contact_email or None, name=funder.name,
+                                       metadata={"hub_funder": str(funder.id)})
+    funder.stripe_customer_id = customer.id
+    db.session.flush()
+    return customer.id
+
+
+def start_card_setup(actor: User, programme, gateway):
+    """The payment page: a SetupIntent on which Stripe.js saves the funder's card
+    (``confirmCardSetup``); the page then posts the card's PaymentMethod to `pay_programme`."""
+    if not can_manage_programme(actor, programme):
+        raise NotFound(_("Programme introuvable."))
+    if not needs_payment(programme):
+        raise Conflict(_("Ce programme est déjà payé."))
+    funder = db.session.get(Funder, programme.funder_id)
+    metadata = {"hub_reference": f"programme:{programme.id}"}
+    try:
+        try:
+            return gateway.create_setup_intent(customer=_customer(gateway, funder), metadata=metadata)
+        except GatewayError as error:
+            if error.http_status not in (400, 404):
+                raise
+            # A customer Stripe no longer knows (localstripe restarted from scratch): a new one.
+            return gateway.create_setup_intent(customer=_customer(gateway, funder, fresh=True), metadata=metadata)
+    except GatewayError as error:
+        log.warning("setup intent for programme %s: %s (%s)", programme.id, error, error.code)
+        raise ServiceError(message_for(error.code)) from None
+
+
+def _lock(programme):
+    return db.session.execute(select(VoucherProgramme).where(VoucherProgramme.id == programme.id)
+                              .with_for_update()).scalar_one()
+
+
+def _abandon_pending(gateway, programme) -> None:
+    """A new card attempt replaces a 3-D Secure left unfinished: cancel that intent
+    (if Stripe says it succeeded meanwhile, apply that instead)."""
+    from payments import checkout
+    for payment in programme_payments(programme):
+        if payment.status != "requires_action":
+            continue
+        try:
+            info = gateway.cancel_payment_intent(payment.stripe_id)
+        except GatewayError:
+            info = gateway.retrieve_payment_intent(payment.stripe_id)
+        checkout.apply_payment_intent(db.session, info, environment=gateway.environment)
+
+
+def pay_programme(actor: User, programme, payment_method: str, gateway):
+    """The server confirms the PaymentIntent with the card saved on the SetupIntent.
+    Returns ``(payment, info)``: ``info.succeeded`` (funded now), ``info.requires_action``
+    (3-D Secure: the page calls ``confirmCardPayment``, the webhook settles) or
+    ``info.failed`` (``info.user_message``, nothing recorded as paid)."""
+    if not can_manage_programme(actor, programme):
+        raise NotFound(_("Programme introuvable."))
+    programme = _lock(programme)  # one attempt at a time per programme
+    if not needs_payment(programme):
+        raise Conflict(_("Ce programme est déjà payé."))
+    try:
+        _abandon_pending(gateway, programme)
+        db.session.refresh(programme)
+        if not needs_payment(programme):
+            raise Conflict(_("Ce programme est déjà payé."))
+        if any(p.status in PENDING_PAYMENT or p.status == "succeeded" for p in programme_payments(programme)):
+            raise Conflict(_("Un paiement est déjà en cours pour ce programme : attendez sa confirmation."))
+        funder = db.session.get(Funder, programme.funder_id)
+        return pv.start_programme_funding(db.session, gateway, programme, customer=funder.stripe_customer_id,
+                                          payment_method=payment_method, confirm=True)
+    except GatewayError as error:
+        log.warning("payment of programme %s refused by the gateway: %s (%s)", programme.id, error, error.code)
+        raise ServiceError(message_for(error.stripe_code or error.code)) from None
+
+
+def funding_state(programme) -> dict:
+    """What the payment page polls while the webhook is on its way."""
+    payments = programme_payments(programme)
+    latest = payments[0] if payments else None
+    return {"programme": programme.status, "funded": programme.status == "funded",
+            "payment": latest.status if latest else None,
+            "message": message_for(latest.failure_code) if latest is not None and latest.status == "failed" else None}
+
+
+# ------------------------------------------------------------------ eligibility and vouchers
+
+def organisation_facts(org: Organisation) -> rules.OrganisationFacts:
+    return rules.OrganisationFacts(id=org.id, kind=org.kind, commune_insee=org.commune_insee,
+                                   departement=org.commune.dep_code if org.commune else None, siret=org.siret)
+
+
+def _held(programme, org: Organisation) -> int:
+    vouchers = db.session.scalar(select(func.count()).select_from(Voucher).where(
+        Voucher.programme_id == programme.id, Voucher.organisation_id == org.id))
+    pending = db.session.scalar(select(func.count()).select_from(VoucherRequest).where(
+        VoucherRequest.programme_id == programme.id, VoucherRequest.organisation_id == org.id,
+        VoucherRequest.status == RequestStatus.PENDING))
+    return int(vouchers) + int(pending)
+
+
+def eligibility_problems(programme, org: Organisation, *, requested: int = 1) -> list[str]:
+    """Why ``org`` may not have ``requested`` more vouchers of ``programme`` (French; empty: it
+    may). Its pending requests count as held (``requested=0`` to judge a pending request)."""
+    siret = (org.siret or "").replace(" ", "")
+    siret_other = bool(siret) and db.session.scalar(select(func.count()).select_from(Voucher).where(
+        Voucher.programme_id == programme.id, Voucher.holder_siret == siret, Voucher.organisation_id != org.id)) > 0
+    return rules.eligibility_problems(rules.Eligibility.from_json(programme.eligibility), organisation_facts(org),
+                                      requested=requested, already_held=_held(programme, org),
+                                      siret_used_by_other=siret_other)
+
+
+def open_programmes(now: datetime | None = None) -> list:
+    now = now or utcnow()
+    query = (select(VoucherProgramme).where(VoucherProgramme.status == "funded")
+             .where((VoucherProgramme.valid_until.is_(None)) | (VoucherProgramme.valid_until > now))
+             .order_by(VoucherProgramme.name))
+    return list(db.session.scalars(query))
+
+
+def _refusal(error: Exception) -> ServiceError:
+    if isinstance(error, NotEligible):
+        return ServiceError(" ".join(error.reasons))
+    if isinstance(error, (ProgrammeNotFunded, InsufficientProgrammeFunds)):
+        return ServiceError(message_for(error.code))
+    return ServiceError(_("Ce programme n'a plus de chèque disponible."))
+
+
+def _notify_holder(voucher, org: Organisation) -> None:
+    recipients = {m.user.email for m in org.memberships}
+    if org.contact_email:
+        recipients.add(org.contact_email)
+    programme = db.session.get(VoucherProgramme, voucher.programme_id)
+    for email in sorted(recipients):
+        send_mail(email, _("Votre chèque d'accompagnement numérique — Hub du Sud"),
+                  _("Bonjour,\n\nUn chèque « %(programme)s » de %(value)s est émis pour %(org)s : %(code)s, "
+                    "valable jusqu'au %(until)s.\nIl sera réservé automatiquement quand un prestataire acceptera "
+                    "un besoin financé par chèque. Le chèque et sa version imprimable : %(url)s",
+                    programme=programme.name, value=_euros(voucher.face_value_cents), org=org.name,
+                    code=voucher.code, until=rules.utc(voucher.expires_at).astimezone(PARIS).strftime("%d/%m/%Y"),
+                    url=absolute_url("vouchers.voucher_detail", voucher_id=voucher.id)))
+
+
+def _euros(cents: int) -> str:
+    text = f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",")
+    return text.replace(",00 €", " €")
+
+
+def _issue(programme, org: Organisation, now: datetime | None = None):
+    try:
+        voucher = pv.issue_vouchers(db.session, programme, organisation_facts(org), 1, now=now)[0]
+    except ProgrammeError as error:
+        raise _refusal(error) from None
+    _notify_holder(voucher, org)
+    return voucher
+
+
+def request_voucher(actor: User, programme, org: Organisation, now: datetime | None = None):
+    """An organisation member asks for a voucher: issued now within the rules, or a
+    request for hub staff when the programme wants an approval. Returns the voucher
+    or the request."""
+    if org.id not in actor.organisation_ids:
+        raise Forbidden(_("Vous n'êtes pas membre de cette structure."))
+    if programme.status != "funded":
+        raise ServiceError(message_for("programme_not_funded"))
+    problems = eligibility_problems(programme, org)
+    if problems:
+        raise ServiceError(" ".join(problems))
+    if programme_settings(programme).requires_approval:
+        if db.session.scalar(select(VoucherRequest.id).where(
+                VoucherRequest.programme_id == programme.id, VoucherRequest.organisation_id == org.id,
+                VoucherRequest.status == RequestStatus.PENDING)) is not None:
+            raise Conflict(_("Une demande de cette structure attend déjà la validation de l'équipe du Hub."))
+        request = VoucherRequest(programme_id=programme.id, organisation_id=org.id, requested_by_id=actor.id,
+                                 status=RequestStatus.PENDING)
+        db.session.add(request)
+        db.session.flush()
+        return request
+    return _issue(programme, org, now=now)
+
+
+def pending_requests() -> list[VoucherRequest]:
+    return list(db.session.scalars(select(VoucherRequest).where(VoucherRequest.status == RequestStatus.PENDING)
+                                   .order_by(VoucherRequest.id)))
+
+
+def decide_request(actor: User, request: VoucherRequest, approve: bool, reason: str | None = None):
+    """Hub staff approve (the voucher is issued, within the rules) or refuse with a reason."""
+    if not actor.is_staff:
+        raise Forbidden(_("Seule l'équipe du Hub valide les demandes de chèques."))
+    if request.status != RequestStatus.PENDING:
+        raise Conflict(_("Cette demande a déjà été traitée."))
+    reason = (reason or "").strip()
+    org = db.session.get(Organisation, request.organisation_id)
+    programme = db.session.get(VoucherProgramme, request.programme_id)
+    request.decided_by_id, request.decided_at = actor.id, utcnow()
+    if not approve:
+        if not reason:
+            raise ServiceError(_("Indiquez la raison du refus."), field="reason")
+        request.status, request.reason = RequestStatus.REJECTED, reason
+        requester = request.requested_by
+        if requester is not None:
+            send_mail(requester.email, _("Votre demande de chèque — Hub du Sud"),
+                      _("Bonjour,\n\nVotre demande de chèque « %(programme)s » pour %(org)s n'a pas été retenue : "
+                        "%(reason)s", programme=programme.name, org=org.name, reason=reason))
+        db.session.flush()
+        return None
+    request.status = RequestStatus.APPROVED  # counted as held no more: the voucher takes its place
+    db.session.flush()
+    voucher = _issue(programme, org)
+    request.voucher_id = voucher.id
+    db.session.flush()
+    return voucher
+
+
+def can_see_voucher(user, voucher) -> bool:
+    return user.is_authenticated and (user.is_staff or voucher.organisation_id in user.organisation_ids)
+
+
+def vouchers_of(user) -> list:
+    if not user.organisation_ids:
+        return []
+    return list(db.session.scalars(select(Voucher).where(Voucher.organisation_id.in_(user.organisation_ids))
+                                   .order_by(Voucher.issued_at.desc(), Voucher.id.desc())))
+
+
+def requests_of(user) -> list[VoucherRequest]:
+    if not user.organisation_ids:
+        return []
+    return list(db.session.scalars(select(VoucherRequest).where(
+        VoucherRequest.organisation_id.in_(user.organisation_ids), VoucherRequest.status != RequestStatus.APPROVED)
+        .order_by(VoucherRequest.id.desc())))
+
+
+def check_code(raw: str) -> tuple[object | None, str | None]:
+    """A typed or scanned code: ``(voucher, None)`` or ``(None, French reason)``."""
+    try:
+        return pv.find_by_code(db.session, raw or ""), None
+    except (InvalidVoucherCode, VoucherNotFound) as error:
+        return None, message_for(error.code)
+
+
+# ------------------------------------------------------------------ dashboard
+
+def dashboard(programmes: list) -> dict:
+    """Funded, issued, reserved, redeemed, blocked, expired and still available, in total,
+    per programme and per département of the holders."""
+    per_programme = []
+    totals = {"funded_cents": 0, "available_cents": 0, **{s: {"count": 0, "cents": 0} for s in STATUSES}}
+    for programme in programmes:
+        figures = pv.programme_figures(db.session, programme)
+        per_programme.append((programme, figures))
+        totals["funded_cents"] += figures["funded_cents"]
+        totals["available_cents"] += figures["available_cents"]
+        for status in STATUSES:
+            totals[status]["count"] += figures["vouchers"][status]["count"]
+            totals[status]["cents"] += figures["vouchers"][status]["cents"]
+    territories: dict[str, dict] = {}
+    ids = [p.id for p in programmes]
+    if ids:
+        rows = db.session.execute(
+            select(Commune.dep_code, Commune.dep_name, Voucher.status, func.count(), func.sum(Voucher.face_value_cents))
+            .join(Organisation, Organisation.id == Voucher.organisation_id)
+            .join(Commune, Commune.insee == Organisation.commune_insee)
+            .where(Voucher.programme_id.in_(ids))
+            .group_by(Commune.dep_code, Commune.dep_name, Voucher.status)).all()
+        for dep_code, dep_name, status, count, cents in rows:
+            entry = territories.setdefault(dep_code, {"code": dep_code, "name": dep_name, "total_cents": 0,
+                                                      **{s: {"count": 0, "cents": 0} for s in STATUSES}})
+            entry[status] = {"count": int(count), "cents": int(cents or 0)}
+            entry["total_cents"] += int(cents or 0)
+    return {"programmes": per_programme, "totals": totals,
+            "territories": sorted(territories.values(), key=lambda t: t["code"])}
+
+
+# ------------------------------------------------------------------ payment hooks
+
+def on_programme_funded(session, payment) -> None:
+    """`payments.checkout` success hook of ``programme_funding`` (called once per payment,
+    in the transaction that settles it): the funder's members are told by e-mail."""
+    from payments.models import models_for
+    from app.models import payments_models
+    if models_for(session) is not payments_models or not payment.reference:
+        return  # another binding (the payments package's own tests)
+    programme = session.get(VoucherProgramme, int(payment.reference.split(":")[1]))
+    funder = session.get(Funder, programme.funder_id) if programme is not None else None
+    if funder is None:
+        return
+    recipients = {m.user.email for m in funder.members}
+    if funder.contact_email:
+        recipients.add(funder.contact_email)
+    for email in sorted(recipients):
+        send_mail(email, _("Paiement reçu : « %(name)s » est actif — Hub du Sud", name=programme.name),
+                  _("Bonjour,\n\nNous avons reçu le paiement de %(amount)s pour le programme « %(name)s ». "
+                    "Les structures éligibles peuvent maintenant recevoir leurs chèques.\nSuivi du programme : %(url)s",
+                    amount=_euros(payment.amount_cents), name=programme.name,
+                    url=absolute_url("vouchers.programme_detail", programme_id=programme.id)))

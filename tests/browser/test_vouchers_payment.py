@@ -1,0 +1,146 @@
+"""In a real headless Chromium: a funder pays a voucher programme by card on the payment page,
+with localstripe's fake Stripe.js (card first: confirmCardSetup, then the server confirms the
+PaymentIntent; 3-D Secure through confirmCardPayment). localstripe (a real process) sends its
+signed webhook to the live server, which settles the programme. Saves screenshots."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+from tests.vouchers.vouchers_helpers import (API_KEY, CARD_3DS, CARD_DECLINED, CARD_OK, PUBLISHABLE_KEY,
+                                             WEBHOOK_SECRET, start_localstripe, stop_localstripe)
+
+pytestmark = pytest.mark.browser
+PASSWORD = "mot de passe des tests"
+EMAIL = "tresorerie@metropole.example.fr"
+
+
+@pytest.fixture(scope="module")
+def paying_app(live_app, tmp_path_factory):
+    """The live app talking to its own localstripe, which delivers webhooks to the live server."""
+    from app.accounts.models import User
+    from app.accounts.services import hash_password
+    from app.billing.gateway import build_gateway, set_gateway
+    from app.core.jobs import commit
+    from app.core.models import utcnow
+    from app.extensions import db
+    from app.vouchers import services
+
+    process, base, log = start_localstripe(tmp_path_factory.mktemp("localstripe-browser") / "localstripe.log")
+    saved = {k: live_app.config.get(k) for k in ("STRIPE_API_BASE", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
+                                                  "STRIPE_PUBLISHABLE_KEY", "STRIPE_ENVIRONMENT",
+                                                  "STRIPE_REGISTER_WEBHOOK")}
+    live_app.config.update(STRIPE_API_BASE=base, STRIPE_API_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                           STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY, STRIPE_ENVIRONMENT="browser",
+                           STRIPE_REGISTER_WEBHOOK=True)  # the payment page registers the live /stripe/webhook
+    set_gateway(live_app, build_gateway(live_app.config))
+    with live_app.app_context():
+        staff = User(email="financeurs@hub.example.org", password_hash=hash_password(PASSWORD), full_name="Équipe",
+                     email_confirmed_at=utcnow(), is_staff=True)
+        member = User(email=EMAIL, password_hash=hash_password(PASSWORD), full_name="Sonia Trésorière",
+                      email_confirmed_at=utcnow())
+        db.session.add_all([staff, member])
+        db.session.flush()
+        funder = services.create_funder(staff, {"name": "Métropole Aix-Marseille-Provence", "kind": "commune",
+                                                "dep_code": "13"})
+        services.add_funder_member(staff, funder, EMAIL)
+        ids = {}
+        for key, name in (("ok", "Pass numérique Métropole"), ("3ds", "Pass Métropole 3-D Secure"),
+                          ("declined", "Pass Métropole carte refusée")):
+            ids[key] = services.create_programme(member, funder, {
+                "name": name, "face_value_cents": 2_000, "voucher_count": 25, "validity_days": 365,
+                "require_siret": True}).id
+        commit()
+    yield live_app, ids
+    set_gateway(live_app, None)
+    live_app.config.update(saved)
+    stop_localstripe(process, log)
+
+
+def _login(page, base):
+    page.goto(base + "/connexion")
+    page.get_by_label("Adresse e-mail").fill(EMAIL)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("heading", name=re.compile("Bonjour")).wait_for()
+
+
+def _fill_card(page, number):
+    card = page.locator("#card-element")
+    card.locator("input[placeholder=number]").wait_for()
+    card.locator("input[placeholder=number]").fill(number)
+    card.locator("input[placeholder=exp_month]").fill("12")
+    card.locator("input[placeholder=exp_year]").fill("34")
+    card.locator("input[placeholder=cvc]").fill("123")
+    card.locator("input[placeholder=postal_code]").fill("13001")
+
+
+def _programme_status(app, programme_id):
+    from app.extensions import db
+    from app.models import VoucherProgramme
+    with app.app_context():
+        status = db.session.get(VoucherProgramme, programme_id).status
+        db.session.remove()
+        return status
+
+
+def test_a_funder_pays_a_programme_by_card(paying_app, page):
+    app, ids = paying_app
+    base = app.config["LIVE_URL"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    external = []
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(base) else None)
+    _login(page, base)
+    page.goto(f"{base}/financeur/")
+    page.get_by_role("link", name="Pass numérique Métropole").wait_for()
+    page.goto(f"{base}/financeur/programmes/{ids['ok']}/paiement")
+    page.get_by_role("heading", name=re.compile("Payer « Pass numérique Métropole »")).wait_for()
+    _fill_card(page, CARD_OK)
+    page.screenshot(path=str(ARTIFACTS / "vouchers-payment-form.png"), full_page=True)
+    page.get_by_role("button", name="Payer 500 €").click()
+    page.wait_for_url(re.compile(rf"/financeur/programmes/{ids['ok']}$"))
+    page.get_by_text("Paiement reçu : le programme est actif").wait_for()
+    page.get_by_text("Financé, actif").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "vouchers-programme-funded.png"), full_page=True)
+    assert _programme_status(app, ids["ok"]) == "funded"
+    # The only other origin the page talked to is the payment service (localstripe here).
+    stripe_base = app.config["STRIPE_API_BASE"]
+    assert external and all(url.startswith(stripe_base) for url in external), external
+
+
+def test_3d_secure_then_the_webhook_makes_it_usable(paying_app, page):
+    app, ids = paying_app
+    base = app.config["LIVE_URL"]
+    _login(page, base)
+    page.goto(f"{base}/financeur/programmes/{ids['3ds']}/paiement")
+    _fill_card(page, CARD_3DS)
+    page.get_by_role("button", name="Payer 500 €").click()
+    # The fake Stripe.js asks for 3-D Secure when the card is saved, then again for the payment.
+    page.get_by_role("button", name="Complete authentication").click()
+    page.get_by_role("button", name="Complete authentication").click()
+    # The page waits for localstripe's signed webhook to reach the live server, then moves on.
+    page.wait_for_url(re.compile(rf"/financeur/programmes/{ids['3ds']}$"), timeout=20_000)
+    assert _programme_status(app, ids["3ds"]) == "funded"
+    page.screenshot(path=str(ARTIFACTS / "vouchers-programme-3ds.png"), full_page=True)
+
+
+def test_a_declined_card_shows_the_french_message(paying_app, page):
+    app, ids = paying_app
+    base = app.config["LIVE_URL"]
+    _login(page, base)
+    page.goto(f"{base}/financeur/programmes/{ids['declined']}/paiement")
+    _fill_card(page, CARD_DECLINED)
+    page.get_by_role("button", name="Payer 500 €").click()
+    alert = page.locator("#pay-message")
+    alert.get_by_text("Votre carte a été refusée par votre banque. Aucun montant n'a été débité ; essayez une autre carte.").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "vouchers-card-declined.png"), full_page=True)
+    assert _programme_status(app, ids["declined"]) == "awaiting_payment"
+    # Another card, on a fresh page (a SetupIntent is used once).
+    page.get_by_role("button", name="Payer 500 €").click()
+    page.get_by_role("heading", name=re.compile("Payer « Pass Métropole carte refusée »")).wait_for()
+    _fill_card(page, CARD_OK)
+    page.get_by_role("button", name="Payer 500 €").click()
+    page.wait_for_url(re.compile(rf"/financeur/programmes/{ids['declined']}$"))
+    assert _programme_status(app, ids["declined"]) == "funded"

@@ -1,0 +1,158 @@
+"""A voucher through a mission: reserved when the provider accepts, redeemed when both sides
+confirm, released when the mission is cancelled; the ledger balanced at every step."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.matches import services as matches
+from app.models import Voucher
+from app.vouchers import missions, services
+from payments import ledger
+from tests.conftest import login, page_text, post_form
+from tests.vouchers.vouchers_helpers import funded_programme
+
+
+def _voucher_need(factory, org, org_user, **values):
+    return factory.need(organisation=org, user=org_user, funding_mode="voucher", **values)
+
+
+def _provider(factory, price_cents=None):
+    provider = factory.provider()
+    offer_values = {"price_mode": "voucher", "price_cents": price_cents} if price_cents else {}
+    factory.offer(provider=provider, **offer_values)
+    return provider, provider.memberships[0].user
+
+
+def _balances(session, programme, provider):
+    return {bucket: ledger.balance(session, f"programme:{programme.id}:{bucket}", natural=True)
+            for bucket in ("fund", "issued", "reserved")} | {
+        "payable": ledger.balance(session, f"provider:{provider.id}:payable", natural=True)}
+
+
+def test_reserved_on_accept_redeemed_when_both_confirm(client, db_session, factory, org, org_user):
+    programme = funded_programme(factory, voucher_count=3, face_value_cents=4_000)
+    voucher = services.request_voucher(org_user, programme, org)
+    provider, provider_user = _provider(factory)
+    need = _voucher_need(factory, org, org_user)
+    assert _balances(db_session, programme, provider) == {"fund": 8_000, "issued": 4_000, "reserved": 0, "payable": 0}
+
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    db_session.refresh(voucher)
+    assert voucher.status == "reserved" and voucher.reserved_for == f"mission:{mission.id}"
+    assert _balances(db_session, programme, provider) == {"fund": 8_000, "issued": 0, "reserved": 4_000, "payable": 0}
+    assert ledger.trial_balance(db_session).balanced
+
+    login(client, org_user)
+    page = page_text(client.get(f"/missions/{mission.id}"))
+    assert "Chèques d'accompagnement numérique" in page and voucher.code in page and "Réservé pour une mission" in page
+
+    matches.confirm_completion(org_user, mission)
+    db_session.refresh(voucher)
+    assert voucher.status == "reserved"  # one side only
+    matches.confirm_completion(provider_user, mission)
+    db_session.refresh(voucher)
+    assert voucher.status == "redeemed" and voucher.provider_id == provider.id
+    assert _balances(db_session, programme, provider) == {"fund": 8_000, "issued": 0, "reserved": 0, "payable": 4_000}
+    assert ledger.trial_balance(db_session).balanced
+
+
+def test_released_when_the_mission_is_cancelled(client, db_session, factory, org, org_user):
+    programme = funded_programme(factory)
+    voucher = services.request_voucher(org_user, programme, org)
+    provider, provider_user = _provider(factory)
+    need = _voucher_need(factory, org, org_user)
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    db_session.refresh(voucher)
+    assert voucher.status == "reserved"
+    login(client, provider_user)
+    answer = post_form(client, f"/missions/{mission.id}/action", {"action": "cancel", "reason": "Indisponible."})
+    assert answer.status_code == 302
+    db_session.expire_all()
+    assert voucher.status == "issued" and voucher.reserved_for is None and voucher.released_at is not None
+    assert _balances(db_session, programme, provider) == {"fund": 45_000, "issued": 5_000, "reserved": 0, "payable": 0}
+    assert ledger.trial_balance(db_session).balanced
+    # Released, it serves the next mission.
+    other_need = _voucher_need(factory, org, org_user, title="Un deuxième besoin")
+    _run, _proposal, second = factory.mission(other_need, provider_user)
+    db_session.refresh(voucher)
+    assert voucher.reserved_for == f"mission:{second.id}"
+
+
+def test_cancelling_the_need_releases_the_vouchers(db_session, factory, org, org_user):
+    from app.needs.models import NeedStatus
+    from app.needs.services import move_need
+    programme = funded_programme(factory)
+    voucher = services.request_voucher(org_user, programme, org)
+    _provider_obj, provider_user = _provider(factory)
+    need = _voucher_need(factory, org, org_user)
+    factory.mission(need, provider_user)
+    move_need(org_user, need, NeedStatus.CANCELLED, reason="Plus besoin.")
+    db_session.refresh(voucher)
+    assert voucher.status == "issued"
+    assert ledger.trial_balance(db_session).balanced
+
+
+def test_enough_vouchers_to_cover_the_offer_price(db_session, factory, org, org_user):
+    programme = funded_programme(factory, voucher_count=5, face_value_cents=3_000)
+    vouchers = [services.request_voucher(org_user, programme, org) for _ in range(3)]
+    provider, provider_user = _provider(factory, price_cents=7_000)
+    need = _voucher_need(factory, org, org_user, title="Un site payé par chèques")
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    reserved = missions.vouchers_for(mission)
+    assert len(reserved) == 3 and missions.covered_cents(mission) == 9_000  # 3 × 30 € cover the 70 €
+    matches.confirm_completion(org_user, mission)
+    matches.confirm_completion(provider_user, mission)
+    assert {v.status for v in vouchers} == {"redeemed"}
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 9_000
+    assert ledger.trial_balance(db_session).balanced
+
+
+def test_an_organisation_without_vouchers_reserves_later_from_the_mission_page(client, db_session, factory, org,
+                                                                                org_user):
+    programme = funded_programme(factory)
+    _provider_obj, provider_user = _provider(factory)
+    need = _voucher_need(factory, org, org_user)
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    assert missions.vouchers_for(mission) == []
+    login(client, org_user)
+    assert "Aucun chèque réservé pour cette mission." in page_text(client.get(f"/missions/{mission.id}"))
+    voucher = services.request_voucher(org_user, programme, org)
+    page = page_text(client.get(f"/missions/{mission.id}"))
+    assert "Réserver mes chèques disponibles pour cette mission" in page
+    answer = post_form(client, f"/cheques/missions/{mission.id}/reserver")
+    assert answer.status_code == 302
+    db_session.refresh(voucher)
+    assert voucher.status == "reserved" and voucher.reserved_for == f"mission:{mission.id}"
+    # The provider sees the voucher of the mission, not the organisation's page of it.
+    login(client, provider_user)
+    assert voucher.code in page_text(client.get(f"/missions/{mission.id}"))
+    assert client.post(f"/cheques/missions/{mission.id}/reserver").status_code == 403
+
+
+def test_a_voucher_is_redeemed_once_even_if_completion_is_replayed(db_session, factory, org, org_user):
+    programme = funded_programme(factory)
+    voucher = services.request_voucher(org_user, programme, org)
+    provider, provider_user = _provider(factory)
+    need = _voucher_need(factory, org, org_user)
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    matches.confirm_completion(org_user, mission)
+    matches.confirm_completion(provider_user, mission)
+    assert missions.on_mission_done(mission) == []  # a replay redeems nothing more
+    assert missions.on_mission_cancelled(mission) == []
+    db_session.refresh(voucher)
+    assert voucher.status == "redeemed"
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 5_000
+    assert db_session.scalar(select(Voucher.status).where(Voucher.id == voucher.id)) == "redeemed"
+
+
+def test_a_need_not_funded_by_vouchers_reserves_none(db_session, factory, org, org_user):
+    programme = funded_programme(factory)
+    voucher = services.request_voucher(org_user, programme, org)
+    _provider_obj, provider_user = _provider(factory)
+    need = factory.need(organisation=org, user=org_user, funding_mode="volunteer")
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    assert missions.vouchers_for(mission) == []
+    matches.confirm_completion(org_user, mission)
+    matches.confirm_completion(provider_user, mission)
+    db_session.refresh(voucher)
+    assert voucher.status == "issued"
