@@ -147,6 +147,9 @@ EXPECTED = {
     ("GET", "vouchers.voucher_pdf"): ("/cheques/{v_voucher}/cheque.pdf", {}),
     ("GET", "vouchers.verify"): ("/cheques/verifier?code=HUB-0000-0000-0000-0", {}),
     ("POST", "vouchers.reserve_for_mission"): ("/cheques/missions/{mission}/reserver", {}),
+    ("GET", "vouchers.mission_pay"): ("/cheques/missions/{mission}/paiement", {"staff": 404}),  # the org pays; nothing due: no Stripe call
+    ("POST", "vouchers.mission_pay_confirm"): ("/cheques/missions/{mission}/paiement", {}),
+    ("GET", "vouchers.mission_pay_state"): ("/cheques/missions/{mission}/paiement/etat", {"staff": 404}),
     ("GET", "vouchers.staff_funders"): ("/moderation/financeurs", {}),
     ("POST", "vouchers.staff_funders"): ("/moderation/financeurs", {}),
     ("POST", "vouchers.staff_funder_member"): ("/moderation/financeurs/{v_funder}/membres", {}),

@@ -87,6 +87,7 @@ FORMS = [  # (who, url)
     ("staff", "/moderation/cheques/demandes/{v_request}"), ("staff", "/financeur/programmes/nouveau"),
     ("staff", "/financeur/programmes/{v_programme}/paiement"), ("org_user", "/cheques/programmes/{v_programme}/demande"),
     ("org_user", "/cheques/missions/{mission}/reserver"), ("anon", "/stripe/webhook"),
+    ("org_user", "/cheques/missions/{mission}/paiement"),
 ]
 
 

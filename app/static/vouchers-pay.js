@@ -1,4 +1,4 @@
-// Paying a voucher programme, card first: Stripe.js saves the card on a SetupIntent
+// Paying by card (a voucher programme, or what vouchers leave of a mission's price), card first: Stripe.js saves the card on a SetupIntent
 // (confirmCardSetup), the server confirms the PaymentIntent with it, and 3-D Secure is
 // completed with confirmCardPayment; then the page waits for the webhook.
 // Works with the real Stripe.js and with localstripe's stand-in (dev and tests).
@@ -36,7 +36,7 @@
     fetch(data.stateUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
       .then(function (state) {
-        if (state.funded) { window.location.assign(state.redirect); return; }
+        if (state.done) { window.location.assign(state.redirect); return; }
         if (state.payment === "failed") { say(state.message, "error"); retry(); return; }
         if (tries > 0) { setTimeout(function () { poll(tries - 1); }, 1000); return; }
         say(data.msgWaiting, "info");

@@ -112,3 +112,94 @@ def on_mission_cancelled(mission) -> list:
         except IllegalVoucherMove as error:
             log.warning("voucher %s not released for mission %s: %s", voucher.id, mission.id, error.code)
     return released
+
+
+# ------------------------------------------------------------------ the rest by card
+
+MISSION_PAYMENT = "mission_payment"
+
+
+def card_payments(mission) -> list:
+    from app.models import Payment
+    return list(db.session.scalars(select(Payment).where(Payment.reference == mission_ref(mission),
+                                                         Payment.purpose == MISSION_PAYMENT)
+                                   .order_by(Payment.id.desc())))
+
+
+def card_paid_cents(mission) -> int:
+    return sum(p.amount_cents - p.refunded_cents for p in card_payments(mission) if p.status == "succeeded")
+
+
+def remainder_cents(mission) -> int:
+    """What the organisation still pays by card: the offer's price minus the vouchers
+    reserved or redeemed for the mission and the card payments already made."""
+    price = price_cents(mission)
+    if price is None or not is_voucher_funded(mission):
+        return 0
+    return max(0, price - covered_cents(mission) - card_paid_cents(mission))
+
+
+def _payable(actor, mission) -> None:
+    from flask_babel import gettext as _
+
+    from app.core.errors import Conflict, NotFound
+    from app.matches.models import MissionStatus
+    if mission.need.organisation_id not in actor.organisation_ids:
+        raise NotFound(_("Mission introuvable."))
+    if mission.status == MissionStatus.CANCELLED:
+        raise Conflict(_("Cette mission est annulée : il n'y a rien à payer."))
+
+
+def start_remainder_setup(actor, mission, gateway):
+    """The payment page: a SetupIntent for Stripe.js ``confirmCardSetup`` (see `pay_remainder`)."""
+    from flask_babel import gettext as _
+
+    from app.core.errors import Conflict, ServiceError
+    from payments.errors import GatewayError
+    from payments.messages import message_for
+    _payable(actor, mission)
+    if remainder_cents(mission) == 0:
+        raise Conflict(_("Il ne reste rien à payer pour cette mission."))
+    try:
+        return gateway.create_setup_intent(metadata={"hub_reference": mission_ref(mission)})
+    except GatewayError as error:
+        raise ServiceError(message_for(error.code)) from None
+
+
+def pay_remainder(actor, mission, payment_method: str, gateway):
+    """The organisation pays the rest of the mission's price by card (card first, as for a
+    programme): the provider's payable is credited when the payment succeeds. Returns
+    ``(payment, info)``."""
+    from flask_babel import gettext as _
+
+    from app.core.errors import Conflict, ServiceError
+    from app.matches.models import Mission
+    from app.vouchers.services import PENDING_PAYMENT, abandon_pending
+    from payments import checkout, rules
+    from payments.errors import GatewayError
+    from payments.messages import message_for
+    _payable(actor, mission)
+    db.session.execute(select(Mission.id).where(Mission.id == mission.id).with_for_update())  # one attempt at a time
+    try:
+        abandon_pending(gateway, card_payments(mission))
+        if any(p.status in PENDING_PAYMENT for p in card_payments(mission)):
+            raise Conflict(_("Un paiement est déjà en cours pour cette mission : attendez sa confirmation."))
+        amount = remainder_cents(mission)
+        if amount == 0:
+            raise Conflict(_("Il ne reste rien à payer pour cette mission."))
+        return checkout.start_payment(
+            db.session, gateway, amount_cents=amount, purpose=MISSION_PAYMENT,
+            settlement=rules.mission_payment_settlement(mission.provider_id, amount), reference=mission_ref(mission),
+            payer_ref=f"organisation:{mission.need.organisation_id}", payment_method=payment_method, confirm=True)
+    except GatewayError as error:
+        log.warning("payment of mission %s refused by the gateway: %s (%s)", mission.id, error, error.code)
+        raise ServiceError(message_for(error.stripe_code or error.code)) from None
+
+
+def remainder_state(mission) -> dict:
+    from payments.messages import message_for
+    payments = card_payments(mission)
+    latest = payments[0] if payments else None
+    return {"remainder_cents": remainder_cents(mission), "done": remainder_cents(mission) == 0,
+            "payment": latest.status if latest else None,
+            "message": message_for(latest.failure_code) if latest is not None and latest.status == "failed" else None}

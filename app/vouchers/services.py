@@ -252,11 +252,11 @@ def _lock(programme):
                               .with_for_update()).scalar_one()
 
 
-def _abandon_pending(gateway, programme) -> None:
+def abandon_pending(gateway, payments: list) -> None:
     """A new card attempt replaces a 3-D Secure left unfinished: cancel that intent
     (if Stripe says it succeeded meanwhile, apply that instead)."""
     from payments import checkout
-    for payment in programme_payments(programme):
+    for payment in payments:
         if payment.status != "requires_action":
             continue
         try:
@@ -277,7 +277,7 @@ def pay_programme(actor: User, programme, payment_method: str, gateway):
     if not needs_payment(programme):
         raise Conflict(_("Ce programme est déjà payé."))
     try:
-        _abandon_pending(gateway, programme)
+        abandon_pending(gateway, programme_payments(programme))
         db.session.refresh(programme)
         if not needs_payment(programme):
             raise Conflict(_("Ce programme est déjà payé."))
@@ -295,7 +295,7 @@ def funding_state(programme) -> dict:
     """What the payment page polls while the webhook is on its way."""
     payments = programme_payments(programme)
     latest = payments[0] if payments else None
-    return {"programme": programme.status, "funded": programme.status == "funded",
+    return {"programme": programme.status, "funded": programme.status == "funded", "done": programme.status == "funded",
             "payment": latest.status if latest else None,
             "message": message_for(latest.failure_code) if latest is not None and latest.status == "failed" else None}
 

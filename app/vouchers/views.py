@@ -49,6 +49,7 @@ def mission_vouchers(mission) -> dict:
     vouchers = missions.vouchers_for(mission)
     return {"vouchers": vouchers, "funded": missions.is_voucher_funded(mission),
             "price_cents": missions.price_cents(mission), "covered_cents": missions.covered_cents(mission),
+            "card_paid_cents": missions.card_paid_cents(mission), "remainder_cents": missions.remainder_cents(mission),
             "usable": len(missions.usable_vouchers(mission.need.organisation_id))
             if mission.status in (MissionStatus.PLANNED, MissionStatus.IN_PROGRESS) else 0}
 
@@ -299,6 +300,67 @@ def reserve_for_mission(mission_id: int):
     else:
         flash(_("Aucun chèque disponible : demandez-en un dans « Mes chèques »."), "error")
     return redirect(back)
+
+
+def _org_mission(mission_id: int) -> Mission:
+    mission = db.session.get(Mission, mission_id)
+    if mission is None or mission.need.organisation_id not in current_user.organisation_ids:
+        abort(404)
+    return mission
+
+
+@bp.get("/cheques/missions/<int:mission_id>/paiement")
+@access(Access.ORG_MEMBER)
+def mission_pay(mission_id: int):
+    """The organisation pays by card what its vouchers leave of the mission's price."""
+    from flask import current_app
+    mission = _org_mission(mission_id)
+    setup, error = None, None
+    if missions.remainder_cents(mission):
+        register_dev_webhook()
+        try:
+            setup = missions.start_remainder_setup(current_user, mission, current_gateway())
+        except ServiceError as exc:
+            db.session.rollback()
+            error = str(exc.message)
+    return render_template("vouchers/pay_mission.html", mission=mission, setup=setup, error=error,
+                           price_cents=missions.price_cents(mission) or 0, covered_cents=missions.covered_cents(mission),
+                           paid_cents=missions.card_paid_cents(mission), remainder_cents=missions.remainder_cents(mission),
+                           stripe_js=stripe_js_url(), publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
+                           form=PayForm()), (503 if error else 200)
+
+
+@bp.post("/cheques/missions/<int:mission_id>/paiement")
+@access(Access.ORG_MEMBER)
+def mission_pay_confirm(mission_id: int):
+    mission = _org_mission(mission_id)
+    form = PayForm()
+    if not form.validate_on_submit():
+        return jsonify(status="invalid", message=_("Moyen de paiement invalide. Rechargez la page et recommencez.")), 400
+    try:
+        payment, info = missions.pay_remainder(current_user, mission, form.payment_method.data, current_gateway())
+        commit()
+    except ServiceError as error:
+        db.session.rollback()
+        return jsonify(status="refused", message=str(error.message)), error.status
+    if info.succeeded:
+        flash(_("Paiement reçu : le prestataire est payé à la réalisation de la mission."), "success")
+        return jsonify(status="succeeded", redirect=url_for("matches.mission_detail", mission_id=mission.id))
+    if info.requires_action:
+        return jsonify(status="requires_action", client_secret=info.client_secret, message=info.user_message or "")
+    if info.failed:
+        return jsonify(status="failed", message=info.user_message), 402
+    return jsonify(status=payment.status, message=info.user_message or "")
+
+
+@bp.get("/cheques/missions/<int:mission_id>/paiement/etat")
+@access(Access.ORG_MEMBER)
+def mission_pay_state(mission_id: int):
+    mission = _org_mission(mission_id)
+    state = missions.remainder_state(mission)
+    if state["done"]:
+        state["redirect"] = url_for("matches.mission_detail", mission_id=mission.id)
+    return jsonify(state)
 
 
 # ------------------------------------------------------------------ hub staff

@@ -156,3 +156,50 @@ def test_a_need_not_funded_by_vouchers_reserves_none(db_session, factory, org, o
     matches.confirm_completion(provider_user, mission)
     db_session.refresh(voucher)
     assert voucher.status == "issued"
+
+
+def test_the_rest_of_the_price_is_paid_by_card(client, db_session, factory, org, org_user, fake_gateway):
+    programme = funded_programme(factory, face_value_cents=5_000)
+    voucher = services.request_voucher(org_user, programme, org)
+    provider, provider_user = _provider(factory, price_cents=12_000)
+    need = _voucher_need(factory, org, org_user)
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    assert missions.remainder_cents(mission) == 7_000
+    login(client, org_user)
+    page = page_text(client.get(f"/missions/{mission.id}"))
+    assert "Reste à payer : 70 €." in page and "Payer le reste par carte" in page
+    pay_page = client.get(f"/cheques/missions/{mission.id}/paiement")
+    assert pay_page.status_code == 200 and "Payer 70 €" in page_text(pay_page)
+    declined = post_form(client, f"/cheques/missions/{mission.id}/paiement", {"payment_method": "pm_card_declined"})
+    assert declined.status_code == 402 and "refusée" in declined.get_json()["message"]
+    assert missions.remainder_cents(mission) == 7_000
+    three_ds = post_form(client, f"/cheques/missions/{mission.id}/paiement",
+                         {"payment_method": "pm_card_authenticationRequired"}).get_json()
+    assert three_ds["status"] == "requires_action"
+    state = client.get(f"/cheques/missions/{mission.id}/paiement/etat").get_json()
+    assert state["done"] is False and state["payment"] == "requires_action"
+    # The 3-D Secure is abandoned; another card pays (the first intent is cancelled).
+    ok = post_form(client, f"/cheques/missions/{mission.id}/paiement", {"payment_method": "pm_card_visa"})
+    assert ok.get_json()["status"] == "succeeded"
+    db_session.expire_all()
+    assert missions.remainder_cents(mission) == 0 and missions.card_paid_cents(mission) == 7_000
+    assert sorted(p.status for p in missions.card_payments(mission)) == ["canceled", "failed", "succeeded"]
+    state = client.get(f"/cheques/missions/{mission.id}/paiement/etat").get_json()
+    assert state["done"] is True and state["redirect"].endswith(f"/missions/{mission.id}")
+    again = post_form(client, f"/cheques/missions/{mission.id}/paiement", {"payment_method": "pm_card_visa"})
+    assert again.status_code == 409
+    # The provider is owed the card part now and the voucher at completion: the whole price.
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 7_000
+    matches.confirm_completion(org_user, mission)
+    matches.confirm_completion(provider_user, mission)
+    db_session.refresh(voucher)
+    assert voucher.status == "redeemed"
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 12_000
+    assert ledger.trial_balance(db_session).balanced
+    # Nobody else pays for, or looks at, this mission's payment.
+    stranger = factory.user()
+    factory.organisation(owner=stranger, name="Autre association")
+    login(client, stranger)
+    assert client.get(f"/cheques/missions/{mission.id}/paiement").status_code == 404
+    login(client, provider_user)
+    assert client.get(f"/cheques/missions/{mission.id}/paiement").status_code == 403

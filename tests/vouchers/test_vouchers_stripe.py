@@ -105,7 +105,8 @@ def test_3ds_programme_becomes_usable_only_when_the_webhook_arrives(client, db_s
     assert stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
                           {"client_secret": data["client_secret"]})["status"] == "succeeded"
     state = client.get(f"/financeur/programmes/{programme.id}/paiement/etat").get_json()
-    assert state == {"programme": "awaiting_payment", "funded": False, "payment": "requires_action", "message": None}
+    assert state == {"programme": "awaiting_payment", "funded": False, "done": False, "payment": "requires_action",
+                     "message": None}
 
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     assert _deliver(client, body, signature).get_json()["status"] == "applied"
@@ -208,3 +209,31 @@ def test_reconcile_reports_a_lost_webhook_and_fixes_it(app, client, db_session, 
     db_session.expire_all()
     assert programme.status == "funded"
     assert f"status_mismatch {pi_id}" not in runner.invoke(args=["hub", "reconcile", "--days", "1"]).output
+
+
+def test_the_rest_of_a_mission_paid_with_3ds_is_settled_by_the_webhook(client, db_session, factory, stripe,
+                                                                       org, org_user):
+    from app.vouchers import missions
+    from tests.vouchers.vouchers_helpers import funded_programme
+    programme = funded_programme(factory, face_value_cents=3_000)
+    services.request_voucher(org_user, programme, org)
+    provider = factory.provider()
+    factory.offer(provider=provider, price_mode="voucher", price_cents=8_000)
+    need = factory.need(organisation=org, user=org_user, funding_mode="voucher")
+    _run, _proposal, mission = factory.mission(need, provider.memberships[0].user)
+    login(client, org_user)
+    page = client.get(f"/cheques/missions/{mission.id}/paiement").get_data(as_text=True)
+    secret = page.split('data-client-secret="')[1].split('"')[0]
+    payment_method = confirm_card_setup(stripe.base, secret, CARD_3DS)
+    answer = post_form(client, f"/cheques/missions/{mission.id}/paiement", {"payment_method": payment_method}).get_json()
+    assert answer["status"] == "requires_action"
+    pi_id = answer["client_secret"].split("_secret_")[0]
+    stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
+                   {"client_secret": answer["client_secret"]})
+    assert missions.remainder_cents(mission) == 5_000  # not before the webhook
+    body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
+    assert _deliver(client, body, signature).get_json()["status"] == "applied"
+    db_session.expire_all()
+    assert missions.remainder_cents(mission) == 0
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 5_000
+    assert client.get(f"/cheques/missions/{mission.id}/paiement/etat").get_json()["done"] is True
