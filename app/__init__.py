@@ -28,20 +28,23 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
     # pysqlite: let SQLAlchemy drive transactions (so SAVEPOINTs work) and enforce foreign keys.
-    if dbapi_connection.__class__.__module__.startswith("sqlite3"):
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
-@event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """On the app's own SQLite engine only (not every engine of the process)."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "begin", _sqlite_begin):
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -54,6 +57,9 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            _configure_sqlite(engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     from app.core.access import init_access
     init_access(app)  # before CSRF: who may use a route is answered first
