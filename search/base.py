@@ -148,6 +148,9 @@ class SearchQuery:
     - `sort`: "relevance" (the date when there is no text), "distance"
       (needs `near`; documents without coordinates last) or "date" (newest).
     - `limit` (1..100) and `cursor` (from the previous page's next_cursor).
+    - `match_any`: documents with at least one of the words (default: all of
+      them); those with more of the words score higher. The app retries with it
+      when no document has every word ("site web asso" still finds websites).
     """
     text: str = ""
     kind: str | Sequence[str] | None = None
@@ -160,6 +163,7 @@ class SearchQuery:
     cursor: str | None = None
     include_private: bool = False
     highlight: bool = True
+    match_any: bool = False
 
     def __post_init__(self) -> None:
         self.text = (self.text or "").strip()
@@ -227,7 +231,7 @@ class SearchQuery:
         """Identifies everything but the cursor and limit: a cursor is valid
         only for the query that produced it."""
         payload = json.dumps([self.text, list(self.kinds), self.filters, self.near, self.radius_km,
-                              self.effective_sort], sort_keys=True, default=str)
+                              self.effective_sort] + ([True] if self.match_any else []), sort_keys=True, default=str)
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
 
 

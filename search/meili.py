@@ -223,7 +223,7 @@ class MeiliBackend(SearchBackend):
             "offset": offset,
             "filter": meili_filters(query),
             "showRankingScore": True,
-            "matchingStrategy": "last" if query.effective_sort == "relevance" else "all",
+            "matchingStrategy": "last" if query.effective_sort == "relevance" or query.match_any else "all",
         }
         sort = meili_sort(query)
         if sort:

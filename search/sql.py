@@ -540,7 +540,7 @@ class SqlBackend(SearchBackend):
             # the facet counts and the total come out of the same statement.
             p = _Params()
             from_sql, where, match = self._from_where(p, query, plan)
-            score = self._score_sql(p, plan) if plan.terms else "0.0"
+            score = self._score_sql(p, plan, query.match_any) if plan.terms else "0.0"
             dist = self._distance_sql(p, query) if query.near else "NULL"
             dist_key = f"COALESCE({dist}, {NO_DISTANCE})" if query.near else str(NO_DISTANCE)
             sort = query.effective_sort
@@ -696,23 +696,23 @@ class SqlBackend(SearchBackend):
         best = scored[0][0]
         return [t for d, t in scored if d == best][:MAX_CORRECTIONS]
 
-    def _match_sqlite(self, plan: _Plan) -> str:
+    def _match_sqlite(self, plan: _Plan, any_word: bool = False) -> str:
         parts = []
         for t in plan.terms:
             options = [f'"{e}"' for e in t.exact if e != t.term or not t.prefix]
             if t.prefix:
                 options.append(f'"{t.term}"*')
             parts.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
-        return " AND ".join(parts)
+        return (" OR " if any_word else " AND ").join(parts)
 
-    def _tsquery_pg(self, p: _Params, plan: _Plan) -> str:
+    def _tsquery_pg(self, p: _Params, plan: _Plan, any_word: bool = False) -> str:
         per_term = []
         for t in plan.terms:
             options = [f"to_tsquery('hub_fr', {p(e)})" for e in t.exact]
             if t.prefix:
                 options.append(f"to_tsquery('hub_simple', {p(t.term + ':*')})")
             per_term.append("(" + " || ".join(options) + ")")
-        return "(" + " && ".join(per_term) + ")"
+        return "(" + (" || " if any_word else " && ").join(per_term) + ")"
 
     def _from_where(self, p: _Params, query: SearchQuery, plan: _Plan) -> tuple[str, str, str]:
         where = [f"d.kind IN ({p.many(query.kinds)})"]
@@ -720,9 +720,9 @@ class SqlBackend(SearchBackend):
         from_sql = "search_doc d"
         if plan.terms:
             if self.pg:
-                where.append(f"d.tsv @@ {self._tsquery_pg(p, plan)}")
+                where.append(f"d.tsv @@ {self._tsquery_pg(p, plan, query.match_any)}")
             else:
-                match = self._match_sqlite(plan)
+                match = self._match_sqlite(plan, query.match_any)
                 from_sql = "search_fts f JOIN search_doc d ON d.pk = f.rowid"
                 where.append(f"search_fts MATCH {p(match)}")
         for name, values in query.filters.items():
@@ -744,9 +744,9 @@ class SqlBackend(SearchBackend):
                 f"power(sin(radians(d.lat - {p(lat)}) / 2), 2) + "
                 f"cos(radians({p(lat)})) * cos(radians(d.lat)) * power(sin(radians(d.lon - {p(lon)}) / 2), 2)))) END)")
 
-    def _score_sql(self, p: _Params, plan: _Plan) -> str:
+    def _score_sql(self, p: _Params, plan: _Plan, any_word: bool = False) -> str:
         if self.pg:
-            return f"CAST(ts_rank(d.tsv_head, {self._tsquery_pg(p, plan)}) AS double precision)"
+            return f"CAST(ts_rank(d.tsv_head, {self._tsquery_pg(p, plan, any_word)}) AS double precision)"
         parts = []
         for t in plan.terms:
             def has(column: str, needles: list[str]) -> str:

@@ -131,6 +131,7 @@ class SearchRequest:
     sort: str = "relevance"
     cursor: str | None = None
     limit: int = 20
+    match_any: bool = False  # at least one of the words (after no document had them all)
 
 
 def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery, object]:
@@ -161,5 +162,5 @@ def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery
     query = SearchQuery(text=req.text or "", kind=req.kind, filters=filters, facets=list(PUBLIC_FACETS),
                         near=(commune.lat, commune.lon) if commune else None,
                         radius_km=req.radius_km if commune else None, sort=req.sort, limit=req.limit,
-                        cursor=req.cursor or None, include_private=req.kind == "need")
+                        cursor=req.cursor or None, include_private=req.kind == "need", match_any=req.match_any)
     return query, commune

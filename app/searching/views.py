@@ -47,7 +47,8 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
                          skills=skills or None, dep_code=dep or None, modality=choice("modalite", MODALITIES),
                          price_mode=choice("tarif", PRICE_MODES), commune=(args.get("commune") or "").strip() or None,
                          radius_km=radius_km, sort=choice("tri", SORTS) or "relevance",
-                         cursor=args.get("suite") or None, limit=max(1, min(limit, 100)))
+                         cursor=args.get("suite") or None, limit=max(1, min(limit, 100)),
+                         match_any=args.get("mots") == "un")
 
 
 def run_search(args):
@@ -61,6 +62,16 @@ def run_search(args):
         req.cursor = None
         query, commune = build_query(req, staff=staff)
         result = backend.search(query)
+    result.exact_total = result.total
+    if (not req.match_any and not req.cursor and req.sort == "relevance" and len(req.text.split()) > 1
+            and result.total < req.limit):
+        # Too few documents have every word: add those with some of them, ranked after
+        # (more of the words first), as a person would expect from "site web asso".
+        exact_total = result.total
+        req.match_any = True
+        query, commune = build_query(req, staff=staff)
+        result = backend.search(query)
+        result.exact_total = exact_total
     return req, result, commune
 
 
@@ -101,6 +112,7 @@ def api_search():
         return jsonify({"error": {"code": "bad_request", "message": str(exc)}}), 400
     return jsonify({
         "total": result.total, "next_cursor": result.next_cursor, "degraded": result.degraded,
+        "all_words": not req.match_any, "all_words_total": getattr(result, "exact_total", result.total),
         "corrections": result.corrections, "facets": result.facets,
         "near": {"insee": commune.insee, "name": commune.name} if commune else None,
         "items": [{"id": int(h.id), "kind": h.kind, "title": h.title, "score": h.score,

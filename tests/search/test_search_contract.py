@@ -300,3 +300,19 @@ def test_hits_carry_extra_and_title(corpus):
     assert hit.title == "Médiation numérique pour seniors"
     assert hit.extra == {"url": "/offres/1"}
     assert hit.highlight["title"]
+
+
+def test_match_any_finds_documents_with_some_of_the_words(backend):
+    """All the words by default; with match_any, at least one, more words ranking higher."""
+
+    backend.index("offer", [
+        offer(901, "Créer le site web de votre commerce", body="Vitrine en ligne."),
+        offer(902, "Site web et réseaux sociaux pour les associations", body="Pas à pas."),
+        offer(903, "Comptabilité des associations", body="Tableur et logiciel libre."),
+    ])
+    strict = backend.search(SearchQuery(text="site web asso compta", kind="offer"))
+    assert strict.total == 0
+    relaxed = backend.search(SearchQuery(text="site web asso compta", kind="offer", match_any=True))
+    ids = [h.id for h in relaxed.hits]
+    assert set(ids) >= {"901", "902", "903"}
+    assert ids.index("902") < ids.index("901")  # three of the words before two

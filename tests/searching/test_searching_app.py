@@ -125,3 +125,18 @@ def test_reindex_command(app, offers):
     result = app.test_cli_runner().invoke(args=["hub", "reindex"])
     assert result.exit_code == 0, result.output
     assert "offer" in result.output
+
+
+def test_site_web_asso_near_marseille_finds_websites_when_no_offer_has_every_word(client, offers, factory):
+    """The issue's check: "site web asso" near Marseille finds the right offers, ranked sensibly."""
+    factory.offer(provider=offers["aix"], title="Refonte d'un site vieillissant",
+                          description="Un site plus rapide et accessible.", skills=["presence.site_web"])
+    commit()
+    body = client.get("/api/v1/search?q=site+web+asso&commune=13055&rayon=50").get_json()
+    titles = [item["title"] for item in body["items"]]
+    assert titles[0] == "Créer le site web de votre association"  # every word
+    assert "Refonte d'un site vieillissant" in titles and body["all_words_total"] == 1
+    body = client.get("/api/v1/search?q=site+web+asso+rgpd&commune=13055&rayon=50").get_json()
+    assert body["all_words_total"] == 0 and body["items"][0]["title"] == "Créer le site web de votre association"
+    page = visible(client.get("/recherche?q=site+web+asso+rgpd&commune=13055&rayon=50"))
+    assert "au moins un" in page
