@@ -5,6 +5,9 @@ from app.directory.models import Offer, Organisation, Provider  # noqa: F401
 from app.needs.models import Need, NeedStatus  # noqa: F401
 from app.territory.models import Commune  # noqa: F401
 from app.matches.models import EmbeddingVector, Feedback, MatchRun, Mission, Proposal, ProposalEvent  # noqa: F401
+from app.library.models import (FileVersion, IdentifierCounter, LicenceBuyer, LicenceCheckout,  # noqa: F401
+                                LicenceGrant, LicenceOffer, Producer, ProducerMember, Resource, ResourceEvent,
+                                ResourceFile, ResourceRelation, ResourceReport, StoredBlob)
 from app.vouchers.models import Funder, FunderMember, ProgrammeSettings, VoucherRequest  # noqa: F401
 
 # The payments tables (ledger, Stripe events, card payments, voucher programmes, vouchers) on the app's Base.

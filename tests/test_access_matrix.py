@@ -121,6 +121,11 @@ EXPECTED = {
     ("POST", "library.licence_give"): ("/r/{lib_paid}/licences/attribuer", {}),
     ("POST", "library.licence_revoke"): ("/bibliotheque/licences/{lib_grant}/revoquer", {}),
     ("GET", "library.my_licences"): ("/bibliotheque/mes-licences", {}),
+    ("GET", "library.buy"): ("/r/{lib_paid}/licences/{lib_offer}/acheter", {}),  # creates nothing at Stripe
+    ("POST", "library.buy_card"): ("/r/{lib_paid}/licences/{lib_offer}/acheter/carte", {}),
+    ("POST", "library.buy_confirm"): ("/r/{lib_paid}/licences/{lib_offer}/acheter", {}),
+    ("GET", "library.buy_state"): ("/r/{lib_paid}/licences/{lib_offer}/acheter/etat", {}),
+    ("POST", "library.licence_refund"): ("/bibliotheque/licences/{lib_grant}/rembourser", {}),
     ("GET", "library.certificate"): ("/bibliotheque/licences/{lib_grant}/certificat.pdf", {}),
     ("GET", "library.producers"): ("/bibliotheque/producteurs", {}),
     ("GET", "library.producer_detail"): ("/bibliotheque/producteurs/{lib_producer}", {}),

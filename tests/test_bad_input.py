@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from app.accounts.models import Membership, User
 from app.accounts.services import create_api_token
 from app.directory.models import Offer, Organisation, Provider
-from app.library.models import (FileVersion, LicenceGrant, LicenceOffer, Producer, ProducerMember, Resource,
-                                ResourceEvent, ResourceFile, ResourceRelation, ResourceReport, StoredBlob)
+from app.library.models import (FileVersion, LicenceCheckout, LicenceGrant, LicenceOffer, Producer, ProducerMember,
+                                Resource, ResourceEvent, ResourceFile, ResourceRelation, ResourceReport, StoredBlob)
 from app.matches.models import MatchRun, Mission, Proposal, ProposalEvent
 from app.models import LedgerTransaction, Payment, StripeEvent, Voucher, VoucherProgramme
 from app.needs.models import Need
@@ -20,7 +20,7 @@ from tests.vouchers.vouchers_helpers import vouchers_world
 
 TABLES = (User, Membership, Organisation, Provider, Offer, Need, MatchRun, Proposal, ProposalEvent, Mission,
           Producer, ProducerMember, Resource, ResourceEvent, ResourceFile, FileVersion, StoredBlob, ResourceRelation,
-          ResourceReport, LicenceOffer, LicenceGrant,
+          ResourceReport, LicenceOffer, LicenceGrant, LicenceCheckout,
           Funder, FunderMember, VoucherProgramme, ProgrammeSettings, Voucher, VoucherRequest, Payment, StripeEvent,
           LedgerTransaction)
 
@@ -83,6 +83,8 @@ FORMS = [  # (who, url)
     ("org_user", "/bibliotheque/producteurs/nouveau"), ("provider_user", "/bibliotheque/producteurs/{lib_producer}/modifier"),
     ("provider_user", "/bibliotheque/producteurs/{lib_producer}/membres"),
     ("provider_user", "/bibliotheque/producteurs/{lib_producer}/import"),
+    ("provider_user", "/r/{lib_paid}/licences/{lib_offer}/acheter/carte"),
+    ("org_user", "/r/{lib_paid}/licences/{lib_offer}/acheter"), ("provider_user", "/bibliotheque/licences/{lib_grant}/rembourser"),
     ("staff", "/moderation/financeurs"), ("staff", "/moderation/financeurs/{v_funder}/membres"),
     ("staff", "/moderation/cheques/demandes/{v_request}"), ("staff", "/financeur/programmes/nouveau"),
     ("staff", "/financeur/programmes/{v_programme}/paiement"), ("org_user", "/cheques/programmes/{v_programme}/demande"),
