@@ -1447,5 +1447,7 @@ def load_demo(password: str = DEMO_PASSWORD) -> dict:
             n_needs += 1
 
     db.session.flush()
-    return {"utilisateurs": len(users), "structures": len(ORGANISATIONS), "prestataires": len(PROVIDERS),
-            "offres": n_offers, "besoins": n_needs}
+    from app.demo_extras import load_demo_extras
+    extras = load_demo_extras(moderator, password_hash, now)
+    return {"utilisateurs": len(users) + 2, "structures": len(ORGANISATIONS), "prestataires": len(PROVIDERS),
+            "offres": n_offers, "besoins": n_needs, **extras}

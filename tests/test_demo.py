@@ -33,8 +33,14 @@ def test_load_demo(db_session):
     offers = list(db_session.scalars(select(Offer)))
     needs = list(db_session.scalars(select(Need)))
     users = list(db_session.scalars(select(User)))
+    from app.library.models import Resource
+    from app.vouchers.models import Funder
+    resources = list(db_session.scalars(select(Resource)))
+    funders = list(db_session.scalars(select(Funder)))
     assert counts == {"utilisateurs": len(users), "structures": len(organisations), "prestataires": len(providers),
-                      "offres": len(offers), "besoins": len(needs)}
+                      "offres": len(offers), "besoins": len(needs), "financeurs": len(funders),
+                      "programmes": 1, "ressources": len(resources)}
+    assert len(resources) == 6 and any(r.licence == "LicenseRef-licence-usage" for r in resources)
     assert len(providers) >= 30 and len(offers) >= 80 and len(organisations) >= 40 and len(needs) >= 100
     assert not database_is_empty()
 
