@@ -55,6 +55,10 @@ def load_config(instance_path: str) -> dict:
         "STRIPE_ENVIRONMENT": env.get("STRIPE_ENVIRONMENT", "dev"),
         # Register /stripe/webhook with localstripe (it keeps registrations in memory) before a payment.
         "STRIPE_REGISTER_WEBHOOK": _bool(env.get("STRIPE_REGISTER_WEBHOOK"), bool(stripe_base)),
+        # The debtor of the SEPA payout files (pain.001); empty: "Hub du Sud" and a test IBAN.
+        "SEPA_DEBTOR_NAME": env.get("SEPA_DEBTOR_NAME", ""),
+        "SEPA_DEBTOR_IBAN": env.get("SEPA_DEBTOR_IBAN", ""),
+        "SEPA_DEBTOR_BIC": env.get("SEPA_DEBTOR_BIC", "AGRIFRPP"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute"),
         "RATELIMIT_HEADERS_ENABLED": True,

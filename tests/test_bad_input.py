@@ -13,7 +13,7 @@ from app.library.models import (FileVersion, LicenceCheckout, LicenceGrant, Lice
 from app.matches.models import MatchRun, Mission, Proposal, ProposalEvent
 from app.models import LedgerTransaction, Payment, StripeEvent, Voucher, VoucherProgramme
 from app.needs.models import Need
-from app.vouchers.models import Funder, FunderMember, ProgrammeSettings, VoucherRequest
+from app.vouchers.models import Funder, FunderMember, PayoutBatch, PayoutLine, ProgrammeSettings, VoucherRequest
 from tests.conftest import login, page_text, post_form
 from tests.library.library_helpers import library_world
 from tests.vouchers.vouchers_helpers import vouchers_world
@@ -22,7 +22,7 @@ TABLES = (User, Membership, Organisation, Provider, Offer, Need, MatchRun, Propo
           Producer, ProducerMember, Resource, ResourceEvent, ResourceFile, FileVersion, StoredBlob, ResourceRelation,
           ResourceReport, LicenceOffer, LicenceGrant, LicenceCheckout,
           Funder, FunderMember, VoucherProgramme, ProgrammeSettings, Voucher, VoucherRequest, Payment, StripeEvent,
-          LedgerTransaction)
+          LedgerTransaction, PayoutBatch, PayoutLine)
 
 GARBAGE = [
     {},
@@ -89,7 +89,9 @@ FORMS = [  # (who, url)
     ("staff", "/moderation/cheques/demandes/{v_request}"), ("staff", "/financeur/programmes/nouveau"),
     ("staff", "/financeur/programmes/{v_programme}/paiement"), ("org_user", "/cheques/programmes/{v_programme}/demande"),
     ("org_user", "/cheques/missions/{mission}/reserver"), ("anon", "/stripe/webhook"),
-    ("org_user", "/cheques/missions/{mission}/paiement"),
+    ("org_user", "/cheques/missions/{mission}/paiement"), ("staff", "/moderation/versements/lots"),
+    ("staff", "/moderation/paiements/{v_payment}/rembourser"),
+    ("staff", "/moderation/versements/lots/{v_batch}/confirmer"),
 ]
 
 

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, EmailField, IntegerField, RadioField, SelectField,
                      StringField, TextAreaField, URLField)
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.forms import CommuneField, MultiCheckboxField, SkillsField
 from app.directory.vocab import (LANGUAGES, MODALITIES, OFFER_CATEGORIES, ORGANISATION_KINDS, ORGANISATION_SIZES,
@@ -46,9 +46,38 @@ class ProviderForm(FlaskForm):
     presentation = TextAreaField(_l("Présentation"), validators=[DataRequired(REQUIRED), Length(max=5000)])
     website = URLField(_l("Site web"), validators=[Optional(), Length(max=300)])
     contact_email = EmailField(_l("E-mail de contact"), validators=[Optional(), Email(_l("Adresse e-mail invalide.")), Length(max=320)])
+    iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=50)],
+                       description=_l("Facultatif : le compte où le Hub vire ce qui vous est dû (chèques, missions)."))
+    bic = StringField(_l("BIC"), validators=[Optional(), Length(max=11)])
+    bank_holder = StringField(_l("Titulaire du compte"), validators=[Optional(), Length(max=70)])
+
+    def validate_iban(self, field) -> None:
+        if not (field.data or "").strip():
+            return
+        from schwifty import IBAN
+        from schwifty.exceptions import SchwiftyException
+        try:
+            iban = IBAN(field.data)
+        except SchwiftyException:
+            raise ValidationError(_l("IBAN invalide : vérifiez le numéro (27 caractères pour un compte français)."))
+        field.data = iban.compact
+
+    def validate_bic(self, field) -> None:
+        if not (field.data or "").strip():
+            return
+        from schwifty import BIC
+        from schwifty.exceptions import SchwiftyException
+        try:
+            field.data = BIC(field.data).compact
+        except SchwiftyException:
+            raise ValidationError(_l("BIC invalide (8 ou 11 caractères)."))
+
+    def bank_values(self) -> dict:
+        return {"iban": (self.iban.data or "").strip() or None, "bic": (self.bic.data or "").strip() or None,
+                "bank_holder": (self.bank_holder.data or "").strip() or None}
 
     def values(self) -> dict:
-        return {"name": self.name.data.strip(), "kind": self.kind.data, "siret": self.siret.data,
+        return self.bank_values() | {"name": self.name.data.strip(), "kind": self.kind.data, "siret": self.siret.data,
                 "commune_insee": self.commune.commune.insee, "radius_km": self.radius_km.data,
                 "remote_capable": bool(self.remote_capable.data), "languages": list(self.languages.data),
                 "presentation": self.presentation.data, "website": self.website.data or "",

@@ -44,6 +44,10 @@ class Provider(Moderated, Timestamped, db.Model):
     presentation: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(300), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
+    # Where its payouts go (SEPA credit transfer); checked with schwifty in the form.
+    iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    bank_holder: Mapped[str | None] = mapped_column(String(70))
 
     commune: Mapped[Commune] = relationship()
     memberships = relationship("Membership", back_populates="provider", cascade="all, delete-orphan")

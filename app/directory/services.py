@@ -63,7 +63,7 @@ def _apply(entity, values: dict, fields: tuple[str, ...]) -> None:
 
 ORG_FIELDS = ("name", "kind", "size", "commune_insee", "description", "contact_email", "contact_phone", "website")
 PROVIDER_FIELDS = ("name", "kind", "commune_insee", "radius_km", "remote_capable", "languages", "presentation",
-                   "website", "contact_email")
+                   "website", "contact_email", "iban", "bic", "bank_holder")
 OFFER_FIELDS = ("title", "description", "category", "skills", "modality", "duration_hours", "capacity_per_month",
                 "price_mode", "price_cents", "available_from", "available_until")
 

@@ -95,3 +95,15 @@ class DecisionForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that only needs its CSRF token."""
+
+
+class BatchForm(FlaskForm):
+    """Hub staff build a payout batch following the statements of a month."""
+    month = StringField(_l("Mois des relevés (AAAA-MM)"),
+                        validators=[DataRequired(REQUIRED), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
+                                                                   message=_l("Mois invalide (AAAA-MM)."))])
+
+
+class RefundForm(FlaskForm):
+    reason = TextAreaField(_l("Raison du remboursement"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    absorb = BooleanField(_l("À la charge de la plateforme (la somme a déjà été dépensée ou versée)"))

@@ -72,3 +72,39 @@ class VoucherRequest(Timestamped, db.Model):
     programme = relationship("VoucherProgramme")
     organisation = relationship("Organisation")
     requested_by = relationship("User", foreign_keys=[requested_by_id])
+
+
+class PayoutBatch(Timestamped, db.Model):
+    """A batch of payouts to providers (a SEPA pain.001 file, or Stripe Connect transfers):
+    built by hub staff from the providers' payables, marked paid once the treasurer confirms."""
+    __tablename__ = "payout_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # "2026-10": the statements it follows
+    method: Mapped[str] = mapped_column(String(20), default="sepa")  # app.vouchers.clearing.PAYOUT_METHODS
+    message_id: Mapped[str] = mapped_column(String(35), unique=True)
+    document: Mapped[str] = mapped_column(Text, default="")  # the pain.001 XML
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    lines: Mapped[list["PayoutLine"]] = relationship(back_populates="batch", cascade="all, delete-orphan",
+                                                     order_by="PayoutLine.id")
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
+
+
+class PayoutLine(Timestamped, db.Model):
+    __tablename__ = "payout_line"
+    __table_args__ = (UniqueConstraint("batch_id", "provider_id", name="uq_payout_line"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batch.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="RESTRICT"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    holder: Mapped[str] = mapped_column(String(70))
+
+    batch: Mapped[PayoutBatch] = relationship(back_populates="lines")
+    provider = relationship("Provider")

@@ -17,7 +17,8 @@ from app.extensions import db
 from app.matches.models import Mission, MissionStatus
 from app.models import Voucher, VoucherProgramme
 from app.vouchers import missions, services
-from app.vouchers.forms import ActionForm, DecisionForm, FunderForm, MemberForm, PayForm, ProgrammeForm, RequestForm
+from app.vouchers.forms import (ActionForm, BatchForm, DecisionForm, FunderForm, MemberForm, PayForm, ProgrammeForm,
+                                RefundForm, RequestForm)
 from app.vouchers.models import Funder, VoucherRequest
 from app.vouchers.vocab import (FUNDER_KINDS, PAYMENT_STATUSES, PROGRAMME_STATUSES, REQUEST_STATUSES,
                                 VOUCHER_STATUSES)
@@ -432,3 +433,99 @@ def staff_request_decide(request_id: int):
         return redirect(url_for("vouchers.staff_requests"))
     flash(_("Décision enregistrée."), "success")
     return redirect(url_for("vouchers.staff_requests"))
+
+
+# ------------------------------------------------------------------ clearing (hub staff)
+
+def _month_arg() -> str:
+    from app.vouchers import clearing
+    return clearing.parse_month(request.args.get("mois")) or clearing.previous_month()
+
+
+@bp.get("/moderation/versements")
+@access(Access.STAFF)
+def staff_clearing():
+    from app.vouchers import clearing
+    month = _month_arg()
+    return _clearing_page(month, BatchForm(month=month))
+
+
+def _clearing_page(month: str, form: BatchForm):
+    from app.vouchers import clearing
+    statements = [clearing.statement(p, month) for p in clearing.providers_with_activity()]
+    return render_template("vouchers/staff_clearing.html", month=month, statements=statements,
+                           plan=clearing.plan_batch(), batches=clearing.batches(), form=form)
+
+
+@bp.get("/moderation/versements/prestataires/<int:provider_id>")
+@access(Access.STAFF)
+def staff_statement(provider_id: int):
+    from app.directory.models import Provider
+    from app.vouchers import clearing
+    provider = _get(Provider, provider_id)
+    return render_template("vouchers/statement.html", statement=clearing.statement(provider, _month_arg()))
+
+
+@bp.post("/moderation/versements/lots")
+@access(Access.STAFF)
+def staff_batch_new():
+    from app.vouchers import clearing
+    form = BatchForm()
+    done = submit_form(form, lambda: clearing.create_batch(current_user, form.month.data),
+                       _("Lot de virements créé : téléchargez le fichier SEPA pour la banque."),
+                       lambda batch: url_for("vouchers.staff_batch", batch_id=batch.id))
+    return done or (_clearing_page(clearing.previous_month(), form), form_status(form))
+
+
+@bp.get("/moderation/versements/lots/<int:batch_id>")
+@access(Access.STAFF)
+def staff_batch(batch_id: int):
+    from app.vouchers.models import PayoutBatch
+    return render_template("vouchers/payout_batch.html", batch=_get(PayoutBatch, batch_id), form=ActionForm())
+
+
+@bp.get("/moderation/versements/lots/<int:batch_id>/pain001.xml")
+@access(Access.STAFF)
+def staff_batch_xml(batch_id: int):
+    from app.vouchers.models import PayoutBatch
+    batch = _get(PayoutBatch, batch_id)
+    return Response(batch.document, mimetype="application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="virements-{batch.month}-{batch.id}.xml"'})
+
+
+@bp.post("/moderation/versements/lots/<int:batch_id>/confirmer")
+@access(Access.STAFF)
+def staff_batch_confirm(batch_id: int):
+    from app.vouchers import clearing
+    from app.vouchers.models import PayoutBatch
+    batch = _get(PayoutBatch, batch_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    already = batch.confirmed_at is not None
+    clearing.confirm_batch(current_user, batch)
+    commit()
+    flash(_("Ce lot était déjà confirmé.") if already else _("Virements confirmés : les soldes sont à jour."),
+          "info" if already else "success")
+    return redirect(url_for("vouchers.staff_batch", batch_id=batch.id))
+
+
+@bp.get("/moderation/paiements")
+@access(Access.STAFF)
+def staff_payments():
+    from app.vouchers import clearing
+    return render_template("vouchers/staff_payments.html", payments=clearing.refundable_payments(), form=RefundForm())
+
+
+@bp.post("/moderation/paiements/<int:payment_id>/rembourser")
+@access(Access.STAFF)
+def staff_payment_refund(payment_id: int):
+    from app.models import Payment
+    from app.vouchers import clearing
+    payment = _get(Payment, payment_id)
+    form = RefundForm()
+    done = submit_form(form, lambda: clearing.refund_card_payment(current_user, payment, current_gateway(),
+                                                                 form.reason.data, absorb=form.absorb.data),
+                       _("Paiement remboursé."), url_for("vouchers.staff_payments"))
+    return done or (render_template("vouchers/staff_payments.html", payments=clearing.refundable_payments(),
+                                    form=form, failed=payment.id), form_status(form))

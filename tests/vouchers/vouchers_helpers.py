@@ -224,4 +224,12 @@ def vouchers_world(factory, org_user, org) -> dict:
                                 requires_approval=True)
     request = services.request_voucher(org_user, approval, org)
     factory.session.flush()
-    return {"v_funder": funder.id, "v_programme": programme.id, "v_voucher": voucher.id, "v_request": request.id}
+    from sqlalchemy import select
+    from app.models import Payment
+    from app.vouchers.models import PayoutBatch
+    payment = factory.session.scalar(select(Payment).where(Payment.reference == f"programme:{programme.id}"))
+    batch = PayoutBatch(month="2026-10", method="sepa", message_id=f"world-{programme.id}", document="<Document/>")
+    factory.session.add(batch)
+    factory.session.flush()
+    return {"v_funder": funder.id, "v_programme": programme.id, "v_voucher": voucher.id, "v_request": request.id,
+            "v_payment": payment.id, "v_batch": batch.id}
