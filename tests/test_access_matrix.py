@@ -161,6 +161,7 @@ EXPECTED = {
     ("GET", "vouchers.staff_requests"): ("/moderation/cheques/demandes", {}),
     ("POST", "vouchers.staff_request_decide"): ("/moderation/cheques/demandes/{v_request}", {}),
     ("GET", "vouchers.staff_clearing"): ("/moderation/versements?mois=2026-10", {}),
+    ("GET", "vouchers.provider_statement"): ("/prestataire/{provider}/releve?mois=2026-10", {}),
     ("GET", "vouchers.staff_statement"): ("/moderation/versements/prestataires/{provider}?mois=2026-10", {}),
     ("POST", "vouchers.staff_batch_new"): ("/moderation/versements/lots", {}),
     ("GET", "vouchers.staff_batch"): ("/moderation/versements/lots/{v_batch}", {}),
@@ -185,7 +186,7 @@ EXPECTED = {
 
 # Routes whose *object* belongs to someone: another organisation's member gets 404, not the page.
 OBJECT_SCOPED = {"directory.organisation_edit": "org", "needs.detail": "need", "needs.edit": "need",
-                 "matches.mission_detail": "need",
+                 "matches.mission_detail": "need", "vouchers.provider_statement": "provider",
                  "directory.provider_edit": "provider", "directory.offer_edit": "offer", "directory.offer_new": "provider",
                  "library.resource_edit": "lib", "library.licences": "lib", "library.certificate": "lib",
                  "library.producer_edit": "lib", "library.producer_space": "lib", "library.producer_import": "lib",

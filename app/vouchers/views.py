@@ -466,6 +466,20 @@ def staff_statement(provider_id: int):
     return render_template("vouchers/statement.html", statement=clearing.statement(provider, _month_arg()))
 
 
+@bp.get("/prestataire/<int:provider_id>/releve")
+@access(Access.PROVIDER_MEMBER)
+def provider_statement(provider_id: int):
+    """A provider's own monthly statement: vouchers redeemed, mission card payments, what is owed."""
+    from app.directory.models import Provider
+    from app.directory.services import can_manage_provider
+    from app.vouchers import clearing
+    provider = _get(Provider, provider_id)
+    if not can_manage_provider(current_user, provider):
+        abort(404)
+    return render_template("vouchers/statement.html", statement=clearing.statement(provider, _month_arg()),
+                           own=True)
+
+
 @bp.post("/moderation/versements/lots")
 @access(Access.STAFF)
 def staff_batch_new():

@@ -67,6 +67,13 @@ def test_the_statement_lists_a_voucher_redeemed_last_month(client, db_session, f
     assert voucher.code in page and provider.name in page
     assert provider.name in page_text(client.get(f"/moderation/versements?mois={month}"))
 
+    # The provider sees its own statement; another provider does not.
+    login(client, provider.memberships[0].user)
+    page = page_text(client.get(f"/prestataire/{provider.id}/releve?mois={month}"))
+    assert voucher.code in page and "40 €" in page
+    login(client, factory.provider(name="Autre prestataire").memberships[0].user)
+    assert client.get(f"/prestataire/{provider.id}/releve?mois={month}").status_code == 404
+
 
 def test_a_sepa_batch_pays_providers_with_an_iban_once_confirmed(client, db_session, factory, org, org_user):
     programme = funded_programme(factory, voucher_count=4, face_value_cents=4_000)
