@@ -159,3 +159,31 @@ def reconcile_cmd(days: int, fix: bool):
         theirs = difference.theirs or {}
         click.echo(f"  {difference.kind} {difference.stripe_id}: ours={ours.get('status')}/{ours.get('amount_cents')} "
                    f"stripe={theirs.get('status')}/{theirs.get('amount')}{' (fixed)' if difference.fixed else ''}")
+
+
+# Periodic jobs, declared as data: (stable id, period, the command that does the work).
+PERIODIC_JOBS = (
+    ("proposals-sweep", "hourly", "sweep"),
+    ("vouchers-expiry", "daily", "vouchers-expiry"),
+    ("stripe-reconcile", "daily", "reconcile"),
+)
+
+
+@hub_cli.command("periodic")
+@click.argument("period", type=click.Choice(["hourly", "daily"]))
+@click.pass_context
+def periodic_cmd(ctx, period: str):
+    """Run the periodic jobs of PERIOD (cron, or the `scheduler` service of docker-compose)."""
+    failed = []
+    for job_id, job_period, command in PERIODIC_JOBS:
+        if job_period != period:
+            continue
+        click.echo(f"[{job_id}]")
+        try:
+            ctx.invoke(hub_cli.commands[command])
+        except click.ClickException as error:  # one failing job does not stop the others
+            db.session.rollback()
+            failed.append(job_id)
+            click.echo(f"[{job_id}] failed: {error.message}", err=True)
+    if failed:
+        raise click.ClickException(f"failed: {', '.join(failed)}")
