@@ -15,17 +15,9 @@
 """
 from __future__ import annotations
 
-import json
 import os
-import queue
-import socket
-import subprocess
-import sys
-import threading
-import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -35,15 +27,11 @@ from sqlalchemy.orm import Session
 from payments_helpers import (API_KEY, BACKENDS, ENVIRONMENT, MODELS, PG_BASE, WEBHOOK_SECRET,  # noqa: F401
                               new_session)
 from payments.models import use_models
+from tests.localstripe_server import WebhookReceiver as SharedReceiver, start_localstripe, stop_localstripe
+
 
 def worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---------------------------------------------------------------- databases
@@ -151,84 +139,16 @@ def models():
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory):
     """One real localstripe process for this session (xdist worker): its base URL."""
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("localstripe") / "localstripe.log", "wb")
-    exe = Path(sys.executable).with_name("localstripe")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "localstripe"]
-    process = subprocess.Popen(command + ["--port", str(port), "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"localstripe exited with {process.returncode} (log: {log.name})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("localstripe did not start within 20 s")
-            time.sleep(0.05)
+    process, base, log = start_localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
     try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        stop_localstripe(process, log)
 
 
-class WebhookReceiver:
-    """A stdlib HTTP server on 127.0.0.1 collecting the deliveries it receives."""
-
-    def __init__(self):
-        self.deliveries: "queue.Queue[tuple[bytes, dict]]" = queue.Queue()
-        self.received: list[tuple[bytes, dict]] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.deliveries.put((body, dict(self.headers)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stripe/webhook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def wait_for(self, predicate, timeout: float = 10.0) -> tuple[bytes, dict]:
-        """The first delivery (already received or arriving) whose parsed event matches ``predicate``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                while True:
-                    try:
-                        self.received.append(self.deliveries.get_nowait())
-                    except queue.Empty:
-                        break
-                for body, headers in self.received:
-                    if predicate(json.loads(body)):
-                        return body, headers
-            if time.monotonic() > deadline:
-                raise AssertionError("no matching webhook delivery within the timeout")
-            time.sleep(0.05)
-
+class WebhookReceiver(SharedReceiver):
     def wait_for_object(self, event_type: str, object_id: str, timeout: float = 10.0) -> tuple[bytes, dict]:
-        return self.wait_for(lambda e: e["type"] == event_type and e["data"]["object"].get("id") == object_id, timeout)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.wait_for_event(event_type, object_id, timeout)
 
 
 @pytest.fixture(scope="session")

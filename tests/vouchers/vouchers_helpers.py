@@ -4,16 +4,9 @@ funders, programmes and vouchers through the app's services."""
 from __future__ import annotations
 
 import json
-import queue
-import socket
-import subprocess
-import sys
-import threading
-import time
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from tests.localstripe_server import WebhookReceiver as SharedReceiver, free_port, start_localstripe, stop_localstripe  # noqa: F401
 
 WEBHOOK_SECRET = "whsec_vouchers_tests"
 API_KEY = "sk_test_vouchers_tests"
@@ -27,90 +20,14 @@ _sirets = iter(range(10**7, 10**8))
 
 # ---------------------------------------------------------------- localstripe
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_localstripe(log_path: Path) -> tuple[subprocess.Popen, str, object]:
-    """A real localstripe on a free port (``--from-scratch``): (process, base URL, log file)."""
-    port = free_port()
-    log = open(log_path, "wb")
-    exe = Path(sys.executable).with_name("localstripe")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "localstripe"]
-    process = subprocess.Popen(command + ["--port", str(port), "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"localstripe exited with {process.returncode} (log: {log_path})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("localstripe did not start within 20 s")
-            time.sleep(0.05)
-    return process, f"http://127.0.0.1:{port}", log
-
-
-def stop_localstripe(process: subprocess.Popen, log) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
-
-
-class WebhookReceiver:
-    """A stdlib HTTP server on 127.0.0.1 keeping the signed deliveries of localstripe, so a
-    test can hand them to the app's /stripe/webhook (inside its rolled-back transaction)."""
-
-    def __init__(self):
-        self.deliveries: "queue.Queue[tuple[bytes, dict]]" = queue.Queue()
-        self.received: list[tuple[bytes, dict]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.deliveries.put((body, dict(self.headers)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stripe/webhook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+class WebhookReceiver(SharedReceiver):
+    """Keeps localstripe's signed deliveries, so a test can hand them to the app's
+    /stripe/webhook (inside its rolled-back transaction)."""
 
     def wait_for_object(self, event_type: str, object_id: str, timeout: float = 15.0) -> tuple[bytes, str]:
         """(raw body, Stripe-Signature header) of the first delivery of that event for that object."""
-        deadline = time.monotonic() + timeout
-        while True:
-            while True:
-                try:
-                    self.received.append(self.deliveries.get_nowait())
-                except queue.Empty:
-                    break
-            for body, headers in self.received:
-                event = json.loads(body)
-                if event["type"] == event_type and event["data"]["object"].get("id") == object_id:
-                    signature = next(v for k, v in headers.items() if k.lower() == "stripe-signature")
-                    return body, signature
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {event_type} delivery for {object_id} within {timeout} s")
-            time.sleep(0.05)
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        body, headers = self.wait_for_event(event_type, object_id, timeout)
+        return body, next(v for k, v in headers.items() if k.lower() == "stripe-signature")
 
 
 def localstripe_post(base: str, path: str, data: dict, *, key: str = API_KEY) -> dict:
