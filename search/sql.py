@@ -33,6 +33,8 @@ so that keyset cursors stay exact while the index changes:
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,6 +58,7 @@ from .base import (
     decode_cursor,
     encode_cursor,
 )
+from .memory import MemoryIndex, Row, TermSpec, pack_lexemes
 from .text import (
     EARTH_RADIUS_KM,
     MARK_END,
@@ -66,7 +69,6 @@ from .text import (
     max_typos,
     plain_html,
     query_terms,
-    token_string,
     tokens,
     trigrams,
 )
@@ -79,6 +81,11 @@ SNIPPET_WORDS = 24
 _TOP = "\U0010ffff"
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+
+# One in-process index per database (by URL), shared by every SqlBackend of the process.
+MAX_CACHED_DATABASES = 8
+_CACHES: dict[str, MemoryIndex] = {}
+_CACHES_LOCK = threading.Lock()
 
 # ---------------------------------------------------------------- DDL
 
@@ -138,6 +145,16 @@ _SQLITE_DDL = [
     """CREATE TRIGGER IF NOT EXISTS search_term_ai AFTER INSERT ON search_term BEGIN
         INSERT INTO search_term_tri (rowid, padded) VALUES (new.id, ' ' || new.term || ' ');
     END""",
+    # the in-process engine's inputs (search/memory.py): lexemes per document, change log
+    "CREATE TABLE IF NOT EXISTS search_doc_lex (pk INTEGER PRIMARY KEY, lex BLOB NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS search_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL, nonce TEXT NOT NULL)""",
+    "INSERT INTO search_state (id, gen, nonce) VALUES (1, 0, lower(hex(randomblob(8)))) ON CONFLICT DO NOTHING",
+    """CREATE TABLE IF NOT EXISTS search_log (
+        gen INTEGER PRIMARY KEY, nonce TEXT NOT NULL, reset INTEGER NOT NULL DEFAULT 0)""",
+    "INSERT INTO search_log (gen, nonce, reset) SELECT gen, nonce, 1 FROM search_state WHERE true ON CONFLICT DO NOTHING",
+    """CREATE TABLE IF NOT EXISTS search_change (
+        gen INTEGER NOT NULL, pk INTEGER NOT NULL, PRIMARY KEY (gen, pk)) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS search_journal (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         kind TEXT NOT NULL,
@@ -195,6 +212,7 @@ _PG_DDL = [
         pub_ts DOUBLE PRECISION NOT NULL DEFAULT 0,
         published_at TEXT,
         extra JSONB NOT NULL DEFAULT '{{}}',
+        title_ntok INTEGER NOT NULL DEFAULT 0,
         tsv TSVECTOR GENERATED ALWAYS AS ({_PG_TSV}) STORED,
         tsv_head TSVECTOR GENERATED ALWAYS AS ({_PG_TSV_HEAD}) STORED
     )""",
@@ -210,6 +228,19 @@ _PG_DDL = [
     "CREATE INDEX IF NOT EXISTS search_doc_skill_pk ON search_doc_skill (pk)",
     'CREATE TABLE IF NOT EXISTS search_term (term TEXT COLLATE "C" PRIMARY KEY)',
     "CREATE INDEX IF NOT EXISTS search_term_trgm ON search_term USING gin (term gin_trgm_ops)",
+    # the in-process engine's inputs (search/memory.py): lexemes per document, change log
+    'CREATE TABLE IF NOT EXISTS search_lexeme (id SERIAL PRIMARY KEY, term TEXT COLLATE "C" NOT NULL UNIQUE)',
+    """CREATE TABLE IF NOT EXISTS search_doc_lex (
+        pk BIGINT PRIMARY KEY REFERENCES search_doc (pk) ON DELETE CASCADE, lex BYTEA NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS search_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1), gen BIGINT NOT NULL, nonce TEXT NOT NULL)""",
+    "INSERT INTO search_state (id, gen, nonce) VALUES (1, 0, md5(random()::text || clock_timestamp()::text)) "
+    "ON CONFLICT DO NOTHING",
+    """CREATE TABLE IF NOT EXISTS search_log (
+        gen BIGINT PRIMARY KEY, nonce TEXT NOT NULL, reset BOOLEAN NOT NULL DEFAULT false)""",
+    "INSERT INTO search_log (gen, nonce, reset) SELECT gen, nonce, true FROM search_state ON CONFLICT DO NOTHING",
+    """CREATE TABLE IF NOT EXISTS search_change (
+        gen BIGINT NOT NULL, pk BIGINT NOT NULL, PRIMARY KEY (gen, pk))""",
     """CREATE TABLE IF NOT EXISTS search_journal (
         seq BIGSERIAL PRIMARY KEY,
         kind TEXT NOT NULL,
@@ -234,13 +265,18 @@ def sql_drop_statements(dialect: str) -> list[str]:
     """The reverse of sql_schema_statements (for a migration's downgrade).
     The PostgreSQL extensions are left in place."""
     if dialect == "sqlite":
-        return ["DROP TRIGGER IF EXISTS search_term_ai", "DROP TABLE IF EXISTS search_term_tri",
+        return ["DROP TABLE IF EXISTS search_doc_lex", "DROP TABLE IF EXISTS search_state",
+                "DROP TABLE IF EXISTS search_log", "DROP TABLE IF EXISTS search_change",
+                "DROP TRIGGER IF EXISTS search_term_ai", "DROP TABLE IF EXISTS search_term_tri",
                 "DROP TABLE IF EXISTS search_term", "DROP TRIGGER IF EXISTS search_doc_ai",
                 "DROP TRIGGER IF EXISTS search_doc_ad", "DROP TRIGGER IF EXISTS search_doc_au",
                 "DROP TABLE IF EXISTS search_fts", "DROP TABLE IF EXISTS search_doc_skill",
                 "DROP TABLE IF EXISTS search_doc", "DROP TABLE IF EXISTS search_journal"]
     if dialect == "postgresql":
-        return ["DROP TABLE IF EXISTS search_doc_skill", "DROP TABLE IF EXISTS search_doc",
+        return ["DROP TABLE IF EXISTS search_doc_lex", "DROP TABLE IF EXISTS search_state",
+                "DROP TABLE IF EXISTS search_log", "DROP TABLE IF EXISTS search_change",
+                "DROP TABLE IF EXISTS search_lexeme",
+                "DROP TABLE IF EXISTS search_doc_skill", "DROP TABLE IF EXISTS search_doc",
                 "DROP TABLE IF EXISTS search_term", "DROP TABLE IF EXISTS search_journal",
                 "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_fr",
                 "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_simple"]
@@ -297,8 +333,9 @@ class SqlBackend(SearchBackend):
 
     stable_cursor = True
 
-    def __init__(self, bind: Engine | Connection, *, batch_size: int = 1000) -> None:
+    def __init__(self, bind: Engine | Connection, *, batch_size: int = 1000, memory: bool = True) -> None:
         self.bind = bind
+        self.memory = memory
         self.dialect = bind.dialect.name
         if self.dialect not in SUPPORTED_DIALECTS:
             raise ValueError(f"unsupported dialect {self.dialect!r}; expected one of {SUPPORTED_DIALECTS}")
@@ -343,46 +380,66 @@ class SqlBackend(SearchBackend):
 
     # -------------------------------------------------------- writes
 
-    def _row(self, doc: Document) -> dict[str, Any]:
+    def _row(self, doc: Document, title_tokens: list[str], kw_tokens: list[str]) -> dict[str, Any]:
         row = {"uid": doc.uid, "kind": doc.kind, "doc_id": doc.id, "title": doc.title,
                "keywords": doc.keywords, "body": doc.body, "dep_code": doc.dep_code,
                "commune_insee": doc.commune_insee, "category": doc.category, "modality": doc.modality,
                "price_mode": doc.price_mode, "skills": doc.skills, "lat": doc.lat, "lon": doc.lon,
                "pub_ts": doc.pub_ts,
                "published_at": doc.published_at.isoformat() if doc.published_at else None,
-               "extra": doc.extra}
+               "extra": doc.extra, "title_ntok": len(title_tokens)}
         if not self.pg:
-            title_tokens = tokens(doc.title)
             row["title_tok"] = " " + " ".join(title_tokens) + " " if title_tokens else " "
-            row["kw_tok"] = token_string(doc.keywords)
-            row["title_ntok"] = len(title_tokens)
+            row["kw_tok"] = " " + " ".join(kw_tokens) + " " if kw_tokens else " "
         return row
 
     _COLUMNS = ("uid", "kind", "doc_id", "title", "keywords", "body", "dep_code", "commune_insee",
-                "category", "modality", "price_mode", "skills", "lat", "lon", "pub_ts", "published_at", "extra")
-    _SQLITE_EXTRA_COLUMNS = ("title_tok", "kw_tok", "title_ntok")
+                "category", "modality", "price_mode", "skills", "lat", "lon", "pub_ts", "published_at", "extra",
+                "title_ntok")
+    _SQLITE_EXTRA_COLUMNS = ("title_tok", "kw_tok")
+
+    # The change log read by the in-process engine: every write transaction
+    # takes the next generation (the UPDATE also serialises writers on
+    # PostgreSQL, so generations follow commit order) with a fresh nonce, and
+    # lists the documents it touched. A cache that knows (generation, nonce)
+    # reloads only those; a rolled-back generation has no log row, so a cache
+    # built on it reloads everything.
+    LOG_KEEP = 5000
+
+    def _bump(self, conn: Connection, reset: bool = False) -> int:
+        nonce = uuid.uuid4().hex
+        gen = conn.execute(text("UPDATE search_state SET gen = gen + 1, nonce = :n WHERE id = 1 RETURNING gen"),
+                           {"n": nonce}).scalar_one()
+        conn.execute(text("INSERT INTO search_log (gen, nonce, reset) VALUES (:g, :n, :r)"),
+                     {"g": gen, "n": nonce, "r": reset})
+        if gen % 500 == 0:
+            conn.execute(text("DELETE FROM search_change WHERE gen <= :g"), {"g": gen - self.LOG_KEEP})
+            conn.execute(text("DELETE FROM search_log WHERE gen <= :g"), {"g": gen - self.LOG_KEEP})
+        return gen
 
     def index(self, kind: str, documents: Iterable[Document]) -> int:
         docs = check_documents(kind, documents)
         if not docs:
             return 0
         with self._write() as conn:
+            gen = self._bump(conn)
             for start in range(0, len(docs), self.batch_size):
-                self._index_batch(conn, docs[start:start + self.batch_size])
+                self._index_batch(conn, docs[start:start + self.batch_size], gen)
         return len(docs)
 
-    def _index_batch(self, conn: Connection, docs: Sequence[Document]) -> None:
-        rows = json.dumps([self._row(d) for d in docs], default=str)
-        uids = json.dumps([d.uid for d in docs])
-        terms = sorted({t for d in docs for t in tokens(f"{d.title} {d.keywords} {d.body}")
-                        if 2 <= len(t) <= TERM_MAX_LEN})
+    def _index_batch(self, conn: Connection, docs: Sequence[Document], gen: int | None) -> None:
+        toks = [(tokens(d.title), tokens(d.keywords), tokens(d.body)) for d in docs]
+        rows = json.dumps([self._row(d, t, k) for d, (t, k, _b) in zip(docs, toks)], default=str)
+        uid_list = [d.uid for d in docs]
+        uids = json.dumps(uid_list)
+        doc_terms = [{w for part in parts for w in part if 2 <= len(w) <= TERM_MAX_LEN} for parts in toks]
+        terms = sorted(set().union(*doc_terms))
         if self.pg:
             cols = ", ".join(self._COLUMNS)
             types = ", ".join(f"{c} {self._pg_type(c)}" for c in self._COLUMNS)
             updates = ", ".join(f"{c} = excluded.{c}" for c in self._COLUMNS if c != "uid")
             conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN "
-                              "(SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
-                         {"uids": [d.uid for d in docs]})
+                              "(SELECT pk FROM search_doc WHERE uid = ANY(:uids))"), {"uids": uid_list})
             conn.execute(text(
                 f"INSERT INTO search_doc ({cols}) SELECT {cols} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
                 f"AS r({types}) ON CONFLICT (uid) DO UPDATE SET {updates}"), {"rows": rows})
@@ -394,6 +451,10 @@ class SqlBackend(SearchBackend):
             if terms:
                 conn.execute(text("INSERT INTO search_term (term) SELECT unnest(CAST(:terms AS text[])) "
                                   "ON CONFLICT DO NOTHING"), {"terms": terms})
+            self._pg_lexemes(conn, uid_list)
+            if gen is not None:
+                conn.execute(text("INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                                  "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"), {"g": gen, "uids": uid_list})
         else:
             all_cols = self._COLUMNS + self._SQLITE_EXTRA_COLUMNS
             cols = ", ".join(all_cols)
@@ -408,14 +469,57 @@ class SqlBackend(SearchBackend):
                 "INSERT OR IGNORE INTO search_doc_skill (skill, pk) SELECT s.value, d.pk "
                 "FROM json_each(:rows) AS j JOIN search_doc d ON d.uid = j.value ->> '$.uid' "
                 "JOIN json_each(j.value -> '$.skills') AS s"), {"rows": rows})
+            term_ids: dict[str, int] = {}
             if terms:
+                payload = {"terms": json.dumps(terms)}
                 conn.execute(text("INSERT OR IGNORE INTO search_term (term) SELECT value FROM json_each(:terms)"),
-                             {"terms": json.dumps(terms)})
+                             payload)
+                term_ids = dict(conn.execute(text(
+                    "SELECT term, id FROM search_term WHERE term IN (SELECT value FROM json_each(:terms))"),
+                    payload).all())
+            pks = dict(conn.execute(text("SELECT uid, pk FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"),
+                                    {"uids": uids}).all())
+            lex_rows = []
+            for d, (title_t, kw_t, _b), words in zip(docs, toks, doc_terms):
+                lex_rows.append({"pk": pks[d.uid], "lex": pack_lexemes(
+                    (term_ids[w] for w in words),
+                    title={term_ids[w] for w in title_t if w in words},
+                    keywords={term_ids[w] for w in kw_t if w in words})})
+            conn.execute(text("INSERT INTO search_doc_lex (pk, lex) VALUES (:pk, :lex) "
+                              "ON CONFLICT (pk) DO UPDATE SET lex = excluded.lex"), lex_rows)
+            if gen is not None:
+                conn.execute(text("INSERT OR IGNORE INTO search_change (gen, pk) VALUES (:g, :pk)"),
+                             [{"g": gen, "pk": pk} for pk in pks.values()])
+
+    def _pg_lexemes(self, conn: Connection, uids: list[str]) -> None:
+        """Number the documents' lexemes (every lexeme of tsv: stems and words)
+        and store each document's packed list, with title/keywords flags from
+        the weights in tsv_head (A = title, B = keywords)."""
+        # Only the missing ones: ON CONFLICT alone would burn a sequence value per existing lexeme.
+        conn.execute(text(
+            "INSERT INTO search_lexeme (term) SELECT DISTINCT u.term FROM search_doc d "
+            "CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) WHERE d.uid = ANY(:uids) "
+            "AND NOT EXISTS (SELECT 1 FROM search_lexeme l WHERE l.term = u.term) ORDER BY 1 ON CONFLICT DO NOTHING"),
+            {"uids": uids})
+        conn.execute(text("DELETE FROM search_doc_lex WHERE pk IN (SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
+                     {"uids": uids})
+        conn.execute(text(
+            "INSERT INTO search_doc_lex (pk, lex) "
+            "SELECT x.pk, string_agg(int4send(CAST(l.id * 4 + COALESCE(h.mask, 0) AS int4)), ''::bytea ORDER BY l.id) "
+            "FROM (SELECT d.pk, u.term FROM search_doc d CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) "
+            "      WHERE d.uid = ANY(:uids)) AS x "
+            "JOIN search_lexeme l ON l.term = x.term "
+            "LEFT JOIN (SELECT d.pk, hh.lexeme AS term, "
+            "                  bit_or(CASE w WHEN 'A' THEN 1 WHEN 'B' THEN 2 ELSE 0 END) AS mask "
+            "           FROM search_doc d CROSS JOIN LATERAL unnest(d.tsv_head) AS hh "
+            "           CROSS JOIN LATERAL unnest(hh.weights) AS w WHERE d.uid = ANY(:uids) "
+            "           GROUP BY d.pk, hh.lexeme) AS h ON h.pk = x.pk AND h.term = x.term "
+            "GROUP BY x.pk"), {"uids": uids})
 
     @staticmethod
     def _pg_type(column: str) -> str:
         return {"skills": "jsonb", "extra": "jsonb", "lat": "float8", "lon": "float8",
-                "pub_ts": "float8"}.get(column, "text")
+                "pub_ts": "float8", "title_ntok": "int4"}.get(column, "text")
 
     def delete(self, kind: str, ids: Iterable[Any]) -> None:
         check_kind(kind)
@@ -423,24 +527,32 @@ class SqlBackend(SearchBackend):
         if not uids:
             return
         with self._write() as conn:
+            gen = self._bump(conn)
             if self.pg:
+                conn.execute(text("INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                                  "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"), {"g": gen, "uids": uids})
                 conn.execute(text("DELETE FROM search_doc WHERE uid = ANY(:uids)"), {"uids": uids})
             else:
                 payload = {"uids": json.dumps(uids)}
-                conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc "
-                                  "WHERE uid IN (SELECT value FROM json_each(:uids)))"), payload)
+                conn.execute(text("INSERT OR IGNORE INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                                  "WHERE uid IN (SELECT value FROM json_each(:uids))"), {**payload, "g": gen})
+                for table in ("search_doc_skill", "search_doc_lex"):
+                    conn.execute(text(f"DELETE FROM {table} WHERE pk IN (SELECT pk FROM search_doc "
+                                      "WHERE uid IN (SELECT value FROM json_each(:uids)))"), payload)
                 conn.execute(text("DELETE FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"),
                              payload)
 
     def clear(self, kind: str) -> None:
         check_kind(kind)
         with self._write() as conn:
+            self._bump(conn, reset=True)
             self._clear(conn, kind)
 
     def _clear(self, conn: Connection, kind: str) -> None:
         if not self.pg:
-            conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc WHERE kind = :k)"),
-                         {"k": kind})
+            for table in ("search_doc_skill", "search_doc_lex"):
+                conn.execute(text(f"DELETE FROM {table} WHERE pk IN (SELECT pk FROM search_doc WHERE kind = :k)"),
+                             {"k": kind})
         conn.execute(text("DELETE FROM search_doc WHERE kind = :k"), {"k": kind})
 
     def rebuild(self, kind: str, batches: Iterable[Sequence[Document]],
@@ -450,11 +562,12 @@ class SqlBackend(SearchBackend):
         check_kind(kind)
         done = 0
         with self._write() as conn:
+            self._bump(conn, reset=True)   # caches reload everything
             self._clear(conn, kind)
             for batch in batches:
                 docs = check_documents(kind, batch)
                 for start in range(0, len(docs), self.batch_size):
-                    self._index_batch(conn, docs[start:start + self.batch_size])
+                    self._index_batch(conn, docs[start:start + self.batch_size], None)
                 done += len(docs)
                 if progress:
                     progress(done)
@@ -464,9 +577,8 @@ class SqlBackend(SearchBackend):
         """Merge FTS5 segments and refresh planner statistics (after a bulk load)."""
         with self._write() as conn:
             if self.pg:
-                conn.exec_driver_sql("ANALYZE search_doc")
-                conn.exec_driver_sql("ANALYZE search_doc_skill")
-                conn.exec_driver_sql("ANALYZE search_term")
+                for table in ("search_doc", "search_doc_skill", "search_term", "search_lexeme", "search_doc_lex"):
+                    conn.exec_driver_sql(f"ANALYZE {table}")
             else:
                 conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
                 conn.exec_driver_sql("ANALYZE")
@@ -530,6 +642,134 @@ class SqlBackend(SearchBackend):
         if "need" in kinds and not query.include_private:  # pragma: no cover - belt and braces
             raise PrivateKindError("needs need include_private=True")
         position = decode_cursor(query)
+        if position is not None:
+            if len(position) != 2:
+                raise InvalidCursor("malformed cursor position")
+            try:
+                position = [float(position[0]), str(position[1])]
+            except (IndexError, TypeError, ValueError) as exc:
+                raise InvalidCursor("malformed cursor position") from exc
+        if self.memory:
+            return self._search_memory(query, position)
+        return self._search_sql(query, position)
+
+    # -------------------------------------------------------- search in process (the default)
+
+    def _cache(self) -> MemoryIndex:
+        engine = self.bind if isinstance(self.bind, Engine) else self.bind.engine
+        key = engine.url.render_as_string(hide_password=True)
+        with _CACHES_LOCK:
+            index = _CACHES.pop(key, None) or MemoryIndex()
+            _CACHES[key] = index          # most recently used last
+            while len(_CACHES) > MAX_CACHED_DATABASES:
+                _CACHES.pop(next(iter(_CACHES)))
+        return index
+
+    def _refresh(self, conn: Connection, index: MemoryIndex) -> None:
+        """Bring `index` to the database's state as this connection sees it."""
+        gen, nonce = conn.execute(text("SELECT gen, nonce FROM search_state WHERE id = 1")).one()
+        head = (int(gen), str(nonce))
+        if index.state == head:
+            return
+        if index.state is not None and not index.stale:
+            known, newer_reset = conn.execute(text(
+                "SELECT (SELECT nonce FROM search_log WHERE gen = :g), "
+                "(SELECT count(*) FROM search_log WHERE gen > :g AND reset = :t)"),
+                {"g": index.state[0], "t": True}).one()
+            if known == index.state[1] and not newer_reset:
+                pks = [int(r[0]) for r in conn.execute(text(
+                    "SELECT DISTINCT pk FROM search_change WHERE gen > :g"), {"g": index.state[0]}).all()]
+                rows = self._memory_rows(conn, pks)
+                missing = index.unknown_lexemes(rows)
+                if missing:
+                    index.add_terms(self._vocabulary(conn, missing))
+                index.apply(rows, removed=set(pks) - {r.pk for r in rows}, state=head)
+                return
+        rows = self._memory_rows(conn, None)
+        index.load(rows, self._vocabulary(conn, None), head)
+
+    def _vocabulary(self, conn: Connection, ids: list[int] | None) -> list[tuple[int, str]]:
+        table = "search_lexeme" if self.pg else "search_term"
+        if ids is None:
+            return [(int(i), t) for i, t in conn.execute(text(f"SELECT id, term FROM {table}")).all()]
+        out: list[tuple[int, str]] = []
+        for start in range(0, len(ids), 500):
+            p = _Params()
+            chunk = ids[start:start + 500]
+            out.extend((int(i), t) for i, t in conn.execute(
+                text(f"SELECT id, term FROM {table} WHERE id IN ({p.many(chunk)})"), p.values).all())
+        return out
+
+    def _memory_rows(self, conn: Connection, pks: list[int] | None) -> list[Row]:
+        cols = ("SELECT d.pk, d.uid, d.kind, d.dep_code, d.commune_insee, d.category, d.modality, d.price_mode, "
+                "d.lat, d.lon, d.pub_ts, d.title_ntok, x.lex FROM search_doc d LEFT JOIN search_doc_lex x ON x.pk = d.pk")
+        chunks: list[tuple[str, str, dict[str, Any]]] = []
+        if pks is None:
+            chunks.append((cols, "SELECT pk, skill FROM search_doc_skill", {}))
+        else:
+            for start in range(0, len(pks), 500):
+                p = _Params()
+                where = p.many(pks[start:start + 500])
+                chunks.append((f"{cols} WHERE d.pk IN ({where})",
+                               f"SELECT pk, skill FROM search_doc_skill WHERE pk IN ({where})", p.values))
+        rows: list[Row] = []
+        for doc_sql, skill_sql, values in chunks:
+            skills: dict[int, list[str]] = {}
+            for pk, skill in conn.execute(text(skill_sql), values).all():
+                skills.setdefault(int(pk), []).append(skill)
+            for r in conn.execute(text(doc_sql), values).all():
+                rows.append(Row(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], float(r[10] or 0.0),
+                                int(r[11] or 0), bytes(r[12]) if r[12] is not None else b"", skills.get(int(r[0]), ())))
+        return rows
+
+    def _term_specs(self, conn: Connection, index: MemoryIndex, plan: _Plan) -> list[TermSpec]:
+        """The plan's words as lexeme ids: the words themselves on SQLite; on
+        PostgreSQL, their hub_fr lexemes (stems), as to_tsquery('hub_fr', …) does."""
+        words = sorted({e for t in plan.terms for e in t.exact})
+        if self.pg and words:
+            lexemes = {w: list(lx or []) for w, lx in conn.execute(text(
+                "SELECT w, tsvector_to_array(to_tsvector('hub_fr', w)) FROM unnest(CAST(:ws AS text[])) AS w"),
+                {"ws": words}).all()}
+        else:
+            lexemes = {w: [w] for w in words}
+        specs = []
+        for t in plan.terms:
+            ids = [index.id_of[x] for e in t.exact for x in lexemes.get(e, []) if x in index.id_of]
+            specs.append(TermSpec(exact=sorted(set(ids)), prefix=t.term if t.prefix else None))
+        return specs
+
+    def _search_memory(self, query: SearchQuery, position: list[Any] | None) -> SearchResult:
+        facets = list(query.facets)
+        with self._read() as conn:
+            plan = self._plan(conn, query.text)
+            if plan.impossible:
+                return SearchResult(hits=[], facets={f: {} for f in facets}, next_cursor=None, total=0,
+                                    backend=self.name, corrections=plan.corrections, ignored_terms=plan.ignored)
+            index = self._cache()
+            with index.lock:
+                self._refresh(conn, index)
+                specs = self._term_specs(conn, index, plan) if plan.terms else None
+                page = index.search(kinds=query.kinds, terms=specs, match_any=query.match_any,
+                                    filters=query.filters, facets=facets, near=query.near,
+                                    radius_km=query.radius_km, sort=query.effective_sort,
+                                    after=tuple(position) if position is not None else None, limit=query.limit)
+            match = self._match_sqlite(plan, query.match_any) if plan.terms and not self.pg else ""
+            display = self._display(conn, query, plan, match, page.pks) if page.pks else {}
+        hits = []
+        for pk, score, distance in zip(page.pks, page.scores, page.distances):
+            d = display[pk]
+            hits.append(Hit(id=d["doc_id"], kind=d["kind"], title=d["title"], score=score, highlight=d["highlight"],
+                            distance_km=distance,
+                            published_at=datetime.fromisoformat(d["published_at"]) if d["published_at"] else None,
+                            extra=_loads(d["extra"], {})))
+        next_cursor = encode_cursor(query, [page.keys[-1], page.uids[-1]]) if page.more and page.pks else None
+        counts = {f: dict(sorted(page.facets.get(f, {}).items(), key=lambda kv: (-kv[1], kv[0]))) for f in facets}
+        return SearchResult(hits=hits, facets=counts, next_cursor=next_cursor, total=page.total, backend=self.name,
+                            corrections=plan.corrections, ignored_terms=plan.ignored)
+
+    # -------------------------------------------------------- search in SQL (reference; memory=False)
+
+    def _search_sql(self, query: SearchQuery, position: list[Any] | None) -> SearchResult:
         facets = list(query.facets)
         with self._read() as conn:
             plan = self._plan(conn, query.text)
@@ -548,12 +788,7 @@ class SqlBackend(SearchBackend):
                          "distance": ("dist_key", False)}[sort]
             keyset = ""
             if position is not None:
-                try:
-                    kv, ku = p(float(position[0])), p(str(position[1]))
-                except (IndexError, TypeError, ValueError) as exc:
-                    raise InvalidCursor("malformed cursor position") from exc
-                if len(position) != 2:
-                    raise InvalidCursor("malformed cursor position")
+                kv, ku = p(position[0]), p(position[1])
                 op = "<" if desc else ">"
                 keyset = f"WHERE (s.{key} {op} {kv} OR (s.{key} = {kv} AND s.uid > {ku}))"
             slots = [f if f in facets else None for f in self._SLOTS]
@@ -745,8 +980,27 @@ class SqlBackend(SearchBackend):
                 f"cos(radians({p(lat)})) * cos(radians(d.lat)) * power(sin(radians(d.lon - {p(lon)}) / 2), 2)))) END)")
 
     def _score_sql(self, p: _Params, plan: _Plan, any_word: bool = False) -> str:
+        """Per term: 3 for a word of the title, 2 for a title word starting with
+        it, 1.5 / 1 the same in the keywords, 0.5 otherwise; summed, plus
+        0.2 / (1 + words in the title). PostgreSQL reads the title (A) and
+        keywords (B) weights of tsv_head; search/memory.py computes the same."""
         if self.pg:
-            return f"CAST(ts_rank(d.tsv_head, {self._tsquery_pg(p, plan, any_word)}) AS double precision)"
+            parts = []
+            for t in plan.terms:
+                def q(weight: str) -> str:
+                    options = [f"to_tsquery('hub_fr', {p(f'{e}:{weight}')})" for e in t.exact]
+                    return "(" + " || ".join(options) + ")"
+
+                def pre(weight: str) -> str:
+                    return f"to_tsquery('hub_simple', {p(f'{t.term}:*{weight}')})"
+                cases = [f"WHEN d.tsv_head @@ {q('A')} THEN CAST(3.0 AS float8)"]
+                if t.prefix:
+                    cases.append(f"WHEN d.tsv_head @@ {pre('A')} THEN CAST(2.0 AS float8)")
+                cases.append(f"WHEN d.tsv_head @@ {q('B')} THEN CAST(1.5 AS float8)")
+                if t.prefix:
+                    cases.append(f"WHEN d.tsv_head @@ {pre('B')} THEN CAST(1.0 AS float8)")
+                parts.append("(CASE " + " ".join(cases) + " ELSE CAST(0.5 AS float8) END)")
+            return "(" + " + ".join(parts) + " + CAST(0.2 AS float8) / (1 + d.title_ntok))"
         parts = []
         for t in plan.terms:
             def has(column: str, needles: list[str]) -> str:
