@@ -261,6 +261,13 @@ class MemoryIndex:
         return self.dead > 1000 + self.n // 4 or len(self.d_lex) > 200_000 + len(self.main_slot) // 4
 
     @property
+    def nbytes(self) -> int:
+        """Size of the arrays (the dictionaries of the vocabulary come on top)."""
+        return sum(a.nbytes for a in (self.pk, self.uid, self.alive, self.lat, self.lon, self.pub_ts,
+                                      self.title_ntok, self.sk_slot, self.sk_code, self.main_off, self.main_slot,
+                                      self.main_mask, self.d_lex, self.d_slot, self.d_mask, *self.cols.values()))
+
+    @property
     def documents(self) -> int:
         return int(self.alive.sum())
 

@@ -137,3 +137,42 @@ def highlight_terms(text: str, exact: set[str], prefixes: set[str]) -> str:
             return MARK_START + match.group(0) + MARK_END
         return match.group(0)
     return _TOKEN.sub(repl, text or "")
+
+
+def snippet_terms(text: str, exact: set[str], prefixes: set[str], words: int = 24) -> str:
+    """The passage of about `words` words of `text` with the most distinct
+    matching words (then the most matches; the matches centred), highlighted as
+    by highlight_terms, with "…" where it cuts the text (as FTS5's snippet())."""
+    text = text or ""
+    spans = [(m.start(), m.end(), fold(m.group(0))) for m in _TOKEN.finditer(text)]
+    if len(spans) <= words:
+        return highlight_terms(text, exact, prefixes)
+    starts = tuple(prefixes)
+    hits = [w if (w in exact or w.startswith(starts)) else None for _, _, w in spans]
+    seen: dict[str, int] = {}
+    count = 0
+    for h in hits[:words]:
+        if h:
+            seen[h] = seen.get(h, 0) + 1
+            count += 1
+    best_key, best_starts = (len(seen), count), [0]
+    for start in range(1, len(spans) - words + 1):   # slide the window by one word
+        out_word, in_word = hits[start - 1], hits[start + words - 1]
+        if out_word:
+            count -= 1
+            seen[out_word] -= 1
+            if not seen[out_word]:
+                del seen[out_word]
+        if in_word:
+            count += 1
+            seen[in_word] = seen.get(in_word, 0) + 1
+        key = (len(seen), count)
+        if key > best_key:
+            best_key, best_starts = key, [start]
+        elif key == best_key:
+            best_starts.append(start)
+    # of the equally good windows, the one that centres the matches; the start when none matches
+    best = best_starts[len(best_starts) // 2] if best_key[1] else 0
+    end = best + words
+    piece = text[spans[best][0]:spans[end - 1][1]]
+    return ("…" if best > 0 else "") + highlight_terms(piece, exact, prefixes) + ("…" if end < len(spans) else "")

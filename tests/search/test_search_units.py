@@ -157,3 +157,18 @@ def test_the_package_imports_no_flask():
             "bad = sorted(m for m in sys.modules if m == 'flask' or m.startswith(('flask.', 'flask_'))); "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_snippet_centres_the_matching_words_and_marks_the_cuts():
+    from search.text import snippet_terms
+    before = " ".join(f"avant{i}" for i in range(40))
+    after = " ".join(f"apres{i}" for i in range(40))
+    text = f"{before} Médiation numérique pour les seniors {after}"
+    snippet = marked_html(snippet_terms(text, {"mediation"}, {"numer"}, words=24))
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert "<mark>Médiation</mark> <mark>numérique</mark>" in snippet
+    assert len(snippet.replace("<mark>", "").replace("</mark>", "").strip("…").split()) == 24
+    left, right = snippet.split("<mark>Médiation</mark>")
+    assert abs(len(left.split()) - len(right.split())) <= 4      # centred
+    assert marked_html(snippet_terms(text, {"absent"}, set(), words=24)).startswith("avant0 avant1")
+    assert snippet_terms("Un texte court", {"texte"}, set()) == "Un \ue000texte\ue001 court"
