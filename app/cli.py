@@ -84,12 +84,11 @@ def sweep_cmd():
 
 @hub_cli.command("reindex")
 def reindex_cmd():
-    """Rebuild the whole search index (offers, providers, needs), with a progress bar."""
-    from app.searching.services import rebuild_all
+    """Rebuild the whole search index (offers, providers, needs, resources), with a progress bar."""
     from sqlalchemy import func, select
-    from app.directory.models import Offer, Provider
-    from app.needs.models import Need
-    total = sum(db.session.scalar(select(func.count()).select_from(m)) or 0 for m in (Offer, Provider, Need))
+
+    from app.searching.services import REBUILT_MODELS, rebuild_all
+    total = sum(db.session.scalar(select(func.count()).select_from(m)) or 0 for m in REBUILT_MODELS)
     with click.progressbar(length=total, label="Indexation") as bar:
         counts = rebuild_all(progress=bar.update)
     commit()

@@ -75,8 +75,13 @@ def openapi_document(server_url: str = "") -> dict:
                 "get": {"summary": "Full-text search with facets and distance (accents optional, typos tolerated)",
                         "parameters": [
                             {"name": "q", "in": "query", "schema": {"type": "string"}},
-                            {"name": "type", "in": "query", "schema": {"type": "string", "enum": ["offer", "provider", "need"]},
-                             "description": "need: hub staff only"},
+                            {"name": "type", "in": "query",
+                             "schema": {"type": "string", "enum": ["offer", "provider", "resource", "need"],
+                                        "default": "offer"},
+                             "description": "resource: knowledge-base resources (items carry identifier 'R42', "
+                                            "url '/r/R42', producer, licence, licence_label, paid, price_from_cents; "
+                                            "they have no place: commune, rayon and a distance sort do not apply); "
+                                            "need: hub staff only"},
                             {"name": "categorie", "in": "query", "schema": enum(OFFER_CATEGORIES)},
                             {"name": "tarif", "in": "query", "schema": enum(PRICE_MODES)},
                             {"name": "modalite", "in": "query", "schema": enum(MODALITIES)},

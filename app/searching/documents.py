@@ -1,5 +1,6 @@
 """Rows → search Documents. Only what the public may see is indexed publicly;
-needs go to their own private kind (hub staff only)."""
+needs go to their own private kind (hub staff only). Labels are indexed in French
+(the jobs build documents under `force_locale("fr")`)."""
 from __future__ import annotations
 
 from app.core.urls import path_for
@@ -7,6 +8,9 @@ from app.core.urls import path_for
 from app.core.models import PublicationStatus as PS
 from app.directory.skills import skill_label
 from app.directory.vocab import LANGUAGES, MODALITIES, OFFER_CATEGORIES, PRICE_MODES, PROVIDER_KINDS, label
+from app.library.models import ResourceStatus as RS
+from app.library.rendering import plain_text
+from app.library.vocab import AUDIENCES, FORMATS, LICENCES, RESOURCE_TYPES, THEMES
 from app.needs.models import NeedStatus as NS
 from search import Document
 
@@ -62,3 +66,26 @@ def need_document(need) -> Document | None:
         price_mode=need.funding_mode, lat=commune.lat, lon=commune.lon, published_at=need.opened_at or need.created_at,
         extra={"url": path_for("needs.detail", need_id=need.id), "organisation": need.organisation.name,
                "status": need.status.value, "commune": f"{commune.name} ({commune.dep_code})"})
+
+
+def resource_document(resource) -> Document | None:
+    """A knowledge-base resource (R42), public once published. Drafts (even those a
+    licence holder may open), merged duplicates (they redirect to the survivor, which
+    is indexed) and deleted ones (tombstones) are not. Resources have no place: no
+    commune, no coordinates; no skills either (themes and audiences are keywords)."""
+    if resource.status != RS.PUBLISHED:
+        return None
+    producers = ", ".join(p.name for p in resource.producers)
+    prices = [o.price_cents for o in resource.licence_offers if o.active] if resource.is_paid else []
+    return Document(
+        id=resource.id, kind="resource", title=resource.title, body=plain_text(resource.description),
+        keywords=_join(resource.identifier, producers, label(RESOURCE_TYPES, resource.resource_type),
+                       *(label(THEMES, t) for t in resource.themes or []),
+                       *(label(AUDIENCES, a) for a in resource.audiences or []),
+                       *(label(FORMATS, f) for f in resource.formats or []),
+                       label(LICENCES, resource.licence), resource.year_created),
+        published_at=resource.published_at or resource.created_at,
+        extra={"url": path_for("library.resolve", ident=resource.identifier), "identifier": resource.identifier,
+               "producer": producers, "resource_type": resource.resource_type, "licence": resource.licence,
+               "licence_label": label(LICENCES, resource.licence), "paid": resource.is_paid,
+               "price_from_cents": min(prices) if prices else None})

@@ -7,19 +7,24 @@ import logging
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import event, select
+from flask_babel import force_locale
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.core.jobs import PENDING
 from app.directory.models import Offer, Provider
 from app.extensions import db
+from app.library.models import LicenceOffer, Producer, Resource, resource_producer
 from app.needs.models import Need
-from app.searching.documents import need_document, offer_document, provider_document
+from app.searching.documents import need_document, offer_document, provider_document, resource_document
 from app.territory.services import resolve_commune
 from search import SearchQuery, make_backend
 
 log = logging.getLogger(__name__)
 PUBLIC_FACETS = ["category", "skills", "dep_code", "modality", "price_mode"]
+#: Kinds that have a place. Resources (knowledge base) have none: a commune, a radius
+#: or a distance sort do not apply to them and are left out of their query.
+PLACED_KINDS = ("offer", "provider", "need")
 MODALITY_FILTER = {"on_site": ["on_site", "both"], "remote": ["remote", "both"], "both": ["both"]}
 
 
@@ -33,13 +38,14 @@ def get_backend():
 
 # ------------------------------------------------------------------ keeping the index in step
 
-TRACKED = {Offer: "offer_ids", Provider: "provider_ids", Need: "need_ids"}
+RESOURCE_LOADS = (selectinload(Resource.producers), selectinload(Resource.licence_offers))
+TRACKED = {Offer: "offer_ids", Provider: "provider_ids", Need: "need_ids", Resource: "resource_ids"}
 
 
 @event.listens_for(Session, "after_flush")
 def _track(session: Session, _context) -> None:
-    """Changed offers, providers and needs are reindexed by a job after the commit
-    (a rollback drops the job with the rest: nothing rolled back is ever indexed)."""
+    """Changed offers, providers, needs and resources are reindexed by a job after the
+    commit (a rollback drops the job with the rest: nothing rolled back is ever indexed)."""
     changes: dict[str, list[int]] = {}
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         key = TRACKED.get(type(obj))
@@ -47,6 +53,11 @@ def _track(session: Session, _context) -> None:
             changes.setdefault(key, []).append(obj.id)
             if isinstance(obj, Offer) and obj.provider_id:  # a provider's skills come from its offers
                 changes.setdefault("provider_ids", []).append(obj.provider_id)
+        elif isinstance(obj, LicenceOffer) and obj.resource_id:  # a resource's price comes from its offers
+            changes.setdefault("resource_ids", []).append(obj.resource_id)
+        elif (isinstance(obj, Producer) and obj.id is not None and obj not in session.new
+              and inspect(obj).attrs.name.history.has_changes()):  # its name is in its resources' documents
+            changes.setdefault("producer_ids", []).append(obj.id)
     if changes:
         pending = session.info.setdefault(PENDING, [])
         _merge_pending(pending, changes)
@@ -61,8 +72,15 @@ def _merge_pending(pending: list, changes: dict) -> None:
     pending.append((reindex_documents, (), {k: sorted(set(v)) for k, v in changes.items()}, "search"))
 
 
-def reindex_documents(offer_ids=(), provider_ids=(), need_ids=()) -> dict:
-    """The job: rebuild the documents of these rows; index what may be shown, delete the rest."""
+def reindex_documents(offer_ids=(), provider_ids=(), need_ids=(), resource_ids=(), producer_ids=()) -> dict:
+    """The job: rebuild the documents of these rows; index what may be shown, delete the rest.
+
+    `producer_ids`: knowledge-base producers that were renamed (their resources are rebuilt)."""
+    with force_locale("fr"):  # vocabulary labels are indexed in French, whoever made the change
+        return _reindex(offer_ids, provider_ids, need_ids, resource_ids, producer_ids)
+
+
+def _reindex(offer_ids, provider_ids, need_ids, resource_ids, producer_ids) -> dict:
     backend = get_backend()
     provider_ids = set(provider_ids)
     offers = list(db.session.scalars(select(Offer).where(Offer.id.in_(list(offer_ids) or [-1]))
@@ -74,10 +92,17 @@ def reindex_documents(offer_ids=(), provider_ids=(), need_ids=()) -> dict:
         offers.extend(o for o in provider.offers if o.id not in {x.id for x in offers})
     needs = list(db.session.scalars(select(Need).where(Need.id.in_(list(need_ids) or [-1]))
                                     .options(selectinload(Need.commune), selectinload(Need.organisation))))
+    resource_ids = set(resource_ids)
+    if producer_ids:
+        resource_ids |= set(db.session.scalars(select(resource_producer.c.resource_id)
+                                               .where(resource_producer.c.producer_id.in_(list(producer_ids)))))
+    resources = list(db.session.scalars(select(Resource).where(Resource.id.in_(list(resource_ids) or [-1]))
+                                        .options(*RESOURCE_LOADS)))
     counts = {}
     for kind, rows, builder, wanted in (("offer", offers, offer_document, set(offer_ids) | {o.id for o in offers}),
                                         ("provider", providers, provider_document, provider_ids),
-                                        ("need", needs, need_document, set(need_ids))):
+                                        ("need", needs, need_document, set(need_ids)),
+                                        ("resource", resources, resource_document, resource_ids)):
         docs = {row.id: builder(row) for row in rows}
         visible = [d for d in docs.values() if d is not None]
         gone = [i for i in wanted if docs.get(i) is None]
@@ -91,12 +116,21 @@ def reindex_documents(offer_ids=(), provider_ids=(), need_ids=()) -> dict:
 
 def rebuild_all(progress=None, batch: int = 500) -> dict:
     """`flask hub reindex`: every document of every kind, one kind at a time."""
+    with force_locale("fr"):
+        return _rebuild_all(progress, batch)
+
+
+REBUILT_MODELS = (Offer, Provider, Need, Resource)  # what `flask hub reindex` counts for its progress bar
+
+
+def _rebuild_all(progress, batch: int) -> dict:
     backend = get_backend()
     totals = {}
     for kind, model, builder, options in (
             ("offer", Offer, offer_document, (selectinload(Offer.provider).selectinload(Provider.commune),)),
             ("provider", Provider, provider_document, (selectinload(Provider.offers), selectinload(Provider.commune))),
-            ("need", Need, need_document, (selectinload(Need.commune), selectinload(Need.organisation)))):
+            ("need", Need, need_document, (selectinload(Need.commune), selectinload(Need.organisation))),
+            ("resource", Resource, resource_document, RESOURCE_LOADS)):
         def batches():
             chunk = []
             for row in db.session.scalars(select(model).options(*options).order_by(model.id)):
@@ -135,7 +169,8 @@ class SearchRequest:
 
 
 def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery, object]:
-    """Returns the engine's query and the commune used for distances (or None).
+    """Returns the engine's query and the commune used for distances (or None: also for
+    resources, which have no place; a distance sort of resources is by relevance).
 
     Raises ValueError with a French message on a bad parameter."""
     from flask_babel import gettext as _
@@ -151,16 +186,18 @@ def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery
     if req.price_mode:
         filters["price_mode"] = req.price_mode
     commune = None
-    if req.commune:
+    placed = req.kind in PLACED_KINDS
+    sort = req.sort if placed or req.sort != "distance" else "relevance"
+    if req.commune and placed:
         commune = resolve_commune(req.commune)
         if commune is None or commune.lat is None:
             raise ValueError(_("Commune introuvable : choisissez-la dans la liste proposée."))
-    if req.sort == "distance" and commune is None:
+    if sort == "distance" and commune is None:
         raise ValueError(_("Indiquez une commune pour trier par distance."))
     if req.kind == "need" and not staff:
         raise PermissionError("needs are for hub staff only")
     query = SearchQuery(text=req.text or "", kind=req.kind, filters=filters, facets=list(PUBLIC_FACETS),
                         near=(commune.lat, commune.lon) if commune else None,
-                        radius_km=req.radius_km if commune else None, sort=req.sort, limit=req.limit,
+                        radius_km=req.radius_km if commune else None, sort=sort, limit=req.limit,
                         cursor=req.cursor or None, include_private=req.kind == "need", match_any=req.match_any)
     return query, commune

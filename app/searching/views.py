@@ -14,6 +14,7 @@ from search import InvalidCursor
 bp = Blueprint("searching", __name__)
 SORTS = ("relevance", "distance", "date")
 RADII = (5, 10, 20, 30, 50, 80, 150)
+KINDS = ("offer", "provider", "resource", "need")  # the `type` parameter; "need": hub staff only
 
 
 def parse_request(args, *, staff: bool) -> SearchRequest:
@@ -23,7 +24,7 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
         if value and value not in allowed:
             raise ValueError(_("Valeur inconnue pour « %(name)s ».", name=name))
         return value or None
-    kind = choice("type", ("offer", "provider", "need")) or "offer"
+    kind = choice("type", KINDS) or "offer"
     if kind == "need" and not staff:
         raise PermissionError
     skills = [s for s in args.getlist("competence") if s]
