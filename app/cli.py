@@ -71,6 +71,11 @@ def bootstrap():
         click.echo("demo data: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
     else:
         click.echo("database already has data: demo not loaded")
+    from app.searching.services import index_needs_rebuild, rebuild_all
+    if index_needs_rebuild():
+        counts = rebuild_all()
+        commit()
+        click.echo("search index rebuilt: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
 
 
 @hub_cli.command("sweep")

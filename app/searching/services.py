@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from app.core.jobs import PENDING
@@ -121,6 +121,15 @@ def rebuild_all(progress=None, batch: int = 500) -> dict:
 
 
 REBUILT_MODELS = (Offer, Provider, Need, Resource)  # what `flask hub reindex` counts for its progress bar
+
+
+def index_needs_rebuild() -> bool:
+    """True when the search index is empty although there are rows to index (a
+    database restored without it, or migration 0008, which recreates the search
+    tables): `flask hub bootstrap` then rebuilds it."""
+    if db.session.scalar(text("SELECT EXISTS (SELECT 1 FROM search_doc)")):
+        return False
+    return any(db.session.scalar(select(model.id).limit(1)) is not None for model in REBUILT_MODELS)
 
 
 def _rebuild_all(progress, batch: int) -> dict:

@@ -140,3 +140,20 @@ def test_site_web_asso_near_marseille_finds_websites_when_no_offer_has_every_wor
     assert body["all_words_total"] == 0 and body["items"][0]["title"] == "Créer le site web de votre association"
     page = visible(client.get("/recherche?q=site+web+asso+rgpd&commune=13055&rayon=50"))
     assert "au moins un" in page
+
+
+def test_bootstrap_rebuilds_an_empty_index_of_a_database_with_content(app, client, offers):
+    """After migration 0008 (which recreates the search tables) or a database
+    restored without its index, `flask hub bootstrap` fills the index again."""
+    from app.searching.services import get_backend
+    for kind in ("offer", "provider", "need", "resource"):
+        get_backend().clear(kind)
+    commit()
+    assert client.get("/api/v1/search?q=site").get_json()["items"] == []
+    result = app.test_cli_runner().invoke(args=["hub", "bootstrap"])
+    assert result.exit_code == 0, result.output
+    assert "search index rebuilt" in result.output
+    assert "Créer le site web de votre association" in [
+        i["title"] for i in client.get("/api/v1/search?q=site").get_json()["items"]]
+    again = app.test_cli_runner().invoke(args=["hub", "bootstrap"])
+    assert "search index rebuilt" not in again.output
