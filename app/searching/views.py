@@ -91,14 +91,19 @@ def search_page():
                            radii=RADII, skill_label=skill_label, args=request.args), status
 
 
+SUGGESTED_KINDS = ("offer", "provider", "resource")
+
+
 @bp.get("/recherche/suggestions")
 @access(Access.PUBLIC)
 def suggestions():
-    """Titles for the search box's suggestion list."""
+    """Titles for the search box's suggestion list, of the type chosen beside it
+    (offers, providers or resources; never needs, whoever asks)."""
     text = (request.args.get("q") or "").strip()[:80]
-    if len(text) < 2:
+    kind = request.args.get("type") or "offer"
+    if len(text) < 2 or kind not in SUGGESTED_KINDS:
         return jsonify([])
-    result = get_backend().search(build_query(SearchRequest(text=text, limit=8))[0])
+    result = get_backend().search(build_query(SearchRequest(text=text, kind=kind, limit=8))[0])
     return jsonify([hit.title for hit in result.hits])
 
 

@@ -42,7 +42,9 @@
     if (q.length < 2) return;
     clearTimeout(timer);
     timer = setTimeout(function () {
-      fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q))
+      var type = document.getElementById("type");
+      fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q) +
+            (type ? "&type=" + encodeURIComponent(type.value) : ""))
         .then(function (r) { return r.ok ? r.json() : []; })
         .then(function (titles) {
           list.innerHTML = "";

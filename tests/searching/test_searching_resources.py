@@ -190,3 +190,13 @@ def test_labels_are_indexed_in_french_whoever_makes_the_change(app, library):
         update_resource(user, theatre, {"themes": ["sobriete"]})
         commit()  # the in-process job runs here, in an English request
     assert _titles("numerique responsable") == ["Théâtre-forum sur le cyberharcèlement"]
+
+
+def test_suggestions_follow_the_chosen_type_and_never_list_needs(client, library, factory):
+    factory.offer(title="Atelier smartphone pour débuter")
+    commit()
+    assert client.get("/recherche/suggestions?q=smartph&type=resource").get_json() == [
+        "Atelier : sécuriser son smartphone"]
+    assert client.get("/recherche/suggestions?q=smartph").get_json() == ["Atelier smartphone pour débuter"]
+    assert client.get("/recherche/suggestions?q=smartph&type=need").get_json() == []
+    assert client.get("/recherche/suggestions?q=smartph&type=nimportequoi").get_json() == []
