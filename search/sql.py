@@ -67,6 +67,7 @@ from .text import (
     edit_distance,
     highlight_terms,
     snippet_terms,
+    spaced,
     marked_html,
     max_typos,
     plain_html,
@@ -293,6 +294,7 @@ class _Term:
     prefix: bool = False                              # match words starting with term
     exact: list[str] = field(default_factory=list)    # match these whole words
     stem: str | None = None                           # PostgreSQL: french stem, for highlighting
+    lexemes: dict[str, list[str]] | None = None       # PostgreSQL: hub_fr lexemes of each exact word, when known
 
 
 @dataclass
@@ -391,8 +393,8 @@ class SqlBackend(SearchBackend):
                "published_at": doc.published_at.isoformat() if doc.published_at else None,
                "extra": doc.extra, "title_ntok": len(title_tokens)}
         if not self.pg:
-            row["title_tok"] = " " + " ".join(title_tokens) + " " if title_tokens else " "
-            row["kw_tok"] = " " + " ".join(kw_tokens) + " " if kw_tokens else " "
+            row["title_tok"] = spaced(title_tokens)
+            row["kw_tok"] = spaced(kw_tokens)
         return row
 
     _COLUMNS = ("uid", "kind", "doc_id", "title", "keywords", "body", "dep_code", "commune_insee",
@@ -727,13 +729,16 @@ class SqlBackend(SearchBackend):
     def _term_specs(self, conn: Connection, index: MemoryIndex, plan: _Plan) -> list[TermSpec]:
         """The plan's words as lexeme ids: the words themselves on SQLite; on
         PostgreSQL, their hub_fr lexemes (stems), as to_tsquery('hub_fr', …) does."""
-        words = sorted({e for t in plan.terms for e in t.exact})
-        if self.pg and words:
-            lexemes = {w: list(lx or []) for w, lx in conn.execute(text(
-                "SELECT w, tsvector_to_array(to_tsvector('hub_fr', w)) FROM unnest(CAST(:ws AS text[])) AS w"),
-                {"ws": words}).all()}
+        words = {e for t in plan.terms for e in t.exact}
+        if not self.pg:
+            lexemes = {e: [e] for e in words}
         else:
-            lexemes = {w: [w] for w in words}
+            lexemes = {w: lx for t in plan.terms for w, lx in (t.lexemes or {}).items()}
+            missing = sorted(words - set(lexemes))
+            if missing:   # typo corrections: their lexemes were not probed with the plan
+                lexemes.update({w: list(lx or []) for w, lx in conn.execute(text(
+                    "SELECT w, tsvector_to_array(to_tsvector('hub_fr', w)) FROM unnest(CAST(:ws AS text[])) AS w"),
+                    {"ws": missing}).all()})
         specs = []
         for t in plan.terms:
             ids = [index.id_of[x] for e in t.exact for x in lexemes.get(e, []) if x in index.id_of]
@@ -780,7 +785,7 @@ class SqlBackend(SearchBackend):
             # One pass over the matching documents (CTE m): the page (keyset),
             # the facet counts and the total come out of the same statement.
             p = _Params()
-            from_sql, where, _match = self._from_where(p, query, plan)
+            from_sql, where = self._from_where(p, query, plan)
             score = self._score_sql(p, plan, query.match_any) if plan.terms else "0.0"
             dist = self._distance_sql(p, query) if query.near else "NULL"
             dist_key = f"COALESCE({dist}, {NO_DISTANCE})" if query.near else str(NO_DISTANCE)
@@ -890,16 +895,19 @@ class SqlBackend(SearchBackend):
             else:
                 cond = f"term = {lo}"
             stem = f"(ts_lexize('french_stem', CAST({lo} AS text)))[1]" if self.pg else "NULL"
+            lexemes = f"tsvector_to_array(to_tsvector('hub_fr', CAST({lo} AS text)))" if self.pg else "NULL"
             probes.append(f"SELECT {i} AS i, EXISTS (SELECT 1 FROM search_term WHERE {cond}) AS found, "
-                          f"{stem} AS stem")
-        found = {r[0]: (bool(r[1]), r[2]) for r in conn.execute(text(" UNION ALL ".join(probes)), p.values).all()}
+                          f"{stem} AS stem, {lexemes} AS lexemes")
+        found = {r[0]: (bool(r[1]), r[2], r[3]) for r in conn.execute(text(" UNION ALL ".join(probes)),
+                                                                       p.values).all()}
         terms: list[_Term] = []
         corrections: dict[str, list[str]] = {}
         ignored: list[str] = []
         for i, w in enumerate(words):
-            hit, stem = found[i]
+            hit, stem, lexemes = found[i]
             if hit:
-                terms.append(_Term(term=w, prefix=len(w) >= PREFIX_MIN, exact=[w], stem=stem))
+                terms.append(_Term(term=w, prefix=len(w) >= PREFIX_MIN, exact=[w], stem=stem,
+                                   lexemes={w: list(lexemes or [])} if self.pg else None))
                 continue
             fixes = self._corrections(conn, w)
             if fixes:
@@ -950,17 +958,15 @@ class SqlBackend(SearchBackend):
             per_term.append("(" + " || ".join(options) + ")")
         return "(" + (" || " if any_word else " && ").join(per_term) + ")"
 
-    def _from_where(self, p: _Params, query: SearchQuery, plan: _Plan) -> tuple[str, str, str]:
+    def _from_where(self, p: _Params, query: SearchQuery, plan: _Plan) -> tuple[str, str]:
         where = [f"d.kind IN ({p.many(query.kinds)})"]
-        match = ""
         from_sql = "search_doc d"
         if plan.terms:
             if self.pg:
                 where.append(f"d.tsv @@ {self._tsquery_pg(p, plan, query.match_any)}")
             else:
-                match = self._match_sqlite(plan, query.match_any)
                 from_sql = "search_fts f JOIN search_doc d ON d.pk = f.rowid"
-                where.append(f"search_fts MATCH {p(match)}")
+                where.append(f"search_fts MATCH {p(self._match_sqlite(plan, query.match_any))}")
         for name, values in query.filters.items():
             if name == "skills":
                 where.append(f"d.pk IN (SELECT sk.pk FROM search_doc_skill sk WHERE sk.skill IN ({p.many(values)}))")
@@ -970,7 +976,7 @@ class SqlBackend(SearchBackend):
             lat0, lat1, lon0, lon1 = bounding_box(query.near[0], query.near[1], query.radius_km)
             where.append(f"d.lat BETWEEN {p(lat0)} AND {p(lat1)} AND d.lon BETWEEN {p(lon0)} AND {p(lon1)}")
             where.append(f"{self._distance_sql(p, query)} <= {p(query.radius_km)}")
-        return from_sql, " AND ".join(where), match
+        return from_sql, " AND ".join(where)
 
     def _distance_sql(self, p: _Params, query: SearchQuery) -> str:
         lat, lon = query.near

@@ -41,7 +41,11 @@ def tokens(text: str) -> list[str]:
 
 def token_string(text: str) -> str:
     """' tok1 tok2 … ' — the tokens between spaces, for word-boundary tests."""
-    found = tokens(text)
+    return spaced(tokens(text))
+
+
+def spaced(found: list[str]) -> str:
+    """' tok1 tok2 … ' from tokens already cut."""
     return " " + " ".join(found) + " " if found else " "
 
 

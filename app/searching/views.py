@@ -9,12 +9,11 @@ from app.core.access import Access, access
 from app.directory.skills import skill_label, valid_codes
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
 from app.searching.services import SearchRequest, build_query, get_backend
-from search import InvalidCursor
+from search import KINDS, PUBLIC_KINDS, InvalidCursor
 
 bp = Blueprint("searching", __name__)
 SORTS = ("relevance", "distance", "date")
 RADII = (5, 10, 20, 30, 50, 80, 150)
-KINDS = ("offer", "provider", "resource", "need")  # the `type` parameter; "need": hub staff only
 
 
 def parse_request(args, *, staff: bool) -> SearchRequest:
@@ -24,7 +23,7 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
         if value and value not in allowed:
             raise ValueError(_("Valeur inconnue pour « %(name)s ».", name=name))
         return value or None
-    kind = choice("type", KINDS) or "offer"
+    kind = choice("type", KINDS) or "offer"   # "need": hub staff only
     if kind == "need" and not staff:
         raise PermissionError
     skills = [s for s in args.getlist("competence") if s]
@@ -91,9 +90,6 @@ def search_page():
                            radii=RADII, skill_label=skill_label, args=request.args), status
 
 
-SUGGESTED_KINDS = ("offer", "provider", "resource")
-
-
 @bp.get("/recherche/suggestions")
 @access(Access.PUBLIC)
 def suggestions():
@@ -101,7 +97,7 @@ def suggestions():
     (offers, providers or resources; never needs, whoever asks)."""
     text = (request.args.get("q") or "").strip()[:80]
     kind = request.args.get("type") or "offer"
-    if len(text) < 2 or kind not in SUGGESTED_KINDS:
+    if len(text) < 2 or kind not in PUBLIC_KINDS:
         return jsonify([])
     result = get_backend().search(build_query(SearchRequest(text=text, kind=kind, limit=8))[0])
     return jsonify([hit.title for hit in result.hits])
