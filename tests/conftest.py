@@ -33,7 +33,8 @@ def _no_outside_network(monkeypatch):
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # HUB_TEST_NS keeps apart the databases of several checkouts testing at once on one server.
+    return os.environ.get("HUB_TEST_NS", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def _database_url(tmp_path_factory) -> str:

@@ -30,7 +30,8 @@ MEILI_SKIP_REASON = ("MEILI_URL is not set: the Meilisearch backend runs this co
                      "server (docker compose sets MEILI_URL); none can be installed here")
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # HUB_TEST_NS keeps apart the databases of several checkouts testing at once on one server.
+    return os.environ.get("HUB_TEST_NS", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def _pg_admin_url() -> str:
