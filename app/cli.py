@@ -165,8 +165,37 @@ def reconcile_cmd(days: int, fix: bool):
                    f"stripe={theirs.get('status')}/{theirs.get('amount')}{' (fixed)' if difference.fixed else ''}")
 
 
+# ---------------------------------------------------------------- e-mail
+
+@hub_cli.command("send-mail")
+def send_mail_cmd():
+    """Deliver the outbox messages that are due (new, or whose retry time has come)."""
+    from app.core.mail import deliver_due
+    if not current_app.config.get("SMTP_URL"):
+        click.echo("SMTP_URL is not set: messages stay in the outbox table")
+        return
+    counts = deliver_due()
+    commit()
+    click.echo(f"{counts['sent']} sent, {counts['pending']} to retry, {counts['failed']} failed")
+
+
+@hub_cli.command("mail-status")
+@click.option("--limit", default=50, show_default=True)
+def mail_status_cmd(limit: int):
+    """List the messages not delivered yet and those that failed for good (newest first)."""
+    from app.core.mail import undelivered
+    rows = undelivered(limit)
+    for row in rows:
+        when = row.next_attempt_at.isoformat(timespec="seconds") if row.next_attempt_at else "-"
+        click.echo(f"{row.id}\t{row.status}\t{row.attempts} attempt(s)\tnext {when}\t{row.recipient}\t"
+                   f"{row.subject}\t{row.last_error or ''}")
+    click.echo(f"{len(rows)} message(s) not delivered")
+
+
 # Periodic jobs, declared as data: (stable id, period, the command that does the work).
+# "frequent" is every 5 minutes (the scheduler service of docker-compose, or cron).
 PERIODIC_JOBS = (
+    ("mail-delivery", "frequent", "send-mail"),
     ("proposals-sweep", "hourly", "sweep"),
     ("vouchers-expiry", "daily", "vouchers-expiry"),
     ("stripe-reconcile", "daily", "reconcile"),
@@ -174,7 +203,7 @@ PERIODIC_JOBS = (
 
 
 @hub_cli.command("periodic")
-@click.argument("period", type=click.Choice(["hourly", "daily"]))
+@click.argument("period", type=click.Choice(["frequent", "hourly", "daily"]))
 @click.pass_context
 def periodic_cmd(ctx, period: str):
     """Run the periodic jobs of PERIOD (cron, or the `scheduler` service of docker-compose)."""
