@@ -192,6 +192,49 @@ def mail_status_cmd(limit: int):
     click.echo(f"{len(rows)} message(s) not delivered")
 
 
+# ---------------------------------------------------------------- backups
+
+def _backup_targets():
+    from pathlib import Path
+    return db.engine, Path(current_app.config["FILES_DIR"])
+
+
+@hub_cli.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+def backup_cmd(dest: str):
+    """Back up the database (PostgreSQL: pg_dump -Fc; SQLite: a file copy) and the files
+    directory into the new folder DEST, with a manifest (date, revision, row counts)."""
+    from app.ops.backup import BackupError, backup
+    db.session.remove()
+    try:
+        manifest = backup(*_backup_targets(), dest)
+    except BackupError as error:
+        raise click.ClickException(str(error))
+    rows = sum(manifest["row_counts"].values())
+    click.echo(f"backup in {dest}: revision {manifest['revision']}, {len(manifest['row_counts'])} tables, "
+               f"{rows} rows, {manifest['files']['count']} file(s)")
+
+
+@hub_cli.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Replace the database and the files even if the database is not empty.")
+def restore_cmd(src: str, yes: bool):
+    """Restore a backup made by `flask hub backup` into the configured database and FILES_DIR."""
+    from app.ops.backup import BackupError, restore
+    db.session.remove()
+    try:
+        result = restore(*_backup_targets(), src, overwrite=yes)
+    except BackupError as error:
+        raise click.ClickException(str(error))
+    manifest = result["manifest"]
+    click.echo(f"restored {src} (of {manifest['created_at']}, revision {manifest['revision']}): "
+               f"{len(manifest['row_counts'])} tables, {manifest['files']['count']} file(s)")
+    if result["differences"]:
+        for name, (expected, found) in result["differences"].items():
+            click.echo(f"  {name}: {found} rows, the backup says {expected}", err=True)
+        raise click.ClickException("row counts differ from the backup's manifest")
+
+
 # Periodic jobs, declared as data: (stable id, period, the command that does the work).
 # "frequent" is every 5 minutes (the scheduler service of docker-compose, or cron).
 PERIODIC_JOBS = (
