@@ -292,3 +292,19 @@ def test_two_concurrent_senders_deliver_one_row_once(app, smtp):
         with app.app_context():
             db.session.execute(delete(OutboxEmail).where(OutboxEmail.recipient == "race.smtp@exemple.fr"))
             commit()
+
+
+def test_staff_see_failed_and_waiting_mails(client, factory, db_session, smtp, app, monkeypatch):
+    smtp.start(Recorder(answers=["550 5.1.1 No such user here"]))
+    from app.core.jobs import commit
+    mail.send_mail("refuse.smtp@exemple.fr", "Refusé", "Personne.")
+    commit()  # delivered after commit: refused
+    smtp.stop()
+    mail.send_mail("attente.smtp@exemple.fr", "En attente", "Plus tard.")
+    commit()  # the server is down: waiting
+    login(client, factory.user())
+    assert client.get("/moderation/courriels").status_code == 403
+    login(client, factory.staff())
+    page = client.get("/moderation/courriels").get_data(as_text=True)
+    assert "refuse.smtp@exemple.fr" in page and "550 5.1.1 No such user here" in page and "échec" in page
+    assert "attente.smtp@exemple.fr" in page and "en attente" in page

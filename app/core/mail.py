@@ -159,6 +159,21 @@ def is_permanent(error: Exception) -> bool:
     return isinstance(code, int) and 500 <= code < 600
 
 
+def describe(error: Exception) -> str:
+    """The server's answer ("550 5.1.1 No such user"), else the exception, for staff to read."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(f"{rcpt}: {code} {_decode(msg)}" for rcpt, (code, msg) in error.recipients.items())
+    elif isinstance(error, smtplib.SMTPResponseException):
+        text = f"{error.smtp_code} {_decode(error.smtp_error)}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return text[:2000]
+
+
+def _decode(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def backoff(attempts: int) -> timedelta:
     base, cap = _setting("MAIL_RETRY_BASE_SECONDS"), _setting("MAIL_RETRY_MAX_SECONDS")
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
@@ -175,7 +190,7 @@ def deliver_mail(message_id: int) -> str | None:
     try:
         _smtp_send(email)
     except Exception as error:  # noqa: BLE001 — whatever happened, the row must leave "sending"
-        now, text = utcnow(), f"{type(error).__name__}: {error}"[:2000]
+        now, text = utcnow(), describe(error)
         values = {"last_error": text, "claimed_at": None}
         if is_permanent(error) or attempts >= _setting("MAIL_MAX_ATTEMPTS"):
             values |= {"status": FAILED, "next_attempt_at": None}
