@@ -308,3 +308,50 @@ def test_staff_see_failed_and_waiting_mails(client, factory, db_session, smtp, a
     page = client.get("/moderation/courriels").get_data(as_text=True)
     assert "refuse.smtp@exemple.fr" in page and "550 5.1.1 No such user here" in page and "échec" in page
     assert "attente.smtp@exemple.fr" in page and "en attente" in page
+
+
+# ---------------------------------------------------------------- production processes
+
+
+def test_rq_worker_then_the_periodic_command_deliver_once(rq_app, monkeypatch):
+    """JOBS_MODE=rq: a real `rq worker` makes the first attempt (451), a real
+    `flask hub periodic frequent` process the retry; running both again sends nothing."""
+    import subprocess
+    import sys
+
+    from rq import Queue
+
+    from app.core.jobs import commit, redis_connection
+    from app.extensions import db
+    from tests.conftest import REDIS_URL, run_rq_worker
+
+    server = SMTPServer(_free_port())
+    inbox = server.start(Recorder(answers=["451 4.7.1 Try again later"]))
+    url = f"smtp://127.0.0.1:{server.port}"
+    monkeypatch.setitem(rq_app.config, "SMTP_URL", url)
+    monkeypatch.setenv("SMTP_URL", url)  # for the worker and the command, started with os.environ
+    monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "0")
+    try:
+        with rq_app.app_context():
+            Queue("hub", connection=redis_connection()).empty()
+            row_id = mail.send_mail("rq.smtp@exemple.fr", "Par le worker", "Remis par RQ.").id
+            commit()
+        run_rq_worker(rq_app, "hub")
+        with rq_app.app_context():
+            row = db.session.get(OutboxEmail, row_id)
+            assert (row.status, row.attempts, row.last_error) == (PENDING, 1, "451 4.7.1 Try again later")
+            db.session.remove()
+        env = {**__import__("os").environ, "DATABASE_URL": rq_app.config["SQLALCHEMY_DATABASE_URI"],
+               "REDIS_URL": REDIS_URL, "JOBS_MODE": "rq", "SECRET_KEY": "rq-test", "MATCHING_EMBEDDINGS": "off"}
+        for _ in range(2):
+            result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "hub", "periodic", "frequent"],
+                                    env=env, capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, result.stderr[-2000:]
+        run_rq_worker(rq_app, "hub")
+        assert [m["To"] for m in inbox.messages] == ["rq.smtp@exemple.fr"]
+        with rq_app.app_context():
+            row = db.session.get(OutboxEmail, row_id)
+            assert (row.status, row.attempts) == (SENT, 2)
+            db.session.remove()
+    finally:
+        server.stop()
