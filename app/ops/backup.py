@@ -30,7 +30,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import func, inspect, select, table, text
+from sqlalchemy import create_engine, func, inspect, select, table, text
 from sqlalchemy.engine import Engine, make_url
 
 MANIFEST = "manifest.json"
@@ -57,8 +57,12 @@ def _sha256(path: Path) -> str:
 def row_counts(engine: Engine) -> dict[str, int]:
     """Every table of the database and its number of rows."""
     with engine.connect() as conn:
-        names = sorted(inspect(conn).get_table_names())
-        return {name: conn.execute(select(func.count()).select_from(table(name))).scalar_one() for name in names}
+        return _count_rows(conn)
+
+
+def _count_rows(conn) -> dict[str, int]:
+    names = sorted(inspect(conn).get_table_names())
+    return {name: conn.execute(select(func.count()).select_from(table(name))).scalar_one() for name in names}
 
 
 def _revision(engine: Engine) -> str | None:
@@ -136,8 +140,13 @@ def backup(engine: Engine, files_dir: Path, dest: Path) -> dict:
         manifest["versions"] = _check_pg_versions(engine, "pg_dump")
         env, args = _pg_env_and_args(engine)
         database_file = dest / PG_DUMP_FILE
-        _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(database_file),
-              *args], env)
+        # The rows are counted in the very snapshot that pg_dump copies (exported by this transaction),
+        # so the manifest matches the dump even while the app keeps writing.
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            manifest["row_counts"] = _count_rows(conn)
+            _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
+                  "--file", str(database_file), *args], env)
     elif dialect == "sqlite":
         database_file = dest / SQLITE_FILE
         source = sqlite3.connect(_sqlite_path(engine))
@@ -147,11 +156,13 @@ def backup(engine: Engine, files_dir: Path, dest: Path) -> dict:
         finally:
             target.close()
             source.close()
+        copy = create_engine(f"sqlite:///{database_file}")
+        try:
+            manifest["row_counts"] = row_counts(copy)  # counted in the copy itself
+        finally:
+            copy.dispose()
     else:
         raise BackupError(f"unsupported database: {dialect}")
-    # Counted after the dump: rows written in between are in neither (a dump is one snapshot, counts may
-    # differ by what was written meanwhile; restore reports any difference).
-    manifest["row_counts"] = row_counts(engine)
     manifest["database"] = {"file": database_file.name, "sha256": _sha256(database_file)}
     manifest["files"] = _archive_files(Path(files_dir), dest / FILES_ARCHIVE)
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
