@@ -4,13 +4,13 @@ Every existing row keeps its meaning: a row with sent_at is "sent", one with an
 error is retried ("pending"), the others are "pending". `error` becomes
 `last_error`.
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
