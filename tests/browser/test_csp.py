@@ -100,7 +100,7 @@ def test_the_listener_hears_a_violation(live_app, watched):
     page, check = watched
     page.goto(live_app.config["LIVE_URL"] + "/")
     page.evaluate("var s = document.createElement('script'); s.textContent = 'window.ran = 1'; document.body.appendChild(s)")
-    page.wait_for_function("window.__cspViolations.length > 0")
+    page.evaluate("() => new Promise(done => { (function wait() { window.__cspViolations.length ? done() : setTimeout(wait, 20); })(); })")
     assert page.evaluate("window.ran") is None  # the inline script was refused
     with pytest.raises(AssertionError, match="script-src"):
         check("canary")
