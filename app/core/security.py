@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request
 
 NO_STORE_ATTR = "_hub_no_store"
-REAL_STRIPE = {"script-src": ("https://js.stripe.com",), "frame-src": ("https://js.stripe.com", "https://hooks.stripe.com"),
+# What Stripe's integration security guide asks for Stripe.js and its card Element (3-D Secure included).
+REAL_STRIPE = {"script-src": ("https://js.stripe.com", "https://*.js.stripe.com"),
+               "frame-src": ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"),
                "connect-src": ("https://api.stripe.com",)}
 HTML_POLICY = {
     "default-src": ("'self'",), "script-src": ("'self'",), "style-src": ("'self'",), "img-src": ("'self'", "data:"),
@@ -77,7 +79,8 @@ def content_security_policy(response: Response) -> str:
 def permissions_policy() -> str:
     payment = "()"
     if g.get("hub_stripe_page"):  # Stripe's frames may ask for the Payment Request API
-        payment = "(self " + " ".join(f'"{origin}"' for origin in stripe_sources(current_app.config)["frame-src"]) + ")"
+        origins = [o for o in stripe_sources(current_app.config)["frame-src"] if "*" not in o]
+        payment = "(self " + " ".join(f'"{origin}"' for origin in origins) + ")"
     return ", ".join([f"{feature}=()" for feature in FEATURES_OFF] + [f"payment={payment}"])
 
 
