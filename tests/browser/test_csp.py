@@ -8,11 +8,11 @@ import re
 
 import pytest
 
+from tests.browser.conftest import PASSWORD, fill_card, sign_in
 from tests.vouchers.vouchers_helpers import (API_KEY, CARD_OK, PUBLISHABLE_KEY, WEBHOOK_SECRET, start_localstripe,
                                              stop_localstripe)
 
 pytestmark = pytest.mark.browser
-PASSWORD = "mot de passe des tests"
 LISTEN = """window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", function (e) {
   window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI + " on " + e.documentURI);
@@ -88,14 +88,6 @@ def watched(page):
     return page, check
 
 
-def _login(page, base, email):
-    page.goto(base + "/connexion")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name=re.compile("Bonjour")).wait_for()
-
-
 def test_the_listener_hears_a_violation(live_app, watched):
     page, check = watched
     page.goto(live_app.config["LIVE_URL"] + "/")
@@ -121,7 +113,7 @@ def test_public_pages_and_forms_raise_no_violation(csp_world, watched):
     check("catalogue with a facet")
     page.goto(base + "/connexion")
     check("login")
-    _login(page, base, "csp-asso@example.org")
+    sign_in(page, base, "csp-asso@example.org")
     page.goto(base + "/besoins/nouveau")
     page.get_by_role("button").last.wait_for()
     check("need form")
@@ -131,17 +123,12 @@ def test_the_payment_pages_raise_no_violation_and_a_licence_is_bought_by_card(cs
     app, ids = csp_world
     base = app.config["LIVE_URL"]
     page, check = watched
-    _login(page, base, "csp-equipe@hub.example.org")
+    sign_in(page, base, "csp-equipe@hub.example.org")
     page.goto(f"{base}/financeur/programmes/{ids['programme']}/paiement")
     page.locator("#card-element input[placeholder=number]").wait_for()  # the fake Stripe.js ran
     check("programme payment page")
     page.goto(f"{base}/r/{ids['resource']}/licences/{ids['licence']}/acheter")
-    card = page.locator("#card-element")
-    card.locator("input[placeholder=number]").fill(CARD_OK)
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("34")
-    card.locator("input[placeholder=cvc]").fill("123")
-    card.locator("input[placeholder=postal_code]").fill("13001")
+    fill_card(page, CARD_OK)
     page.get_by_label("Nom du titulaire sur le certificat").fill("Camille Politique")
     check("licence purchase page")
     page.get_by_role("button", name=re.compile("Payer")).click()
