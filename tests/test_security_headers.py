@@ -173,3 +173,17 @@ def test_secure_cookies_bring_hsts_and_secure_remember_cookie(app, client, monke
     monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
     assert client.get("/").headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert client.get("/api/v1/skills").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_one_page_widens_its_own_policy_only(app):
+    from flask import Response
+
+    from app.core.security import allow_on_this_page, set_security_headers
+    with app.test_request_context("/"):
+        allow_on_this_page({"img-src": ("https://tuiles.exemple.org",), "frame-src": ("https://carte.exemple.org",)})
+        widened = csp(set_security_headers(Response("<p>carte</p>", mimetype="text/html")))
+    with app.test_request_context("/"):
+        plain = csp(set_security_headers(Response("<p>rien</p>", mimetype="text/html")))
+    assert widened["img-src"] == ["'self'", "data:", "https://tuiles.exemple.org"]
+    assert widened["frame-src"] == ["https://carte.exemple.org"] and widened["script-src"] == ["'self'"]
+    assert plain["img-src"] == ["'self'", "data:"] and plain["frame-src"] == ["'none'"]

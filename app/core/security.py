@@ -1,10 +1,10 @@
 """Security headers on every response, from one place (`init_security`, called by create_app).
 
 - HTML pages: a Content-Security-Policy with no inline script or style (every script and style is a file
-  under app/static/), no plugin, no framing, forms and <base> to this site only. A page that includes
-  Stripe.js through the template global `stripe_js_src()` — the card payment pages, and only them — also
-  allows the Stripe origins taken from the configuration (STRIPE_API_BASE: localstripe in dev and tests;
-  empty: the real Stripe.js) and the Payment Request API.
+  under app/static/), no plugin, no framing, forms and <base> to this site only. One page widens it for
+  itself only with `allow_on_this_page({...})` during its request. The card payment pages do so through
+  the template global `stripe_js_src()`: the Stripe origins taken from the configuration (STRIPE_API_BASE:
+  localstripe in dev and tests; empty: the real Stripe.js) and the Payment Request API.
 - Everything else (JSON, PDF, CSV, files): `default-src 'none'; frame-ancestors 'none'`; a policy the
   view set itself (e.g. `sandbox` on downloads) is kept and completed.
 - On every response: X-Frame-Options, X-Content-Type-Options, Referrer-Policy, Permissions-Policy,
@@ -55,10 +55,23 @@ def stripe_sources(config) -> dict[str, tuple[str, ...]]:
     return {"script-src": origin, "frame-src": origin, "connect-src": origin}
 
 
+def allow_on_this_page(sources: dict[str, tuple[str, ...]], *, payment: bool = False) -> None:
+    """Widen this response's CSP, and only this one (e.g. {"img-src": ("https://tiles.example.org",)});
+    `payment`: its frames from those origins may use the Payment Request API."""
+    extra = g.setdefault("hub_csp_extra", {})
+    for directive, added in sources.items():
+        extra[directive] = tuple(dict.fromkeys(extra.get(directive, ()) + tuple(added)))
+    if payment:
+        exact = tuple(o for o in sources.get("frame-src", ()) if "*" not in o)
+        g.hub_payment_origins = tuple(dict.fromkeys(g.get("hub_payment_origins", ()) + exact))
+
+
 def stripe_js_src() -> str:
-    """Template global: the Stripe.js URL, and this page's CSP allows Stripe (and is not stored)."""
+    """Template global: the Stripe.js URL; this page's CSP allows Stripe, and the page is not stored (a
+    card payment page holds a client secret)."""
     from app.billing.gateway import stripe_js_url
-    g.hub_stripe_page = True
+    allow_on_this_page(stripe_sources(current_app.config), payment=True)
+    g.hub_no_store = True
     return stripe_js_url()
 
 
@@ -67,9 +80,8 @@ def content_security_policy(response: Response) -> str:
         policy = dict(OTHER_POLICY)
     else:
         policy = dict(HTML_POLICY)
-        if g.get("hub_stripe_page"):
-            for directive, sources in stripe_sources(current_app.config).items():
-                policy[directive] = tuple(s for s in policy[directive] if s != "'none'") + sources
+        for directive, sources in g.get("hub_csp_extra", {}).items():
+            policy[directive] = tuple(s for s in policy.get(directive, ()) if s != "'none'") + sources
     existing = response.headers.get("Content-Security-Policy", "")
     kept = {part.split()[0] for part in existing.split(";") if part.strip()}
     added = "; ".join(f"{k} {' '.join(v)}" for k, v in policy.items() if k not in kept)
@@ -77,10 +89,8 @@ def content_security_policy(response: Response) -> str:
 
 
 def permissions_policy() -> str:
-    payment = "()"
-    if g.get("hub_stripe_page"):  # Stripe's frames may ask for the Payment Request API
-        origins = [o for o in stripe_sources(current_app.config)["frame-src"] if "*" not in o]
-        payment = "(self " + " ".join(f'"{origin}"' for origin in origins) + ")"
+    origins = g.get("hub_payment_origins", ())
+    payment = "(self " + " ".join(f'"{origin}"' for origin in origins) + ")" if origins else "()"
     return ", ".join([f"{feature}=()" for feature in FEATURES_OFF] + [f"payment={payment}"])
 
 
@@ -95,7 +105,7 @@ def set_security_headers(response: Response) -> Response:
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers["Strict-Transport-Security"] = HSTS
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if getattr(view, NO_STORE_ATTR, False) or g.get("hub_stripe_page"):
+    if getattr(view, NO_STORE_ATTR, False) or g.get("hub_no_store"):
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     return response
