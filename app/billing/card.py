@@ -71,6 +71,13 @@ class CardResult:
     reused: bool = False  # the pending PaymentIntent of an earlier click, answered again
 
 
+def _keeping(error: ServiceError) -> ServiceError:
+    """Mark a refusal made after the pending payment was brought up to date from Stripe: the
+    view commits that state (e.g. a success the webhook has not brought yet) before answering."""
+    error.commit = True
+    return error
+
+
 class PaymentInProgress(Conflict):
     """Another request of the same buyer for the same item is paying right now."""
 
@@ -215,10 +222,13 @@ def pay_by_card(gateway, *, purpose: str, buyer_ref: str, item_ref: str, payment
             if pending.status == "requires_action" and info is not None and info.payment_method == payment_method:
                 return CardResult(pending, info, reused=True)  # the same click again: finish the 3-D Secure
             if pending.status == "processing":
-                raise PaymentInProgress(busy)
+                raise _keeping(PaymentInProgress(busy))
             if pending.status in PENDING:
                 abandon(gateway, pending)
-        new = charge()
+        try:
+            new = charge()
+        except ServiceError as refusal:
+            raise _keeping(refusal) from None
         customer_id = _customer_id(customer)
         for last in (False, True):
             intent.attempt += 1

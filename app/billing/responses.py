@@ -20,7 +20,10 @@ def card_payment_answer(pay: Callable[[], CardResult], *, redirect: str, success
         result = pay()
         commit()
     except ServiceError as error:
-        db.session.rollback()
+        if getattr(error, "commit", False):
+            commit()  # what Stripe told us while refusing (a pending payment that succeeded meanwhile)
+        else:
+            db.session.rollback()
         status = "in_progress" if isinstance(error, PaymentInProgress) else "refused"
         return jsonify(status=status, message=str(error.message)), error.status
     info = result.info
