@@ -143,6 +143,27 @@ def _one_succeeded(attack_server, prefix: str) -> str:
     return succeeded[0]
 
 
+def _race_to_pay(attack_server, browser: requests.Session, path: str, data: dict, *, done: str, reference: str) -> str:
+    """The race on ``path``, its answers checked; the one succeeded PaymentIntent's id, once its
+    webhook is in (``reference``: the prefix of the item's hub_reference at Stripe)."""
+    answers = _race(attack_server, browser, path, data, token_from=path)
+    _check_answers(answers, attack_server, done)
+    pi_id = _one_succeeded(attack_server, reference)
+    _wait_for_webhook(attack_server, pi_id)
+    return pi_id
+
+
+def _race_on_payment_page(attack_server, email: str, path: str, *, done: str, reference: str) -> str:
+    """A payment page that carries its SetupIntent (programme, mission): log in, warm the workers,
+    save one card on the page's SetupIntent, then `_race_to_pay` with it."""
+    browser = attack_server.login(email)
+    _warm(attack_server, browser, path)
+    page = attack_server.get(browser, path)
+    assert page.status_code == 200, page.text[:500]
+    card = confirm_card_setup(attack_server.stripe_url, _SECRET.search(page.text).group(1), "4242424242424242")
+    return _race_to_pay(attack_server, browser, path, {"payment_method": card}, done=done, reference=reference)
+
+
 # ---------------------------------------------------------------- the three kinds
 
 def test_32_clicks_buy_one_licence_once(attack_server):
@@ -161,11 +182,8 @@ def test_32_clicks_buy_one_licence_once(attack_server):
     assert setup.status_code == 200, setup.text
     card = confirm_card_setup(attack_server.stripe_url, setup.json()["client_secret"], "4242424242424242")
 
-    answers = _race(attack_server, browser, base, {"payment_method": card, "holder_name": "Médiathèque"},
-                    token_from=base)
-    _check_answers(answers, attack_server, "Vous détenez déjà cette licence.")
-    pi_id = _one_succeeded(attack_server, f"licence:{offer_id}:")
-    _wait_for_webhook(attack_server, pi_id)
+    pi_id = _race_to_pay(attack_server, browser, base, {"payment_method": card, "holder_name": "Médiathèque"},
+                         done="Vous détenez déjà cette licence.", reference=f"licence:{offer_id}:")
     from app.library.models import LicenceGrant
     with attack_server.db() as session:
         grants = session.scalars(select(LicenceGrant).where(LicenceGrant.offer_id == offer_id)).all()
@@ -180,24 +198,16 @@ def test_32_clicks_fund_one_programme_once(attack_server):
         funder, _member = make_funder(f, name="Ville de la Course", member=member)
         programme = make_programme(funder, member, name="Pass course", face_value_cents=5_000, voucher_count=4)
         programme_id, budget = programme.id, programme.budget_cents
-    browser = attack_server.login("financeur.course@exemple.fr")
-    path = f"/financeur/programmes/{programme_id}/paiement"
-    _warm(attack_server, browser, path)
-    page = attack_server.get(browser, path)
-    assert page.status_code == 200, page.text[:500]
-    card = confirm_card_setup(attack_server.stripe_url, _SECRET.search(page.text).group(1), "4242424242424242")
-
-    answers = _race(attack_server, browser, path, {"payment_method": card}, token_from=path)
-    _check_answers(answers, attack_server, "Ce programme est déjà payé.")
-    pi_id = _one_succeeded(attack_server, f"programme:{programme_id}")
-    _wait_for_webhook(attack_server, pi_id)
+    pi_id = _race_on_payment_page(attack_server, "financeur.course@exemple.fr",
+                                  f"/financeur/programmes/{programme_id}/paiement",
+                                  done="Ce programme est déjà payé.", reference=f"programme:{programme_id}")
     from app.models import Payment, VoucherProgramme
     from payments import ledger
     with attack_server.db() as session:
         assert session.get(VoucherProgramme, programme_id).status == "funded"
         assert ledger.balance(session, f"programme:{programme_id}:fund", natural=True) == budget
         payments = session.scalars(select(Payment).where(Payment.reference == f"programme:{programme_id}")).all()
-        assert [p.status for p in payments if p.status == "succeeded"] == ["succeeded"]
+        assert [p.stripe_id for p in payments if p.status == "succeeded"] == [pi_id]
         assert _settlements(session, [p.stripe_id for p in payments]) == 1
 
 
@@ -210,17 +220,9 @@ def test_32_clicks_pay_the_rest_of_a_mission_once(attack_server):
         need = f.need(organisation=org, user=org_user, funding_mode="voucher")
         _run, _proposal, mission = f.mission(need, provider.memberships[0].user)
         mission_id, provider_id = mission.id, provider.id
-    browser = attack_server.login("association.course@exemple.fr")
-    path = f"/cheques/missions/{mission_id}/paiement"
-    _warm(attack_server, browser, path)
-    page = attack_server.get(browser, path)
-    assert page.status_code == 200, page.text[:500]
-    card = confirm_card_setup(attack_server.stripe_url, _SECRET.search(page.text).group(1), "4242424242424242")
-
-    answers = _race(attack_server, browser, path, {"payment_method": card}, token_from=path)
-    _check_answers(answers, attack_server, "Il ne reste rien à payer pour cette mission.")
-    pi_id = _one_succeeded(attack_server, f"mission:{mission_id}")
-    _wait_for_webhook(attack_server, pi_id)
+    pi_id = _race_on_payment_page(attack_server, "association.course@exemple.fr",
+                                  f"/cheques/missions/{mission_id}/paiement",
+                                  done="Il ne reste rien à payer pour cette mission.", reference=f"mission:{mission_id}")
     from app.models import Payment
     from payments import ledger
     with attack_server.db() as session:

@@ -1,7 +1,8 @@
 """Buying a licence: one intent = one payment (a second click during 3-D Secure reuses the pending
 PaymentIntent; after the payment, no second charge; a declined card allows a new attempt) and a
 Stripe customer lost by Stripe (localstripe wiped) created again. Against a REAL localstripe of
-this module's own (its data are wiped here). Concurrent clicks over HTTP: tests/attack."""
+this module's own (tests/library/conftest.py: its data are wiped here). Concurrent clicks over
+HTTP: tests/attack."""
 from __future__ import annotations
 
 import urllib.request
@@ -12,40 +13,17 @@ from sqlalchemy import select
 from app.library.models import LicenceBuyer, LicenceGrant
 from library_helpers import paid_offer, resource
 from tests.conftest import login, post_form
-from tests.vouchers.vouchers_helpers import (API_KEY, CARD_3DS, CARD_DECLINED, ENVIRONMENT, PUBLISHABLE_KEY,
-                                             WEBHOOK_SECRET, WebhookReceiver, card_payment_method, confirm_card_setup,
-                                             start_localstripe, stop_localstripe, stripe_js_post)
+from tests.vouchers.vouchers_helpers import (CARD_3DS, CARD_DECLINED, card_payment_method, confirm_card_setup,
+                                             stripe_js_post)
 
 USAGE = "LicenseRef-licence-usage"
 
 
-@pytest.fixture(scope="module")
-def localstripe(tmp_path_factory):
-    process, base, log = start_localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
-    yield base
-    stop_localstripe(process, log)
-
-
-@pytest.fixture(scope="module")
-def receiver(localstripe):
-    webhook_receiver = WebhookReceiver()
-    yield webhook_receiver
-    webhook_receiver.close()
-
-
 @pytest.fixture
-def gateway(app, db_session, localstripe, receiver, monkeypatch):
-    from app.billing.gateway import build_gateway, register_dev_webhook, set_gateway
-    for key, value in {"STRIPE_API_BASE": localstripe, "STRIPE_API_KEY": API_KEY,
-                       "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-                       "STRIPE_ENVIRONMENT": ENVIRONMENT, "STRIPE_REGISTER_WEBHOOK": False}.items():
-        monkeypatch.setitem(app.config, key, value)
-    gateway = build_gateway(app.config)
-    set_gateway(app, gateway)
-    assert register_dev_webhook(receiver.url, force=True)
-    gateway.earlier = {pi.id for pi in gateway.list_payment_intents()}  # ids repeat from test to test: not these
-    yield gateway
-    set_gateway(app, None)
+def gateway(stripe):
+    """The app's gateway on this module's localstripe; the PaymentIntents already there are not this test's."""
+    stripe.gateway.earlier = {pi.id for pi in stripe.gateway.list_payment_intents()}
+    return stripe.gateway
 
 
 def _offer(producer_user, prod, title="Kit « Démarches en ligne »", price_cents=4900):

@@ -17,18 +17,9 @@ from app.vouchers import missions, services
 from payments import ledger
 from payments.testing import FakeGateway
 from tests.conftest import login, post_form
+from tests.vouchers.test_vouchers_stripe import _deliver, _pay
 from tests.vouchers.vouchers_helpers import (CARD_3DS, CARD_DECLINED, WEBHOOK_SECRET, card_payment_method, confirm_card_setup,
                                              funded_programme, make_programme)
-
-
-def _pay(client, programme, payment_method):
-    return post_form(client, f"/financeur/programmes/{programme.id}/paiement", {"payment_method": payment_method},
-                     headers={"Accept": "application/json"})
-
-
-def _deliver(client, body: bytes, signature: str):
-    return client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature,
-                                                               "Content-Type": "application/json"})
 
 
 @pytest.fixture
