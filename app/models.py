@@ -8,6 +8,7 @@ from app.matches.models import EmbeddingVector, Feedback, MatchRun, Mission, Pro
 from app.library.models import (FileVersion, IdentifierCounter, LicenceBuyer, LicenceCheckout,  # noqa: F401
                                 LicenceGrant, LicenceOffer, Producer, ProducerMember, Resource, ResourceEvent,
                                 ResourceFile, ResourceRelation, ResourceReport, StoredBlob)
+from app.billing.models import CardIntent  # noqa: F401
 from app.vouchers.models import Funder, FunderMember, PayoutBatch, PayoutLine, ProgrammeSettings, VoucherRequest  # noqa: F401
 
 # The payments tables (ledger, Stripe events, card payments, voucher programmes, vouchers) on the app's Base.

@@ -36,6 +36,18 @@ class NotFound(GatewayError):
     code = "not_found"
 
 
+class CustomerNotFound(NotFound):
+    """The saved Stripe customer no longer exists (deleted, or the test data were wiped:
+    "No such customer", ``resource_missing``). The caller creates a new customer, stores
+    it and tries again."""
+
+    code = "customer_not_found"
+
+    def __init__(self, message: str, *, customer: str | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.customer = customer
+
+
 class InvalidRequest(GatewayError):
     """Stripe refused the request (HTTP 400): a bug on our side, or a parameter the server does not know."""
 

@@ -15,13 +15,15 @@ default.
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, Iterator, Mapping
 
 import stripe
 
-from .errors import GatewayError, GatewayUnavailable, InvalidRequest, NotFound, WebhookSignatureError
+from .errors import (CustomerNotFound, GatewayError, GatewayUnavailable, InvalidRequest, NotFound,
+                     WebhookSignatureError)
 from .interface import (ENV_METADATA_KEY, CustomerInfo, PaymentIntentInfo, RefundInfo, SetupIntentInfo, WebhookEvent,
                         _id_of, _refund_info, _setup_intent_info, payment_intent_info)
 
@@ -122,12 +124,47 @@ class StripeGateway:
             if not payment_method:
                 raise ValueError("confirm=True needs a payment_method (the browser confirms otherwise)")
             params["confirm"] = True
-        with _translated():
+        with self._customer_checked(customer), _translated():
             try:
                 pi = self._v1.payment_intents.create(params=params, options=self._options(idempotency_key))
             except stripe.CardError as exc:
                 return self._declined(exc)
         return payment_intent_info(_plain(pi))
+
+    @contextmanager
+    def _customer_checked(self, customer: str | None):
+        """Turn "No such customer" into `CustomerNotFound`. Stripe says it with
+        ``resource_missing`` on the ``customer`` parameter; localstripe only answers
+        404: then the customer is looked up to tell it from another missing object."""
+        try:
+            yield
+        except NotFound as error:
+            if customer and self._customer_missing(customer, error):
+                raise CustomerNotFound(str(error), customer=customer, http_status=error.http_status,
+                                       stripe_code=error.stripe_code) from error
+            raise
+        except InvalidRequest as error:
+            if customer and self._customer_missing(customer, error):
+                raise CustomerNotFound(str(error), customer=customer, http_status=error.http_status,
+                                       stripe_code=error.stripe_code) from error
+            raise
+
+    def _customer_missing(self, customer: str, error: GatewayError) -> bool:
+        cause = error.__cause__
+        param = getattr(cause, "param", None)
+        if error.stripe_code == "resource_missing" and param is not None:
+            return param == "customer"
+        if "no such customer" in str(error).lower():
+            return True
+        if error.http_status not in (400, 404):
+            return False
+        try:
+            found = _plain(self._v1.customers.retrieve(customer))
+        except stripe.InvalidRequestError as exc:
+            return exc.http_status == 404 or exc.code == "resource_missing"
+        except stripe.StripeError:
+            return False
+        return bool(found.get("deleted"))
 
     def _declined(self, exc: "stripe.CardError") -> PaymentIntentInfo:
         """The PaymentIntent behind a CardError (Stripe puts it in the error; localstripe only names the charge)."""
@@ -201,7 +238,7 @@ class StripeGateway:
         params: dict[str, Any] = {"metadata": self._metadata(metadata)}
         if customer:
             params["customer"] = customer
-        with _translated():
+        with self._customer_checked(customer), _translated():
             seti = self._v1.setup_intents.create(params=params)
         return _setup_intent_info(_plain(seti))
 
@@ -225,10 +262,30 @@ class StripeGateway:
                                                   self._webhook_secret, self._tolerance)
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise WebhookSignatureError(str(exc)) from exc
+        # The SDK refuses a timestamp older than the tolerance, not one in the future: a
+        # payload signed "an hour from now" would stay replayable for that hour.
+        now = time.time()
+        if _signed_at(sig_header) > now + self._tolerance:
+            raise WebhookSignatureError("timestamp in the future, outside the tolerance zone")
         try:
             data = json.loads(payload)
-            return WebhookEvent(id=data["id"], type=data["type"], created=int(data.get("created") or 0),
-                                livemode=bool(data.get("livemode")), data_object=(data.get("data") or {}).get("object") or {},
-                                api_version=data.get("api_version"), payload=payload)
+            event = WebhookEvent(id=data["id"], type=data["type"], created=int(data.get("created") or 0),
+                                 livemode=bool(data.get("livemode")), data_object=(data.get("data") or {}).get("object") or {},
+                                 api_version=data.get("api_version"), payload=payload)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise WebhookSignatureError(f"signed payload is not a Stripe event: {exc}") from exc
+        if event.created > now + self._tolerance:
+            raise WebhookSignatureError("event created in the future, outside the tolerance zone")
+        return event
+
+
+def _signed_at(sig_header: str) -> int:
+    """The ``t=`` timestamp of a ``Stripe-Signature`` header (verified already)."""
+    for item in (sig_header or "").split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t":
+            try:
+                return int(value)
+            except ValueError:
+                break
+    raise WebhookSignatureError("no timestamp in the signature header")

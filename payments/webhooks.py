@@ -28,6 +28,7 @@ not the default.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
@@ -36,8 +37,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import checkout
+from .errors import NotFound
 from .interface import ENV_METADATA_KEY, PaymentGateway, WebhookEvent, payment_intent_info
 from .models import models_for
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, WebhookEvent, "WebhookProcessor"], "str | None"]
 
@@ -59,17 +63,29 @@ class WebhookOutcome:
         return 200
 
 
+class IgnoredEvent(Exception):
+    """Raised by a handler for a correctly signed event about an object that neither Stripe nor
+    we know (or that is not ours): acknowledged (200, ``ignored``), stored once and logged,
+    never retried by Stripe and never a 500."""
+
+
 def handle_payment_intent(session: Session, event: WebhookEvent, processor: "WebhookProcessor") -> str | None:
     """Apply a PaymentIntent's state (see the module docstring about ordering)."""
+    pi_id = event.data_object.get("id")
+    if not isinstance(pi_id, str) or not pi_id:
+        raise IgnoredEvent("the event names no payment intent")
     if processor.refetch:
-        info = processor.gateway.retrieve_payment_intent(event.data_object["id"])
+        try:
+            info = processor.gateway.retrieve_payment_intent(pi_id)
+        except NotFound:
+            raise IgnoredEvent(f"payment intent {pi_id} unknown to Stripe") from None
         payment = checkout.apply_payment_intent(session, info, environment=processor.environment)
     else:
         info = payment_intent_info(event.data_object)
         payment = checkout.apply_payment_intent(session, info, environment=processor.environment,
                                                 event_created=event.created)
     if payment is None:
-        return f"payment intent {info.id} is not one of ours"
+        raise IgnoredEvent(f"payment intent {info.id} is not one of ours")
     return f"payment {payment.id} is {payment.status}"
 
 
@@ -135,7 +151,13 @@ class WebhookProcessor:
             row.status = "unhandled"
             session.flush()
             return WebhookOutcome(event.id, event.type, "unhandled")
-        detail = handler(session, event, self)
+        try:
+            detail = handler(session, event, self)
+        except IgnoredEvent as ignored:
+            log.warning("stripe event %s (%s) ignored: %s", event.id, event.type, ignored)
+            row.status, row.detail = "ignored", str(ignored)[:500]
+            session.flush()
+            return WebhookOutcome(event.id, event.type, "ignored", str(ignored))
         row.detail = (detail or "")[:500] or None
         session.flush()
         return WebhookOutcome(event.id, event.type, "applied", detail)

@@ -3,7 +3,8 @@ and the app's gateway (`app.billing.gateway`).
 
 Card first, as the payments README recommends: the page asks for a SetupIntent
 (`start_card_setup`), Stripe.js saves the card on it, the page posts the card's
-PaymentMethod and the server confirms a PaymentIntent with it (`pay_licence`).
+PaymentMethod and the server confirms a PaymentIntent with it (`pay_licence`), once per buyer
+and offer whatever the number of clicks (`app.billing.card`, shared by every card payment).
 The PaymentIntent's purpose is ``licence_sale``, its reference names the
 checkout (``licence:<offer>:<holder>:<checkout>``) and its settlement is the
 producer's share and the platform fee (`payments.rules.licence_sale_settlement`).
@@ -22,8 +23,10 @@ import logging
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
+from app.billing import card
 from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from app.extensions import db
 from app.library import services
@@ -65,76 +68,64 @@ def check_can_buy(actor: User, offer: LicenceOffer) -> None:
         raise Conflict(_("Vous détenez déjà cette licence."))
 
 
-def _gateway_error(error) -> ServiceError:
-    from payments.messages import message_for
-    code = getattr(error, "stripe_code", None) or getattr(error, "code", None)
-    failure = ServiceError(message_for(code))
-    failure.status = 503 if getattr(error, "code", "") == "gateway_unavailable" else 402
-    return failure
-
-
 def _customer(gateway, actor: User, *, fresh: bool = False) -> str:
+    """The buyer's Stripe customer, created once (``fresh``: a new one, Stripe lost the old)."""
     buyer = db.session.get(LicenceBuyer, actor.id)
     if buyer is not None and not fresh:
         return buyer.stripe_customer_id
     customer = gateway.create_customer(email=actor.email, name=actor.full_name,
                                        metadata={"hub_user": str(actor.id)})
-    if buyer is None:
-        db.session.add(LicenceBuyer(user_id=actor.id, stripe_customer_id=customer.id))
-    else:
+    if buyer is not None:
         buyer.stripe_customer_id = customer.id
-    db.session.flush()
+        db.session.flush()
+        return customer.id
+    try:
+        with db.session.begin_nested():
+            db.session.add(LicenceBuyer(user_id=actor.id, stripe_customer_id=customer.id))
+    except IntegrityError:  # the buyer's other tab saved one first: use it
+        return db.session.get(LicenceBuyer, actor.id, populate_existing=True).stripe_customer_id
     return customer.id
 
 
 def start_card_setup(actor: User, offer: LicenceOffer, gateway):
     """A SetupIntent on which Stripe.js saves the buyer's card (``confirmCardSetup``)."""
-    from payments.errors import GatewayError
     check_can_buy(actor, offer)
-    metadata = {"hub_reference": f"licence_offer:{offer.id}"}
-    try:
-        try:
-            return gateway.create_setup_intent(customer=_customer(gateway, actor), metadata=metadata)
-        except GatewayError as error:
-            if getattr(error, "http_status", None) not in (400, 404):
-                raise
-            # A customer Stripe no longer knows (localstripe restarted from scratch): a new one.
-            return gateway.create_setup_intent(customer=_customer(gateway, actor, fresh=True), metadata=metadata)
-    except GatewayError as error:
-        log.warning("setup intent for licence offer %s: %s", offer.id, error)
-        raise _gateway_error(error) from None
+    return card.setup_card(gateway, metadata={"hub_reference": f"licence_offer:{offer.id}"},
+                           customer=lambda fresh: _customer(gateway, actor, fresh=fresh))
 
 
 def pay_licence(actor: User, offer: LicenceOffer, payment_method: str, holder_name: str, gateway):
-    """Confirm a PaymentIntent with the saved card. Returns ``(checkout, payment, info)``:
-    ``info.succeeded`` (the licence is granted already), ``info.requires_action`` (3-D Secure
-    in the browser, then the webhook grants) or ``info.failed`` (``info.user_message``)."""
-    from payments import checkout as pay
+    """Confirm a PaymentIntent with the saved card, once per buyer and offer (`app.billing.card`).
+    Returns a `CardResult`: ``info.succeeded`` (the licence is granted already),
+    ``info.requires_action`` (3-D Secure in the browser, then the webhook grants) or
+    ``info.failed`` (``info.user_message``)."""
     from payments import rules
-    from payments.errors import GatewayError
     check_can_buy(actor, offer)
     holder_name = (holder_name or "").strip() or actor.full_name
     if len(holder_name) > 200:
         raise ServiceError(_("Le nom est trop long."), field="holder_name")
-    if not (payment_method or "").startswith("pm_"):
-        raise ServiceError(_("Moyen de paiement invalide. Rechargez la page et recommencez."))
-    attempt = LicenceCheckout(offer=offer, holder_id=actor.id, holder_name=holder_name)
-    db.session.add(attempt)
-    db.session.flush()
-    settlement = rules.licence_sale_settlement(offer.producer_id, offer.price_cents, fee_bps=fee_bps())
-    try:
-        payment, info = pay.start_payment(
-            db.session, gateway, amount_cents=offer.price_cents, purpose=PURPOSE, settlement=settlement,
-            reference=reference(offer, actor, attempt), payer_ref=f"user:{actor.id}",
-            customer=_customer(gateway, actor), payment_method=payment_method, confirm=True,
-            currency=offer.currency.lower(), metadata=services.licence_payment_metadata(offer, actor, holder_name),
-            idempotency_key=f"licence-checkout:{attempt.id}:{payment_method}")
-    except GatewayError as error:
-        log.warning("licence offer %s: payment refused by the gateway: %s", offer.id, error)
-        raise _gateway_error(error) from None
-    attempt.payment_ref = info.id
-    db.session.flush()
-    return attempt, payment, info
+
+    def charge() -> card.Charge:
+        check_can_buy(actor, offer)  # again under the lock: a click that waited finds the licence held
+        attempt = LicenceCheckout(offer=offer, holder_id=actor.id, holder_name=holder_name)
+        db.session.add(attempt)
+        db.session.flush()
+        return card.Charge(amount_cents=offer.price_cents, currency=offer.currency,
+                           settlement=rules.licence_sale_settlement(offer.producer_id, offer.price_cents,
+                                                                    fee_bps=fee_bps()),
+                           reference=reference(offer, actor, attempt),
+                           metadata=services.licence_payment_metadata(offer, actor, holder_name))
+
+    result = card.pay_by_card(
+        gateway, purpose=PURPOSE, buyer_ref=f"user:{actor.id}", item_ref=f"licence_offer:{offer.id}",
+        payment_method=payment_method, charge=charge, customer=lambda fresh: _customer(gateway, actor, fresh=fresh),
+        busy_message=_("Un paiement est déjà en cours pour cette licence : attendez sa confirmation."))
+    parsed = _parse_reference(result.payment.reference)
+    attempt = db.session.get(LicenceCheckout, parsed[2]) if parsed else None
+    if attempt is not None and attempt.payment_ref is None:
+        attempt.payment_ref = result.info.id
+        db.session.flush()
+    return result
 
 
 def on_licence_paid(session, payment) -> None:
@@ -208,7 +199,7 @@ def refund_licence(actor: User, grant: LicenceGrant, gateway, reason: str, absor
     except PaymentStateError:
         raise Conflict(_("Ce paiement ne peut pas être remboursé.")) from None
     except GatewayError as error:
-        raise _gateway_error(error) from None
+        raise card.gateway_refusal(error) from None
     services.revoke_licence(grant, actor=actor, reason=_("Remboursement : %(reason)s", reason=reason))
     return grant
 

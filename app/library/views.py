@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.accounts.forms import EmptyForm
 from app.billing.gateway import current_gateway, register_dev_webhook, stripe_js_url
+from app.billing.responses import card_payment_answer
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.jobs import commit
@@ -626,22 +627,11 @@ def buy_confirm(ident: str, offer_id: int):
     form = BuyForm()
     if not form.validate_on_submit():
         return jsonify(status="invalid", message=_("Moyen de paiement invalide. Rechargez la page et recommencez.")), 400
-    try:
-        _attempt, payment, info = purchase.pay_licence(current_user, offer, form.payment_method.data,
-                                                       form.holder_name.data or "", current_gateway())
-        commit()
-    except ServiceError as error:
-        db.session.rollback()
-        return jsonify(status="refused", message=str(error.message)), error.status
-    done = url_for("library.my_licences")
-    if info.succeeded:
-        flash(_("Paiement reçu : votre licence est active. Vous pouvez télécharger la ressource."), "success")
-        return jsonify(status="succeeded", redirect=done)
-    if info.requires_action:
-        return jsonify(status="requires_action", client_secret=info.client_secret, message=info.user_message or "")
-    if info.failed:
-        return jsonify(status="failed", message=info.user_message), 402
-    return jsonify(status=payment.status, message=info.user_message or "")
+    return card_payment_answer(
+        lambda: purchase.pay_licence(current_user, offer, form.payment_method.data, form.holder_name.data or "",
+                                     current_gateway()),
+        redirect=url_for("library.my_licences"),
+        success_message=_("Paiement reçu : votre licence est active. Vous pouvez télécharger la ressource."))
 
 
 @bp.get("/r/<ident>/licences/<int:offer_id>/acheter/etat")

@@ -154,46 +154,36 @@ def start_remainder_setup(actor, mission, gateway):
     """The payment page: a SetupIntent for Stripe.js ``confirmCardSetup`` (see `pay_remainder`)."""
     from flask_babel import gettext as _
 
-    from app.core.errors import Conflict, ServiceError
-    from payments.errors import GatewayError
-    from payments.messages import message_for
+    from app.billing import card
+    from app.core.errors import Conflict
     _payable(actor, mission)
     if remainder_cents(mission) == 0:
         raise Conflict(_("Il ne reste rien à payer pour cette mission."))
-    try:
-        return gateway.create_setup_intent(metadata={"hub_reference": mission_ref(mission)})
-    except GatewayError as error:
-        raise ServiceError(message_for(error.code)) from None
+    return card.setup_card(gateway, metadata={"hub_reference": mission_ref(mission)})
 
 
 def pay_remainder(actor, mission, payment_method: str, gateway):
     """The organisation pays the rest of the mission's price by card (card first, as for a
-    programme): the provider's payable is credited when the payment succeeds. Returns
-    ``(payment, info)``."""
+    programme), once whatever the number of clicks (`app.billing.card`): the provider's payable
+    is credited when the payment succeeds. Returns a `CardResult`."""
     from flask_babel import gettext as _
 
-    from app.core.errors import Conflict, ServiceError
-    from app.matches.models import Mission
-    from app.vouchers.services import PENDING_PAYMENT, abandon_pending
-    from payments import checkout, rules
-    from payments.errors import GatewayError
-    from payments.messages import message_for
+    from app.billing import card
+    from app.core.errors import Conflict
+    from payments import rules
     _payable(actor, mission)
-    db.session.execute(select(Mission.id).where(Mission.id == mission.id).with_for_update())  # one attempt at a time
-    try:
-        abandon_pending(gateway, card_payments(mission))
-        if any(p.status in PENDING_PAYMENT for p in card_payments(mission)):
-            raise Conflict(_("Un paiement est déjà en cours pour cette mission : attendez sa confirmation."))
-        amount = remainder_cents(mission)
+
+    def charge() -> card.Charge:
+        amount = remainder_cents(mission)  # under the lock: a click that waited finds it paid
         if amount == 0:
             raise Conflict(_("Il ne reste rien à payer pour cette mission."))
-        return checkout.start_payment(
-            db.session, gateway, amount_cents=amount, purpose=MISSION_PAYMENT,
-            settlement=rules.mission_payment_settlement(mission.provider_id, amount), reference=mission_ref(mission),
-            payer_ref=f"organisation:{mission.need.organisation_id}", payment_method=payment_method, confirm=True)
-    except GatewayError as error:
-        log.warning("payment of mission %s refused by the gateway: %s (%s)", mission.id, error, error.code)
-        raise ServiceError(message_for(error.stripe_code or error.code)) from None
+        return card.Charge(amount_cents=amount, settlement=rules.mission_payment_settlement(mission.provider_id, amount),
+                           reference=mission_ref(mission))
+
+    return card.pay_by_card(
+        gateway, purpose=MISSION_PAYMENT, buyer_ref=f"organisation:{mission.need.organisation_id}",
+        item_ref=mission_ref(mission), payment_method=payment_method, charge=charge,
+        busy_message=_("Un paiement est déjà en cours pour cette mission : attendez sa confirmation."))
 
 
 def remainder_state(mission) -> dict:

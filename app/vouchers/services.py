@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.accounts.services import get_user_by_email
+from app.billing import card
 from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from app.core.mail import send_mail
 from app.core.models import utcnow
@@ -29,7 +30,7 @@ from app.vouchers.models import Funder, FunderMember, ProgrammeSettings, Request
 from app.vouchers.vocab import FUNDER_KINDS
 from payments import rules
 from payments import vouchers as pv
-from payments.errors import (GatewayError, InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
+from payments.errors import (InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
                              ProgrammeError, ProgrammeNotFunded, VoucherNotFound)
 from payments.messages import message_for
 
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 
 PARIS = ZoneInfo("Europe/Paris")
 STATUSES = ("issued", "reserved", "redeemed", "blocked", "expired")
-PENDING_PAYMENT = ("requires_action", "processing")
 
 
 # ------------------------------------------------------------------ funders
@@ -216,6 +216,7 @@ def needs_payment(programme) -> bool:
 
 
 def _customer(gateway, funder: Funder, *, fresh: bool = False) -> str:
+    """The funder's Stripe customer, created once (``fresh``: a new one, Stripe lost the old)."""
     if funder.stripe_customer_id and not fresh:
         return funder.stripe_customer_id
     customer = gateway.create_customer(email=funder.contact_email or None, name=funder.name,
@@ -233,62 +234,38 @@ def start_card_setup(actor: User, programme, gateway):
     if not needs_payment(programme):
         raise Conflict(_("Ce programme est déjà payé."))
     funder = db.session.get(Funder, programme.funder_id)
-    metadata = {"hub_reference": f"programme:{programme.id}"}
-    try:
-        try:
-            return gateway.create_setup_intent(customer=_customer(gateway, funder), metadata=metadata)
-        except GatewayError as error:
-            if error.http_status not in (400, 404):
-                raise
-            # A customer Stripe no longer knows (localstripe restarted from scratch): a new one.
-            return gateway.create_setup_intent(customer=_customer(gateway, funder, fresh=True), metadata=metadata)
-    except GatewayError as error:
-        log.warning("setup intent for programme %s: %s (%s)", programme.id, error, error.code)
-        raise ServiceError(message_for(error.code)) from None
-
-
-def _lock(programme):
-    return db.session.execute(select(VoucherProgramme).where(VoucherProgramme.id == programme.id)
-                              .with_for_update()).scalar_one()
-
-
-def abandon_pending(gateway, payments: list) -> None:
-    """A new card attempt replaces a 3-D Secure left unfinished: cancel that intent
-    (if Stripe says it succeeded meanwhile, apply that instead)."""
-    from payments import checkout
-    for payment in payments:
-        if payment.status != "requires_action":
-            continue
-        try:
-            info = gateway.cancel_payment_intent(payment.stripe_id)
-        except GatewayError:
-            info = gateway.retrieve_payment_intent(payment.stripe_id)
-        checkout.apply_payment_intent(db.session, info, environment=gateway.environment)
+    return card.setup_card(gateway, metadata={"hub_reference": f"programme:{programme.id}"},
+                           customer=lambda fresh: _customer(gateway, funder, fresh=fresh))
 
 
 def pay_programme(actor: User, programme, payment_method: str, gateway):
-    """The server confirms the PaymentIntent with the card saved on the SetupIntent.
-    Returns ``(payment, info)``: ``info.succeeded`` (funded now), ``info.requires_action``
-    (3-D Secure: the page calls ``confirmCardPayment``, the webhook settles) or
-    ``info.failed`` (``info.user_message``, nothing recorded as paid)."""
+    """The server confirms the PaymentIntent with the card saved on the SetupIntent, once per
+    programme whatever the number of clicks (`app.billing.card`). Returns a `CardResult`:
+    ``info.succeeded`` (funded now), ``info.requires_action`` (3-D Secure: the page calls
+    ``confirmCardPayment``, the webhook settles) or ``info.failed`` (``info.user_message``,
+    nothing recorded as paid)."""
     if not can_manage_programme(actor, programme):
         raise NotFound(_("Programme introuvable."))
-    programme = _lock(programme)  # one attempt at a time per programme
-    if not needs_payment(programme):
-        raise Conflict(_("Ce programme est déjà payé."))
-    try:
-        abandon_pending(gateway, programme_payments(programme))
-        db.session.refresh(programme)
+    funder = db.session.get(Funder, programme.funder_id)
+
+    def charge() -> card.Charge:
+        db.session.refresh(programme)  # under the lock: a click that waited sees the programme paid
         if not needs_payment(programme):
             raise Conflict(_("Ce programme est déjà payé."))
-        if any(p.status in PENDING_PAYMENT or p.status == "succeeded" for p in programme_payments(programme)):
-            raise Conflict(_("Un paiement est déjà en cours pour ce programme : attendez sa confirmation."))
-        funder = db.session.get(Funder, programme.funder_id)
-        return pv.start_programme_funding(db.session, gateway, programme, customer=funder.stripe_customer_id,
-                                          payment_method=payment_method, confirm=True)
-    except GatewayError as error:
-        log.warning("payment of programme %s refused by the gateway: %s (%s)", programme.id, error, error.code)
-        raise ServiceError(message_for(error.stripe_code or error.code)) from None
+        amount = programme.budget_cents
+        return card.Charge(amount_cents=amount, currency=programme.currency,
+                           settlement=rules.programme_funding_settlement(programme.id, amount),
+                           reference=f"programme:{programme.id}")
+
+    result = card.pay_by_card(
+        gateway, purpose="programme_funding", buyer_ref=f"funder:{programme.funder_id}",
+        item_ref=f"programme:{programme.id}", payment_method=payment_method, charge=charge,
+        customer=lambda fresh: _customer(gateway, funder, fresh=fresh),
+        busy_message=_("Un paiement est déjà en cours pour ce programme : attendez sa confirmation."))
+    if programme.status == "draft":
+        programme.status = "awaiting_payment"
+        db.session.flush()
+    return result
 
 
 def funding_state(programme) -> dict:

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.billing.gateway import current_gateway, register_dev_webhook, stripe_js_url
+from app.billing.responses import card_payment_answer
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.jobs import commit
@@ -152,21 +153,10 @@ def programme_pay_confirm(programme_id: int):
     form = PayForm()
     if not form.validate_on_submit():
         return jsonify(status="invalid", message=_("Moyen de paiement invalide. Rechargez la page et recommencez.")), 400
-    try:
-        payment, info = services.pay_programme(current_user, programme, form.payment_method.data, current_gateway())
-        commit()
-    except ServiceError as error:
-        db.session.rollback()
-        return jsonify(status="refused", message=str(error.message)), error.status
-    if info.succeeded:
-        flash(_("Paiement reçu : le programme est actif, les chèques peuvent être émis."), "success")
-        return jsonify(status="succeeded", redirect=url_for("vouchers.programme_detail", programme_id=programme_id))
-    if info.requires_action:
-        return jsonify(status="requires_action", client_secret=info.client_secret,
-                       message=info.user_message or "")
-    if info.failed:
-        return jsonify(status="failed", message=info.user_message), 402
-    return jsonify(status=payment.status, message=info.user_message or "")
+    return card_payment_answer(
+        lambda: services.pay_programme(current_user, programme, form.payment_method.data, current_gateway()),
+        redirect=url_for("vouchers.programme_detail", programme_id=programme_id),
+        success_message=_("Paiement reçu : le programme est actif, les chèques peuvent être émis."))
 
 
 @bp.get("/financeur/programmes/<int:programme_id>/paiement/etat")
@@ -343,20 +333,10 @@ def mission_pay_confirm(mission_id: int):
     form = PayForm()
     if not form.validate_on_submit():
         return jsonify(status="invalid", message=_("Moyen de paiement invalide. Rechargez la page et recommencez.")), 400
-    try:
-        payment, info = missions.pay_remainder(current_user, mission, form.payment_method.data, current_gateway())
-        commit()
-    except ServiceError as error:
-        db.session.rollback()
-        return jsonify(status="refused", message=str(error.message)), error.status
-    if info.succeeded:
-        flash(_("Paiement reçu : le prestataire est payé à la réalisation de la mission."), "success")
-        return jsonify(status="succeeded", redirect=url_for("matches.mission_detail", mission_id=mission.id))
-    if info.requires_action:
-        return jsonify(status="requires_action", client_secret=info.client_secret, message=info.user_message or "")
-    if info.failed:
-        return jsonify(status="failed", message=info.user_message), 402
-    return jsonify(status=payment.status, message=info.user_message or "")
+    return card_payment_answer(
+        lambda: missions.pay_remainder(current_user, mission, form.payment_method.data, current_gateway()),
+        redirect=url_for("matches.mission_detail", mission_id=mission.id),
+        success_message=_("Paiement reçu : le prestataire est payé à la réalisation de la mission."))
 
 
 @bp.get("/cheques/missions/<int:mission_id>/paiement/etat")

@@ -1,11 +1,9 @@
 """The full paid path against a REAL localstripe process: buy a licence by card, the webhook, the
 grant, the download; a refund revokes the grant and the download is refused; a forged webhook
-changes nothing; the ledger stays balanced. (localstripe and its webhook receiver: the helpers of
-the voucher tests.)"""
+changes nothing; the ledger stays balanced. (localstripe and its webhook receiver: tests/library/conftest.py.)"""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
@@ -15,45 +13,10 @@ from app.library.models import GrantStatus, LicenceGrant
 from library_helpers import ODT, paid_offer, resource, upload
 from payments import ledger
 from tests.conftest import login, page_text, post_form
-from tests.vouchers.vouchers_helpers import (API_KEY, CARD_3DS, CARD_DECLINED, CARD_OK, ENVIRONMENT, PUBLISHABLE_KEY,
-                                             WEBHOOK_SECRET, WebhookReceiver, card_payment_method, confirm_card_setup,
-                                             start_localstripe, stop_localstripe, stripe_js_post)
+from tests.vouchers.vouchers_helpers import (CARD_3DS, CARD_DECLINED, CARD_OK, card_payment_method, confirm_card_setup,
+                                             stripe_js_post)
 
 USAGE = "LicenseRef-licence-usage"
-
-
-@pytest.fixture(scope="module")
-def localstripe(tmp_path_factory):
-    process, base, log = start_localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
-    yield base
-    stop_localstripe(process, log)
-
-
-@pytest.fixture(scope="module")
-def receiver(localstripe):
-    webhook_receiver = WebhookReceiver()
-    yield webhook_receiver
-    webhook_receiver.close()
-
-
-@dataclass
-class Stripe:
-    base: str
-    receiver: WebhookReceiver
-
-
-@pytest.fixture
-def stripe(app, db_session, localstripe, receiver, monkeypatch):
-    from app.billing.gateway import build_gateway, register_dev_webhook, set_gateway
-    for key, value in {"STRIPE_API_BASE": localstripe, "STRIPE_API_KEY": API_KEY,
-                       "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-                       "STRIPE_ENVIRONMENT": ENVIRONMENT,
-                       "STRIPE_REGISTER_WEBHOOK": False}.items():  # the receiver's registration stays
-        monkeypatch.setitem(app.config, key, value)
-    set_gateway(app, build_gateway(app.config))
-    assert register_dev_webhook(receiver.url, force=True)
-    yield Stripe(localstripe, receiver)
-    set_gateway(app, None)
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ from tests.localstripe_server import WebhookReceiver as SharedReceiver, start_lo
 
 
 def worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # HUB_TEST_NS keeps apart the databases of several checkouts testing at once (as tests/conftest.py).
+    return os.environ.get("HUB_TEST_NS", "") + os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 # ---------------------------------------------------------------- databases

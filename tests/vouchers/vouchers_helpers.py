@@ -117,8 +117,8 @@ def fund(programme, member, gateway=None, payment_method="pm_card_visa"):
     """Pay the programme by card through the service (an in-memory gateway by default: succeeds at once)."""
     from app.vouchers import services
     gateway = gateway or helper_gateway()
-    payment, info = services.pay_programme(member, programme, payment_method, gateway)
-    return payment, info
+    result = services.pay_programme(member, programme, payment_method, gateway)
+    return result.payment, result.info
 
 
 def funded_programme(factory, funder=None, member=None, **values):
