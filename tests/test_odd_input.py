@@ -79,7 +79,7 @@ def _id_beyond_range_never_500(client, db_session, world, number):
     for url in (f"/bibliotheque/?producteur={number}", f"/financeur/?financeur={number}",
                 f"/r/R{number}", f"/r/R{number}/licences", f"/recherche?commune={number}"):
         assert client.get(url).status_code in (200, 302, 400, 404), url
-    r = post_form(client, f"/mise-en-relation/runs/{ids['run']}/approuver", {"proposal_id": [number, str(ids["proposal"])]})
+    r = post_form(client, f"/mise-en-relation/runs/{ids['run']}/approuver", {"proposal_id": [number, "-1", "x"]})
     assert r.status_code in (302, 400, 404)
     r = post_form(client, f"/mise-en-relation/propositions/{ids['proposal']}", {"decision": "replace", "offer_id": number})
     assert r.status_code in (302, 400, 404, 422)

@@ -12,6 +12,7 @@ from app.api.openapi import openapi_document
 from app.api.serializers import need_json, offer_json, provider_json
 from app.core.access import Access, access
 from app.core.errors import ServiceError
+from app.core.inputs import parse_id
 from app.core.forms import form_errors, form_from_json
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
@@ -186,7 +187,8 @@ def create_offer():
     payload = _json_body()
     if payload is None:
         return _not_json()
-    target = db.session.get(Provider, payload.get("provider_id")) if isinstance(payload.get("provider_id"), int) else None
+    provider_id = parse_id(payload.get("provider_id"))
+    target = db.session.get(Provider, provider_id) if provider_id is not None else None
     if target is None or not directory.can_manage_provider(g.api_user, target):
         return error(422, "validation_error", _("provider_id : un prestataire que vous gérez est requis."),
                      {"provider_id": [_("Prestataire inconnu ou non géré par vous.")]})
