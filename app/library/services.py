@@ -66,9 +66,8 @@ def next_number(name: str = "resource") -> int:
 
 def parse_identifier(text: str | None) -> int | None:
     """'R42' (or 'r42') -> 42; anything else -> None."""
-    from app.core.inputs import parse_id
     match = IDENTIFIER.match((text or "").strip())
-    return parse_id(match.group(1)) if match else None  # beyond the column's range: no such resource
+    return int(match.group(1)) if match else None
 
 
 def parse_identifiers(text: str | None) -> list[int]:
@@ -90,9 +89,6 @@ def format_identifier(number: int) -> str:
 
 
 def resource_by_number(number: int) -> Resource | None:
-    from app.core.inputs import MAX_ID
-    if not 1 <= number <= MAX_ID:  # beyond the column's range: none (and no DataError)
-        return None
     return db.session.scalar(select(Resource).where(Resource.number == number))
 
 
