@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import Factory
+from tests.conftest import PG_BASE, TEST_DATABASE, Factory, _worker, fresh_app
 
 HERE = Path(__file__).resolve().parent
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
@@ -25,30 +25,13 @@ SEED = 20261129
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory):
-    from flask_migrate import upgrade
-
-    from app import create_app
     from app.accounts.services import create_api_token
     from app.core.jobs import commit
     from app.extensions import db
-    from app.territory.services import load_communes
-    from tests.browser.conftest import _browser_database
-
-    url = _browser_database(tmp_path_factory).replace("hubbrowser_", "hubschema_")
-    if url.startswith("postgresql"):
-        import psycopg
-        from tests.conftest import PG_BASE
-        admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-        name = url.rsplit("/", 1)[1]
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"TESTING": False, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "schemathesis-test",
-                      "JOBS_MODE": "inprocess", "SMTP_URL": "", "RATELIMIT_STORAGE_URI": "memory://",
-                      "MATCHING_EMBEDDINGS": "off"})
+    url = (f"{PG_BASE}/hubschema_{_worker()}" if TEST_DATABASE == "postgresql"
+           else f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'hub.sqlite3'}")
+    app = fresh_app(url, TESTING=False, SECRET_KEY="schemathesis-test")
     with app.app_context():
-        upgrade()
-        load_communes(app.config["COMMUNES_FILE"])
         factory = Factory(db.session)
         org_user = factory.user()
         org = factory.organisation(owner=org_user)

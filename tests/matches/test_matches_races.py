@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import PG_BASE, Factory, _worker, csrf_token_for, login
+from tests.conftest import PG_BASE, Factory, _worker, csrf_token_for, fresh_app, login
 
 THREADS = 4
 ROUNDS = 3
@@ -21,33 +21,18 @@ ROUNDS = 3
 
 @pytest.fixture(scope="module")
 def race_app():
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.core.jobs import commit
-    from app.territory.services import load_communes
     from tests.conftest import IsolatedClient
-
-    name = f"hubrace_{_worker()}"
-    admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"{PG_BASE}/{name}", "SECRET_KEY": "race-test",
-                      "JOBS_MODE": "inprocess", "SMTP_URL": "", "RATELIMIT_STORAGE_URI": "memory://",
-                      "MATCHING_EMBEDDINGS": "off", "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 2}})
+    url = f"{PG_BASE}/hubrace_{_worker()}"
+    app = fresh_app(url, TESTING=True, SECRET_KEY="race-test", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS + 2})
     app.test_client_class = IsolatedClient
-    with app.app_context():
-        upgrade()
-        load_communes(app.config["COMMUNES_FILE"])
-        commit()
     yield app
     with app.app_context():
         from app.extensions import db
         db.session.remove()
         db.engine.dispose()
+    admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "hubrace_{_worker()}" WITH (FORCE)')
 
 
 def _world(app, round_no: int):
