@@ -58,7 +58,7 @@ def test_every_api_operation_keeps_to_the_openapi(api_server, tmp_path):
                f"{base}/api/v1/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
                "--seed", str(SEED), "--workers", "1", "--phases", "examples,coverage,fuzzing",
                "--header", f"Authorization: Bearer {token}", "--request-timeout", "20", "--no-color"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=HERE,
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path,  # its cache there
                          env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""})
     report.write_text(run.stdout + run.stderr)
     tail = (run.stdout + run.stderr)[-12000:]
