@@ -50,6 +50,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    from app.core.inputs import init_inputs
+    init_inputs(app)  # first: bounded ids in every route, odd characters refused before any other hook
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)

@@ -328,3 +328,27 @@ def run_rq_worker(app, *queues: str) -> None:
                             env=env, capture_output=True, text=True, timeout=120,
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert worker.returncode == 0, worker.stderr[-2000:]
+
+
+def fresh_app(url: str, **config):
+    """An app on a database of its own (re-created when PostgreSQL), migrated, with
+    every commune, its data committed: for live servers and races across sessions."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.core.jobs import commit
+    from app.territory.services import load_communes
+    if url.startswith("postgresql"):
+        import psycopg
+        admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JOBS_MODE": "inprocess", "SMTP_URL": "",
+                      "RATELIMIT_STORAGE_URI": "memory://", "MATCHING_EMBEDDINGS": "off", **config})
+    with app.app_context():
+        upgrade()
+        load_communes(app.config["COMMUNES_FILE"])
+        commit()
+    return app

@@ -3,6 +3,8 @@ personal token (Authorization: Bearer hub_...). One error format:
 {"error": {"code": ..., "message": ..., "fields": {name: [messages]}}}."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -12,6 +14,7 @@ from app.api.openapi import openapi_document
 from app.api.serializers import need_json, offer_json, provider_json
 from app.core.access import Access, access
 from app.core.errors import ServiceError
+from app.core.inputs import parse_id
 from app.core.forms import form_errors, form_from_json
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
@@ -28,6 +31,8 @@ from app.api.serializers import commune_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
+MAX_PAGE = 100_000
+DEPARTEMENT = re.compile(r"[0-9A-Za-z]{0,3}")  # as the OpenAPI's pattern says
 
 
 def error(status: int, code: str, message: str, fields: dict | None = None):
@@ -42,11 +47,14 @@ def _json_body() -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    try:
-        return max(low, min(int(request.args.get(name, default)), high))
-    except ValueError:
+def _int_arg(name: str, default: int, low: int, high: int) -> int | None:
+    """A query-string integer from `low` to `high`, as the OpenAPI says; None when the
+    value is out of range or not an integer (never clamped: the client is told)."""
+    raw = request.args.get(name)
+    if raw is None:
         return default
+    number = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    return number if number is not None and low <= number <= high else None
 
 
 def _partial(form, payload: dict) -> dict:
@@ -135,17 +143,27 @@ def skills():
 @bp.get("/communes")
 @access(Access.API_PUBLIC)
 def communes():
-    return jsonify([commune_json(c) for c in search_communes((request.args.get("q") or "")[:80])])
+    if "q" not in request.args:
+        return error(400, "bad_request", _("Le paramètre q (nom ou code postal de la commune) est requis."))
+    return jsonify([commune_json(c) for c in search_communes(request.args["q"][:80])])
 
 
 @bp.get("/offers")
 @access(Access.API_PUBLIC)
 def offers():
     form = CatalogueFilterForm(request.args, meta={"csrf": False})
-    if not form.validate():
-        return error(422, "validation_error", _("Filtres invalides."), form_errors(form))
+    valid = form.validate()
+    fields = form_errors(form) if not valid else {}
+    if not DEPARTEMENT.fullmatch(request.args.get("departement", "")):
+        fields["departement"] = [_("Un numéro de département : 1 à 3 lettres ou chiffres (13, 2A, 971).")]
     per_page = _int_arg("per_page", 20, 1, MAX_PER_PAGE)
-    page = _int_arg("page", 1, 1, 100_000)
+    page = _int_arg("page", 1, 1, MAX_PAGE)
+    if per_page is None:
+        fields["per_page"] = [_("Un nombre entier de 1 à %(n)d.", n=MAX_PER_PAGE)]
+    if page is None:
+        fields["page"] = [_("Un nombre entier de 1 à %(n)d.", n=MAX_PAGE)]
+    if fields:
+        return error(422, "validation_error", _("Filtres invalides."), fields)
     items, total = directory.catalogue({k: v for k, v in form.data.items() if v}, page=page, per_page=per_page)
     return jsonify({"items": [offer_json(o) for o in items], "total": total, "page": page, "per_page": per_page})
 
@@ -186,7 +204,8 @@ def create_offer():
     payload = _json_body()
     if payload is None:
         return _not_json()
-    target = db.session.get(Provider, payload.get("provider_id")) if isinstance(payload.get("provider_id"), int) else None
+    provider_id = parse_id(payload.get("provider_id"))
+    target = db.session.get(Provider, provider_id) if provider_id is not None else None
     if target is None or not directory.can_manage_provider(g.api_user, target):
         return error(422, "validation_error", _("provider_id : un prestataire que vous gérez est requis."),
                      {"provider_id": [_("Prestataire inconnu ou non géré par vous.")]})

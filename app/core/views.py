@@ -7,6 +7,7 @@ from flask import (Blueprint, Flask, jsonify, redirect, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DataError, IntegrityError
 
 from app.core.access import Access, access
 from app.core.errors import ServiceError
@@ -104,6 +105,11 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def error_response(status: int, title: str, message: str):
+    """The error page (HTML) or, under /api/, the API's JSON error."""
+    return _error(status, title, message)
+
+
 def _error(status: int, title: str, message: str):
     if _wants_json():
         codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -133,7 +139,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(405)
     def not_allowed(e):
-        return _error(405, _("Méthode non autorisée"), _("Cette action n'est pas possible ici."))
+        body, status = _error(405, _("Méthode non autorisée"), _("Cette action n'est pas possible ici."))
+        allowed = sorted(set(getattr(e, "valid_methods", None) or ()))
+        return body, status, ({"Allow": ", ".join(allowed)} if allowed else {})
 
     @app.errorhandler(413)
     def too_large(e):
@@ -153,6 +161,22 @@ def register_error_handlers(app: Flask) -> None:
     def service_error(e):
         db.session.rollback()
         return _error(e.status, _("Action impossible"), str(e.message))
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(e):
+        # Two requests raced past a check (a second accept, a second feedback): the
+        # database's unique constraint kept one; this one changed nothing.
+        db.session.rollback()
+        return _error(409, _("Action déjà faite"),
+                      _("Cette action vient d'être faite par ailleurs (deux envois en même temps ?) : "
+                        "rien n'a été modifié. Rechargez la page pour voir l'état actuel."))
+
+    @app.errorhandler(DataError)
+    def data_error(e):
+        # A value the database refuses (a number beyond its column's range...): bad input, not a crash.
+        db.session.rollback()
+        return _error(400, _("Valeur hors limites"),
+                      _("Une des valeurs envoyées est hors des limites admises : corrigez-la et recommencez."))
 
     @app.errorhandler(500)
     def server_error(e):

@@ -17,6 +17,7 @@ from app.billing.gateway import current_gateway, register_dev_webhook, stripe_js
 from app.billing.responses import card_payment_answer
 from app.core.access import Access, access
 from app.core.errors import ServiceError
+from app.core.inputs import parse_id
 from app.core.jobs import commit
 from app.core.views import flash_form_error
 from app.extensions import db
@@ -108,7 +109,7 @@ def _json_response(data, status: int = 200, mimetype: str = JSONLD) -> Response:
 def browse():
     form = BrowseFilterForm(request.args)
     filters = {k: v for k, v in form.data.items() if v} if form.validate() else {}
-    producer_id = request.args.get("producteur", type=int)
+    producer_id = parse_id(request.args.get("producteur"))
     producer = db.session.get(Producer, producer_id) if producer_id else None
     if producer:
         filters["producer"] = producer.id

@@ -4,6 +4,7 @@ from wtforms import DecimalField, IntegerField, RadioField, SelectField, TextAre
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.core.forms import MultiCheckboxField
+from app.core.inputs import MAX_ID
 
 COMPONENT_LABELS = {
     "skills": _l("Compétences couvertes"),
@@ -59,7 +60,7 @@ _add_weight_fields()
 class DecisionForm(FlaskForm):
     decision = SelectField(choices=[("approve", ""), ("reject", ""), ("replace", "")], validators=[DataRequired()])
     reason = TextAreaField(_l("Raison"), validators=[Optional(), Length(max=2000)])
-    offer_id = IntegerField(validators=[Optional()])
+    offer_id = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
 
 
 class ResponseForm(FlaskForm):

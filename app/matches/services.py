@@ -278,6 +278,9 @@ def respond(actor: User, proposal: Proposal, accept: bool, reason: str | None = 
     """The provider accepts (a mission is created) or declines with a reason."""
     if proposal.provider_id not in actor.provider_ids:  # the provider answers, not hub staff
         raise Forbidden(_("Cette proposition ne vous est pas adressée."))
+    # Two answers at once (a double click, two colleagues): the second waits for the
+    # first on the proposal's row, then finds it answered (one mission, never two).
+    db.session.refresh(proposal, with_for_update=True)
     now = now or utcnow()
     if proposal.status == P.APPROVED and proposal.deadline_at and _aware(proposal.deadline_at) < now:
         expire(proposal)
@@ -430,11 +433,12 @@ def give_feedback(actor: User, mission: Mission, rating: int, comment: str = "")
     side = mission_side(actor, mission)
     if side is None:
         raise Forbidden(_("Seules la structure et le prestataire donnent leur avis."))
+    db.session.refresh(mission, with_for_update=True)  # two feedbacks at once: the second waits, then sees the first
     if mission.status != MS.DONE:
         raise ServiceError(_("L'avis se donne une fois la mission réalisée."))
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise ServiceError(_("La note va de 1 à 5."), field="rating")
-    if any(f.side == side for f in mission.feedback):
+    if db.session.scalar(select(Feedback.id).where(Feedback.mission_id == mission.id, Feedback.side == side)):
         raise ServiceError(_("Vous avez déjà donné votre avis sur cette mission."))
     feedback = Feedback(mission=mission, side=side, author_id=actor.id, rating=rating, comment=(comment or "").strip())
     db.session.add(feedback)

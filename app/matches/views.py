@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
 from app.core.errors import ServiceError
+from app.core.inputs import parse_id
 from app.core.jobs import commit
 from app.core.states import IllegalTransition
 from app.extensions import db
@@ -101,7 +102,7 @@ def run_progress(run_id: int):
 @access(Access.STAFF)
 def bulk_approve(run_id: int):
     run = _get(MatchRun, run_id)
-    ids = [int(i) for i in request.form.getlist("proposal_id") if i.isdigit()]  # CSRF checked by CSRFProtect
+    ids = [i for i in map(parse_id, request.form.getlist("proposal_id")) if i]  # CSRF checked by CSRFProtect
     chosen = list(db.session.scalars(select(Proposal).where(Proposal.run_id == run.id, Proposal.id.in_(ids or [-1]))))
     try:
         count = services.bulk_approve(current_user, chosen)

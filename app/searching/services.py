@@ -178,6 +178,11 @@ class SearchRequest:
     widen_below: int = 0  # SearchQuery.widen_below
 
 
+class Unprocessable(ValueError):
+    """A well-formed request the data cannot answer (an unknown commune, a distance sort
+    without one): the API answers 422, where a malformed parameter answers 400."""
+
+
 def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery, object]:
     """Returns the engine's query and the commune used for distances (or None: also for
     resources, which have no place; a distance sort of resources is by relevance).
@@ -201,9 +206,9 @@ def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery
     if req.commune and placed:
         commune = resolve_commune(req.commune)
         if commune is None or commune.lat is None:
-            raise ValueError(_("Commune introuvable : choisissez-la dans la liste proposée."))
+            raise Unprocessable(_("Commune introuvable : choisissez-la dans la liste proposée."))
     if sort == "distance" and commune is None:
-        raise ValueError(_("Indiquez une commune pour trier par distance."))
+        raise Unprocessable(_("Indiquez une commune pour trier par distance."))
     if req.kind == "need" and not staff:
         raise PermissionError("needs are for hub staff only")
     query = SearchQuery(text=req.text or "", kind=req.kind, filters=filters, facets=list(PUBLIC_FACETS),

@@ -1,6 +1,8 @@
 """The search pages (/recherche) and the search API (/api/v1/search)."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,18 +10,19 @@ from flask_login import current_user
 from app.core.access import Access, access
 from app.directory.skills import skill_label, valid_codes
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
-from app.searching.services import SearchRequest, build_query, get_backend
+from app.searching.services import SearchRequest, Unprocessable, build_query, get_backend
 from search import KINDS, PUBLIC_KINDS, InvalidCursor
 
 bp = Blueprint("searching", __name__)
 SORTS = ("relevance", "distance", "date")
 RADII = (5, 10, 20, 30, 50, 80, 150)
+DEPARTEMENT = re.compile(r"[0-9A-Za-z]{0,3}")  # the OpenAPI's pattern (spaces around are trimmed)
 
 
 def parse_request(args, *, staff: bool) -> SearchRequest:
     """Validate the query string; ValueError carries a French message."""
     def choice(name, allowed):
-        value = (args.get(name) or "").strip()
+        value = args.get(name) or ""
         if value and value not in allowed:
             raise ValueError(_("Valeur inconnue pour « %(name)s ».", name=name))
         return value or None
@@ -34,20 +37,21 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
         radius_km = float(radius) if radius else None
     except ValueError:
         raise ValueError(_("Le rayon doit être un nombre de kilomètres."))
-    if radius_km is not None and not 0 < radius_km <= 1000:
+    if radius_km is not None and not 1 <= radius_km <= 1000:
         raise ValueError(_("Le rayon va de 1 à 1 000 km."))
-    dep = (args.get("departement") or "").strip().upper()
-    if dep and not (1 <= len(dep) <= 3 and dep.isalnum()):
+    dep = (args.get("departement") or "").strip(" ")
+    if not DEPARTEMENT.fullmatch(dep):
         raise ValueError(_("Département invalide."))
-    try:
-        limit = int(args.get("par_page") or 20)
-    except ValueError:
-        raise ValueError(_("Nombre de résultats par page invalide."))
+    dep = dep.upper()
+    raw_limit = args.get("par_page")
+    limit = int(raw_limit) if raw_limit and raw_limit.isascii() and raw_limit.isdigit() else 0
+    if raw_limit is not None and not 1 <= limit <= 100:  # as the OpenAPI says: 1 to 100, never clamped
+        raise ValueError(_("Nombre de résultats par page invalide : de 1 à 100."))
     return SearchRequest(text=(args.get("q") or "")[:200], kind=kind, category=choice("categorie", OFFER_CATEGORIES),
                          skills=skills or None, dep_code=dep or None, modality=choice("modalite", MODALITIES),
                          price_mode=choice("tarif", PRICE_MODES), commune=(args.get("commune") or "").strip() or None,
                          radius_km=radius_km, sort=choice("tri", SORTS) or "relevance",
-                         cursor=args.get("suite") or None, limit=max(1, min(limit, 100)),
+                         cursor=args.get("suite") or None, limit=limit or 20,
                          match_any=args.get("mots") == "un")
 
 
@@ -106,6 +110,8 @@ def api_search():
         req, result, commune = run_search(request.args)
     except PermissionError:
         return jsonify({"error": {"code": "forbidden", "message": _("Les besoins sont réservés à l'équipe du Hub.")}}), 403
+    except Unprocessable as exc:  # well formed, but nothing to answer it with
+        return jsonify({"error": {"code": "validation_error", "message": str(exc)}}), 422
     except ValueError as exc:
         return jsonify({"error": {"code": "bad_request", "message": str(exc)}}), 400
     return jsonify({

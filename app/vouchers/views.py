@@ -11,6 +11,7 @@ from app.billing.gateway import current_gateway, register_dev_webhook, stripe_js
 from app.billing.responses import card_payment_answer
 from app.core.access import Access, access
 from app.core.errors import ServiceError
+from app.core.inputs import parse_id
 from app.core.jobs import commit
 from app.core.security import no_store
 from app.core.views import flash_form_error, form_status, submit_form
@@ -98,7 +99,7 @@ def _funder_choices() -> list[Funder]:
 @access(Access.FUNDER)
 def programme_new():
     funders = _funder_choices()
-    wanted = request.values.get("financeur", type=int)
+    wanted = parse_id(request.values.get("financeur"))
     funder = next((f for f in funders if f.id == wanted), funders[0] if len(funders) == 1 else None)
     if funder is None:
         if not funders:

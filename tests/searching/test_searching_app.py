@@ -83,7 +83,7 @@ def test_api_search_and_its_errors(client, offers):
     body = client.get("/api/v1/search?q=site&commune=13055&tri=distance").get_json()
     assert body["total"] == 1 and body["items"][0]["distance_km"] > 0
     assert body["facets"]["category"] == {"atelier": 1}
-    assert client.get("/api/v1/search?tri=distance").status_code == 400  # no commune to measure from
+    assert client.get("/api/v1/search?tri=distance").status_code == 422  # well formed, but no commune to measure from
     assert client.get("/api/v1/search?categorie=magie").status_code == 400
     assert client.get("/api/v1/search?type=need").status_code == 403
 
