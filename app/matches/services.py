@@ -139,8 +139,13 @@ def sweep_stale_runs(now: datetime | None = None) -> int:
     now = now or utcnow()
     limit = stale_seconds()
     last_sign = func.coalesce(MatchRun.heartbeat_at, MatchRun.started_at, MatchRun.created_at)
+    stale = (MatchRun.status == RunStatus.RUNNING, last_sign < now - timedelta(seconds=limit))
+    # Pages call this on every view: read first, write only when there is something to mark
+    # (on SQLite a write, even of no row, takes the database's write lock).
+    if db.session.scalar(select(MatchRun.id).where(*stale).limit(1)) is None:
+        return 0
     result = db.session.execute(
-        update(MatchRun).where(MatchRun.status == RunStatus.RUNNING, last_sign < now - timedelta(seconds=limit))
+        update(MatchRun).where(*stale)
         .values(status=RunStatus.FAILED, failure=WORKER_LOST, finished_at=now,
                 error=f"no heartbeat for {limit:g} s (worker killed or restarted)")
         .execution_options(synchronize_session=False))

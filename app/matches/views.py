@@ -1,10 +1,13 @@
 """Hub staff run the engine and arbitrate; providers answer; both sides run missions."""
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
@@ -95,11 +98,20 @@ def restart_run(run_id: int):
     if not attempt.isdigit() or not 0 < int(attempt) < 2**31:
         flash(_("Ce formulaire est périmé : rechargez la page de l'exécution."), "error")
         return redirect(url_for("matches.run_detail", run_id=run_id))
-    try:
-        restarted = services.restart_run(current_user, run_id, int(attempt))
-        commit()  # in-process mode runs the engine right after this commit
-    except ServiceError as error:
-        return _fail(error, "matches.run_detail", run_id=run_id)
+    for retry in range(3):
+        try:
+            restarted = services.restart_run(current_user, run_id, int(attempt))
+            commit()  # in-process mode runs the engine right after this commit
+            break
+        except ServiceError as error:
+            return _fail(error, "matches.run_detail", run_id=run_id)
+        except OperationalError as error:
+            # SQLite only: two clicks at once, one is refused the write lock instead of waiting
+            # (PostgreSQL waits on the row lock). Once the other has committed, this one sees it.
+            db.session.rollback()
+            if retry == 2 or "database is locked" not in str(error):
+                raise
+            time.sleep(0.2)
     if restarted:
         flash(_("Exécution relancée."), "success")
     else:
