@@ -54,8 +54,9 @@ test: install-test services
 
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
+# The attack suite (tests/attack) runs its own stack on PostgreSQL: in the PostgreSQL pass only.
 test-sqlite:
-	TEST_DATABASE=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS) --ignore=tests/attack
 
 test-postgresql:
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -64,6 +65,7 @@ bench: install services
 	$(BIN)/python -m matching.bench
 	$(BIN)/python -m search.bench
 	$(BIN)/python -m payments.bench
+	$(BIN)/python scripts/bench_http.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
