@@ -328,3 +328,28 @@ def run_rq_worker(app, *queues: str) -> None:
                             env=env, capture_output=True, text=True, timeout=120,
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert worker.returncode == 0, worker.stderr[-2000:]
+
+
+def wait_for(predicate, what: str, seconds: float = 90.0):
+    """Poll `predicate` until it returns something true (returned); fail after `seconds`."""
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"still waiting for {what} after {seconds:g} s")
+
+
+def stop_process(process, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it does not exit within `timeout` seconds."""
+    import subprocess
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -17,21 +17,12 @@ import requests
 from redis import Redis
 
 from tests.attack.conftest import ROOT
+from tests.conftest import wait_for
 
 STALE_SECONDS = 3
 RUN_FORM = {"w_skills": "1", "w_distance": "0.5", "w_semantic": "0", "w_waiting": "0", "w_load": "0",
             "w_feedback": "0", "w_charter": "0", "solver": "flow", "departements": ["83"], "k_alternatives": "3",
             "time_limit": "5"}
-
-
-def _wait_for(predicate, what: str, seconds: float = 90.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"still waiting for {what} after {seconds:g} s")
 
 
 def _hourly(attack_server) -> str:
@@ -78,7 +69,7 @@ def test_a_killed_worker_leaves_a_failed_run_that_restarts_once(attack_server):
 
         def progress():
             return attack_server.get(staff, f"{run_path}/progression").json()
-        _wait_for(lambda: progress()["status"] == "running", "the worker to start the run")
+        wait_for(lambda: progress()["status"] == "running", "the worker to start the run")
         assert progress()["stage"] == "preparation" and progress()["percent"] == 0
 
         # kill -9 of the worker and its work horse, then a fresh worker, as after a crash and a redeploy.
@@ -119,7 +110,7 @@ def test_a_killed_worker_leaves_a_failed_run_that_restarts_once(attack_server):
         assert sum("Exécution relancée." in text for _status, text in answers) == 1
         assert sum("Cette exécution a déjà été relancée." in text for _status, text in answers) == 31
 
-        _wait_for(lambda: progress()["status"] == "done", "the restarted run to finish")
+        wait_for(lambda: progress()["status"] == "done", "the restarted run to finish")
         assert progress()["attempt"] == 2
         # RQ saw two jobs for the run: the killed first execution, and one restart.
         assert _run_jobs(attack_server.redis_url, run_id) == [(run_id,), (run_id, 2)]

@@ -16,7 +16,7 @@ from app.core.errors import ServiceError
 from app.core.jobs import PENDING, beating
 from app.core.models import utcnow
 from app.matches import services
-from app.matches.models import MatchRun, Proposal, RunStatus
+from app.matches.models import Proposal, RunStatus
 from tests.conftest import login, page_text, post_form
 
 

@@ -13,7 +13,7 @@ import uuid
 
 from redis import Redis
 
-from tests.conftest import REDIS_URL, login, page_text, post_form, run_rq_worker
+from tests.conftest import REDIS_URL, login, page_text, post_form, run_rq_worker, stop_process, wait_for
 
 QUEUE = "matching"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -114,16 +114,6 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def _wait_for(predicate, what: str, seconds: float = 90.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"still waiting for {what} after {seconds:g} s")
-
-
 def _run_state(rq_app, run_id):
     from app.extensions import db
     from app.matches.models import MatchRun
@@ -153,8 +143,8 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
     worker = _start_worker(rq_app, tmp_path / "worker1.log", MATCH_TEST_DELAY_SECONDS="60")
     workers = [worker]
     try:
-        _wait_for(lambda: _run_state(rq_app, run_id)[:3] == ("running", "preparation", 0), "the run to start")
-        horses = _wait_for(lambda: _children(worker.pid), "the worker's work horse")
+        wait_for(lambda: _run_state(rq_app, run_id)[:3] == ("running", "preparation", 0), "the run to start")
+        horses = wait_for(lambda: _children(worker.pid), "the worker's work horse")
         # Alive: no progress for longer than the staleness limit, but the job's background
         # thread beats, so the page (which sweeps) still shows it running.
         first_beat = _run_state(rq_app, run_id)[4]
@@ -170,14 +160,14 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
             os.kill(pid, signal.SIGKILL)
         worker.wait(timeout=10)
         for pid in horses:
-            _wait_for(lambda pid=pid: _gone(pid), f"work horse {pid} to die", 10)
+            wait_for(lambda pid=pid: _gone(pid), f"work horse {pid} to die", 10)
         workers.append(_start_worker(rq_app, tmp_path / "worker2.log"))  # a fresh worker, as after a redeploy
 
         # After the staleness limit, the page tells why and offers the restart.
         def failed_page():
             text = page_text(client.get(f"/mise-en-relation/runs/{run_id}"))
             return text if "Relancer l'exécution" in text else None
-        page = _wait_for(failed_page, "the run to be marked failed")
+        page = wait_for(failed_page, "the run to be marked failed")
         assert "L'exécution s'est interrompue à l'étape « preparation » (0 %)" in page
         assert f"ne donne plus signe de vie depuis plus de {STALE_SECONDS} s" in page
         assert _run_state(rq_app, run_id)[:2] == ("failed", "preparation")
@@ -205,7 +195,7 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
         assert any("Cette exécution a déjà été relancée." in a for a in answers)
 
         # The new worker runs it to the end: one new job, execution n° 2.
-        _wait_for(lambda: _run_state(rq_app, run_id)[0] == "done", "the restarted run to finish")
+        wait_for(lambda: _run_state(rq_app, run_id)[0] == "done", "the restarted run to finish")
         new_jobs = [Job.fetch(j.decode() if isinstance(j, bytes) else j, connection=redis)
                     for j in _job_ids(redis) - jobs_before]
         assert [job.args[1:] for job in new_jobs] == [(run_id, 2)]
@@ -221,13 +211,7 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
         assert _run_state(rq_app, run_id)[:4] == ("done", "done", 100, 2)
     finally:
         for process in workers:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_process(process, timeout=20)
 
 
 class _Staff:
