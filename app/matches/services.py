@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -93,7 +94,12 @@ def run_match_job(run_id: int, attempt: int | None = None) -> None:
     db.session.commit()
     db.session.refresh(run)
     try:
-        with beating(functools.partial(_beat, db.engine, run_id, attempt), heartbeat_interval()):
+        # The background beat needs a database where a second writer waits its turn. On SQLite
+        # (one writer at a time, the embedded default) it could make the job's own writes fail
+        # as deadlocked, so there the job beats at each progress step only.
+        beats = (nullcontext() if _sqlite() else
+                 beating(functools.partial(_beat, db.engine, run_id, attempt), heartbeat_interval()))
+        with beats:
             execute_run(run, attempt)
             db.session.commit()
     except RunAbandoned:
@@ -113,6 +119,24 @@ def _still_running(run_id: int, attempt: int) -> bool:
         update(MatchRun).where(MatchRun.id == run_id, MatchRun.attempt == attempt,
                                MatchRun.status == RunStatus.RUNNING)
         .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False)).rowcount)
+
+
+def _sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def _test_pause(run_id: int, attempt: int, seconds: float) -> None:
+    """A pause inside a progress step, alive as a long solver phase is: the background thread
+    beats meanwhile; on SQLite (no background beat), the pause beats between its slices."""
+    if not _sqlite():
+        time.sleep(seconds)
+        return
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(min(heartbeat_interval(), max(0.0, end - time.monotonic())))
+        if not _still_running(run_id, attempt):
+            raise RunAbandoned(run_id)
+        db.session.commit()
 
 
 def _beat(engine, run_id: int, attempt: int) -> None:
@@ -161,9 +185,12 @@ WORKER_LOST = "worker_lost"
 def failure_message(run: MatchRun) -> str:
     """The reason a failed run shows on its page, in the reader's language."""
     if run.failure == WORKER_LOST:
+        last_sign = run.heartbeat_at or run.started_at or run.created_at
+        silence = (int((_aware(run.finished_at) - _aware(last_sign)).total_seconds())
+                   if run.finished_at and last_sign else int(stale_seconds()))
         return _("L'exécution s'est interrompue à l'étape « %(stage)s » (%(percent)d %%) : le processus qui la "
-                 "calculait ne donne plus signe de vie depuis plus de %(seconds)d s (arrêté, tué ou redémarré).",
-                 stage=run.stage, percent=run.percent, seconds=int(stale_seconds()))
+                 "calculait ne donnait plus signe de vie depuis %(seconds)d s (arrêté, tué ou redémarré).",
+                 stage=run.stage, percent=run.percent, seconds=silence)
     return _("L'exécution a échoué : %(error)s", error=run.error or "")
 
 
@@ -251,8 +278,8 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
         if not _still_running(run.id, attempt):
             raise RunAbandoned(run.id)
         db.session.commit()  # visible to the page that polls the run
-        if test_delay:
-            time.sleep(test_delay)  # tests only (MATCH_TEST_DELAY_SECONDS): time to kill the worker mid-run
+        if test_delay:  # tests only (MATCH_TEST_DELAY_SECONDS): time to kill the worker mid-run
+            _test_pause(run.id, attempt, test_delay)
 
     progress("preparation", 0)
     built = build_instance(run.params.get("dep_codes") or None)

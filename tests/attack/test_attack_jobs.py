@@ -81,7 +81,7 @@ def test_a_killed_worker_leaves_a_failed_run_that_restarts_once(attack_server):
         page = attack_server.get(staff, run_path)
         assert page.status_code == 200
         assert "L'exécution s'est interrompue à l'étape « preparation » (0 %)" in page.text.replace("&#39;", "'")
-        assert "ne donne plus signe de vie" in page.text and "Relancer l'exécution" in page.text.replace("&#39;", "'")
+        assert "ne donnait plus signe de vie depuis" in page.text and "Relancer l'exécution" in page.text.replace("&#39;", "'")
         assert progress()["status"] == "failed" and progress()["failure"] == "worker_lost"
 
         # 32 tabs of the staff member click "Relancer" at once.
