@@ -5,13 +5,13 @@ A running run whose job stops beating is marked failed ("worker_lost") by
 (`attempt`) keeps an execution given up for dead from writing over a newer one.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009 (was 0008 before main had 0009)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
