@@ -80,11 +80,14 @@ def bootstrap():
 
 @hub_cli.command("sweep")
 def sweep_cmd():
-    """Send reminders and expire unanswered proposals (run it hourly: cron, or an RQ scheduler)."""
-    from app.matches.services import sweep
+    """Send reminders and expire unanswered proposals, mark failed the match runs whose worker
+    died (run it hourly: cron, or an RQ scheduler)."""
+    from app.matches.services import sweep, sweep_stale_runs
     result = sweep()
+    stale = sweep_stale_runs()
     commit()
-    click.echo(f"{result['reminded']} rappel(s), {result['expired']} expiration(s)")
+    click.echo(f"{result['reminded']} rappel(s), {result['expired']} expiration(s), "
+               f"{stale} exécution(s) sans signe de vie")
 
 
 @hub_cli.command("reindex")

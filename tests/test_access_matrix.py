@@ -83,6 +83,7 @@ EXPECTED = {
     ("GET", "matches.run_detail"): ("/mise-en-relation/runs/{run}", {}),
     ("GET", "matches.run_progress"): ("/mise-en-relation/runs/{run}/progression", {}),
     ("POST", "matches.bulk_approve"): ("/mise-en-relation/runs/{run}/approuver", {"staff": 400}),
+    ("POST", "matches.restart_run"): ("/mise-en-relation/runs/{run}/relancer", {"staff": 400}),
     ("GET", "matches.proposal_detail"): ("/mise-en-relation/propositions/{proposal}", {}),
     ("POST", "matches.decide"): ("/mise-en-relation/propositions/{proposal}", {"staff": 400}),
     ("GET", "matches.provider_proposals"): ("/missions/propositions", {}),

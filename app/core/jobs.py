@@ -10,7 +10,9 @@ Jobs take ids, not ORM objects.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
@@ -87,6 +89,43 @@ def _dispatch(func, args, kwargs, queue) -> None:
     except Exception:  # an in-process job must not break the request that queued it
         db.session.rollback()
         log.exception("in-process job %s failed", getattr(func, "__name__", func))
+
+
+def stale_seconds() -> float:
+    """How long a running job may stay without a sign of life before it is taken for dead."""
+    return float(current_app.config.get("JOB_STALE_SECONDS", 120))
+
+
+def heartbeat_interval() -> float:
+    """Six beats per staleness limit, at most every 10 s: one late beat is never taken for death."""
+    return max(0.1, min(10.0, stale_seconds() / 6))
+
+
+@contextmanager
+def beating(beat: Callable[[], object], interval: float) -> Iterator[None]:
+    """Call `beat()` every `interval` seconds from a background thread while the block runs.
+
+    A long job reports progress only between its stages; the solver may work for
+    minutes inside one. The thread proves the process is alive meanwhile (the
+    solvers release the GIL). `beat` must use its own database connection, never
+    the job's session. A failing beat is logged, not raised: the next one may pass,
+    and a job that cannot beat at all is marked failed by the staleness sweep."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                beat()
+            except Exception:  # noqa: BLE001 — a missed beat must not kill the job
+                log.warning("heartbeat failed", exc_info=True)
+
+    thread = threading.Thread(target=loop, name="hub-job-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=max(1.0, interval))
 
 
 _worker_app = None

@@ -38,7 +38,16 @@ class MatchRun(Timestamped, db.Model):
     total_seconds: Mapped[float | None] = mapped_column(Float)
     semantic_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     error: Mapped[str | None] = mapped_column(Text)
+    # Why it failed, as a code the page translates: "worker_lost" (no sign of life from the
+    # process that ran it), "error" (the engine raised; `error` has the message).
+    failure: Mapped[str | None] = mapped_column(String(20))
+    # Execution number: 1, then +1 at each restart. The job carries it, so that an execution
+    # that was given up for dead cannot write over a newer one.
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Updated by the job while it works (each progress step and every few seconds in between);
+    # a running run without a beat for JOB_STALE_SECONDS is marked failed by sweep_stale_runs().
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     created_by = relationship("User")

@@ -1,10 +1,13 @@
 """Hub staff run the engine and arbitrate; providers answer; both sides run missions."""
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
@@ -15,7 +18,7 @@ from app.core.states import IllegalTransition
 from app.extensions import db
 from app.matches import services
 from app.matches.forms import COMPONENT_LABELS, DecisionForm, FeedbackForm, MissionActionForm, ResponseForm, RunForm
-from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus
+from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus, RunStatus
 from app.needs.models import Need
 from app.territory.models import Commune
 
@@ -53,6 +56,8 @@ def runs():
         except ServiceError as error:
             db.session.rollback()
             form.form_errors.append(str(error.message))
+    if services.sweep_stale_runs():
+        commit()
     recent = list(db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)))
     open_needs = db.session.scalar(select(func.count()).select_from(Need).where(Need.status == "open"))
     status = 422 if form.errors or form.form_errors else 200
@@ -63,9 +68,10 @@ def runs():
 @bp.get("/mise-en-relation/runs/<int:run_id>")
 @access(Access.STAFF)
 def run_detail(run_id: int):
-    run = _get(MatchRun, run_id)
+    services.sweep_stale_runs()  # a run whose worker died shows as failed, with its restart button
     services.sweep()
     commit()
+    run = _get(MatchRun, run_id)
     dep = request.args.get("dep", "")
     status = request.args.get("statut", "")
     stmt = (select(Proposal).where(Proposal.run_id == run.id)
@@ -80,7 +86,38 @@ def run_detail(run_id: int):
     proposals = list(db.session.scalars(stmt))
     offers = _offers_by_id({a["offer_id"] for p in proposals for a in p.alternatives})
     return render_template("matches/run.html", run=run, proposals=proposals, offers=offers, dep=dep, status=status,
-                           statuses=list(ProposalStatus), decision_form=DecisionForm(), components=COMPONENT_LABELS)
+                           statuses=list(ProposalStatus), decision_form=DecisionForm(), components=COMPONENT_LABELS,
+                           failure_message=services.failure_message(run) if run.status == RunStatus.FAILED else None)
+
+
+@bp.post("/mise-en-relation/runs/<int:run_id>/relancer")
+@access(Access.STAFF)
+def restart_run(run_id: int):
+    """Restart a failed run (CSRF checked by CSRFProtect); the form carries the execution it saw failed."""
+    _get(MatchRun, run_id)
+    attempt = request.form.get("attempt", "")
+    if not attempt.isdigit() or not 0 < int(attempt) < 2**31:
+        flash(_("Ce formulaire est périmé : rechargez la page de l'exécution."), "error")
+        return redirect(url_for("matches.run_detail", run_id=run_id))
+    for retry in range(3):
+        try:
+            restarted = services.restart_run(current_user, run_id, int(attempt))
+            commit()  # in-process mode runs the engine right after this commit
+            break
+        except ServiceError as error:
+            return _fail(error, "matches.run_detail", run_id=run_id)
+        except OperationalError as error:
+            # SQLite only: two clicks at once, one is refused the write lock instead of waiting
+            # (PostgreSQL waits on the row lock). Once the other has committed, this one sees it.
+            db.session.rollback()
+            if retry == 2 or "database is locked" not in str(error):
+                raise
+            time.sleep(0.2)
+    if restarted:
+        flash(_("Exécution relancée."), "success")
+    else:
+        flash(_("Cette exécution a déjà été relancée."), "info")
+    return redirect(url_for("matches.run_detail", run_id=run_id))
 
 
 def _offers_by_id(ids):
@@ -94,8 +131,12 @@ def _offers_by_id(ids):
 @bp.get("/mise-en-relation/runs/<int:run_id>/progression")
 @access(Access.STAFF)
 def run_progress(run_id: int):
+    if services.sweep_stale_runs():
+        commit()
     run = _get(MatchRun, run_id)
-    return jsonify(status=run.status.value, stage=run.stage, percent=run.percent, error=run.error)
+    failed = run.status == RunStatus.FAILED
+    return jsonify(status=run.status.value, stage=run.stage, percent=run.percent, attempt=run.attempt,
+                   failure=run.failure, error=services.failure_message(run) if failed else None)
 
 
 @bp.post("/mise-en-relation/runs/<int:run_id>/approuver")
