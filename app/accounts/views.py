@@ -40,10 +40,8 @@ def _too_many(error: throttle.Throttled):
 
 
 def _counted(rule: str):
-    """Check then count one request of this IP under `rule`; a Throttled error when none is left."""
-    target = (rule, _client_ip())
-    throttle.check(target)
-    throttle.hit(target)
+    """Count one request of this IP under `rule`; a Throttled error when none is left."""
+    throttle.reserve((rule, _client_ip()))
 
 
 @bp.route("/inscription", methods=["GET", "POST"])
@@ -108,14 +106,14 @@ def login():
         return redirect(url_for("accounts.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        targets = throttle.login_targets(form.email.data, _client_ip())
-        try:
-            throttle.check(*targets)  # refused before the password is even looked at: no oracle
+        try:  # refused before the password is even looked at: no oracle
+            attempt = throttle.reserve(*throttle.login_targets(form.email.data, _client_ip()))
         except throttle.Throttled as error:
             return _too_many(error)
         try:
             user = services.authenticate(form.email.data, form.password.data)
             commit()  # a rehashed password is saved
+            attempt.release()  # only failures count
             lang = session.get("lang")
             session.clear()  # no session fixation: a fresh session at login
             if lang:
@@ -124,7 +122,6 @@ def login():
             return redirect(safe_next(request.args.get("next"), url_for("accounts.dashboard")))
         except ServiceError as error:
             db.session.rollback()
-            throttle.hit(*targets)
             flash_form_error(form, error)
     return render_template("accounts/login.html", form=form), 422 if form.errors or form.form_errors else 200
 

@@ -89,23 +89,47 @@ def test_two_processes_share_the_login_counters_through_redis():
     try:
         with first.app_context():
             for _ in range(10):
-                throttle.check(*targets)
-                throttle.hit(*targets)
+                throttle.reserve(*targets)
         with second.app_context():
             with pytest.raises(throttle.Throttled) as refused:
-                throttle.check(*targets)
+                throttle.reserve(*targets)
             assert 1 <= refused.value.retry_after <= 60
-            throttle.check(*throttle.login_targets("cible@exemple.fr", "127.0.0.2"))  # the owner elsewhere
+            throttle.reserve(*throttle.login_targets("cible@exemple.fr", "127.0.0.2")).release()  # the owner elsewhere
     finally:
-        first.extensions[throttle.EXTENSION].storage.reset()  # this test's keys only live in its db
+        throttle.reset(first)  # this test's keys only
 
     isolated = f"test-{uuid.uuid4().hex}"
     first, second = _bare_app("memory://", isolated), _bare_app("memory://", isolated)
     with first.app_context():
         for _ in range(10):
-            throttle.hit(*targets)
+            throttle.reserve(*targets)
     with second.app_context():
-        throttle.check(*targets)  # memory is per process: nothing shared, as the test above must not be
+        throttle.reserve(*targets)  # memory is per process: nothing shared, as the test above must not be
+
+
+def test_concurrent_attempts_cannot_all_pass_the_check(app, db_session):
+    """Reservation is atomic: 40 threads at once on one (account, IP) get exactly the limit."""
+    from concurrent.futures import ThreadPoolExecutor
+    limit = int(app.config["RATELIMIT_LOGIN"].split()[0])
+    targets = throttle.login_targets("course@exemple.fr", "127.0.0.9")
+
+    def attempt(_n):
+        with app.app_context():
+            try:
+                throttle.reserve(*targets)
+                return True
+            except throttle.Throttled:
+                return False
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sum(pool.map(attempt, range(40))) == limit
+
+
+def test_a_successful_login_gives_its_attempt_back(app, client, factory):
+    factory.user(email="habituee@exemple.fr")
+    limit = int(app.config["RATELIMIT_LOGIN"].split()[0])
+    for _ in range(limit + 3):  # the owner, logging in and out many times, is never locked out
+        assert _login(client, "habituee@exemple.fr").status_code == 302
+        assert post_form(client, "/deconnexion").status_code == 302
 
 
 def test_trusted_proxies_decide_which_address_counts():
