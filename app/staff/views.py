@@ -44,15 +44,7 @@ def decide_change(change_id: int):
     if not form.validate_on_submit() or decision not in ("approve", "refuse"):
         flash(_("Décision inconnue ou formulaire expiré."), "error")
         return redirect(url_for("staff.queue"))
-    try:
-        directory.decide_change(current_user, change, approve=decision == "approve")
-        commit()
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(url_for("staff.queue"))
-    flash(_("Décision enregistrée."), "success")
-    return redirect(url_for("staff.queue"))
+    return _record(lambda: directory.decide_change(current_user, change, approve=decision == "approve"))
 
 
 @bp.post("/<kind>/<int:ident>")
@@ -72,14 +64,19 @@ def decide(kind: str, ident: int):
     if not directory.PUBLICATION.can(entity.status, target):
         flash(_("Cette décision n'est pas possible dans l'état actuel."), "error")
         return redirect(url_for("staff.queue"))
+    return _record(lambda: move(current_user, entity, target, reason=form.reason.data))
+
+
+def _record(decision):
+    """Carry out a staff decision and commit, or show the service's refusal; back to the queue."""
     try:
-        move(current_user, entity, target, reason=form.reason.data)
+        decision()
         commit()
     except ServiceError as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return redirect(url_for("staff.queue"))
-    flash(_("Décision enregistrée."), "success")
+    else:
+        flash(_("Décision enregistrée."), "success")
     return redirect(url_for("staff.queue"))
 
 

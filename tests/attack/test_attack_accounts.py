@@ -23,6 +23,12 @@ def _hostile_hrefs(html: str) -> list[str]:
     return [href for href in HREF.findall(html) if DANGEROUS.search(href) or "alert(" in href]
 
 
+def _at_once(function, items, workers: int = 6) -> list:
+    """Several requests at once, so that every gunicorn worker gets some."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items))
+
+
 def test_hostile_links_never_become_hrefs(attack_server):
     from app.directory.models import Provider
     with attack_server.factory() as f:
@@ -78,8 +84,7 @@ def test_login_hammered_across_workers_is_held_and_the_owner_still_logs_in(attac
         return attack_server.post_form(attacker, "/connexion", {"email": "proie@exemple.fr", "password": f"essai {n}"},
                                        token=token)
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=6) as pool:  # several at once: every gunicorn worker gets some
-        responses = list(pool.map(attempt, range(60)))
+    responses = _at_once(attempt, range(60))
     elapsed = time.monotonic() - started
     statuses = [r.status_code for r in responses]
     assert elapsed < 60, elapsed
@@ -110,8 +115,7 @@ def test_signup_hammered_across_workers_is_limited_and_never_tells_who_exists(at
     known, unknown = signup("deja-inscrite@exemple.fr"), signup("nouvelle-63@exemple.fr")
     assert known.status_code == unknown.status_code == 200
     assert "existe déjà" not in known.text
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        statuses = [r.status_code for r in pool.map(signup, [f"rafale{n}-63@exemple.fr" for n in range(20)])]
+    statuses = [r.status_code for r in _at_once(signup, [f"rafale{n}-63@exemple.fr" for n in range(20)], workers=4)]
     assert set(statuses) <= {200, 429}
     assert statuses.count(200) <= 8  # 10 per hour per address, two used above
 
