@@ -107,7 +107,7 @@ class RedisStore:
 
     def __init__(self, uri: str):
         import redis
-        self.redis = redis.Redis.from_url(uri)
+        self.redis = redis.Redis.from_url(uri, socket_timeout=2, socket_connect_timeout=2)
         self._acquire = self.redis.register_script(self.ACQUIRE)
 
     def acquire(self, windows: list[Window], member: str, now: float) -> float:
@@ -131,10 +131,22 @@ class RedisStore:
 def init_throttle(app: Flask) -> None:
     uri = app.config["RATELIMIT_STORAGE_URI"]
     app.extensions[EXTENSION] = RedisStore(uri) if uri.startswith(("redis://", "rediss://", "unix://")) else MemoryStore()
+    app.extensions[EXTENSION + "_fallback"] = MemoryStore()
 
 
 def _store():
     return current_app.extensions[EXTENSION]
+
+
+def _call(method: str, *args):
+    """On the shared store; while Redis is unreachable, on this process's memory (degraded, never a 500)."""
+    try:
+        return getattr(_store(), method)(*args)
+    except Exception as error:  # redis.exceptions.RedisError and socket errors
+        if isinstance(_store(), MemoryStore):
+            raise
+        current_app.logger.warning("throttle: shared store unreachable (%s), counting in this process", error)
+        return getattr(current_app.extensions[EXTENSION + "_fallback"], method)(*args)
 
 
 def _prefix() -> str:
@@ -169,14 +181,14 @@ class Attempt:
     member: str
 
     def release(self) -> None:
-        _store().release(self.windows, self.member)
+        _call("release", self.windows, self.member)
 
 
 def reserve(*targets: tuple[str, str]) -> Attempt:
     """Count one attempt on every (rule, key) at once, or raise Throttled and count nothing."""
     windows = _windows(targets)
     member = uuid.uuid4().hex
-    wait = _store().acquire(windows, member, time.time())
+    wait = _call("acquire", windows, member, time.time())
     if wait > 0:
         raise Throttled(max(1, math.ceil(wait)))
     return Attempt(windows, member)

@@ -107,6 +107,17 @@ def test_two_processes_share_the_login_counters_through_redis():
         throttle.reserve(*targets)  # memory is per process: nothing shared, as the test above must not be
 
 
+def test_an_unreachable_redis_degrades_to_counting_in_the_process():
+    app = _bare_app("memory://", "down")
+    app.extensions[throttle.EXTENSION] = throttle.RedisStore("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    targets = throttle.login_targets("cible@exemple.fr", "127.0.0.1")
+    with app.app_context():
+        for _ in range(10):
+            throttle.reserve(*targets)
+        with pytest.raises(throttle.Throttled):
+            throttle.reserve(*targets)
+
+
 def test_concurrent_attempts_cannot_all_pass_the_check(app, db_session):
     """Reservation is atomic: 40 threads at once on one (account, IP) get exactly the limit."""
     from concurrent.futures import ThreadPoolExecutor
