@@ -65,6 +65,7 @@ bench: install services
 	$(BIN)/python -m matching.bench
 	$(BIN)/python -m search.bench
 	$(BIN)/python -m payments.bench
+	$(BIN)/python scripts/bench_http.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -165,8 +165,80 @@ def reconcile_cmd(days: int, fix: bool):
                    f"stripe={theirs.get('status')}/{theirs.get('amount')}{' (fixed)' if difference.fixed else ''}")
 
 
+# ---------------------------------------------------------------- e-mail
+
+@hub_cli.command("send-mail")
+def send_mail_cmd():
+    """Deliver the outbox messages that are due (new, or whose retry time has come)."""
+    from app.core.mail import deliver_due
+    if not current_app.config.get("SMTP_URL"):
+        click.echo("SMTP_URL is not set: messages stay in the outbox table")
+        return
+    counts = deliver_due()
+    commit()
+    click.echo(f"{counts['sent']} sent, {counts['pending']} to retry, {counts['failed']} failed")
+
+
+@hub_cli.command("mail-status")
+@click.option("--limit", default=50, show_default=True)
+def mail_status_cmd(limit: int):
+    """List the messages not delivered yet and those that failed for good (newest first)."""
+    from app.core.mail import undelivered
+    rows = undelivered(limit)
+    for row in rows:
+        when = row.next_attempt_at.isoformat(timespec="seconds") if row.next_attempt_at else "-"
+        click.echo(f"{row.id}\t{row.status}\t{row.attempts} attempt(s)\tnext {when}\t{row.recipient}\t"
+                   f"{row.subject}\t{row.last_error or ''}")
+    click.echo(f"{len(rows)} message(s) not delivered")
+
+
+# ---------------------------------------------------------------- backups
+
+def _backup_targets():
+    from pathlib import Path
+    return db.engine, Path(current_app.config["FILES_DIR"])
+
+
+@hub_cli.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False))
+def backup_cmd(dest: str):
+    """Back up the database (PostgreSQL: pg_dump -Fc; SQLite: a file copy) and the files
+    directory into the new folder DEST, with a manifest (date, revision, row counts)."""
+    from app.ops.backup import BackupError, backup
+    db.session.remove()
+    try:
+        manifest = backup(*_backup_targets(), dest)
+    except BackupError as error:
+        raise click.ClickException(str(error))
+    rows = sum(manifest["row_counts"].values())
+    click.echo(f"backup in {dest}: revision {manifest['revision']}, {len(manifest['row_counts'])} tables, "
+               f"{rows} rows, {manifest['files']['count']} file(s)")
+
+
+@hub_cli.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Replace the database and the files even if the database is not empty.")
+def restore_cmd(src: str, yes: bool):
+    """Restore a backup made by `flask hub backup` into the configured database and FILES_DIR."""
+    from app.ops.backup import BackupError, restore
+    db.session.remove()
+    try:
+        result = restore(*_backup_targets(), src, overwrite=yes)
+    except BackupError as error:
+        raise click.ClickException(str(error))
+    manifest = result["manifest"]
+    click.echo(f"restored {src} (of {manifest['created_at']}, revision {manifest['revision']}): "
+               f"{len(manifest['row_counts'])} tables, {manifest['files']['count']} file(s)")
+    if result["differences"]:
+        for name, (expected, found) in result["differences"].items():
+            click.echo(f"  {name}: {found} rows, the backup says {expected}", err=True)
+        raise click.ClickException("row counts differ from the backup's manifest")
+
+
 # Periodic jobs, declared as data: (stable id, period, the command that does the work).
+# "frequent" is every 5 minutes (the scheduler service of docker-compose, or cron).
 PERIODIC_JOBS = (
+    ("mail-delivery", "frequent", "send-mail"),
     ("proposals-sweep", "hourly", "sweep"),
     ("vouchers-expiry", "daily", "vouchers-expiry"),
     ("stripe-reconcile", "daily", "reconcile"),
@@ -174,7 +246,7 @@ PERIODIC_JOBS = (
 
 
 @hub_cli.command("periodic")
-@click.argument("period", type=click.Choice(["hourly", "daily"]))
+@click.argument("period", type=click.Choice(["frequent", "hourly", "daily"]))
 @click.pass_context
 def periodic_cmd(ctx, period: str):
     """Run the periodic jobs of PERIOD (cron, or the `scheduler` service of docker-compose)."""

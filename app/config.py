@@ -42,6 +42,12 @@ def load_config(instance_path: str) -> dict:
         "JOBS_MODE": env.get("JOBS_MODE", "rq" if env.get("REDIS_URL") else "inprocess"),
         "SMTP_URL": env.get("SMTP_URL", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Hub du Sud <ne-pas-repondre@hubdusud.localhost>"),
+        # Outbox delivery (app/core/mail.py): retries with exponential backoff, then "failed".
+        "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "8")),
+        "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", "60")),
+        "MAIL_RETRY_MAX_SECONDS": int(env.get("MAIL_RETRY_MAX_SECONDS", str(6 * 3600))),
+        "MAIL_CLAIM_LEASE_SECONDS": int(env.get("MAIL_CLAIM_LEASE_SECONDS", "600")),
+        "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "20")),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
         "MEILI_URL": env.get("MEILI_URL", ""),
         "MEILI_MASTER_KEY": env.get("MEILI_MASTER_KEY", ""),

@@ -14,7 +14,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
@@ -149,8 +149,11 @@ class SearchQuery:
       (needs `near`; documents without coordinates last) or "date" (newest).
     - `limit` (1..100) and `cursor` (from the previous page's next_cursor).
     - `match_any`: documents with at least one of the words (default: all of
-      them); those with more of the words score higher. The app retries with it
-      when no document has every word ("site web asso" still finds websites).
+      them); those with more of the words score higher.
+    - `widen_below`: on a first page sorted by relevance, when fewer than this
+      many documents have every word, answer as with `match_any` ("site web
+      asso" still finds websites); the result says so (`widened`) and how many
+      had every word (`exact_total`). One call, one plan, one page fetched.
     """
     text: str = ""
     kind: str | Sequence[str] | None = None
@@ -164,6 +167,7 @@ class SearchQuery:
     include_private: bool = False
     highlight: bool = True
     match_any: bool = False
+    widen_below: int = 0
 
     def __post_init__(self) -> None:
         self.text = (self.text or "").strip()
@@ -257,6 +261,28 @@ class SearchResult:
     degraded: bool = False  # served by the fallback because the primary engine is down
     corrections: dict[str, list[str]] = field(default_factory=dict)  # typed term -> terms searched instead
     ignored_terms: list[str] = field(default_factory=list)  # terms found nowhere, left out
+    exact_total: int | None = None  # documents with every word (differs from total when widened)
+    widened: bool = False  # answered with some of the words (SearchQuery.widen_below)
+
+
+def should_widen(query: SearchQuery, exact_total: int) -> bool:
+    return (bool(query.widen_below) and not query.match_any and not query.cursor and bool(query.text)
+            and query.effective_sort == "relevance" and exact_total < query.widen_below)
+
+
+def widened_query(query: SearchQuery) -> SearchQuery:
+    return replace(query, match_any=True, widen_below=0)
+
+
+def search_widening(run: Callable[[SearchQuery], SearchResult], query: SearchQuery) -> SearchResult:
+    """`SearchQuery.widen_below` for a backend that answers one query per call: a second call."""
+    result = run(query)
+    exact_total = result.total
+    if should_widen(query, exact_total):
+        result = run(widened_query(query))
+        result.widened = True
+    result.exact_total = exact_total
+    return result
 
 
 @dataclass

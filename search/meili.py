@@ -41,6 +41,7 @@ from .base import (
     decode_cursor,
     encode_cursor,
     InvalidCursor,
+    search_widening,
 )
 from .text import FRENCH_STOP_WORDS, MARK_END, MARK_START, haversine_km, marked_html, plain_html
 
@@ -211,6 +212,9 @@ class MeiliBackend(SearchBackend):
         return Health(ok=ok, backend=self.name, detail=str((status or {}).get("status")), documents=counts)
 
     def search(self, query: SearchQuery) -> SearchResult:
+        return search_widening(self._search_once, query)
+
+    def _search_once(self, query: SearchQuery) -> SearchResult:
         query.kinds  # privacy rule
         position = decode_cursor(query)
         offset = 0

@@ -57,6 +57,9 @@ from .base import (
     check_kind,
     decode_cursor,
     encode_cursor,
+    search_widening,
+    should_widen,
+    widened_query,
 )
 from .memory import MemoryIndex, Row, TermSpec, pack_lexemes
 from .text import (
@@ -655,7 +658,7 @@ class SqlBackend(SearchBackend):
                 raise InvalidCursor("malformed cursor position") from exc
         if self.memory:
             return self._search_memory(query, position)
-        return self._search_sql(query, position)
+        return search_widening(lambda q: self._search_sql(q, position), query)
 
     # -------------------------------------------------------- search in process (the default)
 
@@ -751,15 +754,23 @@ class SqlBackend(SearchBackend):
             plan = self._plan(conn, query.text)
             if plan.impossible:
                 return SearchResult(hits=[], facets={f: {} for f in facets}, next_cursor=None, total=0,
-                                    backend=self.name, corrections=plan.corrections, ignored_terms=plan.ignored)
+                                    backend=self.name, corrections=plan.corrections, ignored_terms=plan.ignored,
+                                    exact_total=0)
             index = self._cache()
             with index.lock:
                 self._refresh(conn, index)
                 specs = self._term_specs(conn, index, plan) if plan.terms else None
-                page = index.search(kinds=query.kinds, terms=specs, match_any=query.match_any,
-                                    filters=query.filters, facets=facets, near=query.near,
-                                    radius_km=query.radius_km, sort=query.effective_sort,
-                                    after=tuple(position) if position is not None else None, limit=query.limit)
+
+                def run(q: SearchQuery):
+                    return index.search(kinds=q.kinds, terms=specs, match_any=q.match_any,
+                                        filters=q.filters, facets=facets, near=q.near,
+                                        radius_km=q.radius_km, sort=q.effective_sort,
+                                        after=tuple(position) if position is not None else None, limit=q.limit)
+                page = run(query)
+                exact_total, widened = page.total, should_widen(query, page.total)
+                if widened:  # same plan, same snapshot: only the matching differs
+                    query = widened_query(query)
+                    page = run(query)
             display = self._display(conn, query, plan, page.pks) if page.pks else {}
         hits = []
         for pk, score, distance in zip(page.pks, page.scores, page.distances):
@@ -771,7 +782,8 @@ class SqlBackend(SearchBackend):
         next_cursor = encode_cursor(query, [page.keys[-1], page.uids[-1]]) if page.more and page.pks else None
         counts = {f: dict(sorted(page.facets.get(f, {}).items(), key=lambda kv: (-kv[1], kv[0]))) for f in facets}
         return SearchResult(hits=hits, facets=counts, next_cursor=next_cursor, total=page.total, backend=self.name,
-                            corrections=plan.corrections, ignored_terms=plan.ignored)
+                            corrections=plan.corrections, ignored_terms=plan.ignored, exact_total=exact_total,
+                            widened=widened)
 
     # -------------------------------------------------------- search in SQL (reference; memory=False)
 

@@ -96,6 +96,7 @@ EXPECTED = {
     ("POST", "staff.decide_change"): ("/moderation/modification/1", {"staff": 400}),
     ("GET", "staff.needs"): ("/moderation/besoins", {}),
     ("GET", "staff.organisations"): ("/moderation/structures", {}),
+    ("GET", "staff.mails"): ("/moderation/courriels", {}),
     # Knowledge base: "provider" is a member of the producer of {lib_resource} and {lib_paid}; "org" holds
     # the licence {lib_grant} on {lib_paid} and has no producer space.
     ("GET", "library.browse"): ("/bibliotheque/", {}),

@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -102,8 +103,8 @@ def _warn_signup_attempt(user: User) -> None:
 
 def send_confirmation(user: User, confirm_url_for) -> None:
     token = _serializer("confirm-email").dumps({"uid": user.id, "email": user.email})
-    send_mail(user.email, _("Confirmez votre adresse e-mail — Hub du Sud"),
-              _("Bonjour %(name)s,\n\nPour activer votre compte Hub du Sud, ouvrez ce lien :\n%(url)s\n\n"
+    send_mail(user.email, _l("Confirmez votre adresse e-mail — Hub du Sud"),  # lazy: in the reader's language
+              _l("Bonjour %(name)s,\n\nPour activer votre compte Hub du Sud, ouvrez ce lien :\n%(url)s\n\n"
                 "Si vous n'êtes pas à l'origine de cette inscription, ignorez ce message.",
                 name=user.full_name, url=confirm_url_for(token)))
 
@@ -148,8 +149,8 @@ def request_password_reset(email: str, reset_url_for) -> None:
     if user is None or user.is_disabled:
         return
     token = _serializer("reset-password").dumps({"uid": user.id, "fp": _reset_fingerprint(user)})
-    send_mail(user.email, _("Réinitialisation de votre mot de passe — Hub du Sud"),
-              _("Bonjour %(name)s,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable %(hours)d h) :\n%(url)s\n\n"
+    send_mail(user.email, _l("Réinitialisation de votre mot de passe — Hub du Sud"),  # lazy: the reader's language
+              _l("Bonjour %(name)s,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable %(hours)d h) :\n%(url)s\n\n"
                 "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.",
                 name=user.full_name, url=reset_url_for(token),
                 hours=max(1, current_app.config["RESET_TOKEN_MAX_AGE"] // 3600)))

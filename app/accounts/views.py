@@ -11,6 +11,7 @@ from app.accounts.forms import EmailForm, EmptyForm, LoginForm, NewPasswordForm,
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.jobs import commit
+from app.core.security import no_store
 from app.core.views import flash_form_error, safe_next
 from app.extensions import db
 
@@ -156,6 +157,7 @@ def forgot_password():
 
 @bp.route("/mot-de-passe/nouveau/<token>", methods=["GET", "POST"])
 @access(Access.PUBLIC)
+@no_store  # the reset token is in the URL
 def reset_password(token: str):
     try:
         user = services.user_for_reset_token(token)
@@ -185,6 +187,7 @@ def dashboard():
 
 @bp.post("/espace/jeton")
 @access(Access.LOGIN)
+@no_store  # shows the new token, once
 def create_token():
     form = EmptyForm()
     if not form.validate_on_submit():

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 import matching
@@ -223,8 +224,8 @@ def approve(actor: User, proposal: Proposal, now: datetime | None = None) -> Non
     _move(proposal, actor, P.APPROVED, "approved")
     proposal.decided_by_id, proposal.decided_at = actor.id, now
     proposal.sent_at, proposal.deadline_at = now, now + timedelta(days=_response_days())
-    _notify_provider(proposal, _("Nouvelle proposition de mission — Hub du Sud"),
-                     _("Bonjour,\n\nL'équipe du Hub du Sud vous propose une mission : « %(need)s » (%(org)s, %(commune)s).\n"
+    _notify_provider(proposal, _l("Nouvelle proposition de mission — Hub du Sud"),
+                     _l("Bonjour,\n\nL'équipe du Hub du Sud vous propose une mission : « %(need)s » (%(org)s, %(commune)s).\n"
                        "Pourquoi vous : %(why)s\n\nRépondez avant le %(deadline)s : %(url)s",
                        need=proposal.need.title, org=proposal.need.organisation.name,
                        commune=proposal.need.commune.name, why=proposal.explanation,
@@ -291,8 +292,8 @@ def respond(actor: User, proposal: Proposal, accept: bool, reason: str | None = 
         db.session.flush()
         voucher_missions.on_mission_accepted(mission)  # a need funded by vouchers: reserve them
         need = proposal.need
-        send_mail(need.contact_email, _("Un prestataire a accepté votre demande — Hub du Sud"),
-                  _("Bonjour %(name)s,\n\n%(provider)s a accepté de vous accompagner pour « %(need)s ».\n"
+        send_mail(need.contact_email, _l("Un prestataire a accepté votre demande — Hub du Sud"),
+                  _l("Bonjour %(name)s,\n\n%(provider)s a accepté de vous accompagner pour « %(need)s ».\n"
                     "Suivez la mission ici : %(url)s", name=need.contact_name, provider=proposal.provider.name,
                     need=need.title, url=absolute_url("matches.mission_detail", mission_id=mission.id)))
         return mission
@@ -327,8 +328,8 @@ def sweep(now: datetime | None = None) -> dict:
         elif proposal.reminded_at is None and now >= sent + (deadline - sent) / 2:
             proposal.reminded_at = now
             _log(proposal, None, "reminded", proposal.status, proposal.status)
-            _notify_provider(proposal, _("Rappel : une proposition de mission attend votre réponse"),
-                             _("Bonjour,\n\nLa mission « %(need)s » attend votre réponse avant le %(deadline)s : %(url)s",
+            _notify_provider(proposal, _l("Rappel : une proposition de mission attend votre réponse"),
+                             _l("Bonjour,\n\nLa mission « %(need)s » attend votre réponse avant le %(deadline)s : %(url)s",
                                need=proposal.need.title, deadline=deadline.strftime("%d/%m/%Y"),
                                url=absolute_url("matches.provider_proposals")))
             reminded += 1
@@ -342,7 +343,8 @@ def _back_to_matching(need: Need) -> None:
         move_need(None, need, NS.OPEN, system=True)
 
 
-def _notify_provider(proposal: Proposal, subject: str, body: str) -> None:
+def _notify_provider(proposal: Proposal, subject, body) -> None:
+    """`subject` and `body` are lazy strings: each member reads them in their own language."""
     recipients = {m.user.email for m in proposal.provider.memberships}
     if proposal.provider.contact_email:
         recipients.add(proposal.provider.contact_email)

@@ -175,6 +175,7 @@ class SearchRequest:
     cursor: str | None = None
     limit: int = 20
     match_any: bool = False  # at least one of the words (after no document had them all)
+    widen_below: int = 0  # SearchQuery.widen_below
 
 
 def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery, object]:
@@ -208,5 +209,6 @@ def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery
     query = SearchQuery(text=req.text or "", kind=req.kind, filters=filters, facets=list(PUBLIC_FACETS),
                         near=(commune.lat, commune.lon) if commune else None,
                         radius_km=req.radius_km if commune else None, sort=sort, limit=req.limit,
-                        cursor=req.cursor or None, include_private=req.kind == "need", match_any=req.match_any)
+                        cursor=req.cursor or None, include_private=req.kind == "need", match_any=req.match_any,
+                        widen_below=req.widen_below)
     return query, commune

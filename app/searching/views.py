@@ -54,6 +54,9 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
 def run_search(args):
     staff = current_user.is_authenticated and current_user.is_staff
     req = parse_request(args, staff=staff)
+    # Too few documents with every word: those with some of them, ranked after (more of
+    # the words first), as a person expects from "site web asso" — in the same call.
+    req.widen_below = req.limit if len(req.text.split()) > 1 else 0
     query, commune = build_query(req, staff=staff)
     backend = get_backend()
     try:
@@ -62,16 +65,9 @@ def run_search(args):
         req.cursor = None
         query, commune = build_query(req, staff=staff)
         result = backend.search(query)
-    result.exact_total = result.total
-    if (not req.match_any and not req.cursor and req.sort == "relevance" and len(req.text.split()) > 1
-            and result.total < req.limit):
-        # Too few documents have every word: add those with some of them, ranked after
-        # (more of the words first), as a person would expect from "site web asso".
-        exact_total = result.total
-        req.match_any = True
-        query, commune = build_query(req, staff=staff)
-        result = backend.search(query)
-        result.exact_total = exact_total
+    if result.exact_total is None:
+        result.exact_total = result.total
+    req.match_any = req.match_any or result.widened
     return req, result, commune
 
 

@@ -99,3 +99,11 @@ def organisations():
     stmt = select(Organisation).options(selectinload(Organisation.commune)).order_by(Organisation.name)
     return render_template("staff/organisations.html", organisations=list(db.session.scalars(stmt)),
                            form=ModerationForm())
+
+
+@bp.get("/courriels")
+@access(Access.STAFF)
+def mails():
+    """E-mails not delivered yet (waiting for a retry) and those that failed for good."""
+    from app.core.mail import undelivered
+    return render_template("staff/mails.html", mails=undelivered(200))

@@ -11,6 +11,7 @@ from app.billing.gateway import current_gateway, register_dev_webhook, stripe_js
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.jobs import commit
+from app.core.security import no_store
 from app.core.views import flash_form_error, form_status, submit_form
 from app.directory.models import Organisation
 from app.extensions import db
@@ -181,6 +182,7 @@ def programme_pay_state(programme_id: int):
 
 @bp.get("/cheques/")
 @access(Access.ORG_MEMBER)
+@no_store  # voucher codes
 def my_vouchers():
     organisations = [m.organisation for m in current_user.memberships if m.organisation_id]
     offers = []
@@ -222,6 +224,7 @@ def request_voucher(programme_id: int):
 
 @bp.get("/cheques/<int:voucher_id>")
 @access(Access.ORG_MEMBER)
+@no_store  # voucher codes
 def voucher_detail(voucher_id: int):
     voucher = _voucher(voucher_id)
     programme = db.session.get(VoucherProgramme, voucher.programme_id)
@@ -235,6 +238,7 @@ def voucher_detail(voucher_id: int):
 
 @bp.get("/cheques/<int:voucher_id>/cheque.pdf")
 @access(Access.ORG_MEMBER)
+@no_store  # voucher codes
 def voucher_pdf(voucher_id: int):
     voucher = _voucher(voucher_id)
     response = Response(_voucher_pdf(voucher), mimetype="application/pdf")
@@ -267,6 +271,7 @@ def _voucher_pdf(voucher) -> bytes:
 
 @bp.get("/cheques/verifier")
 @access(Access.LOGIN)
+@no_store  # voucher codes
 def verify():
     """A provider checks a typed or scanned code (the voucher's QR code leads here)."""
     code = (request.args.get("code") or "").strip()[:60]

@@ -4,6 +4,7 @@ test session."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tests.conftest import PG_BASE, TEST_DATABASE, _worker
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PASSWORD = "mot de passe des tests"  # of the users the browser tests create
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -73,3 +75,23 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the login form; returns on the dashboard."""
+    page.goto(base + "/connexion")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("heading", name=re.compile("Bonjour")).wait_for()
+
+
+def fill_card(page, number: str) -> None:
+    """Type a test card into the card element of localstripe's fake Stripe.js."""
+    card = page.locator("#card-element")
+    card.locator("input[placeholder=number]").wait_for()
+    card.locator("input[placeholder=number]").fill(number)
+    card.locator("input[placeholder=exp_month]").fill("12")
+    card.locator("input[placeholder=exp_year]").fill("34")
+    card.locator("input[placeholder=cvc]").fill("123")
+    card.locator("input[placeholder=postal_code]").fill("13001")

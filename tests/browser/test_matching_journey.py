@@ -7,10 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
-PASSWORD = "mot de passe des tests"
 
 
 def _seed(app) -> dict:
@@ -51,14 +50,6 @@ def _seed(app) -> dict:
     return {"staff": "equipe@hub.example.org", "org": "cabinet@toulon.example.org", "provider": "cyber@var.example.org"}
 
 
-def _login(page, base, email):
-    page.goto(base + "/connexion")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name=re.compile("Bonjour")).wait_for()
-
-
 def _logout(page):
     page.get_by_role("button", name="Se déconnecter").click()
 
@@ -68,7 +59,7 @@ def test_run_approve_accept_and_complete(live_app, page):
     who = _seed(live_app)
     ARTIFACTS.mkdir(exist_ok=True)
 
-    _login(page, base, who["staff"])
+    sign_in(page, base, who["staff"])
     page.get_by_role("link", name="Mise en relation").click()
     page.get_by_label("Proximité des descriptions (IA)").fill("0")  # keep the browser test fast
     page.get_by_label("83 — Var").check()
@@ -82,7 +73,7 @@ def test_run_approve_accept_and_complete(live_app, page):
     page.get_by_text("Décision enregistrée").wait_for()
     _logout(page)
 
-    _login(page, base, who["provider"])
+    sign_in(page, base, who["provider"])
     page.get_by_role("link", name="Propositions").click()
     page.get_by_text("Protéger les dossiers de nos patients").wait_for()
     page.get_by_role("button", name="Accepter la mission").click()
@@ -91,7 +82,7 @@ def test_run_approve_accept_and_complete(live_app, page):
     page.get_by_text("Mission mise à jour").wait_for()
     _logout(page)
 
-    _login(page, base, who["org"])
+    sign_in(page, base, who["org"])
     page.get_by_role("link", name="Missions").click()
     page.get_by_role("link", name="Protéger les dossiers de nos patients").click()
     page.get_by_role("button", name="Confirmer la réalisation").click()

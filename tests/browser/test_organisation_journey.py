@@ -48,7 +48,7 @@ def test_sign_up_boussole_and_post_a_need(live_app, page):
     page.get_by_label("Taille").select_option("benevoles")
     commune = page.get_by_label("Commune")
     commune.fill("marseil")  # no accent, partial: the autocomplete proposes the commune
-    page.wait_for_function("document.querySelectorAll('#communes-list option').length > 0")
+    page.locator("#communes-list option").first.wait_for(state="attached")  # not wait_for_function: the CSP refuses eval
     commune.fill(page.eval_on_selector("#communes-list option", "o => o.value"))
     page.get_by_role("button", name="Enregistrer").click()
 

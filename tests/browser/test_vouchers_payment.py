@@ -8,12 +8,11 @@ import re
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, PASSWORD, fill_card, sign_in
 from tests.vouchers.vouchers_helpers import (API_KEY, CARD_3DS, CARD_DECLINED, CARD_OK, PUBLISHABLE_KEY,
                                              WEBHOOK_SECRET, start_localstripe, stop_localstripe)
 
 pytestmark = pytest.mark.browser
-PASSWORD = "mot de passe des tests"
 EMAIL = "tresorerie@metropole.example.fr"
 
 
@@ -59,24 +58,6 @@ def paying_app(live_app, tmp_path_factory):
     stop_localstripe(process, log)
 
 
-def _login(page, base):
-    page.goto(base + "/connexion")
-    page.get_by_label("Adresse e-mail").fill(EMAIL)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.get_by_role("heading", name=re.compile("Bonjour")).wait_for()
-
-
-def _fill_card(page, number):
-    card = page.locator("#card-element")
-    card.locator("input[placeholder=number]").wait_for()
-    card.locator("input[placeholder=number]").fill(number)
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("34")
-    card.locator("input[placeholder=cvc]").fill("123")
-    card.locator("input[placeholder=postal_code]").fill("13001")
-
-
 def _programme_status(app, programme_id):
     from app.extensions import db
     from app.models import VoucherProgramme
@@ -92,12 +73,12 @@ def test_a_funder_pays_a_programme_by_card(paying_app, page):
     ARTIFACTS.mkdir(exist_ok=True)
     external = []
     page.on("request", lambda r: external.append(r.url) if not r.url.startswith(base) else None)
-    _login(page, base)
+    sign_in(page, base, EMAIL)
     page.goto(f"{base}/financeur/")
     page.get_by_role("link", name="Pass numérique Métropole").wait_for()
     page.goto(f"{base}/financeur/programmes/{ids['ok']}/paiement")
     page.get_by_role("heading", name=re.compile("Payer « Pass numérique Métropole »")).wait_for()
-    _fill_card(page, CARD_OK)
+    fill_card(page, CARD_OK)
     page.screenshot(path=str(ARTIFACTS / "vouchers-payment-form.png"), full_page=True)
     page.get_by_role("button", name="Payer 500 €").click()
     page.wait_for_url(re.compile(rf"/financeur/programmes/{ids['ok']}$"))
@@ -113,9 +94,9 @@ def test_a_funder_pays_a_programme_by_card(paying_app, page):
 def test_3d_secure_then_the_webhook_makes_it_usable(paying_app, page):
     app, ids = paying_app
     base = app.config["LIVE_URL"]
-    _login(page, base)
+    sign_in(page, base, EMAIL)
     page.goto(f"{base}/financeur/programmes/{ids['3ds']}/paiement")
-    _fill_card(page, CARD_3DS)
+    fill_card(page, CARD_3DS)
     page.get_by_role("button", name="Payer 500 €").click()
     # The fake Stripe.js asks for 3-D Secure when the card is saved, then again for the payment.
     page.get_by_role("button", name="Complete authentication").click()
@@ -129,9 +110,9 @@ def test_3d_secure_then_the_webhook_makes_it_usable(paying_app, page):
 def test_a_declined_card_shows_the_french_message(paying_app, page):
     app, ids = paying_app
     base = app.config["LIVE_URL"]
-    _login(page, base)
+    sign_in(page, base, EMAIL)
     page.goto(f"{base}/financeur/programmes/{ids['declined']}/paiement")
-    _fill_card(page, CARD_DECLINED)
+    fill_card(page, CARD_DECLINED)
     page.get_by_role("button", name="Payer 500 €").click()
     alert = page.locator("#pay-message")
     alert.get_by_text("Votre carte a été refusée par votre banque. Aucun montant n'a été débité ; essayez une autre carte.").wait_for()
@@ -140,7 +121,7 @@ def test_a_declined_card_shows_the_french_message(paying_app, page):
     # Another card, on a fresh page (a SetupIntent is used once).
     page.get_by_role("button", name="Payer 500 €").click()
     page.get_by_role("heading", name=re.compile("Payer « Pass Métropole carte refusée »")).wait_for()
-    _fill_card(page, CARD_OK)
+    fill_card(page, CARD_OK)
     page.get_by_role("button", name="Payer 500 €").click()
     page.wait_for_url(re.compile(rf"/financeur/programmes/{ids['declined']}$"))
     assert _programme_status(app, ids["declined"]) == "funded"

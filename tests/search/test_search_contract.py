@@ -316,3 +316,23 @@ def test_match_any_finds_documents_with_some_of_the_words(backend):
     ids = [h.id for h in relaxed.hits]
     assert set(ids) >= {"901", "902", "903"}
     assert ids.index("902") < ids.index("901")  # three of the words before two
+
+
+def test_widen_below_answers_with_some_of_the_words_only_when_too_few_have_them_all(backend):
+    """One call: every word when enough documents have them all, else some of them
+    (as match_any), saying so and how many had every word."""
+    backend.index("offer", [
+        offer(911, "Site web vitrine", body="Pour les commerces."),
+        offer(912, "Site web des associations", body="Pas à pas."),
+        offer(913, "Réseaux sociaux", body="Pour les associations."),
+    ])
+    wide = backend.search(SearchQuery(text="site associations", kind="offer", widen_below=5))
+    assert wide.widened and wide.exact_total == 1
+    assert wide.hits[0].id == "912"  # both words first
+    assert {"911", "913"} <= {h.id for h in wide.hits}
+    assert wide.total == backend.search(SearchQuery(text="site associations", kind="offer", match_any=True)).total
+    enough = backend.search(SearchQuery(text="site associations", kind="offer", widen_below=1))
+    assert not enough.widened and enough.exact_total == enough.total == 1
+    assert [h.id for h in enough.hits] == ["912"]
+    by_date = backend.search(SearchQuery(text="site associations", kind="offer", widen_below=5, sort="date"))
+    assert not by_date.widened and by_date.total == 1  # only relevance pages are widened

@@ -42,7 +42,7 @@ def _same(a, b, label):
         if ha.distance_km is not None:
             assert math.isclose(ha.distance_km, hb.distance_km, rel_tol=1e-9, abs_tol=1e-9), label
         assert ha.highlight == hb.highlight, label
-    assert a.total == b.total, label
+    assert a.total == b.total and a.exact_total == b.exact_total and a.widened == b.widened, label
     assert a.facets == b.facets, label
     assert a.corrections == b.corrections and a.ignored_terms == b.ignored_terms, label
     assert (a.next_cursor is None) == (b.next_cursor is None), label
@@ -56,14 +56,15 @@ def test_memory_engine_answers_like_sql(engine, communes):
     memory.index("offer", docs)
     queries = [q.query for q in query_mix(300, communes, seed=11)]
     queries += [replace(q, match_any=True) for q in queries[:40] if q.text]
+    queries += [replace(q, widen_below=q.limit) for q in queries[:60] if len(q.text.split()) > 1]
     queries += [replace(q, sort="date") for q in queries[:20]]
     for q in queries:
         a, b = memory.search(q), sql.search(q)
         _same(a, b, q)
         assert a.hits or a.total == 0
         if a.next_cursor:
-            a2 = memory.search(replace(q, cursor=a.next_cursor))
-            b2 = sql.search(replace(q, cursor=a.next_cursor))   # cursors work across both paths
+            nxt = replace(q, cursor=a.next_cursor, match_any=q.match_any or a.widened)  # as the app's next link
+            a2, b2 = memory.search(nxt), sql.search(nxt)   # cursors work across both paths
             _same(a2, b2, ("page 2", q))
             assert not {h.id for h in a2.hits} & {h.id for h in a.hits}
 
