@@ -89,7 +89,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.territory.views import bp as territory_bp
     from app.vouchers.views import bp as vouchers_bp
 
-    login_manager.user_loader(lambda user_id: db.session.get(models.User, int(user_id)))
+    from app.accounts.session import init_accounts
+    init_accounts(app)  # user loader with the session version, throttling, trusted proxies
     for bp in (core_bp, accounts_bp, territory_bp, directory_bp, needs_bp, matches_bp, searching_bp, staff_bp, library_bp, api_bp):
         app.register_blueprint(bp)
     for bp in (billing_bp, vouchers_bp):  # payments: the Stripe webhook; funders, programmes, vouchers

@@ -65,8 +65,17 @@ def load_config(instance_path: str) -> dict:
         "SEPA_DEBTOR_NAME": env.get("SEPA_DEBTOR_NAME", ""),
         "SEPA_DEBTOR_IBAN": env.get("SEPA_DEBTOR_IBAN", ""),
         "SEPA_DEBTOR_BIC": env.get("SEPA_DEBTOR_BIC", "AGRIFRPP"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Shared by every process when Redis is there (login throttling must hold across gunicorn workers).
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
+        # Login failures per (account, IP), per IP, per account; sign-up and reset requests per IP.
         "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_LOGIN_IP": env.get("RATELIMIT_LOGIN_IP", "30 per minute; 300 per day"),
+        "RATELIMIT_LOGIN_ACCOUNT": env.get("RATELIMIT_LOGIN_ACCOUNT", "100 per hour"),
+        "RATELIMIT_SIGNUP": env.get("RATELIMIT_SIGNUP", "10 per hour"),
+        "RATELIMIT_RESET": env.get("RATELIMIT_RESET", "10 per hour"),
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", ""),
+        # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none).
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -97,6 +97,8 @@ def db_session(app):
     db.session = scoped_session(sessionmaker(bind=connection, class_=Session, join_transaction_mode="create_savepoint"),
                                 scopefunc=lambda: (id(_cv_app.get(None)), id(_cv_request.get(None))))
     limiter.reset()
+    from app.accounts.throttle import reset as reset_throttle
+    reset_throttle(app)
     try:
         yield db.session
     finally:
@@ -145,7 +147,7 @@ def post_form(client, url: str, data: dict | None = None, **kwargs):
 
 def login(client, user) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()  # "id:session version", as login_user stores it
         session["_fresh"] = True
 
 

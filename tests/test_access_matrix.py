@@ -94,6 +94,7 @@ EXPECTED = {
     ("POST", "matches.mission_feedback"): ("/missions/{mission}/avis", {"org": 400, "provider": 400, "staff": 400}),
     ("GET", "staff.queue"): ("/moderation/", {}),
     ("POST", "staff.decide"): ("/moderation/offre/{offer}", {"staff": 400}),
+    ("POST", "staff.decide_change"): ("/moderation/modification/1", {"staff": 400}),
     ("GET", "staff.needs"): ("/moderation/besoins", {}),
     ("GET", "staff.organisations"): ("/moderation/structures", {}),
     ("GET", "staff.mails"): ("/moderation/courriels", {}),

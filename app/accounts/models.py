@@ -26,12 +26,22 @@ class User(UserMixin, Timestamped, db.Model):
     intent: Mapped[str] = mapped_column(String(20), default="organisation")
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     api_token_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every session's and remember cookie's user id: bumped when the password changes or the
+    # account is disabled, it ends every session opened before (app/accounts/session.py).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return not self.is_disabled
+
+    def get_id(self) -> str:  # Flask-Login: what the session and the remember cookie keep
+        return f"{self.id}:{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """Every open session and remember cookie of this account stops working."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_confirmed(self) -> bool:

@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.accounts.models import MemberRole, Membership, User
-from app.core.errors import Conflict, ServiceError
+from app.core.errors import Forbidden, ServiceError
 from app.core.mail import send_mail
 from app.core.models import utcnow
 from app.extensions import db
@@ -60,13 +60,27 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 
 def register_user(email: str, password: str, full_name: str, intent: str, locale: str = "fr",
-                  confirm_url_for=None) -> User:
+                  confirm_url_for=None) -> User | None:
+    """A new, unconfirmed account; None when the address already has one.
+
+    The answer must not tell whether the address is known (account enumeration): the caller shows
+    the same page either way, and the address's owner gets an e-mail instead (a new confirmation
+    link if the account is not confirmed yet, else a warning with the way to log in or reset).
+    """
     email = normalise_email(email)
-    if get_user_by_email(email) is not None:
-        raise Conflict(_("Un compte existe déjà avec cette adresse. Connectez-vous ou réinitialisez votre mot de passe."), field="email")
     problem = password_problem(password, email)
     if problem:
         raise ServiceError(problem, field="password")
+    existing = get_user_by_email(email)
+    if existing is not None:
+        hash_password(password)  # the same cost whether or not the address is known
+        if existing.is_disabled:
+            return None
+        if not existing.is_confirmed and confirm_url_for:
+            send_confirmation(existing, confirm_url_for)
+        elif existing.is_confirmed:
+            _warn_signup_attempt(existing)
+        return None
     user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
                 intent=intent if intent in ("organisation", "provider") else "organisation", locale=locale)
     db.session.add(user)
@@ -74,6 +88,17 @@ def register_user(email: str, password: str, full_name: str, intent: str, locale
     if confirm_url_for:
         send_confirmation(user, confirm_url_for)
     return user
+
+
+def _warn_signup_attempt(user: User) -> None:
+    from app.core.urls import absolute_url
+    send_mail(user.email, _("Tentative d'inscription avec votre adresse — Hub du Sud"),
+              _("Bonjour %(name)s,\n\nQuelqu'un a essayé de créer un compte Hub du Sud avec votre adresse e-mail, "
+                "qui a déjà un compte.\n\nSi c'était vous, connectez-vous : %(login)s\n"
+                "Mot de passe oublié ? Choisissez-en un nouveau : %(reset)s\n\n"
+                "Si ce n'était pas vous, ignorez ce message : votre compte n'a pas changé.",
+                name=user.full_name, login=absolute_url("accounts.login"),
+                reset=absolute_url("accounts.forgot_password")))
 
 
 def send_confirmation(user: User, confirm_url_for) -> None:
@@ -147,8 +172,18 @@ def set_password(user: User, password: str) -> None:
     if problem:
         raise ServiceError(problem, field="password")
     user.password_hash = hash_password(password)
+    user.end_sessions()  # every session opened with the old password ends
     if user.email_confirmed_at is None:  # the reset link proved the address
         user.email_confirmed_at = utcnow()
+
+
+def set_account_disabled(actor: User, user: User, disabled: bool = True) -> None:
+    """Hub staff disable (or enable again) an account; its open sessions end either way."""
+    if not actor.is_staff:
+        raise Forbidden(_("Seule l'équipe du Hub peut désactiver un compte."))
+    user.is_disabled = disabled
+    user.end_sessions()
+    db.session.flush()
 
 
 def create_api_token(user: User) -> str:

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+import math
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.accounts import services
+from app.accounts import services, throttle
 from app.accounts.forms import EmailForm, EmptyForm, LoginForm, NewPasswordForm, SignupForm
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.jobs import commit
 from app.core.security import no_store
 from app.core.views import flash_form_error, safe_next
-from app.extensions import db, limiter
+from app.extensions import db
 
 bp = Blueprint("accounts", __name__)
 
@@ -24,8 +26,23 @@ def _reset_url(token: str) -> str:
     return url_for("accounts.reset_password", token=token, _external=True)
 
 
-def _login_limit() -> str:
-    return current_app.config["RATELIMIT_LOGIN"]
+def _client_ip() -> str:
+    return request.remote_addr or "unknown"  # the proxy's client address when TRUSTED_PROXIES is set
+
+
+def _too_many(error: throttle.Throttled):
+    """429, a French page and Retry-After."""
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    response = make_response(render_template(
+        "core/error.html", status=429, title=_("Trop de tentatives"),
+        message=_("Trop de tentatives en peu de temps depuis votre connexion. Réessayez dans %(n)d min.", n=minutes)), 429)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _counted(rule: str):
+    """Count one request of this IP under `rule`; a Throttled error when none is left."""
+    throttle.reserve((rule, _client_ip()))
 
 
 @bp.route("/inscription", methods=["GET", "POST"])
@@ -36,6 +53,11 @@ def signup():
     form = SignupForm(intent=request.args.get("profil", "organisation"))
     if form.validate_on_submit():
         try:
+            _counted("signup_ip")
+        except throttle.Throttled as error:
+            return _too_many(error)
+        try:
+            # The same page whether or not the address already has an account (no enumeration).
             services.register_user(form.email.data, form.password.data, form.full_name.data, form.intent.data,
                                    locale=session.get("lang", "fr"), confirm_url_for=_confirm_url)
             commit()
@@ -61,10 +83,13 @@ def confirm(token: str):
 
 @bp.route("/confirmer", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-@limiter.limit(_login_limit, methods=["POST"])
 def resend_confirmation():
     form = EmailForm()
     if form.validate_on_submit():
+        try:
+            _counted("reset_ip")
+        except throttle.Throttled as error:
+            return _too_many(error)
         user = services.get_user_by_email(form.email.data)
         if user is not None and not user.is_confirmed:
             services.send_confirmation(user, _confirm_url)
@@ -77,15 +102,19 @@ def resend_confirmation():
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
+        try:  # refused before the password is even looked at: no oracle
+            attempt = throttle.reserve(*throttle.login_targets(form.email.data, _client_ip()))
+        except throttle.Throttled as error:
+            return _too_many(error)
         try:
             user = services.authenticate(form.email.data, form.password.data)
             commit()  # a rehashed password is saved
+            attempt.release()  # only failures count
             lang = session.get("lang")
             session.clear()  # no session fixation: a fresh session at login
             if lang:
@@ -111,10 +140,13 @@ def logout():
 
 @bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
 @access(Access.PUBLIC)
-@limiter.limit(_login_limit, methods=["POST"])
 def forgot_password():
     form = EmailForm()
     if form.validate_on_submit():
+        try:
+            _counted("reset_ip")
+        except throttle.Throttled as error:
+            return _too_many(error)
         services.request_password_reset(form.email.data, _reset_url)
         commit()
         flash(_("Si un compte existe pour cette adresse, un lien de réinitialisation vient d'être envoyé."), "info")

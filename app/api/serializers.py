@@ -1,6 +1,7 @@
 """JSON shapes of the API v1 (one place, reused by every endpoint)."""
 from __future__ import annotations
 
+from app.core.urls import web_url
 from app.directory.skills import skill_label
 
 
@@ -14,7 +15,7 @@ def commune_json(c) -> dict | None:
 def provider_json(p, with_offers: bool = False) -> dict:
     data = {"id": p.id, "name": p.name, "kind": p.kind, "commune": commune_json(p.commune),
             "radius_km": p.radius_km, "remote_capable": p.remote_capable, "languages": p.languages,
-            "presentation": p.presentation, "website": p.website or None, "status": p.status.value}
+            "presentation": p.presentation, "website": web_url(p.website), "status": p.status.value}
     if with_offers:
         data["offers"] = [offer_json(o, with_provider=False) for o in p.offers if o.is_public]
     return data

@@ -35,6 +35,21 @@ class CommuneField(StringField):
             raise ValidationError(_l("Commune introuvable : choisissez-la dans la liste proposée (nom ou code postal)."))
 
 
+class WebURL:
+    """WTForms validator: an http(s) link by the app's one rule (app.core.urls.web_url); the field
+    keeps the cleaned address. Empty passes (add DataRequired to require one)."""
+
+    def __call__(self, form, field):
+        from app.core.urls import WEB_URL_MESSAGE, web_url
+        if not (field.data or "").strip():
+            field.data = ""
+            return
+        url = web_url(field.data)
+        if url is None:
+            raise ValidationError(WEB_URL_MESSAGE)
+        field.data = url
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()

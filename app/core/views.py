@@ -194,6 +194,8 @@ def register_template_helpers(app: Flask) -> None:
     def inject():
         return {"current_locale": str(get_locale() or "fr")}
 
+    from app.core.urls import external_link
+    app.jinja_env.filters["external_link"] = external_link  # an outside address: a link only if http(s)
     app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""
     app.jinja_env.filters["datetime_fr"] = lambda d: format_datetime(d, "medium") if d else ""
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.#")

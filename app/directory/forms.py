@@ -4,7 +4,7 @@ from wtforms import (BooleanField, DateField, DecimalField, EmailField, IntegerF
                      StringField, TextAreaField, URLField)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import CommuneField, MultiCheckboxField, SkillsField
+from app.core.forms import CommuneField, MultiCheckboxField, SkillsField, WebURL
 from app.directory.vocab import (LANGUAGES, MODALITIES, OFFER_CATEGORIES, ORGANISATION_KINDS, ORGANISATION_SIZES,
                                  PRICE_MODES, PROVIDER_KINDS, choices)
 
@@ -22,7 +22,7 @@ class OrganisationForm(FlaskForm):
     description = TextAreaField(_l("Présentation"), validators=[Optional(), Length(max=5000)])
     contact_email = EmailField(_l("E-mail de contact"), validators=[Optional(), Email(_l("Adresse e-mail invalide.")), Length(max=320)])
     contact_phone = StringField(_l("Téléphone"), validators=[Optional(), Length(max=30)], render_kw={"autocomplete": "tel"})
-    website = URLField(_l("Site web"), validators=[Optional(), Length(max=300)])
+    website = URLField(_l("Site web"), validators=[Optional(), WebURL(), Length(max=300)])
 
     def values(self) -> dict:
         return {"name": self.name.data.strip(), "kind": self.kind.data, "siret": self.siret.data, "size": self.size.data,
@@ -44,7 +44,7 @@ class ProviderForm(FlaskForm):
     languages = MultiCheckboxField(_l("Langues"), choices=choices(LANGUAGES), default=["fr"],
                                    validators=[DataRequired(_l("Choisissez au moins une langue."))])
     presentation = TextAreaField(_l("Présentation"), validators=[DataRequired(REQUIRED), Length(max=5000)])
-    website = URLField(_l("Site web"), validators=[Optional(), Length(max=300)])
+    website = URLField(_l("Site web"), validators=[Optional(), WebURL(), Length(max=300)])
     contact_email = EmailField(_l("E-mail de contact"), validators=[Optional(), Email(_l("Adresse e-mail invalide.")), Length(max=320)])
     iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=50)],
                        description=_l("Facultatif : le compte où le Hub vire ce qui vous est dû (chèques, missions)."))

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Moderated, PublicationStatus, Timestamped
@@ -84,3 +84,27 @@ class Offer(Moderated, Timestamped, db.Model):
     @property
     def is_public(self) -> bool:
         return self.status == PublicationStatus.PUBLISHED and self.provider.is_public
+
+
+class ListingChange(Timestamped, db.Model):
+    """The moderation log: an owner's change to the public fields of a published listing.
+
+    A change of an outside link (`HELD_FIELDS`) waits here ("pending") and goes live only when hub
+    staff approve it; other public fields go live at once and are logged ("applied") for staff to
+    review. Changes made by staff, or to listings not published yet, are not logged (moderation
+    sees those listings whole).
+    """
+    __tablename__ = "listing_change"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'applied', 'approved', 'refused', 'replaced')",
+                                      name="status_known"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_kind: Mapped[str] = mapped_column(String(20))  # organisation, provider, offer
+    entity_id: Mapped[int] = mapped_column(Integer, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # {field: [old value, new value]}
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    actor = relationship("User", foreign_keys=[actor_id])

@@ -14,7 +14,8 @@ from app.accounts.services import add_membership
 from app.core.errors import Conflict, Forbidden, ServiceError
 from app.core.models import PublicationStatus as PS, utcnow
 from app.core.states import StateMachine
-from app.directory.models import Offer, Organisation, Provider
+from app.core.urls import clean_web_url
+from app.directory.models import ListingChange, Offer, Organisation, Provider
 from app.extensions import db
 
 PUBLICATION = StateMachine("publication", {
@@ -58,7 +59,87 @@ def can_manage_provider(user: User, provider: Provider) -> bool:
 def _apply(entity, values: dict, fields: tuple[str, ...]) -> None:
     for name in fields:
         if name in values:
-            setattr(entity, name, values[name])
+            value = values[name]
+            if name in LINK_FIELDS:  # the one rule for links, whatever the caller (form, API, import)
+                value = clean_web_url(value, name)
+            setattr(entity, name, value)
+
+
+# ---------------------------------------------------------------- moderation log of owners' edits
+
+#: Outside links: an owner's change on a published listing waits for hub staff.
+LINK_FIELDS = frozenset({"website"})
+#: Never shown to the public: changed without moderation.
+PRIVATE_FIELDS = frozenset({"iban", "bic", "bank_holder"})
+KIND_OF = {Organisation: "organisation", Provider: "provider", Offer: "offer"}
+MODEL_OF = {kind: model for model, kind in KIND_OF.items()}
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _moderated_update(actor: User, entity, values: dict, fields: tuple[str, ...]) -> None:
+    """Apply an edit; an owner's edit of a published listing goes through the moderation log.
+
+    Public fields go live and are logged; a changed link is held (not applied) until staff approve it.
+    """
+    if actor.is_staff or entity.status != PS.PUBLISHED:
+        _apply(entity, values, fields)
+        return
+    wanted = {name: values[name] for name in fields if name in values}
+    for name in LINK_FIELDS & set(wanted):
+        wanted[name] = clean_web_url(wanted[name], name)
+    changed = {name: [_plain(getattr(entity, name)), _plain(value)] for name, value in wanted.items()
+               if name not in PRIVATE_FIELDS and getattr(entity, name) != value}
+    held = {name: change for name, change in changed.items() if name in LINK_FIELDS}
+    _apply(entity, {name: value for name, value in wanted.items() if name not in held}, fields)
+    kind = KIND_OF[type(entity)]
+    if held:
+        for older in pending_changes(entity):  # the latest proposal replaces an unanswered one
+            older.status = "replaced"
+        db.session.add(ListingChange(entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=held,
+                                     status="pending"))
+    live = {name: change for name, change in changed.items() if name not in held}
+    if live:
+        db.session.add(ListingChange(entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=live,
+                                     status="applied"))
+
+
+def pending_changes(entity) -> list[ListingChange]:
+    return list(db.session.scalars(select(ListingChange).where(
+        ListingChange.entity_kind == KIND_OF[type(entity)], ListingChange.entity_id == entity.id,
+        ListingChange.status == "pending").order_by(ListingChange.id)))
+
+
+def listing_of(change: ListingChange):
+    return db.session.get(MODEL_OF[change.entity_kind], change.entity_id)
+
+
+def decide_change(actor: User, change: ListingChange, approve: bool) -> None:
+    """Hub staff approve (the held value goes live) or refuse an owner's pending change."""
+    if not actor.is_staff:
+        raise Forbidden(_("Seule l'équipe du Hub peut modérer."))
+    if change.status != "pending":
+        raise Conflict(_("Cette modification a déjà été traitée."))
+    entity = listing_of(change)
+    if approve and entity is not None:
+        for name, (_old, new) in change.changes.items():
+            if name in LINK_FIELDS:
+                new = clean_web_url(new, name)
+            setattr(entity, name, new)
+    change.status = "approved" if approve else "refused"
+    change.decided_by_id = actor.id
+    change.decided_at = utcnow()
+    db.session.flush()
+
+
+def change_log(limit: int = 50) -> dict[str, list[ListingChange]]:
+    """For the moderation page: changes waiting for a decision, then the latest ones applied."""
+    def rows(*statuses):
+        return list(db.session.scalars(select(ListingChange).where(ListingChange.status.in_(statuses))
+                                       .order_by(ListingChange.id.desc()).limit(limit)))
+    return {"pending": rows("pending"), "recent": rows("applied", "approved", "refused")}
 
 
 ORG_FIELDS = ("name", "kind", "size", "commune_insee", "description", "contact_email", "contact_phone", "website")
@@ -88,7 +169,7 @@ def _update_structure(actor: User, entity, values: dict, fields: tuple[str, ...]
         siret = clean_siret(values.get("siret"))
         _check_siret_free(type(entity), siret, entity.id)
         entity.siret = siret
-    _apply(entity, values, fields)
+    _moderated_update(actor, entity, values, fields)
     db.session.flush()
     return entity
 
@@ -140,7 +221,7 @@ def update_offer(actor: User, offer: Offer, values: dict) -> Offer:
         raise Forbidden(_("Vous ne gérez pas ce prestataire."))
     merged = {name: getattr(offer, name) for name in OFFER_FIELDS} | values
     _check_offer_values(merged)
-    _apply(offer, values, OFFER_FIELDS)
+    _moderated_update(actor, offer, values, OFFER_FIELDS)
     db.session.flush()
     if {"title", "description"} & set(values):
         _warm(offer)

@@ -65,6 +65,12 @@ def provider_detail(provider_id: int):
     return render_template("directory/provider.html", provider=provider, offers=offers, can_manage=can_manage)
 
 
+def _edited(listing) -> str:
+    if services.pending_changes(listing):
+        return _("Modifications enregistrées. Le nouveau site web sera visible après validation par l'équipe du Hub.")
+    return _("Modifications enregistrées.")
+
+
 @bp.route("/structure/nouvelle", methods=["GET", "POST"])
 @access(Access.LOGIN)
 def organisation_new():
@@ -86,7 +92,7 @@ def organisation_edit(org_id: int):
     if request.method == "GET":
         form.commune.process_data(org.commune)
     done = submit_form(form, lambda: services.update_organisation(current_user, org, form.values()),
-                       _("Modifications enregistrées."), url_for("accounts.dashboard"))
+                       _edited, url_for("accounts.dashboard"))
     return done or (render_template("directory/organisation_form.html", form=form, organisation=org),
                     form_status(form))
 
@@ -111,7 +117,7 @@ def provider_edit(provider_id: int):
     if request.method == "GET":
         form.commune.process_data(provider.commune)
     done = submit_form(form, lambda: services.update_provider(current_user, provider, form.values()),
-                       _("Modifications enregistrées."), url_for("directory.provider_detail", provider_id=provider.id))
+                       _edited, url_for("directory.provider_detail", provider_id=provider.id))
     return done or (render_template("directory/provider_form.html", form=form, provider=provider), form_status(form))
 
 

@@ -15,7 +15,7 @@ from app.accounts.models import User
 from app.core.errors import Forbidden, ServiceError
 from app.core.models import utcnow
 from app.core.text import fold
-from app.core.urls import absolute_url
+from app.core.urls import absolute_url, web_url
 from app.extensions import db
 from app.library import services
 from app.library.models import FileVersion, Producer, Resource, ResourceFile, ResourceStatus as RS
@@ -78,8 +78,8 @@ def resource_jsonld(resource: Resource, with_context: bool = True) -> dict:
     }
     if resource.year_created:
         data["dateCreated"] = str(resource.year_created)
-    if resource.source_url:
-        data["sameAs"] = resource.source_url
+    if web_url(resource.source_url):
+        data["sameAs"] = web_url(resource.source_url)
     if resource.formats:
         data["genre"] = [str(FORMATS.get(code, code)) for code in resource.formats]
     if resource.is_paid:
@@ -146,7 +146,7 @@ def csv_dump() -> str:
                 "resource_type": r.resource_type, "themes": SEPARATOR.join(r.themes),
                 "audiences": SEPARATOR.join(r.audiences), "languages": SEPARATOR.join(r.languages),
                 "formats": SEPARATOR.join(r.formats), "year_created": r.year_created or "", "licence": r.licence,
-                "licence_url": licence_url(r), "source_url": r.source_url,
+                "licence_url": licence_url(r), "source_url": web_url(r.source_url) or "",
                 "producers": SEPARATOR.join(p.name for p in r.producers),
                 "is_based_on": SEPARATOR.join(x.identifier for x in r.related("is_based_on")),
                 "is_related_to": SEPARATOR.join(x.identifier for x in r.related("is_related_to")),

@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DecimalField, EmailField, IntegerField, Radio
                      TextAreaField, URLField, ValidationError)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import MultiCheckboxField
+from app.core.forms import MultiCheckboxField, WebURL
 from app.directory.vocab import choices
 from app.library.services import parse_identifier, parse_identifiers
 from app.library.vocab import (AUDIENCES, FORMATS, LANGUAGES, LICENCE_OFFER_KINDS, LICENCES, PRODUCER_KINDS,
@@ -60,7 +60,7 @@ class ProducerForm(FlaskForm):
                       validators=[DataRequired(REQUIRED)])
     name = StringField(_l("Nom (de la personne ou de la structure)"), validators=[DataRequired(REQUIRED), Length(max=200)])
     presentation = TextAreaField(_l("Présentation"), validators=[Optional(), Length(max=5000)])
-    website = URLField(_l("Site web"), validators=[Optional(), Length(max=300)])
+    website = URLField(_l("Site web"), validators=[Optional(), WebURL(), Length(max=300)])
 
     def values(self) -> dict:
         return {"kind": self.kind.data, "name": self.name.data, "presentation": self.presentation.data or "",
@@ -91,7 +91,7 @@ class ResourceForm(FlaskForm):
     licence = RadioField(_l("Licence"), choices=choices(LICENCES), validators=[DataRequired(REQUIRED)],
                          description=_l("Une licence libre, ou une licence d'usage que vous vendez (vous fixerez ses "
                                         "offres et prix ensuite)."))
-    source_url = URLField(_l("Adresse d'origine (URL)"), validators=[Optional(), Length(max=500)])
+    source_url = URLField(_l("Adresse d'origine (URL)"), validators=[Optional(), WebURL(), Length(max=500)])
     producers = MultiCheckboxField(_l("Producteurs"), coerce=int,
                                    validators=[DataRequired(_l("Choisissez au moins un producteur."))])
     is_based_on = IdentifierListField(_l("Fondée sur (identifiants, par exemple R12, R40)"),

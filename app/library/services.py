@@ -23,7 +23,7 @@ from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from app.core.mail import send_mail
 from app.core.models import utcnow
 from app.core.states import StateMachine
-from app.core.urls import absolute_url
+from app.core.urls import absolute_url, clean_web_url
 from app.extensions import db
 from app.library import filetypes, storage
 from app.library.models import (RESOURCE_PREFIX, FileVersion, GrantStatus, IdentifierCounter, LicenceGrant,
@@ -162,9 +162,7 @@ def _check_producer_values(values: dict) -> None:
         raise ServiceError(_("Choisissez : une personne ou une structure."), field="kind")
     if not (values.get("name") or "").strip():
         raise ServiceError(_("Indiquez un nom."), field="name")
-    website = (values.get("website") or "").strip()
-    if website and not re.match(r"^https?://[^\s/]+\.[^\s]+$", website):
-        raise ServiceError(_("Indiquez une adresse web complète (https://…)."), field="website")
+    clean_web_url(values.get("website"), "website")  # the one rule for links (app.core.urls)
 
 
 def create_producer(actor: User, values: dict) -> Producer:
@@ -267,10 +265,7 @@ def _check_resource_values(values: dict) -> dict:
     if values.get("licence") not in LICENCES:
         raise ServiceError(_("Choisissez une licence."), field="licence")
     clean["licence"] = values["licence"]
-    source = (values.get("source_url") or "").strip()
-    if source and (len(source) > 500 or not re.match(r"^https?://[^\s/]+\.[^\s]+$", source)):
-        raise ServiceError(_("Indiquez une adresse web complète (https://…)."), field="source_url")
-    clean["source_url"] = source
+    clean["source_url"] = clean_web_url(values.get("source_url"), "source_url")
     return clean
 
 

@@ -13,7 +13,7 @@ from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
 from app.directory import services as directory
 from app.directory.forms import ModerationForm
-from app.directory.models import Offer, Organisation, Provider
+from app.directory.models import ListingChange, Offer, Organisation, Provider
 from app.extensions import db
 from app.needs.models import Need, NeedStatus
 
@@ -28,7 +28,23 @@ DECISIONS = {"publish": PS.PUBLISHED, "reject": PS.REJECTED, "archive": PS.ARCHI
 @bp.get("/")
 @access(Access.STAFF)
 def queue():
-    return render_template("staff/queue.html", queue=directory.moderation_queue(), form=ModerationForm())
+    return render_template("staff/queue.html", queue=directory.moderation_queue(), form=ModerationForm(),
+                           changes=directory.change_log(), listing_of=directory.listing_of)
+
+
+@bp.post("/modification/<int:change_id>")
+@access(Access.STAFF)
+def decide_change(change_id: int):
+    """Approve or refuse an owner's change held for moderation (a new website on a published listing)."""
+    change = db.session.get(ListingChange, change_id)
+    if change is None:
+        abort(404)
+    form = ModerationForm()
+    decision = request.form.get("decision", "")
+    if not form.validate_on_submit() or decision not in ("approve", "refuse"):
+        flash(_("Décision inconnue ou formulaire expiré."), "error")
+        return redirect(url_for("staff.queue"))
+    return _record(lambda: directory.decide_change(current_user, change, approve=decision == "approve"))
 
 
 @bp.post("/<kind>/<int:ident>")
@@ -48,14 +64,19 @@ def decide(kind: str, ident: int):
     if not directory.PUBLICATION.can(entity.status, target):
         flash(_("Cette décision n'est pas possible dans l'état actuel."), "error")
         return redirect(url_for("staff.queue"))
+    return _record(lambda: move(current_user, entity, target, reason=form.reason.data))
+
+
+def _record(decision):
+    """Carry out a staff decision and commit, or show the service's refusal; back to the queue."""
     try:
-        move(current_user, entity, target, reason=form.reason.data)
+        decision()
         commit()
     except ServiceError as error:
         db.session.rollback()
         flash(str(error.message), "error")
-        return redirect(url_for("staff.queue"))
-    flash(_("Décision enregistrée."), "success")
+    else:
+        flash(_("Décision enregistrée."), "success")
     return redirect(url_for("staff.queue"))
 
 
