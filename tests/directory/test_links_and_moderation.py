@@ -1,4 +1,4 @@
-"""Issue 10: one http(s) rule for every stored link (forms, services, rendering, migration 0010),
+"""Issue 10: one http(s) rule for every stored link (forms, services, rendering, migration 0012),
 and owners' edits of published listings through the moderation log."""
 from __future__ import annotations
 
@@ -119,9 +119,9 @@ def test_a_stored_hostile_link_is_shown_as_text_never_as_a_link(client, factory,
     assert client.get(f"/api/v1/providers/{provider.id}").get_json()["website"] is None
 
 
-def test_migration_0010_empties_stored_hostile_links(db_session, factory):
-    path = next(Path(__file__).resolve().parents[2].glob("migrations/versions/0010_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0010", path)
+def test_migration_0012_empties_stored_hostile_links(db_session, factory):
+    path = next(Path(__file__).resolve().parents[2].glob("migrations/versions/0012_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     from tests.library.library_helpers import producer, resource

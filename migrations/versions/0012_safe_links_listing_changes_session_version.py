@@ -7,14 +7,14 @@
 - `user_account.session_version`: part of every session's user id; bumped when the password
   changes or the account is disabled, it ends the sessions opened before.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
