@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts.forms import EmptyForm
-from app.billing.gateway import current_gateway, register_dev_webhook, stripe_js_url
+from app.billing.gateway import current_gateway, register_dev_webhook
 from app.billing.responses import card_payment_answer
 from app.core.access import Access, access
 from app.core.errors import ServiceError
@@ -598,7 +598,7 @@ def buy(ident: str, offer_id: int):
     """The payment page. It creates nothing at Stripe: the card step asks for its SetupIntent."""
     offer = _offer_on_sale_or_404(ident, offer_id)
     return render_template("library/buy.html", offer=offer, resource=offer.resource, form=BuyForm(),
-                           refusal=_refusal(offer), stripe_js=stripe_js_url(),
+                           refusal=_refusal(offer),
                            publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
                            grant=services.valid_grant(current_user, offer.resource))
 

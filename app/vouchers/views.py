@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.billing.gateway import current_gateway, register_dev_webhook, stripe_js_url
+from app.billing.gateway import current_gateway, register_dev_webhook
 from app.billing.responses import card_payment_answer
 from app.core.access import Access, access
 from app.core.errors import ServiceError
@@ -141,7 +141,7 @@ def programme_pay(programme_id: int):
             error = str(exc.message)
     from flask import current_app
     return render_template("vouchers/pay.html", programme=programme, funder=funder, setup=setup, error=error,
-                           form=PayForm(), stripe_js=stripe_js_url(),
+                           form=PayForm(),
                            publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
                            state=services.funding_state(programme)), (503 if error else 200)
 
@@ -323,7 +323,7 @@ def mission_pay(mission_id: int):
     return render_template("vouchers/pay_mission.html", mission=mission, setup=setup, error=error,
                            price_cents=missions.price_cents(mission) or 0, covered_cents=missions.covered_cents(mission),
                            paid_cents=missions.card_paid_cents(mission), remainder_cents=missions.remainder_cents(mission),
-                           stripe_js=stripe_js_url(), publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
+                           publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
                            form=PayForm()), (503 if error else 200)
 
 
