@@ -223,3 +223,42 @@ def test_get_and_ensure_accounts(db):
     assert ledger.get_account(db, "stripe:clearing").id == accounts["stripe:clearing"].id
     with pytest.raises(InvalidAccount, match="unknown account code"):
         ledger.ensure_accounts(db, {"cash:drawer": "EUR"})
+
+
+def test_trial_balance_exposes_a_tampered_ledger(db):
+    """A line slipped in by raw SQL (SQLite has no deferred trigger; PostgreSQL's fires only at
+    COMMIT): the trial balance says so, with the total of the currency that does not balance."""
+    from sqlalchemy import text
+    ledger.post(db, "eur", [("stripe:clearing", 300), ("provider:1:payable", -300)], "tamper-1")
+    tx_id = db.execute(text(
+        "SELECT id FROM ledger_transaction WHERE idempotency_key = 'tamper-1'")).scalar_one()
+    account_id = ledger.get_account(db, "stripe:clearing").id
+    db.execute(text("INSERT INTO ledger_line (transaction_id, account_id, amount_cents, currency) "
+                    "VALUES (:t, :a, 5, 'EUR')"), {"t": tx_id, "a": account_id})
+    trial = ledger.trial_balance(db)
+    assert trial.totals == {"EUR": 5} and not trial.balanced
+    assert ("stripe:clearing", "asset", "EUR", 305) in trial.rows
+
+
+def test_an_integrity_error_other_than_the_key_is_not_swallowed(db, models, monkeypatch):
+    """The SAVEPOINT path: an IntegrityError that is not a replay of the key (here a reversal of
+    a transaction that does not exist) is raised, not mistaken for an idempotent replay."""
+    from sqlalchemy.exc import IntegrityError
+    monkeypatch.setattr(ledger, "_UPSERT", {})
+    with pytest.raises(IntegrityError):
+        ledger.post(db, "x", [("stripe:clearing", 1), ("programme:1:fund", -1)], "fk-1", reverses=987_654)
+
+
+def test_a_hand_made_account_keeps_its_type_for_the_natural_sign(db, models):
+    account = models.LedgerAccount(code="legacy:deposit", type="liability", currency="EUR")
+    db.add(account)
+    db.flush()
+    assert ledger.balance(db, "legacy:deposit", natural=True) == 0
+    clearing = ledger.ensure_accounts(db, {"stripe:clearing": "EUR"})["stripe:clearing"]
+    tx = models.LedgerTransaction(kind="legacy", idempotency_key="legacy-1")
+    db.add(tx)
+    db.add(models.LedgerLine(transaction=tx, account_id=account.id, amount_cents=-40, currency="EUR"))
+    db.add(models.LedgerLine(transaction=tx, account_id=clearing.id, amount_cents=40, currency="EUR"))
+    db.flush()
+    assert ledger.balance(db, "legacy:deposit") == -40
+    assert ledger.balance(db, "legacy:deposit", natural=True) == 40  # its stored type: liability

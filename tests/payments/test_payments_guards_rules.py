@@ -344,3 +344,27 @@ def test_the_rule_refuses_nonsense(face, covered):
 def test_the_rule_takes_integer_cents(face, covered):
     with pytest.raises(TypeError):
         mission_voucher_refusal(MissionTerms("voucher", 5_000), face, covered)
+
+
+def test_fee_rounding_at_the_exact_half_and_scale():
+    assert rules.fee_cents(4_999, 1) == 0  # 0.4999 cent
+    assert rules.fee_cents(5_000, 1) == 1  # 0.5 cent: half up
+    assert rules.fee_cents(1_000_000, 5_000) == 500_000
+    assert rules.fee_cents(1_000, 1_000) == 100 and rules.fee_cents(999, 1_000) == 100  # 99.9 rounds to 100
+
+
+def test_lines_and_results_are_immutable():
+    import dataclasses
+    line = Line("stripe:clearing", 100)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        line.amount_cents = 5
+    assert hash(line) == hash(Line("stripe:clearing", 100, "EUR"))
+    dates = rules.voucher_dates(datetime(2026, 1, 10))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        dates.expires_at = None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Eligibility().require_siret = False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        OrganisationFacts(id=1).siret = SIRET
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        MissionTerms("voucher").price_cents = 1

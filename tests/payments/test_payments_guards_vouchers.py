@@ -335,3 +335,75 @@ def test_redeem_refuses_a_voucher_for_free_work(db, models):
     assert info.value.reason == "mission_already_covered"
     assert voucher.status == "reserved" and _ledger_rows(db, models) == before
     assert ledger.balance(db, "provider:7:payable") == 0
+
+
+def test_a_prefix_is_stripped_only_when_it_is_hub():
+    code = vouchers.format_code("0123456789AB")
+    body = code.replace("-", "")[3:]
+    with pytest.raises(InvalidVoucherCode):
+        vouchers.normalise_code("ABC" + body)  # 16 symbols not starting with HUB: not a code
+    assert vouchers.normalise_code("HUB" + body) == code
+
+
+def test_lookalikes_in_the_check_symbol():
+    code = vouchers.format_code("000000000001")
+    assert code.endswith("-1")
+    assert vouchers.normalise_code(code[:-1] + "I") == code
+    assert vouchers.normalise_code(code[:-1] + "l") == code
+    zero = next(vouchers.format_code(d) for d in (f"{i:012d}" for i in range(100))
+                if vouchers.check_symbol(d) == "0")
+    assert vouchers.normalise_code(zero[:-1] + "o") == zero
+
+
+def test_insufficient_funds_for_several_vouchers_at_once(db):
+    programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=1_000, budget_cents=2_500)
+    vouchers.start_programme_funding(db, FakeGateway(), programme, payment_method="pm_card_visa", confirm=True)
+    with pytest.raises(InsufficientProgrammeFunds):
+        vouchers.issue_vouchers(db, programme, ORG, count=3, now=NOW)
+    assert len(vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)) == 2
+
+
+def test_a_code_collision_is_drawn_again_five_times_at_most(db, monkeypatch):
+    programme = programme_of(db, count=3)
+    (first,) = vouchers.issue_vouchers(db, programme, ORG, now=NOW)
+    calls = []
+
+    def same_code():
+        calls.append(1)
+        return first.code
+    monkeypatch.setattr(vouchers, "generate_code", same_code)
+    with pytest.raises(ProgrammeError, match="could not draw a unique code"):
+        vouchers.issue_vouchers(db, programme, ORG, now=NOW)
+    assert len(calls) == 5
+
+
+def test_expiry_job_limits_and_boundaries(db):
+    programme = programme_of(db, count=3, validity_days=60)
+    a, b, c = vouchers.issue_vouchers(db, programme, ORG, count=3, now=NOW)
+    warn_at = vouchers.rules.utc(a.expires_at) - timedelta(days=30)
+    report = vouchers.run_expiry(db, now=warn_at - timedelta(seconds=1))
+    assert report.to_warn == [] and report.blocked == [] and report.expired == []
+    assert {v.id for v in vouchers.run_expiry(db, now=warn_at).to_warn} == {a.id, b.id, c.id}  # exactly 30 days
+    blocks_at = vouchers.rules.utc(a.blocks_at)
+    assert vouchers.run_expiry(db, now=blocks_at - timedelta(seconds=1)).blocked == []
+    assert {v.id for v in vouchers.run_expiry(db, now=blocks_at).blocked} == {a.id, b.id, c.id}  # exactly then
+    expires_at = vouchers.rules.utc(a.expires_at)
+    assert vouchers.run_expiry(db, now=expires_at - timedelta(seconds=1)).expired == []
+    first = vouchers.run_expiry(db, now=expires_at, limit=1)  # at most one per run when limited
+    assert [v.id for v in first.expired] == [a.id]
+    assert {v.id for v in vouchers.run_expiry(db, now=expires_at).expired} == {b.id, c.id}
+
+
+def test_programme_figures_count_every_status_and_the_money(db):
+    gateway = FakeGateway()
+    programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=1_000, voucher_count=4)
+    payment, _ = vouchers.start_programme_funding(db, gateway, programme, payment_method="pm_card_visa", confirm=True)
+    a, b = vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)
+    vouchers.reserve(db, a, "mission:1", now=NOW)
+    from payments import checkout
+    checkout.refund_payment(db, gateway, payment, 500)
+    figures = vouchers.programme_figures(db, programme)
+    assert figures == {"vouchers": {"issued": {"count": 1, "cents": 1_000}, "reserved": {"count": 1, "cents": 1_000},
+                                    "redeemed": {"count": 0, "cents": 0}, "blocked": {"count": 0, "cents": 0},
+                                    "expired": {"count": 0, "cents": 0}},
+                       "funded_cents": 3_500, "available_cents": 1_500}
