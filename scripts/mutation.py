@@ -30,6 +30,7 @@ import ast
 import copy
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -312,6 +313,46 @@ class ForkRunner:
         return pid
 
 
+def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, app_stage, copies, results) -> None:
+    """Keep ``len(copies)`` mutants running; each one goes through the stages until one fails."""
+    while queue or running:
+        while queue and free:
+            mutant = queue.pop(0)
+            source = mutated_source(mutant)
+            try:
+                compile(source, mutant.path, "exec")
+            except SyntaxError:
+                results[mutant] = "invalid"
+                continue
+            worker = free.pop()
+            (copies[worker] / mutant.path).write_text(source)
+            now = time.monotonic()
+            running[launch(worker, 0, mutant, source)] = [mutant, worker, 0, now, source, now]
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            now = time.monotonic()
+            for child, (mutant, worker, stage, since, _source, first) in list(running.items()):
+                if now - since > timeouts[stage]:
+                    reap_group(child)
+                    os.waitpid(child, 0)
+                    del running[child]
+                    finish(mutant, worker, "timeout", now - first, stage)
+            time.sleep(0.05)
+            continue
+        if pid not in running:
+            continue
+        mutant, worker, stage, since, source, first = running.pop(pid)
+        reap_group(pid)
+        if os.waitstatus_to_exitcode(status) != 0:
+            finish(mutant, worker, "failed", time.monotonic() - first, stage)
+        elif stage + 1 < len(stages) and not (stage + 1 == len(stages) - 1 and app_stage
+                                               and mutant.path != APP_STAGE_ONLY_FOR):
+            running[launch(worker, stage + 1, mutant, source)] = [mutant, worker, stage + 1, time.monotonic(),
+                                                                  source, first]
+        else:
+            finish(mutant, worker, "passed", time.monotonic() - first, stage)
+
+
 def _report(mutants: list, targets: list, results: dict, tests: list, seconds: float) -> str:
     lines = [f"Mutation testing of the money code ({seconds:.0f} s, {len(results)} of {len(mutants)} mutants run; "
              f"tests: {' '.join(Path(t).name for t in tests)})", ""]
@@ -413,42 +454,13 @@ def main(argv=None) -> int:
             except (ProcessLookupError, PermissionError):
                 pass
 
-        while queue or running:
-            while queue and free:
-                mutant = queue.pop(0)
-                source = mutated_source(mutant)
-                try:
-                    compile(source, mutant.path, "exec")
-                except SyntaxError:
-                    results[mutant] = "invalid"
-                    continue
-                worker = free.pop()
-                (copies[worker] / mutant.path).write_text(source)
-                now = time.monotonic()
-                running[launch(worker, 0, mutant, source)] = [mutant, worker, 0, now, source, now]
-            pid, status = os.waitpid(-1, os.WNOHANG)
-            if pid == 0:
-                now = time.monotonic()
-                for child, (mutant, worker, stage, since, _source, first) in list(running.items()):
-                    if now - since > timeouts[stage]:
-                        reap_group(child)
-                        os.waitpid(child, 0)
-                        del running[child]
-                        finish(mutant, worker, "timeout", now - first, stage)
-                time.sleep(0.05)
-                continue
-            if pid not in running:
-                continue
-            mutant, worker, stage, since, source, first = running.pop(pid)
-            reap_group(pid)
-            if os.waitstatus_to_exitcode(status) != 0:
-                finish(mutant, worker, "failed", time.monotonic() - first, stage)
-            elif stage + 1 < len(stages) and not (stage + 1 == len(stages) - 1 and app_stage
-                                                   and mutant.path != APP_STAGE_ONLY_FOR):
-                running[launch(worker, stage + 1, mutant, source)] = [mutant, worker, stage + 1, time.monotonic(),
-                                                                      source, first]
-            else:
-                finish(mutant, worker, "passed", time.monotonic() - first, stage)
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        try:
+            _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, app_stage, copies, results)
+        finally:  # interrupted: no test run left behind
+            for child in list(running):
+                reap_group(child)
+                os.waitpid(child, 0)
 
     report = _report(mutants, targets, results, all_tests, time.monotonic() - started)
     print("\n" + report)
