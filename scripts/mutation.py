@@ -110,6 +110,10 @@ def _quiet(node: ast.AST, parents: dict) -> bool:
                 return True
         if isinstance(parent, (ast.Import, ast.ImportFrom)):
             return True
+        if isinstance(parent, (ast.arg, ast.AnnAssign)) and child is parent.annotation:
+            return True  # annotations are not run (from __future__ import annotations)
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and child is parent.returns:
+            return True
         child, parent = parent, parents.get(parent)
     return False
 
@@ -377,6 +381,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (each in its own copy)")
     parser.add_argument("--limit", type=int, help="only the first N mutants (a quick look)")
     parser.add_argument("--only", help="only the mutants whose id contains this text")
+    parser.add_argument("--ids", help="only the mutants listed in this file (e.g. the survivors of a report)")
     parser.add_argument("--report", help="also write the report to this file")
     parser.add_argument("--no-fork", dest="fork", action="store_false",
                         help="one fresh Python per mutant (slower) instead of forks of a preloaded runner")
@@ -386,6 +391,9 @@ def main(argv=None) -> int:
     mutants = [m for t in targets for m in find_mutants(t)]
     if args.only:
         mutants = [m for m in mutants if args.only in m.ident]
+    if args.ids:
+        wanted = {word for line in Path(args.ids).read_text().splitlines() for word in line.split()[:1]}
+        mutants = [m for m in mutants if m.ident in wanted]
     if args.limit:
         mutants = mutants[: args.limit]
     if args.list:

@@ -368,3 +368,16 @@ def test_lines_and_results_are_immutable():
         OrganisationFacts(id=1).siret = SIRET
     with pytest.raises(dataclasses.FrozenInstanceError):
         MissionTerms("voucher").price_cents = 1
+
+
+def test_defaults_of_the_rules():
+    with pytest.raises(TypeError, match="^amount must be integer cents"):
+        rules.fee_cents(1.0, 100)
+    assert rules.licence_sale_settlement(3, 4) == [("producer:3:payable", -4), ("platform:fees", 0)]  # no minimum fee
+    assert rules.issue_lines(2, 500)[0] == Line("programme:2:fund", 500, "EUR")
+    assert rules.voucher_move_lines(2, "issued", "funder:1:credit", 5)[1].currency == "EUR"
+    assert rules.payout_lines(3, 1)[0].currency == "EUR" and rules.stripe_payout_lines(1)[0].currency == "EUR"
+    assert rules.valid_siret("123") is False and rules.valid_siret(SIRET) is True
+    org = OrganisationFacts(id=1, kind="association", commune_insee="13055", siret=SIRET)
+    assert rules.eligibility_problems(Eligibility(max_per_organisation=1), org) == []  # one requested by default
+    assert rules.eligibility_problems(Eligibility(max_per_organisation=1), org, already_held=1) != []
