@@ -125,6 +125,8 @@ def test_a_settlement_with_a_debit_item_is_refused():
         rules.check_settlement(1_000, [("provider:1:payable", -1_100), ("platform:fees", 100)])
     with pytest.raises(ValueError, match="non-empty list of credits"):
         rules.check_settlement(1_000, [("provider:1:payable", 1_000)])
+    with pytest.raises(ValueError, match="non-empty list of credits"):  # a one-cent debit hidden in the sum
+        rules.check_settlement(1_000, [("provider:1:payable", -1_001), ("platform:fees", 1)])
 
 
 def test_an_empty_settlement_is_refused():
@@ -196,7 +198,7 @@ def test_refunds_up_to_the_limit():
         Line("provider:1:payable", 630, "USD"), Line("platform:fees", 70, "USD"), Line("stripe:clearing", -700, "USD")]
     assert rules.refund_lines(SETTLEMENT, 1_000, refund_cents=400, absorbed=True, currency="USD") == [
         Line("refunds", 400, "USD"), Line("stripe:clearing", -400, "USD")]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="^refund_cents must be integer cents"):
         rules.refund_lines(SETTLEMENT, 1_000, refund_cents=1.0)
     with pytest.raises(ValueError):  # the settlement itself is checked
         rules.refund_lines([("provider:1:payable", -900)], 1_000, refund_cents=10)

@@ -407,3 +407,12 @@ def test_programme_figures_count_every_status_and_the_money(db):
                                     "redeemed": {"count": 0, "cents": 0}, "blocked": {"count": 0, "cents": 0},
                                     "expired": {"count": 0, "cents": 0}},
                        "funded_cents": 3_500, "available_cents": 1_500}
+
+
+def test_close_programme_returns_the_transaction_of_the_unissued_value(db):
+    programme = programme_of(db, count=3)
+    vouchers.issue_vouchers(db, programme, ORG, now=NOW)
+    tx = vouchers.close_programme(db, programme)
+    assert tx is not None and ledger.lines_of(db, tx) == [ledger.Line(f"programme:{programme.id}:fund", 2_000),
+                                                          ledger.Line("funder:5:credit", -2_000)]
+    assert tx.idempotency_key == f"programme:{programme.id}:close"
