@@ -262,3 +262,22 @@ def test_a_hand_made_account_keeps_its_type_for_the_natural_sign(db, models):
     db.flush()
     assert ledger.balance(db, "legacy:deposit") == -40
     assert ledger.balance(db, "legacy:deposit", natural=True) == 40  # its stored type: liability
+
+
+def test_the_savepoint_path_when_a_concurrent_post_wins_the_race(db, models, monkeypatch):
+    """No ON CONFLICT: the first look finds nothing (the other post is not committed yet), the
+    INSERT hits the unique key, and the winner's transaction is returned (or a conflict raised)."""
+    first = ledger.post(db, "fund", [("stripe:clearing", 100), ("programme:1:fund", -100)], "race")
+    monkeypatch.setattr(ledger, "_UPSERT", {})
+    real, looks = ledger._existing, []
+
+    def late(session, key):
+        looks.append(key)
+        return None if len(looks) == 1 else real(session, key)
+    monkeypatch.setattr(ledger, "_existing", late)
+    again = ledger.post(db, "fund", [("stripe:clearing", 100), ("programme:1:fund", -100)], "race")
+    assert again is not None and again.id == first.id and len(looks) == 2
+    looks.clear()
+    with pytest.raises(IdempotencyConflict):
+        ledger.post(db, "fund", [("stripe:clearing", 5), ("programme:1:fund", -5)], "race")
+    assert _count(db, models) == (1, 2)

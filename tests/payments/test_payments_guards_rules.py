@@ -370,6 +370,9 @@ def test_lines_and_results_are_immutable():
         OrganisationFacts(id=1).siret = SIRET
     with pytest.raises(dataclasses.FrozenInstanceError):
         MissionTerms("voucher").price_cents = 1
+    from payments.ledger import TrialBalance
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TrialBalance(rows=[], totals={}).totals = {"EUR": 1}
 
 
 def test_defaults_of_the_rules():

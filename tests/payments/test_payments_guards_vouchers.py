@@ -416,3 +416,17 @@ def test_close_programme_returns_the_transaction_of_the_unissued_value(db):
     assert tx is not None and ledger.lines_of(db, tx) == [ledger.Line(f"programme:{programme.id}:fund", 2_000),
                                                           ledger.Line("funder:5:credit", -2_000)]
     assert tx.idempotency_key == f"programme:{programme.id}:close"
+
+
+def test_a_voucher_that_keeps_changing_is_refused_after_five_looks(db, monkeypatch):
+    """Each compare-and-set that loses re-reads the voucher and tries again, five times at most:
+    here every UPDATE loses (as under a storm of concurrent moves)."""
+    from sqlalchemy import false
+    programme = programme_of(db)
+    (voucher,) = vouchers.issue_vouchers(db, programme, ORG, now=NOW)
+    real_update = vouchers.update
+    monkeypatch.setattr(vouchers, "update", lambda table: real_update(table).where(false()))
+    with pytest.raises(IllegalVoucherMove, match="keeps changing") as info:
+        vouchers.reserve(db, voucher, "mission:1", now=NOW)
+    assert type(info.value) is IllegalVoucherMove and info.value.move == "reserve"
+    assert voucher.status == "issued" and ledger.balance(db, f"programme:{programme.id}:reserved") == 0
