@@ -430,3 +430,38 @@ def test_a_voucher_that_keeps_changing_is_refused_after_five_looks(db, monkeypat
         vouchers.reserve(db, voucher, "mission:1", now=NOW)
     assert type(info.value) is IllegalVoucherMove and info.value.move == "reserve"
     assert voucher.status == "issued" and ledger.balance(db, f"programme:{programme.id}:reserved") == 0
+
+
+def test_an_organisation_without_siret_where_none_is_required(db):
+    programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=100, voucher_count=2,
+                                          eligibility=Eligibility(require_siret=False))
+    vouchers.start_programme_funding(db, FakeGateway(), programme, payment_method="pm_card_visa", confirm=True)
+    (voucher,) = vouchers.issue_vouchers(db, programme, OrganisationFacts(id=8, commune_insee="13055"), now=NOW)
+    assert voucher.holder_siret is None and voucher.status == "issued"
+
+
+def test_the_last_cent_of_a_fund_goes_back_at_closing(db):
+    programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=1_000, budget_cents=2_001)
+    vouchers.start_programme_funding(db, FakeGateway(), programme, payment_method="pm_card_visa", confirm=True)
+    vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)
+    assert vouchers.close_programme(db, programme) is not None
+    assert ledger.balance(db, "funder:5:credit", natural=True) == 1 and vouchers.available_cents(db, programme) == 0
+
+
+def test_mission_terms_default_to_nothing_covered_yet(db):
+    programme = programme_of(db)
+    (voucher,) = vouchers.issue_vouchers(db, programme, ORG, now=NOW)
+    exact = MissionTerms("voucher", 1_000)  # the voucher is exactly the price
+    vouchers.reserve(db, voucher, "mission:1", now=NOW, terms=exact)
+    vouchers.redeem(db, voucher, 7, "mission:1", now=NOW, terms=exact)
+    assert voucher.status == "redeemed"
+    (other,) = vouchers.issue_vouchers(db, programme, ORG, now=NOW)
+    vouchers.reserve(db, other, "mission:2", now=NOW, terms=MissionTerms("voucher", None))  # one voucher, none yet
+    assert other.status == "reserved"
+
+
+def test_the_mission_rule_names_its_wrong_arguments():
+    with pytest.raises(TypeError, match="^face_value_cents must be integer cents"):
+        vouchers.mission_voucher_refusal(MissionTerms("voucher", 5_000), 1.0)
+    with pytest.raises(TypeError, match="^covered_cents must be integer cents"):
+        vouchers.mission_voucher_refusal(MissionTerms("voucher", 5_000), 100, 1.0)
