@@ -424,10 +424,11 @@ def test_a_voucher_that_keeps_changing_is_refused_after_five_looks(db, monkeypat
     from sqlalchemy import false
     programme = programme_of(db)
     (voucher,) = vouchers.issue_vouchers(db, programme, ORG, now=NOW)
-    real_update = vouchers.update
-    monkeypatch.setattr(vouchers, "update", lambda table: real_update(table).where(false()))
+    real_update, tries = vouchers.update, []
+    monkeypatch.setattr(vouchers, "update", lambda table: tries.append(1) or real_update(table).where(false()))
     with pytest.raises(IllegalVoucherMove, match="keeps changing") as info:
         vouchers.reserve(db, voucher, "mission:1", now=NOW)
+    assert len(tries) == 5
     assert type(info.value) is IllegalVoucherMove and info.value.move == "reserve"
     assert voucher.status == "issued" and ledger.balance(db, f"programme:{programme.id}:reserved") == 0
 
