@@ -415,7 +415,7 @@ def test_close_programme_returns_the_transaction_of_the_unissued_value(db):
     tx = vouchers.close_programme(db, programme)
     assert tx is not None and ledger.lines_of(db, tx) == [ledger.Line(f"programme:{programme.id}:fund", 2_000),
                                                           ledger.Line("funder:5:credit", -2_000)]
-    assert tx.idempotency_key == f"programme:{programme.id}:close"
+    assert tx.idempotency_key == f"programme:{programme.id}:close" and tx.kind == "programme:close"
 
 
 def test_a_voucher_that_keeps_changing_is_refused_after_five_looks(db, monkeypatch):
@@ -466,3 +466,24 @@ def test_the_mission_rule_names_its_wrong_arguments():
         vouchers.mission_voucher_refusal(MissionTerms("voucher", 5_000), 1.0)
     with pytest.raises(TypeError, match="^covered_cents must be integer cents"):
         vouchers.mission_voucher_refusal(MissionTerms("voucher", 5_000), 100, 1.0)
+
+
+def test_an_issued_or_reserved_voucher_expires_at_its_date_not_before(db):
+    programme = programme_of(db, count=2)
+    a, b = vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)
+    vouchers.reserve(db, b, "mission:1", now=NOW)
+    for voucher in (a, b):
+        with pytest.raises(IllegalVoucherMove, match="expires on"):
+            vouchers.expire(db, voucher, now=vouchers.rules.utc(voucher.expires_at) - timedelta(seconds=1))
+    vouchers.expire(db, a, now=a.expires_at)  # issued, at its date
+    vouchers.expire(db, b, now=b.expires_at)  # reserved, at its date
+    assert (a.status, b.status) == ("expired", "expired")
+    assert ledger.balance(db, "funder:5:credit", natural=True) == 2_000
+    assert [t.kind for t in ledger.transactions_for(db, f"voucher:{a.id}")] == ["voucher:issue", "voucher:expire"]
+    assert [t.kind for t in ledger.transactions_for(db, f"voucher:{b.id}")] == ["voucher:issue", "voucher:reserve",
+                                                                              "voucher:expire"]
+
+
+def test_the_kind_of_a_closing_and_a_one_cent_offer():
+    assert vouchers.mission_voucher_refusal(MissionTerms("voucher", 1), 1) is None  # one cent is not free
+    assert vouchers.mission_voucher_refusal(MissionTerms("voucher", 1), 2) == vouchers.MISSION_OVER_PRICE
