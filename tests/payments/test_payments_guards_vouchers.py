@@ -487,3 +487,12 @@ def test_an_issued_or_reserved_voucher_expires_at_its_date_not_before(db):
 def test_the_kind_of_a_closing_and_a_one_cent_offer():
     assert vouchers.mission_voucher_refusal(MissionTerms("voucher", 1), 1) is None  # one cent is not free
     assert vouchers.mission_voucher_refusal(MissionTerms("voucher", 1), 2) == vouchers.MISSION_OVER_PRICE
+
+
+def test_a_limited_expiry_run_neither_blocks_nor_warns_what_it_left_due(db):
+    programme = programme_of(db, count=2, validity_days=60)
+    a, b = vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)
+    report = vouchers.run_expiry(db, now=a.expires_at, limit=1)
+    assert [v.id for v in report.expired] == [a.id]
+    assert report.blocked == [] and report.to_warn == [] and b.status == "issued"  # due: the next run expires it
+    assert [v.id for v in vouchers.run_expiry(db, now=a.expires_at).expired] == [b.id]
