@@ -7,7 +7,7 @@ STRIPE_PORT ?= 8420
 export FLASK_APP := wsgi
 
 
-.PHONY: messages run test test-sqlite test-postgresql install install-test translations services bench clean
+.PHONY: messages run test test-sqlite test-postgresql install install-test translations services bench clean mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ test-sqlite:
 
 test-postgresql:
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## mutation: mutation testing of the money code (payments/ledger.py, rules.py, vouchers.py), one mutant at
+##           a time against the payments and voucher tests on SQLite; score per file and the survivors
+##           (see payments/MUTATION.md). Not part of `make test`: about half an hour on 2 cores.
+MUTATION_ARGS ?= --jobs 2
+mutation: install-test services
+	@mkdir -p instance
+	$(BIN)/python scripts/mutation.py $(MUTATION_ARGS) --report instance/mutation-report.txt
 
 bench: install services
 	$(BIN)/python -m matching.bench

@@ -168,6 +168,18 @@ class WrongReservation(IllegalVoucherMove):
     code = "voucher_wrong_reservation"
 
 
+class VoucherNotForMission(IllegalVoucherMove):
+    """The mission may not be paid with this voucher: its offer is free or takes no voucher,
+    or the voucher would take the mission's vouchers above its price. ``code`` is the reason
+    (see `payments.vouchers.mission_voucher_refusal`)."""
+
+    code = "voucher_not_for_mission"
+
+    def __init__(self, reason: str, **kwargs):
+        super().__init__(f"{reason}: {kwargs.get('move')} refused for voucher {kwargs.get('voucher_id')}", **kwargs)
+        self.reason = reason
+
+
 class ProgrammeError(VoucherError):
     code = "programme_error"
 

@@ -71,7 +71,7 @@ CREDIT_NORMAL = {"liability", "revenue", "equity"}
 def account_type(code: str) -> str:
     """The type an account code implies; `InvalidAccount` for an unknown pattern."""
     for pattern, kind in ACCOUNT_PATTERNS:
-        if pattern.match(code):
+        if pattern.fullmatch(code):  # not `match`: "$" would let a trailing newline through
             return kind
     raise InvalidAccount(f"unknown account code {code!r}")
 

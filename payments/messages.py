@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     "voucher_expired": "Ce chèque a expiré.",
     "voucher_not_yet_valid": "Ce chèque n'est pas encore valable.",
     "voucher_wrong_reservation": "Ce chèque est réservé pour une autre mission.",
+    "voucher_not_for_mission": "Ce chèque ne peut pas payer cette mission : l'offre est gratuite, n'accepte pas les chèques, ou son prix est déjà couvert.",
     "voucher_illegal_move": "Cette opération n'est pas possible pour ce chèque dans son état actuel.",
     "programme_not_funded": "Le programme n'est pas encore financé : aucun chèque ne peut être émis avant la réception du paiement.",
     "programme_insufficient_funds": "Le budget restant du programme ne permet pas d'émettre ces chèques.",

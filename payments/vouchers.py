@@ -42,8 +42,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from . import checkout, ledger, rules
 from .errors import (IllegalVoucherMove, InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
                      ProgrammeError, ProgrammeNotFunded, VoucherAlreadyRedeemed, VoucherAlreadyReserved,
-                     VoucherBlocked, VoucherExpired, VoucherNotFound, VoucherNotReserved, VoucherNotYetValid,
-                     WrongReservation)
+                     VoucherBlocked, VoucherExpired, VoucherNotForMission, VoucherNotFound, VoucherNotReserved,
+                     VoucherNotYetValid, WrongReservation)
 from .interface import PaymentGateway
 from .models import models_for, utcnow
 from .rules import Eligibility, OrganisationFacts, utc
@@ -274,6 +274,56 @@ def find_by_code(session: Session, raw: str, *, lock: bool = False):
     return voucher
 
 
+# ---------------------------------------------------------------- vouchers in missions
+
+#: The offer price modes a voucher pays for: "volunteer" offers are free, "paid" ones are paid by card.
+VOUCHER_PRICE_MODES = frozenset({"voucher"})
+
+#: Why a voucher may not pay for a mission (codes; the app words them in French).
+MISSION_FREE = "mission_offer_free"  # the offer is free (volunteer, or a zero price)
+MISSION_NOT_VOUCHER = "mission_offer_not_voucher"  # the offer does not take vouchers
+MISSION_OVER_PRICE = "mission_voucher_over_price"  # the voucher would take the total above the price
+MISSION_COVERED = "mission_already_covered"  # an offer without a price takes exactly one voucher
+
+
+@dataclass(frozen=True)
+class MissionTerms:
+    """What a mission's offer says about its price: ``price_mode`` ("volunteer", "voucher",
+    "paid") and ``price_cents`` (None: a voucher offer without a price takes one voucher)."""
+
+    price_mode: str | None
+    price_cents: int | None = None
+
+
+def mission_voucher_refusal(terms: MissionTerms, face_value_cents: int, covered_cents: int = 0) -> str | None:
+    """Why a voucher of ``face_value_cents`` may not be reserved or redeemed for a mission
+    on these terms, when ``covered_cents`` of vouchers are already reserved or redeemed
+    for it; None when it may. The invariant: no voucher pays for free work or for an
+    offer that does not take vouchers, and the vouchers of a mission never exceed its price."""
+    rules._cents(face_value_cents, "face_value_cents")
+    rules._cents(covered_cents, "covered_cents")
+    if face_value_cents <= 0 or covered_cents < 0:
+        raise ValueError("face value must be positive and covered cents non-negative")
+    price = terms.price_cents
+    if terms.price_mode == "volunteer" or (price is not None and price <= 0):
+        return MISSION_FREE
+    if terms.price_mode not in VOUCHER_PRICE_MODES:
+        return MISSION_NOT_VOUCHER
+    if price is None:
+        return MISSION_COVERED if covered_cents > 0 else None
+    if covered_cents + face_value_cents > price:
+        return MISSION_OVER_PRICE
+    return None
+
+
+def _check_terms(voucher, move: str, terms: MissionTerms | None, covered_cents: int) -> None:
+    if terms is None:
+        return
+    code = mission_voucher_refusal(terms, voucher.face_value_cents, covered_cents)
+    if code is not None:
+        raise VoucherNotForMission(code, voucher_id=voucher.id, status=voucher.status, move=move)
+
+
 # ---------------------------------------------------------------- the status machine
 
 def _refusal(move: str, voucher, status: str, mission: str | None) -> IllegalVoucherMove:
@@ -337,9 +387,13 @@ def _programme(session: Session, voucher):
     return session.get(m.VoucherProgramme, voucher.programme_id)
 
 
-def reserve(session: Session, voucher, mission_ref: str, *, now: datetime | None = None):
-    """issued → reserved for ``mission_ref`` (e.g. "mission:42"), when the provider accepts the mission."""
+def reserve(session: Session, voucher, mission_ref: str, *, now: datetime | None = None,
+            terms: MissionTerms | None = None, covered_cents: int = 0):
+    """issued → reserved for ``mission_ref`` (e.g. "mission:42"), when the provider accepts the mission.
+    ``terms``: the mission's price terms, checked by `mission_voucher_refusal` with the
+    ``covered_cents`` already reserved or redeemed for it (`VoucherNotForMission`)."""
     now = utc(now or utcnow())
+    _check_terms(voucher, "reserve", terms, covered_cents)
     if voucher.status == "issued":
         if now < utc(voucher.valid_from):
             raise VoucherNotYetValid(voucher_id=voucher.id, status=voucher.status, move="reserve")
@@ -361,9 +415,11 @@ def release(session: Session, voucher, mission_ref: str | None = None, *, now: d
 
 
 def redeem(session: Session, voucher, provider_id: int, mission_ref: str | None = None, *,
-           now: datetime | None = None):
-    """reserved → redeemed: the value becomes owed to the provider (monthly statement, payout)."""
+           now: datetime | None = None, terms: MissionTerms | None = None, covered_cents: int = 0):
+    """reserved → redeemed: the value becomes owed to the provider (monthly statement, payout).
+    ``terms`` and ``covered_cents`` (already redeemed for the mission): as for `reserve`."""
     now = utc(now or utcnow())
+    _check_terms(voucher, "redeem", terms, covered_cents)
     if voucher.status == "reserved" and now >= utc(voucher.expires_at):
         raise VoucherExpired(voucher_id=voucher.id, status=voucher.status, move="redeem")
     return _move(session, voucher, "redeem", ("reserved",), "redeemed",

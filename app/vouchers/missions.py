@@ -1,8 +1,11 @@
 """Vouchers in missions: the small calls `app.matches.services` makes.
 
-- the provider accepts a mission whose need is funded by vouchers: the
-  organisation's issued vouchers are reserved for it (enough to cover the
-  offer's price when it has one, else one voucher), soonest expiry first;
+- the provider accepts a mission whose need is funded by vouchers and whose offer
+  takes them (price mode "voucher", not free): the organisation's issued vouchers
+  are reserved for it, soonest expiry first, up to the offer's price and never
+  above it (one voucher when the offer has no price) —
+  `payments.vouchers.mission_voucher_refusal` is the rule, checked again by the
+  library's ``reserve`` and ``redeem``; no voucher for a free mission;
 - both sides confirm completion: the reserved vouchers are redeemed, their value
   becomes owed to the provider (``provider:X:payable``);
 - the mission is cancelled: they are released (back to issued).
@@ -23,7 +26,7 @@ from app.core.models import utcnow
 from app.extensions import db
 from app.models import Voucher
 from payments import vouchers as pv
-from payments.errors import IllegalVoucherMove
+from payments.errors import IllegalVoucherMove, VoucherNotForMission
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,40 @@ def mission_ref(mission) -> str:
 
 def is_voucher_funded(mission) -> bool:
     return mission.need is not None and mission.need.funding_mode == VOUCHER_FUNDING
+
+
+def terms(mission) -> pv.MissionTerms:
+    """The price terms of the mission's offer (see `payments.vouchers.mission_voucher_refusal`)."""
+    offer = mission.offer
+    if offer is None:
+        return pv.MissionTerms(None, None)
+    return pv.MissionTerms(offer.price_mode, None if offer.price_cents is None else int(offer.price_cents))
+
+
+#: Refusals that no voucher can lift: the offer is free or takes no voucher.
+_NEVER = (pv.MISSION_FREE, pv.MISSION_NOT_VOUCHER)
+
+
+def offer_refusal(mission) -> str | None:
+    """`MISSION_FREE` / `MISSION_NOT_VOUCHER` when the mission's offer takes no voucher at all."""
+    code = pv.mission_voucher_refusal(terms(mission), 1)
+    return code if code in _NEVER else None
+
+
+def takes_vouchers(mission) -> bool:
+    """The need is funded by vouchers and the offer takes them (not free, voucher-priced)."""
+    return is_voucher_funded(mission) and offer_refusal(mission) is None
+
+
+def refusal_message(code: str | None) -> str:
+    """The French sentence of a `payments.vouchers` mission refusal code."""
+    from flask_babel import gettext as _
+    return {
+        pv.MISSION_FREE: _("Cette mission porte sur une offre gratuite : aucun chèque n'est utilisé."),
+        pv.MISSION_NOT_VOUCHER: _("L'offre de cette mission n'accepte pas les chèques d'accompagnement numérique."),
+        pv.MISSION_OVER_PRICE: _("Aucun de vos chèques ne tient dans le prix restant de la prestation."),
+        pv.MISSION_COVERED: _("Le prix de cette mission est déjà couvert par chèque."),
+    }.get(code, _("Cette mission n'est pas financée par chèque, ou elle est terminée."))
 
 
 def price_cents(mission) -> int | None:
@@ -64,18 +101,23 @@ def covered_cents(mission) -> int:
 
 
 def reserve_for_mission(mission, now: datetime | None = None) -> list:
-    """Reserve the organisation's usable vouchers for the mission (see the module docstring)."""
+    """Reserve the organisation's usable vouchers for the mission, soonest expiry first, while
+    `payments.vouchers.mission_voucher_refusal` allows: none for a free offer or one that
+    takes no voucher, never above the offer's price (one voucher when it has none)."""
     now = now or utcnow()
     ref = mission_ref(mission)
-    target = price_cents(mission)
-    held = [v for v in vouchers_for(mission) if v.status in ("reserved", "redeemed")]
-    covered = sum(v.face_value_cents for v in held)
+    mission_terms = terms(mission)
+    covered = covered_cents(mission)
     reserved = []
     for voucher in usable_vouchers(mission.need.organisation_id, now):
-        if (target is None and (held or reserved)) or (target is not None and covered >= target):
+        code = pv.mission_voucher_refusal(mission_terms, voucher.face_value_cents, covered)
+        if code in _NEVER or code == pv.MISSION_COVERED:
+            log.info("no voucher reserved for %s: %s", ref, code)
             break
+        if code == pv.MISSION_OVER_PRICE:  # a smaller voucher may still fit
+            continue
         try:
-            pv.reserve(db.session, voucher, ref, now=now)
+            pv.reserve(db.session, voucher, ref, now=now, terms=mission_terms, covered_cents=covered)
         except IllegalVoucherMove as error:  # taken by another mission meanwhile
             log.info("voucher %s not reserved for %s: %s", voucher.id, ref, error.code)
             continue
@@ -85,33 +127,44 @@ def reserve_for_mission(mission, now: datetime | None = None) -> list:
 
 
 def on_mission_accepted(mission) -> list:
-    if not is_voucher_funded(mission):
+    if not takes_vouchers(mission):
         return []
     return reserve_for_mission(mission)
 
 
 def on_mission_done(mission) -> list:
+    """Redeem the vouchers reserved for the mission, as far as the offer's terms allow (checked
+    again now: the offer may have changed since); the others go back to the organisation."""
+    mission_terms = terms(mission)
+    vouchers = vouchers_for(mission)
+    redeemed_cents = sum(v.face_value_cents for v in vouchers if v.status == "redeemed")
     redeemed = []
-    for voucher in vouchers_for(mission):
+    for voucher in vouchers:
         if voucher.status != "reserved":
             continue
         try:
-            redeemed.append(pv.redeem(db.session, voucher, mission.provider_id, mission_ref(mission)))
+            redeemed.append(pv.redeem(db.session, voucher, mission.provider_id, mission_ref(mission),
+                                      terms=mission_terms, covered_cents=redeemed_cents))
+            redeemed_cents += voucher.face_value_cents
+        except VoucherNotForMission as error:
+            log.warning("voucher %s not redeemed for mission %s (%s): released", voucher.id, mission.id, error.reason)
+            _release(voucher, mission)
         except IllegalVoucherMove as error:
             log.warning("voucher %s not redeemed for mission %s: %s", voucher.id, mission.id, error.code)
     return redeemed
 
 
+def _release(voucher, mission):
+    try:
+        return pv.release(db.session, voucher, mission_ref(mission))
+    except IllegalVoucherMove as error:
+        log.warning("voucher %s not released for mission %s: %s", voucher.id, mission.id, error.code)
+        return None
+
+
 def on_mission_cancelled(mission) -> list:
-    released = []
-    for voucher in vouchers_for(mission):
-        if voucher.status != "reserved":
-            continue
-        try:
-            released.append(pv.release(db.session, voucher, mission_ref(mission)))
-        except IllegalVoucherMove as error:
-            log.warning("voucher %s not released for mission %s: %s", voucher.id, mission.id, error.code)
-    return released
+    return [voucher for voucher in vouchers_for(mission)
+            if voucher.status == "reserved" and _release(voucher, mission) is not None]
 
 
 # ------------------------------------------------------------------ the rest by card

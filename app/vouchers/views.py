@@ -51,7 +51,7 @@ def _nav():
 def mission_vouchers(mission) -> dict:
     """For the mission page: the vouchers of the mission and what the organisation could still reserve."""
     vouchers = missions.vouchers_for(mission)
-    return {"vouchers": vouchers, "funded": missions.is_voucher_funded(mission),
+    return {"vouchers": vouchers, "funded": missions.takes_vouchers(mission),
             "price_cents": missions.price_cents(mission), "covered_cents": missions.covered_cents(mission),
             "card_paid_cents": missions.card_paid_cents(mission), "remainder_cents": missions.remainder_cents(mission),
             "usable": len(missions.usable_vouchers(mission.need.organisation_id))
@@ -289,6 +289,9 @@ def reserve_for_mission(mission_id: int):
     if not missions.is_voucher_funded(mission) or mission.status not in (MissionStatus.PLANNED,
                                                                          MissionStatus.IN_PROGRESS):
         flash(_("Cette mission n'est pas financée par chèque, ou elle est terminée."), "error")
+        return redirect(back)
+    if missions.offer_refusal(mission):  # a free offer, or one that takes no voucher
+        flash(missions.refusal_message(missions.offer_refusal(mission)), "error")
         return redirect(back)
     reserved = missions.reserve_for_mission(mission)
     commit()

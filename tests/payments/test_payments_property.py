@@ -1,6 +1,8 @@
 """Property-based: random sequences of funding, issue, reserve, redeem, release, block,
-expire, refund; after each step the trial balance is zero and no voucher's value is
-counted twice (on each database backend)."""
+expire, refund; after each step the trial balance is zero, no voucher's value is
+counted twice, and no mission gets vouchers it may not take: none for a free offer or
+one that takes no voucher, never more than the offer's price, one voucher when the
+offer has no price (on each database backend)."""
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
@@ -12,16 +14,21 @@ from payments.errors import PaymentsError
 from payments.models import use_models
 from payments.rules import Eligibility, OrganisationFacts
 from payments.testing import FakeGateway
+from payments.vouchers import MissionTerms, mission_voucher_refusal
 
 from payments_helpers import MODELS
 
 ORGS = [OrganisationFacts(id=i, kind="association", commune_insee="13055", siret=siret)
         for i, siret in enumerate(["73282932000074", "35600000000048", "44306184100047"], start=1)]
 
+#: The missions of the game, by number: the terms of their offer.
+MISSIONS = [MissionTerms("volunteer", None), MissionTerms("voucher", 2_500), MissionTerms("paid", 5_000),
+            MissionTerms("voucher", None), MissionTerms("voucher", 0), MissionTerms("voucher", 1_000)]
+
 operation = st.one_of(
     st.tuples(st.just("fund"), st.integers(0, 1), st.sampled_from([1_000, 2_500, 4_000]), st.booleans()),
     st.tuples(st.just("issue"), st.integers(0, 1), st.integers(0, 2), st.integers(1, 3)),
-    st.tuples(st.just("reserve"), st.integers(0, 30), st.integers(0, 3)),
+    st.tuples(st.just("reserve"), st.integers(0, 30), st.integers(0, len(MISSIONS) - 1)),
     st.tuples(st.just("redeem"), st.integers(0, 30), st.integers(0, 3)),
     st.tuples(st.just("release"), st.integers(0, 30)),
     st.tuples(st.just("block"), st.integers(0, 30)),
@@ -52,6 +59,21 @@ def check_invariants(session, programmes, payments):
     assert -payables == by_status.get("redeemed", 0)
     credits = sum(b for code, b in ledger.balances(session, "funder:").items())
     assert -credits == by_status.get("expired", 0)
+    for number, terms in enumerate(MISSIONS):  # the money invariant of missions
+        held = [v.face_value_cents for v in all_vouchers
+                if v.reserved_for == f"mission:{number}" and v.status in ("reserved", "redeemed")]
+        if terms.price_mode != "voucher" or terms.price_cents == 0:
+            assert held == []  # free work, or an offer paid otherwise: no voucher at all
+        elif terms.price_cents is None:
+            assert len(held) <= 1
+        else:
+            assert sum(held) <= terms.price_cents
+
+
+def _covered(session, ref: str, statuses=("reserved", "redeemed")) -> int:
+    m = MODELS
+    return sum(v.face_value_cents for v in session.query(m.Voucher).filter(m.Voucher.reserved_for == ref)
+               if v.status in statuses)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -85,9 +107,14 @@ def test_random_sequences_keep_the_books_balanced(engine, steps):
                 elif kind in ("reserve", "redeem", "release", "block", "expire") and issued:
                     voucher = issued[step[1] % len(issued)]
                     if kind == "reserve":
-                        vouchers.reserve(session, voucher, f"mission:{step[2]}")
+                        ref = f"mission:{step[2]}"
+                        vouchers.reserve(session, voucher, ref, terms=MISSIONS[step[2]],
+                                         covered_cents=_covered(session, ref))
                     elif kind == "redeem":
-                        vouchers.redeem(session, voucher, provider_id=step[2], mission_ref=voucher.reserved_for)
+                        ref = voucher.reserved_for
+                        terms = MISSIONS[int(ref.split(":")[1])] if voucher.status == "reserved" else None
+                        vouchers.redeem(session, voucher, provider_id=step[2] % 4, mission_ref=ref, terms=terms,
+                                        covered_cents=_covered(session, ref, ("redeemed",)) if ref else 0)
                     elif kind == "release":
                         vouchers.release(session, voucher)
                     elif kind == "block":
@@ -104,3 +131,25 @@ def test_random_sequences_keep_the_books_balanced(engine, steps):
         session.close()
         outer.rollback()
         connection.close()
+
+
+@given(terms=st.sampled_from(MISSIONS) | st.builds(MissionTerms, st.sampled_from(["volunteer", "voucher", "paid", None]),
+                                                  st.none() | st.integers(-100, 20_000)),
+       faces=st.lists(st.integers(1, 10_000), max_size=12))
+def test_vouchers_taken_by_the_rule_never_pay_free_work_nor_more_than_the_price(terms, faces):
+    """Pure: whatever vouchers come, those `mission_voucher_refusal` lets through never pay a
+    free or non-voucher offer, never exceed its price, and are one when it has no price."""
+    taken = []
+    for face in faces:
+        if mission_voucher_refusal(terms, face, sum(taken)) is None:
+            taken.append(face)
+    if terms.price_mode != "voucher" or (terms.price_cents is not None and terms.price_cents <= 0):
+        assert taken == []
+    elif terms.price_cents is None:
+        assert len(taken) == min(1, len(faces))
+    else:
+        assert sum(taken) <= terms.price_cents
+        # greedy and exact: a voucher is refused only when it would pass the price
+        for face in faces:
+            if face not in taken:
+                assert mission_voucher_refusal(terms, face, sum(taken)) is not None

@@ -42,7 +42,7 @@ def _redeemed_for(factory, db_session, org, org_user, programme, provider, when=
 
 def _provider(factory, **values):
     provider = factory.provider(**values)
-    factory.offer(provider=provider)
+    factory.offer(provider=provider, price_mode="voucher")
     return provider
 
 

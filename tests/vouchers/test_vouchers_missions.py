@@ -18,8 +18,7 @@ def _voucher_need(factory, org, org_user, **values):
 
 def _provider(factory, price_cents=None):
     provider = factory.provider()
-    offer_values = {"price_mode": "voucher", "price_cents": price_cents} if price_cents else {}
-    factory.offer(provider=provider, **offer_values)
+    factory.offer(provider=provider, price_mode="voucher", price_cents=price_cents)
     return provider, provider.memberships[0].user
 
 
@@ -92,18 +91,20 @@ def test_cancelling_the_need_releases_the_vouchers(db_session, factory, org, org
     assert ledger.trial_balance(db_session).balanced
 
 
-def test_enough_vouchers_to_cover_the_offer_price(db_session, factory, org, org_user):
+def test_vouchers_cover_the_offer_price_and_never_more(db_session, factory, org, org_user):
     programme = funded_programme(factory, voucher_count=5, face_value_cents=3_000)
     vouchers = [services.request_voucher(org_user, programme, org) for _ in range(3)]
     provider, provider_user = _provider(factory, price_cents=7_000)
     need = _voucher_need(factory, org, org_user, title="Un site payé par chèques")
     _run, _proposal, mission = factory.mission(need, provider_user)
     reserved = missions.vouchers_for(mission)
-    assert len(reserved) == 3 and missions.covered_cents(mission) == 9_000  # 3 × 30 € cover the 70 €
+    assert len(reserved) == 2 and missions.covered_cents(mission) == 6_000  # a third 30 € would pass the 70 €
+    assert missions.remainder_cents(mission) == 1_000  # the rest by card
     matches.confirm_completion(org_user, mission)
     matches.confirm_completion(provider_user, mission)
-    assert {v.status for v in vouchers} == {"redeemed"}
-    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 9_000
+    db_session.expire_all()
+    assert sorted(v.status for v in vouchers) == ["issued", "redeemed", "redeemed"]
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 6_000
     assert ledger.trial_balance(db_session).balanced
 
 
@@ -149,7 +150,7 @@ def test_a_need_not_funded_by_vouchers_reserves_none(db_session, factory, org, o
     programme = funded_programme(factory)
     voucher = services.request_voucher(org_user, programme, org)
     _provider_obj, provider_user = _provider(factory)
-    need = factory.need(organisation=org, user=org_user, funding_mode="volunteer")
+    need = factory.need(organisation=org, user=org_user, funding_mode="paid")
     _run, _proposal, mission = factory.mission(need, provider_user)
     assert missions.vouchers_for(mission) == []
     matches.confirm_completion(org_user, mission)
@@ -203,3 +204,85 @@ def test_the_rest_of_the_price_is_paid_by_card(client, db_session, factory, org,
     assert client.get(f"/cheques/missions/{mission.id}/paiement").status_code == 404
     login(client, provider_user)
     assert client.get(f"/cheques/missions/{mission.id}/paiement").status_code == 403
+
+
+# ------------------------------------------------------------------ issue 10, finding 7: no voucher for free work
+
+def _free_provider(factory):
+    provider = factory.provider()
+    factory.offer(provider=provider, price_mode="volunteer", price_cents=None)  # « Bénévole (gratuit) »
+    return provider, provider.memberships[0].user
+
+
+def test_a_free_mission_on_a_voucher_need_reserves_and_redeems_no_voucher(client, db_session, factory, org,
+                                                                          org_user):
+    """The finding: a €50 voucher was redeemed and 5,000 cents owed to the provider for a volunteer offer."""
+    programme = funded_programme(factory)
+    voucher = services.request_voucher(org_user, programme, org)
+    provider, provider_user = _free_provider(factory)
+    need = _voucher_need(factory, org, org_user)
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    db_session.refresh(voucher)
+    assert voucher.status == "issued" and missions.vouchers_for(mission) == []
+    assert not missions.takes_vouchers(mission) and missions.offer_refusal(mission) == "mission_offer_free"
+    # The organisation cannot reserve one later from the mission page either.
+    login(client, org_user)
+    assert "Réserver mes chèques disponibles" not in page_text(client.get(f"/missions/{mission.id}"))
+    answer = post_form(client, f"/cheques/missions/{mission.id}/reserver")
+    assert answer.status_code == 302
+    assert "offre gratuite" in page_text(client.get(f"/missions/{mission.id}"))
+    db_session.expire_all()
+    assert voucher.status == "issued"
+    assert missions.reserve_for_mission(mission) == []  # the service refuses too
+    matches.confirm_completion(org_user, mission)
+    matches.confirm_completion(provider_user, mission)
+    db_session.expire_all()
+    assert voucher.status == "issued" and voucher.provider_id is None
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 0
+    assert _balances(db_session, programme, provider)["issued"] == 5_000
+    assert ledger.trial_balance(db_session).balanced
+
+
+def test_a_voucher_reserved_before_the_offer_became_free_is_released_not_redeemed(db_session, factory, org,
+                                                                                  org_user):
+    programme = funded_programme(factory)
+    voucher = services.request_voucher(org_user, programme, org)
+    provider, provider_user = _provider(factory, price_cents=5_000)
+    need = _voucher_need(factory, org, org_user)
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    db_session.refresh(voucher)
+    assert voucher.status == "reserved"
+    mission.offer.price_mode, mission.offer.price_cents = "volunteer", None  # the provider made it free meanwhile
+    db_session.flush()
+    matches.confirm_completion(org_user, mission)
+    matches.confirm_completion(provider_user, mission)
+    db_session.expire_all()
+    assert voucher.status == "issued" and voucher.reserved_for is None  # back to the organisation
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 0
+    assert ledger.trial_balance(db_session).balanced
+
+
+def test_a_voucher_above_the_offer_price_is_not_used(db_session, factory, org, org_user):
+    programme = funded_programme(factory, face_value_cents=5_000)
+    voucher = services.request_voucher(org_user, programme, org)
+    provider, provider_user = _provider(factory, price_cents=4_000)
+    need = _voucher_need(factory, org, org_user)
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    db_session.refresh(voucher)
+    assert voucher.status == "issued" and missions.remainder_cents(mission) == 4_000
+    matches.confirm_completion(org_user, mission)
+    matches.confirm_completion(provider_user, mission)
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 0
+
+
+def test_an_offer_without_price_takes_exactly_one_voucher(db_session, factory, org, org_user):
+    programme = funded_programme(factory, voucher_count=3, face_value_cents=2_000)
+    vouchers = [services.request_voucher(org_user, programme, org) for _ in range(2)]
+    provider, provider_user = _provider(factory)
+    need = _voucher_need(factory, org, org_user)
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    assert [v.id for v in missions.vouchers_for(mission)] == [vouchers[0].id]
+    assert missions.reserve_for_mission(mission) == []  # the second is not taken later either
+    matches.confirm_completion(org_user, mission)
+    matches.confirm_completion(provider_user, mission)
+    assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 2_000

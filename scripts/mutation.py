@@ -1,0 +1,481 @@
+"""Mutation testing of the money code: `make mutation` (not part of `make test`: too slow).
+
+Each mutant is one small change of ``payments/ledger.py``, ``payments/rules.py`` or
+``payments/vouchers.py`` found by walking the module's `ast`:
+
+- a comparison operator swapped (``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``, ``in`` ↔ ``not in``,
+  ``is`` ↔ ``is not``), ``and`` ↔ ``or``, a ``not`` or a unary minus removed;
+- an ``if`` negated, a guard (an ``if`` whose body raises) removed, a ``raise`` replaced by ``pass``;
+- an arithmetic operator swapped (``+`` ↔ ``-``, ``*`` → ``//``, ``//`` → ``*``, ``%`` → ``//``,
+  ``+=`` ↔ ``-=``), ``min`` ↔ ``max``;
+- a constant changed (an integer plus one, a boolean flipped, a short identifier-like string
+  altered), a returned value replaced by ``None``.
+
+Docstrings, f-strings and the messages of exceptions, logs and memos are not mutated (their words
+are not money). The runner copies the repository once into a temporary directory, writes one
+mutant at a time into the copy (the original files are never touched), runs a focused pytest
+subset there on SQLite with ``-x`` (fast tests first, so that most mutants die in seconds) under
+a timeout, and restores the file. A mutant is *killed* when the tests fail or time out, *survived*
+when they pass. The report gives the score per file and lists every survivor with its line.
+
+    python scripts/mutation.py                     # every mutant of the three files
+    python scripts/mutation.py --file rules.py     # one file
+    python scripts/mutation.py --list              # the mutants, without running anything
+    python scripts/mutation.py --jobs 2 --report payments/MUTATION-RESULTS.txt
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ["payments/rules.py", "payments/ledger.py", "payments/vouchers.py"]
+
+#: The tests run against each mutant, in stages: the fast and precise ones first, the next stage
+#: only when the mutant survived the previous one (pytest -x inside a stage). SQLite only.
+STAGES = [
+    ["tests/payments/test_payments_guards_rules.py"],
+    ["tests/payments/test_payments_guards_ledger.py", "tests/payments/test_payments_guards_vouchers.py"],
+    ["tests/payments/test_payments_rules.py", "tests/payments/test_payments_ledger.py",
+     "tests/payments/test_payments_vouchers.py"],
+    ["tests/payments/test_payments_property.py", "tests/payments/test_payments_stripe.py"],
+    ["tests/vouchers/test_vouchers_missions.py"],
+]
+#: The app's voucher tests (slow: a match run per mission) only against the mutants of this file.
+APP_STAGE_ONLY_FOR = "payments/vouchers.py"
+PROJECT_PACKAGES = ("app", "payments", "matching", "search")
+
+COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+                 ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.FloorDiv, ast.FloorDiv: ast.Mult,
+               ast.Mod: ast.FloorDiv}
+SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.In: "in",
+           ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.Add: "+", ast.Sub: "-", ast.Mult: "*",
+           ast.FloorDiv: "//", ast.Mod: "%", ast.And: "and", ast.Or: "or"}
+QUIET_CALLS = {"info", "warning", "error", "debug", "exception"}  # log calls: words, not money
+QUIET_KEYWORDS = {"memo", "message"}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    path: str  # repository-relative
+    index: int  # the node's position in ast.walk order
+    kind: str  # the operator's name
+    arg: int  # which variant (e.g. which comparison of a chain)
+    line: int
+    description: str
+
+    @property
+    def ident(self) -> str:
+        return f"{self.path}:{self.line}:{self.kind}:{self.index}.{self.arg}"
+
+
+# ---------------------------------------------------------------- finding mutants
+
+def _parents(tree: ast.AST) -> dict:
+    parents = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    return parents
+
+
+def _quiet(node: ast.AST, parents: dict) -> bool:
+    """Inside a docstring, an f-string, an exception's or a log's arguments, a memo."""
+    child, parent = node, parents.get(node)
+    while parent is not None:
+        if isinstance(parent, ast.JoinedStr):
+            return True
+        if isinstance(parent, ast.Expr) and isinstance(child, ast.Constant) and isinstance(child.value, str):
+            return True  # a docstring (or a bare string)
+        if isinstance(parent, ast.Raise):
+            return True
+        if isinstance(parent, ast.keyword) and parent.arg in QUIET_KEYWORDS:
+            return True
+        if isinstance(parent, ast.Call) and child is not parent.func:
+            func = parent.func
+            if isinstance(func, ast.Attribute) and func.attr in QUIET_CALLS:
+                return True
+            if isinstance(func, ast.Name) and func.id[:1].isupper() and func.id.endswith(("Error", "Exception")):
+                return True
+        if isinstance(parent, (ast.Import, ast.ImportFrom)):
+            return True
+        if isinstance(parent, (ast.arg, ast.AnnAssign)) and child is parent.annotation:
+            return True  # annotations are not run (from __future__ import annotations)
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and child is parent.returns:
+            return True
+        child, parent = parent, parents.get(parent)
+    return False
+
+
+def _raises(body: list) -> bool:
+    return any(isinstance(statement, ast.Raise) for statement in body)
+
+
+def _variants(node: ast.AST, parents: dict) -> list[tuple[str, int, str]]:
+    """(kind, arg, description) of each mutation of ``node``."""
+    if _quiet(node, parents):
+        return []
+    out = []
+    if isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            if type(op) in COMPARE_SWAPS:
+                out.append(("compare", i, f"{SYMBOLS[type(op)]} -> {SYMBOLS[COMPARE_SWAPS[type(op)]]}"))
+    elif isinstance(node, ast.BoolOp):
+        out.append(("boolop", 0, f"{SYMBOLS[type(node.op)]} -> {'or' if isinstance(node.op, ast.And) else 'and'}"))
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
+        out.append(("unary", 0, "'not' removed" if isinstance(node.op, ast.Not) else "unary minus removed"))
+    elif isinstance(node, ast.BinOp) and type(node.op) in BINOP_SWAPS:
+        out.append(("binop", 0, f"{SYMBOLS[type(node.op)]} -> {SYMBOLS[BINOP_SWAPS[type(node.op)]]}"))
+    elif isinstance(node, ast.AugAssign) and type(node.op) in (ast.Add, ast.Sub):
+        out.append(("augassign", 0, f"{SYMBOLS[type(node.op)]}= -> {SYMBOLS[BINOP_SWAPS[type(node.op)]]}="))
+    elif isinstance(node, (ast.If, ast.IfExp)):
+        out.append(("negate", 0, "condition negated"))
+        if isinstance(node, ast.If) and _raises(node.body):
+            out.append(("guard", 0, "guard removed (condition False)"))
+    elif isinstance(node, ast.Raise):
+        parent = parents.get(node)
+        if not (isinstance(parent, ast.If) and node in parent.body):  # that one is the guard mutant
+            out.append(("raise", 0, "raise -> pass"))
+    elif isinstance(node, ast.Return) and node.value is not None and not (
+            isinstance(node.value, ast.Constant) and node.value.value is None):
+        out.append(("return", 0, "returns None"))
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max"):
+        out.append(("minmax", 0, f"{node.func.id} -> {'max' if node.func.id == 'min' else 'min'}"))
+    elif isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool):
+            out.append(("constant", 0, f"{value} -> {not value}"))
+        elif isinstance(value, int):
+            out.append(("constant", 0, f"{value} -> {value + 1}"))
+        elif isinstance(value, str) and 0 < len(value) <= 40 and " " not in value:
+            out.append(("constant", 0, f"{value!r} -> {'XX' + value + 'XX'!r}"))
+    return out
+
+
+def find_mutants(path: str) -> list[Mutant]:
+    source = (ROOT / path).read_text()
+    tree = ast.parse(source)
+    parents = _parents(tree)
+    mutants = []
+    for index, node in enumerate(ast.walk(tree)):
+        for kind, arg, description in _variants(node, parents):
+            mutants.append(Mutant(path, index, kind, arg, getattr(node, "lineno", 0), description))
+    return mutants
+
+
+# ---------------------------------------------------------------- applying one
+
+def mutated_source(mutant: Mutant) -> str:
+    tree = ast.parse((ROOT / mutant.path).read_text())
+    parents = _parents(tree)
+    node = next(n for i, n in enumerate(ast.walk(tree)) if i == mutant.index)
+    kind = mutant.kind
+    replacement = None
+    if kind == "compare":
+        node.ops[mutant.arg] = COMPARE_SWAPS[type(node.ops[mutant.arg])]()
+    elif kind == "boolop":
+        node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+    elif kind == "unary":
+        replacement = node.operand
+    elif kind == "binop":
+        node.op = BINOP_SWAPS[type(node.op)]()
+    elif kind == "augassign":
+        node.op = BINOP_SWAPS[type(node.op)]()
+    elif kind == "negate":
+        node.test = ast.UnaryOp(op=ast.Not(), operand=node.test)
+    elif kind == "guard":
+        node.test = ast.Constant(value=False)
+    elif kind == "raise":
+        replacement = ast.Pass()
+    elif kind == "return":
+        node.value = ast.Constant(value=None)
+    elif kind == "minmax":
+        node.func.id = "max" if node.func.id == "min" else "min"
+    elif kind == "constant":
+        value = node.value
+        node.value = (not value) if isinstance(value, bool) else value + 1 if isinstance(value, int) else f"XX{value}XX"
+    else:  # pragma: no cover
+        raise ValueError(kind)
+    if replacement is not None:
+        parent = parents[node]
+        for field, old in ast.iter_fields(parent):
+            if old is node:
+                setattr(parent, field, replacement)
+                break
+            if isinstance(old, list) and any(item is node for item in old):
+                old[[i for i, item in enumerate(old) if item is node][0]] = replacement
+                break
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+# ---------------------------------------------------------------- running
+
+def _copy_tree(destination: Path) -> None:
+    ignore = shutil.ignore_patterns(".git", ".venv", "instance", "__pycache__", ".pytest_cache", "mutants",
+                                    "node_modules", "*.pyc", ".hypothesis")
+    shutil.copytree(ROOT, destination, ignore=ignore, symlinks=True)
+
+
+def _env(worker: int) -> dict:
+    env = dict(os.environ)
+    env.update({"TEST_DATABASE": "sqlite", "PYTHONDONTWRITEBYTECODE": "1",
+                "HUB_TEST_NS": f"{os.environ.get('HUB_TEST_NS', '')}mut{worker}_"})
+    env.pop("PYTEST_XDIST_WORKER", None)
+    return env
+
+
+def _pytest_command(tests: list[str]) -> list[str]:
+    return ["-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=", *tests]
+
+
+def _third_party_modules(copy_root: Path, tests: list[str]) -> list[str]:
+    """The modules a test run imports from outside the repository (Flask, SQLAlchemy, pytest...)."""
+    probe = ("import sys, pytest\n"
+             f"pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider', '-o', 'addopts=', *{tests!r}])\n"
+             "root = sys.argv[1]\n"
+             "for name, module in sorted(sys.modules.items()):\n"
+             "    path = getattr(module, '__file__', None) or ''\n"
+             "    if not path.startswith(root) and name != '__main__':\n"
+             "        print('MODULE', name)\n")
+    out = subprocess.run([sys.executable, "-c", probe, str(copy_root)], cwd=copy_root, env=_env(0),
+                         capture_output=True, text=True, timeout=900).stdout
+    return [line.split()[1] for line in out.splitlines() if line.startswith("MODULE ")]
+
+
+def _apply(mutant: Mutant, source: str, copy_root: Path) -> None:
+    """Put the mutant in the already imported module (in this forked child only), and in every
+    module that imported one of its names (``from .ledger import Line``)."""
+    name = mutant.path[:-3].replace("/", ".")
+    module = sys.modules[name]
+    before = dict(module.__dict__)
+    exec(compile(source, str(copy_root / mutant.path), "exec"), module.__dict__)  # noqa: S102
+    changed = {key: value for key, value in module.__dict__.items() if key in before and before[key] is not value}
+    for other in list(sys.modules.values()):
+        namespace = getattr(other, "__dict__", None)
+        if other is module or not isinstance(namespace, dict):
+            continue
+        for key, old in list(namespace.items()):
+            if key in changed and old is before[key]:
+                namespace[key] = changed[key]
+
+
+class ForkRunner:
+    """Imports the project and its libraries once, then runs each mutant's tests in a forked
+    child where the mutant replaces the module's code in memory (and on disk in that worker's
+    copy, for any subprocess a test starts): a run costs the tests, not Python's start-up."""
+
+    def __init__(self, copies: list[Path], tests: list[str]):
+        import importlib
+        import pkgutil
+        os.chdir(copies[0])
+        sys.path.insert(0, str(copies[0]))
+        os.environ.update(_env(0))
+        for name in _third_party_modules(copies[0], tests):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a module that only imports in some context: left to the child
+                pass
+        for package in PROJECT_PACKAGES:
+            root = importlib.import_module(package)
+            for info in pkgutil.walk_packages(root.__path__, f"{package}."):
+                if not info.name.endswith("bench"):
+                    try:
+                        importlib.import_module(info.name)
+                    except Exception:  # noqa: BLE001
+                        pass
+
+    def start(self, copy_root: Path, worker: int, tests: list[str], mutant: Mutant | None, source: str | None) -> int:
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 3
+            try:
+                os.setsid()
+                os.chdir(copy_root)
+                os.environ.update(_env(worker))
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                if mutant is not None:
+                    _apply(mutant, source, copy_root)
+                import pytest
+                code = int(pytest.main(_pytest_command(tests)))
+            except BaseException:  # noqa: BLE001 - a mutant that breaks the import is killed
+                code = 4
+            finally:
+                os._exit(code)
+        return pid
+
+
+def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, app_stage, copies, results) -> None:
+    """Keep ``len(copies)`` mutants running; each one goes through the stages until one fails."""
+    while queue or running:
+        while queue and free:
+            mutant = queue.pop(0)
+            source = mutated_source(mutant)
+            try:
+                compile(source, mutant.path, "exec")
+            except SyntaxError:
+                results[mutant] = "invalid"
+                continue
+            worker = free.pop()
+            (copies[worker] / mutant.path).write_text(source)
+            now = time.monotonic()
+            running[launch(worker, 0, mutant, source)] = [mutant, worker, 0, now, source, now]
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            now = time.monotonic()
+            for child, (mutant, worker, stage, since, _source, first) in list(running.items()):
+                if now - since > timeouts[stage]:
+                    reap_group(child)
+                    os.waitpid(child, 0)
+                    del running[child]
+                    finish(mutant, worker, "timeout", now - first, stage)
+            time.sleep(0.05)
+            continue
+        if pid not in running:
+            continue
+        mutant, worker, stage, since, source, first = running.pop(pid)
+        reap_group(pid)
+        if os.waitstatus_to_exitcode(status) != 0:
+            finish(mutant, worker, "failed", time.monotonic() - first, stage)
+        elif stage + 1 < len(stages) and not (stage + 1 == len(stages) - 1 and app_stage
+                                               and mutant.path != APP_STAGE_ONLY_FOR):
+            running[launch(worker, stage + 1, mutant, source)] = [mutant, worker, stage + 1, time.monotonic(),
+                                                                  source, first]
+        else:
+            finish(mutant, worker, "passed", time.monotonic() - first, stage)
+
+
+def _report(mutants: list, targets: list, results: dict, tests: list, seconds: float) -> str:
+    lines = [f"Mutation testing of the money code ({seconds:.0f} s, {len(results)} of {len(mutants)} mutants run; "
+             f"tests: {' '.join(Path(t).name for t in tests)})", ""]
+    total_killed = total = 0
+    for target in targets:
+        own = [m for m in mutants if m.path == target and m in results and results[m] != "invalid"]
+        killed = [m for m in own if results[m] in ("failed", "timeout")]
+        total_killed += len(killed)
+        total += len(own)
+        score = 100 * len(killed) / len(own) if own else 100.0
+        lines.append(f"{target}: {len(killed)}/{len(own)} killed ({score:.1f} %)")
+    lines.append(f"all: {total_killed}/{total} killed ({100 * total_killed / max(total, 1):.1f} %)")
+    survivors = [m for m in mutants if results.get(m) == "passed"]
+    lines += ["", f"survivors ({len(survivors)}):"] + [f"  {m.ident}  {m.description}" for m in survivors]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--file", action="append", help="only this target (e.g. rules.py)")
+    parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (each in its own copy)")
+    parser.add_argument("--limit", type=int, help="only the first N mutants (a quick look)")
+    parser.add_argument("--only", help="only the mutants whose id contains this text")
+    parser.add_argument("--ids", help="only the mutants listed in this file (e.g. the survivors of a report)")
+    parser.add_argument("--report", help="also write the report to this file")
+    parser.add_argument("--no-fork", dest="fork", action="store_false",
+                        help="one fresh Python per mutant (slower) instead of forks of a preloaded runner")
+    args = parser.parse_args(argv)
+
+    targets = [t for t in TARGETS if not args.file or any(t.endswith(f) for f in args.file)]
+    mutants = [m for t in targets for m in find_mutants(t)]
+    if args.only:
+        mutants = [m for m in mutants if args.only in m.ident]
+    if args.ids:
+        wanted = {word for line in Path(args.ids).read_text().splitlines() for word in line.split()[:1]}
+        mutants = [m for m in mutants if m.ident in wanted]
+    if args.limit:
+        mutants = mutants[: args.limit]
+    if args.list:
+        for m in mutants:
+            print(f"{m.ident}  {m.description}")
+        print(f"{len(mutants)} mutants")
+        return 0
+    stages = [[t for t in stage if (ROOT / t).exists()] for stage in STAGES]
+    stages = [stage for stage in stages if stage]
+    all_tests = [t for stage in stages for t in stage]
+    app_stage = stages[-1] == [t for t in STAGES[-1] if (ROOT / t).exists()]
+
+    with tempfile.TemporaryDirectory(prefix="hub-mutation-") as tmp:
+        copies = []
+        for worker in range(max(1, args.jobs)):
+            copy_root = Path(tmp) / f"w{worker}"
+            _copy_tree(copy_root)
+            copies.append(copy_root)
+        runner = ForkRunner(copies, all_tests) if args.fork and hasattr(os, "fork") else None
+        processes: list = []
+
+        def launch(worker: int, stage: int, mutant: Mutant | None = None, source: str | None = None) -> int:
+            if runner is not None:
+                return runner.start(copies[worker], worker, stages[stage], mutant, source)
+            process = subprocess.Popen([sys.executable, "-m", "pytest", *_pytest_command(stages[stage])],
+                                       cwd=copies[worker], env=_env(worker), stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL, start_new_session=True)
+            processes.append(process)  # kept, so that nothing reaps it behind our back
+            return process.pid
+
+        timeouts = []
+        for stage in range(len(stages)):
+            since = time.monotonic()
+            _pid, status = os.waitpid(launch(0, stage), 0)
+            seconds = time.monotonic() - since
+            if os.waitstatus_to_exitcode(status) != 0:
+                print(f"stage {stage + 1} fails on the unmutated code: nothing to measure", file=sys.stderr)
+                return 2
+            timeouts.append(seconds * 3 + 30)
+            print(f"stage {stage + 1} ({' '.join(Path(t).name for t in stages[stage])}): {seconds:.0f} s", flush=True)
+        print(f"{len(mutants)} mutants, {len(copies)} at a time", flush=True)
+        originals = {t: (ROOT / t).read_text() for t in targets}
+        results: dict[Mutant, str] = {}
+        started = time.monotonic()
+        queue = list(mutants)
+        running: dict[int, list] = {}  # pid: [mutant, worker, stage, started, source, mutant started]
+        free = list(range(len(copies)))
+        done = 0
+
+        def finish(mutant: Mutant, worker: int, outcome: str, seconds: float, stage: int) -> None:
+            nonlocal done
+            (copies[worker] / mutant.path).write_text(originals[mutant.path])
+            free.append(worker)
+            results[mutant] = outcome
+            done += 1
+            mark = {"failed": f"killed ({stage + 1})", "timeout": "killed (timeout)"}.get(outcome, outcome.upper())
+            print(f"[{done}/{len(mutants)}] {mark:16} {seconds:5.1f} s  {mutant.ident}  {mutant.description}",
+                  flush=True)
+            if args.report:  # as it goes: a long run interrupted still says where it stands
+                Path(args.report).write_text(_report(mutants, targets, results, all_tests,
+                                                     time.monotonic() - started) + "\n")
+
+        def reap_group(pid: int) -> None:
+            try:
+                os.killpg(pid, 9)  # whatever the tests left running (a localstripe...)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        try:
+            _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, app_stage, copies, results)
+        finally:  # interrupted: no test run left behind
+            for child in list(running):
+                reap_group(child)
+                os.waitpid(child, 0)
+
+    report = _report(mutants, targets, results, all_tests, time.monotonic() - started)
+    print("\n" + report)
+    if args.report:
+        Path(args.report).write_text(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
