@@ -290,34 +290,13 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 @pytest.fixture
 def rq_app(tmp_path_factory):
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.core.jobs import commit
-    from app.territory.services import load_communes
-
-    from tests.browser.conftest import _browser_database
-    url = _browser_database(tmp_path_factory).replace("hubbrowser_", "hubrq_")
-    if url.startswith("postgresql"):
-        import psycopg
-        from tests.conftest import PG_BASE
-        admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-        name = url.rsplit("/", 1)[1]
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "rq-test",
-                      "JOBS_MODE": "rq", "REDIS_URL": REDIS_URL, "MATCHING_EMBEDDINGS": "off"})
-    with app.app_context():
-        upgrade()
-        load_communes(app.config["COMMUNES_FILE"])
-        commit()
+    url = (f"{PG_BASE}/hubrq_{_worker()}" if TEST_DATABASE == "postgresql"
+           else f"sqlite:///{tmp_path_factory.mktemp('rq') / 'hub.sqlite3'}")
+    app = fresh_app(url, TESTING=True, SECRET_KEY="rq-test", JOBS_MODE="rq", REDIS_URL=REDIS_URL)
     yield app
     with app.app_context():
         from app.extensions import db
         db.engine.dispose()
-
-
 
 
 def run_rq_worker(app, *queues: str) -> None:
