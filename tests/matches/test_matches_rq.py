@@ -152,7 +152,7 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
         first_beat = _run_state(rq_app, run_id)[4]
         time.sleep(STALE_SECONDS * 1.5)
         client = rq_app.test_client()
-        login(client, _Staff(staff_id))
+        login(client, _Staff(rq_app, staff_id))
         page = page_text(client.get(f"/mise-en-relation/runs/{run_id}"))
         assert "En cours : étape « preparation »" in page, page
         assert _run_state(rq_app, run_id)[4] > first_beat
@@ -180,7 +180,7 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
         clients = []
         for _ in range(2):
             tab = rq_app.test_client()
-            login(tab, _Staff(staff_id))
+            login(tab, _Staff(rq_app, staff_id))
             clients.append(tab)
         barrier, answers = threading.Barrier(2), []
 
@@ -222,7 +222,14 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
 
 
 class _Staff:
-    """What tests.conftest.login needs of a user: its id."""
+    """What tests.conftest.login needs of a user: what it keeps in the session ("id:session version")."""
 
-    def __init__(self, user_id: int):
-        self.id = user_id
+    def __init__(self, app, user_id: int):
+        from app.accounts.models import User
+        from app.extensions import db
+        with app.app_context():
+            self._session_id = db.session.get(User, user_id).get_id()
+            db.session.remove()
+
+    def get_id(self) -> str:
+        return self._session_id
