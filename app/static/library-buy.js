@@ -39,8 +39,10 @@
       if (setup.status !== "ready") { say(setup.message); button.disabled = false; return null; }
       return stripe.confirmCardSetup(setup.client_secret, {payment_method: {card: card}}).then(function (result) {
         if (result.error || !result.setupIntent) { say(data.msgCard); button.disabled = false; return null; }
-        return post(form.action, {payment_method: result.setupIntent.payment_method,
-                                  holder_name: form.elements.holder_name.value}).then(function (answer) {
+        return window.hubCardPay.postUntilDecided(function () {
+          return post(form.action, {payment_method: result.setupIntent.payment_method,
+                                    holder_name: form.elements.holder_name.value});
+        }, 5, say).then(function (answer) {
           if (answer.status === "succeeded") { window.location.assign(answer.redirect); return null; }
           if (answer.status === "requires_action") {
             say(answer.message);

@@ -58,7 +58,9 @@
     stripe.confirmCardSetup(data.clientSecret, {payment_method: {card: card}})
       .then(function (result) {
         if (result.error || !result.setupIntent) { say(data.msgCard, "error"); retry(); return null; }
-        return post(result.setupIntent.payment_method).then(function (answer) {
+        var send = function () { return post(result.setupIntent.payment_method); };
+        var wait = function (text) { say(text, "info"); };
+        return window.hubCardPay.postUntilDecided(send, 5, wait).then(function (answer) {
           if (answer.status === "succeeded") { window.location.assign(answer.redirect); return null; }
           if (answer.status === "requires_action") {
             say(answer.message, "info");
