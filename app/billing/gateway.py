@@ -17,6 +17,7 @@ import urllib.request
 
 from flask import Flask, current_app, has_request_context, url_for
 
+from app.core.security import allow_on_this_page, no_store_this_page
 from payments.interface import PaymentGateway
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "hub_payment_gateway"
 DEV_WEBHOOK_ID = "hub"
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
+# What Stripe's integration security guide asks for Stripe.js and its card Element (3-D Secure included).
+REAL_STRIPE_SOURCES = {"script-src": ("https://js.stripe.com", "https://*.js.stripe.com"),
+                       "frame-src": ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"),
+                       "connect-src": ("https://api.stripe.com",)}
 
 
 def build_gateway(config) -> PaymentGateway:
@@ -53,6 +58,24 @@ def stripe_js_url() -> str:
     """Stripe.js: localstripe's fake one in dev and tests, the real one otherwise."""
     base = current_app.config.get("STRIPE_API_BASE") or ""
     return base.rstrip("/") + "/js.stripe.com/v3/" if base else REAL_STRIPE_JS
+
+
+def stripe_sources(config) -> dict[str, tuple[str, ...]]:
+    """The origins a card payment page needs: localstripe's one origin, or Stripe's."""
+    base = config.get("STRIPE_API_BASE") or ""
+    if not base:
+        return REAL_STRIPE_SOURCES
+    parts = urllib.parse.urlsplit(base)
+    origin = (f"{parts.scheme}://{parts.netloc}",)
+    return {"script-src": origin, "frame-src": origin, "connect-src": origin}
+
+
+def stripe_js_src() -> str:
+    """Template global: the Stripe.js URL; this page's CSP allows Stripe, and the page is not stored (a
+    card payment page holds a client secret)."""
+    allow_on_this_page(stripe_sources(current_app.config), payment=True)
+    no_store_this_page()
+    return stripe_js_url()
 
 
 def webhook_url() -> str:

@@ -6,6 +6,7 @@ import logging
 from flask import Blueprint, jsonify, request
 
 from app.billing import services
+from app.billing.gateway import stripe_js_src
 from app.core.access import Access, access
 from app.core.jobs import commit
 from app.extensions import csrf, db
@@ -14,6 +15,7 @@ from payments.errors import WebhookSignatureError
 log = logging.getLogger(__name__)
 
 bp = Blueprint("billing", __name__)
+bp.add_app_template_global(stripe_js_src)  # the card payment pages include Stripe.js with it
 
 
 @bp.post("/stripe/webhook")

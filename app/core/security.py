@@ -2,28 +2,21 @@
 
 - HTML pages: a Content-Security-Policy with no inline script or style (every script and style is a file
   under app/static/), no plugin, no framing, forms and <base> to this site only. One page widens it for
-  itself only with `allow_on_this_page({...})` during its request. The card payment pages do so through
-  the template global `stripe_js_src()`: the Stripe origins taken from the configuration (STRIPE_API_BASE:
-  localstripe in dev and tests; empty: the real Stripe.js) and the Payment Request API.
+  itself only with `allow_on_this_page({...})` during its request: the card payment pages do so for
+  Stripe's origins and the Payment Request API (billing's template global `stripe_js_src()`).
 - Everything else (JSON, PDF, CSV, files): `default-src 'none'; frame-ancestors 'none'`; a policy the
   view set itself (e.g. `sandbox` on downloads) is kept and completed.
 - On every response: X-Frame-Options, X-Content-Type-Options, Referrer-Policy, Permissions-Policy,
   Cross-Origin-Opener-Policy; Strict-Transport-Security when SESSION_COOKIE_SECURE is on.
-- `@no_store` on a view (or `stripe_js_src()` in its template): `Cache-Control: no-store`, for pages
+- `@no_store` on a view (or `no_store_this_page()` during its request): `Cache-Control: no-store`, for pages
   that show a secret (a new API token, a reset link's form, a voucher code, a payment's client secret).
 - Cookies: the remember-me cookie gets the session cookie's SameSite, HttpOnly and Secure.
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Flask, Response, current_app, g, request
 
 NO_STORE_ATTR = "_hub_no_store"
-# What Stripe's integration security guide asks for Stripe.js and its card Element (3-D Secure included).
-REAL_STRIPE = {"script-src": ("https://js.stripe.com", "https://*.js.stripe.com"),
-               "frame-src": ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"),
-               "connect-src": ("https://api.stripe.com",)}
 HTML_POLICY = {
     "default-src": ("'self'",), "script-src": ("'self'",), "style-src": ("'self'",), "img-src": ("'self'", "data:"),
     "font-src": ("'self'",), "connect-src": ("'self'",), "frame-src": ("'none'",), "object-src": ("'none'",),
@@ -41,20 +34,6 @@ def no_store(view):
     return view
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def stripe_sources(config) -> dict[str, tuple[str, ...]]:
-    """The origins a card payment page needs: localstripe's one origin, or Stripe's."""
-    base = config.get("STRIPE_API_BASE") or ""
-    if not base:
-        return REAL_STRIPE
-    origin = (_origin(base),)
-    return {"script-src": origin, "frame-src": origin, "connect-src": origin}
-
-
 def allow_on_this_page(sources: dict[str, tuple[str, ...]], *, payment: bool = False) -> None:
     """Widen this response's CSP, and only this one (e.g. {"img-src": ("https://tiles.example.org",)});
     `payment`: its frames from those origins may use the Payment Request API."""
@@ -66,13 +45,9 @@ def allow_on_this_page(sources: dict[str, tuple[str, ...]], *, payment: bool = F
         g.hub_payment_origins = tuple(dict.fromkeys(g.get("hub_payment_origins", ()) + exact))
 
 
-def stripe_js_src() -> str:
-    """Template global: the Stripe.js URL; this page's CSP allows Stripe, and the page is not stored (a
-    card payment page holds a client secret)."""
-    from app.billing.gateway import stripe_js_url
-    allow_on_this_page(stripe_sources(current_app.config), payment=True)
+def no_store_this_page() -> None:
+    """This response shows a secret (as `@no_store`, from inside the request)."""
     g.hub_no_store = True
-    return stripe_js_url()
 
 
 def content_security_policy(response: Response) -> str:
@@ -117,5 +92,4 @@ def init_security(app: Flask) -> None:
     config.setdefault("REMEMBER_COOKIE_SAMESITE", config["SESSION_COOKIE_SAMESITE"])
     config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     config.setdefault("REMEMBER_COOKIE_SECURE", bool(config.get("SESSION_COOKIE_SECURE")))
-    app.add_template_global(stripe_js_src)
     app.after_request(set_security_headers)
