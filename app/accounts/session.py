@@ -7,10 +7,12 @@ remember cookie opened before dies at its next request; a disabled account is re
 from __future__ import annotations
 
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.accounts.models import User
 from app.accounts.throttle import init_throttle
+from app.core.mail import LOCALE_LOOKUP
 from app.extensions import db, login_manager
 
 _MAX_ID = 2**31 - 1
@@ -28,8 +30,14 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
+def account_locale(email: str) -> str | None:
+    """The language of the account with this address (None without one): what its e-mails speak."""
+    return db.session.scalar(select(User.locale).where(User.email == email))
+
+
 def init_accounts(app: Flask) -> None:
     login_manager.user_loader(load_user)
+    app.extensions[LOCALE_LOOKUP] = account_locale
     init_throttle(app)
     proxies = app.config.get("TRUSTED_PROXIES", 0)
     if proxies:  # behind N reverse proxies: the client's address is the Nth from the right of X-Forwarded-For

@@ -74,12 +74,14 @@ class OutboxEmail(db.Model):
         return f"<outbox-{self.id}-{stamp}@{domain}>"
 
 
+LOCALE_LOOKUP = "hub_recipient_locale"  # app.extensions: address -> language of its account (set by accounts)
+
+
 def recipient_locale(recipient: str) -> str:
     """The language of the account with this address, else French."""
-    from app.accounts.models import User
-    languages = current_app.config.get("LANGUAGES", ["fr"])
-    locale = db.session.scalar(select(User.locale).where(User.email == recipient.strip().lower()))
-    return locale if locale in languages else "fr"
+    lookup = current_app.extensions.get(LOCALE_LOOKUP)
+    locale = lookup(recipient.strip().lower()) if lookup else None
+    return locale if locale in current_app.config.get("LANGUAGES", ["fr"]) else "fr"
 
 
 def send_mail(recipient: str, subject, body, html=None, locale: str | None = None) -> OutboxEmail:
