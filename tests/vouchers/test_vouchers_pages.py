@@ -134,13 +134,13 @@ def test_payment_page_states(client, db_session, factory, fake_gateway):
     programme = make_programme(funder, member)
     login(client, member)
     page = client.get(f"/financeur/programmes/{programme.id}/paiement")
-    assert page.status_code == 200 and "vouchers-pay.js" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "card-pay.js" in page.get_data(as_text=True)
     bad = post_form(client, f"/financeur/programmes/{programme.id}/paiement", {"payment_method": "pas-un-moyen"})
     assert bad.status_code == 400 and bad.get_json()["status"] == "invalid"
     ok = post_form(client, f"/financeur/programmes/{programme.id}/paiement", {"payment_method": "pm_card_visa"})
     assert ok.get_json()["status"] == "succeeded"
     page = client.get(f"/financeur/programmes/{programme.id}/paiement")
-    assert "Ce programme est payé" in page_text(page) and "vouchers-pay.js" not in page.get_data(as_text=True)
+    assert "Ce programme est payé" in page_text(page) and "card-pay.js" not in page.get_data(as_text=True)
     # Stripe unreachable: a French message, no crash.
     from payments.errors import GatewayUnavailable
 
