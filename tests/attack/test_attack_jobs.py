@@ -69,8 +69,10 @@ def test_a_killed_worker_leaves_a_failed_run_that_restarts_once(attack_server):
 
         def progress():
             return attack_server.get(staff, f"{run_path}/progression").json()
-        wait_for(lambda: progress()["status"] == "running", "the worker to start the run")
-        assert progress()["stage"] == "preparation" and progress()["percent"] == 0
+        def preparing():  # the job claims the run (running, still at stage "queued"), then prepares it
+            state = progress()
+            return state if state["status"] == "running" and state["stage"] == "preparation" else None
+        assert wait_for(preparing, "the worker to start the run")["percent"] == 0
 
         # kill -9 of the worker and its work horse, then a fresh worker, as after a crash and a redeploy.
         attack_server.kill_worker()
