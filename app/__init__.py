@@ -1,4 +1,5 @@
 """Hub du Sud: the Flask application (web pages, JSON API, CLI, job entry points)."""
+
 from __future__ import annotations
 
 import logging
@@ -18,6 +19,7 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
 
 def select_locale() -> str:
     from flask import current_app, has_request_context
+
     if not has_request_context():  # CLI, jobs: French, the default
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
@@ -51,6 +53,7 @@ def _configure_sqlite(engine: Engine) -> None:
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     from app.core.inputs import init_inputs
+
     init_inputs(app)  # first: bounded ids in every route, odd characters refused before any other hook
     app.config.update(load_config(app.instance_path))
     if config:
@@ -65,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
             _configure_sqlite(engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     from app.core.access import init_access
+
     init_access(app)  # before CSRF: who may use a route is answered first
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
@@ -75,11 +79,13 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
 
     from app import models  # noqa: F401  (register every model with the metadata)
+    from app.accounts.session import init_accounts
     from app.accounts.views import bp as accounts_bp
     from app.api.views import bp as api_bp
     from app.billing.views import bp as billing_bp
     from app.core.access import check_all_routes_declared
-    from app.core.views import bp as core_bp, register_error_handlers, register_template_helpers
+    from app.core.views import bp as core_bp
+    from app.core.views import register_error_handlers, register_template_helpers
     from app.directory.views import bp as directory_bp
     from app.library.views import bp as library_bp
     from app.matches.views import bp as matches_bp
@@ -89,9 +95,19 @@ def create_app(config: dict | None = None) -> Flask:
     from app.territory.views import bp as territory_bp
     from app.vouchers.views import bp as vouchers_bp
 
-    from app.accounts.session import init_accounts
     init_accounts(app)  # user loader with the session version, throttling, trusted proxies
-    for bp in (core_bp, accounts_bp, territory_bp, directory_bp, needs_bp, matches_bp, searching_bp, staff_bp, library_bp, api_bp):
+    for bp in (
+        core_bp,
+        accounts_bp,
+        territory_bp,
+        directory_bp,
+        needs_bp,
+        matches_bp,
+        searching_bp,
+        staff_bp,
+        library_bp,
+        api_bp,
+    ):
         app.register_blueprint(bp)
     for bp in (billing_bp, vouchers_bp):  # payments: the Stripe webhook; funders, programmes, vouchers
         app.register_blueprint(bp)
@@ -100,6 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
 
     from app.cli import hub_cli
+
     app.cli.add_command(hub_cli)
 
     @app.teardown_request

@@ -1,4 +1,5 @@
 """`flask hub ...` commands."""
+
 from __future__ import annotations
 
 import click
@@ -19,6 +20,7 @@ hub_cli = AppGroup("hub", help="Hub du Sud administration.")
 def create_admin(email: str, password: str | None, name: str):
     """Create, or promote, a hub staff admin."""
     from app.accounts.services import get_user_by_email, make_admin
+
     if password is None and get_user_by_email(email) is None:
         password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
     try:
@@ -35,6 +37,7 @@ def create_admin(email: str, password: str | None, name: str):
 def load_communes_cmd(path: str | None):
     """Load (or reload) every French commune from the reference file."""
     from app.territory.services import load_communes
+
     count = load_communes(path or current_app.config["COMMUNES_FILE"])
     commit()
     click.echo(f"{count} communes loaded")
@@ -46,6 +49,7 @@ def load_communes_cmd(path: str | None):
 def demo_cmd(password: str | None, force: bool):
     """Load the Région Sud demo data."""
     from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
+
     if not force and not database_is_empty():
         raise click.ClickException("the database already has data; use --force to add the demo anyway")
     try:
@@ -62,6 +66,7 @@ def bootstrap():
     """Load the communes and the demo data when the database is empty (used by `make run`)."""
     from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
     from app.territory.services import commune_count, load_communes
+
     if commune_count() == 0:
         click.echo(f"{load_communes(current_app.config['COMMUNES_FILE'])} communes loaded")
         commit()
@@ -72,6 +77,7 @@ def bootstrap():
     else:
         click.echo("database already has data: demo not loaded")
     from app.searching.services import index_needs_rebuild, rebuild_all
+
     if index_needs_rebuild():
         counts = rebuild_all()
         commit()
@@ -83,11 +89,13 @@ def sweep_cmd():
     """Send reminders and expire unanswered proposals, mark failed the match runs whose worker
     died (run it hourly: cron, or an RQ scheduler)."""
     from app.matches.services import sweep, sweep_stale_runs
+
     result = sweep()
     stale = sweep_stale_runs()
     commit()
-    click.echo(f"{result['reminded']} rappel(s), {result['expired']} expiration(s), "
-               f"{stale} exécution(s) sans signe de vie")
+    click.echo(
+        f"{result['reminded']} rappel(s), {result['expired']} expiration(s), {stale} exécution(s) sans signe de vie"
+    )
 
 
 @hub_cli.command("reindex")
@@ -96,6 +104,7 @@ def reindex_cmd():
     from sqlalchemy import func, select
 
     from app.searching.services import REBUILT_MODELS, rebuild_all
+
     total = sum(db.session.scalar(select(func.count()).select_from(m)) or 0 for m in REBUILT_MODELS)
     with click.progressbar(length=total, label="Indexation") as bar:
         counts = rebuild_all(progress=bar.update)
@@ -105,11 +114,16 @@ def reindex_cmd():
 
 # ---------------------------------------------------------------- vouchers and payments
 
+
 @hub_cli.command("create-funder")
 @click.argument("name")
 @click.option("--email", "emails", multiple=True, help="Account to attach (existing; repeat the option for several).")
-@click.option("--kind", default="commune", show_default=True,
-              help="commune, departement, region, etat, caf, fondation, entreprise, autre")
+@click.option(
+    "--kind",
+    default="commune",
+    show_default=True,
+    help="commune, departement, region, etat, caf, fondation, entreprise, autre",
+)
 @click.option("--dep", "dep_code", default=None, help="Its département (e.g. 13), if it has one.")
 @click.option("--contact", "contact_email", default="", help="Contact e-mail of the funder.")
 def create_funder_cmd(name: str, emails: tuple[str, ...], kind: str, dep_code: str | None, contact_email: str):
@@ -117,6 +131,7 @@ def create_funder_cmd(name: str, emails: tuple[str, ...], kind: str, dep_code: s
     from app.vouchers.models import Funder
     from app.vouchers.services import add_funder_member
     from app.vouchers.vocab import FUNDER_KINDS
+
     if kind not in FUNDER_KINDS:
         raise click.BadParameter(f"one of {', '.join(FUNDER_KINDS)}", param_hint="--kind")
     try:
@@ -137,10 +152,13 @@ def vouchers_expiry_cmd():
     """Warn 30 days before expiry, block 15 days before, expire at the end (value back to the
     funder). The daily job; safe to run twice."""
     from app.vouchers.jobs import run_expiry
+
     result = run_expiry()
     commit()
-    click.echo(f"{result['warned']} averti(s), {result['blocked']} bloqué(s), {result['expired']} expiré(s), "
-               f"{result['emails']} e-mail(s)")
+    click.echo(
+        f"{result['warned']} averti(s), {result['blocked']} bloqué(s), {result['expired']} expiré(s), "
+        f"{result['emails']} e-mail(s)"
+    )
 
 
 @hub_cli.command("reconcile")
@@ -153,27 +171,34 @@ def reconcile_cmd(days: int, fix: bool):
     from app.billing.services import reconcile_payments
     from app.core.models import utcnow
     from payments.errors import GatewayError
+
     try:
         report = reconcile_payments(since=utcnow() - timedelta(days=days), apply_fixes=fix)
     except GatewayError as error:
         db.session.rollback()
         raise click.ClickException(f"Stripe unreachable: {error}")
     commit()
-    click.echo(f"{report.checked_local} payment(s) here, {report.checked_stripe} on Stripe: "
-               f"{len(report.differences)} difference(s)")
+    click.echo(
+        f"{report.checked_local} payment(s) here, {report.checked_stripe} on Stripe: "
+        f"{len(report.differences)} difference(s)"
+    )
     for difference in report.differences:
         ours = difference.ours or {}
         theirs = difference.theirs or {}
-        click.echo(f"  {difference.kind} {difference.stripe_id}: ours={ours.get('status')}/{ours.get('amount_cents')} "
-                   f"stripe={theirs.get('status')}/{theirs.get('amount')}{' (fixed)' if difference.fixed else ''}")
+        click.echo(
+            f"  {difference.kind} {difference.stripe_id}: ours={ours.get('status')}/{ours.get('amount_cents')} "
+            f"stripe={theirs.get('status')}/{theirs.get('amount')}{' (fixed)' if difference.fixed else ''}"
+        )
 
 
 # ---------------------------------------------------------------- e-mail
+
 
 @hub_cli.command("send-mail")
 def send_mail_cmd():
     """Deliver the outbox messages that are due (new, or whose retry time has come)."""
     from app.core.mail import deliver_due
+
     if not current_app.config.get("SMTP_URL"):
         click.echo("SMTP_URL is not set: messages stay in the outbox table")
         return
@@ -187,18 +212,23 @@ def send_mail_cmd():
 def mail_status_cmd(limit: int):
     """List the messages not delivered yet and those that failed for good (newest first)."""
     from app.core.mail import undelivered
+
     rows = undelivered(limit)
     for row in rows:
         when = row.next_attempt_at.isoformat(timespec="seconds") if row.next_attempt_at else "-"
-        click.echo(f"{row.id}\t{row.status}\t{row.attempts} attempt(s)\tnext {when}\t{row.recipient}\t"
-                   f"{row.subject}\t{row.last_error or ''}")
+        click.echo(
+            f"{row.id}\t{row.status}\t{row.attempts} attempt(s)\tnext {when}\t{row.recipient}\t"
+            f"{row.subject}\t{row.last_error or ''}"
+        )
     click.echo(f"{len(rows)} message(s) not delivered")
 
 
 # ---------------------------------------------------------------- backups
 
+
 def _backup_targets():
     from pathlib import Path
+
     return db.engine, Path(current_app.config["FILES_DIR"])
 
 
@@ -208,14 +238,17 @@ def backup_cmd(dest: str):
     """Back up the database (PostgreSQL: pg_dump -Fc; SQLite: a file copy) and the files
     directory into the new folder DEST, with a manifest (date, revision, row counts)."""
     from app.ops.backup import BackupError, backup
+
     db.session.remove()
     try:
         manifest = backup(*_backup_targets(), dest)
     except BackupError as error:
         raise click.ClickException(str(error))
     rows = sum(manifest["row_counts"].values())
-    click.echo(f"backup in {dest}: revision {manifest['revision']}, {len(manifest['row_counts'])} tables, "
-               f"{rows} rows, {manifest['files']['count']} file(s)")
+    click.echo(
+        f"backup in {dest}: revision {manifest['revision']}, {len(manifest['row_counts'])} tables, "
+        f"{rows} rows, {manifest['files']['count']} file(s)"
+    )
 
 
 @hub_cli.command("restore")
@@ -224,14 +257,17 @@ def backup_cmd(dest: str):
 def restore_cmd(src: str, yes: bool):
     """Restore a backup made by `flask hub backup` into the configured database and FILES_DIR."""
     from app.ops.backup import BackupError, restore
+
     db.session.remove()
     try:
         result = restore(*_backup_targets(), src, overwrite=yes)
     except BackupError as error:
         raise click.ClickException(str(error))
     manifest = result["manifest"]
-    click.echo(f"restored {src} (of {manifest['created_at']}, revision {manifest['revision']}): "
-               f"{len(manifest['row_counts'])} tables, {manifest['files']['count']} file(s)")
+    click.echo(
+        f"restored {src} (of {manifest['created_at']}, revision {manifest['revision']}): "
+        f"{len(manifest['row_counts'])} tables, {manifest['files']['count']} file(s)"
+    )
     if result["differences"]:
         for name, (expected, found) in result["differences"].items():
             click.echo(f"  {name}: {found} rows, the backup says {expected}", err=True)

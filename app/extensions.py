@@ -1,4 +1,5 @@
 """Flask extensions, created unbound; `create_app` binds them."""
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

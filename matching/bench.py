@@ -29,11 +29,21 @@ def _rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
 
 
-def run_size(name: str, n_needs: int, n_offers: int, *, seed: int = 0, semantic: bool = False,
-             lsa: bool = True, lsa_max_gib: float = 3.0, lsa_max_cells: int = 100_000_000,
-             greedy: bool = True, explain: bool = True, communes_path: str | None = None) -> dict:
+def run_size(
+    name: str,
+    n_needs: int,
+    n_offers: int,
+    *,
+    seed: int = 0,
+    semantic: bool = False,
+    lsa: bool = True,
+    lsa_max_gib: float = 3.0,
+    lsa_max_cells: int = 100_000_000,
+    greedy: bool = True,
+    explain: bool = True,
+    communes_path: str | None = None,
+) -> dict:
     """Run one size in the current process and return its figures."""
-    import numpy as np
 
     from .candidates import build_candidates
     from .explain import alternatives, explain_edge
@@ -135,9 +145,11 @@ def _run_lsa(cand, scores, res, max_gib: float, max_cells: int) -> dict:
         out["lsa_skipped"] = f"dense {n_rows} x {n_cols} matrix needs {gib:.1f} GiB > {max_gib:.1f} GiB budget"
         return out
     if n_rows * n_cols > max_cells:
-        out["lsa_skipped"] = (f"dense {n_rows} x {n_cols} = {n_rows * n_cols / 1e6:.0f}M cells > "
-                              f"{max_cells / 1e6:.0f}M (fits in {gib:.1f} GiB, but the O(n^3) "
-                              f"solver would take too long)")
+        out["lsa_skipped"] = (
+            f"dense {n_rows} x {n_cols} = {n_rows * n_cols / 1e6:.0f}M cells > "
+            f"{max_cells / 1e6:.0f}M (fits in {gib:.1f} GiB, but the O(n^3) "
+            f"solver would take too long)"
+        )
         return out
     t = time.perf_counter()
     row_of = np.full(cand.n_needs, -1, dtype=np.int64)
@@ -192,26 +204,40 @@ def fmt(r: dict) -> str:
         f"  solve (min-cost flow) {r['solve_s']:.2f} s (graph {r['flow_timings'].get('build', 0):.2f} s, "
         f"solver {r['flow_timings'].get('solve', 0):.2f} s) -> {r['status']}",
         f"  build + solve       {r['build_solve_s']:.2f} s"
-        + (f" (target < {r['target_s']:.0f} s: {'met' if r['meets_time_target'] else 'MISSED'})" if 'target_s' in r else ""),
+        + (
+            f" (target < {r['target_s']:.0f} s: {'met' if r['meets_time_target'] else 'MISSED'})"
+            if "target_s" in r
+            else ""
+        ),
         f"  objective           {r['objective']:.3f} ({r['matched']:,} needs matched)",
         f"  peak memory         {r['peak_rss_gib']:.2f} GiB (ru_maxrss after solve; "
         f"{r['rss_at_start_gib']:.2f} GiB at start)"
-        + (f" (target < {MEMORY_TARGET_GIB:.0f} GiB: {'met' if r['peak_rss_gib'] < MEMORY_TARGET_GIB else 'MISSED'})"
-           if r["size"] == "large" else ""),
-        f"  semantic            {'on' if r['semantic'] else 'off'}" + (f" ({r['semantic_note']})" if r.get('semantic_note') else ""),
+        + (
+            f" (target < {MEMORY_TARGET_GIB:.0f} GiB: {'met' if r['peak_rss_gib'] < MEMORY_TARGET_GIB else 'MISSED'})"
+            if r["size"] == "large"
+            else ""
+        ),
+        f"  semantic            {'on' if r['semantic'] else 'off'}"
+        + (f" ({r['semantic_note']})" if r.get("semantic_note") else ""),
     ]
     if "explain_s" in r:
-        lines.append(f"  explanations        {r['explain_s']:.2f} s ({r['explained']:,} proposals, "
-                     f"{r['alternatives']:,} alternatives)")
+        lines.append(
+            f"  explanations        {r['explain_s']:.2f} s ({r['explained']:,} proposals, "
+            f"{r['alternatives']:,} alternatives)"
+        )
     if "greedy_objective" in r:
-        lines.append(f"  greedy              {r['greedy_objective']:.3f} = {r['greedy_pct_of_optimum']:.2f} % of the "
-                     f"optimum (optimum {r['optimum_above_greedy_pct']:.2f} % above greedy), {r['greedy_s']:.2f} s")
+        lines.append(
+            f"  greedy              {r['greedy_objective']:.3f} = {r['greedy_pct_of_optimum']:.2f} % of the "
+            f"optimum (optimum {r['optimum_above_greedy_pct']:.2f} % above greedy), {r['greedy_s']:.2f} s"
+        )
     if "lsa_label" in r:
         if "lsa_skipped" in r:
             lines.append(f"  scipy LSA           skipped: {r['lsa_skipped']}")
         else:
-            lines.append(f"  scipy LSA           {r['lsa_s']:.2f} s on {r['lsa_rows']:,} x {r['lsa_cols']:,} "
-                         f"({r['lsa_label']}); same optimum as the flow: {r['lsa_equals_flow']}")
+            lines.append(
+                f"  scipy LSA           {r['lsa_s']:.2f} s on {r['lsa_rows']:,} x {r['lsa_cols']:,} "
+                f"({r['lsa_label']}); same optimum as the flow: {r['lsa_equals_flow']}"
+            )
     if r.get("example_explanation"):
         lines.append(f"  example             « {r['example_explanation']} »")
     return "\n".join(lines)
@@ -225,8 +251,12 @@ def main(argv=None) -> int:
     ap.add_argument("--no-lsa", action="store_true")
     ap.add_argument("--no-greedy", action="store_true")
     ap.add_argument("--lsa-max-gib", type=float, default=3.0)
-    ap.add_argument("--lsa-max-cells", type=int, default=100_000_000,
-                    help="skip scipy LSA above this many dense cells (its O(n^3) run time)")
+    ap.add_argument(
+        "--lsa-max-cells",
+        type=int,
+        default=100_000_000,
+        help="skip scipy LSA above this many dense cells (its O(n^3) run time)",
+    )
     ap.add_argument("--communes", default=None, help="path of communes.csv.gz (default: data/communes.csv.gz)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     ap.add_argument("--in-process", action="store_true", help="no child process per size")
@@ -239,8 +269,15 @@ def main(argv=None) -> int:
     results = []
     for s in sizes:
         n, m = SIZES[s]
-        kw = dict(seed=a.seed, semantic=a.semantic and s == "small", lsa=not a.no_lsa, lsa_max_gib=a.lsa_max_gib,
-                  lsa_max_cells=a.lsa_max_cells, greedy=not a.no_greedy, communes_path=a.communes)
+        kw = dict(
+            seed=a.seed,
+            semantic=a.semantic and s == "small",
+            lsa=not a.no_lsa,
+            lsa_max_gib=a.lsa_max_gib,
+            lsa_max_cells=a.lsa_max_cells,
+            greedy=not a.no_greedy,
+            communes_path=a.communes,
+        )
         if a.semantic and s != "small":
             print(f"[{s}] semantic component off (only the small size is embedded)")
         r = run_size(s, n, m, **kw) if a.in_process else run_isolated(s, n, m, **kw)

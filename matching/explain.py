@@ -10,8 +10,8 @@ structured values too so that a UI can show them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -19,8 +19,20 @@ from .candidates import Candidates
 from .model import FUNDING_MODES, OPEN_END, OPEN_START, Instance, day_to_date, labels_or_ids
 from .scoring import COMPONENTS, Scores
 
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre")
+MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 FUNDING_FR = {
     "volunteer": "bénévole",
@@ -180,13 +192,23 @@ def explain_edge(
         parts.append("signataire de la charte")
 
     return Explanation(
-        text=" ; ".join(parts), parts=tuple(parts), score=float(scores.score[e]),
-        components=comps, contributions=contrib, mode="remote" if remote else "onsite",
-        distance_km=dist, radius_km=radius, same_commune=same, covered_skills=cov_l,
-        missing_skills=miss_l, funding=funding,
+        text=" ; ".join(parts),
+        parts=tuple(parts),
+        score=float(scores.score[e]),
+        components=comps,
+        contributions=contrib,
+        mode="remote" if remote else "onsite",
+        distance_km=dist,
+        radius_km=radius,
+        same_commune=same,
+        covered_skills=cov_l,
+        missing_skills=miss_l,
+        funding=funding,
         available_from=None if a <= OPEN_START else day_to_date(a),
         available_until=None if b >= OPEN_END else day_to_date(b),
-        rating_mean=rm, rating_count=rc, provider_missions=missions,
+        rating_mean=rm,
+        rating_count=rc,
+        provider_missions=missions,
     )
 
 

@@ -16,8 +16,8 @@ Days are integers (days since 1970-01-01).  :func:`to_day` accepts ``int``,
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -273,19 +273,39 @@ class Instance:
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         casts = {
-            "need_ids": np.int64, "need_lat": np.float64, "need_lon": np.float64,
-            "need_skills_ptr": np.int64, "need_skills": np.int64, "need_category": np.int64,
-            "need_funding": np.int8, "need_remote": bool, "need_start": np.int64,
-            "need_end": np.int64, "need_opened": np.int64, "need_org": np.int64,
+            "need_ids": np.int64,
+            "need_lat": np.float64,
+            "need_lon": np.float64,
+            "need_skills_ptr": np.int64,
+            "need_skills": np.int64,
+            "need_category": np.int64,
+            "need_funding": np.int8,
+            "need_remote": bool,
+            "need_start": np.int64,
+            "need_end": np.int64,
+            "need_opened": np.int64,
+            "need_org": np.int64,
             "need_experts": np.int8,
-            "offer_ids": np.int64, "offer_provider": np.int64, "offer_lat": np.float64,
-            "offer_lon": np.float64, "offer_radius_km": np.float64,
-            "offer_skills_ptr": np.int64, "offer_skills": np.int64, "offer_category": np.int64,
-            "offer_funding": np.int8, "offer_modality": np.int8, "offer_start": np.int64,
-            "offer_end": np.int64, "offer_capacity": np.int64, "offer_consumed": np.int64,
-            "provider_ids": np.int64, "provider_load": np.int64,
-            "provider_rating_mean": np.float64, "provider_rating_count": np.int64,
-            "provider_org_ptr": np.int64, "provider_orgs": np.int64,
+            "offer_ids": np.int64,
+            "offer_provider": np.int64,
+            "offer_lat": np.float64,
+            "offer_lon": np.float64,
+            "offer_radius_km": np.float64,
+            "offer_skills_ptr": np.int64,
+            "offer_skills": np.int64,
+            "offer_category": np.int64,
+            "offer_funding": np.int8,
+            "offer_modality": np.int8,
+            "offer_start": np.int64,
+            "offer_end": np.int64,
+            "offer_capacity": np.int64,
+            "offer_consumed": np.int64,
+            "provider_ids": np.int64,
+            "provider_load": np.int64,
+            "provider_rating_mean": np.float64,
+            "provider_rating_count": np.int64,
+            "provider_org_ptr": np.int64,
+            "provider_orgs": np.int64,
         }
         for name, dt in casts.items():
             set_(name, _ro(np.asarray(getattr(self, name), dtype=dt)))
@@ -305,14 +325,36 @@ class Instance:
             mx = max(int(self.need_skills.max(initial=-1)), int(self.offer_skills.max(initial=-1)))
             set_("n_skills", mx + 1)
         # shape checks
-        for name in ("need_lat", "need_lon", "need_category", "need_funding", "need_remote",
-                     "need_start", "need_end", "need_opened", "need_org", "need_dep",
-                     "need_commune", "need_experts"):
+        for name in (
+            "need_lat",
+            "need_lon",
+            "need_category",
+            "need_funding",
+            "need_remote",
+            "need_start",
+            "need_end",
+            "need_opened",
+            "need_org",
+            "need_dep",
+            "need_commune",
+            "need_experts",
+        ):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"{name} has length {len(getattr(self, name))}, expected {n}")
-        for name in ("offer_provider", "offer_lat", "offer_lon", "offer_radius_km",
-                     "offer_category", "offer_funding", "offer_modality", "offer_start",
-                     "offer_end", "offer_capacity", "offer_consumed", "offer_commune"):
+        for name in (
+            "offer_provider",
+            "offer_lat",
+            "offer_lon",
+            "offer_radius_km",
+            "offer_category",
+            "offer_funding",
+            "offer_modality",
+            "offer_start",
+            "offer_end",
+            "offer_capacity",
+            "offer_consumed",
+            "offer_commune",
+        ):
             if len(getattr(self, name)) != m:
                 raise ValueError(f"{name} has length {len(getattr(self, name))}, expected {m}")
         for name in ("provider_load", "provider_rating_mean", "provider_rating_count"):
@@ -362,13 +404,13 @@ class Instance:
 
     # ---- helpers ----------------------------------------------------------
     def need_skill_list(self, i: int) -> list[int]:
-        return self.need_skills[self.need_skills_ptr[i]:self.need_skills_ptr[i + 1]].tolist()
+        return self.need_skills[self.need_skills_ptr[i] : self.need_skills_ptr[i + 1]].tolist()
 
     def offer_skill_list(self, j: int) -> list[int]:
-        return self.offer_skills[self.offer_skills_ptr[j]:self.offer_skills_ptr[j + 1]].tolist()
+        return self.offer_skills[self.offer_skills_ptr[j] : self.offer_skills_ptr[j + 1]].tolist()
 
     def provider_org_set(self, p: int) -> set[int]:
-        return set(self.provider_orgs[self.provider_org_ptr[p]:self.provider_org_ptr[p + 1]].tolist())
+        return set(self.provider_orgs[self.provider_org_ptr[p] : self.provider_org_ptr[p + 1]].tolist())
 
     def remaining_capacity(self) -> np.ndarray:
         """Capacity left per offer after ``consumed`` and the fixed assignments."""
@@ -389,22 +431,22 @@ class Instance:
             return np.ones(len(self.need_ids), dtype=bool)
         return np.asarray(self.need_onsite, dtype=bool)
 
-    def with_fixed(self, fixed_pairs: Iterable[tuple[int, int]]) -> "Instance":
+    def with_fixed(self, fixed_pairs: Iterable[tuple[int, int]]) -> Instance:
         """Copy with fixed assignments given as ``(need_id, offer_id)`` pairs."""
         return self._replace_pairs("fixed", fixed_pairs)
 
-    def with_excluded(self, pairs: Iterable[tuple[int, int]]) -> "Instance":
+    def with_excluded(self, pairs: Iterable[tuple[int, int]]) -> Instance:
         """Copy with excluded pairs given as ``(need_id, offer_id)`` pairs."""
         return self._replace_pairs("excluded", pairs)
 
-    def _replace_pairs(self, name: str, pairs) -> "Instance":
+    def _replace_pairs(self, name: str, pairs) -> Instance:
         ni, oi = self.need_index(), self.offer_index()
         arr = np.array([(ni[int(a)], oi[int(b)]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
         kwargs = {f: getattr(self, f) for f in self.__dataclass_fields__}
         kwargs[name] = arr
         return Instance(**kwargs)
 
-    def replace(self, **changes) -> "Instance":
+    def replace(self, **changes) -> Instance:
         kwargs = {f: getattr(self, f) for f in self.__dataclass_fields__}
         kwargs.update(changes)
         return Instance(**kwargs)
@@ -423,7 +465,7 @@ class Instance:
         n_skills: int = 0,
         need_embeddings: np.ndarray | None = None,
         offer_embeddings: np.ndarray | None = None,
-    ) -> "Instance":
+    ) -> Instance:
         """Build an instance from row records.
 
         ``excluded_pairs`` and ``fixed`` are ``(need_id, offer_id)`` pairs (ids,

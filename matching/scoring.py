@@ -25,8 +25,8 @@ stays in [0, 1] whatever the weights.  The solvers use ``score_int`` =
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
@@ -111,8 +111,9 @@ def per_need_minmax(values: np.ndarray, need_idx: np.ndarray, need_ptr: np.ndarr
     return out
 
 
-def edge_cosines(need_emb: np.ndarray, offer_emb: np.ndarray, need_idx: np.ndarray,
-                 offer_idx: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def edge_cosines(
+    need_emb: np.ndarray, offer_emb: np.ndarray, need_idx: np.ndarray, offer_idx: np.ndarray, chunk: int = 65536
+) -> np.ndarray:
     out = np.empty(len(need_idx), dtype=np.float32)
     for a in range(0, len(need_idx), chunk):
         b = min(a + chunk, len(need_idx))
@@ -177,7 +178,7 @@ def score_candidates(
         ch = np.nan_to_num(np.clip(inst.provider_charter, 0.0, 1.0), nan=0.0)
         comps[:, 6] = ch.astype(np.float32)[inst.offer_provider][oi]
 
-    enabled = {c: True for c in COMPONENTS}
+    enabled = dict.fromkeys(COMPONENTS, True)
     enabled["semantic"] = semantic
     enabled["charter"] = charter
     wvec = np.array([w[c] if enabled[c] else 0.0 for c in COMPONENTS], dtype=np.float64)
@@ -192,6 +193,13 @@ def score_candidates(
     np.clip(score, 0.0, 1.0, out=score)
     score_int = np.rint(score * SCORE_SCALE).astype(np.int64)
     return Scores(
-        score=score, score_int=score_int, components=comps, weights=w, enabled=enabled,
-        remote_mode=remote_mode, semantic_enabled=semantic, raw_cosine=raw_cos, notes=tuple(notes),
+        score=score,
+        score_int=score_int,
+        components=comps,
+        weights=w,
+        enabled=enabled,
+        remote_mode=remote_mode,
+        semantic_enabled=semantic,
+        raw_cosine=raw_cos,
+        notes=tuple(notes),
     )

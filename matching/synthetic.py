@@ -23,17 +23,52 @@ REGION_SUD = "93"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COMMUNES_PATH = REPO_ROOT / "data" / "communes.csv.gz"
 
-SKILL_LABELS: dict[int, str] = dict(enumerate([
-    "site web", "réseaux sociaux", "bureautique", "messagerie électronique", "démarches en ligne",
-    "sécurité informatique", "sauvegarde des données", "comptabilité en ligne", "gestion de projet",
-    "visioconférence", "retouche photo", "montage vidéo", "logiciels libres", "partage de fichiers",
-    "lettre d'information", "référencement", "base de données", "tableur", "RGPD",
-    "maintenance informatique", "réseau et wifi", "smartphone et tablette", "impression 3D",
-    "programmation", "accessibilité numérique", "communication visuelle", "financement participatif",
-    "outils collaboratifs", "gestion des adhérents", "billetterie en ligne", "boutique en ligne",
-    "cartographie", "podcast", "données ouvertes", "intelligence artificielle", "cybersécurité",
-    "administration de serveurs", "identité numérique", "inclusion numérique", "fabrication numérique",
-]))
+SKILL_LABELS: dict[int, str] = dict(
+    enumerate(
+        [
+            "site web",
+            "réseaux sociaux",
+            "bureautique",
+            "messagerie électronique",
+            "démarches en ligne",
+            "sécurité informatique",
+            "sauvegarde des données",
+            "comptabilité en ligne",
+            "gestion de projet",
+            "visioconférence",
+            "retouche photo",
+            "montage vidéo",
+            "logiciels libres",
+            "partage de fichiers",
+            "lettre d'information",
+            "référencement",
+            "base de données",
+            "tableur",
+            "RGPD",
+            "maintenance informatique",
+            "réseau et wifi",
+            "smartphone et tablette",
+            "impression 3D",
+            "programmation",
+            "accessibilité numérique",
+            "communication visuelle",
+            "financement participatif",
+            "outils collaboratifs",
+            "gestion des adhérents",
+            "billetterie en ligne",
+            "boutique en ligne",
+            "cartographie",
+            "podcast",
+            "données ouvertes",
+            "intelligence artificielle",
+            "cybersécurité",
+            "administration de serveurs",
+            "identité numérique",
+            "inclusion numérique",
+            "fabrication numérique",
+        ]
+    )
+)
 
 N_CATEGORIES = 8
 
@@ -167,32 +202,53 @@ def make_instance(
     if texts:
         lab = SKILL_LABELS
         need_texts = tuple(
-            "Notre association cherche de l'aide : " + ", ".join(lab[s] for s in n_sk[n_ptr[i]:n_ptr[i + 1]])
-            for i in range(n_needs))
+            "Notre association cherche de l'aide : " + ", ".join(lab[s] for s in n_sk[n_ptr[i] : n_ptr[i + 1]])
+            for i in range(n_needs)
+        )
         offer_texts = tuple(
-            "J'accompagne les associations : " + ", ".join(lab[s] for s in o_sk[o_ptr[j]:o_ptr[j + 1]])
-            for j in range(n_offers))
+            "J'accompagne les associations : " + ", ".join(lab[s] for s in o_sk[o_ptr[j] : o_ptr[j + 1]])
+            for j in range(n_offers)
+        )
     return Instance(
         need_ids=np.arange(1, n_needs + 1),
-        need_lat=communes.lat[nc], need_lon=communes.lon[nc],
-        need_skills_ptr=n_ptr, need_skills=n_sk, need_category=need_cat,
+        need_lat=communes.lat[nc],
+        need_lon=communes.lon[nc],
+        need_skills_ptr=n_ptr,
+        need_skills=n_sk,
+        need_category=need_cat,
         need_funding=rng.choice(3, size=n_needs, p=[0.5, 0.3, 0.2]),
         need_remote=rng.random(n_needs) < 0.3,
-        need_start=n_start, need_end=n_end,
+        need_start=n_start,
+        need_end=n_end,
         need_opened=today - rng.integers(0, 180, n_needs),
         need_org=rng.integers(0, n_orgs, n_needs),
-        need_dep=communes.dep_code[nc], need_commune=communes.insee[nc],
+        need_dep=communes.dep_code[nc],
+        need_commune=communes.insee[nc],
         need_experts=np.ones(n_needs, dtype=np.int8),
-        offer_ids=np.arange(1, n_offers + 1), offer_provider=offer_provider,
-        offer_lat=communes.lat[oc], offer_lon=communes.lon[oc], offer_radius_km=radius,
-        offer_skills_ptr=o_ptr, offer_skills=o_sk, offer_category=skill_cat[o_first],
+        offer_ids=np.arange(1, n_offers + 1),
+        offer_provider=offer_provider,
+        offer_lat=communes.lat[oc],
+        offer_lon=communes.lon[oc],
+        offer_radius_km=radius,
+        offer_skills_ptr=o_ptr,
+        offer_skills=o_sk,
+        offer_category=skill_cat[o_first],
         offer_funding=rng.choice(3, size=n_offers, p=[0.35, 0.35, 0.3]),
-        offer_modality=modality, offer_start=o_start, offer_end=o_end,
-        offer_capacity=capacity, offer_consumed=consumed, offer_commune=communes.insee[oc],
-        provider_ids=np.arange(1, n_prov + 1), provider_load=load,
-        provider_rating_mean=rating_mean, provider_rating_count=rating_count,
-        provider_org_ptr=prov_org_ptr, provider_orgs=prov_orgs,
+        offer_modality=modality,
+        offer_start=o_start,
+        offer_end=o_end,
+        offer_capacity=capacity,
+        offer_consumed=consumed,
+        offer_commune=communes.insee[oc],
+        provider_ids=np.arange(1, n_prov + 1),
+        provider_load=load,
+        provider_rating_mean=rating_mean,
+        provider_rating_count=rating_count,
+        provider_org_ptr=prov_org_ptr,
+        provider_orgs=prov_orgs,
         excluded=np.stack([excl_n, excl_o], axis=1),
-        today=today, n_skills=S,
-        need_texts=need_texts, offer_texts=offer_texts,
+        today=today,
+        n_skills=S,
+        need_texts=need_texts,
+        offer_texts=offer_texts,
     )

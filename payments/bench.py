@@ -10,6 +10,7 @@ second, the refusals and the double redemptions (must be 0) and checks that the
 ledger is balanced. The library-level figure; the app's ``make bench`` goes
 through its own services.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,11 +50,17 @@ def main(argv=None) -> int:
     try:
         models.metadata.create_all(engine, tables=models.tables)
         with use_models(Session(engine), models) as session:
-            programme = vouchers.create_programme(session, funder_id=1, name="bench", face_value_cents=1_000,
-                                                  voucher_count=args.vouchers,
-                                                  eligibility=Eligibility(require_siret=False))
-            vouchers.start_programme_funding(session, FakeGateway(), programme, payment_method="pm_card_visa",
-                                             confirm=True)
+            programme = vouchers.create_programme(
+                session,
+                funder_id=1,
+                name="bench",
+                face_value_cents=1_000,
+                voucher_count=args.vouchers,
+                eligibility=Eligibility(require_siret=False),
+            )
+            vouchers.start_programme_funding(
+                session, FakeGateway(), programme, payment_method="pm_card_visa", confirm=True
+            )
             orgs = [OrganisationFacts(id=i) for i in range(1, 51)]
             issued = []
             for org in orgs:
@@ -100,7 +107,9 @@ def main(argv=None) -> int:
             V = models.Voucher
             redeemed = session.execute(select(func.count()).select_from(V).where(V.status == "redeemed")).scalar_one()
             T = models.LedgerTransaction
-            redeem_tx = session.execute(select(func.count()).select_from(T).where(T.kind == "voucher:redeem")).scalar_one()
+            redeem_tx = session.execute(
+                select(func.count()).select_from(T).where(T.kind == "voucher:redeem")
+            ).scalar_one()
             payable = sum(ledger.balance(session, rules.provider_payable(p), natural=True) for p in range(1, 9))
             balanced = ledger.trial_balance(session).balanced
         doubles = counts["ok"] - redeemed + (redeem_tx - redeemed)

@@ -13,10 +13,11 @@ Exactly once: the settlement is posted with the idempotency key
 PostgreSQL) while a new state is applied; a succeeded payment never goes back
 to failed, whatever order the events come in.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -47,6 +48,7 @@ def _hooks(purpose: str) -> list[SuccessHook]:
     hooks = list(_success_hooks.get(purpose, []))
     if purpose == "programme_funding":
         from .vouchers import on_programme_funded  # built in: a funded programme becomes usable
+
         hooks.insert(0, on_programme_funded)
     return hooks
 
@@ -66,8 +68,9 @@ def local_status(info: PaymentIntentInfo) -> str:
     return "created"
 
 
-def _metadata(purpose: str, reference: str | None, settlement: list, payer_ref: str | None,
-              extra: Mapping[str, str] | None) -> dict[str, str]:
+def _metadata(
+    purpose: str, reference: str | None, settlement: list, payer_ref: str | None, extra: Mapping[str, str] | None
+) -> dict[str, str]:
     data = {str(k): str(v) for k, v in (extra or {}).items()}
     data[PURPOSE_KEY] = purpose
     if reference:
@@ -89,15 +92,33 @@ def get_payment(session: Session, stripe_id: str, *, lock: bool = False):
     return session.execute(query).scalar_one_or_none()
 
 
-def _insert_payment(session: Session, info: PaymentIntentInfo, *, purpose: str, reference: str | None,
-                    settlement: list, payer_ref: str | None, environment: str):
+def _insert_payment(
+    session: Session,
+    info: PaymentIntentInfo,
+    *,
+    purpose: str,
+    reference: str | None,
+    settlement: list,
+    payer_ref: str | None,
+    environment: str,
+):
     m = models_for(session)
     try:
         with session.begin_nested():
-            payment = m.Payment(stripe_id=info.id, purpose=purpose, reference=reference, payer_ref=payer_ref,
-                                amount_cents=info.amount, currency=info.currency.upper(), status="created",
-                                settlement=[list(item) for item in settlement], environment=environment,
-                                customer=info.customer, stripe_created=info.created, refunded_cents=0)
+            payment = m.Payment(
+                stripe_id=info.id,
+                purpose=purpose,
+                reference=reference,
+                payer_ref=payer_ref,
+                amount_cents=info.amount,
+                currency=info.currency.upper(),
+                status="created",
+                settlement=[list(item) for item in settlement],
+                environment=environment,
+                customer=info.customer,
+                stripe_created=info.created,
+                refunded_cents=0,
+            )
             session.add(payment)
     except IntegrityError:
         payment = get_payment(session, info.id)
@@ -106,11 +127,22 @@ def _insert_payment(session: Session, info: PaymentIntentInfo, *, purpose: str, 
     return payment
 
 
-def start_payment(session: Session, gateway: PaymentGateway, *, amount_cents: int, purpose: str,
-                  settlement: list, reference: str | None = None, payer_ref: str | None = None,
-                  customer: str | None = None, payment_method: str | None = None, confirm: bool = False,
-                  currency: str = "eur", metadata: Mapping[str, str] | None = None,
-                  idempotency_key: str | None = None):
+def start_payment(
+    session: Session,
+    gateway: PaymentGateway,
+    *,
+    amount_cents: int,
+    purpose: str,
+    settlement: list,
+    reference: str | None = None,
+    payer_ref: str | None = None,
+    customer: str | None = None,
+    payment_method: str | None = None,
+    confirm: bool = False,
+    currency: str = "eur",
+    metadata: Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+):
     """Create the PaymentIntent and our `Payment` row; returns ``(payment, info)``.
 
     Browser flow: ``confirm=False``, hand ``info.client_secret`` to Stripe.js.
@@ -119,10 +151,23 @@ def start_payment(session: Session, gateway: PaymentGateway, *, amount_cents: in
     (3-D Secure in the browser) or failed (``info.user_message`` in French)."""
     items = rules.check_settlement(amount_cents, settlement)
     info = gateway.create_payment_intent(
-        amount_cents, currency=currency, customer=customer, payment_method=payment_method, confirm=confirm,
-        metadata=_metadata(purpose, reference, items, payer_ref, metadata), idempotency_key=idempotency_key)
-    payment = _insert_payment(session, info, purpose=purpose, reference=reference, settlement=items,
-                              payer_ref=payer_ref, environment=gateway.environment)
+        amount_cents,
+        currency=currency,
+        customer=customer,
+        payment_method=payment_method,
+        confirm=confirm,
+        metadata=_metadata(purpose, reference, items, payer_ref, metadata),
+        idempotency_key=idempotency_key,
+    )
+    payment = _insert_payment(
+        session,
+        info,
+        purpose=purpose,
+        reference=reference,
+        settlement=items,
+        payer_ref=payer_ref,
+        environment=gateway.environment,
+    )
     apply_payment_intent(session, info, environment=gateway.environment)
     return payment, info
 
@@ -136,12 +181,20 @@ def _from_metadata(session: Session, info: PaymentIntentInfo, environment: str):
         settlement = rules.check_settlement(info.amount, json.loads(meta[SETTLEMENT_KEY]))
     except (ValueError, TypeError):
         return None
-    return _insert_payment(session, info, purpose=meta[PURPOSE_KEY], reference=meta.get(REFERENCE_KEY),
-                           settlement=settlement, payer_ref=meta.get(PAYER_KEY), environment=environment)
+    return _insert_payment(
+        session,
+        info,
+        purpose=meta[PURPOSE_KEY],
+        reference=meta.get(REFERENCE_KEY),
+        settlement=settlement,
+        payer_ref=meta.get(PAYER_KEY),
+        environment=environment,
+    )
 
 
-def apply_payment_intent(session: Session, info: PaymentIntentInfo, *, environment: str,
-                         event_created: int | None = None):
+def apply_payment_intent(
+    session: Session, info: PaymentIntentInfo, *, environment: str, event_created: int | None = None
+):
     """Bring our payment in line with ``info`` (Stripe's view); returns the payment or
     None when the intent is not ours. Idempotent; settles on the first success.
 
@@ -154,8 +207,10 @@ def apply_payment_intent(session: Session, info: PaymentIntentInfo, *, environme
             return None
         payment = get_payment(session, info.id, lock=True)
     if payment.amount_cents != info.amount or payment.currency.lower() != info.currency.lower():
-        raise PaymentStateError(f"payment {info.id}: Stripe says {info.amount} {info.currency}, "
-                                f"we recorded {payment.amount_cents} {payment.currency}")
+        raise PaymentStateError(
+            f"payment {info.id}: Stripe says {info.amount} {info.currency}, "
+            f"we recorded {payment.amount_cents} {payment.currency}"
+        )
     if event_created is not None:
         if payment.last_event_created is not None and event_created < payment.last_event_created:
             return payment  # an older snapshot arriving late: the newer one was already applied
@@ -167,18 +222,29 @@ def apply_payment_intent(session: Session, info: PaymentIntentInfo, *, environme
     payment.failure_code = info.failure_code if status == "failed" else None
     if status == "succeeded":
         payment.succeeded_at = utcnow()
-        ledger.post(session, f"payment:{payment.purpose}",
-                    rules.settlement_lines(payment.amount_cents, payment.settlement, payment.currency),
-                    f"payment:{payment.stripe_id}:settle", reference=payment.reference or f"payment:{payment.stripe_id}",
-                    memo=f"card payment {payment.stripe_id}")
+        ledger.post(
+            session,
+            f"payment:{payment.purpose}",
+            rules.settlement_lines(payment.amount_cents, payment.settlement, payment.currency),
+            f"payment:{payment.stripe_id}:settle",
+            reference=payment.reference or f"payment:{payment.stripe_id}",
+            memo=f"card payment {payment.stripe_id}",
+        )
         for hook in _hooks(payment.purpose):
             hook(session, payment)
     session.flush()
     return payment
 
 
-def refund_payment(session: Session, gateway: PaymentGateway, payment, amount_cents: int | None = None, *,
-                   absorb: bool = False, reason: str | None = None):
+def refund_payment(
+    session: Session,
+    gateway: PaymentGateway,
+    payment,
+    amount_cents: int | None = None,
+    *,
+    absorb: bool = False,
+    reason: str | None = None,
+):
     """Refund all or part of a succeeded payment through Stripe and reverse its ledger
     effect (each credited account gives back its share; ``absorb=True``: the
     platform bears it on ``refunds``). Refuses (`RefundTooLarge`) a refund beyond
@@ -192,21 +258,44 @@ def refund_payment(session: Session, gateway: PaymentGateway, payment, amount_ce
     amount = remaining if amount_cents is None else amount_cents
     if not isinstance(amount, int) or amount <= 0 or amount > remaining:
         raise RefundTooLarge(f"refund of {amount} refused: {remaining} left to refund")
-    lines = rules.refund_lines(payment.settlement, payment.amount_cents, already_refunded=payment.refunded_cents,
-                               refund_cents=amount, absorbed=absorb, currency=payment.currency)
+    lines = rules.refund_lines(
+        payment.settlement,
+        payment.amount_cents,
+        already_refunded=payment.refunded_cents,
+        refund_cents=amount,
+        absorbed=absorb,
+        currency=payment.currency,
+    )
     for line in lines:
         if line.amount_cents > 0 and ledger.account_type(line.account) in ledger.CREDIT_NORMAL:
             if ledger.balance(session, line.account, natural=True) < line.amount_cents:
-                raise RefundTooLarge(f"{line.account} holds less than {line.amount_cents} cents: "
-                                     "refund with absorb=True if the platform bears it")
-    info = gateway.create_refund(payment.stripe_id, amount_cents=amount,
-                                 metadata={"hub_payment": str(payment.id)},
-                                 idempotency_key=f"refund:{payment.stripe_id}:{payment.refunded_cents}:{amount}")
-    refund = m.PaymentRefund(payment_id=payment.id, stripe_id=info.id, amount_cents=amount, status=info.status,
-                             absorbed=absorb, reason=reason)
+                raise RefundTooLarge(
+                    f"{line.account} holds less than {line.amount_cents} cents: "
+                    "refund with absorb=True if the platform bears it"
+                )
+    info = gateway.create_refund(
+        payment.stripe_id,
+        amount_cents=amount,
+        metadata={"hub_payment": str(payment.id)},
+        idempotency_key=f"refund:{payment.stripe_id}:{payment.refunded_cents}:{amount}",
+    )
+    refund = m.PaymentRefund(
+        payment_id=payment.id,
+        stripe_id=info.id,
+        amount_cents=amount,
+        status=info.status,
+        absorbed=absorb,
+        reason=reason,
+    )
     session.add(refund)
     payment.refunded_cents += amount
     session.flush()
-    ledger.post(session, "refund", lines, f"refund:{info.id}", reference=payment.reference,
-                memo=f"refund {info.id} of card payment {payment.stripe_id}" + (f": {reason}" if reason else ""))
+    ledger.post(
+        session,
+        "refund",
+        lines,
+        f"refund:{info.id}",
+        reference=payment.reference,
+        memo=f"refund {info.id} of card payment {payment.stripe_id}" + (f": {reason}" if reason else ""),
+    )
     return refund

@@ -1,6 +1,7 @@
 """Every exception the payments package raises, by name, so callers can catch
 precisely what they expect (and map it to a French message with
 `payments.messages.message_for`)."""
+
 from __future__ import annotations
 
 
@@ -12,6 +13,7 @@ class PaymentsError(Exception):
 
 
 # ------------------------------------------------------------------ gateway
+
 
 class GatewayError(PaymentsError):
     """Stripe could not be reached or answered with an unexpected error."""
@@ -62,6 +64,7 @@ class WebhookSignatureError(PaymentsError):
 
 # ------------------------------------------------------------------ ledger
 
+
 class LedgerError(PaymentsError):
     code = "ledger_error"
 
@@ -98,6 +101,7 @@ class ModelsNotBound(PaymentsError):
 
 # ------------------------------------------------------------------ payments
 
+
 class PaymentStateError(PaymentsError):
     """The payment is not in a state that allows this operation."""
 
@@ -111,6 +115,7 @@ class RefundTooLarge(PaymentStateError):
 
 
 # ------------------------------------------------------------------ vouchers
+
 
 class VoucherError(PaymentsError):
     code = "voucher_error"
@@ -131,7 +136,9 @@ class IllegalVoucherMove(VoucherError):
 
     code = "voucher_illegal_move"
 
-    def __init__(self, message: str = "", *, voucher_id: int | None = None, status: str | None = None, move: str | None = None):
+    def __init__(
+        self, message: str = "", *, voucher_id: int | None = None, status: str | None = None, move: str | None = None
+    ):
         super().__init__(message or f"{move} refused for voucher {voucher_id} in status {status}")
         self.voucher_id = voucher_id
         self.status = status

@@ -12,20 +12,31 @@ idempotency key, so a retried create does not create twice on the real API);
 each HTTP call has a connect timeout of 5 s and a read timeout of 20 s by
 default.
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import stripe
 
-from .errors import (CustomerNotFound, GatewayError, GatewayUnavailable, InvalidRequest, NotFound,
-                     WebhookSignatureError)
-from .interface import (ENV_METADATA_KEY, CustomerInfo, PaymentIntentInfo, RefundInfo, SetupIntentInfo, WebhookEvent,
-                        _id_of, _refund_info, _setup_intent_info, payment_intent_info)
+from .errors import CustomerNotFound, GatewayError, GatewayUnavailable, InvalidRequest, NotFound, WebhookSignatureError
+from .interface import (
+    ENV_METADATA_KEY,
+    CustomerInfo,
+    PaymentIntentInfo,
+    RefundInfo,
+    SetupIntentInfo,
+    WebhookEvent,
+    _id_of,
+    _refund_info,
+    _setup_intent_info,
+    payment_intent_info,
+)
 
 DEFAULT_TIMEOUT = (5.0, 20.0)  # (connect, read) seconds
 DEFAULT_RETRIES = 2
@@ -64,10 +75,19 @@ class StripeGateway:
     - ``livemode``: defaults to what the key says (``sk_live_``/``rk_live_``).
     """
 
-    def __init__(self, api_key: str, *, api_base: str | None = None, webhook_secret: str | None = None,
-                 environment: str = "dev", livemode: bool | None = None,
-                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, max_network_retries: int = DEFAULT_RETRIES,
-                 webhook_tolerance: int = 300, server_side_created_filter: bool | None = None):
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        webhook_secret: str | None = None,
+        environment: str = "dev",
+        livemode: bool | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        max_network_retries: int = DEFAULT_RETRIES,
+        webhook_tolerance: int = 300,
+        server_side_created_filter: bool | None = None,
+    ):
         if not api_key:
             raise ValueError("STRIPE_API_KEY is empty")
         self.environment = environment
@@ -76,13 +96,18 @@ class StripeGateway:
         self._webhook_secret = webhook_secret
         self._tolerance = webhook_tolerance
         # localstripe refuses `created[gte]` on list: filter on our side there.
-        self._server_filter = (self.api_base is None) if server_side_created_filter is None else server_side_created_filter
+        self._server_filter = (
+            (self.api_base is None) if server_side_created_filter is None else server_side_created_filter
+        )
         kwargs: dict[str, Any] = {}
         if self.api_base:
             kwargs["base_addresses"] = {"api": self.api_base.rstrip("/")}
         self._client = stripe.StripeClient(
-            api_key, max_network_retries=max_network_retries,
-            http_client=stripe.RequestsClient(timeout=timeout), **kwargs)
+            api_key,
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=timeout),
+            **kwargs,
+        )
         self._v1 = self._client.v1
 
     # ----------------------------------------------------------- helpers
@@ -98,11 +123,18 @@ class StripeGateway:
 
     # ----------------------------------------------------------- payment intents
 
-    def create_payment_intent(self, amount_cents: int, *, currency: str = "eur",
-                              metadata: Mapping[str, str] | None = None, customer: str | None = None,
-                              payment_method: str | None = None, confirm: bool = False,
-                              capture_method: str | None = None,
-                              idempotency_key: str | None = None) -> PaymentIntentInfo:
+    def create_payment_intent(
+        self,
+        amount_cents: int,
+        *,
+        currency: str = "eur",
+        metadata: Mapping[str, str] | None = None,
+        customer: str | None = None,
+        payment_method: str | None = None,
+        confirm: bool = False,
+        capture_method: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PaymentIntentInfo:
         """Create (and, with ``confirm=True`` and a ``payment_method``, confirm) a PaymentIntent.
 
         A declined card does not raise: the answer has ``status ==
@@ -112,8 +144,11 @@ class StripeGateway:
         """
         if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
             raise ValueError("amount_cents must be a positive integer")
-        params: dict[str, Any] = {"amount": amount_cents, "currency": currency.lower(),
-                                  "metadata": self._metadata(metadata)}
+        params: dict[str, Any] = {
+            "amount": amount_cents,
+            "currency": currency.lower(),
+            "metadata": self._metadata(metadata),
+        }
         if customer:
             params["customer"] = customer
         if payment_method:
@@ -140,13 +175,15 @@ class StripeGateway:
             yield
         except NotFound as error:
             if customer and self._customer_missing(customer, error):
-                raise CustomerNotFound(str(error), customer=customer, http_status=error.http_status,
-                                       stripe_code=error.stripe_code) from error
+                raise CustomerNotFound(
+                    str(error), customer=customer, http_status=error.http_status, stripe_code=error.stripe_code
+                ) from error
             raise
         except InvalidRequest as error:
             if customer and self._customer_missing(customer, error):
-                raise CustomerNotFound(str(error), customer=customer, http_status=error.http_status,
-                                       stripe_code=error.stripe_code) from error
+                raise CustomerNotFound(
+                    str(error), customer=customer, http_status=error.http_status, stripe_code=error.stripe_code
+                ) from error
             raise
 
     def _customer_missing(self, customer: str, error: GatewayError) -> bool:
@@ -166,7 +203,7 @@ class StripeGateway:
             return False
         return bool(found.get("deleted"))
 
-    def _declined(self, exc: "stripe.CardError") -> PaymentIntentInfo:
+    def _declined(self, exc: stripe.CardError) -> PaymentIntentInfo:
         """The PaymentIntent behind a CardError (Stripe puts it in the error; localstripe only names the charge)."""
         error = _plain(exc.error) if exc.error is not None else {}
         pi_id = _id_of(error.get("payment_intent"))
@@ -206,9 +243,14 @@ class StripeGateway:
 
     # ----------------------------------------------------------- customers, refunds, setup intents
 
-    def create_customer(self, *, email: str | None = None, name: str | None = None,
-                        metadata: Mapping[str, str] | None = None,
-                        idempotency_key: str | None = None) -> CustomerInfo:
+    def create_customer(
+        self,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> CustomerInfo:
         params: dict[str, Any] = {"metadata": self._metadata(metadata)}
         if email:
             params["email"] = email
@@ -216,12 +258,21 @@ class StripeGateway:
             params["name"] = name
         with _translated():
             customer = _plain(self._v1.customers.create(params=params, options=self._options(idempotency_key)))
-        return CustomerInfo(id=customer["id"], email=customer.get("email"), name=customer.get("name"),
-                            metadata=dict(customer.get("metadata") or {}))
+        return CustomerInfo(
+            id=customer["id"],
+            email=customer.get("email"),
+            name=customer.get("name"),
+            metadata=dict(customer.get("metadata") or {}),
+        )
 
-    def create_refund(self, payment_intent_id: str, *, amount_cents: int | None = None,
-                      metadata: Mapping[str, str] | None = None,
-                      idempotency_key: str | None = None) -> RefundInfo:
+    def create_refund(
+        self,
+        payment_intent_id: str,
+        *,
+        amount_cents: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> RefundInfo:
         """Refund all (``amount_cents=None``) or part of a succeeded PaymentIntent."""
         params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": self._metadata(metadata)}
         if amount_cents is not None:
@@ -232,8 +283,9 @@ class StripeGateway:
             refund = self._v1.refunds.create(params=params, options=self._options(idempotency_key))
         return _refund_info(_plain(refund))
 
-    def create_setup_intent(self, *, customer: str | None = None,
-                            metadata: Mapping[str, str] | None = None) -> SetupIntentInfo:
+    def create_setup_intent(
+        self, *, customer: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> SetupIntentInfo:
         """For the browser flow that saves the card first (Stripe.js ``confirmCardSetup``), then pays with it."""
         params: dict[str, Any] = {"metadata": self._metadata(metadata)}
         if customer:
@@ -258,8 +310,9 @@ class StripeGateway:
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         try:
-            stripe.WebhookSignature.verify_header(payload.decode("utf-8"), sig_header or "",
-                                                  self._webhook_secret, self._tolerance)
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), sig_header or "", self._webhook_secret, self._tolerance
+            )
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise WebhookSignatureError(str(exc)) from exc
         # The SDK refuses a timestamp older than the tolerance, not one in the future: a
@@ -269,9 +322,15 @@ class StripeGateway:
             raise WebhookSignatureError("timestamp in the future, outside the tolerance zone")
         try:
             data = json.loads(payload)
-            event = WebhookEvent(id=data["id"], type=data["type"], created=int(data.get("created") or 0),
-                                 livemode=bool(data.get("livemode")), data_object=(data.get("data") or {}).get("object") or {},
-                                 api_version=data.get("api_version"), payload=payload)
+            event = WebhookEvent(
+                id=data["id"],
+                type=data["type"],
+                created=int(data.get("created") or 0),
+                livemode=bool(data.get("livemode")),
+                data_object=(data.get("data") or {}).get("object") or {},
+                api_version=data.get("api_version"),
+                payload=payload,
+            )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise WebhookSignatureError(f"signed payload is not a Stripe event: {exc}") from exc
         if event.created > now + self._tolerance:

@@ -3,10 +3,12 @@
 (only `payments.gateway` does), so the app, the webhook processor and the
 reconciliation can be written, and tested, against any implementation of the
 protocol."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .messages import message_for
 
@@ -122,6 +124,7 @@ class WebhookEvent:
 
 # ---------------------------------------------------------------- parsers (Stripe JSON -> plain data)
 
+
 def _id_of(value: Any) -> str | None:
     """A Stripe reference that may come expanded (localstripe always expands latest_charge)."""
     if value is None:
@@ -147,28 +150,45 @@ def payment_intent_info(data: Mapping[str, Any]) -> PaymentIntentInfo:
     if failure is None and charge and charge.get("status") == "failed":
         failure = charge.get("failure_code") or "card_declined"
     return PaymentIntentInfo(
-        id=data["id"], status=status, amount=amount, currency=(data.get("currency") or "").lower(),
-        client_secret=data.get("client_secret"), customer=_id_of(data.get("customer")),
-        payment_method=_id_of(data.get("payment_method")), metadata=dict(data.get("metadata") or {}),
-        livemode=bool(data.get("livemode")), created=int(data.get("created") or 0),
-        amount_received=int(received), amount_refunded=refunded, latest_charge=_id_of(data.get("latest_charge")),
+        id=data["id"],
+        status=status,
+        amount=amount,
+        currency=(data.get("currency") or "").lower(),
+        client_secret=data.get("client_secret"),
+        customer=_id_of(data.get("customer")),
+        payment_method=_id_of(data.get("payment_method")),
+        metadata=dict(data.get("metadata") or {}),
+        livemode=bool(data.get("livemode")),
+        created=int(data.get("created") or 0),
+        amount_received=int(received),
+        amount_refunded=refunded,
+        latest_charge=_id_of(data.get("latest_charge")),
         failure_code=failure if status == "requires_payment_method" else None,
         next_action=next_action.get("type") if isinstance(next_action, dict) else None,
     )
 
 
 def _refund_info(data: Mapping[str, Any]) -> RefundInfo:
-    return RefundInfo(id=data["id"], payment_intent=_id_of(data.get("payment_intent")),
-                      amount=int(data.get("amount") or 0), currency=(data.get("currency") or "").lower(),
-                      status=data.get("status") or "", metadata=dict(data.get("metadata") or {}),
-                      created=int(data.get("created") or 0))
+    return RefundInfo(
+        id=data["id"],
+        payment_intent=_id_of(data.get("payment_intent")),
+        amount=int(data.get("amount") or 0),
+        currency=(data.get("currency") or "").lower(),
+        status=data.get("status") or "",
+        metadata=dict(data.get("metadata") or {}),
+        created=int(data.get("created") or 0),
+    )
 
 
 def _setup_intent_info(data: Mapping[str, Any]) -> SetupIntentInfo:
-    return SetupIntentInfo(id=data["id"], status=data.get("status") or "", client_secret=data.get("client_secret"),
-                           payment_method=_id_of(data.get("payment_method")), customer=_id_of(data.get("customer")),
-                           metadata=dict(data.get("metadata") or {}))
-
+    return SetupIntentInfo(
+        id=data["id"],
+        status=data.get("status") or "",
+        client_secret=data.get("client_secret"),
+        payment_method=_id_of(data.get("payment_method")),
+        customer=_id_of(data.get("customer")),
+        metadata=dict(data.get("metadata") or {}),
+    )
 
 
 @runtime_checkable
@@ -179,11 +199,18 @@ class PaymentGateway(Protocol):
     environment: str
     livemode: bool
 
-    def create_payment_intent(self, amount_cents: int, *, currency: str = "eur",
-                              metadata: Mapping[str, str] | None = None, customer: str | None = None,
-                              payment_method: str | None = None, confirm: bool = False,
-                              capture_method: str | None = None,
-                              idempotency_key: str | None = None) -> PaymentIntentInfo: ...
+    def create_payment_intent(
+        self,
+        amount_cents: int,
+        *,
+        currency: str = "eur",
+        metadata: Mapping[str, str] | None = None,
+        customer: str | None = None,
+        payment_method: str | None = None,
+        confirm: bool = False,
+        capture_method: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> PaymentIntentInfo: ...
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentInfo: ...
 
@@ -191,16 +218,27 @@ class PaymentGateway(Protocol):
 
     def list_payment_intents(self, *, created_gte: int | None = None) -> Iterator[PaymentIntentInfo]: ...
 
-    def create_customer(self, *, email: str | None = None, name: str | None = None,
-                        metadata: Mapping[str, str] | None = None,
-                        idempotency_key: str | None = None) -> CustomerInfo: ...
+    def create_customer(
+        self,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> CustomerInfo: ...
 
-    def create_refund(self, payment_intent_id: str, *, amount_cents: int | None = None,
-                      metadata: Mapping[str, str] | None = None,
-                      idempotency_key: str | None = None) -> RefundInfo: ...
+    def create_refund(
+        self,
+        payment_intent_id: str,
+        *,
+        amount_cents: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> RefundInfo: ...
 
-    def create_setup_intent(self, *, customer: str | None = None,
-                            metadata: Mapping[str, str] | None = None) -> SetupIntentInfo: ...
+    def create_setup_intent(
+        self, *, customer: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> SetupIntentInfo: ...
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo: ...
 

@@ -32,13 +32,14 @@ RETURNING id`` (the loser waits for the winner's commit, inserts nothing and
 returns the winner's transaction); on other dialects the INSERT runs in a
 SAVEPOINT rolled back on the unique violation.
 """
+
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -142,7 +143,9 @@ def _signature(lines: Iterable[tuple[str, int, str]]) -> Counter:
 
 def _existing(session: Session, key: str):
     m = models_for(session)
-    return session.execute(select(m.LedgerTransaction).where(m.LedgerTransaction.idempotency_key == key)).scalar_one_or_none()
+    return session.execute(
+        select(m.LedgerTransaction).where(m.LedgerTransaction.idempotency_key == key)
+    ).scalar_one_or_none()
 
 
 def _same_lines(session: Session, tx, lines: Sequence[Line]) -> bool:
@@ -150,7 +153,8 @@ def _same_lines(session: Session, tx, lines: Sequence[Line]) -> bool:
     rows = session.execute(
         select(m.LedgerAccount.code, m.LedgerLine.amount_cents, m.LedgerLine.currency)
         .join(m.LedgerAccount, m.LedgerAccount.id == m.LedgerLine.account_id)
-        .where(m.LedgerLine.transaction_id == tx.id)).all()
+        .where(m.LedgerLine.transaction_id == tx.id)
+    ).all()
     return _signature(tuple(r) for r in rows) == _signature((l.account, l.amount_cents, l.currency) for l in lines)
 
 
@@ -160,9 +164,17 @@ def _return_existing(session: Session, tx, lines: Sequence[Line], key: str):
     return tx
 
 
-def post(session: Session, kind: str, lines: Iterable[Line | tuple], idempotency_key: str, *,
-         memo: str | None = None, reference: str | None = None, reverses=None,
-         created_at: datetime | None = None):
+def post(
+    session: Session,
+    kind: str,
+    lines: Iterable[Line | tuple],
+    idempotency_key: str,
+    *,
+    memo: str | None = None,
+    reference: str | None = None,
+    reverses=None,
+    created_at: datetime | None = None,
+):
     """Write one balanced transaction and return it (flushed, not committed).
 
     ``lines``: `Line` objects or ``(account_code, amount_cents[, currency])``
@@ -183,20 +195,39 @@ def post(session: Session, kind: str, lines: Iterable[Line | tuple], idempotency
         if currencies.setdefault(line.account, line.currency) != line.currency:
             raise InvalidAccount(f"account {line.account} used in two currencies in one transaction")
     accounts = ensure_accounts(session, currencies)
-    values = {"kind": kind, "idempotency_key": idempotency_key, "memo": memo, "reference": reference,
-              "reverses_id": getattr(reverses, "id", reverses), "created_at": created_at or utcnow()}
+    values = {
+        "kind": kind,
+        "idempotency_key": idempotency_key,
+        "memo": memo,
+        "reference": reference,
+        "reverses_id": getattr(reverses, "id", reverses),
+        "created_at": created_at or utcnow(),
+    }
     if dialect in _UPSERT:
         # One round trip, no SAVEPOINT: INSERT ... ON CONFLICT (idempotency_key) DO NOTHING RETURNING id.
         # A concurrent insert of the same key makes PostgreSQL wait for it, then do nothing.
-        statement = (_UPSERT[dialect](m.LedgerTransaction).values(**values)
-                     .on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(m.LedgerTransaction.id))
+        statement = (
+            _UPSERT[dialect](m.LedgerTransaction)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(m.LedgerTransaction.id)
+        )
         new_id = session.execute(statement).scalar_one_or_none()
         if new_id is None:
             existing = _existing(session, idempotency_key)
             return _return_existing(session, existing, lines, idempotency_key)
-        session.execute(insert(m.LedgerLine), [
-            {"transaction_id": new_id, "account_id": accounts[line.account].id, "amount_cents": line.amount_cents,
-             "currency": line.currency} for line in lines])
+        session.execute(
+            insert(m.LedgerLine),
+            [
+                {
+                    "transaction_id": new_id,
+                    "account_id": accounts[line.account].id,
+                    "amount_cents": line.amount_cents,
+                    "currency": line.currency,
+                }
+                for line in lines
+            ],
+        )
         tx = session.identity_map.get(identity_key(m.LedgerTransaction, new_id))
         if tx is None:  # the row as a persistent object, without reading it back
             tx = m.LedgerTransaction(id=new_id, **values)
@@ -208,8 +239,14 @@ def post(session: Session, kind: str, lines: Iterable[Line | tuple], idempotency
             tx = m.LedgerTransaction(**values)
             session.add(tx)
             for line in lines:
-                session.add(m.LedgerLine(transaction=tx, account_id=accounts[line.account].id,
-                                         amount_cents=line.amount_cents, currency=line.currency))
+                session.add(
+                    m.LedgerLine(
+                        transaction=tx,
+                        account_id=accounts[line.account].id,
+                        amount_cents=line.amount_cents,
+                        currency=line.currency,
+                    )
+                )
     except IntegrityError:
         existing = _existing(session, idempotency_key)
         if existing is None:
@@ -223,24 +260,37 @@ def lines_of(session: Session, tx) -> list[Line]:
     rows = session.execute(
         select(m.LedgerAccount.code, m.LedgerLine.amount_cents, m.LedgerLine.currency)
         .join(m.LedgerAccount, m.LedgerAccount.id == m.LedgerLine.account_id)
-        .where(m.LedgerLine.transaction_id == tx.id).order_by(m.LedgerLine.id)).all()
+        .where(m.LedgerLine.transaction_id == tx.id)
+        .order_by(m.LedgerLine.id)
+    ).all()
     return [Line(code, amount, currency) for code, amount, currency in rows]
 
 
-def reverse(session: Session, tx, idempotency_key: str | None = None, *, memo: str | None = None, kind: str | None = None):
+def reverse(
+    session: Session, tx, idempotency_key: str | None = None, *, memo: str | None = None, kind: str | None = None
+):
     """Post the exact opposite of ``tx`` (the way to correct the ledger)."""
     lines = [Line(l.account, -l.amount_cents, l.currency) for l in lines_of(session, tx)]
-    return post(session, kind or f"reversal:{tx.kind}", lines, idempotency_key or f"reversal:{tx.idempotency_key}",
-                memo=memo or f"reversal of transaction {tx.id}", reference=tx.reference, reverses=tx)
+    return post(
+        session,
+        kind or f"reversal:{tx.kind}",
+        lines,
+        idempotency_key or f"reversal:{tx.idempotency_key}",
+        memo=memo or f"reversal of transaction {tx.id}",
+        reference=tx.reference,
+        reverses=tx,
+    )
 
 
 def balance(session: Session, account_code: str, *, natural: bool = False, currency: str | None = None) -> int:
     """Signed sum of the account's lines in cents (debit positive). ``natural=True``:
     positive when the account holds its normal balance (e.g. a payable we owe)."""
     m = models_for(session)
-    query = (select(func.coalesce(func.sum(m.LedgerLine.amount_cents), 0))
-             .join(m.LedgerAccount, m.LedgerAccount.id == m.LedgerLine.account_id)
-             .where(m.LedgerAccount.code == account_code))
+    query = (
+        select(func.coalesce(func.sum(m.LedgerLine.amount_cents), 0))
+        .join(m.LedgerAccount, m.LedgerAccount.id == m.LedgerLine.account_id)
+        .where(m.LedgerAccount.code == account_code)
+    )
     if currency:
         query = query.where(m.LedgerLine.currency == currency.upper())
     total = int(session.execute(query).scalar_one())
@@ -258,9 +308,12 @@ def balance(session: Session, account_code: str, *, natural: bool = False, curre
 def balances(session: Session, prefix: str | None = None) -> dict[str, int]:
     """``{code: signed balance}`` of every account (or those whose code starts with ``prefix``)."""
     m = models_for(session)
-    query = (select(m.LedgerAccount.code, func.coalesce(func.sum(m.LedgerLine.amount_cents), 0))
-             .join(m.LedgerLine, m.LedgerLine.account_id == m.LedgerAccount.id, isouter=True)
-             .group_by(m.LedgerAccount.code).order_by(m.LedgerAccount.code))
+    query = (
+        select(m.LedgerAccount.code, func.coalesce(func.sum(m.LedgerLine.amount_cents), 0))
+        .join(m.LedgerLine, m.LedgerLine.account_id == m.LedgerAccount.id, isouter=True)
+        .group_by(m.LedgerAccount.code)
+        .order_by(m.LedgerAccount.code)
+    )
     if prefix:
         query = query.where(m.LedgerAccount.code.startswith(prefix, autoescape=True))
     return {code: int(total) for code, total in session.execute(query)}
@@ -279,11 +332,12 @@ class TrialBalance:
 def trial_balance(session: Session) -> TrialBalance:
     """Every account's balance, and per currency the total, which must be zero."""
     m = models_for(session)
-    query = (select(m.LedgerAccount.code, m.LedgerAccount.type, m.LedgerLine.currency,
-                    func.sum(m.LedgerLine.amount_cents))
-             .join(m.LedgerLine, m.LedgerLine.account_id == m.LedgerAccount.id)
-             .group_by(m.LedgerAccount.code, m.LedgerAccount.type, m.LedgerLine.currency)
-             .order_by(m.LedgerAccount.code))
+    query = (
+        select(m.LedgerAccount.code, m.LedgerAccount.type, m.LedgerLine.currency, func.sum(m.LedgerLine.amount_cents))
+        .join(m.LedgerLine, m.LedgerLine.account_id == m.LedgerAccount.id)
+        .group_by(m.LedgerAccount.code, m.LedgerAccount.type, m.LedgerLine.currency)
+        .order_by(m.LedgerAccount.code)
+    )
     rows = [(code, kind, currency, int(total)) for code, kind, currency, total in session.execute(query)]
     totals: dict[str, int] = defaultdict(int)
     for _code, _kind, currency, total in rows:
@@ -293,5 +347,10 @@ def trial_balance(session: Session) -> TrialBalance:
 
 def transactions_for(session: Session, reference: str) -> list:
     m = models_for(session)
-    return list(session.execute(select(m.LedgerTransaction).where(m.LedgerTransaction.reference == reference)
-                                .order_by(m.LedgerTransaction.id)).scalars())
+    return list(
+        session.execute(
+            select(m.LedgerTransaction)
+            .where(m.LedgerTransaction.reference == reference)
+            .order_by(m.LedgerTransaction.id)
+        ).scalars()
+    )

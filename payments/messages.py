@@ -4,9 +4,12 @@ Stripe decline codes (``card_declined``, ``insufficient_funds``...) and our own
 error codes (``PaymentsError.code``) map to one sentence each; the app shows
 `message_for(code)` and logs the code. Unknown codes fall back to a generic
 sentence rather than leaking an English Stripe message."""
+
 from __future__ import annotations
 
-GENERIC = "Le paiement n'a pas abouti. Aucun montant n'a été débité ; vous pouvez réessayer ou utiliser une autre carte."
+GENERIC = (
+    "Le paiement n'a pas abouti. Aucun montant n'a été débité ; vous pouvez réessayer ou utiliser une autre carte."
+)
 
 MESSAGES: dict[str, str] = {
     # Stripe decline and error codes

@@ -31,16 +31,31 @@ Guards installed by `bind_models`:
   PostgreSQL a DEFERRABLE INITIALLY DEFERRED constraint trigger checking at
   COMMIT that each transaction's lines sum to zero per currency.
 """
+
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping, Optional
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import (DDL, JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer,
-                        String, Text, event, inspect)
+from sqlalchemy import (
+    DDL,
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
 from .errors import LedgerImmutable, ModelsNotBound, UnbalancedTransaction
@@ -57,7 +72,7 @@ LEDGER_TABLES = ("ledger_transaction", "ledger_line")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -65,6 +80,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 # ---------------------------------------------------------------- mixins (the columns)
+
 
 class LedgerAccountMixin:
     """An account of the chart (see `payments.ledger.ACCOUNT_PATTERNS`). Amounts are
@@ -76,7 +92,7 @@ class LedgerAccountMixin:
     code: Mapped[str] = mapped_column(String(120), unique=True)
     type: Mapped[str] = mapped_column(String(16))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    name: Mapped[Optional[str]] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @declared_attr.directive
@@ -96,9 +112,9 @@ class LedgerTransactionMixin:
     kind: Mapped[str] = mapped_column(String(40), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    memo: Mapped[Optional[str]] = mapped_column(Text)
-    reference: Mapped[Optional[str]] = mapped_column(String(120), index=True)  # "voucher:12", "payment:pi_..."
-    reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ledger_transaction.id"))
+    memo: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(120), index=True)  # "voucher:12", "payment:pi_..."
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transaction.id"))
 
     def __repr__(self) -> str:
         return f"<LedgerTransaction {self.id} {self.kind} {self.idempotency_key}>"
@@ -130,11 +146,11 @@ class StripeEventMixin:
     type: Mapped[str] = mapped_column(String(100), index=True)
     livemode: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[int] = mapped_column(BigInteger)  # Stripe's unix time
-    object_id: Mapped[Optional[str]] = mapped_column(String(255), index=True)
+    object_id: Mapped[str | None] = mapped_column(String(255), index=True)
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status: Mapped[str] = mapped_column(String(20))
-    detail: Mapped[Optional[str]] = mapped_column(String(500))
+    detail: Mapped[str | None] = mapped_column(String(500))
 
     @declared_attr.directive
     def __table_args__(cls):
@@ -151,27 +167,29 @@ class PaymentMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stripe_id: Mapped[str] = mapped_column(String(255), unique=True)
     purpose: Mapped[str] = mapped_column(String(40), index=True)
-    reference: Mapped[Optional[str]] = mapped_column(String(120), index=True)
-    payer_ref: Mapped[Optional[str]] = mapped_column(String(120))
+    reference: Mapped[str | None] = mapped_column(String(120), index=True)
+    payer_ref: Mapped[str | None] = mapped_column(String(120))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     status: Mapped[str] = mapped_column(String(20), default="created", index=True)
-    failure_code: Mapped[Optional[str]] = mapped_column(String(80))
+    failure_code: Mapped[str | None] = mapped_column(String(80))
     refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     settlement: Mapped[list] = mapped_column(JSON)
     environment: Mapped[str] = mapped_column(String(20))
-    customer: Mapped[Optional[str]] = mapped_column(String(255))
-    stripe_created: Mapped[Optional[int]] = mapped_column(BigInteger)
-    last_event_created: Mapped[Optional[int]] = mapped_column(BigInteger)
+    customer: Mapped[str | None] = mapped_column(String(255))
+    stripe_created: Mapped[int | None] = mapped_column(BigInteger)
+    last_event_created: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    succeeded_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @declared_attr.directive
     def __table_args__(cls):
-        return (CheckConstraint("amount_cents > 0", name="amount_positive"),
-                CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refunded_range"),
-                CheckConstraint(_in("status", PAYMENT_STATUSES), name="payment_status"))
+        return (
+            CheckConstraint("amount_cents > 0", name="amount_positive"),
+            CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refunded_range"),
+            CheckConstraint(_in("status", PAYMENT_STATUSES), name="payment_status"),
+        )
 
 
 class PaymentRefundMixin:
@@ -183,7 +201,7 @@ class PaymentRefundMixin:
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20))
     absorbed: Mapped[bool] = mapped_column(Boolean, default=False)  # the platform bears it (account "refunds")
-    reason: Mapped[Optional[str]] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @declared_attr.directive
@@ -200,21 +218,23 @@ class VoucherProgrammeMixin:
     name: Mapped[str] = mapped_column(String(200))
     face_value_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    voucher_count: Mapped[Optional[int]] = mapped_column(Integer)
+    voucher_count: Mapped[int | None] = mapped_column(Integer)
     budget_cents: Mapped[int] = mapped_column(BigInteger)
     validity_days: Mapped[int] = mapped_column(Integer, default=365)
-    valid_from: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    valid_until: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     eligibility: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    funded_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    funded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @declared_attr.directive
     def __table_args__(cls):
-        return (CheckConstraint("face_value_cents > 0", name="face_value_positive"),
-                CheckConstraint("budget_cents > 0", name="budget_positive"),
-                CheckConstraint(_in("status", PROGRAMME_STATUSES), name="programme_status"))
+        return (
+            CheckConstraint("face_value_cents > 0", name="face_value_positive"),
+            CheckConstraint("budget_cents > 0", name="budget_positive"),
+            CheckConstraint(_in("status", PROGRAMME_STATUSES), name="programme_status"),
+        )
 
 
 class VoucherMixin:
@@ -226,7 +246,7 @@ class VoucherMixin:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(24), unique=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("voucher_programme.id"), index=True)
-    holder_siret: Mapped[Optional[str]] = mapped_column(String(14), index=True)
+    holder_siret: Mapped[str | None] = mapped_column(String(14), index=True)
     status: Mapped[str] = mapped_column(String(12), default="issued", index=True)
     face_value_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
@@ -234,22 +254,25 @@ class VoucherMixin:
     valid_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     blocks_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    reserved_for: Mapped[Optional[str]] = mapped_column(String(120), index=True)  # "mission:42"
-    reserved_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    redeemed_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    released_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    blocked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    expired_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    warned_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    reserved_for: Mapped[str | None] = mapped_column(String(120), index=True)  # "mission:42"
+    reserved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    redeemed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     @declared_attr.directive
     def __table_args__(cls):
-        return (CheckConstraint(_in("status", VOUCHER_STATUSES), name="voucher_status"),
-                CheckConstraint("face_value_cents > 0", name="face_value_positive"))
+        return (
+            CheckConstraint(_in("status", VOUCHER_STATUSES), name="voucher_status"),
+            CheckConstraint("face_value_cents > 0", name="face_value_positive"),
+        )
 
 
 # ---------------------------------------------------------------- binding
+
 
 @dataclass(frozen=True)
 class PaymentModels:
@@ -272,9 +295,19 @@ class PaymentModels:
     @property
     def tables(self) -> list:
         """The payments tables, in creation order (for ``metadata.create_all(tables=...)``)."""
-        return [cls.__table__ for cls in (self.LedgerAccount, self.LedgerTransaction, self.LedgerLine,
-                                          self.StripeEvent, self.Payment, self.PaymentRefund,
-                                          self.VoucherProgramme, self.Voucher)]
+        return [
+            cls.__table__
+            for cls in (
+                self.LedgerAccount,
+                self.LedgerTransaction,
+                self.LedgerLine,
+                self.StripeEvent,
+                self.Payment,
+                self.PaymentRefund,
+                self.VoucherProgramme,
+                self.Voucher,
+            )
+        ]
 
 
 _lock = threading.Lock()
@@ -318,28 +351,52 @@ def bind_models(base, *, foreign_keys: Mapping[str, str] | None = None, default:
 
         account = make("LedgerAccount", LedgerAccountMixin)
         transaction = make("LedgerTransaction", LedgerTransactionMixin)
-        line = make("LedgerLine", LedgerLineMixin, {
-            "account": relationship(account, lazy="joined", viewonly=True),
-            "transaction": relationship(transaction),
-        })
+        line = make(
+            "LedgerLine",
+            LedgerLineMixin,
+            {
+                "account": relationship(account, lazy="joined", viewonly=True),
+                "transaction": relationship(transaction),
+            },
+        )
         transaction.lines = relationship(line, viewonly=True, order_by=line.id)
         stripe_event = make("StripeEvent", StripeEventMixin)
         payment = make("Payment", PaymentMixin)
-        refund = make("PaymentRefund", PaymentRefundMixin, {
-            "payment": relationship(payment),
-        })
+        refund = make(
+            "PaymentRefund",
+            PaymentRefundMixin,
+            {
+                "payment": relationship(payment),
+            },
+        )
         payment.refunds = relationship(refund, viewonly=True, order_by=refund.id)
-        programme = make("VoucherProgramme", VoucherProgrammeMixin, {
-            "funder_id": _reference_column(fks.get("funder")),
-        })
-        voucher = make("Voucher", VoucherMixin, {
-            "organisation_id": _reference_column(fks.get("organisation")),
-            "provider_id": _reference_column(fks.get("provider")),
-            "programme": relationship(programme),
-        })
-        models = PaymentModels(base=base, LedgerAccount=account, LedgerTransaction=transaction, LedgerLine=line,
-                               StripeEvent=stripe_event, Payment=payment, PaymentRefund=refund,
-                               VoucherProgramme=programme, Voucher=voucher)
+        programme = make(
+            "VoucherProgramme",
+            VoucherProgrammeMixin,
+            {
+                "funder_id": _reference_column(fks.get("funder")),
+            },
+        )
+        voucher = make(
+            "Voucher",
+            VoucherMixin,
+            {
+                "organisation_id": _reference_column(fks.get("organisation")),
+                "provider_id": _reference_column(fks.get("provider")),
+                "programme": relationship(programme),
+            },
+        )
+        models = PaymentModels(
+            base=base,
+            LedgerAccount=account,
+            LedgerTransaction=transaction,
+            LedgerLine=line,
+            StripeEvent=stripe_event,
+            Payment=payment,
+            PaymentRefund=refund,
+            VoucherProgramme=programme,
+            Voucher=voucher,
+        )
         Index("ix_voucher_by_programme_status", voucher.programme_id, voucher.status)
         Index("ix_ledger_line_by_account_currency", line.account_id, line.currency)
         _install_orm_guards(models)
@@ -368,6 +425,7 @@ def use_models(session: Session, models: PaymentModels) -> Session:
 
 
 # ---------------------------------------------------------------- ORM guards
+
 
 def _column_changed(target) -> bool:
     state = inspect(target)
@@ -411,7 +469,9 @@ def _guard_bulk_statements(state) -> None:
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
     if name in LEDGER_TABLES:
-        raise LedgerImmutable(f"bulk {'UPDATE' if state.is_update else 'DELETE'} on {name} refused: the ledger is append-only")
+        raise LedgerImmutable(
+            f"bulk {'UPDATE' if state.is_update else 'DELETE'} on {name} refused: the ledger is append-only"
+        )
 
 
 def _check_new_lines(session: Session, _flush_context, _instances) -> None:
@@ -430,15 +490,18 @@ def _check_new_lines(session: Session, _flush_context, _instances) -> None:
         seen = True
         tx = obj.transaction
         if tx is None or id(tx) not in new_tx:
-            raise LedgerImmutable("a ledger line can only be added with its new transaction "
-                                  "(lines of a written transaction are final)")
+            raise LedgerImmutable(
+                "a ledger line can only be added with its new transaction (lines of a written transaction are final)"
+            )
         if not isinstance(obj.amount_cents, int) or isinstance(obj.amount_cents, bool):
             raise UnbalancedTransaction(f"amount must be integer cents, got {obj.amount_cents!r}")
         sums[(id(tx), obj.currency)] += obj.amount_cents
     if seen:
         bad = {key: total for key, total in sums.items() if total != 0}
         if bad:
-            raise UnbalancedTransaction(f"ledger lines do not sum to zero per transaction and currency: {sorted(bad.values())}")
+            raise UnbalancedTransaction(
+                f"ledger lines do not sum to zero per transaction and currency: {sorted(bad.values())}"
+            )
 
 
 # ---------------------------------------------------------------- database guards
@@ -469,7 +532,8 @@ END $$""",
 _SQLITE_GUARDS = [
     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
     f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a reversing transaction'); END"
-    for table in LEDGER_TABLES for op in ("UPDATE", "DELETE")
+    for table in LEDGER_TABLES
+    for op in ("UPDATE", "DELETE")
 ]
 
 _PG_DROP = [
@@ -479,7 +543,9 @@ _PG_DROP = [
     "DROP FUNCTION IF EXISTS ledger_check_balanced()",
     "DROP FUNCTION IF EXISTS ledger_refuse_change()",
 ]
-_SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}" for table in LEDGER_TABLES for op in ("UPDATE", "DELETE")]
+_SQLITE_DROP = [
+    f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}" for table in LEDGER_TABLES for op in ("UPDATE", "DELETE")
+]
 
 
 def guard_ddl(dialect_name: str) -> list[str]:
@@ -504,5 +570,6 @@ def _attach_ddl(models: PaymentModels) -> None:
 
 if __name__ == "__main__":  # python -m payments.models postgresql  -> the guard SQL, to paste into a migration
     import sys
+
     for stmt in guard_ddl(sys.argv[1] if len(sys.argv) > 1 else "postgresql"):
         print(stmt + ";\n")

@@ -16,6 +16,7 @@
 and creates the missing rows of self-describing intents; the report still
 lists what it found.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -56,24 +57,39 @@ class ReconciliationReport:
 
 
 def _ours(payment) -> dict:
-    return {"id": payment.id, "amount_cents": payment.amount_cents, "currency": payment.currency,
-            "status": payment.status, "refunded_cents": payment.refunded_cents, "purpose": payment.purpose,
-            "reference": payment.reference}
+    return {
+        "id": payment.id,
+        "amount_cents": payment.amount_cents,
+        "currency": payment.currency,
+        "status": payment.status,
+        "refunded_cents": payment.refunded_cents,
+        "purpose": payment.purpose,
+        "reference": payment.reference,
+    }
 
 
 def _theirs(info: PaymentIntentInfo) -> dict:
-    return {"amount": info.amount, "currency": info.currency, "status": info.status,
-            "amount_refunded": info.amount_refunded, "created": info.created}
+    return {
+        "amount": info.amount,
+        "currency": info.currency,
+        "status": info.status,
+        "amount_refunded": info.amount_refunded,
+        "created": info.created,
+    }
 
 
-def reconcile(session: Session, gateway: PaymentGateway, *, since: datetime | None = None,
-              apply_fixes: bool = False) -> ReconciliationReport:
+def reconcile(
+    session: Session, gateway: PaymentGateway, *, since: datetime | None = None, apply_fixes: bool = False
+) -> ReconciliationReport:
     """Compare (see the module docstring). ``since``: only payments created from then on."""
     m = models_for(session)
     environment = gateway.environment
     created_gte = int(since.timestamp()) if since else None
-    stripe_side = {info.id: info for info in gateway.list_payment_intents(created_gte=created_gte)
-                   if info.environment == environment}
+    stripe_side = {
+        info.id: info
+        for info in gateway.list_payment_intents(created_gte=created_gte)
+        if info.environment == environment
+    }
     query = select(m.Payment).where(m.Payment.environment == environment).order_by(m.Payment.id)
     if since is not None:
         query = query.where(m.Payment.created_at >= since)

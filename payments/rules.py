@@ -7,11 +7,12 @@ A *settlement* is what a card payment pays for, fixed at checkout: a list of
 the payment succeeds the ledger gets ``stripe:clearing +amount`` plus those
 credits; a refund debits them back proportionally.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from .ledger import Line
 
@@ -28,6 +29,7 @@ VOUCHER_BUCKETS = {"issued": "issued", "reserved": "reserved", "blocked": "block
 
 
 # ---------------------------------------------------------------- account codes
+
 
 def programme_account(programme_id: int, bucket: str = "fund") -> str:
     if bucket not in ("fund", "issued", "reserved", "blocked"):
@@ -52,6 +54,7 @@ def funder_receivable(funder_id: int) -> str:
 
 
 # ---------------------------------------------------------------- arithmetic
+
 
 def _cents(value: int, name: str = "amount") -> int:
     if not isinstance(value, int) or isinstance(value, bool):
@@ -88,6 +91,7 @@ def split_proportionally(total: int, weights: Sequence[int]) -> list[int]:
 
 # ---------------------------------------------------------------- settlements (card payments)
 
+
 def check_settlement(amount_cents: int, settlement: Iterable[Sequence]) -> list[tuple[str, int]]:
     """Validate and normalise a settlement: credits (negative) summing to ``-amount``."""
     _cents(amount_cents)
@@ -107,8 +111,9 @@ def programme_funding_settlement(programme_id: int, amount_cents: int) -> list[t
     return [(programme_account(programme_id, "fund"), -_cents(amount_cents))]
 
 
-def licence_sale_settlement(producer_id: int, amount_cents: int, *, fee_bps: int = 1_000,
-                            minimum_fee_cents: int = 0) -> list[tuple[str, int]]:
+def licence_sale_settlement(
+    producer_id: int, amount_cents: int, *, fee_bps: int = 1_000, minimum_fee_cents: int = 0
+) -> list[tuple[str, int]]:
     """A licence or resource sold by a producer: the producer's share and the platform fee."""
     fee = fee_cents(amount_cents, fee_bps, minimum_cents=minimum_fee_cents)
     return [(producer_payable(producer_id), -(amount_cents - fee)), (PLATFORM_FEES, -fee)]
@@ -126,8 +131,15 @@ def settlement_lines(amount_cents: int, settlement: Iterable[Sequence], currency
     return [Line(CLEARING, amount_cents, currency)] + [Line(code, cents, currency) for code, cents in items]
 
 
-def refund_lines(settlement: Iterable[Sequence], amount_cents: int, *, already_refunded: int = 0,
-                 refund_cents: int, absorbed: bool = False, currency: str = "EUR") -> list[Line]:
+def refund_lines(
+    settlement: Iterable[Sequence],
+    amount_cents: int,
+    *,
+    already_refunded: int = 0,
+    refund_cents: int,
+    absorbed: bool = False,
+    currency: str = "EUR",
+) -> list[Line]:
     """Ledger lines of a refund of ``refund_cents`` after ``already_refunded``.
 
     Not absorbed: each credited account gives back its share — the split of the
@@ -161,8 +173,10 @@ def stripe_payout_lines(cents: int, *, bank: str = BANK, currency: str = "EUR") 
 
 # ---------------------------------------------------------------- vouchers
 
-def voucher_move_lines(programme_id: int, from_status: str, to_account: str, cents: int,
-                       currency: str = "EUR") -> list[Line]:
+
+def voucher_move_lines(
+    programme_id: int, from_status: str, to_account: str, cents: int, currency: str = "EUR"
+) -> list[Line]:
     """Move a voucher's value out of the programme sub-account of its status."""
     source = programme_account(programme_id, VOUCHER_BUCKETS[from_status])
     return [Line(source, _cents(cents), currency), Line(to_account, -cents, currency)]
@@ -170,13 +184,15 @@ def voucher_move_lines(programme_id: int, from_status: str, to_account: str, cen
 
 def issue_lines(programme_id: int, cents: int, currency: str = "EUR") -> list[Line]:
     """Issuing takes the value out of the programme fund: no unfunded voucher circulates."""
-    return [Line(programme_account(programme_id, "fund"), _cents(cents), currency),
-            Line(programme_account(programme_id, "issued"), -cents, currency)]
+    return [
+        Line(programme_account(programme_id, "fund"), _cents(cents), currency),
+        Line(programme_account(programme_id, "issued"), -cents, currency),
+    ]
 
 
 def utc(value: datetime) -> datetime:
     """Aware UTC datetime (SQLite hands back naive ones, meant as UTC)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -187,8 +203,13 @@ class VoucherDates:
     warns_at: datetime
 
 
-def voucher_dates(issued_at: datetime, *, validity_days: int = 365, programme_valid_from: datetime | None = None,
-                  programme_valid_until: datetime | None = None) -> VoucherDates:
+def voucher_dates(
+    issued_at: datetime,
+    *,
+    validity_days: int = 365,
+    programme_valid_from: datetime | None = None,
+    programme_valid_until: datetime | None = None,
+) -> VoucherDates:
     """Valid one year (``validity_days``) from issue, within the programme's dates;
     blocked 15 days before expiry; holders warned 30 days before."""
     issued_at = utc(issued_at)
@@ -196,8 +217,12 @@ def voucher_dates(issued_at: datetime, *, validity_days: int = 365, programme_va
     expires_at = valid_from + timedelta(days=validity_days)
     if programme_valid_until is not None:
         expires_at = min(expires_at, utc(programme_valid_until))
-    return VoucherDates(valid_from=valid_from, blocks_at=expires_at - timedelta(days=BLOCK_DAYS_BEFORE_EXPIRY),
-                        expires_at=expires_at, warns_at=expires_at - timedelta(days=WARN_DAYS_BEFORE_EXPIRY))
+    return VoucherDates(
+        valid_from=valid_from,
+        blocks_at=expires_at - timedelta(days=BLOCK_DAYS_BEFORE_EXPIRY),
+        expires_at=expires_at,
+        warns_at=expires_at - timedelta(days=WARN_DAYS_BEFORE_EXPIRY),
+    )
 
 
 @dataclass(frozen=True)
@@ -231,18 +256,24 @@ class Eligibility:
     require_siret: bool = True
 
     @classmethod
-    def from_json(cls, data: Mapping | None) -> "Eligibility":
+    def from_json(cls, data: Mapping | None) -> Eligibility:
         data = dict(data or {})
-        return cls(organisation_kinds=list(data.get("organisation_kinds") or []),
-                   departements=[str(d) for d in data.get("departements") or []],
-                   communes=[str(c) for c in data.get("communes") or []],
-                   max_per_organisation=data.get("max_per_organisation"),
-                   require_siret=bool(data.get("require_siret", True)))
+        return cls(
+            organisation_kinds=list(data.get("organisation_kinds") or []),
+            departements=[str(d) for d in data.get("departements") or []],
+            communes=[str(c) for c in data.get("communes") or []],
+            max_per_organisation=data.get("max_per_organisation"),
+            require_siret=bool(data.get("require_siret", True)),
+        )
 
     def to_json(self) -> dict:
-        return {"organisation_kinds": self.organisation_kinds, "departements": self.departements,
-                "communes": self.communes, "max_per_organisation": self.max_per_organisation,
-                "require_siret": self.require_siret}
+        return {
+            "organisation_kinds": self.organisation_kinds,
+            "departements": self.departements,
+            "communes": self.communes,
+            "max_per_organisation": self.max_per_organisation,
+            "require_siret": self.require_siret,
+        }
 
 
 def valid_siret(value: str | None) -> bool:
@@ -257,8 +288,14 @@ def valid_siret(value: str | None) -> bool:
     return stdnum_siret.is_valid(siret)
 
 
-def eligibility_problems(rules: Eligibility, organisation: OrganisationFacts, *, requested: int = 1,
-                         already_held: int = 0, siret_used_by_other: bool = False) -> list[str]:
+def eligibility_problems(
+    rules: Eligibility,
+    organisation: OrganisationFacts,
+    *,
+    requested: int = 1,
+    already_held: int = 0,
+    siret_used_by_other: bool = False,
+) -> list[str]:
     """Why ``organisation`` may not receive ``requested`` more vouchers (French
     sentences; empty list = eligible). ``already_held``: vouchers of this programme
     it already holds; ``siret_used_by_other``: another organisation of the

@@ -7,6 +7,7 @@ needs 3-D Secure (then `authenticate`). Webhooks are produced with
 `event_for` (already "verified"); `verify_webhook` accepts payloads signed by
 `sign` with the fake's secret.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,12 +15,11 @@ import hmac
 import itertools
 import json
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from typing import Iterator, Mapping
 
 from .errors import InvalidRequest, NotFound, WebhookSignatureError
-from .interface import (ENV_METADATA_KEY, CustomerInfo, PaymentIntentInfo, RefundInfo, SetupIntentInfo,
-                        WebhookEvent)
+from .interface import ENV_METADATA_KEY, CustomerInfo, PaymentIntentInfo, RefundInfo, SetupIntentInfo, WebhookEvent
 
 DECLINED = {"pm_card_declined", "pm_card_chargeDeclined", "pm_card_visa_chargeDeclined"}
 NEEDS_3DS = {"pm_card_authenticationRequired", "pm_card_threeDSecure2Required"}
@@ -43,9 +43,18 @@ class FakeGateway:
         data.setdefault(ENV_METADATA_KEY, self.environment)
         return data
 
-    def create_payment_intent(self, amount_cents: int, *, currency: str = "eur", metadata=None, customer=None,
-                              payment_method=None, confirm=False, capture_method=None,
-                              idempotency_key=None) -> PaymentIntentInfo:
+    def create_payment_intent(
+        self,
+        amount_cents: int,
+        *,
+        currency: str = "eur",
+        metadata=None,
+        customer=None,
+        payment_method=None,
+        confirm=False,
+        capture_method=None,
+        idempotency_key=None,
+    ) -> PaymentIntentInfo:
         self.calls.append("create_payment_intent")
         if not isinstance(amount_cents, int) or amount_cents <= 0:
             raise ValueError("amount_cents must be a positive integer")
@@ -60,12 +69,21 @@ class FakeGateway:
                 status, action = "requires_action", "use_stripe_sdk"
             else:
                 status = "succeeded"
-        info = PaymentIntentInfo(id=pi_id, status=status, amount=amount_cents, currency=currency.lower(),
-                                 client_secret=f"{pi_id}_secret_fake", customer=customer,
-                                 payment_method=payment_method, metadata=self._meta(metadata),
-                                 livemode=self.livemode, created=int(time.time()),
-                                 amount_received=amount_cents if status == "succeeded" else 0,
-                                 failure_code=failure, next_action=action)
+        info = PaymentIntentInfo(
+            id=pi_id,
+            status=status,
+            amount=amount_cents,
+            currency=currency.lower(),
+            client_secret=f"{pi_id}_secret_fake",
+            customer=customer,
+            payment_method=payment_method,
+            metadata=self._meta(metadata),
+            livemode=self.livemode,
+            created=int(time.time()),
+            amount_received=amount_cents if status == "succeeded" else 0,
+            failure_code=failure,
+            next_action=action,
+        )
         self.intents[pi_id] = info
         return info
 
@@ -76,8 +94,13 @@ class FakeGateway:
         if success:
             info = replace(info, status="succeeded", next_action=None, amount_received=info.amount)
         else:
-            info = replace(info, status="requires_payment_method", next_action=None, payment_method=None,
-                           failure_code="payment_intent_authentication_failure")
+            info = replace(
+                info,
+                status="requires_payment_method",
+                next_action=None,
+                payment_method=None,
+                failure_code="payment_intent_authentication_failure",
+            )
         self.intents[info.id] = info
         return info
 
@@ -103,8 +126,9 @@ class FakeGateway:
     def create_customer(self, *, email=None, name=None, metadata=None, idempotency_key=None) -> CustomerInfo:
         return CustomerInfo(id=self._id("cus"), email=email, name=name, metadata=self._meta(metadata))
 
-    def create_refund(self, payment_intent_id: str, *, amount_cents=None, metadata=None,
-                      idempotency_key=None) -> RefundInfo:
+    def create_refund(
+        self, payment_intent_id: str, *, amount_cents=None, metadata=None, idempotency_key=None
+    ) -> RefundInfo:
         info = self.retrieve_payment_intent(payment_intent_id)
         if info.status != "succeeded":
             raise InvalidRequest("Cannot refund a failed payment.", http_status=400)
@@ -112,37 +136,72 @@ class FakeGateway:
         if amount <= 0 or info.amount_refunded + amount > info.amount:
             raise InvalidRequest("refund exceeds the charge", http_status=400)
         self.intents[info.id] = replace(info, amount_refunded=info.amount_refunded + amount)
-        refund = RefundInfo(id=self._id("re"), payment_intent=info.id, amount=amount, currency=info.currency,
-                            status="succeeded", metadata=self._meta(metadata), created=int(time.time()))
+        refund = RefundInfo(
+            id=self._id("re"),
+            payment_intent=info.id,
+            amount=amount,
+            currency=info.currency,
+            status="succeeded",
+            metadata=self._meta(metadata),
+            created=int(time.time()),
+        )
         self.refunds[refund.id] = refund
         return refund
 
     def create_setup_intent(self, *, customer=None, metadata=None) -> SetupIntentInfo:
         seti = self._id("seti")
-        return SetupIntentInfo(id=seti, status="requires_payment_method", client_secret=f"{seti}_secret_fake",
-                               customer=customer, metadata=self._meta(metadata))
+        return SetupIntentInfo(
+            id=seti,
+            status="requires_payment_method",
+            client_secret=f"{seti}_secret_fake",
+            customer=customer,
+            metadata=self._meta(metadata),
+        )
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupIntentInfo:
         raise NotFound("Not Found", http_status=404)
 
     # ------------------------------------------------------------ webhooks
 
-    def event_for(self, event_type: str, info: PaymentIntentInfo, *, created: int | None = None,
-                  event_id: str | None = None) -> WebhookEvent:
-        data = {"id": info.id, "object": "payment_intent", "amount": info.amount, "currency": info.currency,
-                "status": info.status, "metadata": dict(info.metadata), "livemode": info.livemode,
-                "created": info.created, "customer": info.customer, "payment_method": info.payment_method,
-                "last_payment_error": {"code": info.failure_code} if info.failure_code else None}
-        event = {"id": event_id or self._id("evt"), "object": "event", "type": event_type,
-                 "created": created or int(time.time()), "livemode": self.livemode, "data": {"object": data}}
+    def event_for(
+        self, event_type: str, info: PaymentIntentInfo, *, created: int | None = None, event_id: str | None = None
+    ) -> WebhookEvent:
+        data = {
+            "id": info.id,
+            "object": "payment_intent",
+            "amount": info.amount,
+            "currency": info.currency,
+            "status": info.status,
+            "metadata": dict(info.metadata),
+            "livemode": info.livemode,
+            "created": info.created,
+            "customer": info.customer,
+            "payment_method": info.payment_method,
+            "last_payment_error": {"code": info.failure_code} if info.failure_code else None,
+        }
+        event = {
+            "id": event_id or self._id("evt"),
+            "object": "event",
+            "type": event_type,
+            "created": created or int(time.time()),
+            "livemode": self.livemode,
+            "data": {"object": data},
+        }
         payload = json.dumps(event).encode()
-        return WebhookEvent(id=event["id"], type=event_type, created=event["created"], livemode=self.livemode,
-                            data_object=data, payload=payload)
+        return WebhookEvent(
+            id=event["id"],
+            type=event_type,
+            created=event["created"],
+            livemode=self.livemode,
+            data_object=data,
+            payload=payload,
+        )
 
     def sign(self, payload: bytes, timestamp: int | None = None, secret: str | None = None) -> str:
         timestamp = timestamp or int(time.time())
-        signature = hmac.new((secret or self.webhook_secret).encode(), b"%d.%s" % (timestamp, payload),
-                             hashlib.sha256).hexdigest()
+        signature = hmac.new(
+            (secret or self.webhook_secret).encode(), b"%d.%s" % (timestamp, payload), hashlib.sha256
+        ).hexdigest()
         return f"t={timestamp},v1={signature}"
 
     def verify_webhook(self, payload: bytes, sig_header: str) -> WebhookEvent:
@@ -154,5 +213,11 @@ class FakeGateway:
         if not hmac.compare_digest(expected, sig_header):
             raise WebhookSignatureError("signature mismatch")
         data = json.loads(payload)
-        return WebhookEvent(id=data["id"], type=data["type"], created=int(data["created"]),
-                            livemode=bool(data.get("livemode")), data_object=data["data"]["object"], payload=payload)
+        return WebhookEvent(
+            id=data["id"],
+            type=data["type"],
+            created=int(data["created"]),
+            livemode=bool(data.get("livemode")),
+            data_object=data["data"]["object"],
+            payload=payload,
+        )

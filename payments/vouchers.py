@@ -27,12 +27,13 @@ Concurrency: each move is a compare-and-set UPDATE on (id, version, status);
 of two concurrent moves of one voucher, exactly one matches, the other sees the
 new state and raises (e.g. `VoucherAlreadyRedeemed`).
 """
+
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,10 +41,23 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import checkout, ledger, rules
-from .errors import (IllegalVoucherMove, InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
-                     ProgrammeError, ProgrammeNotFunded, VoucherAlreadyRedeemed, VoucherAlreadyReserved,
-                     VoucherBlocked, VoucherExpired, VoucherNotForMission, VoucherNotFound, VoucherNotReserved,
-                     VoucherNotYetValid, WrongReservation)
+from .errors import (
+    IllegalVoucherMove,
+    InsufficientProgrammeFunds,
+    InvalidVoucherCode,
+    NotEligible,
+    ProgrammeError,
+    ProgrammeNotFunded,
+    VoucherAlreadyRedeemed,
+    VoucherAlreadyReserved,
+    VoucherBlocked,
+    VoucherExpired,
+    VoucherNotForMission,
+    VoucherNotFound,
+    VoucherNotReserved,
+    VoucherNotYetValid,
+    WrongReservation,
+)
 from .interface import PaymentGateway
 from .models import models_for, utcnow
 from .rules import Eligibility, OrganisationFacts, utc
@@ -68,7 +82,7 @@ def check_symbol(data: str) -> str:
 
 
 def format_code(data: str) -> str:
-    groups = [data[i:i + GROUP] for i in range(0, len(data), GROUP)]
+    groups = [data[i : i + GROUP] for i in range(0, len(data), GROUP)]
     return "-".join([PREFIX, *groups, check_symbol(data)])
 
 
@@ -86,7 +100,7 @@ def normalise_code(raw: str) -> str:
         raise InvalidVoucherCode("not a code")
     text = "".join(raw.split()).replace("-", "").upper()
     if text.startswith(PREFIX) and len(text) == len(PREFIX) + DATA_LENGTH + 1:
-        text = text[len(PREFIX):]
+        text = text[len(PREFIX) :]
     if len(text) != DATA_LENGTH + 1:
         raise InvalidVoucherCode(f"a code has {DATA_LENGTH} symbols and a check symbol")
     data, check = text[:-1], text[-1]
@@ -111,10 +125,21 @@ def validate_code(raw: str) -> bool:
 
 # ---------------------------------------------------------------- programmes
 
-def create_programme(session: Session, *, funder_id: int, name: str, face_value_cents: int,
-                     voucher_count: int | None = None, budget_cents: int | None = None, validity_days: int = 365,
-                     valid_from: datetime | None = None, valid_until: datetime | None = None,
-                     eligibility: Eligibility | dict | None = None, currency: str = "EUR"):
+
+def create_programme(
+    session: Session,
+    *,
+    funder_id: int,
+    name: str,
+    face_value_cents: int,
+    voucher_count: int | None = None,
+    budget_cents: int | None = None,
+    validity_days: int = 365,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    eligibility: Eligibility | dict | None = None,
+    currency: str = "EUR",
+):
     """A draft programme. Give ``voucher_count`` (budget = count × face value) or ``budget_cents``."""
     if not isinstance(face_value_cents, int) or face_value_cents <= 0:
         raise ValueError("face_value_cents must be a positive integer")
@@ -130,30 +155,52 @@ def create_programme(session: Session, *, funder_id: int, name: str, face_value_
     if isinstance(eligibility, Eligibility):
         eligibility = eligibility.to_json()
     m = models_for(session)
-    programme = m.VoucherProgramme(funder_id=funder_id, name=name, face_value_cents=face_value_cents,
-                                   voucher_count=voucher_count, budget_cents=budget_cents,
-                                   validity_days=validity_days, valid_from=valid_from, valid_until=valid_until,
-                                   eligibility=Eligibility.from_json(eligibility).to_json(), status="draft",
-                                   currency=currency)
+    programme = m.VoucherProgramme(
+        funder_id=funder_id,
+        name=name,
+        face_value_cents=face_value_cents,
+        voucher_count=voucher_count,
+        budget_cents=budget_cents,
+        validity_days=validity_days,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        eligibility=Eligibility.from_json(eligibility).to_json(),
+        status="draft",
+        currency=currency,
+    )
     session.add(programme)
     session.flush()
     return programme
 
 
-def start_programme_funding(session: Session, gateway: PaymentGateway, programme, *,
-                            amount_cents: int | None = None, customer: str | None = None,
-                            payment_method: str | None = None, confirm: bool = False):
+def start_programme_funding(
+    session: Session,
+    gateway: PaymentGateway,
+    programme,
+    *,
+    amount_cents: int | None = None,
+    customer: str | None = None,
+    payment_method: str | None = None,
+    confirm: bool = False,
+):
     """The funder pays the programme (its budget by default) through a PaymentIntent;
     the vouchers become usable when it succeeds (webhook or immediate answer)."""
     if programme.status == "closed":
         raise ProgrammeError("programme closed")
     amount = programme.budget_cents if amount_cents is None else amount_cents
     payment, info = checkout.start_payment(
-        session, gateway, amount_cents=amount, purpose="programme_funding",
+        session,
+        gateway,
+        amount_cents=amount,
+        purpose="programme_funding",
         settlement=rules.programme_funding_settlement(programme.id, amount),
-        reference=f"programme:{programme.id}", payer_ref=f"funder:{programme.funder_id}",
-        customer=customer, payment_method=payment_method, confirm=confirm,
-        currency=programme.currency.lower())
+        reference=f"programme:{programme.id}",
+        payer_ref=f"funder:{programme.funder_id}",
+        customer=customer,
+        payment_method=payment_method,
+        confirm=confirm,
+        currency=programme.currency.lower(),
+    )
     if programme.status == "draft":
         programme.status = "awaiting_payment"
         session.flush()
@@ -179,12 +226,14 @@ def available_cents(session: Session, programme) -> int:
 
 def _lock_programme(session: Session, programme):
     m = models_for(session)
-    return session.execute(select(m.VoucherProgramme).where(m.VoucherProgramme.id == programme.id)
-                           .with_for_update()).scalar_one()
+    return session.execute(
+        select(m.VoucherProgramme).where(m.VoucherProgramme.id == programme.id).with_for_update()
+    ).scalar_one()
 
 
-def issue_vouchers(session: Session, programme, organisation: OrganisationFacts, count: int = 1, *,
-                   now: datetime | None = None) -> list:
+def issue_vouchers(
+    session: Session, programme, organisation: OrganisationFacts, count: int = 1, *, now: datetime | None = None
+) -> list:
     """Issue ``count`` vouchers of ``programme`` to ``organisation``, within the rules.
 
     Refuses: `ProgrammeNotFunded` (no succeeded funding yet), `NotEligible` (with
@@ -198,15 +247,30 @@ def issue_vouchers(session: Session, programme, organisation: OrganisationFacts,
     programme = _lock_programme(session, programme)  # one issuer at a time per programme
     if programme.status != "funded":
         raise ProgrammeNotFunded(f"programme {programme.id} is {programme.status}")
-    held = session.execute(select(func.count()).select_from(V).where(
-        V.programme_id == programme.id, V.organisation_id == organisation.id)).scalar_one()
+    held = session.execute(
+        select(func.count()).select_from(V).where(V.programme_id == programme.id, V.organisation_id == organisation.id)
+    ).scalar_one()
     siret_other = False
     if organisation.siret:
-        siret_other = session.execute(select(func.count()).select_from(V).where(
-            V.programme_id == programme.id, V.holder_siret == organisation.siret.replace(" ", ""),
-            V.organisation_id != organisation.id)).scalar_one() > 0
-    problems = rules.eligibility_problems(Eligibility.from_json(programme.eligibility), organisation,
-                                          requested=count, already_held=held, siret_used_by_other=siret_other)
+        siret_other = (
+            session.execute(
+                select(func.count())
+                .select_from(V)
+                .where(
+                    V.programme_id == programme.id,
+                    V.holder_siret == organisation.siret.replace(" ", ""),
+                    V.organisation_id != organisation.id,
+                )
+            ).scalar_one()
+            > 0
+        )
+    problems = rules.eligibility_problems(
+        Eligibility.from_json(programme.eligibility),
+        organisation,
+        requested=count,
+        already_held=held,
+        siret_used_by_other=siret_other,
+    )
     if problems:
         raise NotEligible(problems)
     if programme.voucher_count is not None:
@@ -216,8 +280,12 @@ def issue_vouchers(session: Session, programme, organisation: OrganisationFacts,
     face = programme.face_value_cents
     if available_cents(session, programme) < face * count:
         raise InsufficientProgrammeFunds(f"programme {programme.id}: {available_cents(session, programme)} cents left")
-    dates = rules.voucher_dates(now, validity_days=programme.validity_days, programme_valid_from=programme.valid_from,
-                                programme_valid_until=programme.valid_until)
+    dates = rules.voucher_dates(
+        now,
+        validity_days=programme.validity_days,
+        programme_valid_from=programme.valid_from,
+        programme_valid_until=programme.valid_until,
+    )
     if dates.blocks_at <= now:
         raise ProgrammeError(f"programme {programme.id} ends too soon to issue vouchers")
     vouchers = []
@@ -225,20 +293,34 @@ def issue_vouchers(session: Session, programme, organisation: OrganisationFacts,
         for _attempt in range(5):
             try:
                 with session.begin_nested():
-                    voucher = V(code=generate_code(), programme_id=programme.id, organisation_id=organisation.id,
-                                holder_siret=(organisation.siret or "").replace(" ", "") or None, status="issued",
-                                face_value_cents=face, currency=programme.currency, issued_at=now,
-                                valid_from=dates.valid_from, blocks_at=dates.blocks_at, expires_at=dates.expires_at,
-                                version=1)
+                    voucher = V(
+                        code=generate_code(),
+                        programme_id=programme.id,
+                        organisation_id=organisation.id,
+                        holder_siret=(organisation.siret or "").replace(" ", "") or None,
+                        status="issued",
+                        face_value_cents=face,
+                        currency=programme.currency,
+                        issued_at=now,
+                        valid_from=dates.valid_from,
+                        blocks_at=dates.blocks_at,
+                        expires_at=dates.expires_at,
+                        version=1,
+                    )
                     session.add(voucher)
                 break
             except IntegrityError:  # a code collision (2^-60 per pair): draw again
                 continue
         else:  # pragma: no cover
             raise ProgrammeError("could not draw a unique code")
-        ledger.post(session, "voucher:issue", rules.issue_lines(programme.id, face, programme.currency),
-                    f"voucher:{voucher.id}:v1:issue", reference=f"voucher:{voucher.id}",
-                    memo=f"voucher {voucher.code} issued to organisation {organisation.id}")
+        ledger.post(
+            session,
+            "voucher:issue",
+            rules.issue_lines(programme.id, face, programme.currency),
+            f"voucher:{voucher.id}:v1:issue",
+            reference=f"voucher:{voucher.id}",
+            memo=f"voucher {voucher.code} issued to organisation {organisation.id}",
+        )
         vouchers.append(voucher)
     return vouchers
 
@@ -249,17 +331,21 @@ def close_programme(session: Session, programme):
     left = available_cents(session, programme)
     tx = None
     if left > 0:
-        tx = ledger.post(session, "programme:close",
-                         [(rules.programme_account(programme.id, "fund"), left),
-                          (rules.funder_credit(programme.funder_id), -left)],
-                         f"programme:{programme.id}:close", reference=f"programme:{programme.id}",
-                         memo="unissued value back to the funder")
+        tx = ledger.post(
+            session,
+            "programme:close",
+            [(rules.programme_account(programme.id, "fund"), left), (rules.funder_credit(programme.funder_id), -left)],
+            f"programme:{programme.id}:close",
+            reference=f"programme:{programme.id}",
+            memo="unissued value back to the funder",
+        )
     programme.status = "closed"
     session.flush()
     return tx
 
 
 # ---------------------------------------------------------------- lookups
+
 
 def find_by_code(session: Session, raw: str, *, lock: bool = False):
     """The voucher of a typed code: `InvalidVoucherCode` for a typo, `VoucherNotFound`."""
@@ -326,6 +412,7 @@ def _check_terms(voucher, move: str, terms: MissionTerms | None, covered_cents: 
 
 # ---------------------------------------------------------------- the status machine
 
+
 def _refusal(move: str, voucher, status: str, mission: str | None) -> IllegalVoucherMove:
     args = {"voucher_id": voucher.id, "status": status, "move": move}
     if status == "redeemed":
@@ -347,8 +434,17 @@ def _refusal(move: str, voucher, status: str, mission: str | None) -> IllegalVou
     return IllegalVoucherMove(**args)
 
 
-def _move(session: Session, voucher, move: str, allowed: Iterable[str], to: str, *, values: dict,
-          target_account, mission: str | None = None):
+def _move(
+    session: Session,
+    voucher,
+    move: str,
+    allowed: Iterable[str],
+    to: str,
+    *,
+    values: dict,
+    target_account,
+    mission: str | None = None,
+):
     """Compare-and-set ``voucher`` from one of ``allowed`` statuses to ``to`` and post
     the ledger move of its value (``target_account(from_status)`` gives the
     destination account; None = no money moves)."""
@@ -360,23 +456,32 @@ def _move(session: Session, voucher, move: str, allowed: Iterable[str], to: str,
         if status not in allowed or (mission is not None and status == "reserved" and reserved_for != mission):
             raise _refusal(move, voucher, status, mission)
         row = session.execute(
-            update(V).where(V.id == voucher.id, V.version == version, V.status == status)
+            update(V)
+            .where(V.id == voucher.id, V.version == version, V.status == status)
             .values(status=to, version=version + 1, **values)
-            .returning(V.version).execution_options(synchronize_session=False)).first()
+            .returning(V.version)
+            .execution_options(synchronize_session=False)
+        ).first()
         if row is not None:
             for key, value in {"status": to, "version": version + 1, **values}.items():
                 set_committed_value(voucher, key, value)
             destination = target_account(status)
             if destination is not None:
-                ledger.post(session, f"voucher:{move}",
-                            rules.voucher_move_lines(voucher.programme_id, status, destination,
-                                                     voucher.face_value_cents, voucher.currency),
-                            f"voucher:{voucher.id}:v{version + 1}:{move}", reference=f"voucher:{voucher.id}",
-                            memo=f"voucher {voucher.code}: {status} -> {to}")
+                ledger.post(
+                    session,
+                    f"voucher:{move}",
+                    rules.voucher_move_lines(
+                        voucher.programme_id, status, destination, voucher.face_value_cents, voucher.currency
+                    ),
+                    f"voucher:{voucher.id}:v{version + 1}:{move}",
+                    reference=f"voucher:{voucher.id}",
+                    memo=f"voucher {voucher.code}: {status} -> {to}",
+                )
             return voucher
         # Someone moved it first: look at what it is now (a fresh read in our transaction).
         status, version, reserved_for = session.execute(
-            select(V.status, V.version, V.reserved_for).where(V.id == voucher.id)).one()
+            select(V.status, V.version, V.reserved_for).where(V.id == voucher.id)
+        ).one()
         for key, value in {"status": status, "version": version, "reserved_for": reserved_for}.items():
             set_committed_value(voucher, key, value)
     raise IllegalVoucherMove(f"voucher {voucher.id} keeps changing", voucher_id=voucher.id, status=status, move=move)
@@ -387,8 +492,15 @@ def _programme(session: Session, voucher):
     return session.get(m.VoucherProgramme, voucher.programme_id)
 
 
-def reserve(session: Session, voucher, mission_ref: str, *, now: datetime | None = None,
-            terms: MissionTerms | None = None, covered_cents: int = 0):
+def reserve(
+    session: Session,
+    voucher,
+    mission_ref: str,
+    *,
+    now: datetime | None = None,
+    terms: MissionTerms | None = None,
+    covered_cents: int = 0,
+):
     """issued → reserved for ``mission_ref`` (e.g. "mission:42"), when the provider accepts the mission.
     ``terms``: the mission's price terms, checked by `mission_voucher_refusal` with the
     ``covered_cents`` already reserved or redeemed for it (`VoucherNotForMission`)."""
@@ -401,54 +513,105 @@ def reserve(session: Session, voucher, mission_ref: str, *, now: datetime | None
             raise VoucherExpired(voucher_id=voucher.id, status=voucher.status, move="reserve")
         if now >= utc(voucher.blocks_at):
             raise VoucherBlocked(voucher_id=voucher.id, status=voucher.status, move="reserve")
-    return _move(session, voucher, "reserve", ("issued",), "reserved",
-                 values={"reserved_for": mission_ref, "reserved_at": now},
-                 target_account=lambda _s: rules.programme_account(voucher.programme_id, "reserved"))
+    return _move(
+        session,
+        voucher,
+        "reserve",
+        ("issued",),
+        "reserved",
+        values={"reserved_for": mission_ref, "reserved_at": now},
+        target_account=lambda _s: rules.programme_account(voucher.programme_id, "reserved"),
+    )
 
 
 def release(session: Session, voucher, mission_ref: str | None = None, *, now: datetime | None = None):
     """reserved → issued (the mission was cancelled). ``mission_ref``, when given, must match."""
     now = utc(now or utcnow())
-    return _move(session, voucher, "release", ("reserved",), "issued",
-                 values={"reserved_for": None, "reserved_at": None, "released_at": now}, mission=mission_ref,
-                 target_account=lambda _s: rules.programme_account(voucher.programme_id, "issued"))
+    return _move(
+        session,
+        voucher,
+        "release",
+        ("reserved",),
+        "issued",
+        values={"reserved_for": None, "reserved_at": None, "released_at": now},
+        mission=mission_ref,
+        target_account=lambda _s: rules.programme_account(voucher.programme_id, "issued"),
+    )
 
 
-def redeem(session: Session, voucher, provider_id: int, mission_ref: str | None = None, *,
-           now: datetime | None = None, terms: MissionTerms | None = None, covered_cents: int = 0):
+def redeem(
+    session: Session,
+    voucher,
+    provider_id: int,
+    mission_ref: str | None = None,
+    *,
+    now: datetime | None = None,
+    terms: MissionTerms | None = None,
+    covered_cents: int = 0,
+):
     """reserved → redeemed: the value becomes owed to the provider (monthly statement, payout).
     ``terms`` and ``covered_cents`` (already redeemed for the mission): as for `reserve`."""
     now = utc(now or utcnow())
     _check_terms(voucher, "redeem", terms, covered_cents)
     if voucher.status == "reserved" and now >= utc(voucher.expires_at):
         raise VoucherExpired(voucher_id=voucher.id, status=voucher.status, move="redeem")
-    return _move(session, voucher, "redeem", ("reserved",), "redeemed",
-                 values={"redeemed_at": now, "provider_id": provider_id}, mission=mission_ref,
-                 target_account=lambda _s: rules.provider_payable(provider_id))
+    return _move(
+        session,
+        voucher,
+        "redeem",
+        ("reserved",),
+        "redeemed",
+        values={"redeemed_at": now, "provider_id": provider_id},
+        mission=mission_ref,
+        target_account=lambda _s: rules.provider_payable(provider_id),
+    )
 
 
 def block(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
     """issued → blocked, from 15 days before expiry (``force``: earlier, a staff decision)."""
     now = utc(now or utcnow())
     if voucher.status == "issued" and not force and now < utc(voucher.blocks_at):
-        raise IllegalVoucherMove(f"voucher {voucher.id} blocks on {voucher.blocks_at:%Y-%m-%d}",
-                                 voucher_id=voucher.id, status=voucher.status, move="block")
-    return _move(session, voucher, "block", ("issued",), "blocked", values={"blocked_at": now},
-                 target_account=lambda _s: rules.programme_account(voucher.programme_id, "blocked"))
+        raise IllegalVoucherMove(
+            f"voucher {voucher.id} blocks on {voucher.blocks_at:%Y-%m-%d}",
+            voucher_id=voucher.id,
+            status=voucher.status,
+            move="block",
+        )
+    return _move(
+        session,
+        voucher,
+        "block",
+        ("issued",),
+        "blocked",
+        values={"blocked_at": now},
+        target_account=lambda _s: rules.programme_account(voucher.programme_id, "blocked"),
+    )
 
 
 def expire(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
     """issued | blocked | reserved → expired at expiry: the value goes back to the funder's credit."""
     now = utc(now or utcnow())
     if voucher.status in ("issued", "blocked", "reserved") and not force and now < utc(voucher.expires_at):
-        raise IllegalVoucherMove(f"voucher {voucher.id} expires on {voucher.expires_at:%Y-%m-%d}",
-                                 voucher_id=voucher.id, status=voucher.status, move="expire")
+        raise IllegalVoucherMove(
+            f"voucher {voucher.id} expires on {voucher.expires_at:%Y-%m-%d}",
+            voucher_id=voucher.id,
+            status=voucher.status,
+            move="expire",
+        )
     funder = _programme(session, voucher).funder_id
-    return _move(session, voucher, "expire", ("issued", "blocked", "reserved"), "expired",
-                 values={"expired_at": now}, target_account=lambda _s: rules.funder_credit(funder))
+    return _move(
+        session,
+        voucher,
+        "expire",
+        ("issued", "blocked", "reserved"),
+        "expired",
+        values={"expired_at": now},
+        target_account=lambda _s: rules.funder_credit(funder),
+    )
 
 
 # ---------------------------------------------------------------- the daily job
+
 
 @dataclass
 class ExpiryReport:
@@ -479,8 +642,13 @@ def run_expiry(session: Session, *, now: datetime | None = None, limit: int | No
         except IllegalVoucherMove as exc:
             report.skipped.append((voucher.id, exc.code))
     warn_before = now + timedelta(days=rules.WARN_DAYS_BEFORE_EXPIRY)
-    warning = select(V).where(V.status.in_(("issued", "reserved")), V.warned_at.is_(None),
-                              V.expires_at <= warn_before, V.expires_at > now).order_by(V.id)
+    warning = (
+        select(V)
+        .where(
+            V.status.in_(("issued", "reserved")), V.warned_at.is_(None), V.expires_at <= warn_before, V.expires_at > now
+        )
+        .order_by(V.id)
+    )
     for voucher in session.execute(warning).scalars().all():
         voucher.warned_at = now
         report.to_warn.append(voucher)
@@ -490,24 +658,35 @@ def run_expiry(session: Session, *, now: datetime | None = None, limit: int | No
 
 # ---------------------------------------------------------------- figures
 
+
 def programme_figures(session: Session, programme) -> dict:
     """Count and value per status, plus the money view from the ledger (for the funder dashboard)."""
     m = models_for(session)
     V = m.Voucher
-    rows = session.execute(select(V.status, func.count(), func.coalesce(func.sum(V.face_value_cents), 0))
-                           .where(V.programme_id == programme.id).group_by(V.status)).all()
+    rows = session.execute(
+        select(V.status, func.count(), func.coalesce(func.sum(V.face_value_cents), 0))
+        .where(V.programme_id == programme.id)
+        .group_by(V.status)
+    ).all()
     counts = {status: {"count": 0, "cents": 0} for status in ("issued", "reserved", "redeemed", "blocked", "expired")}
     for status, count, cents in rows:
         counts[status] = {"count": int(count), "cents": int(cents)}
-    return {"vouchers": counts,
-            "funded_cents": -sum(l.amount_cents for l in _funding_lines(session, programme)),
-            "available_cents": available_cents(session, programme)}
+    return {
+        "vouchers": counts,
+        "funded_cents": -sum(l.amount_cents for l in _funding_lines(session, programme)),
+        "available_cents": available_cents(session, programme),
+    }
 
 
 def _funding_lines(session: Session, programme):
     m = models_for(session)
     L, A, T = m.LedgerLine, m.LedgerAccount, m.LedgerTransaction
-    query = (select(L).join(A, A.id == L.account_id).join(T, T.id == L.transaction_id)
-             .where(A.code == rules.programme_account(programme.id, "fund"),
-                    T.kind.in_(("payment:programme_funding", "refund"))))
+    query = (
+        select(L)
+        .join(A, A.id == L.account_id)
+        .join(T, T.id == L.transaction_id)
+        .where(
+            A.code == rules.programme_account(programme.id, "fund"), T.kind.in_(("payment:programme_funding", "refund"))
+        )
+    )
     return session.execute(query).scalars().all()

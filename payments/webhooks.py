@@ -25,12 +25,13 @@ snapshot is applied only if its event ``created`` is not older than the last
 one applied — coarser (Stripe's ``created`` has one-second resolution), hence
 not the default.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -45,9 +46,14 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, WebhookEvent, "WebhookProcessor"], "str | None"]
 
-PAYMENT_INTENT_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
-                         "payment_intent.processing", "payment_intent.requires_action",
-                         "payment_intent.amount_capturable_updated")
+PAYMENT_INTENT_EVENTS = (
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.amount_capturable_updated",
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class IgnoredEvent(Exception):
     never retried by Stripe and never a 500."""
 
 
-def handle_payment_intent(session: Session, event: WebhookEvent, processor: "WebhookProcessor") -> str | None:
+def handle_payment_intent(session: Session, event: WebhookEvent, processor: WebhookProcessor) -> str | None:
     """Apply a PaymentIntent's state (see the module docstring about ordering)."""
     pi_id = event.data_object.get("id")
     if not isinstance(pi_id, str) or not pi_id:
@@ -82,8 +88,9 @@ def handle_payment_intent(session: Session, event: WebhookEvent, processor: "Web
         payment = checkout.apply_payment_intent(session, info, environment=processor.environment)
     else:
         info = payment_intent_info(event.data_object)
-        payment = checkout.apply_payment_intent(session, info, environment=processor.environment,
-                                                event_created=event.created)
+        payment = checkout.apply_payment_intent(
+            session, info, environment=processor.environment, event_created=event.created
+        )
     if payment is None:
         raise IgnoredEvent(f"payment intent {info.id} is not one of ours")
     return f"payment {payment.id} is {payment.status}"
@@ -92,22 +99,30 @@ def handle_payment_intent(session: Session, event: WebhookEvent, processor: "Web
 class WebhookProcessor:
     """Verifies, stores once, filters by environment and dispatches Stripe events."""
 
-    def __init__(self, gateway: PaymentGateway, *, refetch: bool = True, environment: str | None = None,
-                 livemode: bool | None = None):
+    def __init__(
+        self,
+        gateway: PaymentGateway,
+        *,
+        refetch: bool = True,
+        environment: str | None = None,
+        livemode: bool | None = None,
+    ):
         self.gateway = gateway
         self.refetch = refetch
         self.environment = environment if environment is not None else gateway.environment
         self.livemode = livemode if livemode is not None else gateway.livemode
-        self.handlers: dict[str, Handler] = {name: handle_payment_intent for name in PAYMENT_INTENT_EVENTS}
+        self.handlers: dict[str, Handler] = dict.fromkeys(PAYMENT_INTENT_EVENTS, handle_payment_intent)
 
     def register(self, event_type: str, handler: Handler) -> None:
         self.handlers[event_type] = handler
 
     def on(self, event_type: str):
         """Decorator form of `register`."""
+
         def decorator(handler: Handler) -> Handler:
             self.register(event_type, handler)
             return handler
+
         return decorator
 
     def foreign(self, event: WebhookEvent) -> str | None:
@@ -129,13 +144,30 @@ class WebhookProcessor:
         m = models_for(session)
         if session.get(m.StripeEvent, event.id) is not None:
             return WebhookOutcome(event.id, event.type, "duplicate")
-        payload = event.payload.decode("utf-8") if event.payload else json.dumps(
-            {"id": event.id, "type": event.type, "created": event.created, "livemode": event.livemode,
-             "data": {"object": dict(event.data_object)}})
+        payload = (
+            event.payload.decode("utf-8")
+            if event.payload
+            else json.dumps(
+                {
+                    "id": event.id,
+                    "type": event.type,
+                    "created": event.created,
+                    "livemode": event.livemode,
+                    "data": {"object": dict(event.data_object)},
+                }
+            )
+        )
         try:
             with session.begin_nested():
-                row = m.StripeEvent(id=event.id, type=event.type, livemode=event.livemode, created=event.created,
-                                    object_id=event.object_id, payload=payload, status="applied")
+                row = m.StripeEvent(
+                    id=event.id,
+                    type=event.type,
+                    livemode=event.livemode,
+                    created=event.created,
+                    object_id=event.object_id,
+                    payload=payload,
+                    status="applied",
+                )
                 session.add(row)
         except IntegrityError:  # the same event, delivered concurrently, was stored first
             if session.execute(select(m.StripeEvent.id).where(m.StripeEvent.id == event.id)).first() is None:

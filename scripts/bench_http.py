@@ -17,6 +17,7 @@ Targets (issue 10): the HTML catalogue page ``/recherche`` and ``/api/v1/search`
 ≥ 300 requests/s and p95 ≤ 100 ms for the API, 0 errors, with 2 workers and
 16 clients for 30 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,24 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_BASE = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 QUERIES = [
-    "q=site+web", "q=atelier", "q=numerique", "q=num%C3%A9rique+tablette", "q=wordpres", "q=comptabilit%C3%A9",
-    "q=site+web+asso&commune=Marseille&rayon=20", "q=formation&categorie=formation", "categorie=atelier",
-    "q=tiers-lieu", "departement=13", "q=r%C3%A9seaux+sociaux&modalite=remote", "tarif=volunteer",
-    "commune=Avignon&rayon=30", "q=accompagnement&departement=83", "", "q=ordinateur", "q=mediation+numerique&tri=date",
+    "q=site+web",
+    "q=atelier",
+    "q=numerique",
+    "q=num%C3%A9rique+tablette",
+    "q=wordpres",
+    "q=comptabilit%C3%A9",
+    "q=site+web+asso&commune=Marseille&rayon=20",
+    "q=formation&categorie=formation",
+    "categorie=atelier",
+    "q=tiers-lieu",
+    "departement=13",
+    "q=r%C3%A9seaux+sociaux&modalite=remote",
+    "tarif=volunteer",
+    "commune=Avignon&rayon=30",
+    "q=accompagnement&departement=83",
+    "",
+    "q=ordinateur",
+    "q=mediation+numerique&tri=date",
 ]
 TARGETS = {"catalogue page": "/recherche", "search API": "/api/v1/search"}
 
@@ -65,17 +80,26 @@ def ensure_wrk() -> str:
     if os.geteuid() != 0:
         sys.exit("wrk is missing: apt-get install wrk")
     print("installing wrk (apt)", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, stdout=subprocess.DEVNULL,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
     if not shutil.which("wrk"):
         subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     return shutil.which("wrk")
 
 
 def free_port() -> int:
     import socket
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -83,6 +107,7 @@ def free_port() -> int:
 
 def create_database(name: str) -> str:
     import psycopg
+
     admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -92,6 +117,7 @@ def create_database(name: str) -> str:
 
 def drop_database(name: str) -> None:
     import psycopg
+
     admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -155,13 +181,30 @@ def run_wrk(wrk: str, url: str, path: str, clients: int, seconds: int, threads: 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT % paths)
     try:
-        out = subprocess.run([wrk, "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "5s",
-                              "-s", script.name, url], capture_output=True, text=True, check=True,
-                             timeout=seconds + 60).stdout
+        out = subprocess.run(
+            [
+                wrk,
+                "-t",
+                str(threads),
+                "-c",
+                str(clients),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "5s",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
+        ).stdout
     finally:
         os.unlink(script.name)
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 def main(argv=None) -> int:
@@ -177,9 +220,18 @@ def main(argv=None) -> int:
     name = "hubbench_http"
     database_url = create_database(name)
     tmp = Path(tempfile.mkdtemp(prefix="hub-bench-"))
-    env = {**os.environ, "DATABASE_URL": database_url, "JOBS_MODE": "inprocess", "REDIS_URL": "", "SMTP_URL": "",
-           "MATCHING_EMBEDDINGS": "off", "SECRET_KEY": "bench-http", "FLASK_APP": "wsgi", "FILES_DIR": str(tmp / "files"),
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JOBS_MODE": "inprocess",
+        "REDIS_URL": "",
+        "SMTP_URL": "",
+        "MATCHING_EMBEDDINGS": "off",
+        "SECRET_KEY": "bench-http",
+        "FLASK_APP": "wsgi",
+        "FILES_DIR": str(tmp / "files"),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("MEILI_URL", None)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     gunicorn = None
@@ -192,23 +244,44 @@ def main(argv=None) -> int:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         log = open(tmp / "gunicorn.log", "wb")
-        gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(args.workers),
-                                     "--threads", str(args.threads), "--bind",
-                                     f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"],
-                                    env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        gunicorn = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--chdir",
+                str(ROOT),
+                "wsgi:app",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_ready(url, gunicorn)
         for path in TARGETS.values():  # warm every worker: the in-memory search engine loads on first query
             run_wrk(wrk, url, path, args.workers * 2, 2, 1)
-        print(f"\n{args.workers} gunicorn workers on PostgreSQL, {args.clients} clients, {args.seconds} s per target, "
-              f"{len(QUERIES)} queries in rotation")
+        print(
+            f"\n{args.workers} gunicorn workers on PostgreSQL, {args.clients} clients, {args.seconds} s per target, "
+            f"{len(QUERIES)} queries in rotation"
+        )
         print(f"{'target':<16} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}")
         failed = False
         for label, path in TARGETS.items():
             r = run_wrk(wrk, url, path, args.clients, args.seconds, min(args.clients, 2))
             errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
             rate = r["requests"] / (r["duration_us"] / 1e6)
-            print(f"{label:<16} {rate:>8.0f} {r['p50'] / 1000:>8.1f} {r['p95'] / 1000:>8.1f} {r['p99'] / 1000:>8.1f} "
-                  f"{r['max'] / 1000:>8.1f} {errors:>7}", flush=True)
+            print(
+                f"{label:<16} {rate:>8.0f} {r['p50'] / 1000:>8.1f} {r['p95'] / 1000:>8.1f} {r['p99'] / 1000:>8.1f} "
+                f"{r['max'] / 1000:>8.1f} {errors:>7}",
+                flush=True,
+            )
             failed |= errors > 0
         return 1 if failed else 0
     finally:

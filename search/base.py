@@ -6,6 +6,7 @@ staff only) and lives apart (its own index or rows never mixed with the
 public kinds in one query). A `SearchQuery` that names "need" without
 `include_private=True` cannot be built, and every backend checks again.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,7 +16,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 PUBLIC_KINDS: tuple[str, ...] = ("offer", "provider", "resource")
@@ -61,13 +62,13 @@ def _to_datetime(value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Document:
     (kind, id) is unique. `title` weighs most, then `keywords` (provider
     name, commune, labels of category and skills…), then `body`. `extra` is
     returned untouched with each hit, for display (never searched)."""
+
     id: str
     kind: str
     title: str
@@ -119,12 +121,23 @@ class Document:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (for journals, queues)."""
-        return {"id": self.id, "kind": self.kind, "title": self.title, "body": self.body,
-                "keywords": self.keywords, "dep_code": self.dep_code, "commune_insee": self.commune_insee,
-                "category": self.category, "skills": list(self.skills), "modality": self.modality,
-                "price_mode": self.price_mode, "lat": self.lat, "lon": self.lon,
-                "published_at": self.published_at.isoformat() if self.published_at else None,
-                "extra": self.extra}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "body": self.body,
+            "keywords": self.keywords,
+            "dep_code": self.dep_code,
+            "commune_insee": self.commune_insee,
+            "category": self.category,
+            "skills": list(self.skills),
+            "modality": self.modality,
+            "price_mode": self.price_mode,
+            "lat": self.lat,
+            "lon": self.lon,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "extra": self.extra,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
@@ -155,6 +168,7 @@ class SearchQuery:
       asso" still finds websites); the result says so (`widened`) and how many
       had every word (`exact_total`). One call, one plan, one page fetched.
     """
+
     text: str = ""
     kind: str | Sequence[str] | None = None
     filters: dict[str, Any] = field(default_factory=dict)
@@ -234,8 +248,12 @@ class SearchQuery:
     def fingerprint(self) -> str:
         """Identifies everything but the cursor and limit: a cursor is valid
         only for the query that produced it."""
-        payload = json.dumps([self.text, list(self.kinds), self.filters, self.near, self.radius_km,
-                              self.effective_sort] + ([True] if self.match_any else []), sort_keys=True, default=str)
+        payload = json.dumps(
+            [self.text, list(self.kinds), self.filters, self.near, self.radius_km, self.effective_sort]
+            + ([True] if self.match_any else []),
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha1(payload.encode()).hexdigest()[:12]
 
 
@@ -266,8 +284,14 @@ class SearchResult:
 
 
 def should_widen(query: SearchQuery, exact_total: int) -> bool:
-    return (bool(query.widen_below) and not query.match_any and not query.cursor and bool(query.text)
-            and query.effective_sort == "relevance" and exact_total < query.widen_below)
+    return (
+        bool(query.widen_below)
+        and not query.match_any
+        and not query.cursor
+        and bool(query.text)
+        and query.effective_sort == "relevance"
+        and exact_total < query.widen_below
+    )
 
 
 def widened_query(query: SearchQuery) -> SearchQuery:
@@ -295,6 +319,7 @@ class Health:
 
 # ---------------------------------------------------------------- cursor
 
+
 def encode_cursor(query: SearchQuery, position: list[Any]) -> str:
     raw = json.dumps([1, query.fingerprint(), position], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -317,6 +342,7 @@ def decode_cursor(query: SearchQuery) -> list[Any] | None:
 
 
 # ---------------------------------------------------------------- interface
+
 
 class SearchBackend(ABC):
     """What the app talks to. Every method is safe to call repeatedly."""
@@ -352,8 +378,9 @@ class SearchBackend(ABC):
         """The stored documents (those that exist), when the backend keeps them."""
         raise NotImplementedError
 
-    def rebuild(self, kind: str, batches: Iterable[Sequence[Document]],
-                progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(
+        self, kind: str, batches: Iterable[Sequence[Document]], progress: Callable[[int], None] | None = None
+    ) -> int:
         """Replace every document of `kind` by those of `batches`; calls
         progress(count so far) after each batch. Default: clear, then index."""
         self.clear(kind)

@@ -16,6 +16,7 @@ database `search_bench` created and dropped), then for each:
 Options: --docs N, --queries N, --backends sqlite,postgresql, --pg-url URL
 (default TEST_PG_URL or postgresql+psycopg://postgres@127.0.0.1:5432).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def _batches(docs, size=1000):
     for i in range(0, len(docs), size):
-        yield docs[i:i + size]
+        yield docs[i : i + size]
 
 
 def sqlite_engine(folder: Path):
@@ -61,11 +62,13 @@ def sqlite_engine(folder: Path):
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA synchronous=NORMAL")
         dbapi_conn.execute("PRAGMA cache_size=-65536")
+
     return engine
 
 
 def pg_engine(base: str, name: str = "search_bench"):
     import psycopg
+
     admin = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -74,6 +77,7 @@ def pg_engine(base: str, name: str = "search_bench"):
     def drop():
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     return create_engine(f"{base}/{name}", pool_size=2), drop
 
 
@@ -88,8 +92,10 @@ def run_backend(label: str, backend: SqlBackend, docs, queries, out=print) -> di
     backend.optimize()
     t_opt = time.perf_counter() - t0
     report.update(index_s=t_index, index_rate=len(docs) / t_index, optimize_s=t_opt)
-    out(f"[{label}] indexed {len(docs):,} offers in {t_index:.1f} s = {len(docs) / t_index:,.0f} docs/s "
-        f"(+ {t_opt:.1f} s optimize/analyze)")
+    out(
+        f"[{label}] indexed {len(docs):,} offers in {t_index:.1f} s = {len(docs) / t_index:,.0f} docs/s "
+        f"(+ {t_opt:.1f} s optimize/analyze)"
+    )
 
     t0 = time.perf_counter()
     backend.rebuild("offer", _batches(docs))
@@ -98,8 +104,10 @@ def run_backend(label: str, backend: SqlBackend, docs, queries, out=print) -> di
     backend.optimize()
     t_opt2 = time.perf_counter() - t0
     report.update(reindex_s=t_re + t_opt2)
-    out(f"[{label}] full reindex over the full index: {t_re:.1f} s (+ {t_opt2:.1f} s optimize/analyze) "
-        f"= {t_re + t_opt2:.1f} s (target < {TARGET_REINDEX_S:.0f} s)")
+    out(
+        f"[{label}] full reindex over the full index: {t_re:.1f} s (+ {t_opt2:.1f} s optimize/analyze) "
+        f"= {t_re + t_opt2:.1f} s (target < {TARGET_REINDEX_S:.0f} s)"
+    )
 
     single = []
     for doc in docs[:100]:
@@ -109,14 +117,16 @@ def run_backend(label: str, backend: SqlBackend, docs, queries, out=print) -> di
     report.update(single_update_ms=statistics.median(single))
     out(f"[{label}] single-document update: median {statistics.median(single):.1f} ms")
 
-    _CACHES.clear()   # as in a process that just started
+    _CACHES.clear()  # as in a process that just started
     t0 = time.perf_counter()
     backend.search(queries[0].query)
     t_cold = time.perf_counter() - t0
     cache = backend._cache()
     report.update(cold_s=t_cold, memory_mb=cache.nbytes / 2**20)
-    out(f"[{label}] first query of a process (loads the in-process index): {t_cold:.2f} s, "
-        f"{cache.nbytes / 2**20:.0f} MiB of arrays")
+    out(
+        f"[{label}] first query of a process (loads the in-process index): {t_cold:.2f} s, "
+        f"{cache.nbytes / 2**20:.0f} MiB of arrays"
+    )
     for q in queries[:50]:
         backend.search(q.query)
     latencies: list[float] = []
@@ -143,18 +153,29 @@ def run_backend(label: str, backend: SqlBackend, docs, queries, out=print) -> di
         after_update.append((time.perf_counter() - t0) * 1000)
     report.update(after_update_ms=statistics.median(after_update))
     p50, p95, p99 = (percentile(latencies, x) for x in (0.5, 0.95, 0.99))
-    report.update(p50=p50, p95=p95, p99=p99, with_hits=hits / len(queries),
-                  families={f: (percentile(v, 0.5), percentile(v, 0.95), len(v)) for f, v in by_family.items()},
-                  page2=(percentile(page2, 0.5), percentile(page2, 0.95), len(page2)))
-    out(f"[{label}] {len(queries)} queries: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, "
-        f"max {max(latencies):.1f} ms (target p95 <= {TARGET_P95_MS:.0f} ms); {hits / len(queries):.0%} with hits")
+    report.update(
+        p50=p50,
+        p95=p95,
+        p99=p99,
+        with_hits=hits / len(queries),
+        families={f: (percentile(v, 0.5), percentile(v, 0.95), len(v)) for f, v in by_family.items()},
+        page2=(percentile(page2, 0.5), percentile(page2, 0.95), len(page2)),
+    )
+    out(
+        f"[{label}] {len(queries)} queries: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, "
+        f"max {max(latencies):.1f} ms (target p95 <= {TARGET_P95_MS:.0f} ms); {hits / len(queries):.0%} with hits"
+    )
     for family, (f50, f95, count) in sorted(report["families"].items()):
         out(f"[{label}]   {family:<9} n={count:<4} p50 {f50:6.1f} ms  p95 {f95:6.1f} ms")
-    out(f"[{label}]   query right after a one-document update (the index catches up): "
-        f"median {report['after_update_ms']:.1f} ms")
+    out(
+        f"[{label}]   query right after a one-document update (the index catches up): "
+        f"median {report['after_update_ms']:.1f} ms"
+    )
     if page2:
-        out(f"[{label}]   page 2 (cursor, no facets) n={len(page2)} p50 {report['page2'][0]:.1f} ms "
-            f"p95 {report['page2'][1]:.1f} ms")
+        out(
+            f"[{label}]   page 2 (cursor, no facets) n={len(page2)} p50 {report['page2'][0]:.1f} ms "
+            f"p95 {report['page2'][1]:.1f} ms"
+        )
     return report
 
 
@@ -170,15 +191,18 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     docs = generate_offers(args.docs, communes)
     queries = query_mix(args.queries, communes)
-    print(f"{len(docs):,} synthetic offers on {len(communes)} communes of the Région Sud, "
-          f"{len(queries)} queries (generated in {time.perf_counter() - t0:.1f} s); "
-          f"{os.cpu_count()} CPU, Python {sys.version.split()[0]}")
+    print(
+        f"{len(docs):,} synthetic offers on {len(communes)} communes of the Région Sud, "
+        f"{len(queries)} queries (generated in {time.perf_counter() - t0:.1f} s); "
+        f"{os.cpu_count()} CPU, Python {sys.version.split()[0]}"
+    )
     reports = []
     for name in [b.strip() for b in args.backends.split(",") if b.strip()]:
         if name == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
                 engine = sqlite_engine(Path(folder))
                 import sqlite3
+
                 reports.append(run_backend(f"SQLite {sqlite3.sqlite_version}", SqlBackend(engine), docs, queries))
                 engine.dispose()
         elif name == "postgresql":

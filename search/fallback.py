@@ -20,6 +20,7 @@ The journal is an interface (`ReplayJournal`): `MemoryJournal` for one
 process and tests, `SqlReplayJournal` on the `search_journal` table that
 `sql_schema_statements` creates (shared by every process and worker).
 """
+
 from __future__ import annotations
 
 import threading
@@ -32,7 +33,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from .base import BackendUnavailable, Document, Health, SearchBackend, SearchQuery, SearchResult, check_documents, check_kind
+from .base import (
+    BackendUnavailable,
+    Document,
+    Health,
+    SearchBackend,
+    SearchQuery,
+    SearchResult,
+    check_documents,
+    check_kind,
+)
 
 CLEAR_MARKER = "*"  # doc_id of a journal entry meaning "clear the whole kind"
 
@@ -108,22 +118,31 @@ class SqlReplayJournal(ReplayJournal):
         now = time.time()
         rows = [{"k": kind, "i": str(i), "t": now} for i in ids]
         if rows:
-            self._run(lambda c: c.execute(
-                text("INSERT INTO search_journal (kind, doc_id, recorded_at) VALUES (:k, :i, :t)"), rows))
+            self._run(
+                lambda c: c.execute(
+                    text("INSERT INTO search_journal (kind, doc_id, recorded_at) VALUES (:k, :i, :t)"), rows
+                )
+            )
 
     def pending(self, limit: int = 500) -> list[JournalEntry]:
-        rows = self._run(lambda c: c.execute(text(
-            "SELECT seq, kind, doc_id FROM search_journal ORDER BY seq LIMIT :n"), {"n": limit}).all())
+        rows = self._run(
+            lambda c: c.execute(
+                text("SELECT seq, kind, doc_id FROM search_journal ORDER BY seq LIMIT :n"), {"n": limit}
+            ).all()
+        )
         return [JournalEntry(int(s), k, d) for s, k, d in rows]
 
     def acknowledge(self, seqs: Iterable[int]) -> None:
         seqs = [int(s) for s in seqs]
         for start in range(0, len(seqs), 500):
-            chunk = seqs[start:start + 500]
+            chunk = seqs[start : start + 500]
             marks = ", ".join(f":s{i}" for i in range(len(chunk)))
-            self._run(lambda c, chunk=chunk, marks=marks: c.execute(
-                text(f"DELETE FROM search_journal WHERE seq IN ({marks})"),
-                {f"s{i}": s for i, s in enumerate(chunk)}))
+            self._run(
+                lambda c, chunk=chunk, marks=marks: c.execute(
+                    text(f"DELETE FROM search_journal WHERE seq IN ({marks})"),
+                    {f"s{i}": s for i, s in enumerate(chunk)},
+                )
+            )
 
     def count(self) -> int:
         return int(self._run(lambda c: c.execute(text("SELECT count(*) FROM search_journal")).scalar_one()))
@@ -133,9 +152,17 @@ class FallbackBackend(SearchBackend):
     """See the module docstring. `fallback` must implement get() (the SQL
     backend does)."""
 
-    def __init__(self, primary: SearchBackend, fallback: SearchBackend, journal: ReplayJournal | None = None, *,
-                 retry_after: float = 30.0, clock: Callable[[], float] = time.monotonic,
-                 on_recovered: Callable[[FallbackBackend], None] | None = None, replay_batch: int = 500) -> None:
+    def __init__(
+        self,
+        primary: SearchBackend,
+        fallback: SearchBackend,
+        journal: ReplayJournal | None = None,
+        *,
+        retry_after: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_recovered: Callable[[FallbackBackend], None] | None = None,
+        replay_batch: int = 500,
+    ) -> None:
         self.primary = primary
         self.fallback = fallback
         self.journal = journal or MemoryJournal()
@@ -213,8 +240,9 @@ class FallbackBackend(SearchBackend):
         self.fallback.clear(kind)
         self._to_primary(kind, [CLEAR_MARKER], lambda: self.primary.clear(kind))
 
-    def rebuild(self, kind: str, batches: Iterable[Sequence[Document]],
-                progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(
+        self, kind: str, batches: Iterable[Sequence[Document]], progress: Callable[[int], None] | None = None
+    ) -> int:
         """Rebuild the fallback from `batches`, then copy it into the primary
         (or journal a full copy when the primary is down)."""
         done = self.fallback.rebuild(kind, batches, progress)
@@ -251,9 +279,12 @@ class FallbackBackend(SearchBackend):
             return Health(ok=True, backend=self.name, detail=detail, documents=primary.documents)
         self.mark_down()
         fallback = self.fallback.health()
-        return Health(ok=fallback.ok, backend=fallback.backend,
-                      detail=f"degraded: {primary.backend} down ({primary.detail}); serving {fallback.backend}",
-                      documents=fallback.documents)
+        return Health(
+            ok=fallback.ok,
+            backend=fallback.backend,
+            detail=f"degraded: {primary.backend} down ({primary.detail}); serving {fallback.backend}",
+            documents=fallback.documents,
+        )
 
     def get(self, kind: str, ids: Iterable[Any]) -> list[Document]:
         return self.fallback.get(kind, ids)

@@ -18,6 +18,7 @@ MeilisearchCommunicationError / timeouts / 5xx) and `health()` returns
 ok=False, which `search.fallback.FallbackBackend` turns into a fallback to
 the SQL backend.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,6 +33,7 @@ from .base import (
     Document,
     Health,
     Hit,
+    InvalidCursor,
     SearchBackend,
     SearchError,
     SearchQuery,
@@ -40,15 +42,24 @@ from .base import (
     check_kind,
     decode_cursor,
     encode_cursor,
-    InvalidCursor,
     search_widening,
 )
 from .text import FRENCH_STOP_WORDS, MARK_END, MARK_START, haversine_km, marked_html, plain_html
 
 T = TypeVar("T")
 
-FILTERABLE = ["key", "kind", "dep_code", "commune_insee", "category", "skills", "modality", "price_mode",
-              "_geo", "pub_ts"]
+FILTERABLE = [
+    "key",
+    "kind",
+    "dep_code",
+    "commune_insee",
+    "category",
+    "skills",
+    "modality",
+    "price_mode",
+    "_geo",
+    "pub_ts",
+]
 SORTABLE = ["pub_ts", "_geo", "key"]
 SNIPPET_WORDS = 24
 
@@ -109,11 +120,21 @@ def meili_sort(query: SearchQuery) -> list[str] | None:
 
 def to_meili(doc: Document) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "key": meili_key(doc.kind, doc.id), "id": doc.id, "kind": doc.kind, "title": doc.title,
-        "keywords": doc.keywords, "body": doc.body, "dep_code": doc.dep_code, "commune_insee": doc.commune_insee,
-        "category": doc.category, "skills": list(doc.skills), "modality": doc.modality,
-        "price_mode": doc.price_mode, "pub_ts": doc.pub_ts,
-        "published_at": doc.published_at.isoformat() if doc.published_at else None, "extra": doc.extra,
+        "key": meili_key(doc.kind, doc.id),
+        "id": doc.id,
+        "kind": doc.kind,
+        "title": doc.title,
+        "keywords": doc.keywords,
+        "body": doc.body,
+        "dep_code": doc.dep_code,
+        "commune_insee": doc.commune_insee,
+        "category": doc.category,
+        "skills": list(doc.skills),
+        "modality": doc.modality,
+        "price_mode": doc.price_mode,
+        "pub_ts": doc.pub_ts,
+        "published_at": doc.published_at.isoformat() if doc.published_at else None,
+        "extra": doc.extra,
     }
     if doc.lat is not None:
         body["_geo"] = {"lat": doc.lat, "lng": doc.lon}
@@ -123,9 +144,18 @@ def to_meili(doc: Document) -> dict[str, Any]:
 class MeiliBackend(SearchBackend):
     stable_cursor = False
 
-    def __init__(self, url: str, api_key: str | None = None, *, prefix: str = "hub_", timeout: float = 2.0,
-                 task_timeout_ms: int = 60_000, client: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        api_key: str | None = None,
+        *,
+        prefix: str = "hub_",
+        timeout: float = 2.0,
+        task_timeout_ms: int = 60_000,
+        client: Any = None,
+    ) -> None:
         import meilisearch
+
         self.url = url
         self.prefix = prefix
         self.name = "meilisearch"
@@ -145,6 +175,7 @@ class MeiliBackend(SearchBackend):
             MeilisearchError,
             MeilisearchTimeoutError,
         )
+
         try:
             return fn()
         except (MeilisearchCommunicationError, MeilisearchTimeoutError, requests.exceptions.RequestException) as exc:
@@ -166,8 +197,9 @@ class MeiliBackend(SearchBackend):
     def setup(self) -> None:
         for uid in (self.index_uid("offer"), self.index_uid("need")):
             info = self._call(lambda uid=uid: self.client.create_index(uid, {"primaryKey": "key"}))
-            task = self._call(lambda info=info: self.client.wait_for_task(
-                info.task_uid, timeout_in_ms=self.task_timeout_ms))
+            task = self._call(
+                lambda info=info: self.client.wait_for_task(info.task_uid, timeout_in_ms=self.task_timeout_ms)
+            )
             if task.status != "succeeded" and (task.error or {}).get("code") != "index_already_exists":
                 raise SearchError(f"cannot create Meilisearch index {uid}: {task.error}")
             index = self.client.index(uid)
@@ -235,14 +267,21 @@ class MeiliBackend(SearchBackend):
         if query.facets:
             params["facets"] = list(query.facets)
         if query.highlight and query.text:
-            params.update({"attributesToHighlight": ["title", "body"], "attributesToCrop": ["body"],
-                           "cropLength": SNIPPET_WORDS, "cropMarker": "…",
-                           "highlightPreTag": MARK_START, "highlightPostTag": MARK_END})
+            params.update(
+                {
+                    "attributesToHighlight": ["title", "body"],
+                    "attributesToCrop": ["body"],
+                    "cropLength": SNIPPET_WORDS,
+                    "cropMarker": "…",
+                    "highlightPreTag": MARK_START,
+                    "highlightPostTag": MARK_END,
+                }
+            )
         index = self.client.index(self.index_uid(query.kinds[0]))
         raw = self._call(lambda: index.search(query.text, params))
         rows = raw.get("hits", [])
         more = len(rows) > query.limit
-        rows = rows[:query.limit]
+        rows = rows[: query.limit]
         hits = []
         for r in rows:
             formatted = r.get("_formatted") or {}
@@ -250,8 +289,10 @@ class MeiliBackend(SearchBackend):
                 highlight = {"title": marked_html(formatted.get("title")), "body": marked_html(formatted.get("body"))}
             else:
                 words = (r.get("body") or "").split()
-                highlight = {"title": plain_html(r.get("title")),
-                             "body": plain_html(" ".join(words[:SNIPPET_WORDS]) + (" …" if len(words) > SNIPPET_WORDS else ""))}
+                highlight = {
+                    "title": plain_html(r.get("title")),
+                    "body": plain_html(" ".join(words[:SNIPPET_WORDS]) + (" …" if len(words) > SNIPPET_WORDS else "")),
+                }
             distance = None
             if query.near and r.get("_geo"):
                 if r.get("_geoDistance") is not None:
@@ -259,13 +300,27 @@ class MeiliBackend(SearchBackend):
                 else:
                     distance = haversine_km(query.near[0], query.near[1], r["_geo"]["lat"], r["_geo"]["lng"])
             published = r.get("published_at")
-            hits.append(Hit(id=str(r.get("id")), kind=r.get("kind"), title=r.get("title") or "",
-                            score=float(r.get("_rankingScore") or 0.0), highlight=highlight, distance_km=distance,
-                            published_at=datetime.fromisoformat(published) if published else None,
-                            extra=r.get("extra") or {}))
-        facets = {f: dict(sorted(((str(v), int(n)) for v, n in (raw.get("facetDistribution") or {}).get(f, {}).items()),
-                                 key=lambda kv: (-kv[1], kv[0])))
-                  for f in query.facets}
+            hits.append(
+                Hit(
+                    id=str(r.get("id")),
+                    kind=r.get("kind"),
+                    title=r.get("title") or "",
+                    score=float(r.get("_rankingScore") or 0.0),
+                    highlight=highlight,
+                    distance_km=distance,
+                    published_at=datetime.fromisoformat(published) if published else None,
+                    extra=r.get("extra") or {},
+                )
+            )
+        facets = {
+            f: dict(
+                sorted(
+                    ((str(v), int(n)) for v, n in (raw.get("facetDistribution") or {}).get(f, {}).items()),
+                    key=lambda kv: (-kv[1], kv[0]),
+                )
+            )
+            for f in query.facets
+        }
         total = int(raw.get("estimatedTotalHits", raw.get("totalHits", len(rows))) or 0)
         next_cursor = encode_cursor(query, [offset + len(rows)]) if more and rows else None
         return SearchResult(hits=hits, facets=facets, next_cursor=next_cursor, total=total, backend=self.name)

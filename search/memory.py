@@ -19,6 +19,7 @@ values `lexeme_id << 2 | fields`, where fields bit 0 = the lexeme is in the
 title, bit 1 = in the keywords (every lexeme of title, keywords and body is
 listed once).
 """
+
 from __future__ import annotations
 
 import threading
@@ -43,17 +44,22 @@ _TOP = "\U0010ffff"
 LEVEL_SCORE = np.array([0.5, 0.5, 1.0, 1.5, 2.0, 3.0], dtype=np.float64)
 
 
-def pack_lexemes(ids: Iterable[int], title: set[int] | frozenset[int] = frozenset(),
-                 keywords: set[int] | frozenset[int] = frozenset()) -> bytes:
+def pack_lexemes(
+    ids: Iterable[int],
+    title: set[int] | frozenset[int] = frozenset(),
+    keywords: set[int] | frozenset[int] = frozenset(),
+) -> bytes:
     """The `lex` blob of one document (see the module's docstring)."""
-    values = sorted((i << 2) | (IN_TITLE if i in title else 0) | (IN_KEYWORDS if i in keywords else 0)
-                    for i in set(ids))
+    values = sorted(
+        (i << 2) | (IN_TITLE if i in title else 0) | (IN_KEYWORDS if i in keywords else 0) for i in set(ids)
+    )
     return np.asarray(values, dtype=">u4").tobytes()
 
 
 @dataclass
 class Row:
     """One document as the engine keeps it."""
+
     pk: int
     uid: str
     kind: str
@@ -74,6 +80,7 @@ class Row:
 class TermSpec:
     """One word of the query: documents with one of the `exact` lexemes, or
     (when `prefix` is set) with a lexeme starting with it."""
+
     exact: list[int] = field(default_factory=list)
     prefix: str | None = None
 
@@ -114,8 +121,9 @@ class _Codes:
 def _haversine(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
     """Great-circle distance in km, written as the SQL path writes it (NaN
     where there are no coordinates)."""
-    a = (np.power(np.sin(np.radians(lat - lat0) / 2), 2)
-         + np.cos(np.radians(lat0)) * np.cos(np.radians(lat)) * np.power(np.sin(np.radians(lon - lon0) / 2), 2))
+    a = np.power(np.sin(np.radians(lat - lat0) / 2), 2) + np.cos(np.radians(lat0)) * np.cos(np.radians(lat)) * np.power(
+        np.sin(np.radians(lon - lon0) / 2), 2
+    )
     with np.errstate(invalid="ignore"):
         return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
@@ -129,7 +137,7 @@ class MemoryIndex:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.state: tuple[int, str] | None = None   # (generation, nonce) of the database it reflects
+        self.state: tuple[int, str] | None = None  # (generation, nonce) of the database it reflects
         self.clear()
 
     # ------------------------------------------------------------ building
@@ -202,15 +210,19 @@ class MemoryIndex:
         for name in SCALARS:
             codes = self.codes[name]
             self.cols[name] = np.concatenate(
-                [self.cols[name], np.fromiter((codes.code(getattr(r, name)) for r in rows), np.int32, count)])
+                [self.cols[name], np.fromiter((codes.code(getattr(r, name)) for r in rows), np.int32, count)]
+            )
         nan = float("nan")
-        self.lat = np.concatenate([self.lat, np.fromiter((nan if r.lat is None or r.lon is None else r.lat
-                                                          for r in rows), np.float64, count)])
-        self.lon = np.concatenate([self.lon, np.fromiter((nan if r.lat is None or r.lon is None else r.lon
-                                                          for r in rows), np.float64, count)])
+        self.lat = np.concatenate(
+            [self.lat, np.fromiter((nan if r.lat is None or r.lon is None else r.lat for r in rows), np.float64, count)]
+        )
+        self.lon = np.concatenate(
+            [self.lon, np.fromiter((nan if r.lat is None or r.lon is None else r.lon for r in rows), np.float64, count)]
+        )
         self.pub_ts = np.concatenate([self.pub_ts, np.fromiter((r.pub_ts or 0.0 for r in rows), np.float64, count)])
-        self.title_ntok = np.concatenate([self.title_ntok, np.fromiter((r.title_ntok or 0 for r in rows),
-                                                                       np.int64, count)])
+        self.title_ntok = np.concatenate(
+            [self.title_ntok, np.fromiter((r.title_ntok or 0 for r in rows), np.int64, count)]
+        )
         skill_pairs = [(first + offset, self.skill_codes.code(s)) for offset, r in enumerate(rows) for s in r.skills]
         if skill_pairs:
             pairs = np.array(skill_pairs, dtype=np.int64)
@@ -221,8 +233,7 @@ class MemoryIndex:
         packed = np.frombuffer(b"".join(r.lex or b"" for r in rows), dtype=">u4").astype(np.int64)
         return packed >> 2, np.repeat(slots, lengths), (packed & 3).astype(np.uint8)
 
-    def load(self, rows: Sequence[Row], vocabulary: Iterable[tuple[int, str]],
-             state: tuple[int, str] | None) -> None:
+    def load(self, rows: Sequence[Row], vocabulary: Iterable[tuple[int, str]], state: tuple[int, str] | None) -> None:
         """Replace everything: `rows` are all the documents, `vocabulary` every (lexeme id, term)."""
         self.clear()
         self.add_terms(vocabulary)
@@ -263,9 +274,27 @@ class MemoryIndex:
     @property
     def nbytes(self) -> int:
         """Size of the arrays (the dictionaries of the vocabulary come on top)."""
-        return sum(a.nbytes for a in (self.pk, self.uid, self.alive, self.lat, self.lon, self.pub_ts,
-                                      self.title_ntok, self.sk_slot, self.sk_code, self.main_off, self.main_slot,
-                                      self.main_mask, self.d_lex, self.d_slot, self.d_mask, *self.cols.values()))
+        return sum(
+            a.nbytes
+            for a in (
+                self.pk,
+                self.uid,
+                self.alive,
+                self.lat,
+                self.lon,
+                self.pub_ts,
+                self.title_ntok,
+                self.sk_slot,
+                self.sk_code,
+                self.main_off,
+                self.main_slot,
+                self.main_mask,
+                self.d_lex,
+                self.d_slot,
+                self.d_mask,
+                *self.cols.values(),
+            )
+        )
 
     @property
     def documents(self) -> int:
@@ -273,7 +302,9 @@ class MemoryIndex:
 
     # ------------------------------------------------------------ querying
 
-    def _postings(self, spec: TermSpec) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+    def _postings(
+        self, spec: TermSpec
+    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
         """(slots, fields) segments of the exact lexemes, and of the prefix."""
         exact, prefix = [], []
         for lexeme_id in spec.exact:
@@ -306,16 +337,30 @@ class MemoryIndex:
         for slots, _ in exact + prefix:
             level[slots] = 1
         # increasing levels: a later assignment overrides an earlier, lower one
-        for segments, bit, value in ((prefix, IN_KEYWORDS, 2), (exact, IN_KEYWORDS, 3),
-                                     (prefix, IN_TITLE, 4), (exact, IN_TITLE, 5)):
+        for segments, bit, value in (
+            (prefix, IN_KEYWORDS, 2),
+            (exact, IN_KEYWORDS, 3),
+            (prefix, IN_TITLE, 4),
+            (exact, IN_TITLE, 5),
+        ):
             for slots, masks in segments:
                 level[slots[(masks & bit) != 0]] = value
         return level
 
-    def search(self, *, kinds: Sequence[str], terms: Sequence[TermSpec] | None, match_any: bool = False,
-               filters: dict[str, Sequence[str]] | None = None, facets: Sequence[str] = (),
-               near: tuple[float, float] | None = None, radius_km: float | None = None,
-               sort: str = "relevance", after: tuple[float, str] | None = None, limit: int = 20) -> Page:
+    def search(
+        self,
+        *,
+        kinds: Sequence[str],
+        terms: Sequence[TermSpec] | None,
+        match_any: bool = False,
+        filters: dict[str, Sequence[str]] | None = None,
+        facets: Sequence[str] = (),
+        near: tuple[float, float] | None = None,
+        radius_km: float | None = None,
+        sort: str = "relevance",
+        after: tuple[float, str] | None = None,
+        limit: int = 20,
+    ) -> Page:
         """One page of results. `sort`: "relevance" (score, desc), "date"
         (pub_ts, desc) or "distance" (asc; no coordinates last); ties by uid.
         `after` = (key, uid) of the previous page's last hit."""
@@ -341,9 +386,9 @@ class MemoryIndex:
         if near is not None:
             dist = _haversine(self.lat[idx], self.lon[idx], near[0], near[1])
             if radius_km:
-                keep = dist <= radius_km   # NaN (no coordinates) is never kept
+                keep = dist <= radius_km  # NaN (no coordinates) is never kept
                 idx, dist = idx[keep], dist[keep]
-        total = int(len(idx))
+        total = len(idx)
 
         counts: dict[str, dict[str, int]] = {}
         for name in facets:
@@ -359,7 +404,7 @@ class MemoryIndex:
             counts[name] = {values[c]: int(found_codes[c]) for c in nonzero}
 
         score = np.zeros(len(idx))
-        if levels:   # summed in the SQL path's order, so that both give the same doubles
+        if levels:  # summed in the SQL path's order, so that both give the same doubles
             score = LEVEL_SCORE[levels[0][idx]]
             for level in levels[1:]:
                 score = score + LEVEL_SCORE[level[idx]]
@@ -382,15 +427,20 @@ class MemoryIndex:
         want = limit + 1
         if len(idx) > want:
             threshold = np.partition(ordered, want - 1)[want - 1]
-            cut = np.flatnonzero(ordered <= threshold)    # the top, ties at the threshold included
+            cut = np.flatnonzero(ordered <= threshold)  # the top, ties at the threshold included
         else:
             cut = np.arange(len(idx))
         top = cut[np.lexsort((uids[cut], ordered[cut]))][:want]
         more = len(top) > limit
         top = top[:limit]
         scores = score[top]
-        return Page(pks=[int(p) for p in self.pk[idx[top]]], uids=[str(u) for u in uids[top]],
-                    scores=[float(s) for s in scores],
-                    distances=[None if dist is None or np.isnan(dist[t]) else float(dist[t]) for t in top],
-                    keys=[float(k) for k in key[top]], more=more, total=total, facets=counts)
-
+        return Page(
+            pks=[int(p) for p in self.pk[idx[top]]],
+            uids=[str(u) for u in uids[top]],
+            scores=[float(s) for s in scores],
+            distances=[None if dist is None or np.isnan(dist[t]) else float(dist[t]) for t in top],
+            keys=[float(k) for k in key[top]],
+            more=more,
+            total=total,
+            facets=counts,
+        )

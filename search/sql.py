@@ -30,6 +30,7 @@ so that keyset cursors stay exact while the index changes:
 - PostgreSQL: ts_rank over the weighted tsvector (title A, keywords B,
   body D), which depends only on the document and the query.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,20 +70,20 @@ from .text import (
     bounding_box,
     edit_distance,
     highlight_terms,
-    snippet_terms,
-    spaced,
     marked_html,
     max_typos,
     plain_html,
     query_terms,
+    snippet_terms,
+    spaced,
     tokens,
     trigrams,
 )
 
-PREFIX_MIN = 3          # terms of at least 3 letters also match as prefixes
-TERM_MAX_LEN = 40       # longer tokens are not added to the vocabulary
-MAX_CORRECTIONS = 3     # typo: at most this many replacement terms
-NO_DISTANCE = 1.0e9     # sort value of documents without coordinates
+PREFIX_MIN = 3  # terms of at least 3 letters also match as prefixes
+TERM_MAX_LEN = 40  # longer tokens are not added to the vocabulary
+MAX_CORRECTIONS = 3  # typo: at most this many replacement terms
+NO_DISTANCE = 1.0e9  # sort value of documents without coordinates
 SNIPPET_WORDS = 24
 _TOP = "\U0010ffff"
 
@@ -171,8 +172,10 @@ _SQLITE_DDL = [
 
 # Matching: every word of title, keywords and body, stemmed (hub_fr) and as
 # written (hub_simple, for prefixes), without positions (smaller rows).
-_PG_TSV = ("strip(to_tsvector('hub_fr'::regconfig, title || ' ' || keywords || ' ' || body) || "
-           "to_tsvector('hub_simple'::regconfig, title || ' ' || keywords || ' ' || body))")
+_PG_TSV = (
+    "strip(to_tsvector('hub_fr'::regconfig, title || ' ' || keywords || ' ' || body) || "
+    "to_tsvector('hub_simple'::regconfig, title || ' ' || keywords || ' ' || body))"
+)
 # Ranking: title (A) and keywords (B) only, small enough to stay in the row.
 _PG_TSV_HEAD = " || ".join(
     f"setweight(to_tsvector('{cfg}'::regconfig, {col}), '{weight}')"
@@ -271,33 +274,49 @@ def sql_drop_statements(dialect: str) -> list[str]:
     """The reverse of sql_schema_statements (for a migration's downgrade).
     The PostgreSQL extensions are left in place."""
     if dialect == "sqlite":
-        return ["DROP TABLE IF EXISTS search_doc_lex", "DROP TABLE IF EXISTS search_state",
-                "DROP TABLE IF EXISTS search_log", "DROP TABLE IF EXISTS search_change",
-                "DROP TRIGGER IF EXISTS search_term_ai", "DROP TABLE IF EXISTS search_term_tri",
-                "DROP TABLE IF EXISTS search_term", "DROP TRIGGER IF EXISTS search_doc_ai",
-                "DROP TRIGGER IF EXISTS search_doc_ad", "DROP TRIGGER IF EXISTS search_doc_au",
-                "DROP TABLE IF EXISTS search_fts", "DROP TABLE IF EXISTS search_doc_skill",
-                "DROP TABLE IF EXISTS search_doc", "DROP TABLE IF EXISTS search_journal"]
+        return [
+            "DROP TABLE IF EXISTS search_doc_lex",
+            "DROP TABLE IF EXISTS search_state",
+            "DROP TABLE IF EXISTS search_log",
+            "DROP TABLE IF EXISTS search_change",
+            "DROP TRIGGER IF EXISTS search_term_ai",
+            "DROP TABLE IF EXISTS search_term_tri",
+            "DROP TABLE IF EXISTS search_term",
+            "DROP TRIGGER IF EXISTS search_doc_ai",
+            "DROP TRIGGER IF EXISTS search_doc_ad",
+            "DROP TRIGGER IF EXISTS search_doc_au",
+            "DROP TABLE IF EXISTS search_fts",
+            "DROP TABLE IF EXISTS search_doc_skill",
+            "DROP TABLE IF EXISTS search_doc",
+            "DROP TABLE IF EXISTS search_journal",
+        ]
     if dialect == "postgresql":
-        return ["DROP TABLE IF EXISTS search_doc_lex", "DROP TABLE IF EXISTS search_state",
-                "DROP TABLE IF EXISTS search_log", "DROP TABLE IF EXISTS search_change",
-                "DROP TABLE IF EXISTS search_lexeme",
-                "DROP TABLE IF EXISTS search_doc_skill", "DROP TABLE IF EXISTS search_doc",
-                "DROP TABLE IF EXISTS search_term", "DROP TABLE IF EXISTS search_journal",
-                "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_fr",
-                "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_simple"]
+        return [
+            "DROP TABLE IF EXISTS search_doc_lex",
+            "DROP TABLE IF EXISTS search_state",
+            "DROP TABLE IF EXISTS search_log",
+            "DROP TABLE IF EXISTS search_change",
+            "DROP TABLE IF EXISTS search_lexeme",
+            "DROP TABLE IF EXISTS search_doc_skill",
+            "DROP TABLE IF EXISTS search_doc",
+            "DROP TABLE IF EXISTS search_term",
+            "DROP TABLE IF EXISTS search_journal",
+            "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_fr",
+            "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_simple",
+        ]
     raise ValueError(f"unsupported dialect {dialect!r}; expected one of {SUPPORTED_DIALECTS}")
 
 
 # ---------------------------------------------------------------- query plan
 
+
 @dataclass
 class _Term:
     term: str
-    prefix: bool = False                              # match words starting with term
-    exact: list[str] = field(default_factory=list)    # match these whole words
-    stem: str | None = None                           # PostgreSQL: french stem, for highlighting
-    lexemes: dict[str, list[str]] | None = None       # PostgreSQL: hub_fr lexemes of each exact word, when known
+    prefix: bool = False  # match words starting with term
+    exact: list[str] = field(default_factory=list)  # match these whole words
+    stem: str | None = None  # PostgreSQL: french stem, for highlighting
+    lexemes: dict[str, list[str]] | None = None  # PostgreSQL: hub_fr lexemes of each exact word, when known
 
 
 @dataclass
@@ -305,7 +324,7 @@ class _Plan:
     terms: list[_Term]
     corrections: dict[str, list[str]]
     ignored: list[str]
-    impossible: bool = False   # some words given, none found anywhere
+    impossible: bool = False  # some words given, none found anywhere
 
 
 class _Params:
@@ -332,6 +351,7 @@ def _loads(value: Any, default: Any) -> Any:
 
 
 # ---------------------------------------------------------------- backend
+
 
 class SqlBackend(SearchBackend):
     """Full-text search in SQLite (FTS5) or PostgreSQL. `bind` is an Engine
@@ -388,21 +408,51 @@ class SqlBackend(SearchBackend):
     # -------------------------------------------------------- writes
 
     def _row(self, doc: Document, title_tokens: list[str], kw_tokens: list[str]) -> dict[str, Any]:
-        row = {"uid": doc.uid, "kind": doc.kind, "doc_id": doc.id, "title": doc.title,
-               "keywords": doc.keywords, "body": doc.body, "dep_code": doc.dep_code,
-               "commune_insee": doc.commune_insee, "category": doc.category, "modality": doc.modality,
-               "price_mode": doc.price_mode, "skills": doc.skills, "lat": doc.lat, "lon": doc.lon,
-               "pub_ts": doc.pub_ts,
-               "published_at": doc.published_at.isoformat() if doc.published_at else None,
-               "extra": doc.extra, "title_ntok": len(title_tokens)}
+        row = {
+            "uid": doc.uid,
+            "kind": doc.kind,
+            "doc_id": doc.id,
+            "title": doc.title,
+            "keywords": doc.keywords,
+            "body": doc.body,
+            "dep_code": doc.dep_code,
+            "commune_insee": doc.commune_insee,
+            "category": doc.category,
+            "modality": doc.modality,
+            "price_mode": doc.price_mode,
+            "skills": doc.skills,
+            "lat": doc.lat,
+            "lon": doc.lon,
+            "pub_ts": doc.pub_ts,
+            "published_at": doc.published_at.isoformat() if doc.published_at else None,
+            "extra": doc.extra,
+            "title_ntok": len(title_tokens),
+        }
         if not self.pg:
             row["title_tok"] = spaced(title_tokens)
             row["kw_tok"] = spaced(kw_tokens)
         return row
 
-    _COLUMNS = ("uid", "kind", "doc_id", "title", "keywords", "body", "dep_code", "commune_insee",
-                "category", "modality", "price_mode", "skills", "lat", "lon", "pub_ts", "published_at", "extra",
-                "title_ntok")
+    _COLUMNS = (
+        "uid",
+        "kind",
+        "doc_id",
+        "title",
+        "keywords",
+        "body",
+        "dep_code",
+        "commune_insee",
+        "category",
+        "modality",
+        "price_mode",
+        "skills",
+        "lat",
+        "lon",
+        "pub_ts",
+        "published_at",
+        "extra",
+        "title_ntok",
+    )
     _SQLITE_EXTRA_COLUMNS = ("title_tok", "kw_tok")
 
     # The change log read by the in-process engine: every write transaction
@@ -415,10 +465,12 @@ class SqlBackend(SearchBackend):
 
     def _bump(self, conn: Connection, reset: bool = False) -> int:
         nonce = uuid.uuid4().hex
-        gen = conn.execute(text("UPDATE search_state SET gen = gen + 1, nonce = :n WHERE id = 1 RETURNING gen"),
-                           {"n": nonce}).scalar_one()
-        conn.execute(text("INSERT INTO search_log (gen, nonce, reset) VALUES (:g, :n, :r)"),
-                     {"g": gen, "n": nonce, "r": reset})
+        gen = conn.execute(
+            text("UPDATE search_state SET gen = gen + 1, nonce = :n WHERE id = 1 RETURNING gen"), {"n": nonce}
+        ).scalar_one()
+        conn.execute(
+            text("INSERT INTO search_log (gen, nonce, reset) VALUES (:g, :n, :r)"), {"g": gen, "n": nonce, "r": reset}
+        )
         if gen % 500 == 0:
             conn.execute(text("DELETE FROM search_change WHERE gen <= :g"), {"g": gen - self.LOG_KEEP})
             conn.execute(text("DELETE FROM search_log WHERE gen <= :g"), {"g": gen - self.LOG_KEEP})
@@ -431,7 +483,7 @@ class SqlBackend(SearchBackend):
         with self._write() as conn:
             gen = self._bump(conn)
             for start in range(0, len(docs), self.batch_size):
-                self._index_batch(conn, docs[start:start + self.batch_size], gen)
+                self._index_batch(conn, docs[start : start + self.batch_size], gen)
         return len(docs)
 
     def _index_batch(self, conn: Connection, docs: Sequence[Document], gen: int | None) -> None:
@@ -445,88 +497,155 @@ class SqlBackend(SearchBackend):
             cols = ", ".join(self._COLUMNS)
             types = ", ".join(f"{c} {self._pg_type(c)}" for c in self._COLUMNS)
             updates = ", ".join(f"{c} = excluded.{c}" for c in self._COLUMNS if c != "uid")
-            conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN "
-                              "(SELECT pk FROM search_doc WHERE uid = ANY(:uids))"), {"uids": uid_list})
-            conn.execute(text(
-                f"INSERT INTO search_doc ({cols}) SELECT {cols} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
-                f"AS r({types}) ON CONFLICT (uid) DO UPDATE SET {updates}"), {"rows": rows})
-            conn.execute(text(
-                "INSERT INTO search_doc_skill (skill, pk) "
-                "SELECT DISTINCT s.skill, d.pk FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(uid text, skills jsonb) "
-                "JOIN search_doc d ON d.uid = r.uid CROSS JOIN LATERAL jsonb_array_elements_text(r.skills) AS s(skill)"),
-                {"rows": rows})
+            conn.execute(
+                text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
+                {"uids": uid_list},
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO search_doc ({cols}) SELECT {cols} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+                    f"AS r({types}) ON CONFLICT (uid) DO UPDATE SET {updates}"
+                ),
+                {"rows": rows},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO search_doc_skill (skill, pk) "
+                    "SELECT DISTINCT s.skill, d.pk FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(uid text, skills jsonb) "
+                    "JOIN search_doc d ON d.uid = r.uid CROSS JOIN LATERAL jsonb_array_elements_text(r.skills) AS s(skill)"
+                ),
+                {"rows": rows},
+            )
             if terms:
-                conn.execute(text("INSERT INTO search_term (term) SELECT unnest(CAST(:terms AS text[])) "
-                                  "ON CONFLICT DO NOTHING"), {"terms": terms})
+                conn.execute(
+                    text("INSERT INTO search_term (term) SELECT unnest(CAST(:terms AS text[])) ON CONFLICT DO NOTHING"),
+                    {"terms": terms},
+                )
             self._pg_lexemes(conn, uid_list)
             if gen is not None:
-                conn.execute(text("INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
-                                  "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"), {"g": gen, "uids": uid_list})
+                conn.execute(
+                    text(
+                        "INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                        "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"
+                    ),
+                    {"g": gen, "uids": uid_list},
+                )
         else:
             all_cols = self._COLUMNS + self._SQLITE_EXTRA_COLUMNS
             cols = ", ".join(all_cols)
             values = ", ".join(
-                f"j.value -> '$.{c}'" if c in ("skills", "extra") else f"j.value ->> '$.{c}'" for c in all_cols)
+                f"j.value -> '$.{c}'" if c in ("skills", "extra") else f"j.value ->> '$.{c}'" for c in all_cols
+            )
             updates = ", ".join(f"{c} = excluded.{c}" for c in all_cols if c != "uid")
-            conn.execute(text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc "
-                              "WHERE uid IN (SELECT value FROM json_each(:uids)))"), {"uids": uids})
-            conn.execute(text(f"INSERT INTO search_doc ({cols}) SELECT {values} FROM json_each(:rows) AS j "
-                              f"WHERE true ON CONFLICT (uid) DO UPDATE SET {updates}"), {"rows": rows})
-            conn.execute(text(
-                "INSERT OR IGNORE INTO search_doc_skill (skill, pk) SELECT s.value, d.pk "
-                "FROM json_each(:rows) AS j JOIN search_doc d ON d.uid = j.value ->> '$.uid' "
-                "JOIN json_each(j.value -> '$.skills') AS s"), {"rows": rows})
+            conn.execute(
+                text(
+                    "DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc "
+                    "WHERE uid IN (SELECT value FROM json_each(:uids)))"
+                ),
+                {"uids": uids},
+            )
+            conn.execute(
+                text(
+                    f"INSERT INTO search_doc ({cols}) SELECT {values} FROM json_each(:rows) AS j "
+                    f"WHERE true ON CONFLICT (uid) DO UPDATE SET {updates}"
+                ),
+                {"rows": rows},
+            )
+            conn.execute(
+                text(
+                    "INSERT OR IGNORE INTO search_doc_skill (skill, pk) SELECT s.value, d.pk "
+                    "FROM json_each(:rows) AS j JOIN search_doc d ON d.uid = j.value ->> '$.uid' "
+                    "JOIN json_each(j.value -> '$.skills') AS s"
+                ),
+                {"rows": rows},
+            )
             term_ids: dict[str, int] = {}
             if terms:
                 payload = {"terms": json.dumps(terms)}
-                conn.execute(text("INSERT OR IGNORE INTO search_term (term) SELECT value FROM json_each(:terms)"),
-                             payload)
-                term_ids = dict(conn.execute(text(
-                    "SELECT term, id FROM search_term WHERE term IN (SELECT value FROM json_each(:terms))"),
-                    payload).all())
-            pks = dict(conn.execute(text("SELECT uid, pk FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"),
-                                    {"uids": uids}).all())
+                conn.execute(
+                    text("INSERT OR IGNORE INTO search_term (term) SELECT value FROM json_each(:terms)"), payload
+                )
+                term_ids = dict(
+                    conn.execute(
+                        text("SELECT term, id FROM search_term WHERE term IN (SELECT value FROM json_each(:terms))"),
+                        payload,
+                    ).all()
+                )
+            pks = dict(
+                conn.execute(
+                    text("SELECT uid, pk FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"),
+                    {"uids": uids},
+                ).all()
+            )
             lex_rows = []
             for d, (title_t, kw_t, _b), words in zip(docs, toks, doc_terms):
-                lex_rows.append({"pk": pks[d.uid], "lex": pack_lexemes(
-                    (term_ids[w] for w in words),
-                    title={term_ids[w] for w in title_t if w in words},
-                    keywords={term_ids[w] for w in kw_t if w in words})})
-            conn.execute(text("INSERT INTO search_doc_lex (pk, lex) VALUES (:pk, :lex) "
-                              "ON CONFLICT (pk) DO UPDATE SET lex = excluded.lex"), lex_rows)
+                lex_rows.append(
+                    {
+                        "pk": pks[d.uid],
+                        "lex": pack_lexemes(
+                            (term_ids[w] for w in words),
+                            title={term_ids[w] for w in title_t if w in words},
+                            keywords={term_ids[w] for w in kw_t if w in words},
+                        ),
+                    }
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO search_doc_lex (pk, lex) VALUES (:pk, :lex) "
+                    "ON CONFLICT (pk) DO UPDATE SET lex = excluded.lex"
+                ),
+                lex_rows,
+            )
             if gen is not None:
-                conn.execute(text("INSERT OR IGNORE INTO search_change (gen, pk) VALUES (:g, :pk)"),
-                             [{"g": gen, "pk": pk} for pk in pks.values()])
+                conn.execute(
+                    text("INSERT OR IGNORE INTO search_change (gen, pk) VALUES (:g, :pk)"),
+                    [{"g": gen, "pk": pk} for pk in pks.values()],
+                )
 
     def _pg_lexemes(self, conn: Connection, uids: list[str]) -> None:
         """Number the documents' lexemes (every lexeme of tsv: stems and words)
         and store each document's packed list, with title/keywords flags from
         the weights in tsv_head (A = title, B = keywords)."""
         # Only the missing ones: ON CONFLICT alone would burn a sequence value per existing lexeme.
-        conn.execute(text(
-            "INSERT INTO search_lexeme (term) SELECT DISTINCT u.term FROM search_doc d "
-            "CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) WHERE d.uid = ANY(:uids) "
-            "AND NOT EXISTS (SELECT 1 FROM search_lexeme l WHERE l.term = u.term) ORDER BY 1 ON CONFLICT DO NOTHING"),
-            {"uids": uids})
-        conn.execute(text("DELETE FROM search_doc_lex WHERE pk IN (SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
-                     {"uids": uids})
-        conn.execute(text(
-            "INSERT INTO search_doc_lex (pk, lex) "
-            "SELECT x.pk, string_agg(int4send(CAST(l.id * 4 + COALESCE(h.mask, 0) AS int4)), ''::bytea ORDER BY l.id) "
-            "FROM (SELECT d.pk, u.term FROM search_doc d CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) "
-            "      WHERE d.uid = ANY(:uids)) AS x "
-            "JOIN search_lexeme l ON l.term = x.term "
-            "LEFT JOIN (SELECT d.pk, hh.lexeme AS term, "
-            "                  bit_or(CASE w WHEN 'A' THEN 1 WHEN 'B' THEN 2 ELSE 0 END) AS mask "
-            "           FROM search_doc d CROSS JOIN LATERAL unnest(d.tsv_head) AS hh "
-            "           CROSS JOIN LATERAL unnest(hh.weights) AS w WHERE d.uid = ANY(:uids) "
-            "           GROUP BY d.pk, hh.lexeme) AS h ON h.pk = x.pk AND h.term = x.term "
-            "GROUP BY x.pk"), {"uids": uids})
+        conn.execute(
+            text(
+                "INSERT INTO search_lexeme (term) SELECT DISTINCT u.term FROM search_doc d "
+                "CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) WHERE d.uid = ANY(:uids) "
+                "AND NOT EXISTS (SELECT 1 FROM search_lexeme l WHERE l.term = u.term) ORDER BY 1 ON CONFLICT DO NOTHING"
+            ),
+            {"uids": uids},
+        )
+        conn.execute(
+            text("DELETE FROM search_doc_lex WHERE pk IN (SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
+            {"uids": uids},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO search_doc_lex (pk, lex) "
+                "SELECT x.pk, string_agg(int4send(CAST(l.id * 4 + COALESCE(h.mask, 0) AS int4)), ''::bytea ORDER BY l.id) "
+                "FROM (SELECT d.pk, u.term FROM search_doc d CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) "
+                "      WHERE d.uid = ANY(:uids)) AS x "
+                "JOIN search_lexeme l ON l.term = x.term "
+                "LEFT JOIN (SELECT d.pk, hh.lexeme AS term, "
+                "                  bit_or(CASE w WHEN 'A' THEN 1 WHEN 'B' THEN 2 ELSE 0 END) AS mask "
+                "           FROM search_doc d CROSS JOIN LATERAL unnest(d.tsv_head) AS hh "
+                "           CROSS JOIN LATERAL unnest(hh.weights) AS w WHERE d.uid = ANY(:uids) "
+                "           GROUP BY d.pk, hh.lexeme) AS h ON h.pk = x.pk AND h.term = x.term "
+                "GROUP BY x.pk"
+            ),
+            {"uids": uids},
+        )
 
     @staticmethod
     def _pg_type(column: str) -> str:
-        return {"skills": "jsonb", "extra": "jsonb", "lat": "float8", "lon": "float8",
-                "pub_ts": "float8", "title_ntok": "int4"}.get(column, "text")
+        return {
+            "skills": "jsonb",
+            "extra": "jsonb",
+            "lat": "float8",
+            "lon": "float8",
+            "pub_ts": "float8",
+            "title_ntok": "int4",
+        }.get(column, "text")
 
     def delete(self, kind: str, ids: Iterable[Any]) -> None:
         check_kind(kind)
@@ -536,18 +655,32 @@ class SqlBackend(SearchBackend):
         with self._write() as conn:
             gen = self._bump(conn)
             if self.pg:
-                conn.execute(text("INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
-                                  "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"), {"g": gen, "uids": uids})
+                conn.execute(
+                    text(
+                        "INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                        "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"
+                    ),
+                    {"g": gen, "uids": uids},
+                )
                 conn.execute(text("DELETE FROM search_doc WHERE uid = ANY(:uids)"), {"uids": uids})
             else:
                 payload = {"uids": json.dumps(uids)}
-                conn.execute(text("INSERT OR IGNORE INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
-                                  "WHERE uid IN (SELECT value FROM json_each(:uids))"), {**payload, "g": gen})
+                conn.execute(
+                    text(
+                        "INSERT OR IGNORE INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                        "WHERE uid IN (SELECT value FROM json_each(:uids))"
+                    ),
+                    {**payload, "g": gen},
+                )
                 for table in ("search_doc_skill", "search_doc_lex"):
-                    conn.execute(text(f"DELETE FROM {table} WHERE pk IN (SELECT pk FROM search_doc "
-                                      "WHERE uid IN (SELECT value FROM json_each(:uids)))"), payload)
-                conn.execute(text("DELETE FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"),
-                             payload)
+                    conn.execute(
+                        text(
+                            f"DELETE FROM {table} WHERE pk IN (SELECT pk FROM search_doc "
+                            "WHERE uid IN (SELECT value FROM json_each(:uids)))"
+                        ),
+                        payload,
+                    )
+                conn.execute(text("DELETE FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"), payload)
 
     def clear(self, kind: str) -> None:
         check_kind(kind)
@@ -558,23 +691,25 @@ class SqlBackend(SearchBackend):
     def _clear(self, conn: Connection, kind: str) -> None:
         if not self.pg:
             for table in ("search_doc_skill", "search_doc_lex"):
-                conn.execute(text(f"DELETE FROM {table} WHERE pk IN (SELECT pk FROM search_doc WHERE kind = :k)"),
-                             {"k": kind})
+                conn.execute(
+                    text(f"DELETE FROM {table} WHERE pk IN (SELECT pk FROM search_doc WHERE kind = :k)"), {"k": kind}
+                )
         conn.execute(text("DELETE FROM search_doc WHERE kind = :k"), {"k": kind})
 
-    def rebuild(self, kind: str, batches: Iterable[Sequence[Document]],
-                progress: Callable[[int], None] | None = None) -> int:
+    def rebuild(
+        self, kind: str, batches: Iterable[Sequence[Document]], progress: Callable[[int], None] | None = None
+    ) -> int:
         """Replace every document of `kind` in one transaction: readers see the
         old set until the new one is complete."""
         check_kind(kind)
         done = 0
         with self._write() as conn:
-            self._bump(conn, reset=True)   # caches reload everything
+            self._bump(conn, reset=True)  # caches reload everything
             self._clear(conn, kind)
             for batch in batches:
                 docs = check_documents(kind, batch)
                 for start in range(0, len(docs), self.batch_size):
-                    self._index_batch(conn, docs[start:start + self.batch_size], None)
+                    self._index_batch(conn, docs[start : start + self.batch_size], None)
                 done += len(docs)
                 if progress:
                     progress(done)
@@ -592,15 +727,30 @@ class SqlBackend(SearchBackend):
 
     # -------------------------------------------------------- reads
 
-    _DOC_COLUMNS = ("pk, doc_id, kind, title, body, keywords, dep_code, commune_insee, category, skills, modality, "
-                    "price_mode, lat, lon, published_at, extra")
+    _DOC_COLUMNS = (
+        "pk, doc_id, kind, title, body, keywords, dep_code, commune_insee, category, skills, modality, "
+        "price_mode, lat, lon, published_at, extra"
+    )
 
     @staticmethod
     def _document(r: Any) -> Document:
-        return Document(id=r["doc_id"], kind=r["kind"], title=r["title"], body=r["body"], keywords=r["keywords"],
-                        dep_code=r["dep_code"], commune_insee=r["commune_insee"], category=r["category"],
-                        skills=_loads(r["skills"], []), modality=r["modality"], price_mode=r["price_mode"],
-                        lat=r["lat"], lon=r["lon"], published_at=r["published_at"], extra=_loads(r["extra"], {}))
+        return Document(
+            id=r["doc_id"],
+            kind=r["kind"],
+            title=r["title"],
+            body=r["body"],
+            keywords=r["keywords"],
+            dep_code=r["dep_code"],
+            commune_insee=r["commune_insee"],
+            category=r["category"],
+            skills=_loads(r["skills"], []),
+            modality=r["modality"],
+            price_mode=r["price_mode"],
+            lat=r["lat"],
+            lon=r["lon"],
+            published_at=r["published_at"],
+            extra=_loads(r["extra"], {}),
+        )
 
     def get(self, kind: str, ids: Iterable[Any]) -> list[Document]:
         """The stored documents among `ids` (missing ones are left out)."""
@@ -621,9 +771,17 @@ class SqlBackend(SearchBackend):
         last = 0
         while True:
             with self._read() as conn:
-                rows = conn.execute(text(
-                    f"SELECT {self._DOC_COLUMNS} FROM search_doc WHERE kind = :k AND pk > :last "
-                    f"ORDER BY pk LIMIT :n"), {"k": kind, "last": last, "n": batch_size}).mappings().all()
+                rows = (
+                    conn.execute(
+                        text(
+                            f"SELECT {self._DOC_COLUMNS} FROM search_doc WHERE kind = :k AND pk > :last "
+                            f"ORDER BY pk LIMIT :n"
+                        ),
+                        {"k": kind, "last": last, "n": batch_size},
+                    )
+                    .mappings()
+                    .all()
+                )
             if not rows:
                 return
             last = rows[-1]["pk"]
@@ -632,8 +790,10 @@ class SqlBackend(SearchBackend):
     def health(self) -> Health:
         try:
             with self._read() as conn:
-                counts = {k: int(n) for k, n in conn.execute(
-                    text("SELECT kind, count(*) FROM search_doc GROUP BY kind")).all()}
+                counts = {
+                    k: int(n)
+                    for k, n in conn.execute(text("SELECT kind, count(*) FROM search_doc GROUP BY kind")).all()
+                }
                 if not self.pg:
                     conn.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'x' LIMIT 1")).all()
         except Exception as exc:  # noqa: BLE001 - health reports, never raises
@@ -667,7 +827,7 @@ class SqlBackend(SearchBackend):
         key = engine.url.render_as_string(hide_password=True)
         with _CACHES_LOCK:
             index = _CACHES.pop(key, None) or MemoryIndex()
-            _CACHES[key] = index          # most recently used last
+            _CACHES[key] = index  # most recently used last
             while len(_CACHES) > MAX_CACHED_DATABASES:
                 _CACHES.pop(next(iter(_CACHES)))
         return index
@@ -679,13 +839,20 @@ class SqlBackend(SearchBackend):
         if index.state == head:
             return
         if index.state is not None and not index.stale:
-            known, newer_reset = conn.execute(text(
-                "SELECT (SELECT nonce FROM search_log WHERE gen = :g), "
-                "(SELECT count(*) FROM search_log WHERE gen > :g AND reset = :t)"),
-                {"g": index.state[0], "t": True}).one()
+            known, newer_reset = conn.execute(
+                text(
+                    "SELECT (SELECT nonce FROM search_log WHERE gen = :g), "
+                    "(SELECT count(*) FROM search_log WHERE gen > :g AND reset = :t)"
+                ),
+                {"g": index.state[0], "t": True},
+            ).one()
             if known == index.state[1] and not newer_reset:
-                pks = [int(r[0]) for r in conn.execute(text(
-                    "SELECT DISTINCT pk FROM search_change WHERE gen > :g"), {"g": index.state[0]}).all()]
+                pks = [
+                    int(r[0])
+                    for r in conn.execute(
+                        text("SELECT DISTINCT pk FROM search_change WHERE gen > :g"), {"g": index.state[0]}
+                    ).all()
+                ]
                 rows = self._memory_rows(conn, pks)
                 missing = index.unknown_lexemes(rows)
                 if missing:
@@ -702,31 +869,58 @@ class SqlBackend(SearchBackend):
         out: list[tuple[int, str]] = []
         for start in range(0, len(ids), 500):
             p = _Params()
-            chunk = ids[start:start + 500]
-            out.extend((int(i), t) for i, t in conn.execute(
-                text(f"SELECT id, term FROM {table} WHERE id IN ({p.many(chunk)})"), p.values).all())
+            chunk = ids[start : start + 500]
+            out.extend(
+                (int(i), t)
+                for i, t in conn.execute(
+                    text(f"SELECT id, term FROM {table} WHERE id IN ({p.many(chunk)})"), p.values
+                ).all()
+            )
         return out
 
     def _memory_rows(self, conn: Connection, pks: list[int] | None) -> list[Row]:
-        cols = ("SELECT d.pk, d.uid, d.kind, d.dep_code, d.commune_insee, d.category, d.modality, d.price_mode, "
-                "d.lat, d.lon, d.pub_ts, d.title_ntok, x.lex FROM search_doc d LEFT JOIN search_doc_lex x ON x.pk = d.pk")
+        cols = (
+            "SELECT d.pk, d.uid, d.kind, d.dep_code, d.commune_insee, d.category, d.modality, d.price_mode, "
+            "d.lat, d.lon, d.pub_ts, d.title_ntok, x.lex FROM search_doc d LEFT JOIN search_doc_lex x ON x.pk = d.pk"
+        )
         chunks: list[tuple[str, str, dict[str, Any]]] = []
         if pks is None:
             chunks.append((cols, "SELECT pk, skill FROM search_doc_skill", {}))
         else:
             for start in range(0, len(pks), 500):
                 p = _Params()
-                where = p.many(pks[start:start + 500])
-                chunks.append((f"{cols} WHERE d.pk IN ({where})",
-                               f"SELECT pk, skill FROM search_doc_skill WHERE pk IN ({where})", p.values))
+                where = p.many(pks[start : start + 500])
+                chunks.append(
+                    (
+                        f"{cols} WHERE d.pk IN ({where})",
+                        f"SELECT pk, skill FROM search_doc_skill WHERE pk IN ({where})",
+                        p.values,
+                    )
+                )
         rows: list[Row] = []
         for doc_sql, skill_sql, values in chunks:
             skills: dict[int, list[str]] = {}
             for pk, skill in conn.execute(text(skill_sql), values).all():
                 skills.setdefault(int(pk), []).append(skill)
             for r in conn.execute(text(doc_sql), values).all():
-                rows.append(Row(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], float(r[10] or 0.0),
-                                int(r[11] or 0), bytes(r[12]) if r[12] is not None else b"", skills.get(int(r[0]), ())))
+                rows.append(
+                    Row(
+                        int(r[0]),
+                        r[1],
+                        r[2],
+                        r[3],
+                        r[4],
+                        r[5],
+                        r[6],
+                        r[7],
+                        r[8],
+                        r[9],
+                        float(r[10] or 0.0),
+                        int(r[11] or 0),
+                        bytes(r[12]) if r[12] is not None else b"",
+                        skills.get(int(r[0]), ()),
+                    )
+                )
         return rows
 
     def _term_specs(self, conn: Connection, index: MemoryIndex, plan: _Plan) -> list[TermSpec]:
@@ -738,10 +932,18 @@ class SqlBackend(SearchBackend):
         else:
             lexemes = {w: lx for t in plan.terms for w, lx in (t.lexemes or {}).items()}
             missing = sorted(words - set(lexemes))
-            if missing:   # typo corrections: their lexemes were not probed with the plan
-                lexemes.update({w: list(lx or []) for w, lx in conn.execute(text(
-                    "SELECT w, tsvector_to_array(to_tsvector('hub_fr', w)) FROM unnest(CAST(:ws AS text[])) AS w"),
-                    {"ws": missing}).all()})
+            if missing:  # typo corrections: their lexemes were not probed with the plan
+                lexemes.update(
+                    {
+                        w: list(lx or [])
+                        for w, lx in conn.execute(
+                            text(
+                                "SELECT w, tsvector_to_array(to_tsvector('hub_fr', w)) FROM unnest(CAST(:ws AS text[])) AS w"
+                            ),
+                            {"ws": missing},
+                        ).all()
+                    }
+                )
         specs = []
         for t in plan.terms:
             ids = [index.id_of[x] for e in t.exact for x in lexemes.get(e, []) if x in index.id_of]
@@ -753,19 +955,35 @@ class SqlBackend(SearchBackend):
         with self._read() as conn:
             plan = self._plan(conn, query.text)
             if plan.impossible:
-                return SearchResult(hits=[], facets={f: {} for f in facets}, next_cursor=None, total=0,
-                                    backend=self.name, corrections=plan.corrections, ignored_terms=plan.ignored,
-                                    exact_total=0)
+                return SearchResult(
+                    hits=[],
+                    facets={f: {} for f in facets},
+                    next_cursor=None,
+                    total=0,
+                    backend=self.name,
+                    corrections=plan.corrections,
+                    ignored_terms=plan.ignored,
+                    exact_total=0,
+                )
             index = self._cache()
             with index.lock:
                 self._refresh(conn, index)
                 specs = self._term_specs(conn, index, plan) if plan.terms else None
 
                 def run(q: SearchQuery):
-                    return index.search(kinds=q.kinds, terms=specs, match_any=q.match_any,
-                                        filters=q.filters, facets=facets, near=q.near,
-                                        radius_km=q.radius_km, sort=q.effective_sort,
-                                        after=tuple(position) if position is not None else None, limit=q.limit)
+                    return index.search(
+                        kinds=q.kinds,
+                        terms=specs,
+                        match_any=q.match_any,
+                        filters=q.filters,
+                        facets=facets,
+                        near=q.near,
+                        radius_km=q.radius_km,
+                        sort=q.effective_sort,
+                        after=tuple(position) if position is not None else None,
+                        limit=q.limit,
+                    )
+
                 page = run(query)
                 exact_total, widened = page.total, should_widen(query, page.total)
                 if widened:  # same plan, same snapshot: only the matching differs
@@ -775,15 +993,31 @@ class SqlBackend(SearchBackend):
         hits = []
         for pk, score, distance in zip(page.pks, page.scores, page.distances):
             d = display[pk]
-            hits.append(Hit(id=d["doc_id"], kind=d["kind"], title=d["title"], score=score, highlight=d["highlight"],
-                            distance_km=distance,
-                            published_at=datetime.fromisoformat(d["published_at"]) if d["published_at"] else None,
-                            extra=_loads(d["extra"], {})))
+            hits.append(
+                Hit(
+                    id=d["doc_id"],
+                    kind=d["kind"],
+                    title=d["title"],
+                    score=score,
+                    highlight=d["highlight"],
+                    distance_km=distance,
+                    published_at=datetime.fromisoformat(d["published_at"]) if d["published_at"] else None,
+                    extra=_loads(d["extra"], {}),
+                )
+            )
         next_cursor = encode_cursor(query, [page.keys[-1], page.uids[-1]]) if page.more and page.pks else None
         counts = {f: dict(sorted(page.facets.get(f, {}).items(), key=lambda kv: (-kv[1], kv[0]))) for f in facets}
-        return SearchResult(hits=hits, facets=counts, next_cursor=next_cursor, total=page.total, backend=self.name,
-                            corrections=plan.corrections, ignored_terms=plan.ignored, exact_total=exact_total,
-                            widened=widened)
+        return SearchResult(
+            hits=hits,
+            facets=counts,
+            next_cursor=next_cursor,
+            total=page.total,
+            backend=self.name,
+            corrections=plan.corrections,
+            ignored_terms=plan.ignored,
+            exact_total=exact_total,
+            widened=widened,
+        )
 
     # -------------------------------------------------------- search in SQL (reference; memory=False)
 
@@ -792,8 +1026,15 @@ class SqlBackend(SearchBackend):
         with self._read() as conn:
             plan = self._plan(conn, query.text)
             if plan.impossible:
-                return SearchResult(hits=[], facets={f: {} for f in facets}, next_cursor=None, total=0,
-                                    backend=self.name, corrections=plan.corrections, ignored_terms=plan.ignored)
+                return SearchResult(
+                    hits=[],
+                    facets={f: {} for f in facets},
+                    next_cursor=None,
+                    total=0,
+                    backend=self.name,
+                    corrections=plan.corrections,
+                    ignored_terms=plan.ignored,
+                )
             # One pass over the matching documents (CTE m): the page (keyset),
             # the facet counts and the total come out of the same statement.
             p = _Params()
@@ -802,8 +1043,7 @@ class SqlBackend(SearchBackend):
             dist = self._distance_sql(p, query) if query.near else "NULL"
             dist_key = f"COALESCE({dist}, {NO_DISTANCE})" if query.near else str(NO_DISTANCE)
             sort = query.effective_sort
-            key, desc = {"relevance": ("score", True), "date": ("pub_ts", True),
-                         "distance": ("dist_key", False)}[sort]
+            key, desc = {"relevance": ("score", True), "date": ("pub_ts", True), "distance": ("dist_key", False)}[sort]
             keyset = ""
             if position is not None:
                 kv, ku = p(position[0]), p(position[1])
@@ -811,21 +1051,30 @@ class SqlBackend(SearchBackend):
                 keyset = f"WHERE (s.{key} {op} {kv} OR (s.{key} = {kv} AND s.uid > {ku}))"
             slots = [f if f in facets else None for f in self._SLOTS]
             slot_cols = "".join(f", d.{f}" for f in slots if f)
-            m = (f"SELECT d.pk, d.uid, d.pub_ts, {score} AS score, {dist} AS dist, {dist_key} AS dist_key{slot_cols} "
-                 f"FROM {from_sql} WHERE {where}")
+            m = (
+                f"SELECT d.pk, d.uid, d.pub_ts, {score} AS score, {dist} AS dist, {dist_key} AS dist_key{slot_cols} "
+                f"FROM {from_sql} WHERE {where}"
+            )
             nulls = ", ".join("NULL" for _ in self._SLOTS)
-            hits_sql = (f"SELECT 0 AS t, s.pk AS pk, s.uid AS uid, s.score AS score, s.dist AS dist, "
-                        f"s.{key} AS sk, {nulls}, 0 AS n FROM m s {keyset} "
-                        f"ORDER BY s.{key} {'DESC' if desc else 'ASC'}, s.uid ASC LIMIT {p(query.limit + 1)}")
+            hits_sql = (
+                f"SELECT 0 AS t, s.pk AS pk, s.uid AS uid, s.score AS score, s.dist AS dist, "
+                f"s.{key} AS sk, {nulls}, 0 AS n FROM m s {keyset} "
+                f"ORDER BY s.{key} {'DESC' if desc else 'ASC'}, s.uid ASC LIMIT {p(query.limit + 1)}"
+            )
             grouped = [f for f in slots if f]
-            group_sql = ("SELECT 1, NULL, NULL, NULL, NULL, NULL, "
-                         + ", ".join(f"m.{f}" if f else "NULL" for f in slots)
-                         + ", count(*) FROM m" + (f" GROUP BY {', '.join('m.' + f for f in grouped)}" if grouped else ""))
+            group_sql = (
+                "SELECT 1, NULL, NULL, NULL, NULL, NULL, "
+                + ", ".join(f"m.{f}" if f else "NULL" for f in slots)
+                + ", count(*) FROM m"
+                + (f" GROUP BY {', '.join('m.' + f for f in grouped)}" if grouped else "")
+            )
             parts = [f"SELECT * FROM ({hits_sql}) h", group_sql]
             if "skills" in facets:
-                parts.append("SELECT 2, NULL, NULL, NULL, NULL, NULL, s.skill, "
-                             + ", ".join("NULL" for _ in self._SLOTS[1:])
-                             + ", count(*) FROM m JOIN search_doc_skill s ON s.pk = m.pk GROUP BY s.skill")
+                parts.append(
+                    "SELECT 2, NULL, NULL, NULL, NULL, NULL, s.skill, "
+                    + ", ".join("NULL" for _ in self._SLOTS[1:])
+                    + ", count(*) FROM m JOIN search_doc_skill s ON s.pk = m.pk GROUP BY s.skill"
+                )
             sql = f"WITH m AS MATERIALIZED ({m}) " + " UNION ALL ".join(parts)
             rows = conn.execute(text(sql), p.values).all()
 
@@ -844,20 +1093,35 @@ class SqlBackend(SearchBackend):
                     counts["skills"][str(r[6])] = int(r[-1])
             page.sort(key=(lambda r: (-r[5], r[2])) if desc else (lambda r: (r[5], r[2])))
             more = len(page) > query.limit
-            page = page[:query.limit]
+            page = page[: query.limit]
             display = self._display(conn, query, plan, [r[1] for r in page]) if page else {}
         hits = []
         for r in page:
             d = display[r[1]]
-            hits.append(Hit(id=d["doc_id"], kind=d["kind"], title=d["title"], score=float(r[3] or 0.0),
-                            highlight=d["highlight"], distance_km=None if r[4] is None else float(r[4]),
-                            published_at=datetime.fromisoformat(d["published_at"]) if d["published_at"] else None,
-                            extra=_loads(d["extra"], {})))
+            hits.append(
+                Hit(
+                    id=d["doc_id"],
+                    kind=d["kind"],
+                    title=d["title"],
+                    score=float(r[3] or 0.0),
+                    highlight=d["highlight"],
+                    distance_km=None if r[4] is None else float(r[4]),
+                    published_at=datetime.fromisoformat(d["published_at"]) if d["published_at"] else None,
+                    extra=_loads(d["extra"], {}),
+                )
+            )
         next_cursor = encode_cursor(query, [float(page[-1][5]), page[-1][2]]) if more and page else None
         for f in counts:
             counts[f] = dict(sorted(counts[f].items(), key=lambda kv: (-kv[1], kv[0])))
-        return SearchResult(hits=hits, facets=counts, next_cursor=next_cursor, total=total, backend=self.name,
-                            corrections=plan.corrections, ignored_terms=plan.ignored)
+        return SearchResult(
+            hits=hits,
+            facets=counts,
+            next_cursor=next_cursor,
+            total=total,
+            backend=self.name,
+            corrections=plan.corrections,
+            ignored_terms=plan.ignored,
+        )
 
     def _display(self, conn: Connection, query: SearchQuery, plan: _Plan, pks: list[int]) -> dict[int, dict[str, Any]]:
         """Title, extra and highlight of the page's documents only."""
@@ -868,11 +1132,14 @@ class SqlBackend(SearchBackend):
             hl = self._pg_headline_query(p, plan)
             marks = f"StartSel={MARK_START}, StopSel={MARK_END}"
             title_opts = p(f"HighlightAll=true, {marks}")
-            body_opts = p(f'MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=2, MaxFragments=2, '
-                          f'FragmentDelimiter=" … ", {marks}')
-            sql = (f"SELECT {cols}, ts_headline('hub_simple', d.title, {hl}, {title_opts}) AS h_title, "
-                   f"ts_headline('hub_simple', d.body, {hl}, {body_opts}) AS h_body "
-                   f"FROM search_doc d WHERE d.pk IN ({p.many(pks)})")
+            body_opts = p(
+                f'MaxWords={SNIPPET_WORDS}, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … ", {marks}'
+            )
+            sql = (
+                f"SELECT {cols}, ts_headline('hub_simple', d.title, {hl}, {title_opts}) AS h_title, "
+                f"ts_headline('hub_simple', d.body, {hl}, {body_opts}) AS h_body "
+                f"FROM search_doc d WHERE d.pk IN ({p.many(pks)})"
+            )
         else:
             sql = f"SELECT {cols} FROM search_doc d WHERE d.pk IN ({p.many(pks)})"
         out = {}
@@ -883,8 +1150,10 @@ class SqlBackend(SearchBackend):
         for r in conn.execute(text(sql), p.values).mappings().all():
             row = dict(r)
             if highlight and not self.pg:
-                row["highlight"] = {"title": marked_html(highlight_terms(r["title"], exact, prefixes)),
-                                    "body": marked_html(snippet_terms(r["body"], exact, prefixes, SNIPPET_WORDS))}
+                row["highlight"] = {
+                    "title": marked_html(highlight_terms(r["title"], exact, prefixes)),
+                    "body": marked_html(snippet_terms(r["body"], exact, prefixes, SNIPPET_WORDS)),
+                }
             elif highlight:
                 row["highlight"] = {"title": marked_html(r["h_title"]), "body": marked_html(r["h_body"])}
             else:
@@ -908,18 +1177,26 @@ class SqlBackend(SearchBackend):
                 cond = f"term = {lo}"
             stem = f"(ts_lexize('french_stem', CAST({lo} AS text)))[1]" if self.pg else "NULL"
             lexemes = f"tsvector_to_array(to_tsvector('hub_fr', CAST({lo} AS text)))" if self.pg else "NULL"
-            probes.append(f"SELECT {i} AS i, EXISTS (SELECT 1 FROM search_term WHERE {cond}) AS found, "
-                          f"{stem} AS stem, {lexemes} AS lexemes")
-        found = {r[0]: (bool(r[1]), r[2], r[3]) for r in conn.execute(text(" UNION ALL ".join(probes)),
-                                                                       p.values).all()}
+            probes.append(
+                f"SELECT {i} AS i, EXISTS (SELECT 1 FROM search_term WHERE {cond}) AS found, "
+                f"{stem} AS stem, {lexemes} AS lexemes"
+            )
+        found = {r[0]: (bool(r[1]), r[2], r[3]) for r in conn.execute(text(" UNION ALL ".join(probes)), p.values).all()}
         terms: list[_Term] = []
         corrections: dict[str, list[str]] = {}
         ignored: list[str] = []
         for i, w in enumerate(words):
             hit, stem, lexemes = found[i]
             if hit:
-                terms.append(_Term(term=w, prefix=len(w) >= PREFIX_MIN, exact=[w], stem=stem,
-                                   lexemes={w: list(lexemes or [])} if self.pg else None))
+                terms.append(
+                    _Term(
+                        term=w,
+                        prefix=len(w) >= PREFIX_MIN,
+                        exact=[w],
+                        stem=stem,
+                        lexemes={w: list(lexemes or [])} if self.pg else None,
+                    )
+                )
                 continue
             fixes = self._corrections(conn, w)
             if fixes:
@@ -935,16 +1212,24 @@ class SqlBackend(SearchBackend):
             return []
         lo, hi = len(word) - limit, len(word) + limit
         if self.pg:
-            rows = conn.execute(text(
-                "SELECT term FROM search_term WHERE term % :w AND length(term) BETWEEN :lo AND :hi "
-                "ORDER BY similarity(term, :w) DESC, term LIMIT 60"), {"w": word, "lo": lo, "hi": hi}).all()
+            rows = conn.execute(
+                text(
+                    "SELECT term FROM search_term WHERE term % :w AND length(term) BETWEEN :lo AND :hi "
+                    "ORDER BY similarity(term, :w) DESC, term LIMIT 60"
+                ),
+                {"w": word, "lo": lo, "hi": hi},
+            ).all()
         else:
             grams = trigrams(f" {word} ")
             match = " OR ".join(f'"{g}"' for g in grams)
-            rows = conn.execute(text(
-                "SELECT t.term FROM search_term_tri x JOIN search_term t ON t.id = x.rowid "
-                "WHERE search_term_tri MATCH :m AND length(t.term) BETWEEN :lo AND :hi "
-                "ORDER BY x.rank, t.term LIMIT 60"), {"m": match, "lo": lo, "hi": hi}).all()
+            rows = conn.execute(
+                text(
+                    "SELECT t.term FROM search_term_tri x JOIN search_term t ON t.id = x.rowid "
+                    "WHERE search_term_tri MATCH :m AND length(t.term) BETWEEN :lo AND :hi "
+                    "ORDER BY x.rank, t.term LIMIT 60"
+                ),
+                {"m": match, "lo": lo, "hi": hi},
+            ).all()
         scored = sorted((edit_distance(word, r[0], limit), r[0]) for r in rows)
         scored = [(d, t) for d, t in scored if d <= limit]
         if not scored:
@@ -994,9 +1279,11 @@ class SqlBackend(SearchBackend):
         lat, lon = query.near
         least = "LEAST" if self.pg else "min"
         # (PostgreSQL's LEAST ignores NULLs: the CASE keeps unlocated documents at NULL.)
-        return (f"(CASE WHEN d.lat IS NULL OR d.lon IS NULL THEN NULL ELSE 2 * {EARTH_RADIUS_KM} * asin({least}(1.0, sqrt("
-                f"power(sin(radians(d.lat - {p(lat)}) / 2), 2) + "
-                f"cos(radians({p(lat)})) * cos(radians(d.lat)) * power(sin(radians(d.lon - {p(lon)}) / 2), 2)))) END)")
+        return (
+            f"(CASE WHEN d.lat IS NULL OR d.lon IS NULL THEN NULL ELSE 2 * {EARTH_RADIUS_KM} * asin({least}(1.0, sqrt("
+            f"power(sin(radians(d.lat - {p(lat)}) / 2), 2) + "
+            f"cos(radians({p(lat)})) * cos(radians(d.lat)) * power(sin(radians(d.lon - {p(lon)}) / 2), 2)))) END)"
+        )
 
     def _score_sql(self, p: _Params, plan: _Plan, any_word: bool = False) -> str:
         """Per term: 3 for a word of the title, 2 for a title word starting with
@@ -1006,12 +1293,14 @@ class SqlBackend(SearchBackend):
         if self.pg:
             parts = []
             for t in plan.terms:
+
                 def q(weight: str) -> str:
                     options = [f"to_tsquery('hub_fr', {p(f'{e}:{weight}')})" for e in t.exact]
                     return "(" + " || ".join(options) + ")"
 
                 def pre(weight: str) -> str:
                     return f"to_tsquery('hub_simple', {p(f'{t.term}:*{weight}')})"
+
                 cases = [f"WHEN d.tsv_head @@ {q('A')} THEN CAST(3.0 AS float8)"]
                 if t.prefix:
                     cases.append(f"WHEN d.tsv_head @@ {pre('A')} THEN CAST(2.0 AS float8)")
@@ -1022,8 +1311,10 @@ class SqlBackend(SearchBackend):
             return "(" + " + ".join(parts) + " + CAST(0.2 AS float8) / (1 + d.title_ntok))"
         parts = []
         for t in plan.terms:
+
             def has(column: str, needles: list[str]) -> str:
                 return "(" + " OR ".join(f"instr({column}, {p(n)}) > 0" for n in needles) + ")"
+
             exact = [f" {e} " for e in t.exact]
             prefix = [f" {t.term}"] if t.prefix else []
             cases = [f"WHEN {has('d.title_tok', exact)} THEN 3.0"]
@@ -1047,4 +1338,3 @@ class SqlBackend(SearchBackend):
 def _first_words(body: str, words: int = SNIPPET_WORDS) -> str:
     parts = (body or "").split()
     return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
-

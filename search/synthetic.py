@@ -1,13 +1,14 @@
 """Synthetic offers on the real communes of the Région Sud, and a fixed mix of
 queries, for the benchmark (and the tests of the benchmark). Seeded: the
 same arguments always give the same data."""
+
 from __future__ import annotations
 
 import csv
 import gzip
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,19 @@ class Commune:
 
 def load_communes(path: Path | str = COMMUNES_FILE, region_code: str = REGION_SUD) -> list[Commune]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return [Commune(r["insee"], r["name"], r["dep_code"], r["dep_name"], float(r["lat"]), float(r["lon"]),
-                        int(r["population"] or 0))
-                for r in csv.DictReader(fh)
-                if r["region_code"] == region_code and r["lat"] and r["lon"]]
+        return [
+            Commune(
+                r["insee"],
+                r["name"],
+                r["dep_code"],
+                r["dep_name"],
+                float(r["lat"]),
+                float(r["lon"]),
+                int(r["population"] or 0),
+            )
+            for r in csv.DictReader(fh)
+            if r["region_code"] == region_code and r["lat"] and r["lon"]
+        ]
 
 
 # (topic as written in a title, skill code, what the participants learn)
@@ -92,23 +102,80 @@ CATEGORY_ACTIONS: dict[str, list[str]] = {
     "tiers_lieu": ["Accompagnement de projet", "Résidence"],
     "espace": ["Espace équipé", "Prêt de matériel"],
 }
-CATEGORY_WEIGHTS = {"atelier": 30, "formation": 20, "audit": 8, "conseil": 15, "installation": 8,
-                    "conference": 5, "transfert": 6, "tiers_lieu": 3, "espace": 5}
+CATEGORY_WEIGHTS = {
+    "atelier": 30,
+    "formation": 20,
+    "audit": 8,
+    "conseil": 15,
+    "installation": 8,
+    "conference": 5,
+    "transfert": 6,
+    "tiers_lieu": 3,
+    "espace": 5,
+}
 
-PUBLICS = ["seniors", "associations", "commerçants", "artisans", "jeunes", "demandeurs d'emploi", "parents",
-           "TPE", "compagnies de théâtre", "mairies rurales", "bénévoles", "agriculteurs", "professions libérales",
-           "structures culturelles", "clubs sportifs", "familles", "étudiants", "auto-entrepreneurs",
-           "épiceries solidaires", "centres sociaux"]
+PUBLICS = [
+    "seniors",
+    "associations",
+    "commerçants",
+    "artisans",
+    "jeunes",
+    "demandeurs d'emploi",
+    "parents",
+    "TPE",
+    "compagnies de théâtre",
+    "mairies rurales",
+    "bénévoles",
+    "agriculteurs",
+    "professions libérales",
+    "structures culturelles",
+    "clubs sportifs",
+    "familles",
+    "étudiants",
+    "auto-entrepreneurs",
+    "épiceries solidaires",
+    "centres sociaux",
+]
 
-PROVIDER_KINDS = ["Médiation numérique", "Espace public numérique", "Tiers-lieu", "Association", "Collectif",
-                  "Atelier", "Fab lab", "Coopérative", "Point numérique", "Maison France services"]
-PROVIDER_NAMES = ["Les Calanques", "du Vieux-Port", "Sainte-Victoire", "des Alpilles", "du Luberon", "Azur",
-                  "Ventoux", "de la Durance", "Mistral", "Les Oliviers", "Lavande", "Méditerranée",
-                  "des Écrins", "du Verdon", "Camargue", "Estérel", "du Mercantour", "Les Cigales"]
+PROVIDER_KINDS = [
+    "Médiation numérique",
+    "Espace public numérique",
+    "Tiers-lieu",
+    "Association",
+    "Collectif",
+    "Atelier",
+    "Fab lab",
+    "Coopérative",
+    "Point numérique",
+    "Maison France services",
+]
+PROVIDER_NAMES = [
+    "Les Calanques",
+    "du Vieux-Port",
+    "Sainte-Victoire",
+    "des Alpilles",
+    "du Luberon",
+    "Azur",
+    "Ventoux",
+    "de la Durance",
+    "Mistral",
+    "Les Oliviers",
+    "Lavande",
+    "Méditerranée",
+    "des Écrins",
+    "du Verdon",
+    "Camargue",
+    "Estérel",
+    "du Mercantour",
+    "Les Cigales",
+]
 
 MODALITIES = {"on_site": "sur place", "remote": "à distance", "both": "sur place ou à distance"}
-PRICE_MODES = {"volunteer": "gratuit, assuré par des bénévoles", "voucher": "éligible au chèque numérique",
-               "paid": "payant, devis sur demande"}
+PRICE_MODES = {
+    "volunteer": "gratuit, assuré par des bénévoles",
+    "voucher": "éligible au chèque numérique",
+    "paid": "payant, devis sur demande",
+}
 
 SENTENCES = [
     "Nous proposons {action_l} {topic} destiné aux {public} de {commune} et des environs.",
@@ -148,7 +215,7 @@ def generate_offers(n: int, communes: list[Commune] | None = None, seed: int = 4
         providers.append((i + 1, name, home))
     categories = list(CATEGORY_WEIGHTS)
     cat_weights = list(CATEGORY_WEIGHTS.values())
-    start = datetime(2023, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2023, 1, 1, tzinfo=UTC)
     docs = []
     for i in range(n):
         provider_id, provider_name, home = rng.choice(providers)
@@ -161,34 +228,84 @@ def generate_offers(n: int, communes: list[Commune] | None = None, seed: int = 4
         skills = {skill} | ({skill2} if topic2 in title or rng.random() < 0.3 else set())
         modality = rng.choices(list(MODALITIES), [45, 15, 40])[0]
         price = rng.choices(list(PRICE_MODES), [45, 25, 30])[0]
-        values = {"action_l": action.lower(), "topic": topic, "public": public, "commune": commune.name,
-                  "n": rng.randint(2, 8), "h": rng.choice([1, 2, 3]), "goal": goal,
-                  "modality": MODALITIES[modality], "price": PRICE_MODES[price], "provider": provider_name,
-                  "dep_name": commune.dep_name, "g": rng.choice([4, 6, 8, 10, 12])}
-        body = " ".join(s.format(**values) for s in [SENTENCES[0], SENTENCES[1]] +
-                        rng.sample(SENTENCES[2:], rng.randint(1, 4)))
+        values = {
+            "action_l": action.lower(),
+            "topic": topic,
+            "public": public,
+            "commune": commune.name,
+            "n": rng.randint(2, 8),
+            "h": rng.choice([1, 2, 3]),
+            "goal": goal,
+            "modality": MODALITIES[modality],
+            "price": PRICE_MODES[price],
+            "provider": provider_name,
+            "dep_name": commune.dep_name,
+            "g": rng.choice([4, 6, 8, 10, 12]),
+        }
+        body = " ".join(
+            s.format(**values) for s in [SENTENCES[0], SENTENCES[1]] + rng.sample(SENTENCES[2:], rng.randint(1, 4))
+        )
         lat, lon = commune.lat, commune.lon
         if modality == "remote" and rng.random() < 0.3:
             lat = lon = None
-        docs.append(Document(
-            id=i + 1, kind="offer", title=title, body=body,
-            keywords=f"{provider_name} {commune.name} {commune.dep_name} {action}",
-            dep_code=commune.dep_code, commune_insee=commune.insee, category=category, skills=sorted(skills),
-            modality=modality, price_mode=price, lat=lat, lon=lon,
-            published_at=start + timedelta(minutes=rng.randrange(3 * 365 * 24 * 60)),
-            extra={"provider_id": provider_id, "provider": provider_name, "commune": commune.name}))
+        docs.append(
+            Document(
+                id=i + 1,
+                kind="offer",
+                title=title,
+                body=body,
+                keywords=f"{provider_name} {commune.name} {commune.dep_name} {action}",
+                dep_code=commune.dep_code,
+                commune_insee=commune.insee,
+                category=category,
+                skills=sorted(skills),
+                modality=modality,
+                price_mode=price,
+                lat=lat,
+                lon=lon,
+                published_at=start + timedelta(minutes=rng.randrange(3 * 365 * 24 * 60)),
+                extra={"provider_id": provider_id, "provider": provider_name, "commune": commune.name},
+            )
+        )
     return docs
 
 
 # ---------------------------------------------------------------- queries
 
-QUERY_WORDS = sorted({w for topic, _, _ in TOPICS for w in topic.replace("'", " ").split() if len(w) > 3}
-                     | {w for p in PUBLICS for w in p.replace("'", " ").split() if len(w) > 3}
-                     | {"atelier", "formation", "initiation", "accompagnement", "diagnostic", "association",
-                        "asso", "numérique", "séniors", "site", "web", "internet", "ordinateur", "téléphone"})
-MULTI = ["site web asso", "réseaux sociaux commerçants", "démarches administratives", "mots de passe",
-         "atelier smartphone seniors", "formation comptabilité", "site web", "logiciels libres association",
-         "initiation tablette", "cybersécurité TPE", "boutique en ligne artisans", "montage vidéo jeunes"]
+QUERY_WORDS = sorted(
+    {w for topic, _, _ in TOPICS for w in topic.replace("'", " ").split() if len(w) > 3}
+    | {w for p in PUBLICS for w in p.replace("'", " ").split() if len(w) > 3}
+    | {
+        "atelier",
+        "formation",
+        "initiation",
+        "accompagnement",
+        "diagnostic",
+        "association",
+        "asso",
+        "numérique",
+        "séniors",
+        "site",
+        "web",
+        "internet",
+        "ordinateur",
+        "téléphone",
+    }
+)
+MULTI = [
+    "site web asso",
+    "réseaux sociaux commerçants",
+    "démarches administratives",
+    "mots de passe",
+    "atelier smartphone seniors",
+    "formation comptabilité",
+    "site web",
+    "logiciels libres association",
+    "initiation tablette",
+    "cybersécurité TPE",
+    "boutique en ligne artisans",
+    "montage vidéo jeunes",
+]
 FACETS = ["category", "dep_code", "skills", "modality", "price_mode"]
 
 
@@ -204,11 +321,11 @@ def _typo(rng: random.Random, word: str) -> str:
     i = rng.randrange(1, len(w) - 1)
     op = rng.randrange(4)
     if op == 0:
-        return w[:i] + w[i + 1:]
+        return w[:i] + w[i + 1 :]
     if op == 1:
-        return w[:i] + rng.choice("aeiourstln") + w[i + 1:]
+        return w[:i] + rng.choice("aeiourstln") + w[i + 1 :]
     if op == 2:
-        return w[:i] + w[i + 1] + w[i] + w[i + 2:]
+        return w[:i] + w[i + 1] + w[i] + w[i + 2 :]
     return w[:i] + w[i] + w[i:]
 
 
@@ -232,7 +349,7 @@ def query_mix(n: int = 1000, communes: list[Commune] | None = None, seed: int = 
             out.append(BenchQuery("words", SearchQuery(text=text, **common)))
         elif r < 0.50:
             word = rng.choice(long_words)
-            out.append(BenchQuery("prefix", SearchQuery(text=word[:rng.randint(3, len(word) - 1)], **common)))
+            out.append(BenchQuery("prefix", SearchQuery(text=word[: rng.randint(3, len(word) - 1)], **common)))
         elif r < 0.65:
             out.append(BenchQuery("typo", SearchQuery(text=_typo(rng, rng.choice(long_words)), **common)))
         elif r < 0.85:
@@ -252,7 +369,17 @@ def query_mix(n: int = 1000, communes: list[Commune] | None = None, seed: int = 
         else:
             c = rng.choices(communes, weights)[0]
             text = rng.choice(MULTI + QUERY_WORDS) if rng.random() < 0.5 else ""
-            out.append(BenchQuery("distance", SearchQuery(text=text, near=(c.lat, c.lon),
-                                                          radius_km=rng.choice([10, 20, 30, 50]),
-                                                          sort="distance", **common), {"commune": c.name}))
+            out.append(
+                BenchQuery(
+                    "distance",
+                    SearchQuery(
+                        text=text,
+                        near=(c.lat, c.lon),
+                        radius_km=rng.choice([10, 20, 30, 50]),
+                        sort="distance",
+                        **common,
+                    ),
+                    {"commune": c.name},
+                )
+            )
     return out

@@ -1,5 +1,6 @@
 """Text helpers shared by every backend: folding, tokenising, French stop
 words, edit distance, great-circle distance, highlight markers."""
+
 from __future__ import annotations
 
 import html
@@ -18,12 +19,90 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 # French stop words, folded (no accents, lower case). Dropped from queries
 # (unless the query has nothing else) and given to Meilisearch as stopWords.
-FRENCH_STOP_WORDS = frozenset("""
-a ai au aux avec c ce ces cet cette d dans de des du elle elles en et eux il ils
-j je l la le les leur leurs lui m ma mais me meme mes moi mon n ne nos notre nous
-on ont ou par pas pour qu que qui s sa se ses son sont sur t ta te tes toi ton tu
-un une vos votre vous y est etre ete sans chez vers via
-""".split())
+FRENCH_STOP_WORDS = frozenset(
+    [
+        "a",
+        "ai",
+        "au",
+        "aux",
+        "avec",
+        "c",
+        "ce",
+        "ces",
+        "cet",
+        "cette",
+        "d",
+        "dans",
+        "de",
+        "des",
+        "du",
+        "elle",
+        "elles",
+        "en",
+        "et",
+        "eux",
+        "il",
+        "ils",
+        "j",
+        "je",
+        "l",
+        "la",
+        "le",
+        "les",
+        "leur",
+        "leurs",
+        "lui",
+        "m",
+        "ma",
+        "mais",
+        "me",
+        "meme",
+        "mes",
+        "moi",
+        "mon",
+        "n",
+        "ne",
+        "nos",
+        "notre",
+        "nous",
+        "on",
+        "ont",
+        "ou",
+        "par",
+        "pas",
+        "pour",
+        "qu",
+        "que",
+        "qui",
+        "s",
+        "sa",
+        "se",
+        "ses",
+        "son",
+        "sont",
+        "sur",
+        "t",
+        "ta",
+        "te",
+        "tes",
+        "toi",
+        "ton",
+        "tu",
+        "un",
+        "une",
+        "vos",
+        "votre",
+        "vous",
+        "y",
+        "est",
+        "etre",
+        "ete",
+        "sans",
+        "chez",
+        "vers",
+        "via",
+    ]
+)
 
 
 def fold(text: str) -> str:
@@ -96,7 +175,7 @@ def max_typos(term: str) -> int:
 
 
 def trigrams(term: str) -> list[str]:
-    return [term[i:i + 3] for i in range(len(term) - 2)]
+    return [term[i : i + 3] for i in range(len(term) - 2)]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -135,11 +214,13 @@ def highlight_terms(text: str, exact: set[str], prefixes: set[str]) -> str:
     """Wrap the words of `text` whose folded form equals one of `exact` or
     starts with one of `prefixes` in the markers (for backends that do not
     highlight themselves)."""
+
     def repl(match: re.Match) -> str:
         word = fold(match.group(0))
         if word in exact or any(word.startswith(p) for p in prefixes):
             return MARK_START + match.group(0) + MARK_END
         return match.group(0)
+
     return _TOKEN.sub(repl, text or "")
 
 
@@ -160,7 +241,7 @@ def snippet_terms(text: str, exact: set[str], prefixes: set[str], words: int = 2
             seen[h] = seen.get(h, 0) + 1
             count += 1
     best_key, best_starts = (len(seen), count), [0]
-    for start in range(1, len(spans) - words + 1):   # slide the window by one word
+    for start in range(1, len(spans) - words + 1):  # slide the window by one word
         out_word, in_word = hits[start - 1], hits[start + words - 1]
         if out_word:
             count -= 1
@@ -178,5 +259,5 @@ def snippet_terms(text: str, exact: set[str], prefixes: set[str], words: int = 2
     # of the equally good windows, the one that centres the matches; the start when none matches
     best = best_starts[len(best_starts) // 2] if best_key[1] else 0
     end = best + words
-    piece = text[spans[best][0]:spans[end - 1][1]]
+    piece = text[spans[best][0] : spans[end - 1][1]]
     return ("…" if best > 0 else "") + highlight_terms(piece, exact, prefixes) + ("…" if end < len(spans) else "")

@@ -6,6 +6,7 @@ The database is SQLite by default and PostgreSQL when TEST_DATABASE=postgresql
 (`make test` runs the suite on both). PostgreSQL: TEST_PG_URL, default
 postgresql+psycopg://postgres@127.0.0.1:5432 (trust auth on this machine).
 """
+
 from __future__ import annotations
 
 import os
@@ -26,9 +27,12 @@ def _no_outside_network(monkeypatch):
 
     def guarded(sock, address):
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")):
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in ("localhost", "::1") or host.startswith("/")
+        ):
             raise RuntimeError(f"test tried to reach {address!r}: only local services are allowed")
         return real_connect(sock, address)
+
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
@@ -40,6 +44,7 @@ def _worker() -> str:
 def _database_url(tmp_path_factory) -> str:
     if TEST_DATABASE == "postgresql":
         import psycopg
+
         name = f"hubtest_{_worker()}"
         admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -58,16 +63,18 @@ def app(tmp_path_factory):
     from app.territory.services import load_communes
 
     url = _database_url(tmp_path_factory)
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SECRET_KEY": "test-secret-key",
-        "SERVER_NAME": None,
-        "JOBS_MODE": "inprocess",
-        "SMTP_URL": "",
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "MATCHING_EMBEDDINGS": "off",  # the semantic component has its own tests (tests/matches, tests/matching)
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret-key",
+            "SERVER_NAME": None,
+            "JOBS_MODE": "inprocess",
+            "SMTP_URL": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "MATCHING_EMBEDDINGS": "off",  # the semantic component has its own tests (tests/matches, tests/matching)
+        }
+    )
     with app.app_context():
         upgrade()
         load_communes(app.config["COMMUNES_FILE"])
@@ -75,6 +82,7 @@ def app(tmp_path_factory):
     yield app
     with app.app_context():
         from app.extensions import db
+
         db.session.remove()
         db.engine.dispose()
 
@@ -94,10 +102,13 @@ def db_session(app):
     original = db.session
     # The test's own code and each request it makes get separate sessions (as in
     # production), all on one connection whose outer transaction is rolled back.
-    db.session = scoped_session(sessionmaker(bind=connection, class_=Session, join_transaction_mode="create_savepoint"),
-                                scopefunc=lambda: (id(_cv_app.get(None)), id(_cv_request.get(None))))
+    db.session = scoped_session(
+        sessionmaker(bind=connection, class_=Session, join_transaction_mode="create_savepoint"),
+        scopefunc=lambda: (id(_cv_app.get(None)), id(_cv_request.get(None))),
+    )
     limiter.reset()
     from app.accounts.throttle import reset as reset_throttle
+
     reset_throttle(app)
     try:
         yield db.session
@@ -115,6 +126,7 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         from flask.globals import _cv_app
+
         token = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)
@@ -168,9 +180,12 @@ class Factory:
     def __init__(self, session):
         self.session = session
 
-    def user(self, email=None, password=PASSWORD, confirmed=True, staff=False, name="Camille Test", intent="organisation"):
+    def user(
+        self, email=None, password=PASSWORD, confirmed=True, staff=False, name="Camille Test", intent="organisation"
+    ):
         from app.accounts.services import register_user
         from app.core.models import utcnow
+
         user = register_user(email or f"user{next(_counter)}@exemple.fr", password, name, intent)
         if confirmed:
             user.email_confirmed_at = utcnow()
@@ -184,10 +199,16 @@ class Factory:
     def organisation(self, owner=None, commune="13055", publish=True, **values):
         from app.core.models import PublicationStatus as PS
         from app.directory.services import create_organisation, move_organisation
+
         owner = owner or self.user()
-        data = {"name": "Association Les Calanques", "kind": "association", "size": "benevoles",
-                "commune_insee": commune, "description": "Une association de quartier.",
-                "contact_email": "contact@calanques.example.org"} | values
+        data = {
+            "name": "Association Les Calanques",
+            "kind": "association",
+            "size": "benevoles",
+            "commune_insee": commune,
+            "description": "Une association de quartier.",
+            "contact_email": "contact@calanques.example.org",
+        } | values
         org = create_organisation(owner, data)
         if publish:
             move_organisation(self._moderator(), org, PS.PUBLISHED)
@@ -197,10 +218,17 @@ class Factory:
     def provider(self, owner=None, commune="13001", radius_km=40, publish=True, **values):
         from app.core.models import PublicationStatus as PS
         from app.directory.services import create_provider, move_provider
+
         owner = owner or self.user(intent="provider")
-        data = {"name": "Médiation Aixoise", "kind": "equipe_mediation", "commune_insee": commune,
-                "radius_km": radius_km, "remote_capable": True, "languages": ["fr"],
-                "presentation": "Une équipe de médiateurs numériques à Aix-en-Provence."} | values
+        data = {
+            "name": "Médiation Aixoise",
+            "kind": "equipe_mediation",
+            "commune_insee": commune,
+            "radius_km": radius_km,
+            "remote_capable": True,
+            "languages": ["fr"],
+            "presentation": "Une équipe de médiateurs numériques à Aix-en-Provence.",
+        } | values
         provider = create_provider(owner, data)
         if publish:
             move_provider(self._moderator(), provider, PS.PUBLISHED)
@@ -211,11 +239,20 @@ class Factory:
         """Published by default; `publish=False`: submitted; `draft=True`: draft."""
         from app.core.models import PublicationStatus as PS
         from app.directory.services import create_offer, move_offer
+
         provider = provider or self.provider()
         owner = provider.memberships[0].user
-        data = {"title": "Créer le site web de votre association", "description": "Un accompagnement en trois séances.",
-                "category": "atelier", "skills": ["presence.site_web"], "modality": "both", "duration_hours": 3.0,
-                "capacity_per_month": 2, "price_mode": "volunteer", "price_cents": None} | values
+        data = {
+            "title": "Créer le site web de votre association",
+            "description": "Un accompagnement en trois séances.",
+            "category": "atelier",
+            "skills": ["presence.site_web"],
+            "modality": "both",
+            "duration_hours": 3.0,
+            "capacity_per_month": 2,
+            "price_mode": "volunteer",
+            "price_cents": None,
+        } | values
         offer = create_offer(owner, provider, data, submit=not draft)
         if publish and not draft:
             move_offer(self._moderator(), offer, PS.PUBLISHED)
@@ -224,12 +261,20 @@ class Factory:
 
     def need(self, organisation=None, user=None, publish=True, **values):
         from app.needs.services import create_need
+
         organisation = organisation or self.organisation(owner=user)
         user = user or organisation.memberships[0].user
-        data = {"title": "Un site pour notre association", "description": "Nous n'avons aucun site.",
-                "skills": ["presence.site_web"], "categories": ["atelier"], "commune_insee": organisation.commune_insee,
-                "modality": "both", "funding_mode": "volunteer", "contact_name": "Camille",
-                "contact_email": "camille@calanques.example.org"} | values
+        data = {
+            "title": "Un site pour notre association",
+            "description": "Nous n'avons aucun site.",
+            "skills": ["presence.site_web"],
+            "categories": ["atelier"],
+            "commune_insee": organisation.commune_insee,
+            "modality": "both",
+            "funding_mode": "volunteer",
+            "contact_name": "Camille",
+            "contact_email": "camille@calanques.example.org",
+        } | values
         need = create_need(user, organisation, data, publish=publish)
         self.session.flush()
         return need
@@ -237,6 +282,7 @@ class Factory:
     def mission(self, need, provider_user, staff=None):
         """Run the engine over the need's département, approve its proposal, accept it: a mission."""
         from app.matches import services as matches
+
         staff = staff or self._moderator()
         run = matches.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=[need.commune.dep_code])
         matches.run_match_job(run.id)
@@ -257,6 +303,7 @@ class Factory:
 def page_text(response) -> str:
     """The page as a person reads it (HTML entities decoded)."""
     import html
+
     return html.unescape(response.get_data(as_text=True))
 
 
@@ -275,11 +322,13 @@ def count_queries(db_session):
 
         def before(*_args, **_kwargs):
             counter["n"] += 1
+
         event.listen(db.engine, "before_cursor_execute", before)
         try:
             yield counter
         finally:
             event.remove(db.engine, "before_cursor_execute", before)
+
     return counting
 
 
@@ -290,12 +339,16 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 @pytest.fixture
 def rq_app(tmp_path_factory):
-    url = (f"{PG_BASE}/hubrq_{_worker()}" if TEST_DATABASE == "postgresql"
-           else f"sqlite:///{tmp_path_factory.mktemp('rq') / 'hub.sqlite3'}")
+    url = (
+        f"{PG_BASE}/hubrq_{_worker()}"
+        if TEST_DATABASE == "postgresql"
+        else f"sqlite:///{tmp_path_factory.mktemp('rq') / 'hub.sqlite3'}"
+    )
     app = fresh_app(url, TESTING=True, SECRET_KEY="rq-test", JOBS_MODE="rq", REDIS_URL=REDIS_URL)
     yield app
     with app.app_context():
         from app.extensions import db
+
         db.engine.dispose()
 
 
@@ -303,11 +356,23 @@ def run_rq_worker(app, *queues: str) -> None:
     """Run a real `rq worker --burst` process on the queues, against the app's database."""
     import subprocess
     import sys
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
-           "JOBS_MODE": "rq", "MATCHING_EMBEDDINGS": "off", "SECRET_KEY": "rq-test"}
-    worker = subprocess.run([sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", REDIS_URL, *queues],
-                            env=env, capture_output=True, text=True, timeout=120,
-                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": REDIS_URL,
+        "JOBS_MODE": "rq",
+        "MATCHING_EMBEDDINGS": "off",
+        "SECRET_KEY": "rq-test",
+    }
+    worker = subprocess.run(
+        [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", REDIS_URL, *queues],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     assert worker.returncode == 0, worker.stderr[-2000:]
 
 
@@ -319,15 +384,25 @@ def fresh_app(url: str, **config):
     from app import create_app
     from app.core.jobs import commit
     from app.territory.services import load_communes
+
     if url.startswith("postgresql"):
         import psycopg
+
         admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
         name = url.rsplit("/", 1)[1]
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "JOBS_MODE": "inprocess", "SMTP_URL": "",
-                      "RATELIMIT_STORAGE_URI": "memory://", "MATCHING_EMBEDDINGS": "off", **config})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "JOBS_MODE": "inprocess",
+            "SMTP_URL": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "MATCHING_EMBEDDINGS": "off",
+            **config,
+        }
+    )
     with app.app_context():
         upgrade()
         load_communes(app.config["COMMUNES_FILE"])
@@ -338,6 +413,7 @@ def fresh_app(url: str, **config):
 def wait_for(predicate, what: str, seconds: float = 90.0):
     """Poll `predicate` until it returns something true (returned); fail after `seconds`."""
     import time
+
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = predicate()
@@ -350,6 +426,7 @@ def wait_for(predicate, what: str, seconds: float = 90.0):
 def stop_process(process, timeout: float = 10.0) -> None:
     """SIGTERM, then SIGKILL if it does not exit within `timeout` seconds."""
     import subprocess
+
     if process.poll() is not None:
         return
     process.terminate()

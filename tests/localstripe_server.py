@@ -1,6 +1,7 @@
 """A real localstripe process on a free port, and a stdlib HTTP server on 127.0.0.1
 keeping the signed webhooks it sends. Shared by the payments, vouchers, library
 and browser tests."""
+
 from __future__ import annotations
 
 import json
@@ -56,7 +57,7 @@ class WebhookReceiver:
     """Collects the deliveries it receives; `wait_for` returns the first one matching."""
 
     def __init__(self):
-        self.deliveries: "queue.Queue[tuple[bytes, dict]]" = queue.Queue()
+        self.deliveries: queue.Queue[tuple[bytes, dict]] = queue.Queue()
         self.received: list[tuple[bytes, dict]] = []
         self._lock = threading.Lock()
         receiver = self

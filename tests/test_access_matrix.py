@@ -3,13 +3,14 @@
 A route missing from EXPECTED fails `test_every_route_is_in_the_matrix`: adding a
 route means deciding here who may use it.
 """
+
 from __future__ import annotations
 
 import pytest
 
 from app.accounts.services import create_api_token
 from app.core.access import Access, declared_access
-from tests.conftest import page_text, login
+from tests.conftest import login, page_text
 from tests.library.library_helpers import library_world
 from tests.vouchers.vouchers_helpers import vouchers_world
 
@@ -155,7 +156,10 @@ EXPECTED = {
     ("GET", "vouchers.voucher_pdf"): ("/cheques/{v_voucher}/cheque.pdf", {}),
     ("GET", "vouchers.verify"): ("/cheques/verifier?code=HUB-0000-0000-0000-0", {}),
     ("POST", "vouchers.reserve_for_mission"): ("/cheques/missions/{mission}/reserver", {}),
-    ("GET", "vouchers.mission_pay"): ("/cheques/missions/{mission}/paiement", {"staff": 404}),  # the org pays; nothing due: no Stripe call
+    ("GET", "vouchers.mission_pay"): (
+        "/cheques/missions/{mission}/paiement",
+        {"staff": 404},
+    ),  # the org pays; nothing due: no Stripe call
     ("POST", "vouchers.mission_pay_confirm"): ("/cheques/missions/{mission}/paiement", {}),
     ("GET", "vouchers.mission_pay_state"): ("/cheques/missions/{mission}/paiement/etat", {"staff": 404}),
     ("GET", "vouchers.staff_funders"): ("/moderation/financeurs", {}),
@@ -188,12 +192,24 @@ EXPECTED = {
 }
 
 # Routes whose *object* belongs to someone: another organisation's member gets 404, not the page.
-OBJECT_SCOPED = {"directory.organisation_edit": "org", "needs.detail": "need", "needs.edit": "need",
-                 "matches.mission_detail": "need", "vouchers.provider_statement": "provider",
-                 "directory.provider_edit": "provider", "directory.offer_edit": "offer", "directory.offer_new": "provider",
-                 "library.resource_edit": "lib", "library.licences": "lib", "library.certificate": "lib",
-                 "library.producer_edit": "lib", "library.producer_space": "lib", "library.producer_import": "lib",
-                 "vouchers.voucher_detail": "org", "vouchers.voucher_pdf": "org"}
+OBJECT_SCOPED = {
+    "directory.organisation_edit": "org",
+    "needs.detail": "need",
+    "needs.edit": "need",
+    "matches.mission_detail": "need",
+    "vouchers.provider_statement": "provider",
+    "directory.provider_edit": "provider",
+    "directory.offer_edit": "offer",
+    "directory.offer_new": "provider",
+    "library.resource_edit": "lib",
+    "library.licences": "lib",
+    "library.certificate": "lib",
+    "library.producer_edit": "lib",
+    "library.producer_space": "lib",
+    "library.producer_import": "lib",
+    "vouchers.voucher_detail": "org",
+    "vouchers.voucher_pdf": "org",
+}
 
 
 @pytest.fixture
@@ -211,14 +227,29 @@ def world(factory, app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "FILES_DIR", str(tmp_path / "files"))
     library = library_world(factory, provider_user, org_user)
     vouchers = vouchers_world(factory, org_user, org)
-    return {"users": {"org": org_user, "provider": provider_user, "staff": staff},
-            "ids": {"org": org.id, "need": need.id, "provider": provider.id, "offer": offer.id, "run": run.id,
-                    "proposal": proposal.id, "mission": mission.id, **library, **vouchers}}
+    return {
+        "users": {"org": org_user, "provider": provider_user, "staff": staff},
+        "ids": {
+            "org": org.id,
+            "need": need.id,
+            "provider": provider.id,
+            "offer": offer.id,
+            "run": run.id,
+            "proposal": proposal.id,
+            "mission": mission.id,
+            **library,
+            **vouchers,
+        },
+    }
 
 
 def test_every_route_is_in_the_matrix(app):
-    routes = {(method, rule.endpoint) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     assert routes - set(EXPECTED) == set(), "declare these routes in the access matrix"
     assert set(EXPECTED) - routes == set(), "these routes no longer exist"
     for _method, endpoint in routes:
@@ -232,7 +263,11 @@ def _expected(app, method, endpoint, persona):
     if "*" in exceptions:
         return exceptions["*"]
     code = BY_ACCESS[declared_access(app, endpoint)][persona]
-    if method in ("POST", "PATCH") and code == 200 and declared_access(app, endpoint) not in (Access.API_PUBLIC, Access.API_TOKEN):
+    if (
+        method in ("POST", "PATCH")
+        and code == 200
+        and declared_access(app, endpoint) not in (Access.API_PUBLIC, Access.API_TOKEN)
+    ):
         return 400  # allowed, but a browser form without its CSRF token is refused
     return code
 
@@ -249,8 +284,13 @@ def test_matrix(app, client, world, persona):
         if response.status_code != expected:
             failures.append(f"{method} {url} as {persona}: {response.status_code}, expected {expected}")
         if expected == LOGIN and persona == "anon" and not endpoint.startswith("api."):
-            if "/connexion" not in response.headers.get("Location", "") and endpoint not in ("accounts.signup", "accounts.login"):
-                failures.append(f"{method} {url} as {persona}: redirects to {response.headers.get('Location')}, not login")
+            if "/connexion" not in response.headers.get("Location", "") and endpoint not in (
+                "accounts.signup",
+                "accounts.login",
+            ):
+                failures.append(
+                    f"{method} {url} as {persona}: redirects to {response.headers.get('Location')}, not login"
+                )
     assert not failures, "\n".join(failures)
 
 

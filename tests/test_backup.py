@@ -6,6 +6,7 @@ directory, a need, ledger transactions, a stored file), backup, then changes
 (a new ledger transaction, a new account, the file deleted, a stray file),
 restore: every table's row count, the ledger's trial balance and the file's
 bytes are those of the backup."""
+
 from __future__ import annotations
 
 import io
@@ -20,6 +21,7 @@ from tests.conftest import PG_BASE, Factory, _worker
 
 def _pg_admin():
     import psycopg
+
     return psycopg.connect(PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres", autocommit=True)
 
 
@@ -37,9 +39,19 @@ def _drop_pg_database(name: str) -> None:
 
 def _make_app(url: str, files_dir):
     from app import create_app
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "backup-test",
-                       "JOBS_MODE": "inprocess", "SMTP_URL": "", "RATELIMIT_STORAGE_URI": "memory://",
-                       "MATCHING_EMBEDDINGS": "off", "FILES_DIR": str(files_dir)})
+
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "backup-test",
+            "JOBS_MODE": "inprocess",
+            "SMTP_URL": "",
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "MATCHING_EMBEDDINGS": "off",
+            "FILES_DIR": str(files_dir),
+        }
+    )
 
 
 def _populate(app) -> bytes:
@@ -58,10 +70,16 @@ def _populate(app) -> bytes:
     factory = Factory(db.session)
     factory.need(organisation=factory.organisation())
     factory.offer()
-    ledger.post(db.session, "programme_funding", [("stripe:clearing", 12_345), ("programme:1:fund", -12_345)],
-                "backup-test-1", memo="funding")
-    ledger.post(db.session, "programme_funding", [("stripe:clearing", 655), ("programme:1:fund", -655)],
-                "backup-test-2")
+    ledger.post(
+        db.session,
+        "programme_funding",
+        [("stripe:clearing", 12_345), ("programme:1:fund", -12_345)],
+        "backup-test-1",
+        memo="funding",
+    )
+    ledger.post(
+        db.session, "programme_funding", [("stripe:clearing", 655), ("programme:1:fund", -655)], "backup-test-2"
+    )
     content = os.urandom(200_000) + "é fin".encode()
     spooled = storage.spool(io.BytesIO(content), 10**7)
     storage.keep(spooled)
@@ -74,6 +92,7 @@ def _state(app):
     from app.extensions import db
     from app.ops.backup import row_counts
     from payments import ledger
+
     db.session.remove()
     balance = ledger.trial_balance(db.session)
     db.session.remove()
@@ -87,8 +106,9 @@ def _change_everything(app, content: bytes) -> None:
     from app.library.storage import blob_path
     from payments import ledger
 
-    ledger.post(db.session, "programme_funding", [("stripe:clearing", 999), ("programme:1:fund", -999)],
-                "after-the-backup")
+    ledger.post(
+        db.session, "programme_funding", [("stripe:clearing", 999), ("programme:1:fund", -999)], "after-the-backup"
+    )
     Factory(db.session).user(email="apres@exemple.fr")
     sha = db.session.scalar(select(StoredBlob.sha256))
     blob_path(sha).unlink()
@@ -156,6 +176,7 @@ def test_backup_restore_round_trip_on_postgresql(tmp_path):
     finally:
         with app.app_context():
             from app.extensions import db
+
             db.session.remove()
             db.engine.dispose()
         _drop_pg_database(name)
@@ -169,9 +190,16 @@ def test_backup_restore_round_trip_on_sqlite(tmp_path):
 
 def test_restore_refuses_a_damaged_backup(tmp_path):
     from app.ops.backup import BackupError, read_manifest
-    (tmp_path / "manifest.json").write_text(json.dumps({"format": 1, "database": {"file": "database.dump",
-                                                                                  "sha256": "0" * 64},
-                                                        "files": {"file": "files.tar.gz", "sha256": "0" * 64}}))
+
+    (tmp_path / "manifest.json").write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "database": {"file": "database.dump", "sha256": "0" * 64},
+                "files": {"file": "files.tar.gz", "sha256": "0" * 64},
+            }
+        )
+    )
     (tmp_path / "database.dump").write_bytes(b"truncated")
     with pytest.raises(BackupError, match="damaged"):
         read_manifest(tmp_path)

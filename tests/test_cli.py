@@ -1,4 +1,5 @@
 """The periodic jobs run from one command per period."""
+
 from __future__ import annotations
 
 

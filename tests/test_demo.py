@@ -1,4 +1,5 @@
 """The Région Sud demo data: counts, real communes, valid vocabularies, working accounts."""
+
 from __future__ import annotations
 
 import random
@@ -11,14 +12,29 @@ from stdnum.fr import siret as siret_std
 from app.accounts.models import User
 from app.accounts.services import authenticate
 from app.core.models import PublicationStatus as PS
-from app.demo import (ADMIN_EMAIL, DEMO_ACCOUNTS, ORGANISATION_EMAIL, PROVIDER_EMAIL, STAFF_EMAIL, database_is_empty,
-                      load_demo, make_siret)
+from app.demo import (
+    ADMIN_EMAIL,
+    DEMO_ACCOUNTS,
+    ORGANISATION_EMAIL,
+    PROVIDER_EMAIL,
+    STAFF_EMAIL,
+    database_is_empty,
+    load_demo,
+    make_siret,
+)
 from app.directory.models import Offer, Organisation, Provider
 from app.directory.skills import valid_codes
-from app.directory.vocab import (MODALITIES, OFFER_CATEGORIES, ORGANISATION_KINDS, ORGANISATION_SIZES, PRICE_MODES,
-                                 PROVIDER_KINDS)
+from app.directory.vocab import (
+    MODALITIES,
+    OFFER_CATEGORIES,
+    ORGANISATION_KINDS,
+    ORGANISATION_SIZES,
+    PRICE_MODES,
+    PROVIDER_KINDS,
+)
 from app.needs.boussole import load_tree, walk
-from app.needs.models import Need, NeedStatus as NS
+from app.needs.models import Need
+from app.needs.models import NeedStatus as NS
 from app.territory.models import Commune
 
 PASSWORD = "mot de passe de la démo"
@@ -35,11 +51,19 @@ def test_load_demo(db_session):
     users = list(db_session.scalars(select(User)))
     from app.library.models import Resource
     from app.vouchers.models import Funder
+
     resources = list(db_session.scalars(select(Resource)))
     funders = list(db_session.scalars(select(Funder)))
-    assert counts == {"utilisateurs": len(users), "structures": len(organisations), "prestataires": len(providers),
-                      "offres": len(offers), "besoins": len(needs), "financeurs": len(funders),
-                      "programmes": 1, "ressources": len(resources)}
+    assert counts == {
+        "utilisateurs": len(users),
+        "structures": len(organisations),
+        "prestataires": len(providers),
+        "offres": len(offers),
+        "besoins": len(needs),
+        "financeurs": len(funders),
+        "programmes": 1,
+        "ressources": len(resources),
+    }
     assert len(resources) == 6 and any(r.licence == "LicenseRef-licence-usage" for r in resources)
     assert len(providers) >= 30 and len(offers) >= 80 and len(organisations) >= 40 and len(needs) >= 100
     assert not database_is_empty()

@@ -1,4 +1,5 @@
 """docker-compose.yml: uploaded files live on one named volume shared by the app containers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,13 +44,14 @@ def test_the_image_creates_files_dir_writable_by_its_user():
     workdir = next(line.split()[1] for line in dockerfile.splitlines() if line.startswith("WORKDIR"))
     relative = str(Path(files_dir).relative_to(workdir))
     chown = next(line for line in dockerfile.splitlines() if "chown" in line)
-    assert f"mkdir -p" in chown and relative in chown.split("&&")[1] and relative in chown.split("&&")[2]
+    assert "mkdir -p" in chown and relative in chown.split("&&")[1] and relative in chown.split("&&")[2]
     user = next(line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER"))
     assert f"chown {user}" in chown
 
 
 def test_scheduler_runs_every_declared_period():
     from app.cli import PERIODIC_JOBS
+
     command = " ".join(_compose()["services"]["scheduler"]["command"])
     for period in {period for _id, period, _cmd in PERIODIC_JOBS}:
         assert f"hub periodic {period}" in command

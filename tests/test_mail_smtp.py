@@ -2,13 +2,13 @@
 delivery in the reader's language with a plain-text part, retries with backoff
 while the server is down or answers 4xx, no retry after a 5xx, exactly one
 delivery per row even with two senders at once."""
+
 from __future__ import annotations
 
 import email
 import socket
 import threading
-import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from email import policy
 
 import pytest
@@ -41,6 +41,7 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             import asyncio
+
             await asyncio.sleep(self.delay)
         with self.lock:
             if self.answers:
@@ -77,8 +78,8 @@ def smtp(app, monkeypatch):
 
 
 def _aware(value):
-    from datetime import timezone
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # SQLite gives them back naive
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite gives them back naive
 
 
 def _text(message) -> str:
@@ -91,8 +92,17 @@ def _text(message) -> str:
 def test_signup_confirmation_arrives_in_the_readers_language(client, db_session, smtp):
     inbox = smtp.start(Recorder())
     post_form(client, "/langue", {"lang": "en"})
-    r = post_form(client, "/inscription", {"full_name": "Jane Doe", "email": "jane.smtp@exemple.fr",
-                                           "password": "une phrase de passe", "intent": "organisation", "accept": "y"})
+    r = post_form(
+        client,
+        "/inscription",
+        {
+            "full_name": "Jane Doe",
+            "email": "jane.smtp@exemple.fr",
+            "password": "une phrase de passe",
+            "intent": "organisation",
+            "accept": "y",
+        },
+    )
     assert r.status_code == 200
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
@@ -133,6 +143,7 @@ def test_proposal_reaches_each_provider_member_in_their_language(client, factory
     factory.offer(provider=provider)
     need = factory.need()
     from app.matches import services as matches
+
     staff = factory.staff()
     run = matches.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=[need.commune.dep_code])
     matches.run_match_job(run.id)
@@ -238,14 +249,18 @@ def test_without_smtp_the_outbox_only_logs(db_session, app):
 
 
 def test_a_sender_dead_after_claiming_is_replaced_after_the_lease_with_the_same_message_id(
-        db_session, smtp, app, monkeypatch):
+    db_session, smtp, app, monkeypatch
+):
     inbox = smtp.start(Recorder())
     row = mail.send_mail("crash.smtp@exemple.fr", "Reprise", "Après un arrêt brutal.")
     db_session.flush()
     assert mail.claim(row.id)  # a sender took it, then died before recording anything
     assert mail.deliver_due()[SENT] == 0 and mail.deliver_mail(row.id) is None  # its lease still runs
-    db_session.execute(update(OutboxEmail).where(OutboxEmail.id == row.id)
-                       .values(claimed_at=utcnow() - timedelta(seconds=app.config["MAIL_CLAIM_LEASE_SECONDS"] + 1)))
+    db_session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == row.id)
+        .values(claimed_at=utcnow() - timedelta(seconds=app.config["MAIL_CLAIM_LEASE_SECONDS"] + 1))
+    )
     assert mail.deliver_due()[SENT] == 1
     db_session.refresh(row)
     assert row.attempts == 2 and inbox.messages[0]["Message-ID"] == row.message_id
@@ -264,8 +279,11 @@ def test_two_concurrent_senders_deliver_one_row_once(app, smtp):
         row = mail.send_mail("race.smtp@exemple.fr", "Course", "Une seule fois.")
         commit()  # in-process job: delivered at once...
         assert len(inbox.messages) == 1
-        db.session.execute(update(OutboxEmail).where(OutboxEmail.id == row.id)  # ...so we make it due again
-                           .values(status=PENDING, sent_at=None, attempts=0))
+        db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == row.id)  # ...so we make it due again
+            .values(status=PENDING, sent_at=None, attempts=0)
+        )
         commit()
         row_id = row.id
     inbox.messages.clear()
@@ -297,6 +315,7 @@ def test_two_concurrent_senders_deliver_one_row_once(app, smtp):
 def test_staff_see_failed_and_waiting_mails(client, factory, db_session, smtp, app, monkeypatch):
     smtp.start(Recorder(answers=["550 5.1.1 No such user here"]))
     from app.core.jobs import commit
+
     mail.send_mail("refuse.smtp@exemple.fr", "Refusé", "Personne.")
     commit()  # delivered after commit: refused
     smtp.stop()
@@ -341,11 +360,22 @@ def test_rq_worker_then_the_periodic_command_deliver_once(rq_app, monkeypatch):
             row = db.session.get(OutboxEmail, row_id)
             assert (row.status, row.attempts, row.last_error) == (PENDING, 1, "451 4.7.1 Try again later")
             db.session.remove()
-        env = {**__import__("os").environ, "DATABASE_URL": rq_app.config["SQLALCHEMY_DATABASE_URI"],
-               "REDIS_URL": REDIS_URL, "JOBS_MODE": "rq", "SECRET_KEY": "rq-test", "MATCHING_EMBEDDINGS": "off"}
+        env = {
+            **__import__("os").environ,
+            "DATABASE_URL": rq_app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": REDIS_URL,
+            "JOBS_MODE": "rq",
+            "SECRET_KEY": "rq-test",
+            "MATCHING_EMBEDDINGS": "off",
+        }
         for _ in range(2):
-            result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "hub", "periodic", "frequent"],
-                                    env=env, capture_output=True, text=True, timeout=120)
+            result = subprocess.run(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "hub", "periodic", "frequent"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert result.returncode == 0, result.stderr[-2000:]
         run_rq_worker(rq_app, "hub")
         assert [m["To"] for m in inbox.messages] == ["rq.smtp@exemple.fr"]

@@ -1,8 +1,8 @@
 """`flask db upgrade` from an empty database, and Alembic's check that the models
 have no change without a revision (on the database of this run: SQLite or PostgreSQL)."""
+
 from __future__ import annotations
 
-import os
 
 import pytest
 from sqlalchemy import create_engine, inspect
@@ -14,6 +14,7 @@ from tests.conftest import PG_BASE, TEST_DATABASE, _worker
 def empty_database_url(tmp_path):
     if TEST_DATABASE == "postgresql":
         import psycopg
+
         name = f"hubmig_{_worker()}"
         admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -36,12 +37,22 @@ def test_upgrade_from_empty_then_check_then_downgrade(empty_database_url):
         upgrade()
         engine = create_engine(empty_database_url)
         tables = set(inspect(engine).get_table_names())
-        assert {"user_account", "membership", "commune", "organisation", "provider", "offer", "need",
-                "outbox_email", "alembic_version"} <= tables
+        assert {
+            "user_account",
+            "membership",
+            "commune",
+            "organisation",
+            "provider",
+            "offer",
+            "need",
+            "outbox_email",
+            "alembic_version",
+        } <= tables
         check()  # exits non-zero (SystemExit) if the models differ from the migrations
         downgrade(revision="base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade()
         engine.dispose()
         from app.extensions import db
+
         db.engine.dispose()

@@ -1,6 +1,7 @@
 """Odd input never answers 500 (issue 10): ids beyond the INTEGER columns' range
 (path, query string, form, JSON), NUL and other control characters anywhere text
 goes, database refusals and unique-constraint races."""
+
 from __future__ import annotations
 
 import re
@@ -76,12 +77,19 @@ def _id_beyond_range_never_500(client, db_session, world, number):
     ids = world["ids"]
     before = _counts(db_session)
     login(client, world["staff"])
-    for url in (f"/bibliotheque/?producteur={number}", f"/financeur/?financeur={number}",
-                f"/r/R{number}", f"/r/R{number}/licences", f"/recherche?commune={number}"):
+    for url in (
+        f"/bibliotheque/?producteur={number}",
+        f"/financeur/?financeur={number}",
+        f"/r/R{number}",
+        f"/r/R{number}/licences",
+        f"/recherche?commune={number}",
+    ):
         assert client.get(url).status_code in (200, 302, 400, 404), url
     r = post_form(client, f"/mise-en-relation/runs/{ids['run']}/approuver", {"proposal_id": [number, "-1", "x"]})
     assert r.status_code in (302, 400, 404)
-    r = post_form(client, f"/mise-en-relation/propositions/{ids['proposal']}", {"decision": "replace", "offer_id": number})
+    r = post_form(
+        client, f"/mise-en-relation/propositions/{ids['proposal']}", {"decision": "replace", "offer_id": number}
+    )
     assert r.status_code in (302, 400, 404, 422)
     r = post_form(client, "/bibliotheque/moderation/fusion", {"source": f"R{number}", "target": ids["lib_resource"]})
     assert r.status_code in (302, 400, 404, 422)
@@ -93,7 +101,9 @@ def _id_beyond_range_never_500(client, db_session, world, number):
         assert 400 <= r.status_code < 500 and r.get_json()["error"]["code"]
     r = client.patch(f"/api/v1/offers/{ids['offer']}", json={"capacity_per_month": int(number)}, headers=headers)
     assert 400 <= r.status_code < 500 and r.get_json()["error"]["code"]
-    r = client.patch(f"/api/v1/offers/{ids['offer']}", json={"price_mode": "paid", "price": int(number)}, headers=headers)
+    r = client.patch(
+        f"/api/v1/offers/{ids['offer']}", json={"price_mode": "paid", "price": int(number)}, headers=headers
+    )
     assert 400 <= r.status_code < 500 and r.get_json()["error"]["code"]
     org_headers = {"Authorization": f"Bearer {create_api_token(world['org_user'])}"}
     db_session.flush()
@@ -120,9 +130,16 @@ def test_control_characters_in_query_path_and_json_answer_400(client, db_session
 
 def _control_character_answers_400(client, db_session, world, char):
     from urllib.parse import quote
-    for url in (f"/catalogue?departement={quote(char)}", f"/recherche?q=a{quote(char)}b", f"/api/v1/search?q={quote(char)}",
-                f"/api/v1/communes?q={quote(char)}", f"/r/R1{quote(char)}", f"/catalogue?a{quote(char)}=1",
-                f"/confirmer/abc{quote(char)}def"):
+
+    for url in (
+        f"/catalogue?departement={quote(char)}",
+        f"/recherche?q=a{quote(char)}b",
+        f"/api/v1/search?q={quote(char)}",
+        f"/api/v1/communes?q={quote(char)}",
+        f"/r/R1{quote(char)}",
+        f"/catalogue?a{quote(char)}=1",
+        f"/confirmer/abc{quote(char)}def",
+    ):
         r = client.get(url)
         assert r.status_code == 400, (url, r.status_code)
         if url.startswith("/api/"):
@@ -147,8 +164,18 @@ def test_every_form_refuses_a_nul_and_saves_nothing(client, db_session, world):
         if who != "anon":
             login(client, world[who])
         url = url.format(**world["ids"])
-        r = post_form(client, url, {"name": "Atelier\x00", "email": "a\x00@b.fr", "title": "T\x00", "reason": "\x00",
-                                    "description": "ok", "comment": "\x00"})
+        r = post_form(
+            client,
+            url,
+            {
+                "name": "Atelier\x00",
+                "email": "a\x00@b.fr",
+                "title": "T\x00",
+                "reason": "\x00",
+                "description": "ok",
+                "comment": "\x00",
+            },
+        )
         assert r.status_code == 400, f"{url}: {r.status_code}"
         assert "caractères de contrôle" in page_text(r)
     assert _counts(db_session) == before
@@ -157,7 +184,10 @@ def test_every_form_refuses_a_nul_and_saves_nothing(client, db_session, world):
 def test_lone_surrogates_and_invalid_utf8_answer_400(client, db_session, world):
     assert client.get("/catalogue?departement=%ff").status_code == 400
     assert client.get("/recherche?q=%ed%a0%80").status_code == 400  # an encoded surrogate
-    headers = {"Authorization": f"Bearer {create_api_token(world['provider_user'])}", "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {create_api_token(world['provider_user'])}",
+        "Content-Type": "application/json",
+    }
     db_session.flush()
     r = client.patch(f"/api/v1/offers/{world['ids']['offer']}", data=b'{"title": "A\\ud800B"}', headers=headers)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request"
@@ -166,14 +196,18 @@ def test_lone_surrogates_and_invalid_utf8_answer_400(client, db_session, world):
 def test_tab_newline_carriage_return_are_text(client, db_session, world):
     """Multi-line text fields keep working."""
     from app.needs.models import Need
+
     login(client, world["org_user"])
     need = db_session.get(Need, world["ids"]["need"])
     r = client.get("/recherche?q=atelier%09num%C3%A9rique%0A")
     assert r.status_code == 200
     headers = {"Authorization": f"Bearer {create_api_token(world['org_user'])}"}
     db_session.flush()
-    r = client.patch(f"/api/v1/needs/{need.id}", json={"description": "Ligne 1\r\n\tLigne 2\nLigne 3 assez longue pour être valide."},
-                     headers=headers)
+    r = client.patch(
+        f"/api/v1/needs/{need.id}",
+        json={"description": "Ligne 1\r\n\tLigne 2\nLigne 3 assez longue pour être valide."},
+        headers=headers,
+    )
     assert r.status_code == 200, r.get_json()
     db_session.expire_all()
     assert "\tLigne 2" in db_session.get(Need, need.id).description
@@ -187,7 +221,9 @@ def test_a_header_with_a_control_character_answers_400(client):
 def test_uploaded_file_content_is_not_checked_only_its_name(client, db_session, world):
     """Binary content with NUL bytes is a file like any other; a control character in its name is refused."""
     import io
+
     from app.library.models import ResourceFile
+
     login(client, world["provider_user"])
     url = f"/r/{world['ids']['lib_resource']}/fichiers"
     count = db_session.scalar(select(func.count()).select_from(ResourceFile))
@@ -202,13 +238,16 @@ def test_uploaded_file_content_is_not_checked_only_its_name(client, db_session, 
 
 # ---------------------------------------------------------------- the database's refusals
 
+
 def test_a_unique_constraint_race_answers_409_and_rolls_back(app, db_session, world):
     """What a lost race looks like once past every check: the database's unique
     constraint refuses the second row; the app's handler answers 409 in French (JSON
     under /api/) and rolls back the request's other writes."""
     from sqlalchemy.exc import IntegrityError
+
     from app.extensions import db
     from app.matches.models import Feedback, Mission
+
     mission_id = world["ids"]["mission"]
     for path in ("/missions/%d/avis" % mission_id, "/api/v1/needs"):
         with app.test_request_context(path, method="POST"):

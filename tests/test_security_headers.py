@@ -2,6 +2,7 @@
 of person with the access matrix's URLs, the error pages (400, 403, 404, 405), redirects, static files and
 the JSON API; SameSite on every cookie; no-store on the pages that show a secret; Stripe allowed on the card
 payment pages only. The browser side (no CSP violation in Chromium) is tests/browser/test_csp.py."""
+
 from __future__ import annotations
 
 import re
@@ -14,14 +15,28 @@ from tests.conftest import PASSWORD, login, post_form
 from tests.library.library_helpers import library_world
 from tests.test_access_matrix import EXPECTED, PERSONAS, world  # noqa: F401  (the matrix's fixture)
 
-HTML_DIRECTIVES = {"default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "object-src": "'none'",
-                   "base-uri": "'self'", "form-action": "'self'", "frame-ancestors": "'none'"}
-FIXED = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-         "Referrer-Policy": "strict-origin-when-cross-origin", "Cross-Origin-Opener-Policy": "same-origin"}
+HTML_DIRECTIVES = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+FIXED = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
 # Markup a CSP without 'unsafe-inline' would refuse: inline script (JSON-LD data blocks are not run), inline
 # style, event-handler attributes, javascript: URLs.
-INLINE = re.compile(r"<script(?![^>]*\ssrc=)(?![^>]*type=\"application/ld\+json\")[^>]*>|<style[\s>]"
-                    r"|<[a-z][^>]*\s(?:on[a-z]+|style)\s*=|(?:href|src|action)=\"\s*javascript:", re.I)
+INLINE = re.compile(
+    r"<script(?![^>]*\ssrc=)(?![^>]*type=\"application/ld\+json\")[^>]*>|<style[\s>]"
+    r"|<[a-z][^>]*\s(?:on[a-z]+|style)\s*=|(?:href|src|action)=\"\s*javascript:",
+    re.I,
+)
 STRIPE_PAGES = {"library.buy", "vouchers.programme_pay", "vouchers.mission_pay"}
 
 
@@ -35,12 +50,18 @@ def csp(response) -> dict[str, list[str]]:
 
 
 def header_problems(response, where: str) -> list[str]:
-    problems = [f"{where}: {name}={response.headers.get(name)!r}" for name, value in FIXED.items()
-                if response.headers.get(name) != value]
+    problems = [
+        f"{where}: {name}={response.headers.get(name)!r}"
+        for name, value in FIXED.items()
+        if response.headers.get(name) != value
+    ]
     policy = csp(response)
     if response.mimetype == "text/html":
-        problems += [f"{where}: CSP {name} {policy.get(name)}" for name, value in HTML_DIRECTIVES.items()
-                     if value not in policy.get(name, []) or "'unsafe-inline'" in policy.get(name, [])]
+        problems += [
+            f"{where}: CSP {name} {policy.get(name)}"
+            for name, value in HTML_DIRECTIVES.items()
+            if value not in policy.get(name, []) or "'unsafe-inline'" in policy.get(name, [])
+        ]
         body = response.get_data(as_text=True)
         problems += [f"{where}: inline markup {m.group(0)[:60]!r}" for m in INLINE.finditer(body)]
     elif policy.get("frame-ancestors") != ["'none'"] or "default-src" not in policy:
@@ -75,11 +96,16 @@ def test_every_declared_route_answers_with_the_security_headers(app, client, wor
             if response.status_code == 200 and response.headers.get("Cache-Control") != "no-store":
                 problems.append(f"{where}: Cache-Control {response.headers.get('Cache-Control')!r}")
     for response, where in [
-        (client.get("/static/hub.css"), "static file"), (client.get("/static/nope.js"), "static 404"),
-        (client.get("/pas-de-page"), "404"), (client.get("/api/v1/pas-de-route"), "API 404"),
-        (client.get("/deconnexion"), "405"), (client.delete("/api/v1/offers"), "API 405"),
-        (client.post("/connexion", data={}), "400 (no CSRF token)"), (client.open("/", method="OPTIONS"), "OPTIONS"),
-        (client.head("/"), "HEAD"), (client.get("/catalogue"), "redirect 301"),
+        (client.get("/static/hub.css"), "static file"),
+        (client.get("/static/nope.js"), "static 404"),
+        (client.get("/pas-de-page"), "404"),
+        (client.get("/api/v1/pas-de-route"), "API 404"),
+        (client.get("/deconnexion"), "405"),
+        (client.delete("/api/v1/offers"), "API 405"),
+        (client.post("/connexion", data={}), "400 (no CSRF token)"),
+        (client.open("/", method="OPTIONS"), "OPTIONS"),
+        (client.head("/"), "HEAD"),
+        (client.get("/catalogue"), "redirect 301"),
     ]:
         problems += header_problems(response, f"{where} as {persona} ({response.status_code})")
     every = {rule.endpoint for rule in app.url_map.iter_rules()}
@@ -138,6 +164,7 @@ def test_the_new_api_token_page_is_never_stored(client, factory):
 
 def test_the_password_reset_page_is_never_stored(client, factory):
     from app.accounts.services import request_password_reset
+
     user, tokens = factory.user(), []
     request_password_reset(user.email, tokens.append)
     response = client.get(f"/mot-de-passe/nouveau/{tokens[0]}")
@@ -147,7 +174,11 @@ def test_the_password_reset_page_is_never_stored(client, factory):
 
 def test_the_voucher_pages_are_never_stored(client, factory, world):  # noqa: F811
     login(client, world["users"]["org"])
-    for url in ("/cheques/", f"/cheques/{world['ids']['v_voucher']}", f"/cheques/{world['ids']['v_voucher']}/cheque.pdf"):
+    for url in (
+        "/cheques/",
+        f"/cheques/{world['ids']['v_voucher']}",
+        f"/cheques/{world['ids']['v_voucher']}/cheque.pdf",
+    ):
         response = client.get(url)
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store", url
 
@@ -165,6 +196,7 @@ def test_the_remember_me_cookie_has_samesite_and_httponly(client, factory):
 
 def test_secure_cookies_bring_hsts_and_secure_remember_cookie(app, client, monkeypatch):
     from flask import Flask
+
     other = Flask("secure")
     other.config.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_SAMESITE="Lax")
     init_security(other)
@@ -179,6 +211,7 @@ def test_one_page_widens_its_own_policy_only(app):
     from flask import Response
 
     from app.core.security import allow_on_this_page, set_security_headers
+
     with app.test_request_context("/"):
         allow_on_this_page({"img-src": ("https://tuiles.exemple.org",), "frame-src": ("https://carte.exemple.org",)})
         widened = csp(set_security_headers(Response("<p>carte</p>", mimetype="text/html")))

@@ -30,7 +30,7 @@ class User(UserMixin, Timestamped, db.Model):
     # account is disabled, it ends every session opened before (app/accounts/session.py).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -74,6 +74,7 @@ class MemberRole(str, enum.Enum):
 
 class Membership(Timestamped, db.Model):
     """Ties a user to exactly one organisation or one provider, with a role."""
+
     __tablename__ = "membership"
     __table_args__ = (
         CheckConstraint("(organisation_id IS NULL) <> (provider_id IS NULL)", name="one_target"),

@@ -1,4 +1,5 @@
 """Accounts: sign-up, e-mail confirmation, login, password reset, API tokens."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,7 +41,9 @@ def password_problem(password: str, email: str = "") -> str | None:
     """A French reason why a password is too weak, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return _("Le mot de passe doit contenir au moins %(n)d caractères.", n=MIN_PASSWORD_LENGTH)
-    if password.lower() == email.lower() or (email and email.split("@")[0].lower() in password.lower() and len(email.split("@")[0]) > 3):
+    if password.lower() == email.lower() or (
+        email and email.split("@")[0].lower() in password.lower() and len(email.split("@")[0]) > 3
+    ):
         return _("Le mot de passe ne doit pas reprendre votre adresse e-mail.")
     if len(set(password)) < 5:
         return _("Le mot de passe est trop répétitif.")
@@ -59,8 +62,9 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def register_user(email: str, password: str, full_name: str, intent: str, locale: str = "fr",
-                  confirm_url_for=None) -> User | None:
+def register_user(
+    email: str, password: str, full_name: str, intent: str, locale: str = "fr", confirm_url_for=None
+) -> User | None:
     """A new, unconfirmed account; None when the address already has one.
 
     The answer must not tell whether the address is known (account enumeration): the caller shows
@@ -81,8 +85,13 @@ def register_user(email: str, password: str, full_name: str, intent: str, locale
         elif existing.is_confirmed:
             _warn_signup_attempt(existing)
         return None
-    user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
-                intent=intent if intent in ("organisation", "provider") else "organisation", locale=locale)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        full_name=full_name.strip(),
+        intent=intent if intent in ("organisation", "provider") else "organisation",
+        locale=locale,
+    )
     db.session.add(user)
     db.session.flush()
     if confirm_url_for:
@@ -92,21 +101,34 @@ def register_user(email: str, password: str, full_name: str, intent: str, locale
 
 def _warn_signup_attempt(user: User) -> None:
     from app.core.urls import absolute_url
-    send_mail(user.email, _("Tentative d'inscription avec votre adresse — Hub du Sud"),
-              _("Bonjour %(name)s,\n\nQuelqu'un a essayé de créer un compte Hub du Sud avec votre adresse e-mail, "
-                "qui a déjà un compte.\n\nSi c'était vous, connectez-vous : %(login)s\n"
-                "Mot de passe oublié ? Choisissez-en un nouveau : %(reset)s\n\n"
-                "Si ce n'était pas vous, ignorez ce message : votre compte n'a pas changé.",
-                name=user.full_name, login=absolute_url("accounts.login"),
-                reset=absolute_url("accounts.forgot_password")))
+
+    send_mail(
+        user.email,
+        _("Tentative d'inscription avec votre adresse — Hub du Sud"),
+        _(
+            "Bonjour %(name)s,\n\nQuelqu'un a essayé de créer un compte Hub du Sud avec votre adresse e-mail, "
+            "qui a déjà un compte.\n\nSi c'était vous, connectez-vous : %(login)s\n"
+            "Mot de passe oublié ? Choisissez-en un nouveau : %(reset)s\n\n"
+            "Si ce n'était pas vous, ignorez ce message : votre compte n'a pas changé.",
+            name=user.full_name,
+            login=absolute_url("accounts.login"),
+            reset=absolute_url("accounts.forgot_password"),
+        ),
+    )
 
 
 def send_confirmation(user: User, confirm_url_for) -> None:
     token = _serializer("confirm-email").dumps({"uid": user.id, "email": user.email})
-    send_mail(user.email, _l("Confirmez votre adresse e-mail — Hub du Sud"),  # lazy: in the reader's language
-              _l("Bonjour %(name)s,\n\nPour activer votre compte Hub du Sud, ouvrez ce lien :\n%(url)s\n\n"
-                "Si vous n'êtes pas à l'origine de cette inscription, ignorez ce message.",
-                name=user.full_name, url=confirm_url_for(token)))
+    send_mail(
+        user.email,
+        _l("Confirmez votre adresse e-mail — Hub du Sud"),  # lazy: in the reader's language
+        _l(
+            "Bonjour %(name)s,\n\nPour activer votre compte Hub du Sud, ouvrez ce lien :\n%(url)s\n\n"
+            "Si vous n'êtes pas à l'origine de cette inscription, ignorez ce message.",
+            name=user.full_name,
+            url=confirm_url_for(token),
+        ),
+    )
 
 
 def confirm_email(token: str) -> User:
@@ -149,11 +171,17 @@ def request_password_reset(email: str, reset_url_for) -> None:
     if user is None or user.is_disabled:
         return
     token = _serializer("reset-password").dumps({"uid": user.id, "fp": _reset_fingerprint(user)})
-    send_mail(user.email, _l("Réinitialisation de votre mot de passe — Hub du Sud"),  # lazy: the reader's language
-              _l("Bonjour %(name)s,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable %(hours)d h) :\n%(url)s\n\n"
-                "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.",
-                name=user.full_name, url=reset_url_for(token),
-                hours=max(1, current_app.config["RESET_TOKEN_MAX_AGE"] // 3600)))
+    send_mail(
+        user.email,
+        _l("Réinitialisation de votre mot de passe — Hub du Sud"),  # lazy: the reader's language
+        _l(
+            "Bonjour %(name)s,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable %(hours)d h) :\n%(url)s\n\n"
+            "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe reste inchangé.",
+            name=user.full_name,
+            url=reset_url_for(token),
+            hours=max(1, current_app.config["RESET_TOKEN_MAX_AGE"] // 3600),
+        ),
+    )
 
 
 def user_for_reset_token(token: str) -> User:
@@ -223,8 +251,12 @@ def make_admin(email: str, password: str | None = None, full_name: str = "Admini
         problem = password_problem(password, email)
         if problem:
             raise ServiceError(problem)
-        user = User(email=normalise_email(email), password_hash=hash_password(password), full_name=full_name,
-                    intent="organisation")
+        user = User(
+            email=normalise_email(email),
+            password_hash=hash_password(password),
+            full_name=full_name,
+            intent="organisation",
+        )
         db.session.add(user)
     elif password:
         set_password(user, password)

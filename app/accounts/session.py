@@ -4,6 +4,7 @@ A session (and a remember-me cookie) names its user as "id:version" (`User.get_i
 version changes when the password changes or the account is disabled, so every session and
 remember cookie opened before dies at its next request; a disabled account is refused too.
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -15,6 +15,7 @@ only failures count. Login failures are counted three ways, in sliding windows:
 A refused attempt answers 429 whatever the password (no oracle). Sign-up and password-reset
 requests are counted per IP.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -107,6 +108,7 @@ class RedisStore:
 
     def __init__(self, uri: str):
         import redis
+
         self.redis = redis.Redis.from_url(uri, socket_timeout=2, socket_connect_timeout=2)
         self._acquire = self.redis.register_script(self.ACQUIRE)
 
@@ -130,7 +132,9 @@ class RedisStore:
 
 def init_throttle(app: Flask) -> None:
     uri = app.config["RATELIMIT_STORAGE_URI"]
-    app.extensions[EXTENSION] = RedisStore(uri) if uri.startswith(("redis://", "rediss://", "unix://")) else MemoryStore()
+    app.extensions[EXTENSION] = (
+        RedisStore(uri) if uri.startswith(("redis://", "rediss://", "unix://")) else MemoryStore()
+    )
     app.extensions[EXTENSION + "_fallback"] = MemoryStore()
 
 
@@ -177,6 +181,7 @@ def _windows(targets) -> list[Window]:
 @dataclass
 class Attempt:
     """A reserved attempt; `release()` gives it back (a login that succeeded)."""
+
     windows: list[Window]
     member: str
 

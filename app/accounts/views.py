@@ -33,9 +33,17 @@ def _client_ip() -> str:
 def _too_many(error: throttle.Throttled):
     """429, a French page and Retry-After."""
     minutes = max(1, math.ceil(error.retry_after / 60))
-    response = make_response(render_template(
-        "core/error.html", status=429, title=_("Trop de tentatives"),
-        message=_("Trop de tentatives en peu de temps depuis votre connexion. Réessayez dans %(n)d min.", n=minutes)), 429)
+    response = make_response(
+        render_template(
+            "core/error.html",
+            status=429,
+            title=_("Trop de tentatives"),
+            message=_(
+                "Trop de tentatives en peu de temps depuis votre connexion. Réessayez dans %(n)d min.", n=minutes
+            ),
+        ),
+        429,
+    )
     response.headers["Retry-After"] = str(error.retry_after)
     return response
 
@@ -58,8 +66,14 @@ def signup():
             return _too_many(error)
         try:
             # The same page whether or not the address already has an account (no enumeration).
-            services.register_user(form.email.data, form.password.data, form.full_name.data, form.intent.data,
-                                   locale=session.get("lang", "fr"), confirm_url_for=_confirm_url)
+            services.register_user(
+                form.email.data,
+                form.password.data,
+                form.full_name.data,
+                form.intent.data,
+                locale=session.get("lang", "fr"),
+                confirm_url_for=_confirm_url,
+            )
             commit()
             return render_template("accounts/check_email.html", email=form.email.data)
         except ServiceError as error:
@@ -96,8 +110,9 @@ def resend_confirmation():
             commit()
         flash(_("Si un compte non confirmé existe pour cette adresse, un nouveau lien vient d'être envoyé."), "info")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/email_form.html", form=form, title=_("Recevoir un nouveau lien de confirmation")), \
-        422 if form.errors else 200
+    return render_template(
+        "accounts/email_form.html", form=form, title=_("Recevoir un nouveau lien de confirmation")
+    ), 422 if form.errors else 200
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -151,8 +166,9 @@ def forgot_password():
         commit()
         flash(_("Si un compte existe pour cette adresse, un lien de réinitialisation vient d'être envoyé."), "info")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/email_form.html", form=form, title=_("Mot de passe oublié")), \
-        422 if form.errors else 200
+    return render_template(
+        "accounts/email_form.html", form=form, title=_("Mot de passe oublié")
+    ), 422 if form.errors else 200
 
 
 @bp.route("/mot-de-passe/nouveau/<token>", methods=["GET", "POST"])
@@ -181,8 +197,14 @@ def reset_password(token: str):
 def dashboard():
     from app.matches.services import missions_for, proposals_for_provider
     from app.needs.services import needs_of
-    return render_template("accounts/dashboard.html", needs=needs_of(current_user), token_form=EmptyForm(),
-                           pending=proposals_for_provider(current_user), missions=missions_for(current_user))
+
+    return render_template(
+        "accounts/dashboard.html",
+        needs=needs_of(current_user),
+        token_form=EmptyForm(),
+        pending=proposals_for_provider(current_user),
+        missions=missions_for(current_user),
+    )
 
 
 @bp.post("/espace/jeton")

@@ -1,6 +1,7 @@
 """JSON API v1: read the catalogue; create and update needs and offers with a
 personal token (Authorization: Bearer hub_...). One error format:
 {"error": {"code": ..., "message": ..., "fields": {name: [messages]}}}."""
+
 from __future__ import annotations
 
 import re
@@ -11,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.api.openapi import openapi_document
-from app.api.serializers import need_json, offer_json, provider_json
+from app.api.serializers import commune_json, need_json, offer_json, provider_json
 from app.core.access import Access, access
 from app.core.errors import ServiceError
-from app.core.inputs import parse_id
 from app.core.forms import form_errors, form_from_json
+from app.core.inputs import parse_id
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
 from app.directory import services as directory
@@ -27,7 +28,6 @@ from app.needs import services as needs
 from app.needs.forms import NeedForm
 from app.needs.models import Need
 from app.territory.services import search_communes
-from app.api.serializers import commune_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
@@ -75,8 +75,12 @@ def _validated(form_cls, payload: dict, partial_obj=None, prepare=None):
     known = set(form_cls(formdata=None, meta={"csrf": False})._fields) - {"answers"} | EXTRA_FIELDS
     unknown = sorted(set(payload) - known)
     if unknown:
-        return None, error(422, "validation_error", _("Champs inconnus : %(names)s", names=", ".join(unknown)),
-                           {name: [_("Champ inconnu.")] for name in unknown})
+        return None, error(
+            422,
+            "validation_error",
+            _("Champs inconnus : %(names)s", names=", ".join(unknown)),
+            {name: [_("Champ inconnu.")] for name in unknown},
+        )
     if partial_obj is not None:
         payload = {**_current_values(partial_obj), **payload}
     form = form_from_json(form_cls, payload)
@@ -89,16 +93,34 @@ def _validated(form_cls, payload: dict, partial_obj=None, prepare=None):
 
 def _current_values(obj) -> dict:
     if isinstance(obj, Offer):
-        return {"title": obj.title, "description": obj.description, "category": obj.category, "skills": obj.skills,
-                "modality": obj.modality, "duration_hours": obj.duration_hours,
-                "capacity_per_month": obj.capacity_per_month, "price_mode": obj.price_mode,
-                "price": obj.price_cents / 100 if obj.price_cents is not None else None,
-                "available_from": obj.available_from, "available_until": obj.available_until}
-    return {"organisation_id": obj.organisation_id, "title": obj.title, "description": obj.description,
-            "skills": obj.skills, "categories": obj.categories, "commune": obj.commune_insee,
-            "modality": obj.modality, "window_start": obj.window_start, "window_end": obj.window_end,
-            "funding_mode": obj.funding_mode, "contact_name": obj.contact_name,
-            "contact_email": obj.contact_email, "contact_phone": obj.contact_phone}
+        return {
+            "title": obj.title,
+            "description": obj.description,
+            "category": obj.category,
+            "skills": obj.skills,
+            "modality": obj.modality,
+            "duration_hours": obj.duration_hours,
+            "capacity_per_month": obj.capacity_per_month,
+            "price_mode": obj.price_mode,
+            "price": obj.price_cents / 100 if obj.price_cents is not None else None,
+            "available_from": obj.available_from,
+            "available_until": obj.available_until,
+        }
+    return {
+        "organisation_id": obj.organisation_id,
+        "title": obj.title,
+        "description": obj.description,
+        "skills": obj.skills,
+        "categories": obj.categories,
+        "commune": obj.commune_insee,
+        "modality": obj.modality,
+        "window_start": obj.window_start,
+        "window_end": obj.window_end,
+        "funding_mode": obj.funding_mode,
+        "contact_name": obj.contact_name,
+        "contact_email": obj.contact_email,
+        "contact_phone": obj.contact_phone,
+    }
 
 
 def _not_json():
@@ -136,8 +158,9 @@ def openapi():
 @bp.get("/skills")
 @access(Access.API_PUBLIC)
 def skills():
-    return jsonify([{"code": s.code, "label": s.label(), "parent": s.parent} for s in taxonomy().values()
-                    if not s.retired])
+    return jsonify(
+        [{"code": s.code, "label": s.label(), "parent": s.parent} for s in taxonomy().values() if not s.retired]
+    )
 
 
 @bp.get("/communes")
@@ -185,7 +208,12 @@ def offer(offer_id: int):
 @bp.get("/providers")
 @access(Access.API_PUBLIC)
 def providers():
-    stmt = select(Provider).where(Provider.status == PS.PUBLISHED).options(selectinload(Provider.commune)).order_by(Provider.id)
+    stmt = (
+        select(Provider)
+        .where(Provider.status == PS.PUBLISHED)
+        .options(selectinload(Provider.commune))
+        .order_by(Provider.id)
+    )
     return jsonify({"items": [provider_json(p) for p in db.session.scalars(stmt)]})
 
 
@@ -207,11 +235,19 @@ def create_offer():
     provider_id = parse_id(payload.get("provider_id"))
     target = db.session.get(Provider, provider_id) if provider_id is not None else None
     if target is None or not directory.can_manage_provider(g.api_user, target):
-        return error(422, "validation_error", _("provider_id : un prestataire que vous gérez est requis."),
-                     {"provider_id": [_("Prestataire inconnu ou non géré par vous.")]})
-    return _write(OfferForm, payload,
-                  lambda form: directory.create_offer(g.api_user, target, form.values(), submit=bool(payload.get("submit"))),
-                  offer_json, location=lambda created: url_for("api.offer", offer_id=created.id))
+        return error(
+            422,
+            "validation_error",
+            _("provider_id : un prestataire que vous gérez est requis."),
+            {"provider_id": [_("Prestataire inconnu ou non géré par vous.")]},
+        )
+    return _write(
+        OfferForm,
+        payload,
+        lambda form: directory.create_offer(g.api_user, target, form.values(), submit=bool(payload.get("submit"))),
+        offer_json,
+        location=lambda created: url_for("api.offer", offer_id=created.id),
+    )
 
 
 @bp.patch("/offers/<int:offer_id>")
@@ -223,8 +259,13 @@ def update_offer(offer_id: int):
     found = db.session.get(Offer, offer_id)
     if found is None or not directory.can_manage_provider(g.api_user, found.provider):
         return error(404, "not_found", _("Offre introuvable."))
-    return _write(OfferForm, payload, lambda form: directory.update_offer(g.api_user, found, _partial(form, payload)),
-                  offer_json, partial_obj=found)
+    return _write(
+        OfferForm,
+        payload,
+        lambda form: directory.update_offer(g.api_user, found, _partial(form, payload)),
+        offer_json,
+        partial_obj=found,
+    )
 
 
 def _need_form_prepare(user):
@@ -234,6 +275,7 @@ def _need_form_prepare(user):
         if ids is not None:
             stmt = stmt.where(Organisation.id.in_(ids or {-1}))
         form.organisation_id.choices = [(i, n) for i, n in db.session.execute(stmt)]
+
     return prepare
 
 
@@ -258,11 +300,19 @@ def create_need():
     payload = _json_body()
     if payload is None:
         return _not_json()
+
     def create(form):
         org = db.session.get(Organisation, form.organisation_id.data)
         return needs.create_need(g.api_user, org, form.values(), publish=not payload.get("draft", False))
-    return _write(NeedForm, payload, create, need_json, prepare=_need_form_prepare(g.api_user),
-                  location=lambda created: url_for("api.need", need_id=created.id))
+
+    return _write(
+        NeedForm,
+        payload,
+        create,
+        need_json,
+        prepare=_need_form_prepare(g.api_user),
+        location=lambda created: url_for("api.need", need_id=created.id),
+    )
 
 
 @bp.patch("/needs/<int:need_id>")
@@ -275,5 +325,11 @@ def update_need(need_id: int):
     if found is None or not needs.can_see_need(g.api_user, found):
         return error(404, "not_found", _("Besoin introuvable."))
     payload.pop("organisation_id", None)
-    return _write(NeedForm, payload, lambda form: needs.update_need(g.api_user, found, _partial(form, payload)),
-                  need_json, partial_obj=found, prepare=_need_form_prepare(g.api_user))
+    return _write(
+        NeedForm,
+        payload,
+        lambda form: needs.update_need(g.api_user, found, _partial(form, payload)),
+        need_json,
+        partial_obj=found,
+        prepare=_need_form_prepare(g.api_user),
+    )

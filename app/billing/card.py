@@ -32,11 +32,12 @@ PaymentIntent with it. The rule, the same for the three kinds:
   ``customer(fresh=True)`` creates and stores a new one, and the attempt is made
   again once, with the next attempt number.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -57,6 +58,7 @@ CustomerSource = Callable[[bool], "str | None"]
 @dataclass(frozen=True)
 class Charge:
     """What a new attempt charges (decided under the lock by the caller's ``charge()``)."""
+
     amount_cents: int
     settlement: list
     reference: str
@@ -94,6 +96,7 @@ def idempotency_key(intent: CardIntent) -> str:
 def gateway_refusal(error) -> ServiceError:
     """A gateway error as the payer sees it: 503 when Stripe cannot be reached, 402 otherwise."""
     from payments.messages import message_for
+
     code = getattr(error, "stripe_code", None) or getattr(error, "code", None)
     failure = ServiceError(message_for(code))
     failure.status = 503 if getattr(error, "code", "") == "gateway_unavailable" else 402
@@ -102,14 +105,19 @@ def gateway_refusal(error) -> ServiceError:
 
 # ------------------------------------------------------------------ the lock
 
+
 def _busy(error: OperationalError) -> bool:
     sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return sqlstate == "55P03" or "database is locked" in str(error.orig)  # lock_not_available / SQLite
 
 
 def _select_locked(buyer_ref: str, item_ref: str) -> CardIntent | None:
-    query = (select(CardIntent).where(CardIntent.buyer_ref == buyer_ref, CardIntent.item_ref == item_ref)
-             .with_for_update(nowait=True).execution_options(populate_existing=True))
+    query = (
+        select(CardIntent)
+        .where(CardIntent.buyer_ref == buyer_ref, CardIntent.item_ref == item_ref)
+        .with_for_update(nowait=True)
+        .execution_options(populate_existing=True)
+    )
     try:
         with db.session.begin_nested():
             return db.session.execute(query).scalar_one_or_none()
@@ -139,10 +147,13 @@ def lock_intent(purpose: str, buyer_ref: str, item_ref: str) -> CardIntent:
 
 # ------------------------------------------------------------------ the pending attempt
 
+
 def _payment(stripe_id: str):
     from app.models import Payment
-    return db.session.execute(select(Payment).where(Payment.stripe_id == stripe_id)
-                              .execution_options(populate_existing=True)).scalar_one_or_none()
+
+    return db.session.execute(
+        select(Payment).where(Payment.stripe_id == stripe_id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
 
 
 def refresh(gateway, payment):
@@ -151,6 +162,7 @@ def refresh(gateway, payment):
     knows it (its test data wiped): then the payment is recorded as canceled."""
     from payments import checkout
     from payments.errors import NotFound
+
     try:
         info = gateway.retrieve_payment_intent(payment.stripe_id)
     except NotFound:
@@ -167,6 +179,7 @@ def abandon(gateway, payment) -> None:
     succeeded meanwhile, apply that instead)."""
     from payments import checkout
     from payments.errors import GatewayError
+
     try:
         info = gateway.cancel_payment_intent(payment.stripe_id)
     except GatewayError:
@@ -177,6 +190,7 @@ def abandon(gateway, payment) -> None:
 
 # ------------------------------------------------------------------ paying
 
+
 def _customer_id(customer: CustomerSource | None, fresh: bool = False) -> str | None:
     return customer(fresh) if customer is not None else None
 
@@ -185,6 +199,7 @@ def setup_card(gateway, *, metadata: Mapping[str, str], customer: CustomerSource
     """A SetupIntent on which Stripe.js saves the payer's card (``confirmCardSetup``); a saved
     customer that Stripe no longer knows is replaced by a new one."""
     from payments.errors import CustomerNotFound, GatewayError
+
     try:
         try:
             return gateway.create_setup_intent(customer=_customer_id(customer), metadata=metadata)
@@ -196,9 +211,17 @@ def setup_card(gateway, *, metadata: Mapping[str, str], customer: CustomerSource
         raise gateway_refusal(error) from None
 
 
-def pay_by_card(gateway, *, purpose: str, buyer_ref: str, item_ref: str, payment_method: str,
-                charge: Callable[[], Charge], customer: CustomerSource | None = None,
-                busy_message: str | None = None) -> CardResult:
+def pay_by_card(
+    gateway,
+    *,
+    purpose: str,
+    buyer_ref: str,
+    item_ref: str,
+    payment_method: str,
+    charge: Callable[[], Charge],
+    customer: CustomerSource | None = None,
+    busy_message: str | None = None,
+) -> CardResult:
     """Pay ``item_ref`` for ``buyer_ref`` with the saved card, once (see the module docstring).
 
     ``charge()``: called under the lock; raises `Conflict` when there is nothing (more) to pay,
@@ -208,6 +231,7 @@ def pay_by_card(gateway, *, purpose: str, buyer_ref: str, item_ref: str, payment
     card is not an exception: ``result.info.failed``."""
     from payments import checkout
     from payments.errors import CustomerNotFound, GatewayError
+
     if not (payment_method or "").startswith("pm_"):
         raise ServiceError(_("Moyen de paiement invalide. Rechargez la page et recommencez."))
     busy = busy_message or in_progress_message()
@@ -234,10 +258,20 @@ def pay_by_card(gateway, *, purpose: str, buyer_ref: str, item_ref: str, payment
             intent.attempt += 1
             try:
                 payment, info = checkout.start_payment(
-                    db.session, gateway, amount_cents=new.amount_cents, purpose=purpose, settlement=new.settlement,
-                    reference=new.reference, payer_ref=buyer_ref, customer=customer_id,
-                    payment_method=payment_method, confirm=True, currency=new.currency.lower(),
-                    metadata=new.metadata, idempotency_key=idempotency_key(intent))
+                    db.session,
+                    gateway,
+                    amount_cents=new.amount_cents,
+                    purpose=purpose,
+                    settlement=new.settlement,
+                    reference=new.reference,
+                    payer_ref=buyer_ref,
+                    customer=customer_id,
+                    payment_method=payment_method,
+                    confirm=True,
+                    currency=new.currency.lower(),
+                    metadata=new.metadata,
+                    idempotency_key=idempotency_key(intent),
+                )
                 break
             except CustomerNotFound:
                 if customer is None or last:

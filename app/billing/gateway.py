@@ -9,6 +9,7 @@ dev and tests —, STRIPE_WEBHOOK_SECRET, STRIPE_ENVIRONMENT) and keeps it in
 In dev, localstripe keeps its webhook registrations in memory only:
 `register_dev_webhook` (re)registers /stripe/webhook before each card payment.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,16 +27,22 @@ EXTENSION_KEY = "hub_payment_gateway"
 DEV_WEBHOOK_ID = "hub"
 REAL_STRIPE_JS = "https://js.stripe.com/v3/"
 # What Stripe's integration security guide asks for Stripe.js and its card Element (3-D Secure included).
-REAL_STRIPE_SOURCES = {"script-src": ("https://js.stripe.com", "https://*.js.stripe.com"),
-                       "frame-src": ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"),
-                       "connect-src": ("https://api.stripe.com",)}
+REAL_STRIPE_SOURCES = {
+    "script-src": ("https://js.stripe.com", "https://*.js.stripe.com"),
+    "frame-src": ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"),
+    "connect-src": ("https://api.stripe.com",),
+}
 
 
 def build_gateway(config) -> PaymentGateway:
     from payments.gateway import StripeGateway
-    return StripeGateway(config["STRIPE_API_KEY"], api_base=config.get("STRIPE_API_BASE") or None,
-                         webhook_secret=config.get("STRIPE_WEBHOOK_SECRET") or None,
-                         environment=config.get("STRIPE_ENVIRONMENT") or "dev")
+
+    return StripeGateway(
+        config["STRIPE_API_KEY"],
+        api_base=config.get("STRIPE_API_BASE") or None,
+        webhook_secret=config.get("STRIPE_WEBHOOK_SECRET") or None,
+        environment=config.get("STRIPE_ENVIRONMENT") or "dev",
+    )
 
 
 def current_gateway() -> PaymentGateway:
@@ -95,8 +102,10 @@ def register_dev_webhook(url: str | None = None, *, force: bool = False) -> bool
     target = url or webhook_url()
     data = urllib.parse.urlencode({"url": target, "secret": config.get("STRIPE_WEBHOOK_SECRET") or ""}).encode()
     try:
-        urllib.request.urlopen(urllib.request.Request(f"{base.rstrip('/')}/_config/webhooks/{DEV_WEBHOOK_ID}",
-                                                      data=data, method="POST"), timeout=5).read()
+        urllib.request.urlopen(
+            urllib.request.Request(f"{base.rstrip('/')}/_config/webhooks/{DEV_WEBHOOK_ID}", data=data, method="POST"),
+            timeout=5,
+        ).read()
     except OSError as exc:
         log.warning("could not register the webhook %s with localstripe at %s: %s", target, base, exc)
         return False

@@ -1,4 +1,5 @@
 """What a buyer means to pay for: one row per (buyer, item), the card payments' serialisation point."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,9 +17,12 @@ class CardIntent(db.Model):
     meet on one row and lock it (`app.billing.card`). ``attempt`` counts the PaymentIntents
     created for it (a declined card allows another one); the Stripe idempotency key is derived
     from (purpose, buyer, item, attempt). ``payment_ref`` is the latest attempt's PaymentIntent."""
+
     __tablename__ = "card_intent"
-    __table_args__ = (UniqueConstraint("buyer_ref", "item_ref", name="uq_card_intent_buyer_item"),
-                      CheckConstraint("attempt >= 0", name="attempt_non_negative"))
+    __table_args__ = (
+        UniqueConstraint("buyer_ref", "item_ref", name="uq_card_intent_buyer_item"),
+        CheckConstraint("attempt >= 0", name="attempt_non_negative"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     purpose: Mapped[str] = mapped_column(String(40))
     buyer_ref: Mapped[str] = mapped_column(String(120))  # "user:5", "funder:2", "organisation:7"

@@ -1,7 +1,8 @@
 """The JSON answer of every card payment step (`app.billing.card`), for the pages' scripts."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import flash, jsonify
 
@@ -31,8 +32,12 @@ def card_payment_answer(pay: Callable[[], CardResult], *, redirect: str, success
         flash(success_message, "success")
         return jsonify(status="succeeded", redirect=redirect)
     if info.requires_action:
-        return jsonify(status="requires_action", client_secret=info.client_secret, message=info.user_message or "",
-                       in_progress=result.reused)
+        return jsonify(
+            status="requires_action",
+            client_secret=info.client_secret,
+            message=info.user_message or "",
+            in_progress=result.reused,
+        )
     if info.failed:
         return jsonify(status="failed", message=info.user_message), 402
     return jsonify(status=result.payment.status, message=info.user_message or "")

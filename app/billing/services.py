@@ -1,5 +1,6 @@
 """Stripe webhooks and reconciliation, as service functions (the route, the CLI and a
 job call them). They run in the caller's transaction and never commit."""
+
 from __future__ import annotations
 
 from datetime import datetime

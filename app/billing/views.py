@@ -1,4 +1,5 @@
 """The Stripe webhook endpoint."""
+
 from __future__ import annotations
 
 import logging

@@ -8,10 +8,11 @@ the authorization-matrix test).
 Object-level rules (is this user a member of *this* organisation?) live in the
 domain services; views turn their refusals into 404s.
 """
+
 from __future__ import annotations
 
 import enum
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
@@ -19,15 +20,15 @@ from flask_login import current_user
 
 
 class Access(enum.Enum):
-    PUBLIC = "public"                # anyone, signed in or not
-    LOGIN = "login"                  # any signed-in user
-    ORG_MEMBER = "org_member"        # member of an organisation (or hub staff)
+    PUBLIC = "public"  # anyone, signed in or not
+    LOGIN = "login"  # any signed-in user
+    ORG_MEMBER = "org_member"  # member of an organisation (or hub staff)
     PROVIDER_MEMBER = "provider_member"  # member of a provider (or hub staff)
-    FUNDER = "funder"                # member of a funder (city, CAF, foundation...) (or hub staff)
-    STAFF = "staff"                  # hub staff (and admins)
-    ADMIN = "admin"                  # admins only
-    API_PUBLIC = "api_public"        # JSON API, anyone
-    API_TOKEN = "api_token"          # JSON API, a personal bearer token (never the session)
+    FUNDER = "funder"  # member of a funder (city, CAF, foundation...) (or hub staff)
+    STAFF = "staff"  # hub staff (and admins)
+    ADMIN = "admin"  # admins only
+    API_PUBLIC = "api_public"  # JSON API, anyone
+    API_TOKEN = "api_token"  # JSON API, a personal bearer token (never the session)
 
 
 ACCESS_ATTR = "_hub_access"
@@ -38,6 +39,7 @@ def access(level: Access) -> Callable:
     def mark(view):
         setattr(view, ACCESS_ATTR, level)
         return view
+
     return mark
 
 
@@ -69,6 +71,7 @@ def user_satisfies(user, level: Access) -> bool:
         return user.has_provider
     if level == Access.FUNDER:
         from app.vouchers.services import is_funder_member
+
         return is_funder_member(user)
     return False
 
@@ -111,6 +114,7 @@ def _enforce_token():
     """API writes authenticate with a personal token only, never with the session
     cookie: the API is exempt from CSRF, so a cookie must not be enough."""
     from app.accounts.services import user_for_api_token
+
     user = user_for_api_token(bearer_token())
     if user is None:
         return _json_error(401, "unauthorized", _("Authentification requise : jeton d'API manquant ou invalide."))

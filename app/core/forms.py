@@ -1,4 +1,5 @@
 """Form fields shared by several domains."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -13,8 +14,12 @@ class CommuneField(StringField):
     """Text input with autocomplete; validates to a Commune (kept in `.commune`)."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"list": "communes-list", "autocomplete": "off", "data-commune-autocomplete": "1",
-                     "placeholder": _l("Nom ou code postal")}
+        render_kw = {
+            "list": "communes-list",
+            "autocomplete": "off",
+            "data-commune-autocomplete": "1",
+            "placeholder": _l("Nom ou code postal"),
+        }
         render_kw.update(kwargs.pop("render_kw", {}) or {})
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
         self.commune = None
@@ -28,11 +33,14 @@ class CommuneField(StringField):
 
     def pre_validate(self, form):
         from app.territory.services import resolve_commune
+
         if not self.data:
             return
         self.commune = resolve_commune(self.data)
         if self.commune is None:
-            raise ValidationError(_l("Commune introuvable : choisissez-la dans la liste proposée (nom ou code postal)."))
+            raise ValidationError(
+                _l("Commune introuvable : choisissez-la dans la liste proposée (nom ou code postal).")
+            )
 
 
 class WebURL:
@@ -41,6 +49,7 @@ class WebURL:
 
     def __call__(self, form, field):
         from app.core.urls import WEB_URL_MESSAGE, web_url
+
         if not (field.data or "").strip():
             field.data = ""
             return
@@ -59,8 +68,9 @@ class SkillsField(MultiCheckboxField):
     """Skills from the taxonomy; rendered grouped (see the `skills_field` macro)."""
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, choices=lambda: [c for _g, leaves in grouped_choices() for c in leaves],
-                         **kwargs)
+        super().__init__(
+            label, validators, choices=lambda: [c for _g, leaves in grouped_choices() for c in leaves], **kwargs
+        )
 
     def pre_validate(self, form):
         unknown = [code for code in (self.data or []) if code not in valid_codes()]

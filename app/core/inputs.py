@@ -8,6 +8,7 @@
   string, form fields and file names, JSON bodies or headers: 400, with a French
   message (JSON for the API). The content of uploaded files is not looked at.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -25,8 +26,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # 0..2147483647 (leading zeros allowed, as before), ASCII digits only. Bounding the
 # regex, not only to_python, makes a larger number match no route at all (404),
 # where a converter's refusal would let a same-path rule of another method answer 405.
-BOUNDED_DIGITS = (r"0*(?:[0-9]{1,9}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
-                  r"|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])")
+BOUNDED_DIGITS = (
+    r"0*(?:[0-9]{1,9}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+    r"|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])"
+)
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -108,10 +111,14 @@ def refuse_odd_input():
     if not odd_input():
         return None
     from flask_babel import gettext as _
+
     from app.core.views import error_response
-    return error_response(400, _("Caractères non autorisés"),
-                          _("La requête contient des caractères de contrôle ou un encodage invalide : "
-                            "retirez-les et recommencez."))
+
+    return error_response(
+        400,
+        _("Caractères non autorisés"),
+        _("La requête contient des caractères de contrôle ou un encodage invalide : retirez-les et recommencez."),
+    )
 
 
 def init_inputs(app: Flask) -> None:

@@ -7,12 +7,13 @@ row that is not there, and a rolled-back change starts no job.
 
 Jobs take ids, not ORM objects.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
@@ -69,6 +70,7 @@ def dispatch_ready() -> None:
 
 def redis_connection():
     from redis import Redis
+
     return Redis.from_url(current_app.config["REDIS_URL"])
 
 
@@ -79,9 +81,11 @@ def _dispatch(func, args, kwargs, queue) -> None:
     mode = current_app.config["JOBS_MODE"] if has_app_context() else "inprocess"
     if mode == "rq":
         from rq import Queue
+
         target = f"{func.__module__}:{func.__qualname__}"
         Queue(queue, connection=redis_connection()).enqueue(
-            run_job, target, *args, job_timeout=JOB_TIMEOUTS.get(queue, 180), description=target, **kwargs)
+            run_job, target, *args, job_timeout=JOB_TIMEOUTS.get(queue, 180), description=target, **kwargs
+        )
         return
     try:
         func(*args, **kwargs)
@@ -136,8 +140,10 @@ def run_job(target: str, *args, **kwargs):
     context (one app per worker process), commit, then dispatch the jobs it queued."""
     global _worker_app
     import importlib
+
     if _worker_app is None:
         from app import create_app
+
         _worker_app = create_app()
     module, _sep, name = target.partition(":")
     func = getattr(importlib.import_module(module), name)

@@ -21,6 +21,7 @@ The message is written in the reader's language: callers pass lazy strings
 (`lazy_gettext`), rendered here under the recipient's locale (the locale of
 the account with that address, else French).
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,13 @@ log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 LOGGED = "logged"  # written when no SMTP server was configured: never sent
-DEFAULTS = {"MAIL_MAX_ATTEMPTS": 8, "MAIL_RETRY_BASE_SECONDS": 60, "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
-            "MAIL_CLAIM_LEASE_SECONDS": 600, "SMTP_TIMEOUT": 20}
+DEFAULTS = {
+    "MAIL_MAX_ATTEMPTS": 8,
+    "MAIL_RETRY_BASE_SECONDS": 60,
+    "MAIL_RETRY_MAX_SECONDS": 6 * 3600,
+    "MAIL_CLAIM_LEASE_SECONDS": 600,
+    "SMTP_TIMEOUT": 20,
+}
 
 
 def _setting(name: str) -> int:
@@ -93,8 +99,15 @@ def send_mail(recipient: str, subject, body, html=None, locale: str | None = Non
     with force_locale(locale):
         subject, body, html = str(subject), str(body), (str(html) if html is not None else None)
     smtp = bool(current_app.config.get("SMTP_URL"))
-    message = OutboxEmail(recipient=recipient, subject=subject[:300], body=body, html_body=html, locale=locale,
-                          status=PENDING if smtp else LOGGED, attempts=0)
+    message = OutboxEmail(
+        recipient=recipient,
+        subject=subject[:300],
+        body=body,
+        html_body=html,
+        locale=locale,
+        status=PENDING if smtp else LOGGED,
+        attempts=0,
+    )
     db.session.add(message)
     db.session.flush()
     log.info("mail to %s: %s\n%s", recipient, subject, body)
@@ -105,18 +118,24 @@ def send_mail(recipient: str, subject, body, html=None, locale: str | None = Non
 
 def _due(now: datetime):
     lease = now - timedelta(seconds=_setting("MAIL_CLAIM_LEASE_SECONDS"))
-    return or_(and_(OutboxEmail.status == PENDING,
-                    or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now)),
-               and_(OutboxEmail.status == SENDING, OutboxEmail.claimed_at < lease))
+    return or_(
+        and_(
+            OutboxEmail.status == PENDING,
+            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
+        ),
+        and_(OutboxEmail.status == SENDING, OutboxEmail.claimed_at < lease),
+    )
 
 
 def claim(message_id: int) -> bool:
     """Take the row for one delivery attempt (compare-and-set), committed at once."""
     now = utcnow()
     result = db.session.execute(
-        update(OutboxEmail).where(OutboxEmail.id == message_id, _due(now))
+        update(OutboxEmail)
+        .where(OutboxEmail.id == message_id, _due(now))
         .values(status=SENDING, claimed_at=now, attempts=OutboxEmail.attempts + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     commit()
     return result.rowcount == 1
 
@@ -140,8 +159,9 @@ def _smtp_send(email: EmailMessage) -> None:
     url = urlparse(current_app.config["SMTP_URL"])
     ssl = url.scheme == "smtps"
     smtp_cls = smtplib.SMTP_SSL if ssl else smtplib.SMTP
-    with smtp_cls(url.hostname or "localhost", url.port or (465 if ssl else 25),
-                  timeout=_setting("SMTP_TIMEOUT")) as smtp:
+    with smtp_cls(
+        url.hostname or "localhost", url.port or (465 if ssl else 25), timeout=_setting("SMTP_TIMEOUT")
+    ) as smtp:
         if url.scheme == "smtp+starttls":
             smtp.starttls()
         if url.username:
@@ -199,13 +219,23 @@ def deliver_mail(message_id: int) -> str | None:
             log.error("mail %s to %s failed for good after %d attempt(s): %s", message_id, recipient, attempts, text)
         else:
             values |= {"status": PENDING, "next_attempt_at": now + backoff(attempts)}
-            log.warning("mail %s to %s not delivered (attempt %d), next at %s: %s", message_id, recipient, attempts,
-                        values["next_attempt_at"].isoformat(), text)
+            log.warning(
+                "mail %s to %s not delivered (attempt %d), next at %s: %s",
+                message_id,
+                recipient,
+                attempts,
+                values["next_attempt_at"].isoformat(),
+                text,
+            )
     else:
         values = {"status": SENT, "sent_at": utcnow(), "claimed_at": None, "last_error": None}
     # One statement, first of its transaction: it only waits for a concurrent writer, never deadlocks with it.
-    db.session.execute(update(OutboxEmail).where(OutboxEmail.id == message_id, OutboxEmail.status == SENDING)
-                       .values(**values).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == message_id, OutboxEmail.status == SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     commit()
     return values["status"]
 
@@ -226,5 +256,11 @@ def deliver_due(limit: int = 200) -> dict:
 
 def undelivered(limit: int = 100) -> list[OutboxEmail]:
     """Failed and waiting messages, newest first (for staff)."""
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.status.in_((FAILED, PENDING, SENDING)))
-                                   .order_by(OutboxEmail.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(OutboxEmail)
+            .where(OutboxEmail.status.in_((FAILED, PENDING, SENDING)))
+            .order_by(OutboxEmail.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,22 +1,29 @@
 """Shared column types and mixins."""
+
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def enum_column(enum_cls: type[enum.Enum], **kwargs):
     """Store an enum by its value, as a VARCHAR with a CHECK constraint."""
     return mapped_column(
-        Enum(enum_cls, values_callable=lambda e: [m.value for m in e], native_enum=False,
-             create_constraint=True, length=32, name=enum_cls.__name__.lower()),
+        Enum(
+            enum_cls,
+            values_callable=lambda e: [m.value for m in e],
+            native_enum=False,
+            create_constraint=True,
+            length=32,
+            name=enum_cls.__name__.lower(),
+        ),
         **kwargs,
     )
 
@@ -28,6 +35,7 @@ class Timestamped:
 
 class PublicationStatus(str, enum.Enum):
     """Moderated entities (organisations, providers, offers)."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
     PUBLISHED = "published"
@@ -40,5 +48,3 @@ class Moderated:
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     moderated_by_id: Mapped[int | None] = mapped_column()
-
-

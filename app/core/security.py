@@ -12,19 +12,41 @@
   that show a secret (a new API token, a reset link's form, a voucher code, a payment's client secret).
 - Cookies: the remember-me cookie gets the session cookie's SameSite, HttpOnly and Secure.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
 
 NO_STORE_ATTR = "_hub_no_store"
 HTML_POLICY = {
-    "default-src": ("'self'",), "script-src": ("'self'",), "style-src": ("'self'",), "img-src": ("'self'", "data:"),
-    "font-src": ("'self'",), "connect-src": ("'self'",), "frame-src": ("'none'",), "object-src": ("'none'",),
-    "base-uri": ("'self'",), "form-action": ("'self'",), "frame-ancestors": ("'none'",),
+    "default-src": ("'self'",),
+    "script-src": ("'self'",),
+    "style-src": ("'self'",),
+    "img-src": ("'self'", "data:"),
+    "font-src": ("'self'",),
+    "connect-src": ("'self'",),
+    "frame-src": ("'none'",),
+    "object-src": ("'none'",),
+    "base-uri": ("'self'",),
+    "form-action": ("'self'",),
+    "frame-ancestors": ("'none'",),
 }
 OTHER_POLICY = {"default-src": ("'none'",), "frame-ancestors": ("'none'",)}
-FEATURES_OFF = ("accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope", "hid",
-                "magnetometer", "microphone", "midi", "serial", "usb", "xr-spatial-tracking")
+FEATURES_OFF = (
+    "accelerometer",
+    "autoplay",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+)
 HSTS = "max-age=31536000; includeSubDomains"
 
 

@@ -1,5 +1,6 @@
 """Explicit state machines: one table of legal moves per entity, one function
 that moves it, and a named exception for an illegal move."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ S = TypeVar("S")
 class IllegalTransition(Exception):
     def __init__(self, entity: str, current, target):
         self.entity, self.current, self.target = entity, current, target
-        super().__init__(f"{entity}: cannot move from {getattr(current, 'value', current)} "
-                         f"to {getattr(target, 'value', target)}")
+        super().__init__(
+            f"{entity}: cannot move from {getattr(current, 'value', current)} to {getattr(target, 'value', target)}"
+        )
 
 
 @dataclass(frozen=True)

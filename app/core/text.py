@@ -1,4 +1,5 @@
 """Small text helpers shared by search-like lookups."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Absolute links for e-mails, also from jobs and the CLI (no request there); the one rule for
 links to other sites (`web_url`)."""
+
 from __future__ import annotations
 
 import html
@@ -69,7 +70,7 @@ def web_url(value) -> str | None:
     host = parts.hostname or ""
     if "@" in parts.netloc or not host or not (_DOMAIN.match(host) or _is_ip(host)):
         return None
-    return parts.scheme.lower() + text[len(parts.scheme):]
+    return parts.scheme.lower() + text[len(parts.scheme) :]
 
 
 def _is_ip(host: str) -> bool:
@@ -83,13 +84,13 @@ def _is_ip(host: str) -> bool:
 def clean_web_url(value, field: str) -> str:
     """For services: the cleaned link, "" when empty; a ServiceError naming `field` when refused."""
     from app.core.errors import ServiceError
+
     if value is None or not str(value).strip():
         return ""
     url = web_url(str(value))
     if url is None:
         raise ServiceError(str(WEB_URL_MESSAGE), field=field)
     return url
-
 
 
 def external_link(value) -> Markup:

@@ -1,10 +1,12 @@
 """Home, language switch, health, error pages and template helpers."""
+
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import (Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for)
-from flask_babel import format_date, format_datetime, format_decimal, gettext as _
+from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DataError, IntegrityError
@@ -47,7 +49,9 @@ def submit_form(form, action, message, target):
 
     `message` and `target` may be callables taking what `action` returned."""
     from flask import flash
+
     from app.core.jobs import commit
+
     if not form.validate_on_submit():
         return None
     try:
@@ -64,14 +68,20 @@ def submit_form(form, action, message, target):
 @bp.get("/")
 @access(Access.PUBLIC)
 def home():
+    from app.core.models import PublicationStatus as PS
     from app.directory.models import Offer, Provider
     from app.directory.services import published_offers_query, with_provider_and_commune
-    from app.core.models import PublicationStatus as PS
-    offers = list(db.session.scalars(with_provider_and_commune(published_offers_query())
-                                     .order_by(Offer.published_at.desc()).limit(6)))
+
+    offers = list(
+        db.session.scalars(
+            with_provider_and_commune(published_offers_query()).order_by(Offer.published_at.desc()).limit(6)
+        )
+    )
     counts = {
         "offers": db.session.scalar(select(func.count()).select_from(published_offers_query().subquery())),
-        "providers": db.session.scalar(select(func.count()).select_from(Provider).where(Provider.status == PS.PUBLISHED)),
+        "providers": db.session.scalar(
+            select(func.count()).select_from(Provider).where(Provider.status == PS.PUBLISHED)
+        ),
     }
     return render_template("core/home.html", offers=offers, counts=counts)
 
@@ -112,8 +122,17 @@ def error_response(status: int, title: str, message: str):
 
 def _error(status: int, title: str, message: str):
     if _wants_json():
-        codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                 409: "conflict", 413: "too_large", 422: "validation_error", 429: "rate_limited", 500: "server_error"}
+        codes = {
+            400: "bad_request",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            413: "too_large",
+            422: "validation_error",
+            429: "rate_limited",
+            500: "server_error",
+        }
         response = jsonify({"error": {"code": codes.get(status, "error"), "message": message}})
         return response, status
     return render_template("core/error.html", status=status, title=title, message=message), status
@@ -126,8 +145,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return _error(400, _("Formulaire expiré"),
-                      _("Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez."))
+        return _error(
+            400,
+            _("Formulaire expiré"),
+            _("Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez."),
+        )
 
     @app.errorhandler(403)
     def forbidden(e):
@@ -149,8 +171,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(429)
     def rate_limited(e):
-        return _error(429, _("Trop de tentatives"),
-                      _("Trop de tentatives en peu de temps. Patientez une minute avant de réessayer."))
+        return _error(
+            429,
+            _("Trop de tentatives"),
+            _("Trop de tentatives en peu de temps. Patientez une minute avant de réessayer."),
+        )
 
     @app.errorhandler(IllegalTransition)
     def illegal(e):
@@ -167,16 +192,24 @@ def register_error_handlers(app: Flask) -> None:
         # Two requests raced past a check (a second accept, a second feedback): the
         # database's unique constraint kept one; this one changed nothing.
         db.session.rollback()
-        return _error(409, _("Action déjà faite"),
-                      _("Cette action vient d'être faite par ailleurs (deux envois en même temps ?) : "
-                        "rien n'a été modifié. Rechargez la page pour voir l'état actuel."))
+        return _error(
+            409,
+            _("Action déjà faite"),
+            _(
+                "Cette action vient d'être faite par ailleurs (deux envois en même temps ?) : "
+                "rien n'a été modifié. Rechargez la page pour voir l'état actuel."
+            ),
+        )
 
     @app.errorhandler(DataError)
     def data_error(e):
         # A value the database refuses (a number beyond its column's range...): bad input, not a crash.
         db.session.rollback()
-        return _error(400, _("Valeur hors limites"),
-                      _("Une des valeurs envoyées est hors des limites admises : corrigez-la et recommencez."))
+        return _error(
+            400,
+            _("Valeur hors limites"),
+            _("Une des valeurs envoyées est hors des limites admises : corrigez-la et recommencez."),
+        )
 
     @app.errorhandler(500)
     def server_error(e):
@@ -185,6 +218,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
+
     from app.directory import vocab
     from app.directory.skills import skill_label
 
@@ -195,9 +229,11 @@ def register_template_helpers(app: Flask) -> None:
         return {"current_locale": str(get_locale() or "fr")}
 
     from app.core.urls import external_link
+
     app.jinja_env.filters["external_link"] = external_link  # an outside address: a link only if http(s)
     app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""
     app.jinja_env.filters["datetime_fr"] = lambda d: format_datetime(d, "medium") if d else ""
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.#")
     app.jinja_env.filters["euros"] = lambda cents: (
-        "" if cents is None else f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",").replace(",00 €", " €"))
+        "" if cents is None else f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",").replace(",00 €", " €")
+    )

@@ -12,6 +12,7 @@ from app.territory.models import Commune
 
 class Organisation(Moderated, Timestamped, db.Model):
     """A small organisation that posts needs."""
+
     __tablename__ = "organisation"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -31,6 +32,7 @@ class Organisation(Moderated, Timestamped, db.Model):
 
 class Provider(Moderated, Timestamped, db.Model):
     """Someone who offers help: volunteer expert, mediator, team, tiers-lieu."""
+
     __tablename__ = "provider"
     __table_args__ = (CheckConstraint("radius_km >= 0 AND radius_km <= 1000", name="radius_range"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -51,7 +53,7 @@ class Provider(Moderated, Timestamped, db.Model):
 
     commune: Mapped[Commune] = relationship()
     memberships = relationship("Membership", back_populates="provider", cascade="all, delete-orphan")
-    offers: Mapped[list["Offer"]] = relationship(back_populates="provider", order_by="Offer.id")
+    offers: Mapped[list[Offer]] = relationship(back_populates="provider", order_by="Offer.id")
 
     @property
     def is_public(self) -> bool:
@@ -94,9 +96,11 @@ class ListingChange(Timestamped, db.Model):
     review. Changes made by staff, or to listings not published yet, are not logged (moderation
     sees those listings whole).
     """
+
     __tablename__ = "listing_change"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'applied', 'approved', 'refused', 'replaced')",
-                                      name="status_known"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'applied', 'approved', 'refused', 'replaced')", name="status_known"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entity_kind: Mapped[str] = mapped_column(String(20))  # organisation, provider, offer
     entity_id: Mapped[int] = mapped_column(Integer, index=True)

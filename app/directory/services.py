@@ -2,29 +2,34 @@
 
 Services take plain values and the acting user; they flush, never commit.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from stdnum.fr import siret as siret_std
 from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.fr import siret as siret_std
 
 from app.accounts.models import User
 from app.accounts.services import add_membership
 from app.core.errors import Conflict, Forbidden, ServiceError
-from app.core.models import PublicationStatus as PS, utcnow
+from app.core.models import PublicationStatus as PS
+from app.core.models import utcnow
 from app.core.states import StateMachine
 from app.core.urls import clean_web_url
 from app.directory.models import ListingChange, Offer, Organisation, Provider
 from app.extensions import db
 
-PUBLICATION = StateMachine("publication", {
-    PS.DRAFT: frozenset({PS.SUBMITTED, PS.ARCHIVED}),
-    PS.SUBMITTED: frozenset({PS.PUBLISHED, PS.REJECTED, PS.DRAFT}),
-    PS.REJECTED: frozenset({PS.SUBMITTED, PS.DRAFT, PS.ARCHIVED}),
-    PS.PUBLISHED: frozenset({PS.ARCHIVED, PS.SUBMITTED}),
-    PS.ARCHIVED: frozenset({PS.DRAFT}),
-})
+PUBLICATION = StateMachine(
+    "publication",
+    {
+        PS.DRAFT: frozenset({PS.SUBMITTED, PS.ARCHIVED}),
+        PS.SUBMITTED: frozenset({PS.PUBLISHED, PS.REJECTED, PS.DRAFT}),
+        PS.REJECTED: frozenset({PS.SUBMITTED, PS.DRAFT, PS.ARCHIVED}),
+        PS.PUBLISHED: frozenset({PS.ARCHIVED, PS.SUBMITTED}),
+        PS.ARCHIVED: frozenset({PS.DRAFT}),
+    },
+)
 # Moves only hub staff may make; owners make the others on their own entities.
 STAFF_ONLY = {PS.PUBLISHED, PS.REJECTED}
 
@@ -90,26 +95,39 @@ def _moderated_update(actor: User, entity, values: dict, fields: tuple[str, ...]
     wanted = {name: values[name] for name in fields if name in values}
     for name in LINK_FIELDS & set(wanted):
         wanted[name] = clean_web_url(wanted[name], name)
-    changed = {name: [_plain(getattr(entity, name)), _plain(value)] for name, value in wanted.items()
-               if name not in PRIVATE_FIELDS and getattr(entity, name) != value}
+    changed = {
+        name: [_plain(getattr(entity, name)), _plain(value)]
+        for name, value in wanted.items()
+        if name not in PRIVATE_FIELDS and getattr(entity, name) != value
+    }
     held = {name: change for name, change in changed.items() if name in LINK_FIELDS}
     _apply(entity, {name: value for name, value in wanted.items() if name not in held}, fields)
     kind = KIND_OF[type(entity)]
     if held:
         for older in pending_changes(entity):  # the latest proposal replaces an unanswered one
             older.status = "replaced"
-        db.session.add(ListingChange(entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=held,
-                                     status="pending"))
+        db.session.add(
+            ListingChange(entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=held, status="pending")
+        )
     live = {name: change for name, change in changed.items() if name not in held}
     if live:
-        db.session.add(ListingChange(entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=live,
-                                     status="applied"))
+        db.session.add(
+            ListingChange(entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=live, status="applied")
+        )
 
 
 def pending_changes(entity) -> list[ListingChange]:
-    return list(db.session.scalars(select(ListingChange).where(
-        ListingChange.entity_kind == KIND_OF[type(entity)], ListingChange.entity_id == entity.id,
-        ListingChange.status == "pending").order_by(ListingChange.id)))
+    return list(
+        db.session.scalars(
+            select(ListingChange)
+            .where(
+                ListingChange.entity_kind == KIND_OF[type(entity)],
+                ListingChange.entity_id == entity.id,
+                ListingChange.status == "pending",
+            )
+            .order_by(ListingChange.id)
+        )
+    )
 
 
 def listing_of(change: ListingChange):
@@ -136,17 +154,48 @@ def decide_change(actor: User, change: ListingChange, approve: bool) -> None:
 
 def change_log(limit: int = 50) -> dict[str, list[ListingChange]]:
     """For the moderation page: changes waiting for a decision, then the latest ones applied."""
+
     def rows(*statuses):
-        return list(db.session.scalars(select(ListingChange).where(ListingChange.status.in_(statuses))
-                                       .order_by(ListingChange.id.desc()).limit(limit)))
+        return list(
+            db.session.scalars(
+                select(ListingChange)
+                .where(ListingChange.status.in_(statuses))
+                .order_by(ListingChange.id.desc())
+                .limit(limit)
+            )
+        )
+
     return {"pending": rows("pending"), "recent": rows("applied", "approved", "refused")}
 
 
 ORG_FIELDS = ("name", "kind", "size", "commune_insee", "description", "contact_email", "contact_phone", "website")
-PROVIDER_FIELDS = ("name", "kind", "commune_insee", "radius_km", "remote_capable", "languages", "presentation",
-                   "website", "contact_email", "iban", "bic", "bank_holder")
-OFFER_FIELDS = ("title", "description", "category", "skills", "modality", "duration_hours", "capacity_per_month",
-                "price_mode", "price_cents", "available_from", "available_until")
+PROVIDER_FIELDS = (
+    "name",
+    "kind",
+    "commune_insee",
+    "radius_km",
+    "remote_capable",
+    "languages",
+    "presentation",
+    "website",
+    "contact_email",
+    "iban",
+    "bic",
+    "bank_holder",
+)
+OFFER_FIELDS = (
+    "title",
+    "description",
+    "category",
+    "skills",
+    "modality",
+    "duration_hours",
+    "capacity_per_month",
+    "price_mode",
+    "price_cents",
+    "available_from",
+    "available_until",
+)
 
 
 def _create_structure(actor: User, model, values: dict, fields: tuple[str, ...], membership: str):
@@ -179,8 +228,9 @@ def create_organisation(actor: User, values: dict) -> Organisation:
 
 
 def update_organisation(actor: User, org: Organisation, values: dict) -> Organisation:
-    return _update_structure(actor, org, values, ORG_FIELDS, can_manage_organisation(actor, org),
-                             _("Vous ne gérez pas cette structure."))
+    return _update_structure(
+        actor, org, values, ORG_FIELDS, can_manage_organisation(actor, org), _("Vous ne gérez pas cette structure.")
+    )
 
 
 def create_provider(actor: User, values: dict) -> Provider:
@@ -188,8 +238,14 @@ def create_provider(actor: User, values: dict) -> Provider:
 
 
 def update_provider(actor: User, provider: Provider, values: dict) -> Provider:
-    return _update_structure(actor, provider, values, PROVIDER_FIELDS, can_manage_provider(actor, provider),
-                             _("Vous ne gérez pas ce prestataire."))
+    return _update_structure(
+        actor,
+        provider,
+        values,
+        PROVIDER_FIELDS,
+        can_manage_provider(actor, provider),
+        _("Vous ne gérez pas ce prestataire."),
+    )
 
 
 def _check_offer_values(values: dict) -> None:
@@ -232,6 +288,7 @@ def _warm(offer: Offer) -> None:
     """Embed the offer's text after the commit, for the matching engine."""
     from app.core.jobs import enqueue
     from app.matches.services import warm_embeddings
+
     enqueue(warm_embeddings, offer_ids=[offer.id], coalesce=True)
 
 
@@ -270,21 +327,27 @@ def move_offer(actor: User, offer: Offer, target: PS, reason: str | None = None)
 
 
 def published_offers_query():
-    return (select(Offer).join(Offer.provider)
-            .where(Offer.status == PS.PUBLISHED, Provider.status == PS.PUBLISHED))
+    return select(Offer).join(Offer.provider).where(Offer.status == PS.PUBLISHED, Provider.status == PS.PUBLISHED)
 
 
 def with_provider_and_commune(stmt):
     """Load what an offer card shows in two extra queries, not one per offer."""
     from sqlalchemy.orm import selectinload
+
     return stmt.options(selectinload(Offer.provider).selectinload(Provider.commune))
 
 
 def moderation_queue() -> dict[str, list]:
     waiting = (PS.SUBMITTED,)
     return {
-        "organisations": list(db.session.scalars(select(Organisation).where(Organisation.status.in_(waiting)).order_by(Organisation.updated_at))),
-        "providers": list(db.session.scalars(select(Provider).where(Provider.status.in_(waiting)).order_by(Provider.updated_at))),
+        "organisations": list(
+            db.session.scalars(
+                select(Organisation).where(Organisation.status.in_(waiting)).order_by(Organisation.updated_at)
+            )
+        ),
+        "providers": list(
+            db.session.scalars(select(Provider).where(Provider.status.in_(waiting)).order_by(Provider.updated_at))
+        ),
         "offers": list(db.session.scalars(select(Offer).where(Offer.status.in_(waiting)).order_by(Offer.updated_at))),
     }
 
@@ -294,20 +357,32 @@ def catalogue(filters: dict, page: int = 1, per_page: int = 20):
     Returns (offers, total). Text search is the `search` package's job (/recherche, /api/v1/search).
     """
     from sqlalchemy import func
+
     from app.territory.models import Commune
+
     stmt = published_offers_query()
     if filters.get("category"):
         stmt = stmt.where(Offer.category == filters["category"])
     if filters.get("price_mode"):
         stmt = stmt.where(Offer.price_mode == filters["price_mode"])
     if filters.get("modality"):
-        wanted = {"on_site": ("on_site", "both"), "remote": ("remote", "both")}.get(filters["modality"], (filters["modality"],))
+        wanted = {"on_site": ("on_site", "both"), "remote": ("remote", "both")}.get(
+            filters["modality"], (filters["modality"],)
+        )
         stmt = stmt.where(Offer.modality.in_(wanted))
     if filters.get("departement"):
-        stmt = stmt.join(Commune, Provider.commune_insee == Commune.insee).where(Commune.dep_code == filters["departement"])
+        stmt = stmt.join(Commune, Provider.commune_insee == Commune.insee).where(
+            Commune.dep_code == filters["departement"]
+        )
     if filters.get("skill"):
         stmt = stmt.where(func.lower(func.cast(Offer.skills, db.String)).contains(f'"{filters["skill"].lower()}"'))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    offers = list(db.session.scalars(with_provider_and_commune(stmt).order_by(Offer.published_at.desc(), Offer.id.desc())
-                                     .offset((page - 1) * per_page).limit(per_page)))
+    offers = list(
+        db.session.scalars(
+            with_provider_and_commune(stmt)
+            .order_by(Offer.published_at.desc(), Offer.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     return offers, total

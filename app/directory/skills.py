@@ -1,4 +1,5 @@
 """The skills taxonomy, read once from skills.yaml (data, editable without code)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,10 +44,17 @@ def taxonomy() -> dict[str, Skill]:
             children = node.get("children") or []
             if node["code"] in skills:
                 raise ValueError(f"duplicate skill code {node['code']}")
-            skills[node["code"]] = Skill(code=node["code"], fr=node["fr"], en=node["en"], parent=parent,
-                                         schema=node.get("schema"), retired=bool(node.get("retired")),
-                                         children=tuple(c["code"] for c in children))
+            skills[node["code"]] = Skill(
+                code=node["code"],
+                fr=node["fr"],
+                en=node["en"],
+                parent=parent,
+                schema=node.get("schema"),
+                retired=bool(node.get("retired")),
+                children=tuple(c["code"] for c in children),
+            )
             walk(children, node["code"])
+
     walk(data)
     return skills
 

@@ -6,17 +6,19 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
 from app.core.views import form_status, submit_form
 from app.directory import services
 from app.directory.forms import OfferForm, OrganisationForm, ProviderForm
-from app.accounts.forms import EmptyForm
 from app.directory.models import Offer, Organisation, Provider
 from app.extensions import db
 
 bp = Blueprint("directory", __name__)
+
+
 def _get_or_404(model, ident: int):
     obj = db.session.get(model, ident)
     if obj is None:
@@ -24,8 +26,14 @@ def _get_or_404(model, ident: int):
     return obj
 
 
-CATALOGUE_PARAMS = {"q": "q", "category": "categorie", "price_mode": "tarif", "modality": "modalite",
-                    "departement": "departement", "skill": "competence"}
+CATALOGUE_PARAMS = {
+    "q": "q",
+    "category": "categorie",
+    "price_mode": "tarif",
+    "modality": "modalite",
+    "departement": "departement",
+    "skill": "competence",
+}
 
 
 @bp.get("/catalogue")
@@ -42,15 +50,23 @@ def offer_detail(offer_id: int):
     offer = _get_or_404(Offer, offer_id)
     if not offer.is_public and not services.can_manage_provider(current_user, offer.provider):
         abort(404)
-    return render_template("directory/offer.html", offer=offer, action_form=EmptyForm(),
-                           can_manage=services.can_manage_provider(current_user, offer.provider))
+    return render_template(
+        "directory/offer.html",
+        offer=offer,
+        action_form=EmptyForm(),
+        can_manage=services.can_manage_provider(current_user, offer.provider),
+    )
 
 
 @bp.get("/prestataires")
 @access(Access.PUBLIC)
 def providers():
-    stmt = (select(Provider).where(Provider.status == PS.PUBLISHED).options(selectinload(Provider.commune))
-            .order_by(Provider.name))
+    stmt = (
+        select(Provider)
+        .where(Provider.status == PS.PUBLISHED)
+        .options(selectinload(Provider.commune))
+        .order_by(Provider.name)
+    )
     return render_template("directory/providers.html", providers=list(db.session.scalars(stmt)))
 
 
@@ -75,11 +91,16 @@ def _edited(listing) -> str:
 @access(Access.LOGIN)
 def organisation_new():
     form = OrganisationForm()
-    done = submit_form(form, lambda: services.create_organisation(current_user, form.values()),
-                       _("Votre structure est enregistrée. Vous pouvez maintenant décrire votre besoin."),
-                       url_for("needs.boussole_step"))
-    return done or (render_template("directory/organisation_form.html", form=form, organisation=None),
-                    form_status(form))
+    done = submit_form(
+        form,
+        lambda: services.create_organisation(current_user, form.values()),
+        _("Votre structure est enregistrée. Vous pouvez maintenant décrire votre besoin."),
+        url_for("needs.boussole_step"),
+    )
+    return done or (
+        render_template("directory/organisation_form.html", form=form, organisation=None),
+        form_status(form),
+    )
 
 
 @bp.route("/structure/<int:org_id>/modifier", methods=["GET", "POST"])
@@ -91,19 +112,25 @@ def organisation_edit(org_id: int):
     form = OrganisationForm(obj=org)
     if request.method == "GET":
         form.commune.process_data(org.commune)
-    done = submit_form(form, lambda: services.update_organisation(current_user, org, form.values()),
-                       _edited, url_for("accounts.dashboard"))
-    return done or (render_template("directory/organisation_form.html", form=form, organisation=org),
-                    form_status(form))
+    done = submit_form(
+        form,
+        lambda: services.update_organisation(current_user, org, form.values()),
+        _edited,
+        url_for("accounts.dashboard"),
+    )
+    return done or (render_template("directory/organisation_form.html", form=form, organisation=org), form_status(form))
 
 
 @bp.route("/prestataire/nouveau", methods=["GET", "POST"])
 @access(Access.LOGIN)
 def provider_new():
     form = ProviderForm()
-    done = submit_form(form, lambda: services.create_provider(current_user, form.values()),
-                       _("Votre fiche est envoyée à l'équipe du Hub. Ajoutez dès maintenant votre première offre."),
-                       lambda provider: url_for("directory.offer_new", provider_id=provider.id))
+    done = submit_form(
+        form,
+        lambda: services.create_provider(current_user, form.values()),
+        _("Votre fiche est envoyée à l'équipe du Hub. Ajoutez dès maintenant votre première offre."),
+        lambda provider: url_for("directory.offer_new", provider_id=provider.id),
+    )
     return done or (render_template("directory/provider_form.html", form=form, provider=None), form_status(form))
 
 
@@ -116,8 +143,12 @@ def provider_edit(provider_id: int):
     form = ProviderForm(obj=provider)
     if request.method == "GET":
         form.commune.process_data(provider.commune)
-    done = submit_form(form, lambda: services.update_provider(current_user, provider, form.values()),
-                       _edited, url_for("directory.provider_detail", provider_id=provider.id))
+    done = submit_form(
+        form,
+        lambda: services.update_provider(current_user, provider, form.values()),
+        _edited,
+        url_for("directory.provider_detail", provider_id=provider.id),
+    )
     return done or (render_template("directory/provider_form.html", form=form, provider=provider), form_status(form))
 
 
@@ -129,11 +160,17 @@ def offer_new(provider_id: int):
         abort(404)
     form = OfferForm()
     done = submit_form(
-        form, lambda: services.create_offer(current_user, provider, form.values(), submit="submit" in request.form),
-        lambda offer: _("Offre envoyée à la modération.") if offer.status == PS.SUBMITTED else _("Brouillon enregistré."),
-        lambda offer: url_for("directory.offer_detail", offer_id=offer.id))
-    return done or (render_template("directory/offer_form.html", form=form, provider=provider, offer=None),
-                    form_status(form))
+        form,
+        lambda: services.create_offer(current_user, provider, form.values(), submit="submit" in request.form),
+        lambda offer: (
+            _("Offre envoyée à la modération.") if offer.status == PS.SUBMITTED else _("Brouillon enregistré.")
+        ),
+        lambda offer: url_for("directory.offer_detail", offer_id=offer.id),
+    )
+    return done or (
+        render_template("directory/offer_form.html", form=form, provider=provider, offer=None),
+        form_status(form),
+    )
 
 
 @bp.route("/offres/<int:offer_id>/modifier", methods=["GET", "POST"])
@@ -145,10 +182,16 @@ def offer_edit(offer_id: int):
     form = OfferForm(obj=offer)
     if request.method == "GET" and offer.price_cents is not None:
         form.price.data = offer.price_cents / 100
-    done = submit_form(form, lambda: services.update_offer(current_user, offer, form.values()),
-                       _("Modifications enregistrées."), url_for("directory.offer_detail", offer_id=offer.id))
-    return done or (render_template("directory/offer_form.html", form=form, provider=offer.provider, offer=offer),
-                    form_status(form))
+    done = submit_form(
+        form,
+        lambda: services.update_offer(current_user, offer, form.values()),
+        _("Modifications enregistrées."),
+        url_for("directory.offer_detail", offer_id=offer.id),
+    )
+    return done or (
+        render_template("directory/offer_form.html", form=form, provider=offer.provider, offer=offer),
+        form_status(form),
+    )
 
 
 OWNER_OFFER_ACTIONS = {"submit": PS.SUBMITTED, "withdraw": PS.DRAFT, "archive": PS.ARCHIVED, "reopen": PS.DRAFT}

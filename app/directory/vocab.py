@@ -3,6 +3,7 @@
 Codes are stable (stored in the database and the API); labels go through the
 translation catalogues.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -1,10 +1,12 @@
 """Licence certificates: a one-page PDF (reportlab) naming the resource's
 identifier, the licence, its holder and its dates."""
+
 from __future__ import annotations
 
 import io
 
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.pdfgen import canvas
@@ -98,8 +100,15 @@ def certificate_pdf(grant: LicenceGrant) -> bytes:
             pdf.drawString(x, y, line)
 
     pdf.setFont("Helvetica", 8.5)
-    pdf.drawString(x, 1.6 * cm, _("Certificat émis le %(date)s. Vérification : %(url)s",
-                                  date=format_datetime(utcnow(), "long"), url=resource_url(resource)))
+    pdf.drawString(
+        x,
+        1.6 * cm,
+        _(
+            "Certificat émis le %(date)s. Vérification : %(url)s",
+            date=format_datetime(utcnow(), "long"),
+            url=resource_url(resource),
+        ),
+    )
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()

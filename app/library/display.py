@@ -1,5 +1,6 @@
 """What templates show of the knowledge base: vocabulary labels, history lines.
 Available in templates as `library_ui`."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -8,29 +9,59 @@ from app.library import vocab
 from app.library.rendering import plain_text
 
 FIELD_LABELS = {
-    "title": _l("Titre"), "description": _l("Description"), "resource_type": _l("Type"),
-    "themes": _l("Thématiques"), "audiences": _l("Publics"), "languages": _l("Langues"), "formats": _l("Formats"),
-    "year_created": _l("Année de création"), "licence": _l("Licence"), "source_url": _l("Adresse d'origine"),
-    "producers": _l("Producteurs"), "is_based_on": _l("Fondée sur"), "is_related_to": _l("Ressources liées"),
-    "status": _l("Statut"), "merged_into": _l("Fusionnée dans"), "merged_from": _l("A absorbé"),
-    "files": _l("Fichiers"), "licence_offers": _l("Licences proposées"), "note": _l("Note"),
+    "title": _l("Titre"),
+    "description": _l("Description"),
+    "resource_type": _l("Type"),
+    "themes": _l("Thématiques"),
+    "audiences": _l("Publics"),
+    "languages": _l("Langues"),
+    "formats": _l("Formats"),
+    "year_created": _l("Année de création"),
+    "licence": _l("Licence"),
+    "source_url": _l("Adresse d'origine"),
+    "producers": _l("Producteurs"),
+    "is_based_on": _l("Fondée sur"),
+    "is_related_to": _l("Ressources liées"),
+    "status": _l("Statut"),
+    "merged_into": _l("Fusionnée dans"),
+    "merged_from": _l("A absorbé"),
+    "files": _l("Fichiers"),
+    "licence_offers": _l("Licences proposées"),
+    "note": _l("Note"),
 }
 
 ACTION_LABELS = {
-    "created": _l("Création"), "updated": _l("Modification"), "published": _l("Publication"),
-    "unpublished": _l("Remise en brouillon"), "deleted": _l("Suppression"), "restored": _l("Restauration"),
-    "merged_into": _l("Fusion dans une autre ressource"), "merged_from": _l("Fusion d'un doublon"),
-    "file_added": _l("Fichier ajouté"), "file_version": _l("Nouvelle version d'un fichier"),
-    "file_removed": _l("Fichier retiré"), "offer_added": _l("Licence mise en vente"),
+    "created": _l("Création"),
+    "updated": _l("Modification"),
+    "published": _l("Publication"),
+    "unpublished": _l("Remise en brouillon"),
+    "deleted": _l("Suppression"),
+    "restored": _l("Restauration"),
+    "merged_into": _l("Fusion dans une autre ressource"),
+    "merged_from": _l("Fusion d'un doublon"),
+    "file_added": _l("Fichier ajouté"),
+    "file_version": _l("Nouvelle version d'un fichier"),
+    "file_removed": _l("Fichier retiré"),
+    "offer_added": _l("Licence mise en vente"),
     "offer_changed": _l("Licence modifiée"),
 }
 
-STATUS_LABELS = {"draft": _l("Brouillon"), "published": _l("Publiée"), "merged": _l("Fusionnée"),
-                 "deleted": _l("Supprimée")}
+STATUS_LABELS = {
+    "draft": _l("Brouillon"),
+    "published": _l("Publiée"),
+    "merged": _l("Fusionnée"),
+    "deleted": _l("Supprimée"),
+}
 
-VOCABULARIES = {"resource_type": vocab.RESOURCE_TYPES, "themes": vocab.THEMES, "audiences": vocab.AUDIENCES,
-                "languages": vocab.LANGUAGES, "formats": vocab.FORMATS, "licence": vocab.LICENCES,
-                "status": STATUS_LABELS}
+VOCABULARIES = {
+    "resource_type": vocab.RESOURCE_TYPES,
+    "themes": vocab.THEMES,
+    "audiences": vocab.AUDIENCES,
+    "languages": vocab.LANGUAGES,
+    "formats": vocab.FORMATS,
+    "licence": vocab.LICENCES,
+    "status": STATUS_LABELS,
+}
 
 
 def label(vocabulary_name: str, code) -> str:

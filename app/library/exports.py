@@ -1,6 +1,7 @@
 """Open export and import: schema.org JSON-LD for each resource, the whole base
 as CSV and as JSON, and the import of resources from CSV with a report of the
 lines it rejected."""
+
 from __future__ import annotations
 
 import csv
@@ -18,10 +19,19 @@ from app.core.text import fold
 from app.core.urls import absolute_url, web_url
 from app.extensions import db
 from app.library import services
-from app.library.models import FileVersion, Producer, Resource, ResourceFile, ResourceStatus as RS
+from app.library.models import FileVersion, Producer, Resource, ResourceFile
+from app.library.models import ResourceStatus as RS
 from app.library.rendering import plain_text
-from app.library.vocab import (AUDIENCES, FORMATS, LANGUAGE_TAGS, LANGUAGES, LICENCE_URLS, RESOURCE_TYPES, THEMES,
-                               canonical_licence)
+from app.library.vocab import (
+    AUDIENCES,
+    FORMATS,
+    LANGUAGE_TAGS,
+    LANGUAGES,
+    LICENCE_URLS,
+    RESOURCE_TYPES,
+    THEMES,
+    canonical_licence,
+)
 
 SCHEMA = "https://schema.org"
 
@@ -37,13 +47,20 @@ def licence_url(resource: Resource) -> str:
 
 
 def _creator(producer: Producer) -> dict:
-    return {"@type": "Person" if producer.kind == "person" else "Organization", "name": producer.name,
-            "url": absolute_url("library.producer_detail", producer_id=producer.id)}
+    return {
+        "@type": "Person" if producer.kind == "person" else "Organization",
+        "name": producer.name,
+        "url": absolute_url("library.producer_detail", producer_id=producer.id),
+    }
 
 
 def _term(code: str, vocabulary: dict, scheme: str) -> dict:
-    return {"@type": "DefinedTerm", "termCode": code, "name": str(vocabulary.get(code, code)),
-            "inDefinedTermSet": absolute_url("library.browse", _anchor=scheme)}
+    return {
+        "@type": "DefinedTerm",
+        "termCode": code,
+        "name": str(vocabulary.get(code, code)),
+        "inDefinedTermSet": absolute_url("library.browse", _anchor=scheme),
+    }
 
 
 def resource_jsonld(resource: Resource, with_context: bool = True) -> dict:
@@ -62,18 +79,26 @@ def resource_jsonld(resource: Resource, with_context: bool = True) -> dict:
         "creator": [_creator(p) for p in resource.producers],
         "inLanguage": [LANGUAGE_TAGS.get(code, code) for code in resource.languages],
         "about": [_term(code, THEMES, "themes") for code in resource.themes],
-        "audience": [{"@type": "Audience", "audienceType": str(AUDIENCES.get(code, code))} for code in resource.audiences],
+        "audience": [
+            {"@type": "Audience", "audienceType": str(AUDIENCES.get(code, code))} for code in resource.audiences
+        ],
         "encodingFormat": sorted({version.blob.mime_type for _id, version in files}),
         "isBasedOn": [{"@id": resource_url(r)} for r in resource.related("is_based_on")],
         "isRelatedTo": [{"@id": resource_url(r)} for r in resource.related("is_related_to")],
         "dateModified": resource.updated_at.isoformat() if resource.updated_at else None,
         "datePublished": resource.published_at.date().isoformat() if resource.published_at else None,
         "isAccessibleForFree": not resource.is_paid,
-        "associatedMedia": [{
-            "@type": "MediaObject", "name": version.filename, "encodingFormat": version.blob.mime_type,
-            "contentSize": str(version.blob.size), "sha256": version.blob.sha256,
-            "contentUrl": absolute_url("library.download", ident=resource.identifier, file_id=file_id),
-        } for file_id, version in files],
+        "associatedMedia": [
+            {
+                "@type": "MediaObject",
+                "name": version.filename,
+                "encodingFormat": version.blob.mime_type,
+                "contentSize": str(version.blob.size),
+                "sha256": version.blob.sha256,
+                "contentUrl": absolute_url("library.download", ident=resource.identifier, file_id=file_id),
+            }
+            for file_id, version in files
+        ],
         "publisher": {"@type": "Organization", "name": "Hub du Sud"},
     }
     if resource.year_created:
@@ -83,9 +108,17 @@ def resource_jsonld(resource: Resource, with_context: bool = True) -> dict:
     if resource.formats:
         data["genre"] = [str(FORMATS.get(code, code)) for code in resource.formats]
     if resource.is_paid:
-        data["offers"] = [{"@type": "Offer", "name": offer.label, "price": f"{offer.price_cents / 100:.2f}",
-                           "priceCurrency": offer.currency, "seller": _creator(offer.producer)}
-                          for offer in resource.licence_offers if offer.active]
+        data["offers"] = [
+            {
+                "@type": "Offer",
+                "name": offer.label,
+                "price": f"{offer.price_cents / 100:.2f}",
+                "priceCurrency": offer.currency,
+                "seller": _creator(offer.producer),
+            }
+            for offer in resource.licence_offers
+            if offer.active
+        ]
     data = {key: value for key, value in data.items() if value not in (None, [], "")}
     if not with_context:
         data.pop("@context")
@@ -93,11 +126,18 @@ def resource_jsonld(resource: Resource, with_context: bool = True) -> dict:
 
 
 def _all_resources() -> list[Resource]:
-    stmt = (select(Resource).where(Resource.status.in_((RS.PUBLISHED, RS.MERGED, RS.DELETED)))
-            .options(selectinload(Resource.producers), selectinload(Resource.merged_into),
-                     selectinload(Resource.relations), selectinload(Resource.licence_offers),
-                     selectinload(Resource.files).selectinload(ResourceFile.versions).selectinload(FileVersion.blob))
-            .order_by(Resource.number))
+    stmt = (
+        select(Resource)
+        .where(Resource.status.in_((RS.PUBLISHED, RS.MERGED, RS.DELETED)))
+        .options(
+            selectinload(Resource.producers),
+            selectinload(Resource.merged_into),
+            selectinload(Resource.relations),
+            selectinload(Resource.licence_offers),
+            selectinload(Resource.files).selectinload(ResourceFile.versions).selectinload(FileVersion.blob),
+        )
+        .order_by(Resource.number)
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -117,9 +157,29 @@ def json_dump() -> dict:
     }
 
 
-CSV_COLUMNS = ("identifier", "status", "merged_into", "url", "title", "description", "resource_type", "themes",
-               "audiences", "languages", "formats", "year_created", "licence", "licence_url", "source_url",
-               "producers", "is_based_on", "is_related_to", "files", "published_at", "updated_at")
+CSV_COLUMNS = (
+    "identifier",
+    "status",
+    "merged_into",
+    "url",
+    "title",
+    "description",
+    "resource_type",
+    "themes",
+    "audiences",
+    "languages",
+    "formats",
+    "year_created",
+    "licence",
+    "licence_url",
+    "source_url",
+    "producers",
+    "is_based_on",
+    "is_related_to",
+    "files",
+    "published_at",
+    "updated_at",
+)
 SEPARATOR = "|"
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
 
@@ -142,11 +202,18 @@ def csv_dump() -> str:
             row["merged_into"] = services.final_resource(r).identifier
         elif r.status == RS.PUBLISHED:
             row |= {
-                "url": resource_url(r), "title": r.title, "description": r.description,
-                "resource_type": r.resource_type, "themes": SEPARATOR.join(r.themes),
-                "audiences": SEPARATOR.join(r.audiences), "languages": SEPARATOR.join(r.languages),
-                "formats": SEPARATOR.join(r.formats), "year_created": r.year_created or "", "licence": r.licence,
-                "licence_url": licence_url(r), "source_url": web_url(r.source_url) or "",
+                "url": resource_url(r),
+                "title": r.title,
+                "description": r.description,
+                "resource_type": r.resource_type,
+                "themes": SEPARATOR.join(r.themes),
+                "audiences": SEPARATOR.join(r.audiences),
+                "languages": SEPARATOR.join(r.languages),
+                "formats": SEPARATOR.join(r.formats),
+                "year_created": r.year_created or "",
+                "licence": r.licence,
+                "licence_url": licence_url(r),
+                "source_url": web_url(r.source_url) or "",
                 "producers": SEPARATOR.join(p.name for p in r.producers),
                 "is_based_on": SEPARATOR.join(x.identifier for x in r.related("is_based_on")),
                 "is_related_to": SEPARATOR.join(x.identifier for x in r.related("is_related_to")),
@@ -164,19 +231,32 @@ MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_IMPORT_ROWS = 2000
 REQUIRED_COLUMNS = ("title", "resource_type", "themes", "audiences", "licence")
 # French headers are accepted too (what people type in a spreadsheet).
-HEADER_ALIASES = {"titre": "title", "type": "resource_type", "type_de_ressource": "resource_type",
-                  "thematiques": "themes", "themes": "themes", "publics": "audiences", "langues": "languages",
-                  "annee": "year_created", "annee_de_creation": "year_created", "licence": "licence",
-                  "source": "source_url", "url_source": "source_url", "producteurs": "producers",
-                  "fondee_sur": "is_based_on", "liee_a": "is_related_to", "identifiant": "identifier",
-                  "statut": "status"}
+HEADER_ALIASES = {
+    "titre": "title",
+    "type": "resource_type",
+    "type_de_ressource": "resource_type",
+    "thematiques": "themes",
+    "themes": "themes",
+    "publics": "audiences",
+    "langues": "languages",
+    "annee": "year_created",
+    "annee_de_creation": "year_created",
+    "licence": "licence",
+    "source": "source_url",
+    "url_source": "source_url",
+    "producteurs": "producers",
+    "fondee_sur": "is_based_on",
+    "liee_a": "is_related_to",
+    "identifiant": "identifier",
+    "statut": "status",
+}
 
 
 @dataclass
 class ImportReport:
-    created: list[tuple[int, str, str]] = field(default_factory=list)   # (line, identifier, title)
+    created: list[tuple[int, str, str]] = field(default_factory=list)  # (line, identifier, title)
     rejected: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, reasons)
-    skipped: list[tuple[int, str]] = field(default_factory=list)         # (line, why)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
 
     @property
     def total(self) -> int:
@@ -233,23 +313,37 @@ def import_csv(actor: User, producer: Producer, data: bytes, publish: bool = Fal
     if missing:
         raise ServiceError(_("Colonnes manquantes : %(cols)s.", cols=", ".join(missing)), field="file")
 
-    existing = {fold(t): n for t, n in db.session.execute(
-        select(Resource.title, Resource.number).join(Resource.producers)
-        .where(Producer.id == producer.id, Resource.status.in_((RS.DRAFT, RS.PUBLISHED))))}
+    existing = {
+        fold(t): n
+        for t, n in db.session.execute(
+            select(Resource.title, Resource.number)
+            .join(Resource.producers)
+            .where(Producer.id == producer.id, Resource.status.in_((RS.DRAFT, RS.PUBLISHED)))
+        )
+    }
     producers_by_name = {fold(p.name): p for p in db.session.scalars(select(Producer))}
     report = ImportReport()
     try:
         for index, cells in enumerate(rows, start=2):
             if index > MAX_IMPORT_ROWS + 1:
-                report.skipped.append((index, _("Au-delà de %(n)d lignes : importez le reste dans un second fichier.",
-                                                n=MAX_IMPORT_ROWS)))
+                report.skipped.append(
+                    (index, _("Au-delà de %(n)d lignes : importez le reste dans un second fichier.", n=MAX_IMPORT_ROWS))
+                )
                 break
             if not any(c.strip() for c in cells):
                 continue
             row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
             if row.get("status") and row["status"] not in ("published", "draft"):
-                report.skipped.append((index, _("%(id)s : ligne « %(status)s » ignorée.",
-                                                id=row.get("identifier") or "—", status=row["status"])))
+                report.skipped.append(
+                    (
+                        index,
+                        _(
+                            "%(id)s : ligne « %(status)s » ignorée.",
+                            id=row.get("identifier") or "—",
+                            status=row["status"],
+                        ),
+                    )
+                )
                 continue
             _import_line(actor, producer, row, index, report, existing, producers_by_name, publish)
     except csv.Error as error:
@@ -259,14 +353,21 @@ def import_csv(actor: User, producer: Producer, data: bytes, publish: bool = Fal
 
 def _import_line(actor, producer, row, index, report, existing, producers_by_name, publish) -> None:
     problems = []
-    values = {"title": row.get("title", ""), "description": row.get("description", ""),
-              "source_url": row.get("source_url", "")}
+    values = {
+        "title": row.get("title", ""),
+        "description": row.get("description", ""),
+        "source_url": row.get("source_url", ""),
+    }
     type_codes, unknown = _codes(row.get("resource_type", ""), RESOURCE_TYPES)
     if len(type_codes) != 1 or unknown:
         problems.append(_("type de ressource inconnu : « %(v)s »", v=row.get("resource_type", "")))
     values["resource_type"] = type_codes[0] if type_codes else None
-    for name, vocabulary in (("themes", THEMES), ("audiences", AUDIENCES), ("languages", LANGUAGES),
-                             ("formats", FORMATS)):
+    for name, vocabulary in (
+        ("themes", THEMES),
+        ("audiences", AUDIENCES),
+        ("languages", LANGUAGES),
+        ("formats", FORMATS),
+    ):
         codes, unknown = _codes(row.get(name, ""), vocabulary)
         if unknown:
             problems.append(_("%(field)s inconnus : %(values)s", field=name, values=", ".join(unknown)))
@@ -275,8 +376,12 @@ def _import_line(actor, producer, row, index, report, existing, producers_by_nam
         values["languages"] = ["fr"]
     licence = canonical_licence(row.get("licence"))
     if licence is None:
-        problems.append(_("licence inconnue : « %(v)s » (attendu : un identifiant SPDX comme CC-BY-SA-4.0)",
-                          v=row.get("licence", "")))
+        problems.append(
+            _(
+                "licence inconnue : « %(v)s » (attendu : un identifiant SPDX comme CC-BY-SA-4.0)",
+                v=row.get("licence", ""),
+            )
+        )
     values["licence"] = licence
     year = (row.get("year_created") or "").strip()
     if year:

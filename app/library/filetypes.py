@@ -5,6 +5,7 @@ dependency. `detect(path)` returns a `FileKind` or None (unknown, or refused:
 HTML, SVG and other active content are never accepted). `extension_matches`
 says whether a file name agrees with the detected kind.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -21,33 +22,47 @@ class FileKind:
     format: str  # the resource format it suggests (vocab.FORMATS)
 
 
-KINDS = {k.code: k for k in (
-    FileKind("pdf", "application/pdf", (".pdf",), "PDF", "texte"),
-    FileKind("png", "image/png", (".png",), "PNG", "image"),
-    FileKind("jpeg", "image/jpeg", (".jpg", ".jpeg"), "JPEG", "image"),
-    FileKind("gif", "image/gif", (".gif",), "GIF", "image"),
-    FileKind("webp", "image/webp", (".webp",), "WebP", "image"),
-    FileKind("odt", "application/vnd.oasis.opendocument.text", (".odt",), "ODT", "texte"),
-    FileKind("ods", "application/vnd.oasis.opendocument.spreadsheet", (".ods",), "ODS", "tableur"),
-    FileKind("odp", "application/vnd.oasis.opendocument.presentation", (".odp",), "ODP", "diaporama"),
-    FileKind("odg", "application/vnd.oasis.opendocument.graphics", (".odg",), "ODG", "image"),
-    FileKind("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", (".docx",), "DOCX",
-             "texte"),
-    FileKind("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",), "XLSX",
-             "tableur"),
-    FileKind("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",), "PPTX",
-             "diaporama"),
-    FileKind("epub", "application/epub+zip", (".epub",), "EPUB", "texte"),
-    FileKind("zip", "application/zip", (".zip",), "ZIP", "archive"),
-    FileKind("mp4", "video/mp4", (".mp4", ".m4v"), "MP4", "video"),
-    FileKind("m4a", "audio/mp4", (".m4a",), "M4A", "audio"),
-    FileKind("webm", "video/webm", (".webm",), "WebM", "video"),
-    FileKind("ogg", "audio/ogg", (".ogg", ".oga", ".ogv", ".opus"), "Ogg", "audio"),
-    FileKind("mp3", "audio/mpeg", (".mp3",), "MP3", "audio"),
-    FileKind("text", "text/plain", (".txt", ".text"), "texte brut", "texte"),
-    FileKind("markdown", "text/markdown", (".md", ".markdown"), "Markdown", "texte"),
-    FileKind("csv", "text/csv", (".csv",), "CSV", "tableur"),
-)}
+KINDS = {
+    k.code: k
+    for k in (
+        FileKind("pdf", "application/pdf", (".pdf",), "PDF", "texte"),
+        FileKind("png", "image/png", (".png",), "PNG", "image"),
+        FileKind("jpeg", "image/jpeg", (".jpg", ".jpeg"), "JPEG", "image"),
+        FileKind("gif", "image/gif", (".gif",), "GIF", "image"),
+        FileKind("webp", "image/webp", (".webp",), "WebP", "image"),
+        FileKind("odt", "application/vnd.oasis.opendocument.text", (".odt",), "ODT", "texte"),
+        FileKind("ods", "application/vnd.oasis.opendocument.spreadsheet", (".ods",), "ODS", "tableur"),
+        FileKind("odp", "application/vnd.oasis.opendocument.presentation", (".odp",), "ODP", "diaporama"),
+        FileKind("odg", "application/vnd.oasis.opendocument.graphics", (".odg",), "ODG", "image"),
+        FileKind(
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            (".docx",),
+            "DOCX",
+            "texte",
+        ),
+        FileKind(
+            "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",), "XLSX", "tableur"
+        ),
+        FileKind(
+            "pptx",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            (".pptx",),
+            "PPTX",
+            "diaporama",
+        ),
+        FileKind("epub", "application/epub+zip", (".epub",), "EPUB", "texte"),
+        FileKind("zip", "application/zip", (".zip",), "ZIP", "archive"),
+        FileKind("mp4", "video/mp4", (".mp4", ".m4v"), "MP4", "video"),
+        FileKind("m4a", "audio/mp4", (".m4a",), "M4A", "audio"),
+        FileKind("webm", "video/webm", (".webm",), "WebM", "video"),
+        FileKind("ogg", "audio/ogg", (".ogg", ".oga", ".ogv", ".opus"), "Ogg", "audio"),
+        FileKind("mp3", "audio/mpeg", (".mp3",), "MP3", "audio"),
+        FileKind("text", "text/plain", (".txt", ".text"), "texte brut", "texte"),
+        FileKind("markdown", "text/markdown", (".md", ".markdown"), "Markdown", "texte"),
+        FileKind("csv", "text/csv", (".csv",), "CSV", "tableur"),
+    )
+}
 
 ODF_MIMETYPES = {KINDS[c].mime_type: c for c in ("odt", "ods", "odp", "odg")} | {"application/epub+zip": "epub"}
 OOXML_PARTS = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"))

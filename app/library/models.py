@@ -1,13 +1,24 @@
 """Knowledge base: producers, resources with stable public identifiers (R42),
 their files (content-addressed blobs, every version kept), history, reports,
 licence offers and licence grants."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Timestamped, enum_column, utcnow
@@ -23,6 +34,7 @@ class IdentifierCounter(db.Model):
     A counter row, not MAX(number)+1 and not the table's own primary key: a number
     is taken by an UPDATE of this row in the creating transaction, so deleting or
     merging a resource never frees its number, and two creations never get the same."""
+
     __tablename__ = "identifier_counter"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_value: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -30,6 +42,7 @@ class IdentifierCounter(db.Model):
 
 class Producer(Timestamped, db.Model):
     """Who makes resources: a person or a structure, with members who manage it."""
+
     __tablename__ = "producer"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="structure")
@@ -37,8 +50,9 @@ class Producer(Timestamped, db.Model):
     presentation: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(300), default="")
 
-    members: Mapped[list["ProducerMember"]] = relationship(back_populates="producer", cascade="all, delete-orphan",
-                                                           order_by="ProducerMember.id")
+    members: Mapped[list[ProducerMember]] = relationship(
+        back_populates="producer", cascade="all, delete-orphan", order_by="ProducerMember.id"
+    )
 
 
 class ProducerMember(Timestamped, db.Model):
@@ -53,14 +67,15 @@ class ProducerMember(Timestamped, db.Model):
 
 
 class ResourceStatus(str, enum.Enum):
-    DRAFT = "draft"            # visible to its producers' members and staff only
+    DRAFT = "draft"  # visible to its producers' members and staff only
     PUBLISHED = "published"
-    MERGED = "merged"          # a duplicate: keeps its number, redirects to the survivor
-    DELETED = "deleted"        # a tombstone: keeps its number, answers 410 Gone
+    MERGED = "merged"  # a duplicate: keeps its number, redirects to the survivor
+    DELETED = "deleted"  # a tombstone: keeps its number, answers 410 Gone
 
 
 resource_producer = db.Table(
-    "resource_producer", db.metadata,
+    "resource_producer",
+    db.metadata,
     db.Column("resource_id", ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True),
     db.Column("producer_id", ForeignKey("producer.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
@@ -91,13 +106,15 @@ class Resource(Timestamped, db.Model):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     producers: Mapped[list[Producer]] = relationship(secondary=resource_producer, order_by="Producer.name")
-    merged_into: Mapped["Resource | None"] = relationship(remote_side="Resource.id")
-    files: Mapped[list["ResourceFile"]] = relationship(back_populates="resource", order_by="ResourceFile.id")
-    events: Mapped[list["ResourceEvent"]] = relationship(back_populates="resource", order_by="ResourceEvent.id.desc()",
-                                                         cascade="all, delete-orphan")
-    relations: Mapped[list["ResourceRelation"]] = relationship(
-        foreign_keys="ResourceRelation.resource_id", back_populates="resource", cascade="all, delete-orphan")
-    licence_offers: Mapped[list["LicenceOffer"]] = relationship(back_populates="resource", order_by="LicenceOffer.id")
+    merged_into: Mapped[Resource | None] = relationship(remote_side="Resource.id")
+    files: Mapped[list[ResourceFile]] = relationship(back_populates="resource", order_by="ResourceFile.id")
+    events: Mapped[list[ResourceEvent]] = relationship(
+        back_populates="resource", order_by="ResourceEvent.id.desc()", cascade="all, delete-orphan"
+    )
+    relations: Mapped[list[ResourceRelation]] = relationship(
+        foreign_keys="ResourceRelation.resource_id", back_populates="resource", cascade="all, delete-orphan"
+    )
+    licence_offers: Mapped[list[LicenceOffer]] = relationship(back_populates="resource", order_by="LicenceOffer.id")
 
     @property
     def identifier(self) -> str:
@@ -112,10 +129,10 @@ class Resource(Timestamped, db.Model):
         return self.status == ResourceStatus.PUBLISHED
 
     @property
-    def current_files(self) -> list["ResourceFile"]:
+    def current_files(self) -> list[ResourceFile]:
         return [f for f in self.files if f.removed_at is None]
 
-    def related(self, kind: str) -> list["Resource"]:
+    def related(self, kind: str) -> list[Resource]:
         return [r.target for r in self.relations if r.kind == kind]
 
 
@@ -126,8 +143,10 @@ class RelationKind(str, enum.Enum):
 
 class ResourceRelation(db.Model):
     __tablename__ = "resource_relation"
-    __table_args__ = (UniqueConstraint("resource_id", "target_id", "kind", name="uq_resource_relation"),
-                      CheckConstraint("resource_id <> target_id", name="not_self"))
+    __table_args__ = (
+        UniqueConstraint("resource_id", "target_id", "kind", name="uq_resource_relation"),
+        CheckConstraint("resource_id <> target_id", name="not_self"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), index=True)
@@ -139,6 +158,7 @@ class ResourceRelation(db.Model):
 
 class StoredBlob(db.Model):
     """Content-addressed storage: one row, and one file under FILES_DIR, per distinct content."""
+
     __tablename__ = "stored_blob"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
@@ -148,6 +168,7 @@ class StoredBlob(db.Model):
 
 class ResourceFile(db.Model):
     """A file of a resource, whose versions are all kept (the last one is current)."""
+
     __tablename__ = "resource_file"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), index=True)
@@ -155,18 +176,21 @@ class ResourceFile(db.Model):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     resource: Mapped[Resource] = relationship(back_populates="files")
-    versions: Mapped[list["FileVersion"]] = relationship(back_populates="file", order_by="FileVersion.version",
-                                                         cascade="all, delete-orphan")
+    versions: Mapped[list[FileVersion]] = relationship(
+        back_populates="file", order_by="FileVersion.version", cascade="all, delete-orphan"
+    )
 
     @property
-    def current(self) -> "FileVersion":
+    def current(self) -> FileVersion:
         return self.versions[-1]
 
 
 class FileVersion(db.Model):
     __tablename__ = "file_version"
-    __table_args__ = (UniqueConstraint("file_id", "version", name="uq_file_version"),
-                      CheckConstraint("version >= 1", name="version_positive"))
+    __table_args__ = (
+        UniqueConstraint("file_id", "version", name="uq_file_version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("resource_file.id", ondelete="CASCADE"), index=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -182,6 +206,7 @@ class FileVersion(db.Model):
 
 class ResourceEvent(db.Model):
     """History: who changed what, when, with each field's value before and after. Never updated."""
+
     __tablename__ = "resource_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), index=True)
@@ -221,9 +246,12 @@ class ResourceReport(Timestamped, db.Model):
 
 class LicenceOffer(Timestamped, db.Model):
     """A usage licence a producer sells on a resource, at a price (integer cents)."""
+
     __tablename__ = "licence_offer"
-    __table_args__ = (CheckConstraint("price_cents > 0", name="price_positive"),
-                      CheckConstraint("duration_months IS NULL OR duration_months > 0", name="duration_positive"))
+    __table_args__ = (
+        CheckConstraint("price_cents > 0", name="price_positive"),
+        CheckConstraint("duration_months IS NULL OR duration_months > 0", name="duration_positive"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id", ondelete="CASCADE"), index=True)
     producer_id: Mapped[int] = mapped_column(ForeignKey("producer.id", ondelete="RESTRICT"), index=True)  # the seller
@@ -237,7 +265,7 @@ class LicenceOffer(Timestamped, db.Model):
 
     resource: Mapped[Resource] = relationship(back_populates="licence_offers")
     producer: Mapped[Producer] = relationship()
-    grants: Mapped[list["LicenceGrant"]] = relationship(back_populates="offer", order_by="LicenceGrant.id")
+    grants: Mapped[list[LicenceGrant]] = relationship(back_populates="offer", order_by="LicenceGrant.id")
 
 
 class GrantStatus(str, enum.Enum):
@@ -248,9 +276,12 @@ class GrantStatus(str, enum.Enum):
 class LicenceGrant(Timestamped, db.Model):
     """A licence held by someone: from a card payment (payment_ref: the PaymentIntent id,
     unique, so a webhook delivered twice grants once) or given by the producer."""
+
     __tablename__ = "licence_grant"
-    __table_args__ = (CheckConstraint("amount_cents >= 0", name="amount_non_negative"),
-                      CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="dates_ordered"))
+    __table_args__ = (
+        CheckConstraint("amount_cents >= 0", name="amount_non_negative"),
+        CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="dates_ordered"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)  # printed on the certificate
     offer_id: Mapped[int] = mapped_column(ForeignKey("licence_offer.id", ondelete="RESTRICT"), index=True)
@@ -275,6 +306,7 @@ class LicenceGrant(Timestamped, db.Model):
 
 class LicenceBuyer(db.Model):
     """A buyer's Stripe customer (a card saved on a SetupIntent is attached to it)."""
+
     __tablename__ = "licence_buyer"
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     stripe_customer_id: Mapped[str] = mapped_column(String(255))
@@ -284,6 +316,7 @@ class LicenceBuyer(db.Model):
 class LicenceCheckout(db.Model):
     """One attempt to buy a licence by card: what the payment is for (offer, holder, the name on
     the certificate) before Stripe says it succeeded. The PaymentIntent's reference names it."""
+
     __tablename__ = "licence_checkout"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("licence_offer.id", ondelete="RESTRICT"), index=True)

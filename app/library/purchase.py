@@ -16,6 +16,7 @@ calls `on_licence_paid` in the same transaction: the licence is granted (once:
 refunds through `payments.checkout.refund_payment` (the ledger gives back each
 share) and revokes the grant.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,8 @@ from app.billing import card
 from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from app.extensions import db
 from app.library import services
-from app.library.models import LicenceBuyer, LicenceCheckout, LicenceGrant, LicenceOffer, ResourceStatus as RS
+from app.library.models import LicenceBuyer, LicenceCheckout, LicenceGrant, LicenceOffer
+from app.library.models import ResourceStatus as RS
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,8 @@ def check_can_buy(actor: User, offer: LicenceOffer) -> None:
     if not offer.active or not resource.is_paid or resource.status != RS.PUBLISHED:
         raise Conflict(_("Cette licence n'est pas en vente."))
     if services.is_producer_member(actor, offer.producer) or any(
-            services.is_producer_member(actor, p) for p in resource.producers):
+        services.is_producer_member(actor, p) for p in resource.producers
+    ):
         raise Conflict(_("Vous êtes l'un des producteurs de cette ressource : vous n'avez pas besoin de licence."))
     held = services.valid_grant(actor, resource)
     if held is not None and held.offer_id == offer.id:
@@ -73,8 +76,7 @@ def _customer(gateway, actor: User, *, fresh: bool = False) -> str:
     buyer = db.session.get(LicenceBuyer, actor.id)
     if buyer is not None and not fresh:
         return buyer.stripe_customer_id
-    customer = gateway.create_customer(email=actor.email, name=actor.full_name,
-                                       metadata={"hub_user": str(actor.id)})
+    customer = gateway.create_customer(email=actor.email, name=actor.full_name, metadata={"hub_user": str(actor.id)})
     if buyer is not None:
         buyer.stripe_customer_id = customer.id
         db.session.flush()
@@ -90,8 +92,11 @@ def _customer(gateway, actor: User, *, fresh: bool = False) -> str:
 def start_card_setup(actor: User, offer: LicenceOffer, gateway):
     """A SetupIntent on which Stripe.js saves the buyer's card (``confirmCardSetup``)."""
     check_can_buy(actor, offer)
-    return card.setup_card(gateway, metadata={"hub_reference": f"licence_offer:{offer.id}"},
-                           customer=lambda fresh: _customer(gateway, actor, fresh=fresh))
+    return card.setup_card(
+        gateway,
+        metadata={"hub_reference": f"licence_offer:{offer.id}"},
+        customer=lambda fresh: _customer(gateway, actor, fresh=fresh),
+    )
 
 
 def pay_licence(actor: User, offer: LicenceOffer, payment_method: str, holder_name: str, gateway):
@@ -100,6 +105,7 @@ def pay_licence(actor: User, offer: LicenceOffer, payment_method: str, holder_na
     ``info.requires_action`` (3-D Secure in the browser, then the webhook grants) or
     ``info.failed`` (``info.user_message``)."""
     from payments import rules
+
     check_can_buy(actor, offer)
     holder_name = (holder_name or "").strip() or actor.full_name
     if len(holder_name) > 200:
@@ -110,16 +116,24 @@ def pay_licence(actor: User, offer: LicenceOffer, payment_method: str, holder_na
         attempt = LicenceCheckout(offer=offer, holder_id=actor.id, holder_name=holder_name)
         db.session.add(attempt)
         db.session.flush()
-        return card.Charge(amount_cents=offer.price_cents, currency=offer.currency,
-                           settlement=rules.licence_sale_settlement(offer.producer_id, offer.price_cents,
-                                                                    fee_bps=fee_bps()),
-                           reference=reference(offer, actor, attempt),
-                           metadata=services.licence_payment_metadata(offer, actor, holder_name))
+        return card.Charge(
+            amount_cents=offer.price_cents,
+            currency=offer.currency,
+            settlement=rules.licence_sale_settlement(offer.producer_id, offer.price_cents, fee_bps=fee_bps()),
+            reference=reference(offer, actor, attempt),
+            metadata=services.licence_payment_metadata(offer, actor, holder_name),
+        )
 
     result = card.pay_by_card(
-        gateway, purpose=PURPOSE, buyer_ref=f"user:{actor.id}", item_ref=f"licence_offer:{offer.id}",
-        payment_method=payment_method, charge=charge, customer=lambda fresh: _customer(gateway, actor, fresh=fresh),
-        busy_message=_("Un paiement est déjà en cours pour cette licence : attendez sa confirmation."))
+        gateway,
+        purpose=PURPOSE,
+        buyer_ref=f"user:{actor.id}",
+        item_ref=f"licence_offer:{offer.id}",
+        payment_method=payment_method,
+        charge=charge,
+        customer=lambda fresh: _customer(gateway, actor, fresh=fresh),
+        busy_message=_("Un paiement est déjà en cours pour cette licence : attendez sa confirmation."),
+    )
     parsed = _parse_reference(result.payment.reference)
     attempt = db.session.get(LicenceCheckout, parsed[2]) if parsed else None
     if attempt is not None and attempt.payment_ref is None:
@@ -145,9 +159,14 @@ def on_licence_paid(session, payment) -> None:
         return
     try:
         with session.begin_nested():
-            grant = services.grant_licence(offer, holder, holder_name=attempt.holder_name if attempt else None,
-                                           payment_ref=payment.stripe_id, amount_cents=payment.amount_cents,
-                                           currency=payment.currency)
+            grant = services.grant_licence(
+                offer,
+                holder,
+                holder_name=attempt.holder_name if attempt else None,
+                payment_ref=payment.stripe_id,
+                amount_cents=payment.amount_cents,
+                currency=payment.currency,
+            )
     except ServiceError as error:
         log.error("licence payment %s not granted: %s", payment.stripe_id, error.message)
         return
@@ -160,18 +179,28 @@ def checkout_state(actor: User, offer: LicenceOffer) -> dict:
     """What the payment page polls while the webhook is on its way."""
     from payments.checkout import get_payment
     from payments.messages import message_for
-    attempt = db.session.scalars(select(LicenceCheckout).where(
-        LicenceCheckout.offer_id == offer.id, LicenceCheckout.holder_id == actor.id,
-        LicenceCheckout.payment_ref.is_not(None)).order_by(LicenceCheckout.id.desc())).first()
+
+    attempt = db.session.scalars(
+        select(LicenceCheckout)
+        .where(
+            LicenceCheckout.offer_id == offer.id,
+            LicenceCheckout.holder_id == actor.id,
+            LicenceCheckout.payment_ref.is_not(None),
+        )
+        .order_by(LicenceCheckout.id.desc())
+    ).first()
     payment = get_payment(db.session, attempt.payment_ref) if attempt else None
     grant = services.valid_grant(actor, offer.resource)
-    return {"granted": grant is not None and grant.offer_id == offer.id,
-            "payment": payment.status if payment is not None else None,
-            "message": message_for(payment.failure_code) if payment is not None and payment.status == "failed" else None}
+    return {
+        "granted": grant is not None and grant.offer_id == offer.id,
+        "payment": payment.status if payment is not None else None,
+        "message": message_for(payment.failure_code) if payment is not None and payment.status == "failed" else None,
+    }
 
 
 def payment_of(grant: LicenceGrant):
     from payments.checkout import get_payment
+
     return get_payment(db.session, grant.payment_ref) if grant.payment_ref else None
 
 
@@ -181,6 +210,7 @@ def refund_licence(actor: User, grant: LicenceGrant, gateway, reason: str, absor
     platform bearing it (``absorb``)."""
     from payments.checkout import refund_payment
     from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
+
     if not services.can_manage_grant(actor, grant):
         raise Forbidden(_("Vous ne gérez pas cette licence."))
     reason = (reason or "").strip()
@@ -194,8 +224,12 @@ def refund_licence(actor: User, grant: LicenceGrant, gateway, reason: str, absor
     try:
         refund_payment(db.session, gateway, payment, absorb=bool(absorb and actor.is_staff), reason=reason[:200])
     except RefundTooLarge:
-        raise Conflict(_("La part du producteur a déjà été versée : seule l'équipe du Hub peut rembourser, "
-                         "la plateforme prenant la somme à sa charge.")) from None
+        raise Conflict(
+            _(
+                "La part du producteur a déjà été versée : seule l'équipe du Hub peut rembourser, "
+                "la plateforme prenant la somme à sa charge."
+            )
+        ) from None
     except PaymentStateError:
         raise Conflict(_("Ce paiement ne peut pas être remboursé.")) from None
     except GatewayError as error:
@@ -207,6 +241,7 @@ def refund_licence(actor: User, grant: LicenceGrant, gateway, reason: str, absor
 def producer_balance_cents(producer_id: int) -> int:
     """What the platform owes the producer (the ledger's producer payable), in cents."""
     from payments import ledger, rules
+
     return ledger.balance(db.session, rules.producer_payable(producer_id), natural=True)
 
 

@@ -1,5 +1,6 @@
 """Descriptions are Markdown: rendered with `markdown`, then sanitised with `nh3`
 (an allow-list: no script, no style, no image from elsewhere, safe links only)."""
+
 from __future__ import annotations
 
 import html
@@ -8,9 +9,40 @@ import markdown as md
 import nh3
 from markupsafe import Markup
 
-ALLOWED_TAGS = {"p", "br", "hr", "strong", "em", "b", "i", "code", "pre", "blockquote", "ul", "ol", "li",
-                "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td", "abbr", "dl", "dt", "dd",
-                "del", "sup", "sub"}
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "abbr",
+    "dl",
+    "dt",
+    "dd",
+    "del",
+    "sup",
+    "sub",
+}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -18,9 +50,13 @@ URL_SCHEMES = {"http", "https", "mailto"}
 def render_markdown(text: str | None) -> Markup:
     html = md.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
     # Headings shift down one level: the page's own title is the only <h1>.
-    html = nh3.clean(html.replace("<h1", "<h2").replace("</h1>", "</h2>"), tags=ALLOWED_TAGS,
-                     attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     link_rel="noopener noreferrer nofollow ugc")
+    html = nh3.clean(
+        html.replace("<h1", "<h2").replace("</h1>", "</h2>"),
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow ugc",
+    )
     return Markup(html)  # noqa: S704 — sanitised just above
 
 

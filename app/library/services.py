@@ -5,13 +5,15 @@ Services take plain values and the acting user; they flush, never commit.
 Every change to a resource writes a `ResourceEvent` (who, when, which fields,
 before and after) in the same transaction.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -26,12 +28,38 @@ from app.core.states import StateMachine
 from app.core.urls import absolute_url, clean_web_url
 from app.extensions import db
 from app.library import filetypes, storage
-from app.library.models import (RESOURCE_PREFIX, FileVersion, GrantStatus, IdentifierCounter, LicenceGrant,
-                                LicenceOffer, Producer, ProducerMember, RelationKind, ReportStatus, Resource,
-                                ResourceEvent, ResourceFile, ResourceRelation, ResourceReport, ResourceStatus as RS,
-                                StoredBlob, resource_producer)
-from app.library.vocab import (AUDIENCES, FORMATS, LANGUAGES, LICENCE_OFFER_KINDS, LICENCES, PRODUCER_KINDS,
-                               REPORT_REASONS, RESOURCE_TYPES, THEMES, USAGE_LICENCE)
+from app.library.models import (
+    RESOURCE_PREFIX,
+    FileVersion,
+    GrantStatus,
+    IdentifierCounter,
+    LicenceGrant,
+    LicenceOffer,
+    Producer,
+    ProducerMember,
+    RelationKind,
+    ReportStatus,
+    Resource,
+    ResourceEvent,
+    ResourceFile,
+    ResourceRelation,
+    ResourceReport,
+    StoredBlob,
+    resource_producer,
+)
+from app.library.models import ResourceStatus as RS
+from app.library.vocab import (
+    AUDIENCES,
+    FORMATS,
+    LANGUAGES,
+    LICENCE_OFFER_KINDS,
+    LICENCES,
+    PRODUCER_KINDS,
+    REPORT_REASONS,
+    RESOURCE_TYPES,
+    THEMES,
+    USAGE_LICENCE,
+)
 
 
 class FileTooLarge(ServiceError):
@@ -54,8 +82,12 @@ IDENTIFIER = re.compile(r"^[Rr]([1-9][0-9]{0,17})$")
 def next_number(name: str = "resource") -> int:
     """Take the next public number: an UPDATE of the counter row (so concurrent creations
     queue on that row and a number is never handed out twice, nor ever again)."""
-    stmt = (update(IdentifierCounter).where(IdentifierCounter.name == name)
-            .values(last_value=IdentifierCounter.last_value + 1).returning(IdentifierCounter.last_value))
+    stmt = (
+        update(IdentifierCounter)
+        .where(IdentifierCounter.name == name)
+        .values(last_value=IdentifierCounter.last_value + 1)
+        .returning(IdentifierCounter.last_value)
+    )
     value = db.session.execute(stmt, execution_options={"synchronize_session": False}).scalar_one_or_none()
     if value is None:  # a database the migration did not seed
         value = (db.session.scalar(select(func.max(Resource.number))) or 0) + 1
@@ -103,6 +135,7 @@ def final_resource(resource: Resource) -> Resource:
 
 # ------------------------------------------------------------------ producers and rights
 
+
 def is_producer_member(user: User, producer: Producer) -> bool:
     return bool(user and user.is_authenticated) and any(m.user_id == user.id for m in producer.members)
 
@@ -114,8 +147,11 @@ def can_manage_producer(user: User, producer: Producer) -> bool:
 def user_producers(user: User) -> list[Producer]:
     if not (user and user.is_authenticated):
         return []
-    return list(db.session.scalars(select(Producer).join(ProducerMember).where(ProducerMember.user_id == user.id)
-                                   .order_by(Producer.name)))
+    return list(
+        db.session.scalars(
+            select(Producer).join(ProducerMember).where(ProducerMember.user_id == user.id).order_by(Producer.name)
+        )
+    )
 
 
 def can_edit_resource(user: User, resource: Resource) -> bool:
@@ -129,10 +165,17 @@ def valid_grant(user: User, resource: Resource, now: datetime | None = None) -> 
     if not (user and user.is_authenticated):
         return None
     now = now or utcnow()
-    stmt = (select(LicenceGrant).where(LicenceGrant.resource_id == resource.id, LicenceGrant.holder_id == user.id,
-                                       LicenceGrant.status == GrantStatus.ACTIVE, LicenceGrant.starts_at <= now,
-                                       or_(LicenceGrant.ends_at.is_(None), LicenceGrant.ends_at > now))
-            .order_by(LicenceGrant.id))
+    stmt = (
+        select(LicenceGrant)
+        .where(
+            LicenceGrant.resource_id == resource.id,
+            LicenceGrant.holder_id == user.id,
+            LicenceGrant.status == GrantStatus.ACTIVE,
+            LicenceGrant.starts_at <= now,
+            or_(LicenceGrant.ends_at.is_(None), LicenceGrant.ends_at > now),
+        )
+        .order_by(LicenceGrant.id)
+    )
     return db.session.scalars(stmt).first()
 
 
@@ -188,12 +231,14 @@ def update_producer(actor: User, producer: Producer, values: dict) -> Producer:
 
 def add_producer_member(actor: User, producer: Producer, email: str) -> ProducerMember:
     from app.accounts.services import get_user_by_email
+
     if not can_manage_producer(actor, producer):
         raise Forbidden(_("Vous ne gérez pas ce producteur."))
     user = get_user_by_email(email)
     if user is None:
-        raise NotFound(_("Aucun compte n'existe avec cette adresse : la personne doit d'abord s'inscrire."),
-                       field="email")
+        raise NotFound(
+            _("Aucun compte n'existe avec cette adresse : la personne doit d'abord s'inscrire."), field="email"
+        )
     if any(m.user_id == user.id for m in producer.members):
         raise Conflict(_("Cette personne est déjà membre."), field="email")
     member = ProducerMember(producer=producer, user_id=user.id)
@@ -203,8 +248,13 @@ def add_producer_member(actor: User, producer: Producer, email: str) -> Producer
 
 
 def producer_resources(producer: Producer, include_unpublished: bool) -> list[Resource]:
-    stmt = (select(Resource).join(resource_producer).where(resource_producer.c.producer_id == producer.id)
-            .options(selectinload(Resource.producers)).order_by(Resource.number.desc()))
+    stmt = (
+        select(Resource)
+        .join(resource_producer)
+        .where(resource_producer.c.producer_id == producer.id)
+        .options(selectinload(Resource.producers))
+        .order_by(Resource.number.desc())
+    )
     if include_unpublished:
         stmt = stmt.where(Resource.status.in_((RS.DRAFT, RS.PUBLISHED)))
     else:
@@ -214,15 +264,28 @@ def producer_resources(producer: Producer, include_unpublished: bool) -> list[Re
 
 # ------------------------------------------------------------------ resources
 
-RESOURCE_STATES = StateMachine("resource", {
-    RS.DRAFT: frozenset({RS.PUBLISHED, RS.DELETED, RS.MERGED}),
-    RS.PUBLISHED: frozenset({RS.DRAFT, RS.DELETED, RS.MERGED}),
-    RS.DELETED: frozenset({RS.DRAFT}),  # restored by staff
-    RS.MERGED: frozenset(),
-})
+RESOURCE_STATES = StateMachine(
+    "resource",
+    {
+        RS.DRAFT: frozenset({RS.PUBLISHED, RS.DELETED, RS.MERGED}),
+        RS.PUBLISHED: frozenset({RS.DRAFT, RS.DELETED, RS.MERGED}),
+        RS.DELETED: frozenset({RS.DRAFT}),  # restored by staff
+        RS.MERGED: frozenset(),
+    },
+)
 EDITABLE = {RS.DRAFT, RS.PUBLISHED}
-SIMPLE_FIELDS = ("title", "description", "resource_type", "themes", "audiences", "languages", "formats",
-                 "year_created", "licence", "source_url")
+SIMPLE_FIELDS = (
+    "title",
+    "description",
+    "resource_type",
+    "themes",
+    "audiences",
+    "languages",
+    "formats",
+    "year_created",
+    "licence",
+    "source_url",
+)
 LIST_FIELDS = {"themes": THEMES, "audiences": AUDIENCES, "languages": LANGUAGES, "formats": FORMATS}
 RELATION_FIELDS = {"is_based_on": RelationKind.IS_BASED_ON.value, "is_related_to": RelationKind.IS_RELATED_TO.value}
 # Which fields the history shows, in this order.
@@ -273,7 +336,9 @@ def _resolve_producers(actor: User, producer_ids: Iterable[int], current: list[P
     ids = list(dict.fromkeys(int(i) for i in producer_ids or []))
     if not ids:
         raise ServiceError(_("Choisissez au moins un producteur."), field="producers")
-    producers = list(db.session.scalars(select(Producer).where(Producer.id.in_(ids)).options(selectinload(Producer.members))))
+    producers = list(
+        db.session.scalars(select(Producer).where(Producer.id.in_(ids)).options(selectinload(Producer.members)))
+    )
     if len(producers) != len(ids):
         raise ServiceError(_("Producteur inconnu."), field="producers")
     current_ids = {p.id for p in current}
@@ -312,13 +377,17 @@ def _snapshot(resource: Resource) -> dict:
 
 
 def _diff(before: dict, after: dict) -> dict:
-    return {name: {"before": before.get(name), "after": after.get(name)}
-            for name in HISTORY_FIELDS if before.get(name) != after.get(name)}
+    return {
+        name: {"before": before.get(name), "after": after.get(name)}
+        for name in HISTORY_FIELDS
+        if before.get(name) != after.get(name)
+    }
 
 
 def _log(resource: Resource, actor: User | None, action: str, changes: dict | None = None) -> ResourceEvent:
-    event = ResourceEvent(resource=resource, actor_id=actor.id if actor else None, action=action,
-                          changes=changes or {}, at=utcnow())
+    event = ResourceEvent(
+        resource=resource, actor_id=actor.id if actor else None, action=action, changes=changes or {}, at=utcnow()
+    )
     db.session.add(event)
     return event
 
@@ -347,7 +416,7 @@ def create_resource(actor: User, values: dict, publish: bool = False) -> Resourc
     db.session.add(resource)
     _set_relations(resource, targets)
     db.session.flush()
-    empty = {name: None for name in HISTORY_FIELDS}
+    empty = dict.fromkeys(HISTORY_FIELDS)
     _log(resource, actor, "created", _diff(empty, _snapshot(resource)))
     if publish:
         move_resource(actor, resource, RS.PUBLISHED)
@@ -363,8 +432,11 @@ def update_resource(actor: User, resource: Resource, values: dict) -> Resource:
     before = _snapshot(resource)
     current = {name: getattr(resource, name) for name in SIMPLE_FIELDS}
     clean = _check_resource_values(current | {k: v for k, v in values.items() if k in SIMPLE_FIELDS})
-    producers = (_resolve_producers(actor, values["producer_ids"], resource.producers)
-                 if "producer_ids" in values else resource.producers)
+    producers = (
+        _resolve_producers(actor, values["producer_ids"], resource.producers)
+        if "producer_ids" in values
+        else resource.producers
+    )
     targets = _resolve_relations(resource, values)
     for name in SIMPLE_FIELDS:
         if name in values:
@@ -384,9 +456,18 @@ def update_resource(actor: User, resource: Resource, values: dict) -> Resource:
 
 def _active_grants(resource: Resource) -> int:
     now = utcnow()
-    return db.session.scalar(select(func.count()).select_from(LicenceGrant).where(
-        LicenceGrant.resource_id == resource.id, LicenceGrant.status == GrantStatus.ACTIVE,
-        or_(LicenceGrant.ends_at.is_(None), LicenceGrant.ends_at > now))) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(LicenceGrant)
+            .where(
+                LicenceGrant.resource_id == resource.id,
+                LicenceGrant.status == GrantStatus.ACTIVE,
+                or_(LicenceGrant.ends_at.is_(None), LicenceGrant.ends_at > now),
+            )
+        )
+        or 0
+    )
 
 
 STATUS_ACTIONS = {RS.PUBLISHED: "published", RS.DRAFT: "unpublished", RS.DELETED: "deleted"}
@@ -404,14 +485,19 @@ def move_resource(actor: User, resource: Resource, target: RS) -> None:
     elif not can_edit_resource(actor, resource):
         raise Forbidden(_("Vous ne pouvez pas modifier cette ressource."))
     if target == RS.DELETED and _active_grants(resource):
-        raise Conflict(_("Des licences d'usage sont en cours sur cette ressource : dépubliez-la plutôt que de la "
-                         "supprimer."))
+        raise Conflict(
+            _("Des licences d'usage sont en cours sur cette ressource : dépubliez-la plutôt que de la supprimer.")
+        )
     before = _snapshot(resource)
     resource.status = target
     if target == RS.PUBLISHED and resource.published_at is None:
         resource.published_at = utcnow()
-    _log(resource, actor, "restored" if current == RS.DELETED else STATUS_ACTIONS[target],
-         _diff(before, _snapshot(resource)))
+    _log(
+        resource,
+        actor,
+        "restored" if current == RS.DELETED else STATUS_ACTIONS[target],
+        _diff(before, _snapshot(resource)),
+    )
     db.session.flush()
 
 
@@ -430,27 +516,38 @@ def merge_resources(actor: User, duplicate: Resource, survivor: Resource, note: 
     if duplicate.status not in EDITABLE:
         raise Conflict(_("%(id)s est déjà fusionnée ou supprimée.", id=duplicate.identifier), field="duplicate")
     if survivor.status not in EDITABLE:
-        raise Conflict(_("%(id)s est supprimée : choisissez une autre ressource.", id=survivor.identifier),
-                       field="survivor")
-    if db.session.scalar(select(func.count()).select_from(LicenceGrant).where(LicenceGrant.resource_id == duplicate.id)):
-        raise Conflict(_("%(id)s a des licences vendues : elle ne peut pas être fusionnée.", id=duplicate.identifier),
-                       field="duplicate")
+        raise Conflict(
+            _("%(id)s est supprimée : choisissez une autre ressource.", id=survivor.identifier), field="survivor"
+        )
+    if db.session.scalar(
+        select(func.count()).select_from(LicenceGrant).where(LicenceGrant.resource_id == duplicate.id)
+    ):
+        raise Conflict(
+            _("%(id)s a des licences vendues : elle ne peut pas être fusionnée.", id=duplicate.identifier),
+            field="duplicate",
+        )
     RESOURCE_STATES.check(duplicate.status, RS.MERGED)
     survivor_before, duplicate_before = _snapshot(survivor), _snapshot(duplicate)
 
     for name in LIST_FIELDS:
         setattr(survivor, name, list(dict.fromkeys(getattr(survivor, name) + getattr(duplicate, name))))
-    survivor.producers = sorted({p.id: p for p in survivor.producers + duplicate.producers}.values(),
-                                key=lambda p: p.name)
+    survivor.producers = sorted(
+        {p.id: p for p in survivor.producers + duplicate.producers}.values(), key=lambda p: p.name
+    )
     for relation in list(duplicate.relations):
         if relation.target_id != survivor.id and not any(
-                r.target_id == relation.target_id and r.kind == relation.kind for r in survivor.relations):
+            r.target_id == relation.target_id and r.kind == relation.kind for r in survivor.relations
+        ):
             survivor.relations.append(ResourceRelation(target_id=relation.target_id, kind=relation.kind))
     # Relations pointing at the duplicate now point at the survivor.
     for relation in db.session.scalars(select(ResourceRelation).where(ResourceRelation.target_id == duplicate.id)):
-        clash = relation.resource_id == survivor.id or db.session.scalar(select(ResourceRelation.id).where(
-            ResourceRelation.resource_id == relation.resource_id, ResourceRelation.target_id == survivor.id,
-            ResourceRelation.kind == relation.kind))
+        clash = relation.resource_id == survivor.id or db.session.scalar(
+            select(ResourceRelation.id).where(
+                ResourceRelation.resource_id == relation.resource_id,
+                ResourceRelation.target_id == survivor.id,
+                ResourceRelation.kind == relation.kind,
+            )
+        )
         if clash:
             db.session.delete(relation)
         else:
@@ -479,11 +576,14 @@ def merge_resources(actor: User, duplicate: Resource, survivor: Resource, note: 
     if moved:
         survivor_changes["files"] = {"before": None, "after": moved}
     _log(survivor, actor, "merged_from", survivor_changes)
-    for report in db.session.scalars(select(ResourceReport).where(ResourceReport.resource_id == duplicate.id,
-                                                                  ResourceReport.status == ReportStatus.OPEN,
-                                                                  ResourceReport.reason == "duplicate")):
-        _close_report(actor, report, ReportStatus.RESOLVED,
-                      _("Fusionnée dans %(id)s.", id=survivor.identifier))
+    for report in db.session.scalars(
+        select(ResourceReport).where(
+            ResourceReport.resource_id == duplicate.id,
+            ResourceReport.status == ReportStatus.OPEN,
+            ResourceReport.reason == "duplicate",
+        )
+    ):
+        _close_report(actor, report, ReportStatus.RESOLVED, _("Fusionnée dans %(id)s.", id=survivor.identifier))
     db.session.flush()
     return survivor
 
@@ -491,8 +591,12 @@ def merge_resources(actor: User, duplicate: Resource, survivor: Resource, note: 
 def browse(filters: dict, page: int = 1, per_page: int = 20) -> tuple[list[Resource], int]:
     """Published resources, filtered by theme, type, audience, licence, language, producer, text."""
     stmt = select(Resource).where(Resource.status == RS.PUBLISHED)
-    for name, column in (("theme", Resource.themes), ("audience", Resource.audiences),
-                         ("language", Resource.languages), ("format", Resource.formats)):
+    for name, column in (
+        ("theme", Resource.themes),
+        ("audience", Resource.audiences),
+        ("language", Resource.languages),
+        ("format", Resource.formats),
+    ):
         if filters.get(name):
             stmt = stmt.where(func.cast(column, db.String).contains(f'"{filters[name]}"'))
     if filters.get("resource_type"):
@@ -503,8 +607,11 @@ def browse(filters: dict, page: int = 1, per_page: int = 20) -> tuple[list[Resou
     elif licence:
         stmt = stmt.where(Resource.licence == licence)
     if filters.get("producer"):
-        stmt = stmt.where(Resource.id.in_(select(resource_producer.c.resource_id)
-                                          .where(resource_producer.c.producer_id == filters["producer"])))
+        stmt = stmt.where(
+            Resource.id.in_(
+                select(resource_producer.c.resource_id).where(resource_producer.c.producer_id == filters["producer"])
+            )
+        )
     if filters.get("q"):
         text = filters["q"].strip().lower()
         number = parse_identifier(text)
@@ -514,13 +621,19 @@ def browse(filters: dict, page: int = 1, per_page: int = 20) -> tuple[list[Resou
             conditions.append(Resource.number == number)
         stmt = stmt.where(or_(*conditions))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    resources = list(db.session.scalars(stmt.options(selectinload(Resource.producers))
-                                        .order_by(Resource.published_at.desc(), Resource.number.desc())
-                                        .offset((page - 1) * per_page).limit(per_page)))
+    resources = list(
+        db.session.scalars(
+            stmt.options(selectinload(Resource.producers))
+            .order_by(Resource.published_at.desc(), Resource.number.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
     return resources, total
 
 
 # ------------------------------------------------------------------ files
+
 
 def max_file_bytes() -> int:
     return int(current_app.config["LIBRARY_MAX_FILE_BYTES"])
@@ -552,14 +665,26 @@ def _store(stream: BinaryIO, filename: str) -> tuple[StoredBlob, str]:
             raise UnsupportedFile(_("Ce fichier est vide."), field="file")
         kind = filetypes.detect(spooled.path, name)
         if kind is None:
-            raise UnsupportedFile(_("Type de fichier non reconnu ou non accepté. Formats acceptés : PDF, images (PNG, "
-                                    "JPEG, GIF, WebP), documents OpenDocument et Office, EPUB, ZIP, vidéo MP4 ou WebM, "
-                                    "audio MP3, Ogg ou M4A, texte brut, Markdown, CSV."), field="file")
+            raise UnsupportedFile(
+                _(
+                    "Type de fichier non reconnu ou non accepté. Formats acceptés : PDF, images (PNG, "
+                    "JPEG, GIF, WebP), documents OpenDocument et Office, EPUB, ZIP, vidéo MP4 ou WebM, "
+                    "audio MP3, Ogg ou M4A, texte brut, Markdown, CSV."
+                ),
+                field="file",
+            )
         matches = filetypes.extension_matches(name, kind)
         if matches is False:
-            raise MisnamedFile(_("Le nom « %(name)s » ne correspond pas au contenu du fichier, qui est de type "
-                                 "%(kind)s. Renommez-le avec l'extension %(ext)s.",
-                                 name=name, kind=kind.label, ext=kind.extensions[0]), field="file")
+            raise MisnamedFile(
+                _(
+                    "Le nom « %(name)s » ne correspond pas au contenu du fichier, qui est de type "
+                    "%(kind)s. Renommez-le avec l'extension %(ext)s.",
+                    name=name,
+                    kind=kind.label,
+                    ext=kind.extensions[0],
+                ),
+                field="file",
+            )
         if matches is None:
             name = name + kind.extensions[0]
         storage.keep(spooled)  # already stored (same content): the upload is simply dropped
@@ -602,7 +727,9 @@ def add_file_version(actor: User, file: ResourceFile, filename: str, stream: Bin
     version = FileVersion(file=file, version=previous.version + 1, filename=name, blob=blob, uploaded_by_id=actor.id)
     db.session.add(version)
     db.session.flush()
-    _log(resource, actor, "file_version", {"files": {"before": _file_summary(previous), "after": _file_summary(version)}})
+    _log(
+        resource, actor, "file_version", {"files": {"before": _file_summary(previous), "after": _file_summary(version)}}
+    )
     db.session.flush()
     return version
 
@@ -618,7 +745,9 @@ def remove_file(actor: User, file: ResourceFile) -> None:
 
 
 def _file_summary(version: FileVersion) -> str:
-    return f"{version.filename} (v{version.version}, {_human_size(version.blob.size)}, sha256 {version.blob.sha256[:12]}…)"
+    return (
+        f"{version.filename} (v{version.version}, {_human_size(version.blob.size)}, sha256 {version.blob.sha256[:12]}…)"
+    )
 
 
 def file_version(resource: Resource, file_id: int, version: int | None) -> FileVersion | None:
@@ -637,15 +766,19 @@ def collect_orphan_files() -> list[Path]:
 
 # ------------------------------------------------------------------ reports
 
-REPORT_STATES = StateMachine("report", {
-    ReportStatus.OPEN: frozenset({ReportStatus.RESOLVED, ReportStatus.DISMISSED}),
-    ReportStatus.RESOLVED: frozenset(),
-    ReportStatus.DISMISSED: frozenset(),
-})
+REPORT_STATES = StateMachine(
+    "report",
+    {
+        ReportStatus.OPEN: frozenset({ReportStatus.RESOLVED, ReportStatus.DISMISSED}),
+        ReportStatus.RESOLVED: frozenset(),
+        ReportStatus.DISMISSED: frozenset(),
+    },
+)
 
 
-def report_resource(actor: User, resource: Resource, reason: str, message: str = "",
-                    duplicate_of: int | None = None) -> ResourceReport:
+def report_resource(
+    actor: User, resource: Resource, reason: str, message: str = "", duplicate_of: int | None = None
+) -> ResourceReport:
     """Anyone signed in reports a problem: inappropriate, outdated, error, duplicate (of another Rn)."""
     if not (actor and actor.is_authenticated):
         raise Forbidden(_("Connectez-vous pour signaler une ressource."))
@@ -659,23 +792,29 @@ def report_resource(actor: User, resource: Resource, reason: str, message: str =
     other = None
     if reason == "duplicate":
         if not duplicate_of:
-            raise ServiceError(_("Indiquez l'identifiant de la ressource en double (par exemple R12)."),
-                               field="duplicate_of")
+            raise ServiceError(
+                _("Indiquez l'identifiant de la ressource en double (par exemple R12)."), field="duplicate_of"
+            )
         other = resource_by_number(int(duplicate_of))
         if other is None or other.status not in EDITABLE:
-            raise ServiceError(_("La ressource %(id)s n'existe pas.", id=format_identifier(duplicate_of)),
-                               field="duplicate_of")
+            raise ServiceError(
+                _("La ressource %(id)s n'existe pas.", id=format_identifier(duplicate_of)), field="duplicate_of"
+            )
         if other.id == resource.id:
             raise ServiceError(_("Indiquez une autre ressource que celle-ci."), field="duplicate_of")
     elif not message:
         raise ServiceError(_("Décrivez le problème en quelques mots."), field="message")
-    already = db.session.scalar(select(ResourceReport.id).where(
-        ResourceReport.resource_id == resource.id, ResourceReport.reporter_id == actor.id,
-        ResourceReport.reason == reason, ResourceReport.status == ReportStatus.OPEN))
+    already = db.session.scalar(
+        select(ResourceReport.id).where(
+            ResourceReport.resource_id == resource.id,
+            ResourceReport.reporter_id == actor.id,
+            ResourceReport.reason == reason,
+            ResourceReport.status == ReportStatus.OPEN,
+        )
+    )
     if already:
         raise Conflict(_("Vous avez déjà signalé ce problème : l'équipe du Hub va l'examiner."))
-    report = ResourceReport(resource=resource, reporter_id=actor.id, reason=reason, message=message,
-                            duplicate_of=other)
+    report = ResourceReport(resource=resource, reporter_id=actor.id, reason=reason, message=message, duplicate_of=other)
     db.session.add(report)
     db.session.flush()
     return report
@@ -702,20 +841,29 @@ def handle_report(actor: User, report: ResourceReport, target: ReportStatus, res
 
 
 def open_reports() -> list[ResourceReport]:
-    stmt = (select(ResourceReport).where(ResourceReport.status == ReportStatus.OPEN)
-            .options(selectinload(ResourceReport.resource), selectinload(ResourceReport.duplicate_of),
-                     selectinload(ResourceReport.reporter))
-            .order_by(ResourceReport.created_at))
+    stmt = (
+        select(ResourceReport)
+        .where(ResourceReport.status == ReportStatus.OPEN)
+        .options(
+            selectinload(ResourceReport.resource),
+            selectinload(ResourceReport.duplicate_of),
+            selectinload(ResourceReport.reporter),
+        )
+        .order_by(ResourceReport.created_at)
+    )
     return list(db.session.scalars(stmt))
 
 
 # ------------------------------------------------------------------ licence offers and grants
 
 OFFER_FIELDS = ("kind", "label", "terms", "price_cents", "duration_months")
-GRANT_STATES = StateMachine("licence grant", {
-    GrantStatus.ACTIVE: frozenset({GrantStatus.REVOKED}),
-    GrantStatus.REVOKED: frozenset(),
-})
+GRANT_STATES = StateMachine(
+    "licence grant",
+    {
+        GrantStatus.ACTIVE: frozenset({GrantStatus.REVOKED}),
+        GrantStatus.REVOKED: frozenset(),
+    },
+)
 
 
 def add_licence_offer(actor: User, resource: Resource, values: dict) -> LicenceOffer:
@@ -730,17 +878,29 @@ def add_licence_offer(actor: User, resource: Resource, values: dict) -> LicenceO
         raise ServiceError(_("Indiquez un prix entre 1 € et 100 000 €."), field="price")
     duration = values.get("duration_months")
     if duration is not None and (not isinstance(duration, int) or not 1 <= duration <= 120):
-        raise ServiceError(_("Indiquez une durée entre 1 et 120 mois, ou laissez vide pour une licence sans fin."),
-                           field="duration_months")
+        raise ServiceError(
+            _("Indiquez une durée entre 1 et 120 mois, ou laissez vide pour une licence sans fin."),
+            field="duration_months",
+        )
     seller = db.session.get(Producer, int(values.get("producer_id") or 0))
     if seller is None or seller not in resource.producers:
         raise ServiceError(_("Le vendeur doit être l'un des producteurs de la ressource."), field="producer_id")
     if not (actor.is_staff or is_producer_member(actor, seller)):
-        raise Forbidden(_("Vous ne pouvez vendre qu'au nom d'un producteur dont vous êtes membre."), field="producer_id")
+        raise Forbidden(
+            _("Vous ne pouvez vendre qu'au nom d'un producteur dont vous êtes membre."), field="producer_id"
+        )
     label = (values.get("label") or "").strip() or str(LICENCE_OFFER_KINDS[values["kind"]])
-    offer = LicenceOffer(resource=resource, producer=seller, kind=values["kind"], label=label[:200],
-                         terms=(values.get("terms") or "").strip()[:5000], price_cents=price, currency="EUR",
-                         duration_months=duration, active=True)
+    offer = LicenceOffer(
+        resource=resource,
+        producer=seller,
+        kind=values["kind"],
+        label=label[:200],
+        terms=(values.get("terms") or "").strip()[:5000],
+        price_cents=price,
+        currency="EUR",
+        duration_months=duration,
+        active=True,
+    )
     db.session.add(offer)
     db.session.flush()
     _log(resource, actor, "offer_added", {"licence_offers": {"before": None, "after": _offer_summary(offer)}})
@@ -756,8 +916,7 @@ def set_offer_active(actor: User, offer: LicenceOffer, active: bool) -> None:
         return
     before = _offer_summary(offer)
     offer.active = active
-    _log(offer.resource, actor, "offer_changed",
-         {"licence_offers": {"before": before, "after": _offer_summary(offer)}})
+    _log(offer.resource, actor, "offer_changed", {"licence_offers": {"before": before, "after": _offer_summary(offer)}})
     db.session.flush()
 
 
@@ -770,15 +929,25 @@ def _offer_summary(offer: LicenceOffer) -> str:
 
 def _add_months(moment: datetime, months: int) -> datetime:
     import calendar
+
     month0 = moment.month - 1 + months
     year, month = moment.year + month0 // 12, month0 % 12 + 1
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
 
 
-def grant_licence(offer: LicenceOffer, holder: User, *, holder_name: str | None = None,
-                  payment_ref: str | None = None, amount_cents: int | None = None, currency: str | None = None,
-                  actor: User | None = None, now: datetime | None = None, notify: bool = True) -> LicenceGrant:
+def grant_licence(
+    offer: LicenceOffer,
+    holder: User,
+    *,
+    holder_name: str | None = None,
+    payment_ref: str | None = None,
+    amount_cents: int | None = None,
+    currency: str | None = None,
+    actor: User | None = None,
+    now: datetime | None = None,
+    notify: bool = True,
+) -> LicenceGrant:
     """Give `holder` the licence of `offer`. The payment side calls it when a PaymentIntent
     for a licence succeeds (payment_ref: its id; a second call with the same id returns the
     same grant, so a webhook delivered twice grants once); producers call it through
@@ -798,33 +967,50 @@ def grant_licence(offer: LicenceOffer, holder: User, *, holder_name: str | None 
     if payment_ref and amount != offer.price_cents:
         raise Conflict(_("Le montant payé ne correspond pas au prix de la licence."))
     starts = now or utcnow()
-    grant = LicenceGrant(code=f"LIC-{secrets.token_hex(5).upper()}", offer=offer, resource=resource,
-                         holder_id=holder.id, holder_name=((holder_name or "").strip() or holder.full_name)[:200],
-                         status=GrantStatus.ACTIVE, starts_at=starts,
-                         ends_at=_add_months(starts, offer.duration_months) if offer.duration_months else None,
-                         amount_cents=amount, currency=(currency or offer.currency).upper(), payment_ref=payment_ref,
-                         granted_by_id=actor.id if actor else None)
+    grant = LicenceGrant(
+        code=f"LIC-{secrets.token_hex(5).upper()}",
+        offer=offer,
+        resource=resource,
+        holder_id=holder.id,
+        holder_name=((holder_name or "").strip() or holder.full_name)[:200],
+        status=GrantStatus.ACTIVE,
+        starts_at=starts,
+        ends_at=_add_months(starts, offer.duration_months) if offer.duration_months else None,
+        amount_cents=amount,
+        currency=(currency or offer.currency).upper(),
+        payment_ref=payment_ref,
+        granted_by_id=actor.id if actor else None,
+    )
     db.session.add(grant)
     db.session.flush()
     if notify:
-        send_mail(holder.email, _("Votre licence d'usage — %(id)s — Hub du Sud", id=resource.identifier),
-                  _("Bonjour,\n\nVous disposez désormais de la licence « %(licence)s » sur la ressource %(id)s "
-                    "« %(title)s ».\n\nTéléchargez la ressource : %(url)s\nVotre certificat de licence : %(cert)s\n",
-                    licence=offer.label, id=resource.identifier, title=resource.title,
-                    url=absolute_url("library.resolve", ident=resource.identifier),
-                    cert=absolute_url("library.certificate", grant_id=grant.id)))
+        send_mail(
+            holder.email,
+            _("Votre licence d'usage — %(id)s — Hub du Sud", id=resource.identifier),
+            _(
+                "Bonjour,\n\nVous disposez désormais de la licence « %(licence)s » sur la ressource %(id)s "
+                "« %(title)s ».\n\nTéléchargez la ressource : %(url)s\nVotre certificat de licence : %(cert)s\n",
+                licence=offer.label,
+                id=resource.identifier,
+                title=resource.title,
+                url=absolute_url("library.resolve", ident=resource.identifier),
+                cert=absolute_url("library.certificate", grant_id=grant.id),
+            ),
+        )
     return grant
 
 
 def give_licence(actor: User, offer: LicenceOffer, email: str, holder_name: str = "") -> LicenceGrant:
     """A producer (or staff) gives a licence without payment, e.g. to a partner."""
     from app.accounts.services import get_user_by_email
+
     if not (actor.is_staff or is_producer_member(actor, offer.producer)):
         raise Forbidden(_("Seul le producteur qui vend cette licence peut l'attribuer."))
     holder = get_user_by_email(email)
     if holder is None:
-        raise NotFound(_("Aucun compte n'existe avec cette adresse : la personne doit d'abord s'inscrire."),
-                       field="email")
+        raise NotFound(
+            _("Aucun compte n'existe avec cette adresse : la personne doit d'abord s'inscrire."), field="email"
+        )
     if len((holder_name or "").strip()) > 200:
         raise ServiceError(_("Le nom est trop long."), field="holder_name")
     return grant_licence(offer, holder, holder_name=holder_name, amount_cents=0, actor=actor)
@@ -838,8 +1024,9 @@ def can_see_grant(user: User, grant: LicenceGrant) -> bool:
     return bool(user and user.is_authenticated) and (grant.holder_id == user.id or can_manage_grant(user, grant))
 
 
-def revoke_licence(grant: LicenceGrant, *, actor: User | None = None, reason: str = "",
-                   now: datetime | None = None) -> LicenceGrant:
+def revoke_licence(
+    grant: LicenceGrant, *, actor: User | None = None, reason: str = "", now: datetime | None = None
+) -> LicenceGrant:
     """Revoke a grant (a refund, or the seller's decision). Revoking a revoked grant is a no-op,
     so a refund webhook delivered twice revokes once."""
     if grant.status == GrantStatus.REVOKED:
@@ -871,8 +1058,13 @@ LICENCE_PAYMENT_PURPOSE = "library_licence"
 
 def licence_payment_metadata(offer: LicenceOffer, holder: User, holder_name: str = "") -> dict[str, str]:
     """The metadata a PaymentIntent for a licence carries (Stripe metadata: strings only)."""
-    return {"purpose": LICENCE_PAYMENT_PURPOSE, "licence_offer_id": str(offer.id), "holder_id": str(holder.id),
-            "holder_name": (holder_name or holder.full_name)[:200], "resource": offer.resource.identifier}
+    return {
+        "purpose": LICENCE_PAYMENT_PURPOSE,
+        "licence_offer_id": str(offer.id),
+        "holder_id": str(holder.id),
+        "holder_name": (holder_name or holder.full_name)[:200],
+        "resource": offer.resource.identifier,
+    }
 
 
 def grant_from_payment(metadata: dict, payment_ref: str, amount_cents: int, currency: str) -> LicenceGrant:
@@ -886,22 +1078,36 @@ def grant_from_payment(metadata: dict, payment_ref: str, amount_cents: int, curr
         raise ServiceError(_("Ce paiement ne désigne pas de licence."))
     if offer is None or holder is None:
         raise NotFound(_("Licence ou acheteur introuvable."))
-    return grant_licence(offer, holder, holder_name=metadata.get("holder_name"), payment_ref=payment_ref,
-                         amount_cents=int(amount_cents), currency=currency)
+    return grant_licence(
+        offer,
+        holder,
+        holder_name=metadata.get("holder_name"),
+        payment_ref=payment_ref,
+        amount_cents=int(amount_cents),
+        currency=currency,
+    )
 
 
 def grants_for_holder(user: User) -> list[LicenceGrant]:
-    stmt = (select(LicenceGrant).where(LicenceGrant.holder_id == user.id)
-            .options(selectinload(LicenceGrant.resource), selectinload(LicenceGrant.offer))
-            .order_by(LicenceGrant.starts_at.desc()))
+    stmt = (
+        select(LicenceGrant)
+        .where(LicenceGrant.holder_id == user.id)
+        .options(selectinload(LicenceGrant.resource), selectinload(LicenceGrant.offer))
+        .order_by(LicenceGrant.starts_at.desc())
+    )
     return list(db.session.scalars(stmt))
 
 
 def sales_for_producer(producer: Producer) -> list[LicenceGrant]:
-    stmt = (select(LicenceGrant).join(LicenceOffer).where(LicenceOffer.producer_id == producer.id)
-            .options(selectinload(LicenceGrant.resource), selectinload(LicenceGrant.offer),
-                     selectinload(LicenceGrant.holder))
-            .order_by(LicenceGrant.starts_at.desc()))
+    stmt = (
+        select(LicenceGrant)
+        .join(LicenceOffer)
+        .where(LicenceOffer.producer_id == producer.id)
+        .options(
+            selectinload(LicenceGrant.resource), selectinload(LicenceGrant.offer), selectinload(LicenceGrant.holder)
+        )
+        .order_by(LicenceGrant.starts_at.desc())
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -909,5 +1115,5 @@ def grant_is_valid(grant: LicenceGrant, now: datetime | None = None) -> bool:
     now = now or utcnow()
     ends = grant.ends_at
     if ends is not None and ends.tzinfo is None:
-        ends = ends.replace(tzinfo=timezone.utc)
+        ends = ends.replace(tzinfo=UTC)
     return grant.status == GrantStatus.ACTIVE and (ends is None or ends > now)

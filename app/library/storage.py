@@ -8,6 +8,7 @@ read whole into memory), then moved into place atomically. A blob written by a
 transaction that rolls back stays on disk without a row: harmless (its name is
 its content), and `flask library gc-files` removes such orphans.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,6 +89,7 @@ def keep(spooled: Spooled) -> Path:
 def orphans(known: set[str]) -> list[Path]:
     """Stored files that no row refers to (and temporary files older than a day)."""
     import time
+
     root = files_dir()
     found = []
     if not root.exists():

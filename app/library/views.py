@@ -1,13 +1,25 @@
 """Knowledge base pages: browse, resolve /r/R42 (HTML or JSON-LD), edit, files,
 reports and merges, licences, producers' spaces, exports and import."""
+
 from __future__ import annotations
 
 import json
 import os
 
 import click
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -23,11 +35,32 @@ from app.core.views import flash_form_error
 from app.extensions import db
 from app.library import display, exports, purchase, services, storage
 from app.library.certificate import certificate_pdf
-from app.library.forms import (BrowseFilterForm, BuyForm, GiveLicenceForm, ImportForm, LicenceOfferForm, MemberForm,
-                               MergeForm, ProducerForm, RefundForm, ReportDecisionForm, ReportForm, ResourceForm,
-                               RevokeForm, UploadForm)
-from app.library.models import (LicenceGrant, LicenceOffer, Producer, ReportStatus, Resource, ResourceFile,
-                                ResourceReport, ResourceStatus as RS)
+from app.library.forms import (
+    BrowseFilterForm,
+    BuyForm,
+    GiveLicenceForm,
+    ImportForm,
+    LicenceOfferForm,
+    MemberForm,
+    MergeForm,
+    ProducerForm,
+    RefundForm,
+    ReportDecisionForm,
+    ReportForm,
+    ResourceForm,
+    RevokeForm,
+    UploadForm,
+)
+from app.library.models import (
+    LicenceGrant,
+    LicenceOffer,
+    Producer,
+    ReportStatus,
+    Resource,
+    ResourceFile,
+    ResourceReport,
+)
+from app.library.models import ResourceStatus as RS
 from app.library.rendering import plain_text, render_markdown
 
 bp = Blueprint("library", __name__, cli_group="library")
@@ -40,12 +73,12 @@ def _configure(state) -> None:
     """Settings of the knowledge base, from the environment unless the app was given them."""
     config = state.app.config
     config.setdefault("FILES_DIR", os.environ.get("FILES_DIR") or os.path.join(state.app.instance_path, "files"))
-    config.setdefault("LIBRARY_MAX_FILE_BYTES",
-                      int(os.environ.get("LIBRARY_MAX_FILE_BYTES", str(15 * 1024 * 1024))))
+    config.setdefault("LIBRARY_MAX_FILE_BYTES", int(os.environ.get("LIBRARY_MAX_FILE_BYTES", str(15 * 1024 * 1024))))
     state.app.jinja_env.filters["markdown"] = render_markdown
     state.app.jinja_env.filters["plain_text"] = plain_text
     state.app.jinja_env.globals["library_ui"] = display
     from payments.checkout import register_success_hook
+
     register_success_hook(purchase.PURPOSE, purchase.on_licence_paid)
 
 
@@ -104,6 +137,7 @@ def _json_response(data, status: int = 200, mimetype: str = JSONLD) -> Response:
 
 # ------------------------------------------------------------------ browse and resolve
 
+
 @bp.get("/bibliotheque/")
 @access(Access.PUBLIC)
 def browse():
@@ -115,9 +149,16 @@ def browse():
         filters["producer"] = producer.id
     page = _page()
     resources, total = services.browse(filters, page=page, per_page=PER_PAGE)
-    return render_template("library/browse.html", form=form, resources=resources, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), producer=producer,
-                           my_producers=services.user_producers(current_user))
+    return render_template(
+        "library/browse.html",
+        form=form,
+        resources=resources,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        producer=producer,
+        my_producers=services.user_producers(current_user),
+    )
 
 
 @bp.get("/r/<ident>")
@@ -141,8 +182,11 @@ def resolve(ident: str):
         return response
     if resource.status == RS.DELETED:
         if fmt != "html":
-            response = _json_response({"@context": exports.SCHEMA, "identifier": resource.identifier,
-                                       "error": "gone"}, 410, JSONLD if fmt == "jsonld" else "application/json")
+            response = _json_response(
+                {"@context": exports.SCHEMA, "identifier": resource.identifier, "error": "gone"},
+                410,
+                JSONLD if fmt == "jsonld" else "application/json",
+            )
         else:
             response = Response(render_template("library/gone.html", resource=resource), 410)
         response.vary.add("Accept")
@@ -150,16 +194,22 @@ def resolve(ident: str):
     if not services.can_see_resource(current_user, resource):
         abort(404)
     if fmt != "html":
-        response = _json_response(exports.resource_jsonld(resource), mimetype=JSONLD if fmt == "jsonld"
-                                  else "application/json")
+        response = _json_response(
+            exports.resource_jsonld(resource), mimetype=JSONLD if fmt == "jsonld" else "application/json"
+        )
     else:
         can_edit = services.can_edit_resource(current_user, resource)
-        response = Response(render_template(
-            "library/resource.html", resource=resource, can_edit=can_edit,
-            can_download=services.can_download(current_user, resource),
-            grant=services.valid_grant(current_user, resource),
-            offers=[o for o in resource.licence_offers if o.active],
-            jsonld=json.dumps(exports.resource_jsonld(resource), ensure_ascii=False).replace("</", "<\\/")))
+        response = Response(
+            render_template(
+                "library/resource.html",
+                resource=resource,
+                can_edit=can_edit,
+                can_download=services.can_download(current_user, resource),
+                grant=services.valid_grant(current_user, resource),
+                offers=[o for o in resource.licence_offers if o.active],
+                jsonld=json.dumps(exports.resource_jsonld(resource), ensure_ascii=False).replace("</", "<\\/"),
+            )
+        )
     response.vary.add("Accept")
     if resource.status != RS.PUBLISHED:
         response.headers["Cache-Control"] = "private, no-store"
@@ -184,10 +234,14 @@ def export_json():
 
 # ------------------------------------------------------------------ create and edit
 
+
 def _resource_form(resource: Resource | None) -> ResourceForm:
     form = ResourceForm(obj=resource) if resource else ResourceForm()
-    producers = db.session.scalars(select(Producer).order_by(Producer.name)).all() if current_user.is_staff \
+    producers = (
+        db.session.scalars(select(Producer).order_by(Producer.name)).all()
+        if current_user.is_staff
         else services.user_producers(current_user)
+    )
     if resource:
         producers = list({p.id: p for p in list(producers) + list(resource.producers)}.values())
     form.producers.choices = [(p.id, p.name) for p in producers]
@@ -222,9 +276,14 @@ def resource_new():
 
 def _edit_page(resource: Resource, form=None, upload_form=None, status: int | None = None):
     form = form or _resource_form(resource)
-    return render_template("library/resource_form.html", form=form, resource=resource,
-                           upload_form=upload_form or UploadForm(), version_form=UploadForm(prefix="v"),
-                           action_form=EmptyForm()), status or _status_code(form)
+    return render_template(
+        "library/resource_form.html",
+        form=form,
+        resource=resource,
+        upload_form=upload_form or UploadForm(),
+        version_form=UploadForm(prefix="v"),
+        action_form=EmptyForm(),
+    ), status or _status_code(form)
 
 
 @bp.route("/r/<ident>/modifier", methods=["GET", "POST"])
@@ -253,7 +312,8 @@ STATUS_ACTIONS = {"publish": RS.PUBLISHED, "unpublish": RS.DRAFT, "delete": RS.D
 def resource_status(ident: str):
     resource = _resource_or_404(ident)
     allowed = services.can_edit_resource(current_user, resource) and (
-        resource.status in services.EDITABLE or (resource.status == RS.DELETED and current_user.is_staff))
+        resource.status in services.EDITABLE or (resource.status == RS.DELETED and current_user.is_staff)
+    )
     if not allowed:
         abort(404)
     form = EmptyForm()
@@ -271,15 +331,23 @@ def resource_status(ident: str):
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("library.resolve", ident=ident))
-    flash({RS.PUBLISHED: _("Ressource publiée."), RS.DRAFT: _("Ressource remise en brouillon."),
-           RS.DELETED: _("Ressource supprimée. Son identifiant %(id)s ne sera jamais réattribué.",
-                         id=resource.identifier)}[target], "success")
+    flash(
+        {
+            RS.PUBLISHED: _("Ressource publiée."),
+            RS.DRAFT: _("Ressource remise en brouillon."),
+            RS.DELETED: _(
+                "Ressource supprimée. Son identifiant %(id)s ne sera jamais réattribué.", id=resource.identifier
+            ),
+        }[target],
+        "success",
+    )
     if target == RS.DELETED:
         return redirect(url_for("library.browse"))
     return redirect(url_for("library.resolve", ident=resource.identifier))
 
 
 # ------------------------------------------------------------------ files
+
 
 def _upload(resource: Resource, form: UploadForm, do):
     if form.validate_on_submit():
@@ -311,8 +379,11 @@ def file_version_add(ident: str, file_id: int):
     file = db.session.get(ResourceFile, file_id)
     if file is None or file.resource_id != resource.id or file.removed_at is not None:
         abort(404)
-    return _upload(resource, UploadForm(prefix="v"),
-                   lambda name, stream: services.add_file_version(current_user, file, name, stream))
+    return _upload(
+        resource,
+        UploadForm(prefix="v"),
+        lambda name, stream: services.add_file_version(current_user, file, name, stream),
+    )
 
 
 @bp.post("/r/<ident>/fichiers/<int:file_id>/retirer")
@@ -348,14 +419,21 @@ def download(ident: str, file_id: int, version: int | None):
     if not services.can_download(current_user, resource):
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login", next=request.full_path))
-        return render_template("library/licence_required.html", resource=resource,
-                               offers=[o for o in resource.licence_offers if o.active]), 403
+        return render_template(
+            "library/licence_required.html", resource=resource, offers=[o for o in resource.licence_offers if o.active]
+        ), 403
     path = storage.blob_path(found.blob_sha256)
     if not path.exists():
         current_app.logger.error("stored file missing: %s", path)
         abort(404)
-    response = send_file(path, mimetype=found.blob.mime_type, as_attachment=True, download_name=found.filename,
-                         conditional=True, etag=found.blob_sha256)
+    response = send_file(
+        path,
+        mimetype=found.blob.mime_type,
+        as_attachment=True,
+        download_name=found.filename,
+        conditional=True,
+        etag=found.blob_sha256,
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "sandbox"
     if resource.is_paid or resource.status != RS.PUBLISHED:
@@ -364,6 +442,7 @@ def download(ident: str, file_id: int, version: int | None):
 
 
 # ------------------------------------------------------------------ reports and moderation
+
 
 @bp.route("/r/<ident>/signaler", methods=["GET", "POST"])
 @access(Access.LOGIN)
@@ -374,8 +453,9 @@ def report(ident: str):
     form = ReportForm()
     if form.validate_on_submit():
         try:
-            services.report_resource(current_user, resource, form.reason.data, form.message.data or "",
-                                     duplicate_of=form.duplicate_of.number)
+            services.report_resource(
+                current_user, resource, form.reason.data, form.message.data or "", duplicate_of=form.duplicate_of.number
+            )
             commit()
             flash(_("Merci : l'équipe du Hub va examiner votre signalement."), "success")
             return redirect(url_for("library.resolve", ident=resource.identifier))
@@ -387,8 +467,12 @@ def report(ident: str):
 
 
 def _moderation_page(merge_form=None, status: int = 200):
-    return render_template("library/moderation.html", reports=services.open_reports(),
-                           decision_form=ReportDecisionForm(), merge_form=merge_form or MergeForm()), status
+    return render_template(
+        "library/moderation.html",
+        reports=services.open_reports(),
+        decision_form=ReportDecisionForm(),
+        merge_form=merge_form or MergeForm(),
+    ), status
 
 
 @bp.get("/bibliotheque/moderation")
@@ -435,8 +519,14 @@ def merge():
             try:
                 survivor = services.merge_resources(current_user, duplicate, survivor, form.note.data or "")
                 commit()
-                flash(_("%(dup)s est fusionnée dans %(survivor)s : son adresse redirige désormais.",
-                        dup=services.format_identifier(form.duplicate.number), survivor=survivor.identifier), "success")
+                flash(
+                    _(
+                        "%(dup)s est fusionnée dans %(survivor)s : son adresse redirige désormais.",
+                        dup=services.format_identifier(form.duplicate.number),
+                        survivor=survivor.identifier,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("library.resolve", ident=survivor.identifier))
             except ServiceError as error:
                 db.session.rollback()
@@ -445,6 +535,7 @@ def merge():
 
 
 # ------------------------------------------------------------------ licences
+
 
 def _offer_form(resource: Resource) -> LicenceOfferForm:
     form = LicenceOfferForm()
@@ -455,19 +546,31 @@ def _offer_form(resource: Resource) -> LicenceOfferForm:
 
 def _give_form(resource: Resource) -> GiveLicenceForm:
     form = GiveLicenceForm(prefix="give")
-    form.offer.choices = [(o.id, f"{o.label} ({o.price_cents / 100:.2f} €)".replace(".", ","))
-                          for o in resource.licence_offers
-                          if o.active and (current_user.is_staff or services.is_producer_member(current_user, o.producer))]
+    form.offer.choices = [
+        (o.id, f"{o.label} ({o.price_cents / 100:.2f} €)".replace(".", ","))
+        for o in resource.licence_offers
+        if o.active and (current_user.is_staff or services.is_producer_member(current_user, o.producer))
+    ]
     return form
 
 
 def _licences_page(resource: Resource, offer_form=None, give_form=None, status: int = 200):
-    grants = list(db.session.scalars(select(LicenceGrant).where(LicenceGrant.resource_id == resource.id)
-                                     .order_by(LicenceGrant.starts_at.desc())))
-    return render_template("library/licences.html", resource=resource, offer_form=offer_form or _offer_form(resource),
-                           give_form=give_form or _give_form(resource), action_form=EmptyForm(),
-                           revoke_form=RevokeForm(), grants=grants, is_valid=services.grant_is_valid,
-                           can_manage_grant=lambda g: services.can_manage_grant(current_user, g)), status
+    grants = list(
+        db.session.scalars(
+            select(LicenceGrant).where(LicenceGrant.resource_id == resource.id).order_by(LicenceGrant.starts_at.desc())
+        )
+    )
+    return render_template(
+        "library/licences.html",
+        resource=resource,
+        offer_form=offer_form or _offer_form(resource),
+        give_form=give_form or _give_form(resource),
+        action_form=EmptyForm(),
+        revoke_form=RevokeForm(),
+        grants=grants,
+        is_valid=services.grant_is_valid,
+        can_manage_grant=lambda g: services.can_manage_grant(current_user, g),
+    ), status
 
 
 @bp.route("/r/<ident>/licences", methods=["GET", "POST"])
@@ -539,8 +642,11 @@ def licence_revoke(grant_id: int):
     if not services.can_manage_grant(current_user, grant):
         abort(404)
     form = RevokeForm()
-    back = url_for("library.licences", ident=grant.resource.identifier) \
-        if services.can_edit_resource(current_user, grant.resource) else url_for("library.my_licences")
+    back = (
+        url_for("library.licences", ident=grant.resource.identifier)
+        if services.can_edit_resource(current_user, grant.resource)
+        else url_for("library.my_licences")
+    )
     if not form.validate_on_submit():
         flash(_("Indiquez la raison de la révocation."), "error")
         return redirect(back)
@@ -558,8 +664,9 @@ def licence_revoke(grant_id: int):
 @bp.get("/bibliotheque/mes-licences")
 @access(Access.LOGIN)
 def my_licences():
-    return render_template("library/my_licences.html", grants=services.grants_for_holder(current_user),
-                           is_valid=services.grant_is_valid)
+    return render_template(
+        "library/my_licences.html", grants=services.grants_for_holder(current_user), is_valid=services.grant_is_valid
+    )
 
 
 @bp.get("/bibliotheque/licences/<int:grant_id>/certificat.pdf")
@@ -575,6 +682,7 @@ def certificate(grant_id: int):
 
 
 # ------------------------------------------------------------------ buying a licence by card
+
 
 def _offer_on_sale_or_404(ident: str, offer_id: int) -> LicenceOffer:
     resource = _resource_or_404(ident)
@@ -597,10 +705,15 @@ def _refusal(offer: LicenceOffer) -> str | None:
 def buy(ident: str, offer_id: int):
     """The payment page. It creates nothing at Stripe: the card step asks for its SetupIntent."""
     offer = _offer_on_sale_or_404(ident, offer_id)
-    return render_template("library/buy.html", offer=offer, resource=offer.resource, form=BuyForm(),
-                           refusal=_refusal(offer),
-                           publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
-                           grant=services.valid_grant(current_user, offer.resource))
+    return render_template(
+        "library/buy.html",
+        offer=offer,
+        resource=offer.resource,
+        form=BuyForm(),
+        refusal=_refusal(offer),
+        publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY", ""),
+        grant=services.valid_grant(current_user, offer.resource),
+    )
 
 
 @bp.post("/r/<ident>/licences/<int:offer_id>/acheter/carte")
@@ -627,12 +740,16 @@ def buy_confirm(ident: str, offer_id: int):
     offer = _offer_on_sale_or_404(ident, offer_id)
     form = BuyForm()
     if not form.validate_on_submit():
-        return jsonify(status="invalid", message=_("Moyen de paiement invalide. Rechargez la page et recommencez.")), 400
+        return jsonify(
+            status="invalid", message=_("Moyen de paiement invalide. Rechargez la page et recommencez.")
+        ), 400
     return card_payment_answer(
-        lambda: purchase.pay_licence(current_user, offer, form.payment_method.data, form.holder_name.data or "",
-                                     current_gateway()),
+        lambda: purchase.pay_licence(
+            current_user, offer, form.payment_method.data, form.holder_name.data or "", current_gateway()
+        ),
         redirect=url_for("library.my_licences"),
-        success_message=_("Paiement reçu : votre licence est active. Vous pouvez télécharger la ressource."))
+        success_message=_("Paiement reçu : votre licence est active. Vous pouvez télécharger la ressource."),
+    )
 
 
 @bp.get("/r/<ident>/licences/<int:offer_id>/acheter/etat")
@@ -653,8 +770,11 @@ def licence_refund(grant_id: int):
     if not services.can_manage_grant(current_user, grant):
         abort(404)
     form = RefundForm()
-    back = url_for("library.licences", ident=grant.resource.identifier) \
-        if services.can_edit_resource(current_user, grant.resource) else url_for("library.moderation")
+    back = (
+        url_for("library.licences", ident=grant.resource.identifier)
+        if services.can_edit_resource(current_user, grant.resource)
+        else url_for("library.moderation")
+    )
     if not form.validate_on_submit():
         flash(_("Indiquez la raison du remboursement."), "error")
         return redirect(back)
@@ -671,6 +791,7 @@ def licence_refund(grant_id: int):
 
 # ------------------------------------------------------------------ producers
 
+
 @bp.get("/bibliotheque/producteurs")
 @access(Access.PUBLIC)
 def producers():
@@ -682,9 +803,12 @@ def producers():
 @access(Access.PUBLIC)
 def producer_detail(producer_id: int):
     producer = _get_or_404(Producer, producer_id)
-    return render_template("library/producer.html", producer=producer,
-                           resources=services.producer_resources(producer, include_unpublished=False),
-                           can_manage=services.can_manage_producer(current_user, producer))
+    return render_template(
+        "library/producer.html",
+        producer=producer,
+        resources=services.producer_resources(producer, include_unpublished=False),
+        can_manage=services.can_manage_producer(current_user, producer),
+    )
 
 
 @bp.route("/bibliotheque/producteurs/nouveau", methods=["GET", "POST"])
@@ -723,12 +847,17 @@ def producer_edit(producer_id: int):
 def _space_page(producer: Producer, member_form=None, status: int = 200):
     sales = services.sales_for_producer(producer)
     paid = [g for g in sales if g.amount_cents and g.status.value == "active"]
-    return render_template("library/producer_space.html", producer=producer,
-                           resources=services.producer_resources(producer, include_unpublished=True),
-                           sales=sales, total_cents=sum(g.amount_cents for g in paid),
-                           member_form=member_form or MemberForm(), is_valid=services.grant_is_valid,
-                           owed_cents=purchase.producer_balance_cents(producer.id),
-                           fee_percent=f"{purchase.fee_bps() / 100:g}".replace(".", ",")), status
+    return render_template(
+        "library/producer_space.html",
+        producer=producer,
+        resources=services.producer_resources(producer, include_unpublished=True),
+        sales=sales,
+        total_cents=sum(g.amount_cents for g in paid),
+        member_form=member_form or MemberForm(),
+        is_valid=services.grant_is_valid,
+        owed_cents=purchase.producer_balance_cents(producer.id),
+        fee_percent=f"{purchase.fee_bps() / 100:g}".replace(".", ","),
+    ), status
 
 
 @bp.get("/bibliotheque/producteurs/<int:producer_id>/espace")
@@ -764,18 +893,29 @@ def producer_import(producer_id: int):
     report_ = None
     if form.validate_on_submit():
         try:
-            report_ = exports.import_csv(current_user, producer, form.file.data.read(exports.MAX_IMPORT_BYTES + 1),
-                                         publish=bool(form.publish.data))
+            report_ = exports.import_csv(
+                current_user,
+                producer,
+                form.file.data.read(exports.MAX_IMPORT_BYTES + 1),
+                publish=bool(form.publish.data),
+            )
             commit()
         except ServiceError as error:
             db.session.rollback()
             producer = _producer_or_404(producer_id)
             flash_form_error(form, error)
-    return render_template("library/import.html", form=form, producer=producer, report=report_,
-                           columns=exports.CSV_COLUMNS, required=exports.REQUIRED_COLUMNS), _status_code(form)
+    return render_template(
+        "library/import.html",
+        form=form,
+        producer=producer,
+        report=report_,
+        columns=exports.CSV_COLUMNS,
+        required=exports.REQUIRED_COLUMNS,
+    ), _status_code(form)
 
 
 # ------------------------------------------------------------------ command line
+
 
 @bp.cli.command("gc-files")
 @click.option("--dry-run", is_flag=True, help="List the orphan files without removing them.")
@@ -797,6 +937,7 @@ def gc_files(dry_run: bool):
 def import_csv_cmd(producer_id: int, path: str, email: str, publish: bool):
     """Import resources from a CSV file for a producer, and print the report."""
     from app.accounts.services import get_user_by_email
+
     user = get_user_by_email(email)
     producer = db.session.get(Producer, producer_id)
     if user is None or producer is None:
@@ -816,4 +957,3 @@ def import_csv_cmd(producer_id: int, path: str, email: str, publish: bool):
     for line, why in result.skipped:
         click.echo(f"line {line}: skipped: {why}")
     click.echo(f"{len(result.created)} created, {len(result.rejected)} rejected, {len(result.skipped)} skipped")
-

@@ -15,25 +15,43 @@ COMPONENT_LABELS = {
     "feedback": _l("Avis reçus"),
     "charter": _l("Charte du numérique éthique"),
 }
-SOLVER_CHOICES = [("flow", _l("Optimal (flot à coût minimum)")),
-                  ("cpsat", _l("Avec contraintes (CP-SAT, limité dans le temps)")),
-                  ("greedy", _l("Glouton (comparaison)"))]
-REGION_SUD = [("04", "04 — Alpes-de-Haute-Provence"), ("05", "05 — Hautes-Alpes"), ("06", "06 — Alpes-Maritimes"),
-              ("13", "13 — Bouches-du-Rhône"), ("83", "83 — Var"), ("84", "84 — Vaucluse")]
+SOLVER_CHOICES = [
+    ("flow", _l("Optimal (flot à coût minimum)")),
+    ("cpsat", _l("Avec contraintes (CP-SAT, limité dans le temps)")),
+    ("greedy", _l("Glouton (comparaison)")),
+]
+REGION_SUD = [
+    ("04", "04 — Alpes-de-Haute-Provence"),
+    ("05", "05 — Hautes-Alpes"),
+    ("06", "06 — Alpes-Maritimes"),
+    ("13", "13 — Bouches-du-Rhône"),
+    ("83", "83 — Var"),
+    ("84", "84 — Vaucluse"),
+]
 
 
 class RunForm(FlaskForm):
     solver = RadioField(_l("Méthode"), choices=SOLVER_CHOICES, default="flow", validators=[DataRequired()])
     departements = MultiCheckboxField(_l("Territoire (vide : tous les besoins ouverts)"), choices=REGION_SUD)
-    k_alternatives = IntegerField(_l("Alternatives par besoin"), default=3,
-                                  validators=[InputRequired(), NumberRange(0, 10, _l("Entre 0 et 10."))])
-    territory_share = DecimalField(_l("Part maximale des besoins d'un département confiée à un même prestataire (CP-SAT)"),
-                                   places=2, validators=[Optional(), NumberRange(0.01, 1, _l("Entre 0,01 et 1."))],
-                                   description=_l("Par exemple 0,3 : pas plus de 30 % des besoins d'un département au même prestataire."))
-    min_per_department = IntegerField(_l("Minimum de propositions par département (CP-SAT)"),
-                                      validators=[Optional(), NumberRange(0, 1000, _l("Entre 0 et 1 000."))])
-    time_limit = DecimalField(_l("Temps maximum (secondes, CP-SAT)"), default=10, places=0,
-                              validators=[InputRequired(), NumberRange(1, 120, _l("Entre 1 et 120 secondes."))])
+    k_alternatives = IntegerField(
+        _l("Alternatives par besoin"), default=3, validators=[InputRequired(), NumberRange(0, 10, _l("Entre 0 et 10."))]
+    )
+    territory_share = DecimalField(
+        _l("Part maximale des besoins d'un département confiée à un même prestataire (CP-SAT)"),
+        places=2,
+        validators=[Optional(), NumberRange(0.01, 1, _l("Entre 0,01 et 1."))],
+        description=_l("Par exemple 0,3 : pas plus de 30 % des besoins d'un département au même prestataire."),
+    )
+    min_per_department = IntegerField(
+        _l("Minimum de propositions par département (CP-SAT)"),
+        validators=[Optional(), NumberRange(0, 1000, _l("Entre 0 et 1 000."))],
+    )
+    time_limit = DecimalField(
+        _l("Temps maximum (secondes, CP-SAT)"),
+        default=10,
+        places=0,
+        validators=[InputRequired(), NumberRange(1, 120, _l("Entre 1 et 120 secondes."))],
+    )
 
     def side_constraints(self) -> dict:
         side = {}
@@ -49,9 +67,18 @@ class RunForm(FlaskForm):
 
 def _add_weight_fields():
     from matching import DEFAULT_WEIGHTS
+
     for name, label in COMPONENT_LABELS.items():
-        setattr(RunForm, f"w_{name}", DecimalField(label, default=DEFAULT_WEIGHTS.get(name, 0), places=2,
-                                                   validators=[InputRequired(), NumberRange(0, 1, _l("Entre 0 et 1."))]))
+        setattr(
+            RunForm,
+            f"w_{name}",
+            DecimalField(
+                label,
+                default=DEFAULT_WEIGHTS.get(name, 0),
+                places=2,
+                validators=[InputRequired(), NumberRange(0, 1, _l("Entre 0 et 1."))],
+            ),
+        )
 
 
 _add_weight_fields()
@@ -74,6 +101,9 @@ class MissionActionForm(FlaskForm):
 
 
 class FeedbackForm(FlaskForm):
-    rating = RadioField(_l("Votre note"), choices=[(str(i), str(i)) for i in range(5, 0, -1)],
-                        validators=[DataRequired(_l("Choisissez une note."))])
+    rating = RadioField(
+        _l("Votre note"),
+        choices=[(str(i), str(i)) for i in range(5, 0, -1)],
+        validators=[DataRequired(_l("Choisissez une note."))],
+    )
     comment = TextAreaField(_l("Votre commentaire"), validators=[Optional(), Length(max=3000)])

@@ -1,11 +1,23 @@
 """Match runs, proposals (with their audit trail), missions and feedback."""
+
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, LargeBinary, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Timestamped, enum_column, utcnow
@@ -21,6 +33,7 @@ class RunStatus(str, enum.Enum):
 
 class MatchRun(Timestamped, db.Model):
     """One run of the engine: its parameters, progress and figures."""
+
     __tablename__ = "match_run"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -51,18 +64,18 @@ class MatchRun(Timestamped, db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     created_by = relationship("User")
-    proposals: Mapped[list["Proposal"]] = relationship(back_populates="run", order_by="Proposal.id")
+    proposals: Mapped[list[Proposal]] = relationship(back_populates="run", order_by="Proposal.id")
 
 
 class ProposalStatus(str, enum.Enum):
-    PROPOSED = "proposed"      # made by the engine, waiting for hub staff
-    APPROVED = "approved"      # approved by staff, sent to the provider
-    REJECTED = "rejected"      # rejected by staff (with a reason)
-    REPLACED = "replaced"      # staff chose one of its alternatives instead
+    PROPOSED = "proposed"  # made by the engine, waiting for hub staff
+    APPROVED = "approved"  # approved by staff, sent to the provider
+    REJECTED = "rejected"  # rejected by staff (with a reason)
+    REPLACED = "replaced"  # staff chose one of its alternatives instead
     SUPERSEDED = "superseded"  # a later run proposed again for the need
-    ACCEPTED = "accepted"      # the provider accepted: a mission exists
-    DECLINED = "declined"      # the provider declined (with a reason)
-    EXPIRED = "expired"        # the provider did not answer before the deadline
+    ACCEPTED = "accepted"  # the provider accepted: a mission exists
+    DECLINED = "declined"  # the provider declined (with a reason)
+    EXPIRED = "expired"  # the provider did not answer before the deadline
 
 
 class Proposal(Timestamped, db.Model):
@@ -90,13 +103,15 @@ class Proposal(Timestamped, db.Model):
     need = relationship("Need")
     offer = relationship("Offer")
     provider = relationship("Provider")
-    events: Mapped[list["ProposalEvent"]] = relationship(back_populates="proposal", order_by="ProposalEvent.id",
-                                                         cascade="all, delete-orphan")
-    mission: Mapped["Mission | None"] = relationship(back_populates="proposal", uselist=False)
+    events: Mapped[list[ProposalEvent]] = relationship(
+        back_populates="proposal", order_by="ProposalEvent.id", cascade="all, delete-orphan"
+    )
+    mission: Mapped[Mission | None] = relationship(back_populates="proposal", uselist=False)
 
 
 class ProposalEvent(db.Model):
     """Audit trail: who decided what, when and why. Never updated."""
+
     __tablename__ = "proposal_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
@@ -138,14 +153,17 @@ class Mission(Timestamped, db.Model):
     need = relationship("Need")
     offer = relationship("Offer")
     provider = relationship("Provider")
-    feedback: Mapped[list["Feedback"]] = relationship(back_populates="mission", order_by="Feedback.id")
+    feedback: Mapped[list[Feedback]] = relationship(back_populates="mission", order_by="Feedback.id")
 
 
 class Feedback(db.Model):
     """A rating (1–5) and a comment by one side of a finished mission."""
+
     __tablename__ = "feedback"
-    __table_args__ = (UniqueConstraint("mission_id", "side", name="uq_feedback_mission_side"),
-                      CheckConstraint("rating >= 1 AND rating <= 5", name="rating_range"))
+    __table_args__ = (
+        UniqueConstraint("mission_id", "side", name="uq_feedback_mission_side"),
+        CheckConstraint("rating >= 1 AND rating <= 5", name="rating_range"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mission_id: Mapped[int] = mapped_column(ForeignKey("mission.id", ondelete="CASCADE"), index=True)
     side: Mapped[str] = mapped_column(String(20))  # "organisation" (rates the provider) or "provider"
@@ -159,6 +177,7 @@ class Feedback(db.Model):
 
 class EmbeddingVector(db.Model):
     """Cache of sentence embeddings, keyed by a hash of (model, kind, text)."""
+
     __tablename__ = "embedding_vector"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -2,13 +2,14 @@
 missions and feedback. One state machine per entity; every proposal decision is
 written to the audit trail. Services flush, never commit (except the run job,
 which reports its progress)."""
+
 from __future__ import annotations
 
 import functools
 import logging
 import time
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from flask import current_app
@@ -25,29 +26,45 @@ from app.core.models import utcnow
 from app.core.states import StateMachine
 from app.core.urls import absolute_url
 from app.extensions import db
-from app.matches.models import (EmbeddingVector, Feedback, MatchRun, Mission, MissionStatus as MS, Proposal,
-                                ProposalEvent, ProposalStatus as P, RunStatus)
-from app.needs.models import Need, NeedStatus as NS
+from app.matches.models import EmbeddingVector, Feedback, MatchRun, Mission, Proposal, ProposalEvent, RunStatus
+from app.matches.models import MissionStatus as MS
+from app.matches.models import ProposalStatus as P
+from app.needs.models import Need
+from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
 from app.vouchers import missions as voucher_missions
 
 log = logging.getLogger(__name__)
 
-PROPOSAL_STATES = StateMachine("proposal", {
-    P.PROPOSED: frozenset({P.APPROVED, P.REJECTED, P.REPLACED, P.SUPERSEDED}),
-    P.APPROVED: frozenset({P.ACCEPTED, P.DECLINED, P.EXPIRED, P.SUPERSEDED}),
-})
-MISSION_STATES = StateMachine("mission", {
-    MS.PLANNED: frozenset({MS.IN_PROGRESS, MS.CANCELLED}),
-    MS.IN_PROGRESS: frozenset({MS.DONE, MS.CANCELLED}),
-})
+PROPOSAL_STATES = StateMachine(
+    "proposal",
+    {
+        P.PROPOSED: frozenset({P.APPROVED, P.REJECTED, P.REPLACED, P.SUPERSEDED}),
+        P.APPROVED: frozenset({P.ACCEPTED, P.DECLINED, P.EXPIRED, P.SUPERSEDED}),
+    },
+)
+MISSION_STATES = StateMachine(
+    "mission",
+    {
+        MS.PLANNED: frozenset({MS.IN_PROGRESS, MS.CANCELLED}),
+        MS.IN_PROGRESS: frozenset({MS.DONE, MS.CANCELLED}),
+    },
+)
 SOLVERS = ("flow", "cpsat", "greedy")
 
 
 # ------------------------------------------------------------------ runs
 
-def start_run(actor: User, weights: dict, solver: str = "flow", dep_codes: list[str] | None = None,
-              k_alternatives: int = 3, time_limit: float = 10.0, side_constraints: dict | None = None) -> MatchRun:
+
+def start_run(
+    actor: User,
+    weights: dict,
+    solver: str = "flow",
+    dep_codes: list[str] | None = None,
+    k_alternatives: int = 3,
+    time_limit: float = 10.0,
+    side_constraints: dict | None = None,
+) -> MatchRun:
     if not actor.is_staff:
         raise Forbidden(_("Seule l'équipe du Hub lance la mise en relation."))
     if solver not in SOLVERS:
@@ -60,9 +77,17 @@ def start_run(actor: User, weights: dict, solver: str = "flow", dep_codes: list[
     side = dict(side_constraints or {})
     if side and solver != "cpsat":
         raise ServiceError(_("Les contraintes supplémentaires demandent la méthode CP-SAT."), field="solver")
-    run = MatchRun(created_by_id=actor.id, solver=solver, weights=dict(weights),
-                   params={"dep_codes": sorted(set(dep_codes or [])), "k_alternatives": k_alternatives,
-                           "time_limit": time_limit, "side_constraints": side})
+    run = MatchRun(
+        created_by_id=actor.id,
+        solver=solver,
+        weights=dict(weights),
+        params={
+            "dep_codes": sorted(set(dep_codes or [])),
+            "k_alternatives": k_alternatives,
+            "time_limit": time_limit,
+            "side_constraints": side,
+        },
+    )
     db.session.add(run)
     db.session.flush()
     enqueue(run_match_job, run.id, queue="matching")
@@ -85,10 +110,11 @@ def run_match_job(run_id: int, attempt: int | None = None) -> None:
     attempt = attempt or run.attempt  # jobs queued before executions were numbered carry none
     now = utcnow()
     claimed = db.session.execute(
-        update(MatchRun).where(MatchRun.id == run_id, MatchRun.attempt == attempt, MatchRun.status == RunStatus.QUEUED)
-        .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, error=None, failure=None,
-                finished_at=None)
-        .execution_options(synchronize_session=False)).rowcount
+        update(MatchRun)
+        .where(MatchRun.id == run_id, MatchRun.attempt == attempt, MatchRun.status == RunStatus.QUEUED)
+        .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, error=None, failure=None, finished_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if not claimed:
         log.info("match run %s, execution %s: not queued any more, nothing to do", run_id, attempt)
         return
@@ -98,8 +124,11 @@ def run_match_job(run_id: int, attempt: int | None = None) -> None:
         # The background beat needs a database where a second writer waits its turn. On SQLite
         # (one writer at a time, the embedded default) it could make the job's own writes fail
         # as deadlocked, so there the job beats at each progress step only.
-        beats = (nullcontext() if _sqlite() else
-                 beating(functools.partial(_beat, db.engine, run_id, attempt), heartbeat_interval()))
+        beats = (
+            nullcontext()
+            if _sqlite()
+            else beating(functools.partial(_beat, db.engine, run_id, attempt), heartbeat_interval())
+        )
         with beats:
             execute_run(run, attempt)
             db.session.commit()
@@ -116,10 +145,14 @@ def run_match_job(run_id: int, attempt: int | None = None) -> None:
 def _still_running(run_id: int, attempt: int) -> bool:
     """Beat through the session (inside the job's transaction): False when the run is not
     this execution's any more. The UPDATE also locks the row until the commit."""
-    return bool(db.session.execute(
-        update(MatchRun).where(MatchRun.id == run_id, MatchRun.attempt == attempt,
-                               MatchRun.status == RunStatus.RUNNING)
-        .values(heartbeat_at=utcnow()).execution_options(synchronize_session=False)).rowcount)
+    return bool(
+        db.session.execute(
+            update(MatchRun)
+            .where(MatchRun.id == run_id, MatchRun.attempt == attempt, MatchRun.status == RunStatus.RUNNING)
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def _sqlite() -> bool:
@@ -144,17 +177,22 @@ def _beat(engine, run_id: int, attempt: int) -> None:
     """The background beat: its own connection and transaction, never the job's session."""
     table = MatchRun.__table__
     with engine.begin() as connection:
-        connection.execute(table.update().where(table.c.id == run_id, table.c.attempt == attempt,
-                                                table.c.status == RunStatus.RUNNING)
-                           .values(heartbeat_at=utcnow()))
+        connection.execute(
+            table.update()
+            .where(table.c.id == run_id, table.c.attempt == attempt, table.c.status == RunStatus.RUNNING)
+            .values(heartbeat_at=utcnow())
+        )
 
 
 def _mark_failed(run_id: int, attempt: int, failure: str, error: str) -> bool:
-    return bool(db.session.execute(
-        update(MatchRun).where(MatchRun.id == run_id, MatchRun.attempt == attempt,
-                               MatchRun.status == RunStatus.RUNNING)
-        .values(status=RunStatus.FAILED, failure=failure, error=error, finished_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount)
+    return bool(
+        db.session.execute(
+            update(MatchRun)
+            .where(MatchRun.id == run_id, MatchRun.attempt == attempt, MatchRun.status == RunStatus.RUNNING)
+            .values(status=RunStatus.FAILED, failure=failure, error=error, finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def sweep_stale_runs(now: datetime | None = None) -> int:
@@ -170,10 +208,16 @@ def sweep_stale_runs(now: datetime | None = None) -> int:
     if db.session.scalar(select(MatchRun.id).where(*stale).limit(1)) is None:
         return 0
     result = db.session.execute(
-        update(MatchRun).where(*stale)
-        .values(status=RunStatus.FAILED, failure=WORKER_LOST, finished_at=now,
-                error=f"no heartbeat for {limit:g} s (worker killed or restarted)")
-        .execution_options(synchronize_session=False))
+        update(MatchRun)
+        .where(*stale)
+        .values(
+            status=RunStatus.FAILED,
+            failure=WORKER_LOST,
+            finished_at=now,
+            error=f"no heartbeat for {limit:g} s (worker killed or restarted)",
+        )
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount:
         log.warning("%d match run(s) without heartbeat for %g s marked failed", result.rowcount, limit)
         db.session.expire_all()
@@ -187,11 +231,18 @@ def failure_message(run: MatchRun) -> str:
     """The reason a failed run shows on its page, in the reader's language."""
     if run.failure == WORKER_LOST:
         last_sign = run.heartbeat_at or run.started_at or run.created_at
-        silence = (int((_aware(run.finished_at) - _aware(last_sign)).total_seconds())
-                   if run.finished_at and last_sign else int(stale_seconds()))
-        return _("L'exécution s'est interrompue à l'étape « %(stage)s » (%(percent)d %%) : le processus qui la "
-                 "calculait ne donnait plus signe de vie depuis %(seconds)d s (arrêté, tué ou redémarré).",
-                 stage=run.stage, percent=run.percent, seconds=silence)
+        silence = (
+            int((_aware(run.finished_at) - _aware(last_sign)).total_seconds())
+            if run.finished_at and last_sign
+            else int(stale_seconds())
+        )
+        return _(
+            "L'exécution s'est interrompue à l'étape « %(stage)s » (%(percent)d %%) : le processus qui la "
+            "calculait ne donnait plus signe de vie depuis %(seconds)d s (arrêté, tué ou redémarré).",
+            stage=run.stage,
+            percent=run.percent,
+            seconds=silence,
+        )
     return _("L'exécution a échoué : %(error)s", error=run.error or "")
 
 
@@ -206,10 +257,21 @@ def restart_run(actor: User, run_id: int, attempt: int) -> bool:
         raise Forbidden(_("Seule l'équipe du Hub lance la mise en relation."))
     sweep_stale_runs()  # a dead run not yet swept can be restarted at once
     restarted = db.session.execute(
-        update(MatchRun).where(MatchRun.id == run_id, MatchRun.attempt == attempt, MatchRun.status == RunStatus.FAILED)
-        .values(status=RunStatus.QUEUED, attempt=attempt + 1, stage="queued", percent=0, error=None, failure=None,
-                started_at=None, heartbeat_at=None, finished_at=None)
-        .execution_options(synchronize_session=False)).rowcount
+        update(MatchRun)
+        .where(MatchRun.id == run_id, MatchRun.attempt == attempt, MatchRun.status == RunStatus.FAILED)
+        .values(
+            status=RunStatus.QUEUED,
+            attempt=attempt + 1,
+            stage="queued",
+            percent=0,
+            error=None,
+            failure=None,
+            started_at=None,
+            heartbeat_at=None,
+            finished_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.expire_all()
     if restarted:
         log.info("match run %s restarted by user %s (execution %s)", run_id, actor.id, attempt + 1)
@@ -234,7 +296,9 @@ class DbEmbeddingCache:
         found = {}
         keys = list(keys)
         for start in range(0, len(keys), 500):
-            for row in db.session.scalars(select(EmbeddingVector).where(EmbeddingVector.key.in_(keys[start:start + 500]))):
+            for row in db.session.scalars(
+                select(EmbeddingVector).where(EmbeddingVector.key.in_(keys[start : start + 500]))
+            ):
                 found[row.key] = np.frombuffer(row.vector, dtype=np.float32)
         return found
 
@@ -249,6 +313,7 @@ def _embedder():
     if mode in (False, "off", "0", None):
         return None
     from matching.embeddings import try_load_embedder
+
     embedder, _reason = try_load_embedder(cache=DbEmbeddingCache())
     return embedder
 
@@ -257,6 +322,7 @@ def warm_embeddings(need_ids: list[int] | tuple = (), offer_ids: list[int] | tup
     """A job after a need or an offer is saved: embed its text now, so runs find it cached."""
     from app.directory.models import Offer
     from app.matches.instance import need_text, offer_text
+
     embedder = _embedder()
     if embedder is None:
         return 0
@@ -271,6 +337,7 @@ def warm_embeddings(need_ids: list[int] | tuple = (), offer_ids: list[int] | tup
 
 def execute_run(run: MatchRun, attempt: int | None = None) -> None:
     from app.matches.instance import build_instance
+
     attempt = attempt or run.attempt
     test_delay = float(current_app.config.get("MATCH_TEST_DELAY_SECONDS") or 0)
 
@@ -289,11 +356,18 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
     started = time.perf_counter()
     side = run.params.get("side_constraints") or {}
     result = matching.solve_instance(
-        built.instance, run.weights, solver=run.solver,
-        side_constraints=matching.SideConstraints(**side) if run.solver == "cpsat" else None, k_alternatives=int(run.params.get("k_alternatives", 3)),
-        time_limit=float(run.params.get("time_limit", 10.0)), embed=embedder if embedder is not None else None,
-        skill_labels=built.vocabulary.skill_labels(), category_labels=built.vocabulary.category_labels(),
-        fixed=built.fixed, progress=lambda stage, pct: progress(stage, 5 + int(pct * 0.85)))
+        built.instance,
+        run.weights,
+        solver=run.solver,
+        side_constraints=matching.SideConstraints(**side) if run.solver == "cpsat" else None,
+        k_alternatives=int(run.params.get("k_alternatives", 3)),
+        time_limit=float(run.params.get("time_limit", 10.0)),
+        embed=embedder if embedder is not None else None,
+        skill_labels=built.vocabulary.skill_labels(),
+        category_labels=built.vocabulary.category_labels(),
+        fixed=built.fixed,
+        progress=lambda stage, pct: progress(stage, 5 + int(pct * 0.85)),
+    )
     progress("enregistrement", 92)
     store_result(run, result)
     if not _still_running(run.id, attempt):  # locks the row: no sweep between this check and the commit
@@ -302,10 +376,15 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
     run.n_candidates, run.objective, run.bound = result.n_candidates, result.objective, result.bound
     run.solve_seconds, run.total_seconds = result.solve_seconds, time.perf_counter() - started
     run.semantic_enabled = result.semantic_enabled
-    run.figures = {**{k: _plain(v) for k, v in result.figures().items()}, "proposals": len(result.proposals),
-                   "unmatched": len(result.unmatched), "fixed": len(built.fixed),
-                   "skipped_needs_without_coordinates": len(built.skipped_needs),
-                   "semantic_note": result.semantic_note, "notes": list(result.notes)}
+    run.figures = {
+        **{k: _plain(v) for k, v in result.figures().items()},
+        "proposals": len(result.proposals),
+        "unmatched": len(result.unmatched),
+        "fixed": len(built.fixed),
+        "skipped_needs_without_coordinates": len(built.skipped_needs),
+        "semantic_note": result.semantic_note,
+        "notes": list(result.notes),
+    }
 
 
 def _plain(value):
@@ -321,21 +400,42 @@ def _plain(value):
 def store_result(run: MatchRun, result) -> None:
     proposed_need_ids = [p.need_id for p in result.proposals if len(p.offer_ids) == 1]
     # Undecided proposals of earlier runs for these needs are superseded.
-    for old in db.session.scalars(select(Proposal).where(Proposal.need_id.in_(proposed_need_ids or [-1]),
-                                                         Proposal.status == P.PROPOSED)):
+    for old in db.session.scalars(
+        select(Proposal).where(Proposal.need_id.in_(proposed_need_ids or [-1]), Proposal.status == P.PROPOSED)
+    ):
         _move(old, None, P.SUPERSEDED, "superseded", details={"run_id": run.id})
     for item in result.proposals:
         if len(item.offer_ids) != 1:
             continue
-        proposal = Proposal(run=run, need_id=item.need_id, offer_id=item.offer_id, provider_id=item.provider_ids[0],
-                            score=float(item.score), components=_plain(dict(item.components)),
-                            explanation=item.explanation,
-                            alternatives=[{"offer_id": a.offer_id, "provider_id": a.provider_id,
-                                           "score": float(a.score), "explanation": a.explanation,
-                                           "saturated": bool(a.offer_saturated)} for a in item.alternatives])
+        proposal = Proposal(
+            run=run,
+            need_id=item.need_id,
+            offer_id=item.offer_id,
+            provider_id=item.provider_ids[0],
+            score=float(item.score),
+            components=_plain(dict(item.components)),
+            explanation=item.explanation,
+            alternatives=[
+                {
+                    "offer_id": a.offer_id,
+                    "provider_id": a.provider_id,
+                    "score": float(a.score),
+                    "explanation": a.explanation,
+                    "saturated": bool(a.offer_saturated),
+                }
+                for a in item.alternatives
+            ],
+        )
         db.session.add(proposal)
         db.session.flush()
-        _log(proposal, None, "proposed", None, P.PROPOSED, details={"run_id": run.id, "score": round(float(item.score), 4)})
+        _log(
+            proposal,
+            None,
+            "proposed",
+            None,
+            P.PROPOSED,
+            details={"run_id": run.id, "score": round(float(item.score), 4)},
+        )
         need = db.session.get(Need, item.need_id)
         if need.status == NS.OPEN:
             move_need(None, need, NS.PROPOSED, system=True)
@@ -343,15 +443,37 @@ def store_result(run: MatchRun, result) -> None:
 
 # ------------------------------------------------------------------ audit and moves
 
-def _log(proposal: Proposal, actor: User | None, action: str, before, after, reason: str | None = None,
-         details: dict | None = None) -> None:
-    db.session.add(ProposalEvent(proposal=proposal, actor_id=actor.id if actor else None, action=action,
-                                 from_status=before.value if before else None, to_status=after.value,
-                                 reason=reason, details=details or {}))
+
+def _log(
+    proposal: Proposal,
+    actor: User | None,
+    action: str,
+    before,
+    after,
+    reason: str | None = None,
+    details: dict | None = None,
+) -> None:
+    db.session.add(
+        ProposalEvent(
+            proposal=proposal,
+            actor_id=actor.id if actor else None,
+            action=action,
+            from_status=before.value if before else None,
+            to_status=after.value,
+            reason=reason,
+            details=details or {},
+        )
+    )
 
 
-def _move(proposal: Proposal, actor: User | None, target: P, action: str, reason: str | None = None,
-          details: dict | None = None) -> None:
+def _move(
+    proposal: Proposal,
+    actor: User | None,
+    target: P,
+    action: str,
+    reason: str | None = None,
+    details: dict | None = None,
+) -> None:
     PROPOSAL_STATES.check(proposal.status, target)
     before = proposal.status
     proposal.status = target
@@ -374,13 +496,20 @@ def approve(actor: User, proposal: Proposal, now: datetime | None = None) -> Non
     _move(proposal, actor, P.APPROVED, "approved")
     proposal.decided_by_id, proposal.decided_at = actor.id, now
     proposal.sent_at, proposal.deadline_at = now, now + timedelta(days=_response_days())
-    _notify_provider(proposal, _l("Nouvelle proposition de mission — Hub du Sud"),
-                     _l("Bonjour,\n\nL'équipe du Hub du Sud vous propose une mission : « %(need)s » (%(org)s, %(commune)s).\n"
-                       "Pourquoi vous : %(why)s\n\nRépondez avant le %(deadline)s : %(url)s",
-                       need=proposal.need.title, org=proposal.need.organisation.name,
-                       commune=proposal.need.commune.name, why=proposal.explanation,
-                       deadline=proposal.deadline_at.strftime("%d/%m/%Y"),
-                       url=absolute_url("matches.provider_proposals")))
+    _notify_provider(
+        proposal,
+        _l("Nouvelle proposition de mission — Hub du Sud"),
+        _l(
+            "Bonjour,\n\nL'équipe du Hub du Sud vous propose une mission : « %(need)s » (%(org)s, %(commune)s).\n"
+            "Pourquoi vous : %(why)s\n\nRépondez avant le %(deadline)s : %(url)s",
+            need=proposal.need.title,
+            org=proposal.need.organisation.name,
+            commune=proposal.need.commune.name,
+            why=proposal.explanation,
+            deadline=proposal.deadline_at.strftime("%d/%m/%Y"),
+            url=absolute_url("matches.provider_proposals"),
+        ),
+    )
 
 
 def reject(actor: User, proposal: Proposal, reason: str) -> None:
@@ -401,12 +530,26 @@ def replace(actor: User, proposal: Proposal, offer_id: int, reason: str | None =
     _move(proposal, actor, P.REPLACED, "replaced", reason=reason, details={"by_offer_id": offer_id})
     proposal.decided_by_id, proposal.decided_at = actor.id, utcnow()
     others = [a for a in proposal.alternatives if a["offer_id"] != offer_id]
-    others.append({"offer_id": proposal.offer_id, "provider_id": proposal.provider_id, "score": proposal.score,
-                   "explanation": proposal.explanation, "saturated": False})
-    new = Proposal(run_id=proposal.run_id, need_id=proposal.need_id, offer_id=offer_id,
-                   provider_id=alternative["provider_id"], score=alternative["score"],
-                   explanation=alternative["explanation"], alternatives=others, replaces_id=proposal.id,
-                   components={})
+    others.append(
+        {
+            "offer_id": proposal.offer_id,
+            "provider_id": proposal.provider_id,
+            "score": proposal.score,
+            "explanation": proposal.explanation,
+            "saturated": False,
+        }
+    )
+    new = Proposal(
+        run_id=proposal.run_id,
+        need_id=proposal.need_id,
+        offer_id=offer_id,
+        provider_id=alternative["provider_id"],
+        score=alternative["score"],
+        explanation=alternative["explanation"],
+        alternatives=others,
+        replaces_id=proposal.id,
+        components={},
+    )
     db.session.add(new)
     db.session.flush()
     _log(new, actor, "proposed", None, P.PROPOSED, details={"replaces": proposal.id})
@@ -423,8 +566,9 @@ def bulk_approve(actor: User, proposals: list[Proposal]) -> int:
     return count
 
 
-def respond(actor: User, proposal: Proposal, accept: bool, reason: str | None = None,
-            now: datetime | None = None) -> Mission | None:
+def respond(
+    actor: User, proposal: Proposal, accept: bool, reason: str | None = None, now: datetime | None = None
+) -> Mission | None:
     """The provider accepts (a mission is created) or declines with a reason."""
     if proposal.provider_id not in actor.provider_ids:  # the provider answers, not hub staff
         raise Forbidden(_("Cette proposition ne vous est pas adressée."))
@@ -438,20 +582,31 @@ def respond(actor: User, proposal: Proposal, accept: bool, reason: str | None = 
     if accept:
         _move(proposal, actor, P.ACCEPTED, "accepted")
         proposal.responded_at = now
-        mission = Mission(proposal=proposal, need_id=proposal.need_id, offer_id=proposal.offer_id,
-                          provider_id=proposal.provider_id)
+        mission = Mission(
+            proposal=proposal, need_id=proposal.need_id, offer_id=proposal.offer_id, provider_id=proposal.provider_id
+        )
         db.session.add(mission)
         move_need(None, proposal.need, NS.MATCHED, system=True)
         db.session.flush()
         voucher_missions.on_mission_accepted(mission)  # a need funded by vouchers: reserve them
         need = proposal.need
-        send_mail(need.contact_email, _l("Un prestataire a accepté votre demande — Hub du Sud"),
-                  _l("Bonjour %(name)s,\n\n%(provider)s a accepté de vous accompagner pour « %(need)s ».\n"
-                    "Suivez la mission ici : %(url)s", name=need.contact_name, provider=proposal.provider.name,
-                    need=need.title, url=absolute_url("matches.mission_detail", mission_id=mission.id)))
+        send_mail(
+            need.contact_email,
+            _l("Un prestataire a accepté votre demande — Hub du Sud"),
+            _l(
+                "Bonjour %(name)s,\n\n%(provider)s a accepté de vous accompagner pour « %(need)s ».\n"
+                "Suivez la mission ici : %(url)s",
+                name=need.contact_name,
+                provider=proposal.provider.name,
+                need=need.title,
+                url=absolute_url("matches.mission_detail", mission_id=mission.id),
+            ),
+        )
         return mission
     if not (reason or "").strip():
-        raise ServiceError(_("Indiquez la raison de votre refus : elle aide l'équipe à mieux proposer."), field="reason")
+        raise ServiceError(
+            _("Indiquez la raison de votre refus : elle aide l'équipe à mieux proposer."), field="reason"
+        )
     _move(proposal, actor, P.DECLINED, "declined", reason=reason.strip())
     proposal.responded_at, proposal.reason = now, reason.strip()
     _back_to_matching(proposal.need)
@@ -464,16 +619,17 @@ def expire(proposal: Proposal) -> None:
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import timezone
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def sweep(now: datetime | None = None) -> dict:
     """Reminders at half time, expiry at the deadline (a periodic job; idempotent)."""
     now = now or utcnow()
     reminded = expired = 0
-    for proposal in db.session.scalars(select(Proposal).where(Proposal.status == P.APPROVED,
-                                                              Proposal.deadline_at.is_not(None))):
+    for proposal in db.session.scalars(
+        select(Proposal).where(Proposal.status == P.APPROVED, Proposal.deadline_at.is_not(None))
+    ):
         deadline, sent = _aware(proposal.deadline_at), _aware(proposal.sent_at or proposal.deadline_at)
         if deadline <= now:
             expire(proposal)
@@ -481,10 +637,16 @@ def sweep(now: datetime | None = None) -> dict:
         elif proposal.reminded_at is None and now >= sent + (deadline - sent) / 2:
             proposal.reminded_at = now
             _log(proposal, None, "reminded", proposal.status, proposal.status)
-            _notify_provider(proposal, _l("Rappel : une proposition de mission attend votre réponse"),
-                             _l("Bonjour,\n\nLa mission « %(need)s » attend votre réponse avant le %(deadline)s : %(url)s",
-                               need=proposal.need.title, deadline=deadline.strftime("%d/%m/%Y"),
-                               url=absolute_url("matches.provider_proposals")))
+            _notify_provider(
+                proposal,
+                _l("Rappel : une proposition de mission attend votre réponse"),
+                _l(
+                    "Bonjour,\n\nLa mission « %(need)s » attend votre réponse avant le %(deadline)s : %(url)s",
+                    need=proposal.need.title,
+                    deadline=deadline.strftime("%d/%m/%Y"),
+                    url=absolute_url("matches.provider_proposals"),
+                ),
+            )
             reminded += 1
     db.session.flush()
     return {"reminded": reminded, "expired": expired}
@@ -507,17 +669,20 @@ def _notify_provider(proposal: Proposal, subject, body) -> None:
 
 def close_pending_for_need(need: Need) -> None:
     """The organisation cancelled its need: pending proposals stop, active missions are cancelled."""
-    for proposal in db.session.scalars(select(Proposal).where(Proposal.need_id == need.id,
-                                                              Proposal.status.in_((P.PROPOSED, P.APPROVED)))):
+    for proposal in db.session.scalars(
+        select(Proposal).where(Proposal.need_id == need.id, Proposal.status.in_((P.PROPOSED, P.APPROVED)))
+    ):
         _move(proposal, None, P.SUPERSEDED, "need_cancelled")
-    for mission in db.session.scalars(select(Mission).where(Mission.need_id == need.id,
-                                                            Mission.status.in_((MS.PLANNED, MS.IN_PROGRESS)))):
+    for mission in db.session.scalars(
+        select(Mission).where(Mission.need_id == need.id, Mission.status.in_((MS.PLANNED, MS.IN_PROGRESS)))
+    ):
         mission.status, mission.cancelled_at = MS.CANCELLED, utcnow()
         mission.cancel_reason = _("Besoin annulé par la structure.")
         voucher_missions.on_mission_cancelled(mission)
 
 
 # ------------------------------------------------------------------ missions
+
 
 def mission_side(user: User, mission: Mission) -> str | None:
     """'organisation', 'provider', or None (hub staff act as neither side)."""
@@ -574,8 +739,14 @@ def cancel_mission(actor: User, mission: Mission, reason: str) -> None:
     _move_mission(mission, MS.CANCELLED)
     mission.cancelled_at, mission.cancel_reason = utcnow(), reason.strip()
     voucher_missions.on_mission_cancelled(mission)  # reserved vouchers go back to the organisation
-    _log(mission.proposal, actor, "mission_cancelled", mission.proposal.status, mission.proposal.status,
-         reason=reason.strip())
+    _log(
+        mission.proposal,
+        actor,
+        "mission_cancelled",
+        mission.proposal.status,
+        mission.proposal.status,
+        reason=reason.strip(),
+    )
     _back_to_matching(mission.need)
 
 
@@ -599,13 +770,18 @@ def give_feedback(actor: User, mission: Mission, rating: int, comment: str = "")
 def proposals_for_provider(user: User) -> list[Proposal]:
     if not user.provider_ids:
         return []
-    return list(db.session.scalars(select(Proposal).where(Proposal.provider_id.in_(user.provider_ids),
-                                                          Proposal.status == P.APPROVED)
-                                   .order_by(Proposal.deadline_at)))
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .where(Proposal.provider_id.in_(user.provider_ids), Proposal.status == P.APPROVED)
+            .order_by(Proposal.deadline_at)
+        )
+    )
 
 
 def missions_for(user: User) -> list[Mission]:
     from sqlalchemy import or_
+
     conditions = []
     if user.provider_ids:
         conditions.append(Mission.provider_id.in_(user.provider_ids))

@@ -1,4 +1,5 @@
 """Hub staff run the engine and arbitrate; providers answer; both sides run missions."""
+
 from __future__ import annotations
 
 import time
@@ -34,12 +35,15 @@ def _get(model, ident):
 
 def _fail(error, endpoint: str, **values):
     db.session.rollback()
-    message = error.message if isinstance(error, ServiceError) else _("Cette action n'est pas possible dans l'état actuel.")
+    message = (
+        error.message if isinstance(error, ServiceError) else _("Cette action n'est pas possible dans l'état actuel.")
+    )
     flash(str(message), "error")
     return redirect(url_for(endpoint, **values))
 
 
 # ------------------------------------------------------------------ staff: runs
+
 
 @bp.route("/mise-en-relation/", methods=["GET", "POST"])
 @access(Access.STAFF)
@@ -47,10 +51,15 @@ def runs():
     form = RunForm()
     if form.validate_on_submit():
         try:
-            run = services.start_run(current_user, form.weights(), solver=form.solver.data,
-                                     dep_codes=form.departements.data, k_alternatives=form.k_alternatives.data,
-                                     time_limit=float(form.time_limit.data),
-                                     side_constraints=form.side_constraints())
+            run = services.start_run(
+                current_user,
+                form.weights(),
+                solver=form.solver.data,
+                dep_codes=form.departements.data,
+                k_alternatives=form.k_alternatives.data,
+                time_limit=float(form.time_limit.data),
+                side_constraints=form.side_constraints(),
+            )
             commit()  # in-process mode runs the engine right after this commit
             return redirect(url_for("matches.run_detail", run_id=run.id))
         except ServiceError as error:
@@ -61,8 +70,9 @@ def runs():
     recent = list(db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)))
     open_needs = db.session.scalar(select(func.count()).select_from(Need).where(Need.status == "open"))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("matches/runs.html", form=form, runs=recent, open_needs=open_needs,
-                           components=COMPONENT_LABELS), status
+    return render_template(
+        "matches/runs.html", form=form, runs=recent, open_needs=open_needs, components=COMPONENT_LABELS
+    ), status
 
 
 @bp.get("/mise-en-relation/runs/<int:run_id>")
@@ -74,20 +84,39 @@ def run_detail(run_id: int):
     run = _get(MatchRun, run_id)
     dep = request.args.get("dep", "")
     status = request.args.get("statut", "")
-    stmt = (select(Proposal).where(Proposal.run_id == run.id)
-            .options(selectinload(Proposal.need).selectinload(Need.commune), selectinload(Proposal.need)
-                     .selectinload(Need.organisation), selectinload(Proposal.offer), selectinload(Proposal.provider))
-            .order_by(Proposal.score.desc()))
+    stmt = (
+        select(Proposal)
+        .where(Proposal.run_id == run.id)
+        .options(
+            selectinload(Proposal.need).selectinload(Need.commune),
+            selectinload(Proposal.need).selectinload(Need.organisation),
+            selectinload(Proposal.offer),
+            selectinload(Proposal.provider),
+        )
+        .order_by(Proposal.score.desc())
+    )
     if dep:
-        stmt = stmt.join(Need, Proposal.need_id == Need.id).join(Commune, Need.commune_insee == Commune.insee) \
+        stmt = (
+            stmt.join(Need, Proposal.need_id == Need.id)
+            .join(Commune, Need.commune_insee == Commune.insee)
             .where(Commune.dep_code == dep)
+        )
     if status in {s.value for s in ProposalStatus}:
         stmt = stmt.where(Proposal.status == ProposalStatus(status))
     proposals = list(db.session.scalars(stmt))
     offers = _offers_by_id({a["offer_id"] for p in proposals for a in p.alternatives})
-    return render_template("matches/run.html", run=run, proposals=proposals, offers=offers, dep=dep, status=status,
-                           statuses=list(ProposalStatus), decision_form=DecisionForm(), components=COMPONENT_LABELS,
-                           failure_message=services.failure_message(run) if run.status == RunStatus.FAILED else None)
+    return render_template(
+        "matches/run.html",
+        run=run,
+        proposals=proposals,
+        offers=offers,
+        dep=dep,
+        status=status,
+        statuses=list(ProposalStatus),
+        decision_form=DecisionForm(),
+        components=COMPONENT_LABELS,
+        failure_message=services.failure_message(run) if run.status == RunStatus.FAILED else None,
+    )
 
 
 @bp.post("/mise-en-relation/runs/<int:run_id>/relancer")
@@ -122,10 +151,13 @@ def restart_run(run_id: int):
 
 def _offers_by_id(ids):
     from app.directory.models import Offer
+
     if not ids:
         return {}
-    return {o.id: o for o in db.session.scalars(select(Offer).where(Offer.id.in_(ids))
-                                                .options(selectinload(Offer.provider)))}
+    return {
+        o.id: o
+        for o in db.session.scalars(select(Offer).where(Offer.id.in_(ids)).options(selectinload(Offer.provider)))
+    }
 
 
 @bp.get("/mise-en-relation/runs/<int:run_id>/progression")
@@ -135,8 +167,14 @@ def run_progress(run_id: int):
         commit()
     run = _get(MatchRun, run_id)
     failed = run.status == RunStatus.FAILED
-    return jsonify(status=run.status.value, stage=run.stage, percent=run.percent, attempt=run.attempt,
-                   failure=run.failure, error=services.failure_message(run) if failed else None)
+    return jsonify(
+        status=run.status.value,
+        stage=run.stage,
+        percent=run.percent,
+        attempt=run.attempt,
+        failure=run.failure,
+        error=services.failure_message(run) if failed else None,
+    )
 
 
 @bp.post("/mise-en-relation/runs/<int:run_id>/approuver")
@@ -159,8 +197,13 @@ def bulk_approve(run_id: int):
 def proposal_detail(proposal_id: int):
     proposal = _get(Proposal, proposal_id)
     offers = _offers_by_id({a["offer_id"] for a in proposal.alternatives})
-    return render_template("matches/proposal.html", proposal=proposal, offers=offers, decision_form=DecisionForm(),
-                           components=COMPONENT_LABELS)
+    return render_template(
+        "matches/proposal.html",
+        proposal=proposal,
+        offers=offers,
+        decision_form=DecisionForm(),
+        components=COMPONENT_LABELS,
+    )
 
 
 @bp.post("/mise-en-relation/propositions/<int:proposal_id>")
@@ -169,8 +212,11 @@ def decide(proposal_id: int):
     proposal = _get(Proposal, proposal_id)
     form = DecisionForm()
     back = request.form.get("back") == "run" and proposal.run_id
-    target = ("matches.run_detail", {"run_id": proposal.run_id}) if back else \
-        ("matches.proposal_detail", {"proposal_id": proposal.id})
+    target = (
+        ("matches.run_detail", {"run_id": proposal.run_id})
+        if back
+        else ("matches.proposal_detail", {"proposal_id": proposal.id})
+    )
     if not form.validate_on_submit():
         flash(_("Décision inconnue ou formulaire expiré."), "error")
         return redirect(url_for(target[0], **target[1]))
@@ -190,13 +236,15 @@ def decide(proposal_id: int):
 
 # ------------------------------------------------------------------ providers: answer
 
+
 @bp.get("/missions/propositions")
 @access(Access.PROVIDER_MEMBER)
 def provider_proposals():
     services.sweep()
     commit()
-    return render_template("matches/provider_proposals.html", proposals=services.proposals_for_provider(current_user),
-                           form=ResponseForm())
+    return render_template(
+        "matches/provider_proposals.html", proposals=services.proposals_for_provider(current_user), form=ResponseForm()
+    )
 
 
 @bp.post("/missions/propositions/<int:proposal_id>")
@@ -224,6 +272,7 @@ def respond(proposal_id: int):
 
 # ------------------------------------------------------------------ missions
 
+
 @bp.get("/missions/")
 @access(Access.LOGIN)
 def missions():
@@ -242,9 +291,15 @@ def _visible_mission(mission_id: int) -> Mission:
 def mission_detail(mission_id: int):
     mission = _visible_mission(mission_id)
     side = services.mission_side(current_user, mission)
-    return render_template("matches/mission.html", mission=mission, side=side, action_form=MissionActionForm(),
-                           feedback_form=FeedbackForm(), MS=MissionStatus,
-                           my_feedback=next((f for f in mission.feedback if f.side == side), None))
+    return render_template(
+        "matches/mission.html",
+        mission=mission,
+        side=side,
+        action_form=MissionActionForm(),
+        feedback_form=FeedbackForm(),
+        MS=MissionStatus,
+        my_feedback=next((f for f in mission.feedback if f.side == side), None),
+    )
 
 
 @bp.post("/missions/<int:mission_id>/action")

@@ -2,6 +2,7 @@
 
 Pure functions over the tree; the views only render the current question.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class Tree:
 @dataclass
 class Outcome:
     """Where the answers lead: the next question, or the prefilled need."""
+
     answers: list[str]
     path: list[tuple[Question, Choice]]
     next_question: Question | None
@@ -80,10 +82,21 @@ class Outcome:
 def parse_tree(data: dict) -> Tree:
     questions = {}
     for qid, q in data["questions"].items():
-        choices = tuple(Choice(id=c["id"], fr=c["fr"], en=c.get("en", c["fr"]), next=c.get("next"),
-                               skills=tuple(c.get("skills", ())), categories=tuple(c.get("categories", ())),
-                               title=c.get("title"), describe=c.get("describe"), modality=c.get("modality"),
-                               funding=c.get("funding")) for c in q["choices"])
+        choices = tuple(
+            Choice(
+                id=c["id"],
+                fr=c["fr"],
+                en=c.get("en", c["fr"]),
+                next=c.get("next"),
+                skills=tuple(c.get("skills", ())),
+                categories=tuple(c.get("categories", ())),
+                title=c.get("title"),
+                describe=c.get("describe"),
+                modality=c.get("modality"),
+                funding=c.get("funding"),
+            )
+            for c in q["choices"]
+        )
         questions[qid] = Question(id=qid, fr=q["fr"], en=q.get("en", q["fr"]), choices=choices)
     tree = Tree(start=data["start"], questions=questions)
     validate_tree(tree)
@@ -94,6 +107,7 @@ def validate_tree(tree: Tree) -> None:
     """Refuse a tree with dangling links, cycles or a path longer than MAX_QUESTIONS."""
     from app.directory.skills import valid_codes
     from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
+
     codes = valid_codes()
 
     def depth(qid: str, seen: tuple[str, ...]) -> int:
@@ -108,7 +122,7 @@ def validate_tree(tree: Tree) -> None:
                 raise ValueError(f"boussole: unknown skills {bad} in {qid}/{c.id}")
             if any(cat not in OFFER_CATEGORIES for cat in c.categories):
                 raise ValueError(f"boussole: unknown category in {qid}/{c.id}")
-            if c.modality and c.modality not in MODALITIES or c.funding and c.funding not in PRICE_MODES:
+            if (c.modality and c.modality not in MODALITIES) or (c.funding and c.funding not in PRICE_MODES):
                 raise ValueError(f"boussole: bad modality or funding in {qid}/{c.id}")
             if c.next:
                 deepest = max(deepest, depth(c.next, seen + (qid,)))
@@ -137,8 +151,7 @@ def walk(tree: Tree, answers: list[str]) -> Outcome:
             raise InvalidAnswers(f"{answer!r} is not a choice of {qid!r}")
         path.append((question, choice))
         qid = choice.next
-    outcome = Outcome(answers=list(answers), path=path,
-                      next_question=tree.questions[qid] if qid else None)
+    outcome = Outcome(answers=list(answers), path=path, next_question=tree.questions[qid] if qid else None)
     descriptions = []
     for _, choice in path:
         outcome.skills.extend(s for s in choice.skills if s not in outcome.skills)

@@ -12,25 +12,42 @@ REQUIRED = _l("Ce champ est obligatoire.")
 class NeedForm(FlaskForm):
     organisation_id = SelectField(_l("Pour la structure"), coerce=int, validators=[DataRequired(REQUIRED)])
     title = StringField(_l("Titre du besoin"), validators=[DataRequired(REQUIRED), Length(max=200)])
-    description = TextAreaField(_l("Décrivez votre besoin"), validators=[DataRequired(REQUIRED), Length(max=10000)],
-                                description=_l("Votre situation, ce que vous attendez, vos contraintes."))
+    description = TextAreaField(
+        _l("Décrivez votre besoin"),
+        validators=[DataRequired(REQUIRED), Length(max=10000)],
+        description=_l("Votre situation, ce que vous attendez, vos contraintes."),
+    )
     skills = SkillsField(_l("Compétences recherchées"))
     categories = MultiCheckboxField(_l("Types d'accompagnement"), choices=choices(OFFER_CATEGORIES))
     commune = CommuneField(_l("Commune"), validators=[DataRequired(REQUIRED)])
-    modality = RadioField(_l("Modalité"), choices=choices(MODALITIES), default="both", validators=[DataRequired(REQUIRED)])
+    modality = RadioField(
+        _l("Modalité"), choices=choices(MODALITIES), default="both", validators=[DataRequired(REQUIRED)]
+    )
     window_start = DateField(_l("À partir du"), validators=[Optional()])
     window_end = DateField(_l("Au plus tard le"), validators=[Optional()])
-    funding_mode = RadioField(_l("Financement"), choices=choices(PRICE_MODES), default="volunteer",
-                              validators=[DataRequired(REQUIRED)])
+    funding_mode = RadioField(
+        _l("Financement"), choices=choices(PRICE_MODES), default="volunteer", validators=[DataRequired(REQUIRED)]
+    )
     contact_name = StringField(_l("Personne à contacter"), validators=[DataRequired(REQUIRED), Length(max=120)])
-    contact_email = EmailField(_l("E-mail de contact"), validators=[DataRequired(REQUIRED), Email(_l("Adresse e-mail invalide.")), Length(max=320)])
+    contact_email = EmailField(
+        _l("E-mail de contact"),
+        validators=[DataRequired(REQUIRED), Email(_l("Adresse e-mail invalide.")), Length(max=320)],
+    )
     contact_phone = StringField(_l("Téléphone"), validators=[Optional(), Length(max=30)])
     answers = HiddenField(validators=[Optional(), Length(max=200)])
 
     def values(self) -> dict:
-        return {"title": self.title.data.strip(), "description": self.description.data,
-                "skills": list(self.skills.data or []), "categories": list(self.categories.data or []),
-                "commune_insee": self.commune.commune.insee, "modality": self.modality.data,
-                "window_start": self.window_start.data, "window_end": self.window_end.data,
-                "funding_mode": self.funding_mode.data, "contact_name": self.contact_name.data.strip(),
-                "contact_email": self.contact_email.data.strip(), "contact_phone": (self.contact_phone.data or "").strip()}
+        return {
+            "title": self.title.data.strip(),
+            "description": self.description.data,
+            "skills": list(self.skills.data or []),
+            "categories": list(self.categories.data or []),
+            "commune_insee": self.commune.commune.insee,
+            "modality": self.modality.data,
+            "window_start": self.window_start.data,
+            "window_end": self.window_end.data,
+            "funding_mode": self.funding_mode.data,
+            "contact_name": self.contact_name.data.strip(),
+            "contact_email": self.contact_email.data.strip(),
+            "contact_phone": (self.contact_phone.data or "").strip(),
+        }

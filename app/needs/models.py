@@ -24,6 +24,7 @@ class NeedStatus(str, enum.Enum):
 
 class Need(Timestamped, db.Model):
     """What a small organisation asks for, usually written through the boussole."""
+
     __tablename__ = "need"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,5 @@
 """Needs: creation (usually from the boussole), edits, and their state machine."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -11,24 +12,48 @@ from app.core.states import StateMachine
 from app.directory.models import Organisation
 from app.directory.services import can_manage_organisation
 from app.extensions import db
-from app.needs.models import Need, NeedStatus as NS
+from app.needs.models import Need
+from app.needs.models import NeedStatus as NS
 
-NEED_STATES = StateMachine("need", {
-    NS.DRAFT: frozenset({NS.OPEN, NS.CANCELLED}),
-    NS.OPEN: frozenset({NS.PROPOSED, NS.CANCELLED, NS.CLOSED, NS.DRAFT}),
-    NS.PROPOSED: frozenset({NS.MATCHED, NS.OPEN, NS.CANCELLED}),
-    NS.MATCHED: frozenset({NS.IN_PROGRESS, NS.OPEN, NS.CANCELLED}),
-    NS.IN_PROGRESS: frozenset({NS.DONE, NS.CANCELLED, NS.OPEN}),  # open: the mission was cancelled
-    NS.DONE: frozenset({NS.CLOSED}),
-    NS.CLOSED: frozenset(),
-    NS.CANCELLED: frozenset(),
-})
+NEED_STATES = StateMachine(
+    "need",
+    {
+        NS.DRAFT: frozenset({NS.OPEN, NS.CANCELLED}),
+        NS.OPEN: frozenset({NS.PROPOSED, NS.CANCELLED, NS.CLOSED, NS.DRAFT}),
+        NS.PROPOSED: frozenset({NS.MATCHED, NS.OPEN, NS.CANCELLED}),
+        NS.MATCHED: frozenset({NS.IN_PROGRESS, NS.OPEN, NS.CANCELLED}),
+        NS.IN_PROGRESS: frozenset({NS.DONE, NS.CANCELLED, NS.OPEN}),  # open: the mission was cancelled
+        NS.DONE: frozenset({NS.CLOSED}),
+        NS.CLOSED: frozenset(),
+        NS.CANCELLED: frozenset(),
+    },
+)
 # Moves an organisation makes itself; the others come from matching and missions.
-OWNER_MOVES = {(NS.DRAFT, NS.OPEN), (NS.OPEN, NS.DRAFT), (NS.DRAFT, NS.CANCELLED), (NS.OPEN, NS.CANCELLED),
-               (NS.PROPOSED, NS.CANCELLED), (NS.MATCHED, NS.CANCELLED), (NS.DONE, NS.CLOSED), (NS.OPEN, NS.CLOSED)}
+OWNER_MOVES = {
+    (NS.DRAFT, NS.OPEN),
+    (NS.OPEN, NS.DRAFT),
+    (NS.DRAFT, NS.CANCELLED),
+    (NS.OPEN, NS.CANCELLED),
+    (NS.PROPOSED, NS.CANCELLED),
+    (NS.MATCHED, NS.CANCELLED),
+    (NS.DONE, NS.CLOSED),
+    (NS.OPEN, NS.CLOSED),
+}
 EDITABLE = {NS.DRAFT, NS.OPEN}
-NEED_FIELDS = ("title", "description", "categories", "skills", "commune_insee", "modality", "window_start",
-               "window_end", "funding_mode", "contact_name", "contact_email", "contact_phone")
+NEED_FIELDS = (
+    "title",
+    "description",
+    "categories",
+    "skills",
+    "commune_insee",
+    "modality",
+    "window_start",
+    "window_end",
+    "funding_mode",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
 
 
 def can_see_need(user: User, need: Need) -> bool:
@@ -44,13 +69,15 @@ def _check_values(values: dict) -> None:
         raise ServiceError(_("Choisissez au moins une compétence recherchée."), field="skills")
 
 
-def create_need(actor: User, organisation: Organisation, values: dict, answers: list[str] | None = None,
-                publish: bool = True) -> Need:
+def create_need(
+    actor: User, organisation: Organisation, values: dict, answers: list[str] | None = None, publish: bool = True
+) -> Need:
     if not can_manage_organisation(actor, organisation):
         raise Forbidden(_("Vous ne gérez pas cette structure."))
     _check_values(values)
-    need = Need(organisation=organisation, created_by_id=actor.id, boussole_answers=list(answers or []),
-                status=NS.DRAFT)
+    need = Need(
+        organisation=organisation, created_by_id=actor.id, boussole_answers=list(answers or []), status=NS.DRAFT
+    )
     for name in NEED_FIELDS:
         if name in values:
             setattr(need, name, values[name])
@@ -82,6 +109,7 @@ def _warm(need: Need) -> None:
     """Embed the need's text after the commit (the matching engine then finds it cached)."""
     from app.core.jobs import enqueue
     from app.matches.services import warm_embeddings
+
     enqueue(warm_embeddings, need_ids=[need.id], coalesce=True)
 
 
@@ -101,6 +129,7 @@ def move_need(actor: User | None, need: Need, target: NS, reason: str | None = N
             raise Forbidden(_("Action non autorisée sur ce besoin."))
     if target == NS.CANCELLED:
         from app.matches.services import close_pending_for_need
+
         close_pending_for_need(need)
     if target == NS.OPEN and need.opened_at is None:
         need.opened_at = utcnow()
@@ -111,5 +140,8 @@ def move_need(actor: User | None, need: Need, target: NS, reason: str | None = N
 def needs_of(user: User) -> list[Need]:
     if not user.organisation_ids:
         return []
-    return list(db.session.scalars(select(Need).where(Need.organisation_id.in_(user.organisation_ids))
-                                   .order_by(Need.created_at.desc())))
+    return list(
+        db.session.scalars(
+            select(Need).where(Need.organisation_id.in_(user.organisation_ids)).order_by(Need.created_at.desc())
+        )
+    )

@@ -13,7 +13,8 @@ from app.directory.models import Organisation
 from app.extensions import db
 from app.needs import boussole, services
 from app.needs.forms import NeedForm
-from app.needs.models import Need, NeedStatus as NS
+from app.needs.models import Need
+from app.needs.models import NeedStatus as NS
 
 bp = Blueprint("needs", __name__, url_prefix="/besoins")
 
@@ -27,6 +28,7 @@ def _managed_organisations() -> list[Organisation]:
 
 def _locale() -> str:
     from flask_babel import get_locale
+
     return str(get_locale() or "fr")
 
 
@@ -46,8 +48,13 @@ def boussole_step():
         return redirect(url_for("needs.boussole_step"))
     if outcome.finished:
         return redirect(url_for("needs.new", r=".".join(outcome.answers)))
-    return render_template("needs/boussole.html", outcome=outcome, locale=_locale(),
-                           previous=".".join(answers[:-1]) if answers else None, r=".".join(answers))
+    return render_template(
+        "needs/boussole.html",
+        outcome=outcome,
+        locale=_locale(),
+        previous=".".join(answers[:-1]) if answers else None,
+        r=".".join(answers),
+    )
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
@@ -78,15 +85,23 @@ def new():
         form.contact_name.data = current_user.full_name
         form.contact_email.data = org.contact_email or current_user.email
         form.contact_phone.data = org.contact_phone
+
     def create():
         org = next(o for o in organisations if o.id == form.organisation_id.data)
-        return services.create_need(current_user, org, form.values(), answers=answers,
-                                    publish="draft" not in request.form)
+        return services.create_need(
+            current_user, org, form.values(), answers=answers, publish="draft" not in request.form
+        )
+
     done = submit_form(
-        form, create,
-        lambda need: _("Votre besoin est publié : l'équipe du Hub vous proposera des accompagnant·es.")
-        if need.status == NS.OPEN else _("Brouillon enregistré."),
-        lambda need: url_for("needs.detail", need_id=need.id))
+        form,
+        create,
+        lambda need: (
+            _("Votre besoin est publié : l'équipe du Hub vous proposera des accompagnant·es.")
+            if need.status == NS.OPEN
+            else _("Brouillon enregistré.")
+        ),
+        lambda need: url_for("needs.detail", need_id=need.id),
+    )
     return done or (render_template("needs/form.html", form=form, need=None, outcome=outcome), form_status(form))
 
 
@@ -102,9 +117,16 @@ def _visible_need(need_id: int) -> Need:
 def detail(need_id: int):
     need = _visible_need(need_id)
     from app.matches.models import Mission
+
     missions = list(db.session.scalars(select(Mission).where(Mission.need_id == need.id).order_by(Mission.id.desc())))
-    return render_template("needs/detail.html", need=need, action_form=EmptyForm(), NS=NS,
-                           owner_moves=services.OWNER_MOVES, missions=missions)
+    return render_template(
+        "needs/detail.html",
+        need=need,
+        action_form=EmptyForm(),
+        NS=NS,
+        owner_moves=services.OWNER_MOVES,
+        missions=missions,
+    )
 
 
 @bp.route("/<int:need_id>/modifier", methods=["GET", "POST"])
@@ -119,8 +141,12 @@ def edit(need_id: int):
     if request.method == "GET":
         form.organisation_id.data = need.organisation_id
         form.commune.process_data(need.commune)
-    done = submit_form(form, lambda: services.update_need(current_user, need, form.values()),
-                       _("Modifications enregistrées."), url_for("needs.detail", need_id=need.id))
+    done = submit_form(
+        form,
+        lambda: services.update_need(current_user, need, form.values()),
+        _("Modifications enregistrées."),
+        url_for("needs.detail", need_id=need.id),
+    )
     return done or (render_template("needs/form.html", form=form, need=need, outcome=None), form_status(form))
 
 

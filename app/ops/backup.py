@@ -16,6 +16,7 @@ PostgreSQL: pg_dump must be of the server's major version or newer (the image
 installs postgresql-client 15 for the postgres:15 service). The password is
 passed through PGPASSWORD, never on a command line.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +28,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, inspect, select, table, text
@@ -45,6 +46,7 @@ class BackupError(Exception):
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -97,8 +99,9 @@ def _major(version_text: str) -> int:
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(f"{name} not found: install the PostgreSQL client of the server's version "
-                          "(Debian: postgresql-client)")
+        raise BackupError(
+            f"{name} not found: install the PostgreSQL client of the server's version (Debian: postgresql-client)"
+        )
     return path
 
 
@@ -107,8 +110,9 @@ def _check_pg_versions(engine: Engine, tool: str) -> dict:
     with engine.connect() as conn:
         server = conn.execute(text("SHOW server_version")).scalar_one()
     if _major(client.partition(")")[2] or client) < _major(server):  # "pg_dump (PostgreSQL) 15.20 (Debian…)"
-        raise BackupError(f"{client} is older than the server (PostgreSQL {server}): "
-                          "install the client of the server's major version")
+        raise BackupError(
+            f"{client} is older than the server (PostgreSQL {server}): install the client of the server's major version"
+        )
     return {"client": client, "server": server}
 
 
@@ -127,6 +131,7 @@ def _sqlite_path(engine: Engine) -> Path:
 
 # ---------------------------------------------------------------- backup
 
+
 def backup(engine: Engine, files_dir: Path, dest: Path) -> dict:
     """Write a backup into the folder `dest` (created; refused if it exists and is not empty)."""
     dest = Path(dest)
@@ -134,8 +139,12 @@ def backup(engine: Engine, files_dir: Path, dest: Path) -> dict:
         raise BackupError(f"{dest} exists and is not empty: choose a new folder")
     dest.mkdir(parents=True, exist_ok=True)
     dialect = engine.dialect.name
-    manifest: dict = {"format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                      "dialect": dialect, "revision": _revision(engine)}
+    manifest: dict = {
+        "format": FORMAT,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "dialect": dialect,
+        "revision": _revision(engine),
+    }
     if dialect == "postgresql":
         manifest["versions"] = _check_pg_versions(engine, "pg_dump")
         env, args = _pg_env_and_args(engine)
@@ -145,8 +154,19 @@ def backup(engine: Engine, files_dir: Path, dest: Path) -> dict:
         with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             manifest["row_counts"] = _count_rows(conn)
-            _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
-                  "--file", str(database_file), *args], env)
+            _run(
+                [
+                    _tool("pg_dump"),
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    "--file",
+                    str(database_file),
+                    *args,
+                ],
+                env,
+            )
     elif dialect == "sqlite":
         database_file = dest / SQLITE_FILE
         source = sqlite3.connect(_sqlite_path(engine))
@@ -183,6 +203,7 @@ def _archive_files(files_dir: Path, archive: Path) -> dict:
 
 
 # ---------------------------------------------------------------- restore
+
 
 def read_manifest(src: Path) -> dict:
     path = Path(src) / MANIFEST
@@ -221,8 +242,20 @@ def restore(engine: Engine, files_dir: Path, src: Path, *, overwrite: bool = Fal
         # A session of the running app holding a table would make DROP wait forever: give up after 30 s
         # (one transaction: nothing changed). Stop web, worker and scheduler before restoring.
         env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c lock_timeout=30s").strip()
-        _run([_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-              "--exit-on-error", *args, str(database_file)], env)
+        _run(
+            [
+                _tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                "--exit-on-error",
+                *args,
+                str(database_file),
+            ],
+            env,
+        )
     else:
         source = sqlite3.connect(database_file)
         target = sqlite3.connect(_sqlite_path(engine))
@@ -235,8 +268,11 @@ def restore(engine: Engine, files_dir: Path, src: Path, *, overwrite: bool = Fal
     _restore_files(src / manifest["files"]["file"], Path(files_dir))
     found = row_counts(engine)
     expected = manifest["row_counts"]
-    differences = {name: (expected.get(name), found.get(name)) for name in sorted(set(expected) | set(found))
-                   if expected.get(name) != found.get(name)}
+    differences = {
+        name: (expected.get(name), found.get(name))
+        for name in sorted(set(expected) | set(found))
+        if expected.get(name) != found.get(name)
+    }
     return {"manifest": manifest, "differences": differences}
 
 

@@ -1,11 +1,11 @@
 """Rows → search Documents. Only what the public may see is indexed publicly;
 needs go to their own private kind (hub staff only). Labels are indexed in French
 (the jobs build documents under `force_locale("fr")`)."""
+
 from __future__ import annotations
 
-from app.core.urls import path_for
-
 from app.core.models import PublicationStatus as PS
+from app.core.urls import path_for
 from app.directory.skills import skill_label
 from app.directory.vocab import LANGUAGES, MODALITIES, OFFER_CATEGORIES, PRICE_MODES, PROVIDER_KINDS, label
 from app.library.models import ResourceStatus as RS
@@ -26,16 +26,35 @@ def offer_document(offer) -> Document | None:
         return None
     provider, commune = offer.provider, offer.provider.commune
     return Document(
-        id=offer.id, kind="offer", title=offer.title, body=offer.description,
-        keywords=_join(provider.name, commune.name, label(OFFER_CATEGORIES, offer.category),
-                       *(skill_label(s, "fr") for s in offer.skills), label(MODALITIES, offer.modality),
-                       label(PRICE_MODES, offer.price_mode)),
-        dep_code=commune.dep_code, commune_insee=commune.insee, category=offer.category, skills=list(offer.skills),
-        modality=offer.modality, price_mode=offer.price_mode, lat=commune.lat, lon=commune.lon,
+        id=offer.id,
+        kind="offer",
+        title=offer.title,
+        body=offer.description,
+        keywords=_join(
+            provider.name,
+            commune.name,
+            label(OFFER_CATEGORIES, offer.category),
+            *(skill_label(s, "fr") for s in offer.skills),
+            label(MODALITIES, offer.modality),
+            label(PRICE_MODES, offer.price_mode),
+        ),
+        dep_code=commune.dep_code,
+        commune_insee=commune.insee,
+        category=offer.category,
+        skills=list(offer.skills),
+        modality=offer.modality,
+        price_mode=offer.price_mode,
+        lat=commune.lat,
+        lon=commune.lon,
         published_at=offer.published_at,
-        extra={"url": path_for("directory.offer_detail", offer_id=offer.id), "provider": provider.name,
-               "commune": f"{commune.name} ({commune.dep_code})", "price_cents": offer.price_cents,
-               "duration_hours": offer.duration_hours})
+        extra={
+            "url": path_for("directory.offer_detail", offer_id=offer.id),
+            "provider": provider.name,
+            "commune": f"{commune.name} ({commune.dep_code})",
+            "price_cents": offer.price_cents,
+            "duration_hours": offer.duration_hours,
+        },
+    )
 
 
 def provider_document(provider) -> Document | None:
@@ -44,13 +63,27 @@ def provider_document(provider) -> Document | None:
     commune = provider.commune
     skills = sorted({s for o in provider.offers if o.status == PS.PUBLISHED for s in o.skills})
     return Document(
-        id=provider.id, kind="provider", title=provider.name, body=provider.presentation,
-        keywords=_join(label(PROVIDER_KINDS, provider.kind), commune.name,
-                       *(label(LANGUAGES, code) for code in provider.languages or [])),
-        dep_code=commune.dep_code, commune_insee=commune.insee, skills=skills, lat=commune.lat, lon=commune.lon,
+        id=provider.id,
+        kind="provider",
+        title=provider.name,
+        body=provider.presentation,
+        keywords=_join(
+            label(PROVIDER_KINDS, provider.kind),
+            commune.name,
+            *(label(LANGUAGES, code) for code in provider.languages or []),
+        ),
+        dep_code=commune.dep_code,
+        commune_insee=commune.insee,
+        skills=skills,
+        lat=commune.lat,
+        lon=commune.lon,
         published_at=provider.published_at,
-        extra={"url": path_for("directory.provider_detail", provider_id=provider.id),
-               "commune": f"{commune.name} ({commune.dep_code})", "radius_km": provider.radius_km})
+        extra={
+            "url": path_for("directory.provider_detail", provider_id=provider.id),
+            "commune": f"{commune.name} ({commune.dep_code})",
+            "radius_km": provider.radius_km,
+        },
+    )
 
 
 def need_document(need) -> Document | None:
@@ -58,14 +91,32 @@ def need_document(need) -> Document | None:
         return None
     commune = need.commune
     return Document(
-        id=need.id, kind="need", title=need.title, body=need.description,  # never the contact fields
-        keywords=_join(need.organisation.name, commune.name,
-                       *(label(OFFER_CATEGORIES, c) for c in need.categories), *(skill_label(s, "fr") for s in need.skills)),
-        dep_code=commune.dep_code, commune_insee=commune.insee,
-        category=need.categories[0] if need.categories else None, skills=list(need.skills), modality=need.modality,
-        price_mode=need.funding_mode, lat=commune.lat, lon=commune.lon, published_at=need.opened_at or need.created_at,
-        extra={"url": path_for("needs.detail", need_id=need.id), "organisation": need.organisation.name,
-               "status": need.status.value, "commune": f"{commune.name} ({commune.dep_code})"})
+        id=need.id,
+        kind="need",
+        title=need.title,
+        body=need.description,  # never the contact fields
+        keywords=_join(
+            need.organisation.name,
+            commune.name,
+            *(label(OFFER_CATEGORIES, c) for c in need.categories),
+            *(skill_label(s, "fr") for s in need.skills),
+        ),
+        dep_code=commune.dep_code,
+        commune_insee=commune.insee,
+        category=need.categories[0] if need.categories else None,
+        skills=list(need.skills),
+        modality=need.modality,
+        price_mode=need.funding_mode,
+        lat=commune.lat,
+        lon=commune.lon,
+        published_at=need.opened_at or need.created_at,
+        extra={
+            "url": path_for("needs.detail", need_id=need.id),
+            "organisation": need.organisation.name,
+            "status": need.status.value,
+            "commune": f"{commune.name} ({commune.dep_code})",
+        },
+    )
 
 
 def resource_document(resource) -> Document | None:
@@ -78,14 +129,29 @@ def resource_document(resource) -> Document | None:
     producers = ", ".join(p.name for p in resource.producers)
     prices = [o.price_cents for o in resource.licence_offers if o.active] if resource.is_paid else []
     return Document(
-        id=resource.id, kind="resource", title=resource.title, body=plain_text(resource.description),
-        keywords=_join(resource.identifier, producers, label(RESOURCE_TYPES, resource.resource_type),
-                       *(label(THEMES, t) for t in resource.themes or []),
-                       *(label(AUDIENCES, a) for a in resource.audiences or []),
-                       *(label(FORMATS, f) for f in resource.formats or []),
-                       label(LICENCES, resource.licence), resource.year_created),
+        id=resource.id,
+        kind="resource",
+        title=resource.title,
+        body=plain_text(resource.description),
+        keywords=_join(
+            resource.identifier,
+            producers,
+            label(RESOURCE_TYPES, resource.resource_type),
+            *(label(THEMES, t) for t in resource.themes or []),
+            *(label(AUDIENCES, a) for a in resource.audiences or []),
+            *(label(FORMATS, f) for f in resource.formats or []),
+            label(LICENCES, resource.licence),
+            resource.year_created,
+        ),
         published_at=resource.published_at or resource.created_at,
-        extra={"url": path_for("library.resolve", ident=resource.identifier), "identifier": resource.identifier,
-               "producer": producers, "resource_type": resource.resource_type, "licence": resource.licence,
-               "licence_label": label(LICENCES, resource.licence), "paid": resource.is_paid,
-               "price_from_cents": min(prices) if prices else None})
+        extra={
+            "url": path_for("library.resolve", ident=resource.identifier),
+            "identifier": resource.identifier,
+            "producer": producers,
+            "resource_type": resource.resource_type,
+            "licence": resource.licence,
+            "licence_label": label(LICENCES, resource.licence),
+            "paid": resource.is_paid,
+            "price_from_cents": min(prices) if prices else None,
+        },
+    )

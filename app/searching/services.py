@@ -1,6 +1,7 @@
 """Search in the app: one backend per request (SQL full-text on the request's own
 connection, Meilisearch in front of it when MEILI_URL is set), documents kept in
 step by a job after each commit, and the query the pages and the API build."""
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,11 @@ def get_backend():
     """The search backend, on the current session's connection (so a page reads,
     and a job writes, in the same transaction as everything else)."""
     config = current_app.config
-    return make_backend(db.session.connection(), meili_url=config.get("MEILI_URL") or None,
-                        meili_key=config.get("MEILI_MASTER_KEY") or None)
+    return make_backend(
+        db.session.connection(),
+        meili_url=config.get("MEILI_URL") or None,
+        meili_key=config.get("MEILI_MASTER_KEY") or None,
+    )
 
 
 # ------------------------------------------------------------------ keeping the index in step
@@ -55,8 +59,12 @@ def _track(session: Session, _context) -> None:
                 changes.setdefault("provider_ids", []).append(obj.provider_id)
         elif isinstance(obj, LicenceOffer) and obj.resource_id:  # a resource's price comes from its offers
             changes.setdefault("resource_ids", []).append(obj.resource_id)
-        elif (isinstance(obj, Producer) and obj.id is not None and obj not in session.new
-              and inspect(obj).attrs.name.history.has_changes()):  # its name is in its resources' documents
+        elif (
+            isinstance(obj, Producer)
+            and obj.id is not None
+            and obj not in session.new
+            and inspect(obj).attrs.name.history.has_changes()
+        ):  # its name is in its resources' documents
             changes.setdefault("producer_ids", []).append(obj.id)
     if changes:
         pending = session.info.setdefault(PENDING, [])
@@ -83,26 +91,47 @@ def reindex_documents(offer_ids=(), provider_ids=(), need_ids=(), resource_ids=(
 def _reindex(offer_ids, provider_ids, need_ids, resource_ids, producer_ids) -> dict:
     backend = get_backend()
     provider_ids = set(provider_ids)
-    offers = list(db.session.scalars(select(Offer).where(Offer.id.in_(list(offer_ids) or [-1]))
-                                     .options(selectinload(Offer.provider).selectinload(Provider.commune))))
-    providers = list(db.session.scalars(select(Provider).where(Provider.id.in_(list(provider_ids) or [-1]))
-                                        .options(selectinload(Provider.offers), selectinload(Provider.commune))))
+    offers = list(
+        db.session.scalars(
+            select(Offer)
+            .where(Offer.id.in_(list(offer_ids) or [-1]))
+            .options(selectinload(Offer.provider).selectinload(Provider.commune))
+        )
+    )
+    providers = list(
+        db.session.scalars(
+            select(Provider)
+            .where(Provider.id.in_(list(provider_ids) or [-1]))
+            .options(selectinload(Provider.offers), selectinload(Provider.commune))
+        )
+    )
     # a provider's publication changes its offers' visibility
     for provider in providers:
         offers.extend(o for o in provider.offers if o.id not in {x.id for x in offers})
-    needs = list(db.session.scalars(select(Need).where(Need.id.in_(list(need_ids) or [-1]))
-                                    .options(selectinload(Need.commune), selectinload(Need.organisation))))
+    needs = list(
+        db.session.scalars(
+            select(Need)
+            .where(Need.id.in_(list(need_ids) or [-1]))
+            .options(selectinload(Need.commune), selectinload(Need.organisation))
+        )
+    )
     resource_ids = set(resource_ids)
     if producer_ids:
-        resource_ids |= set(db.session.scalars(select(resource_producer.c.resource_id)
-                                               .where(resource_producer.c.producer_id.in_(list(producer_ids)))))
-    resources = list(db.session.scalars(select(Resource).where(Resource.id.in_(list(resource_ids) or [-1]))
-                                        .options(*RESOURCE_LOADS)))
+        resource_ids |= set(
+            db.session.scalars(
+                select(resource_producer.c.resource_id).where(resource_producer.c.producer_id.in_(list(producer_ids)))
+            )
+        )
+    resources = list(
+        db.session.scalars(select(Resource).where(Resource.id.in_(list(resource_ids) or [-1])).options(*RESOURCE_LOADS))
+    )
     counts = {}
-    for kind, rows, builder, wanted in (("offer", offers, offer_document, set(offer_ids) | {o.id for o in offers}),
-                                        ("provider", providers, provider_document, provider_ids),
-                                        ("need", needs, need_document, set(need_ids)),
-                                        ("resource", resources, resource_document, resource_ids)):
+    for kind, rows, builder, wanted in (
+        ("offer", offers, offer_document, set(offer_ids) | {o.id for o in offers}),
+        ("provider", providers, provider_document, provider_ids),
+        ("need", needs, need_document, set(need_ids)),
+        ("resource", resources, resource_document, resource_ids),
+    ):
         docs = {row.id: builder(row) for row in rows}
         visible = [d for d in docs.values() if d is not None]
         gone = [i for i in wanted if docs.get(i) is None]
@@ -136,10 +165,12 @@ def _rebuild_all(progress, batch: int) -> dict:
     backend = get_backend()
     totals = {}
     for kind, model, builder, options in (
-            ("offer", Offer, offer_document, (selectinload(Offer.provider).selectinload(Provider.commune),)),
-            ("provider", Provider, provider_document, (selectinload(Provider.offers), selectinload(Provider.commune))),
-            ("need", Need, need_document, (selectinload(Need.commune), selectinload(Need.organisation))),
-            ("resource", Resource, resource_document, RESOURCE_LOADS)):
+        ("offer", Offer, offer_document, (selectinload(Offer.provider).selectinload(Provider.commune),)),
+        ("provider", Provider, provider_document, (selectinload(Provider.offers), selectinload(Provider.commune))),
+        ("need", Need, need_document, (selectinload(Need.commune), selectinload(Need.organisation))),
+        ("resource", Resource, resource_document, RESOURCE_LOADS),
+    ):
+
         def batches():
             chunk = []
             for row in db.session.scalars(select(model).options(*options).order_by(model.id)):
@@ -151,6 +182,7 @@ def _rebuild_all(progress, batch: int) -> dict:
                     chunk = []
             if chunk:
                 yield chunk
+
         totals[kind] = backend.rebuild(kind, batches(), progress=progress)
     if hasattr(backend, "optimize"):
         backend.optimize()
@@ -159,9 +191,11 @@ def _rebuild_all(progress, batch: int) -> dict:
 
 # ------------------------------------------------------------------ querying
 
+
 @dataclass
 class SearchRequest:
     """What a page or an API call asks, already validated."""
+
     text: str = ""
     kind: str = "offer"
     category: str | None = None
@@ -189,6 +223,7 @@ def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery
 
     Raises ValueError with a French message on a bad parameter."""
     from flask_babel import gettext as _
+
     filters = {}
     if req.category:
         filters["category"] = req.category
@@ -211,9 +246,18 @@ def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery
         raise Unprocessable(_("Indiquez une commune pour trier par distance."))
     if req.kind == "need" and not staff:
         raise PermissionError("needs are for hub staff only")
-    query = SearchQuery(text=req.text or "", kind=req.kind, filters=filters, facets=list(PUBLIC_FACETS),
-                        near=(commune.lat, commune.lon) if commune else None,
-                        radius_km=req.radius_km if commune else None, sort=sort, limit=req.limit,
-                        cursor=req.cursor or None, include_private=req.kind == "need", match_any=req.match_any,
-                        widen_below=req.widen_below)
+    query = SearchQuery(
+        text=req.text or "",
+        kind=req.kind,
+        filters=filters,
+        facets=list(PUBLIC_FACETS),
+        near=(commune.lat, commune.lon) if commune else None,
+        radius_km=req.radius_km if commune else None,
+        sort=sort,
+        limit=req.limit,
+        cursor=req.cursor or None,
+        include_private=req.kind == "need",
+        match_any=req.match_any,
+        widen_below=req.widen_below,
+    )
     return query, commune

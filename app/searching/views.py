@@ -1,4 +1,5 @@
 """The search pages (/recherche) and the search API (/api/v1/search)."""
+
 from __future__ import annotations
 
 import re
@@ -21,12 +22,14 @@ DEPARTEMENT = re.compile(r"[0-9A-Za-z]{0,3}")  # the OpenAPI's pattern (spaces a
 
 def parse_request(args, *, staff: bool) -> SearchRequest:
     """Validate the query string; ValueError carries a French message."""
+
     def choice(name, allowed):
         value = args.get(name) or ""
         if value and value not in allowed:
             raise ValueError(_("Valeur inconnue pour « %(name)s ».", name=name))
         return value or None
-    kind = choice("type", KINDS) or "offer"   # "need": hub staff only
+
+    kind = choice("type", KINDS) or "offer"  # "need": hub staff only
     if kind == "need" and not staff:
         raise PermissionError
     skills = [s for s in args.getlist("competence") if s]
@@ -47,12 +50,21 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
     limit = int(raw_limit) if raw_limit and raw_limit.isascii() and raw_limit.isdigit() else 0
     if raw_limit is not None and not 1 <= limit <= 100:  # as the OpenAPI says: 1 to 100, never clamped
         raise ValueError(_("Nombre de résultats par page invalide : de 1 à 100."))
-    return SearchRequest(text=(args.get("q") or "")[:200], kind=kind, category=choice("categorie", OFFER_CATEGORIES),
-                         skills=skills or None, dep_code=dep or None, modality=choice("modalite", MODALITIES),
-                         price_mode=choice("tarif", PRICE_MODES), commune=(args.get("commune") or "").strip() or None,
-                         radius_km=radius_km, sort=choice("tri", SORTS) or "relevance",
-                         cursor=args.get("suite") or None, limit=limit or 20,
-                         match_any=args.get("mots") == "un")
+    return SearchRequest(
+        text=(args.get("q") or "")[:200],
+        kind=kind,
+        category=choice("categorie", OFFER_CATEGORIES),
+        skills=skills or None,
+        dep_code=dep or None,
+        modality=choice("modalite", MODALITIES),
+        price_mode=choice("tarif", PRICE_MODES),
+        commune=(args.get("commune") or "").strip() or None,
+        radius_km=radius_km,
+        sort=choice("tri", SORTS) or "relevance",
+        cursor=args.get("suite") or None,
+        limit=limit or 20,
+        match_any=args.get("mots") == "un",
+    )
 
 
 def run_search(args):
@@ -86,8 +98,16 @@ def search_page():
     except ValueError as exc:
         req, result, commune, error = SearchRequest(), None, None, str(exc)
     status = 400 if error else 200
-    return render_template("searching/search.html", req=req, result=result, commune=commune, error=error,
-                           radii=RADII, skill_label=skill_label, args=request.args), status
+    return render_template(
+        "searching/search.html",
+        req=req,
+        result=result,
+        commune=commune,
+        error=error,
+        radii=RADII,
+        skill_label=skill_label,
+        args=request.args,
+    ), status
 
 
 @bp.get("/recherche/suggestions")
@@ -109,17 +129,37 @@ def api_search():
     try:
         req, result, commune = run_search(request.args)
     except PermissionError:
-        return jsonify({"error": {"code": "forbidden", "message": _("Les besoins sont réservés à l'équipe du Hub.")}}), 403
+        return jsonify(
+            {"error": {"code": "forbidden", "message": _("Les besoins sont réservés à l'équipe du Hub.")}}
+        ), 403
     except Unprocessable as exc:  # well formed, but nothing to answer it with
         return jsonify({"error": {"code": "validation_error", "message": str(exc)}}), 422
     except ValueError as exc:
         return jsonify({"error": {"code": "bad_request", "message": str(exc)}}), 400
-    return jsonify({
-        "total": result.total, "next_cursor": result.next_cursor, "degraded": result.degraded,
-        "all_words": not req.match_any, "all_words_total": getattr(result, "exact_total", result.total),
-        "corrections": result.corrections, "facets": result.facets,
-        "near": {"insee": commune.insee, "name": commune.name} if commune else None,
-        "items": [{"id": int(h.id), "kind": h.kind, "title": h.title, "score": h.score,
-                   "highlight": h.highlight, "distance_km": round(h.distance_km, 1) if h.distance_km is not None else None,
-                   "published_at": h.published_at.isoformat() if hasattr(h.published_at, "isoformat") else h.published_at,
-                   **{k: v for k, v in (h.extra or {}).items()}} for h in result.hits]})
+    return jsonify(
+        {
+            "total": result.total,
+            "next_cursor": result.next_cursor,
+            "degraded": result.degraded,
+            "all_words": not req.match_any,
+            "all_words_total": getattr(result, "exact_total", result.total),
+            "corrections": result.corrections,
+            "facets": result.facets,
+            "near": {"insee": commune.insee, "name": commune.name} if commune else None,
+            "items": [
+                {
+                    "id": int(h.id),
+                    "kind": h.kind,
+                    "title": h.title,
+                    "score": h.score,
+                    "highlight": h.highlight,
+                    "distance_km": round(h.distance_km, 1) if h.distance_km is not None else None,
+                    "published_at": h.published_at.isoformat()
+                    if hasattr(h.published_at, "isoformat")
+                    else h.published_at,
+                    **{k: v for k, v in (h.extra or {}).items()},
+                }
+                for h in result.hits
+            ],
+        }
+    )

@@ -1,4 +1,5 @@
 """Hub staff: moderation of organisations, providers and offers; overview of needs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -19,17 +20,24 @@ from app.needs.models import Need, NeedStatus
 
 bp = Blueprint("staff", __name__, url_prefix="/moderation")
 
-KINDS = {"structure": (Organisation, directory.move_organisation),
-         "prestataire": (Provider, directory.move_provider),
-         "offre": (Offer, directory.move_offer)}
+KINDS = {
+    "structure": (Organisation, directory.move_organisation),
+    "prestataire": (Provider, directory.move_provider),
+    "offre": (Offer, directory.move_offer),
+}
 DECISIONS = {"publish": PS.PUBLISHED, "reject": PS.REJECTED, "archive": PS.ARCHIVED}
 
 
 @bp.get("/")
 @access(Access.STAFF)
 def queue():
-    return render_template("staff/queue.html", queue=directory.moderation_queue(), form=ModerationForm(),
-                           changes=directory.change_log(), listing_of=directory.listing_of)
+    return render_template(
+        "staff/queue.html",
+        queue=directory.moderation_queue(),
+        form=ModerationForm(),
+        changes=directory.change_log(),
+        listing_of=directory.listing_of,
+    )
 
 
 @bp.post("/modification/<int:change_id>")
@@ -84,21 +92,31 @@ def _record(decision):
 @access(Access.STAFF)
 def needs():
     status = request.args.get("statut")
-    stmt = (select(Need).options(selectinload(Need.commune), selectinload(Need.organisation))
-            .order_by(Need.created_at.desc()).limit(500))
+    stmt = (
+        select(Need)
+        .options(selectinload(Need.commune), selectinload(Need.organisation))
+        .order_by(Need.created_at.desc())
+        .limit(500)
+    )
     if status in {s.value for s in NeedStatus}:
         stmt = stmt.where(Need.status == NeedStatus(status))
     counts = dict(db.session.execute(select(Need.status, func.count()).group_by(Need.status)).all())
-    return render_template("staff/needs.html", needs=list(db.session.scalars(stmt)), counts=counts,
-                           statuses=list(NeedStatus), current=status)
+    return render_template(
+        "staff/needs.html",
+        needs=list(db.session.scalars(stmt)),
+        counts=counts,
+        statuses=list(NeedStatus),
+        current=status,
+    )
 
 
 @bp.get("/structures")
 @access(Access.STAFF)
 def organisations():
     stmt = select(Organisation).options(selectinload(Organisation.commune)).order_by(Organisation.name)
-    return render_template("staff/organisations.html", organisations=list(db.session.scalars(stmt)),
-                           form=ModerationForm())
+    return render_template(
+        "staff/organisations.html", organisations=list(db.session.scalars(stmt)), form=ModerationForm()
+    )
 
 
 @bp.get("/courriels")
@@ -106,4 +124,5 @@ def organisations():
 def mails():
     """E-mails not delivered yet (waiting for a retry) and those that failed for good."""
     from app.core.mail import undelivered
+
     return render_template("staff/mails.html", mails=undelivered(200))

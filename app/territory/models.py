@@ -8,6 +8,7 @@ from app.extensions import db
 
 class Commune(db.Model):
     """A French commune from the INSEE reference (see data/README.md)."""
+
     __tablename__ = "commune"
     insee: Mapped[str] = mapped_column(String(5), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

@@ -1,4 +1,5 @@
 """Communes: loading the reference file, autocomplete, resolving form input."""
+
 from __future__ import annotations
 
 import csv
@@ -21,16 +22,24 @@ def load_communes(path: str, batch: int = 5000) -> int:
     rows = []
     with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
-            rows.append({
-                "insee": r["insee"], "name": r["name"], "search_name": fold(r["name"]),
-                "postal_codes": r["postal_codes"], "dep_code": r["dep_code"], "dep_name": r["dep_name"],
-                "region_code": r["region_code"], "region_name": r["region_name"],
-                "lat": float(r["lat"]) if r["lat"] else None, "lon": float(r["lon"]) if r["lon"] else None,
-                "population": int(r["population"]) if r["population"] else None,
-            })
+            rows.append(
+                {
+                    "insee": r["insee"],
+                    "name": r["name"],
+                    "search_name": fold(r["name"]),
+                    "postal_codes": r["postal_codes"],
+                    "dep_code": r["dep_code"],
+                    "dep_name": r["dep_name"],
+                    "region_code": r["region_code"],
+                    "region_name": r["region_name"],
+                    "lat": float(r["lat"]) if r["lat"] else None,
+                    "lon": float(r["lon"]) if r["lon"] else None,
+                    "population": int(r["population"]) if r["population"] else None,
+                }
+            )
     db.session.execute(delete(Commune))
     for start in range(0, len(rows), batch):
-        db.session.execute(insert(Commune), rows[start:start + batch])
+        db.session.execute(insert(Commune), rows[start : start + batch])
     return len(rows)
 
 
@@ -44,13 +53,18 @@ def search_communes(query: str, limit: int = 10) -> list[Commune]:
     if len(query) < 2:
         return []
     if query[:2].isdigit():
-        stmt = select(Commune).where(or_(Commune.postal_codes.startswith(query),
-                                         Commune.postal_codes.contains(" " + query),
-                                         Commune.insee == query))
+        stmt = select(Commune).where(
+            or_(
+                Commune.postal_codes.startswith(query),
+                Commune.postal_codes.contains(" " + query),
+                Commune.insee == query,
+            )
+        )
     else:
         folded = fold(query)
-        stmt = select(Commune).where(or_(Commune.search_name.startswith(folded),
-                                         Commune.search_name.contains(" " + folded)))
+        stmt = select(Commune).where(
+            or_(Commune.search_name.startswith(folded), Commune.search_name.contains(" " + folded))
+        )
     stmt = stmt.order_by(Commune.population.desc().nulls_last(), Commune.name).limit(limit)
     return list(db.session.scalars(stmt))
 

@@ -11,5 +11,15 @@ bp = Blueprint("territory", __name__)
 def communes():
     """Autocomplete: by name (accents optional) or postal code."""
     q = (request.args.get("q") or "")[:80]
-    return jsonify([{"insee": c.insee, "name": c.name, "label": c.label, "dep_code": c.dep_code,
-                     "postal_codes": c.postal_code_list} for c in search_communes(q)])
+    return jsonify(
+        [
+            {
+                "insee": c.insee,
+                "name": c.name,
+                "label": c.label,
+                "dep_code": c.dep_code,
+                "postal_codes": c.postal_code_list,
+            }
+            for c in search_communes(q)
+        ]
+    )

@@ -18,12 +18,13 @@ Refunds: `refund_card_payment` (hub staff) refunds a card payment through
 `payments.checkout.refund_payment`, which reverses its ledger effect.
 Services take the acting user, flush, never commit.
 """
+
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -46,6 +47,7 @@ DEFAULT_DEBTOR = {"name": "Hub du Sud", "IBAN": "FR7630006000011234567890189", "
 
 
 # ------------------------------------------------------------------ months
+
 
 def previous_month(today: date | None = None) -> str:
     today = today or utcnow().astimezone(PARIS).date()
@@ -70,10 +72,11 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     start = datetime.combine(date(year, number, 1), time(), tzinfo=PARIS)
     following = date(year + number // 12, number % 12 + 1, 1)
     end = datetime.combine(following, time(), tzinfo=PARIS)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 # ------------------------------------------------------------------ statements
+
 
 @dataclass
 class StatementLine:
@@ -106,9 +109,13 @@ def payable_cents(provider_id: int) -> int:
 
 
 def pending_cents(provider_id: int) -> int:
-    return sum(db.session.scalars(
-        select(PayoutLine.amount_cents).join(PayoutBatch, PayoutBatch.id == PayoutLine.batch_id)
-        .where(PayoutLine.provider_id == provider_id, PayoutBatch.confirmed_at.is_(None))))
+    return sum(
+        db.session.scalars(
+            select(PayoutLine.amount_cents)
+            .join(PayoutBatch, PayoutBatch.id == PayoutLine.batch_id)
+            .where(PayoutLine.provider_id == provider_id, PayoutBatch.confirmed_at.is_(None))
+        )
+    )
 
 
 def _provider_share(payment, provider_id: int) -> int:
@@ -119,34 +126,67 @@ def _provider_share(payment, provider_id: int) -> int:
 def statement(provider: Provider, month: str) -> Statement:
     """The vouchers redeemed for ``provider`` in ``month`` and its missions' card payments."""
     from app.vouchers.missions import MISSION_PAYMENT
+
     start, end = month_bounds(month)
-    result = Statement(provider=provider, month=month, payable_cents=payable_cents(provider.id),
-                       pending_cents=pending_cents(provider.id))
-    for voucher in db.session.scalars(select(Voucher).where(
-            Voucher.provider_id == provider.id, Voucher.status == "redeemed",
-            Voucher.redeemed_at >= start, Voucher.redeemed_at < end).order_by(Voucher.redeemed_at, Voucher.id)):
-        result.lines.append(StatementLine(rules.utc(voucher.redeemed_at), "voucher",
-                                          _("Chèque %(code)s", code=voucher.code), voucher.face_value_cents))
-    mission_refs = [f"mission:{m}" for m in db.session.scalars(
-        select(Mission.id).where(Mission.provider_id == provider.id))]
+    result = Statement(
+        provider=provider,
+        month=month,
+        payable_cents=payable_cents(provider.id),
+        pending_cents=pending_cents(provider.id),
+    )
+    for voucher in db.session.scalars(
+        select(Voucher)
+        .where(
+            Voucher.provider_id == provider.id,
+            Voucher.status == "redeemed",
+            Voucher.redeemed_at >= start,
+            Voucher.redeemed_at < end,
+        )
+        .order_by(Voucher.redeemed_at, Voucher.id)
+    ):
+        result.lines.append(
+            StatementLine(
+                rules.utc(voucher.redeemed_at),
+                "voucher",
+                _("Chèque %(code)s", code=voucher.code),
+                voucher.face_value_cents,
+            )
+        )
+    mission_refs = [
+        f"mission:{m}" for m in db.session.scalars(select(Mission.id).where(Mission.provider_id == provider.id))
+    ]
     if mission_refs:
-        for payment in db.session.scalars(select(Payment).where(
-                Payment.purpose == MISSION_PAYMENT, Payment.status == "succeeded",
-                Payment.reference.in_(mission_refs), Payment.created_at >= start, Payment.created_at < end)
-                .order_by(Payment.created_at, Payment.id)):
+        for payment in db.session.scalars(
+            select(Payment)
+            .where(
+                Payment.purpose == MISSION_PAYMENT,
+                Payment.status == "succeeded",
+                Payment.reference.in_(mission_refs),
+                Payment.created_at >= start,
+                Payment.created_at < end,
+            )
+            .order_by(Payment.created_at, Payment.id)
+        ):
             share = _provider_share(payment, provider.id)
             refunded = share * payment.refunded_cents // payment.amount_cents if payment.amount_cents else 0
-            result.lines.append(StatementLine(rules.utc(payment.created_at), "card",
-                                              _("Paiement par carte, mission n° %(id)s",
-                                                id=payment.reference.split(":")[1]), share, refunded))
+            result.lines.append(
+                StatementLine(
+                    rules.utc(payment.created_at),
+                    "card",
+                    _("Paiement par carte, mission n° %(id)s", id=payment.reference.split(":")[1]),
+                    share,
+                    refunded,
+                )
+            )
     result.lines.sort(key=lambda line: line.at)
     return result
 
 
 def providers_with_activity() -> list[Provider]:
     """The providers that have a payable account in the ledger."""
-    ids = [int(code.split(":")[1]) for code in ledger.balances(db.session, prefix="provider:")
-           if code.endswith(":payable")]
+    ids = [
+        int(code.split(":")[1]) for code in ledger.balances(db.session, prefix="provider:") if code.endswith(":payable")
+    ]
     if not ids:
         return []
     return list(db.session.scalars(select(Provider).where(Provider.id.in_(ids)).order_by(Provider.name)))
@@ -154,8 +194,10 @@ def providers_with_activity() -> list[Provider]:
 
 # ------------------------------------------------------------------ payout interface
 
+
 class PayoutMethod:
     """How a batch reaches the providers. ``source`` is the ledger account the payouts leave."""
+
     name = ""
     source = rules.BANK
 
@@ -165,6 +207,7 @@ class PayoutMethod:
 
 class SepaPayouts(PayoutMethod):
     """A SEPA credit-transfer file pain.001.001.03 the treasurer uploads to the bank."""
+
     name = "sepa"
     source = rules.BANK
 
@@ -173,15 +216,21 @@ class SepaPayouts(PayoutMethod):
 
     def document(self, batch: PayoutBatch) -> str:
         from sepaxml import SepaTransfer
+
         config = {"name": self.debtor["name"], "IBAN": self.debtor["IBAN"], "batch": True, "currency": "EUR"}
         if self.debtor.get("BIC"):
             config["BIC"] = self.debtor["BIC"]
         transfer = SepaTransfer(config, schema="pain.001.001.03", clean=True)
         today = utcnow().astimezone(PARIS).date()
         for line in batch.lines:
-            payment = {"name": line.holder[:70], "IBAN": line.iban, "amount": line.amount_cents,
-                       "execution_date": today, "description": f"Hub du Sud releve {batch.month}"[:140],
-                       "endtoend_id": f"HUB-{batch.id}-{line.provider_id}"[:35]}
+            payment = {
+                "name": line.holder[:70],
+                "IBAN": line.iban,
+                "amount": line.amount_cents,
+                "execution_date": today,
+                "description": f"Hub du Sud releve {batch.month}"[:140],
+                "endtoend_id": f"HUB-{batch.id}-{line.provider_id}"[:35],
+            }
             if line.bic:
                 payment["BIC"] = line.bic
             transfer.add_payment(payment)
@@ -192,6 +241,7 @@ class StripeConnectPayouts(PayoutMethod):  # pragma: no cover - localstripe has 
     """Production alternative: one Stripe Connect Transfer per line to the provider's connected
     account, paid from our Stripe balance. Not wired: the providers' connected accounts are not
     onboarded yet, and localstripe cannot exercise Connect."""
+
     name = "stripe_connect"
     source = rules.CLEARING
 
@@ -204,12 +254,15 @@ PAYOUT_METHODS = {"sepa": SepaPayouts}
 
 def debtor_config() -> dict:
     config = current_app.config
-    return {"name": config.get("SEPA_DEBTOR_NAME") or DEFAULT_DEBTOR["name"],
-            "IBAN": config.get("SEPA_DEBTOR_IBAN") or DEFAULT_DEBTOR["IBAN"],
-            "BIC": config.get("SEPA_DEBTOR_BIC", DEFAULT_DEBTOR["BIC"]) or None}
+    return {
+        "name": config.get("SEPA_DEBTOR_NAME") or DEFAULT_DEBTOR["name"],
+        "IBAN": config.get("SEPA_DEBTOR_IBAN") or DEFAULT_DEBTOR["IBAN"],
+        "BIC": config.get("SEPA_DEBTOR_BIC", DEFAULT_DEBTOR["BIC"]) or None,
+    }
 
 
 # ------------------------------------------------------------------ batches
+
 
 def _require_staff(actor) -> None:
     if not getattr(actor, "is_staff", False):
@@ -242,13 +295,20 @@ def create_batch(actor, month: str, method: PayoutMethod | None = None) -> Payou
     plan = plan_batch()
     if not plan.payable:
         raise Conflict(_("Aucun prestataire à payer : aucun solde positif avec un IBAN."))
-    batch = PayoutBatch(month=month, method=method.name, message_id=f"pending-{utcnow().timestamp()}",
-                        created_by_id=actor.id)
+    batch = PayoutBatch(
+        month=month, method=method.name, message_id=f"pending-{utcnow().timestamp()}", created_by_id=actor.id
+    )
     db.session.add(batch)
     for provider, amount in plan.payable:
-        batch.lines.append(PayoutLine(provider_id=provider.id, amount_cents=amount, iban=provider.iban,
-                                      bic=provider.bic or None,
-                                      holder=(provider.bank_holder or provider.name)[:70]))
+        batch.lines.append(
+            PayoutLine(
+                provider_id=provider.id,
+                amount_cents=amount,
+                iban=provider.iban,
+                bic=provider.bic or None,
+                holder=(provider.bank_holder or provider.name)[:70],
+            )
+        )
     db.session.flush()
     batch.document = method.document(batch)
     batch.message_id = parse_pain001(batch.document)["message_id"][:35]
@@ -260,15 +320,24 @@ def confirm_batch(actor, batch: PayoutBatch) -> PayoutBatch:
     """The treasurer says the bank executed the batch: each line settles the provider's payable.
     Idempotent: a confirmed batch is left as it is; each line's ledger post has its own key."""
     _require_staff(actor)
-    locked = db.session.scalar(select(PayoutBatch).where(PayoutBatch.id == batch.id).with_for_update()
-                               .execution_options(populate_existing=True))
+    locked = db.session.scalar(
+        select(PayoutBatch)
+        .where(PayoutBatch.id == batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if locked.confirmed_at is not None:
         return locked
     method = PAYOUT_METHODS.get(locked.method, SepaPayouts)
     for line in locked.lines:
-        ledger.post(db.session, "payout", rules.payout_lines(line.provider_id, line.amount_cents, source=method.source),
-                    f"payout:batch:{locked.id}:provider:{line.provider_id}", reference=f"payout_batch:{locked.id}",
-                    memo=f"payout batch {locked.id} ({locked.method}) to provider {line.provider_id}")
+        ledger.post(
+            db.session,
+            "payout",
+            rules.payout_lines(line.provider_id, line.amount_cents, source=method.source),
+            f"payout:batch:{locked.id}:provider:{line.provider_id}",
+            reference=f"payout_batch:{locked.id}",
+            memo=f"payout batch {locked.id} ({locked.method}) to provider {line.provider_id}",
+        )
     locked.confirmed_at = utcnow()
     locked.confirmed_by_id = actor.id
     db.session.flush()
@@ -289,24 +358,36 @@ def parse_pain001(document: str | bytes) -> dict:
     info = root.find("p:CstmrCdtTrfInitn/p:PmtInf", ns)
     transfers = []
     for tx in info.findall("p:CdtTrfTxInf", ns):
-        transfers.append({"name": tx.findtext("p:Cdtr/p:Nm", namespaces=ns),
-                          "iban": tx.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns),
-                          "amount": tx.findtext("p:Amt/p:InstdAmt", namespaces=ns),
-                          "end_to_end": tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns)})
-    return {"message_id": header.findtext("p:MsgId", namespaces=ns),
-            "count": int(header.findtext("p:NbOfTxs", namespaces=ns)),
-            "control_sum": header.findtext("p:CtrlSum", namespaces=ns),
-            "debtor": info.findtext("p:Dbtr/p:Nm", namespaces=ns),
-            "debtor_iban": info.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=ns),
-            "transfers": transfers}
+        transfers.append(
+            {
+                "name": tx.findtext("p:Cdtr/p:Nm", namespaces=ns),
+                "iban": tx.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns),
+                "amount": tx.findtext("p:Amt/p:InstdAmt", namespaces=ns),
+                "end_to_end": tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns),
+            }
+        )
+    return {
+        "message_id": header.findtext("p:MsgId", namespaces=ns),
+        "count": int(header.findtext("p:NbOfTxs", namespaces=ns)),
+        "control_sum": header.findtext("p:CtrlSum", namespaces=ns),
+        "debtor": info.findtext("p:Dbtr/p:Nm", namespaces=ns),
+        "debtor_iban": info.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=ns),
+        "transfers": transfers,
+    }
 
 
 # ------------------------------------------------------------------ refunds
 
+
 def refundable_payments() -> list:
-    return list(db.session.scalars(select(Payment).where(Payment.status == "succeeded",
-                                                         Payment.refunded_cents < Payment.amount_cents)
-                                   .order_by(Payment.id.desc()).limit(200)))
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .where(Payment.status == "succeeded", Payment.refunded_cents < Payment.amount_cents)
+            .order_by(Payment.id.desc())
+            .limit(200)
+        )
+    )
 
 
 def refund_card_payment(actor, payment, gateway, reason: str, absorb: bool = False):
@@ -314,6 +395,7 @@ def refund_card_payment(actor, payment, gateway, reason: str, absorb: bool = Fal
     (each credited account gives back its share, or the platform bears it when ``absorb``)."""
     from payments.checkout import refund_payment
     from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
+
     _require_staff(actor)
     reason = (reason or "").strip()
     if not reason:
@@ -323,8 +405,12 @@ def refund_card_payment(actor, payment, gateway, reason: str, absorb: bool = Fal
     try:
         return refund_payment(db.session, gateway, payment, absorb=bool(absorb), reason=reason[:200])
     except RefundTooLarge:
-        raise Conflict(_("Une partie de cette somme a déjà été dépensée ou versée : cochez « à la charge "
-                         "de la plateforme » pour rembourser quand même.")) from None
+        raise Conflict(
+            _(
+                "Une partie de cette somme a déjà été dépensée ou versée : cochez « à la charge "
+                "de la plateforme » pour rembourser quand même."
+            )
+        ) from None
     except PaymentStateError:
         raise Conflict(_("Ce paiement ne peut pas être remboursé.")) from None
     except GatewayError:

@@ -5,6 +5,7 @@ RQ it is `app.core.jobs.run_job("app.vouchers.jobs:run_expiry")` on the "hub" qu
 end (their value goes back to the funder's credit in the ledger); here, the vouchers it marks
 for warning (30 days before expiry, once) are announced to their holders and to the funders.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -43,25 +44,46 @@ def run_expiry(now: datetime | None = None) -> dict:
         recipients = {m.user.email for m in org.memberships} | ({org.contact_email} if org.contact_email else set())
         lines = "\n".join(f"- {v.code} ({_euros(v.face_value_cents)}) : {_day(v.expires_at)}" for v in vouchers)
         for email in sorted(recipients):
-            send_mail(email, _("Vos chèques d'accompagnement numérique expirent bientôt — Hub du Sud"),
-                      _("Bonjour,\n\nCes chèques de %(org)s expirent bientôt ; ils ne peuvent plus être réservés "
-                        "15 jours avant leur date d'expiration :\n%(lines)s\n\nDécrivez un besoin financé par chèque "
-                        "pour les utiliser : %(url)s", org=org.name, lines=lines,
-                        url=absolute_url("vouchers.my_vouchers")))
+            send_mail(
+                email,
+                _("Vos chèques d'accompagnement numérique expirent bientôt — Hub du Sud"),
+                _(
+                    "Bonjour,\n\nCes chèques de %(org)s expirent bientôt ; ils ne peuvent plus être réservés "
+                    "15 jours avant leur date d'expiration :\n%(lines)s\n\nDécrivez un besoin financé par chèque "
+                    "pour les utiliser : %(url)s",
+                    org=org.name,
+                    lines=lines,
+                    url=absolute_url("vouchers.my_vouchers"),
+                ),
+            )
             emails += 1
     for programme_id, vouchers in by_programme.items():
         programme = db.session.get(VoucherProgramme, programme_id)
         funder = db.session.get(Funder, programme.funder_id) if programme is not None else None
         if funder is None:
             continue
-        recipients = {m.user.email for m in funder.members} | ({funder.contact_email} if funder.contact_email else set())
+        recipients = {m.user.email for m in funder.members} | (
+            {funder.contact_email} if funder.contact_email else set()
+        )
         for email in sorted(recipients):
-            send_mail(email, _("Des chèques de « %(name)s » expirent dans 30 jours", name=programme.name),
-                      _("Bonjour,\n\n%(n)d chèque(s) du programme « %(name)s » (%(value)s) expirent dans 30 jours "
-                        "sans avoir été utilisés. À l'expiration, leur valeur vous revient (crédit financeur).\n"
-                        "Suivi du programme : %(url)s", n=len(vouchers), name=programme.name,
-                        value=_euros(sum(v.face_value_cents for v in vouchers)),
-                        url=absolute_url("vouchers.programme_detail", programme_id=programme.id)))
+            send_mail(
+                email,
+                _("Des chèques de « %(name)s » expirent dans 30 jours", name=programme.name),
+                _(
+                    "Bonjour,\n\n%(n)d chèque(s) du programme « %(name)s » (%(value)s) expirent dans 30 jours "
+                    "sans avoir été utilisés. À l'expiration, leur valeur vous revient (crédit financeur).\n"
+                    "Suivi du programme : %(url)s",
+                    n=len(vouchers),
+                    name=programme.name,
+                    value=_euros(sum(v.face_value_cents for v in vouchers)),
+                    url=absolute_url("vouchers.programme_detail", programme_id=programme.id),
+                ),
+            )
             emails += 1
-    return {"warned": len(report.to_warn), "blocked": len(report.blocked), "expired": len(report.expired),
-            "skipped": len(report.skipped), "emails": emails}
+    return {
+        "warned": len(report.to_warn),
+        "blocked": len(report.blocked),
+        "expired": len(report.expired),
+        "skipped": len(report.skipped),
+        "emails": emails,
+    }

@@ -15,6 +15,7 @@ transaction). A refusal of the library never blocks the mission itself (a
 voucher that expired during a long mission stays expired): it is logged, and the
 mission page shows what each voucher became.
 """
+
 from __future__ import annotations
 
 import logging
@@ -67,6 +68,7 @@ def takes_vouchers(mission) -> bool:
 def refusal_message(code: str | None) -> str:
     """The French sentence of a `payments.vouchers` mission refusal code."""
     from flask_babel import gettext as _
+
     return {
         pv.MISSION_FREE: _("Cette mission porte sur une offre gratuite : aucun chèque n'est utilisé."),
         pv.MISSION_NOT_VOUCHER: _("L'offre de cette mission n'accepte pas les chèques d'accompagnement numérique."),
@@ -85,15 +87,25 @@ def price_cents(mission) -> int | None:
 
 def vouchers_for(mission) -> list:
     """The vouchers reserved for the mission, or redeemed or expired while reserved for it."""
-    return list(db.session.scalars(select(Voucher).where(Voucher.reserved_for == mission_ref(mission))
-                                   .order_by(Voucher.id)))
+    return list(
+        db.session.scalars(select(Voucher).where(Voucher.reserved_for == mission_ref(mission)).order_by(Voucher.id))
+    )
 
 
 def usable_vouchers(organisation_id: int, now: datetime | None = None) -> list:
     now = now or utcnow()
-    return list(db.session.scalars(select(Voucher).where(
-        Voucher.organisation_id == organisation_id, Voucher.status == "issued", Voucher.valid_from <= now,
-        Voucher.blocks_at > now).order_by(Voucher.expires_at, Voucher.id)))
+    return list(
+        db.session.scalars(
+            select(Voucher)
+            .where(
+                Voucher.organisation_id == organisation_id,
+                Voucher.status == "issued",
+                Voucher.valid_from <= now,
+                Voucher.blocks_at > now,
+            )
+            .order_by(Voucher.expires_at, Voucher.id)
+        )
+    )
 
 
 def covered_cents(mission) -> int:
@@ -143,8 +155,16 @@ def on_mission_done(mission) -> list:
         if voucher.status != "reserved":
             continue
         try:
-            redeemed.append(pv.redeem(db.session, voucher, mission.provider_id, mission_ref(mission),
-                                      terms=mission_terms, covered_cents=redeemed_cents))
+            redeemed.append(
+                pv.redeem(
+                    db.session,
+                    voucher,
+                    mission.provider_id,
+                    mission_ref(mission),
+                    terms=mission_terms,
+                    covered_cents=redeemed_cents,
+                )
+            )
             redeemed_cents += voucher.face_value_cents
         except VoucherNotForMission as error:
             log.warning("voucher %s not redeemed for mission %s (%s): released", voucher.id, mission.id, error.reason)
@@ -163,8 +183,11 @@ def _release(voucher, mission):
 
 
 def on_mission_cancelled(mission) -> list:
-    return [voucher for voucher in vouchers_for(mission)
-            if voucher.status == "reserved" and _release(voucher, mission) is not None]
+    return [
+        voucher
+        for voucher in vouchers_for(mission)
+        if voucher.status == "reserved" and _release(voucher, mission) is not None
+    ]
 
 
 # ------------------------------------------------------------------ the rest by card
@@ -174,9 +197,14 @@ MISSION_PAYMENT = "mission_payment"
 
 def card_payments(mission) -> list:
     from app.models import Payment
-    return list(db.session.scalars(select(Payment).where(Payment.reference == mission_ref(mission),
-                                                         Payment.purpose == MISSION_PAYMENT)
-                                   .order_by(Payment.id.desc())))
+
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .where(Payment.reference == mission_ref(mission), Payment.purpose == MISSION_PAYMENT)
+            .order_by(Payment.id.desc())
+        )
+    )
 
 
 def card_paid_cents(mission) -> int:
@@ -197,6 +225,7 @@ def _payable(actor, mission) -> None:
 
     from app.core.errors import Conflict, NotFound
     from app.matches.models import MissionStatus
+
     if mission.need.organisation_id not in actor.organisation_ids:
         raise NotFound(_("Mission introuvable."))
     if mission.status == MissionStatus.CANCELLED:
@@ -209,6 +238,7 @@ def start_remainder_setup(actor, mission, gateway):
 
     from app.billing import card
     from app.core.errors import Conflict
+
     _payable(actor, mission)
     if remainder_cents(mission) == 0:
         raise Conflict(_("Il ne reste rien à payer pour cette mission."))
@@ -224,25 +254,38 @@ def pay_remainder(actor, mission, payment_method: str, gateway):
     from app.billing import card
     from app.core.errors import Conflict
     from payments import rules
+
     _payable(actor, mission)
 
     def charge() -> card.Charge:
         amount = remainder_cents(mission)  # under the lock: a click that waited finds it paid
         if amount == 0:
             raise Conflict(_("Il ne reste rien à payer pour cette mission."))
-        return card.Charge(amount_cents=amount, settlement=rules.mission_payment_settlement(mission.provider_id, amount),
-                           reference=mission_ref(mission))
+        return card.Charge(
+            amount_cents=amount,
+            settlement=rules.mission_payment_settlement(mission.provider_id, amount),
+            reference=mission_ref(mission),
+        )
 
     return card.pay_by_card(
-        gateway, purpose=MISSION_PAYMENT, buyer_ref=f"organisation:{mission.need.organisation_id}",
-        item_ref=mission_ref(mission), payment_method=payment_method, charge=charge,
-        busy_message=_("Un paiement est déjà en cours pour cette mission : attendez sa confirmation."))
+        gateway,
+        purpose=MISSION_PAYMENT,
+        buyer_ref=f"organisation:{mission.need.organisation_id}",
+        item_ref=mission_ref(mission),
+        payment_method=payment_method,
+        charge=charge,
+        busy_message=_("Un paiement est déjà en cours pour cette mission : attendez sa confirmation."),
+    )
 
 
 def remainder_state(mission) -> dict:
     from payments.messages import message_for
+
     payments = card_payments(mission)
     latest = payments[0] if payments else None
-    return {"remainder_cents": remainder_cents(mission), "done": remainder_cents(mission) == 0,
-            "payment": latest.status if latest else None,
-            "message": message_for(latest.failure_code) if latest is not None and latest.status == "failed" else None}
+    return {
+        "remainder_cents": remainder_cents(mission),
+        "done": remainder_cents(mission) == 0,
+        "payment": latest.status if latest else None,
+        "message": message_for(latest.failure_code) if latest is not None and latest.status == "failed" else None,
+    }

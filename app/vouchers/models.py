@@ -1,6 +1,7 @@
 """Funders and what the app adds around the payments tables (bound in app/models.py):
 the funder structures and their members, a programme's settings (description,
 staff approval) and the organisations' voucher requests."""
+
 from __future__ import annotations
 
 import enum
@@ -15,6 +16,7 @@ from app.extensions import db
 
 class Funder(Timestamped, db.Model):
     """Who pays for vouchers: a city, a département, the Region, a CAF, a foundation..."""
+
     __tablename__ = "funder"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -23,8 +25,9 @@ class Funder(Timestamped, db.Model):
     contact_email: Mapped[str] = mapped_column(String(320), default="")
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
 
-    members: Mapped[list["FunderMember"]] = relationship(back_populates="funder", cascade="all, delete-orphan",
-                                                        order_by="FunderMember.id")
+    members: Mapped[list[FunderMember]] = relationship(
+        back_populates="funder", cascade="all, delete-orphan", order_by="FunderMember.id"
+    )
 
 
 class FunderMember(Timestamped, db.Model):
@@ -40,9 +43,9 @@ class FunderMember(Timestamped, db.Model):
 
 class ProgrammeSettings(Timestamped, db.Model):
     """What the app keeps about a programme beyond the payments table `voucher_programme`."""
+
     __tablename__ = "voucher_programme_settings"
-    programme_id: Mapped[int] = mapped_column(ForeignKey("voucher_programme.id", ondelete="CASCADE"),
-                                              primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("voucher_programme.id", ondelete="CASCADE"), primary_key=True)
     description: Mapped[str] = mapped_column(Text, default="")
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
@@ -58,6 +61,7 @@ class RequestStatus(str, enum.Enum):
 
 class VoucherRequest(Timestamped, db.Model):
     """An organisation asks for a voucher of a programme that wants hub staff to approve."""
+
     __tablename__ = "voucher_request"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     programme_id: Mapped[int] = mapped_column(ForeignKey("voucher_programme.id", ondelete="CASCADE"), index=True)
@@ -77,6 +81,7 @@ class VoucherRequest(Timestamped, db.Model):
 class PayoutBatch(Timestamped, db.Model):
     """A batch of payouts to providers (a SEPA pain.001 file, or Stripe Connect transfers):
     built by hub staff from the providers' payables, marked paid once the treasurer confirms."""
+
     __tablename__ = "payout_batch"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[str] = mapped_column(String(7))  # "2026-10": the statements it follows
@@ -87,8 +92,9 @@ class PayoutBatch(Timestamped, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
-    lines: Mapped[list["PayoutLine"]] = relationship(back_populates="batch", cascade="all, delete-orphan",
-                                                     order_by="PayoutLine.id")
+    lines: Mapped[list[PayoutLine]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan", order_by="PayoutLine.id"
+    )
 
     @property
     def total_cents(self) -> int:

@@ -1,6 +1,7 @@
 """The printable voucher: an A4 page (reportlab) with its code in large type and a QR
 code (segno) of the page where a provider checks it. The QR modules are drawn as
 vector squares: no image library, sharp at any print size."""
+
 from __future__ import annotations
 
 import io
@@ -19,6 +20,7 @@ SUN = HexColor("#f2b33d")
 @dataclass(frozen=True)
 class VoucherSheet:
     """Plain text already translated and formatted by the caller."""
+
     title: str
     code: str
     value: str
@@ -43,8 +45,14 @@ def draw_qr(pdf: canvas.Canvas, data: str, x: float, y: float, size: float) -> N
     for row_index, row in enumerate(matrix):
         for col_index, dark in enumerate(row):
             if dark:
-                pdf.rect(x + (col_index + border) * module, y + size - (row_index + border + 1) * module,
-                         module, module, stroke=0, fill=1)
+                pdf.rect(
+                    x + (col_index + border) * module,
+                    y + size - (row_index + border + 1) * module,
+                    module,
+                    module,
+                    stroke=0,
+                    fill=1,
+                )
 
 
 def render(sheet: VoucherSheet) -> bytes:

@@ -5,6 +5,7 @@ release, expiry): this module checks who may do what, turns the library's named
 errors into French refusals (`ServiceError`), and tells people by e-mail.
 Services take the acting user and plain values, flush, never commit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,14 @@ from app.vouchers.models import Funder, FunderMember, ProgrammeSettings, Request
 from app.vouchers.vocab import FUNDER_KINDS
 from payments import rules
 from payments import vouchers as pv
-from payments.errors import (InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
-                             ProgrammeError, ProgrammeNotFunded, VoucherNotFound)
+from payments.errors import (
+    InsufficientProgrammeFunds,
+    InvalidVoucherCode,
+    NotEligible,
+    ProgrammeError,
+    ProgrammeNotFunded,
+    VoucherNotFound,
+)
 from payments.messages import message_for
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,7 @@ STATUSES = ("issued", "reserved", "redeemed", "blocked", "expired")
 
 
 # ------------------------------------------------------------------ funders
+
 
 def funder_ids(user) -> set[int]:
     if user is None or not getattr(user, "is_authenticated", False) or user.id is None:
@@ -76,8 +84,12 @@ def create_funder(actor: User, values: dict) -> Funder:
         raise ServiceError(_("Indiquez le nom du financeur."), field="name")
     if values.get("kind") not in FUNDER_KINDS:
         raise ServiceError(_("Type de financeur inconnu."), field="kind")
-    funder = Funder(name=name[:200], kind=values["kind"], dep_code=values.get("dep_code") or None,
-                    contact_email=(values.get("contact_email") or "").strip()[:320])
+    funder = Funder(
+        name=name[:200],
+        kind=values["kind"],
+        dep_code=values.get("dep_code") or None,
+        contact_email=(values.get("contact_email") or "").strip()[:320],
+    )
     db.session.add(funder)
     db.session.flush()
     return funder
@@ -90,25 +102,40 @@ def add_funder_member(actor: User | None, funder: Funder, email: str, *, system:
     user = get_user_by_email(email or "")
     if user is None:
         raise ServiceError(_("Aucun compte avec cette adresse : la personne doit d'abord s'inscrire."), field="email")
-    if db.session.scalar(select(FunderMember.id).where(FunderMember.funder_id == funder.id,
-                                                       FunderMember.user_id == user.id)) is not None:
+    if (
+        db.session.scalar(
+            select(FunderMember.id).where(FunderMember.funder_id == funder.id, FunderMember.user_id == user.id)
+        )
+        is not None
+    ):
         raise Conflict(_("Ce compte est déjà membre de ce financeur."), field="email")
     member = FunderMember(funder=funder, user=user)
     db.session.add(member)
     db.session.flush()
-    send_mail(user.email, _("Vous représentez %(funder)s sur le Hub du Sud", funder=funder.name),
-              _("Bonjour %(name)s,\n\nVotre compte est rattaché au financeur « %(funder)s ». Créez et financez vos "
-                "programmes de chèques d'accompagnement numérique ici : %(url)s",
-                name=user.full_name, funder=funder.name, url=absolute_url("vouchers.funder_dashboard")))
+    send_mail(
+        user.email,
+        _("Vous représentez %(funder)s sur le Hub du Sud", funder=funder.name),
+        _(
+            "Bonjour %(name)s,\n\nVotre compte est rattaché au financeur « %(funder)s ». Créez et financez vos "
+            "programmes de chèques d'accompagnement numérique ici : %(url)s",
+            name=user.full_name,
+            funder=funder.name,
+            url=absolute_url("vouchers.funder_dashboard"),
+        ),
+    )
     return member
 
 
 # ------------------------------------------------------------------ programmes
 
+
 def programme_settings(programme) -> ProgrammeSettings:
     settings = db.session.get(ProgrammeSettings, programme.id)
-    return settings if settings is not None else ProgrammeSettings(programme_id=programme.id, description="",
-                                                                   requires_approval=False)
+    return (
+        settings
+        if settings is not None
+        else ProgrammeSettings(programme_id=programme.id, description="", requires_approval=False)
+    )
 
 
 def can_manage_programme(user, programme) -> bool:
@@ -140,8 +167,13 @@ def _check_programme_values(values: dict, today: date) -> dict:
     if budget is not None and (not isinstance(budget, int) or not face <= budget <= 500_000_000):
         raise ServiceError(_("Le budget doit couvrir au moins un chèque, et au plus 5 000 000 €."), field="budget")
     if count is not None and budget is not None and count * face != budget:
-        raise ServiceError(_("Le budget doit être égal au nombre de chèques multiplié par leur valeur "
-                             "(ou laissez l'un des deux vide)."), field="budget")
+        raise ServiceError(
+            _(
+                "Le budget doit être égal au nombre de chèques multiplié par leur valeur "
+                "(ou laissez l'un des deux vide)."
+            ),
+            field="budget",
+        )
     if count is not None and count * face > 500_000_000:
         raise ServiceError(_("Un programme ne dépasse pas 5 000 000 €."), field="voucher_count")
     validity = values.get("validity_days") or 365
@@ -155,9 +187,14 @@ def _check_programme_values(values: dict, today: date) -> dict:
             raise ServiceError(_("La date de fin doit suivre la date de début."), field="valid_until")
         start = max(valid_from or today, today)
         if valid_until - start <= timedelta(days=rules.BLOCK_DAYS_BEFORE_EXPIRY):
-            raise ServiceError(_("Le programme doit durer plus de %(days)d jours : les chèques sont bloqués "
-                                 "%(days)d jours avant leur expiration.", days=rules.BLOCK_DAYS_BEFORE_EXPIRY),
-                               field="valid_until")
+            raise ServiceError(
+                _(
+                    "Le programme doit durer plus de %(days)d jours : les chèques sont bloqués "
+                    "%(days)d jours avant leur expiration.",
+                    days=rules.BLOCK_DAYS_BEFORE_EXPIRY,
+                ),
+                field="valid_until",
+            )
     kinds = list(values.get("organisation_kinds") or [])
     if any(kind not in ORGANISATION_KINDS for kind in kinds):
         raise ServiceError(_("Type de structure inconnu."), field="organisation_kinds")
@@ -175,10 +212,19 @@ def _check_programme_values(values: dict, today: date) -> dict:
     max_per = values.get("max_per_organisation")
     if max_per is not None and (not isinstance(max_per, int) or not 1 <= max_per <= 1000):
         raise ServiceError(_("Entre 1 et 1 000."), field="max_per_organisation")
-    return {"face": face, "count": count, "budget": budget, "validity": validity,
-            "eligibility": rules.Eligibility(organisation_kinds=kinds, departements=departements, communes=communes,
-                                             max_per_organisation=max_per,
-                                             require_siret=bool(values.get("require_siret", True)))}
+    return {
+        "face": face,
+        "count": count,
+        "budget": budget,
+        "validity": validity,
+        "eligibility": rules.Eligibility(
+            organisation_kinds=kinds,
+            departements=departements,
+            communes=communes,
+            max_per_organisation=max_per,
+            require_siret=bool(values.get("require_siret", True)),
+        ),
+    }
 
 
 def create_programme(actor: User, funder: Funder, values: dict, today: date | None = None):
@@ -192,23 +238,38 @@ def create_programme(actor: User, funder: Funder, values: dict, today: date | No
     checked = _check_programme_values(values, today)
     valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
     programme = pv.create_programme(
-        db.session, funder_id=funder.id, name=name[:200], face_value_cents=checked["face"],
-        voucher_count=checked["count"], budget_cents=checked["budget"] if checked["count"] is None else None,
-        validity_days=checked["validity"], valid_from=_start_of_day(valid_from) if valid_from else None,
+        db.session,
+        funder_id=funder.id,
+        name=name[:200],
+        face_value_cents=checked["face"],
+        voucher_count=checked["count"],
+        budget_cents=checked["budget"] if checked["count"] is None else None,
+        validity_days=checked["validity"],
+        valid_from=_start_of_day(valid_from) if valid_from else None,
         valid_until=_start_of_day(valid_until + timedelta(days=1)) if valid_until else None,
-        eligibility=checked["eligibility"])
-    db.session.add(ProgrammeSettings(programme_id=programme.id, description=values.get("description") or "",
-                                     requires_approval=bool(values.get("requires_approval")),
-                                     created_by_id=actor.id))
+        eligibility=checked["eligibility"],
+    )
+    db.session.add(
+        ProgrammeSettings(
+            programme_id=programme.id,
+            description=values.get("description") or "",
+            requires_approval=bool(values.get("requires_approval")),
+            created_by_id=actor.id,
+        )
+    )
     db.session.flush()
     return programme
 
 
 # ------------------------------------------------------------------ paying a programme (card first)
 
+
 def programme_payments(programme) -> list:
-    return list(db.session.scalars(select(Payment).where(Payment.reference == f"programme:{programme.id}")
-                                   .order_by(Payment.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Payment).where(Payment.reference == f"programme:{programme.id}").order_by(Payment.id.desc())
+        )
+    )
 
 
 def needs_payment(programme) -> bool:
@@ -219,8 +280,9 @@ def _customer(gateway, funder: Funder, *, fresh: bool = False) -> str:
     """The funder's Stripe customer, created once (``fresh``: a new one, Stripe lost the old)."""
     if funder.stripe_customer_id and not fresh:
         return funder.stripe_customer_id
-    customer = gateway.create_customer(email=funder.contact_email or None, name=funder.name,
-                                       metadata={"hub_funder": str(funder.id)})
+    customer = gateway.create_customer(
+        email=funder.contact_email or None, name=funder.name, metadata={"hub_funder": str(funder.id)}
+    )
     funder.stripe_customer_id = customer.id
     db.session.flush()
     return customer.id
@@ -234,8 +296,11 @@ def start_card_setup(actor: User, programme, gateway):
     if not needs_payment(programme):
         raise Conflict(_("Ce programme est déjà payé."))
     funder = db.session.get(Funder, programme.funder_id)
-    return card.setup_card(gateway, metadata={"hub_reference": f"programme:{programme.id}"},
-                           customer=lambda fresh: _customer(gateway, funder, fresh=fresh))
+    return card.setup_card(
+        gateway,
+        metadata={"hub_reference": f"programme:{programme.id}"},
+        customer=lambda fresh: _customer(gateway, funder, fresh=fresh),
+    )
 
 
 def pay_programme(actor: User, programme, payment_method: str, gateway):
@@ -253,15 +318,23 @@ def pay_programme(actor: User, programme, payment_method: str, gateway):
         if not needs_payment(programme):
             raise Conflict(_("Ce programme est déjà payé."))
         amount = programme.budget_cents
-        return card.Charge(amount_cents=amount, currency=programme.currency,
-                           settlement=rules.programme_funding_settlement(programme.id, amount),
-                           reference=f"programme:{programme.id}")
+        return card.Charge(
+            amount_cents=amount,
+            currency=programme.currency,
+            settlement=rules.programme_funding_settlement(programme.id, amount),
+            reference=f"programme:{programme.id}",
+        )
 
     result = card.pay_by_card(
-        gateway, purpose="programme_funding", buyer_ref=f"funder:{programme.funder_id}",
-        item_ref=f"programme:{programme.id}", payment_method=payment_method, charge=charge,
+        gateway,
+        purpose="programme_funding",
+        buyer_ref=f"funder:{programme.funder_id}",
+        item_ref=f"programme:{programme.id}",
+        payment_method=payment_method,
+        charge=charge,
         customer=lambda fresh: _customer(gateway, funder, fresh=fresh),
-        busy_message=_("Un paiement est déjà en cours pour ce programme : attendez sa confirmation."))
+        busy_message=_("Un paiement est déjà en cours pour ce programme : attendez sa confirmation."),
+    )
     if programme.status == "draft":
         programme.status = "awaiting_payment"
         db.session.flush()
@@ -272,24 +345,43 @@ def funding_state(programme) -> dict:
     """What the payment page polls while the webhook is on its way."""
     payments = programme_payments(programme)
     latest = payments[0] if payments else None
-    return {"programme": programme.status, "funded": programme.status == "funded", "done": programme.status == "funded",
-            "payment": latest.status if latest else None,
-            "message": message_for(latest.failure_code) if latest is not None and latest.status == "failed" else None}
+    return {
+        "programme": programme.status,
+        "funded": programme.status == "funded",
+        "done": programme.status == "funded",
+        "payment": latest.status if latest else None,
+        "message": message_for(latest.failure_code) if latest is not None and latest.status == "failed" else None,
+    }
 
 
 # ------------------------------------------------------------------ eligibility and vouchers
 
+
 def organisation_facts(org: Organisation) -> rules.OrganisationFacts:
-    return rules.OrganisationFacts(id=org.id, kind=org.kind, commune_insee=org.commune_insee,
-                                   departement=org.commune.dep_code if org.commune else None, siret=org.siret)
+    return rules.OrganisationFacts(
+        id=org.id,
+        kind=org.kind,
+        commune_insee=org.commune_insee,
+        departement=org.commune.dep_code if org.commune else None,
+        siret=org.siret,
+    )
 
 
 def _held(programme, org: Organisation) -> int:
-    vouchers = db.session.scalar(select(func.count()).select_from(Voucher).where(
-        Voucher.programme_id == programme.id, Voucher.organisation_id == org.id))
-    pending = db.session.scalar(select(func.count()).select_from(VoucherRequest).where(
-        VoucherRequest.programme_id == programme.id, VoucherRequest.organisation_id == org.id,
-        VoucherRequest.status == RequestStatus.PENDING))
+    vouchers = db.session.scalar(
+        select(func.count())
+        .select_from(Voucher)
+        .where(Voucher.programme_id == programme.id, Voucher.organisation_id == org.id)
+    )
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(VoucherRequest)
+        .where(
+            VoucherRequest.programme_id == programme.id,
+            VoucherRequest.organisation_id == org.id,
+            VoucherRequest.status == RequestStatus.PENDING,
+        )
+    )
     return int(vouchers) + int(pending)
 
 
@@ -297,18 +389,34 @@ def eligibility_problems(programme, org: Organisation, *, requested: int = 1) ->
     """Why ``org`` may not have ``requested`` more vouchers of ``programme`` (French; empty: it
     may). Its pending requests count as held (``requested=0`` to judge a pending request)."""
     siret = (org.siret or "").replace(" ", "")
-    siret_other = bool(siret) and db.session.scalar(select(func.count()).select_from(Voucher).where(
-        Voucher.programme_id == programme.id, Voucher.holder_siret == siret, Voucher.organisation_id != org.id)) > 0
-    return rules.eligibility_problems(rules.Eligibility.from_json(programme.eligibility), organisation_facts(org),
-                                      requested=requested, already_held=_held(programme, org),
-                                      siret_used_by_other=siret_other)
+    siret_other = (
+        bool(siret)
+        and db.session.scalar(
+            select(func.count())
+            .select_from(Voucher)
+            .where(
+                Voucher.programme_id == programme.id, Voucher.holder_siret == siret, Voucher.organisation_id != org.id
+            )
+        )
+        > 0
+    )
+    return rules.eligibility_problems(
+        rules.Eligibility.from_json(programme.eligibility),
+        organisation_facts(org),
+        requested=requested,
+        already_held=_held(programme, org),
+        siret_used_by_other=siret_other,
+    )
 
 
 def open_programmes(now: datetime | None = None) -> list:
     now = now or utcnow()
-    query = (select(VoucherProgramme).where(VoucherProgramme.status == "funded")
-             .where((VoucherProgramme.valid_until.is_(None)) | (VoucherProgramme.valid_until > now))
-             .order_by(VoucherProgramme.name))
+    query = (
+        select(VoucherProgramme)
+        .where(VoucherProgramme.status == "funded")
+        .where((VoucherProgramme.valid_until.is_(None)) | (VoucherProgramme.valid_until > now))
+        .order_by(VoucherProgramme.name)
+    )
     return list(db.session.scalars(query))
 
 
@@ -326,13 +434,21 @@ def _notify_holder(voucher, org: Organisation) -> None:
         recipients.add(org.contact_email)
     programme = db.session.get(VoucherProgramme, voucher.programme_id)
     for email in sorted(recipients):
-        send_mail(email, _("Votre chèque d'accompagnement numérique — Hub du Sud"),
-                  _("Bonjour,\n\nUn chèque « %(programme)s » de %(value)s est émis pour %(org)s : %(code)s, "
-                    "valable jusqu'au %(until)s.\nIl sera réservé automatiquement quand un prestataire acceptera "
-                    "un besoin financé par chèque. Le chèque et sa version imprimable : %(url)s",
-                    programme=programme.name, value=_euros(voucher.face_value_cents), org=org.name,
-                    code=voucher.code, until=rules.utc(voucher.expires_at).astimezone(PARIS).strftime("%d/%m/%Y"),
-                    url=absolute_url("vouchers.voucher_detail", voucher_id=voucher.id)))
+        send_mail(
+            email,
+            _("Votre chèque d'accompagnement numérique — Hub du Sud"),
+            _(
+                "Bonjour,\n\nUn chèque « %(programme)s » de %(value)s est émis pour %(org)s : %(code)s, "
+                "valable jusqu'au %(until)s.\nIl sera réservé automatiquement quand un prestataire acceptera "
+                "un besoin financé par chèque. Le chèque et sa version imprimable : %(url)s",
+                programme=programme.name,
+                value=_euros(voucher.face_value_cents),
+                org=org.name,
+                code=voucher.code,
+                until=rules.utc(voucher.expires_at).astimezone(PARIS).strftime("%d/%m/%Y"),
+                url=absolute_url("vouchers.voucher_detail", voucher_id=voucher.id),
+            ),
+        )
 
 
 def _euros(cents: int) -> str:
@@ -361,12 +477,20 @@ def request_voucher(actor: User, programme, org: Organisation, now: datetime | N
     if problems:
         raise ServiceError(" ".join(problems))
     if programme_settings(programme).requires_approval:
-        if db.session.scalar(select(VoucherRequest.id).where(
-                VoucherRequest.programme_id == programme.id, VoucherRequest.organisation_id == org.id,
-                VoucherRequest.status == RequestStatus.PENDING)) is not None:
+        if (
+            db.session.scalar(
+                select(VoucherRequest.id).where(
+                    VoucherRequest.programme_id == programme.id,
+                    VoucherRequest.organisation_id == org.id,
+                    VoucherRequest.status == RequestStatus.PENDING,
+                )
+            )
+            is not None
+        ):
             raise Conflict(_("Une demande de cette structure attend déjà la validation de l'équipe du Hub."))
-        request = VoucherRequest(programme_id=programme.id, organisation_id=org.id, requested_by_id=actor.id,
-                                 status=RequestStatus.PENDING)
+        request = VoucherRequest(
+            programme_id=programme.id, organisation_id=org.id, requested_by_id=actor.id, status=RequestStatus.PENDING
+        )
         db.session.add(request)
         db.session.flush()
         return request
@@ -374,8 +498,11 @@ def request_voucher(actor: User, programme, org: Organisation, now: datetime | N
 
 
 def pending_requests() -> list[VoucherRequest]:
-    return list(db.session.scalars(select(VoucherRequest).where(VoucherRequest.status == RequestStatus.PENDING)
-                                   .order_by(VoucherRequest.id)))
+    return list(
+        db.session.scalars(
+            select(VoucherRequest).where(VoucherRequest.status == RequestStatus.PENDING).order_by(VoucherRequest.id)
+        )
+    )
 
 
 def decide_request(actor: User, request: VoucherRequest, approve: bool, reason: str | None = None):
@@ -394,9 +521,17 @@ def decide_request(actor: User, request: VoucherRequest, approve: bool, reason: 
         request.status, request.reason = RequestStatus.REJECTED, reason
         requester = request.requested_by
         if requester is not None:
-            send_mail(requester.email, _("Votre demande de chèque — Hub du Sud"),
-                      _("Bonjour,\n\nVotre demande de chèque « %(programme)s » pour %(org)s n'a pas été retenue : "
-                        "%(reason)s", programme=programme.name, org=org.name, reason=reason))
+            send_mail(
+                requester.email,
+                _("Votre demande de chèque — Hub du Sud"),
+                _(
+                    "Bonjour,\n\nVotre demande de chèque « %(programme)s » pour %(org)s n'a pas été retenue : "
+                    "%(reason)s",
+                    programme=programme.name,
+                    org=org.name,
+                    reason=reason,
+                ),
+            )
         db.session.flush()
         return None
     request.status = RequestStatus.APPROVED  # counted as held no more: the voucher takes its place
@@ -414,16 +549,28 @@ def can_see_voucher(user, voucher) -> bool:
 def vouchers_of(user) -> list:
     if not user.organisation_ids:
         return []
-    return list(db.session.scalars(select(Voucher).where(Voucher.organisation_id.in_(user.organisation_ids))
-                                   .order_by(Voucher.issued_at.desc(), Voucher.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Voucher)
+            .where(Voucher.organisation_id.in_(user.organisation_ids))
+            .order_by(Voucher.issued_at.desc(), Voucher.id.desc())
+        )
+    )
 
 
 def requests_of(user) -> list[VoucherRequest]:
     if not user.organisation_ids:
         return []
-    return list(db.session.scalars(select(VoucherRequest).where(
-        VoucherRequest.organisation_id.in_(user.organisation_ids), VoucherRequest.status != RequestStatus.APPROVED)
-        .order_by(VoucherRequest.id.desc())))
+    return list(
+        db.session.scalars(
+            select(VoucherRequest)
+            .where(
+                VoucherRequest.organisation_id.in_(user.organisation_ids),
+                VoucherRequest.status != RequestStatus.APPROVED,
+            )
+            .order_by(VoucherRequest.id.desc())
+        )
+    )
 
 
 def check_code(raw: str) -> tuple[object | None, str | None]:
@@ -435,6 +582,7 @@ def check_code(raw: str) -> tuple[object | None, str | None]:
 
 
 # ------------------------------------------------------------------ dashboard
+
 
 def dashboard(programmes: list) -> dict:
     """Funded, issued, reserved, redeemed, blocked, expired and still available, in total,
@@ -457,23 +605,36 @@ def dashboard(programmes: list) -> dict:
             .join(Organisation, Organisation.id == Voucher.organisation_id)
             .join(Commune, Commune.insee == Organisation.commune_insee)
             .where(Voucher.programme_id.in_(ids))
-            .group_by(Commune.dep_code, Commune.dep_name, Voucher.status)).all()
+            .group_by(Commune.dep_code, Commune.dep_name, Voucher.status)
+        ).all()
         for dep_code, dep_name, status, count, cents in rows:
-            entry = territories.setdefault(dep_code, {"code": dep_code, "name": dep_name, "total_cents": 0,
-                                                      **{s: {"count": 0, "cents": 0} for s in STATUSES}})
+            entry = territories.setdefault(
+                dep_code,
+                {
+                    "code": dep_code,
+                    "name": dep_name,
+                    "total_cents": 0,
+                    **{s: {"count": 0, "cents": 0} for s in STATUSES},
+                },
+            )
             entry[status] = {"count": int(count), "cents": int(cents or 0)}
             entry["total_cents"] += int(cents or 0)
-    return {"programmes": per_programme, "totals": totals,
-            "territories": sorted(territories.values(), key=lambda t: t["code"])}
+    return {
+        "programmes": per_programme,
+        "totals": totals,
+        "territories": sorted(territories.values(), key=lambda t: t["code"]),
+    }
 
 
 # ------------------------------------------------------------------ payment hooks
 
+
 def on_programme_funded(session, payment) -> None:
     """`payments.checkout` success hook of ``programme_funding`` (called once per payment,
     in the transaction that settles it): the funder's members are told by e-mail."""
-    from payments.models import models_for
     from app.models import payments_models
+    from payments.models import models_for
+
     if models_for(session) is not payments_models or not payment.reference:
         return  # another binding (the payments package's own tests)
     programme = session.get(VoucherProgramme, int(payment.reference.split(":")[1]))
@@ -484,8 +645,14 @@ def on_programme_funded(session, payment) -> None:
     if funder.contact_email:
         recipients.add(funder.contact_email)
     for email in sorted(recipients):
-        send_mail(email, _("Paiement reçu : « %(name)s » est actif — Hub du Sud", name=programme.name),
-                  _("Bonjour,\n\nNous avons reçu le paiement de %(amount)s pour le programme « %(name)s ». "
-                    "Les structures éligibles peuvent maintenant recevoir leurs chèques.\nSuivi du programme : %(url)s",
-                    amount=_euros(payment.amount_cents), name=programme.name,
-                    url=absolute_url("vouchers.programme_detail", programme_id=programme.id)))
+        send_mail(
+            email,
+            _("Paiement reçu : « %(name)s » est actif — Hub du Sud", name=programme.name),
+            _(
+                "Bonjour,\n\nNous avons reçu le paiement de %(amount)s pour le programme « %(name)s ». "
+                "Les structures éligibles peuvent maintenant recevoir leurs chèques.\nSuivi du programme : %(url)s",
+                amount=_euros(payment.amount_cents),
+                name=programme.name,
+                url=absolute_url("vouchers.programme_detail", programme_id=programme.id),
+            ),
+        )

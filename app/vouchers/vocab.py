@@ -1,4 +1,5 @@
 """Closed vocabularies of the vouchers domain, with their French labels."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -45,6 +46,10 @@ REQUEST_STATUSES = {
 }
 
 REGION_SUD_DEPARTEMENTS = {
-    "04": "04 — Alpes-de-Haute-Provence", "05": "05 — Hautes-Alpes", "06": "06 — Alpes-Maritimes",
-    "13": "13 — Bouches-du-Rhône", "83": "83 — Var", "84": "84 — Vaucluse",
+    "04": "04 — Alpes-de-Haute-Provence",
+    "05": "05 — Hautes-Alpes",
+    "06": "06 — Alpes-Maritimes",
+    "13": "13 — Bouches-du-Rhône",
+    "83": "83 — Var",
+    "84": "84 — Vaucluse",
 }

@@ -6,4 +6,4 @@ from .cpsat import SideConstraints, solve_cpsat
 from .flow import solve_flow
 from .greedy import solve_greedy
 
-__all__ = ["SolveResult", "SideConstraints", "solve_flow", "solve_cpsat", "solve_greedy"]
+__all__ = ["SideConstraints", "SolveResult", "solve_cpsat", "solve_flow", "solve_greedy"]

@@ -30,8 +30,8 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -63,8 +63,14 @@ class SideConstraints:
     top_k: int | None = 10
 
 
-def prune_top_k(inst: Instance, cand: Candidates, scores: Scores, top_k: int | None,
-                two_expert: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+def prune_top_k(
+    inst: Instance,
+    cand: Candidates,
+    scores: Scores,
+    top_k: int | None,
+    two_expert: np.ndarray,
+    extra: np.ndarray | None = None,
+) -> np.ndarray:
     """Boolean mask of the kept edges (see module doc)."""
     E = len(cand)
     if top_k is None or E == 0:
@@ -221,7 +227,16 @@ def solve_cpsat(
     fb = flow_result.objective
     gap = (fb - objective) / fb if fb > 0 else 0.0
     return SolveResult(
-        "cpsat", status, objective, bound, time.perf_counter() - t0,
-        assignments_from_selected(cand.need_idx, cand.offer_idx, selected), selected, timings,
-        flow_bound=fb, gap_to_flow=gap, n_model_edges=len(eidx), notes=tuple(notes),
+        "cpsat",
+        status,
+        objective,
+        bound,
+        time.perf_counter() - t0,
+        assignments_from_selected(cand.need_idx, cand.offer_idx, selected),
+        selected,
+        timings,
+        flow_bound=fb,
+        gap_to_flow=gap,
+        n_model_edges=len(eidx),
+        notes=tuple(notes),
     )

@@ -34,8 +34,9 @@ _STATUS = {
 }
 
 
-def solve_flow(cand: Candidates, scores: Scores, *, remaining: np.ndarray | None = None,
-               edge_mask: np.ndarray | None = None) -> SolveResult:
+def solve_flow(
+    cand: Candidates, scores: Scores, *, remaining: np.ndarray | None = None, edge_mask: np.ndarray | None = None
+) -> SolveResult:
     """Solve the b-matching exactly on the candidate edges (or the masked subset)."""
     t0 = time.perf_counter()
     remaining = cand.remaining if remaining is None else remaining
@@ -48,8 +49,16 @@ def solve_flow(cand: Candidates, scores: Scores, *, remaining: np.ndarray | None
     oi = cand.offer_idx[eidx]
     timings = {}
     if len(eidx) == 0:
-        return SolveResult("flow", "OPTIMAL", 0.0, 0.0, time.perf_counter() - t0, {},
-                           np.zeros(0, np.int64), {"build": 0.0, "solve": 0.0})
+        return SolveResult(
+            "flow",
+            "OPTIMAL",
+            0.0,
+            0.0,
+            time.perf_counter() - t0,
+            {},
+            np.zeros(0, np.int64),
+            {"build": 0.0, "solve": 0.0},
+        )
     # compact node numbering (bincount ranks, no sort)
     n_count = np.bincount(ni, minlength=cand.n_needs)
     o_count = np.bincount(oi, minlength=cand.n_offers)
@@ -69,10 +78,10 @@ def solve_flow(cand: Candidates, scores: Scores, *, remaining: np.ndarray | None
     heads[:E] = o_rank_all[oi]
     heads[:E] += nu
     np.negative(scores.score_int[eidx], out=costs[:E])
-    tails[E:E + nu] = np.arange(nu, dtype=np.int32)
+    tails[E : E + nu] = np.arange(nu, dtype=np.int32)
     heads[E:] = sink
-    tails[E + nu:] = np.arange(nu, nu + no, dtype=np.int32)
-    caps[E + nu:] = ocap
+    tails[E + nu :] = np.arange(nu, nu + no, dtype=np.int32)
+    caps[E + nu :] = ocap
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(nu + no + 1, dtype=np.int64)
@@ -85,8 +94,17 @@ def solve_flow(cand: Candidates, scores: Scores, *, remaining: np.ndarray | None
     timings["solve"] = time.perf_counter() - t1
     status = _STATUS.get(st.name if hasattr(st, "name") else str(st), "UNKNOWN")
     if status != "OPTIMAL":
-        return SolveResult("flow", status, 0.0, None, time.perf_counter() - t0, {},
-                           np.zeros(0, np.int64), timings, n_model_edges=len(eidx))
+        return SolveResult(
+            "flow",
+            status,
+            0.0,
+            None,
+            time.perf_counter() - t0,
+            {},
+            np.zeros(0, np.int64),
+            timings,
+            n_model_edges=len(eidx),
+        )
     flows = smcf.flows(np.arange(len(eidx), dtype=np.int32))
     selected = eidx[flows > 0]
     objective = float(scores.score[selected].sum())
@@ -94,5 +112,14 @@ def solve_flow(cand: Candidates, scores: Scores, *, remaining: np.ndarray | None
     assignments = assignments_from_selected(cand.need_idx, cand.offer_idx, selected)
     timings["extract"] = time.perf_counter() - t2
     # optimal for the integer scores (score_int); the bound is the objective itself
-    return SolveResult("flow", "OPTIMAL", objective, objective, time.perf_counter() - t0,
-                       assignments, selected, timings, n_model_edges=len(eidx))
+    return SolveResult(
+        "flow",
+        "OPTIMAL",
+        objective,
+        objective,
+        time.perf_counter() - t0,
+        assignments,
+        selected,
+        timings,
+        n_model_edges=len(eidx),
+    )

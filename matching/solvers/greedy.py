@@ -35,6 +35,14 @@ def solve_greedy(cand: Candidates, scores: Scores, *, remaining: np.ndarray | No
     selected = order[np.array(taken, dtype=np.int64)] if taken else np.zeros(0, np.int64)
     objective = float(scores.score[selected].sum())
     secs = time.perf_counter() - t0
-    return SolveResult("greedy", "FEASIBLE", objective, None, secs,
-                       assignments_from_selected(cand.need_idx, cand.offer_idx, selected),
-                       selected, {"solve": secs}, n_model_edges=len(order))
+    return SolveResult(
+        "greedy",
+        "FEASIBLE",
+        objective,
+        None,
+        secs,
+        assignments_from_selected(cand.need_idx, cand.offer_idx, selected),
+        selected,
+        {"solve": secs},
+        n_model_edges=len(order),
+    )

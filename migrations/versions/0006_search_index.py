@@ -3,6 +3,7 @@
 Revision ID: 0006
 Revises: 0005
 """
+
 from alembic import op
 
 from search import sql_drop_statements, sql_schema_statements

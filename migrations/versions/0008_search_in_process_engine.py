@@ -8,6 +8,7 @@ database has content; `flask hub reindex` does it by hand.
 Revision ID: 0008
 Revises: 0007
 """
+
 from alembic import op
 
 from search import sql_drop_statements, sql_schema_statements

@@ -7,6 +7,7 @@ error is retried ("pending"), the others are "pending". `error` becomes
 Revision ID: 0009
 Revises: 0008
 """
+
 import sqlalchemy as sa
 from alembic import op
 

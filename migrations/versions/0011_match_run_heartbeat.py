@@ -7,6 +7,7 @@ A running run whose job stops beating is marked failed ("worker_lost") by
 Revision ID: 0011
 Revises: 0010
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -10,6 +10,7 @@
 Revision ID: 0012
 Revises: 0011
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,20 +20,25 @@ branch_labels = None
 depends_on = None
 
 #: (table, column) of every stored outside link
-LINK_COLUMNS = (("organisation", "website"), ("provider", "website"), ("producer", "website"),
-                ("resource", "source_url"))
+LINK_COLUMNS = (
+    ("organisation", "website"),
+    ("provider", "website"),
+    ("producer", "website"),
+    ("resource", "source_url"),
+)
 
 
 def neutralise_links(bind) -> int:
     """Empty every stored link the app's rule refuses; return how many. Plain SQL: SQLite and PostgreSQL."""
     from app.core.urls import web_url
+
     emptied = 0
     for table, column in LINK_COLUMNS:
         t = sa.table(table, sa.column("id", sa.Integer), sa.column(column, sa.String))
         rows = bind.execute(sa.select(t.c.id, t.c[column]).where(t.c[column].isnot(None), t.c[column] != "")).all()
         bad = [ident for ident, value in rows if web_url(value) is None]
         for start in range(0, len(bad), 500):
-            bind.execute(t.update().where(t.c.id.in_(bad[start:start + 500])).values({column: ""}))
+            bind.execute(t.update().where(t.c.id.in_(bad[start : start + 500])).values({column: ""}))
         emptied += len(bad)
     return emptied
 
@@ -50,12 +56,19 @@ def upgrade():
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("status IN ('pending', 'applied', 'approved', 'refused', 'replaced')",
-                           name=op.f("ck_listing_change_status_known")),
-        sa.ForeignKeyConstraint(["actor_id"], ["user_account.id"], name=op.f("fk_listing_change_actor_id_user_account"),
-                                ondelete="SET NULL"),
-        sa.ForeignKeyConstraint(["decided_by_id"], ["user_account.id"],
-                                name=op.f("fk_listing_change_decided_by_id_user_account"), ondelete="SET NULL"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'applied', 'approved', 'refused', 'replaced')",
+            name=op.f("ck_listing_change_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["user_account.id"], name=op.f("fk_listing_change_actor_id_user_account"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_listing_change_decided_by_id_user_account"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_listing_change")),
     )
     with op.batch_alter_table("listing_change", schema=None) as batch_op:

@@ -1,5 +1,6 @@
 """Issue 10: throttling shared by processes (per account and IP), sign-up without account
 enumeration, sessions that end when the password changes or the account is disabled."""
+
 from __future__ import annotations
 
 import os
@@ -24,11 +25,22 @@ def _login(client, email, password=PASSWORD, **kwargs):
 
 
 def _signup(client, email, **kwargs):
-    return post_form(client, "/inscription", {"full_name": "Sam Essai", "email": email, "password": "une phrase de passe",
-                                              "intent": "organisation", "accept": "y"}, **kwargs)
+    return post_form(
+        client,
+        "/inscription",
+        {
+            "full_name": "Sam Essai",
+            "email": email,
+            "password": "une phrase de passe",
+            "intent": "organisation",
+            "accept": "y",
+        },
+        **kwargs,
+    )
 
 
 # ---------------------------------------------------------------- login throttling
+
 
 def test_lockout_of_the_attackers_address_spares_the_owner_elsewhere(app, client, factory):
     factory.user(email="cible@exemple.fr")
@@ -65,6 +77,7 @@ def test_many_addresses_guessing_one_account_hit_the_account_cap(app, client, fa
 
 def test_redis_is_the_default_storage_when_redis_url_is_set(monkeypatch, tmp_path):
     from app.config import load_config
+
     monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/4")
     monkeypatch.setenv("SECRET_KEY", "x")
@@ -75,8 +88,17 @@ def test_redis_is_the_default_storage_when_redis_url_is_set(monkeypatch, tmp_pat
 
 def _bare_app(storage: str, prefix: str, **config):
     from app import create_app
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x",
-                       "RATELIMIT_STORAGE_URI": storage, "RATELIMIT_KEY_PREFIX": prefix, **config})
+
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "x",
+            "RATELIMIT_STORAGE_URI": storage,
+            "RATELIMIT_KEY_PREFIX": prefix,
+            **config,
+        }
+    )
 
 
 def test_two_processes_share_the_login_counters_through_redis():
@@ -121,6 +143,7 @@ def test_an_unreachable_redis_degrades_to_counting_in_the_process():
 def test_concurrent_attempts_cannot_all_pass_the_check(app, db_session):
     """Reservation is atomic: 40 threads at once on one (account, IP) get exactly the limit."""
     from concurrent.futures import ThreadPoolExecutor
+
     limit = int(app.config["RATELIMIT_LOGIN"].split()[0])
     targets = throttle.login_targets("course@exemple.fr", "127.0.0.9")
 
@@ -131,6 +154,7 @@ def test_concurrent_attempts_cannot_all_pass_the_check(app, db_session):
                 return True
             except throttle.Throttled:
                 return False
+
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert sum(pool.map(attempt, range(40))) == limit
 
@@ -146,6 +170,7 @@ def test_a_successful_login_gives_its_attempt_back(app, client, factory):
 def test_trusted_proxies_decide_which_address_counts():
     from werkzeug.middleware.proxy_fix import ProxyFix
     from werkzeug.test import EnvironBuilder
+
     assert not isinstance(_bare_app("memory://", "p1").wsgi_app, ProxyFix)  # by default X-Forwarded-For is not believed
     behind = _bare_app("memory://", "p2", TRUSTED_PROXIES=1)
     seen = []
@@ -153,22 +178,27 @@ def test_trusted_proxies_decide_which_address_counts():
     def inner(environ, start_response):
         seen.append(environ["REMOTE_ADDR"])
         return [b""]
+
     behind.wsgi_app.app = inner
-    environ = EnvironBuilder(path="/", environ_base={"REMOTE_ADDR": "10.0.0.1"},
-                             headers={"X-Forwarded-For": "203.0.113.7"}).get_environ()
+    environ = EnvironBuilder(
+        path="/", environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"X-Forwarded-For": "203.0.113.7"}
+    ).get_environ()
     behind.wsgi_app(environ, lambda *args: None)
     assert seen == ["203.0.113.7"]
 
 
 # ---------------------------------------------------------------- sign-up and reset without enumeration
 
+
 def test_signup_answers_the_same_whether_the_address_is_known(client, factory, db_session):
     factory.user(email="pris@exemple.fr", name="Dominique Déjà")
     new = _signup(client, "nouveau@exemple.fr")
     known = _signup(client, "pris@exemple.fr")
     assert new.status_code == known.status_code == 200
+
     def same(response, email):
         return re.sub(r'value="[^"]*"', "", page_text(response).replace(email, "X"))  # CSRF tokens differ
+
     assert same(new, "nouveau@exemple.fr") == same(known, "pris@exemple.fr")
     assert "existe déjà" not in page_text(known)
     assert db_session.scalar(select(func.count()).select_from(User).where(User.email == "pris@exemple.fr")) == 1
@@ -203,6 +233,7 @@ def test_signup_and_reset_requests_are_limited_per_address(app, client, factory,
 
 # ---------------------------------------------------------------- sessions end
 
+
 def test_an_open_session_ends_when_the_password_is_reset_elsewhere(app, client, factory, db_session):
     user = factory.user(email="session@exemple.fr")
     assert _login(client, "session@exemple.fr", remember="y").status_code == 302
@@ -214,8 +245,12 @@ def test_an_open_session_ends_when_the_password_is_reset_elsewhere(app, client, 
     elsewhere = app.test_client()
     post_form(elsewhere, "/mot-de-passe/oublie", {"email": "session@exemple.fr"}, environ_base=OTHER_IP)
     link = _last_link(db_session, "session@exemple.fr", "/mot-de-passe/nouveau/")
-    r = post_form(elsewhere, link, {"password": "nouvelle phrase secrète", "confirm": "nouvelle phrase secrète"},
-                  environ_base=OTHER_IP)
+    r = post_form(
+        elsewhere,
+        link,
+        {"password": "nouvelle phrase secrète", "confirm": "nouvelle phrase secrète"},
+        environ_base=OTHER_IP,
+    )
     assert r.status_code == 302
 
     for browser in (client, remembered):
@@ -247,6 +282,7 @@ def test_an_open_session_ends_when_staff_disable_the_account(app, client, factor
 
 def test_a_session_of_the_old_form_or_of_a_disabled_account_is_refused(app, db_session, factory):
     from app.accounts.session import load_user
+
     user = factory.user()
     assert load_user(user.get_id()) is user
     assert load_user(str(user.id)) is None  # a cookie from before the session version

@@ -1,4 +1,5 @@
 """Sign-up with e-mail confirmation, login, logout, password reset, rate limit."""
+
 from __future__ import annotations
 
 import re
@@ -8,12 +9,13 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.accounts.services import check_password
 from app.core.mail import OutboxEmail
-from tests.conftest import page_text, PASSWORD, login, post_form
+from tests.conftest import PASSWORD, login, page_text, post_form
 
 
 def _last_link(db_session, email: str, path: str) -> str:
-    mail = db_session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == email)
-                              .order_by(OutboxEmail.id.desc())).first()
+    mail = db_session.scalars(
+        select(OutboxEmail).where(OutboxEmail.recipient == email).order_by(OutboxEmail.id.desc())
+    ).first()
     assert mail is not None, f"no mail to {email}"
     match = re.search(r"https?://[^/\s]+(" + re.escape(path) + r"[^\s]+)", mail.body)
     assert match, mail.body
@@ -21,8 +23,17 @@ def _last_link(db_session, email: str, path: str) -> str:
 
 
 def test_signup_confirm_then_login(client, db_session):
-    r = post_form(client, "/inscription", {"full_name": "Nadia Benali", "email": "Nadia@Exemple.fr",
-                                           "password": "une phrase de passe", "intent": "organisation", "accept": "y"})
+    r = post_form(
+        client,
+        "/inscription",
+        {
+            "full_name": "Nadia Benali",
+            "email": "Nadia@Exemple.fr",
+            "password": "une phrase de passe",
+            "intent": "organisation",
+            "accept": "y",
+        },
+    )
     assert r.status_code == 200
     assert "Vérifiez vos e-mails" in page_text(r)
     user = db_session.scalar(select(User).where(User.email == "nadia@exemple.fr"))
@@ -43,8 +54,11 @@ def test_signup_confirm_then_login(client, db_session):
 
 
 def test_signup_refuses_weak_password(client, factory, db_session):
-    r = post_form(client, "/inscription", {"full_name": "A", "email": "a@exemple.fr", "password": "court",
-                                           "intent": "organisation", "accept": "y"})
+    r = post_form(
+        client,
+        "/inscription",
+        {"full_name": "A", "email": "a@exemple.fr", "password": "court", "intent": "organisation", "accept": "y"},
+    )
     assert r.status_code == 422
     assert "au moins 10 caractères" in page_text(r)
     assert db_session.scalar(select(User).where(User.email == "a@exemple.fr")) is None

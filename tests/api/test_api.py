@@ -1,5 +1,6 @@
 """JSON API v1: catalogue reads, needs and offers written with a personal token,
 one error format, the OpenAPI document."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,7 +33,9 @@ def test_catalogue_reads(client, factory):
     titles = [o["title"] for o in body["items"]]
     assert titles == ["Atelier smartphone pour seniors"] and body["total"] == 1
     one = client.get(f"/api/v1/offers/{offer.id}").get_json()
-    assert one["skills"] == [{"code": "mediation.outils_quotidien", "label": "Maîtrise des outils numériques du quotidien"}]
+    assert one["skills"] == [
+        {"code": "mediation.outils_quotidien", "label": "Maîtrise des outils numériques du quotidien"}
+    ]
     assert one["provider"]["commune"]["insee"] == "13001"
     provider = client.get(f"/api/v1/providers/{offer.provider_id}").get_json()
     assert [o["id"] for o in provider["offers"]] == [offer.id]
@@ -49,10 +52,19 @@ def test_catalogue_rejects_bad_filters(client):
 
 def test_create_and_update_a_need(client, org_token, db_session):
     headers, org, _user = org_token
-    payload = {"organisation_id": org.id, "title": "Sécuriser nos ordinateurs", "description": "Trois postes.",
-               "skills": ["securite.cybersecurite"], "commune": "83137", "modality": "on_site",
-               "funding_mode": "voucher", "window_start": "2027-01-10", "window_end": "2027-03-31",
-               "contact_name": "Paul", "contact_email": "paul@toulon.example.org"}
+    payload = {
+        "organisation_id": org.id,
+        "title": "Sécuriser nos ordinateurs",
+        "description": "Trois postes.",
+        "skills": ["securite.cybersecurite"],
+        "commune": "83137",
+        "modality": "on_site",
+        "funding_mode": "voucher",
+        "window_start": "2027-01-10",
+        "window_end": "2027-03-31",
+        "contact_name": "Paul",
+        "contact_email": "paul@toulon.example.org",
+    }
     r = client.post("/api/v1/needs", json=payload, headers=headers)
     assert r.status_code == 201, r.get_json()
     need = r.get_json()
@@ -69,9 +81,19 @@ def test_create_and_update_a_need(client, org_token, db_session):
 
 def test_need_validation_errors_by_field_and_nothing_saved(client, org_token, db_session):
     headers, org, _user = org_token
-    r = client.post("/api/v1/needs", json={"organisation_id": org.id, "title": "", "commune": "99999",
-                                           "modality": "teleportation", "funding_mode": "volunteer",
-                                           "skills": ["inconnue"], "contact_email": "x"}, headers=headers)
+    r = client.post(
+        "/api/v1/needs",
+        json={
+            "organisation_id": org.id,
+            "title": "",
+            "commune": "99999",
+            "modality": "teleportation",
+            "funding_mode": "volunteer",
+            "skills": ["inconnue"],
+            "contact_email": "x",
+        },
+        headers=headers,
+    )
     assert r.status_code == 422
     fields = r.get_json()["error"]["fields"]
     assert {"title", "commune", "modality", "skills", "contact_email"} <= set(fields)
@@ -111,9 +133,19 @@ def test_create_offer_with_token(client, factory, db_session):
     token = create_api_token(provider.memberships[0].user)
     db_session.flush()
     headers = {"Authorization": f"Bearer {token}"}
-    payload = {"provider_id": provider.id, "title": "Formation Nextcloud", "description": "Deux demi-journées.",
-               "category": "formation", "skills": ["gestion.collaboratif", "libre.migration"], "modality": "remote",
-               "duration_hours": 7, "capacity_per_month": 4, "price_mode": "paid", "price": 350, "submit": True}
+    payload = {
+        "provider_id": provider.id,
+        "title": "Formation Nextcloud",
+        "description": "Deux demi-journées.",
+        "category": "formation",
+        "skills": ["gestion.collaboratif", "libre.migration"],
+        "modality": "remote",
+        "duration_hours": 7,
+        "capacity_per_month": 4,
+        "price_mode": "paid",
+        "price": 350,
+        "submit": True,
+    }
     r = client.post("/api/v1/offers", json=payload, headers=headers)
     assert r.status_code == 201, r.get_json()
     body = r.get_json()

@@ -1,5 +1,6 @@
 """The disagreements between the API and its OpenAPI found in issue 10, each pinned
 (schemathesis keeps the rest agreed: test_api_schemathesis.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -60,6 +61,7 @@ def test_offers_filters_take_every_value_the_schema_allows(client, factory):
             assert offer.id in [o["id"] for o in r.get_json()["items"]], value
     departement = _param(doc, "/api/v1/offers", "departement")["schema"]
     import re
+
     for value in ("13", "2A", "971", "", "zz"):
         assert re.fullmatch(departement["pattern"].strip("^$"), value)
         assert client.get(f"/api/v1/offers?departement={value}").status_code == 200, value

@@ -5,6 +5,7 @@ the token-protected operations, a bounded number of examples per operation and a
 fixed seed. Zero failures.
 
 Settings: tests/api/schemathesis.toml (why a 422 counts as an acceptance)."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,12 @@ def api_server(tmp_path_factory):
     from app.accounts.services import create_api_token
     from app.core.jobs import commit
     from app.extensions import db
-    url = (f"{PG_BASE}/hubschema_{_worker()}" if TEST_DATABASE == "postgresql"
-           else f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'hub.sqlite3'}")
+
+    url = (
+        f"{PG_BASE}/hubschema_{_worker()}"
+        if TEST_DATABASE == "postgresql"
+        else f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'hub.sqlite3'}"
+    )
     app = fresh_app(url, TESTING=False, SECRET_KEY="schemathesis-test")
     with app.app_context():
         factory = Factory(db.session)
@@ -54,12 +59,38 @@ def api_server(tmp_path_factory):
 def test_every_api_operation_keeps_to_the_openapi(api_server, tmp_path):
     base, token = api_server
     report = tmp_path / "schemathesis.txt"
-    command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(HERE / "schemathesis.toml"), "run",
-               f"{base}/api/v1/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
-               "--seed", str(SEED), "--workers", "1", "--phases", "examples,coverage,fuzzing",
-               "--header", f"Authorization: Bearer {token}", "--request-timeout", "20", "--no-color"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path,  # its cache there
-                         env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""})
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(HERE / "schemathesis.toml"),
+        "run",
+        f"{base}/api/v1/openapi.json",
+        "--checks",
+        "all",
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "1",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--request-timeout",
+        "20",
+        "--no-color",
+    ]
+    run = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,  # its cache there
+        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": ""},
+    )
     report.write_text(run.stdout + run.stderr)
     tail = (run.stdout + run.stderr)[-12000:]
     assert run.returncode == 0, tail

@@ -26,6 +26,7 @@ address (127.0.0.1, 127.0.0.2...) so per-IP rules can be tested.
 The whole suite runs in the PostgreSQL pass of `make test` (the SQLite pass
 leaves tests/attack out: the same stack would run twice).
 """
+
 from __future__ import annotations
 
 import os
@@ -105,7 +106,7 @@ class AttackServer:
 
     # ------------------------------------------------------------ the stack
 
-    def start(self) -> "AttackServer":
+    def start(self) -> AttackServer:
         self.database_url = self._create_database()
         self._start_redis()
         self._start_localstripe()
@@ -113,12 +114,21 @@ class AttackServer:
         self.files_dir.mkdir()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ,
-                    "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url, "JOBS_MODE": "rq",
-                    "SECRET_KEY": "attack-suite-secret", "STRIPE_API_BASE": self.stripe_url,
-                    "STRIPE_REGISTER_WEBHOOK": "1", "PUBLIC_URL": self.url, "SMTP_URL": "",
-                    "MATCHING_EMBEDDINGS": "off", "FILES_DIR": str(self.files_dir),
-                    "PYTHONPATH": str(ROOT), "FLASK_APP": "wsgi"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "JOBS_MODE": "rq",
+            "SECRET_KEY": "attack-suite-secret",
+            "STRIPE_API_BASE": self.stripe_url,
+            "STRIPE_REGISTER_WEBHOOK": "1",
+            "PUBLIC_URL": self.url,
+            "SMTP_URL": "",
+            "MATCHING_EMBEDDINGS": "off",
+            "FILES_DIR": str(self.files_dir),
+            "PYTHONPATH": str(ROOT),
+            "FLASK_APP": "wsgi",
+        }
         for name in ("MEILI_URL", "RATELIMIT_STORAGE_URI"):
             self.env.pop(name, None)
         self.app = self._setup_app()
@@ -128,6 +138,7 @@ class AttackServer:
 
     def _create_database(self) -> str:
         import psycopg
+
         name = f"hubattack_{_worker()}"
         admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -140,9 +151,25 @@ class AttackServer:
         exe = shutil.which("redis-server") or "/usr/bin/redis-server"
         port = free_port()
         log = self.tmp / "redis.log"
-        process = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                    "--dir", str(self.tmp), "--logfile", str(log)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                exe,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+                "--logfile",
+                str(log),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         self._processes.append(process)
         _wait_port(port, process, "redis-server", log)
         self.redis_url = f"redis://127.0.0.1:{port}/0"
@@ -157,11 +184,23 @@ class AttackServer:
         from app import create_app
         from app.core.jobs import commit
         from app.territory.services import load_communes
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": self.database_url, "SECRET_KEY": "attack-suite-secret",
-                          "JOBS_MODE": "inprocess", "REDIS_URL": self.redis_url, "SMTP_URL": "",
-                          "STRIPE_API_BASE": self.stripe_url, "STRIPE_REGISTER_WEBHOOK": False,
-                          "MATCHING_EMBEDDINGS": "off", "FILES_DIR": str(self.files_dir), "PUBLIC_URL": self.url,
-                          "RATELIMIT_STORAGE_URI": "memory://"})
+
+        app = create_app(
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": self.database_url,
+                "SECRET_KEY": "attack-suite-secret",
+                "JOBS_MODE": "inprocess",
+                "REDIS_URL": self.redis_url,
+                "SMTP_URL": "",
+                "STRIPE_API_BASE": self.stripe_url,
+                "STRIPE_REGISTER_WEBHOOK": False,
+                "MATCHING_EMBEDDINGS": "off",
+                "FILES_DIR": str(self.files_dir),
+                "PUBLIC_URL": self.url,
+                "RATELIMIT_STORAGE_URI": "memory://",
+            }
+        )
         with app.app_context():
             upgrade()
             load_communes(app.config["COMMUNES_FILE"])
@@ -172,16 +211,33 @@ class AttackServer:
         log = self.tmp / "gunicorn.log"
         out = open(log, "ab")
         self._logs.append(out)
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(ATTACK_WORKERS), "--bind", f"127.0.0.1:{self.port}",
-                   "--chdir", str(ROOT), "--timeout", "120", "--graceful-timeout", "5", "--access-logfile", "-",
-                   "wsgi:app"]
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(ATTACK_WORKERS),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--chdir",
+            str(ROOT),
+            "--timeout",
+            "120",
+            "--graceful-timeout",
+            "5",
+            "--access-logfile",
+            "-",
+            "wsgi:app",
+        ]
         self.gunicorn = subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         self._processes.append(self.gunicorn)
         _wait_port(self.port, self.gunicorn, "gunicorn", log, timeout=60)
         deadline = time.monotonic() + 60
         while True:  # every worker has imported the app once /sante answers several times in a row
             try:
-                if all(requests.get(f"{self.url}/sante", timeout=10).status_code == 200 for _ in range(ATTACK_WORKERS * 2)):
+                if all(
+                    requests.get(f"{self.url}/sante", timeout=10).status_code == 200 for _ in range(ATTACK_WORKERS * 2)
+                ):
                     return
             except requests.RequestException:
                 pass
@@ -196,9 +252,13 @@ class AttackServer:
         log = self.tmp / "rq-worker.log"
         out = open(log, "ab")
         self._logs.append(out)
-        self.worker = subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", self.redis_url,
-                                        *(queues or QUEUES)], env=self.env, cwd=ROOT, stdout=out,
-                                       stderr=subprocess.STDOUT)
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "rq.cli", "worker", "--url", self.redis_url, *(queues or QUEUES)],
+            env=self.env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         self._processes.append(self.worker)
         return self.worker
 
@@ -220,6 +280,7 @@ class AttackServer:
         if hasattr(self, "app"):
             with self.app.app_context():
                 from app.extensions import db
+
                 db.engine.dispose()
 
     # ------------------------------------------------------------ setting up data
@@ -230,6 +291,7 @@ class AttackServer:
         (jobs such as search indexing run in-process at the commit)."""
         from app.core.jobs import commit
         from app.extensions import db
+
         with self.app.app_context():
             try:
                 yield Factory(db.session)
@@ -244,6 +306,7 @@ class AttackServer:
     def db(self):
         """An app context on the server's database, to read what the requests did."""
         from app.extensions import db
+
         with self.app.app_context():
             try:
                 yield db.session
@@ -271,8 +334,16 @@ class AttackServer:
         assert match, f"no CSRF token on {path} ({page.status_code})"
         return match.group(1)
 
-    def post_form(self, browser: requests.Session, path: str, data: dict | None = None, *, token_from: str = "/",
-                  token: str | None = None, **kwargs) -> requests.Response:
+    def post_form(
+        self,
+        browser: requests.Session,
+        path: str,
+        data: dict | None = None,
+        *,
+        token_from: str = "/",
+        token: str | None = None,
+        **kwargs,
+    ) -> requests.Response:
         """POST like a browser: with the session's CSRF token (read from ``token_from``)."""
         payload = dict(data or {})
         payload.setdefault("csrf_token", token or self.csrf(browser, token_from))
@@ -282,7 +353,9 @@ class AttackServer:
 
     def login(self, email: str, password: str = PASSWORD, source: str = "127.0.0.1") -> requests.Session:
         browser = self.session(source)
-        response = self.post_form(browser, "/connexion", {"email": email, "password": password}, token_from="/connexion")
+        response = self.post_form(
+            browser, "/connexion", {"email": email, "password": password}, token_from="/connexion"
+        )
         assert response.status_code == 302, f"login of {email} failed: {response.status_code}"
         return browser
 

@@ -4,6 +4,7 @@ across the gunicorn workers, sign-up hammered, sessions that end.
 Each test uses its own loopback addresses (127.0.0.6x), so the lockouts it causes never touch
 the other attack tests (which log in from 127.0.0.1).
 """
+
 from __future__ import annotations
 
 import re
@@ -31,16 +32,31 @@ def _at_once(function, items, workers: int = 6) -> list:
 
 def test_hostile_links_never_become_hrefs(attack_server):
     from app.directory.models import Provider
+
     with attack_server.factory() as f:
-        provider = f.provider(name="Médiation Piégée", website="https://ok.exemple.org",
-                              owner=f.user(email="piege-prestataire@exemple.fr", intent="provider"))
+        provider = f.provider(
+            name="Médiation Piégée",
+            website="https://ok.exemple.org",
+            owner=f.user(email="piege-prestataire@exemple.fr", intent="provider"),
+        )
         org = f.organisation(name="Asso Piégée", owner=f.user(email="piege-asso@exemple.fr"))
         provider_id, org_id = provider.id, org.id
-        form = {"name": provider.name, "kind": provider.kind, "commune": provider.commune.label,
-                "radius_km": str(provider.radius_km), "remote_capable": "y", "languages": list(provider.languages),
-                "presentation": provider.presentation}
-        org_form = {"name": org.name, "kind": org.kind, "size": org.size, "commune": org.commune.label,
-                    "description": org.description}
+        form = {
+            "name": provider.name,
+            "kind": provider.kind,
+            "commune": provider.commune.label,
+            "radius_km": str(provider.radius_km),
+            "remote_capable": "y",
+            "languages": list(provider.languages),
+            "presentation": provider.presentation,
+        }
+        org_form = {
+            "name": org.name,
+            "kind": org.kind,
+            "size": org.size,
+            "commune": org.commune.label,
+            "description": org.description,
+        }
 
     member = attack_server.login("piege-prestataire@exemple.fr", source="127.0.0.60")
     org_member = attack_server.login("piege-asso@exemple.fr", source="127.0.0.60")
@@ -83,8 +99,10 @@ def test_login_hammered_across_workers_is_held_and_the_owner_still_logs_in(attac
     token = attack_server.csrf(attacker, "/connexion")
 
     def attempt(n: int):
-        return attack_server.post_form(attacker, "/connexion", {"email": "proie@exemple.fr", "password": f"essai {n}"},
-                                       token=token)
+        return attack_server.post_form(
+            attacker, "/connexion", {"email": "proie@exemple.fr", "password": f"essai {n}"}, token=token
+        )
+
     started = time.monotonic()
     responses = _at_once(attempt, range(60))
     elapsed = time.monotonic() - started
@@ -97,7 +115,9 @@ def test_login_hammered_across_workers_is_held_and_the_owner_still_logs_in(attac
     assert "Trop de tentatives" in refused.text and int(refused.headers["Retry-After"]) >= 1
 
     # The right password from the attacker's address is refused too (no oracle) ...
-    r = attack_server.post_form(attacker, "/connexion", {"email": "proie@exemple.fr", "password": PASSWORD}, token=token)
+    r = attack_server.post_form(
+        attacker, "/connexion", {"email": "proie@exemple.fr", "password": PASSWORD}, token=token
+    )
     assert r.status_code == 429
     # ... but the owner, from another address, logs in.
     owner = attack_server.login("proie@exemple.fr", source="127.0.0.62")
@@ -111,9 +131,19 @@ def test_signup_hammered_across_workers_is_limited_and_never_tells_who_exists(at
     token = attack_server.csrf(browser, "/inscription")
 
     def signup(email: str):
-        return attack_server.post_form(browser, "/inscription", {
-            "full_name": "Essai", "email": email, "password": "une phrase de passe", "intent": "organisation",
-            "accept": "y"}, token=token)
+        return attack_server.post_form(
+            browser,
+            "/inscription",
+            {
+                "full_name": "Essai",
+                "email": email,
+                "password": "une phrase de passe",
+                "intent": "organisation",
+                "accept": "y",
+            },
+            token=token,
+        )
+
     known, unknown = signup("deja-inscrite@exemple.fr"), signup("nouvelle-63@exemple.fr")
     assert known.status_code == unknown.status_code == 200
     assert "existe déjà" not in known.text
@@ -125,6 +155,7 @@ def test_signup_hammered_across_workers_is_limited_and_never_tells_who_exists(at
 def test_open_sessions_end_when_the_account_is_disabled(attack_server):
     from app.accounts.models import User
     from app.accounts.services import set_account_disabled
+
     with attack_server.factory() as f:
         f.user(email="bientot-desactivee@exemple.fr")
         f.staff()

@@ -7,6 +7,7 @@ Exactly one PaymentIntent succeeds at localstripe for the item, and the effect h
 licence grant; the programme funded once in the ledger; the mission's rest paid once to the
 provider). Every other click is answered 409 with a French message (payment in progress, or
 already paid): none is a 500, none charges."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,9 @@ def _warm(attack_server, browser: requests.Session, path: str, data: dict | None
     gateway on its first payment request, as a production worker did long ago): a few rounds of
     concurrent harmless requests (a SetupIntent each, nothing charged)."""
     from tests.attack.conftest import ATTACK_WORKERS
+
     token = attack_server.csrf(browser, path) if data is not None else None
-    clients = _clients(attack_server, browser)[:ATTACK_WORKERS * 3]
+    clients = _clients(attack_server, browser)[: ATTACK_WORKERS * 3]
 
     def hit(client: requests.Session) -> None:
         if data is None:
@@ -70,8 +72,9 @@ def _race(attack_server, browser: requests.Session, path: str, data: dict, *, to
     def click(index: int) -> None:
         barrier.wait()
         try:
-            response = clients[index].post(attack_server.url + path, data={**data, "csrf_token": token},
-                                           timeout=120, allow_redirects=False)
+            response = clients[index].post(
+                attack_server.url + path, data={**data, "csrf_token": token}, timeout=120, allow_redirects=False
+            )
             try:
                 body = response.json()
             except ValueError:
@@ -109,8 +112,10 @@ def _check_answers(answers: list, attack_server, done: str) -> Counter:
 
 def _payment_intents(attack_server, prefix: str) -> list[dict]:
     """Every PaymentIntent localstripe holds whose hub_reference starts with ``prefix``."""
-    request = urllib.request.Request(attack_server.stripe_url + "/v1/payment_intents?limit=100",
-                                     headers={"Authorization": "Bearer sk_test_localstripe"})
+    request = urllib.request.Request(
+        attack_server.stripe_url + "/v1/payment_intents?limit=100",
+        headers={"Authorization": "Bearer sk_test_localstripe"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         data = json.loads(response.read())["data"]
     return [pi for pi in data if (pi.get("metadata") or {}).get("hub_reference", "").startswith(prefix)]
@@ -120,11 +125,15 @@ def _wait_for_webhook(attack_server, pi_id: str) -> None:
     """localstripe's payment_intent.succeeded reaches /stripe/webhook about a second later: once
     it is stored, its (idempotent) application is in too."""
     from app.models import StripeEvent
+
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with attack_server.db() as session:
-            if session.scalar(select(func.count()).select_from(StripeEvent).where(
-                    StripeEvent.object_id == pi_id, StripeEvent.type == "payment_intent.succeeded")):
+            if session.scalar(
+                select(func.count())
+                .select_from(StripeEvent)
+                .where(StripeEvent.object_id == pi_id, StripeEvent.type == "payment_intent.succeeded")
+            ):
                 return
         time.sleep(0.2)
     pytest.fail(f"the webhook of {pi_id} never arrived:\n{attack_server.logs()}")
@@ -132,8 +141,12 @@ def _wait_for_webhook(attack_server, pi_id: str) -> None:
 
 def _settlements(session, pi_ids: list[str]) -> int:
     from app.models import LedgerTransaction
-    return session.scalar(select(func.count()).select_from(LedgerTransaction).where(
-        LedgerTransaction.idempotency_key.in_([f"payment:{pi}:settle" for pi in pi_ids])))
+
+    return session.scalar(
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .where(LedgerTransaction.idempotency_key.in_([f"payment:{pi}:settle" for pi in pi_ids]))
+    )
 
 
 def _one_succeeded(attack_server, prefix: str) -> str:
@@ -166,8 +179,10 @@ def _race_on_payment_page(attack_server, email: str, path: str, *, done: str, re
 
 # ---------------------------------------------------------------- the three kinds
 
+
 def test_32_clicks_buy_one_licence_once(attack_server):
     from tests.library.library_helpers import paid_offer, producer, resource
+
     with attack_server.factory() as f:
         seller = f.user(email="vendeuse.course@exemple.fr", intent="provider")
         prod = producer(seller, name="Collectif Course Sud")
@@ -178,13 +193,22 @@ def test_32_clicks_buy_one_licence_once(attack_server):
     browser = attack_server.login("acheteuse.course@exemple.fr")
     base = f"/r/{ident}/licences/{offer_id}/acheter"
     _warm(attack_server, browser, base + "/carte", {})
-    setup = attack_server.post_form(browser, base + "/carte", {}, token_from=base, headers={"Accept": "application/json"})
+    setup = attack_server.post_form(
+        browser, base + "/carte", {}, token_from=base, headers={"Accept": "application/json"}
+    )
     assert setup.status_code == 200, setup.text
     card = confirm_card_setup(attack_server.stripe_url, setup.json()["client_secret"], "4242424242424242")
 
-    pi_id = _race_to_pay(attack_server, browser, base, {"payment_method": card, "holder_name": "Médiathèque"},
-                         done="Vous détenez déjà cette licence.", reference=f"licence:{offer_id}:")
+    pi_id = _race_to_pay(
+        attack_server,
+        browser,
+        base,
+        {"payment_method": card, "holder_name": "Médiathèque"},
+        done="Vous détenez déjà cette licence.",
+        reference=f"licence:{offer_id}:",
+    )
     from app.library.models import LicenceGrant
+
     with attack_server.db() as session:
         grants = session.scalars(select(LicenceGrant).where(LicenceGrant.offer_id == offer_id)).all()
         assert [g.payment_ref for g in grants] == [pi_id]
@@ -193,16 +217,22 @@ def test_32_clicks_buy_one_licence_once(attack_server):
 
 def test_32_clicks_fund_one_programme_once(attack_server):
     from tests.vouchers.vouchers_helpers import make_funder, make_programme
+
     with attack_server.factory() as f:
         member = f.user(email="financeur.course@exemple.fr")
         funder, _member = make_funder(f, name="Ville de la Course", member=member)
         programme = make_programme(funder, member, name="Pass course", face_value_cents=5_000, voucher_count=4)
         programme_id, budget = programme.id, programme.budget_cents
-    pi_id = _race_on_payment_page(attack_server, "financeur.course@exemple.fr",
-                                  f"/financeur/programmes/{programme_id}/paiement",
-                                  done="Ce programme est déjà payé.", reference=f"programme:{programme_id}")
+    pi_id = _race_on_payment_page(
+        attack_server,
+        "financeur.course@exemple.fr",
+        f"/financeur/programmes/{programme_id}/paiement",
+        done="Ce programme est déjà payé.",
+        reference=f"programme:{programme_id}",
+    )
     from app.models import Payment, VoucherProgramme
     from payments import ledger
+
     with attack_server.db() as session:
         assert session.get(VoucherProgramme, programme_id).status == "funded"
         assert ledger.balance(session, f"programme:{programme_id}:fund", natural=True) == budget
@@ -220,11 +250,16 @@ def test_32_clicks_pay_the_rest_of_a_mission_once(attack_server):
         need = f.need(organisation=org, user=org_user, funding_mode="voucher")
         _run, _proposal, mission = f.mission(need, provider.memberships[0].user)
         mission_id, provider_id = mission.id, provider.id
-    pi_id = _race_on_payment_page(attack_server, "association.course@exemple.fr",
-                                  f"/cheques/missions/{mission_id}/paiement",
-                                  done="Il ne reste rien à payer pour cette mission.", reference=f"mission:{mission_id}")
+    pi_id = _race_on_payment_page(
+        attack_server,
+        "association.course@exemple.fr",
+        f"/cheques/missions/{mission_id}/paiement",
+        done="Il ne reste rien à payer pour cette mission.",
+        reference=f"mission:{mission_id}",
+    )
     from app.models import Payment
     from payments import ledger
+
     with attack_server.db() as session:
         payments = session.scalars(select(Payment).where(Payment.reference == f"mission:{mission_id}")).all()
         assert [p.stripe_id for p in payments if p.status == "succeeded"] == [pi_id]

@@ -1,6 +1,7 @@
 """Every declared route, over real HTTP under gunicorn, as a visitor and as hub staff:
 never a server error, and the security headers on every answer (pages, redirects,
 errors, JSON, files)."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,9 @@ def assert_security_headers(response, where: str) -> None:
     directives = {part.strip().split(" ", 1)[0]: part.strip() for part in csp.split(";") if part.strip()}
     assert "frame-ancestors 'none'" in directives.get("frame-ancestors", ""), f"{where}: framing allowed ({csp})"
     script = directives.get("script-src") or directives.get("default-src", "")
-    assert script and "'unsafe-inline'" not in script and "'unsafe-eval'" not in script, f"{where}: inline script ({csp})"
+    assert script and "'unsafe-inline'" not in script and "'unsafe-eval'" not in script, (
+        f"{where}: inline script ({csp})"
+    )
     assert "object-src 'none'" in csp or "default-src 'none'" in csp, f"{where}: plugins allowed ({csp})"
     assert headers.get("X-Content-Type-Options") == "nosniff", f"{where}: no nosniff"
     assert headers.get("X-Frame-Options", "").upper() == "DENY", f"{where}: no X-Frame-Options"
@@ -58,8 +61,9 @@ def test_every_route_answers_with_security_headers_and_no_server_error(attack_se
     for method, url, endpoint in routes:
         if endpoint == "accounts.logout":
             continue  # would end the staff session mid-sweep (its refusal without CSRF is checked below)
-        response = browser.request(method, attack_server.url + url, allow_redirects=False, timeout=60,
-                                   data={} if method == "POST" else None)
+        response = browser.request(
+            method, attack_server.url + url, allow_redirects=False, timeout=60, data={} if method == "POST" else None
+        )
         where = f"{persona} {method} {url} -> {response.status_code}"
         if response.status_code >= 500:
             failures.append(where)
@@ -76,4 +80,3 @@ def test_logout_without_csrf_is_refused_with_headers(attack_server, staff_browse
     assert response.status_code == 400
     assert_security_headers(response, "POST /deconnexion")
     assert attack_server.get(staff_browser, "/espace").status_code == 200  # still signed in
-

@@ -1,6 +1,7 @@
 """A live server (a real WSGI server in a thread, on a free port, on its own
 database) and a real headless Chromium driven by Playwright. Started once per
 test session."""
+
 from __future__ import annotations
 
 import os
@@ -16,13 +17,22 @@ from tests.conftest import PG_BASE, TEST_DATABASE, _worker
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PASSWORD = "mot de passe des tests"  # of the users the browser tests create
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _browser_database(tmp_path_factory) -> str:
     if TEST_DATABASE == "postgresql":
         import psycopg
+
         name = f"hubbrowser_{_worker()}"
         admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -40,8 +50,15 @@ def live_app(tmp_path_factory):
     from app.core.jobs import commit
     from app.territory.services import load_communes
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _browser_database(tmp_path_factory),
-                      "SECRET_KEY": "browser-test-key", "JOBS_MODE": "inprocess", "SMTP_URL": ""})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": _browser_database(tmp_path_factory),
+            "SECRET_KEY": "browser-test-key",
+            "JOBS_MODE": "inprocess",
+            "SMTP_URL": "",
+        }
+    )
     with app.app_context():
         upgrade()
         load_communes(app.config["COMMUNES_FILE"])
@@ -54,6 +71,7 @@ def live_app(tmp_path_factory):
     server.shutdown()
     with app.app_context():
         from app.extensions import db
+
         db.engine.dispose()
 
 
@@ -62,6 +80,7 @@ def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium is missing at {CHROMIUM}: `make test` installs it (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -1,8 +1,8 @@
 """In a real headless Chromium: hub staff start a run and approve a proposal; the
 provider accepts; both sides confirm completion. Saves screenshots."""
+
 from __future__ import annotations
 
-import re
 
 import pytest
 from sqlalchemy import select
@@ -13,39 +13,86 @@ pytestmark = pytest.mark.browser
 
 
 def _seed(app) -> dict:
-    from app.accounts.services import add_membership, hash_password
     from app.accounts.models import User
+    from app.accounts.services import hash_password
     from app.core.jobs import commit
-    from app.core.models import PublicationStatus as PS, utcnow
+    from app.core.models import PublicationStatus as PS
+    from app.core.models import utcnow
     from app.directory.services import create_offer, create_organisation, create_provider, move_offer, move_provider
     from app.extensions import db
     from app.needs.services import create_need
 
     with app.app_context():
+
         def user(email, name, staff=False):
-            u = User(email=email, password_hash=hash_password(PASSWORD), full_name=name, email_confirmed_at=utcnow(),
-                     is_staff=staff)
+            u = User(
+                email=email,
+                password_hash=hash_password(PASSWORD),
+                full_name=name,
+                email_confirmed_at=utcnow(),
+                is_staff=staff,
+            )
             db.session.add(u)
             db.session.flush()
             return u
+
         staff = user("equipe@hub.example.org", "Inès Équipe", staff=True)
         org_user = user("cabinet@toulon.example.org", "Dr Laure Martin")
         provider_user = user("cyber@var.example.org", "Karim Cyber")
-        org = create_organisation(org_user, {"name": "Cabinet infirmier du Mourillon", "kind": "profession_liberale",
-                                             "size": "2_9", "commune_insee": "83137"})
-        provider = create_provider(provider_user, {"name": "Cyber Var Solidaire", "kind": "expert_benevole",
-                                                   "commune_insee": "83069", "radius_km": 40, "remote_capable": False,
-                                                   "languages": ["fr"], "presentation": "Sécurité informatique."})
+        org = create_organisation(
+            org_user,
+            {
+                "name": "Cabinet infirmier du Mourillon",
+                "kind": "profession_liberale",
+                "size": "2_9",
+                "commune_insee": "83137",
+            },
+        )
+        provider = create_provider(
+            provider_user,
+            {
+                "name": "Cyber Var Solidaire",
+                "kind": "expert_benevole",
+                "commune_insee": "83069",
+                "radius_km": 40,
+                "remote_capable": False,
+                "languages": ["fr"],
+                "presentation": "Sécurité informatique.",
+            },
+        )
         move_provider(staff, provider, PS.PUBLISHED)
-        offer = create_offer(provider_user, provider, {
-            "title": "Audit de sécurité de vos postes", "description": "Un diagnostic et un plan d'action.",
-            "category": "audit", "skills": ["securite.cybersecurite", "securite.sauvegarde"], "modality": "on_site",
-            "duration_hours": 3, "capacity_per_month": 2, "price_mode": "volunteer", "price_cents": None}, submit=True)
+        offer = create_offer(
+            provider_user,
+            provider,
+            {
+                "title": "Audit de sécurité de vos postes",
+                "description": "Un diagnostic et un plan d'action.",
+                "category": "audit",
+                "skills": ["securite.cybersecurite", "securite.sauvegarde"],
+                "modality": "on_site",
+                "duration_hours": 3,
+                "capacity_per_month": 2,
+                "price_mode": "volunteer",
+                "price_cents": None,
+            },
+            submit=True,
+        )
         move_offer(staff, offer, PS.PUBLISHED)
-        create_need(org_user, org, {"title": "Protéger les dossiers de nos patients", "description": "Trois postes.",
-                                    "skills": ["securite.cybersecurite"], "categories": ["audit"],
-                                    "commune_insee": "83137", "modality": "on_site", "funding_mode": "volunteer",
-                                    "contact_name": "Laure Martin", "contact_email": "cabinet@toulon.example.org"})
+        create_need(
+            org_user,
+            org,
+            {
+                "title": "Protéger les dossiers de nos patients",
+                "description": "Trois postes.",
+                "skills": ["securite.cybersecurite"],
+                "categories": ["audit"],
+                "commune_insee": "83137",
+                "modality": "on_site",
+                "funding_mode": "volunteer",
+                "contact_name": "Laure Martin",
+                "contact_email": "cabinet@toulon.example.org",
+            },
+        )
         commit()
     return {"staff": "equipe@hub.example.org", "org": "cabinet@toulon.example.org", "provider": "cyber@var.example.org"}
 
@@ -95,6 +142,7 @@ def test_run_approve_accept_and_complete(live_app, page):
 
     from app.extensions import db
     from app.matches.models import Mission, MissionStatus
+
     with live_app.app_context():
         mission = db.session.scalars(select(Mission)).one()
         assert mission.status == MissionStatus.DONE

@@ -1,6 +1,7 @@
 """In a real headless Chromium, on a phone-sized screen: sign up as an
 organisation, confirm the e-mail, declare the organisation, go through the
 boussole, post a need. Saves a screenshot in test-artifacts/."""
+
 from __future__ import annotations
 
 import re
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.browser
 def _confirmation_link(app, email: str) -> str:
     from app.core.mail import OutboxEmail
     from app.extensions import db
+
     with app.app_context():
         mail = db.session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == email)).first()
         assert mail is not None
@@ -48,7 +50,9 @@ def test_sign_up_boussole_and_post_a_need(live_app, page):
     page.get_by_label("Taille").select_option("benevoles")
     commune = page.get_by_label("Commune")
     commune.fill("marseil")  # no accent, partial: the autocomplete proposes the commune
-    page.locator("#communes-list option").first.wait_for(state="attached")  # not wait_for_function: the CSP refuses eval
+    page.locator("#communes-list option").first.wait_for(
+        state="attached"
+    )  # not wait_for_function: the CSP refuses eval
     commune.fill(page.eval_on_selector("#communes-list option", "o => o.value"))
     page.get_by_role("button", name="Enregistrer").click()
 
@@ -67,7 +71,8 @@ def test_sign_up_boussole_and_post_a_need(live_app, page):
     assert page.get_by_label("Titre du besoin").input_value() == "Créer notre premier site web"
     assert page.get_by_label("Site web", exact=True).is_checked()
     page.get_by_label("Décrivez votre besoin").fill(
-        "Nous n'avons encore aucune présence en ligne. Nous voulons présenter nos maraudes et recruter des bénévoles.")
+        "Nous n'avons encore aucune présence en ligne. Nous voulons présenter nos maraudes et recruter des bénévoles."
+    )
     page.get_by_role("button", name="Publier mon besoin").click()
 
     page.get_by_text("Votre besoin est publié").wait_for()
@@ -78,6 +83,7 @@ def test_sign_up_boussole_and_post_a_need(live_app, page):
 
     from app.extensions import db
     from app.needs.models import Need, NeedStatus
+
     with live_app.app_context():
         need = db.session.scalars(select(Need).where(Need.title == "Créer notre premier site web")).one()
         assert need.status == NeedStatus.OPEN

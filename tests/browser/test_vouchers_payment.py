@@ -2,6 +2,7 @@
 with localstripe's fake Stripe.js (card first: confirmCardSetup, then the server confirms the
 PaymentIntent; 3-D Secure through confirmCardPayment). localstripe (a real process) sends its
 signed webhook to the live server, which settles the programme. Saves screenshots."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,16 @@ import re
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, PASSWORD, fill_card, sign_in
-from tests.vouchers.vouchers_helpers import (API_KEY, CARD_3DS, CARD_DECLINED, CARD_OK, PUBLISHABLE_KEY,
-                                             WEBHOOK_SECRET, start_localstripe, stop_localstripe)
+from tests.vouchers.vouchers_helpers import (
+    API_KEY,
+    CARD_3DS,
+    CARD_DECLINED,
+    CARD_OK,
+    PUBLISHABLE_KEY,
+    WEBHOOK_SECRET,
+    start_localstripe,
+    stop_localstripe,
+)
 
 pytestmark = pytest.mark.browser
 EMAIL = "tresorerie@metropole.example.fr"
@@ -28,29 +37,63 @@ def paying_app(live_app, tmp_path_factory):
     from app.vouchers import services
 
     process, base, log = start_localstripe(tmp_path_factory.mktemp("localstripe-browser") / "localstripe.log")
-    saved = {k: live_app.config.get(k) for k in ("STRIPE_API_BASE", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET",
-                                                  "STRIPE_PUBLISHABLE_KEY", "STRIPE_ENVIRONMENT",
-                                                  "STRIPE_REGISTER_WEBHOOK")}
-    live_app.config.update(STRIPE_API_BASE=base, STRIPE_API_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                           STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY, STRIPE_ENVIRONMENT="browser",
-                           STRIPE_REGISTER_WEBHOOK=True)  # the payment page registers the live /stripe/webhook
+    saved = {
+        k: live_app.config.get(k)
+        for k in (
+            "STRIPE_API_BASE",
+            "STRIPE_API_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_PUBLISHABLE_KEY",
+            "STRIPE_ENVIRONMENT",
+            "STRIPE_REGISTER_WEBHOOK",
+        )
+    }
+    live_app.config.update(
+        STRIPE_API_BASE=base,
+        STRIPE_API_KEY=API_KEY,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
+        STRIPE_ENVIRONMENT="browser",
+        STRIPE_REGISTER_WEBHOOK=True,
+    )  # the payment page registers the live /stripe/webhook
     set_gateway(live_app, build_gateway(live_app.config))
     with live_app.app_context():
-        staff = User(email="financeurs@hub.example.org", password_hash=hash_password(PASSWORD), full_name="Équipe",
-                     email_confirmed_at=utcnow(), is_staff=True)
-        member = User(email=EMAIL, password_hash=hash_password(PASSWORD), full_name="Sonia Trésorière",
-                      email_confirmed_at=utcnow())
+        staff = User(
+            email="financeurs@hub.example.org",
+            password_hash=hash_password(PASSWORD),
+            full_name="Équipe",
+            email_confirmed_at=utcnow(),
+            is_staff=True,
+        )
+        member = User(
+            email=EMAIL,
+            password_hash=hash_password(PASSWORD),
+            full_name="Sonia Trésorière",
+            email_confirmed_at=utcnow(),
+        )
         db.session.add_all([staff, member])
         db.session.flush()
-        funder = services.create_funder(staff, {"name": "Métropole Aix-Marseille-Provence", "kind": "commune",
-                                                "dep_code": "13"})
+        funder = services.create_funder(
+            staff, {"name": "Métropole Aix-Marseille-Provence", "kind": "commune", "dep_code": "13"}
+        )
         services.add_funder_member(staff, funder, EMAIL)
         ids = {}
-        for key, name in (("ok", "Pass numérique Métropole"), ("3ds", "Pass Métropole 3-D Secure"),
-                          ("declined", "Pass Métropole carte refusée")):
-            ids[key] = services.create_programme(member, funder, {
-                "name": name, "face_value_cents": 2_000, "voucher_count": 25, "validity_days": 365,
-                "require_siret": True}).id
+        for key, name in (
+            ("ok", "Pass numérique Métropole"),
+            ("3ds", "Pass Métropole 3-D Secure"),
+            ("declined", "Pass Métropole carte refusée"),
+        ):
+            ids[key] = services.create_programme(
+                member,
+                funder,
+                {
+                    "name": name,
+                    "face_value_cents": 2_000,
+                    "voucher_count": 25,
+                    "validity_days": 365,
+                    "require_siret": True,
+                },
+            ).id
         commit()
     yield live_app, ids
     set_gateway(live_app, None)
@@ -61,6 +104,7 @@ def paying_app(live_app, tmp_path_factory):
 def _programme_status(app, programme_id):
     from app.extensions import db
     from app.models import VoucherProgramme
+
     with app.app_context():
         status = db.session.get(VoucherProgramme, programme_id).status
         db.session.remove()
@@ -115,7 +159,9 @@ def test_a_declined_card_shows_the_french_message(paying_app, page):
     fill_card(page, CARD_DECLINED)
     page.get_by_role("button", name="Payer 500 €").click()
     alert = page.locator("#pay-message")
-    alert.get_by_text("Votre carte a été refusée par votre banque. Aucun montant n'a été débité ; essayez une autre carte.").wait_for()
+    alert.get_by_text(
+        "Votre carte a été refusée par votre banque. Aucun montant n'a été débité ; essayez une autre carte."
+    ).wait_for()
     page.screenshot(path=str(ARTIFACTS / "vouchers-card-declined.png"), full_page=True)
     assert _programme_status(app, ids["declined"]) == "awaiting_payment"
     # Another card, on a fresh page (a SetupIntent is used once).

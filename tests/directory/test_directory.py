@@ -1,4 +1,5 @@
 """Organisations, providers and offers: creation, SIRET, moderation, public catalogue."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,8 @@ from app.core.errors import Forbidden, ServiceError
 from app.core.models import PublicationStatus as PS
 from app.core.states import IllegalTransition
 from app.directory.models import Offer, Organisation, Provider
-from app.directory.services import clean_siret, move_offer, PUBLICATION
-from tests.conftest import page_text, login, post_form
+from app.directory.services import PUBLICATION, clean_siret, move_offer
+from tests.conftest import login, page_text, post_form
 
 VALID_SIRET = "73282932000074"  # a real, valid SIRET (Luhn)
 
@@ -27,14 +28,32 @@ def test_siret_is_validated_with_stdnum():
 def test_organisation_sign_up_page_flow(client, factory, db_session):
     user = factory.user()
     login(client, user)
-    r = post_form(client, "/structure/nouvelle", {"name": "Boulangerie Au Pain d'Antan", "kind": "commerce",
-                                                   "siret": "73282932000075", "size": "2_9", "commune": "Apt (84400)"})
+    r = post_form(
+        client,
+        "/structure/nouvelle",
+        {
+            "name": "Boulangerie Au Pain d'Antan",
+            "kind": "commerce",
+            "siret": "73282932000075",
+            "size": "2_9",
+            "commune": "Apt (84400)",
+        },
+    )
     assert r.status_code == 422
     assert "SIRET n'est pas valide" in page_text(r)
     assert db_session.scalar(select(func.count()).select_from(Organisation)) == 0
 
-    r = post_form(client, "/structure/nouvelle", {"name": "Boulangerie Au Pain d'Antan", "kind": "commerce",
-                                                   "siret": VALID_SIRET, "size": "2_9", "commune": "Apt (84400)"})
+    r = post_form(
+        client,
+        "/structure/nouvelle",
+        {
+            "name": "Boulangerie Au Pain d'Antan",
+            "kind": "commerce",
+            "siret": VALID_SIRET,
+            "size": "2_9",
+            "commune": "Apt (84400)",
+        },
+    )
     assert r.status_code == 302
     org = db_session.scalar(select(Organisation))
     assert org.commune.name == "Apt" and org.status == PS.SUBMITTED and org.siret == VALID_SIRET
@@ -44,8 +63,11 @@ def test_organisation_sign_up_page_flow(client, factory, db_session):
 def test_same_siret_twice_is_refused(client, factory):
     factory.organisation(siret=VALID_SIRET)
     login(client, factory.user())
-    r = post_form(client, "/structure/nouvelle", {"name": "Copie", "kind": "tpe", "siret": VALID_SIRET,
-                                                   "size": "solo", "commune": "13055"})
+    r = post_form(
+        client,
+        "/structure/nouvelle",
+        {"name": "Copie", "kind": "tpe", "siret": VALID_SIRET, "size": "solo", "commune": "13055"},
+    )
     assert r.status_code == 422
     assert "déjà inscrite avec ce SIRET" in page_text(r)
 
@@ -60,17 +82,39 @@ def test_unknown_commune_is_a_field_error(client, factory):
 def test_provider_publishes_an_offer_and_staff_moderate(client, factory, db_session):
     provider_user = factory.user(intent="provider")
     login(client, provider_user)
-    r = post_form(client, "/prestataire/nouveau", {
-        "name": "Libre en Luberon", "kind": "expert_libre", "commune": "Forcalquier (04300)", "radius_km": "50",
-        "remote_capable": "y", "languages": ["fr", "oc"], "presentation": "Expert des logiciels libres."})
+    r = post_form(
+        client,
+        "/prestataire/nouveau",
+        {
+            "name": "Libre en Luberon",
+            "kind": "expert_libre",
+            "commune": "Forcalquier (04300)",
+            "radius_km": "50",
+            "remote_capable": "y",
+            "languages": ["fr", "oc"],
+            "presentation": "Expert des logiciels libres.",
+        },
+    )
     assert r.status_code == 302, page_text(r)
     provider = db_session.scalar(select(Provider).where(Provider.name == "Libre en Luberon"))
     assert provider.status == PS.SUBMITTED and provider.languages == ["fr", "oc"]
 
-    r = post_form(client, f"/prestataire/{provider.id}/offres/nouvelle", {
-        "title": "Passer à LibreOffice et Nextcloud", "description": "Audit puis migration accompagnée.",
-        "category": "installation", "skills": ["libre.migration", "gestion.collaboratif"], "modality": "both",
-        "duration_hours": "6", "capacity_per_month": "3", "price_mode": "paid", "price": "450", "submit": "1"})
+    r = post_form(
+        client,
+        f"/prestataire/{provider.id}/offres/nouvelle",
+        {
+            "title": "Passer à LibreOffice et Nextcloud",
+            "description": "Audit puis migration accompagnée.",
+            "category": "installation",
+            "skills": ["libre.migration", "gestion.collaboratif"],
+            "modality": "both",
+            "duration_hours": "6",
+            "capacity_per_month": "3",
+            "price_mode": "paid",
+            "price": "450",
+            "submit": "1",
+        },
+    )
     assert r.status_code == 302, page_text(r)
     offer = db_session.scalar(select(Offer).where(Offer.provider_id == provider.id))
     assert offer.status == PS.SUBMITTED and offer.price_cents == 45000
@@ -115,8 +159,10 @@ def test_owners_cannot_publish_their_own_offer(factory):
         move_offer(owner, offer, PS.PUBLISHED)
 
 
-@pytest.mark.parametrize("current,target", [(PS.DRAFT, PS.PUBLISHED), (PS.ARCHIVED, PS.PUBLISHED),
-                                            (PS.PUBLISHED, PS.REJECTED), (PS.REJECTED, PS.PUBLISHED)])
+@pytest.mark.parametrize(
+    "current,target",
+    [(PS.DRAFT, PS.PUBLISHED), (PS.ARCHIVED, PS.PUBLISHED), (PS.PUBLISHED, PS.REJECTED), (PS.REJECTED, PS.PUBLISHED)],
+)
 def test_illegal_moves_are_refused(factory, current, target):
     offer = factory.offer(publish=False)
     offer.status = current  # set up the starting state directly, only for this test
@@ -128,20 +174,43 @@ def test_illegal_moves_are_refused(factory, current, target):
 def test_paid_offer_needs_a_price(client, factory):
     provider = factory.provider()
     login(client, provider.memberships[0].user)
-    r = post_form(client, f"/prestataire/{provider.id}/offres/nouvelle", {
-        "title": "Audit RGPD", "description": "Un audit.", "category": "audit", "skills": ["securite.rgpd"],
-        "modality": "remote", "duration_hours": "2", "capacity_per_month": "2", "price_mode": "paid"})
+    r = post_form(
+        client,
+        f"/prestataire/{provider.id}/offres/nouvelle",
+        {
+            "title": "Audit RGPD",
+            "description": "Un audit.",
+            "category": "audit",
+            "skills": ["securite.rgpd"],
+            "modality": "remote",
+            "duration_hours": "2",
+            "capacity_per_month": "2",
+            "price_mode": "paid",
+        },
+    )
     assert r.status_code == 422
     assert "Indiquez le prix" in page_text(r)
 
 
 def test_catalogue_filters(client, factory):
     from app.core.jobs import commit
+
     provider = factory.provider(commune="06088", name="Nice Numérique")
-    factory.offer(provider=provider, title="Atelier réseaux sociaux", category="atelier",
-                  skills=["presence.reseaux_sociaux"], price_mode="volunteer")
-    factory.offer(provider=provider, title="Audit cybersécurité", category="audit",
-                  skills=["securite.cybersecurite"], price_mode="paid", price_cents=30000)
+    factory.offer(
+        provider=provider,
+        title="Atelier réseaux sociaux",
+        category="atelier",
+        skills=["presence.reseaux_sociaux"],
+        price_mode="volunteer",
+    )
+    factory.offer(
+        provider=provider,
+        title="Audit cybersécurité",
+        category="audit",
+        skills=["securite.cybersecurite"],
+        price_mode="paid",
+        price_cents=30000,
+    )
     commit()  # the search index follows commits
     page = page_text(client.get("/catalogue?category=audit", follow_redirects=True))
     assert "Audit cybersécurité" in page and "Atelier réseaux sociaux" not in page

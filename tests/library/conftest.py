@@ -1,14 +1,22 @@
 """Fixtures of the knowledge-base tests: files go to a temporary FILES_DIR; the modules that take
 `stripe` get a real localstripe of their own (one process per test module: a module may wipe its
 data) whose signed webhooks reach a local receiver."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
 
-from tests.vouchers.vouchers_helpers import (API_KEY, ENVIRONMENT, PUBLISHABLE_KEY, WEBHOOK_SECRET, WebhookReceiver,
-                                             start_localstripe, stop_localstripe)
+from tests.vouchers.vouchers_helpers import (
+    API_KEY,
+    ENVIRONMENT,
+    PUBLISHABLE_KEY,
+    WEBHOOK_SECRET,
+    WebhookReceiver,
+    start_localstripe,
+    stop_localstripe,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +34,7 @@ def producer_user(factory):
 @pytest.fixture
 def prod(producer_user):
     from library_helpers import producer
+
     return producer(producer_user)
 
 
@@ -53,10 +62,15 @@ class Stripe:
 @pytest.fixture
 def stripe(app, db_session, localstripe, receiver, monkeypatch):
     from app.billing.gateway import build_gateway, register_dev_webhook, set_gateway
-    for key, value in {"STRIPE_API_BASE": localstripe, "STRIPE_API_KEY": API_KEY,
-                       "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-                       "STRIPE_ENVIRONMENT": ENVIRONMENT,
-                       "STRIPE_REGISTER_WEBHOOK": False}.items():  # the receiver's registration stays
+
+    for key, value in {
+        "STRIPE_API_BASE": localstripe,
+        "STRIPE_API_KEY": API_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_ENVIRONMENT": ENVIRONMENT,
+        "STRIPE_REGISTER_WEBHOOK": False,
+    }.items():  # the receiver's registration stays
         monkeypatch.setitem(app.config, key, value)
     gateway = build_gateway(app.config)
     set_gateway(app, gateway)

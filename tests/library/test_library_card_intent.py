@@ -3,18 +3,24 @@ PaymentIntent; after the payment, no second charge; a declined card allows a new
 Stripe customer lost by Stripe (localstripe wiped) created again. Against a REAL localstripe of
 this module's own (tests/library/conftest.py: its data are wiped here). Concurrent clicks over
 HTTP: tests/attack."""
+
 from __future__ import annotations
 
 import urllib.request
 
 import pytest
+from library_helpers import paid_offer, resource
 from sqlalchemy import select
 
 from app.library.models import LicenceBuyer, LicenceGrant
-from library_helpers import paid_offer, resource
 from tests.conftest import login, post_form
-from tests.vouchers.vouchers_helpers import (CARD_3DS, CARD_DECLINED, card_payment_method, confirm_card_setup,
-                                             stripe_js_post)
+from tests.vouchers.vouchers_helpers import (
+    CARD_3DS,
+    CARD_DECLINED,
+    card_payment_method,
+    confirm_card_setup,
+    stripe_js_post,
+)
 
 USAGE = "LicenseRef-licence-usage"
 
@@ -32,22 +38,29 @@ def _offer(producer_user, prod, title="Kit « Démarches en ligne »", price_cen
 
 
 def _card(client, localstripe, r, offer, number="4242424242424242") -> str:
-    answer = post_form(client, f"/r/{r.identifier}/licences/{offer.id}/acheter/carte", {},
-                       headers={"Accept": "application/json"})
+    answer = post_form(
+        client, f"/r/{r.identifier}/licences/{offer.id}/acheter/carte", {}, headers={"Accept": "application/json"}
+    )
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return confirm_card_setup(localstripe, answer.get_json()["client_secret"], number)
 
 
 def _pay(client, r, offer, payment_method):
-    return post_form(client, f"/r/{r.identifier}/licences/{offer.id}/acheter",
-                     {"payment_method": payment_method, "holder_name": "Médiathèque de Forcalquier"},
-                     headers={"Accept": "application/json"})
+    return post_form(
+        client,
+        f"/r/{r.identifier}/licences/{offer.id}/acheter",
+        {"payment_method": payment_method, "holder_name": "Médiathèque de Forcalquier"},
+        headers={"Accept": "application/json"},
+    )
 
 
 def _intents(gateway, offer) -> list:
     """This test's PaymentIntents for the offer, at localstripe."""
-    return [pi for pi in gateway.list_payment_intents() if pi.id not in gateway.earlier
-            and pi.metadata.get("hub_reference", "").startswith(f"licence:{offer.id}:")]
+    return [
+        pi
+        for pi in gateway.list_payment_intents()
+        if pi.id not in gateway.earlier and pi.metadata.get("hub_reference", "").startswith(f"licence:{offer.id}:")
+    ]
 
 
 def _grants(session, offer):
@@ -55,7 +68,8 @@ def _grants(session, offer):
 
 
 def test_a_second_click_during_3ds_reuses_the_payment_then_the_licence_is_not_bought_twice(
-        client, db_session, factory, gateway, localstripe, producer_user, prod):
+    client, db_session, factory, gateway, localstripe, producer_user, prod
+):
     r, offer = _offer(producer_user, prod)
     buyer = factory.user()
     login(client, buyer)
@@ -68,8 +82,11 @@ def test_a_second_click_during_3ds_reuses_the_payment_then_the_licence_is_not_bo
     assert len(_intents(gateway, offer)) == 1  # not a second PaymentIntent waiting for its 3-D Secure
     # The bank says yes; a new click does not charge again: the licence is held.
     pi_id = first["client_secret"].split("_secret_")[0]
-    stripe_js_post(localstripe, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
-                   {"client_secret": first["client_secret"]})
+    stripe_js_post(
+        localstripe,
+        f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
+        {"client_secret": first["client_secret"]},
+    )
     third = _pay(client, r, offer, "pm_card_visa")
     assert third.status_code == 409
     assert third.get_json() == {"status": "refused", "message": "Vous détenez déjà cette licence."}
@@ -79,8 +96,9 @@ def test_a_second_click_during_3ds_reuses_the_payment_then_the_licence_is_not_bo
     assert [pi.status for pi in _intents(gateway, offer)] == ["succeeded"]
 
 
-def test_a_declined_card_then_another_card_pays_once(client, db_session, factory, gateway, localstripe,
-                                                     producer_user, prod):
+def test_a_declined_card_then_another_card_pays_once(
+    client, db_session, factory, gateway, localstripe, producer_user, prod
+):
     r, offer = _offer(producer_user, prod)
     login(client, factory.user())
     declined = _pay(client, r, offer, _card(client, localstripe, r, offer, CARD_DECLINED))
@@ -95,8 +113,9 @@ def test_a_declined_card_then_another_card_pays_once(client, db_session, factory
     assert sorted(pi.status for pi in _intents(gateway, offer)) == ["requires_payment_method", "succeeded"]
 
 
-def test_a_buyer_customer_lost_by_stripe_is_created_again(client, db_session, factory, gateway, localstripe,
-                                                          producer_user, prod):
+def test_a_buyer_customer_lost_by_stripe_is_created_again(
+    client, db_session, factory, gateway, localstripe, producer_user, prod
+):
     """localstripe restarted from scratch (its data wiped): the buyer's saved customer no longer exists.
     The next purchase creates a new customer, stores it and goes through (it was a 402 for ever)."""
     r1, first = _offer(producer_user, prod, title="Guide « Premiers pas »")

@@ -1,16 +1,18 @@
 """Open export (CSV and JSON dumps of the whole base), CSV import with a report of rejected
 lines, browsing with filters, producers' pages."""
+
 from __future__ import annotations
 
 import csv
 import io
 import json
 
+from library_helpers import PDF, producer, resource, upload
 from sqlalchemy import func, select
 
 from app.library import exports, services
-from app.library.models import Resource, ResourceStatus as RS
-from library_helpers import PDF, producer, resource, upload
+from app.library.models import Resource
+from app.library.models import ResourceStatus as RS
 from tests.conftest import login, page_text, post_form
 
 
@@ -22,7 +24,7 @@ def test_csv_dump_of_the_whole_base(client, factory, producer_user, prod):
     staff = factory.staff()
     a = resource(producer_user, prod, description="- une liste\n- =SOMME(A1)", is_based_on=[])
     upload(producer_user, a, "fiche.pdf", PDF)
-    b = resource(producer_user, prod, title="=HYPERLINK(\"http://mal.example\")")
+    b = resource(producer_user, prod, title='=HYPERLINK("http://mal.example")')
     dup = resource(producer_user, prod, title="Doublon")
     gone = resource(producer_user, prod, title="Supprimée")
     draft = resource(producer_user, prod, title="Brouillon secret", publish=False)
@@ -89,8 +91,14 @@ def test_csv_import_creates_good_lines_and_reports_the_others(db_session, produc
 
 
 def test_csv_import_round_trips_the_export(client, factory, producer_user, prod):
-    original = resource(producer_user, prod, title="À réimporter", themes=["ia"], audiences=["jeunes"],
-                        is_related_to=[resource(producer_user, prod, title="Voisine").number])
+    original = resource(
+        producer_user,
+        prod,
+        title="À réimporter",
+        themes=["ia"],
+        audiences=["jeunes"],
+        is_related_to=[resource(producer_user, prod, title="Voisine").number],
+    )
     dump = client.get("/bibliotheque/export.csv").data
     # The same producer re-importing its own dump: every line is a duplicate, nothing is created twice.
     again = exports.import_csv(producer_user, prod, dump)
@@ -113,7 +121,9 @@ def test_csv_import_round_trips_the_export(client, factory, producer_user, prod)
 
 def test_csv_import_refuses_what_is_not_a_csv(producer_user, prod):
     import pytest
+
     from app.core.errors import ServiceError
+
     for data in (b"", b"\x00\x01\x02", b"titre\nA\n", b"x" * (exports.MAX_IMPORT_BYTES + 1)):
         with pytest.raises(ServiceError):
             exports.import_csv(producer_user, prod, data)
@@ -122,29 +132,52 @@ def test_csv_import_refuses_what_is_not_a_csv(producer_user, prod):
 def test_import_page_shows_the_report(client, db_session, factory, producer_user, prod):
     login(client, producer_user)
     assert client.get(f"/bibliotheque/producteurs/{prod.id}/import").status_code == 200
-    response = post_form(client, f"/bibliotheque/producteurs/{prod.id}/import",
-                         {"file": (io.BytesIO(CSV_OK.encode("cp1252")), "ressources.csv"), "publish": "y"},
-                         content_type="multipart/form-data")
+    response = post_form(
+        client,
+        f"/bibliotheque/producteurs/{prod.id}/import",
+        {"file": (io.BytesIO(CSV_OK.encode("cp1252")), "ressources.csv"), "publish": "y"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 200
     text = page_text(response)
     assert "3 ressource(s) créée(s), 3 ligne(s) refusée(s)" in text
     assert "GPL-3.0" in text and "Ligne 2" in text
-    wrong = post_form(client, f"/bibliotheque/producteurs/{prod.id}/import",
-                      {"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")}, content_type="multipart/form-data")
+    wrong = post_form(
+        client,
+        f"/bibliotheque/producteurs/{prod.id}/import",
+        {"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
+        content_type="multipart/form-data",
+    )
     assert wrong.status_code == 422 and "Colonnes manquantes" in page_text(wrong)
     login(client, factory.user())
     assert client.get(f"/bibliotheque/producteurs/{prod.id}/import").status_code == 404
 
 
 def test_browse_filters(client, factory, producer_user, prod):
-    a = resource(producer_user, prod, title="Sécurité pour seniors", themes=["securite"], audiences=["seniors"],
-                 resource_type="fiche", licence="CC0-1.0")
-    b = resource(producer_user, prod, title="Programme IA", themes=["ia"], audiences=["mediateurs"],
-                 resource_type="programme", licence="LicenseRef-licence-usage")
+    a = resource(
+        producer_user,
+        prod,
+        title="Sécurité pour seniors",
+        themes=["securite"],
+        audiences=["seniors"],
+        resource_type="fiche",
+        licence="CC0-1.0",
+    )
+    b = resource(
+        producer_user,
+        prod,
+        title="Programme IA",
+        themes=["ia"],
+        audiences=["mediateurs"],
+        resource_type="programme",
+        licence="LicenseRef-licence-usage",
+    )
     c = resource(producer_user, prod, title="Brouillon IA", themes=["ia"], publish=False)
 
     def found(query: str) -> set[str]:
-        resources, _total = services.browse(dict(q for q in (p.split("=") for p in query.split("&")) if len(q) == 2 and q[1]))
+        resources, _total = services.browse(
+            dict(q for q in (p.split("=") for p in query.split("&")) if len(q) == 2 and q[1])
+        )
         return {r.identifier for r in resources}
 
     assert found("theme=ia") == {b.identifier}
@@ -170,7 +203,9 @@ def test_producer_pages(client, db_session, factory, producer_user, prod):
     space = page_text(client.get(f"/bibliotheque/producteurs/{prod.id}/espace"))
     assert draft.title in space and "Ventes de licences" in space
     colleague = factory.user()
-    assert post_form(client, f"/bibliotheque/producteurs/{prod.id}/membres", {"email": colleague.email}).status_code == 302
+    assert (
+        post_form(client, f"/bibliotheque/producteurs/{prod.id}/membres", {"email": colleague.email}).status_code == 302
+    )
     again = post_form(client, f"/bibliotheque/producteurs/{prod.id}/membres", {"email": colleague.email})
     assert again.status_code == 422 and "déjà membre" in page_text(again)
     db_session.expire_all()

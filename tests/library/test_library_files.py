@@ -1,16 +1,17 @@
 """Uploads: size limit, type from content (magic bytes), names that lie, content-addressed
 storage (the same file stored once), versions kept, downloads."""
+
 from __future__ import annotations
 
 import hashlib
 import io
 
 import pytest
+from library_helpers import DOCX, JPEG, MP4, ODT, PDF, PNG, ZIP, resource, upload
 from sqlalchemy import func, select
 
 from app.library import filetypes, services
 from app.library.models import FileVersion, StoredBlob
-from library_helpers import DOCX, JPEG, MP4, ODT, PDF, PNG, ZIP, resource, upload
 from tests.conftest import login, page_text, post_form
 
 
@@ -21,17 +22,29 @@ def _detect(tmp_path, data: bytes, name: str = "f"):
     return kind.code if kind else None
 
 
-@pytest.mark.parametrize("data,name,code", [
-    (PDF, "a.pdf", "pdf"), (PNG, "a.png", "png"), (JPEG, "a.jpg", "jpeg"), (ODT, "a.odt", "odt"),
-    (DOCX, "a.docx", "docx"), (ZIP, "a.zip", "zip"), (MP4, "a.mp4", "mp4"), (b"GIF89a\x01\x00", "a.gif", "gif"),
-    (b"ID3\x03\x00\x00\x00", "a.mp3", "mp3"), (b"OggS\x00\x02", "a.ogg", "ogg"),
-    ("Bonjour, voici un texte accentué.\n".encode(), "a.txt", "text"), (b"# Titre\n\n- point\n", "a.md", "markdown"),
-    (b"titre;licence\nA;CC0-1.0\n", "a.csv", "csv"),
-    (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00", "a.exe", None),  # a Windows program
-    (b"<!DOCTYPE html><script>alert(1)</script>", "a.txt", None),  # markup is not plain text
-    (b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "a.svg", None),
-    (b"\x00\x01\x02\x03binary", "a.bin", None), (b"PK\x03\x04broken", "a.zip", None),
-])
+@pytest.mark.parametrize(
+    "data,name,code",
+    [
+        (PDF, "a.pdf", "pdf"),
+        (PNG, "a.png", "png"),
+        (JPEG, "a.jpg", "jpeg"),
+        (ODT, "a.odt", "odt"),
+        (DOCX, "a.docx", "docx"),
+        (ZIP, "a.zip", "zip"),
+        (MP4, "a.mp4", "mp4"),
+        (b"GIF89a\x01\x00", "a.gif", "gif"),
+        (b"ID3\x03\x00\x00\x00", "a.mp3", "mp3"),
+        (b"OggS\x00\x02", "a.ogg", "ogg"),
+        ("Bonjour, voici un texte accentué.\n".encode(), "a.txt", "text"),
+        (b"# Titre\n\n- point\n", "a.md", "markdown"),
+        (b"titre;licence\nA;CC0-1.0\n", "a.csv", "csv"),
+        (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00", "a.exe", None),  # a Windows program
+        (b"<!DOCTYPE html><script>alert(1)</script>", "a.txt", None),  # markup is not plain text
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>", "a.svg", None),
+        (b"\x00\x01\x02\x03binary", "a.bin", None),
+        (b"PK\x03\x04broken", "a.zip", None),
+    ],
+)
 def test_detector_reads_the_content(tmp_path, data, name, code):
     assert _detect(tmp_path, data, name) == code
 
@@ -82,9 +95,16 @@ def test_wrong_type_is_refused(producer_user, prod):
         upload(producer_user, r, "vide.pdf", b"")
 
 
-@pytest.mark.parametrize("name,data,kind", [("rapport.pdf", PNG, "PNG"), ("photo.jpg", PDF, "PDF"),
-                                            ("notes.txt", DOCX, "DOCX"), ("programme.odt", ZIP, "ZIP"),
-                                            ("video.mp4", b"du texte, pas une video", "texte brut")])
+@pytest.mark.parametrize(
+    "name,data,kind",
+    [
+        ("rapport.pdf", PNG, "PNG"),
+        ("photo.jpg", PDF, "PDF"),
+        ("notes.txt", DOCX, "DOCX"),
+        ("programme.odt", ZIP, "ZIP"),
+        ("video.mp4", b"du texte, pas une video", "texte brut"),
+    ],
+)
 def test_a_name_that_lies_about_the_type_is_refused(producer_user, prod, name, data, kind):
     r = resource(producer_user, prod)
     with pytest.raises(services.MisnamedFile) as error:
@@ -131,26 +151,46 @@ def test_files_of_a_draft_are_not_public(client, producer_user, prod):
 def test_upload_pages(app, monkeypatch, client, db_session, producer_user, prod):
     r = resource(producer_user, prod)
     login(client, producer_user)
-    ok = post_form(client, f"/r/{r.identifier}/fichiers", {"file": (io.BytesIO(PDF), "guide.pdf")},
-                   content_type="multipart/form-data")
+    ok = post_form(
+        client,
+        f"/r/{r.identifier}/fichiers",
+        {"file": (io.BytesIO(PDF), "guide.pdf")},
+        content_type="multipart/form-data",
+    )
     assert ok.status_code == 302
-    lying = post_form(client, f"/r/{r.identifier}/fichiers", {"file": (io.BytesIO(PNG), "guide.pdf")},
-                      content_type="multipart/form-data")
+    lying = post_form(
+        client,
+        f"/r/{r.identifier}/fichiers",
+        {"file": (io.BytesIO(PNG), "guide.pdf")},
+        content_type="multipart/form-data",
+    )
     assert lying.status_code == 422 and "ne correspond pas au contenu" in page_text(lying)
-    unknown = post_form(client, f"/r/{r.identifier}/fichiers", {"file": (io.BytesIO(b"MZ\x90\x00" * 10), "a.exe")},
-                        content_type="multipart/form-data")
+    unknown = post_form(
+        client,
+        f"/r/{r.identifier}/fichiers",
+        {"file": (io.BytesIO(b"MZ\x90\x00" * 10), "a.exe")},
+        content_type="multipart/form-data",
+    )
     assert unknown.status_code == 415 and "non reconnu" in page_text(unknown)
     # A new version through the page.
     db_session.expire_all()
     file = r.current_files[0]
-    v2 = post_form(client, f"/r/{r.identifier}/fichiers/{file.id}/version",
-                   {"v-file": (io.BytesIO(PDF + b"\n"), "guide.pdf")}, content_type="multipart/form-data")
+    v2 = post_form(
+        client,
+        f"/r/{r.identifier}/fichiers/{file.id}/version",
+        {"v-file": (io.BytesIO(PDF + b"\n"), "guide.pdf")},
+        content_type="multipart/form-data",
+    )
     assert v2.status_code == 302
     db_session.expire_all()
     assert file.current.version == 2
     monkeypatch.setitem(app.config, "LIBRARY_MAX_FILE_BYTES", 100)
-    big = post_form(client, f"/r/{r.identifier}/fichiers", {"file": (io.BytesIO(PDF * 10), "gros.pdf")},
-                    content_type="multipart/form-data")
+    big = post_form(
+        client,
+        f"/r/{r.identifier}/fichiers",
+        {"file": (io.BytesIO(PDF * 10), "gros.pdf")},
+        content_type="multipart/form-data",
+    )
     assert big.status_code == 413 and "trop volumineux" in page_text(big)
     missing = post_form(client, f"/r/{r.identifier}/fichiers", {}, content_type="multipart/form-data")
     assert missing.status_code == 422 and "Choisissez un fichier" in page_text(missing)
@@ -164,6 +204,7 @@ def test_strangers_cannot_upload(client, factory, producer_user, prod):
     with pytest.raises(services.Forbidden):
         upload(stranger, r)
     login(client, stranger)
-    response = post_form(client, f"/r/{r.identifier}/fichiers", {"file": (io.BytesIO(PDF), "a.pdf")},
-                         content_type="multipart/form-data")
+    response = post_form(
+        client, f"/r/{r.identifier}/fichiers", {"file": (io.BytesIO(PDF), "a.pdf")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 404

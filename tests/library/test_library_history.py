@@ -1,14 +1,15 @@
 """History (every change is an event: who, when, which fields, before and after) and who may
 edit a resource (its producers' members, and hub staff)."""
+
 from __future__ import annotations
 
 import pytest
+from library_helpers import producer, resource
 
 from app.core.errors import Conflict, Forbidden, ServiceError
 from app.core.states import IllegalTransition
 from app.library import services
 from app.library.models import ResourceStatus as RS
-from library_helpers import producer, resource
 from tests.conftest import login, page_text, post_form
 
 
@@ -25,13 +26,22 @@ def test_creation_is_an_event_with_every_field(producer_user, prod):
 def test_an_edit_records_only_the_changed_fields_before_and_after(db_session, producer_user, prod):
     other = resource(producer_user, prod, title="Autre")
     r = resource(producer_user, prod)
-    services.update_resource(producer_user, r, {"title": "Atelier : protéger son smartphone",
-                                                "themes": ["securite", "donnees"], "is_related_to": [other.number]})
+    services.update_resource(
+        producer_user,
+        r,
+        {
+            "title": "Atelier : protéger son smartphone",
+            "themes": ["securite", "donnees"],
+            "is_related_to": [other.number],
+        },
+    )
     event = r.events[0]  # newest first
     assert event.action == "updated"
     assert set(event.changes) == {"title", "themes", "is_related_to"}
-    assert event.changes["title"] == {"before": "Atelier : sécuriser son smartphone",
-                                      "after": "Atelier : protéger son smartphone"}
+    assert event.changes["title"] == {
+        "before": "Atelier : sécuriser son smartphone",
+        "after": "Atelier : protéger son smartphone",
+    }
     assert event.changes["themes"] == {"before": ["securite", "materiel"], "after": ["securite", "donnees"]}
     assert event.changes["is_related_to"] == {"before": [], "after": [other.identifier]}
     count = len(r.events)
@@ -92,10 +102,16 @@ def test_only_own_producers_can_be_credited(factory, producer_user, prod):
 
 
 def test_metadata_is_validated(producer_user, prod):
-    for bad, field in (({"title": " "}, "title"), ({"resource_type": "roman"}, "resource_type"),
-                       ({"themes": []}, "themes"), ({"themes": ["cuisine"]}, "themes"),
-                       ({"licence": "GPL-3.0"}, "licence"), ({"year_created": 1800}, "year_created"),
-                       ({"source_url": "javascript:alert(1)"}, "source_url"), ({"is_based_on": [999999]}, "is_based_on")):
+    for bad, field in (
+        ({"title": " "}, "title"),
+        ({"resource_type": "roman"}, "resource_type"),
+        ({"themes": []}, "themes"),
+        ({"themes": ["cuisine"]}, "themes"),
+        ({"licence": "GPL-3.0"}, "licence"),
+        ({"year_created": 1800}, "year_created"),
+        ({"source_url": "javascript:alert(1)"}, "source_url"),
+        ({"is_based_on": [999999]}, "is_based_on"),
+    ):
         with pytest.raises(ServiceError) as error:
             resource(producer_user, prod, **bad)
         assert error.value.field == field
@@ -114,23 +130,56 @@ def test_edit_pages(client, factory, db_session, producer_user, prod):
     login(client, producer_user)
     page = client.get("/bibliotheque/ressources/nouvelle")
     assert page.status_code == 200 and prod.name in page_text(page)
-    r = post_form(client, "/bibliotheque/ressources/nouvelle", {
-        "title": "Kit « Premiers pas sur tablette »", "description": "Avec *fiches* imprimables.",
-        "resource_type": "jeu", "themes": ["premiers_pas"], "audiences": ["seniors"], "languages": ["fr"],
-        "licence": "etalab-2.0", "producers": [str(prod.id)], "year_created": "2022", "publish": "1"})
+    r = post_form(
+        client,
+        "/bibliotheque/ressources/nouvelle",
+        {
+            "title": "Kit « Premiers pas sur tablette »",
+            "description": "Avec *fiches* imprimables.",
+            "resource_type": "jeu",
+            "themes": ["premiers_pas"],
+            "audiences": ["seniors"],
+            "languages": ["fr"],
+            "licence": "etalab-2.0",
+            "producers": [str(prod.id)],
+            "year_created": "2022",
+            "publish": "1",
+        },
+    )
     assert r.status_code == 302
     identifier = r.headers["Location"].split("/r/")[1].split("/")[0]
     created = services.resource_by_number(services.parse_identifier(identifier))
     assert created.status == RS.PUBLISHED and created.licence == "etalab-2.0" and created.year_created == 2022
     bad = post_form(client, f"/r/{identifier}/modifier", {"title": "", "resource_type": "jeu", "themes": ["x"]})
     assert bad.status_code == 422 and "Le formulaire contient des erreurs" in page_text(bad)
-    wrong_ids = post_form(client, f"/r/{identifier}/modifier", {
-        "title": "Kit", "resource_type": "jeu", "themes": ["premiers_pas"], "audiences": ["seniors"],
-        "languages": ["fr"], "licence": "etalab-2.0", "producers": [str(prod.id)], "is_based_on": "R1, Q2"})
+    wrong_ids = post_form(
+        client,
+        f"/r/{identifier}/modifier",
+        {
+            "title": "Kit",
+            "resource_type": "jeu",
+            "themes": ["premiers_pas"],
+            "audiences": ["seniors"],
+            "languages": ["fr"],
+            "licence": "etalab-2.0",
+            "producers": [str(prod.id)],
+            "is_based_on": "R1, Q2",
+        },
+    )
     assert wrong_ids.status_code == 422 and "Q2" in page_text(wrong_ids)
-    ok = post_form(client, f"/r/{identifier}/modifier", {
-        "title": "Kit tablette", "resource_type": "jeu", "themes": ["premiers_pas"], "audiences": ["seniors"],
-        "languages": ["fr", "oc"], "licence": "etalab-2.0", "producers": [str(prod.id)]})
+    ok = post_form(
+        client,
+        f"/r/{identifier}/modifier",
+        {
+            "title": "Kit tablette",
+            "resource_type": "jeu",
+            "themes": ["premiers_pas"],
+            "audiences": ["seniors"],
+            "languages": ["fr", "oc"],
+            "licence": "etalab-2.0",
+            "producers": [str(prod.id)],
+        },
+    )
     assert ok.status_code == 302
     db_session.expire_all()
     assert created.title == "Kit tablette" and created.languages == ["fr", "oc"]
@@ -163,9 +212,14 @@ def test_status_page_actions(client, factory, db_session, producer_user, prod):
 
 
 def test_description_markdown_is_sanitised(client, producer_user, prod):
-    r = resource(producer_user, prod, description=(
-        "# Titre\n\nTexte **gras** et [lien](https://exemple.org).\n\n<script>alert('x')</script>\n\n"
-        "[piège](javascript:alert(1)) <img src=https://traceur.example/p.gif onerror=alert(2)>"))
+    r = resource(
+        producer_user,
+        prod,
+        description=(
+            "# Titre\n\nTexte **gras** et [lien](https://exemple.org).\n\n<script>alert('x')</script>\n\n"
+            "[piège](javascript:alert(1)) <img src=https://traceur.example/p.gif onerror=alert(2)>"
+        ),
+    )
     html = client.get(f"/r/{r.identifier}").get_data(as_text=True)
     assert "<strong>gras</strong>" in html
     assert 'href="https://exemple.org"' in html and "noopener" in html

@@ -1,15 +1,17 @@
 """Public identifiers (R + number): assigned once, never reused (also after deletion and merge);
 /r/R42 resolves with content negotiation; merged duplicates redirect; JSON-LD fields."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from library_helpers import PDF, producer, resource, upload
 from sqlalchemy import delete, select
 
 from app.library import services
-from app.library.models import IdentifierCounter, Resource, ResourceStatus as RS
-from library_helpers import PDF, producer, resource, upload
+from app.library.models import IdentifierCounter, Resource
+from app.library.models import ResourceStatus as RS
 from tests.conftest import login, page_text
 
 
@@ -38,7 +40,9 @@ def test_numbers_are_never_reused_after_deletion(db_session, producer_user, prod
     db_session.flush()
     c = resource(producer_user, prod, title="Après une suppression en base")
     assert c.number == last + 1
-    assert db_session.scalar(select(IdentifierCounter.last_value).where(IdentifierCounter.name == "resource")) == c.number
+    assert (
+        db_session.scalar(select(IdentifierCounter.last_value).where(IdentifierCounter.name == "resource")) == c.number
+    )
     # A deleted resource restored by staff keeps its own number.
     services.move_resource(staff, a, RS.DRAFT)
     assert a.number < c.number and a.status == RS.DRAFT
@@ -56,9 +60,8 @@ def test_numbers_are_never_reused_after_merge(factory, producer_user, prod):
 
 def test_a_failed_creation_takes_no_number(db_session, producer_user, prod):
     a = resource(producer_user, prod)
-    with pytest.raises(Exception):
-        with db_session.begin_nested():
-            resource(producer_user, prod, themes=["inconnu"])
+    with pytest.raises(Exception), db_session.begin_nested():
+        resource(producer_user, prod, themes=["inconnu"])
     assert resource(producer_user, prod, title="Suivante").number == a.number + 1
 
 
@@ -89,15 +92,19 @@ def test_drafts_are_seen_by_their_producers_only(client, factory, producer_user,
     assert client.get(f"/r/{r.identifier}").status_code == 200
 
 
-@pytest.mark.parametrize("accept,mimetype", [("application/ld+json", "application/ld+json"),
-                                             ("application/json", "application/json"),
-                                             ("application/ld+json;q=1, text/html;q=0.5", "application/ld+json")])
+@pytest.mark.parametrize(
+    "accept,mimetype",
+    [
+        ("application/ld+json", "application/ld+json"),
+        ("application/json", "application/json"),
+        ("application/ld+json;q=1, text/html;q=0.5", "application/ld+json"),
+    ],
+)
 def test_resolve_json_ld_for_machines(client, factory, producer_user, prod, accept, mimetype):
     other = producer(factory.user(), name="Camille Dupont", kind="person")
     base = resource(producer_user, prod, title="Méthode d'origine")
     near = resource(producer_user, prod, title="Ressource voisine")
-    r = resource(producer_user, prod, languages=["fr", "lsf"], is_based_on=[base.number],
-                 is_related_to=[near.number])
+    r = resource(producer_user, prod, languages=["fr", "lsf"], is_based_on=[base.number], is_related_to=[near.number])
     r.producers.append(other)
     upload(producer_user, r, "support.pdf", PDF)
     response = client.get(f"/r/{r.identifier}", headers={"Accept": accept})
@@ -131,6 +138,7 @@ def test_resolve_json_ld_for_machines(client, factory, producer_user, prod, acce
 
 def test_json_ld_of_a_paid_resource_links_its_licence_terms(client, producer_user, prod):
     from library_helpers import paid_offer
+
     r = resource(producer_user, prod, licence="LicenseRef-licence-usage")
     paid_offer(producer_user, r, price_cents=4900)
     data = client.get(f"/r/{r.identifier}?format=jsonld").get_json(force=True)
@@ -148,7 +156,9 @@ def test_merged_duplicate_keeps_its_number_and_redirects(client, factory, produc
     assert html.status_code == 301 and html.headers["Location"].endswith(f"/r/{survivor.identifier}")
     machine = client.get(f"/r/{duplicate.identifier}", headers={"Accept": "application/ld+json"})
     assert machine.status_code == 301 and "Accept" in machine.headers["Vary"]
-    followed = client.get(f"/r/{duplicate.identifier}", headers={"Accept": "application/ld+json"}, follow_redirects=True)
+    followed = client.get(
+        f"/r/{duplicate.identifier}", headers={"Accept": "application/ld+json"}, follow_redirects=True
+    )
     assert followed.get_json(force=True)["identifier"] == survivor.identifier
     # A chain collapses: merging the survivor again makes the first duplicate point to the last survivor.
     last = resource(producer_user, prod, title="Version de référence")

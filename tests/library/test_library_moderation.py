@@ -1,13 +1,15 @@
 """Reports by anyone signed in; staff handle them and merge duplicates."""
+
 from __future__ import annotations
 
 import pytest
+from library_helpers import PDF, PNG, paid_offer, producer, resource, upload
 from sqlalchemy import select
 
 from app.core.errors import Conflict, Forbidden, ServiceError
 from app.library import services
-from app.library.models import ReportStatus, ResourceReport, ResourceStatus as RS
-from library_helpers import PDF, PNG, paid_offer, producer, resource, upload
+from app.library.models import ReportStatus, ResourceReport
+from app.library.models import ResourceStatus as RS
 from tests.conftest import login, page_text, post_form
 
 
@@ -56,8 +58,14 @@ def test_staff_handle_reports(client, factory, db_session, producer_user, prod):
     login(client, staff)
     page = client.get("/bibliotheque/moderation")
     assert page.status_code == 200 and "L'interface a changé." in page_text(page)
-    assert post_form(client, f"/bibliotheque/moderation/signalements/{report.id}",
-                     {"decision": "resolve", "resolution": "Le producteur a mis à jour la fiche."}).status_code == 302
+    assert (
+        post_form(
+            client,
+            f"/bibliotheque/moderation/signalements/{report.id}",
+            {"decision": "resolve", "resolution": "Le producteur a mis à jour la fiche."},
+        ).status_code
+        == 302
+    )
     db_session.expire_all()
     assert report.status == ReportStatus.RESOLVED and report.handled_by_id == staff.id
     assert "L'interface a changé." not in page_text(client.get("/bibliotheque/moderation"))
@@ -71,8 +79,13 @@ def test_merge_moves_everything_to_the_survivor(db_session, factory, producer_us
     other_user = factory.user()
     other = producer(other_user, name="Association Clic Seniors")
     survivor = resource(producer_user, prod, title="Guide des démarches en ligne", themes=["demarches"])
-    duplicate = resource(other_user, other, title="Guide démarches (copie)", themes=["demarches", "emploi"],
-                         audiences=["demandeurs_emploi"])
+    duplicate = resource(
+        other_user,
+        other,
+        title="Guide démarches (copie)",
+        themes=["demarches", "emploi"],
+        audiences=["demandeurs_emploi"],
+    )
     pointing = resource(producer_user, prod, title="Atelier qui cite le doublon", is_related_to=[duplicate.number])
     file = upload(other_user, duplicate, "guide.pdf", PDF)
     report = services.report_resource(factory.user(), duplicate, "duplicate", duplicate_of=survivor.number)

@@ -1,20 +1,27 @@
 """The full paid path against a REAL localstripe process: buy a licence by card, the webhook, the
 grant, the download; a refund revokes the grant and the download is refused; a forged webhook
 changes nothing; the ledger stays balanced. (localstripe and its webhook receiver: tests/library/conftest.py.)"""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from library_helpers import ODT, paid_offer, resource, upload
 from sqlalchemy import func, select
 
 from app.library import purchase, services
 from app.library.models import GrantStatus, LicenceGrant
-from library_helpers import ODT, paid_offer, resource, upload
 from payments import ledger
 from tests.conftest import login, page_text, post_form
-from tests.vouchers.vouchers_helpers import (CARD_3DS, CARD_DECLINED, CARD_OK, card_payment_method, confirm_card_setup,
-                                             stripe_js_post)
+from tests.vouchers.vouchers_helpers import (
+    CARD_3DS,
+    CARD_DECLINED,
+    CARD_OK,
+    card_payment_method,
+    confirm_card_setup,
+    stripe_js_post,
+)
 
 USAGE = "LicenseRef-licence-usage"
 
@@ -45,22 +52,29 @@ def _card(client, stripe, r, offer, number=CARD_OK) -> str:
 
 def _pay(client, r, offer, payment_method, holder_name="Médiathèque de Manosque"):
     page, _card_url, _state = _urls(r, offer)
-    return post_form(client, page, {"payment_method": payment_method, "holder_name": holder_name},
-                     headers={"Accept": "application/json"})
+    return post_form(
+        client,
+        page,
+        {"payment_method": payment_method, "holder_name": holder_name},
+        headers={"Accept": "application/json"},
+    )
 
 
 def _deliver(client, body: bytes, signature: str):
-    return client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature,
-                                                               "Content-Type": "application/json"})
+    return client.post(
+        "/stripe/webhook", data=body, headers={"Stripe-Signature": signature, "Content-Type": "application/json"}
+    )
 
 
 def _grants(session, offer):
     return session.scalars(select(LicenceGrant).where(LicenceGrant.offer_id == offer.id)).all()
 
 
-def test_buy_by_card_webhook_grant_download_then_refund_revokes(client, db_session, factory, stripe, sale,
-                                                                producer_user, prod):
+def test_buy_by_card_webhook_grant_download_then_refund_revokes(
+    client, db_session, factory, stripe, sale, producer_user, prod
+):
     from app.models import LedgerTransaction, Payment, StripeEvent
+
     r, file, offer = sale
     download = f"/r/{r.identifier}/fichiers/{file.id}"
     buyer = factory.user(name="Lucie Médiatrice")
@@ -93,10 +107,18 @@ def test_buy_by_card_webhook_grant_download_then_refund_revokes(client, db_sessi
     first, second = _deliver(client, body, signature), _deliver(client, body, signature)
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.get_json()["status"] == "duplicate"
-    assert db_session.scalar(select(func.count()).select_from(StripeEvent)
-                             .where(StripeEvent.id == json.loads(body)["id"])) == 1
-    assert db_session.scalar(select(func.count()).select_from(LedgerTransaction).where(
-        LedgerTransaction.idempotency_key == f"payment:{grant.payment_ref}:settle")) == 1
+    assert (
+        db_session.scalar(select(func.count()).select_from(StripeEvent).where(StripeEvent.id == json.loads(body)["id"]))
+        == 1
+    )
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(LedgerTransaction)
+            .where(LedgerTransaction.idempotency_key == f"payment:{grant.payment_ref}:settle")
+        )
+        == 1
+    )
     db_session.expire_all()
     assert len(_grants(db_session, offer)) == 1
 
@@ -134,8 +156,14 @@ def test_3ds_grants_only_when_the_webhook_arrives(client, db_session, factory, s
     assert client.get(state_url).get_json() == {"granted": False, "payment": "requires_action", "message": None}
     # The browser completes 3-D Secure (what localstripe's fake confirmCardPayment sends).
     pi_id = data["client_secret"].split("_secret_")[0]
-    assert stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
-                          {"client_secret": data["client_secret"]})["status"] == "succeeded"
+    assert (
+        stripe_js_post(
+            stripe.base,
+            f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
+            {"client_secret": data["client_secret"]},
+        )["status"]
+        == "succeeded"
+    )
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     assert _deliver(client, body, signature).get_json()["status"] == "applied"
     state = client.get(state_url).get_json()
@@ -149,12 +177,14 @@ def test_3ds_grants_only_when_the_webhook_arrives(client, db_session, factory, s
 
 def test_a_forged_webhook_changes_nothing(client, db_session, factory, stripe, sale):
     from app.models import StripeEvent
+
     r, file, offer = sale
     login(client, factory.user())
     data = _pay(client, r, offer, card_payment_method(stripe.base, CARD_3DS)).get_json()
     pi_id = data["client_secret"].split("_secret_")[0]
-    stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
-                   {"client_secret": data["client_secret"]})
+    stripe_js_post(
+        stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true", {"client_secret": data["client_secret"]}
+    )
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     events = db_session.scalar(select(func.count()).select_from(StripeEvent))
     transactions = ledger.trial_balance(db_session).rows

@@ -1,5 +1,6 @@
 """Match runs over the database, staff arbitration with an audit trail, provider
 acceptance with a deadline, missions confirmed by both sides, feedback."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,7 +14,8 @@ from app.core.models import utcnow
 from app.core.states import IllegalTransition
 from app.matches import services
 from app.matches.instance import build_instance
-from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus as P, RunStatus
+from app.matches.models import MissionStatus, RunStatus
+from app.matches.models import ProposalStatus as P
 from app.needs.models import NeedStatus as NS
 from matching import check_assignments
 
@@ -24,21 +26,39 @@ WEIGHTS = {"skills": 0.4, "distance": 0.3, "waiting": 0.1, "load": 0.1, "feedbac
 def marketplace(factory):
     """Two organisations near Marseille, two providers with one offer each."""
     staff = factory.staff()
-    asso = factory.need(title="Un site pour l'association", skills=["presence.site_web"], funding_mode="volunteer",
-                        organisation=factory.organisation(name="Asso du Panier", commune="13055"))
-    shop = factory.need(title="Vendre nos savons en ligne", skills=["presence.boutique"], funding_mode="paid",
-                        organisation=factory.organisation(name="Savonnerie", commune="13005", kind="artisan"))
-    web = factory.offer(provider=factory.provider(name="Web Solidaire", commune="13001", radius_km=50),
-                        title="Créer votre site", skills=["presence.site_web", "presence.boutique"],
-                        price_mode="volunteer", capacity_per_month=1)
-    shop_offer = factory.offer(provider=factory.provider(name="Boutiques du Sud", commune="13055", radius_km=20),
-                               title="Ouvrir une boutique en ligne", skills=["presence.boutique"],
-                               price_mode="paid", price_cents=60000, capacity_per_month=3)
+    asso = factory.need(
+        title="Un site pour l'association",
+        skills=["presence.site_web"],
+        funding_mode="volunteer",
+        organisation=factory.organisation(name="Asso du Panier", commune="13055"),
+    )
+    shop = factory.need(
+        title="Vendre nos savons en ligne",
+        skills=["presence.boutique"],
+        funding_mode="paid",
+        organisation=factory.organisation(name="Savonnerie", commune="13005", kind="artisan"),
+    )
+    web = factory.offer(
+        provider=factory.provider(name="Web Solidaire", commune="13001", radius_km=50),
+        title="Créer votre site",
+        skills=["presence.site_web", "presence.boutique"],
+        price_mode="volunteer",
+        capacity_per_month=1,
+    )
+    shop_offer = factory.offer(
+        provider=factory.provider(name="Boutiques du Sud", commune="13055", radius_km=20),
+        title="Ouvrir une boutique en ligne",
+        skills=["presence.boutique"],
+        price_mode="paid",
+        price_cents=60000,
+        capacity_per_month=3,
+    )
     return {"staff": staff, "asso": asso, "shop": shop, "web": web, "shop_offer": shop_offer}
 
 
 def _run(staff, **kwargs):
     from app.core.jobs import commit
+
     run = services.start_run(staff, WEIGHTS, **kwargs)
     commit()  # in-process: the job runs right after the commit
     return run
@@ -134,8 +154,12 @@ def test_incremental_run_keeps_approved_proposals_and_their_capacity(marketplace
     asso_proposal = next(p for p in run.proposals if p.need_id == m["asso"].id)
     services.approve(m["staff"], asso_proposal)
     # A new volunteer need that only the web offer (capacity 1, now taken) could serve.
-    newcomer = factory.need(title="Un site pour le club", skills=["presence.site_web"], funding_mode="volunteer",
-                            organisation=factory.organisation(name="Club de pétanque", commune="13055"))
+    newcomer = factory.need(
+        title="Un site pour le club",
+        skills=["presence.site_web"],
+        funding_mode="volunteer",
+        organisation=factory.organisation(name="Club de pétanque", commune="13055"),
+    )
     second = _run(m["staff"])
     assert asso_proposal.status == P.APPROVED  # kept, not superseded
     assert newcomer.id not in {p.need_id for p in second.proposals}
@@ -171,10 +195,19 @@ def test_decline_and_expiry_put_the_need_back_into_matching(marketplace, db_sess
 def test_replace_by_an_alternative(factory):
     staff = factory.staff()
     need = factory.need(skills=["securite.rgpd"], funding_mode="paid")
-    first = factory.offer(provider=factory.provider(name="RGPD Conseil", commune="13055"), skills=["securite.rgpd"],
-                          price_mode="paid", price_cents=50000, title="Audit RGPD")
-    second = factory.offer(provider=factory.provider(name="Données Claires", commune="13055"), skills=["securite.rgpd"],
-                           price_mode="volunteer", title="Atelier RGPD")
+    first = factory.offer(
+        provider=factory.provider(name="RGPD Conseil", commune="13055"),
+        skills=["securite.rgpd"],
+        price_mode="paid",
+        price_cents=50000,
+        title="Audit RGPD",
+    )
+    second = factory.offer(
+        provider=factory.provider(name="Données Claires", commune="13055"),
+        skills=["securite.rgpd"],
+        price_mode="volunteer",
+        title="Atelier RGPD",
+    )
     run = _run(staff)
     proposal = run.proposals[0]
     alternative = proposal.alternatives[0]["offer_id"]
@@ -199,12 +232,14 @@ def test_cancelled_mission_and_cancelled_need(marketplace):
 
     shop_proposal = next(p for p in run.proposals if p.need_id == m["shop"].id)
     from app.needs.services import move_need
+
     move_need(m["shop"].organisation.memberships[0].user, m["shop"], NS.CANCELLED, reason="Plus besoin")
     assert shop_proposal.status == P.SUPERSEDED
 
 
 def test_cpsat_run_with_a_territory_share_reports_its_gap(factory):
     from app.core.jobs import commit
+
     staff = factory.staff()
     provider = factory.provider(name="Seul en ville", commune="13055", radius_km=30)
     factory.offer(provider=provider, skills=["presence.site_web"], capacity_per_month=3)
@@ -212,8 +247,9 @@ def test_cpsat_run_with_a_territory_share_reports_its_gap(factory):
         factory.need(skills=["presence.site_web"], organisation=factory.organisation(name=name, commune="13055"))
     with pytest.raises(ServiceError):  # side constraints need CP-SAT
         services.start_run(staff, WEIGHTS, solver="flow", side_constraints={"territory_share": 0.5})
-    run = services.start_run(staff, WEIGHTS, solver="cpsat", dep_codes=["13"],
-                             side_constraints={"territory_share": 0.5}, time_limit=5)
+    run = services.start_run(
+        staff, WEIGHTS, solver="cpsat", dep_codes=["13"], side_constraints={"territory_share": 0.5}, time_limit=5
+    )
     commit()
     assert run.status == RunStatus.DONE, run.error
     assert len(run.proposals) == 1  # at most half of the département's needs to one provider
@@ -222,6 +258,7 @@ def test_cpsat_run_with_a_territory_share_reports_its_gap(factory):
 
 def test_sweep_command(app, marketplace, db_session):
     from app.core.jobs import commit
+
     run = _run(marketplace["staff"])
     services.approve(marketplace["staff"], run.proposals[0])
     commit()

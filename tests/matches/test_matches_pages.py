@@ -1,23 +1,30 @@
 """The matching pages as people use them: staff start a run and decide, the
 provider answers, both sides confirm the mission."""
+
 from __future__ import annotations
 
-import re
 
 from sqlalchemy import select
 
-from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus as P
+from app.matches.models import MatchRun, Mission, MissionStatus, Proposal
+from app.matches.models import ProposalStatus as P
 from app.needs.models import NeedStatus as NS
 from tests.conftest import login, page_text, post_form
 
 
 def _setup(factory):
     staff = factory.staff()
-    need = factory.need(title="Sécuriser nos ordinateurs", skills=["securite.cybersecurite"],
-                        organisation=factory.organisation(name="Cabinet infirmier", kind="profession_liberale",
-                                                          commune="83137"))
-    offer = factory.offer(provider=factory.provider(name="Cyber Var", commune="83137", radius_km=30),
-                          title="Audit de sécurité", skills=["securite.cybersecurite"], category="audit")
+    need = factory.need(
+        title="Sécuriser nos ordinateurs",
+        skills=["securite.cybersecurite"],
+        organisation=factory.organisation(name="Cabinet infirmier", kind="profession_liberale", commune="83137"),
+    )
+    offer = factory.offer(
+        provider=factory.provider(name="Cyber Var", commune="83137", radius_km=30),
+        title="Audit de sécurité",
+        skills=["securite.cybersecurite"],
+        category="audit",
+    )
     return staff, need, offer
 
 
@@ -26,10 +33,23 @@ def test_staff_run_page_then_provider_and_organisation(client, factory, db_sessi
     login(client, staff)
     form = page_text(client.get("/mise-en-relation/"))
     assert "Proximité" in form and "Lancer la mise en relation" in form
-    r = post_form(client, "/mise-en-relation/", {"w_skills": "0.5", "w_distance": "0.3", "w_semantic": "0",
-                                                 "w_waiting": "0.1", "w_load": "0.1", "w_feedback": "0",
-                                                 "w_charter": "0", "solver": "flow", "departements": ["83"],
-                                                 "k_alternatives": "3", "time_limit": "5"})
+    r = post_form(
+        client,
+        "/mise-en-relation/",
+        {
+            "w_skills": "0.5",
+            "w_distance": "0.3",
+            "w_semantic": "0",
+            "w_waiting": "0.1",
+            "w_load": "0.1",
+            "w_feedback": "0",
+            "w_charter": "0",
+            "solver": "flow",
+            "departements": ["83"],
+            "k_alternatives": "3",
+            "time_limit": "5",
+        },
+    )
     assert r.status_code == 302
     run_url = r.headers["Location"]
     page = page_text(client.get(run_url))
@@ -40,8 +60,12 @@ def test_staff_run_page_then_provider_and_organisation(client, factory, db_sessi
     assert client.get(f"/mise-en-relation/runs/{run.id}/progression").get_json()["status"] == "done"
 
     proposal = run.proposals[0]
-    r = post_form(client, f"/mise-en-relation/propositions/{proposal.id}", {"decision": "reject", "reason": ""},
-                  follow_redirects=True)
+    r = post_form(
+        client,
+        f"/mise-en-relation/propositions/{proposal.id}",
+        {"decision": "reject", "reason": ""},
+        follow_redirects=True,
+    )
     assert "Indiquez la raison du refus" in page_text(r)
     r = post_form(client, f"/mise-en-relation/propositions/{proposal.id}", {"decision": "approve"})
     assert r.status_code == 302
@@ -64,7 +88,9 @@ def test_staff_run_page_then_provider_and_organisation(client, factory, db_sessi
     post_form(client, f"/missions/{mission.id}/action", {"action": "confirm"})
     db_session.refresh(mission)
     assert mission.status == MissionStatus.DONE
-    r = post_form(client, f"/missions/{mission.id}/avis", {"rating": "4", "comment": "Efficace."}, follow_redirects=True)
+    r = post_form(
+        client, f"/missions/{mission.id}/avis", {"rating": "4", "comment": "Efficace."}, follow_redirects=True
+    )
     assert "Merci pour votre avis" in page_text(r)
     assert "4/5 — Efficace." in page_text(client.get(f"/missions/{mission.id}"))
     db_session.refresh(need)
@@ -73,13 +99,20 @@ def test_staff_run_page_then_provider_and_organisation(client, factory, db_sessi
 
 def test_bulk_approve_and_replace_from_the_run_page(client, factory, db_session):
     staff, need, offer = _setup(factory)
-    other = factory.offer(provider=factory.provider(name="Sécu Toulon", commune="83137"),
-                          title="Atelier cybersécurité", skills=["securite.cybersecurite"])
-    second_need = factory.need(title="Protéger la caisse", skills=["securite.cybersecurite"],
-                               organisation=factory.organisation(name="Épicerie", kind="commerce", commune="83137"))
+    other = factory.offer(
+        provider=factory.provider(name="Sécu Toulon", commune="83137"),
+        title="Atelier cybersécurité",
+        skills=["securite.cybersecurite"],
+    )
+    second_need = factory.need(
+        title="Protéger la caisse",
+        skills=["securite.cybersecurite"],
+        organisation=factory.organisation(name="Épicerie", kind="commerce", commune="83137"),
+    )
     login(client, staff)
     from app.core.jobs import commit
     from app.matches import services
+
     run = services.start_run(staff, {"skills": 1, "distance": 1})
     commit()
     first, second = sorted(run.proposals, key=lambda p: p.id)
@@ -89,8 +122,11 @@ def test_bulk_approve_and_replace_from_the_run_page(client, factory, db_session)
     db_session.refresh(second)
     assert first.status == P.APPROVED and second.status == P.PROPOSED
     alternative = second.alternatives[0]["offer_id"]
-    r = post_form(client, f"/mise-en-relation/propositions/{second.id}",
-                  {"decision": "replace", "offer_id": str(alternative), "back": "run"})
+    r = post_form(
+        client,
+        f"/mise-en-relation/propositions/{second.id}",
+        {"decision": "replace", "offer_id": str(alternative), "back": "run"},
+    )
     assert r.status_code == 302 and f"/runs/{run.id}" in r.headers["Location"]
     db_session.refresh(second)
     assert second.status == P.REPLACED
@@ -100,14 +136,24 @@ def test_bulk_approve_and_replace_from_the_run_page(client, factory, db_session)
 
 def test_run_form_errors(client, factory):
     login(client, factory.staff())
-    r = post_form(client, "/mise-en-relation/", {"w_skills": "2", "w_distance": "-1", "solver": "magie",
-                                                 "k_alternatives": "50", "time_limit": "0"})
+    r = post_form(
+        client,
+        "/mise-en-relation/",
+        {"w_skills": "2", "w_distance": "-1", "solver": "magie", "k_alternatives": "50", "time_limit": "0"},
+    )
     assert r.status_code == 422
     text = page_text(r)
     assert "Entre 0 et 1." in text and "Entre 0 et 10." in text
-    r = post_form(client, "/mise-en-relation/", {**{f"w_{n}": "0" for n in ("skills", "distance", "semantic", "waiting",
-                                                                              "load", "feedback", "charter")},
-                                                 "solver": "flow", "k_alternatives": "3", "time_limit": "5"})
+    r = post_form(
+        client,
+        "/mise-en-relation/",
+        {
+            **{f"w_{n}": "0" for n in ("skills", "distance", "semantic", "waiting", "load", "feedback", "charter")},
+            "solver": "flow",
+            "k_alternatives": "3",
+            "time_limit": "5",
+        },
+    )
     assert r.status_code == 422 and "Au moins un poids doit être positif" in page_text(r)
 
 
@@ -115,6 +161,7 @@ def test_provider_cannot_answer_for_another_provider(client, factory, db_session
     staff, need, offer = _setup(factory)
     from app.core.jobs import commit
     from app.matches import services
+
     run = services.start_run(staff, {"skills": 1})
     commit()
     services.approve(staff, run.proposals[0])

@@ -5,6 +5,7 @@ requests get a normal refusal (a redirect with a message) or a 409, never a 500.
 
 Each request runs in its own thread with its own session and connection, on a
 database of committed data (not the rolled-back test transaction)."""
+
 from __future__ import annotations
 
 import threading
@@ -22,12 +23,14 @@ ROUNDS = 3
 @pytest.fixture(scope="module")
 def race_app():
     from tests.conftest import IsolatedClient
+
     url = f"{PG_BASE}/hubrace_{_worker()}"
     app = fresh_app(url, TESTING=True, SECRET_KEY="race-test", SQLALCHEMY_ENGINE_OPTIONS={"pool_size": THREADS + 2})
     app.test_client_class = IsolatedClient
     yield app
     with app.app_context():
         from app.extensions import db
+
         db.session.remove()
         db.engine.dispose()
     admin = PG_BASE.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
@@ -41,6 +44,7 @@ def _world(app, round_no: int):
     from app.core.jobs import commit
     from app.extensions import db
     from app.matches import services as matches
+
     with app.app_context():
         factory = Factory(db.session)
         staff = factory.staff()
@@ -70,6 +74,7 @@ def _race(app, user_ids, url, data):
     """One thread per user: GET a CSRF token, wait for all, POST at once."""
     from app.accounts.models import User
     from app.extensions import db
+
     barrier = threading.Barrier(len(user_ids))
     statuses, errors = [], []
 
@@ -83,6 +88,7 @@ def _race(app, user_ids, url, data):
             statuses.append(client.post(url, data={**data, "csrf_token": token}).status_code)
         except Exception as exc:  # noqa: BLE001 — reported below
             errors.append(repr(exc))
+
     threads = [threading.Thread(target=one, args=(uid,)) for uid in user_ids]
     for thread in threads:
         thread.start()
@@ -94,6 +100,7 @@ def _race(app, user_ids, url, data):
 
 def _count(app, model, **where):
     from app.extensions import db
+
     with app.app_context():
         stmt = select(func.count()).select_from(model)
         for key, value in where.items():
@@ -105,6 +112,7 @@ def _count(app, model, **where):
 
 def test_concurrent_accepts_of_one_proposal_make_one_mission(race_app):
     from app.matches.models import Mission, Proposal, ProposalEvent
+
     for round_no in range(ROUNDS):
         proposal_id, members, _org = _world(race_app, round_no)
         statuses = _race(race_app, members, f"/missions/propositions/{proposal_id}", {"response": "accept"})
@@ -113,6 +121,7 @@ def test_concurrent_accepts_of_one_proposal_make_one_mission(race_app):
         assert _count(race_app, ProposalEvent, proposal_id=proposal_id, action="accepted") == 1
         with race_app.app_context():
             from app.extensions import db
+
             assert db.session.get(Proposal, proposal_id).status.value == "accepted"
             db.session.remove()
 
@@ -123,18 +132,21 @@ def test_concurrent_feedbacks_on_one_mission_keep_one_per_side(race_app):
     from app.extensions import db
     from app.matches import services as matches
     from app.matches.models import Feedback, Mission
+
     for round_no in range(ROUNDS):
         proposal_id, members, org_members = _world(race_app, 100 + round_no)
         with race_app.app_context():
-            mission = matches.respond(db.session.get(User, members[0]), db.session.get(matches.Proposal, proposal_id),
-                                      accept=True)
+            mission = matches.respond(
+                db.session.get(User, members[0]), db.session.get(matches.Proposal, proposal_id), accept=True
+            )
             matches.confirm_completion(db.session.get(User, members[0]), mission)
             matches.confirm_completion(db.session.get(User, org_members[0]), mission)
             commit()
             mission_id = mission.id
             db.session.remove()
-        statuses = _race(race_app, org_members + members, f"/missions/{mission_id}/avis",
-                         {"rating": "4", "comment": "Très bien"})
+        statuses = _race(
+            race_app, org_members + members, f"/missions/{mission_id}/avis", {"rating": "4", "comment": "Très bien"}
+        )
         assert all(s in (302, 303, 409) for s in statuses), statuses
         assert _count(race_app, Feedback, mission_id=mission_id, side="organisation") == 1
         assert _count(race_app, Feedback, mission_id=mission_id, side="provider") == 1

@@ -3,6 +3,7 @@ the reason on their page, restarted from it by staff — once, however many clic
 
 The real worker killed with `kill -9` is in test_matches_rq.py; these tests drive the same
 services and pages in-process, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -23,11 +24,17 @@ from tests.conftest import login, page_text, post_form
 def _run(factory, db_session, staff=None):
     """A run over one need and one offer in the Var, queued (not executed)."""
     staff = staff or factory.staff()
-    factory.need(title="Sécuriser nos ordinateurs", skills=["securite.cybersecurite"],
-                 organisation=factory.organisation(name="Cabinet infirmier", kind="profession_liberale",
-                                                   commune="83137"))
-    factory.offer(provider=factory.provider(name="Cyber Var", commune="83137", radius_km=30),
-                  title="Audit de sécurité", skills=["securite.cybersecurite"], category="audit")
+    factory.need(
+        title="Sécuriser nos ordinateurs",
+        skills=["securite.cybersecurite"],
+        organisation=factory.organisation(name="Cabinet infirmier", kind="profession_liberale", commune="83137"),
+    )
+    factory.offer(
+        provider=factory.provider(name="Cyber Var", commune="83137", radius_km=30),
+        title="Audit de sécurité",
+        skills=["securite.cybersecurite"],
+        category="audit",
+    )
     run = services.start_run(staff, {"skills": 1.0}, dep_codes=["83"])
     db_session.info.pop(PENDING, None)  # the tests execute it themselves
     db_session.flush()
@@ -53,7 +60,9 @@ def test_a_run_without_heartbeat_is_marked_failed_with_the_reason(app, client, f
     db_session.expire_all()
     assert run.status == RunStatus.FAILED and run.failure == services.WORKER_LOST and run.finished_at is not None
     progress = client.get(f"/mise-en-relation/runs/{run.id}/progression").get_json()
-    assert progress["status"] == "failed" and progress["failure"] == "worker_lost" and "signe de vie" in progress["error"]
+    assert (
+        progress["status"] == "failed" and progress["failure"] == "worker_lost" and "signe de vie" in progress["error"]
+    )
 
 
 def test_the_sweep_leaves_alone_live_queued_and_finished_runs(app, factory, db_session, monkeypatch):
@@ -116,7 +125,13 @@ def test_restart_queues_exactly_one_job(factory, db_session):
     jobs = db_session.info.pop(PENDING)
     assert [(func.__name__, args) for func, args, _kwargs, _queue in jobs] == [("run_match_job", (run.id, 2))]
     db_session.expire_all()
-    assert (run.status, run.attempt, run.stage, run.percent, run.heartbeat_at) == (RunStatus.QUEUED, 2, "queued", 0, None)
+    assert (run.status, run.attempt, run.stage, run.percent, run.heartbeat_at) == (
+        RunStatus.QUEUED,
+        2,
+        "queued",
+        0,
+        None,
+    )
 
 
 def test_a_live_or_finished_run_cannot_be_restarted(client, factory, db_session):
@@ -125,16 +140,18 @@ def test_a_live_or_finished_run_cannot_be_restarted(client, factory, db_session)
     with pytest.raises(ServiceError, match="toujours en cours"):
         services.restart_run(staff, run.id, 1)
     login(client, staff)
-    page = page_text(post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "1"},
-                               follow_redirects=True))
+    page = page_text(
+        post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "1"}, follow_redirects=True)
+    )
     assert "toujours en cours : elle ne peut pas être relancée" in page and "Relancer l'exécution" not in page
     run.status = RunStatus.QUEUED
     db_session.flush()
     services.run_match_job(run.id)  # the worker was alive after all: the run completes
     with pytest.raises(ServiceError, match="terminée"):
         services.restart_run(staff, run.id, 1)
-    page = page_text(post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "abc"},
-                               follow_redirects=True))
+    page = page_text(
+        post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "abc"}, follow_redirects=True)
+    )
     assert "formulaire est périmé" in page
     db_session.expire_all()
     assert run.status == RunStatus.DONE and run.attempt == 1
@@ -181,6 +198,7 @@ def test_a_run_whose_engine_raises_is_failed_with_the_error_and_restartable(clie
 
     def broken(*_args, **_kwargs):
         raise MemoryError("plus de mémoire")
+
     monkeypatch.setattr("matching.solve_instance", broken)
     services.run_match_job(run.id)
     db_session.expire_all()
@@ -189,8 +207,9 @@ def test_a_run_whose_engine_raises_is_failed_with_the_error_and_restartable(clie
     page = page_text(client.get(f"/mise-en-relation/runs/{run.id}"))
     assert "L'exécution a échoué : MemoryError: plus de mémoire" in page and "Relancer l'exécution" in page
     monkeypatch.undo()
-    page = page_text(post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "1"},
-                               follow_redirects=True))
+    page = page_text(
+        post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "1"}, follow_redirects=True)
+    )
     assert "Exécution relancée." in page and "Audit de sécurité" in page
 
 
@@ -223,6 +242,7 @@ def test_beating_calls_the_beat_in_the_background_until_the_block_ends():
         beats.append(threading.current_thread().name)
         if len(beats) >= 2:
             two.set()
+
     with beating(beat, 0.01):
         assert two.wait(10), "no heartbeat from the background thread"
     after = len(beats)
@@ -239,12 +259,14 @@ def test_a_failing_beat_does_not_stop_the_next_ones():
         if len(calls) == 1:
             raise RuntimeError("database is locked")
         again.set()
+
     with beating(beat, 0.01):
         assert again.wait(10)
 
 
 def test_heartbeat_interval_follows_the_staleness_limit(app, monkeypatch):
     from app.core.jobs import heartbeat_interval
+
     with app.app_context():
         assert heartbeat_interval() == 10.0  # default limit 120 s
         monkeypatch.setitem(app.config, "JOB_STALE_SECONDS", 3)
@@ -257,10 +279,13 @@ def test_the_restart_button_posts_the_execution_it_saw(client, factory, db_sessi
     db_session.flush()
     login(client, staff)
     page = client.get(f"/mise-en-relation/runs/{run.id}").get_data(as_text=True)
-    form = re.search(r'<form method="post" action="/mise-en-relation/runs/\d+/relancer">.*?</form>', page, re.S).group(0)
+    form = re.search(r'<form method="post" action="/mise-en-relation/runs/\d+/relancer">.*?</form>', page, re.S).group(
+        0
+    )
     assert 'name="csrf_token"' in form and 'name="attempt" value="3"' in form
     # A tab opened before the last restart carries an older execution: nothing happens.
-    assert "déjà été relancée" in page_text(post_form(client, f"/mise-en-relation/runs/{run.id}/relancer",
-                                                      {"attempt": "2"}, follow_redirects=True))
+    assert "déjà été relancée" in page_text(
+        post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "2"}, follow_redirects=True)
+    )
     db_session.expire_all()
     assert run.status == RunStatus.FAILED and run.attempt == 3

@@ -1,6 +1,7 @@
 """A match run as a real RQ job: enqueued on real Redis after the commit, executed
 by a real `rq worker` process, on a database both processes see; and a worker
 killed with `kill -9` in the middle of a run."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,8 @@ def _seed_and_start_run(rq_app):
     (so enqueued). Returns (staff id, run id)."""
     from app.accounts.models import User
     from app.core.jobs import commit
-    from app.core.models import PublicationStatus as PS, utcnow
+    from app.core.models import PublicationStatus as PS
+    from app.core.models import utcnow
     from app.directory.services import create_offer, create_organisation, create_provider, move_offer, move_provider
     from app.extensions import db
     from app.matches import services
@@ -35,27 +37,70 @@ def _seed_and_start_run(rq_app):
     redis = Redis.from_url(REDIS_URL)
     redis.delete(f"rq:queue:{QUEUE}")
     with rq_app.app_context():
-        staff = User(email=f"staff-{uuid.uuid4().hex[:6]}@hub.example.org", password_hash="x", full_name="Staff",
-                     is_staff=True, email_confirmed_at=utcnow())
-        owner = User(email=f"org-{uuid.uuid4().hex[:6]}@hub.example.org", password_hash="x", full_name="Org",
-                     email_confirmed_at=utcnow())
-        expert = User(email=f"pro-{uuid.uuid4().hex[:6]}@hub.example.org", password_hash="x", full_name="Pro",
-                      email_confirmed_at=utcnow())
+        staff = User(
+            email=f"staff-{uuid.uuid4().hex[:6]}@hub.example.org",
+            password_hash="x",
+            full_name="Staff",
+            is_staff=True,
+            email_confirmed_at=utcnow(),
+        )
+        owner = User(
+            email=f"org-{uuid.uuid4().hex[:6]}@hub.example.org",
+            password_hash="x",
+            full_name="Org",
+            email_confirmed_at=utcnow(),
+        )
+        expert = User(
+            email=f"pro-{uuid.uuid4().hex[:6]}@hub.example.org",
+            password_hash="x",
+            full_name="Pro",
+            email_confirmed_at=utcnow(),
+        )
         db.session.add_all([staff, owner, expert])
         db.session.flush()
-        org = create_organisation(owner, {"name": "Mairie de Lourmarin", "kind": "commune", "size": "10_49",
-                                          "commune_insee": "84068"})
-        provider = create_provider(expert, {"name": "Luberon Numérique", "kind": "mediateur", "commune_insee": "84003",
-                                            "radius_km": 30, "languages": ["fr"], "presentation": "Médiation."})
+        org = create_organisation(
+            owner, {"name": "Mairie de Lourmarin", "kind": "commune", "size": "10_49", "commune_insee": "84068"}
+        )
+        provider = create_provider(
+            expert,
+            {
+                "name": "Luberon Numérique",
+                "kind": "mediateur",
+                "commune_insee": "84003",
+                "radius_km": 30,
+                "languages": ["fr"],
+                "presentation": "Médiation.",
+            },
+        )
         move_provider(staff, provider, PS.PUBLISHED)
-        offer = create_offer(expert, provider, {"title": "Démarches en ligne", "category": "atelier",
-                                                "skills": ["mediation.demarches"], "modality": "on_site",
-                                                "duration_hours": 2, "capacity_per_month": 2,
-                                                "price_mode": "volunteer"}, submit=True)
+        offer = create_offer(
+            expert,
+            provider,
+            {
+                "title": "Démarches en ligne",
+                "category": "atelier",
+                "skills": ["mediation.demarches"],
+                "modality": "on_site",
+                "duration_hours": 2,
+                "capacity_per_month": 2,
+                "price_mode": "volunteer",
+            },
+            submit=True,
+        )
         move_offer(staff, offer, PS.PUBLISHED)
-        create_need(owner, org, {"title": "Aider les habitants pour leurs démarches", "skills": ["mediation.demarches"],
-                                 "commune_insee": "84068", "modality": "on_site", "funding_mode": "volunteer",
-                                 "contact_name": "Secrétariat", "contact_email": "mairie@lourmarin.example.org"})
+        create_need(
+            owner,
+            org,
+            {
+                "title": "Aider les habitants pour leurs démarches",
+                "skills": ["mediation.demarches"],
+                "commune_insee": "84068",
+                "modality": "on_site",
+                "funding_mode": "volunteer",
+                "contact_name": "Secrétariat",
+                "contact_email": "mairie@lourmarin.example.org",
+            },
+        )
         run = services.start_run(staff, {"skills": 1.0})
         run_id, staff_id = run.id, staff.id
         assert redis.llen(f"rq:queue:{QUEUE}") == 0  # nothing is enqueued before the commit
@@ -86,12 +131,25 @@ STALE_SECONDS = 3  # JOB_STALE_SECONDS of the web side and of the workers: a bea
 
 def _start_worker(rq_app, log_path, **env) -> subprocess.Popen:
     """A long-lived `rq worker` (not burst), as in production."""
-    full_env = {**os.environ, "DATABASE_URL": rq_app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
-                "JOBS_MODE": "rq", "MATCHING_EMBEDDINGS": "off", "SECRET_KEY": "rq-test",
-                "JOB_STALE_SECONDS": str(STALE_SECONDS), **env}
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": rq_app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": REDIS_URL,
+        "JOBS_MODE": "rq",
+        "MATCHING_EMBEDDINGS": "off",
+        "SECRET_KEY": "rq-test",
+        "JOB_STALE_SECONDS": str(STALE_SECONDS),
+        **env,
+    }
     log = open(log_path, "w")
-    return subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, QUEUE], env=full_env,
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, QUEUE],
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
+    )
 
 
 def _children(pid: int) -> list[int]:
@@ -118,6 +176,7 @@ def _gone(pid: int) -> bool:
 def _run_state(rq_app, run_id):
     from app.extensions import db
     from app.matches.models import MatchRun
+
     with rq_app.app_context():  # the context's end closes the transaction: no lock held while polling
         run = db.session.get(MatchRun, run_id)
         return run.status.value, run.stage, run.percent, run.attempt, run.heartbeat_at
@@ -125,9 +184,14 @@ def _run_state(rq_app, run_id):
 
 def _job_ids(redis) -> set[bytes]:
     from rq import Queue
+
     queue = Queue(QUEUE, connection=redis)
-    return {*queue.job_ids, *queue.started_job_registry.get_job_ids(), *queue.finished_job_registry.get_job_ids(),
-            *queue.failed_job_registry.get_job_ids()}
+    return {
+        *queue.job_ids,
+        *queue.started_job_registry.get_job_ids(),
+        *queue.finished_job_registry.get_job_ids(),
+        *queue.failed_job_registry.get_job_ids(),
+    }
 
 
 def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app, tmp_path, monkeypatch):
@@ -169,6 +233,7 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
         def failed_page():
             text = page_text(client.get(f"/mise-en-relation/runs/{run_id}"))
             return text if "Relancer l'exécution" in text else None
+
         page = wait_for(failed_page, "the run to be marked failed")
         assert "L'exécution s'est interrompue à l'étape « preparation » (0 %)" in page
         silence = re.search(r"ne donnait plus signe de vie depuis (\d+) s", page)
@@ -186,8 +251,12 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
 
         def click(tab):
             barrier.wait()
-            answers.append(page_text(post_form(tab, f"/mise-en-relation/runs/{run_id}/relancer", {"attempt": "1"},
-                                               follow_redirects=True)))
+            answers.append(
+                page_text(
+                    post_form(tab, f"/mise-en-relation/runs/{run_id}/relancer", {"attempt": "1"}, follow_redirects=True)
+                )
+            )
+
         threads = [threading.Thread(target=click, args=(tab,)) for tab in clients]
         for thread in threads:
             thread.start()
@@ -199,8 +268,10 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
 
         # The new worker runs it to the end: one new job, execution n° 2.
         wait_for(lambda: _run_state(rq_app, run_id)[0] == "done", "the restarted run to finish")
-        new_jobs = [Job.fetch(j.decode() if isinstance(j, bytes) else j, connection=redis)
-                    for j in _job_ids(redis) - jobs_before]
+        new_jobs = [
+            Job.fetch(j.decode() if isinstance(j, bytes) else j, connection=redis)
+            for j in _job_ids(redis) - jobs_before
+        ]
         assert [job.args[1:] for job in new_jobs] == [(run_id, 2)]
         page = page_text(client.get(f"/mise-en-relation/runs/{run_id}"))
         assert "Relancée : exécution n° 2." in page and "Aider les habitants pour leurs démarches" in page
@@ -208,8 +279,9 @@ def test_a_run_whose_worker_is_killed_is_marked_failed_and_restarted_once(rq_app
         status, stage, percent, attempt, _beat = _run_state(rq_app, run_id)
         assert (status, stage, percent, attempt) == ("done", "done", 100, 2)
         # A click from a tab still showing the failure changes nothing.
-        late = page_text(post_form(client, f"/mise-en-relation/runs/{run_id}/relancer", {"attempt": "1"},
-                                   follow_redirects=True))
+        late = page_text(
+            post_form(client, f"/mise-en-relation/runs/{run_id}/relancer", {"attempt": "1"}, follow_redirects=True)
+        )
         assert "Cette exécution a déjà été relancée." in late
         assert _run_state(rq_app, run_id)[:4] == ("done", "done", 100, 2)
     except BaseException:
@@ -227,6 +299,7 @@ class _Staff:
     def __init__(self, app, user_id: int):
         from app.accounts.models import User
         from app.extensions import db
+
         with app.app_context():
             self._session_id = db.session.get(User, user_id).get_id()
             db.session.remove()

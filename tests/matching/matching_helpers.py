@@ -9,8 +9,16 @@ import numpy as np
 from matching.model import OPEN_END, OPEN_START, Instance
 
 
-def random_instance(seed: int, n_needs: int, n_offers: int, *, n_skills: int = 6, charter: bool | None = None,
-                    experts2: float = 0.0, fixed: int = 0) -> Instance:
+def random_instance(
+    seed: int,
+    n_needs: int,
+    n_offers: int,
+    *,
+    n_skills: int = 6,
+    charter: bool | None = None,
+    experts2: float = 0.0,
+    fixed: int = 0,
+) -> Instance:
     """Small random instance in a ~45 x 65 km box so that every rule bites."""
     rng = np.random.default_rng(seed)
     n_prov = max(1, int(rng.integers(1, n_offers + 1)))
@@ -49,27 +57,45 @@ def random_instance(seed: int, n_needs: int, n_offers: int, *, n_skills: int = 6
         charter = bool(rng.random() < 0.5)
     inst = Instance(
         need_ids=np.arange(100, 100 + n_needs),
-        need_lat=rng.uniform(43.0, 43.4, n_needs), need_lon=rng.uniform(5.0, 5.8, n_needs),
-        need_skills_ptr=n_ptr, need_skills=n_sk,
+        need_lat=rng.uniform(43.0, 43.4, n_needs),
+        need_lon=rng.uniform(5.0, 5.8, n_needs),
+        need_skills_ptr=n_ptr,
+        need_skills=n_sk,
         need_category=np.where(rng.random(n_needs) < 0.5, rng.integers(0, 3, n_needs), -1),
-        need_funding=rng.integers(0, 3, n_needs), need_remote=rng.random(n_needs) < 0.4,
-        need_start=ns, need_end=ne, need_opened=rng.integers(0, 120, n_needs),
+        need_funding=rng.integers(0, 3, n_needs),
+        need_remote=rng.random(n_needs) < 0.4,
+        need_start=ns,
+        need_end=ne,
+        need_opened=rng.integers(0, 120, n_needs),
         need_org=np.where(rng.random(n_needs) < 0.7, rng.integers(0, n_orgs, n_needs), -1),
-        need_dep=deps[rng.integers(0, 3, n_needs)], need_commune=np.array([""] * n_needs),
+        need_dep=deps[rng.integers(0, 3, n_needs)],
+        need_commune=np.array([""] * n_needs),
         need_experts=np.where(rng.random(n_needs) < experts2, 2, 1),
-        offer_ids=np.arange(500, 500 + n_offers), offer_provider=rng.integers(0, n_prov, n_offers),
-        offer_lat=rng.uniform(43.0, 43.4, n_offers), offer_lon=rng.uniform(5.0, 5.8, n_offers),
+        offer_ids=np.arange(500, 500 + n_offers),
+        offer_provider=rng.integers(0, n_prov, n_offers),
+        offer_lat=rng.uniform(43.0, 43.4, n_offers),
+        offer_lon=rng.uniform(5.0, 5.8, n_offers),
         offer_radius_km=rng.uniform(5, 45, n_offers),
-        offer_skills_ptr=o_ptr, offer_skills=o_sk, offer_category=rng.integers(0, 3, n_offers),
-        offer_funding=rng.integers(0, 3, n_offers), offer_modality=rng.integers(0, 3, n_offers),
-        offer_start=os_, offer_end=oe, offer_capacity=cap, offer_consumed=consumed,
+        offer_skills_ptr=o_ptr,
+        offer_skills=o_sk,
+        offer_category=rng.integers(0, 3, n_offers),
+        offer_funding=rng.integers(0, 3, n_offers),
+        offer_modality=rng.integers(0, 3, n_offers),
+        offer_start=os_,
+        offer_end=oe,
+        offer_capacity=cap,
+        offer_consumed=consumed,
         offer_commune=np.array([""] * n_offers),
-        provider_ids=np.arange(900, 900 + n_prov), provider_load=rng.integers(0, 8, n_prov),
+        provider_ids=np.arange(900, 900 + n_prov),
+        provider_load=rng.integers(0, 8, n_prov),
         provider_rating_mean=np.where(rated, rng.uniform(1, 5, n_prov), np.nan),
         provider_rating_count=np.where(rated, rng.integers(1, 10, n_prov), 0),
-        provider_org_ptr=p_ptr, provider_orgs=np.array([v for x in org_sets for v in x], dtype=np.int64),
+        provider_org_ptr=p_ptr,
+        provider_orgs=np.array([v for x in org_sets for v in x], dtype=np.int64),
         provider_charter=rng.random(n_prov) if charter else None,
-        excluded=excluded, today=120, n_skills=n_skills,
+        excluded=excluded,
+        today=120,
+        n_skills=n_skills,
     )
     # about a third of the remote-accepting needs are remote only
     inst = inst.replace(need_onsite=~inst.need_remote | (rng.random(n_needs) < 0.7))

@@ -20,16 +20,33 @@ AIX = (43.5297, 5.4474)  # ~26.6 km from Marseille
 
 
 def make(need_kw=None, offer_kw=None, provider_kw=None, **inst_kw):
-    need = dict(id=1, lat=MARSEILLE[0], lon=MARSEILLE[1], skills=(1, 2), funding="paid",
-                start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31), dep_code="13")
+    need = dict(
+        id=1,
+        lat=MARSEILLE[0],
+        lon=MARSEILLE[1],
+        skills=(1, 2),
+        funding="paid",
+        start=dt.date(2026, 3, 1),
+        end=dt.date(2026, 3, 31),
+        dep_code="13",
+    )
     need.update(need_kw or {})
-    offer = dict(id=10, provider_id=100, lat=MARSEILLE[0] + 0.01, lon=MARSEILLE[1], radius_km=20.0,
-                 skills=(2, 3), funding="volunteer", capacity=1)
+    offer = dict(
+        id=10,
+        provider_id=100,
+        lat=MARSEILLE[0] + 0.01,
+        lon=MARSEILLE[1],
+        radius_km=20.0,
+        skills=(2, 3),
+        funding="volunteer",
+        capacity=1,
+    )
     offer.update(offer_kw or {})
     prov = dict(id=100)
     prov.update(provider_kw or {})
-    return Instance.from_records([Need(**need)], [Offer(**offer)], [Provider(**prov)],
-                                 today=dt.date(2026, 2, 1), **inst_kw)
+    return Instance.from_records(
+        [Need(**need)], [Offer(**offer)], [Provider(**prov)], today=dt.date(2026, 2, 1), **inst_kw
+    )
 
 
 def n_cand(inst) -> int:
@@ -51,10 +68,16 @@ def test_distance_inside_and_outside_radius():
     assert 26 < d < 27
 
 
-@pytest.mark.parametrize("accepts_remote,modality,expected", [
-    (True, "both", 1), (True, "remote", 1), (True, "onsite", 0),
-    (False, "both", 0), (False, "remote", 0),
-])
+@pytest.mark.parametrize(
+    "accepts_remote,modality,expected",
+    [
+        (True, "both", 1),
+        (True, "remote", 1),
+        (True, "onsite", 0),
+        (False, "both", 0),
+        (False, "remote", 0),
+    ],
+)
 def test_remote_out_of_radius(accepts_remote, modality, expected):
     far = dict(lat=43.7102, lon=7.2620, radius_km=30.0, modality=modality)  # Nice
     inst = make(need_kw=dict(accepts_remote=accepts_remote), offer_kw=far)
@@ -77,23 +100,26 @@ def test_funding_table(need_f, offer_f):
 
 
 def test_funding_table_constant():
-    assert FUNDING_COMPAT == {
+    assert {
         "volunteer": {"volunteer"},
         "voucher": {"voucher", "volunteer"},
         "paid": {"paid", "voucher", "volunteer"},
-    }
+    } == FUNDING_COMPAT
 
 
-@pytest.mark.parametrize("start,end,expected", [
-    (dt.date(2026, 4, 1), dt.date(2026, 5, 1), 0),     # after the need
-    (dt.date(2026, 1, 1), dt.date(2026, 2, 28), 0),    # before the need
-    (dt.date(2026, 3, 31), dt.date(2026, 5, 1), 1),    # touches the last day
-    (dt.date(2026, 1, 1), dt.date(2026, 3, 1), 1),     # touches the first day
-    (None, None, 1),                                   # open-ended availability
-    (None, dt.date(2026, 3, 10), 1),
-    (dt.date(2026, 3, 20), None, 1),
-    (dt.date(2026, 4, 1), None, 0),
-])
+@pytest.mark.parametrize(
+    "start,end,expected",
+    [
+        (dt.date(2026, 4, 1), dt.date(2026, 5, 1), 0),  # after the need
+        (dt.date(2026, 1, 1), dt.date(2026, 2, 28), 0),  # before the need
+        (dt.date(2026, 3, 31), dt.date(2026, 5, 1), 1),  # touches the last day
+        (dt.date(2026, 1, 1), dt.date(2026, 3, 1), 1),  # touches the first day
+        (None, None, 1),  # open-ended availability
+        (None, dt.date(2026, 3, 10), 1),
+        (dt.date(2026, 3, 20), None, 1),
+        (dt.date(2026, 4, 1), None, 0),
+    ],
+)
 def test_time_windows(start, end, expected):
     assert n_cand(make(offer_kw=dict(start=start, end=end))) == expected
 
@@ -117,8 +143,12 @@ def test_capacity_consumed_by_fixed_assignment():
     inst = Instance.from_records(needs, offers, [Provider(100)], fixed=[(1, 10)])
     c = build_candidates(inst)
     assert len(c) == 0  # need 1 is fixed (out of the run), offer 10 is full
-    inst2 = Instance.from_records(needs, [Offer(10, 100, MARSEILLE[0], MARSEILLE[1], 10.0, skills=(2,), capacity=2)],
-                                  [Provider(100)], fixed=[(1, 10)])
+    inst2 = Instance.from_records(
+        needs,
+        [Offer(10, 100, MARSEILLE[0], MARSEILLE[1], 10.0, skills=(2,), capacity=2)],
+        [Provider(100)],
+        fixed=[(1, 10)],
+    )
     c2 = build_candidates(inst2)
     assert c2.need_idx.tolist() == [1]
 
@@ -163,8 +193,13 @@ def brute_force_pairs(inst):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 25), m=st.integers(1, 12),
-       cell=st.sampled_from([None, 0.7, 3.0, 50.0]), nsk=st.sampled_from([6, 70]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 25),
+    m=st.integers(1, 12),
+    cell=st.sampled_from([None, 0.7, 3.0, 50.0]),
+    nsk=st.sampled_from([6, 70]),
+)
 def test_builder_matches_brute_force(seed, n, m, cell, nsk):
     inst = random_instance(seed, n, m, n_skills=nsk, fixed=seed % 3)
     c = build_candidates(inst, cell_km=cell, chunk_pairs=7)
@@ -187,10 +222,20 @@ def test_a_remote_only_need_is_never_served_on_site():
     import datetime as dt
 
     from matching import Instance, Need, Offer, Provider, build_candidates, check_assignments
-    need = Need(id=1, lat=43.2965, lon=5.3698, skills=(0,), accepts_remote=True, accepts_onsite=False,
-                start=dt.date(2027, 1, 1), end=dt.date(2027, 2, 1))
-    onsite = Offer(id=10, provider_id=100, lat=43.2965, lon=5.3698, radius_km=20, skills=(0,), modality="onsite",
-                   capacity=1)
+
+    need = Need(
+        id=1,
+        lat=43.2965,
+        lon=5.3698,
+        skills=(0,),
+        accepts_remote=True,
+        accepts_onsite=False,
+        start=dt.date(2027, 1, 1),
+        end=dt.date(2027, 2, 1),
+    )
+    onsite = Offer(
+        id=10, provider_id=100, lat=43.2965, lon=5.3698, radius_km=20, skills=(0,), modality="onsite", capacity=1
+    )
     both = Offer(id=11, provider_id=101, lat=43.30, lon=5.37, radius_km=20, skills=(0,), modality="both", capacity=1)
     inst = Instance.from_records([need], [onsite, both], [Provider(id=100), Provider(id=101)])
     cand = build_candidates(inst)

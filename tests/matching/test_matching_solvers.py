@@ -19,7 +19,9 @@ def int_objective(scores, res) -> int:
 def to_ids(inst, res) -> dict:
     out = {}
     for n, o in res.assignments.items():
-        out[int(inst.need_ids[n])] = int(inst.offer_ids[o]) if isinstance(o, int) else tuple(int(inst.offer_ids[x]) for x in o)
+        out[int(inst.need_ids[n])] = (
+            int(inst.offer_ids[o]) if isinstance(o, int) else tuple(int(inst.offer_ids[x]) for x in o)
+        )
     return out
 
 
@@ -45,8 +47,9 @@ def test_flow_equals_cpsat_without_side_constraints(seed, n, m):
     cand = build_candidates(inst)
     scores = score_candidates(inst, cand)
     flow = solve_flow(cand, scores)
-    cp = solve_cpsat(inst, cand, scores, SideConstraints(top_k=None, two_experts=False), time_limit=20,
-                     flow_result=flow, workers=1)
+    cp = solve_cpsat(
+        inst, cand, scores, SideConstraints(top_k=None, two_experts=False), time_limit=20, flow_result=flow, workers=1
+    )
     assert cp.status == "OPTIMAL"
     assert int_objective(scores, cp) == int_objective(scores, flow)
     assert abs(cp.objective - flow.objective) < 1e-9 + 1e-6 * n
@@ -83,8 +86,9 @@ def test_result_fields():
 
 
 def test_empty_instance_is_solved():
-    inst = random_instance(1, 3, 2).replace(offer_capacity=np.zeros(2, dtype=np.int64),
-                                            offer_consumed=np.zeros(2, dtype=np.int64))
+    inst = random_instance(1, 3, 2).replace(
+        offer_capacity=np.zeros(2, dtype=np.int64), offer_consumed=np.zeros(2, dtype=np.int64)
+    )
     r = solve_instance(inst, embed=None)
     assert r.status == "OPTIMAL" and r.objective == 0 and r.proposals == ()
     assert all(u.reason == "aucune offre compatible" for u in r.unmatched)

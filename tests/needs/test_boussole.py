@@ -1,10 +1,11 @@
 """The boussole: a decision tree in data, at most six questions, answers → need draft."""
+
 from __future__ import annotations
 
 import pytest
 
 from app.directory.skills import valid_codes
-from app.needs.boussole import InvalidAnswers, MAX_QUESTIONS, load_tree, parse_tree, walk
+from app.needs.boussole import MAX_QUESTIONS, InvalidAnswers, load_tree, parse_tree, walk
 
 
 def _paths(tree, qid=None, prefix=()):
@@ -52,15 +53,27 @@ def test_answers_off_the_tree_are_refused():
 
 
 def test_a_tree_that_is_too_deep_or_cyclic_is_refused():
-    deep = {"start": "q0", "questions": {
-        f"q{i}": {"fr": f"Q{i}", "choices": [{"id": "a", "fr": "A", **({"next": f"q{i + 1}"} if i < 6 else {})}]}
-        for i in range(7)}}
+    deep = {
+        "start": "q0",
+        "questions": {
+            f"q{i}": {"fr": f"Q{i}", "choices": [{"id": "a", "fr": "A", **({"next": f"q{i + 1}"} if i < 6 else {})}]}
+            for i in range(7)
+        },
+    }
     with pytest.raises(ValueError, match="at most 6"):
         parse_tree(deep)
-    cyclic = {"start": "a", "questions": {"a": {"fr": "A", "choices": [{"id": "x", "fr": "X", "next": "b"}]},
-                                          "b": {"fr": "B", "choices": [{"id": "y", "fr": "Y", "next": "a"}]}}}
+    cyclic = {
+        "start": "a",
+        "questions": {
+            "a": {"fr": "A", "choices": [{"id": "x", "fr": "X", "next": "b"}]},
+            "b": {"fr": "B", "choices": [{"id": "y", "fr": "Y", "next": "a"}]},
+        },
+    }
     with pytest.raises(ValueError, match="cycle"):
         parse_tree(cyclic)
-    unknown_skill = {"start": "a", "questions": {"a": {"fr": "A", "choices": [{"id": "x", "fr": "X", "skills": ["nope"]}]}}}
+    unknown_skill = {
+        "start": "a",
+        "questions": {"a": {"fr": "A", "choices": [{"id": "x", "fr": "X", "skills": ["nope"]}]}},
+    }
     with pytest.raises(ValueError, match="unknown skills"):
         parse_tree(unknown_skill)

@@ -1,5 +1,6 @@
 """Needs: posted through the boussole pages, visible only to their organisation and
 staff, moved by one state machine."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,8 @@ from sqlalchemy import func, select
 
 from app.core.errors import Forbidden
 from app.core.states import IllegalTransition
-from app.needs.models import Need, NeedStatus as NS
+from app.needs.models import Need
+from app.needs.models import NeedStatus as NS
 from app.needs.services import NEED_STATES, move_need
 from tests.conftest import login, page_text, post_form
 
@@ -34,13 +36,26 @@ def test_boussole_pages_lead_to_a_prefilled_form_and_a_posted_need(client, facto
     assert not re.search(r'value="presence.site_web"[^>]*checked', form)
     assert 'value="Avignon (84000)"' in form
 
-    r = post_form(client, "/besoins/nouveau?r=libre.migrer.sur_place.benevole", {
-        "organisation_id": str(org.id), "answers": "libre.migrer.sur_place.benevole",
-        "title": "Passer aux logiciels libres", "description": "Nous avons cinq postes sous Windows.",
-        "skills": ["libre.migration", "gestion.collaboratif"], "categories": ["audit", "installation"],
-        "commune": "Avignon (84000)", "modality": "on_site", "funding_mode": "volunteer",
-        "window_start": "2026-12-01", "window_end": "2027-02-28",
-        "contact_name": "Sophie Martin", "contact_email": "sophie@mistral.example.org", "publish": "1"})
+    r = post_form(
+        client,
+        "/besoins/nouveau?r=libre.migrer.sur_place.benevole",
+        {
+            "organisation_id": str(org.id),
+            "answers": "libre.migrer.sur_place.benevole",
+            "title": "Passer aux logiciels libres",
+            "description": "Nous avons cinq postes sous Windows.",
+            "skills": ["libre.migration", "gestion.collaboratif"],
+            "categories": ["audit", "installation"],
+            "commune": "Avignon (84000)",
+            "modality": "on_site",
+            "funding_mode": "volunteer",
+            "window_start": "2026-12-01",
+            "window_end": "2027-02-28",
+            "contact_name": "Sophie Martin",
+            "contact_email": "sophie@mistral.example.org",
+            "publish": "1",
+        },
+    )
     assert r.status_code == 302, page_text(r)
     need = db_session.scalar(select(Need).where(Need.organisation_id == org.id))
     assert need.status == NS.OPEN and need.opened_at is not None
@@ -55,10 +70,22 @@ def test_need_form_errors_save_nothing(client, factory, db_session):
     user = factory.user()
     org = factory.organisation(owner=user)
     login(client, user)
-    r = post_form(client, "/besoins/nouveau", {
-        "organisation_id": str(org.id), "title": "", "description": "x", "commune": "Nulle-Part",
-        "modality": "teleportation", "funding_mode": "volunteer", "window_start": "2027-03-01",
-        "window_end": "2027-01-01", "contact_name": "A", "contact_email": "pas-une-adresse"})
+    r = post_form(
+        client,
+        "/besoins/nouveau",
+        {
+            "organisation_id": str(org.id),
+            "title": "",
+            "description": "x",
+            "commune": "Nulle-Part",
+            "modality": "teleportation",
+            "funding_mode": "volunteer",
+            "window_start": "2027-03-01",
+            "window_end": "2027-01-01",
+            "contact_name": "A",
+            "contact_email": "pas-une-adresse",
+        },
+    )
     assert r.status_code == 422
     text = page_text(r)
     assert "Commune introuvable" in text and "Adresse e-mail invalide" in text and "Ce champ est obligatoire" in text
@@ -70,9 +97,20 @@ def test_need_without_any_skill_is_refused(client, factory, db_session):
     user = factory.user()
     org = factory.organisation(owner=user)
     login(client, user)
-    r = post_form(client, "/besoins/nouveau", {
-        "organisation_id": str(org.id), "title": "Aide", "description": "Aide", "commune": "13055",
-        "modality": "both", "funding_mode": "volunteer", "contact_name": "A", "contact_email": "a@b.fr"})
+    r = post_form(
+        client,
+        "/besoins/nouveau",
+        {
+            "organisation_id": str(org.id),
+            "title": "Aide",
+            "description": "Aide",
+            "commune": "13055",
+            "modality": "both",
+            "funding_mode": "volunteer",
+            "contact_name": "A",
+            "contact_email": "a@b.fr",
+        },
+    )
     assert r.status_code == 422
     assert "au moins une compétence" in page_text(r)
     assert db_session.scalar(select(func.count()).select_from(Need)) == 0
@@ -83,10 +121,21 @@ def test_cannot_post_for_someone_elses_organisation(client, factory, db_session)
     user = factory.user()
     factory.organisation(owner=user)
     login(client, user)
-    r = post_form(client, "/besoins/nouveau", {
-        "organisation_id": str(other_org.id), "title": "T", "description": "D", "skills": ["presence.site_web"],
-        "commune": "13055", "modality": "both", "funding_mode": "volunteer", "contact_name": "A",
-        "contact_email": "a@b.fr"})
+    r = post_form(
+        client,
+        "/besoins/nouveau",
+        {
+            "organisation_id": str(other_org.id),
+            "title": "T",
+            "description": "D",
+            "skills": ["presence.site_web"],
+            "commune": "13055",
+            "modality": "both",
+            "funding_mode": "volunteer",
+            "contact_name": "A",
+            "contact_email": "a@b.fr",
+        },
+    )
     assert r.status_code == 422  # not a valid choice for this user
     assert db_session.scalar(select(func.count()).select_from(Need)) == 0
 

@@ -13,6 +13,7 @@
   a free port, killed at the end; one stdlib HTTP server on 127.0.0.1 receives
   its signed webhooks.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,13 +22,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from payments_helpers import API_KEY, BACKENDS, ENVIRONMENT, MODELS, PG_BASE, WEBHOOK_SECRET, new_session  # noqa: F401
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 
-from payments_helpers import (API_KEY, BACKENDS, ENVIRONMENT, MODELS, PG_BASE, WEBHOOK_SECRET,  # noqa: F401
-                              new_session)
 from payments.models import use_models
-from tests.localstripe_server import WebhookReceiver as SharedReceiver, start_localstripe, stop_localstripe
+from tests.localstripe_server import WebhookReceiver as SharedReceiver
+from tests.localstripe_server import start_localstripe, stop_localstripe
 
 
 def worker() -> str:
@@ -36,6 +37,7 @@ def worker() -> str:
 
 
 # ---------------------------------------------------------------- databases
+
 
 def _sqlite_engine(path: Path):
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
@@ -50,6 +52,7 @@ def _sqlite_engine(path: Path):
     def _begin(conn):
         if not conn.connection.dbapi_connection.in_transaction:  # the app may have its own global hook
             conn.exec_driver_sql("BEGIN")
+
     return engine
 
 
@@ -65,6 +68,7 @@ def _create_databases(tmp_path_factory, tag: str):
         created["sqlite"] = engine
     if "postgresql" in BACKENDS:
         import psycopg
+
         with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{pg_name}"')
@@ -79,6 +83,7 @@ def _drop_databases(created, pg_name):
         engine.dispose()
     if "postgresql" in created:
         import psycopg
+
         with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
@@ -137,6 +142,7 @@ def models():
 
 # ---------------------------------------------------------------- localstripe
 
+
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory):
     """One real localstripe process for this session (xdist worker): its base URL."""
@@ -156,8 +162,9 @@ class WebhookReceiver(SharedReceiver):
 def webhook_receiver(localstripe):
     receiver = WebhookReceiver()
     data = urllib.parse.urlencode({"url": receiver.url, "secret": WEBHOOK_SECRET}).encode()
-    urllib.request.urlopen(urllib.request.Request(f"{localstripe}/_config/webhooks/tests", data=data, method="POST"),
-                           timeout=5).read()
+    urllib.request.urlopen(
+        urllib.request.Request(f"{localstripe}/_config/webhooks/tests", data=data, method="POST"), timeout=5
+    ).read()
     yield receiver
     receiver.close()
 
@@ -165,4 +172,5 @@ def webhook_receiver(localstripe):
 @pytest.fixture(scope="session")
 def gateway(localstripe):
     from payments.gateway import StripeGateway
+
     return StripeGateway(API_KEY, api_base=localstripe, webhook_secret=WEBHOOK_SECRET, environment=ENVIRONMENT)

@@ -1,4 +1,5 @@
 """Helpers shared by the payments tests (imported as ``payments_helpers``; see conftest.py)."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,7 @@ def new_session(engine, **kwargs) -> Session:
 def localstripe_post(base: str, path: str, data: dict, *, key: str = API_KEY) -> dict:
     """A raw form POST to localstripe (what Stripe.js does in the browser)."""
     body = urllib.parse.urlencode(data).encode()
-    request = urllib.request.Request(base + path, data=body, method="POST",
-                                     headers={"Authorization": f"Bearer {key}"})
+    request = urllib.request.Request(base + path, data=body, method="POST", headers={"Authorization": f"Bearer {key}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
@@ -60,8 +60,11 @@ def stripe_js_post(base: str, path: str, payload: dict, *, publishable_key: str 
 
 def card_payment_method(base: str, number: str) -> str:
     """A PaymentMethod for a test card number, created as Stripe.js would (the app never sees card numbers)."""
-    pm = localstripe_post(base, "/v1/payment_methods", {
-        "type": "card", "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123"})
+    pm = localstripe_post(
+        base,
+        "/v1/payment_methods",
+        {"type": "card", "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2034", "card[cvc]": "123"},
+    )
     return pm["id"]
 
 

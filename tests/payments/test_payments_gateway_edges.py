@@ -2,6 +2,7 @@
 such (`CustomerNotFound`, not any 404); webhooks signed or created in the future are refused
 beyond the tolerance; a signed event about a PaymentIntent nobody knows is acknowledged
 ("ignored"), stored once, never a 500."""
+
 from __future__ import annotations
 
 import json
@@ -9,13 +10,12 @@ import time
 import urllib.request
 
 import pytest
+from payments_helpers import API_KEY, ENVIRONMENT, WEBHOOK_SECRET
 
 from payments.errors import CustomerNotFound, NotFound, WebhookSignatureError
 from payments.gateway import StripeGateway
 from payments.testing import FakeGateway
 from payments.webhooks import WebhookProcessor
-
-from payments_helpers import API_KEY, ENVIRONMENT, WEBHOOK_SECRET
 from tests.localstripe_server import start_localstripe, stop_localstripe
 
 
@@ -28,10 +28,25 @@ def wiped_stripe(tmp_path_factory):
 
 
 def _event(pi_id: str, *, created: int | None = None, event_id: str = "evt_edges_1") -> bytes:
-    return json.dumps({"id": event_id, "object": "event", "type": "payment_intent.succeeded",
-                       "created": created or int(time.time()), "livemode": False,
-                       "data": {"object": {"id": pi_id, "object": "payment_intent", "amount": 500, "currency": "eur",
-                                           "status": "succeeded", "metadata": {}}}}).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": created or int(time.time()),
+            "livemode": False,
+            "data": {
+                "object": {
+                    "id": pi_id,
+                    "object": "payment_intent",
+                    "amount": 500,
+                    "currency": "eur",
+                    "status": "succeeded",
+                    "metadata": {},
+                }
+            },
+        }
+    ).encode()
 
 
 def _signed(payload: bytes, timestamp: int | None = None) -> str:
@@ -41,8 +56,7 @@ def _signed(payload: bytes, timestamp: int | None = None) -> str:
 def test_a_customer_lost_by_stripe_is_customer_not_found(wiped_stripe):
     gateway = StripeGateway(API_KEY, api_base=wiped_stripe, webhook_secret=WEBHOOK_SECRET, environment=ENVIRONMENT)
     customer = gateway.create_customer(email="payeur@exemple.fr").id
-    assert gateway.create_payment_intent(500, customer=customer, payment_method="pm_card_visa",
-                                         confirm=True).succeeded
+    assert gateway.create_payment_intent(500, customer=customer, payment_method="pm_card_visa", confirm=True).succeeded
     # Another missing object (the card) with a living customer is not "customer not found".
     with pytest.raises(NotFound) as other:
         gateway.create_payment_intent(500, customer=customer, payment_method="pm_unknown_card", confirm=True)

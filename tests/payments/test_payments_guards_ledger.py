@@ -1,6 +1,7 @@
 """Every refusal of `payments.ledger`, pinned with its exact error, and the read side
 (`balance(currency=...)`, `balances(prefix)`, `trial_balance` rows) checked value by value
 (issue 10, finding 10), on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,18 +15,43 @@ def _count(db, models):
     return db.query(models.LedgerTransaction).count(), db.query(models.LedgerLine).count()
 
 
-@pytest.mark.parametrize("code, kind", [
-    ("stripe:clearing", "asset"), ("bank:main", "asset"), ("bank:other_2", "asset"), ("funder:3:receivable", "asset"),
-    ("programme:1:fund", "liability"), ("programme:1:issued", "liability"), ("programme:1:reserved", "liability"),
-    ("programme:1:blocked", "liability"), ("provider:2:payable", "liability"), ("producer:2:payable", "liability"),
-    ("funder:3:credit", "liability"), ("platform:fees", "revenue"), ("refunds", "expense"),
-    ("equity:opening", "equity")])
+@pytest.mark.parametrize(
+    "code, kind",
+    [
+        ("stripe:clearing", "asset"),
+        ("bank:main", "asset"),
+        ("bank:other_2", "asset"),
+        ("funder:3:receivable", "asset"),
+        ("programme:1:fund", "liability"),
+        ("programme:1:issued", "liability"),
+        ("programme:1:reserved", "liability"),
+        ("programme:1:blocked", "liability"),
+        ("provider:2:payable", "liability"),
+        ("producer:2:payable", "liability"),
+        ("funder:3:credit", "liability"),
+        ("platform:fees", "revenue"),
+        ("refunds", "expense"),
+        ("equity:opening", "equity"),
+    ],
+)
 def test_account_types(code, kind):
     assert ledger.account_type(code) == kind
 
 
-@pytest.mark.parametrize("code", ["cash:drawer", "programme:1:redeemed", "provider:x:payable", "bank:Main",
-                                  "stripe:clearing2", "xstripe:clearing", "refunds:1", "", "programme:1:fund\n"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "cash:drawer",
+        "programme:1:redeemed",
+        "provider:x:payable",
+        "bank:Main",
+        "stripe:clearing2",
+        "xstripe:clearing",
+        "refunds:1",
+        "",
+        "programme:1:fund\n",
+    ],
+)
 def test_unknown_account_codes_are_refused(code):
     with pytest.raises(InvalidAccount, match="unknown account code"):
         ledger.account_type(code)
@@ -66,7 +92,9 @@ def test_unbalanced_per_currency_is_refused(db, models):
     with pytest.raises(UnbalancedTransaction, match="do not sum to zero"):
         ledger.post(db, "bad", [("stripe:clearing", 100), ("programme:1:fund", -99)], "unbalanced-1")
     with pytest.raises(UnbalancedTransaction, match="do not sum to zero"):
-        ledger.post(db, "bad", [Line("stripe:clearing", 100, "EUR"), Line("programme:1:fund", -100, "USD")], "unbalanced-2")
+        ledger.post(
+            db, "bad", [Line("stripe:clearing", 100, "EUR"), Line("programme:1:fund", -100, "USD")], "unbalanced-2"
+        )
     with pytest.raises(UnbalancedTransaction, match="do not sum to zero"):
         ledger.check_balanced([Line("a", 1), Line("b", 1)])
     ledger.check_balanced([Line("a", 1), Line("b", -1)])  # balanced: no error
@@ -95,8 +123,12 @@ def test_posting_to_an_account_in_another_currency_is_refused(db, models):
 
 
 def test_one_account_in_two_currencies_in_one_transaction_is_refused(db, models):
-    lines = [Line("stripe:clearing", 100, "EUR"), Line("programme:1:fund", -100, "EUR"),
-             Line("stripe:clearing", 70, "USD"), Line("programme:2:fund", -70, "USD")]
+    lines = [
+        Line("stripe:clearing", 100, "EUR"),
+        Line("programme:1:fund", -100, "EUR"),
+        Line("stripe:clearing", 70, "USD"),
+        Line("programme:2:fund", -70, "USD"),
+    ]
     with pytest.raises(InvalidAccount, match="used in two currencies in one transaction"):
         ledger.post(db, "mixed", lines, "mixed-1")
     assert _count(db, models) == (0, 0)
@@ -104,7 +136,9 @@ def test_one_account_in_two_currencies_in_one_transaction_is_refused(db, models)
 
 
 def test_one_account_twice_in_one_currency_is_fine(db):
-    tx = ledger.post(db, "split", [("stripe:clearing", 60), ("stripe:clearing", 40), ("programme:1:fund", -100)], "twice")
+    tx = ledger.post(
+        db, "split", [("stripe:clearing", 60), ("stripe:clearing", 40), ("programme:1:fund", -100)], "twice"
+    )
     assert len(ledger.lines_of(db, tx)) == 3 and ledger.balance(db, "stripe:clearing") == 100
 
 
@@ -118,9 +152,11 @@ def test_idempotency_same_lines_in_any_order_else_conflict(db, models):
     first = ledger.post(db, "fund", [("stripe:clearing", 100), ("programme:1:fund", -100)], "idem")
     again = ledger.post(db, "fund", [("programme:1:fund", -100), ("stripe:clearing", 100)], "idem")
     assert again.id == first.id and _count(db, models) == (1, 2)
-    for other in ([("stripe:clearing", 101), ("programme:1:fund", -101)],
-                  [("stripe:clearing", 100), ("programme:2:fund", -100)],
-                  [Line("stripe:clearing", 100, "EUR"), Line("programme:1:fund", -60), Line("programme:1:fund", -40)]):
+    for other in (
+        [("stripe:clearing", 101), ("programme:1:fund", -101)],
+        [("stripe:clearing", 100), ("programme:2:fund", -100)],
+        [Line("stripe:clearing", 100, "EUR"), Line("programme:1:fund", -60), Line("programme:1:fund", -40)],
+    ):
         with pytest.raises(IdempotencyConflict, match="'idem' was used for other lines"):
             ledger.post(db, "fund", other, "idem")
     assert _count(db, models) == (1, 2)
@@ -136,13 +172,19 @@ def test_idempotency_through_the_savepoint_path(db, models, monkeypatch):
 
 
 def test_post_records_its_fields(db, models):
-    tx = ledger.post(db, "fund", [("stripe:clearing", 100), ("programme:1:fund", -100)], "fields", memo="m",
-                     reference="programme:1")
+    tx = ledger.post(
+        db, "fund", [("stripe:clearing", 100), ("programme:1:fund", -100)], "fields", memo="m", reference="programme:1"
+    )
     db.flush()
     db.expire_all()
     row = db.get(models.LedgerTransaction, tx.id)
-    assert (row.kind, row.idempotency_key, row.memo, row.reference, row.reverses_id) == \
-        ("fund", "fields", "m", "programme:1", None)
+    assert (row.kind, row.idempotency_key, row.memo, row.reference, row.reverses_id) == (
+        "fund",
+        "fields",
+        "m",
+        "programme:1",
+        None,
+    )
     assert row.created_at is not None
     back = ledger.reverse(db, row)
     assert back.reverses_id == row.id and back.kind == "reversal:fund" and back.idempotency_key == "reversal:fields"
@@ -189,8 +231,12 @@ def test_balances_by_prefix(db):
     assert ledger.balances(db, "producer:") == {"producer:4:payable": 0}
     assert ledger.balances(db, "provider_") == {}  # the prefix is literal (no LIKE wildcard)
     everything = ledger.balances(db)
-    assert everything == {"producer:4:payable": 0, "provider:1:payable": -200, "provider:2:payable": -100,
-                          "stripe:clearing": 300}
+    assert everything == {
+        "producer:4:payable": 0,
+        "provider:1:payable": -200,
+        "provider:2:payable": -100,
+        "stripe:clearing": 300,
+    }
     assert list(everything) == sorted(everything)
 
 
@@ -200,9 +246,13 @@ def test_trial_balance_rows_per_account_and_currency(db):
     ledger.post(db, "usd", [Line("bank:usd", 70, "USD"), Line("programme:2:fund", -70, "USD")], "tb-3")
     ledger.ensure_accounts(db, {"producer:4:payable": "EUR"})  # no line: no row
     trial = ledger.trial_balance(db)
-    assert trial.rows == [("bank:usd", "asset", "USD", 70), ("platform:fees", "revenue", "EUR", -100),
-                          ("programme:2:fund", "liability", "USD", -70), ("provider:1:payable", "liability", "EUR", -250),
-                          ("stripe:clearing", "asset", "EUR", 350)]
+    assert trial.rows == [
+        ("bank:usd", "asset", "USD", 70),
+        ("platform:fees", "revenue", "EUR", -100),
+        ("programme:2:fund", "liability", "USD", -70),
+        ("provider:1:payable", "liability", "EUR", -250),
+        ("stripe:clearing", "asset", "EUR", 350),
+    ]
     assert trial.totals == {"EUR": 0, "USD": 0} and trial.balanced
 
 
@@ -217,7 +267,9 @@ def test_get_and_ensure_accounts(db):
     assert ledger.get_account(db, "stripe:clearing") is None
     accounts = ledger.ensure_accounts(db, {"stripe:clearing": "EUR", "provider:1:payable": "EUR"})
     assert {code: (a.type, a.currency) for code, a in accounts.items()} == {
-        "stripe:clearing": ("asset", "EUR"), "provider:1:payable": ("liability", "EUR")}
+        "stripe:clearing": ("asset", "EUR"),
+        "provider:1:payable": ("liability", "EUR"),
+    }
     again = ledger.ensure_accounts(db, {"stripe:clearing": "EUR"})
     assert again["stripe:clearing"].id == accounts["stripe:clearing"].id
     assert ledger.get_account(db, "stripe:clearing").id == accounts["stripe:clearing"].id
@@ -229,12 +281,14 @@ def test_trial_balance_exposes_a_tampered_ledger(db):
     """A line slipped in by raw SQL (SQLite has no deferred trigger; PostgreSQL's fires only at
     COMMIT): the trial balance says so, with the total of the currency that does not balance."""
     from sqlalchemy import text
+
     ledger.post(db, "eur", [("stripe:clearing", 300), ("provider:1:payable", -300)], "tamper-1")
-    tx_id = db.execute(text(
-        "SELECT id FROM ledger_transaction WHERE idempotency_key = 'tamper-1'")).scalar_one()
+    tx_id = db.execute(text("SELECT id FROM ledger_transaction WHERE idempotency_key = 'tamper-1'")).scalar_one()
     account_id = ledger.get_account(db, "stripe:clearing").id
-    db.execute(text("INSERT INTO ledger_line (transaction_id, account_id, amount_cents, currency) "
-                    "VALUES (:t, :a, 5, 'EUR')"), {"t": tx_id, "a": account_id})
+    db.execute(
+        text("INSERT INTO ledger_line (transaction_id, account_id, amount_cents, currency) VALUES (:t, :a, 5, 'EUR')"),
+        {"t": tx_id, "a": account_id},
+    )
     trial = ledger.trial_balance(db)
     assert trial.totals == {"EUR": 5} and not trial.balanced
     assert ("stripe:clearing", "asset", "EUR", 305) in trial.rows
@@ -244,6 +298,7 @@ def test_an_integrity_error_other_than_the_key_is_not_swallowed(db, models, monk
     """The SAVEPOINT path: an IntegrityError that is not a replay of the key (here a reversal of
     a transaction that does not exist) is raised, not mistaken for an idempotent replay."""
     from sqlalchemy.exc import IntegrityError
+
     monkeypatch.setattr(ledger, "_UPSERT", {})
     with pytest.raises(IntegrityError):
         ledger.post(db, "x", [("stripe:clearing", 1), ("programme:1:fund", -1)], "fk-1", reverses=987_654)
@@ -274,6 +329,7 @@ def test_the_savepoint_path_when_a_concurrent_post_wins_the_race(db, models, mon
     def late(session, key):
         looks.append(key)
         return None if len(looks) == 1 else real(session, key)
+
     monkeypatch.setattr(ledger, "_existing", late)
     again = ledger.post(db, "fund", [("stripe:clearing", 100), ("programme:1:fund", -100)], "race")
     assert again is not None and again.id == first.id and len(looks) == 2

@@ -1,9 +1,10 @@
 """Every refusal of `payments.rules` and of the pure part of `payments.vouchers`, pinned: each
 test names the exact error (type and message) and checks the value just inside the limit, so that
 deleting or loosening a guard fails a test (issue 10, finding 10; `make mutation` measures it)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -16,6 +17,7 @@ SIRET = "73282932000074"  # a valid Luhn key
 
 
 # ---------------------------------------------------------------- account codes
+
 
 @pytest.mark.parametrize("bucket", ["fund", "issued", "reserved", "blocked"])
 def test_programme_buckets(bucket):
@@ -39,6 +41,7 @@ def test_account_codes():
 
 
 # ---------------------------------------------------------------- arithmetic
+
 
 @pytest.mark.parametrize("value", [1.0, 1.5, True, False, "100", None])
 def test_amounts_are_integer_cents(value):
@@ -105,12 +108,16 @@ def test_splits_are_exact_signed_and_largest_remainder():
 
 # ---------------------------------------------------------------- settlements
 
+
 def test_a_settlement_is_valid_and_normalised():
-    assert rules.check_settlement(1_000, [("provider:1:payable", -900), ("platform:fees", -100)]) == \
-        [("provider:1:payable", -900), ("platform:fees", -100)]
+    assert rules.check_settlement(1_000, [("provider:1:payable", -900), ("platform:fees", -100)]) == [
+        ("provider:1:payable", -900),
+        ("platform:fees", -100),
+    ]
     # zero credits are dropped (a zero fee)
-    assert rules.check_settlement(1_000, [("provider:1:payable", -1_000), ("platform:fees", 0)]) == \
-        [("provider:1:payable", -1_000)]
+    assert rules.check_settlement(1_000, [("provider:1:payable", -1_000), ("platform:fees", 0)]) == [
+        ("provider:1:payable", -1_000)
+    ]
     assert rules.check_settlement(1, [("platform:fees", -1)]) == [("platform:fees", -1)]
 
 
@@ -147,18 +154,27 @@ def test_settlement_builders():
     with pytest.raises(TypeError):
         rules.programme_funding_settlement(2, 50.0)
     assert rules.licence_sale_settlement(3, 10_000) == [("producer:3:payable", -9_000), ("platform:fees", -1_000)]
-    assert rules.licence_sale_settlement(3, 1_000, fee_bps=0, minimum_fee_cents=50) == \
-        [("producer:3:payable", -950), ("platform:fees", -50)]
+    assert rules.licence_sale_settlement(3, 1_000, fee_bps=0, minimum_fee_cents=50) == [
+        ("producer:3:payable", -950),
+        ("platform:fees", -50),
+    ]
     assert rules.mission_payment_settlement(4, 7_000) == [("provider:4:payable", -7_000), ("platform:fees", 0)]
-    assert rules.mission_payment_settlement(4, 7_000, fee_bps=500) == [("provider:4:payable", -6_650),
-                                                                       ("platform:fees", -350)]
+    assert rules.mission_payment_settlement(4, 7_000, fee_bps=500) == [
+        ("provider:4:payable", -6_650),
+        ("platform:fees", -350),
+    ]
 
 
 def test_settlement_lines_debit_the_clearing_account():
     assert rules.settlement_lines(1_000, [("provider:1:payable", -900), ("platform:fees", -100)], "USD") == [
-        Line("stripe:clearing", 1_000, "USD"), Line("provider:1:payable", -900, "USD"), Line("platform:fees", -100, "USD")]
+        Line("stripe:clearing", 1_000, "USD"),
+        Line("provider:1:payable", -900, "USD"),
+        Line("platform:fees", -100, "USD"),
+    ]
     assert rules.settlement_lines(1_000, [("provider:1:payable", -1_000), ("platform:fees", 0)]) == [
-        Line("stripe:clearing", 1_000, "EUR"), Line("provider:1:payable", -1_000, "EUR")]
+        Line("stripe:clearing", 1_000, "EUR"),
+        Line("provider:1:payable", -1_000, "EUR"),
+    ]
     with pytest.raises(ValueError):
         rules.settlement_lines(1_000, [("provider:1:payable", -900)])
 
@@ -189,15 +205,29 @@ def test_a_negative_already_refunded_is_refused():
 
 def test_refunds_up_to_the_limit():
     assert rules.refund_lines(SETTLEMENT, 1_000, refund_cents=1_000) == [
-        Line("provider:1:payable", 900), Line("platform:fees", 100), Line("stripe:clearing", -1_000)]
+        Line("provider:1:payable", 900),
+        Line("platform:fees", 100),
+        Line("stripe:clearing", -1_000),
+    ]
     assert rules.refund_lines(SETTLEMENT, 1_000, already_refunded=999, refund_cents=1) == [
-        Line("provider:1:payable", 1), Line("platform:fees", 0), Line("stripe:clearing", -1)]
+        Line("provider:1:payable", 1),
+        Line("platform:fees", 0),
+        Line("stripe:clearing", -1),
+    ]
     assert rules.refund_lines(SETTLEMENT, 1_000, refund_cents=1) == [
-        Line("provider:1:payable", 1), Line("platform:fees", 0), Line("stripe:clearing", -1)]
+        Line("provider:1:payable", 1),
+        Line("platform:fees", 0),
+        Line("stripe:clearing", -1),
+    ]
     assert rules.refund_lines(SETTLEMENT, 1_000, already_refunded=300, refund_cents=700, currency="USD") == [
-        Line("provider:1:payable", 630, "USD"), Line("platform:fees", 70, "USD"), Line("stripe:clearing", -700, "USD")]
+        Line("provider:1:payable", 630, "USD"),
+        Line("platform:fees", 70, "USD"),
+        Line("stripe:clearing", -700, "USD"),
+    ]
     assert rules.refund_lines(SETTLEMENT, 1_000, refund_cents=400, absorbed=True, currency="USD") == [
-        Line("refunds", 400, "USD"), Line("stripe:clearing", -400, "USD")]
+        Line("refunds", 400, "USD"),
+        Line("stripe:clearing", -400, "USD"),
+    ]
     with pytest.raises(TypeError, match="^refund_cents must be integer cents"):
         rules.refund_lines(SETTLEMENT, 1_000, refund_cents=1.0)
     with pytest.raises(ValueError):  # the settlement itself is checked
@@ -207,13 +237,22 @@ def test_refunds_up_to_the_limit():
 def test_payout_and_voucher_lines():
     assert rules.payout_lines(3, 2_500) == [Line("provider:3:payable", 2_500), Line("bank:main", -2_500)]
     assert rules.payout_lines(3, 2_500, source="bank:other", currency="USD") == [
-        Line("provider:3:payable", 2_500, "USD"), Line("bank:other", -2_500, "USD")]
+        Line("provider:3:payable", 2_500, "USD"),
+        Line("bank:other", -2_500, "USD"),
+    ]
     assert rules.stripe_payout_lines(700) == [Line("bank:main", 700), Line("stripe:clearing", -700)]
-    assert rules.stripe_payout_lines(700, bank="bank:b", currency="USD") == [Line("bank:b", 700, "USD"),
-                                                                             Line("stripe:clearing", -700, "USD")]
-    assert rules.issue_lines(2, 500, "USD") == [Line("programme:2:fund", 500, "USD"), Line("programme:2:issued", -500, "USD")]
+    assert rules.stripe_payout_lines(700, bank="bank:b", currency="USD") == [
+        Line("bank:b", 700, "USD"),
+        Line("stripe:clearing", -700, "USD"),
+    ]
+    assert rules.issue_lines(2, 500, "USD") == [
+        Line("programme:2:fund", 500, "USD"),
+        Line("programme:2:issued", -500, "USD"),
+    ]
     assert rules.voucher_move_lines(2, "reserved", "provider:1:payable", 500, "USD") == [
-        Line("programme:2:reserved", 500, "USD"), Line("provider:1:payable", -500, "USD")]
+        Line("programme:2:reserved", 500, "USD"),
+        Line("provider:1:payable", -500, "USD"),
+    ]
     for status in ("issued", "blocked"):
         assert rules.voucher_move_lines(2, status, "funder:1:credit", 5)[0] == Line(f"programme:2:{status}", 5)
     with pytest.raises(KeyError):  # a redeemed or expired voucher's value is no longer in the programme
@@ -222,12 +261,13 @@ def test_payout_and_voucher_lines():
 
 # ---------------------------------------------------------------- dates
 
+
 def test_utc_and_dates():
     naive = datetime(2026, 1, 10, 12, 0)
-    assert rules.utc(naive) == datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+    assert rules.utc(naive) == datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
     paris = datetime(2026, 1, 10, 13, 0, tzinfo=timezone(timedelta(hours=1)))
-    assert rules.utc(paris) == datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
-    assert rules.utc(paris).tzinfo == timezone.utc
+    assert rules.utc(paris) == datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+    assert rules.utc(paris).tzinfo == UTC
     dates = rules.voucher_dates(naive, validity_days=100)
     assert dates.valid_from == rules.utc(naive) and dates.expires_at == rules.utc(naive) + timedelta(days=100)
     assert dates.blocks_at == dates.expires_at - timedelta(days=15)
@@ -262,7 +302,8 @@ def test_a_valid_siret_passes_spaces_or_not():
 def test_each_eligibility_refusal_has_its_sentence():
     org = OrganisationFacts(id=1, kind="association", commune_insee="13055", siret=SIRET)
     assert rules.eligibility_problems(Eligibility(organisation_kinds=["tpe"]), org) == [
-        "Ce programme ne s'adresse pas à ce type de structure."]
+        "Ce programme ne s'adresse pas à ce type de structure."
+    ]
     assert rules.eligibility_problems(Eligibility(organisation_kinds=["association", "tpe"]), org) == []
     place = "Votre commune n'est pas couverte par ce programme."
     assert rules.eligibility_problems(Eligibility(departements=["06"]), org) == [place]
@@ -273,12 +314,14 @@ def test_each_eligibility_refusal_has_its_sentence():
     assert rules.eligibility_problems(Eligibility(communes=["13055"]), org) == []
     assert rules.eligibility_problems(Eligibility(departements=["13"]), org) == []
     assert rules.eligibility_problems(Eligibility(), org, siret_used_by_other=True) == [
-        "Ce SIRET est déjà utilisé par une autre structure dans ce programme."]
+        "Ce SIRET est déjà utilisé par une autre structure dans ce programme."
+    ]
     limit = Eligibility(max_per_organisation=3)
     assert rules.eligibility_problems(limit, org, requested=1, already_held=2) == []  # exactly the limit
     assert rules.eligibility_problems(limit, org, requested=3) == []
     assert rules.eligibility_problems(limit, org, requested=2, already_held=2) == [
-        "Ce programme limite à 3 chèque(s) par structure."]
+        "Ce programme limite à 3 chèque(s) par structure."
+    ]
     assert rules.eligibility_problems(limit, org, requested=4) != []
     assert rules.eligibility_problems(Eligibility(max_per_organisation=0), org) != []
     nowhere = OrganisationFacts(id=2, kind=None)
@@ -298,24 +341,40 @@ def test_eligibility_json_defaults_and_round_trip():
     assert default == Eligibility() and default.require_siret is True and default.max_per_organisation is None
     assert Eligibility.from_json({}).require_siret is True
     assert Eligibility.from_json({"require_siret": False}).require_siret is False
-    loaded = Eligibility.from_json({"departements": [13], "communes": [13055], "organisation_kinds": ["tpe"],
-                                    "max_per_organisation": 2})
+    loaded = Eligibility.from_json(
+        {"departements": [13], "communes": [13055], "organisation_kinds": ["tpe"], "max_per_organisation": 2}
+    )
     assert loaded.departements == ["13"] and loaded.communes == ["13055"] and loaded.organisation_kinds == ["tpe"]
-    assert loaded.to_json() == {"organisation_kinds": ["tpe"], "departements": ["13"], "communes": ["13055"],
-                                "max_per_organisation": 2, "require_siret": True}
+    assert loaded.to_json() == {
+        "organisation_kinds": ["tpe"],
+        "departements": ["13"],
+        "communes": ["13055"],
+        "max_per_organisation": 2,
+        "require_siret": True,
+    }
     assert Eligibility.from_json(loaded.to_json()) == loaded
 
 
 # ---------------------------------------------------------------- vouchers in missions (the money invariant)
 
-@pytest.mark.parametrize("terms", [MissionTerms("volunteer"), MissionTerms("volunteer", 5_000),
-                                   MissionTerms("voucher", 0), MissionTerms("paid", 0), MissionTerms("voucher", -1)])
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        MissionTerms("volunteer"),
+        MissionTerms("volunteer", 5_000),
+        MissionTerms("voucher", 0),
+        MissionTerms("paid", 0),
+        MissionTerms("voucher", -1),
+    ],
+)
 def test_no_voucher_for_a_free_mission(terms):
     assert mission_voucher_refusal(terms, 5_000) == vouchers.MISSION_FREE == "mission_offer_free"
 
 
-@pytest.mark.parametrize("terms", [MissionTerms("paid", 5_000), MissionTerms(None), MissionTerms("troc", 5_000),
-                                   MissionTerms("paid")])
+@pytest.mark.parametrize(
+    "terms", [MissionTerms("paid", 5_000), MissionTerms(None), MissionTerms("troc", 5_000), MissionTerms("paid")]
+)
 def test_no_voucher_for_an_offer_that_does_not_take_them(terms):
     assert mission_voucher_refusal(terms, 5_000) == vouchers.MISSION_NOT_VOUCHER == "mission_offer_not_voucher"
 
@@ -357,6 +416,7 @@ def test_fee_rounding_at_the_exact_half_and_scale():
 
 def test_lines_and_results_are_immutable():
     import dataclasses
+
     line = Line("stripe:clearing", 100)
     with pytest.raises(dataclasses.FrozenInstanceError):
         line.amount_cents = 5
@@ -371,6 +431,7 @@ def test_lines_and_results_are_immutable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         MissionTerms("voucher").price_cents = 1
     from payments.ledger import TrialBalance
+
     with pytest.raises(dataclasses.FrozenInstanceError):
         TrialBalance(rows=[], totals={}).totals = {"EUR": 1}
 

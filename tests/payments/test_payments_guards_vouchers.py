@@ -2,29 +2,49 @@
 each limit (issue 10, finding 10), and the mission money invariant enforced by the status
 machine itself (finding 7): `reserve`/`redeem` with the mission's terms refuse a voucher for free
 work or above the price, and leave no trace. SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from payments import ledger, vouchers
-from payments.errors import (IllegalVoucherMove, InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
-                             ProgrammeError, ProgrammeNotFunded, VoucherAlreadyRedeemed, VoucherAlreadyReserved,
-                             VoucherBlocked, VoucherExpired, VoucherNotForMission, VoucherNotFound,
-                             VoucherNotReserved, VoucherNotYetValid, WrongReservation)
+from payments.errors import (
+    IllegalVoucherMove,
+    InsufficientProgrammeFunds,
+    InvalidVoucherCode,
+    NotEligible,
+    ProgrammeError,
+    ProgrammeNotFunded,
+    VoucherAlreadyRedeemed,
+    VoucherAlreadyReserved,
+    VoucherBlocked,
+    VoucherExpired,
+    VoucherNotForMission,
+    VoucherNotReserved,
+    VoucherNotYetValid,
+    WrongReservation,
+)
 from payments.rules import Eligibility, OrganisationFacts
 from payments.testing import FakeGateway
 from payments.vouchers import MissionTerms
 
-NOW = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ORG = OrganisationFacts(id=4, kind="association", commune_insee="13055", siret="73282932000074")
 OTHER = OrganisationFacts(id=5, kind="association", commune_insee="13055", siret="35600000000048")
 
 
 def programme_of(db, *, count=3, face=1_000, funded=True, **values):
-    programme = vouchers.create_programme(db, funder_id=5, name="Pass", face_value_cents=face, voucher_count=count,
-                                          eligibility=Eligibility(departements=["13"]), **values)
+    programme = vouchers.create_programme(
+        db,
+        funder_id=5,
+        name="Pass",
+        face_value_cents=face,
+        voucher_count=count,
+        eligibility=Eligibility(departements=["13"]),
+        **values,
+    )
     if funded:
         vouchers.start_programme_funding(db, FakeGateway(), programme, payment_method="pm_card_visa", confirm=True)
     return programme
@@ -36,10 +56,19 @@ def _ledger_rows(db, models):
 
 # ---------------------------------------------------------------- codes
 
-@pytest.mark.parametrize("raw, why", [
-    (None, "not a code"), (12, "not a code"), ("", "symbols and a check symbol"),
-    ("HUB-7K3M-9QZT-4RWD", "symbols and a check symbol"), ("HUB-7K3M-9QZT-4RWD-XX", "symbols and a check symbol"),
-    ("HUB-7K3M-9QZT-4RWU-X", "is not used in codes"), ("HUB-7K3M-9QZT-4RW!-X", "is not used in codes")])
+
+@pytest.mark.parametrize(
+    "raw, why",
+    [
+        (None, "not a code"),
+        (12, "not a code"),
+        ("", "symbols and a check symbol"),
+        ("HUB-7K3M-9QZT-4RWD", "symbols and a check symbol"),
+        ("HUB-7K3M-9QZT-4RWD-XX", "symbols and a check symbol"),
+        ("HUB-7K3M-9QZT-4RWU-X", "is not used in codes"),
+        ("HUB-7K3M-9QZT-4RW!-X", "is not used in codes"),
+    ],
+)
 def test_malformed_codes_say_why(raw, why):
     with pytest.raises(InvalidVoucherCode, match=why):
         vouchers.normalise_code(raw)
@@ -56,7 +85,9 @@ def test_a_wrong_check_symbol_is_refused_and_lookalikes_read():
     assert vouchers.normalise_code(data + check) == code  # without the prefix
     assert vouchers.normalise_code(code.replace("0", "O").replace("1", "I")) == code
     assert vouchers.normalise_code(code.replace("1", "L")) == code
-    assert vouchers.check_symbol("0") == "0" and vouchers.check_symbol("Z") == "Z" and vouchers.check_symbol("10") == "*"
+    assert (
+        vouchers.check_symbol("0") == "0" and vouchers.check_symbol("Z") == "Z" and vouchers.check_symbol("10") == "*"
+    )
     assert vouchers.format_code("ABCDEFGHJKMN").startswith("HUB-ABCD-EFGH-JKMN-")
 
 
@@ -71,16 +102,21 @@ def test_generated_codes_avoid_check_only_symbols():
 
 # ---------------------------------------------------------------- programmes
 
-@pytest.mark.parametrize("values, why", [
-    ({"face_value_cents": 0, "voucher_count": 1}, "face_value_cents must be a positive integer"),
-    ({"face_value_cents": -5, "voucher_count": 1}, "face_value_cents must be a positive integer"),
-    ({"face_value_cents": 10.0, "voucher_count": 1}, "face_value_cents must be a positive integer"),
-    ({"face_value_cents": 100, "voucher_count": 0}, "voucher_count must be positive"),
-    ({"face_value_cents": 100, "voucher_count": -1}, "voucher_count must be positive"),
-    ({"face_value_cents": 100, "voucher_count": 2, "budget_cents": 300}, "does not match voucher_count"),
-    ({"face_value_cents": 100, "budget_cents": 99}, "must cover at least one voucher"),
-    ({"face_value_cents": 100}, "must cover at least one voucher"),
-    ({"face_value_cents": 100, "budget_cents": 150.0}, "must cover at least one voucher")])
+
+@pytest.mark.parametrize(
+    "values, why",
+    [
+        ({"face_value_cents": 0, "voucher_count": 1}, "face_value_cents must be a positive integer"),
+        ({"face_value_cents": -5, "voucher_count": 1}, "face_value_cents must be a positive integer"),
+        ({"face_value_cents": 10.0, "voucher_count": 1}, "face_value_cents must be a positive integer"),
+        ({"face_value_cents": 100, "voucher_count": 0}, "voucher_count must be positive"),
+        ({"face_value_cents": 100, "voucher_count": -1}, "voucher_count must be positive"),
+        ({"face_value_cents": 100, "voucher_count": 2, "budget_cents": 300}, "does not match voucher_count"),
+        ({"face_value_cents": 100, "budget_cents": 99}, "must cover at least one voucher"),
+        ({"face_value_cents": 100}, "must cover at least one voucher"),
+        ({"face_value_cents": 100, "budget_cents": 150.0}, "must cover at least one voucher"),
+    ],
+)
 def test_programme_creation_refusals(db, models, values, why):
     with pytest.raises(ValueError, match=why):
         vouchers.create_programme(db, funder_id=5, name="P", **values)
@@ -92,8 +128,14 @@ def test_programme_creation_at_the_limits(db):
     assert (one.budget_cents, one.voucher_count, one.status, one.currency) == (100, None, "draft", "EUR")
     two = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=100, voucher_count=2, budget_cents=200)
     assert two.budget_cents == 200 and two.eligibility["require_siret"] is True
-    three = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=1, voucher_count=1,
-                                      eligibility={"departements": ["13"], "require_siret": False})
+    three = vouchers.create_programme(
+        db,
+        funder_id=5,
+        name="P",
+        face_value_cents=1,
+        voucher_count=1,
+        eligibility={"departements": ["13"], "require_siret": False},
+    )
     assert three.budget_cents == 1 and three.eligibility["departements"] == ["13"]
     assert three.eligibility["require_siret"] is False
 
@@ -108,11 +150,13 @@ def test_a_closed_programme_takes_no_payment(db):
 def test_funding_moves_the_status_once(db):
     programme, gateway = programme_of(db, funded=False), FakeGateway()
     assert programme.status == "draft"
-    payment, _info = vouchers.start_programme_funding(db, gateway, programme, amount_cents=1_000,
-                                                      payment_method="pm_card_declined", confirm=True)
+    payment, _info = vouchers.start_programme_funding(
+        db, gateway, programme, amount_cents=1_000, payment_method="pm_card_declined", confirm=True
+    )
     assert programme.status == "awaiting_payment" and payment.amount_cents == 1_000
-    payment, _info = vouchers.start_programme_funding(db, gateway, programme, payment_method="pm_card_visa",
-                                                      confirm=True)
+    payment, _info = vouchers.start_programme_funding(
+        db, gateway, programme, payment_method="pm_card_visa", confirm=True
+    )
     assert programme.status == "funded" and programme.funded_at is not None
     assert vouchers.available_cents(db, programme) == 3_000
     funded_at = programme.funded_at
@@ -122,6 +166,7 @@ def test_funding_moves_the_status_once(db):
 
 def test_the_funding_hook_ignores_other_references(db):
     from types import SimpleNamespace
+
     programme = programme_of(db, funded=False)
     for reference in ("licence:1", None, f"x-programme:{programme.id}"):
         vouchers.on_programme_funded(db, SimpleNamespace(reference=reference))
@@ -166,8 +211,14 @@ def test_the_same_siret_in_two_organisations_is_refused(db):
 
 
 def test_max_per_organisation_counts_what_it_already_holds(db):
-    programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=100, voucher_count=5,
-                                          eligibility=Eligibility(max_per_organisation=2))
+    programme = vouchers.create_programme(
+        db,
+        funder_id=5,
+        name="P",
+        face_value_cents=100,
+        voucher_count=5,
+        eligibility=Eligibility(max_per_organisation=2),
+    )
     vouchers.start_programme_funding(db, FakeGateway(), programme, payment_method="pm_card_visa", confirm=True)
     vouchers.issue_vouchers(db, programme, ORG, now=NOW)
     with pytest.raises(NotEligible):
@@ -214,6 +265,7 @@ def test_close_programme_with_nothing_left_posts_nothing(db):
 
 
 # ---------------------------------------------------------------- the status machine, limit by limit
+
 
 def test_reserve_between_valid_from_and_blocks_at(db):
     programme = programme_of(db, count=3, valid_from=NOW + timedelta(days=1))
@@ -274,14 +326,22 @@ def test_redeem_release_block_expire_at_their_limits(db):
 def test_refusal_mapping_of_every_status_and_move():
     class V:
         id = 1
+
     expected = {
-        ("reserve", "redeemed"): VoucherAlreadyRedeemed, ("reserve", "expired"): VoucherExpired,
-        ("reserve", "reserved"): VoucherAlreadyReserved, ("reserve", "blocked"): VoucherBlocked,
-        ("redeem", "issued"): VoucherNotReserved, ("redeem", "blocked"): VoucherNotReserved,
-        ("release", "issued"): VoucherNotReserved, ("release", "blocked"): VoucherNotReserved,
-        ("redeem", "reserved"): IllegalVoucherMove, ("block", "reserved"): VoucherAlreadyReserved,
-        ("block", "blocked"): IllegalVoucherMove, ("expire", "expired"): VoucherExpired,
-        ("reserve", "odd"): IllegalVoucherMove}
+        ("reserve", "redeemed"): VoucherAlreadyRedeemed,
+        ("reserve", "expired"): VoucherExpired,
+        ("reserve", "reserved"): VoucherAlreadyReserved,
+        ("reserve", "blocked"): VoucherBlocked,
+        ("redeem", "issued"): VoucherNotReserved,
+        ("redeem", "blocked"): VoucherNotReserved,
+        ("release", "issued"): VoucherNotReserved,
+        ("release", "blocked"): VoucherNotReserved,
+        ("redeem", "reserved"): IllegalVoucherMove,
+        ("block", "reserved"): VoucherAlreadyReserved,
+        ("block", "blocked"): IllegalVoucherMove,
+        ("expire", "expired"): VoucherExpired,
+        ("reserve", "odd"): IllegalVoucherMove,
+    }
     for (move, status), kind in expected.items():
         error = vouchers._refusal(move, V, status, None)
         assert type(error) is kind, (move, status)
@@ -292,9 +352,16 @@ def test_refusal_mapping_of_every_status_and_move():
 
 # ---------------------------------------------------------------- the mission money invariant in the machine
 
-@pytest.mark.parametrize("terms, reason", [
-    (MissionTerms("volunteer", None), "mission_offer_free"), (MissionTerms("voucher", 0), "mission_offer_free"),
-    (MissionTerms("paid", 5_000), "mission_offer_not_voucher"), (MissionTerms("voucher", 999), "mission_voucher_over_price")])
+
+@pytest.mark.parametrize(
+    "terms, reason",
+    [
+        (MissionTerms("volunteer", None), "mission_offer_free"),
+        (MissionTerms("voucher", 0), "mission_offer_free"),
+        (MissionTerms("paid", 5_000), "mission_offer_not_voucher"),
+        (MissionTerms("voucher", 999), "mission_voucher_over_price"),
+    ],
+)
 def test_reserve_refuses_a_voucher_the_mission_may_not_take(db, models, terms, reason):
     programme = programme_of(db)
     (voucher,) = vouchers.issue_vouchers(db, programme, ORG, now=NOW)
@@ -350,8 +417,7 @@ def test_lookalikes_in_the_check_symbol():
     assert code.endswith("-1")
     assert vouchers.normalise_code(code[:-1] + "I") == code
     assert vouchers.normalise_code(code[:-1] + "l") == code
-    zero = next(vouchers.format_code(d) for d in (f"{i:012d}" for i in range(100))
-                if vouchers.check_symbol(d) == "0")
+    zero = next(vouchers.format_code(d) for d in (f"{i:012d}" for i in range(100)) if vouchers.check_symbol(d) == "0")
     assert vouchers.normalise_code(zero[:-1] + "o") == zero
 
 
@@ -371,6 +437,7 @@ def test_a_code_collision_is_drawn_again_five_times_at_most(db, monkeypatch):
     def same_code():
         calls.append(1)
         return first.code
+
     monkeypatch.setattr(vouchers, "generate_code", same_code)
     with pytest.raises(ProgrammeError, match="could not draw a unique code"):
         vouchers.issue_vouchers(db, programme, ORG, now=NOW)
@@ -401,20 +468,30 @@ def test_programme_figures_count_every_status_and_the_money(db):
     a, b = vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)
     vouchers.reserve(db, a, "mission:1", now=NOW)
     from payments import checkout
+
     checkout.refund_payment(db, gateway, payment, 500)
     figures = vouchers.programme_figures(db, programme)
-    assert figures == {"vouchers": {"issued": {"count": 1, "cents": 1_000}, "reserved": {"count": 1, "cents": 1_000},
-                                    "redeemed": {"count": 0, "cents": 0}, "blocked": {"count": 0, "cents": 0},
-                                    "expired": {"count": 0, "cents": 0}},
-                       "funded_cents": 3_500, "available_cents": 1_500}
+    assert figures == {
+        "vouchers": {
+            "issued": {"count": 1, "cents": 1_000},
+            "reserved": {"count": 1, "cents": 1_000},
+            "redeemed": {"count": 0, "cents": 0},
+            "blocked": {"count": 0, "cents": 0},
+            "expired": {"count": 0, "cents": 0},
+        },
+        "funded_cents": 3_500,
+        "available_cents": 1_500,
+    }
 
 
 def test_close_programme_returns_the_transaction_of_the_unissued_value(db):
     programme = programme_of(db, count=3)
     vouchers.issue_vouchers(db, programme, ORG, now=NOW)
     tx = vouchers.close_programme(db, programme)
-    assert tx is not None and ledger.lines_of(db, tx) == [ledger.Line(f"programme:{programme.id}:fund", 2_000),
-                                                          ledger.Line("funder:5:credit", -2_000)]
+    assert tx is not None and ledger.lines_of(db, tx) == [
+        ledger.Line(f"programme:{programme.id}:fund", 2_000),
+        ledger.Line("funder:5:credit", -2_000),
+    ]
     assert tx.idempotency_key == f"programme:{programme.id}:close" and tx.kind == "programme:close"
 
 
@@ -422,6 +499,7 @@ def test_a_voucher_that_keeps_changing_is_refused_after_five_looks(db, monkeypat
     """Each compare-and-set that loses re-reads the voucher and tries again, five times at most:
     here every UPDATE loses (as under a storm of concurrent moves)."""
     from sqlalchemy import false
+
     programme = programme_of(db)
     (voucher,) = vouchers.issue_vouchers(db, programme, ORG, now=NOW)
     real_update, tries = vouchers.update, []
@@ -434,8 +512,9 @@ def test_a_voucher_that_keeps_changing_is_refused_after_five_looks(db, monkeypat
 
 
 def test_an_organisation_without_siret_where_none_is_required(db):
-    programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=100, voucher_count=2,
-                                          eligibility=Eligibility(require_siret=False))
+    programme = vouchers.create_programme(
+        db, funder_id=5, name="P", face_value_cents=100, voucher_count=2, eligibility=Eligibility(require_siret=False)
+    )
     vouchers.start_programme_funding(db, FakeGateway(), programme, payment_method="pm_card_visa", confirm=True)
     (voucher,) = vouchers.issue_vouchers(db, programme, OrganisationFacts(id=8, commune_insee="13055"), now=NOW)
     assert voucher.holder_siret is None and voucher.status == "issued"
@@ -480,8 +559,11 @@ def test_an_issued_or_reserved_voucher_expires_at_its_date_not_before(db):
     assert (a.status, b.status) == ("expired", "expired")
     assert ledger.balance(db, "funder:5:credit", natural=True) == 2_000
     assert [t.kind for t in ledger.transactions_for(db, f"voucher:{a.id}")] == ["voucher:issue", "voucher:expire"]
-    assert [t.kind for t in ledger.transactions_for(db, f"voucher:{b.id}")] == ["voucher:issue", "voucher:reserve",
-                                                                              "voucher:expire"]
+    assert [t.kind for t in ledger.transactions_for(db, f"voucher:{b.id}")] == [
+        "voucher:issue",
+        "voucher:reserve",
+        "voucher:expire",
+    ]
 
 
 def test_the_kind_of_a_closing_and_a_one_cent_offer():

@@ -1,10 +1,12 @@
 """The double-entry ledger, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import threading
 import uuid
 
 import pytest
+from payments_helpers import new_session
 from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -12,19 +14,24 @@ from payments import ledger
 from payments.errors import IdempotencyConflict, InvalidAccount, LedgerImmutable, UnbalancedTransaction
 from payments.ledger import Line
 
-from payments_helpers import new_session
-
 
 def fund(session, programme=1, cents=10_000, key=None):
-    return ledger.post(session, "programme_funding",
-                       [("stripe:clearing", cents), (f"programme:{programme}:fund", -cents)],
-                       key or f"fund:{uuid.uuid4()}", reference=f"programme:{programme}")
+    return ledger.post(
+        session,
+        "programme_funding",
+        [("stripe:clearing", cents), (f"programme:{programme}:fund", -cents)],
+        key or f"fund:{uuid.uuid4()}",
+        reference=f"programme:{programme}",
+    )
 
 
 def test_post_writes_balanced_lines_and_balances(db, models):
     tx = fund(db, cents=12_345)
     assert tx.id is not None
-    assert [(l.account, l.amount_cents) for l in ledger.lines_of(db, tx)] == [("stripe:clearing", 12_345), ("programme:1:fund", -12_345)]
+    assert [(l.account, l.amount_cents) for l in ledger.lines_of(db, tx)] == [
+        ("stripe:clearing", 12_345),
+        ("programme:1:fund", -12_345),
+    ]
     assert ledger.balance(db, "stripe:clearing") == 12_345
     assert ledger.balance(db, "programme:1:fund") == -12_345
     assert ledger.balance(db, "programme:1:fund", natural=True) == 12_345
@@ -99,8 +106,11 @@ def test_lines_cannot_be_updated_or_deleted(db, models):
 
 def test_database_triggers_refuse_raw_sql_changes(db):
     fund(db, cents=800)
-    for statement in ("UPDATE ledger_line SET amount_cents = amount_cents + 1",
-                      "DELETE FROM ledger_line", "DELETE FROM ledger_transaction"):
+    for statement in (
+        "UPDATE ledger_line SET amount_cents = amount_cents + 1",
+        "DELETE FROM ledger_line",
+        "DELETE FROM ledger_transaction",
+    ):
         savepoint = db.begin_nested()
         with pytest.raises((DBAPIError, IntegrityError)) as info:
             db.execute(text(statement))
@@ -118,12 +128,19 @@ def test_postgresql_refuses_unbalanced_commit(commit_engine, backend):
         session.commit()
         tx_id = session.execute(text("SELECT max(id) FROM ledger_transaction")).scalar_one()
         account_id = session.execute(text("SELECT id FROM ledger_account WHERE code = 'stripe:clearing'")).scalar_one()
-        session.execute(text("INSERT INTO ledger_transaction (kind, idempotency_key, created_at) "
-                             "VALUES ('raw', :key, now())"), {"key": f"raw-{uuid.uuid4()}"})
+        session.execute(
+            text("INSERT INTO ledger_transaction (kind, idempotency_key, created_at) VALUES ('raw', :key, now())"),
+            {"key": f"raw-{uuid.uuid4()}"},
+        )
         raw_id = session.execute(text("SELECT max(id) FROM ledger_transaction")).scalar_one()
         assert raw_id > tx_id
-        session.execute(text("INSERT INTO ledger_line (transaction_id, account_id, amount_cents, currency) "
-                             "VALUES (:tx, :account, 42, 'EUR')"), {"tx": raw_id, "account": account_id})
+        session.execute(
+            text(
+                "INSERT INTO ledger_line (transaction_id, account_id, amount_cents, currency) "
+                "VALUES (:tx, :account, 42, 'EUR')"
+            ),
+            {"tx": raw_id, "account": account_id},
+        )
         with pytest.raises(DBAPIError) as info:
             session.commit()
         assert "does not sum to zero" in str(info.value)
@@ -174,7 +191,9 @@ def test_concurrent_posts_with_one_key_write_once(commit_engine, backend, models
     assert len(set(ids)) == 1
     with new_session(commit_engine) as session:
         assert ledger.balance(session, f"programme:{programme}:fund") == -2_500
-        count = session.execute(text("SELECT count(*) FROM ledger_transaction WHERE idempotency_key = :k"), {"k": key}).scalar_one()
+        count = session.execute(
+            text("SELECT count(*) FROM ledger_transaction WHERE idempotency_key = :k"), {"k": key}
+        ).scalar_one()
         assert count == 1
 
 

@@ -1,7 +1,8 @@
 """Pure money rules: fees, splits, refund lines, settlements, eligibility, dates, messages."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +24,7 @@ def test_fee_rounding():
         rules.fee_cents(10.0, 100)
 
 
-@given(total=st.integers(-10**9, 10**9), weights=st.lists(st.integers(0, 10**6), min_size=1, max_size=6))
+@given(total=st.integers(-(10**9), 10**9), weights=st.lists(st.integers(0, 10**6), min_size=1, max_size=6))
 def test_split_is_exact(total, weights):
     if sum(weights) == 0:
         return
@@ -66,7 +67,9 @@ def test_settlements_refused_when_wrong():
         rules.check_settlement(1_000, [("provider:1:payable", 1_000)])
     with pytest.raises(ValueError):
         rules.check_settlement(0, [])
-    assert rules.refund_lines([("programme:1:fund", -100)], 100, refund_cents=100, absorbed=True)[0].account == "refunds"
+    assert (
+        rules.refund_lines([("programme:1:fund", -100)], 100, refund_cents=100, absorbed=True)[0].account == "refunds"
+    )
 
 
 def test_eligibility():
@@ -86,13 +89,13 @@ def test_eligibility():
 def test_voucher_dates():
     issued = datetime(2026, 1, 10, 12, 0)  # naive = UTC (SQLite)
     dates = rules.voucher_dates(issued)
-    assert dates.expires_at == datetime(2027, 1, 10, 12, 0, tzinfo=timezone.utc)
+    assert dates.expires_at == datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
     assert dates.expires_at - dates.blocks_at == timedelta(days=15)
     assert dates.expires_at - dates.warns_at == timedelta(days=30)
-    capped = rules.voucher_dates(issued, programme_valid_until=datetime(2026, 6, 30, tzinfo=timezone.utc))
-    assert capped.expires_at == datetime(2026, 6, 30, tzinfo=timezone.utc)
-    later = rules.voucher_dates(issued, programme_valid_from=datetime(2026, 2, 1, tzinfo=timezone.utc), validity_days=30)
-    assert later.valid_from == datetime(2026, 2, 1, tzinfo=timezone.utc) and later.expires_at == datetime(2026, 3, 3, tzinfo=timezone.utc)
+    capped = rules.voucher_dates(issued, programme_valid_until=datetime(2026, 6, 30, tzinfo=UTC))
+    assert capped.expires_at == datetime(2026, 6, 30, tzinfo=UTC)
+    later = rules.voucher_dates(issued, programme_valid_from=datetime(2026, 2, 1, tzinfo=UTC), validity_days=30)
+    assert later.valid_from == datetime(2026, 2, 1, tzinfo=UTC) and later.expires_at == datetime(2026, 3, 3, tzinfo=UTC)
 
 
 def test_messages_are_french_and_never_raw():
@@ -103,6 +106,7 @@ def test_messages_are_french_and_never_raw():
 
 def _imports(path) -> set[str]:
     import ast
+
     tree = ast.parse(path.read_text())
     names = set()
     for node in ast.walk(tree):
@@ -115,17 +119,21 @@ def _imports(path) -> set[str]:
 
 def test_only_the_gateway_imports_stripe_in_the_whole_project():
     import pathlib
+
     root = pathlib.Path(rules.__file__).parent.parent
     gateway = pathlib.Path(rules.__file__).parent / "gateway.py"
     for folder in ("app", "payments", "matching", "search", "scripts", "migrations", "tests"):
         for path in (root / folder).rglob("*.py"):
             if path != gateway:
-                assert "stripe" not in _imports(path), f"{path.relative_to(root)} imports stripe: go through payments.gateway"
+                assert "stripe" not in _imports(path), (
+                    f"{path.relative_to(root)} imports stripe: go through payments.gateway"
+                )
 
 
 def test_payments_imports_no_flask_no_app_and_only_gateway_imports_stripe():
     import ast
     import pathlib
+
     root = pathlib.Path(rules.__file__).parent
     for path in root.glob("*.py"):
         tree = ast.parse(path.read_text())

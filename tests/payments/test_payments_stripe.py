@@ -1,12 +1,21 @@
 """Against a real localstripe process: payments, 3-D Secure, declines, refunds, signed
 webhooks received by a real HTTP server (valid, forged, twice, out of order, other
 environment), reconciliation, and the Stripe.js browser path."""
+
 from __future__ import annotations
 
 import json
 import uuid
 
 import pytest
+from payments_helpers import (
+    API_KEY,
+    ENVIRONMENT,
+    WEBHOOK_SECRET,
+    browser_confirms,
+    card_payment_method,
+    stripe_js_post,
+)
 from sqlalchemy import func, select
 
 from payments import checkout, ledger, rules, vouchers
@@ -16,9 +25,6 @@ from payments.reconcile import reconcile
 from payments.rules import Eligibility, OrganisationFacts
 from payments.testing import FakeGateway
 from payments.webhooks import WebhookProcessor
-
-from payments_helpers import (API_KEY, ENVIRONMENT, WEBHOOK_SECRET, browser_confirms, card_payment_method,
-                              localstripe_post, stripe_js_post)
 
 CARD_3DS = "4000002500003155"
 CARD_DECLINED = "4000000000000341"
@@ -30,8 +36,14 @@ def count(db, model):
 
 
 def new_programme(db, count_=5, face=1_000):
-    return vouchers.create_programme(db, funder_id=5, name="Pass numérique Sud", face_value_cents=face,
-                                     voucher_count=count_, eligibility=Eligibility(departements=["13"]))
+    return vouchers.create_programme(
+        db,
+        funder_id=5,
+        name="Pass numérique Sud",
+        face_value_cents=face,
+        voucher_count=count_,
+        eligibility=Eligibility(departements=["13"]),
+    )
 
 
 @pytest.fixture
@@ -41,7 +53,10 @@ def processor(gateway):
 
 # ---------------------------------------------------------------- paid, webhook applied once
 
-def test_programme_paid_webhook_verified_and_applied_once(db, models, gateway, webhook_receiver, processor, localstripe):
+
+def test_programme_paid_webhook_verified_and_applied_once(
+    db, models, gateway, webhook_receiver, processor, localstripe
+):
     programme = new_programme(db)
     payment, info = vouchers.start_programme_funding(db, gateway, programme)  # the browser will confirm
     assert info.status == "requires_payment_method" and info.client_secret and payment.status == "created"
@@ -75,9 +90,12 @@ def test_forged_signature_refused_nothing_changes(db, models, gateway, webhook_r
     signature = headers["Stripe-Signature"]
     forged_body = body.replace(b'"amount": 5000', b'"amount": 500000')
     assert forged_body != body
-    attempts = [(forged_body, signature),  # altered payload
-                (body, FakeGateway().sign(body, secret="whsec_not_ours")),  # signed with another secret
-                (body, ""), (body, "t=1,v1=deadbeef")]
+    attempts = [
+        (forged_body, signature),  # altered payload
+        (body, FakeGateway().sign(body, secret="whsec_not_ours")),  # signed with another secret
+        (body, ""),
+        (body, "t=1,v1=deadbeef"),
+    ]
     for payload, header in attempts:
         with pytest.raises(WebhookSignatureError):
             processor.process(db, payload, header)
@@ -94,6 +112,7 @@ def test_forged_signature_refused_nothing_changes(db, models, gateway, webhook_r
 
 # ---------------------------------------------------------------- 3-D Secure, declines
 
+
 def test_3d_secure_requires_action_then_authenticated(db, models, gateway, webhook_receiver, processor, localstripe):
     programme = new_programme(db)
     pm = card_payment_method(localstripe, CARD_3DS)
@@ -102,8 +121,9 @@ def test_3d_secure_requires_action_then_authenticated(db, models, gateway, webho
     assert payment.status == "requires_action" and "3-D Secure" in info.user_message
     assert count(db, models.LedgerTransaction) == 0
     # what Stripe.js confirmCardPayment(client_secret) does in the browser (localstripe's fake Stripe.js)
-    done = stripe_js_post(localstripe, f"/v1/payment_intents/{info.id}/_authenticate?success=true",
-                          {"client_secret": info.client_secret})
+    done = stripe_js_post(
+        localstripe, f"/v1/payment_intents/{info.id}/_authenticate?success=true", {"client_secret": info.client_secret}
+    )
     assert done["status"] == "succeeded"
     body, headers = webhook_receiver.wait_for_object("payment_intent.succeeded", info.id)
     assert processor.process(db, body, headers["Stripe-Signature"]).status == "applied"
@@ -116,7 +136,10 @@ def test_declined_card_clear_message_nothing_paid(db, models, gateway, webhook_r
     pm = card_payment_method(localstripe, CARD_DECLINED)
     payment, info = vouchers.start_programme_funding(db, gateway, programme, payment_method=pm, confirm=True)
     assert info.failed and info.failure_code == "card_declined"
-    assert info.user_message == "Votre carte a été refusée par votre banque. Aucun montant n'a été débité ; essayez une autre carte."
+    assert (
+        info.user_message
+        == "Votre carte a été refusée par votre banque. Aucun montant n'a été débité ; essayez une autre carte."
+    )
     assert payment.status == "failed" and payment.failure_code == "card_declined"
     body, headers = webhook_receiver.wait_for_object("payment_intent.payment_failed", info.id)
     outcome = processor.process(db, body, headers["Stripe-Signature"])
@@ -128,9 +151,12 @@ def test_declined_card_clear_message_nothing_paid(db, models, gateway, webhook_r
 
 # ---------------------------------------------------------------- refunds
 
+
 def test_refund_partial_then_full(db, gateway):
     programme = new_programme(db, count_=10)
-    payment, info = vouchers.start_programme_funding(db, gateway, programme, payment_method="pm_card_visa", confirm=True)
+    payment, info = vouchers.start_programme_funding(
+        db, gateway, programme, payment_method="pm_card_visa", confirm=True
+    )
     assert info.succeeded and programme.status == "funded"
     checkout.refund_payment(db, gateway, payment, 2_500, reason="budget revu")
     assert payment.refunded_cents == 2_500
@@ -156,9 +182,16 @@ def test_refund_partial_then_full(db, gateway):
 def test_licence_sale_refund_splits_fee_and_share(db, gateway):
     settlement = rules.licence_sale_settlement(3, 1_999, fee_bps=1_000)
     assert settlement == [("producer:3:payable", -1_799), ("platform:fees", -200)]
-    payment, info = checkout.start_payment(db, gateway, amount_cents=1_999, purpose="licence_sale",
-                                           settlement=settlement, reference="licence:12",
-                                           payment_method="pm_card_visa", confirm=True)
+    payment, info = checkout.start_payment(
+        db,
+        gateway,
+        amount_cents=1_999,
+        purpose="licence_sale",
+        settlement=settlement,
+        reference="licence:12",
+        payment_method="pm_card_visa",
+        confirm=True,
+    )
     assert payment.status == "succeeded"
     checkout.refund_payment(db, gateway, payment, 1_000)
     checkout.refund_payment(db, gateway, payment)
@@ -167,6 +200,7 @@ def test_licence_sale_refund_splits_fee_and_share(db, gateway):
 
 
 # ---------------------------------------------------------------- ordering, early webhooks, environments
+
 
 def _signed(event: dict) -> tuple[bytes, str]:
     payload = json.dumps(event).encode()
@@ -183,9 +217,13 @@ def test_out_of_order_deliveries_apply_once(db, models, gateway, webhook_receive
     succeeded = json.loads(body)
     # The earlier failed attempt of this retried intent, delivered late (older `created`).
     failed = json.loads(body)
-    failed.update(id=f"evt_{uuid.uuid4().hex[:14]}", type="payment_intent.payment_failed", created=succeeded["created"] - 5)
-    failed["data"]["object"].update(status="requires_payment_method",
-                                    last_payment_error={"code": "card_declined", "message": "Your card was declined."})
+    failed.update(
+        id=f"evt_{uuid.uuid4().hex[:14]}", type="payment_intent.payment_failed", created=succeeded["created"] - 5
+    )
+    failed["data"]["object"].update(
+        status="requires_payment_method",
+        last_payment_error={"code": "card_declined", "message": "Your card was declined."},
+    )
     late_failed = _signed(failed)
 
     assert processor.process(db, body, headers["Stripe-Signature"]).status == "applied"
@@ -213,24 +251,36 @@ def test_failed_first_then_succeeded_settles_once(db, models, gateway, webhook_r
 def test_webhook_before_the_payment_row_exists(db, models, gateway, webhook_receiver, processor, localstripe):
     """The request that created the intent has not committed yet: the intent's metadata suffices."""
     settlement = rules.mission_payment_settlement(7, 4_200)
-    info = gateway.create_payment_intent(4_200, metadata=checkout._metadata("mission_payment", "mission:9", settlement,
-                                                                            "organisation:4", None))
+    info = gateway.create_payment_intent(
+        4_200, metadata=checkout._metadata("mission_payment", "mission:9", settlement, "organisation:4", None)
+    )
     browser_confirms(localstripe, info.id)
     body, headers = webhook_receiver.wait_for_object("payment_intent.succeeded", info.id)
     assert processor.process(db, body, headers["Stripe-Signature"]).status == "applied"
     payment = checkout.get_payment(db, info.id)
     assert (payment.purpose, payment.reference, payment.status) == ("mission_payment", "mission:9", "succeeded")
     assert ledger.balance(db, "provider:7:payable", natural=True) == 4_200
-    late = checkout._insert_payment(db, info, purpose="mission_payment", reference="mission:9", settlement=settlement,
-                                    payer_ref=None, environment=ENVIRONMENT)
+    late = checkout._insert_payment(
+        db,
+        info,
+        purpose="mission_payment",
+        reference="mission:9",
+        settlement=settlement,
+        payer_ref=None,
+        environment=ENVIRONMENT,
+    )
     assert late.id == payment.id  # the request's own insert finds the row
 
 
 def test_events_of_another_environment_are_ignored(db, models, gateway, webhook_receiver, localstripe):
     staging = StripeGateway(API_KEY, api_base=localstripe, webhook_secret=WEBHOOK_SECRET, environment="staging")
     settlement = rules.programme_funding_settlement(1, 3_000)
-    info = staging.create_payment_intent(3_000, payment_method="pm_card_visa", confirm=True,
-                                         metadata=checkout._metadata("programme_funding", "programme:1", settlement, None, None))
+    info = staging.create_payment_intent(
+        3_000,
+        payment_method="pm_card_visa",
+        confirm=True,
+        metadata=checkout._metadata("programme_funding", "programme:1", settlement, None, None),
+    )
     assert info.succeeded and info.environment == "staging"
     body, headers = webhook_receiver.wait_for_object("payment_intent.succeeded", info.id)
     outcome = WebhookProcessor(gateway).process(db, body, headers["Stripe-Signature"])
@@ -247,26 +297,63 @@ def test_events_of_another_environment_are_ignored(db, models, gateway, webhook_
 
 # ---------------------------------------------------------------- reconciliation
 
+
 def test_reconciliation_reports_and_fixes(db, localstripe):
     env = f"rec-{uuid.uuid4().hex[:8]}"
     gw = StripeGateway(API_KEY, api_base=localstripe, webhook_secret=WEBHOOK_SECRET, environment=env)
-    ok, _ = checkout.start_payment(db, gw, amount_cents=1_000, purpose="licence_sale",
-                                   settlement=rules.licence_sale_settlement(3, 1_000), payment_method="pm_card_visa", confirm=True)
+    ok, _ = checkout.start_payment(
+        db,
+        gw,
+        amount_cents=1_000,
+        purpose="licence_sale",
+        settlement=rules.licence_sale_settlement(3, 1_000),
+        payment_method="pm_card_visa",
+        confirm=True,
+    )
     pm = card_payment_method(localstripe, CARD_3DS)
-    lagging, info = checkout.start_payment(db, gw, amount_cents=2_000, purpose="licence_sale",
-                                           settlement=rules.licence_sale_settlement(3, 2_000), payment_method=pm, confirm=True)
-    stripe_js_post(localstripe, f"/v1/payment_intents/{info.id}/_authenticate?success=true", {"client_secret": info.client_secret})
-    orphan = gw.create_payment_intent(3_000, payment_method="pm_card_visa", confirm=True, metadata=checkout._metadata(
-        "licence_sale", "licence:1", rules.licence_sale_settlement(3, 3_000), None, None))
-    refunded, _ = checkout.start_payment(db, gw, amount_cents=4_000, purpose="licence_sale",
-                                         settlement=rules.licence_sale_settlement(3, 4_000), payment_method="pm_card_visa", confirm=True)
+    lagging, info = checkout.start_payment(
+        db,
+        gw,
+        amount_cents=2_000,
+        purpose="licence_sale",
+        settlement=rules.licence_sale_settlement(3, 2_000),
+        payment_method=pm,
+        confirm=True,
+    )
+    stripe_js_post(
+        localstripe, f"/v1/payment_intents/{info.id}/_authenticate?success=true", {"client_secret": info.client_secret}
+    )
+    orphan = gw.create_payment_intent(
+        3_000,
+        payment_method="pm_card_visa",
+        confirm=True,
+        metadata=checkout._metadata("licence_sale", "licence:1", rules.licence_sale_settlement(3, 3_000), None, None),
+    )
+    refunded, _ = checkout.start_payment(
+        db,
+        gw,
+        amount_cents=4_000,
+        purpose="licence_sale",
+        settlement=rules.licence_sale_settlement(3, 4_000),
+        payment_method="pm_card_visa",
+        confirm=True,
+    )
     gw.create_refund(refunded.stripe_id, amount_cents=500)  # behind the ledger's back
-    ghost, _ = checkout.start_payment(db, FakeGateway(environment=env), amount_cents=900, purpose="licence_sale",
-                                      settlement=rules.licence_sale_settlement(3, 900))
+    ghost, _ = checkout.start_payment(
+        db,
+        FakeGateway(environment=env),
+        amount_cents=900,
+        purpose="licence_sale",
+        settlement=rules.licence_sale_settlement(3, 900),
+    )
     report = reconcile(db, gw)
     kinds = {kind: [d.stripe_id for d in items] for kind, items in report.by_kind().items()}
-    assert kinds == {"status_mismatch": [lagging.stripe_id], "refund_mismatch": [refunded.stripe_id],
-                     "missing_in_stripe": [ghost.stripe_id], "missing_locally": [orphan.id]}
+    assert kinds == {
+        "status_mismatch": [lagging.stripe_id],
+        "refund_mismatch": [refunded.stripe_id],
+        "missing_in_stripe": [ghost.stripe_id],
+        "missing_locally": [orphan.id],
+    }
     assert report.checked_stripe == 4 and report.checked_local == 4 and not report.ok
     fixed = reconcile(db, gw, apply_fixes=True)
     assert all(d.fixed for d in fixed.differences if d.kind in ("status_mismatch", "missing_locally"))
@@ -277,6 +364,7 @@ def test_reconciliation_reports_and_fixes(db, localstripe):
 
 # ---------------------------------------------------------------- the browser path and the gateway itself
 
+
 def test_stripe_js_setup_then_pay_path(db, gateway, localstripe):
     """The flow that works with real Stripe.js and localstripe's fake one: confirmCardSetup
     collects the card on a SetupIntent, the server pays with the saved method, and
@@ -284,21 +372,40 @@ def test_stripe_js_setup_then_pay_path(db, gateway, localstripe):
     customer = gateway.create_customer(email="tresorerie@metropole.example.fr", name="Métropole")
     for number, needs_action in (("4242424242424242", False), (CARD_3DS, True)):
         seti = gateway.create_setup_intent(customer=customer.id)
-        body = {"client_secret": seti.client_secret, "use_stripe_sdk": True,
-                "payment_method_data": {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}}
+        body = {
+            "client_secret": seti.client_secret,
+            "use_stripe_sdk": True,
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+            },
+        }
         answer = stripe_js_post(localstripe, f"/v1/setup_intents/{seti.id}/confirm", body)
         if answer["status"] == "requires_action":  # the fake Stripe.js then confirms again after its 3-D Secure modal
-            answer = stripe_js_post(localstripe, f"/v1/setup_intents/{seti.id}/confirm",
-                                    {"client_secret": seti.client_secret, "use_stripe_sdk": True})
+            answer = stripe_js_post(
+                localstripe,
+                f"/v1/setup_intents/{seti.id}/confirm",
+                {"client_secret": seti.client_secret, "use_stripe_sdk": True},
+            )
         assert answer["status"] == "succeeded"
         assert gateway.retrieve_setup_intent(seti.id).payment_method == answer["payment_method"]
-        payment, info = checkout.start_payment(db, gateway, amount_cents=1_500, purpose="mission_payment",
-                                               settlement=rules.mission_payment_settlement(7, 1_500),
-                                               customer=customer.id, payment_method=answer["payment_method"], confirm=True)
+        payment, info = checkout.start_payment(
+            db,
+            gateway,
+            amount_cents=1_500,
+            purpose="mission_payment",
+            settlement=rules.mission_payment_settlement(7, 1_500),
+            customer=customer.id,
+            payment_method=answer["payment_method"],
+            confirm=True,
+        )
         if needs_action:
             assert info.requires_action
-            stripe_js_post(localstripe, f"/v1/payment_intents/{info.id}/_authenticate?success=true",
-                           {"client_secret": info.client_secret})
+            stripe_js_post(
+                localstripe,
+                f"/v1/payment_intents/{info.id}/_authenticate?success=true",
+                {"client_secret": info.client_secret},
+            )
             info = gateway.retrieve_payment_intent(info.id)
             checkout.apply_payment_intent(db, info, environment=gateway.environment)  # what the webhook does
         assert info.succeeded and payment.status == "succeeded"

@@ -1,30 +1,43 @@
 """Voucher codes, programmes and the status machine (in-memory gateway; SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import itertools
 import random
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from payments_helpers import new_session
 
 from payments import ledger, rules, vouchers
-from payments.errors import (IllegalVoucherMove, InsufficientProgrammeFunds, InvalidVoucherCode, NotEligible,
-                             ProgrammeError, ProgrammeNotFunded, VoucherAlreadyRedeemed, VoucherAlreadyReserved,
-                             VoucherBlocked, VoucherExpired, VoucherNotFound, VoucherNotReserved, WrongReservation)
+from payments.errors import (
+    IllegalVoucherMove,
+    InsufficientProgrammeFunds,
+    InvalidVoucherCode,
+    NotEligible,
+    ProgrammeError,
+    ProgrammeNotFunded,
+    VoucherAlreadyRedeemed,
+    VoucherAlreadyReserved,
+    VoucherBlocked,
+    VoucherExpired,
+    VoucherNotFound,
+    VoucherNotReserved,
+    WrongReservation,
+)
 from payments.rules import Eligibility, OrganisationFacts
 from payments.testing import FakeGateway
 from payments.vouchers import ALPHABET, CHECK_SYMBOLS, generate_code, normalise_code, validate_code
 
-from payments_helpers import new_session
-
-NOW = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 SIRET = "73282932000074"
 ORG = OrganisationFacts(id=4, kind="association", commune_insee="13055", siret=SIRET)
 
 
 # ---------------------------------------------------------------- codes
+
 
 def test_code_shape_and_alphabet():
     codes = {generate_code() for _ in range(2000)}
@@ -57,7 +70,7 @@ def test_check_symbol_catches_every_single_typo(seed):
         for replacement in ALPHABET:
             if replacement == original:
                 continue
-            typo = data[:i] + replacement + data[i + 1:]
+            typo = data[:i] + replacement + data[i + 1 :]
             assert not validate_code(typo + check), (code, typo)
     for wrong in CHECK_SYMBOLS:
         if wrong != check:
@@ -73,7 +86,7 @@ def test_check_symbol_catches_every_adjacent_transposition(seed):
     for i in range(len(text) - 1):
         if text[i] == text[i + 1]:
             continue
-        swapped = text[:i] + text[i + 1] + text[i] + text[i + 2:]
+        swapped = text[:i] + text[i + 1] + text[i] + text[i + 2 :]
         assert not validate_code(swapped), (code, swapped)
 
 
@@ -86,14 +99,21 @@ def test_malformed_codes_refused():
 
 # ---------------------------------------------------------------- helpers
 
+
 def funded_programme(db, gateway=None, *, count=5, face=1_000, eligibility=None, validity_days=365, funder=5):
     gateway = gateway or FakeGateway()
-    programme = vouchers.create_programme(db, funder_id=funder, name="Pass Sud", face_value_cents=face,
-                                          voucher_count=count, validity_days=validity_days,
-                                          eligibility=eligibility or Eligibility(departements=["13", "83"],
-                                                                                 max_per_organisation=10))
-    payment, info = vouchers.start_programme_funding(db, gateway, programme, payment_method="pm_card_visa",
-                                                     confirm=True)
+    programme = vouchers.create_programme(
+        db,
+        funder_id=funder,
+        name="Pass Sud",
+        face_value_cents=face,
+        voucher_count=count,
+        validity_days=validity_days,
+        eligibility=eligibility or Eligibility(departements=["13", "83"], max_per_organisation=10),
+    )
+    payment, info = vouchers.start_programme_funding(
+        db, gateway, programme, payment_method="pm_card_visa", confirm=True
+    )
     assert info.succeeded and payment.status == "succeeded"
     return programme
 
@@ -102,18 +122,24 @@ def status_invariant(db, programme):
     """The programme sub-accounts hold exactly the face value of the vouchers in each status."""
     figures = vouchers.programme_figures(db, programme)
     for status in ("issued", "reserved", "blocked"):
-        assert ledger.balance(db, rules.programme_account(programme.id, status), natural=True) == figures["vouchers"][status]["cents"]
+        assert (
+            ledger.balance(db, rules.programme_account(programme.id, status), natural=True)
+            == figures["vouchers"][status]["cents"]
+        )
     assert ledger.trial_balance(db).balanced
 
 
 # ---------------------------------------------------------------- programmes
+
 
 def test_no_voucher_before_the_programme_is_paid(db):
     gateway = FakeGateway()
     programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=1_000, voucher_count=3)
     with pytest.raises(ProgrammeNotFunded):
         vouchers.issue_vouchers(db, programme, ORG, now=NOW)
-    payment, info = vouchers.start_programme_funding(db, gateway, programme, payment_method="pm_card_declined", confirm=True)
+    payment, info = vouchers.start_programme_funding(
+        db, gateway, programme, payment_method="pm_card_declined", confirm=True
+    )
     assert info.failed and payment.status == "failed" and programme.status == "awaiting_payment"
     assert "refusée" in info.user_message
     with pytest.raises(ProgrammeNotFunded):
@@ -126,8 +152,11 @@ def test_no_voucher_before_the_programme_is_paid(db):
 
 
 def test_issue_within_budget_and_eligibility(db):
-    programme = funded_programme(db, count=3, eligibility=Eligibility(departements=["13"], max_per_organisation=2,
-                                                                      organisation_kinds=["association"]))
+    programme = funded_programme(
+        db,
+        count=3,
+        eligibility=Eligibility(departements=["13"], max_per_organisation=2, organisation_kinds=["association"]),
+    )
     issued = vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)
     assert [v.status for v in issued] == ["issued", "issued"]
     assert vouchers.available_cents(db, programme) == 1_000
@@ -137,9 +166,13 @@ def test_issue_within_budget_and_eligibility(db):
         vouchers.issue_vouchers(db, programme, ORG, now=NOW)
     assert any("limite" in r for r in info.value.reasons)
     with pytest.raises(NotEligible):  # another organisation with the same SIRET
-        vouchers.issue_vouchers(db, programme, OrganisationFacts(id=99, kind="association", commune_insee="13001", siret=SIRET), now=NOW)
+        vouchers.issue_vouchers(
+            db, programme, OrganisationFacts(id=99, kind="association", commune_insee="13001", siret=SIRET), now=NOW
+        )
     with pytest.raises(NotEligible) as info:
-        vouchers.issue_vouchers(db, programme, OrganisationFacts(id=7, kind="tpe", commune_insee="06088", siret="35600000000048"), now=NOW)
+        vouchers.issue_vouchers(
+            db, programme, OrganisationFacts(id=7, kind="tpe", commune_insee="06088", siret="35600000000048"), now=NOW
+        )
     assert len(info.value.reasons) == 2
     with pytest.raises(ProgrammeError):  # count reached after the third
         other = OrganisationFacts(id=8, kind="association", commune_insee="13201", siret="35600000000048")
@@ -151,13 +184,16 @@ def test_issue_within_budget_and_eligibility(db):
 def test_insufficient_funds_when_partly_funded(db):
     gateway = FakeGateway()
     programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=1_000, budget_cents=5_000)
-    vouchers.start_programme_funding(db, gateway, programme, amount_cents=1_500, payment_method="pm_card_visa", confirm=True)
+    vouchers.start_programme_funding(
+        db, gateway, programme, amount_cents=1_500, payment_method="pm_card_visa", confirm=True
+    )
     vouchers.issue_vouchers(db, programme, ORG, now=NOW)
     with pytest.raises(InsufficientProgrammeFunds):
         vouchers.issue_vouchers(db, programme, ORG, now=NOW)
 
 
 # ---------------------------------------------------------------- status machine
+
 
 def test_full_life_reserve_release_reserve_redeem(db):
     programme = funded_programme(db)
@@ -190,8 +226,12 @@ def test_illegal_moves_raise_named_errors(db):
     with pytest.raises(VoucherAlreadyReserved):
         vouchers.block(db, a, now=a.blocks_at)
     vouchers.redeem(db, a, provider_id=7, now=NOW)
-    for move in (lambda: vouchers.redeem(db, a, provider_id=7, now=NOW), lambda: vouchers.reserve(db, a, "m", now=NOW),
-                 lambda: vouchers.release(db, a, now=NOW), lambda: vouchers.expire(db, a, now=a.expires_at)):
+    for move in (
+        lambda: vouchers.redeem(db, a, provider_id=7, now=NOW),
+        lambda: vouchers.reserve(db, a, "m", now=NOW),
+        lambda: vouchers.release(db, a, now=NOW),
+        lambda: vouchers.expire(db, a, now=a.expires_at),
+    ):
         with pytest.raises(VoucherAlreadyRedeemed):
             move()
     with pytest.raises(IllegalVoucherMove):  # too early to block
@@ -220,6 +260,7 @@ def test_stale_object_cannot_double_redeem(db, models):
     vouchers.redeem(db, v, provider_id=7, now=NOW)
     # an out-of-date copy of the row, as another request would hold it
     from sqlalchemy.orm.attributes import set_committed_value
+
     set_committed_value(v, "status", "reserved")
     set_committed_value(v, "version", 2)
     with pytest.raises(VoucherAlreadyRedeemed):
@@ -259,6 +300,7 @@ def test_close_programme_returns_unissued_value(db):
 
 
 # ---------------------------------------------------------------- concurrency (real commits)
+
 
 def test_concurrent_reserve_and_redeem_exactly_once(commit_engine, backend):
     """Many threads race to reserve then redeem the same vouchers; each voucher is redeemed once."""
@@ -310,7 +352,9 @@ def test_concurrent_reserve_and_redeem_exactly_once(commit_engine, backend):
         m = session.info["payments.models"]
         statuses = [session.get(m.Voucher, i).status for i in ids]
         assert statuses == ["redeemed"] * voucher_count
-        payable = sum(ledger.balance(session, f"provider:{100 + n}:payable", natural=True) for n in range(threads_count))
+        payable = sum(
+            ledger.balance(session, f"provider:{100 + n}:payable", natural=True) for n in range(threads_count)
+        )
         assert payable == voucher_count * 1_000
         assert ledger.balance(session, rules.programme_account(programme_id, "reserved")) == 0
         assert ledger.trial_balance(session).balanced

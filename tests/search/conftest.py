@@ -14,20 +14,24 @@ The contract suite runs against every backend:
   CASES ARE SKIPPED, visibly (pytest -ra lists them with the reason);
   docker compose sets MEILI_URL.
 """
+
 from __future__ import annotations
 
 import os
 
 import pytest
+from search_helpers import corpus_documents
 from sqlalchemy import create_engine
 
 from search import KINDS, SqlBackend
-from search_helpers import corpus_documents
 
 PG_BASE = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 MEILI_URL = os.environ.get("MEILI_URL", "")
-MEILI_SKIP_REASON = ("MEILI_URL is not set: the Meilisearch backend runs this contract only against a live "
-                     "server (docker compose sets MEILI_URL); none can be installed here")
+MEILI_SKIP_REASON = (
+    "MEILI_URL is not set: the Meilisearch backend runs this contract only against a live "
+    "server (docker compose sets MEILI_URL); none can be installed here"
+)
+
 
 def _worker() -> str:
     # HUB_TEST_NS keeps apart the databases of several checkouts testing at once on one server.
@@ -48,6 +52,7 @@ def sqlite_engine(tmp_path_factory):
 @pytest.fixture(scope="session")
 def pg_engine():
     import psycopg
+
     name = f"search_test_{_worker()}"
     with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -88,14 +93,20 @@ def meili_backend():
     if not MEILI_URL:
         pytest.skip(MEILI_SKIP_REASON)
     from search.meili import MeiliBackend
+
     key = os.environ.get("MEILI_MASTER_KEY") or os.environ.get("MEILI_API_KEY")
     backend = MeiliBackend(MEILI_URL, key, prefix=f"test_{_worker()}_", timeout=10)
     backend.setup()
     return backend
 
 
-_BACKEND_FIXTURES = {"sqlite": "sqlite_backend", "postgresql": "pg_backend", "sqlite-sql": "sqlite_sql_backend",
-                     "postgresql-sql": "pg_sql_backend", "meilisearch": "meili_backend"}
+_BACKEND_FIXTURES = {
+    "sqlite": "sqlite_backend",
+    "postgresql": "pg_backend",
+    "sqlite-sql": "sqlite_sql_backend",
+    "postgresql-sql": "pg_sql_backend",
+    "meilisearch": "meili_backend",
+}
 
 
 @pytest.fixture(params=list(_BACKEND_FIXTURES))

@@ -1,13 +1,13 @@
 """The contract every backend honours: SQL on SQLite and on PostgreSQL always,
 Meilisearch when MEILI_URL is set (skipped otherwise — see conftest.py)."""
+
 from __future__ import annotations
 
 import pytest
+from search_helpers import AIX, AVIGNON, MARSEILLE, NICE, day, offer
 
 from search import PrivateKindError, SearchQuery
 from search.text import haversine_km
-
-from search_helpers import AIX, AVIGNON, MARSEILLE, NICE, day, offer
 
 
 def ids(result, kind="offer"):
@@ -20,23 +20,40 @@ def find(backend, text, **kw):
 
 # ---------------------------------------------------------------- words
 
-@pytest.mark.parametrize("text, expected", [
-    ("mediation", "1"), ("Médiation", "1"), ("MÉDIATION", "1"), ("médiation", "1"),
-    ("theatre", "3"), ("Théâtre", "3"), ("THEATRE", "3"), ("théatre", "3"),
-    ("securite", "5"), ("comptabilite", "6"), ("WordPress", "2"), ("wordpress", "2"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mediation", "1"),
+        ("Médiation", "1"),
+        ("MÉDIATION", "1"),
+        ("médiation", "1"),
+        ("theatre", "3"),
+        ("Théâtre", "3"),
+        ("THEATRE", "3"),
+        ("théatre", "3"),
+        ("securite", "5"),
+        ("comptabilite", "6"),
+        ("WordPress", "2"),
+        ("wordpress", "2"),
+    ],
+)
 def test_accents_and_case(corpus, text, expected):
     assert expected in ids(find(corpus, text, kind="offer"))
 
 
-@pytest.mark.parametrize("text, expected", [("numéri", {"1", "3"}), ("numeri", {"1", "3"}), ("seni", {"1"}),
-                                            ("compta", {"6"}), ("Théâ", {"3"})])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("numéri", {"1", "3"}), ("numeri", {"1", "3"}), ("seni", {"1"}), ("compta", {"6"}), ("Théâ", {"3"})],
+)
 def test_prefixes(corpus, text, expected):
     assert expected <= set(ids(find(corpus, text, kind="offer")))
 
 
-@pytest.mark.parametrize("text, expected", [("wordpres", "2"), ("wrodpress", "2"), ("wordpresss", "2"),
-                                            ("comptabilte", "6"), ("mediatoin", "1")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("wordpres", "2"), ("wrodpress", "2"), ("wordpresss", "2"), ("comptabilte", "6"), ("mediatoin", "1")],
+)
 def test_typos(corpus, text, expected):
     assert expected in ids(find(corpus, text, kind="offer"))
 
@@ -73,8 +90,14 @@ def test_facet_counts_over_everything(corpus):
         "dep_code": {"13": 3, "06": 1, "84": 1},
         "commune_insee": {"13055": 2, "06088": 1, "13001": 1, "84007": 1},
         "category": {"atelier": 2, "formation": 2, "audit": 1, "conseil": 1},
-        "skills": {"presence.site_web": 2, "gestion.compta_facturation": 1, "mediation.loisirs_creation": 1,
-                   "mediation.outils_quotidien": 1, "presence.reseaux_sociaux": 1, "securite.bonnes_pratiques": 1},
+        "skills": {
+            "presence.site_web": 2,
+            "gestion.compta_facturation": 1,
+            "mediation.loisirs_creation": 1,
+            "mediation.outils_quotidien": 1,
+            "presence.reseaux_sociaux": 1,
+            "securite.bonnes_pratiques": 1,
+        },
         "modality": {"both": 2, "on_site": 2, "remote": 2},
         "price_mode": {"paid": 2, "volunteer": 2, "voucher": 2},
     }
@@ -85,16 +108,23 @@ def test_kind_facet(corpus):
     assert result.facets == {"kind": {"offer": 6, "provider": 1, "resource": 1}}
 
 
-@pytest.mark.parametrize("filters, expected_ids, facet, counts", [
-    ({"dep_code": "13"}, {"1", "2", "5"}, "category", {"atelier": 2, "audit": 1}),
-    ({"commune_insee": "13055"}, {"1", "5"}, "price_mode", {"volunteer": 2}),
-    ({"category": ["formation", "conseil"]}, {"3", "4", "6"}, "dep_code", {"06": 1, "84": 1}),
-    ({"skills": "presence.site_web"}, {"2", "4"}, "dep_code", {"13": 1, "06": 1}),
-    ({"skills": ["presence.reseaux_sociaux", "gestion.compta_facturation"]}, {"4", "6"}, "skills",
-     {"gestion.compta_facturation": 1, "presence.reseaux_sociaux": 1, "presence.site_web": 1}),
-    ({"modality": "remote"}, {"3", "6"}, "category", {"formation": 2}),
-    ({"price_mode": "voucher", "dep_code": "13"}, {"2"}, "modality", {"both": 1}),
-])
+@pytest.mark.parametrize(
+    "filters, expected_ids, facet, counts",
+    [
+        ({"dep_code": "13"}, {"1", "2", "5"}, "category", {"atelier": 2, "audit": 1}),
+        ({"commune_insee": "13055"}, {"1", "5"}, "price_mode", {"volunteer": 2}),
+        ({"category": ["formation", "conseil"]}, {"3", "4", "6"}, "dep_code", {"06": 1, "84": 1}),
+        ({"skills": "presence.site_web"}, {"2", "4"}, "dep_code", {"13": 1, "06": 1}),
+        (
+            {"skills": ["presence.reseaux_sociaux", "gestion.compta_facturation"]},
+            {"4", "6"},
+            "skills",
+            {"gestion.compta_facturation": 1, "presence.reseaux_sociaux": 1, "presence.site_web": 1},
+        ),
+        ({"modality": "remote"}, {"3", "6"}, "category", {"formation": 2}),
+        ({"price_mode": "voucher", "dep_code": "13"}, {"2"}, "modality", {"both": 1}),
+    ],
+)
 def test_each_filter_and_the_facets_it_leaves(corpus, filters, expected_ids, facet, counts):
     result = corpus.search(SearchQuery(kind="offer", filters=filters, facets=[facet]))
     assert set(ids(result)) == expected_ids
@@ -110,6 +140,7 @@ def test_facets_follow_the_text(corpus):
 
 
 # ---------------------------------------------------------------- distance
+
 
 def test_radius_filter_and_distance_sort(corpus):
     result = corpus.search(SearchQuery(kind="offer", near=MARSEILLE, radius_km=40, sort="distance"))
@@ -147,6 +178,7 @@ def test_date_sort(corpus):
 
 # ---------------------------------------------------------------- cursor
 
+
 def _all_pages(backend, query_kwargs, between=None, limit=3):
     seen, cursor, pages = [], None, 0
     while True:
@@ -161,12 +193,16 @@ def _all_pages(backend, query_kwargs, between=None, limit=3):
         cursor = result.next_cursor
 
 
-@pytest.mark.parametrize("query", [
-    {"kind": "offer", "sort": "date"},
-    {"kind": "offer", "near": MARSEILLE, "sort": "distance"},
-    {"text": "numérique", "kind": "offer"},
-    {},
-], ids=["date", "distance", "relevance", "all-kinds"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"kind": "offer", "sort": "date"},
+        {"kind": "offer", "near": MARSEILLE, "sort": "distance"},
+        {"text": "numérique", "kind": "offer"},
+        {},
+    ],
+    ids=["date", "distance", "relevance", "all-kinds"],
+)
 def test_cursor_walks_everything_once(corpus, query):
     expected = corpus.search(SearchQuery(limit=100, **query))
     seen = _all_pages(corpus, query, limit=2)
@@ -176,21 +212,33 @@ def test_cursor_walks_everything_once(corpus, query):
 def _numbered(i):
     title = ["Atelier numérique", "Découverte du numérique en famille", "Permanence"][i % 3]
     lat, lon = [MARSEILLE, AIX, NICE, AVIGNON][i % 4]
-    return offer(100 + i, f"{title} {i}", at=(lat + i * 0.001, lon), commune="13055", dep="13",
-                 keywords="numérique" if i % 3 == 2 and i % 2 else "", body=f"Séance {i} : le numérique au quotidien.",
-                 published=day(100 + (i * 7) % 40))
+    return offer(
+        100 + i,
+        f"{title} {i}",
+        at=(lat + i * 0.001, lon),
+        commune="13055",
+        dep="13",
+        keywords="numérique" if i % 3 == 2 and i % 2 else "",
+        body=f"Séance {i} : le numérique au quotidien.",
+        published=day(100 + (i * 7) % 40),
+    )
 
 
-@pytest.mark.parametrize("query", [
-    {"kind": "offer", "sort": "date"},
-    {"kind": "offer", "near": MARSEILLE, "sort": "distance"},
-    {"text": "numérique", "kind": "offer"},
-    {"text": "numérique", "kind": "offer", "near": AIX, "radius_km": 500, "sort": "distance"},
-], ids=["date", "distance", "relevance", "text-distance"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"kind": "offer", "sort": "date"},
+        {"kind": "offer", "near": MARSEILLE, "sort": "distance"},
+        {"text": "numérique", "kind": "offer"},
+        {"text": "numérique", "kind": "offer", "near": AIX, "radius_km": 500, "sort": "distance"},
+    ],
+    ids=["date", "distance", "relevance", "text-distance"],
+)
 def test_cursor_over_a_changing_index(backend, query):
     if not backend.stable_cursor:
-        pytest.skip(f"{backend.name}: offset-based cursor, documented limitation (a concurrent change may "
-                    "shift one document)")
+        pytest.skip(
+            f"{backend.name}: offset-based cursor, documented limitation (a concurrent change may shift one document)"
+        )
     originals = [_numbered(i) for i in range(30)]
     backend.index("offer", originals)
     added, deleted = [], set()
@@ -216,6 +264,7 @@ def test_cursor_over_a_changing_index(backend, query):
 
 def test_cursor_belongs_to_its_query(corpus):
     from search import InvalidCursor
+
     first = corpus.search(SearchQuery(kind="offer", sort="date", limit=2))
     with pytest.raises(InvalidCursor):
         corpus.search(SearchQuery(kind="offer", sort="date", limit=2, cursor=first.next_cursor + "x!"))
@@ -224,6 +273,7 @@ def test_cursor_belongs_to_its_query(corpus):
 
 
 # ---------------------------------------------------------------- writes
+
 
 def test_deletion(corpus):
     corpus.delete("offer", ["1", "999"])
@@ -234,8 +284,20 @@ def test_deletion(corpus):
 
 
 def test_upsert_replaces(corpus):
-    corpus.index("offer", [offer(2, "Boutique en ligne pour artisans", at=AIX, commune="13001", dep="13",
-                                 skills=["presence.boutique"], published=day(20))])
+    corpus.index(
+        "offer",
+        [
+            offer(
+                2,
+                "Boutique en ligne pour artisans",
+                at=AIX,
+                commune="13001",
+                dep="13",
+                skills=["presence.boutique"],
+                published=day(20),
+            )
+        ],
+    )
     assert "2" not in ids(find(corpus, "wordpress", kind="offer"))
     assert ids(find(corpus, "boutique artisans", kind="offer")) == ["2"]
     result = corpus.search(SearchQuery(kind="offer", facets=["skills"]))
@@ -251,6 +313,7 @@ def test_clear_one_kind(corpus):
 
 # ---------------------------------------------------------------- needs
 
+
 def test_needs_need_the_flag(corpus):
     with pytest.raises(PrivateKindError):
         SearchQuery(text="théâtre", kind="need")
@@ -263,9 +326,13 @@ def test_needs_need_the_flag(corpus):
 
 
 def test_needs_never_in_public_results(corpus):
-    for q in (SearchQuery(text="théâtre"), SearchQuery(text="site"), SearchQuery(include_private=True),
-              SearchQuery(text="compagnie théâtre", include_private=True, facets=["kind"]),
-              SearchQuery(near=MARSEILLE, radius_km=5, sort="distance")):
+    for q in (
+        SearchQuery(text="théâtre"),
+        SearchQuery(text="site"),
+        SearchQuery(include_private=True),
+        SearchQuery(text="compagnie théâtre", include_private=True, facets=["kind"]),
+        SearchQuery(near=MARSEILLE, radius_km=5, sort="distance"),
+    ):
         result = corpus.search(q)
         assert all(h.kind != "need" for h in result.hits)
         assert "need" not in result.facets.get("kind", {})
@@ -277,6 +344,7 @@ def test_staff_find_needs(corpus):
 
 
 # ---------------------------------------------------------------- highlight
+
 
 def test_highlight_marks_the_matched_words(corpus):
     hit = find(corpus, "mediation", kind="offer").hits[0]
@@ -305,11 +373,14 @@ def test_hits_carry_extra_and_title(corpus):
 def test_match_any_finds_documents_with_some_of_the_words(backend):
     """All the words by default; with match_any, at least one, more words ranking higher."""
 
-    backend.index("offer", [
-        offer(901, "Créer le site web de votre commerce", body="Vitrine en ligne."),
-        offer(902, "Site web et réseaux sociaux pour les associations", body="Pas à pas."),
-        offer(903, "Comptabilité des associations", body="Tableur et logiciel libre."),
-    ])
+    backend.index(
+        "offer",
+        [
+            offer(901, "Créer le site web de votre commerce", body="Vitrine en ligne."),
+            offer(902, "Site web et réseaux sociaux pour les associations", body="Pas à pas."),
+            offer(903, "Comptabilité des associations", body="Tableur et logiciel libre."),
+        ],
+    )
     strict = backend.search(SearchQuery(text="site web asso compta", kind="offer"))
     assert strict.total == 0
     relaxed = backend.search(SearchQuery(text="site web asso compta", kind="offer", match_any=True))
@@ -321,11 +392,14 @@ def test_match_any_finds_documents_with_some_of_the_words(backend):
 def test_widen_below_answers_with_some_of_the_words_only_when_too_few_have_them_all(backend):
     """One call: every word when enough documents have them all, else some of them
     (as match_any), saying so and how many had every word."""
-    backend.index("offer", [
-        offer(911, "Site web vitrine", body="Pour les commerces."),
-        offer(912, "Site web des associations", body="Pas à pas."),
-        offer(913, "Réseaux sociaux", body="Pour les associations."),
-    ])
+    backend.index(
+        "offer",
+        [
+            offer(911, "Site web vitrine", body="Pour les commerces."),
+            offer(912, "Site web des associations", body="Pas à pas."),
+            offer(913, "Réseaux sociaux", body="Pour les associations."),
+        ],
+    )
     wide = backend.search(SearchQuery(text="site associations", kind="offer", widen_below=5))
     assert wide.widened and wide.exact_total == 1
     assert wide.hits[0].id == "912"  # both words first

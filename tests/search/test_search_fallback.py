@@ -1,14 +1,22 @@
 """Fallback to the SQL backend when the primary engine is down, the replay
 journal, and the Meilisearch backend against a port where nothing listens."""
+
 from __future__ import annotations
 
 import pytest
+from search_helpers import corpus_documents, offer
 
-from search import (BackendUnavailable, FallbackBackend, MemoryJournal, SearchQuery, SqlBackend,
-                    SqlReplayJournal, make_backend)
+from search import (
+    BackendUnavailable,
+    FallbackBackend,
+    MemoryJournal,
+    SearchQuery,
+    SqlBackend,
+    SqlReplayJournal,
+    make_backend,
+)
 from search.fallback import CLEAR_MARKER
 from search.meili import MeiliBackend
-from search_helpers import corpus_documents, offer
 
 DEAD_URL = "http://127.0.0.1:9"  # discard port: connection refused at once
 
@@ -140,8 +148,9 @@ def test_primary_failing_during_a_write_is_journalled(primary, fallback, journal
 
 def test_replay_of_a_clear_and_on_recovered_hook(primary, fallback, journal):
     clock, hooks = Clock(), []
-    backend = FallbackBackend(primary, fallback, journal, clock=clock, retry_after=5,
-                              on_recovered=lambda b: hooks.append(b))
+    backend = FallbackBackend(
+        primary, fallback, journal, clock=clock, retry_after=5, on_recovered=lambda b: hooks.append(b)
+    )
     backend.index("offer", corpus_documents()["offer"])
     primary.up = False
     backend.rebuild("offer", [[offer(9, "Nouvelle offre de formation")]])
@@ -164,6 +173,7 @@ def test_replay_stops_when_the_primary_fails_again(primary, fallback, journal):
 
 def test_needs_are_refused_before_any_engine(primary, fallback):
     from search import PrivateKindError
+
     backend = FallbackBackend(primary, fallback)
     primary.calls = 0
     query = SearchQuery(kind="offer")
@@ -174,6 +184,7 @@ def test_needs_are_refused_before_any_engine(primary, fallback):
 
 
 # ---------------------------------------------------------------- Meilisearch down
+
 
 def test_meili_unreachable_is_reported_and_raised():
     meili = MeiliBackend(DEAD_URL)

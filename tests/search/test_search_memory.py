@@ -2,17 +2,18 @@
 same answers as the SQL reference path, and stay in step with the database
 whoever writes to it (another connection, another process, a rolled-back
 transaction), on SQLite and on PostgreSQL."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import replace
 
 import pytest
+from search_helpers import MARSEILLE, offer
 
-from search import Document, SearchQuery, SqlBackend
+from search import SearchQuery, SqlBackend
 from search.memory import MemoryIndex
 from search.synthetic import generate_offers, load_communes, query_mix
-from search_helpers import MARSEILLE, offer
 
 ENGINES = {"sqlite": "sqlite_engine", "postgresql": "pg_engine"}
 
@@ -64,7 +65,7 @@ def test_memory_engine_answers_like_sql(engine, communes):
         assert a.hits or a.total == 0
         if a.next_cursor:
             nxt = replace(q, cursor=a.next_cursor, match_any=q.match_any or a.widened)  # as the app's next link
-            a2, b2 = memory.search(nxt), sql.search(nxt)   # cursors work across both paths
+            a2, b2 = memory.search(nxt), sql.search(nxt)  # cursors work across both paths
             _same(a2, b2, ("page 2", q))
             assert not {h.id for h in a2.hits} & {h.id for h in a.hits}
 
@@ -78,7 +79,7 @@ def test_another_connection_writes_and_the_cache_follows(engine):
     first = reader.search(SearchQuery(text="atelier"))
     assert sorted(h.id for h in first.hits) == ["1", "2"]
     cache = reader._cache()
-    loads = cache.main_slot          # the main postings of the full load
+    loads = cache.main_slot  # the main postings of the full load
 
     writer.index("offer", [offer(2, "Initiation au smartphone"), offer(3, "Atelier Linux")])
     writer.delete("offer", [1])
@@ -119,6 +120,7 @@ def _sqlite_with_savepoints(engine):
     """pysqlite begins transactions late, so a SAVEPOINT outside BEGIN would
     commit on RELEASE; the app installs the documented workaround, as here."""
     from sqlalchemy import create_engine, event
+
     fixed = create_engine(engine.url)
 
     @event.listens_for(fixed, "connect")
@@ -128,6 +130,7 @@ def _sqlite_with_savepoints(engine):
     @event.listens_for(fixed, "begin")
     def _begin(conn):
         conn.exec_driver_sql("BEGIN")
+
     return fixed
 
 
@@ -137,7 +140,7 @@ def test_a_cache_older_than_the_log_reloads_everything(engine):
     writer.index("offer", [offer(1, "Atelier tablette")])
     reader = SqlBackend(engine)
     assert reader.search(SearchQuery(text="atelier")).total == 1
-    for i in range(2, 1003):   # a prune runs every 500 generations and keeps the last 3
+    for i in range(2, 1003):  # a prune runs every 500 generations and keeps the last 3
         writer.index("offer", [offer(i, f"Atelier numéro {i}")]) if i < 5 else writer.delete("offer", [i])
     writer.index("offer", [offer(1, "Formation tablette")])
     assert reader.search(SearchQuery(text="atelier")).total == 3
@@ -147,13 +150,27 @@ def test_a_cache_older_than_the_log_reloads_everything(engine):
 def test_memory_index_unit():
     """The engine alone: delta postings, dead slots, new terms, prefixes."""
     from search.memory import Row, TermSpec, pack_lexemes
+
     index = MemoryIndex()
     vocab = [(1, "atelier"), (2, "tablette"), (3, "tableur")]
 
     def row(pk, lex, title=(), kind="offer", dep="13"):
-        return Row(pk=pk, uid=f"{kind}:{pk}", kind=kind, dep_code=dep, commune_insee=None, category=None,
-                   modality=None, price_mode=None, lat=None, lon=None, pub_ts=float(pk), title_ntok=2,
-                   lex=pack_lexemes(lex, title=set(title)), skills=["s.a"] if pk % 2 else [])
+        return Row(
+            pk=pk,
+            uid=f"{kind}:{pk}",
+            kind=kind,
+            dep_code=dep,
+            commune_insee=None,
+            category=None,
+            modality=None,
+            price_mode=None,
+            lat=None,
+            lon=None,
+            pub_ts=float(pk),
+            title_ntok=2,
+            lex=pack_lexemes(lex, title=set(title)),
+            skills=["s.a"] if pk % 2 else [],
+        )
 
     index.load([row(1, [1, 2], title=[2]), row(2, [1, 3])], vocab, (1, "x"))
     page = index.search(kinds=["offer"], terms=[TermSpec(prefix="tabl")], facets=["dep_code", "skills"])

@@ -1,16 +1,25 @@
 """Pieces: text helpers, query validation, cursors, Meilisearch payloads,
 schema statements, a Connection as bind, the benchmark on a small corpus."""
+
 from __future__ import annotations
 
 import pytest
+from search_helpers import AIX, MARSEILLE, offer
 from sqlalchemy import create_engine, event, text
 
-from search import (FACET_FIELDS, Document, InvalidCursor, PrivateKindError, SearchQuery, SqlBackend,
-                    sql_drop_statements, sql_schema_statements)
+from search import (
+    FACET_FIELDS,
+    Document,
+    InvalidCursor,
+    PrivateKindError,
+    SearchQuery,
+    SqlBackend,
+    sql_drop_statements,
+    sql_schema_statements,
+)
 from search.base import decode_cursor, encode_cursor
 from search.meili import index_settings, meili_filters, meili_key, meili_sort, to_meili
 from search.text import edit_distance, fold, haversine_km, marked_html, query_terms, tokens
-from search_helpers import AIX, MARSEILLE, offer
 
 
 def test_fold_and_tokens():
@@ -20,8 +29,16 @@ def test_fold_and_tokens():
     assert query_terms("pour le") == ["pour", "le"]  # nothing but stop words: kept
 
 
-@pytest.mark.parametrize("a, b, d", [("wordpres", "wordpress", 1), ("wrodpress", "wordpress", 1),
-                                     ("mediatoin", "mediation", 1), ("kitten", "sitting", 3), ("", "abc", 3)])
+@pytest.mark.parametrize(
+    "a, b, d",
+    [
+        ("wordpres", "wordpress", 1),
+        ("wrodpress", "wordpress", 1),
+        ("mediatoin", "mediation", 1),
+        ("kitten", "sitting", 3),
+        ("", "abc", 3),
+    ],
+)
 def test_edit_distance(a, b, d):
     assert edit_distance(a, b) == d
     assert edit_distance(a, b, limit=0) == (0 if d == 0 else 1)
@@ -75,10 +92,20 @@ def test_cursor_roundtrip_and_tampering():
 
 
 def test_meili_payloads():
-    q = SearchQuery(text="site", kind="offer", filters={"dep_code": ["13"], "skills": 'a"b'},
-                    near=MARSEILLE, radius_km=25, sort="distance")
-    assert meili_filters(q) == ['kind IN ["offer"]', 'dep_code IN ["13"]', 'skills IN ["a\\"b"]',
-                                "_geoRadius(43.2965, 5.3698, 25000)"]
+    q = SearchQuery(
+        text="site",
+        kind="offer",
+        filters={"dep_code": ["13"], "skills": 'a"b'},
+        near=MARSEILLE,
+        radius_km=25,
+        sort="distance",
+    )
+    assert meili_filters(q) == [
+        'kind IN ["offer"]',
+        'dep_code IN ["13"]',
+        'skills IN ["a\\"b"]',
+        "_geoRadius(43.2965, 5.3698, 25000)",
+    ]
     assert meili_sort(q) == ["_geoPoint(43.2965, 5.3698):asc", "key:asc"]
     assert meili_filters(SearchQuery(kind="need", include_private=True)) == []
     assert meili_key("offer", "12") == "offer-12" and meili_key("offer", "a/b") == "offer-x612f62"
@@ -138,6 +165,7 @@ def test_get_and_iter_documents(sql_backend):
 def test_bench_runs_on_a_small_corpus(sqlite_backend):
     from search.bench import run_backend
     from search.synthetic import generate_offers, load_communes, query_mix
+
     communes = load_communes()
     assert len(communes) > 900 and {c.dep_code for c in communes} == {"04", "05", "06", "13", "83", "84"}
     docs = generate_offers(600, communes)
@@ -153,14 +181,18 @@ def test_bench_runs_on_a_small_corpus(sqlite_backend):
 def test_the_package_imports_no_flask():
     import subprocess
     import sys
-    code = ("import sys, search, search.sql, search.meili, search.fallback, search.bench, search.synthetic; "
-            "bad = sorted(m for m in sys.modules if m == 'flask' or m.startswith(('flask.', 'flask_'))); "
-            "assert not bad, bad")
+
+    code = (
+        "import sys, search, search.sql, search.meili, search.fallback, search.bench, search.synthetic; "
+        "bad = sorted(m for m in sys.modules if m == 'flask' or m.startswith(('flask.', 'flask_'))); "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_snippet_centres_the_matching_words_and_marks_the_cuts():
     from search.text import snippet_terms
+
     before = " ".join(f"avant{i}" for i in range(40))
     after = " ".join(f"apres{i}" for i in range(40))
     text = f"{before} Médiation numérique pour les seniors {after}"
@@ -169,6 +201,6 @@ def test_snippet_centres_the_matching_words_and_marks_the_cuts():
     assert "<mark>Médiation</mark> <mark>numérique</mark>" in snippet
     assert len(snippet.replace("<mark>", "").replace("</mark>", "").strip("…").split()) == 24
     left, right = snippet.split("<mark>Médiation</mark>")
-    assert abs(len(left.split()) - len(right.split())) <= 4      # centred
+    assert abs(len(left.split()) - len(right.split())) <= 4  # centred
     assert marked_html(snippet_terms(text, {"absent"}, set(), words=24)).startswith("avant0 avant1")
     assert snippet_terms("Un texte court", {"texte"}, set()) == "Un \ue000texte\ue001 court"

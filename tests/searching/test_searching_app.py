@@ -1,6 +1,7 @@
 """Search in the app: the index follows the database after each commit (never a
 rolled-back change), the pages and the API search with facets and distance, and
 needs stay private to hub staff."""
+
 from __future__ import annotations
 
 import re
@@ -28,12 +29,23 @@ def _search(text="", **kw):
 def offers(factory):
     aix = factory.provider(name="Médiation Aixoise", commune="13001", radius_km=40)
     nice = factory.provider(name="Nice Numérique", commune="06088", radius_km=30)
-    site = factory.offer(provider=aix, title="Créer le site web de votre association",
-                         description="Un site WordPress simple, que vous mettez à jour vous-mêmes.",
-                         skills=["presence.site_web"], category="atelier", price_mode="volunteer")
-    rgpd = factory.offer(provider=nice, title="Audit RGPD pour les commerces",
-                         description="Registre, mentions légales, cookies.", skills=["securite.rgpd"],
-                         category="audit", price_mode="paid", price_cents=40000)
+    site = factory.offer(
+        provider=aix,
+        title="Créer le site web de votre association",
+        description="Un site WordPress simple, que vous mettez à jour vous-mêmes.",
+        skills=["presence.site_web"],
+        category="atelier",
+        price_mode="volunteer",
+    )
+    rgpd = factory.offer(
+        provider=nice,
+        title="Audit RGPD pour les commerces",
+        description="Registre, mentions légales, cookies.",
+        skills=["securite.rgpd"],
+        category="audit",
+        price_mode="paid",
+        price_cents=40000,
+    )
     commit()  # indexing runs after the commit, as after any request
     return {"site": site, "rgpd": rgpd, "aix": aix}
 
@@ -47,6 +59,7 @@ def test_index_follows_commits_and_accents_typos_prefixes_work(offers):
 
 def test_a_rolled_back_change_is_never_indexed(offers, factory, db_session):
     from app.extensions import db
+
     factory.offer(provider=offers["aix"], title="Atelier tablette pour les seniors", publish=True)
     db.session.rollback()
     commit()
@@ -63,7 +76,8 @@ def test_unpublished_offers_leave_the_index(offers, factory):
 def test_search_page_shows_highlights_facets_and_distance(client, offers):
     page = page_text(client.get("/recherche?q=site+web+asso&commune=13055&rayon=50&tri=distance"))
     assert "Créer le <mark>site</mark> <mark>web</mark>" in client.get(
-        "/recherche?q=site+web+asso&commune=13055&rayon=50").get_data(as_text=True)
+        "/recherche?q=site+web+asso&commune=13055&rayon=50"
+    ).get_data(as_text=True)
     assert re.search(r"à \d+ km", page)
     assert "Audit RGPD" not in page  # Nice is 160 km away
     visible = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
@@ -108,7 +122,9 @@ def test_cursor_pagination_has_no_duplicates(client, factory):
     while url:
         body = client.get(url).get_json()
         seen += [item["id"] for item in body["items"]]
-        url = f"/api/v1/search?q=atelier&par_page=3&tri=date&suite={body['next_cursor']}" if body["next_cursor"] else None
+        url = (
+            f"/api/v1/search?q=atelier&par_page=3&tri=date&suite={body['next_cursor']}" if body["next_cursor"] else None
+        )
     assert len(seen) == len(set(seen)) == 7
 
 
@@ -129,8 +145,12 @@ def test_reindex_command(app, offers):
 
 def test_site_web_asso_near_marseille_finds_websites_when_no_offer_has_every_word(client, offers, factory):
     """The issue's check: "site web asso" near Marseille finds the right offers, ranked sensibly."""
-    factory.offer(provider=offers["aix"], title="Refonte d'un site vieillissant",
-                          description="Un site plus rapide et accessible.", skills=["presence.site_web"])
+    factory.offer(
+        provider=offers["aix"],
+        title="Refonte d'un site vieillissant",
+        description="Un site plus rapide et accessible.",
+        skills=["presence.site_web"],
+    )
     commit()
     body = client.get("/api/v1/search?q=site+web+asso&commune=13055&rayon=50").get_json()
     titles = [item["title"] for item in body["items"]]
@@ -146,6 +166,7 @@ def test_bootstrap_rebuilds_an_empty_index_of_a_database_with_content(app, clien
     """After migration 0008 (which recreates the search tables) or a database
     restored without its index, `flask hub bootstrap` fills the index again."""
     from app.searching.services import get_backend
+
     for kind in ("offer", "provider", "need", "resource"):
         get_backend().clear(kind)
     commit()
@@ -154,6 +175,7 @@ def test_bootstrap_rebuilds_an_empty_index_of_a_database_with_content(app, clien
     assert result.exit_code == 0, result.output
     assert "search index rebuilt" in result.output
     assert "Créer le site web de votre association" in [
-        i["title"] for i in client.get("/api/v1/search?q=site").get_json()["items"]]
+        i["title"] for i in client.get("/api/v1/search?q=site").get_json()["items"]
+    ]
     again = app.test_cli_runner().invoke(args=["hub", "bootstrap"])
     assert "search index rebuilt" not in again.output

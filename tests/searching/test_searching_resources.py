@@ -2,6 +2,7 @@
 the job that follows each commit; drafts, merged duplicates and deleted resources
 are not (or no longer) found; the page and the API show the identifier, the
 producer and the licence, and link to /r/R42."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,7 @@ import pytest
 
 from app.core.jobs import commit
 from app.library.models import ResourceStatus as RS
-from app.library.services import (add_licence_offer, merge_resources, move_resource, update_producer,
-                                  update_resource)
+from app.library.services import add_licence_offer, merge_resources, move_resource, update_producer, update_resource
 from app.searching.documents import resource_document
 from app.searching.services import SearchRequest, build_query, get_backend
 from tests.conftest import page_text
@@ -35,10 +35,21 @@ def _titles(text="", kind="resource", **kw) -> list[str]:
 def library(factory):
     user = factory.user(name="Nadia Productrice", intent="provider")
     prod = producer(user, name="Collectif Médiation Sud")
-    smartphone = resource(user, prod, title="Atelier : sécuriser son smartphone",
-                          description="Un **atelier** de deux heures sur les *mises à jour* et les sauvegardes.")
-    theatre = resource(user, prod, title="Théâtre-forum sur le cyberharcèlement", themes=["education_medias"],
-                       audiences=["jeunes"], formats=["video"], licence="CC0-1.0")
+    smartphone = resource(
+        user,
+        prod,
+        title="Atelier : sécuriser son smartphone",
+        description="Un **atelier** de deux heures sur les *mises à jour* et les sauvegardes.",
+    )
+    theatre = resource(
+        user,
+        prod,
+        title="Théâtre-forum sur le cyberharcèlement",
+        themes=["education_medias"],
+        audiences=["jeunes"],
+        formats=["video"],
+        licence="CC0-1.0",
+    )
     draft = resource(user, prod, publish=False, title="Brouillon : écrans et sommeil des enfants")
     commit()  # indexing runs after the commit, as after any request
     return {"user": user, "producer": prod, "smartphone": smartphone, "theatre": theatre, "draft": draft}
@@ -51,8 +62,10 @@ def test_a_published_resource_is_found_by_a_word_of_its_title_accents_folded(lib
 
 
 def test_metadata_and_the_identifier_are_searchable(library):
-    assert set(_titles("collectif mediation sud")) == {"Atelier : sécuriser son smartphone",
-                                                         "Théâtre-forum sur le cyberharcèlement"}
+    assert set(_titles("collectif mediation sud")) == {
+        "Atelier : sécuriser son smartphone",
+        "Théâtre-forum sur le cyberharcèlement",
+    }
     assert _titles("domaine public") == ["Théâtre-forum sur le cyberharcèlement"]  # licence label
     assert _titles("education aux medias") == ["Théâtre-forum sur le cyberharcèlement"]  # theme label
     assert _titles(library["smartphone"].identifier) == ["Atelier : sécuriser son smartphone"]
@@ -112,8 +125,18 @@ def test_edits_producer_renames_and_licence_prices_are_followed(library):
     commit()
     assert len(_titles("mediateurs var")) == 2 and _titles("collectif") == []
     update_resource(user, smartphone, {"licence": "LicenseRef-licence-usage"})
-    add_licence_offer(user, smartphone, {"kind": "structure", "label": "", "terms": "", "price_cents": 4900,
-                                         "duration_months": None, "producer_id": library["producer"].id})
+    add_licence_offer(
+        user,
+        smartphone,
+        {
+            "kind": "structure",
+            "label": "",
+            "terms": "",
+            "price_cents": 4900,
+            "duration_months": None,
+            "producer_id": library["producer"].id,
+        },
+    )
     commit()
     hit = _search("proteger").hits[0]
     assert hit.extra["paid"] is True and hit.extra["price_from_cents"] == 4900
@@ -171,6 +194,7 @@ def test_reindex_rebuilds_resources(app, library):
 
 def test_the_demo_resources_are_indexed_by_its_commit(db_session):
     from app.demo import load_demo
+
     counts = load_demo("mot de passe de la démo")
     commit()  # as `flask hub bootstrap` and `flask hub demo` do: the commit dispatches the indexing job
     result = _search()
@@ -184,6 +208,7 @@ def test_labels_are_indexed_in_french_whoever_makes_the_change(app, library):
     from app.accounts.models import User
     from app.extensions import db
     from app.library.models import Resource
+
     with app.test_request_context("/", headers={"Accept-Language": "en"}):  # its own session
         assert str(get_locale()) == "en"
         user, theatre = db.session.get(User, library["user"].id), db.session.get(Resource, library["theatre"].id)
@@ -196,7 +221,8 @@ def test_suggestions_follow_the_chosen_type_and_never_list_needs(client, library
     factory.offer(title="Atelier smartphone pour débuter")
     commit()
     assert client.get("/recherche/suggestions?q=smartph&type=resource").get_json() == [
-        "Atelier : sécuriser son smartphone"]
+        "Atelier : sécuriser son smartphone"
+    ]
     assert client.get("/recherche/suggestions?q=smartph").get_json() == ["Atelier smartphone pour débuter"]
     assert client.get("/recherche/suggestions?q=smartph&type=need").get_json() == []
     assert client.get("/recherche/suggestions?q=smartph&type=nimportequoi").get_json() == []

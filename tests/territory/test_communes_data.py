@@ -93,9 +93,7 @@ def test_articles_are_part_of_the_name(by_insee):
 
 
 def test_region_sud_departements(rows):
-    departements = {
-        r["dep_code"]: r["dep_name"] for r in rows if r["region_code"] == "93"
-    }
+    departements = {r["dep_code"]: r["dep_name"] for r in rows if r["region_code"] == "93"}
     assert departements == {
         "04": "Alpes-de-Haute-Provence",
         "05": "Hautes-Alpes",

@@ -6,20 +6,31 @@ xdist worker, on a free port, ``--from-scratch``) whose signed webhooks reach a 
 receiver, registered through the app's own `register_dev_webhook`; the test hands each
 delivery to /stripe/webhook with the test client, inside its rolled-back transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pytest
 
-from tests.vouchers.vouchers_helpers import (API_KEY, ENVIRONMENT, PUBLISHABLE_KEY, WEBHOOK_SECRET, WebhookReceiver,
-                                             make_funder, next_siret, start_localstripe, stop_localstripe)
+from tests.vouchers.vouchers_helpers import (
+    API_KEY,
+    ENVIRONMENT,
+    PUBLISHABLE_KEY,
+    WEBHOOK_SECRET,
+    WebhookReceiver,
+    make_funder,
+    next_siret,
+    start_localstripe,
+    stop_localstripe,
+)
 
 
 @pytest.fixture(autouse=True)
 def fake_gateway(app, monkeypatch):
     from app.billing.gateway import set_gateway
     from payments.testing import FakeGateway
+
     gateway = FakeGateway(environment=ENVIRONMENT, webhook_secret=WEBHOOK_SECRET)
     monkeypatch.setitem(app.config, "STRIPE_REGISTER_WEBHOOK", False)
     set_gateway(app, gateway)
@@ -53,9 +64,14 @@ def stripe(app, db_session, localstripe, webhook_receiver, monkeypatch):
     """The app talks to the real localstripe; its webhooks go to the receiver (registered by the
     app's dev registration, as `make run` does against its own localstripe)."""
     from app.billing.gateway import build_gateway, register_dev_webhook, set_gateway
-    for key, value in {"STRIPE_API_BASE": localstripe, "STRIPE_API_KEY": API_KEY,
-                       "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-                       "STRIPE_ENVIRONMENT": ENVIRONMENT}.items():
+
+    for key, value in {
+        "STRIPE_API_BASE": localstripe,
+        "STRIPE_API_KEY": API_KEY,
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_ENVIRONMENT": ENVIRONMENT,
+    }.items():
         monkeypatch.setitem(app.config, key, value)
     gateway = build_gateway(app.config)
     set_gateway(app, gateway)

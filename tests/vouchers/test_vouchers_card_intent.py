@@ -1,6 +1,7 @@
 """One card intent = one payment (programme funding, the rest of a mission), a Stripe customer
 that Stripe lost, webhooks from the future and webhooks about objects nobody knows: through the
 app's routes against a REAL localstripe. (Concurrent clicks over HTTP: tests/attack.)"""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,6 @@ import time
 import urllib.request
 
 import pytest
-
 from sqlalchemy import func, select
 
 from app.models import Payment, StripeEvent
@@ -18,8 +18,15 @@ from payments import ledger
 from payments.testing import FakeGateway
 from tests.conftest import login, post_form
 from tests.vouchers.test_vouchers_stripe import _deliver, _pay
-from tests.vouchers.vouchers_helpers import (CARD_3DS, CARD_DECLINED, WEBHOOK_SECRET, card_payment_method, confirm_card_setup,
-                                             funded_programme, make_programme)
+from tests.vouchers.vouchers_helpers import (
+    CARD_3DS,
+    CARD_DECLINED,
+    WEBHOOK_SECRET,
+    card_payment_method,
+    confirm_card_setup,
+    funded_programme,
+    make_programme,
+)
 
 
 @pytest.fixture
@@ -30,8 +37,11 @@ def earlier(stripe) -> set:
 
 def _intents_at_stripe(stripe, reference: str, earlier: set) -> list:
     """This test's PaymentIntents at localstripe for one of our references."""
-    return [pi for pi in stripe.gateway.list_payment_intents()
-            if pi.id not in earlier and pi.metadata.get("hub_reference") == reference]
+    return [
+        pi
+        for pi in stripe.gateway.list_payment_intents()
+        if pi.id not in earlier and pi.metadata.get("hub_reference") == reference
+    ]
 
 
 def _wipe(stripe) -> None:
@@ -40,10 +50,25 @@ def _wipe(stripe) -> None:
 
 
 def _event(pi_id: str, *, created: int | None = None, event_id: str | None = None) -> bytes:
-    return json.dumps({"id": event_id or f"evt_test_{time.time_ns()}", "object": "event",
-                       "type": "payment_intent.succeeded", "created": created or int(time.time()), "livemode": False,
-                       "data": {"object": {"id": pi_id, "object": "payment_intent", "amount": 1000,
-                                           "currency": "eur", "status": "succeeded", "metadata": {}}}}).encode()
+    return json.dumps(
+        {
+            "id": event_id or f"evt_test_{time.time_ns()}",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": created or int(time.time()),
+            "livemode": False,
+            "data": {
+                "object": {
+                    "id": pi_id,
+                    "object": "payment_intent",
+                    "amount": 1000,
+                    "currency": "eur",
+                    "status": "succeeded",
+                    "metadata": {},
+                }
+            },
+        }
+    ).encode()
 
 
 def _sign(payload: bytes, timestamp: int | None = None) -> str:
@@ -52,8 +77,8 @@ def _sign(payload: bytes, timestamp: int | None = None) -> str:
 
 # ---------------------------------------------------------------- one intent, one payment
 
-def test_a_second_click_during_3ds_reuses_the_pending_payment_intent(client, db_session, stripe, funder_setup,
-                                                                      earlier):
+
+def test_a_second_click_during_3ds_reuses_the_pending_payment_intent(client, db_session, stripe, funder_setup, earlier):
     """The funder clicks twice with the same card while the bank asks for 3-D Secure: the second
     click answers the same PaymentIntent (no second one at Stripe) and says it is in progress."""
     funder, member = funder_setup
@@ -72,21 +97,29 @@ def test_a_second_click_during_3ds_reuses_the_pending_payment_intent(client, db_
     # The bank says yes: paid once; a third click is refused with a French message, nothing charged.
     pi_id = first["client_secret"].split("_secret_")[0]
     from tests.vouchers.vouchers_helpers import stripe_js_post
-    stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
-                   {"client_secret": first["client_secret"]})
+
+    stripe_js_post(
+        stripe.base,
+        f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
+        {"client_secret": first["client_secret"]},
+    )
     third = _pay(client, programme, card)
-    assert third.status_code == 409 and third.get_json() == {"status": "refused",
-                                                            "message": "Ce programme est déjà payé."}
+    assert third.status_code == 409 and third.get_json() == {
+        "status": "refused",
+        "message": "Ce programme est déjà payé.",
+    }
     db_session.expire_all()
     assert programme.status == "funded"
     assert ledger.balance(db_session, f"programme:{programme.id}:fund", natural=True) == programme.budget_cents
     assert len(_intents_at_stripe(stripe, f"programme:{programme.id}", earlier)) == 1
 
 
-def test_the_idempotency_key_is_the_intent_and_a_declined_card_allows_a_new_attempt(client, db_session, stripe,
-                                                                                    funder_setup):
+def test_the_idempotency_key_is_the_intent_and_a_declined_card_allows_a_new_attempt(
+    client, db_session, stripe, funder_setup
+):
     from app.billing.card import idempotency_key
     from app.billing.models import CardIntent
+
     funder, member = funder_setup
     programme = make_programme(funder, member)
     login(client, member)
@@ -100,12 +133,17 @@ def test_the_idempotency_key_is_the_intent_and_a_declined_card_allows_a_new_atte
     db_session.expire_all()
     assert intent.attempt == 2
     assert sorted(p.status for p in services.programme_payments(programme)) == ["failed", "succeeded"]
-    assert db_session.scalar(select(func.count()).select_from(CardIntent)
-                             .where(CardIntent.item_ref == f"programme:{programme.id}")) == 1
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(CardIntent).where(CardIntent.item_ref == f"programme:{programme.id}")
+        )
+        == 1
+    )
 
 
-def test_the_rest_of_a_mission_second_click_reuses_then_nothing_left_to_pay(client, db_session, factory, stripe,
-                                                                            org, org_user, earlier):
+def test_the_rest_of_a_mission_second_click_reuses_then_nothing_left_to_pay(
+    client, db_session, factory, stripe, org, org_user, earlier
+):
     programme = funded_programme(factory, face_value_cents=3_000)
     services.request_voucher(org_user, programme, org)
     provider = factory.provider()
@@ -137,6 +175,7 @@ def test_the_rest_of_a_mission_second_click_reuses_then_nothing_left_to_pay(clie
 
 # ---------------------------------------------------------------- a customer Stripe lost
 
+
 def test_a_funder_customer_lost_by_stripe_is_created_again(client, db_session, stripe, funder_setup, earlier):
     """localstripe restarted from scratch: the funder's saved customer no longer exists. The next
     payment creates a new customer, stores it and goes through (it was a 402 for ever)."""
@@ -165,6 +204,7 @@ def test_a_funder_customer_lost_by_stripe_is_created_again(client, db_session, s
 
 # ---------------------------------------------------------------- webhooks
 
+
 def test_a_webhook_signed_in_the_future_is_refused_like_a_bad_signature(client, db_session, stripe):
     pi = stripe.gateway.create_payment_intent(1000, payment_method="pm_card_visa", confirm=True)
     now = int(time.time())
@@ -179,8 +219,9 @@ def test_a_webhook_signed_in_the_future_is_refused_like_a_bad_signature(client, 
     assert _deliver(client, slightly, _sign(slightly, now + 60)).status_code == 200
 
 
-def test_a_signed_webhook_for_an_unknown_payment_intent_is_acknowledged_and_logged(client, db_session, stripe,
-                                                                                   caplog, monkeypatch):
+def test_a_signed_webhook_for_an_unknown_payment_intent_is_acknowledged_and_logged(
+    client, db_session, stripe, caplog, monkeypatch
+):
     # Alembic's fileConfig (the migrations run in this process) disabled the loggers that existed then.
     monkeypatch.setattr(logging.getLogger("payments.webhooks"), "disabled", False)
     payload = _event("pi_nobody_knows_this_one", event_id="evt_unknown_object_1")
@@ -193,10 +234,16 @@ def test_a_signed_webhook_for_an_unknown_payment_intent_is_acknowledged_and_logg
     assert row.status == "ignored" and "pi_nobody_knows_this_one" in row.detail
     again = _deliver(client, payload, _sign(payload))  # Stripe delivers it again: stored once
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
-    assert db_session.scalar(select(func.count()).select_from(StripeEvent)
-                             .where(StripeEvent.id == "evt_unknown_object_1")) == 1
-    assert db_session.scalar(select(func.count()).select_from(Payment)
-                             .where(Payment.stripe_id == "pi_nobody_knows_this_one")) == 0
+    assert (
+        db_session.scalar(select(func.count()).select_from(StripeEvent).where(StripeEvent.id == "evt_unknown_object_1"))
+        == 1
+    )
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(Payment).where(Payment.stripe_id == "pi_nobody_knows_this_one")
+        )
+        == 0
+    )
     # A PaymentIntent Stripe knows but that is not ours (no metadata of ours): ignored too.
     foreign = stripe.gateway.create_payment_intent(1000, payment_method="pm_card_visa", confirm=True)
     body = _event(foreign.id)

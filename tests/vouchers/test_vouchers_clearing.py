@@ -1,5 +1,6 @@
 """Clearing: a provider's monthly statement, the SEPA payout batch (pain.001) confirmed once by
 the treasurer, and the staff refund of a card payment that reverses its ledger effect."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -24,8 +25,7 @@ PAIN_XSD = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"
 
 def _last_month_noon():
     month = clearing.previous_month()
-    return month, datetime.combine(datetime(int(month[:4]), int(month[5:]), 15).date(), time(12),
-                                   tzinfo=clearing.PARIS)
+    return month, datetime.combine(datetime(int(month[:4]), int(month[5:]), 15).date(), time(12), tzinfo=clearing.PARIS)
 
 
 def _redeemed_for(factory, db_session, org, org_user, programme, provider, when=None):
@@ -58,7 +58,8 @@ def test_the_statement_lists_a_voucher_redeemed_last_month(client, db_session, f
 
     statement = clearing.statement(provider, month)
     assert [(line.kind, line.label, line.amount_cents) for line in statement.lines] == [
-        ("voucher", f"Chèque {voucher.code}", 4_000)]
+        ("voucher", f"Chèque {voucher.code}", 4_000)
+    ]
     assert statement.total_cents == 4_000 and statement.payable_cents == 4_000
     assert clearing.statement(provider, clearing.previous_month(when.date())).lines == []  # the month before
 
@@ -105,15 +106,19 @@ def test_a_sepa_batch_pays_providers_with_an_iban_once_confirmed(client, db_sess
     assert facts["debtor"] == "Hub du Sud" and facts["debtor_iban"] == clearing.DEFAULT_DEBTOR["IBAN"]
     assert facts["count"] == 1 and facts["control_sum"] == "40.00"
     assert [(t["iban"], t["amount"], t["name"]) for t in facts["transfers"]] == [
-        (IBAN_A, "40.00", "Atelier Numerique du Panier")]
+        (IBAN_A, "40.00", "Atelier Numerique du Panier")
+    ]
     assert facts["message_id"] == batch.message_id
     # Not confirmed yet: still owed, and not put in a second batch.
     assert _payable(db_session, with_iban) == 4_000
     assert clearing.plan_batch().payable == []
 
     key = f"payout:batch:{batch.id}:provider:{with_iban.id}"
-    count = lambda: db_session.scalar(select(func.count()).select_from(LedgerTransaction)  # noqa: E731
-                                      .where(LedgerTransaction.idempotency_key == key))
+    count = lambda: db_session.scalar(
+        select(func.count())
+        .select_from(LedgerTransaction)  # noqa: E731
+        .where(LedgerTransaction.idempotency_key == key)
+    )
     assert post_form(client, f"/moderation/versements/lots/{batch.id}/confirmer").status_code == 302
     db_session.expire_all()
     assert count() == 1 and batch.confirmed_at is not None
@@ -130,11 +135,21 @@ def test_an_iban_is_checked_in_the_provider_form(client, db_session, factory):
     provider = factory.provider()
     user = provider.memberships[0].user
     login(client, user)
-    values = {"name": provider.name, "kind": provider.kind, "commune": provider.commune_insee, "radius_km": "30",
-              "languages": ["fr"], "presentation": "Aide au numérique."}
-    answer = post_form(client, f"/prestataire/{provider.id}/modifier", values | {"iban": "FR76 3000 6000 0112 3456 7890 188"})
+    values = {
+        "name": provider.name,
+        "kind": provider.kind,
+        "commune": provider.commune_insee,
+        "radius_km": "30",
+        "languages": ["fr"],
+        "presentation": "Aide au numérique.",
+    }
+    answer = post_form(
+        client, f"/prestataire/{provider.id}/modifier", values | {"iban": "FR76 3000 6000 0112 3456 7890 188"}
+    )
     assert answer.status_code == 422 and "IBAN invalide" in page_text(answer)
-    answer = post_form(client, f"/prestataire/{provider.id}/modifier", values | {"iban": "fr76 3000 6000 0112 3456 7890 189"})
+    answer = post_form(
+        client, f"/prestataire/{provider.id}/modifier", values | {"iban": "fr76 3000 6000 0112 3456 7890 189"}
+    )
     assert answer.status_code == 302, page_text(answer)
     db_session.refresh(provider)
     assert provider.iban == IBAN_C
@@ -155,8 +170,7 @@ def test_non_staff_cannot_build_confirm_or_refund(client, db_session, factory, o
     assert batch.confirmed_at is None and payment.refunded_cents == 0
 
 
-def test_staff_refund_of_a_mission_card_payment_reverses_the_ledger(client, db_session, factory, stripe,
-                                                                    org, org_user):
+def test_staff_refund_of_a_mission_card_payment_reverses_the_ledger(client, db_session, factory, stripe, org, org_user):
     programme = funded_programme(factory, face_value_cents=3_000)
     services.request_voucher(org_user, programme, org)
     provider = factory.provider()
@@ -180,16 +194,23 @@ def test_staff_refund_of_a_mission_card_payment_reverses_the_ledger(client, db_s
     assert "Rembourser" in page_text(client.get("/moderation/paiements"))
     refused = post_form(client, f"/moderation/paiements/{payment.id}/rembourser", {"reason": ""})
     assert refused.status_code == 422
-    answer = post_form(client, f"/moderation/paiements/{payment.id}/rembourser",
-                       {"reason": "Mission annulée d'un commun accord"})
+    answer = post_form(
+        client, f"/moderation/paiements/{payment.id}/rembourser", {"reason": "Mission annulée d'un commun accord"}
+    )
     assert answer.status_code == 302, page_text(answer)
     db_session.expire_all()
     assert payment.refunded_cents == 5_000
     refund = db_session.scalar(select(PaymentRefund).where(PaymentRefund.payment_id == payment.id))
     assert refund.stripe_id.startswith("re_") and refund.amount_cents == 5_000
     assert _payable(db_session, provider) == 0
-    assert db_session.scalar(select(func.count()).select_from(LedgerTransaction)
-                             .where(LedgerTransaction.idempotency_key == f"refund:{refund.stripe_id}")) == 1
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(LedgerTransaction)
+            .where(LedgerTransaction.idempotency_key == f"refund:{refund.stripe_id}")
+        )
+        == 1
+    )
     assert ledger.trial_balance(db_session).balanced
     # nothing left to refund
     again = post_form(client, f"/moderation/paiements/{payment.id}/rembourser", {"reason": "encore"})

@@ -1,5 +1,6 @@
 """A voucher through a mission: reserved when the provider accepts, redeemed when both sides
 confirm, released when the mission is cancelled; the ledger balanced at every step."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -23,9 +24,10 @@ def _provider(factory, price_cents=None):
 
 
 def _balances(session, programme, provider):
-    return {bucket: ledger.balance(session, f"programme:{programme.id}:{bucket}", natural=True)
-            for bucket in ("fund", "issued", "reserved")} | {
-        "payable": ledger.balance(session, f"provider:{provider.id}:payable", natural=True)}
+    return {
+        bucket: ledger.balance(session, f"programme:{programme.id}:{bucket}", natural=True)
+        for bucket in ("fund", "issued", "reserved")
+    } | {"payable": ledger.balance(session, f"provider:{provider.id}:payable", natural=True)}
 
 
 def test_reserved_on_accept_redeemed_when_both_confirm(client, db_session, factory, org, org_user):
@@ -80,6 +82,7 @@ def test_released_when_the_mission_is_cancelled(client, db_session, factory, org
 def test_cancelling_the_need_releases_the_vouchers(db_session, factory, org, org_user):
     from app.needs.models import NeedStatus
     from app.needs.services import move_need
+
     programme = funded_programme(factory)
     voucher = services.request_voucher(org_user, programme, org)
     _provider_obj, provider_user = _provider(factory)
@@ -108,8 +111,9 @@ def test_vouchers_cover_the_offer_price_and_never_more(db_session, factory, org,
     assert ledger.trial_balance(db_session).balanced
 
 
-def test_an_organisation_without_vouchers_reserves_later_from_the_mission_page(client, db_session, factory, org,
-                                                                                org_user):
+def test_an_organisation_without_vouchers_reserves_later_from_the_mission_page(
+    client, db_session, factory, org, org_user
+):
     programme = funded_programme(factory)
     _provider_obj, provider_user = _provider(factory)
     need = _voucher_need(factory, org, org_user)
@@ -174,8 +178,9 @@ def test_the_rest_of_the_price_is_paid_by_card(client, db_session, factory, org,
     declined = post_form(client, f"/cheques/missions/{mission.id}/paiement", {"payment_method": "pm_card_declined"})
     assert declined.status_code == 402 and "refusée" in declined.get_json()["message"]
     assert missions.remainder_cents(mission) == 7_000
-    three_ds = post_form(client, f"/cheques/missions/{mission.id}/paiement",
-                         {"payment_method": "pm_card_authenticationRequired"}).get_json()
+    three_ds = post_form(
+        client, f"/cheques/missions/{mission.id}/paiement", {"payment_method": "pm_card_authenticationRequired"}
+    ).get_json()
     assert three_ds["status"] == "requires_action"
     state = client.get(f"/cheques/missions/{mission.id}/paiement/etat").get_json()
     assert state["done"] is False and state["payment"] == "requires_action"
@@ -208,14 +213,14 @@ def test_the_rest_of_the_price_is_paid_by_card(client, db_session, factory, org,
 
 # ------------------------------------------------------------------ issue 10, finding 7: no voucher for free work
 
+
 def _free_provider(factory):
     provider = factory.provider()
     factory.offer(provider=provider, price_mode="volunteer", price_cents=None)  # « Bénévole (gratuit) »
     return provider, provider.memberships[0].user
 
 
-def test_a_free_mission_on_a_voucher_need_reserves_and_redeems_no_voucher(client, db_session, factory, org,
-                                                                          org_user):
+def test_a_free_mission_on_a_voucher_need_reserves_and_redeems_no_voucher(client, db_session, factory, org, org_user):
     """The finding: a €50 voucher was redeemed and 5,000 cents owed to the provider for a volunteer offer."""
     programme = funded_programme(factory)
     voucher = services.request_voucher(org_user, programme, org)
@@ -243,8 +248,7 @@ def test_a_free_mission_on_a_voucher_need_reserves_and_redeems_no_voucher(client
     assert ledger.trial_balance(db_session).balanced
 
 
-def test_a_voucher_reserved_before_the_offer_became_free_is_released_not_redeemed(db_session, factory, org,
-                                                                                  org_user):
+def test_a_voucher_reserved_before_the_offer_became_free_is_released_not_redeemed(db_session, factory, org, org_user):
     programme = funded_programme(factory)
     voucher = services.request_voucher(org_user, programme, org)
     provider, provider_user = _provider(factory, price_cents=5_000)

@@ -1,5 +1,6 @@
 """The voucher page, its printable PDF with a QR code, the code check, the funder dashboard and
 its chart, the expiry job and its e-mails, the webhook route's refusals without Stripe."""
+
 from __future__ import annotations
 
 import base64
@@ -45,8 +46,9 @@ def test_voucher_page_and_printable_pdf_with_qr_code(client, db_session, factory
     assert "/cheques/verifier?code=" + voucher.code in text  # the address the QR code holds, printed under it
     assert text.count(" re") > 200  # the QR code's modules, drawn as squares
     # A holder's mail announced the voucher, with its code.
-    mail = db_session.scalar(select(OutboxEmail).where(OutboxEmail.recipient == org_user.email,
-                                                       OutboxEmail.subject.like("Votre chèque%")))
+    mail = db_session.scalar(
+        select(OutboxEmail).where(OutboxEmail.recipient == org_user.email, OutboxEmail.subject.like("Votre chèque%"))
+    )
     assert voucher.code in mail.body
 
 
@@ -82,7 +84,7 @@ def test_funder_dashboard_figures_by_territory_with_a_chart(client, db_session, 
     html, text = page.get_data(as_text=True), page_text(page)
     assert page.status_code == 200
     assert "Programme à payer" in text and "Pass numérique Marseille" in text
-    assert "<table class=\"bars\">" in html and 'class="bar bar-issued" width="30.0"' in html and ' style=' not in html
+    assert '<table class="bars">' in html and 'class="bar bar-issued" width="30.0"' in html and " style=" not in html
     assert "13 — Bouches-du-Rhône" in text and "83 — Var" in text
     assert "<script" not in html.split("<main")[1]  # a chart without any script
     detail = page_text(client.get(f"/financeur/programmes/{programme.id}"))
@@ -97,8 +99,9 @@ def test_expiry_warns_blocks_then_expires_back_to_the_funder(app, db_session, fa
     result = run_expiry(now=expires - timedelta(days=29))
     assert (result["warned"], result["blocked"], result["expired"]) == (1, 0, 0)
     assert result["emails"] == 4  # the organisation's member and contact, the funder's member and contact
-    subjects = set(db_session.scalars(select(OutboxEmail.subject).where(
-        OutboxEmail.recipient.in_([member.email, org_user.email]))))
+    subjects = set(
+        db_session.scalars(select(OutboxEmail.subject).where(OutboxEmail.recipient.in_([member.email, org_user.email])))
+    )
     assert "Vos chèques d'accompagnement numérique expirent bientôt — Hub du Sud" in subjects
     assert f"Des chèques de « {programme.name} » expirent dans 30 jours" in subjects
     assert run_expiry(now=expires - timedelta(days=29))["warned"] == 0  # warned once
@@ -116,15 +119,20 @@ def test_expiry_warns_blocks_then_expires_back_to_the_funder(app, db_session, fa
 
 def test_webhook_route_refuses_unsigned_and_ignores_other_environments(client, db_session, fake_gateway):
     assert client.post("/stripe/webhook", data=b"{}").status_code == 400
-    assert client.post("/stripe/webhook", data=b"\xff\xfe", headers={"Stripe-Signature": "t=1,v1=00"}).status_code == 400
+    assert (
+        client.post("/stripe/webhook", data=b"\xff\xfe", headers={"Stripe-Signature": "t=1,v1=00"}).status_code == 400
+    )
     info = fake_gateway.create_payment_intent(1_000, metadata={"hub_env": "prod"})
     event = fake_gateway.event_for("payment_intent.succeeded", info)
-    answer = client.post("/stripe/webhook", data=event.payload, headers={"Stripe-Signature": fake_gateway.sign(event.payload)})
+    answer = client.post(
+        "/stripe/webhook", data=event.payload, headers={"Stripe-Signature": fake_gateway.sign(event.payload)}
+    )
     assert answer.status_code == 200 and answer.get_json()["status"] == "ignored"
     assert db_session.get(StripeEvent, event.id).status == "ignored"
     unknown = fake_gateway.event_for("customer.created", info)
-    answer = client.post("/stripe/webhook", data=unknown.payload,
-                         headers={"Stripe-Signature": fake_gateway.sign(unknown.payload)})
+    answer = client.post(
+        "/stripe/webhook", data=unknown.payload, headers={"Stripe-Signature": fake_gateway.sign(unknown.payload)}
+    )
     assert answer.get_json()["status"] in ("ignored", "unhandled")
     assert db_session.scalar(select(func.count()).select_from(StripeEvent)) == 2
 
@@ -146,6 +154,7 @@ def test_payment_page_states(client, db_session, factory, fake_gateway):
 
     def down(**_kwargs):
         raise GatewayUnavailable("connection refused")
+
     other = make_programme(funder, member, name="Autre")
     fake_gateway.create_setup_intent = down
     page = client.get(f"/financeur/programmes/{other.id}/paiement")
@@ -158,10 +167,12 @@ def test_links_in_job_emails_do_not_tear_the_jobs_session_down(app, db_session):
     from flask import request_tearing_down
 
     from app.core.urls import absolute_url
+
     torn = []
 
     def record(sender, **_kwargs):
         torn.append(sender)
+
     request_tearing_down.connect(record, app)
     try:
         url = absolute_url("vouchers.verify", code="HUB-0000")

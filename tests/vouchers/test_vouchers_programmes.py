@@ -1,4 +1,5 @@
 """Funders, programmes, eligibility, staff approval, and who sees what."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,24 +19,37 @@ def test_staff_create_a_funder_and_attach_an_account(client, db_session, factory
     login(client, staff)
     page = client.get("/moderation/financeurs")
     assert page.status_code == 200
-    answer = post_form(client, "/moderation/financeurs", {"name": "CAF du Var", "kind": "caf", "dep_code": "83",
-                                                          "contact_email": "cheques@caf83.example.fr",
-                                                          "member_email": person.email})
+    answer = post_form(
+        client,
+        "/moderation/financeurs",
+        {
+            "name": "CAF du Var",
+            "kind": "caf",
+            "dep_code": "83",
+            "contact_email": "cheques@caf83.example.fr",
+            "member_email": person.email,
+        },
+    )
     assert answer.status_code == 302
     funder = db_session.scalar(select(Funder).where(Funder.name == "CAF du Var"))
     assert funder.kind == "caf" and funder.dep_code == "83"
     assert [m.user_id for m in funder.members] == [person.id]
     # An unknown address is refused on the form, and nothing is created.
-    answer = post_form(client, "/moderation/financeurs", {"name": "Fondation X", "kind": "fondation",
-                                                          "member_email": "personne@nulle-part.fr"})
+    answer = post_form(
+        client,
+        "/moderation/financeurs",
+        {"name": "Fondation X", "kind": "fondation", "member_email": "personne@nulle-part.fr"},
+    )
     assert answer.status_code == 422 and "doit d'abord s'inscrire" in page_text(answer)
     assert db_session.scalar(select(func.count()).select_from(Funder).where(Funder.name == "Fondation X")) == 0
     # Attach a second account; twice is refused.
     other = factory.user()
     assert post_form(client, f"/moderation/financeurs/{funder.id}/membres", {"email": other.email}).status_code == 302
     post_form(client, f"/moderation/financeurs/{funder.id}/membres", {"email": other.email})
-    assert db_session.scalar(select(func.count()).select_from(FunderMember)
-                             .where(FunderMember.funder_id == funder.id)) == 2
+    assert (
+        db_session.scalar(select(func.count()).select_from(FunderMember).where(FunderMember.funder_id == funder.id))
+        == 2
+    )
     assert "déjà membre" in page_text(client.get("/moderation/financeurs"))
     # The new member reaches the funder space.
     login(client, person)
@@ -44,8 +58,9 @@ def test_staff_create_a_funder_and_attach_an_account(client, db_session, factory
 
 def test_cli_create_funder(app, db_session, factory):
     person = factory.user()
-    result = app.test_cli_runner().invoke(args=["hub", "create-funder", "Ville de Toulon", "--kind", "commune",
-                                                "--dep", "83", "--email", person.email])
+    result = app.test_cli_runner().invoke(
+        args=["hub", "create-funder", "Ville de Toulon", "--kind", "commune", "--dep", "83", "--email", person.email]
+    )
     assert result.exit_code == 0, result.output
     funder = db_session.scalar(select(Funder).where(Funder.name == "Ville de Toulon"))
     assert funder is not None and [m.user_id for m in funder.members] == [person.id]
@@ -57,28 +72,46 @@ def test_funder_creates_a_programme_through_the_form(client, db_session, funder_
     funder, member = funder_setup
     login(client, member)
     assert client.get("/financeur/programmes/nouveau").status_code == 200
-    data = {"name": "Chèques Var numérique", "description": "Pour les associations du Var.", "face_value": "30",
-            "voucher_count": "20", "validity_days": "365", "organisation_kinds": ["association", "artisan"],
-            "departements": ["83"], "communes": "13055", "max_per_organisation": "2", "require_siret": "y",
-            "requires_approval": "y"}
+    data = {
+        "name": "Chèques Var numérique",
+        "description": "Pour les associations du Var.",
+        "face_value": "30",
+        "voucher_count": "20",
+        "validity_days": "365",
+        "organisation_kinds": ["association", "artisan"],
+        "departements": ["83"],
+        "communes": "13055",
+        "max_per_organisation": "2",
+        "require_siret": "y",
+        "requires_approval": "y",
+    }
     answer = post_form(client, "/financeur/programmes/nouveau", data)
     assert answer.status_code == 302
     programme = db_session.scalar(select(VoucherProgramme).where(VoucherProgramme.name == "Chèques Var numérique"))
     assert answer.headers["Location"].endswith(f"/financeur/programmes/{programme.id}/paiement")
     assert (programme.face_value_cents, programme.voucher_count, programme.budget_cents) == (3_000, 20, 60_000)
     assert programme.status == "draft" and programme.funder_id == funder.id
-    assert programme.eligibility == {"organisation_kinds": ["association", "artisan"], "departements": ["83"],
-                                     "communes": ["13055"], "max_per_organisation": 2, "require_siret": True}
+    assert programme.eligibility == {
+        "organisation_kinds": ["association", "artisan"],
+        "departements": ["83"],
+        "communes": ["13055"],
+        "max_per_organisation": 2,
+        "require_siret": True,
+    }
     assert db_session.get(ProgrammeSettings, programme.id).requires_approval is True
     # Refusals are shown on the form, and nothing is saved.
-    for bad, message in (({"voucher_count": "", "budget": ""}, "nombre de chèques ou le budget"),
-                         ({"voucher_count": "3", "budget": "100"}, "égal au nombre de chèques"),
-                         ({"communes": "99999"}, "Codes INSEE inconnus"),
-                         ({"valid_until": "2001-01-01"}, "dans le futur")):
+    for bad, message in (
+        ({"voucher_count": "", "budget": ""}, "nombre de chèques ou le budget"),
+        ({"voucher_count": "3", "budget": "100"}, "égal au nombre de chèques"),
+        ({"communes": "99999"}, "Codes INSEE inconnus"),
+        ({"valid_until": "2001-01-01"}, "dans le futur"),
+    ):
         answer = post_form(client, "/financeur/programmes/nouveau", data | {"name": "Refusé"} | bad)
         assert answer.status_code == 422 and message in page_text(answer), message
-    assert db_session.scalar(select(func.count()).select_from(VoucherProgramme)
-                             .where(VoucherProgramme.name == "Refusé")) == 0
+    assert (
+        db_session.scalar(select(func.count()).select_from(VoucherProgramme).where(VoucherProgramme.name == "Refusé"))
+        == 0
+    )
 
 
 def test_a_programme_is_not_usable_before_its_payment(db_session, funder_setup, org, org_user):
@@ -95,20 +128,22 @@ def test_a_programme_is_not_usable_before_its_payment(db_session, funder_setup, 
     assert services.request_voucher(org_user, programme, org).status == "issued"
 
 
-@pytest.mark.parametrize("rules,org_values,reason", [
-    ({"organisation_kinds": ["artisan"]}, {}, "ne s'adresse pas à ce type de structure"),
-    ({"departements": ["83"]}, {}, "commune n'est pas couverte"),
-    ({"communes": ["84007"]}, {}, "commune n'est pas couverte"),
-    ({}, {"siret": None}, "SIRET valide"),
-])
+@pytest.mark.parametrize(
+    "rules,org_values,reason",
+    [
+        ({"organisation_kinds": ["artisan"]}, {}, "ne s'adresse pas à ce type de structure"),
+        ({"departements": ["83"]}, {}, "commune n'est pas couverte"),
+        ({"communes": ["84007"]}, {}, "commune n'est pas couverte"),
+        ({}, {"siret": None}, "SIRET valide"),
+    ],
+)
 def test_eligibility_refusals(db_session, factory, org_user, rules, org_values, reason):
     programme = funded_programme(factory, **rules)
     org = factory.organisation(owner=org_user, **({"siret": next_siret()} | org_values))  # Marseille, 13
     assert any(reason in p for p in services.eligibility_problems(programme, org))
     with pytest.raises(ServiceError, match=reason):
         services.request_voucher(org_user, programme, org)
-    assert db_session.scalar(select(func.count()).select_from(Voucher)
-                             .where(Voucher.programme_id == programme.id)) == 0
+    assert db_session.scalar(select(func.count()).select_from(Voucher).where(Voucher.programme_id == programme.id)) == 0
 
 
 def test_eligible_by_commune_or_departement_and_at_most_n_per_organisation(db_session, factory, org_user, org):
@@ -174,17 +209,23 @@ def test_staff_approval_step(client, db_session, factory, org_user, org):
 def test_funders_see_only_their_programmes(client, db_session, factory):
     funder, member = make_funder(factory)
     mine = funded_programme(factory, funder, member, name="Programme de Marseille")
-    theirs = funded_programme(factory, *make_funder(factory, name="Fondation du Sud", kind="fondation"),
-                              name="Programme de la fondation")
+    theirs = funded_programme(
+        factory, *make_funder(factory, name="Fondation du Sud", kind="fondation"), name="Programme de la fondation"
+    )
     login(client, member)
     dashboard = page_text(client.get("/financeur/"))
     assert "Programme de Marseille" in dashboard and "Programme de la fondation" not in dashboard
     assert client.get(f"/financeur/programmes/{mine.id}").status_code == 200
-    for url in (f"/financeur/programmes/{theirs.id}", f"/financeur/programmes/{theirs.id}/paiement",
-                f"/financeur/programmes/{theirs.id}/paiement/etat"):
+    for url in (
+        f"/financeur/programmes/{theirs.id}",
+        f"/financeur/programmes/{theirs.id}/paiement",
+        f"/financeur/programmes/{theirs.id}/paiement/etat",
+    ):
         assert client.get(url).status_code == 404, url
-    assert post_form(client, f"/financeur/programmes/{theirs.id}/paiement",
-                     {"payment_method": "pm_card_visa"}).status_code == 404
+    assert (
+        post_form(client, f"/financeur/programmes/{theirs.id}/paiement", {"payment_method": "pm_card_visa"}).status_code
+        == 404
+    )
     # Someone who is no funder gets 403 on the funder space; hub staff see every programme.
     login(client, factory.user())
     assert client.get("/financeur/").status_code == 403

@@ -1,5 +1,6 @@
 """Paying a programme through the app against a REAL localstripe, and the /stripe/webhook route
 fed with the signed events localstripe really sends (valid, twice, forged)."""
+
 from __future__ import annotations
 
 import json
@@ -12,18 +13,29 @@ from app.models import LedgerTransaction, Payment, StripeEvent, Voucher
 from app.vouchers import services
 from payments import ledger
 from tests.conftest import login, page_text, post_form
-from tests.vouchers.vouchers_helpers import (CARD_3DS, CARD_DECLINED, card_payment_method, confirm_card_setup,
-                                             make_programme, stripe_js_post)
+from tests.vouchers.vouchers_helpers import (
+    CARD_3DS,
+    CARD_DECLINED,
+    card_payment_method,
+    confirm_card_setup,
+    make_programme,
+    stripe_js_post,
+)
 
 
 def _pay(client, programme, payment_method):
-    return post_form(client, f"/financeur/programmes/{programme.id}/paiement", {"payment_method": payment_method},
-                     headers={"Accept": "application/json"})
+    return post_form(
+        client,
+        f"/financeur/programmes/{programme.id}/paiement",
+        {"payment_method": payment_method},
+        headers={"Accept": "application/json"},
+    )
 
 
 def _deliver(client, body: bytes, signature: str):
-    return client.post("/stripe/webhook", data=body, headers={"Stripe-Signature": signature,
-                                                               "Content-Type": "application/json"})
+    return client.post(
+        "/stripe/webhook", data=body, headers={"Stripe-Signature": signature, "Content-Type": "application/json"}
+    )
 
 
 def _count(session, model, *where):
@@ -43,6 +55,7 @@ def test_payment_page_uses_localstripe_stripe_js_and_a_setup_intent(client, db_s
     assert funder.stripe_customer_id and funder.stripe_customer_id.startswith("cus_")
     # The fake Stripe.js really is served there.
     import urllib.request
+
     assert b"confirmCardSetup" in urllib.request.urlopen(f"{stripe.base}/js.stripe.com/v3/", timeout=5).read()
     # The card-first flow the page runs: confirmCardSetup on that SetupIntent, then our server pays with it.
     secret = html.split('data-client-secret="')[1].split('"')[0]
@@ -54,7 +67,8 @@ def test_payment_page_uses_localstripe_stripe_js_and_a_setup_intent(client, db_s
 
 
 def test_funding_with_pm_card_visa_then_the_webhook_delivered_twice_is_applied_once(
-        client, db_session, stripe, funder_setup, org, org_user):
+    client, db_session, stripe, funder_setup, org, org_user
+):
     funder, member = funder_setup
     programme = make_programme(funder, member, voucher_count=4, face_value_cents=2_500)
     login(client, member)
@@ -73,8 +87,12 @@ def test_funding_with_pm_card_visa_then_the_webhook_delivered_twice_is_applied_o
     assert (first.status_code, second.status_code) == (200, 200)
     assert first.get_json()["status"] == "applied" and second.get_json()["status"] == "duplicate"
     assert _count(db_session, StripeEvent, StripeEvent.id == event_id) == 1
-    assert _count(db_session, LedgerTransaction,
-                  LedgerTransaction.idempotency_key == f"payment:{payment.stripe_id}:settle") == 1
+    assert (
+        _count(
+            db_session, LedgerTransaction, LedgerTransaction.idempotency_key == f"payment:{payment.stripe_id}:settle"
+        )
+        == 1
+    )
     assert ledger.balance(db_session, f"programme:{programme.id}:fund", natural=True) == 10_000
     # Exactly the funded value is issuable: 4 vouchers, the fifth is refused.
     issued = [services.request_voucher(org_user, programme, org) for _ in range(4)]
@@ -85,8 +103,9 @@ def test_funding_with_pm_card_visa_then_the_webhook_delivered_twice_is_applied_o
     assert ledger.trial_balance(db_session).balanced
 
 
-def test_3ds_programme_becomes_usable_only_when_the_webhook_arrives(client, db_session, stripe, funder_setup,
-                                                                    org, org_user):
+def test_3ds_programme_becomes_usable_only_when_the_webhook_arrives(
+    client, db_session, stripe, funder_setup, org, org_user
+):
     funder, member = funder_setup
     programme = make_programme(funder, member)
     login(client, member)
@@ -102,11 +121,22 @@ def test_3ds_programme_becomes_usable_only_when_the_webhook_arrives(client, db_s
 
     # The browser completes 3-D Secure (what localstripe's fake confirmCardPayment sends).
     pi_id = data["client_secret"].split("_secret_")[0]
-    assert stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
-                          {"client_secret": data["client_secret"]})["status"] == "succeeded"
+    assert (
+        stripe_js_post(
+            stripe.base,
+            f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
+            {"client_secret": data["client_secret"]},
+        )["status"]
+        == "succeeded"
+    )
     state = client.get(f"/financeur/programmes/{programme.id}/paiement/etat").get_json()
-    assert state == {"programme": "awaiting_payment", "funded": False, "done": False, "payment": "requires_action",
-                     "message": None}
+    assert state == {
+        "programme": "awaiting_payment",
+        "funded": False,
+        "done": False,
+        "payment": "requires_action",
+        "message": None,
+    }
 
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     assert _deliver(client, body, signature).get_json()["status"] == "applied"
@@ -117,8 +147,10 @@ def test_3ds_programme_becomes_usable_only_when_the_webhook_arrives(client, db_s
     assert voucher.status == "issued" and voucher.code.startswith("HUB-")
     # The funder is told by e-mail, once.
     from app.core.mail import OutboxEmail
-    mails = db_session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == member.email,
-                                                         OutboxEmail.subject.like("Paiement reçu%"))).all()
+
+    mails = db_session.scalars(
+        select(OutboxEmail).where(OutboxEmail.recipient == member.email, OutboxEmail.subject.like("Paiement reçu%"))
+    ).all()
     assert len(mails) == 1
 
 
@@ -128,8 +160,9 @@ def test_a_forged_webhook_is_refused_and_changes_nothing(client, db_session, str
     login(client, member)
     data = _pay(client, programme, card_payment_method(stripe.base, CARD_3DS)).get_json()
     pi_id = data["client_secret"].split("_secret_")[0]
-    stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
-                   {"client_secret": data["client_secret"]})
+    stripe_js_post(
+        stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true", {"client_secret": data["client_secret"]}
+    )
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     events_before = _count(db_session, StripeEvent)
     forged_body = body + b" "  # one byte more than what was signed
@@ -147,15 +180,19 @@ def test_a_forged_webhook_is_refused_and_changes_nothing(client, db_session, str
     assert programme.status == "funded"
 
 
-def test_a_declined_card_gives_the_french_message_and_nothing_is_paid(client, db_session, stripe, funder_setup,
-                                                                      org, org_user):
+def test_a_declined_card_gives_the_french_message_and_nothing_is_paid(
+    client, db_session, stripe, funder_setup, org, org_user
+):
     funder, member = funder_setup
     programme = make_programme(funder, member)
     login(client, member)
     answer = _pay(client, programme, card_payment_method(stripe.base, CARD_DECLINED))
     assert answer.status_code == 402
-    assert answer.get_json() == {"status": "failed", "message": "Votre carte a été refusée par votre banque. "
-                                 "Aucun montant n'a été débité ; essayez une autre carte."}
+    assert answer.get_json() == {
+        "status": "failed",
+        "message": "Votre carte a été refusée par votre banque. "
+        "Aucun montant n'a été débité ; essayez une autre carte.",
+    }
     db_session.expire_all()
     assert programme.status == "awaiting_payment"
     payment = db_session.scalar(select(Payment).where(Payment.reference == f"programme:{programme.id}"))
@@ -198,8 +235,9 @@ def test_reconcile_reports_a_lost_webhook_and_fixes_it(app, client, db_session, 
     login(client, member)
     data = _pay(client, programme, card_payment_method(stripe.base, CARD_3DS)).get_json()
     pi_id = data["client_secret"].split("_secret_")[0]
-    stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
-                   {"client_secret": data["client_secret"]})
+    stripe_js_post(
+        stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true", {"client_secret": data["client_secret"]}
+    )
     runner = app.test_cli_runner()
     result = runner.invoke(args=["hub", "reconcile", "--days", "1"])
     assert result.exit_code == 0, result.output
@@ -211,10 +249,12 @@ def test_reconcile_reports_a_lost_webhook_and_fixes_it(app, client, db_session, 
     assert f"status_mismatch {pi_id}" not in runner.invoke(args=["hub", "reconcile", "--days", "1"]).output
 
 
-def test_the_rest_of_a_mission_paid_with_3ds_is_settled_by_the_webhook(client, db_session, factory, stripe,
-                                                                       org, org_user):
+def test_the_rest_of_a_mission_paid_with_3ds_is_settled_by_the_webhook(
+    client, db_session, factory, stripe, org, org_user
+):
     from app.vouchers import missions
     from tests.vouchers.vouchers_helpers import funded_programme
+
     programme = funded_programme(factory, face_value_cents=3_000)
     services.request_voucher(org_user, programme, org)
     provider = factory.provider()
@@ -225,11 +265,16 @@ def test_the_rest_of_a_mission_paid_with_3ds_is_settled_by_the_webhook(client, d
     page = client.get(f"/cheques/missions/{mission.id}/paiement").get_data(as_text=True)
     secret = page.split('data-client-secret="')[1].split('"')[0]
     payment_method = confirm_card_setup(stripe.base, secret, CARD_3DS)
-    answer = post_form(client, f"/cheques/missions/{mission.id}/paiement", {"payment_method": payment_method}).get_json()
+    answer = post_form(
+        client, f"/cheques/missions/{mission.id}/paiement", {"payment_method": payment_method}
+    ).get_json()
     assert answer["status"] == "requires_action"
     pi_id = answer["client_secret"].split("_secret_")[0]
-    stripe_js_post(stripe.base, f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
-                   {"client_secret": answer["client_secret"]})
+    stripe_js_post(
+        stripe.base,
+        f"/v1/payment_intents/{pi_id}/_authenticate?success=true",
+        {"client_secret": answer["client_secret"]},
+    )
     assert missions.remainder_cents(mission) == 5_000  # not before the webhook
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     assert _deliver(client, body, signature).get_json()["status"] == "applied"
