@@ -7,7 +7,14 @@ STRIPE_PORT ?= 8420
 export FLASK_APP := wsgi
 
 
-.PHONY: messages run test test-sqlite test-postgresql install install-test translations services bench clean mutation
+# lint: the gates every commit passes: ruff (format and lint), import contracts, mypy (strict on the libraries)
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff format --check --quiet .
+	$(BIN)/ruff check --quiet .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+
+.PHONY: lint messages run test test-sqlite test-postgresql install install-test translations services bench clean mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -12,7 +12,7 @@ from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.jobs import commit
 from app.core.security import no_store
-from app.core.views import flash_form_error, safe_next
+from app.core.web import flash_form_error, safe_next
 from app.extensions import db
 
 bp = Blueprint("accounts", __name__)

@@ -35,7 +35,7 @@ BOUNDED_DIGITS = (
 class BoundedIntConverter(IntegerConverter):
     """`<int:...>` bounded to the id columns' range: 0..2^31-1 unless a route asks for less."""
 
-    def __init__(self, map, fixed_digits=0, min=0, max=MAX_ID, signed=False):  # noqa: A002 — werkzeug's names
+    def __init__(self, map, fixed_digits=0, min=0, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
         self.regex = ("-?" if signed else "") + BOUNDED_DIGITS
         self.min = 0 if self.min is None else self.min

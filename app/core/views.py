@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
@@ -14,55 +12,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.states import IllegalTransition
+from app.core.web import safe_next
 from app.extensions import db
 
 bp = Blueprint("core", __name__)
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """Only same-site relative redirects."""
-    if target:
-        parsed = urlparse(target)
-        if not parsed.scheme and not parsed.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return default
-
-
-def flash_form_error(form, error: ServiceError) -> None:
-    """Attach a service refusal to its field (or to the form) so the page shows it."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
-
-
-def form_status(form) -> int:
-    """422 when the page shows a form with errors, 200 otherwise."""
-    return 422 if form.errors or form.form_errors else 200
-
-
-def submit_form(form, action, message, target):
-    """The shape every edit page shares: validate the submitted form, call the
-    service, commit, say so and redirect; a refusal from the service is shown on
-    the form and nothing is saved. Returns a redirect, or None to re-render.
-
-    `message` and `target` may be callables taking what `action` returned."""
-    from flask import flash
-
-    from app.core.jobs import commit
-
-    if not form.validate_on_submit():
-        return None
-    try:
-        result = action()
-        commit()
-    except ServiceError as error:
-        db.session.rollback()
-        flash_form_error(form, error)
-        return None
-    flash(message(result) if callable(message) else message, "success")
-    return redirect(target(result) if callable(target) else target)
 
 
 @bp.get("/")

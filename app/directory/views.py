@@ -10,7 +10,7 @@ from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
-from app.core.views import form_status, submit_form
+from app.core.web import form_status, submit_form
 from app.directory import services
 from app.directory.forms import OfferForm, OrganisationForm, ProviderForm
 from app.directory.models import Offer, Organisation, Provider

@@ -31,7 +31,7 @@ from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.inputs import parse_id
 from app.core.jobs import commit
-from app.core.views import flash_form_error
+from app.core.web import flash_form_error
 from app.extensions import db
 from app.library import display, exports, purchase, services, storage
 from app.library.certificate import certificate_pdf

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
 from app.core.jobs import commit
-from app.core.views import form_status, submit_form
+from app.core.web import form_status, submit_form
 from app.directory.models import Organisation
 from app.extensions import db
 from app.needs import boussole, services

@@ -15,7 +15,7 @@ from app.core.errors import ServiceError
 from app.core.inputs import parse_id
 from app.core.jobs import commit
 from app.core.security import no_store
-from app.core.views import flash_form_error, form_status, submit_form
+from app.core.web import flash_form_error, form_status, submit_form
 from app.directory.models import Organisation
 from app.extensions import db
 from app.matches.models import Mission, MissionStatus
