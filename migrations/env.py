@@ -72,9 +72,7 @@ def run_migrations_offline():
 def include_name(name, type_, parent_names):
     """Tables the search package creates with its own DDL (FTS5 virtual tables,
     tsvector) are not in the models: autogenerate must not try to drop them."""
-    if type_ == "table" and name and name.startswith("search_"):
-        return False
-    return True
+    return not (type_ == "table" and name and name.startswith("search_"))
 
 
 def run_migrations_online():

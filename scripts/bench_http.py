@@ -237,8 +237,8 @@ def main(argv=None) -> int:
     gunicorn = None
     try:
         print("preparing the database (communes, demo)...", flush=True)
-        subprocess.run(flask + ["db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-        subprocess.run(flask + ["hub", "bootstrap"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([*flask, "hub", "bootstrap"], env=env, cwd=ROOT, check=True, capture_output=True)
         if args.extra_offers:
             add_synthetic_offers(env, args.extra_offers)
         port = free_port()

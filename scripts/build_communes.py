@@ -399,10 +399,9 @@ def write(rows: list[list[str]], out: Path) -> None:
     writer.writerows(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "wb") as raw:
-        # filename="" and mtime=0: no name or timestamp in the gzip header
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
-            gz.write(buffer.getvalue().encode("utf-8"))
+    # filename="" and mtime=0: no name or timestamp in the gzip header
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
+        gz.write(buffer.getvalue().encode("utf-8"))
     os.replace(tmp, out)
 
 

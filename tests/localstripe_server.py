@@ -27,7 +27,7 @@ def start_localstripe(log_path: Path) -> tuple[subprocess.Popen, str, object]:
     log = open(log_path, "wb")
     exe = Path(sys.executable).with_name("localstripe")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "localstripe"]
-    process = subprocess.Popen(command + ["--port", str(port), "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([*command, "--port", str(port), "--from-scratch"], stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
     while True:
         if process.poll() is not None:
@@ -38,7 +38,7 @@ def start_localstripe(log_path: Path) -> tuple[subprocess.Popen, str, object]:
         except OSError:
             if time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError("localstripe did not start within 20 s")
+                raise RuntimeError("localstripe did not start within 20 s") from None
             time.sleep(0.05)
     return process, f"http://127.0.0.1:{port}", log
 

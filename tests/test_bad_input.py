@@ -114,10 +114,10 @@ def world(factory, app, tmp_path, monkeypatch):
     offer = factory.offer(provider=provider)
     staff = factory.staff()
     mission_need = factory.need(organisation=org, user=org_user, commune_insee="84007", title="Former l'équipe")
-    run, _proposal, mission = factory.mission(mission_need, provider.memberships[0].user, staff)
+    _run, _proposal, mission = factory.mission(mission_need, provider.memberships[0].user, staff)
     from app.matches import services as matches
 
-    pending = factory.need(organisation=org, user=org_user, commune_insee="83137", title="Sauvegardes")
+    factory.need(organisation=org, user=org_user, commune_insee="83137", title="Sauvegardes")
     pending_run = matches.start_run(staff, {"skills": 1.0}, dep_codes=["83"])
     matches.run_match_job(pending_run.id)
     monkeypatch.setitem(app.config, "FILES_DIR", str(tmp_path / "files"))

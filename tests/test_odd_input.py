@@ -249,7 +249,7 @@ def test_a_unique_constraint_race_answers_409_and_rolls_back(app, db_session, wo
     from app.matches.models import Feedback, Mission
 
     mission_id = world["ids"]["mission"]
-    for path in ("/missions/%d/avis" % mission_id, "/api/v1/needs"):
+    for path in (f"/missions/{mission_id}/avis", "/api/v1/needs"):
         with app.test_request_context(path, method="POST"):
             db.session.get(Mission, mission_id).cancel_reason = "écrit avant la course"
             db.session.flush()

@@ -78,7 +78,7 @@ def header_problems(response, where: str) -> list[str]:
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_declared_route_answers_with_the_security_headers(app, client, world, persona):  # noqa: F811
+def test_every_declared_route_answers_with_the_security_headers(app, client, world, persona):
     if persona != "anon":
         login(client, world["users"][persona])
     stripe_origin = "http://" + urlsplit(app.config["STRIPE_API_BASE"]).netloc
@@ -113,7 +113,7 @@ def test_every_declared_route_answers_with_the_security_headers(app, client, wor
     assert not problems, "\n".join(problems)
 
 
-def test_forbidden_and_login_redirect_have_the_headers(app, client, world):  # noqa: F811
+def test_forbidden_and_login_redirect_have_the_headers(app, client, world):
     assert not header_problems(client.get("/moderation/"), "login redirect")
     login(client, world["users"]["org"])
     response = client.get("/moderation/")
@@ -172,7 +172,7 @@ def test_the_password_reset_page_is_never_stored(client, factory):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_the_voucher_pages_are_never_stored(client, factory, world):  # noqa: F811
+def test_the_voucher_pages_are_never_stored(client, factory, world):
     login(client, world["users"]["org"])
     for url in (
         "/cheques/",

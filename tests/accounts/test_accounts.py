@@ -113,7 +113,6 @@ def test_password_reset_silent_for_unknown_address(client, db_session):
 def test_login_attempts_are_rate_limited(client, app, factory):
     factory.user(email="cible@exemple.fr")
     limit = int(app.config["RATELIMIT_LOGIN"].split()[0])
-    token = None
     statuses = []
     for _ in range(limit + 2):
         r = post_form(client, "/connexion", {"email": "cible@exemple.fr", "password": "essai au hasard"})

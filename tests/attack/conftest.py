@@ -63,7 +63,7 @@ def _wait_port(port: int, process: subprocess.Popen, what: str, log: Path, timeo
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{what} did not listen on {port} within {timeout:.0f} s:\n{_tail(log)}")
+                raise RuntimeError(f"{what} did not listen on {port} within {timeout:.0f} s:\n{_tail(log)}") from None
             time.sleep(0.05)
 
 

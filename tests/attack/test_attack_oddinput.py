@@ -122,7 +122,7 @@ def _race_over_http(attack_server, browsers, path, data):
         except Exception as exc:  # noqa: BLE001 — reported below
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=one, args=pair) for pair in zip(browsers, tokens)]
+    threads = [threading.Thread(target=one, args=pair) for pair in zip(browsers, tokens, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -144,7 +144,7 @@ def test_concurrent_accepts_and_feedbacks_over_http(attack_server):
     statuses = _race_over_http(
         attack_server, providers, f"/missions/propositions/{proposal_id}", {"response": "accept"}
     )
-    assert all(s in (302, 303, 409) for s in statuses), statuses + [attack_server.logs()[-3000:]]
+    assert all(s in (302, 303, 409) for s in statuses), [*statuses, attack_server.logs()[-3000:]]
     with attack_server.db() as session:
         missions = list(session.scalars(select(Mission.id).where(Mission.proposal_id == proposal_id)))
     assert len(missions) == 1
@@ -155,7 +155,7 @@ def test_concurrent_accepts_and_feedbacks_over_http(attack_server):
     statuses = _race_over_http(
         attack_server, providers + organisation, f"/missions/{mission_id}/avis", {"rating": "5", "comment": "Parfait"}
     )
-    assert all(s in (302, 303, 409) for s in statuses), statuses + [attack_server.logs()[-3000:]]
+    assert all(s in (302, 303, 409) for s in statuses), [*statuses, attack_server.logs()[-3000:]]
     with attack_server.db() as session:
         per_side = dict(
             session.execute(

@@ -50,7 +50,9 @@ def csp_world(live_app, tmp_path_factory):
         "STRIPE_REGISTER_WEBHOOK",
     )
     saved = {k: live_app.config.get(k) for k in keys}
-    live_app.config.update(zip(keys, (base, API_KEY, WEBHOOK_SECRET, PUBLISHABLE_KEY, "browser-csp", True)))
+    live_app.config.update(
+        zip(keys, (base, API_KEY, WEBHOOK_SECRET, PUBLISHABLE_KEY, "browser-csp", True), strict=True)
+    )
     set_gateway(live_app, build_gateway(live_app.config))
     with live_app.app_context():
 

@@ -3,7 +3,6 @@ provider accepts; both sides confirm completion. Saves screenshots."""
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import select
 

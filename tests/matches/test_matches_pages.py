@@ -3,7 +3,6 @@ provider answers, both sides confirm the mission."""
 
 from __future__ import annotations
 
-
 from sqlalchemy import select
 
 from app.matches.models import MatchRun, Mission, MissionStatus, Proposal
@@ -98,13 +97,13 @@ def test_staff_run_page_then_provider_and_organisation(client, factory, db_sessi
 
 
 def test_bulk_approve_and_replace_from_the_run_page(client, factory, db_session):
-    staff, need, offer = _setup(factory)
-    other = factory.offer(
+    staff, _need, _offer = _setup(factory)
+    factory.offer(
         provider=factory.provider(name="Sécu Toulon", commune="83137"),
         title="Atelier cybersécurité",
         skills=["securite.cybersecurite"],
     )
-    second_need = factory.need(
+    factory.need(
         title="Protéger la caisse",
         skills=["securite.cybersecurite"],
         organisation=factory.organisation(name="Épicerie", kind="commerce", commune="83137"),
@@ -158,7 +157,7 @@ def test_run_form_errors(client, factory):
 
 
 def test_provider_cannot_answer_for_another_provider(client, factory, db_session):
-    staff, need, offer = _setup(factory)
+    staff, _need, _offer = _setup(factory)
     from app.core.jobs import commit
     from app.matches import services
 

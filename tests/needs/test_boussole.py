@@ -11,7 +11,7 @@ from app.needs.boussole import MAX_QUESTIONS, InvalidAnswers, load_tree, parse_t
 def _paths(tree, qid=None, prefix=()):
     question = tree.questions[qid or tree.start]
     for choice in question.choices:
-        path = prefix + (choice.id,)
+        path = (*prefix, choice.id)
         if choice.next:
             yield from _paths(tree, choice.next, path)
         else:

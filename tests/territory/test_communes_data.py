@@ -37,7 +37,7 @@ def header_and_rows():
     with gzip.open(COMMUNES_FILE, "rt", encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
-        rows = [dict(zip(header, values)) for values in reader]
+        rows = [dict(zip(header, values, strict=True)) for values in reader]
     return header, rows
 
 
