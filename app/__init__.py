@@ -55,10 +55,10 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core.inputs import init_inputs
 
     init_inputs(app)  # first: bounded ids in every route, odd characters refused before any other hook
-    app.config.update(load_config(app.instance_path))
+    app.config.update(load_config(app.instance_path, config))
     if config:
         app.config.update(config)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{app.instance_path}"):  # the default database
         os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
 

@@ -22,10 +22,12 @@ def _bool(value: str | None, default: bool = False) -> bool:
 DEV_WEBHOOK_SECRET = "whsec_hubdusud_dev_localstripe"
 
 
-def load_config(instance_path: str) -> dict:
+def load_config(instance_path: str, given: dict | None = None) -> dict:
+    """The settings from the environment; `given` (create_app's own config, e.g. a test's) takes precedence:
+    a SECRET_KEY given there spares the key file under instance/."""
     instance = Path(instance_path)
     env = os.environ
-    secret = env.get("SECRET_KEY")
+    secret = (given or {}).get("SECRET_KEY") or env.get("SECRET_KEY")
     if not secret:
         # Development default: a random key kept under instance/ (never in the repo).
         instance.mkdir(parents=True, exist_ok=True)

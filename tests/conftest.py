@@ -67,7 +67,8 @@ def app(tmp_path_factory):
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "test-secret-key",
+            "SECRET_KEY": "test-secret-key",  # given: no key file under the checkout's instance/
+            "FILES_DIR": str(tmp_path_factory.mktemp("files")),  # nor uploaded files there
             "SERVER_NAME": None,
             "JOBS_MODE": "inprocess",
             "SMTP_URL": "",
@@ -367,6 +368,7 @@ def run_rq_worker(app, *queues: str) -> None:
     }
     worker = subprocess.run(
         [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", REDIS_URL, *queues],
+        check=False,  # its return code is asserted below, with its stderr
         env=env,
         capture_output=True,
         check=False,  # the test reads the return code itself

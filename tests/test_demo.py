@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import date
+from importlib import resources
 
 from sqlalchemy import select
 from stdnum.fr import siret as siret_std
@@ -22,6 +23,7 @@ from app.demo import (
     load_demo,
     make_siret,
 )
+from app.demo.loader import read
 from app.directory.models import Offer, Organisation, Provider
 from app.directory.skills import valid_codes
 from app.directory.vocab import (
@@ -157,3 +159,16 @@ def test_demo_command_refuses_a_database_with_users(app, factory):
     factory.user()
     result = app.test_cli_runner().invoke(args=["hub", "demo"])
     assert result.exit_code != 0 and "--force" in result.output
+
+
+def test_the_data_files_ship_in_the_package_and_read_as_written():
+    """app/demo/data/ is a package (a wheel ships its YAML files); codes read as strings, never as numbers."""
+    shipped = {entry.name for entry in resources.files("app.demo.data").iterdir()}
+    names = ("staff", "providers", "organisations", "needs", "funders", "library")
+    assert {"__init__.py", *(f"{name}.yaml" for name in names)} <= shipped
+    providers, organisations = read("providers")["providers"], read("organisations")["organisations"]
+    for spec in providers + organisations:
+        assert isinstance(spec["commune_insee"], str) and len(spec["commune_insee"]) == 5, spec["name"]
+    assert all(isinstance(spec["size"], str) for spec in organisations)
+    assert all(isinstance(code, str) for code in read("needs")["budgets"])
+    assert read("staff") == read("staff") and read("staff") is not read("staff")  # a fresh copy for each caller
