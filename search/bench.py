@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 
-from .sql import _CACHES, SqlBackend
+from .sql import CACHES, SqlBackend
 from .synthetic import generate_offers, load_communes, query_mix
 
 PG_BASE = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -117,7 +117,7 @@ def run_backend(label: str, backend: SqlBackend, docs, queries, out=print) -> di
     report.update(single_update_ms=statistics.median(single))
     out(f"[{label}] single-document update: median {statistics.median(single):.1f} ms")
 
-    _CACHES.clear()  # as in a process that just started
+    CACHES.clear()  # as in a process that just started
     t0 = time.perf_counter()
     backend.search(queries[0].query)
     t_cold = time.perf_counter() - t0
