@@ -81,7 +81,7 @@ SCALAR_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "face
 #: Multi-valued filter fields (each value in its own row; the SQL backend keeps "skills" in search_doc_skill).
 MULTI_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "facet" and f.multi)
 #: Fields a query can count (facets): the filter fields and the document's kind.
-FACET_FIELDS: tuple[str, ...] = FILTER_FIELDS + ("kind",)
+FACET_FIELDS: tuple[str, ...] = (*FILTER_FIELDS, "kind")
 #: Facets the public search pages ask for.
 PUBLIC_FACET_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "facet" and f.public)
 SORTS: tuple[str, ...] = ("relevance", "distance", "date")
@@ -162,7 +162,7 @@ class Document:
         self.extra = dict(self.extra or {})
         if (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon go together")
-        if self.lat is not None:
+        if self.lat is not None and self.lon is not None:
             self.lat, self.lon = float(self.lat), float(self.lon)
             if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
                 raise ValueError(f"coordinates out of range: {self.lat}, {self.lon}")
@@ -236,7 +236,7 @@ class SearchQuery:
 
     def __post_init__(self) -> None:
         self.text = (self.text or "").strip()
-        self.kinds  # validates
+        _ = self.kinds  # validates
         clean: dict[str, list[str]] = {}
         for key, value in (self.filters or {}).items():
             if key not in FILTER_FIELDS:

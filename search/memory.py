@@ -36,7 +36,7 @@ from .text import EARTH_RADIUS_KM
 IN_TITLE = 1
 IN_KEYWORDS = 2
 NO_DISTANCE = 1.0e9
-SCALARS: tuple[str, ...] = ("kind",) + SCALAR_FIELDS  # one integer-coded column each
+SCALARS: tuple[str, ...] = ("kind", *SCALAR_FIELDS)  # one integer-coded column each
 _TOP = "\U0010ffff"
 
 # Score of one query term in one document, by level: 0 not there (match_any
@@ -135,7 +135,8 @@ def _haversine(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np
         np.sin(np.radians(lon - lon0) / 2), 2
     )
     with np.errstate(invalid="ignore"):
-        return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        distance: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    return distance
 
 
 class MemoryIndex:
@@ -406,12 +407,12 @@ class MemoryIndex:
                 chosen = np.zeros(n, bool)
                 chosen[idx] = True
                 found_codes = np.bincount(self.sk_code[chosen[self.sk_slot]], minlength=len(self.skill_codes.values))
-                values = self.skill_codes.values
+                labels = self.skill_codes.values
             else:
                 found_codes = np.bincount(self.cols[name][idx], minlength=len(self.codes[name].values))
-                values = self.codes[name].values
+                labels = self.codes[name].values
             nonzero = np.flatnonzero(found_codes[1:]) + 1
-            counts[name] = {values[c]: int(found_codes[c]) for c in nonzero}
+            counts[name] = {str(labels[c]): int(found_codes[c]) for c in nonzero}  # code 0 (None) is left out
 
         score = np.zeros(len(idx))
         if levels:  # summed in the SQL path's order, so that both give the same doubles
@@ -423,8 +424,10 @@ class MemoryIndex:
             key, desc = score, True
         elif sort == "date":
             key, desc = self.pub_ts[idx], True
-        else:
+        elif dist is not None:
             key, desc = np.where(np.isnan(dist), NO_DISTANCE, dist), False
+        else:
+            raise ValueError('sort="distance" needs near')
         uids = self.uid[idx]
         if after is not None:
             kv, ku = after

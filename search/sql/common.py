@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from ..base import MULTI_FIELDS, SCALAR_FIELDS, TEXT_FIELDS, Document
 from ..memory import MemoryIndex, TermSpec
@@ -29,18 +29,25 @@ SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
 #: What SqlBackend writes, in this order (both dialects; SQLite adds its token columns).
 COLUMNS: tuple[str, ...] = (
-    ("uid", "kind", "doc_id")
-    + TEXT_FIELDS
-    + SCALAR_FIELDS
-    + MULTI_FIELDS
-    + ("lat", "lon", "pub_ts", "published_at", "extra", "title_ntok")
+    "uid",
+    "kind",
+    "doc_id",
+    *TEXT_FIELDS,
+    *SCALAR_FIELDS,
+    *MULTI_FIELDS,
+    "lat",
+    "lon",
+    "pub_ts",
+    "published_at",
+    "extra",
+    "title_ntok",
 )
 #: What a stored Document is read back from.
 DOC_COLUMNS = ", ".join(
     ("pk", "doc_id", "kind", *TEXT_FIELDS, *SCALAR_FIELDS, *MULTI_FIELDS, "lat", "lon", "published_at", "extra")
 )
 #: The in-process engine's scalar columns (search.memory.SCALARS).
-MEMORY_SCALARS: tuple[str, ...] = ("kind",) + SCALAR_FIELDS
+MEMORY_SCALARS: tuple[str, ...] = ("kind", *SCALAR_FIELDS)
 
 
 def row_of(doc: Document, title_ntok: int) -> dict[str, Any]:
@@ -59,7 +66,7 @@ def row_of(doc: Document, title_ntok: int) -> dict[str, Any]:
     return row
 
 
-def document_of(r: Mapping[str, Any]) -> Document:
+def document_of(r: RowMapping) -> Document:
     """A Document from a row of DOC_COLUMNS."""
     values: dict[str, Any] = {name: r[name] for name in TEXT_FIELDS + SCALAR_FIELDS}
     values.update({name: loads(r[name], []) for name in MULTI_FIELDS})
@@ -155,6 +162,7 @@ class Dialect(ABC):
     @abstractmethod
     def optimize(self, conn: Connection) -> None: ...
 
+    @abstractmethod
     def probe_health(self, conn: Connection) -> None:
         """Raise when the full-text index cannot be read."""
 
@@ -183,7 +191,7 @@ class Dialect(ABC):
         """The statement that reads the page's documents for display."""
 
     @abstractmethod
-    def highlight(self, row: Mapping[str, Any], plan: Plan) -> dict[str, str]:
+    def highlight(self, row: RowMapping, plan: Plan) -> dict[str, str]:
         """{"title": html, "body": html snippet} of a row read by display_sql(highlight=True)."""
 
     @abstractmethod

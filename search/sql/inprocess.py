@@ -82,7 +82,9 @@ def vocabulary(conn: Connection, dialect: Dialect, ids: list[int] | None) -> lis
         chunk = ids[start : start + 500]
         out.extend(
             (int(i), str(t))
-            for i, t in conn.execute(text(f"SELECT id, term FROM {table} WHERE id IN ({p.many(chunk)})"), p.values).all()
+            for i, t in conn.execute(
+                text(f"SELECT id, term FROM {table} WHERE id IN ({p.many(chunk)})"), p.values
+            ).all()
         )
     return out
 

@@ -6,11 +6,10 @@ typos, ts_headline for highlights."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from ..base import FIELDS, MULTI_FIELDS, SCALAR_FIELDS, TEXT_FIELDS, Document
 from ..memory import MemoryIndex, TermSpec
@@ -20,9 +19,7 @@ from .common import COLUMNS, PREFIX_MIN, SNIPPET_WORDS, TERM_MAX_LEN, Dialect, P
 _ALL_TEXT = " || ' ' || ".join(TEXT_FIELDS)
 # Matching: every word of title, keywords and body, stemmed (hub_fr) and as
 # written (hub_simple, for prefixes), without positions (smaller rows).
-_TSV = (
-    f"strip(to_tsvector('hub_fr'::regconfig, {_ALL_TEXT}) || to_tsvector('hub_simple'::regconfig, {_ALL_TEXT}))"
-)
+_TSV = f"strip(to_tsvector('hub_fr'::regconfig, {_ALL_TEXT}) || to_tsvector('hub_simple'::regconfig, {_ALL_TEXT}))"
 # Ranking: the weighted text fields (title A, keywords B) only, small enough to stay in the row.
 _HEAD_FIELDS = [(f.name, f.weight) for f in FIELDS if f.kind == "text" and f.weight in ("A", "B")]
 _TSV_HEAD = " || ".join(
@@ -88,8 +85,10 @@ DDL = [
         pk BIGINT PRIMARY KEY REFERENCES search_doc (pk) ON DELETE CASCADE, lex BYTEA NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS search_state (
         id INTEGER PRIMARY KEY CHECK (id = 1), gen BIGINT NOT NULL, nonce TEXT NOT NULL)""",
-    "INSERT INTO search_state (id, gen, nonce) VALUES (1, 0, md5(random()::text || clock_timestamp()::text)) "
-    "ON CONFLICT DO NOTHING",
+    (
+        "INSERT INTO search_state (id, gen, nonce) VALUES (1, 0, md5(random()::text || clock_timestamp()::text)) "
+        "ON CONFLICT DO NOTHING"
+    ),
     """CREATE TABLE IF NOT EXISTS search_log (
         gen BIGINT PRIMARY KEY, nonce TEXT NOT NULL, reset BOOLEAN NOT NULL DEFAULT false)""",
     "INSERT INTO search_log (gen, nonce, reset) SELECT gen, nonce, true FROM search_state ON CONFLICT DO NOTHING",
@@ -118,7 +117,7 @@ DROP = [
     "DROP TEXT SEARCH CONFIGURATION IF EXISTS hub_simple",
 ]
 
-_TYPES = {name: "jsonb" for name in MULTI_FIELDS} | {
+_TYPES = dict.fromkeys(MULTI_FIELDS, "jsonb") | {
     "extra": "jsonb",
     "lat": "float8",
     "lon": "float8",
@@ -233,6 +232,9 @@ class PostgresDialect(Dialect):
         # search_doc_skill and search_doc_lex follow (ON DELETE CASCADE)
         conn.execute(text("DELETE FROM search_doc WHERE kind = :k"), {"k": kind})
 
+    def probe_health(self, conn: Connection) -> None:
+        """The GIN index needs no probe: reading search_doc (the counts) is enough."""
+
     def optimize(self, conn: Connection) -> None:
         for table in ("search_doc", "search_doc_skill", "search_term", "search_lexeme", "search_doc_lex"):
             conn.exec_driver_sql(f"ANALYZE {table}")
@@ -301,7 +303,7 @@ class PostgresDialect(Dialect):
 
     @staticmethod
     def _headline_query(p: Params, plan: Plan) -> str:
-        words = []
+        words: list[str] = []
         for t in plan.terms:
             words.extend(f"{e}:*" for e in t.exact)
             if t.stem and t.stem != t.term:
@@ -323,7 +325,7 @@ class PostgresDialect(Dialect):
             f"FROM search_doc d WHERE d.pk IN ({p.many(pks)})"
         )
 
-    def highlight(self, row: Mapping[str, Any], plan: Plan) -> dict[str, str]:
+    def highlight(self, row: RowMapping, plan: Plan) -> dict[str, str]:
         return {"title": marked_html(row["h_title"]), "body": marked_html(row["h_body"])}
 
     # -------------------------------------------------------- in process

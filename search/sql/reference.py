@@ -4,17 +4,18 @@ the same results, to the bit (tests/search/test_search_memory.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 
 from ..base import SCALAR_FIELDS, SearchQuery, SearchResult, encode_cursor
 from ..text import EARTH_RADIUS_KM, bounding_box
 from .common import NO_DISTANCE, Dialect, Params, Plan
 from .plan import display, hit, make_plan, sorted_counts
 
-SLOTS: tuple[str, ...] = SCALAR_FIELDS + ("kind",)  # scalar facets, one column each in the UNION
+SLOTS: tuple[str, ...] = (*SCALAR_FIELDS, "kind")  # scalar facets, one column each in the UNION
 _FIRST_SLOT = 6  # t, pk, uid, score, dist, sk come first
 
 
@@ -104,7 +105,7 @@ def search_sql(
     sql = f"WITH m AS MATERIALIZED ({m}) " + " UNION ALL ".join(parts)
     rows = conn.execute(text(sql), p.values).all()
 
-    page: list[Row[Any]] = []
+    page: list[Sequence[Any]] = []
     total = 0
     counts: dict[str, dict[str, int]] = {f: {} for f in facets}
     for r in rows:

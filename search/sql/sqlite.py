@@ -5,11 +5,10 @@ columns (title_tok, kw_tok)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from ..base import MULTI_FIELDS, SCALAR_FIELDS, Document
 from ..memory import MemoryIndex, TermSpec, pack_lexemes
@@ -105,8 +104,8 @@ DROP = [
     "DROP TABLE IF EXISTS search_journal",
 ]
 
-_ALL_COLUMNS = COLUMNS + ("title_tok", "kw_tok")
-_JSON_COLUMNS = MULTI_FIELDS + ("extra",)
+_ALL_COLUMNS = (*COLUMNS, "title_tok", "kw_tok")
+_JSON_COLUMNS = (*MULTI_FIELDS, "extra")
 
 
 class SqliteDialect(Dialect):
@@ -192,7 +191,9 @@ class SqliteDialect(Dialect):
                 }
             )
         conn.execute(
-            text("INSERT INTO search_doc_lex (pk, lex) VALUES (:pk, :lex) ON CONFLICT (pk) DO UPDATE SET lex = excluded.lex"),
+            text(
+                "INSERT INTO search_doc_lex (pk, lex) VALUES (:pk, :lex) ON CONFLICT (pk) DO UPDATE SET lex = excluded.lex"
+            ),
             lex_rows,
         )
         if gen is not None:
@@ -299,7 +300,7 @@ class SqliteDialect(Dialect):
         # evaluate the whole MATCH again (~0.7 ms a row for a broad prefix).
         return f"SELECT {cols} FROM search_doc d WHERE d.pk IN ({p.many(pks)})"
 
-    def highlight(self, row: Mapping[str, Any], plan: Plan) -> dict[str, str]:
+    def highlight(self, row: RowMapping, plan: Plan) -> dict[str, str]:
         exact = {e for t in plan.terms for e in t.exact}
         prefixes = {t.term for t in plan.terms if t.prefix}
         return {
