@@ -11,8 +11,9 @@ import pytest
 from app.core.jobs import PENDING, commit
 from app.core.models import PublicationStatus as PS
 from app.directory.services import move_offer
+from app.searching.documents import offer_document, provider_document
 from app.searching.services import SearchRequest, build_query, get_backend, reindex_documents
-from search import PUBLIC_FACET_FIELDS
+from search import FIELDS, PUBLIC_FACET_FIELDS
 from tests.conftest import login, page_text
 
 
@@ -208,3 +209,13 @@ def test_filters_and_public_facets_come_from_the_search_fields():
         "modality": ["both", "on_site"],
     }
     assert set(query.facets) == set(PUBLIC_FACET_FIELDS) == {"category", "skills", "dep_code", "modality", "price_mode"}
+
+
+def test_documents_fill_the_fields_declared_for_their_kind(offers):
+    """search.base.FIELDS says which kinds fill each field; the app's builders agree."""
+    for doc in (offer_document(offers["site"]), provider_document(offers["aix"])):
+        for field in FIELDS:
+            value = getattr(doc, field.name)
+            if doc.kind not in field.kinds:
+                assert value in (None, "", []), (doc.kind, field.name)
+        assert all(getattr(doc, f.name) not in (None, "", []) for f in FIELDS if f.kind == "text" and f.weight == "A")
