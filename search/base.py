@@ -40,8 +40,8 @@ class Field:
     """One field of a Document as search sees it.
 
     - "text": searched; `weight` is its PostgreSQL tsvector weight ("A" title,
-      "B" keywords, "D" body: the score reads A and B), `title` marks the one
-      whose words weigh most and are highlighted.
+      "B" keywords, "D" body: the score reads A and B; the three text fields and
+      their roles in the score are fixed, see search/sql/__init__.py).
     - "facet": filter and facet value (a string, or a list when `multi`: a
       document matches when it has any of the requested values, and counts once
       under each). `public`: offered as a facet on the public search pages.
