@@ -7,7 +7,7 @@ the query with numpy: match, filter, facet counts (`bincount`), distance,
 top-k (`argpartition`) and the keyset cursor, in a few milliseconds over
 100,000 documents where the SQL plans had to visit every matching row.
 
-This module does no I/O: `search.sql.SqlBackend` loads it (search/sql/inprocess.py) (`load`), keeps it in
+This module does no I/O: `search.sql.SqlBackend` (search/sql/inprocess.py) loads it (`load`), keeps it in
 step with the database's change log (`apply`), and turns a `SearchQuery` into
 `TermSpec`s (lexeme ids, resolved through the same vocabulary the SQL path
 uses) before calling `search`. Results are the same as the SQL path's, to the
