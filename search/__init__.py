@@ -13,15 +13,23 @@ See search/README.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Connection, Engine
+
 from .base import (
     FACET_FIELDS,
+    FIELDS,
     FILTER_FIELDS,
     KINDS,
     PRIVATE_KINDS,
+    PUBLIC_FACET_FIELDS,
     PUBLIC_KINDS,
     SORTS,
     BackendUnavailable,
     Document,
+    Field,
     Health,
     Hit,
     InvalidCursor,
@@ -34,16 +42,22 @@ from .base import (
 from .fallback import FallbackBackend, JournalEntry, MemoryJournal, ReplayJournal, SqlReplayJournal
 from .sql import SqlBackend, sql_drop_statements, sql_schema_statements
 
+if TYPE_CHECKING:
+    from .meili import MeiliBackend
+
 __all__ = [
     "FACET_FIELDS",
+    "FIELDS",
     "FILTER_FIELDS",
     "KINDS",
     "PRIVATE_KINDS",
+    "PUBLIC_FACET_FIELDS",
     "PUBLIC_KINDS",
     "SORTS",
     "BackendUnavailable",
     "Document",
     "FallbackBackend",
+    "Field",
     "Health",
     "Hit",
     "InvalidCursor",
@@ -64,23 +78,29 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name == "MeiliBackend":  # imported lazily: pulls in the meilisearch client
-        from .meili import MeiliBackend
-
-        return MeiliBackend
+def __getattr__(name: str) -> type[MeiliBackend]:
+    if name == "MeiliBackend":
+        return _meili_backend()
     raise AttributeError(name)
 
 
+def _meili_backend() -> type[MeiliBackend]:
+    # deferred: search.meili pulls in the meilisearch client and requests, which the
+    # embedded default (SQL backend alone) never needs
+    from .meili import MeiliBackend
+
+    return MeiliBackend
+
+
 def make_backend(
-    engine,
+    engine: Engine | Connection,
     *,
     meili_url: str | None = None,
     meili_key: str | None = None,
     meili_prefix: str = "hub_",
     journal: ReplayJournal | None = None,
     retry_after: float = 30.0,
-    on_recovered=None,
+    on_recovered: Callable[[FallbackBackend], None] | None = None,
 ) -> SearchBackend:
     """The backend the app should use: the SQL backend on `engine` alone
     (embedded default), or Meilisearch in front of it with a replay journal in
@@ -88,10 +108,8 @@ def make_backend(
     sql = SqlBackend(engine)
     if not meili_url:
         return sql
-    from .meili import MeiliBackend
-
     return FallbackBackend(
-        MeiliBackend(meili_url, meili_key, prefix=meili_prefix),
+        _meili_backend()(meili_url, meili_key, prefix=meili_prefix),
         sql,
         journal or SqlReplayJournal(engine),
         retry_after=retry_after,

@@ -15,7 +15,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -23,11 +23,67 @@ PUBLIC_KINDS: tuple[str, ...] = ("offer", "provider", "resource")
 PRIVATE_KINDS: tuple[str, ...] = ("need",)
 KINDS: tuple[str, ...] = PUBLIC_KINDS + PRIVATE_KINDS
 
-# Fields a query can filter on (value or list of values: any of them) and
-# facet on. "skills" is multi-valued: a document matches when it has any of the
-# requested skills, and counts once under each of its skills.
-FILTER_FIELDS: tuple[str, ...] = ("dep_code", "commune_insee", "category", "skills", "modality", "price_mode")
-FACET_FIELDS: tuple[str, ...] = FILTER_FIELDS + ("kind",)
+# ---------------------------------------------------------------- the fields
+#
+# Every field of a Document that search uses, declared once. The SQL tables and
+# columns (search/sql/), the in-process engine's columns (search/memory.py), the
+# Meilisearch settings and payload (search/meili.py), the filters and facets a
+# query accepts, and the app's facet list are derived from FIELDS. Adding a field:
+# one attribute on Document below, one declaration here (and, for an existing
+# database, a migration that adds its column; `flask hub reindex` fills it).
+
+FieldKind = Literal["text", "facet", "geo", "date"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a Document as search sees it.
+
+    - "text": searched; `weight` is its PostgreSQL tsvector weight ("A" title,
+      "B" keywords, "D" body: the score reads A and B; the three text fields and
+      their roles in the score are fixed, see search/sql/__init__.py).
+    - "facet": filter and facet value (a string, or a list when `multi`: a
+      document matches when it has any of the requested values, and counts once
+      under each). `public`: offered as a facet on the public search pages.
+    - "geo": the coordinates (lat, lon), for the radius filter and the distance sort.
+    - "date": the publication date, for the date sort.
+    `kinds`: the document kinds that fill it (the others leave it empty)."""
+
+    name: str
+    kind: FieldKind
+    kinds: tuple[str, ...] = ()
+    weight: str = ""
+    multi: bool = False
+    public: bool = False
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("title", "text", weight="A", kinds=("offer", "provider", "resource", "need")),
+    Field("keywords", "text", weight="B", kinds=("offer", "provider", "resource", "need")),
+    Field("body", "text", weight="D", kinds=("offer", "provider", "resource", "need")),
+    Field("dep_code", "facet", public=True, kinds=("offer", "provider", "need")),
+    Field("commune_insee", "facet", kinds=("offer", "provider", "need")),
+    Field("category", "facet", public=True, kinds=("offer", "need")),
+    Field("skills", "facet", multi=True, public=True, kinds=("offer", "provider", "need")),
+    Field("modality", "facet", public=True, kinds=("offer", "need")),
+    Field("price_mode", "facet", public=True, kinds=("offer", "need")),
+    Field("lat", "geo", kinds=("offer", "provider", "need")),
+    Field("lon", "geo", kinds=("offer", "provider", "need")),
+    Field("published_at", "date", kinds=("offer", "provider", "resource", "need")),
+)
+
+#: The searched text fields, heaviest first.
+TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "text")
+#: Fields a query can filter on (value or list of values: any of them).
+FILTER_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "facet")
+#: Single-valued filter fields: one column each (the SQL tables, the in-process engine).
+SCALAR_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "facet" and not f.multi)
+#: Multi-valued filter fields (each value in its own row; the SQL backend keeps "skills" in search_doc_skill).
+MULTI_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "facet" and f.multi)
+#: Fields a query can count (facets): the filter fields and the document's kind.
+FACET_FIELDS: tuple[str, ...] = (*FILTER_FIELDS, "kind")
+#: Facets the public search pages ask for.
+PUBLIC_FACET_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "facet" and f.public)
 SORTS: tuple[str, ...] = ("relevance", "distance", "date")
 MAX_LIMIT = 100
 
@@ -106,7 +162,7 @@ class Document:
         self.extra = dict(self.extra or {})
         if (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon go together")
-        if self.lat is not None:
+        if self.lat is not None and self.lon is not None:
             self.lat, self.lon = float(self.lat), float(self.lon)
             if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
                 raise ValueError(f"coordinates out of range: {self.lat}, {self.lon}")
@@ -121,27 +177,22 @@ class Document:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (for journals, queues)."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "title": self.title,
-            "body": self.body,
-            "keywords": self.keywords,
-            "dep_code": self.dep_code,
-            "commune_insee": self.commune_insee,
-            "category": self.category,
-            "skills": list(self.skills),
-            "modality": self.modality,
-            "price_mode": self.price_mode,
-            "lat": self.lat,
-            "lon": self.lon,
-            "published_at": self.published_at.isoformat() if self.published_at else None,
-            "extra": self.extra,
-        }
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["skills"] = list(self.skills)
+        out["published_at"] = self.published_at.isoformat() if self.published_at else None
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
         return cls(**data)
+
+
+_ATTRIBUTES = {f.name for f in fields(Document)}
+for _declared in FIELDS:  # a declared field is an attribute of Document
+    if _declared.name not in _ATTRIBUTES:  # pragma: no cover - caught when a field is added
+        raise TypeError(f"search field {_declared.name!r} is not an attribute of Document")
+if MULTI_FIELDS != ("skills",):  # pragma: no cover - the SQL backend has one multi-valued table
+    raise TypeError("the SQL backend stores one multi-valued field, skills (search_doc_skill)")
 
 
 @dataclass
@@ -185,7 +236,7 @@ class SearchQuery:
 
     def __post_init__(self) -> None:
         self.text = (self.text or "").strip()
-        self.kinds  # validates
+        _ = self.kinds  # validates
         clean: dict[str, list[str]] = {}
         for key, value in (self.filters or {}).items():
             if key not in FILTER_FIELDS:

@@ -21,19 +21,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+import psycopg
+from sqlalchemy import Engine, create_engine, event
 
-from .sql import _CACHES, SqlBackend
-from .synthetic import generate_offers, load_communes, query_mix
+from .base import Document
+from .sql import CACHES, SqlBackend
+from .synthetic import BenchQuery, generate_offers, load_communes, query_mix
 
 PG_BASE = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 TARGET_P95_MS = 30.0
@@ -49,16 +53,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def _batches(docs, size=1000):
+def _batches(docs: Sequence[Document], size: int = 1000) -> Iterator[Sequence[Document]]:
     for i in range(0, len(docs), size):
         yield docs[i : i + size]
 
 
-def sqlite_engine(folder: Path):
+def sqlite_engine(folder: Path) -> Engine:
     engine = create_engine(f"sqlite:///{folder / 'bench.sqlite3'}")
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA synchronous=NORMAL")
         dbapi_conn.execute("PRAGMA cache_size=-65536")
@@ -66,22 +70,26 @@ def sqlite_engine(folder: Path):
     return engine
 
 
-def pg_engine(base: str, name: str = "search_bench"):
-    import psycopg
-
+def pg_engine(base: str, name: str = "search_bench") -> tuple[Engine, Callable[[], None]]:
     admin = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
-    def drop():
+    def drop() -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return create_engine(f"{base}/{name}", pool_size=2), drop
 
 
-def run_backend(label: str, backend: SqlBackend, docs, queries, out=print) -> dict[str, Any]:
+def run_backend(
+    label: str,
+    backend: SqlBackend,
+    docs: Sequence[Document],
+    queries: Sequence[BenchQuery],
+    out: Callable[[str], None] = print,
+) -> dict[str, Any]:
     backend.setup()
     report: dict[str, Any] = {"backend": label, "docs": len(docs)}
 
@@ -117,7 +125,7 @@ def run_backend(label: str, backend: SqlBackend, docs, queries, out=print) -> di
     report.update(single_update_ms=statistics.median(single))
     out(f"[{label}] single-document update: median {statistics.median(single):.1f} ms")
 
-    _CACHES.clear()  # as in a process that just started
+    CACHES.clear()  # as in a process that just started
     t0 = time.perf_counter()
     backend.search(queries[0].query)
     t_cold = time.perf_counter() - t0
@@ -201,8 +209,6 @@ def main(argv: list[str] | None = None) -> int:
         if name == "sqlite":
             with tempfile.TemporaryDirectory() as folder:
                 engine = sqlite_engine(Path(folder))
-                import sqlite3
-
                 reports.append(run_backend(f"SQLite {sqlite3.sqlite_version}", SqlBackend(engine), docs, queries))
                 engine.dispose()
         elif name == "postgresql":

@@ -28,9 +28,10 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection, Engine
 
 from .base import (
@@ -45,6 +46,10 @@ from .base import (
 )
 
 CLEAR_MARKER = "*"  # doc_id of a journal entry meaning "clear the whole kind"
+
+
+def _execute(statement: TextClause, params: dict[str, Any], conn: Connection) -> None:
+    conn.execute(statement, params)
 
 
 @dataclass(frozen=True)
@@ -137,12 +142,8 @@ class SqlReplayJournal(ReplayJournal):
         for start in range(0, len(seqs), 500):
             chunk = seqs[start : start + 500]
             marks = ", ".join(f":s{i}" for i in range(len(chunk)))
-            self._run(
-                lambda c, chunk=chunk, marks=marks: c.execute(
-                    text(f"DELETE FROM search_journal WHERE seq IN ({marks})"),
-                    {f"s{i}": s for i, s in enumerate(chunk)},
-                )
-            )
+            statement = text(f"DELETE FROM search_journal WHERE seq IN ({marks})")
+            self._run(partial(_execute, statement, {f"s{i}": s for i, s in enumerate(chunk)}))
 
     def count(self) -> int:
         return int(self._run(lambda c: c.execute(text("SELECT count(*) FROM search_journal")).scalar_one()))
@@ -261,7 +262,7 @@ class FallbackBackend(SearchBackend):
         return done
 
     def search(self, query: SearchQuery) -> SearchResult:
-        query.kinds  # privacy rule, before anything else
+        _ = query.kinds  # privacy rule, before anything else
         if self._primary_usable():
             try:
                 return self.primary.search(query)

@@ -25,10 +25,23 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
+import meilisearch
+import requests
+from meilisearch.errors import (
+    MeilisearchApiError,
+    MeilisearchCommunicationError,
+    MeilisearchError,
+    MeilisearchTimeoutError,
+)
+
 from .base import (
+    FILTER_FIELDS,
+    MULTI_FIELDS,
     PRIVATE_KINDS,
+    TEXT_FIELDS,
     BackendUnavailable,
     Document,
     Health,
@@ -48,18 +61,7 @@ from .text import FRENCH_STOP_WORDS, MARK_END, MARK_START, haversine_km, marked_
 
 T = TypeVar("T")
 
-FILTERABLE = [
-    "key",
-    "kind",
-    "dep_code",
-    "commune_insee",
-    "category",
-    "skills",
-    "modality",
-    "price_mode",
-    "_geo",
-    "pub_ts",
-]
+FILTERABLE = ["key", "kind", *FILTER_FIELDS, "_geo", "pub_ts"]
 SORTABLE = ["pub_ts", "_geo", "key"]
 SNIPPET_WORDS = 24
 
@@ -67,7 +69,7 @@ SNIPPET_WORDS = 24
 def index_settings() -> dict[str, Any]:
     """The settings applied to both indexes by setup()."""
     return {
-        "searchableAttributes": ["title", "keywords", "body"],
+        "searchableAttributes": list(TEXT_FIELDS),
         "filterableAttributes": FILTERABLE,
         "sortableAttributes": SORTABLE,
         "displayedAttributes": ["*"],
@@ -78,7 +80,7 @@ def index_settings() -> dict[str, Any]:
         "stopWords": sorted(FRENCH_STOP_WORDS),
         "pagination": {"maxTotalHits": 10000},
         "faceting": {"maxValuesPerFacet": 300},
-        "localizedAttributes": [{"attributePatterns": ["title", "keywords", "body"], "locales": ["fra"]}],
+        "localizedAttributes": [{"attributePatterns": list(TEXT_FIELDS), "locales": ["fra"]}],
     }
 
 
@@ -104,7 +106,7 @@ def meili_filters(query: SearchQuery) -> list[str]:
         out.append(f"{name} IN [{', '.join(_quote(v) for v in values)}]")
     if query.near and query.radius_km:
         lat, lon = query.near
-        out.append(f"_geoRadius({lat!r}, {lon!r}, {int(round(query.radius_km * 1000))})")
+        out.append(f"_geoRadius({lat!r}, {lon!r}, {round(query.radius_km * 1000)})")
     return out
 
 
@@ -112,30 +114,21 @@ def meili_sort(query: SearchQuery) -> list[str] | None:
     sort = query.effective_sort
     if sort == "date":
         return ["pub_ts:desc", "key:asc"]
-    if sort == "distance":
+    if sort == "distance" and query.near is not None:  # (a distance sort always has near)
         lat, lon = query.near
         return [f"_geoPoint({lat!r}, {lon!r}):asc", "key:asc"]
     return None
 
 
 def to_meili(doc: Document) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "key": meili_key(doc.kind, doc.id),
-        "id": doc.id,
-        "kind": doc.kind,
-        "title": doc.title,
-        "keywords": doc.keywords,
-        "body": doc.body,
-        "dep_code": doc.dep_code,
-        "commune_insee": doc.commune_insee,
-        "category": doc.category,
-        "skills": list(doc.skills),
-        "modality": doc.modality,
-        "price_mode": doc.price_mode,
-        "pub_ts": doc.pub_ts,
-        "published_at": doc.published_at.isoformat() if doc.published_at else None,
-        "extra": doc.extra,
-    }
+    body: dict[str, Any] = {"key": meili_key(doc.kind, doc.id), "id": doc.id, "kind": doc.kind}
+    body.update({name: getattr(doc, name) for name in TEXT_FIELDS + FILTER_FIELDS})
+    body.update({name: list(getattr(doc, name)) for name in MULTI_FIELDS})
+    body.update(
+        pub_ts=doc.pub_ts,
+        published_at=doc.published_at.isoformat() if doc.published_at else None,
+        extra=doc.extra,
+    )
     if doc.lat is not None:
         body["_geo"] = {"lat": doc.lat, "lng": doc.lon}
     return body
@@ -154,13 +147,11 @@ class MeiliBackend(SearchBackend):
         task_timeout_ms: int = 60_000,
         client: Any = None,
     ) -> None:
-        import meilisearch
-
         self.url = url
         self.prefix = prefix
         self.name = "meilisearch"
         self.task_timeout_ms = task_timeout_ms
-        self.client = client or meilisearch.Client(url, api_key, timeout=max(1, int(round(timeout))))
+        self.client = client or meilisearch.Client(url, api_key, timeout=max(1, round(timeout)))
 
     # -------------------------------------------------------- plumbing
 
@@ -168,14 +159,6 @@ class MeiliBackend(SearchBackend):
         return f"{self.prefix}{'need' if kind in PRIVATE_KINDS else 'public'}"
 
     def _call(self, fn: Callable[[], T]) -> T:
-        import requests
-        from meilisearch.errors import (
-            MeilisearchApiError,
-            MeilisearchCommunicationError,
-            MeilisearchError,
-            MeilisearchTimeoutError,
-        )
-
         try:
             return fn()
         except (MeilisearchCommunicationError, MeilisearchTimeoutError, requests.exceptions.RequestException) as exc:
@@ -196,14 +179,12 @@ class MeiliBackend(SearchBackend):
 
     def setup(self) -> None:
         for uid in (self.index_uid("offer"), self.index_uid("need")):
-            info = self._call(lambda uid=uid: self.client.create_index(uid, {"primaryKey": "key"}))
-            task = self._call(
-                lambda info=info: self.client.wait_for_task(info.task_uid, timeout_in_ms=self.task_timeout_ms)
-            )
+            info = self._call(partial(self.client.create_index, uid, {"primaryKey": "key"}))
+            task = self._call(partial(self.client.wait_for_task, info.task_uid, timeout_in_ms=self.task_timeout_ms))
             if task.status != "succeeded" and (task.error or {}).get("code") != "index_already_exists":
                 raise SearchError(f"cannot create Meilisearch index {uid}: {task.error}")
             index = self.client.index(uid)
-            self._wait(self._call(lambda index=index: index.update_settings(index_settings())))
+            self._wait(self._call(partial(index.update_settings, index_settings())))
 
     def index(self, kind: str, documents: Iterable[Document]) -> int:
         docs = check_documents(kind, documents)
@@ -234,7 +215,7 @@ class MeiliBackend(SearchBackend):
             counts: dict[str, int] = {}
             for kind_index in ("offer", "need"):
                 try:
-                    stats = self._call(lambda k=kind_index: self.client.index(self.index_uid(k)).get_stats())
+                    stats = self._call(self.client.index(self.index_uid(kind_index)).get_stats)
                     counts[self.index_uid(kind_index)] = int(getattr(stats, "number_of_documents", 0) or 0)
                 except SearchError:
                     pass
@@ -247,7 +228,7 @@ class MeiliBackend(SearchBackend):
         return search_widening(self._search_once, query)
 
     def _search_once(self, query: SearchQuery) -> SearchResult:
-        query.kinds  # privacy rule
+        _ = query.kinds  # privacy rule
         position = decode_cursor(query)
         offset = 0
         if position is not None:

@@ -7,7 +7,7 @@ the query with numpy: match, filter, facet counts (`bincount`), distance,
 top-k (`argpartition`) and the keyset cursor, in a few milliseconds over
 100,000 documents where the SQL plans had to visit every matching row.
 
-This module does no I/O: `search.sql.SqlBackend` loads it (`load`), keeps it in
+This module does no I/O: `search.sql.SqlBackend` (search/sql/inprocess.py) loads it (`load`), keeps it in
 step with the database's change log (`apply`), and turns a `SearchQuery` into
 `TermSpec`s (lexeme ids, resolved through the same vocabulary the SQL path
 uses) before calling `search`. Results are the same as the SQL path's, to the
@@ -30,17 +30,18 @@ from typing import Any
 
 import numpy as np
 
+from .base import SCALAR_FIELDS
 from .text import EARTH_RADIUS_KM
 
 IN_TITLE = 1
 IN_KEYWORDS = 2
 NO_DISTANCE = 1.0e9
-SCALARS = ("kind", "dep_code", "commune_insee", "category", "modality", "price_mode")
+SCALARS: tuple[str, ...] = ("kind", *SCALAR_FIELDS)  # one integer-coded column each
 _TOP = "\U0010ffff"
 
 # Score of one query term in one document, by level: 0 not there (match_any
 # only), 1 body only, 2 keyword prefix, 3 keyword, 4 title prefix, 5 title word.
-# Same values as the SQL path's CASE (search/sql.py, _score_sql).
+# Same values as the SQL path's CASE (score_sql in search/sql/sqlite.py and postgresql.py).
 LEVEL_SCORE = np.array([0.5, 0.5, 1.0, 1.5, 2.0, 3.0], dtype=np.float64)
 
 
@@ -56,24 +57,33 @@ def pack_lexemes(
     return np.asarray(values, dtype=">u4").tobytes()
 
 
-@dataclass
 class Row:
-    """One document as the engine keeps it."""
+    """One document as the engine keeps it: `values` are its SCALARS, in order
+    (or given by name: `Row(pk, uid, kind="offer", dep_code="13", …)`)."""
 
-    pk: int
-    uid: str
-    kind: str
-    dep_code: str | None
-    commune_insee: str | None
-    category: str | None
-    modality: str | None
-    price_mode: str | None
-    lat: float | None
-    lon: float | None
-    pub_ts: float
-    title_ntok: int
-    lex: bytes
-    skills: Sequence[str] = ()
+    __slots__ = ("lat", "lex", "lon", "pk", "pub_ts", "skills", "title_ntok", "uid", "values")
+
+    def __init__(
+        self,
+        pk: int,
+        uid: str,
+        values: Sequence[str | None] = (),
+        lat: float | None = None,
+        lon: float | None = None,
+        pub_ts: float = 0.0,
+        title_ntok: int = 0,
+        lex: bytes = b"",
+        skills: Sequence[str] = (),
+        **scalars: str | None,
+    ) -> None:
+        if scalars:
+            unknown = set(scalars) - set(SCALARS)
+            if unknown:
+                raise TypeError(f"unknown columns {sorted(unknown)}; expected {SCALARS}")
+            values = tuple(scalars.get(name) for name in SCALARS)
+        self.pk, self.uid, self.values = pk, uid, values
+        self.lat, self.lon, self.pub_ts, self.title_ntok = lat, lon, pub_ts, title_ntok
+        self.lex, self.skills = lex, skills
 
 
 @dataclass
@@ -125,7 +135,8 @@ def _haversine(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np
         np.sin(np.radians(lon - lon0) / 2), 2
     )
     with np.errstate(invalid="ignore"):
-        return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+        distance: np.ndarray = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    return distance
 
 
 class MemoryIndex:
@@ -207,10 +218,10 @@ class MemoryIndex:
         self.pk = np.concatenate([self.pk, np.fromiter((r.pk for r in rows), np.int64, count)])
         self.uid = np.concatenate([self.uid, np.array([r.uid for r in rows], dtype=str)]) if count else self.uid
         self.alive = np.concatenate([self.alive, np.ones(count, bool)])
-        for name in SCALARS:
+        for i, name in enumerate(SCALARS):
             codes = self.codes[name]
             self.cols[name] = np.concatenate(
-                [self.cols[name], np.fromiter((codes.code(getattr(r, name)) for r in rows), np.int32, count)]
+                [self.cols[name], np.fromiter((codes.code(r.values[i]) for r in rows), np.int32, count)]
             )
         nan = float("nan")
         self.lat = np.concatenate(
@@ -396,12 +407,12 @@ class MemoryIndex:
                 chosen = np.zeros(n, bool)
                 chosen[idx] = True
                 found_codes = np.bincount(self.sk_code[chosen[self.sk_slot]], minlength=len(self.skill_codes.values))
-                values = self.skill_codes.values
+                labels = self.skill_codes.values
             else:
                 found_codes = np.bincount(self.cols[name][idx], minlength=len(self.codes[name].values))
-                values = self.codes[name].values
+                labels = self.codes[name].values
             nonzero = np.flatnonzero(found_codes[1:]) + 1
-            counts[name] = {values[c]: int(found_codes[c]) for c in nonzero}
+            counts[name] = {str(labels[c]): int(found_codes[c]) for c in nonzero}  # code 0 (None) is left out
 
         score = np.zeros(len(idx))
         if levels:  # summed in the SQL path's order, so that both give the same doubles
@@ -413,8 +424,10 @@ class MemoryIndex:
             key, desc = score, True
         elif sort == "date":
             key, desc = self.pub_ts[idx], True
-        else:
+        elif dist is not None:
             key, desc = np.where(np.isnan(dist), NO_DISTANCE, dist), False
+        else:
+            raise ValueError('sort="distance" needs near')
         uids = self.uid[idx]
         if after is not None:
             kv, ku = after

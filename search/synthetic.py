@@ -243,14 +243,15 @@ def generate_offers(n: int, communes: list[Commune] | None = None, seed: int = 4
             "g": rng.choice([4, 6, 8, 10, 12]),
         }
         body = " ".join(
-            s.format(**values) for s in [SENTENCES[0], SENTENCES[1]] + rng.sample(SENTENCES[2:], rng.randint(1, 4))
+            s.format(**values) for s in [SENTENCES[0], SENTENCES[1], *rng.sample(SENTENCES[2:], rng.randint(1, 4))]
         )
-        lat, lon = commune.lat, commune.lon
+        lat: float | None = commune.lat
+        lon: float | None = commune.lon
         if modality == "remote" and rng.random() < 0.3:
             lat = lon = None
         docs.append(
             Document(
-                id=i + 1,
+                id=str(i + 1),
                 kind="offer",
                 title=title,
                 body=body,
@@ -341,7 +342,7 @@ def query_mix(n: int = 1000, communes: list[Commune] | None = None, seed: int = 
     out = []
     for _ in range(n):
         r = rng.random()
-        common = {"kind": "offer", "facets": FACETS, "limit": 20}
+        common: dict[str, Any] = {"kind": "offer", "facets": FACETS, "limit": 20}
         if r < 0.30:
             text = rng.choice(MULTI) if rng.random() < 0.4 else " ".join(rng.sample(QUERY_WORDS, rng.randint(1, 2)))
             if rng.random() < 0.3:

@@ -215,11 +215,12 @@ def highlight_terms(text: str, exact: set[str], prefixes: set[str]) -> str:
     starts with one of `prefixes` in the markers (for backends that do not
     highlight themselves)."""
 
-    def repl(match: re.Match) -> str:
-        word = fold(match.group(0))
+    def repl(match: re.Match[str]) -> str:
+        found: str = match.group(0)
+        word = fold(found)
         if word in exact or any(word.startswith(p) for p in prefixes):
-            return MARK_START + match.group(0) + MARK_END
-        return match.group(0)
+            return MARK_START + found + MARK_END
+        return found
 
     return _TOKEN.sub(repl, text or "")
 

@@ -28,13 +28,22 @@ READY = "hub_ready_jobs"
 DEFAULT_QUEUE = "hub"
 
 
-def enqueue(func: Callable, *args, queue: str = DEFAULT_QUEUE, coalesce: bool = False, **kwargs) -> None:
+def enqueue(
+    func: Callable,
+    *args,
+    queue: str = DEFAULT_QUEUE,
+    coalesce: bool = False,
+    session: Session | None = None,
+    **kwargs,
+) -> None:
     """Record a job to run after the commit.
 
     `coalesce=True` merges it into a pending job of the same function: list
     keyword arguments are concatenated (one job embeds 200 texts in a batch
-    instead of 200 jobs embedding one each)."""
-    pending = db.session.info.setdefault(PENDING, [])
+    instead of 200 jobs embedding one each).
+    `session`: the session whose commit runs it (default: the app's `db.session`;
+    a session event handler passes the session it was given)."""
+    pending = (db.session if session is None else session).info.setdefault(PENDING, [])
     if coalesce:
         for func_, _args, pending_kwargs, queue_ in pending:
             if func_ is func and queue_ == queue:

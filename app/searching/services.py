@@ -5,28 +5,32 @@ step by a job after each commit, and the query the pages and the API build."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from app.core.jobs import PENDING
+from app.core.jobs import enqueue
 from app.directory.models import Offer, Provider
 from app.extensions import db
 from app.library.models import LicenceOffer, Producer, Resource, resource_producer
 from app.needs.models import Need
 from app.searching.documents import need_document, offer_document, provider_document, resource_document
 from app.territory.services import resolve_commune
-from search import SearchQuery, make_backend
+from search import FILTER_FIELDS, PUBLIC_FACET_FIELDS, Document, SearchQuery, make_backend
 
 log = logging.getLogger(__name__)
-PUBLIC_FACETS = ["category", "skills", "dep_code", "modality", "price_mode"]
+PUBLIC_FACETS = list(PUBLIC_FACET_FIELDS)  # declared in search.base.FIELDS
 #: Kinds that have a place. Resources (knowledge base) have none: a commune, a radius
 #: or a distance sort do not apply to them and are left out of their query.
 PLACED_KINDS = ("offer", "provider", "need")
 MODALITY_FILTER = {"on_site": ["on_site", "both"], "remote": ["remote", "both"], "both": ["both"]}
+#: Filter values that stand for several stored values ("on site" also finds "both").
+FILTER_VALUES = {"modality": lambda value: MODALITY_FILTER.get(value, [value])}
 
 
 def get_backend():
@@ -66,18 +70,14 @@ def _track(session: Session, _context) -> None:
             and inspect(obj).attrs.name.history.has_changes()
         ):  # its name is in its resources' documents
             changes.setdefault("producer_ids", []).append(obj.id)
-    if changes:
-        pending = session.info.setdefault(PENDING, [])
-        _merge_pending(pending, changes)
-
-
-def _merge_pending(pending: list, changes: dict) -> None:
-    for func, _args, kwargs, _queue in pending:
-        if func is reindex_documents:
-            for key, ids in changes.items():
-                kwargs[key] = sorted(set(kwargs.get(key, [])) | set(ids))
-            return
-    pending.append((reindex_documents, (), {k: sorted(set(v)) for k, v in changes.items()}, "search"))
+    if changes:  # one job per transaction: the ids of every flush are merged into it
+        enqueue(
+            reindex_documents,
+            queue="search",
+            coalesce=True,
+            session=session,
+            **{key: sorted(set(ids)) for key, ids in changes.items()},
+        )
 
 
 def reindex_documents(offer_ids=(), provider_ids=(), need_ids=(), resource_ids=(), producer_ids=()) -> dict:
@@ -161,6 +161,20 @@ def index_needs_rebuild() -> bool:
     return any(db.session.scalar(select(model.id).limit(1)) is not None for model in REBUILT_MODELS)
 
 
+def _documents(model, options, builder, batch: int) -> Iterator[list[Document]]:
+    """The documents of every row of `model` that may be shown, `batch` at a time."""
+    chunk = []
+    for row in db.session.scalars(select(model).options(*options).order_by(model.id)):
+        doc = builder(row)
+        if doc is not None:
+            chunk.append(doc)
+        if len(chunk) >= batch:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _rebuild_all(progress, batch: int) -> dict:
     backend = get_backend()
     totals = {}
@@ -170,20 +184,7 @@ def _rebuild_all(progress, batch: int) -> dict:
         ("need", Need, need_document, (selectinload(Need.commune), selectinload(Need.organisation))),
         ("resource", Resource, resource_document, RESOURCE_LOADS),
     ):
-
-        def batches():
-            chunk = []
-            for row in db.session.scalars(select(model).options(*options).order_by(model.id)):
-                doc = builder(row)
-                if doc is not None:
-                    chunk.append(doc)
-                if len(chunk) >= batch:
-                    yield chunk
-                    chunk = []
-            if chunk:
-                yield chunk
-
-        totals[kind] = backend.rebuild(kind, batches(), progress=progress)
+        totals[kind] = backend.rebuild(kind, _documents(model, options, builder, batch), progress=progress)
     if hasattr(backend, "optimize"):
         backend.optimize()
     return totals
@@ -222,19 +223,11 @@ def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery
     resources, which have no place; a distance sort of resources is by relevance).
 
     Raises ValueError with a French message on a bad parameter."""
-    from flask_babel import gettext as _
-
     filters = {}
-    if req.category:
-        filters["category"] = req.category
-    if req.skills:
-        filters["skills"] = list(req.skills)
-    if req.dep_code:
-        filters["dep_code"] = req.dep_code
-    if req.modality:
-        filters["modality"] = MODALITY_FILTER.get(req.modality, [req.modality])
-    if req.price_mode:
-        filters["price_mode"] = req.price_mode
+    for name in FILTER_FIELDS:  # the fields of search.base.FIELDS that a SearchRequest carries
+        value = getattr(req, name, None)
+        if value:
+            filters[name] = FILTER_VALUES[name](value) if name in FILTER_VALUES else value
     commune = None
     placed = req.kind in PLACED_KINDS
     sort = req.sort if placed or req.sort != "distance" else "relevance"

@@ -39,7 +39,7 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
     try:
         radius_km = float(radius) if radius else None
     except ValueError:
-        raise ValueError(_("Le rayon doit être un nombre de kilomètres."))
+        raise ValueError(_("Le rayon doit être un nombre de kilomètres.")) from None
     if radius_km is not None and not 1 <= radius_km <= 1000:
         raise ValueError(_("Le rayon va de 1 à 1 000 km."))
     dep = (args.get("departement") or "").strip(" ")
@@ -157,7 +157,7 @@ def api_search():
                     "published_at": h.published_at.isoformat()
                     if hasattr(h.published_at, "isoformat")
                     else h.published_at,
-                    **{k: v for k, v in (h.extra or {}).items()},
+                    **(h.extra or {}),
                 }
                 for h in result.hits
             ],

@@ -38,7 +38,7 @@ def _same(a, b, label):
     same scores and distances, same total, facets and cursor."""
     assert [(h.kind, h.id) for h in a.hits] == [(h.kind, h.id) for h in b.hits], label
     assert [h.score for h in a.hits] == [h.score for h in b.hits], label
-    for ha, hb in zip(a.hits, b.hits):
+    for ha, hb in zip(a.hits, b.hits, strict=True):
         assert (ha.distance_km is None) == (hb.distance_km is None), label
         if ha.distance_km is not None:
             assert math.isclose(ha.distance_km, hb.distance_km, rel_tol=1e-9, abs_tol=1e-9), label

@@ -3,12 +3,16 @@ schema statements, a Connection as bind, the benchmark on a small corpus."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from search_helpers import AIX, MARSEILLE, offer
 from sqlalchemy import create_engine, event, text
 
 from search import (
     FACET_FIELDS,
+    FIELDS,
+    FILTER_FIELDS,
     Document,
     InvalidCursor,
     PrivateKindError,
@@ -19,6 +23,8 @@ from search import (
 )
 from search.base import decode_cursor, encode_cursor
 from search.meili import index_settings, meili_filters, meili_key, meili_sort, to_meili
+from search.memory import SCALARS
+from search.sql.common import COLUMNS, DOC_COLUMNS
 from search.text import edit_distance, fold, haversine_km, marked_html, query_terms, tokens
 
 
@@ -204,3 +210,29 @@ def test_snippet_centres_the_matching_words_and_marks_the_cuts():
     assert abs(len(left.split()) - len(right.split())) <= 4  # centred
     assert marked_html(snippet_terms(text, {"absent"}, set(), words=24)).startswith("avant0 avant1")
     assert snippet_terms("Un texte court", {"texte"}, set()) == "Un \ue000texte\ue001 court"
+
+
+def test_search_fields_are_declared_once_and_derived():
+    """search.base.FIELDS is the one list: filters, facets, SQL columns, the
+    in-process engine's columns and the Meilisearch settings follow it."""
+    facets = [f.name for f in FIELDS if f.kind == "facet"]
+    scalars = [f.name for f in FIELDS if f.kind == "facet" and not f.multi]
+    assert list(FILTER_FIELDS) == facets and set(FACET_FIELDS) == {*facets, "kind"}
+    assert set(facets) <= set(COLUMNS) and set(facets) <= set(DOC_COLUMNS.split(", "))
+    assert list(SCALARS) == ["kind", *scalars]
+    for dialect in ("sqlite", "postgresql"):
+        create = next(s for s in sql_schema_statements(dialect) if "CREATE TABLE IF NOT EXISTS search_doc (" in s)
+        assert all(f"        {name} TEXT,\n" in create for name in scalars)
+    settings = index_settings()
+    assert set(facets) <= set(settings["filterableAttributes"])
+    assert settings["searchableAttributes"] == [f.name for f in FIELDS if f.kind == "text"]
+    assert set(facets) <= set(to_meili(offer(1, "Atelier", skills=["a.b"])))
+
+
+def test_the_search_migrations_carry_their_own_sql():
+    """Migrations 0006 and 0008 never import today's search code."""
+    versions = Path(__file__).resolve().parents[2] / "migrations" / "versions"
+    for name in ("0006_search_index.py", "0008_search_in_process_engine.py"):
+        source = (versions / name).read_text()
+        assert "from search" not in source and "import search" not in source
+        assert "CREATE TABLE IF NOT EXISTS search_doc (" in source

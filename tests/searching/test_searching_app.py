@@ -8,10 +8,12 @@ import re
 
 import pytest
 
-from app.core.jobs import commit
+from app.core.jobs import PENDING, commit
 from app.core.models import PublicationStatus as PS
 from app.directory.services import move_offer
-from app.searching.services import SearchRequest, build_query, get_backend
+from app.searching.documents import offer_document, provider_document
+from app.searching.services import SearchRequest, build_query, get_backend, reindex_documents
+from search import FIELDS, PUBLIC_FACET_FIELDS
 from tests.conftest import login, page_text
 
 
@@ -179,3 +181,41 @@ def test_bootstrap_rebuilds_an_empty_index_of_a_database_with_content(app, clien
     ]
     again = app.test_cli_runner().invoke(args=["hub", "bootstrap"])
     assert "search index rebuilt" not in again.output
+
+
+def test_changes_of_several_flushes_make_one_reindex_job(offers, factory, db_session):
+    """The index is kept in step through enqueue (coalesce): one job per transaction."""
+    offers["site"].title = "Créer le site de votre association"
+    db_session.flush()
+    offers["rgpd"].title = "Audit RGPD des commerces"
+    db_session.flush()
+    jobs = [job for job in db_session.info.get(PENDING, []) if job[0] is reindex_documents]
+    assert len(jobs) == 1
+    _func, _args, kwargs, queue = jobs[0]
+    assert queue == "search"
+    assert {offers["site"].id, offers["rgpd"].id} <= set(kwargs["offer_ids"])
+    commit()
+    assert _search("audit commerces").hits[0].title == "Audit RGPD des commerces"
+
+
+def test_filters_and_public_facets_come_from_the_search_fields():
+    query, _commune = build_query(
+        SearchRequest(category="atelier", skills=["presence.site_web"], dep_code="13", modality="on_site")
+    )
+    assert query.filters == {
+        "category": ["atelier"],
+        "skills": ["presence.site_web"],
+        "dep_code": ["13"],
+        "modality": ["both", "on_site"],
+    }
+    assert set(query.facets) == set(PUBLIC_FACET_FIELDS) == {"category", "skills", "dep_code", "modality", "price_mode"}
+
+
+def test_documents_fill_the_fields_declared_for_their_kind(offers):
+    """search.base.FIELDS says which kinds fill each field; the app's builders agree."""
+    for doc in (offer_document(offers["site"]), provider_document(offers["aix"])):
+        for field in FIELDS:
+            value = getattr(doc, field.name)
+            if doc.kind not in field.kinds:
+                assert value in (None, "", []), (doc.kind, field.name)
+        assert all(getattr(doc, f.name) not in (None, "", []) for f in FIELDS if f.kind == "text" and f.weight == "A")
