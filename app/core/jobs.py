@@ -5,7 +5,7 @@ commits, `commit()` hands the jobs to RQ (JOBS_MODE=rq) or runs them in-process
 (the embedded default). A rollback drops them, so a worker never looks for a
 row that is not there, and a rolled-back change starts no job.
 
-Jobs take ids, not ORM objects.
+Jobs take ids, not ORM objects. An RQ worker runs each through `app.worker.run_job`.
 """
 
 from __future__ import annotations
@@ -69,22 +69,24 @@ def dispatch_ready() -> None:
 
 
 def redis_connection():
-    from redis import Redis
+    from redis import Redis  # deferred: only the rq mode needs redis (the embedded default never loads it)
 
     return Redis.from_url(current_app.config["REDIS_URL"])
 
 
+# What an RQ worker runs for every job, named (not imported): it builds the app, which `core` may not import.
+WORKER_ENTRY = "app.worker.run_job"
 JOB_TIMEOUTS = {"matching": 1800}  # seconds; RQ's default (180 s) for the others
 
 
 def _dispatch(func, args, kwargs, queue) -> None:
     mode = current_app.config["JOBS_MODE"] if has_app_context() else "inprocess"
     if mode == "rq":
-        from rq import Queue
+        from rq import Queue  # deferred: only the rq mode needs rq (the embedded default never loads it)
 
         target = f"{func.__module__}:{func.__qualname__}"
         Queue(queue, connection=redis_connection()).enqueue(
-            run_job, target, *args, job_timeout=JOB_TIMEOUTS.get(queue, 180), description=target, **kwargs
+            WORKER_ENTRY, target, *args, job_timeout=JOB_TIMEOUTS.get(queue, 180), description=target, **kwargs
         )
         return
     try:
@@ -130,28 +132,3 @@ def beating(beat: Callable[[], object], interval: float) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=max(1.0, interval))
-
-
-_worker_app = None
-
-
-def run_job(target: str, *args, **kwargs):
-    """What RQ workers execute: import `module:function`, run it inside an app
-    context (one app per worker process), commit, then dispatch the jobs it queued."""
-    global _worker_app
-    import importlib
-
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-    module, _sep, name = target.partition(":")
-    func = getattr(importlib.import_module(module), name)
-    with _worker_app.app_context():
-        try:
-            result = func(*args, **kwargs)
-            commit()
-            return result
-        except Exception:
-            db.session.rollback()
-            raise

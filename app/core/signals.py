@@ -18,7 +18,7 @@ hub = Namespace()
 # directory / needs → matches (warm the embeddings used by matching; close stale proposals)
 need_text_changed = hub.signal("need-text-changed")  # sender: Need, after its title/description changed
 offer_text_changed = hub.signal("offer-text-changed")  # sender: Offer, after its text or skills changed
-need_closed = hub.signal("need-closed")  # sender: Need, left the states where it can be matched
+need_closed = hub.signal("need-closed")  # sender: Need, cancelled (before its status changes)
 
 # matches → vouchers (reserve, redeem, release the vouchers of a voucher-funded mission)
 mission_accepted = hub.signal("mission-accepted")  # sender: Mission, just created from an accepted proposal
