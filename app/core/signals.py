@@ -5,8 +5,8 @@ listeners, so the import arrows run one way: a lower domain (needs, directory) a
 (matches, vouchers) reacts. Receivers run inside the sender's transaction: a receiver that raises a
 `ServiceError` refuses the whole change.
 
-Each domain connects its receivers in its own module (`@need_cancelled.connect` …), imported by
-`create_app`. Every signal is sent with the changed row as sender.
+Each domain connects its receivers in its own module (`@need_closed.connect` …; e.g.
+app/matches/receivers.py), imported by `create_app`. Every signal is sent with the changed row as sender.
 """
 
 from __future__ import annotations
