@@ -2,8 +2,8 @@
 
 Access checks and the API's token loader register with `app.core.access`; the user's space is
 filled by the parts needs and matches register with `app.accounts.dashboard`; matching reacts to
-what needs and directory announce (`app.core.signals`); an RQ worker runs jobs through
-`app.worker.run_job`, which `app.core.jobs` names without importing it.
+what needs and directory announce (`app.core.signals`); an RQ worker builds its app with the
+factory `app.core.jobs` names without importing it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import importlib
 
 import pytest
 
+from app import create_app
 from app.accounts.dashboard import dashboard_context, register_dashboard_part
 from app.core import access as core_access
 from app.core.access import Access, register_role_check, register_token_loader, user_satisfies
-from app.core.jobs import PENDING, WORKER_ENTRY
+from app.core.jobs import APP_FACTORY, PENDING
 from app.core.signals import need_closed, need_text_changed, offer_text_changed
 from app.matches import services as matches
 from app.matches.models import ProposalStatus as P
@@ -104,6 +105,6 @@ def test_a_cancelled_need_stops_its_proposals_and_missions(factory, db_session):
     assert mission.cancelled_at is not None and need.status == NS.CANCELLED
 
 
-def test_the_worker_entry_is_named_not_imported():
-    module, _sep, name = WORKER_ENTRY.rpartition(".")
-    assert module == "app.worker" and callable(getattr(importlib.import_module(module), name))
+def test_the_workers_app_factory_is_named_not_imported():
+    module, _sep, name = APP_FACTORY.partition(":")
+    assert getattr(importlib.import_module(module), name) is create_app

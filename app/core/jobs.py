@@ -5,11 +5,12 @@ commits, `commit()` hands the jobs to RQ (JOBS_MODE=rq) or runs them in-process
 (the embedded default). A rollback drops them, so a worker never looks for a
 row that is not there, and a rolled-back change starts no job.
 
-Jobs take ids, not ORM objects. An RQ worker runs each through `app.worker.run_job`.
+Jobs take ids, not ORM objects. An RQ worker runs each through `run_job`.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -74,8 +75,9 @@ def redis_connection():
     return Redis.from_url(current_app.config["REDIS_URL"])
 
 
-# What an RQ worker runs for every job, named (not imported): it builds the app, which `core` may not import.
-WORKER_ENTRY = "app.worker.run_job"
+# The factory an RQ worker builds its app with, named (not imported): it stands above every domain,
+# `core` below them all.
+APP_FACTORY = "app:create_app"
 JOB_TIMEOUTS = {"matching": 1800}  # seconds; RQ's default (180 s) for the others
 
 
@@ -86,7 +88,7 @@ def _dispatch(func, args, kwargs, queue) -> None:
 
         target = f"{func.__module__}:{func.__qualname__}"
         Queue(queue, connection=redis_connection()).enqueue(
-            WORKER_ENTRY, target, *args, job_timeout=JOB_TIMEOUTS.get(queue, 180), description=target, **kwargs
+            run_job, target, *args, job_timeout=JOB_TIMEOUTS.get(queue, 180), description=target, **kwargs
         )
         return
     try:
@@ -132,3 +134,25 @@ def beating(beat: Callable[[], object], interval: float) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(timeout=max(1.0, interval))
+
+
+_worker_app = None
+
+
+def run_job(target: str, *args, **kwargs):
+    """What RQ workers execute: import `module:function`, run it inside an app context (one app
+    per worker process, built by APP_FACTORY), commit, then dispatch the jobs it queued."""
+    global _worker_app
+    if _worker_app is None:
+        factory_module, _sep, factory_name = APP_FACTORY.partition(":")
+        _worker_app = getattr(importlib.import_module(factory_module), factory_name)()
+    module, _sep, name = target.partition(":")
+    func = getattr(importlib.import_module(module), name)
+    with _worker_app.app_context():
+        try:
+            result = func(*args, **kwargs)
+            commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise
