@@ -5,21 +5,42 @@ from __future__ import annotations
 import logging
 import os
 
-from flask import Flask, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app import models  # noqa: F401  (register every model with the metadata)
+from app.accounts.session import init_accounts
+from app.accounts.views import bp as accounts_bp
+from app.api.views import bp as api_bp
+from app.billing.views import bp as billing_bp
+from app.cli import hub_cli
 from app.config import load_config
+from app.core.access import Access, check_all_routes_declared, init_access, register_role_check
+from app.core.inputs import init_inputs
 from app.core.security import init_security
+from app.core.views import bp as core_bp
+from app.core.views import register_error_handlers, register_template_helpers
+from app.directory import vocab
+from app.directory.skills import skill_label
+from app.directory.views import bp as directory_bp
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.home import bp as home_bp
+from app.library.views import bp as library_bp
+from app.matches import receivers  # noqa: F401  (matches listens to needs and directory: app.core.signals)
+from app.matches.views import bp as matches_bp
+from app.needs.views import bp as needs_bp
+from app.searching.views import bp as searching_bp
+from app.staff.views import bp as staff_bp
+from app.territory.views import bp as territory_bp
+from app.vouchers.services import is_funder_member
+from app.vouchers.views import bp as vouchers_bp
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
 def select_locale() -> str:
-    from flask import current_app, has_request_context
-
     if not has_request_context():  # CLI, jobs: French, the default
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
@@ -52,8 +73,6 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    from app.core.inputs import init_inputs
-
     init_inputs(app)  # first: bounded ids in every route, odd characters refused before any other hook
     app.config.update(load_config(app.instance_path, config))
     if config:
@@ -67,8 +86,6 @@ def create_app(config: dict | None = None) -> Flask:
         for engine in db.engines.values():
             _configure_sqlite(engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
-    from app.core.access import init_access
-
     init_access(app)  # before CSRF: who may use a route is answered first
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
@@ -78,26 +95,12 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
-    from app import models  # noqa: F401  (register every model with the metadata)
-    from app.accounts.session import init_accounts
-    from app.accounts.views import bp as accounts_bp
-    from app.api.views import bp as api_bp
-    from app.billing.views import bp as billing_bp
-    from app.core.access import check_all_routes_declared
-    from app.core.views import bp as core_bp
-    from app.core.views import register_error_handlers, register_template_helpers
-    from app.directory.views import bp as directory_bp
-    from app.library.views import bp as library_bp
-    from app.matches.views import bp as matches_bp
-    from app.needs.views import bp as needs_bp
-    from app.searching.views import bp as searching_bp
-    from app.staff.views import bp as staff_bp
-    from app.territory.views import bp as territory_bp
-    from app.vouchers.views import bp as vouchers_bp
-
     init_accounts(app)  # user loader with the session version, throttling, trusted proxies
+    # Who acts for a funder is the vouchers domain's answer; core.access asks it without importing it.
+    register_role_check(Access.FUNDER, is_funder_member)
     for bp in (
         core_bp,
+        home_bp,
         accounts_bp,
         territory_bp,
         directory_bp,
@@ -114,9 +117,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     register_error_handlers(app)
     register_template_helpers(app)
-
-    from app.cli import hub_cli
-
+    app.jinja_env.globals.update(vocab=vocab, skill_label=skill_label)  # the directory's words; macros see them too
     app.cli.add_command(hub_cli)
 
     @app.teardown_request

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
+from app.accounts.services import get_user_by_email, make_admin
+from app.billing.services import reconcile_payments
 from app.core.errors import ServiceError
 from app.core.jobs import commit
+from app.core.mail import deliver_due, undelivered
+from app.core.models import utcnow
+from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
 from app.extensions import db
+from app.matches.services import sweep, sweep_stale_runs
+from app.ops.backup import BackupError, backup, restore
+from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
+from app.territory.services import commune_count, load_communes
+from app.vouchers.jobs import run_expiry
+from app.vouchers.models import Funder
+from app.vouchers.services import add_funder_member
+from app.vouchers.vocab import FUNDER_KINDS
+from payments.errors import GatewayError
 
 hub_cli = AppGroup("hub", help="Hub du Sud administration.")
 
@@ -19,8 +37,6 @@ hub_cli = AppGroup("hub", help="Hub du Sud administration.")
 @click.option("--name", default="Administrateur", show_default=True)
 def create_admin(email: str, password: str | None, name: str):
     """Create, or promote, a hub staff admin."""
-    from app.accounts.services import get_user_by_email, make_admin
-
     if password is None and get_user_by_email(email) is None:
         password = click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
     try:
@@ -28,7 +44,7 @@ def create_admin(email: str, password: str | None, name: str):
         commit()
     except ServiceError as error:
         db.session.rollback()
-        raise click.ClickException(str(error.message))
+        raise click.ClickException(str(error.message)) from error
     click.echo(f"{'created' if created else 'promoted'}: {user.email} (staff, admin)")
 
 
@@ -36,8 +52,6 @@ def create_admin(email: str, password: str | None, name: str):
 @click.option("--file", "path", default=None, help="Defaults to data/communes.csv.gz")
 def load_communes_cmd(path: str | None):
     """Load (or reload) every French commune from the reference file."""
-    from app.territory.services import load_communes
-
     count = load_communes(path or current_app.config["COMMUNES_FILE"])
     commit()
     click.echo(f"{count} communes loaded")
@@ -48,8 +62,6 @@ def load_communes_cmd(path: str | None):
 @click.option("--force", is_flag=True, help="Load even if the database already has users.")
 def demo_cmd(password: str | None, force: bool):
     """Load the Région Sud demo data."""
-    from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
-
     if not force and not database_is_empty():
         raise click.ClickException("the database already has data; use --force to add the demo anyway")
     try:
@@ -57,16 +69,13 @@ def demo_cmd(password: str | None, force: bool):
         commit()
     except (RuntimeError, ServiceError) as error:
         db.session.rollback()
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     click.echo(", ".join(f"{v} {k}" for k, v in summary.items()))
 
 
 @hub_cli.command("bootstrap")
 def bootstrap():
     """Load the communes and the demo data when the database is empty (used by `make run`)."""
-    from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
-    from app.territory.services import commune_count, load_communes
-
     if commune_count() == 0:
         click.echo(f"{load_communes(current_app.config['COMMUNES_FILE'])} communes loaded")
         commit()
@@ -76,8 +85,6 @@ def bootstrap():
         click.echo("demo data: " + ", ".join(f"{v} {k}" for k, v in summary.items()))
     else:
         click.echo("database already has data: demo not loaded")
-    from app.searching.services import index_needs_rebuild, rebuild_all
-
     if index_needs_rebuild():
         counts = rebuild_all()
         commit()
@@ -88,8 +95,6 @@ def bootstrap():
 def sweep_cmd():
     """Send reminders and expire unanswered proposals, mark failed the match runs whose worker
     died (run it hourly: cron, or an RQ scheduler)."""
-    from app.matches.services import sweep, sweep_stale_runs
-
     result = sweep()
     stale = sweep_stale_runs()
     commit()
@@ -101,10 +106,6 @@ def sweep_cmd():
 @hub_cli.command("reindex")
 def reindex_cmd():
     """Rebuild the whole search index (offers, providers, needs, resources), with a progress bar."""
-    from sqlalchemy import func, select
-
-    from app.searching.services import REBUILT_MODELS, rebuild_all
-
     total = sum(db.session.scalar(select(func.count()).select_from(m)) or 0 for m in REBUILT_MODELS)
     with click.progressbar(length=total, label="Indexation") as bar:
         counts = rebuild_all(progress=bar.update)
@@ -128,10 +129,6 @@ def reindex_cmd():
 @click.option("--contact", "contact_email", default="", help="Contact e-mail of the funder.")
 def create_funder_cmd(name: str, emails: tuple[str, ...], kind: str, dep_code: str | None, contact_email: str):
     """Create a funder (a city, a CAF, a foundation...) and attach accounts to it."""
-    from app.vouchers.models import Funder
-    from app.vouchers.services import add_funder_member
-    from app.vouchers.vocab import FUNDER_KINDS
-
     if kind not in FUNDER_KINDS:
         raise click.BadParameter(f"one of {', '.join(FUNDER_KINDS)}", param_hint="--kind")
     try:
@@ -143,7 +140,7 @@ def create_funder_cmd(name: str, emails: tuple[str, ...], kind: str, dep_code: s
         commit()
     except ServiceError as error:
         db.session.rollback()
-        raise click.ClickException(str(error.message))
+        raise click.ClickException(str(error.message)) from error
     click.echo(f"funder {funder.id}: {funder.name} ({kind}), {len(emails)} member(s)")
 
 
@@ -151,8 +148,6 @@ def create_funder_cmd(name: str, emails: tuple[str, ...], kind: str, dep_code: s
 def vouchers_expiry_cmd():
     """Warn 30 days before expiry, block 15 days before, expire at the end (value back to the
     funder). The daily job; safe to run twice."""
-    from app.vouchers.jobs import run_expiry
-
     result = run_expiry()
     commit()
     click.echo(
@@ -166,17 +161,11 @@ def vouchers_expiry_cmd():
 @click.option("--fix", is_flag=True, help="Apply Stripe's state where ours lags behind (a lost webhook).")
 def reconcile_cmd(days: int, fix: bool):
     """Compare our card payments with Stripe's PaymentIntents and print the differences."""
-    from datetime import timedelta
-
-    from app.billing.services import reconcile_payments
-    from app.core.models import utcnow
-    from payments.errors import GatewayError
-
     try:
         report = reconcile_payments(since=utcnow() - timedelta(days=days), apply_fixes=fix)
     except GatewayError as error:
         db.session.rollback()
-        raise click.ClickException(f"Stripe unreachable: {error}")
+        raise click.ClickException(f"Stripe unreachable: {error}") from error
     commit()
     click.echo(
         f"{report.checked_local} payment(s) here, {report.checked_stripe} on Stripe: "
@@ -197,8 +186,6 @@ def reconcile_cmd(days: int, fix: bool):
 @hub_cli.command("send-mail")
 def send_mail_cmd():
     """Deliver the outbox messages that are due (new, or whose retry time has come)."""
-    from app.core.mail import deliver_due
-
     if not current_app.config.get("SMTP_URL"):
         click.echo("SMTP_URL is not set: messages stay in the outbox table")
         return
@@ -211,8 +198,6 @@ def send_mail_cmd():
 @click.option("--limit", default=50, show_default=True)
 def mail_status_cmd(limit: int):
     """List the messages not delivered yet and those that failed for good (newest first)."""
-    from app.core.mail import undelivered
-
     rows = undelivered(limit)
     for row in rows:
         when = row.next_attempt_at.isoformat(timespec="seconds") if row.next_attempt_at else "-"
@@ -227,8 +212,6 @@ def mail_status_cmd(limit: int):
 
 
 def _backup_targets():
-    from pathlib import Path
-
     return db.engine, Path(current_app.config["FILES_DIR"])
 
 
@@ -237,13 +220,11 @@ def _backup_targets():
 def backup_cmd(dest: str):
     """Back up the database (PostgreSQL: pg_dump -Fc; SQLite: a file copy) and the files
     directory into the new folder DEST, with a manifest (date, revision, row counts)."""
-    from app.ops.backup import BackupError, backup
-
     db.session.remove()
     try:
         manifest = backup(*_backup_targets(), dest)
     except BackupError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     rows = sum(manifest["row_counts"].values())
     click.echo(
         f"backup in {dest}: revision {manifest['revision']}, {len(manifest['row_counts'])} tables, "
@@ -256,13 +237,11 @@ def backup_cmd(dest: str):
 @click.option("--yes", is_flag=True, help="Replace the database and the files even if the database is not empty.")
 def restore_cmd(src: str, yes: bool):
     """Restore a backup made by `flask hub backup` into the configured database and FILES_DIR."""
-    from app.ops.backup import BackupError, restore
-
     db.session.remove()
     try:
         result = restore(*_backup_targets(), src, overwrite=yes)
     except BackupError as error:
-        raise click.ClickException(str(error))
+        raise click.ClickException(str(error)) from error
     manifest = result["manifest"]
     click.echo(
         f"restored {src} (of {manifest['created_at']}, revision {manifest['revision']}): "

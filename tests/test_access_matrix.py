@@ -32,7 +32,7 @@ BY_ACCESS = {
 
 # (method, endpoint) -> (url template, exceptions to BY_ACCESS)
 EXPECTED = {
-    ("GET", "core.home"): ("/", {}),
+    ("GET", "home.index"): ("/", {}),
     ("POST", "core.set_language"): ("/langue", {"*": 400}),  # no CSRF token in this probe
     ("GET", "core.health"): ("/sante", {}),
     ("GET", "core.accessibility"): ("/accessibilite", {}),

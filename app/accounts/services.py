@@ -17,6 +17,7 @@ from app.accounts.models import MemberRole, Membership, User
 from app.core.errors import Forbidden, ServiceError
 from app.core.mail import send_mail
 from app.core.models import utcnow
+from app.core.urls import absolute_url
 from app.extensions import db
 
 _hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
@@ -100,8 +101,6 @@ def register_user(
 
 
 def _warn_signup_attempt(user: User) -> None:
-    from app.core.urls import absolute_url
-
     send_mail(
         user.email,
         _("Tentative d'inscription avec votre adresse — Hub du Sud"),
@@ -135,9 +134,11 @@ def confirm_email(token: str) -> User:
     try:
         data = _serializer("confirm-email").loads(token, max_age=current_app.config["EMAIL_TOKEN_MAX_AGE"])
     except SignatureExpired:
-        raise ServiceError(_("Ce lien de confirmation a expiré. Demandez-en un nouveau depuis la page de connexion."))
+        raise ServiceError(
+            _("Ce lien de confirmation a expiré. Demandez-en un nouveau depuis la page de connexion.")
+        ) from None
     except BadSignature:
-        raise ServiceError(_("Ce lien de confirmation n'est pas valide."))
+        raise ServiceError(_("Ce lien de confirmation n'est pas valide.")) from None
     user = db.session.get(User, data.get("uid"))
     if user is None or user.email != data.get("email"):
         raise ServiceError(_("Ce lien de confirmation n'est pas valide."))
@@ -188,7 +189,7 @@ def user_for_reset_token(token: str) -> User:
     try:
         data = _serializer("reset-password").loads(token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"])
     except (SignatureExpired, BadSignature):
-        raise ServiceError(_("Ce lien de réinitialisation n'est plus valide. Faites une nouvelle demande."))
+        raise ServiceError(_("Ce lien de réinitialisation n'est plus valide. Faites une nouvelle demande.")) from None
     user = db.session.get(User, data.get("uid"))
     if user is None or data.get("fp") != _reset_fingerprint(user):
         raise ServiceError(_("Ce lien de réinitialisation n'est plus valide. Faites une nouvelle demande."))

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.accounts.models import User
+from app.accounts.services import user_for_api_token
 from app.accounts.throttle import init_throttle
+from app.core.access import register_token_loader
 from app.core.mail import LOCALE_LOOKUP
 from app.extensions import db, login_manager
 
@@ -38,6 +40,7 @@ def account_locale(email: str) -> str | None:
 
 def init_accounts(app: Flask) -> None:
     login_manager.user_loader(load_user)
+    register_token_loader(user_for_api_token)  # the API's bearer tokens (core.access asks, accounts answers)
     app.extensions[LOCALE_LOOKUP] = account_locale
     init_throttle(app)
     proxies = app.config.get("TRUSTED_PROXIES", 0)

@@ -107,7 +107,7 @@ class RedisStore:
     """
 
     def __init__(self, uri: str):
-        import redis
+        import redis  # deferred: the memory store (no REDIS_URL) never loads redis
 
         self.redis = redis.Redis.from_url(uri, socket_timeout=2, socket_connect_timeout=2)
         self._acquire = self.redis.register_script(self.ACQUIRE)

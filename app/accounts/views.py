@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.accounts import services, throttle
+from app.accounts.dashboard import dashboard_context
 from app.accounts.forms import EmailForm, EmptyForm, LoginForm, NewPasswordForm, SignupForm
 from app.core.access import Access, access
 from app.core.errors import ServiceError
@@ -150,7 +151,7 @@ def logout():
         logout_user()
         session.clear()
         flash(_("Vous êtes déconnecté·e."), "info")
-    return redirect(url_for("core.home"))
+    return redirect(url_for("home.index"))
 
 
 @bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
@@ -195,16 +196,7 @@ def reset_password(token: str):
 @bp.get("/espace")
 @access(Access.LOGIN)
 def dashboard():
-    from app.matches.services import missions_for, proposals_for_provider
-    from app.needs.services import needs_of
-
-    return render_template(
-        "accounts/dashboard.html",
-        needs=needs_of(current_user),
-        token_form=EmptyForm(),
-        pending=proposals_for_provider(current_user),
-        missions=missions_for(current_user),
-    )
+    return render_template("accounts/dashboard.html", token_form=EmptyForm(), **dashboard_context(current_user))
 
 
 @bp.post("/espace/jeton")

@@ -7,12 +7,17 @@ the authorization-matrix test).
 
 Object-level rules (is this user a member of *this* organisation?) live in the
 domain services; views turn their refusals into 404s.
+
+`core` knows no domain: the domains that answer an access question register
+their answer here (`register_role_check(Access.FUNDER, is_funder_member)`,
+`register_token_loader(user_for_api_token)`), and an unanswered question refuses.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
@@ -33,6 +38,25 @@ class Access(enum.Enum):
 
 ACCESS_ATTR = "_hub_access"
 ALWAYS_PUBLIC_ENDPOINTS = {"static"}
+
+RoleCheck = Callable[[Any], bool]
+TokenLoader = Callable[[str], Any]
+
+_role_checks: dict[Access, RoleCheck] = {}
+_token_loaders: list[TokenLoader] = []
+
+
+def register_role_check(level: Access, check: RoleCheck) -> RoleCheck:
+    """The domain that knows who holds a role answers for it (vouchers: who is a funder's member).
+    Registering again replaces the previous answer."""
+    _role_checks[level] = check
+    return check
+
+
+def register_token_loader(loader: TokenLoader) -> TokenLoader:
+    """`loader(token)` returns the user a personal API token belongs to, or None (accounts registers it)."""
+    _token_loaders[:] = [loader]  # one loader: registering again replaces it
+    return loader
 
 
 def access(level: Access) -> Callable:
@@ -69,11 +93,8 @@ def user_satisfies(user, level: Access) -> bool:
         return user.has_organisation
     if level == Access.PROVIDER_MEMBER:
         return user.has_provider
-    if level == Access.FUNDER:
-        from app.vouchers.services import is_funder_member
-
-        return is_funder_member(user)
-    return False
+    check = _role_checks.get(level)
+    return bool(check is not None and check(user))
 
 
 def _json_error(status: int, code: str, message: str):
@@ -113,9 +134,8 @@ def bearer_token() -> str:
 def _enforce_token():
     """API writes authenticate with a personal token only, never with the session
     cookie: the API is exempt from CSRF, so a cookie must not be enough."""
-    from app.accounts.services import user_for_api_token
-
-    user = user_for_api_token(bearer_token())
+    token = bearer_token()
+    user = _token_loaders[0](token) if _token_loaders else None
     if user is None:
         return _json_error(401, "unauthorized", _("Authentification requise : jeton d'API manquant ou invalide."))
     g.api_user = user

@@ -16,7 +16,10 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
+from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
+
+from app.core.views import error_response
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: every id column
 MAX_INT = 2**31 - 1  # any other INTEGER column (counts, cents)
@@ -110,10 +113,6 @@ def refuse_odd_input():
     """before_request hook: first of all, so that no other hook reads such input."""
     if not odd_input():
         return None
-    from flask_babel import gettext as _
-
-    from app.core.views import error_response
-
     return error_response(
         400,
         _("Caractères non autorisés"),

@@ -5,11 +5,12 @@ commits, `commit()` hands the jobs to RQ (JOBS_MODE=rq) or runs them in-process
 (the embedded default). A rollback drops them, so a worker never looks for a
 row that is not there, and a rolled-back change starts no job.
 
-Jobs take ids, not ORM objects.
+Jobs take ids, not ORM objects. An RQ worker runs each through `run_job`.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -78,18 +79,21 @@ def dispatch_ready() -> None:
 
 
 def redis_connection():
-    from redis import Redis
+    from redis import Redis  # deferred: only the rq mode needs redis (the embedded default never loads it)
 
     return Redis.from_url(current_app.config["REDIS_URL"])
 
 
+# The factory an RQ worker builds its app with, named (not imported): it stands above every domain,
+# `core` below them all.
+APP_FACTORY = "app:create_app"
 JOB_TIMEOUTS = {"matching": 1800}  # seconds; RQ's default (180 s) for the others
 
 
 def _dispatch(func, args, kwargs, queue) -> None:
     mode = current_app.config["JOBS_MODE"] if has_app_context() else "inprocess"
     if mode == "rq":
-        from rq import Queue
+        from rq import Queue  # deferred: only the rq mode needs rq (the embedded default never loads it)
 
         target = f"{func.__module__}:{func.__qualname__}"
         Queue(queue, connection=redis_connection()).enqueue(
@@ -145,15 +149,12 @@ _worker_app = None
 
 
 def run_job(target: str, *args, **kwargs):
-    """What RQ workers execute: import `module:function`, run it inside an app
-    context (one app per worker process), commit, then dispatch the jobs it queued."""
+    """What RQ workers execute: import `module:function`, run it inside an app context (one app
+    per worker process, built by APP_FACTORY), commit, then dispatch the jobs it queued."""
     global _worker_app
-    import importlib
-
     if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
+        factory_module, _sep, factory_name = APP_FACTORY.partition(":")
+        _worker_app = getattr(importlib.import_module(factory_module), factory_name)()
     module, _sep, name = target.partition(":")
     func = getattr(importlib.import_module(module), name)
     with _worker_app.app_context():

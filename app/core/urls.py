@@ -12,6 +12,8 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from app.core.errors import ServiceError
+
 
 def absolute_url(endpoint: str, **values) -> str:
     if has_request_context():
@@ -83,8 +85,6 @@ def _is_ip(host: str) -> bool:
 
 def clean_web_url(value, field: str) -> str:
     """For services: the cleaned link, "" when empty; a ServiceError naming `field` when refused."""
-    from app.core.errors import ServiceError
-
     if value is None or not str(value).strip():
         return ""
     url = web_url(str(value))

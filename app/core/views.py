@@ -1,42 +1,22 @@
-"""Home, language switch, health, error pages and template helpers."""
+"""Language switch, health, accessibility statement, error pages and template filters."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.states import IllegalTransition
+from app.core.urls import external_link
 from app.core.web import safe_next
 from app.extensions import db
 
 bp = Blueprint("core", __name__)
-
-
-@bp.get("/")
-@access(Access.PUBLIC)
-def home():
-    from app.core.models import PublicationStatus as PS
-    from app.directory.models import Offer, Provider
-    from app.directory.services import published_offers_query, with_provider_and_commune
-
-    offers = list(
-        db.session.scalars(
-            with_provider_and_commune(published_offers_query()).order_by(Offer.published_at.desc()).limit(6)
-        )
-    )
-    counts = {
-        "offers": db.session.scalar(select(func.count()).select_from(published_offers_query().subquery())),
-        "providers": db.session.scalar(
-            select(func.count()).select_from(Provider).where(Provider.status == PS.PUBLISHED)
-        ),
-    }
-    return render_template("core/home.html", offers=offers, counts=counts)
 
 
 @bp.post("/langue")
@@ -45,7 +25,7 @@ def set_language():
     lang = request.form.get("lang")
     if lang in ("fr", "en"):
         session["lang"] = lang
-    return redirect(safe_next(request.form.get("next"), url_for("core.home")))
+    return redirect(safe_next(request.form.get("next"), url_for("home.index")))
 
 
 @bp.get("/sante")
@@ -170,18 +150,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
-
-    from app.directory import vocab
-    from app.directory.skills import skill_label
-
-    app.jinja_env.globals.update(vocab=vocab, skill_label=skill_label)  # globals: macros see them too
+    """The filters every page uses (the domains' own template globals are added by `create_app`)."""
 
     @app.context_processor
     def inject():
         return {"current_locale": str(get_locale() or "fr")}
-
-    from app.core.urls import external_link
 
     app.jinja_env.filters["external_link"] = external_link  # an outside address: a link only if http(s)
     app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""

@@ -1,5 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,7 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import CommuneField, MultiCheckboxField, SkillsField, WebURL
+from app.core.forms import MultiCheckboxField, WebURL
+from app.directory.skills import grouped_choices, valid_codes
 from app.directory.vocab import (
     LANGUAGES,
     MODALITIES,
@@ -25,8 +28,27 @@ from app.directory.vocab import (
     PROVIDER_KINDS,
     choices,
 )
+from app.territory.forms import CommuneField
 
 REQUIRED = _l("Ce champ est obligatoire.")
+
+
+class SkillsField(MultiCheckboxField):
+    """Skills from the taxonomy; rendered grouped (see the `skills_field` macro)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(
+            label, validators, choices=lambda: [c for _g, leaves in grouped_choices() for c in leaves], **kwargs
+        )
+
+    def pre_validate(self, form):
+        unknown = [code for code in (self.data or []) if code not in valid_codes()]
+        if unknown:
+            raise ValidationError(_l("Compétences inconnues : %(codes)s", codes=", ".join(unknown)))
+
+    @property
+    def groups(self):
+        return grouped_choices()
 
 
 class OrganisationForm(FlaskForm):
@@ -103,25 +125,21 @@ class ProviderForm(FlaskForm):
     def validate_iban(self, field) -> None:
         if not (field.data or "").strip():
             return
-        from schwifty import IBAN
-        from schwifty.exceptions import SchwiftyException
-
         try:
             iban = IBAN(field.data)
         except SchwiftyException:
-            raise ValidationError(_l("IBAN invalide : vérifiez le numéro (27 caractères pour un compte français)."))
+            raise ValidationError(
+                _l("IBAN invalide : vérifiez le numéro (27 caractères pour un compte français).")
+            ) from None
         field.data = iban.compact
 
     def validate_bic(self, field) -> None:
         if not (field.data or "").strip():
             return
-        from schwifty import BIC
-        from schwifty.exceptions import SchwiftyException
-
         try:
             field.data = BIC(field.data).compact
         except SchwiftyException:
-            raise ValidationError(_l("BIC invalide (8 ou 11 caractères)."))
+            raise ValidationError(_l("BIC invalide (8 ou 11 caractères).")) from None
 
     def bank_values(self) -> dict:
         return {
@@ -187,7 +205,7 @@ class OfferForm(FlaskForm):
             "duration_hours": float(self.duration_hours.data),
             "capacity_per_month": self.capacity_per_month.data,
             "price_mode": self.price_mode.data,
-            "price_cents": int(round(price * 100)) if price is not None else None,
+            "price_cents": round(price * 100) if price is not None else None,
             "available_from": self.available_from.data,
             "available_until": self.available_until.data,
         }
@@ -202,9 +220,9 @@ class CatalogueFilterForm(FlaskForm):
         csrf = False
 
     category = SelectField(
-        _l("Catégorie"), choices=[("", _l("Toutes"))] + choices(OFFER_CATEGORIES), validators=[Optional()]
+        _l("Catégorie"), choices=[("", _l("Toutes")), *choices(OFFER_CATEGORIES)], validators=[Optional()]
     )
-    price_mode = SelectField(_l("Tarif"), choices=[("", _l("Tous"))] + choices(PRICE_MODES), validators=[Optional()])
-    modality = SelectField(_l("Modalité"), choices=[("", _l("Toutes"))] + choices(MODALITIES), validators=[Optional()])
+    price_mode = SelectField(_l("Tarif"), choices=[("", _l("Tous")), *choices(PRICE_MODES)], validators=[Optional()])
+    modality = SelectField(_l("Modalité"), choices=[("", _l("Toutes")), *choices(MODALITIES)], validators=[Optional()])
     departement = StringField(_l("Département (numéro)"), validators=[Optional(), Length(max=3)])
     skill = StringField(_l("Compétence"), validators=[Optional(), Length(max=80)])

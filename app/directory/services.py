@@ -6,7 +6,8 @@ Services take plain values and the acting user; they flush, never commit.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as siret_std
 
@@ -15,10 +16,12 @@ from app.accounts.services import add_membership
 from app.core.errors import Conflict, Forbidden, ServiceError
 from app.core.models import PublicationStatus as PS
 from app.core.models import utcnow
+from app.core.signals import offer_text_changed
 from app.core.states import StateMachine
 from app.core.urls import clean_web_url
 from app.directory.models import ListingChange, Offer, Organisation, Provider
 from app.extensions import db
+from app.territory.models import Commune
 
 PUBLICATION = StateMachine(
     "publication",
@@ -42,7 +45,9 @@ def clean_siret(value: str | None) -> str | None:
     try:
         return siret_std.validate(value)
     except StdnumError:
-        raise ServiceError(_("Ce numéro SIRET n'est pas valide (14 chiffres, clé de contrôle)."), field="siret")
+        raise ServiceError(
+            _("Ce numéro SIRET n'est pas valide (14 chiffres, clé de contrôle)."), field="siret"
+        ) from None
 
 
 def _check_siret_free(model, siret: str | None, own_id: int | None) -> None:
@@ -285,11 +290,8 @@ def update_offer(actor: User, offer: Offer, values: dict) -> Offer:
 
 
 def _warm(offer: Offer) -> None:
-    """Embed the offer's text after the commit, for the matching engine."""
-    from app.core.jobs import enqueue
-    from app.matches.services import warm_embeddings
-
-    enqueue(warm_embeddings, offer_ids=[offer.id], coalesce=True)
+    """The offer's text changed: matching embeds it after the commit (its receiver), for the engine."""
+    offer_text_changed.send(offer)
 
 
 def _move(entity, actor: User, target: PS, reason: str | None, owner_ok: bool) -> None:
@@ -332,8 +334,6 @@ def published_offers_query():
 
 def with_provider_and_commune(stmt):
     """Load what an offer card shows in two extra queries, not one per offer."""
-    from sqlalchemy.orm import selectinload
-
     return stmt.options(selectinload(Offer.provider).selectinload(Provider.commune))
 
 
@@ -356,10 +356,6 @@ def catalogue(filters: dict, page: int = 1, per_page: int = 20):
     """Published offers of published providers, filtered (structured filters only).
     Returns (offers, total). Text search is the `search` package's job (/recherche, /api/v1/search).
     """
-    from sqlalchemy import func
-
-    from app.territory.models import Commune
-
     stmt = published_offers_query()
     if filters.get("category"):
         stmt = stmt.where(Offer.category == filters["category"])

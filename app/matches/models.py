@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Timestamped, enum_column, utcnow
 from app.extensions import db
+from app.needs.models import Need
 
 
 class RunStatus(str, enum.Enum):
@@ -154,6 +155,11 @@ class Mission(Timestamped, db.Model):
     offer = relationship("Offer")
     provider = relationship("Provider")
     feedback: Mapped[list[Feedback]] = relationship(back_populates="mission", order_by="Feedback.id")
+
+
+# The missions of a need, newest first (its page lists them). Declared here, not in app.needs.models:
+# matches stands above needs, which knows nothing of missions. Read-only: a mission names its need.
+Need.missions = relationship(Mission, viewonly=True, order_by=Mission.id.desc())
 
 
 class Feedback(db.Model):

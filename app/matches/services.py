@@ -15,24 +15,28 @@ import numpy as np
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 import matching
+from app.accounts.dashboard import register_dashboard_part
 from app.accounts.models import User
 from app.core.errors import Forbidden, ServiceError
 from app.core.jobs import beating, enqueue, heartbeat_interval, stale_seconds
 from app.core.mail import send_mail
 from app.core.models import utcnow
+from app.core.signals import mission_accepted, mission_cancelled, mission_done
 from app.core.states import StateMachine
 from app.core.urls import absolute_url
+from app.directory.models import Offer
 from app.extensions import db
+from app.matches.instance import build_instance, need_text, offer_text
 from app.matches.models import EmbeddingVector, Feedback, MatchRun, Mission, Proposal, ProposalEvent, RunStatus
 from app.matches.models import MissionStatus as MS
 from app.matches.models import ProposalStatus as P
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
-from app.vouchers import missions as voucher_missions
+from matching.embeddings import try_load_embedder
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +139,7 @@ def run_match_job(run_id: int, attempt: int | None = None) -> None:
     except RunAbandoned:
         db.session.rollback()
         log.warning("match run %s: execution %s was given up for dead; its result is dropped", run_id, attempt)
-    except Exception as exc:  # noqa: BLE001 — a failed run is recorded, not lost
+    except Exception as exc:
         db.session.rollback()
         _mark_failed(run_id, attempt, "error", f"{type(exc).__name__}: {exc}")
         db.session.commit()
@@ -312,17 +316,12 @@ def _embedder():
     mode = current_app.config.get("MATCHING_EMBEDDINGS", "auto")
     if mode in (False, "off", "0", None):
         return None
-    from matching.embeddings import try_load_embedder
-
     embedder, _reason = try_load_embedder(cache=DbEmbeddingCache())
     return embedder
 
 
 def warm_embeddings(need_ids: list[int] | tuple = (), offer_ids: list[int] | tuple = ()) -> int:
     """A job after a need or an offer is saved: embed its text now, so runs find it cached."""
-    from app.directory.models import Offer
-    from app.matches.instance import need_text, offer_text
-
     embedder = _embedder()
     if embedder is None:
         return 0
@@ -336,8 +335,6 @@ def warm_embeddings(need_ids: list[int] | tuple = (), offer_ids: list[int] | tup
 
 
 def execute_run(run: MatchRun, attempt: int | None = None) -> None:
-    from app.matches.instance import build_instance
-
     attempt = attempt or run.attempt
     test_delay = float(current_app.config.get("MATCH_TEST_DELAY_SECONDS") or 0)
 
@@ -574,6 +571,7 @@ def respond(
         raise Forbidden(_("Cette proposition ne vous est pas adressée."))
     # Two answers at once (a double click, two colleagues): the second waits for the
     # first on the proposal's row, then finds it answered (one mission, never two).
+    db.session.flush()  # the refresh below re-reads the row: changes not yet written would be lost
     db.session.refresh(proposal, with_for_update=True)
     now = now or utcnow()
     if proposal.status == P.APPROVED and proposal.deadline_at and _aware(proposal.deadline_at) < now:
@@ -588,7 +586,7 @@ def respond(
         db.session.add(mission)
         move_need(None, proposal.need, NS.MATCHED, system=True)
         db.session.flush()
-        voucher_missions.on_mission_accepted(mission)  # a need funded by vouchers: reserve them
+        mission_accepted.send(mission)  # a need funded by vouchers: its vouchers are reserved
         need = proposal.need
         send_mail(
             need.contact_email,
@@ -678,7 +676,7 @@ def close_pending_for_need(need: Need) -> None:
     ):
         mission.status, mission.cancelled_at = MS.CANCELLED, utcnow()
         mission.cancel_reason = _("Besoin annulé par la structure.")
-        voucher_missions.on_mission_cancelled(mission)
+        mission_cancelled.send(mission)  # reserved vouchers go back to the organisation
 
 
 # ------------------------------------------------------------------ missions
@@ -727,7 +725,7 @@ def confirm_completion(actor: User, mission: Mission) -> None:
     if mission.organisation_confirmed_at and mission.provider_confirmed_at:
         _move_mission(mission, MS.DONE)
         mission.done_at = now
-        voucher_missions.on_mission_done(mission)  # reserved vouchers are redeemed for the provider
+        mission_done.send(mission)  # reserved vouchers are redeemed for the provider
         move_need(None, mission.need, NS.DONE, system=True)
 
 
@@ -738,7 +736,7 @@ def cancel_mission(actor: User, mission: Mission, reason: str) -> None:
         raise ServiceError(_("Indiquez la raison de l'annulation."), field="reason")
     _move_mission(mission, MS.CANCELLED)
     mission.cancelled_at, mission.cancel_reason = utcnow(), reason.strip()
-    voucher_missions.on_mission_cancelled(mission)  # reserved vouchers go back to the organisation
+    mission_cancelled.send(mission)  # reserved vouchers go back to the organisation
     _log(
         mission.proposal,
         actor,
@@ -754,6 +752,7 @@ def give_feedback(actor: User, mission: Mission, rating: int, comment: str = "")
     side = mission_side(actor, mission)
     if side is None:
         raise Forbidden(_("Seules la structure et le prestataire donnent leur avis."))
+    db.session.flush()  # the refresh below re-reads the row: changes not yet written would be lost
     db.session.refresh(mission, with_for_update=True)  # two feedbacks at once: the second waits, then sees the first
     if mission.status != MS.DONE:
         raise ServiceError(_("L'avis se donne une fois la mission réalisée."))
@@ -780,8 +779,6 @@ def proposals_for_provider(user: User) -> list[Proposal]:
 
 
 def missions_for(user: User) -> list[Mission]:
-    from sqlalchemy import or_
-
     conditions = []
     if user.provider_ids:
         conditions.append(Mission.provider_id.in_(user.provider_ids))
@@ -790,3 +787,9 @@ def missions_for(user: User) -> list[Mission]:
     if not conditions:
         return []
     return list(db.session.scalars(select(Mission).where(or_(*conditions)).order_by(Mission.created_at.desc())))
+
+
+# The user's space shows the proposals waiting for their answer and their missions.
+register_dashboard_part(
+    "matches", lambda user: {"pending": proposals_for_provider(user), "missions": missions_for(user)}
+)

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import yaml
 
+from app.directory.skills import valid_codes
+from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
+
 BOUSSOLE_FILE = Path(__file__).with_name("boussole.yaml")
 MAX_QUESTIONS = 6
 
@@ -105,9 +108,6 @@ def parse_tree(data: dict) -> Tree:
 
 def validate_tree(tree: Tree) -> None:
     """Refuse a tree with dangling links, cycles or a path longer than MAX_QUESTIONS."""
-    from app.directory.skills import valid_codes
-    from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
-
     codes = valid_codes()
 
     def depth(qid: str, seen: tuple[str, ...]) -> int:
@@ -125,7 +125,7 @@ def validate_tree(tree: Tree) -> None:
             if (c.modality and c.modality not in MODALITIES) or (c.funding and c.funding not in PRICE_MODES):
                 raise ValueError(f"boussole: bad modality or funding in {qid}/{c.id}")
             if c.next:
-                deepest = max(deepest, depth(c.next, seen + (qid,)))
+                deepest = max(deepest, depth(c.next, (*seen, qid)))
         return 1 + deepest
 
     longest = depth(tree.start, ())

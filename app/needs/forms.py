@@ -3,8 +3,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.core.forms import CommuneField, MultiCheckboxField, SkillsField
+from app.core.forms import MultiCheckboxField
+from app.directory.forms import SkillsField
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES, choices
+from app.territory.forms import CommuneField
 
 REQUIRED = _l("Ce champ est obligatoire.")
 

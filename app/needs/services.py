@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.accounts.dashboard import register_dashboard_part
 from app.accounts.models import User
 from app.core.errors import Forbidden, ServiceError
 from app.core.models import utcnow
+from app.core.signals import need_closed, need_text_changed
 from app.core.states import StateMachine
 from app.directory.models import Organisation
 from app.directory.services import can_manage_organisation
@@ -106,11 +108,8 @@ def update_need(actor: User, need: Need, values: dict) -> Need:
 
 
 def _warm(need: Need) -> None:
-    """Embed the need's text after the commit (the matching engine then finds it cached)."""
-    from app.core.jobs import enqueue
-    from app.matches.services import warm_embeddings
-
-    enqueue(warm_embeddings, need_ids=[need.id], coalesce=True)
+    """The need's text changed: matching embeds it after the commit (its receiver), so runs find it cached."""
+    need_text_changed.send(need)
 
 
 def move_need(actor: User | None, need: Need, target: NS, reason: str | None = None, system: bool = False) -> None:
@@ -128,9 +127,7 @@ def move_need(actor: User | None, need: Need, target: NS, reason: str | None = N
         if not actor.is_staff and not (owner and (need.status, target) in OWNER_MOVES):
             raise Forbidden(_("Action non autorisée sur ce besoin."))
     if target == NS.CANCELLED:
-        from app.matches.services import close_pending_for_need
-
-        close_pending_for_need(need)
+        need_closed.send(need)  # matching stops its pending proposals and cancels the active missions
     if target == NS.OPEN and need.opened_at is None:
         need.opened_at = utcnow()
     need.status_reason = reason.strip() if reason else None
@@ -145,3 +142,6 @@ def needs_of(user: User) -> list[Need]:
             select(Need).where(Need.organisation_id.in_(user.organisation_ids)).order_by(Need.created_at.desc())
         )
     )
+
+
+register_dashboard_part("needs", lambda user: {"needs": needs_of(user)})  # the user's space lists their needs

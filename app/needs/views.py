@@ -116,9 +116,7 @@ def _visible_need(need_id: int) -> Need:
 @access(Access.ORG_MEMBER)
 def detail(need_id: int):
     need = _visible_need(need_id)
-    from app.matches.models import Mission
-
-    missions = list(db.session.scalars(select(Mission).where(Mission.need_id == need.id).order_by(Mission.id.desc())))
+    missions = need.missions  # declared by app.matches.models (matches stands above needs)
     return render_template(
         "needs/detail.html",
         need=need,
