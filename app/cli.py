@@ -88,13 +88,12 @@ def bootstrap():
 def sweep_cmd():
     """Send reminders and expire unanswered proposals, mark failed the match runs whose worker
     died (run it hourly: cron, or an RQ scheduler)."""
-    from app.matches.services import sweep, sweep_stale_runs
+    from app.matches.jobs import run_sweep
 
-    result = sweep()
-    stale = sweep_stale_runs()
-    commit()
+    result = run_sweep()
     click.echo(
-        f"{result['reminded']} rappel(s), {result['expired']} expiration(s), {stale} exécution(s) sans signe de vie"
+        f"{result['reminded']} rappel(s), {result['expired']} expiration(s), "
+        f"{result['stale']} exécution(s) sans signe de vie"
     )
 
 
