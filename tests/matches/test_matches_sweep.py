@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 
 from app.core.jobs import commit
 from app.core.models import utcnow
@@ -69,8 +69,6 @@ def test_the_timer_runs_the_job_now_then_every_interval(app):
     contexts = []
 
     def job():
-        from flask import current_app
-
         contexts.append(current_app._get_current_object())
         ran.release()
 
