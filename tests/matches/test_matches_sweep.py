@@ -80,6 +80,23 @@ def test_the_timer_runs_the_job_now_then_every_interval(app):
     assert contexts[0] is app  # inside an app context
 
 
+def test_the_timer_sweeps_the_database_from_its_own_thread(app):
+    """The real job, on the app's own session and connection in the timer's thread."""
+    results = []
+    done = threading.Event()
+
+    def job():
+        results.append(jobs.run_sweep())
+        done.set()
+
+    stop = jobs.start_sweep_timer(app, 60, job=job)
+    try:
+        assert done.wait(30)
+    finally:
+        stop.set()
+    assert results == [{"reminded": 0, "expired": 0, "stale": 0}]
+
+
 def test_a_failing_run_does_not_stop_the_timer(app):
     ran = threading.Semaphore(0)
 
