@@ -124,5 +124,8 @@ def create_app(config: dict | None = None) -> Flask:
     def _end_session(_exc):
         db.session.remove()
 
+    from app.matches.jobs import init_sweep_timer  # deferred: a domain, loaded with the blueprints
+
+    init_sweep_timer(app)  # the embedded default's proposal sweep (JOBS_MODE=inprocess), off in tests
     check_all_routes_declared(app)
     return app

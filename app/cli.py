@@ -18,7 +18,7 @@ from app.core.mail import deliver_due, undelivered
 from app.core.models import utcnow
 from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
 from app.extensions import db
-from app.matches.services import sweep, sweep_stale_runs
+from app.matches.jobs import run_sweep
 from app.ops.backup import BackupError, backup, restore
 from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
 from app.territory.services import commune_count, load_communes
@@ -95,11 +95,10 @@ def bootstrap():
 def sweep_cmd():
     """Send reminders and expire unanswered proposals, mark failed the match runs whose worker
     died (run it hourly: cron, or an RQ scheduler)."""
-    result = sweep()
-    stale = sweep_stale_runs()
-    commit()
+    result = run_sweep()
     click.echo(
-        f"{result['reminded']} rappel(s), {result['expired']} expiration(s), {stale} exécution(s) sans signe de vie"
+        f"{result['reminded']} rappel(s), {result['expired']} expiration(s), "
+        f"{result['stale']} exécution(s) sans signe de vie"
     )
 
 

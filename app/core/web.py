@@ -13,7 +13,8 @@ message otherwise), and the code after the block reads ``tx.ok``::
         return redirect(url_for("library.resolve", ident=resource.identifier))
     return render_template(...), 422
 
-Any other exception rolls back and propagates (the error handlers answer it).
+Any other exception rolls back and propagates (the error handlers answer it). An action button
+(approve, cancel, decide…) that flashes its outcome and goes back uses ``submit_action``.
 """
 
 from __future__ import annotations
@@ -23,21 +24,29 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from flask import abort, flash, redirect
-from sqlalchemy import Select, select
+from flask_babel import gettext as _
+from sqlalchemy import BigInteger, Integer, Select, inspect, select
 
-from app.core.errors import ServiceError
-from app.core.jobs import commit
+from app.core.errors import Conflict, ServiceError
+from app.core.inputs import parse_id
+from app.core.jobs import commit, rollback
+from app.core.states import IllegalTransition
 from app.extensions import db
 
 T = TypeVar("T")
 
 
 class transaction:
-    """Commit once at the end of the block; on a ServiceError roll back and show its message."""
+    """Commit once at the end of the block; on a ServiceError roll back and show its message.
 
-    def __init__(self, form: Any = None, *, show: bool = True) -> None:
+    `illegal_moves=True`: a state move the entity cannot make (`IllegalTransition`, e.g. a proposal
+    answered meanwhile in another tab) is refused the same way, as a Conflict saying "not possible in
+    the current state", instead of propagating to the 409 error page."""
+
+    def __init__(self, form: Any = None, *, show: bool = True, illegal_moves: bool = False) -> None:
         self.form = form
         self.show = show
+        self.illegal_moves = illegal_moves
         self.ok = False
         self.error: ServiceError | None = None
 
@@ -46,13 +55,19 @@ class transaction:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is None:
-            commit()
+            try:
+                commit()
+            except Exception:
+                rollback()  # a failed commit leaves nothing half-done in the session
+                raise
             self.ok = True
             return False
+        if self.illegal_moves and isinstance(exc, IllegalTransition):
+            exc = Conflict(_("Cette action n'est pas possible dans l'état actuel."))
         if getattr(exc, "commit", False):
             commit()  # a refusal that must keep what it recorded (e.g. what Stripe answered)
         else:
-            db.session.rollback()
+            rollback()  # with the jobs the block enqueued: they never run
         if isinstance(exc, ServiceError):
             self.error = exc
             if self.show:
@@ -74,9 +89,13 @@ class transaction:
 def load_or_404(model: type[T], ident: Any, *, where: Callable[[T], bool] | None = None) -> T:
     """The row of `model` with primary key `ident`, or a 404 page (also when `where(row)` is false).
 
-    `ident` that is not a valid key (a string for an integer key…) is a 404 too, never a 500."""
+    `ident` that is not a valid key (a string or a number out of range for an integer key…) is a
+    404 too, never a 500 (nor a database error: it is checked before the query)."""
+    key = inspect(model).primary_key
+    if len(key) == 1 and isinstance(key[0].type, Integer) and not isinstance(key[0].type, BigInteger):
+        ident = parse_id(ident)  # a positive INTEGER, else None
     try:
-        row = db.session.get(model, ident)
+        row = db.session.get(model, ident) if ident is not None else None
     except (ValueError, TypeError):
         row = None
     if row is None or (where is not None and not where(row)):
@@ -134,3 +153,16 @@ def submit_form(form, action, message, target):
         return None
     flash(message(result) if callable(message) else message, "success")
     return redirect(target(result) if callable(target) else target)
+
+
+def submit_action(action, message, back: str, *, illegal_moves: bool = False):
+    """The shape every action button shares (approve, decide, cancel…): run `action()` in one
+    transaction, flash `message` on success or the service's refusal otherwise, and redirect to
+    `back` either way. `message` may be a callable taking what `action` returned.
+
+    `illegal_moves=True`: an illegal state move is refused the same way (see `transaction`)."""
+    with transaction(illegal_moves=illegal_moves) as tx:
+        result = action()
+    if tx.ok:
+        flash(message(result) if callable(message) else message, "success")
+    return redirect(back)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -86,6 +87,16 @@ class Offer(Moderated, Timestamped, db.Model):
     @property
     def is_public(self) -> bool:
         return self.status == PublicationStatus.PUBLISHED and self.provider.is_public
+
+
+class ChangeStatus(StrEnum):
+    """Where a `ListingChange` stands (a StrEnum: stored as its plain value in a VARCHAR column)."""
+
+    PENDING = "pending"  # a held link, waiting for staff
+    APPLIED = "applied"  # live at once, logged for staff to review
+    APPROVED = "approved"
+    REFUSED = "refused"
+    REPLACED = "replaced"  # a newer proposal of the owner replaced this unanswered one
 
 
 class ListingChange(Timestamped, db.Model):

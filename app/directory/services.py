@@ -19,7 +19,7 @@ from app.core.models import utcnow
 from app.core.signals import offer_text_changed
 from app.core.states import StateMachine
 from app.core.urls import clean_web_url
-from app.directory.models import ListingChange, Offer, Organisation, Provider
+from app.directory.models import ChangeStatus, ListingChange, Offer, Organisation, Provider
 from app.extensions import db
 from app.territory.models import Commune
 
@@ -110,14 +110,18 @@ def _moderated_update(actor: User, entity, values: dict, fields: tuple[str, ...]
     kind = KIND_OF[type(entity)]
     if held:
         for older in pending_changes(entity):  # the latest proposal replaces an unanswered one
-            older.status = "replaced"
+            older.status = ChangeStatus.REPLACED
         db.session.add(
-            ListingChange(entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=held, status="pending")
+            ListingChange(
+                entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=held, status=ChangeStatus.PENDING
+            )
         )
     live = {name: change for name, change in changed.items() if name not in held}
     if live:
         db.session.add(
-            ListingChange(entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=live, status="applied")
+            ListingChange(
+                entity_kind=kind, entity_id=entity.id, actor_id=actor.id, changes=live, status=ChangeStatus.APPLIED
+            )
         )
 
 
@@ -128,7 +132,7 @@ def pending_changes(entity) -> list[ListingChange]:
             .where(
                 ListingChange.entity_kind == KIND_OF[type(entity)],
                 ListingChange.entity_id == entity.id,
-                ListingChange.status == "pending",
+                ListingChange.status == ChangeStatus.PENDING,
             )
             .order_by(ListingChange.id)
         )
@@ -143,7 +147,7 @@ def decide_change(actor: User, change: ListingChange, approve: bool) -> None:
     """Hub staff approve (the held value goes live) or refuse an owner's pending change."""
     if not actor.is_staff:
         raise Forbidden(_("Seule l'équipe du Hub peut modérer."))
-    if change.status != "pending":
+    if change.status != ChangeStatus.PENDING:
         raise Conflict(_("Cette modification a déjà été traitée."))
     entity = listing_of(change)
     if approve and entity is not None:
@@ -151,7 +155,7 @@ def decide_change(actor: User, change: ListingChange, approve: bool) -> None:
             if name in LINK_FIELDS:
                 new = clean_web_url(new, name)
             setattr(entity, name, new)
-    change.status = "approved" if approve else "refused"
+    change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REFUSED
     change.decided_by_id = actor.id
     change.decided_at = utcnow()
     db.session.flush()
@@ -170,7 +174,10 @@ def change_log(limit: int = 50) -> dict[str, list[ListingChange]]:
             )
         )
 
-    return {"pending": rows("pending"), "recent": rows("applied", "approved", "refused")}
+    return {
+        "pending": rows(ChangeStatus.PENDING),
+        "recent": rows(ChangeStatus.APPLIED, ChangeStatus.APPROVED, ChangeStatus.REFUSED),
+    }
 
 
 ORG_FIELDS = ("name", "kind", "size", "commune_insee", "description", "contact_email", "contact_phone", "website")

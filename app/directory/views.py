@@ -10,20 +10,13 @@ from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
-from app.core.web import form_status, submit_form
+from app.core.web import form_status, load_or_404, submit_form
 from app.directory import services
 from app.directory.forms import OfferForm, OrganisationForm, ProviderForm
 from app.directory.models import Offer, Organisation, Provider
 from app.extensions import db
 
 bp = Blueprint("directory", __name__)
-
-
-def _get_or_404(model, ident: int):
-    obj = db.session.get(model, ident)
-    if obj is None:
-        abort(404)
-    return obj
 
 
 CATALOGUE_PARAMS = {
@@ -47,9 +40,9 @@ def catalogue():
 @bp.get("/offres/<int:offer_id>")
 @access(Access.PUBLIC)
 def offer_detail(offer_id: int):
-    offer = _get_or_404(Offer, offer_id)
-    if not offer.is_public and not services.can_manage_provider(current_user, offer.provider):
-        abort(404)
+    offer = load_or_404(
+        Offer, offer_id, where=lambda o: o.is_public or services.can_manage_provider(current_user, o.provider)
+    )
     return render_template(
         "directory/offer.html",
         offer=offer,
@@ -73,7 +66,7 @@ def providers():
 @bp.get("/prestataires/<int:provider_id>")
 @access(Access.PUBLIC)
 def provider_detail(provider_id: int):
-    provider = _get_or_404(Provider, provider_id)
+    provider = load_or_404(Provider, provider_id)
     can_manage = services.can_manage_provider(current_user, provider)
     if not provider.is_public and not can_manage:
         abort(404)
@@ -106,9 +99,7 @@ def organisation_new():
 @bp.route("/structure/<int:org_id>/modifier", methods=["GET", "POST"])
 @access(Access.ORG_MEMBER)
 def organisation_edit(org_id: int):
-    org = _get_or_404(Organisation, org_id)
-    if not services.can_manage_organisation(current_user, org):
-        abort(404)
+    org = load_or_404(Organisation, org_id, where=lambda o: services.can_manage_organisation(current_user, o))
     form = OrganisationForm(obj=org)
     if request.method == "GET":
         form.commune.process_data(org.commune)
@@ -137,9 +128,7 @@ def provider_new():
 @bp.route("/prestataire/<int:provider_id>/modifier", methods=["GET", "POST"])
 @access(Access.PROVIDER_MEMBER)
 def provider_edit(provider_id: int):
-    provider = _get_or_404(Provider, provider_id)
-    if not services.can_manage_provider(current_user, provider):
-        abort(404)
+    provider = load_or_404(Provider, provider_id, where=lambda p: services.can_manage_provider(current_user, p))
     form = ProviderForm(obj=provider)
     if request.method == "GET":
         form.commune.process_data(provider.commune)
@@ -155,9 +144,7 @@ def provider_edit(provider_id: int):
 @bp.route("/prestataire/<int:provider_id>/offres/nouvelle", methods=["GET", "POST"])
 @access(Access.PROVIDER_MEMBER)
 def offer_new(provider_id: int):
-    provider = _get_or_404(Provider, provider_id)
-    if not services.can_manage_provider(current_user, provider):
-        abort(404)
+    provider = load_or_404(Provider, provider_id, where=lambda p: services.can_manage_provider(current_user, p))
     form = OfferForm()
     done = submit_form(
         form,
@@ -176,9 +163,7 @@ def offer_new(provider_id: int):
 @bp.route("/offres/<int:offer_id>/modifier", methods=["GET", "POST"])
 @access(Access.PROVIDER_MEMBER)
 def offer_edit(offer_id: int):
-    offer = _get_or_404(Offer, offer_id)
-    if not services.can_manage_provider(current_user, offer.provider):
-        abort(404)
+    offer = load_or_404(Offer, offer_id, where=lambda o: services.can_manage_provider(current_user, o.provider))
     form = OfferForm(obj=offer)
     if request.method == "GET" and offer.price_cents is not None:
         form.price.data = offer.price_cents / 100
@@ -200,9 +185,7 @@ OWNER_OFFER_ACTIONS = {"submit": PS.SUBMITTED, "withdraw": PS.DRAFT, "archive": 
 @bp.post("/offres/<int:offer_id>/statut")
 @access(Access.PROVIDER_MEMBER)
 def offer_status(offer_id: int):
-    offer = _get_or_404(Offer, offer_id)
-    if not services.can_manage_provider(current_user, offer.provider):
-        abort(404)
+    offer = load_or_404(Offer, offer_id, where=lambda o: services.can_manage_provider(current_user, o.provider))
     form = EmptyForm()
     target = OWNER_OFFER_ACTIONS.get(request.form.get("action", ""))
     if not form.validate_on_submit() or target is None:

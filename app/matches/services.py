@@ -576,7 +576,9 @@ def respond(
     now = now or utcnow()
     if proposal.status == P.APPROVED and proposal.deadline_at and _aware(proposal.deadline_at) < now:
         expire(proposal)
-        raise ServiceError(_("Le délai de réponse est dépassé : la proposition a expiré."))
+        refusal = ServiceError(_("Le délai de réponse est dépassé : la proposition a expiré."))
+        refusal.commit = True  # the expiry is kept: the view commits it while refusing the answer
+        raise refusal
     if accept:
         _move(proposal, actor, P.ACCEPTED, "accepted")
         proposal.responded_at = now

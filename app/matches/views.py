@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -12,34 +12,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
-from app.core.errors import ServiceError
 from app.core.inputs import parse_id
 from app.core.jobs import commit
-from app.core.states import IllegalTransition
+from app.core.web import load_or_404, submit_action, transaction
 from app.extensions import db
 from app.matches import services
 from app.matches.forms import COMPONENT_LABELS, DecisionForm, FeedbackForm, MissionActionForm, ResponseForm, RunForm
 from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus, RunStatus
-from app.needs.models import Need
+from app.needs.models import Need, NeedStatus
 from app.territory.models import Commune
 
 bp = Blueprint("matches", __name__)
-
-
-def _get(model, ident):
-    obj = db.session.get(model, ident)
-    if obj is None:
-        abort(404)
-    return obj
-
-
-def _fail(error, endpoint: str, **values):
-    db.session.rollback()
-    message = (
-        error.message if isinstance(error, ServiceError) else _("Cette action n'est pas possible dans l'état actuel.")
-    )
-    flash(str(message), "error")
-    return redirect(url_for(endpoint, **values))
 
 
 # ------------------------------------------------------------------ staff: runs
@@ -50,7 +33,7 @@ def _fail(error, endpoint: str, **values):
 def runs():
     form = RunForm()
     if form.validate_on_submit():
-        try:
+        with transaction(show=False) as tx:  # in-process mode runs the engine right after the commit
             run = services.start_run(
                 current_user,
                 form.weights(),
@@ -60,15 +43,13 @@ def runs():
                 time_limit=float(form.time_limit.data),
                 side_constraints=form.side_constraints(),
             )
-            commit()  # in-process mode runs the engine right after this commit
+        if tx.ok:
             return redirect(url_for("matches.run_detail", run_id=run.id))
-        except ServiceError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error.message))
+        form.form_errors.append(str(tx.error.message))
     if services.sweep_stale_runs():
         commit()
     recent = list(db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)))
-    open_needs = db.session.scalar(select(func.count()).select_from(Need).where(Need.status == "open"))
+    open_needs = db.session.scalar(select(func.count()).select_from(Need).where(Need.status == NeedStatus.OPEN))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "matches/runs.html", form=form, runs=recent, open_needs=open_needs, components=COMPONENT_LABELS
@@ -78,10 +59,9 @@ def runs():
 @bp.get("/mise-en-relation/runs/<int:run_id>")
 @access(Access.STAFF)
 def run_detail(run_id: int):
-    services.sweep_stale_runs()  # a run whose worker died shows as failed, with its restart button
-    services.sweep()
-    commit()
-    run = _get(MatchRun, run_id)
+    if services.sweep_stale_runs():  # a run whose worker died shows as failed, with its restart button
+        commit()
+    run = load_or_404(MatchRun, run_id)
     dep = request.args.get("dep", "")
     status = request.args.get("statut", "")
     stmt = (
@@ -123,30 +103,30 @@ def run_detail(run_id: int):
 @access(Access.STAFF)
 def restart_run(run_id: int):
     """Restart a failed run (CSRF checked by CSRFProtect); the form carries the execution it saw failed."""
-    _get(MatchRun, run_id)
+    load_or_404(MatchRun, run_id)
     attempt = request.form.get("attempt", "")
     if not attempt.isdigit() or not 0 < int(attempt) < 2**31:
         flash(_("Ce formulaire est périmé : rechargez la page de l'exécution."), "error")
         return redirect(url_for("matches.run_detail", run_id=run_id))
+    back = url_for("matches.run_detail", run_id=run_id)
     for retry in range(3):
         try:
-            restarted = services.restart_run(current_user, run_id, int(attempt))
-            commit()  # in-process mode runs the engine right after this commit
+            with transaction() as tx:  # in-process mode runs the engine right after the commit
+                restarted = services.restart_run(current_user, run_id, int(attempt))
             break
-        except ServiceError as error:
-            return _fail(error, "matches.run_detail", run_id=run_id)
-        except OperationalError as error:
+        except OperationalError as error:  # rolled back by the transaction
             # SQLite only: two clicks at once, one is refused the write lock instead of waiting
             # (PostgreSQL waits on the row lock). Once the other has committed, this one sees it.
-            db.session.rollback()
             if retry == 2 or "database is locked" not in str(error):
                 raise
             time.sleep(0.2)
+    if not tx.ok:
+        return redirect(back)
     if restarted:
         flash(_("Exécution relancée."), "success")
     else:
         flash(_("Cette exécution a déjà été relancée."), "info")
-    return redirect(url_for("matches.run_detail", run_id=run_id))
+    return redirect(back)
 
 
 def _offers_by_id(ids):
@@ -165,7 +145,7 @@ def _offers_by_id(ids):
 def run_progress(run_id: int):
     if services.sweep_stale_runs():
         commit()
-    run = _get(MatchRun, run_id)
+    run = load_or_404(MatchRun, run_id)
     failed = run.status == RunStatus.FAILED
     return jsonify(
         status=run.status.value,
@@ -180,22 +160,21 @@ def run_progress(run_id: int):
 @bp.post("/mise-en-relation/runs/<int:run_id>/approuver")
 @access(Access.STAFF)
 def bulk_approve(run_id: int):
-    run = _get(MatchRun, run_id)
+    run = load_or_404(MatchRun, run_id)
     ids = [i for i in map(parse_id, request.form.getlist("proposal_id")) if i]  # CSRF checked by CSRFProtect
     chosen = list(db.session.scalars(select(Proposal).where(Proposal.run_id == run.id, Proposal.id.in_(ids or [-1]))))
-    try:
-        count = services.bulk_approve(current_user, chosen)
-        commit()
-    except (ServiceError, IllegalTransition) as error:
-        return _fail(error, "matches.run_detail", run_id=run.id)
-    flash(_("%(n)d propositions approuvées et envoyées aux prestataires.", n=count), "success")
-    return redirect(url_for("matches.run_detail", run_id=run.id))
+    return submit_action(
+        lambda: services.bulk_approve(current_user, chosen),
+        lambda count: _("%(n)d propositions approuvées et envoyées aux prestataires.", n=count),
+        url_for("matches.run_detail", run_id=run.id),
+        illegal_moves=True,
+    )
 
 
 @bp.get("/mise-en-relation/propositions/<int:proposal_id>")
 @access(Access.STAFF)
 def proposal_detail(proposal_id: int):
-    proposal = _get(Proposal, proposal_id)
+    proposal = load_or_404(Proposal, proposal_id)
     offers = _offers_by_id({a["offer_id"] for a in proposal.alternatives})
     return render_template(
         "matches/proposal.html",
@@ -209,29 +188,26 @@ def proposal_detail(proposal_id: int):
 @bp.post("/mise-en-relation/propositions/<int:proposal_id>")
 @access(Access.STAFF)
 def decide(proposal_id: int):
-    proposal = _get(Proposal, proposal_id)
+    proposal = load_or_404(Proposal, proposal_id)
     form = DecisionForm()
-    back = request.form.get("back") == "run" and proposal.run_id
-    target = (
-        ("matches.run_detail", {"run_id": proposal.run_id})
-        if back
-        else ("matches.proposal_detail", {"proposal_id": proposal.id})
+    back = (
+        url_for("matches.run_detail", run_id=proposal.run_id)
+        if request.form.get("back") == "run" and proposal.run_id
+        else url_for("matches.proposal_detail", proposal_id=proposal.id)
     )
     if not form.validate_on_submit():
         flash(_("Décision inconnue ou formulaire expiré."), "error")
-        return redirect(url_for(target[0], **target[1]))
-    try:
+        return redirect(back)
+
+    def decide():
         if form.decision.data == "approve":
             services.approve(current_user, proposal)
         elif form.decision.data == "reject":
             services.reject(current_user, proposal, form.reason.data or "")
         else:
             services.replace(current_user, proposal, form.offer_id.data or 0, reason=form.reason.data)
-        commit()
-    except (ServiceError, IllegalTransition) as error:
-        return _fail(error, target[0], **target[1])
-    flash(_("Décision enregistrée."), "success")
-    return redirect(url_for(target[0], **target[1]))
+
+    return submit_action(decide, _("Décision enregistrée."), back, illegal_moves=True)
 
 
 # ------------------------------------------------------------------ providers: answer
@@ -240,8 +216,6 @@ def decide(proposal_id: int):
 @bp.get("/missions/propositions")
 @access(Access.PROVIDER_MEMBER)
 def provider_proposals():
-    services.sweep()
-    commit()
     return render_template(
         "matches/provider_proposals.html", proposals=services.proposals_for_provider(current_user), form=ResponseForm()
     )
@@ -250,19 +224,15 @@ def provider_proposals():
 @bp.post("/missions/propositions/<int:proposal_id>")
 @access(Access.PROVIDER_MEMBER)
 def respond(proposal_id: int):
-    proposal = _get(Proposal, proposal_id)
-    if proposal.provider_id not in current_user.provider_ids:
-        abort(404)
+    proposal = load_or_404(Proposal, proposal_id, where=lambda p: p.provider_id in current_user.provider_ids)
     form = ResponseForm()
     if not form.validate_on_submit():
         flash(_("Réponse inconnue ou formulaire expiré."), "error")
         return redirect(url_for("matches.provider_proposals"))
-    try:
+    with transaction(illegal_moves=True) as tx:  # an expiry found on the way is kept (its refusal says commit)
         mission = services.respond(current_user, proposal, form.response.data == "accept", form.reason.data)
-        commit()
-    except (ServiceError, IllegalTransition) as error:
-        commit()  # an expiry found on the way is kept
-        return _fail(error, "matches.provider_proposals")
+    if not tx.ok:
+        return redirect(url_for("matches.provider_proposals"))
     if mission is not None:
         flash(_("Mission acceptée : la structure est prévenue."), "success")
         return redirect(url_for("matches.mission_detail", mission_id=mission.id))
@@ -280,10 +250,7 @@ def missions():
 
 
 def _visible_mission(mission_id: int) -> Mission:
-    mission = db.session.get(Mission, mission_id)
-    if mission is None or not services.can_see_mission(current_user, mission):
-        abort(404)
-    return mission
+    return load_or_404(Mission, mission_id, where=lambda mission: services.can_see_mission(current_user, mission))
 
 
 @bp.get("/missions/<int:mission_id>")
@@ -306,36 +273,34 @@ def mission_detail(mission_id: int):
 @access(Access.LOGIN)
 def mission_action(mission_id: int):
     mission = _visible_mission(mission_id)
+    back = url_for("matches.mission_detail", mission_id=mission.id)
     form = MissionActionForm()
     if not form.validate_on_submit():
         flash(_("Action inconnue ou formulaire expiré."), "error")
-        return redirect(url_for("matches.mission_detail", mission_id=mission.id))
-    try:
+        return redirect(back)
+
+    def act():
         if form.action.data == "start":
             services.start_mission(current_user, mission)
         elif form.action.data == "confirm":
             services.confirm_completion(current_user, mission)
         else:
             services.cancel_mission(current_user, mission, form.reason.data or "")
-        commit()
-    except (ServiceError, IllegalTransition) as error:
-        return _fail(error, "matches.mission_detail", mission_id=mission.id)
-    flash(_("Mission mise à jour."), "success")
-    return redirect(url_for("matches.mission_detail", mission_id=mission.id))
+
+    return submit_action(act, _("Mission mise à jour."), back, illegal_moves=True)
 
 
 @bp.post("/missions/<int:mission_id>/avis")
 @access(Access.LOGIN)
 def mission_feedback(mission_id: int):
     mission = _visible_mission(mission_id)
+    back = url_for("matches.mission_detail", mission_id=mission.id)
     form = FeedbackForm()
     if not form.validate_on_submit():
         flash(_("Choisissez une note de 1 à 5."), "error")
-        return redirect(url_for("matches.mission_detail", mission_id=mission.id))
-    try:
-        services.give_feedback(current_user, mission, int(form.rating.data), form.comment.data)
-        commit()
-    except ServiceError as error:
-        return _fail(error, "matches.mission_detail", mission_id=mission.id)
-    flash(_("Merci pour votre avis."), "success")
-    return redirect(url_for("matches.mission_detail", mission_id=mission.id))
+        return redirect(back)
+    return submit_action(
+        lambda: services.give_feedback(current_user, mission, int(form.rating.data), form.comment.data),
+        _("Merci pour votre avis."),
+        back,
+    )

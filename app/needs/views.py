@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
 from app.core.jobs import commit
-from app.core.web import form_status, submit_form
+from app.core.web import form_status, load_or_404, submit_form
 from app.directory.models import Organisation
 from app.extensions import db
 from app.needs import boussole, services
@@ -106,10 +106,7 @@ def new():
 
 
 def _visible_need(need_id: int) -> Need:
-    need = db.session.get(Need, need_id)
-    if need is None or not services.can_see_need(current_user, need):
-        abort(404)
-    return need
+    return load_or_404(Need, need_id, where=lambda need: services.can_see_need(current_user, need))
 
 
 @bp.get("/<int:need_id>")

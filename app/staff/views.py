@@ -9,9 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
-from app.core.errors import ServiceError
-from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
+from app.core.web import load_or_404, submit_action
 from app.directory import services as directory
 from app.directory.forms import ModerationForm
 from app.directory.models import ListingChange, Offer, Organisation, Provider
@@ -44,9 +43,7 @@ def queue():
 @access(Access.STAFF)
 def decide_change(change_id: int):
     """Approve or refuse an owner's change held for moderation (a new website on a published listing)."""
-    change = db.session.get(ListingChange, change_id)
-    if change is None:
-        abort(404)
+    change = load_or_404(ListingChange, change_id)
     form = ModerationForm()
     decision = request.form.get("decision", "")
     if not form.validate_on_submit() or decision not in ("approve", "refuse"):
@@ -61,9 +58,7 @@ def decide(kind: str, ident: int):
     if kind not in KINDS:
         abort(404)
     model, move = KINDS[kind]
-    entity = db.session.get(model, ident)
-    if entity is None:
-        abort(404)
+    entity = load_or_404(model, ident)
     form = ModerationForm()
     target = DECISIONS.get(request.form.get("decision", ""))
     if not form.validate_on_submit() or target is None:
@@ -77,15 +72,7 @@ def decide(kind: str, ident: int):
 
 def _record(decision):
     """Carry out a staff decision and commit, or show the service's refusal; back to the queue."""
-    try:
-        decision()
-        commit()
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        flash(_("Décision enregistrée."), "success")
-    return redirect(url_for("staff.queue"))
+    return submit_action(decision, _("Décision enregistrée."), url_for("staff.queue"))
 
 
 @bp.get("/besoins")
