@@ -19,7 +19,7 @@ from flask import Flask, request
 from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
-from app.core.views import error_response
+from app.core.responses import error_response
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: every id column
 MAX_INT = 2**31 - 1  # any other INTEGER column (counts, cents)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from app.core.access import Access, access
 from app.core.errors import ServiceError
+from app.core.responses import error_response as _error
 from app.core.states import IllegalTransition
 from app.core.urls import external_link
 from app.core.web import safe_next
@@ -42,33 +43,6 @@ def health():
 @access(Access.PUBLIC)
 def accessibility():
     return render_template("core/accessibility.html")
-
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def error_response(status: int, title: str, message: str):
-    """The error page (HTML) or, under /api/, the API's JSON error."""
-    return _error(status, title, message)
-
-
-def _error(status: int, title: str, message: str):
-    if _wants_json():
-        codes = {
-            400: "bad_request",
-            403: "forbidden",
-            404: "not_found",
-            405: "method_not_allowed",
-            409: "conflict",
-            413: "too_large",
-            422: "validation_error",
-            429: "rate_limited",
-            500: "server_error",
-        }
-        response = jsonify({"error": {"code": codes.get(status, "error"), "message": message}})
-        return response, status
-    return render_template("core/error.html", status=status, title=title, message=message), status
 
 
 def register_error_handlers(app: Flask) -> None:
