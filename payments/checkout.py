@@ -27,6 +27,7 @@ from . import ledger, rules
 from .errors import PaymentStateError, RefundTooLarge
 from .interface import ENV_METADATA_KEY, PaymentGateway, PaymentIntentInfo
 from .models import models_for, utcnow
+from .programmes import on_programme_funded
 
 PURPOSE_KEY = "hub_purpose"
 REFERENCE_KEY = "hub_reference"
@@ -47,9 +48,7 @@ def register_success_hook(purpose: str, hook: SuccessHook) -> None:
 def _hooks(purpose: str) -> list[SuccessHook]:
     hooks = list(_success_hooks.get(purpose, []))
     if purpose == "programme_funding":
-        from .vouchers import on_programme_funded  # built in: a funded programme becomes usable
-
-        hooks.insert(0, on_programme_funded)
+        hooks.insert(0, on_programme_funded)  # built in: a funded programme becomes usable
     return hooks
 
 
@@ -148,7 +147,7 @@ def start_payment(
     Browser flow: ``confirm=False``, hand ``info.client_secret`` to Stripe.js.
     Server flow (saved card, tests): ``payment_method=...``, ``confirm=True``; the
     answer may already be succeeded (settled at once), requires_action
-    (3-D Secure in the browser) or failed (``info.user_message`` in French)."""
+    (3-D Secure in the browser) or failed (``info.message_code``, worded by the app)."""
     items = rules.check_settlement(amount_cents, settlement)
     info = gateway.create_payment_intent(
         amount_cents,
@@ -267,12 +266,15 @@ def refund_payment(
         currency=payment.currency,
     )
     for line in lines:
-        if line.amount_cents > 0 and ledger.account_type(line.account) in ledger.CREDIT_NORMAL:
-            if ledger.balance(session, line.account, natural=True) < line.amount_cents:
-                raise RefundTooLarge(
-                    f"{line.account} holds less than {line.amount_cents} cents: "
-                    "refund with absorb=True if the platform bears it"
-                )
+        if (
+            line.amount_cents > 0
+            and ledger.account_type(line.account) in ledger.CREDIT_NORMAL
+            and ledger.balance(session, line.account, natural=True) < line.amount_cents
+        ):
+            raise RefundTooLarge(
+                f"{line.account} holds less than {line.amount_cents} cents: "
+                "refund with absorb=True if the platform bears it"
+            )
     info = gateway.create_refund(
         payment.stripe_id,
         amount_cents=amount,

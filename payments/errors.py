@@ -1,14 +1,16 @@
 """Every exception the payments package raises, by name, so callers can catch
-precisely what they expect (and map it to a French message with
-`payments.messages.message_for`)."""
+precisely what they expect. Each carries a stable ``code`` (`codes.PaymentFailure`): the
+app words it for the user, the library never does."""
 
 from __future__ import annotations
+
+from .codes import Ineligibility
 
 
 class PaymentsError(Exception):
     """Base class of every error raised by the payments package."""
 
-    #: A stable machine code (used to look up the French message).
+    #: A stable machine code (`codes.PaymentFailure`; the app words it).
     code = "payments_error"
 
 
@@ -202,10 +204,10 @@ class InsufficientProgrammeFunds(ProgrammeError):
 
 
 class NotEligible(ProgrammeError):
-    """The organisation does not meet the programme's eligibility rules; `reasons` lists why."""
+    """The organisation does not meet the programme's eligibility rules; `reasons` lists why (codes)."""
 
     code = "programme_not_eligible"
 
-    def __init__(self, reasons: list[str]):
-        super().__init__("; ".join(reasons))
+    def __init__(self, reasons: list[Ineligibility]):
+        super().__init__("; ".join(str(reason.code) for reason in reasons))
         self.reasons = reasons

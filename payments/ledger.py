@@ -155,7 +155,9 @@ def _same_lines(session: Session, tx, lines: Sequence[Line]) -> bool:
         .join(m.LedgerAccount, m.LedgerAccount.id == m.LedgerLine.account_id)
         .where(m.LedgerLine.transaction_id == tx.id)
     ).all()
-    return _signature(tuple(r) for r in rows) == _signature((l.account, l.amount_cents, l.currency) for l in lines)
+    return _signature(tuple(r) for r in rows) == _signature(
+        (line.account, line.amount_cents, line.currency) for line in lines
+    )
 
 
 def _return_existing(session: Session, tx, lines: Sequence[Line], key: str):
@@ -270,7 +272,7 @@ def reverse(
     session: Session, tx, idempotency_key: str | None = None, *, memo: str | None = None, kind: str | None = None
 ):
     """Post the exact opposite of ``tx`` (the way to correct the ledger)."""
-    lines = [Line(l.account, -l.amount_cents, l.currency) for l in lines_of(session, tx)]
+    lines = [Line(line.account, -line.amount_cents, line.currency) for line in lines_of(session, tx)]
     return post(
         session,
         kind or f"reversal:{tx.kind}",

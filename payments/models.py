@@ -58,14 +58,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
+from .codes import PaymentStatus, ProgrammeStatus, VoucherStatus
 from .errors import LedgerImmutable, ModelsNotBound, UnbalancedTransaction
 
 SESSION_INFO_KEY = "payments.models"
 
 ACCOUNT_TYPES = ("asset", "liability", "revenue", "expense", "equity")
-VOUCHER_STATUSES = ("issued", "reserved", "redeemed", "blocked", "expired")
-PROGRAMME_STATUSES = ("draft", "awaiting_payment", "funded", "closed")
-PAYMENT_STATUSES = ("created", "requires_action", "processing", "succeeded", "failed", "canceled")
+VOUCHER_STATUSES = tuple(status.value for status in VoucherStatus)
+PROGRAMME_STATUSES = tuple(status.value for status in ProgrammeStatus)
+PAYMENT_STATUSES = tuple(status.value for status in PaymentStatus)
 EVENT_STATUSES = ("applied", "duplicate", "ignored", "unhandled")
 
 LEDGER_TABLES = ("ledger_transaction", "ledger_line")
@@ -429,10 +430,7 @@ def use_models(session: Session, models: PaymentModels) -> Session:
 
 def _column_changed(target) -> bool:
     state = inspect(target)
-    for attr in state.mapper.column_attrs:
-        if state.attrs[attr.key].history.has_changes():
-            return True
-    return False
+    return any(state.attrs[attr.key].history.has_changes() for attr in state.mapper.column_attrs)
 
 
 def _refuse_update(_mapper, _connection, target):
@@ -521,12 +519,18 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$""",
-    "CREATE TRIGGER ledger_line_append_only BEFORE UPDATE OR DELETE ON ledger_line "
-    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
-    "CREATE TRIGGER ledger_transaction_append_only BEFORE UPDATE OR DELETE ON ledger_transaction "
-    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
-    "CREATE CONSTRAINT TRIGGER ledger_line_balanced AFTER INSERT ON ledger_line "
-    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced()",
+    (
+        "CREATE TRIGGER ledger_line_append_only BEFORE UPDATE OR DELETE ON ledger_line "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
+    ),
+    (
+        "CREATE TRIGGER ledger_transaction_append_only BEFORE UPDATE OR DELETE ON ledger_transaction "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
+    ),
+    (
+        "CREATE CONSTRAINT TRIGGER ledger_line_balanced AFTER INSERT ON ledger_line "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced()"
+    ),
 ]
 
 _SQLITE_GUARDS = [

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from .codes import EligibilityRefusal, Ineligibility
 from .ledger import Line
 
 CLEARING = "stripe:clearing"
@@ -156,8 +157,8 @@ def refund_lines(
     weights = [-cents for _code, cents in items]
     before = split_proportionally(already_refunded, weights) if already_refunded else [0] * len(items)
     after = split_proportionally(already_refunded + refund_cents, weights)
-    lines = [Line(code, a - b, currency) for (code, _c), a, b in zip(items, after, before)]
-    return lines + [Line(CLEARING, -refund_cents, currency)]
+    lines = [Line(code, a - b, currency) for (code, _c), a, b in zip(items, after, before, strict=True)]
+    return [*lines, Line(CLEARING, -refund_cents, currency)]
 
 
 def payout_lines(provider_id: int, cents: int, *, source: str = BANK, currency: str = "EUR") -> list[Line]:
@@ -295,24 +296,23 @@ def eligibility_problems(
     requested: int = 1,
     already_held: int = 0,
     siret_used_by_other: bool = False,
-) -> list[str]:
-    """Why ``organisation`` may not receive ``requested`` more vouchers (French
-    sentences; empty list = eligible). ``already_held``: vouchers of this programme
-    it already holds; ``siret_used_by_other``: another organisation of the
-    programme has the same SIRET (one organisation per SIRET)."""
+) -> list[Ineligibility]:
+    """Why ``organisation`` may not receive ``requested`` more vouchers (codes, worded by the
+    app; empty list = eligible). ``already_held``: vouchers of this programme it already holds
+    (and asked for); ``siret_used_by_other``: another organisation of the programme has the same
+    SIRET (one organisation per SIRET)."""
     problems = []
     if rules.organisation_kinds and organisation.kind not in rules.organisation_kinds:
-        problems.append("Ce programme ne s'adresse pas à ce type de structure.")
+        problems.append(Ineligibility(EligibilityRefusal.ORGANISATION_KIND))
     if rules.communes or rules.departements:
         in_commune = organisation.commune_insee in rules.communes if rules.communes else False
         in_departement = organisation.departement_code in rules.departements if rules.departements else False
         if not (in_commune or in_departement):
-            problems.append("Votre commune n'est pas couverte par ce programme.")
-    if rules.require_siret:
-        if not valid_siret(organisation.siret):
-            problems.append("Un numéro SIRET valide (14 chiffres) est nécessaire pour ce programme.")
+            problems.append(Ineligibility(EligibilityRefusal.TERRITORY))
+    if rules.require_siret and not valid_siret(organisation.siret):
+        problems.append(Ineligibility(EligibilityRefusal.SIRET_INVALID))
     if siret_used_by_other:
-        problems.append("Ce SIRET est déjà utilisé par une autre structure dans ce programme.")
+        problems.append(Ineligibility(EligibilityRefusal.SIRET_SHARED))
     if rules.max_per_organisation is not None and already_held + requested > rules.max_per_organisation:
-        problems.append(f"Ce programme limite à {rules.max_per_organisation} chèque(s) par structure.")
+        problems.append(Ineligibility(EligibilityRefusal.LIMIT_REACHED, limit=rules.max_per_organisation))
     return problems

@@ -34,6 +34,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +42,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import checkout, ledger, rules
+from .codes import Ineligibility, MissionRefusal, ProgrammeStatus, VoucherStatus
 from .errors import (
     IllegalVoucherMove,
     InsufficientProgrammeFunds,
@@ -60,6 +62,12 @@ from .errors import (
 )
 from .interface import PaymentGateway
 from .models import models_for, utcnow
+from .programmes import available_cents as available_cents
+from .programmes import close_programme as close_programme
+from .programmes import create_programme as create_programme
+from .programmes import lock_programme
+from .programmes import on_programme_funded as on_programme_funded
+from .programmes import programme_figures as programme_figures
 from .rules import Eligibility, OrganisationFacts, utc
 
 # ---------------------------------------------------------------- codes
@@ -126,53 +134,6 @@ def validate_code(raw: str) -> bool:
 # ---------------------------------------------------------------- programmes
 
 
-def create_programme(
-    session: Session,
-    *,
-    funder_id: int,
-    name: str,
-    face_value_cents: int,
-    voucher_count: int | None = None,
-    budget_cents: int | None = None,
-    validity_days: int = 365,
-    valid_from: datetime | None = None,
-    valid_until: datetime | None = None,
-    eligibility: Eligibility | dict | None = None,
-    currency: str = "EUR",
-):
-    """A draft programme. Give ``voucher_count`` (budget = count × face value) or ``budget_cents``."""
-    if not isinstance(face_value_cents, int) or face_value_cents <= 0:
-        raise ValueError("face_value_cents must be a positive integer")
-    if voucher_count is not None:
-        if voucher_count <= 0:
-            raise ValueError("voucher_count must be positive")
-        budget = voucher_count * face_value_cents
-        if budget_cents is not None and budget_cents != budget:
-            raise ValueError("budget_cents does not match voucher_count × face value")
-        budget_cents = budget
-    if not isinstance(budget_cents, int) or budget_cents < face_value_cents:
-        raise ValueError("budget_cents must cover at least one voucher")
-    if isinstance(eligibility, Eligibility):
-        eligibility = eligibility.to_json()
-    m = models_for(session)
-    programme = m.VoucherProgramme(
-        funder_id=funder_id,
-        name=name,
-        face_value_cents=face_value_cents,
-        voucher_count=voucher_count,
-        budget_cents=budget_cents,
-        validity_days=validity_days,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        eligibility=Eligibility.from_json(eligibility).to_json(),
-        status="draft",
-        currency=currency,
-    )
-    session.add(programme)
-    session.flush()
-    return programme
-
-
 def start_programme_funding(
     session: Session,
     gateway: PaymentGateway,
@@ -185,7 +146,7 @@ def start_programme_funding(
 ):
     """The funder pays the programme (its budget by default) through a PaymentIntent;
     the vouchers become usable when it succeeds (webhook or immediate answer)."""
-    if programme.status == "closed":
+    if programme.status == ProgrammeStatus.CLOSED:
         raise ProgrammeError("programme closed")
     amount = programme.budget_cents if amount_cents is None else amount_cents
     payment, info = checkout.start_payment(
@@ -201,76 +162,76 @@ def start_programme_funding(
         confirm=confirm,
         currency=programme.currency.lower(),
     )
-    if programme.status == "draft":
-        programme.status = "awaiting_payment"
+    if programme.status == ProgrammeStatus.DRAFT:
+        programme.status = ProgrammeStatus.AWAITING_PAYMENT.value
         session.flush()
     return payment, info
 
 
-def on_programme_funded(session: Session, payment) -> None:
-    """Success hook of ``programme_funding`` payments (called once per payment)."""
-    m = models_for(session)
-    if not (payment.reference or "").startswith("programme:"):
-        return
-    programme = session.get(m.VoucherProgramme, int(payment.reference.split(":")[1]))
-    if programme is not None and programme.status in ("draft", "awaiting_payment"):
-        programme.status = "funded"
-        programme.funded_at = utcnow()
-        session.flush()
+def held_vouchers(session: Session, programme: Any, organisation_id: int) -> int:
+    """The vouchers of ``programme`` the organisation holds, whatever their status."""
+    V = models_for(session).Voucher
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(V)
+            .where(V.programme_id == programme.id, V.organisation_id == organisation_id)
+        ).scalar_one()
+    )
 
 
-def available_cents(session: Session, programme) -> int:
-    """Funded value not yet issued as vouchers."""
-    return ledger.balance(session, rules.programme_account(programme.id, "fund"), natural=True)
-
-
-def _lock_programme(session: Session, programme):
-    m = models_for(session)
-    return session.execute(
-        select(m.VoucherProgramme).where(m.VoucherProgramme.id == programme.id).with_for_update()
+def siret_used_by_other(session: Session, programme: Any, organisation: OrganisationFacts) -> bool:
+    """Another organisation holds vouchers of ``programme`` under the same SIRET."""
+    siret = (organisation.siret or "").replace(" ", "")
+    if not siret:
+        return False
+    V = models_for(session).Voucher
+    count = session.execute(
+        select(func.count())
+        .select_from(V)
+        .where(V.programme_id == programme.id, V.holder_siret == siret, V.organisation_id != organisation.id)
     ).scalar_one()
+    return int(count) > 0
+
+
+def eligibility_refusals(
+    session: Session, programme: Any, organisation: OrganisationFacts, *, requested: int = 1, pending: int = 0
+) -> list[Ineligibility]:
+    """Why ``organisation`` may not have ``requested`` more vouchers of ``programme`` (codes; empty:
+    it may): the one place eligibility is judged, by the app's pages and by `issue_vouchers`.
+    ``pending``: what it asked for and still waits for (the app's requests), counted as held."""
+    return rules.eligibility_problems(
+        Eligibility.from_json(programme.eligibility),
+        organisation,
+        requested=requested,
+        already_held=held_vouchers(session, programme, organisation.id) + pending,
+        siret_used_by_other=siret_used_by_other(session, programme, organisation),
+    )
 
 
 def issue_vouchers(
-    session: Session, programme, organisation: OrganisationFacts, count: int = 1, *, now: datetime | None = None
-) -> list:
+    session: Session,
+    programme: Any,
+    organisation: OrganisationFacts,
+    count: int = 1,
+    *,
+    now: datetime | None = None,
+    pending: int = 0,
+) -> list[Any]:
     """Issue ``count`` vouchers of ``programme`` to ``organisation``, within the rules.
 
     Refuses: `ProgrammeNotFunded` (no succeeded funding yet), `NotEligible` (with
-    the French reasons), `InsufficientProgrammeFunds`, `ProgrammeError` (count
-    reached, programme over or too close to its end)."""
+    the reasons, see `eligibility_refusals`; ``pending``: as there), `InsufficientProgrammeFunds`,
+    `ProgrammeError` (count reached, programme over or too close to its end)."""
     if count <= 0:
         raise ValueError("count must be positive")
     m = models_for(session)
     V = m.Voucher
     now = utc(now or utcnow())
-    programme = _lock_programme(session, programme)  # one issuer at a time per programme
-    if programme.status != "funded":
+    programme = lock_programme(session, programme)  # one issuer at a time per programme
+    if programme.status != ProgrammeStatus.FUNDED:
         raise ProgrammeNotFunded(f"programme {programme.id} is {programme.status}")
-    held = session.execute(
-        select(func.count()).select_from(V).where(V.programme_id == programme.id, V.organisation_id == organisation.id)
-    ).scalar_one()
-    siret_other = False
-    if organisation.siret:
-        siret_other = (
-            session.execute(
-                select(func.count())
-                .select_from(V)
-                .where(
-                    V.programme_id == programme.id,
-                    V.holder_siret == organisation.siret.replace(" ", ""),
-                    V.organisation_id != organisation.id,
-                )
-            ).scalar_one()
-            > 0
-        )
-    problems = rules.eligibility_problems(
-        Eligibility.from_json(programme.eligibility),
-        organisation,
-        requested=count,
-        already_held=held,
-        siret_used_by_other=siret_other,
-    )
+    problems = eligibility_refusals(session, programme, organisation, requested=count, pending=pending)
     if problems:
         raise NotEligible(problems)
     if programme.voucher_count is not None:
@@ -298,7 +259,7 @@ def issue_vouchers(
                         programme_id=programme.id,
                         organisation_id=organisation.id,
                         holder_siret=(organisation.siret or "").replace(" ", "") or None,
-                        status="issued",
+                        status=VoucherStatus.ISSUED.value,
                         face_value_cents=face,
                         currency=programme.currency,
                         issued_at=now,
@@ -325,25 +286,6 @@ def issue_vouchers(
     return vouchers
 
 
-def close_programme(session: Session, programme):
-    """Close the programme: funded value never issued goes back to the funder's credit."""
-    programme = _lock_programme(session, programme)
-    left = available_cents(session, programme)
-    tx = None
-    if left > 0:
-        tx = ledger.post(
-            session,
-            "programme:close",
-            [(rules.programme_account(programme.id, "fund"), left), (rules.funder_credit(programme.funder_id), -left)],
-            f"programme:{programme.id}:close",
-            reference=f"programme:{programme.id}",
-            memo="unissued value back to the funder",
-        )
-    programme.status = "closed"
-    session.flush()
-    return tx
-
-
 # ---------------------------------------------------------------- lookups
 
 
@@ -365,11 +307,11 @@ def find_by_code(session: Session, raw: str, *, lock: bool = False):
 #: The offer price modes a voucher pays for: "volunteer" offers are free, "paid" ones are paid by card.
 VOUCHER_PRICE_MODES = frozenset({"voucher"})
 
-#: Why a voucher may not pay for a mission (codes; the app words them in French).
-MISSION_FREE = "mission_offer_free"  # the offer is free (volunteer, or a zero price)
-MISSION_NOT_VOUCHER = "mission_offer_not_voucher"  # the offer does not take vouchers
-MISSION_OVER_PRICE = "mission_voucher_over_price"  # the voucher would take the total above the price
-MISSION_COVERED = "mission_already_covered"  # an offer without a price takes exactly one voucher
+#: Why a voucher may not pay for a mission (`codes.MissionRefusal`; the app words them).
+MISSION_FREE = MissionRefusal.FREE
+MISSION_NOT_VOUCHER = MissionRefusal.NOT_VOUCHER
+MISSION_OVER_PRICE = MissionRefusal.OVER_PRICE
+MISSION_COVERED = MissionRefusal.COVERED
 
 
 @dataclass(frozen=True)
@@ -381,7 +323,9 @@ class MissionTerms:
     price_cents: int | None = None
 
 
-def mission_voucher_refusal(terms: MissionTerms, face_value_cents: int, covered_cents: int = 0) -> str | None:
+def mission_voucher_refusal(
+    terms: MissionTerms, face_value_cents: int, covered_cents: int = 0
+) -> MissionRefusal | None:
     """Why a voucher of ``face_value_cents`` may not be reserved or redeemed for a mission
     on these terms, when ``covered_cents`` of vouchers are already reserved or redeemed
     for it; None when it may. The invariant: no voucher pays for free work or for an
@@ -415,21 +359,21 @@ def _check_terms(voucher, move: str, terms: MissionTerms | None, covered_cents: 
 
 def _refusal(move: str, voucher, status: str, mission: str | None) -> IllegalVoucherMove:
     args = {"voucher_id": voucher.id, "status": status, "move": move}
-    if status == "redeemed":
+    if status == VoucherStatus.REDEEMED:
         return VoucherAlreadyRedeemed(**args)
-    if status == "expired":
+    if status == VoucherStatus.EXPIRED:
         return VoucherExpired(**args)
     if move == "reserve":
-        if status == "reserved":
+        if status == VoucherStatus.RESERVED:
             return VoucherAlreadyReserved(**args)
-        if status == "blocked":
+        if status == VoucherStatus.BLOCKED:
             return VoucherBlocked(**args)
     if move in ("redeem", "release"):
-        if status in ("issued", "blocked"):
+        if status in (VoucherStatus.ISSUED, VoucherStatus.BLOCKED):
             return VoucherNotReserved(**args)
-        if status == "reserved" and mission is not None:
+        if status == VoucherStatus.RESERVED and mission is not None:
             return WrongReservation(**args)
-    if move == "block" and status == "reserved":
+    if move == "block" and status == VoucherStatus.RESERVED:
         return VoucherAlreadyReserved(**args)
     return IllegalVoucherMove(**args)
 
@@ -453,17 +397,19 @@ def _move(
     allowed = tuple(allowed)
     status, version, reserved_for = voucher.status, voucher.version, voucher.reserved_for
     for _attempt in range(5):
-        if status not in allowed or (mission is not None and status == "reserved" and reserved_for != mission):
+        if status not in allowed or (
+            mission is not None and status == VoucherStatus.RESERVED and reserved_for != mission
+        ):
             raise _refusal(move, voucher, status, mission)
         row = session.execute(
             update(V)
             .where(V.id == voucher.id, V.version == version, V.status == status)
-            .values(status=to, version=version + 1, **values)
+            .values(status=to.value, version=version + 1, **values)
             .returning(V.version)
             .execution_options(synchronize_session=False)
         ).first()
         if row is not None:
-            for key, value in {"status": to, "version": version + 1, **values}.items():
+            for key, value in {"status": to.value, "version": version + 1, **values}.items():
                 set_committed_value(voucher, key, value)
             destination = target_account(status)
             if destination is not None:
@@ -506,7 +452,7 @@ def reserve(
     ``covered_cents`` already reserved or redeemed for it (`VoucherNotForMission`)."""
     now = utc(now or utcnow())
     _check_terms(voucher, "reserve", terms, covered_cents)
-    if voucher.status == "issued":
+    if voucher.status == VoucherStatus.ISSUED:
         if now < utc(voucher.valid_from):
             raise VoucherNotYetValid(voucher_id=voucher.id, status=voucher.status, move="reserve")
         if now >= utc(voucher.expires_at):
@@ -517,8 +463,8 @@ def reserve(
         session,
         voucher,
         "reserve",
-        ("issued",),
-        "reserved",
+        (VoucherStatus.ISSUED,),
+        VoucherStatus.RESERVED,
         values={"reserved_for": mission_ref, "reserved_at": now},
         target_account=lambda _s: rules.programme_account(voucher.programme_id, "reserved"),
     )
@@ -531,8 +477,8 @@ def release(session: Session, voucher, mission_ref: str | None = None, *, now: d
         session,
         voucher,
         "release",
-        ("reserved",),
-        "issued",
+        (VoucherStatus.RESERVED,),
+        VoucherStatus.ISSUED,
         values={"reserved_for": None, "reserved_at": None, "released_at": now},
         mission=mission_ref,
         target_account=lambda _s: rules.programme_account(voucher.programme_id, "issued"),
@@ -553,14 +499,14 @@ def redeem(
     ``terms`` and ``covered_cents`` (already redeemed for the mission): as for `reserve`."""
     now = utc(now or utcnow())
     _check_terms(voucher, "redeem", terms, covered_cents)
-    if voucher.status == "reserved" and now >= utc(voucher.expires_at):
+    if voucher.status == VoucherStatus.RESERVED and now >= utc(voucher.expires_at):
         raise VoucherExpired(voucher_id=voucher.id, status=voucher.status, move="redeem")
     return _move(
         session,
         voucher,
         "redeem",
-        ("reserved",),
-        "redeemed",
+        (VoucherStatus.RESERVED,),
+        VoucherStatus.REDEEMED,
         values={"redeemed_at": now, "provider_id": provider_id},
         mission=mission_ref,
         target_account=lambda _s: rules.provider_payable(provider_id),
@@ -570,7 +516,7 @@ def redeem(
 def block(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
     """issued → blocked, from 15 days before expiry (``force``: earlier, a staff decision)."""
     now = utc(now or utcnow())
-    if voucher.status == "issued" and not force and now < utc(voucher.blocks_at):
+    if voucher.status == VoucherStatus.ISSUED and not force and now < utc(voucher.blocks_at):
         raise IllegalVoucherMove(
             f"voucher {voucher.id} blocks on {voucher.blocks_at:%Y-%m-%d}",
             voucher_id=voucher.id,
@@ -581,8 +527,8 @@ def block(session: Session, voucher, *, now: datetime | None = None, force: bool
         session,
         voucher,
         "block",
-        ("issued",),
-        "blocked",
+        (VoucherStatus.ISSUED,),
+        VoucherStatus.BLOCKED,
         values={"blocked_at": now},
         target_account=lambda _s: rules.programme_account(voucher.programme_id, "blocked"),
     )
@@ -591,7 +537,11 @@ def block(session: Session, voucher, *, now: datetime | None = None, force: bool
 def expire(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
     """issued | blocked | reserved → expired at expiry: the value goes back to the funder's credit."""
     now = utc(now or utcnow())
-    if voucher.status in ("issued", "blocked", "reserved") and not force and now < utc(voucher.expires_at):
+    if (
+        voucher.status in (VoucherStatus.ISSUED, VoucherStatus.BLOCKED, VoucherStatus.RESERVED)
+        and not force
+        and now < utc(voucher.expires_at)
+    ):
         raise IllegalVoucherMove(
             f"voucher {voucher.id} expires on {voucher.expires_at:%Y-%m-%d}",
             voucher_id=voucher.id,
@@ -603,8 +553,8 @@ def expire(session: Session, voucher, *, now: datetime | None = None, force: boo
         session,
         voucher,
         "expire",
-        ("issued", "blocked", "reserved"),
-        "expired",
+        (VoucherStatus.ISSUED, VoucherStatus.BLOCKED, VoucherStatus.RESERVED),
+        VoucherStatus.EXPIRED,
         values={"expired_at": now},
         target_account=lambda _s: rules.funder_credit(funder),
     )
@@ -629,13 +579,22 @@ def run_expiry(session: Session, *, now: datetime | None = None, limit: int | No
     V = m.Voucher
     now = utc(now or utcnow())
     report = ExpiryReport()
-    due = select(V).where(V.status.in_(("issued", "blocked", "reserved")), V.expires_at <= now).order_by(V.id)
+    due = (
+        select(V)
+        .where(
+            V.status.in_((VoucherStatus.ISSUED.value, VoucherStatus.BLOCKED.value, VoucherStatus.RESERVED.value)),
+            V.expires_at <= now,
+        )
+        .order_by(V.id)
+    )
     for voucher in session.execute(due.limit(limit) if limit else due).scalars().all():
         try:
             report.expired.append(expire(session, voucher, now=now))
         except IllegalVoucherMove as exc:
             report.skipped.append((voucher.id, exc.code))
-    blocking = select(V).where(V.status == "issued", V.blocks_at <= now, V.expires_at > now).order_by(V.id)
+    blocking = (
+        select(V).where(V.status == VoucherStatus.ISSUED.value, V.blocks_at <= now, V.expires_at > now).order_by(V.id)
+    )
     for voucher in session.execute(blocking).scalars().all():
         try:
             report.blocked.append(block(session, voucher, now=now))
@@ -645,7 +604,10 @@ def run_expiry(session: Session, *, now: datetime | None = None, limit: int | No
     warning = (
         select(V)
         .where(
-            V.status.in_(("issued", "reserved")), V.warned_at.is_(None), V.expires_at <= warn_before, V.expires_at > now
+            V.status.in_((VoucherStatus.ISSUED.value, VoucherStatus.RESERVED.value)),
+            V.warned_at.is_(None),
+            V.expires_at <= warn_before,
+            V.expires_at > now,
         )
         .order_by(V.id)
     )
@@ -654,39 +616,3 @@ def run_expiry(session: Session, *, now: datetime | None = None, limit: int | No
         report.to_warn.append(voucher)
     session.flush()
     return report
-
-
-# ---------------------------------------------------------------- figures
-
-
-def programme_figures(session: Session, programme) -> dict:
-    """Count and value per status, plus the money view from the ledger (for the funder dashboard)."""
-    m = models_for(session)
-    V = m.Voucher
-    rows = session.execute(
-        select(V.status, func.count(), func.coalesce(func.sum(V.face_value_cents), 0))
-        .where(V.programme_id == programme.id)
-        .group_by(V.status)
-    ).all()
-    counts = {status: {"count": 0, "cents": 0} for status in ("issued", "reserved", "redeemed", "blocked", "expired")}
-    for status, count, cents in rows:
-        counts[status] = {"count": int(count), "cents": int(cents)}
-    return {
-        "vouchers": counts,
-        "funded_cents": -sum(l.amount_cents for l in _funding_lines(session, programme)),
-        "available_cents": available_cents(session, programme),
-    }
-
-
-def _funding_lines(session: Session, programme):
-    m = models_for(session)
-    L, A, T = m.LedgerLine, m.LedgerAccount, m.LedgerTransaction
-    query = (
-        select(L)
-        .join(A, A.id == L.account_id)
-        .join(T, T.id == L.transaction_id)
-        .where(
-            A.code == rules.programme_account(programme.id, "fund"), T.kind.in_(("payment:programme_funding", "refund"))
-        )
-    )
-    return session.execute(query).scalars().all()
