@@ -23,6 +23,7 @@ from app.core.errors import Forbidden, ServiceError
 from app.core.jobs import beating, enqueue, heartbeat_interval, stale_seconds
 from app.core.mail import send_mail
 from app.core.models import utcnow
+from app.core.signals import mission_accepted, mission_cancelled, mission_done
 from app.core.states import StateMachine
 from app.core.urls import absolute_url
 from app.extensions import db
@@ -32,7 +33,6 @@ from app.matches.models import ProposalStatus as P
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
-from app.vouchers import missions as voucher_missions
 
 log = logging.getLogger(__name__)
 
@@ -588,7 +588,7 @@ def respond(
         db.session.add(mission)
         move_need(None, proposal.need, NS.MATCHED, system=True)
         db.session.flush()
-        voucher_missions.on_mission_accepted(mission)  # a need funded by vouchers: reserve them
+        mission_accepted.send(mission)  # a need funded by vouchers: reserve them
         need = proposal.need
         send_mail(
             need.contact_email,
@@ -678,7 +678,7 @@ def close_pending_for_need(need: Need) -> None:
     ):
         mission.status, mission.cancelled_at = MS.CANCELLED, utcnow()
         mission.cancel_reason = _("Besoin annulé par la structure.")
-        voucher_missions.on_mission_cancelled(mission)
+        mission_cancelled.send(mission)
 
 
 # ------------------------------------------------------------------ missions
@@ -727,7 +727,7 @@ def confirm_completion(actor: User, mission: Mission) -> None:
     if mission.organisation_confirmed_at and mission.provider_confirmed_at:
         _move_mission(mission, MS.DONE)
         mission.done_at = now
-        voucher_missions.on_mission_done(mission)  # reserved vouchers are redeemed for the provider
+        mission_done.send(mission)  # reserved vouchers are redeemed for the provider
         move_need(None, mission.need, NS.DONE, system=True)
 
 
@@ -738,7 +738,7 @@ def cancel_mission(actor: User, mission: Mission, reason: str) -> None:
         raise ServiceError(_("Indiquez la raison de l'annulation."), field="reason")
     _move_mission(mission, MS.CANCELLED)
     mission.cancelled_at, mission.cancel_reason = utcnow(), reason.strip()
-    voucher_missions.on_mission_cancelled(mission)  # reserved vouchers go back to the organisation
+    mission_cancelled.send(mission)  # reserved vouchers go back to the organisation
     _log(
         mission.proposal,
         actor,

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from sepaxml import SepaTransfer
 from sqlalchemy import select
 
 from app.core.errors import Conflict, Forbidden, ServiceError
@@ -37,8 +38,11 @@ from app.directory.models import Provider
 from app.extensions import db
 from app.matches.models import Mission
 from app.models import Payment, Voucher
+from app.vouchers.missions import MISSION_PAYMENT
 from app.vouchers.models import PayoutBatch, PayoutLine
 from payments import ledger, rules
+from payments.checkout import refund_payment
+from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -125,7 +129,6 @@ def _provider_share(payment, provider_id: int) -> int:
 
 def statement(provider: Provider, month: str) -> Statement:
     """The vouchers redeemed for ``provider`` in ``month`` and its missions' card payments."""
-    from app.vouchers.missions import MISSION_PAYMENT
 
     start, end = month_bounds(month)
     result = Statement(
@@ -215,8 +218,6 @@ class SepaPayouts(PayoutMethod):
         self.debtor = debtor or debtor_config()
 
     def document(self, batch: PayoutBatch) -> str:
-        from sepaxml import SepaTransfer
-
         config = {"name": self.debtor["name"], "IBAN": self.debtor["IBAN"], "batch": True, "currency": "EUR"}
         if self.debtor.get("BIC"):
             config["BIC"] = self.debtor["BIC"]
@@ -393,8 +394,6 @@ def refundable_payments() -> list:
 def refund_card_payment(actor, payment, gateway, reason: str, absorb: bool = False):
     """Hub staff refund what is left of a card payment; the library reverses its ledger effect
     (each credited account gives back its share, or the platform bears it when ``absorb``)."""
-    from payments.checkout import refund_payment
-    from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
 
     _require_staff(actor)
     reason = (reason or "").strip()
