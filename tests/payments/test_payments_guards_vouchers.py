@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from payments import ledger, vouchers
+from payments.codes import EligibilityRefusal, Ineligibility
 from payments.errors import (
     IllegalVoucherMove,
     InsufficientProgrammeFunds,
@@ -189,7 +190,7 @@ def test_issuing_refusals_and_limits(db, models):
     programme = programme_of(db, count=3)
     with pytest.raises(NotEligible) as info:
         vouchers.issue_vouchers(db, programme, OrganisationFacts(id=9, commune_insee="06088", siret=ORG.siret), now=NOW)
-    assert info.value.reasons == ["Votre commune n'est pas couverte par ce programme."]
+    assert info.value.reasons == [Ineligibility(EligibilityRefusal.TERRITORY)]
     with pytest.raises(ProgrammeError, match="3 voucher\\(s\\) left"):
         vouchers.issue_vouchers(db, programme, ORG, count=4, now=NOW)
     issued = vouchers.issue_vouchers(db, programme, ORG, count=3, now=NOW)  # exactly the count
@@ -205,7 +206,7 @@ def test_the_same_siret_in_two_organisations_is_refused(db):
     twin = OrganisationFacts(id=77, kind="association", commune_insee="13055", siret="732 829 320 00074")
     with pytest.raises(NotEligible) as info:
         vouchers.issue_vouchers(db, programme, twin, now=NOW)
-    assert info.value.reasons == ["Ce SIRET est déjà utilisé par une autre structure dans ce programme."]
+    assert info.value.reasons == [Ineligibility(EligibilityRefusal.SIRET_SHARED)]
     vouchers.issue_vouchers(db, programme, OTHER, now=NOW)  # another SIRET is fine
     vouchers.issue_vouchers(db, programme, ORG, now=NOW)  # and the first organisation again
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.core.errors import ServiceError
 from app.models import LedgerTransaction, Payment, StripeEvent, Voucher
-from app.vouchers import services
+from app.vouchers import funders, services
 from payments import ledger
 from tests.conftest import login, page_text, post_form
 from tests.vouchers.vouchers_helpers import (
@@ -221,7 +221,7 @@ def test_an_abandoned_3ds_is_replaced_by_a_new_attempt(client, db_session, strip
     second = _pay(client, programme, "pm_card_visa").get_json()
     assert second["status"] == "succeeded"
     db_session.expire_all()
-    statuses = sorted(p.status for p in services.programme_payments(programme))
+    statuses = sorted(p.status for p in funders.programme_payments(programme))
     assert statuses == ["canceled", "succeeded"]
     assert ledger.balance(db_session, f"programme:{programme.id}:fund", natural=True) == programme.budget_cents
     # A paid programme is not paid twice.
