@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Session
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--vouchers", type=int, default=2000)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,7 @@ from .errors import PaymentStateError, RefundTooLarge
 from .interface import ENV_METADATA_KEY, PaymentGateway, PaymentIntentInfo
 from .models import models_for, utcnow
 from .programmes import on_programme_funded
+from .rules import Settlement
 
 PURPOSE_KEY = "hub_purpose"
 REFERENCE_KEY = "hub_reference"
@@ -68,7 +70,7 @@ def local_status(info: PaymentIntentInfo) -> str:
 
 
 def _metadata(
-    purpose: str, reference: str | None, settlement: list, payer_ref: str | None, extra: Mapping[str, str] | None
+    purpose: str, reference: str | None, settlement: Settlement, payer_ref: str | None, extra: Mapping[str, str] | None
 ) -> dict[str, str]:
     data = {str(k): str(v) for k, v in (extra or {}).items()}
     data[PURPOSE_KEY] = purpose
@@ -83,7 +85,7 @@ def _metadata(
     return data
 
 
-def get_payment(session: Session, stripe_id: str, *, lock: bool = False):
+def get_payment(session: Session, stripe_id: str, *, lock: bool = False) -> Any:
     m = models_for(session)
     query = select(m.Payment).where(m.Payment.stripe_id == stripe_id)
     if lock:
@@ -97,10 +99,10 @@ def _insert_payment(
     *,
     purpose: str,
     reference: str | None,
-    settlement: list,
+    settlement: Settlement,
     payer_ref: str | None,
     environment: str,
-):
+) -> Any:
     m = models_for(session)
     try:
         with session.begin_nested():
@@ -132,7 +134,7 @@ def start_payment(
     *,
     amount_cents: int,
     purpose: str,
-    settlement: list,
+    settlement: Settlement,
     reference: str | None = None,
     payer_ref: str | None = None,
     customer: str | None = None,
@@ -141,7 +143,7 @@ def start_payment(
     currency: str = "eur",
     metadata: Mapping[str, str] | None = None,
     idempotency_key: str | None = None,
-):
+) -> tuple[Any, PaymentIntentInfo]:
     """Create the PaymentIntent and our `Payment` row; returns ``(payment, info)``.
 
     Browser flow: ``confirm=False``, hand ``info.client_secret`` to Stripe.js.
@@ -171,7 +173,7 @@ def start_payment(
     return payment, info
 
 
-def _from_metadata(session: Session, info: PaymentIntentInfo, environment: str):
+def _from_metadata(session: Session, info: PaymentIntentInfo, environment: str) -> Any:
     """Create the payment row from a self-describing PaymentIntent (webhook before commit)."""
     meta = info.metadata
     if meta.get(ENV_METADATA_KEY) != environment or PURPOSE_KEY not in meta or SETTLEMENT_KEY not in meta:
@@ -193,7 +195,7 @@ def _from_metadata(session: Session, info: PaymentIntentInfo, environment: str):
 
 def apply_payment_intent(
     session: Session, info: PaymentIntentInfo, *, environment: str, event_created: int | None = None
-):
+) -> Any:
     """Bring our payment in line with ``info`` (Stripe's view); returns the payment or
     None when the intent is not ours. Idempotent; settles on the first success.
 
@@ -238,12 +240,12 @@ def apply_payment_intent(
 def refund_payment(
     session: Session,
     gateway: PaymentGateway,
-    payment,
+    payment: Any,
     amount_cents: int | None = None,
     *,
     absorb: bool = False,
     reason: str | None = None,
-):
+) -> Any:
     """Refund all or part of a succeeded payment through Stripe and reverse its ledger
     effect (each credited account gives back its share; ``absorb=True``: the
     platform bears it on ``refunds``). Refuses (`RefundTooLarge`) a refund beyond

@@ -47,8 +47,15 @@ class CustomerNotFound(NotFound):
 
     code = "customer_not_found"
 
-    def __init__(self, message: str, *, customer: str | None = None, **kwargs):
-        super().__init__(message, **kwargs)
+    def __init__(
+        self,
+        message: str,
+        *,
+        customer: str | None = None,
+        http_status: int | None = None,
+        stripe_code: str | None = None,
+    ):
+        super().__init__(message, http_status=http_status, stripe_code=stripe_code)
         self.customer = customer
 
 
@@ -184,8 +191,12 @@ class VoucherNotForMission(IllegalVoucherMove):
 
     code = "voucher_not_for_mission"
 
-    def __init__(self, reason: str, **kwargs):
-        super().__init__(f"{reason}: {kwargs.get('move')} refused for voucher {kwargs.get('voucher_id')}", **kwargs)
+    def __init__(
+        self, reason: str, *, voucher_id: int | None = None, status: str | None = None, move: str | None = None
+    ):
+        super().__init__(
+            f"{reason}: {move} refused for voucher {voucher_id}", voucher_id=voucher_id, status=status, move=move
+        )
         self.reason = reason
 
 

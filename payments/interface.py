@@ -131,7 +131,8 @@ def _id_of(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    return value.get("id")
+    ident = value.get("id")
+    return None if ident is None else str(ident)
 
 
 def payment_intent_info(data: Mapping[str, Any]) -> PaymentIntentInfo:

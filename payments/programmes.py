@@ -5,7 +5,9 @@ its figures. No import of `checkout` (it calls `on_programme_funded`), so the ar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,9 +29,9 @@ def create_programme(
     validity_days: int = 365,
     valid_from: datetime | None = None,
     valid_until: datetime | None = None,
-    eligibility: Eligibility | dict | None = None,
+    eligibility: Eligibility | dict[str, Any] | None = None,
     currency: str = "EUR",
-):
+) -> Any:
     """A draft programme. Give ``voucher_count`` (budget = count × face value) or ``budget_cents``."""
     if not isinstance(face_value_cents, int) or face_value_cents <= 0:
         raise ValueError("face_value_cents must be a positive integer")
@@ -63,7 +65,7 @@ def create_programme(
     return programme
 
 
-def on_programme_funded(session: Session, payment) -> None:
+def on_programme_funded(session: Session, payment: Any) -> None:
     """Success hook of ``programme_funding`` payments (called once per payment)."""
     m = models_for(session)
     if not (payment.reference or "").startswith("programme:"):
@@ -75,19 +77,19 @@ def on_programme_funded(session: Session, payment) -> None:
         session.flush()
 
 
-def available_cents(session: Session, programme) -> int:
+def available_cents(session: Session, programme: Any) -> int:
     """Funded value not yet issued as vouchers."""
     return ledger.balance(session, rules.programme_account(programme.id, "fund"), natural=True)
 
 
-def lock_programme(session: Session, programme):
+def lock_programme(session: Session, programme: Any) -> Any:
     m = models_for(session)
     return session.execute(
         select(m.VoucherProgramme).where(m.VoucherProgramme.id == programme.id).with_for_update()
     ).scalar_one()
 
 
-def close_programme(session: Session, programme):
+def close_programme(session: Session, programme: Any) -> Any:
     """Close the programme: funded value never issued goes back to the funder's credit."""
     programme = lock_programme(session, programme)
     left = available_cents(session, programme)
@@ -109,7 +111,7 @@ def close_programme(session: Session, programme):
 # ---------------------------------------------------------------- figures
 
 
-def programme_figures(session: Session, programme) -> dict:
+def programme_figures(session: Session, programme: Any) -> dict[str, Any]:
     """Count and value per status, plus the money view from the ledger (for the funder dashboard)."""
     m = models_for(session)
     V = m.Voucher
@@ -128,7 +130,7 @@ def programme_figures(session: Session, programme) -> dict:
     }
 
 
-def _funding_lines(session: Session, programme):
+def _funding_lines(session: Session, programme: Any) -> Sequence[Any]:
     m = models_for(session)
     L, A, T = m.LedgerLine, m.LedgerAccount, m.LedgerTransaction
     query = (

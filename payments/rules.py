@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .codes import EligibilityRefusal, Ineligibility
 from .ledger import Line
@@ -21,6 +22,9 @@ CLEARING = "stripe:clearing"
 BANK = "bank:main"
 PLATFORM_FEES = "platform:fees"
 REFUNDS = "refunds"
+
+#: What a card payment pays for: ``(account_code, cents)`` credits (lists once read back from JSON).
+Settlement = Sequence[Sequence[Any]]
 
 BLOCK_DAYS_BEFORE_EXPIRY = 15
 WARN_DAYS_BEFORE_EXPIRY = 30
@@ -93,7 +97,7 @@ def split_proportionally(total: int, weights: Sequence[int]) -> list[int]:
 # ---------------------------------------------------------------- settlements (card payments)
 
 
-def check_settlement(amount_cents: int, settlement: Iterable[Sequence]) -> list[tuple[str, int]]:
+def check_settlement(amount_cents: int, settlement: Iterable[Sequence[Any]]) -> list[tuple[str, int]]:
     """Validate and normalise a settlement: credits (negative) summing to ``-amount``."""
     _cents(amount_cents)
     items = [(str(code), _cents(cents, code)) for code, cents in settlement]
@@ -126,14 +130,14 @@ def mission_payment_settlement(provider_id: int, amount_cents: int, *, fee_bps: 
     return [(provider_payable(provider_id), -(amount_cents - fee)), (PLATFORM_FEES, -fee)]
 
 
-def settlement_lines(amount_cents: int, settlement: Iterable[Sequence], currency: str = "EUR") -> list[Line]:
+def settlement_lines(amount_cents: int, settlement: Iterable[Sequence[Any]], currency: str = "EUR") -> list[Line]:
     """Ledger lines of a succeeded payment: clearing debited, the settlement credited."""
     items = check_settlement(amount_cents, settlement)
     return [Line(CLEARING, amount_cents, currency)] + [Line(code, cents, currency) for code, cents in items]
 
 
 def refund_lines(
-    settlement: Iterable[Sequence],
+    settlement: Iterable[Sequence[Any]],
     amount_cents: int,
     *,
     already_refunded: int = 0,
@@ -257,7 +261,7 @@ class Eligibility:
     require_siret: bool = True
 
     @classmethod
-    def from_json(cls, data: Mapping | None) -> Eligibility:
+    def from_json(cls, data: Mapping[str, Any] | None) -> Eligibility:
         data = dict(data or {})
         return cls(
             organisation_kinds=list(data.get("organisation_kinds") or []),
@@ -267,7 +271,7 @@ class Eligibility:
             require_siret=bool(data.get("require_siret", True)),
         )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "organisation_kinds": self.organisation_kinds,
             "departements": self.departements,

@@ -31,7 +31,7 @@ new state and raises (e.g. `VoucherAlreadyRedeemed`).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,7 +60,7 @@ from .errors import (
     VoucherNotYetValid,
     WrongReservation,
 )
-from .interface import PaymentGateway
+from .interface import PaymentGateway, PaymentIntentInfo
 from .models import models_for, utcnow
 from .programmes import available_cents as available_cents
 from .programmes import close_programme as close_programme
@@ -94,7 +94,7 @@ def format_code(data: str) -> str:
     return "-".join([PREFIX, *groups, check_symbol(data)])
 
 
-def generate_code(randbelow=secrets.randbelow) -> str:
+def generate_code(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
     """A new code, e.g. ``HUB-7K3M-9QZT-4RWD-X``."""
     while True:
         data = "".join(ALPHABET[randbelow(32)] for _ in range(DATA_LENGTH))
@@ -137,13 +137,13 @@ def validate_code(raw: str) -> bool:
 def start_programme_funding(
     session: Session,
     gateway: PaymentGateway,
-    programme,
+    programme: Any,
     *,
     amount_cents: int | None = None,
     customer: str | None = None,
     payment_method: str | None = None,
     confirm: bool = False,
-):
+) -> tuple[Any, PaymentIntentInfo]:
     """The funder pays the programme (its budget by default) through a PaymentIntent;
     the vouchers become usable when it succeeds (webhook or immediate answer)."""
     if programme.status == ProgrammeStatus.CLOSED:
@@ -289,7 +289,7 @@ def issue_vouchers(
 # ---------------------------------------------------------------- lookups
 
 
-def find_by_code(session: Session, raw: str, *, lock: bool = False):
+def find_by_code(session: Session, raw: str, *, lock: bool = False) -> Any:
     """The voucher of a typed code: `InvalidVoucherCode` for a typo, `VoucherNotFound`."""
     code = normalise_code(raw)
     m = models_for(session)
@@ -346,7 +346,7 @@ def mission_voucher_refusal(
     return None
 
 
-def _check_terms(voucher, move: str, terms: MissionTerms | None, covered_cents: int) -> None:
+def _check_terms(voucher: Any, move: str, terms: MissionTerms | None, covered_cents: int) -> None:
     if terms is None:
         return
     code = mission_voucher_refusal(terms, voucher.face_value_cents, covered_cents)
@@ -357,7 +357,7 @@ def _check_terms(voucher, move: str, terms: MissionTerms | None, covered_cents: 
 # ---------------------------------------------------------------- the status machine
 
 
-def _refusal(move: str, voucher, status: str, mission: str | None) -> IllegalVoucherMove:
+def _refusal(move: str, voucher: Any, status: str, mission: str | None) -> IllegalVoucherMove:
     args = {"voucher_id": voucher.id, "status": status, "move": move}
     if status == VoucherStatus.REDEEMED:
         return VoucherAlreadyRedeemed(**args)
@@ -380,15 +380,15 @@ def _refusal(move: str, voucher, status: str, mission: str | None) -> IllegalVou
 
 def _move(
     session: Session,
-    voucher,
+    voucher: Any,
     move: str,
-    allowed: Iterable[str],
-    to: str,
+    allowed: Iterable[VoucherStatus],
+    to: VoucherStatus,
     *,
-    values: dict,
-    target_account,
+    values: dict[str, Any],
+    target_account: Callable[[str], str | None],
     mission: str | None = None,
-):
+) -> Any:
     """Compare-and-set ``voucher`` from one of ``allowed`` statuses to ``to`` and post
     the ledger move of its value (``target_account(from_status)`` gives the
     destination account; None = no money moves)."""
@@ -433,20 +433,20 @@ def _move(
     raise IllegalVoucherMove(f"voucher {voucher.id} keeps changing", voucher_id=voucher.id, status=status, move=move)
 
 
-def _programme(session: Session, voucher):
+def _programme(session: Session, voucher: Any) -> Any:
     m = models_for(session)
     return session.get(m.VoucherProgramme, voucher.programme_id)
 
 
 def reserve(
     session: Session,
-    voucher,
+    voucher: Any,
     mission_ref: str,
     *,
     now: datetime | None = None,
     terms: MissionTerms | None = None,
     covered_cents: int = 0,
-):
+) -> Any:
     """issued → reserved for ``mission_ref`` (e.g. "mission:42"), when the provider accepts the mission.
     ``terms``: the mission's price terms, checked by `mission_voucher_refusal` with the
     ``covered_cents`` already reserved or redeemed for it (`VoucherNotForMission`)."""
@@ -470,7 +470,7 @@ def reserve(
     )
 
 
-def release(session: Session, voucher, mission_ref: str | None = None, *, now: datetime | None = None):
+def release(session: Session, voucher: Any, mission_ref: str | None = None, *, now: datetime | None = None) -> Any:
     """reserved → issued (the mission was cancelled). ``mission_ref``, when given, must match."""
     now = utc(now or utcnow())
     return _move(
@@ -487,14 +487,14 @@ def release(session: Session, voucher, mission_ref: str | None = None, *, now: d
 
 def redeem(
     session: Session,
-    voucher,
+    voucher: Any,
     provider_id: int,
     mission_ref: str | None = None,
     *,
     now: datetime | None = None,
     terms: MissionTerms | None = None,
     covered_cents: int = 0,
-):
+) -> Any:
     """reserved → redeemed: the value becomes owed to the provider (monthly statement, payout).
     ``terms`` and ``covered_cents`` (already redeemed for the mission): as for `reserve`."""
     now = utc(now or utcnow())
@@ -513,7 +513,7 @@ def redeem(
     )
 
 
-def block(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
+def block(session: Session, voucher: Any, *, now: datetime | None = None, force: bool = False) -> Any:
     """issued → blocked, from 15 days before expiry (``force``: earlier, a staff decision)."""
     now = utc(now or utcnow())
     if voucher.status == VoucherStatus.ISSUED and not force and now < utc(voucher.blocks_at):
@@ -534,7 +534,7 @@ def block(session: Session, voucher, *, now: datetime | None = None, force: bool
     )
 
 
-def expire(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
+def expire(session: Session, voucher: Any, *, now: datetime | None = None, force: bool = False) -> Any:
     """issued | blocked | reserved → expired at expiry: the value goes back to the funder's credit."""
     now = utc(now or utcnow())
     if (
@@ -565,10 +565,14 @@ def expire(session: Session, voucher, *, now: datetime | None = None, force: boo
 
 @dataclass
 class ExpiryReport:
-    to_warn: list = field(default_factory=list)  # vouchers to warn about (30 days before expiry), now marked warned
-    blocked: list = field(default_factory=list)
-    expired: list = field(default_factory=list)
-    skipped: list = field(default_factory=list)  # (voucher id, reason): moved by someone else meanwhile
+    to_warn: list[Any] = field(
+        default_factory=list
+    )  # vouchers to warn about (30 days before expiry), now marked warned
+    blocked: list[Any] = field(default_factory=list)
+    expired: list[Any] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # (voucher id, reason): moved by someone else meanwhile
 
 
 def run_expiry(session: Session, *, now: datetime | None = None, limit: int | None = None) -> ExpiryReport:

@@ -18,8 +18,8 @@ from app.core.urls import absolute_url
 from app.directory.models import Organisation
 from app.extensions import db
 from app.models import VoucherProgramme
-from app.vouchers.models import Funder
 from app.vouchers.funders import PARIS, euros
+from app.vouchers.models import Funder
 from payments import vouchers as pv
 from payments.rules import utc
 
