@@ -42,6 +42,7 @@ from app.vouchers.missions import MISSION_PAYMENT
 from app.vouchers.models import PayoutBatch, PayoutLine
 from payments import ledger, rules
 from payments.checkout import refund_payment
+from payments.codes import PaymentStatus, VoucherStatus
 from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -141,7 +142,7 @@ def statement(provider: Provider, month: str) -> Statement:
         select(Voucher)
         .where(
             Voucher.provider_id == provider.id,
-            Voucher.status == "redeemed",
+            Voucher.status == VoucherStatus.REDEEMED.value,
             Voucher.redeemed_at >= start,
             Voucher.redeemed_at < end,
         )
@@ -163,7 +164,7 @@ def statement(provider: Provider, month: str) -> Statement:
             select(Payment)
             .where(
                 Payment.purpose == MISSION_PAYMENT,
-                Payment.status == "succeeded",
+                Payment.status == PaymentStatus.SUCCEEDED.value,
                 Payment.reference.in_(mission_refs),
                 Payment.created_at >= start,
                 Payment.created_at < end,
@@ -384,7 +385,7 @@ def refundable_payments() -> list:
     return list(
         db.session.scalars(
             select(Payment)
-            .where(Payment.status == "succeeded", Payment.refunded_cents < Payment.amount_cents)
+            .where(Payment.status == PaymentStatus.SUCCEEDED.value, Payment.refunded_cents < Payment.amount_cents)
             .order_by(Payment.id.desc())
             .limit(200)
         )
@@ -399,7 +400,7 @@ def refund_card_payment(actor, payment, gateway, reason: str, absorb: bool = Fal
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Indiquez la raison du remboursement."), field="reason")
-    if payment.status != "succeeded" or payment.refunded_cents >= payment.amount_cents:
+    if payment.status != PaymentStatus.SUCCEEDED or payment.refunded_cents >= payment.amount_cents:
         raise Conflict(_("Ce paiement a déjà été remboursé."))
     try:
         return refund_payment(db.session, gateway, payment, absorb=bool(absorb), reason=reason[:200])

@@ -229,7 +229,7 @@ def test_refunds_up_to_the_limit():
         Line("refunds", 400, "USD"),
         Line("stripe:clearing", -400, "USD"),
     ]
-    with pytest.raises(TypeError, match="^refund_cents must be integer cents"):
+    with pytest.raises(TypeError, match=r"^refund_cents must be integer cents"):
         rules.refund_lines(SETTLEMENT, 1_000, refund_cents=1.0)
     with pytest.raises(ValueError):  # the settlement itself is checked
         rules.refund_lines([("provider:1:payable", -900)], 1_000, refund_cents=10)
@@ -438,7 +438,7 @@ def test_lines_and_results_are_immutable():
 
 
 def test_defaults_of_the_rules():
-    with pytest.raises(TypeError, match="^amount must be integer cents"):
+    with pytest.raises(TypeError, match=r"^amount must be integer cents"):
         rules.fee_cents(1.0, 100)
     assert rules.licence_sale_settlement(3, 4) == [("producer:3:payable", -4), ("platform:fees", 0)]  # no minimum fee
     assert rules.issue_lines(2, 500)[0] == Line("programme:2:fund", 500, "EUR")

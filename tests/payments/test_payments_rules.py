@@ -29,7 +29,7 @@ def test_split_is_exact(total, weights):
         return
     parts = rules.split_proportionally(total, weights)
     assert sum(parts) == total
-    for part, weight in zip(parts, weights):
+    for part, weight in zip(parts, weights, strict=True):
         assert abs(part - total * weight / sum(weights)) < 1 + 1e-9
 
 

@@ -179,7 +179,7 @@ def test_refund_partial_then_full(db, gateway):
 def test_licence_sale_refund_splits_fee_and_share(db, gateway):
     settlement = rules.licence_sale_settlement(3, 1_999, fee_bps=1_000)
     assert settlement == [("producer:3:payable", -1_799), ("platform:fees", -200)]
-    payment, info = checkout.start_payment(
+    payment, _info = checkout.start_payment(
         db,
         gateway,
         amount_cents=1_999,

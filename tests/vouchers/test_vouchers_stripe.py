@@ -166,7 +166,7 @@ def test_a_forged_webhook_is_refused_and_changes_nothing(client, db_session, str
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     events_before = _count(db_session, StripeEvent)
     forged_body = body + b" "  # one byte more than what was signed
-    wrong_secret = "t=%d,v1=%s" % (int(signature.split(",")[0][2:]), "0" * 64)
+    wrong_secret = f"t={int(signature.split(',')[0][2:])},v1={'0' * 64}"
     for payload, header in ((forged_body, signature), (body, wrong_secret), (body, ""), (b"{}", signature)):
         answer = _deliver(client, payload, header)
         assert answer.status_code == 400, (payload[:40], header)
