@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,11 +57,13 @@ from sqlalchemy import (
     event,
     inspect,
 )
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, MappedColumn, ORMExecuteState, Session, declared_attr, mapped_column, relationship
 
 from .codes import PaymentStatus, ProgrammeStatus, VoucherStatus
 from .errors import LedgerImmutable, ModelsNotBound, UnbalancedTransaction
+from .guards import LEDGER_TABLES, attach_ddl
+from .guards import drop_guard_ddl as drop_guard_ddl
+from .guards import guard_ddl as guard_ddl
 
 SESSION_INFO_KEY = "payments.models"
 
@@ -70,8 +72,6 @@ VOUCHER_STATUSES = tuple(status.value for status in VoucherStatus)
 PROGRAMME_STATUSES = tuple(status.value for status in ProgrammeStatus)
 PAYMENT_STATUSES = tuple(status.value for status in PaymentStatus)
 EVENT_STATUSES = ("applied", "duplicate", "ignored", "unhandled")
-
-LEDGER_TABLES = ("ledger_transaction", "ledger_line")
 
 
 def utcnow() -> datetime:
@@ -505,88 +505,6 @@ def _check_new_lines(session: Session, _flush_context: Any, _instances: Any) -> 
             )
 
 
-# ---------------------------------------------------------------- database guards
-
-_PG_GUARDS = [
-    """CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only (' || TG_OP || ' refused): post a reversing transaction',
-                        ERRCODE = 'integrity_constraint_violation';
-END $$""",
-    """CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM ledger_line WHERE transaction_id = NEW.transaction_id
-             GROUP BY currency HAVING SUM(amount_cents) <> 0) THEN
-    RAISE EXCEPTION USING MESSAGE = 'ledger transaction ' || NEW.transaction_id || ' does not sum to zero',
-                          ERRCODE = 'check_violation';
-  END IF;
-  RETURN NULL;
-END $$""",
-    (
-        "CREATE TRIGGER ledger_line_append_only BEFORE UPDATE OR DELETE ON ledger_line "
-        "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
-    ),
-    (
-        "CREATE TRIGGER ledger_transaction_append_only BEFORE UPDATE OR DELETE ON ledger_transaction "
-        "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
-    ),
-    (
-        "CREATE CONSTRAINT TRIGGER ledger_line_balanced AFTER INSERT ON ledger_line "
-        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced()"
-    ),
-]
-
-_SQLITE_GUARDS = [
-    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a reversing transaction'); END"
-    for table in LEDGER_TABLES
-    for op in ("UPDATE", "DELETE")
-]
-
-_PG_DROP = [
-    "DROP TRIGGER IF EXISTS ledger_line_balanced ON ledger_line",
-    "DROP TRIGGER IF EXISTS ledger_line_append_only ON ledger_line",
-    "DROP TRIGGER IF EXISTS ledger_transaction_append_only ON ledger_transaction",
-    "DROP FUNCTION IF EXISTS ledger_check_balanced()",
-    "DROP FUNCTION IF EXISTS ledger_refuse_change()",
-]
-_SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}" for table in LEDGER_TABLES for op in ("UPDATE", "DELETE")
-]
-
-
-def guard_ddl(dialect_name: str) -> list[str]:
-    """The SQL creating the database guards (triggers) for a dialect; run them
-    in the Alembic migration after the tables exist (``op.execute``). They
-    contain no ``%`` and no bound parameters."""
-    return {"postgresql": list(_PG_GUARDS), "sqlite": list(_SQLITE_GUARDS)}.get(dialect_name, [])
-
-
-def drop_guard_ddl(dialect_name: str) -> list[str]:
-    """The SQL dropping the guards (for a migration's downgrade)."""
-    return {"postgresql": list(_PG_DROP), "sqlite": list(_SQLITE_DROP)}.get(dialect_name, [])
-
-
 def _attach_ddl(models: PaymentModels) -> None:
     """``metadata.create_all`` creates the guards once both ledger tables exist."""
-    table = models.LedgerLine.__table__  # created after ledger_transaction
-    for dialect in ("postgresql", "sqlite"):
-        for statement in guard_ddl(dialect):
-            event.listen(table, "after_create", _run_on(dialect, statement))
-
-
-def _run_on(dialect: str, statement: str) -> Callable[..., None]:
-    """An ``after_create`` listener running ``statement`` on ``dialect`` only."""
-
-    def run(_target: Any, connection: Connection, **_kw: Any) -> None:
-        if connection.dialect.name == dialect:
-            connection.exec_driver_sql(statement)
-
-    return run
-
-
-if __name__ == "__main__":  # python -m payments.models postgresql  -> the guard SQL, to paste into a migration
-    import sys
-
-    for stmt in guard_ddl(sys.argv[1] if len(sys.argv) > 1 else "postgresql"):
-        print(stmt + ";\n")
+    attach_ddl(models.LedgerLine.__table__)  # created after ledger_transaction

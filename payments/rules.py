@@ -1,5 +1,5 @@
 """Money rules as pure functions: account codes, fees, the ledger lines of each
-business event, refund splits, eligibility and voucher dates. No database, no
+business event, refund splits, eligibility, voucher dates and which voucher may pay for which mission. No database, no
 Stripe: everything here is tested with plain values.
 
 A *settlement* is what a card payment pays for, fixed at checkout: a list of
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .codes import EligibilityRefusal, Ineligibility
+from .codes import EligibilityRefusal, Ineligibility, MissionRefusal
 from .ledger import Line
 
 CLEARING = "stripe:clearing"
@@ -320,3 +320,47 @@ def eligibility_problems(
     if rules.max_per_organisation is not None and already_held + requested > rules.max_per_organisation:
         problems.append(Ineligibility(EligibilityRefusal.LIMIT_REACHED, limit=rules.max_per_organisation))
     return problems
+
+
+# ---------------------------------------------------------------- vouchers in missions
+
+#: The offer price modes a voucher pays for: "volunteer" offers are free, "paid" ones are paid by card.
+VOUCHER_PRICE_MODES = frozenset({"voucher"})
+
+#: Why a voucher may not pay for a mission (`codes.MissionRefusal`; the app words them).
+MISSION_FREE = MissionRefusal.FREE
+MISSION_NOT_VOUCHER = MissionRefusal.NOT_VOUCHER
+MISSION_OVER_PRICE = MissionRefusal.OVER_PRICE
+MISSION_COVERED = MissionRefusal.COVERED
+
+
+@dataclass(frozen=True)
+class MissionTerms:
+    """What a mission's offer says about its price: ``price_mode`` ("volunteer", "voucher",
+    "paid") and ``price_cents`` (None: a voucher offer without a price takes one voucher)."""
+
+    price_mode: str | None
+    price_cents: int | None = None
+
+
+def mission_voucher_refusal(
+    terms: MissionTerms, face_value_cents: int, covered_cents: int = 0
+) -> MissionRefusal | None:
+    """Why a voucher of ``face_value_cents`` may not be reserved or redeemed for a mission
+    on these terms, when ``covered_cents`` of vouchers are already reserved or redeemed
+    for it; None when it may. The invariant: no voucher pays for free work or for an
+    offer that does not take vouchers, and the vouchers of a mission never exceed its price."""
+    _cents(face_value_cents, "face_value_cents")
+    _cents(covered_cents, "covered_cents")
+    if face_value_cents <= 0 or covered_cents < 0:
+        raise ValueError("face value must be positive and covered cents non-negative")
+    price = terms.price_cents
+    if terms.price_mode == "volunteer" or (price is not None and price <= 0):
+        return MISSION_FREE
+    if terms.price_mode not in VOUCHER_PRICE_MODES:
+        return MISSION_NOT_VOUCHER
+    if price is None:
+        return MISSION_COVERED if covered_cents > 0 else None
+    if covered_cents + face_value_cents > price:
+        return MISSION_OVER_PRICE
+    return None

@@ -1,11 +1,7 @@
 """Vouchers (chèques d'accompagnement numérique): codes, programmes and the status machine.
 
-Codes: ``HUB-XXXX-XXXX-XXXX-C`` — 12 random Crockford base32 symbols (60 bits
-from `secrets`, unguessable) and Crockford's mod-37 check symbol, which catches
-every single-symbol typo and every swap of two adjacent symbols. Codes are
-drawn so the check symbol is a plain letter or digit (never ``* ~ $ = U``).
-Reading is forgiving: case, spaces and hyphens do not matter, ``O`` reads as
-``0`` and ``I``/``L`` as ``1``.
+Codes (``HUB-XXXX-XXXX-XXXX-C``): `payments.voucher_codes`. The mission rule (which voucher may pay
+for which mission): `payments.rules.mission_voucher_refusal`.
 
 Status machine (each move is one function; illegal moves raise a named
 exception; every move writes the ledger in the caller's transaction)::
@@ -30,7 +26,6 @@ new state and raises (e.g. `VoucherAlreadyRedeemed`).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,11 +37,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import checkout, ledger, rules
-from .codes import Ineligibility, MissionRefusal, ProgrammeStatus, VoucherStatus
+from .codes import Ineligibility, ProgrammeStatus, VoucherStatus
 from .errors import (
     IllegalVoucherMove,
     InsufficientProgrammeFunds,
-    InvalidVoucherCode,
     NotEligible,
     ProgrammeError,
     ProgrammeNotFunded,
@@ -68,68 +62,18 @@ from .programmes import create_programme as create_programme
 from .programmes import lock_programme
 from .programmes import on_programme_funded as on_programme_funded
 from .programmes import programme_figures as programme_figures
-from .rules import Eligibility, OrganisationFacts, utc
-
-# ---------------------------------------------------------------- codes
-
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-CHECK_SYMBOLS = ALPHABET + "*~$=U"  # values 32..36 are check-only symbols
-PREFIX = "HUB"
-DATA_LENGTH = 12
-GROUP = 4
-_DECODE = {c: i for i, c in enumerate(ALPHABET)}
-_DECODE.update({"O": 0, "I": 1, "L": 1})
-
-
-def check_symbol(data: str) -> str:
-    """Crockford's check symbol of ``data`` (its base32 value modulo 37)."""
-    value = 0
-    for char in data:
-        value = value * 32 + _DECODE[char]
-    return CHECK_SYMBOLS[value % 37]
-
-
-def format_code(data: str) -> str:
-    groups = [data[i : i + GROUP] for i in range(0, len(data), GROUP)]
-    return "-".join([PREFIX, *groups, check_symbol(data)])
-
-
-def generate_code(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
-    """A new code, e.g. ``HUB-7K3M-9QZT-4RWD-X``."""
-    while True:
-        data = "".join(ALPHABET[randbelow(32)] for _ in range(DATA_LENGTH))
-        if check_symbol(data) in ALPHABET:
-            return format_code(data)
-
-
-def normalise_code(raw: str) -> str:
-    """The canonical form of what someone typed, or `InvalidVoucherCode`."""
-    if not isinstance(raw, str):
-        raise InvalidVoucherCode("not a code")
-    text = "".join(raw.split()).replace("-", "").upper()
-    if text.startswith(PREFIX) and len(text) == len(PREFIX) + DATA_LENGTH + 1:
-        text = text[len(PREFIX) :]
-    if len(text) != DATA_LENGTH + 1:
-        raise InvalidVoucherCode(f"a code has {DATA_LENGTH} symbols and a check symbol")
-    data, check = text[:-1], text[-1]
-    try:
-        canonical = "".join(ALPHABET[_DECODE[c]] for c in data)
-    except KeyError as exc:
-        raise InvalidVoucherCode(f"symbol {exc.args[0]!r} is not used in codes") from None
-    check = {"O": "0", "I": "1", "L": "1"}.get(check, check)
-    if check not in CHECK_SYMBOLS or check_symbol(canonical) != check:
-        raise InvalidVoucherCode("the check symbol does not match: a symbol is probably mistyped")
-    return format_code(canonical)
-
-
-def validate_code(raw: str) -> bool:
-    """True when ``raw`` is a well-formed code whose check symbol matches."""
-    try:
-        normalise_code(raw)
-    except InvalidVoucherCode:
-        return False
-    return True
-
+from .rules import MISSION_COVERED as MISSION_COVERED
+from .rules import MISSION_FREE as MISSION_FREE
+from .rules import MISSION_NOT_VOUCHER as MISSION_NOT_VOUCHER
+from .rules import MISSION_OVER_PRICE as MISSION_OVER_PRICE
+from .rules import VOUCHER_PRICE_MODES as VOUCHER_PRICE_MODES
+from .rules import Eligibility, MissionTerms, OrganisationFacts, mission_voucher_refusal, utc
+from .voucher_codes import ALPHABET as ALPHABET
+from .voucher_codes import CHECK_SYMBOLS as CHECK_SYMBOLS
+from .voucher_codes import check_symbol as check_symbol
+from .voucher_codes import format_code as format_code
+from .voucher_codes import generate_code, normalise_code
+from .voucher_codes import validate_code as validate_code
 
 # ---------------------------------------------------------------- programmes
 
@@ -303,47 +247,6 @@ def find_by_code(session: Session, raw: str, *, lock: bool = False) -> Any:
 
 
 # ---------------------------------------------------------------- vouchers in missions
-
-#: The offer price modes a voucher pays for: "volunteer" offers are free, "paid" ones are paid by card.
-VOUCHER_PRICE_MODES = frozenset({"voucher"})
-
-#: Why a voucher may not pay for a mission (`codes.MissionRefusal`; the app words them).
-MISSION_FREE = MissionRefusal.FREE
-MISSION_NOT_VOUCHER = MissionRefusal.NOT_VOUCHER
-MISSION_OVER_PRICE = MissionRefusal.OVER_PRICE
-MISSION_COVERED = MissionRefusal.COVERED
-
-
-@dataclass(frozen=True)
-class MissionTerms:
-    """What a mission's offer says about its price: ``price_mode`` ("volunteer", "voucher",
-    "paid") and ``price_cents`` (None: a voucher offer without a price takes one voucher)."""
-
-    price_mode: str | None
-    price_cents: int | None = None
-
-
-def mission_voucher_refusal(
-    terms: MissionTerms, face_value_cents: int, covered_cents: int = 0
-) -> MissionRefusal | None:
-    """Why a voucher of ``face_value_cents`` may not be reserved or redeemed for a mission
-    on these terms, when ``covered_cents`` of vouchers are already reserved or redeemed
-    for it; None when it may. The invariant: no voucher pays for free work or for an
-    offer that does not take vouchers, and the vouchers of a mission never exceed its price."""
-    rules._cents(face_value_cents, "face_value_cents")
-    rules._cents(covered_cents, "covered_cents")
-    if face_value_cents <= 0 or covered_cents < 0:
-        raise ValueError("face value must be positive and covered cents non-negative")
-    price = terms.price_cents
-    if terms.price_mode == "volunteer" or (price is not None and price <= 0):
-        return MISSION_FREE
-    if terms.price_mode not in VOUCHER_PRICE_MODES:
-        return MISSION_NOT_VOUCHER
-    if price is None:
-        return MISSION_COVERED if covered_cents > 0 else None
-    if covered_cents + face_value_cents > price:
-        return MISSION_OVER_PRICE
-    return None
 
 
 def _check_terms(voucher: Any, move: str, terms: MissionTerms | None, covered_cents: int) -> None:
