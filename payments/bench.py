@@ -19,8 +19,15 @@ import threading
 import time
 import uuid
 
+import psycopg
 from sqlalchemy import MetaData, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from . import ledger, rules, vouchers
+from .errors import IllegalVoucherMove
+from .models import bind_models, use_models
+from .rules import Eligibility, OrganisationFacts
+from .testing import FakeGateway
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,14 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vouchers", type=int, default=2000)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     args = parser.parse_args(argv)
-
-    import psycopg
-
-    from . import ledger, rules, vouchers
-    from .errors import IllegalVoucherMove
-    from .models import bind_models, use_models
-    from .rules import Eligibility, OrganisationFacts
-    from .testing import FakeGateway
 
     class BenchBase(DeclarativeBase):
         metadata = MetaData()

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from stdnum.fr import siret as stdnum_siret
+
 from .codes import EligibilityRefusal, Ineligibility, MissionRefusal
 from .ledger import Line
 
@@ -282,15 +284,11 @@ class Eligibility:
 
 
 def valid_siret(value: str | None) -> bool:
-    """14 digits with a valid Luhn key (python-stdnum's check when installed)."""
+    """14 digits with a valid Luhn key (python-stdnum's check)."""
     siret = (value or "").replace(" ", "")
     if not (len(siret) == 14 and siret.isdigit()):
         return False
-    try:
-        from stdnum.fr import siret as stdnum_siret
-    except ImportError:  # pragma: no cover - stdnum is a dependency of the project
-        return True
-    return stdnum_siret.is_valid(siret)
+    return bool(stdnum_siret.is_valid(siret))
 
 
 def eligibility_problems(
