@@ -100,7 +100,6 @@ def idempotency_key(intent: CardIntent) -> str:
 
 def gateway_refusal(error) -> ServiceError:
     """A gateway error as the payer sees it: 503 when Stripe cannot be reached, 402 otherwise."""
-
     code = getattr(error, "stripe_code", None) or getattr(error, "code", None)
     failure = ServiceError(payment_message(code))
     failure.status = 503 if getattr(error, "code", "") == "gateway_unavailable" else 402
@@ -153,7 +152,6 @@ def lock_intent(purpose: str, buyer_ref: str, item_ref: str) -> CardIntent:
 
 
 def _payment(stripe_id: str):
-
     return db.session.execute(
         select(Payment).where(Payment.stripe_id == stripe_id).execution_options(populate_existing=True)
     ).scalar_one_or_none()
@@ -195,7 +193,6 @@ def _customer_id(customer: CustomerSource | None, fresh: bool = False) -> str | 
 def setup_card(gateway, *, metadata: Mapping[str, str], customer: CustomerSource | None = None):
     """A SetupIntent on which Stripe.js saves the payer's card (``confirmCardSetup``); a saved
     customer that Stripe no longer knows is replaced by a new one."""
-
     try:
         try:
             return gateway.create_setup_intent(customer=_customer_id(customer), metadata=metadata)

@@ -130,7 +130,6 @@ def _provider_share(payment, provider_id: int) -> int:
 
 def statement(provider: Provider, month: str) -> Statement:
     """The vouchers redeemed for ``provider`` in ``month`` and its missions' card payments."""
-
     start, end = month_bounds(month)
     result = Statement(
         provider=provider,
@@ -395,7 +394,6 @@ def refundable_payments() -> list:
 def refund_card_payment(actor, payment, gateway, reason: str, absorb: bool = False):
     """Hub staff refund what is left of a card payment; the library reverses its ledger effect
     (each credited account gives back its share, or the platform bears it when ``absorb``)."""
-
     _require_staff(actor)
     reason = (reason or "").strip()
     if not reason:
