@@ -8,6 +8,6 @@ See payments/README.md.
 
 Modules: ``interface`` (plain dataclasses, the PaymentGateway protocol),
 ``gateway`` (StripeGateway), ``testing`` (FakeGateway), ``models``, ``ledger``,
-``rules``, ``checkout``, ``vouchers``, ``webhooks``, ``reconcile``,
-``messages``, ``errors``.
+``rules``, ``checkout``, ``programmes``, ``voucher_codes``, ``vouchers``, ``guards``, ``webhooks``, ``reconcile``,
+``codes`` (statuses and refusal codes; the app words them), ``errors``.
 """

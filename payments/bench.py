@@ -19,24 +19,23 @@ import threading
 import time
 import uuid
 
+import psycopg
 from sqlalchemy import MetaData, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from . import ledger, rules, vouchers
+from .errors import IllegalVoucherMove
+from .models import bind_models, use_models
+from .rules import Eligibility, OrganisationFacts
+from .testing import FakeGateway
 
-def main(argv=None) -> int:
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--vouchers", type=int, default=2000)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     args = parser.parse_args(argv)
-
-    import psycopg
-
-    from . import ledger, rules, vouchers
-    from .errors import IllegalVoucherMove
-    from .models import bind_models, use_models
-    from .rules import Eligibility, OrganisationFacts
-    from .testing import FakeGateway
 
     class BenchBase(DeclarativeBase):
         metadata = MetaData()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,8 @@ from . import ledger, rules
 from .errors import PaymentStateError, RefundTooLarge
 from .interface import ENV_METADATA_KEY, PaymentGateway, PaymentIntentInfo
 from .models import models_for, utcnow
+from .programmes import on_programme_funded
+from .rules import Settlement
 
 PURPOSE_KEY = "hub_purpose"
 REFERENCE_KEY = "hub_reference"
@@ -47,9 +50,7 @@ def register_success_hook(purpose: str, hook: SuccessHook) -> None:
 def _hooks(purpose: str) -> list[SuccessHook]:
     hooks = list(_success_hooks.get(purpose, []))
     if purpose == "programme_funding":
-        from .vouchers import on_programme_funded  # built in: a funded programme becomes usable
-
-        hooks.insert(0, on_programme_funded)
+        hooks.insert(0, on_programme_funded)  # built in: a funded programme becomes usable
     return hooks
 
 
@@ -69,7 +70,7 @@ def local_status(info: PaymentIntentInfo) -> str:
 
 
 def _metadata(
-    purpose: str, reference: str | None, settlement: list, payer_ref: str | None, extra: Mapping[str, str] | None
+    purpose: str, reference: str | None, settlement: Settlement, payer_ref: str | None, extra: Mapping[str, str] | None
 ) -> dict[str, str]:
     data = {str(k): str(v) for k, v in (extra or {}).items()}
     data[PURPOSE_KEY] = purpose
@@ -84,7 +85,7 @@ def _metadata(
     return data
 
 
-def get_payment(session: Session, stripe_id: str, *, lock: bool = False):
+def get_payment(session: Session, stripe_id: str, *, lock: bool = False) -> Any:
     m = models_for(session)
     query = select(m.Payment).where(m.Payment.stripe_id == stripe_id)
     if lock:
@@ -98,10 +99,10 @@ def _insert_payment(
     *,
     purpose: str,
     reference: str | None,
-    settlement: list,
+    settlement: Settlement,
     payer_ref: str | None,
     environment: str,
-):
+) -> Any:
     m = models_for(session)
     try:
         with session.begin_nested():
@@ -133,7 +134,7 @@ def start_payment(
     *,
     amount_cents: int,
     purpose: str,
-    settlement: list,
+    settlement: Settlement,
     reference: str | None = None,
     payer_ref: str | None = None,
     customer: str | None = None,
@@ -142,13 +143,13 @@ def start_payment(
     currency: str = "eur",
     metadata: Mapping[str, str] | None = None,
     idempotency_key: str | None = None,
-):
+) -> tuple[Any, PaymentIntentInfo]:
     """Create the PaymentIntent and our `Payment` row; returns ``(payment, info)``.
 
     Browser flow: ``confirm=False``, hand ``info.client_secret`` to Stripe.js.
     Server flow (saved card, tests): ``payment_method=...``, ``confirm=True``; the
     answer may already be succeeded (settled at once), requires_action
-    (3-D Secure in the browser) or failed (``info.user_message`` in French)."""
+    (3-D Secure in the browser) or failed (``info.message_code``, worded by the app)."""
     items = rules.check_settlement(amount_cents, settlement)
     info = gateway.create_payment_intent(
         amount_cents,
@@ -172,7 +173,7 @@ def start_payment(
     return payment, info
 
 
-def _from_metadata(session: Session, info: PaymentIntentInfo, environment: str):
+def _from_metadata(session: Session, info: PaymentIntentInfo, environment: str) -> Any:
     """Create the payment row from a self-describing PaymentIntent (webhook before commit)."""
     meta = info.metadata
     if meta.get(ENV_METADATA_KEY) != environment or PURPOSE_KEY not in meta or SETTLEMENT_KEY not in meta:
@@ -194,7 +195,7 @@ def _from_metadata(session: Session, info: PaymentIntentInfo, environment: str):
 
 def apply_payment_intent(
     session: Session, info: PaymentIntentInfo, *, environment: str, event_created: int | None = None
-):
+) -> Any:
     """Bring our payment in line with ``info`` (Stripe's view); returns the payment or
     None when the intent is not ours. Idempotent; settles on the first success.
 
@@ -239,12 +240,12 @@ def apply_payment_intent(
 def refund_payment(
     session: Session,
     gateway: PaymentGateway,
-    payment,
+    payment: Any,
     amount_cents: int | None = None,
     *,
     absorb: bool = False,
     reason: str | None = None,
-):
+) -> Any:
     """Refund all or part of a succeeded payment through Stripe and reverse its ledger
     effect (each credited account gives back its share; ``absorb=True``: the
     platform bears it on ``refunds``). Refuses (`RefundTooLarge`) a refund beyond
@@ -267,12 +268,15 @@ def refund_payment(
         currency=payment.currency,
     )
     for line in lines:
-        if line.amount_cents > 0 and ledger.account_type(line.account) in ledger.CREDIT_NORMAL:
-            if ledger.balance(session, line.account, natural=True) < line.amount_cents:
-                raise RefundTooLarge(
-                    f"{line.account} holds less than {line.amount_cents} cents: "
-                    "refund with absorb=True if the platform bears it"
-                )
+        if (
+            line.amount_cents > 0
+            and ledger.account_type(line.account) in ledger.CREDIT_NORMAL
+            and ledger.balance(session, line.account, natural=True) < line.amount_cents
+        ):
+            raise RefundTooLarge(
+                f"{line.account} holds less than {line.amount_cents} cents: "
+                "refund with absorb=True if the platform bears it"
+            )
     info = gateway.create_refund(
         payment.stripe_id,
         amount_cents=amount,

@@ -1,14 +1,16 @@
 """Every exception the payments package raises, by name, so callers can catch
-precisely what they expect (and map it to a French message with
-`payments.messages.message_for`)."""
+precisely what they expect. Each carries a stable ``code`` (`codes.PaymentFailure`): the
+app words it for the user, the library never does."""
 
 from __future__ import annotations
+
+from .codes import Ineligibility
 
 
 class PaymentsError(Exception):
     """Base class of every error raised by the payments package."""
 
-    #: A stable machine code (used to look up the French message).
+    #: A stable machine code (`codes.PaymentFailure`; the app words it).
     code = "payments_error"
 
 
@@ -45,8 +47,15 @@ class CustomerNotFound(NotFound):
 
     code = "customer_not_found"
 
-    def __init__(self, message: str, *, customer: str | None = None, **kwargs):
-        super().__init__(message, **kwargs)
+    def __init__(
+        self,
+        message: str,
+        *,
+        customer: str | None = None,
+        http_status: int | None = None,
+        stripe_code: str | None = None,
+    ):
+        super().__init__(message, http_status=http_status, stripe_code=stripe_code)
         self.customer = customer
 
 
@@ -182,8 +191,12 @@ class VoucherNotForMission(IllegalVoucherMove):
 
     code = "voucher_not_for_mission"
 
-    def __init__(self, reason: str, **kwargs):
-        super().__init__(f"{reason}: {kwargs.get('move')} refused for voucher {kwargs.get('voucher_id')}", **kwargs)
+    def __init__(
+        self, reason: str, *, voucher_id: int | None = None, status: str | None = None, move: str | None = None
+    ):
+        super().__init__(
+            f"{reason}: {move} refused for voucher {voucher_id}", voucher_id=voucher_id, status=status, move=move
+        )
         self.reason = reason
 
 
@@ -202,10 +215,10 @@ class InsufficientProgrammeFunds(ProgrammeError):
 
 
 class NotEligible(ProgrammeError):
-    """The organisation does not meet the programme's eligibility rules; `reasons` lists why."""
+    """The organisation does not meet the programme's eligibility rules; `reasons` lists why (codes)."""
 
     code = "programme_not_eligible"
 
-    def __init__(self, reasons: list[str]):
-        super().__init__("; ".join(reasons))
+    def __init__(self, reasons: list[Ineligibility]):
+        super().__init__("; ".join(str(reason.code) for reason in reasons))
         self.reasons = reasons

@@ -23,6 +23,14 @@ from dataclasses import replace
 from typing import Any
 
 import stripe
+from stripe import RequestOptions
+from stripe.params import (
+    CustomerCreateParams,
+    PaymentIntentCreateParams,
+    PaymentIntentListParams,
+    RefundCreateParams,
+    SetupIntentCreateParams,
+)
 
 from .errors import CustomerNotFound, GatewayError, GatewayUnavailable, InvalidRequest, NotFound, WebhookSignatureError
 from .interface import (
@@ -43,7 +51,7 @@ DEFAULT_RETRIES = 2
 
 
 @contextmanager
-def _translated():
+def _translated() -> Iterator[None]:
     """Stripe exceptions become payments.errors ones (CardError is handled by the callers that expect it)."""
     try:
         yield
@@ -56,12 +64,13 @@ def _translated():
         raise GatewayError(str(exc.user_message or exc), http_status=exc.http_status, stripe_code=exc.code) from exc
 
 
-def _plain(obj: Any) -> dict:
+def _plain(obj: Any) -> dict[str, Any]:
     if obj is None:
         return {}
     if isinstance(obj, dict):
         return obj
-    return obj.to_dict()
+    plain: dict[str, Any] = obj.to_dict()
+    return plain
 
 
 class StripeGateway:
@@ -118,8 +127,8 @@ class StripeGateway:
         return data
 
     @staticmethod
-    def _options(idempotency_key: str | None) -> dict[str, Any]:
-        return {"idempotency_key": idempotency_key} if idempotency_key else {}
+    def _options(idempotency_key: str | None) -> RequestOptions:
+        return RequestOptions(idempotency_key=idempotency_key) if idempotency_key else RequestOptions()
 
     # ----------------------------------------------------------- payment intents
 
@@ -138,13 +147,13 @@ class StripeGateway:
         """Create (and, with ``confirm=True`` and a ``payment_method``, confirm) a PaymentIntent.
 
         A declined card does not raise: the answer has ``status ==
-        "requires_payment_method"``, ``failed`` true and ``failure_code`` (French
-        text in ``user_message``). 3-D Secure gives ``status == "requires_action"``:
+        "requires_payment_method"``, ``failed`` true and ``failure_code`` (a code the
+        app words, see ``message_code``). 3-D Secure gives ``status == "requires_action"``:
         the browser completes it with Stripe.js ``confirmCardPayment(client_secret)``.
         """
         if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
             raise ValueError("amount_cents must be a positive integer")
-        params: dict[str, Any] = {
+        params: PaymentIntentCreateParams = {
             "amount": amount_cents,
             "currency": currency.lower(),
             "metadata": self._metadata(metadata),
@@ -167,7 +176,7 @@ class StripeGateway:
         return payment_intent_info(_plain(pi))
 
     @contextmanager
-    def _customer_checked(self, customer: str | None):
+    def _customer_checked(self, customer: str | None) -> Iterator[None]:
         """Turn "No such customer" into `CustomerNotFound`. Stripe says it with
         ``resource_missing`` on the ``customer`` parameter; localstripe only answers
         404: then the customer is looked up to tell it from another missing object."""
@@ -190,7 +199,7 @@ class StripeGateway:
         cause = error.__cause__
         param = getattr(cause, "param", None)
         if error.stripe_code == "resource_missing" and param is not None:
-            return param == "customer"
+            return bool(param == "customer")
         if "no such customer" in str(error).lower():
             return True
         if error.http_status not in (400, 404):
@@ -198,7 +207,7 @@ class StripeGateway:
         try:
             found = _plain(self._v1.customers.retrieve(customer))
         except stripe.InvalidRequestError as exc:
-            return exc.http_status == 404 or exc.code == "resource_missing"
+            return bool(exc.http_status == 404 or exc.code == "resource_missing")
         except stripe.StripeError:
             return False
         return bool(found.get("deleted"))
@@ -230,7 +239,7 @@ class StripeGateway:
 
     def list_payment_intents(self, *, created_gte: int | None = None) -> Iterator[PaymentIntentInfo]:
         """Every PaymentIntent (newest first on Stripe), paging transparently."""
-        params: dict[str, Any] = {"limit": 100}
+        params: PaymentIntentListParams = {"limit": 100}
         if created_gte is not None and self._server_filter:
             params["created"] = {"gte": created_gte}
         with _translated():
@@ -251,7 +260,7 @@ class StripeGateway:
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> CustomerInfo:
-        params: dict[str, Any] = {"metadata": self._metadata(metadata)}
+        params: CustomerCreateParams = {"metadata": self._metadata(metadata)}
         if email:
             params["email"] = email
         if name:
@@ -274,7 +283,7 @@ class StripeGateway:
         idempotency_key: str | None = None,
     ) -> RefundInfo:
         """Refund all (``amount_cents=None``) or part of a succeeded PaymentIntent."""
-        params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": self._metadata(metadata)}
+        params: RefundCreateParams = {"payment_intent": payment_intent_id, "metadata": self._metadata(metadata)}
         if amount_cents is not None:
             if not isinstance(amount_cents, int) or amount_cents <= 0:
                 raise ValueError("amount_cents must be a positive integer")
@@ -287,7 +296,7 @@ class StripeGateway:
         self, *, customer: str | None = None, metadata: Mapping[str, str] | None = None
     ) -> SetupIntentInfo:
         """For the browser flow that saves the card first (Stripe.js ``confirmCardSetup``), then pays with it."""
-        params: dict[str, Any] = {"metadata": self._metadata(metadata)}
+        params: SetupIntentCreateParams = {"metadata": self._metadata(metadata)}
         if customer:
             params["customer"] = customer
         with self._customer_checked(customer), _translated():

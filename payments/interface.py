@@ -10,8 +10,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from .messages import message_for
-
 #: Metadata key the gateway adds to every object it creates: the environment
 #: marker ("dev", "test", "staging", "prod"...). Events about objects carrying
 #: another marker are ignored by the webhook processor.
@@ -59,12 +57,14 @@ class PaymentIntentInfo:
         return self.status == REQUIRES_PAYMENT_METHOD and self.failure_code is not None
 
     @property
-    def user_message(self) -> str | None:
-        """French sentence for the payer, or None when there is nothing to say."""
+    def message_code(self) -> str | None:
+        """What the payer should be told, as a code (`codes.PaymentFailure`, or an unknown Stripe
+        decline code): the decline code of a failed attempt, the status of a payment that waits
+        (3-D Secure, processing) or was cancelled; None when there is nothing to say. The app words it."""
         if self.failed:
-            return message_for(self.failure_code)
+            return self.failure_code
         if self.status in (REQUIRES_ACTION, PROCESSING, CANCELED):
-            return message_for(self.status)
+            return self.status
         return None
 
     @property
@@ -131,7 +131,8 @@ def _id_of(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    return value.get("id")
+    ident = value.get("id")
+    return None if ident is None else str(ident)
 
 
 def payment_intent_info(data: Mapping[str, Any]) -> PaymentIntentInfo:

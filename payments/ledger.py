@@ -37,12 +37,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -51,11 +54,11 @@ from sqlalchemy.orm.util import identity_key
 from .errors import IdempotencyConflict, InvalidAccount, UnbalancedTransaction
 from .models import models_for, utcnow
 
-_UPSERT = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+_UPSERT: dict[str, Callable[[Any], PgInsert | SqliteInsert]] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 DEFAULT_CURRENCY = "EUR"
 
-ACCOUNT_PATTERNS: list[tuple[re.Pattern, str]] = [
+ACCOUNT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^stripe:clearing$"), "asset"),
     (re.compile(r"^bank:[a-z0-9_]+$"), "asset"),
     (re.compile(r"^funder:\d+:receivable$"), "asset"),
@@ -86,7 +89,7 @@ class Line:
     currency: str = DEFAULT_CURRENCY
 
 
-def _normalise(lines: Iterable[Line | tuple]) -> list[Line]:
+def _normalise(lines: Iterable[Line | tuple[Any, ...]]) -> list[Line]:
     result = []
     for item in lines:
         line = item if isinstance(item, Line) else Line(*item)
@@ -110,12 +113,12 @@ def check_balanced(lines: Sequence[Line]) -> None:
         raise UnbalancedTransaction(f"lines do not sum to zero: {unbalanced}")
 
 
-def get_account(session: Session, code: str):
+def get_account(session: Session, code: str) -> Any:
     m = models_for(session)
     return session.execute(select(m.LedgerAccount).where(m.LedgerAccount.code == code)).scalar_one_or_none()
 
 
-def ensure_accounts(session: Session, codes: dict[str, str]) -> dict:
+def ensure_accounts(session: Session, codes: dict[str, str]) -> dict[str, Any]:
     """Get or create the accounts ``{code: currency}``; concurrent creators of one
     code both end up with the same row (unique code, SAVEPOINT on conflict)."""
     m = models_for(session)
@@ -137,28 +140,30 @@ def ensure_accounts(session: Session, codes: dict[str, str]) -> dict:
     return found
 
 
-def _signature(lines: Iterable[tuple[str, int, str]]) -> Counter:
+def _signature(lines: Iterable[tuple[str, int, str]]) -> Counter[tuple[str, int, str]]:
     return Counter(lines)
 
 
-def _existing(session: Session, key: str):
+def _existing(session: Session, key: str) -> Any:
     m = models_for(session)
     return session.execute(
         select(m.LedgerTransaction).where(m.LedgerTransaction.idempotency_key == key)
     ).scalar_one_or_none()
 
 
-def _same_lines(session: Session, tx, lines: Sequence[Line]) -> bool:
+def _same_lines(session: Session, tx: Any, lines: Sequence[Line]) -> bool:
     m = models_for(session)
     rows = session.execute(
         select(m.LedgerAccount.code, m.LedgerLine.amount_cents, m.LedgerLine.currency)
         .join(m.LedgerAccount, m.LedgerAccount.id == m.LedgerLine.account_id)
         .where(m.LedgerLine.transaction_id == tx.id)
     ).all()
-    return _signature(tuple(r) for r in rows) == _signature((l.account, l.amount_cents, l.currency) for l in lines)
+    return _signature(tuple(r) for r in rows) == _signature(
+        (line.account, line.amount_cents, line.currency) for line in lines
+    )
 
 
-def _return_existing(session: Session, tx, lines: Sequence[Line], key: str):
+def _return_existing(session: Session, tx: Any, lines: Sequence[Line], key: str) -> Any:
     if not _same_lines(session, tx, lines):
         raise IdempotencyConflict(f"idempotency key {key!r} was used for other lines (transaction {tx.id})")
     return tx
@@ -167,14 +172,14 @@ def _return_existing(session: Session, tx, lines: Sequence[Line], key: str):
 def post(
     session: Session,
     kind: str,
-    lines: Iterable[Line | tuple],
+    lines: Iterable[Line | tuple[Any, ...]],
     idempotency_key: str,
     *,
     memo: str | None = None,
     reference: str | None = None,
-    reverses=None,
+    reverses: Any = None,
     created_at: datetime | None = None,
-):
+) -> Any:
     """Write one balanced transaction and return it (flushed, not committed).
 
     ``lines``: `Line` objects or ``(account_code, amount_cents[, currency])``
@@ -255,7 +260,7 @@ def post(
     return tx
 
 
-def lines_of(session: Session, tx) -> list[Line]:
+def lines_of(session: Session, tx: Any) -> list[Line]:
     m = models_for(session)
     rows = session.execute(
         select(m.LedgerAccount.code, m.LedgerLine.amount_cents, m.LedgerLine.currency)
@@ -267,10 +272,10 @@ def lines_of(session: Session, tx) -> list[Line]:
 
 
 def reverse(
-    session: Session, tx, idempotency_key: str | None = None, *, memo: str | None = None, kind: str | None = None
-):
+    session: Session, tx: Any, idempotency_key: str | None = None, *, memo: str | None = None, kind: str | None = None
+) -> Any:
     """Post the exact opposite of ``tx`` (the way to correct the ledger)."""
-    lines = [Line(l.account, -l.amount_cents, l.currency) for l in lines_of(session, tx)]
+    lines = [Line(line.account, -line.amount_cents, line.currency) for line in lines_of(session, tx)]
     return post(
         session,
         kind or f"reversal:{tx.kind}",
@@ -345,7 +350,7 @@ def trial_balance(session: Session) -> TrialBalance:
     return TrialBalance(rows=rows, totals=dict(totals))
 
 
-def transactions_for(session: Session, reference: str) -> list:
+def transactions_for(session: Session, reference: str) -> list[Any]:
     m = models_for(session)
     return list(
         session.execute(

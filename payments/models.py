@@ -42,7 +42,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    DDL,
     JSON,
     BigInteger,
     Boolean,
@@ -51,24 +50,28 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     event,
     inspect,
 )
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, MappedColumn, ORMExecuteState, Session, declared_attr, mapped_column, relationship
 
+from .codes import PaymentStatus, ProgrammeStatus, VoucherStatus
 from .errors import LedgerImmutable, ModelsNotBound, UnbalancedTransaction
+from .guards import LEDGER_TABLES, attach_ddl
+from .guards import drop_guard_ddl as drop_guard_ddl
+from .guards import guard_ddl as guard_ddl
 
 SESSION_INFO_KEY = "payments.models"
 
 ACCOUNT_TYPES = ("asset", "liability", "revenue", "expense", "equity")
-VOUCHER_STATUSES = ("issued", "reserved", "redeemed", "blocked", "expired")
-PROGRAMME_STATUSES = ("draft", "awaiting_payment", "funded", "closed")
-PAYMENT_STATUSES = ("created", "requires_action", "processing", "succeeded", "failed", "canceled")
+VOUCHER_STATUSES = tuple(status.value for status in VoucherStatus)
+PROGRAMME_STATUSES = tuple(status.value for status in ProgrammeStatus)
+PAYMENT_STATUSES = tuple(status.value for status in PaymentStatus)
 EVENT_STATUSES = ("applied", "duplicate", "ignored", "unhandled")
-
-LEDGER_TABLES = ("ledger_transaction", "ledger_line")
 
 
 def utcnow() -> datetime:
@@ -96,7 +99,7 @@ class LedgerAccountMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (CheckConstraint(_in("type", ACCOUNT_TYPES), name="account_type"),)
 
     def __repr__(self) -> str:
@@ -130,7 +133,7 @@ class LedgerLineMixin:
     currency: Mapped[str] = mapped_column(String(3))
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (CheckConstraint("amount_cents <> 0", name="amount_nonzero"),)
 
     def __repr__(self) -> str:
@@ -153,7 +156,7 @@ class StripeEventMixin:
     detail: Mapped[str | None] = mapped_column(String(500))
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (CheckConstraint(_in("status", EVENT_STATUSES), name="event_status"),)
 
 
@@ -174,7 +177,7 @@ class PaymentMixin:
     status: Mapped[str] = mapped_column(String(20), default="created", index=True)
     failure_code: Mapped[str | None] = mapped_column(String(80))
     refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    settlement: Mapped[list] = mapped_column(JSON)
+    settlement: Mapped[list[Any]] = mapped_column(JSON)
     environment: Mapped[str] = mapped_column(String(20))
     customer: Mapped[str | None] = mapped_column(String(255))
     stripe_created: Mapped[int | None] = mapped_column(BigInteger)
@@ -184,7 +187,7 @@ class PaymentMixin:
     succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (
             CheckConstraint("amount_cents > 0", name="amount_positive"),
             CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refunded_range"),
@@ -205,7 +208,7 @@ class PaymentRefundMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (CheckConstraint("amount_cents > 0", name="amount_positive"),)
 
 
@@ -223,13 +226,13 @@ class VoucherProgrammeMixin:
     validity_days: Mapped[int] = mapped_column(Integer, default=365)
     valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    eligibility: Mapped[dict] = mapped_column(JSON, default=dict)
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     funded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (
             CheckConstraint("face_value_cents > 0", name="face_value_positive"),
             CheckConstraint("budget_cents > 0", name="budget_positive"),
@@ -264,7 +267,7 @@ class VoucherMixin:
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     @declared_attr.directive
-    def __table_args__(cls):
+    def __table_args__(cls) -> tuple[Any, ...]:
         return (
             CheckConstraint(_in("status", VOUCHER_STATUSES), name="voucher_status"),
             CheckConstraint("face_value_cents > 0", name="face_value_positive"),
@@ -289,11 +292,12 @@ class PaymentModels:
     Voucher: Any
 
     @property
-    def metadata(self):
-        return self.base.metadata
+    def metadata(self) -> MetaData:
+        metadata: MetaData = self.base.metadata
+        return metadata
 
     @property
-    def tables(self) -> list:
+    def tables(self) -> list[Table]:
         """The payments tables, in creation order (for ``metadata.create_all(tables=...)``)."""
         return [
             cls.__table__
@@ -318,14 +322,14 @@ _default: PaymentModels | None = None
 FOREIGN_KEY_ROLES = ("funder", "organisation", "provider")
 
 
-def _reference_column(target: str | None, *, nullable: bool = True):
-    args: list = [Integer]
+def _reference_column(target: str | None, *, nullable: bool = True) -> MappedColumn[Any]:
+    args: list[Any] = [Integer]
     if target:
         args.append(ForeignKey(target))
     return mapped_column(*args, nullable=nullable, index=True)
 
 
-def bind_models(base, *, foreign_keys: Mapping[str, str] | None = None, default: bool = True) -> PaymentModels:
+def bind_models(base: Any, *, foreign_keys: Mapping[str, str] | None = None, default: bool = True) -> PaymentModels:
     """Create the payments models on ``base`` (a SQLAlchemy 2 DeclarativeBase, e.g.
     Flask-SQLAlchemy's ``db.Model``) and install the guards. Idempotent per base.
 
@@ -346,7 +350,7 @@ def bind_models(base, *, foreign_keys: Mapping[str, str] | None = None, default:
         if unknown:
             raise ValueError(f"unknown foreign key roles: {sorted(unknown)}")
 
-        def make(name, mixin, extra=None):
+        def make(name: str, mixin: type, extra: dict[str, Any] | None = None) -> Any:
             return type(name, (mixin, base), {"__module__": __name__, **(extra or {})})
 
         account = make("LedgerAccount", LedgerAccountMixin)
@@ -410,7 +414,7 @@ def bind_models(base, *, foreign_keys: Mapping[str, str] | None = None, default:
 def models_for(session: Session | None = None) -> PaymentModels:
     """The binding the payments functions use for ``session``."""
     if session is not None:
-        chosen = session.info.get(SESSION_INFO_KEY)
+        chosen: PaymentModels | None = session.info.get(SESSION_INFO_KEY)
         if chosen is not None:
             return chosen
     if _default is not None:
@@ -427,20 +431,17 @@ def use_models(session: Session, models: PaymentModels) -> Session:
 # ---------------------------------------------------------------- ORM guards
 
 
-def _column_changed(target) -> bool:
+def _column_changed(target: Any) -> bool:
     state = inspect(target)
-    for attr in state.mapper.column_attrs:
-        if state.attrs[attr.key].history.has_changes():
-            return True
-    return False
+    return any(state.attrs[attr.key].history.has_changes() for attr in state.mapper.column_attrs)
 
 
-def _refuse_update(_mapper, _connection, target):
+def _refuse_update(_mapper: Any, _connection: Any, target: Any) -> None:
     if _column_changed(target):
         raise LedgerImmutable(f"{type(target).__name__} rows are append-only: post a reversing transaction instead")
 
 
-def _refuse_delete(_mapper, _connection, target):
+def _refuse_delete(_mapper: Any, _connection: Any, target: Any) -> None:
     raise LedgerImmutable(f"{type(target).__name__} rows cannot be deleted: post a reversing transaction instead")
 
 
@@ -463,7 +464,7 @@ def _install_session_guards() -> None:
     _session_guards_installed = True
 
 
-def _guard_bulk_statements(state) -> None:
+def _guard_bulk_statements(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
@@ -474,7 +475,7 @@ def _guard_bulk_statements(state) -> None:
         )
 
 
-def _check_new_lines(session: Session, _flush_context, _instances) -> None:
+def _check_new_lines(session: Session, _flush_context: Any, _instances: Any) -> None:
     for obj in list(session.dirty):
         if isinstance(obj, (LedgerLineMixin, LedgerTransactionMixin)) and _column_changed(obj):
             raise LedgerImmutable(f"{type(obj).__name__} rows are append-only: post a reversing transaction instead")
@@ -488,7 +489,7 @@ def _check_new_lines(session: Session, _flush_context, _instances) -> None:
         if not isinstance(obj, LedgerLineMixin):
             continue
         seen = True
-        tx = obj.transaction
+        tx = getattr(obj, "transaction", None)  # the relationship `bind_models` adds to the mapped class
         if tx is None or id(tx) not in new_tx:
             raise LedgerImmutable(
                 "a ledger line can only be added with its new transaction (lines of a written transaction are final)"
@@ -504,72 +505,6 @@ def _check_new_lines(session: Session, _flush_context, _instances) -> None:
             )
 
 
-# ---------------------------------------------------------------- database guards
-
-_PG_GUARDS = [
-    """CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only (' || TG_OP || ' refused): post a reversing transaction',
-                        ERRCODE = 'integrity_constraint_violation';
-END $$""",
-    """CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM ledger_line WHERE transaction_id = NEW.transaction_id
-             GROUP BY currency HAVING SUM(amount_cents) <> 0) THEN
-    RAISE EXCEPTION USING MESSAGE = 'ledger transaction ' || NEW.transaction_id || ' does not sum to zero',
-                          ERRCODE = 'check_violation';
-  END IF;
-  RETURN NULL;
-END $$""",
-    "CREATE TRIGGER ledger_line_append_only BEFORE UPDATE OR DELETE ON ledger_line "
-    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
-    "CREATE TRIGGER ledger_transaction_append_only BEFORE UPDATE OR DELETE ON ledger_transaction "
-    "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()",
-    "CREATE CONSTRAINT TRIGGER ledger_line_balanced AFTER INSERT ON ledger_line "
-    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced()",
-]
-
-_SQLITE_GUARDS = [
-    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: post a reversing transaction'); END"
-    for table in LEDGER_TABLES
-    for op in ("UPDATE", "DELETE")
-]
-
-_PG_DROP = [
-    "DROP TRIGGER IF EXISTS ledger_line_balanced ON ledger_line",
-    "DROP TRIGGER IF EXISTS ledger_line_append_only ON ledger_line",
-    "DROP TRIGGER IF EXISTS ledger_transaction_append_only ON ledger_transaction",
-    "DROP FUNCTION IF EXISTS ledger_check_balanced()",
-    "DROP FUNCTION IF EXISTS ledger_refuse_change()",
-]
-_SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS {table}_no_{op.lower()}" for table in LEDGER_TABLES for op in ("UPDATE", "DELETE")
-]
-
-
-def guard_ddl(dialect_name: str) -> list[str]:
-    """The SQL creating the database guards (triggers) for a dialect; run them
-    in the Alembic migration after the tables exist (``op.execute``). They
-    contain no ``%`` and no bound parameters."""
-    return {"postgresql": list(_PG_GUARDS), "sqlite": list(_SQLITE_GUARDS)}.get(dialect_name, [])
-
-
-def drop_guard_ddl(dialect_name: str) -> list[str]:
-    """The SQL dropping the guards (for a migration's downgrade)."""
-    return {"postgresql": list(_PG_DROP), "sqlite": list(_SQLITE_DROP)}.get(dialect_name, [])
-
-
 def _attach_ddl(models: PaymentModels) -> None:
     """``metadata.create_all`` creates the guards once both ledger tables exist."""
-    table = models.LedgerLine.__table__  # created after ledger_transaction
-    for dialect in ("postgresql", "sqlite"):
-        for statement in guard_ddl(dialect):
-            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
-
-
-if __name__ == "__main__":  # python -m payments.models postgresql  -> the guard SQL, to paste into a migration
-    import sys
-
-    for stmt in guard_ddl(sys.argv[1] if len(sys.argv) > 1 else "postgresql"):
-        print(stmt + ";\n")
+    attach_ddl(models.LedgerLine.__table__)  # created after ledger_transaction

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,8 +35,8 @@ from .models import models_for
 class Difference:
     kind: str
     stripe_id: str
-    ours: dict | None = None
-    theirs: dict | None = None
+    ours: dict[str, Any] | None = None
+    theirs: dict[str, Any] | None = None
     fixed: bool = False
 
 
@@ -56,7 +57,7 @@ class ReconciliationReport:
         return result
 
 
-def _ours(payment) -> dict:
+def _ours(payment: Any) -> dict[str, Any]:
     return {
         "id": payment.id,
         "amount_cents": payment.amount_cents,
@@ -68,7 +69,7 @@ def _ours(payment) -> dict:
     }
 
 
-def _theirs(info: PaymentIntentInfo) -> dict:
+def _theirs(info: PaymentIntentInfo) -> dict[str, Any]:
     return {
         "amount": info.amount,
         "currency": info.currency,

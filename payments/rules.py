@@ -1,5 +1,5 @@
 """Money rules as pure functions: account codes, fees, the ledger lines of each
-business event, refund splits, eligibility and voucher dates. No database, no
+business event, refund splits, eligibility, voucher dates and which voucher may pay for which mission. No database, no
 Stripe: everything here is tested with plain values.
 
 A *settlement* is what a card payment pays for, fixed at checkout: a list of
@@ -13,13 +13,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from stdnum.fr import siret as stdnum_siret
+
+from .codes import EligibilityRefusal, Ineligibility, MissionRefusal
 from .ledger import Line
 
 CLEARING = "stripe:clearing"
 BANK = "bank:main"
 PLATFORM_FEES = "platform:fees"
 REFUNDS = "refunds"
+
+#: What a card payment pays for: ``(account_code, cents)`` credits (lists once read back from JSON).
+Settlement = Sequence[Sequence[Any]]
 
 BLOCK_DAYS_BEFORE_EXPIRY = 15
 WARN_DAYS_BEFORE_EXPIRY = 30
@@ -92,7 +99,7 @@ def split_proportionally(total: int, weights: Sequence[int]) -> list[int]:
 # ---------------------------------------------------------------- settlements (card payments)
 
 
-def check_settlement(amount_cents: int, settlement: Iterable[Sequence]) -> list[tuple[str, int]]:
+def check_settlement(amount_cents: int, settlement: Iterable[Sequence[Any]]) -> list[tuple[str, int]]:
     """Validate and normalise a settlement: credits (negative) summing to ``-amount``."""
     _cents(amount_cents)
     items = [(str(code), _cents(cents, code)) for code, cents in settlement]
@@ -125,14 +132,14 @@ def mission_payment_settlement(provider_id: int, amount_cents: int, *, fee_bps: 
     return [(provider_payable(provider_id), -(amount_cents - fee)), (PLATFORM_FEES, -fee)]
 
 
-def settlement_lines(amount_cents: int, settlement: Iterable[Sequence], currency: str = "EUR") -> list[Line]:
+def settlement_lines(amount_cents: int, settlement: Iterable[Sequence[Any]], currency: str = "EUR") -> list[Line]:
     """Ledger lines of a succeeded payment: clearing debited, the settlement credited."""
     items = check_settlement(amount_cents, settlement)
     return [Line(CLEARING, amount_cents, currency)] + [Line(code, cents, currency) for code, cents in items]
 
 
 def refund_lines(
-    settlement: Iterable[Sequence],
+    settlement: Iterable[Sequence[Any]],
     amount_cents: int,
     *,
     already_refunded: int = 0,
@@ -156,8 +163,8 @@ def refund_lines(
     weights = [-cents for _code, cents in items]
     before = split_proportionally(already_refunded, weights) if already_refunded else [0] * len(items)
     after = split_proportionally(already_refunded + refund_cents, weights)
-    lines = [Line(code, a - b, currency) for (code, _c), a, b in zip(items, after, before)]
-    return lines + [Line(CLEARING, -refund_cents, currency)]
+    lines = [Line(code, a - b, currency) for (code, _c), a, b in zip(items, after, before, strict=True)]
+    return [*lines, Line(CLEARING, -refund_cents, currency)]
 
 
 def payout_lines(provider_id: int, cents: int, *, source: str = BANK, currency: str = "EUR") -> list[Line]:
@@ -256,7 +263,7 @@ class Eligibility:
     require_siret: bool = True
 
     @classmethod
-    def from_json(cls, data: Mapping | None) -> Eligibility:
+    def from_json(cls, data: Mapping[str, Any] | None) -> Eligibility:
         data = dict(data or {})
         return cls(
             organisation_kinds=list(data.get("organisation_kinds") or []),
@@ -266,7 +273,7 @@ class Eligibility:
             require_siret=bool(data.get("require_siret", True)),
         )
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "organisation_kinds": self.organisation_kinds,
             "departements": self.departements,
@@ -277,15 +284,11 @@ class Eligibility:
 
 
 def valid_siret(value: str | None) -> bool:
-    """14 digits with a valid Luhn key (python-stdnum's check when installed)."""
+    """14 digits with a valid Luhn key (python-stdnum's check)."""
     siret = (value or "").replace(" ", "")
     if not (len(siret) == 14 and siret.isdigit()):
         return False
-    try:
-        from stdnum.fr import siret as stdnum_siret
-    except ImportError:  # pragma: no cover - stdnum is a dependency of the project
-        return True
-    return stdnum_siret.is_valid(siret)
+    return bool(stdnum_siret.is_valid(siret))
 
 
 def eligibility_problems(
@@ -295,24 +298,67 @@ def eligibility_problems(
     requested: int = 1,
     already_held: int = 0,
     siret_used_by_other: bool = False,
-) -> list[str]:
-    """Why ``organisation`` may not receive ``requested`` more vouchers (French
-    sentences; empty list = eligible). ``already_held``: vouchers of this programme
-    it already holds; ``siret_used_by_other``: another organisation of the
-    programme has the same SIRET (one organisation per SIRET)."""
+) -> list[Ineligibility]:
+    """Why ``organisation`` may not receive ``requested`` more vouchers (codes, worded by the
+    app; empty list = eligible). ``already_held``: vouchers of this programme it already holds
+    (and asked for); ``siret_used_by_other``: another organisation of the programme has the same
+    SIRET (one organisation per SIRET)."""
     problems = []
     if rules.organisation_kinds and organisation.kind not in rules.organisation_kinds:
-        problems.append("Ce programme ne s'adresse pas à ce type de structure.")
+        problems.append(Ineligibility(EligibilityRefusal.ORGANISATION_KIND))
     if rules.communes or rules.departements:
         in_commune = organisation.commune_insee in rules.communes if rules.communes else False
         in_departement = organisation.departement_code in rules.departements if rules.departements else False
         if not (in_commune or in_departement):
-            problems.append("Votre commune n'est pas couverte par ce programme.")
-    if rules.require_siret:
-        if not valid_siret(organisation.siret):
-            problems.append("Un numéro SIRET valide (14 chiffres) est nécessaire pour ce programme.")
+            problems.append(Ineligibility(EligibilityRefusal.TERRITORY))
+    if rules.require_siret and not valid_siret(organisation.siret):
+        problems.append(Ineligibility(EligibilityRefusal.SIRET_INVALID))
     if siret_used_by_other:
-        problems.append("Ce SIRET est déjà utilisé par une autre structure dans ce programme.")
+        problems.append(Ineligibility(EligibilityRefusal.SIRET_SHARED))
     if rules.max_per_organisation is not None and already_held + requested > rules.max_per_organisation:
-        problems.append(f"Ce programme limite à {rules.max_per_organisation} chèque(s) par structure.")
+        problems.append(Ineligibility(EligibilityRefusal.LIMIT_REACHED, limit=rules.max_per_organisation))
     return problems
+
+
+# ---------------------------------------------------------------- vouchers in missions
+
+#: The offer price modes a voucher pays for: "volunteer" offers are free, "paid" ones are paid by card.
+VOUCHER_PRICE_MODES = frozenset({"voucher"})
+
+#: Why a voucher may not pay for a mission (`codes.MissionRefusal`; the app words them).
+MISSION_FREE = MissionRefusal.FREE
+MISSION_NOT_VOUCHER = MissionRefusal.NOT_VOUCHER
+MISSION_OVER_PRICE = MissionRefusal.OVER_PRICE
+MISSION_COVERED = MissionRefusal.COVERED
+
+
+@dataclass(frozen=True)
+class MissionTerms:
+    """What a mission's offer says about its price: ``price_mode`` ("volunteer", "voucher",
+    "paid") and ``price_cents`` (None: a voucher offer without a price takes one voucher)."""
+
+    price_mode: str | None
+    price_cents: int | None = None
+
+
+def mission_voucher_refusal(
+    terms: MissionTerms, face_value_cents: int, covered_cents: int = 0
+) -> MissionRefusal | None:
+    """Why a voucher of ``face_value_cents`` may not be reserved or redeemed for a mission
+    on these terms, when ``covered_cents`` of vouchers are already reserved or redeemed
+    for it; None when it may. The invariant: no voucher pays for free work or for an
+    offer that does not take vouchers, and the vouchers of a mission never exceed its price."""
+    _cents(face_value_cents, "face_value_cents")
+    _cents(covered_cents, "covered_cents")
+    if face_value_cents <= 0 or covered_cents < 0:
+        raise ValueError("face value must be positive and covered cents non-negative")
+    price = terms.price_cents
+    if terms.price_mode == "volunteer" or (price is not None and price <= 0):
+        return MISSION_FREE
+    if terms.price_mode not in VOUCHER_PRICE_MODES:
+        return MISSION_NOT_VOUCHER
+    if price is None:
+        return MISSION_COVERED if covered_cents > 0 else None
+    if covered_cents + face_value_cents > price:
+        return MISSION_OVER_PRICE
+    return None

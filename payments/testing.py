@@ -48,12 +48,12 @@ class FakeGateway:
         amount_cents: int,
         *,
         currency: str = "eur",
-        metadata=None,
-        customer=None,
-        payment_method=None,
-        confirm=False,
-        capture_method=None,
-        idempotency_key=None,
+        metadata: Mapping[str, str] | None = None,
+        customer: str | None = None,
+        payment_method: str | None = None,
+        confirm: bool = False,
+        capture_method: str | None = None,
+        idempotency_key: str | None = None,
     ) -> PaymentIntentInfo:
         self.calls.append("create_payment_intent")
         if not isinstance(amount_cents, int) or amount_cents <= 0:
@@ -123,11 +123,23 @@ class FakeGateway:
             if created_gte is None or info.created >= created_gte:
                 yield info
 
-    def create_customer(self, *, email=None, name=None, metadata=None, idempotency_key=None) -> CustomerInfo:
+    def create_customer(
+        self,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> CustomerInfo:
         return CustomerInfo(id=self._id("cus"), email=email, name=name, metadata=self._meta(metadata))
 
     def create_refund(
-        self, payment_intent_id: str, *, amount_cents=None, metadata=None, idempotency_key=None
+        self,
+        payment_intent_id: str,
+        *,
+        amount_cents: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
     ) -> RefundInfo:
         info = self.retrieve_payment_intent(payment_intent_id)
         if info.status != "succeeded":
@@ -148,7 +160,9 @@ class FakeGateway:
         self.refunds[refund.id] = refund
         return refund
 
-    def create_setup_intent(self, *, customer=None, metadata=None) -> SetupIntentInfo:
+    def create_setup_intent(
+        self, *, customer: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> SetupIntentInfo:
         seti = self._id("seti")
         return SetupIntentInfo(
             id=seti,
@@ -179,19 +193,21 @@ class FakeGateway:
             "payment_method": info.payment_method,
             "last_payment_error": {"code": info.failure_code} if info.failure_code else None,
         }
+        ident = event_id or self._id("evt")
+        stamp = created or int(time.time())
         event = {
-            "id": event_id or self._id("evt"),
+            "id": ident,
             "object": "event",
             "type": event_type,
-            "created": created or int(time.time()),
+            "created": stamp,
             "livemode": self.livemode,
             "data": {"object": data},
         }
         payload = json.dumps(event).encode()
         return WebhookEvent(
-            id=event["id"],
+            id=ident,
             type=event_type,
-            created=event["created"],
+            created=stamp,
             livemode=self.livemode,
             data_object=data,
             payload=payload,

@@ -1,11 +1,7 @@
 """Vouchers (chèques d'accompagnement numérique): codes, programmes and the status machine.
 
-Codes: ``HUB-XXXX-XXXX-XXXX-C`` — 12 random Crockford base32 symbols (60 bits
-from `secrets`, unguessable) and Crockford's mod-37 check symbol, which catches
-every single-symbol typo and every swap of two adjacent symbols. Codes are
-drawn so the check symbol is a plain letter or digit (never ``* ~ $ = U``).
-Reading is forgiving: case, spaces and hyphens do not matter, ``O`` reads as
-``0`` and ``I``/``L`` as ``1``.
+Codes (``HUB-XXXX-XXXX-XXXX-C``): `payments.voucher_codes`. The mission rule (which voucher may pay
+for which mission): `payments.rules.mission_voucher_refusal`.
 
 Status machine (each move is one function; illegal moves raise a named
 exception; every move writes the ledger in the caller's transaction)::
@@ -30,10 +26,10 @@ new state and raises (e.g. `VoucherAlreadyRedeemed`).
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,10 +37,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import checkout, ledger, rules
+from .codes import Ineligibility, ProgrammeStatus, VoucherStatus
 from .errors import (
     IllegalVoucherMove,
     InsufficientProgrammeFunds,
-    InvalidVoucherCode,
     NotEligible,
     ProgrammeError,
     ProgrammeNotFunded,
@@ -58,134 +54,43 @@ from .errors import (
     VoucherNotYetValid,
     WrongReservation,
 )
-from .interface import PaymentGateway
+from .interface import PaymentGateway, PaymentIntentInfo
 from .models import models_for, utcnow
-from .rules import Eligibility, OrganisationFacts, utc
-
-# ---------------------------------------------------------------- codes
-
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-CHECK_SYMBOLS = ALPHABET + "*~$=U"  # values 32..36 are check-only symbols
-PREFIX = "HUB"
-DATA_LENGTH = 12
-GROUP = 4
-_DECODE = {c: i for i, c in enumerate(ALPHABET)}
-_DECODE.update({"O": 0, "I": 1, "L": 1})
-
-
-def check_symbol(data: str) -> str:
-    """Crockford's check symbol of ``data`` (its base32 value modulo 37)."""
-    value = 0
-    for char in data:
-        value = value * 32 + _DECODE[char]
-    return CHECK_SYMBOLS[value % 37]
-
-
-def format_code(data: str) -> str:
-    groups = [data[i : i + GROUP] for i in range(0, len(data), GROUP)]
-    return "-".join([PREFIX, *groups, check_symbol(data)])
-
-
-def generate_code(randbelow=secrets.randbelow) -> str:
-    """A new code, e.g. ``HUB-7K3M-9QZT-4RWD-X``."""
-    while True:
-        data = "".join(ALPHABET[randbelow(32)] for _ in range(DATA_LENGTH))
-        if check_symbol(data) in ALPHABET:
-            return format_code(data)
-
-
-def normalise_code(raw: str) -> str:
-    """The canonical form of what someone typed, or `InvalidVoucherCode`."""
-    if not isinstance(raw, str):
-        raise InvalidVoucherCode("not a code")
-    text = "".join(raw.split()).replace("-", "").upper()
-    if text.startswith(PREFIX) and len(text) == len(PREFIX) + DATA_LENGTH + 1:
-        text = text[len(PREFIX) :]
-    if len(text) != DATA_LENGTH + 1:
-        raise InvalidVoucherCode(f"a code has {DATA_LENGTH} symbols and a check symbol")
-    data, check = text[:-1], text[-1]
-    try:
-        canonical = "".join(ALPHABET[_DECODE[c]] for c in data)
-    except KeyError as exc:
-        raise InvalidVoucherCode(f"symbol {exc.args[0]!r} is not used in codes") from None
-    check = {"O": "0", "I": "1", "L": "1"}.get(check, check)
-    if check not in CHECK_SYMBOLS or check_symbol(canonical) != check:
-        raise InvalidVoucherCode("the check symbol does not match: a symbol is probably mistyped")
-    return format_code(canonical)
-
-
-def validate_code(raw: str) -> bool:
-    """True when ``raw`` is a well-formed code whose check symbol matches."""
-    try:
-        normalise_code(raw)
-    except InvalidVoucherCode:
-        return False
-    return True
-
+from .programmes import available_cents as available_cents
+from .programmes import close_programme as close_programme
+from .programmes import create_programme as create_programme
+from .programmes import lock_programme
+from .programmes import on_programme_funded as on_programme_funded
+from .programmes import programme_figures as programme_figures
+from .rules import MISSION_COVERED as MISSION_COVERED
+from .rules import MISSION_FREE as MISSION_FREE
+from .rules import MISSION_NOT_VOUCHER as MISSION_NOT_VOUCHER
+from .rules import MISSION_OVER_PRICE as MISSION_OVER_PRICE
+from .rules import VOUCHER_PRICE_MODES as VOUCHER_PRICE_MODES
+from .rules import Eligibility, MissionTerms, OrganisationFacts, mission_voucher_refusal, utc
+from .voucher_codes import ALPHABET as ALPHABET
+from .voucher_codes import CHECK_SYMBOLS as CHECK_SYMBOLS
+from .voucher_codes import check_symbol as check_symbol
+from .voucher_codes import format_code as format_code
+from .voucher_codes import generate_code, normalise_code
+from .voucher_codes import validate_code as validate_code
 
 # ---------------------------------------------------------------- programmes
-
-
-def create_programme(
-    session: Session,
-    *,
-    funder_id: int,
-    name: str,
-    face_value_cents: int,
-    voucher_count: int | None = None,
-    budget_cents: int | None = None,
-    validity_days: int = 365,
-    valid_from: datetime | None = None,
-    valid_until: datetime | None = None,
-    eligibility: Eligibility | dict | None = None,
-    currency: str = "EUR",
-):
-    """A draft programme. Give ``voucher_count`` (budget = count × face value) or ``budget_cents``."""
-    if not isinstance(face_value_cents, int) or face_value_cents <= 0:
-        raise ValueError("face_value_cents must be a positive integer")
-    if voucher_count is not None:
-        if voucher_count <= 0:
-            raise ValueError("voucher_count must be positive")
-        budget = voucher_count * face_value_cents
-        if budget_cents is not None and budget_cents != budget:
-            raise ValueError("budget_cents does not match voucher_count × face value")
-        budget_cents = budget
-    if not isinstance(budget_cents, int) or budget_cents < face_value_cents:
-        raise ValueError("budget_cents must cover at least one voucher")
-    if isinstance(eligibility, Eligibility):
-        eligibility = eligibility.to_json()
-    m = models_for(session)
-    programme = m.VoucherProgramme(
-        funder_id=funder_id,
-        name=name,
-        face_value_cents=face_value_cents,
-        voucher_count=voucher_count,
-        budget_cents=budget_cents,
-        validity_days=validity_days,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        eligibility=Eligibility.from_json(eligibility).to_json(),
-        status="draft",
-        currency=currency,
-    )
-    session.add(programme)
-    session.flush()
-    return programme
 
 
 def start_programme_funding(
     session: Session,
     gateway: PaymentGateway,
-    programme,
+    programme: Any,
     *,
     amount_cents: int | None = None,
     customer: str | None = None,
     payment_method: str | None = None,
     confirm: bool = False,
-):
+) -> tuple[Any, PaymentIntentInfo]:
     """The funder pays the programme (its budget by default) through a PaymentIntent;
     the vouchers become usable when it succeeds (webhook or immediate answer)."""
-    if programme.status == "closed":
+    if programme.status == ProgrammeStatus.CLOSED:
         raise ProgrammeError("programme closed")
     amount = programme.budget_cents if amount_cents is None else amount_cents
     payment, info = checkout.start_payment(
@@ -201,76 +106,76 @@ def start_programme_funding(
         confirm=confirm,
         currency=programme.currency.lower(),
     )
-    if programme.status == "draft":
-        programme.status = "awaiting_payment"
+    if programme.status == ProgrammeStatus.DRAFT:
+        programme.status = ProgrammeStatus.AWAITING_PAYMENT.value
         session.flush()
     return payment, info
 
 
-def on_programme_funded(session: Session, payment) -> None:
-    """Success hook of ``programme_funding`` payments (called once per payment)."""
-    m = models_for(session)
-    if not (payment.reference or "").startswith("programme:"):
-        return
-    programme = session.get(m.VoucherProgramme, int(payment.reference.split(":")[1]))
-    if programme is not None and programme.status in ("draft", "awaiting_payment"):
-        programme.status = "funded"
-        programme.funded_at = utcnow()
-        session.flush()
+def held_vouchers(session: Session, programme: Any, organisation_id: int) -> int:
+    """The vouchers of ``programme`` the organisation holds, whatever their status."""
+    V = models_for(session).Voucher
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(V)
+            .where(V.programme_id == programme.id, V.organisation_id == organisation_id)
+        ).scalar_one()
+    )
 
 
-def available_cents(session: Session, programme) -> int:
-    """Funded value not yet issued as vouchers."""
-    return ledger.balance(session, rules.programme_account(programme.id, "fund"), natural=True)
-
-
-def _lock_programme(session: Session, programme):
-    m = models_for(session)
-    return session.execute(
-        select(m.VoucherProgramme).where(m.VoucherProgramme.id == programme.id).with_for_update()
+def siret_used_by_other(session: Session, programme: Any, organisation: OrganisationFacts) -> bool:
+    """Another organisation holds vouchers of ``programme`` under the same SIRET."""
+    siret = (organisation.siret or "").replace(" ", "")
+    if not siret:
+        return False
+    V = models_for(session).Voucher
+    count = session.execute(
+        select(func.count())
+        .select_from(V)
+        .where(V.programme_id == programme.id, V.holder_siret == siret, V.organisation_id != organisation.id)
     ).scalar_one()
+    return int(count) > 0
+
+
+def eligibility_refusals(
+    session: Session, programme: Any, organisation: OrganisationFacts, *, requested: int = 1, pending: int = 0
+) -> list[Ineligibility]:
+    """Why ``organisation`` may not have ``requested`` more vouchers of ``programme`` (codes; empty:
+    it may): the one place eligibility is judged, by the app's pages and by `issue_vouchers`.
+    ``pending``: what it asked for and still waits for (the app's requests), counted as held."""
+    return rules.eligibility_problems(
+        Eligibility.from_json(programme.eligibility),
+        organisation,
+        requested=requested,
+        already_held=held_vouchers(session, programme, organisation.id) + pending,
+        siret_used_by_other=siret_used_by_other(session, programme, organisation),
+    )
 
 
 def issue_vouchers(
-    session: Session, programme, organisation: OrganisationFacts, count: int = 1, *, now: datetime | None = None
-) -> list:
+    session: Session,
+    programme: Any,
+    organisation: OrganisationFacts,
+    count: int = 1,
+    *,
+    now: datetime | None = None,
+    pending: int = 0,
+) -> list[Any]:
     """Issue ``count`` vouchers of ``programme`` to ``organisation``, within the rules.
 
     Refuses: `ProgrammeNotFunded` (no succeeded funding yet), `NotEligible` (with
-    the French reasons), `InsufficientProgrammeFunds`, `ProgrammeError` (count
-    reached, programme over or too close to its end)."""
+    the reasons, see `eligibility_refusals`; ``pending``: as there), `InsufficientProgrammeFunds`,
+    `ProgrammeError` (count reached, programme over or too close to its end)."""
     if count <= 0:
         raise ValueError("count must be positive")
     m = models_for(session)
     V = m.Voucher
     now = utc(now or utcnow())
-    programme = _lock_programme(session, programme)  # one issuer at a time per programme
-    if programme.status != "funded":
+    programme = lock_programme(session, programme)  # one issuer at a time per programme
+    if programme.status != ProgrammeStatus.FUNDED:
         raise ProgrammeNotFunded(f"programme {programme.id} is {programme.status}")
-    held = session.execute(
-        select(func.count()).select_from(V).where(V.programme_id == programme.id, V.organisation_id == organisation.id)
-    ).scalar_one()
-    siret_other = False
-    if organisation.siret:
-        siret_other = (
-            session.execute(
-                select(func.count())
-                .select_from(V)
-                .where(
-                    V.programme_id == programme.id,
-                    V.holder_siret == organisation.siret.replace(" ", ""),
-                    V.organisation_id != organisation.id,
-                )
-            ).scalar_one()
-            > 0
-        )
-    problems = rules.eligibility_problems(
-        Eligibility.from_json(programme.eligibility),
-        organisation,
-        requested=count,
-        already_held=held,
-        siret_used_by_other=siret_other,
-    )
+    problems = eligibility_refusals(session, programme, organisation, requested=count, pending=pending)
     if problems:
         raise NotEligible(problems)
     if programme.voucher_count is not None:
@@ -298,7 +203,7 @@ def issue_vouchers(
                         programme_id=programme.id,
                         organisation_id=organisation.id,
                         holder_siret=(organisation.siret or "").replace(" ", "") or None,
-                        status="issued",
+                        status=VoucherStatus.ISSUED.value,
                         face_value_cents=face,
                         currency=programme.currency,
                         issued_at=now,
@@ -325,29 +230,10 @@ def issue_vouchers(
     return vouchers
 
 
-def close_programme(session: Session, programme):
-    """Close the programme: funded value never issued goes back to the funder's credit."""
-    programme = _lock_programme(session, programme)
-    left = available_cents(session, programme)
-    tx = None
-    if left > 0:
-        tx = ledger.post(
-            session,
-            "programme:close",
-            [(rules.programme_account(programme.id, "fund"), left), (rules.funder_credit(programme.funder_id), -left)],
-            f"programme:{programme.id}:close",
-            reference=f"programme:{programme.id}",
-            memo="unissued value back to the funder",
-        )
-    programme.status = "closed"
-    session.flush()
-    return tx
-
-
 # ---------------------------------------------------------------- lookups
 
 
-def find_by_code(session: Session, raw: str, *, lock: bool = False):
+def find_by_code(session: Session, raw: str, *, lock: bool = False) -> Any:
     """The voucher of a typed code: `InvalidVoucherCode` for a typo, `VoucherNotFound`."""
     code = normalise_code(raw)
     m = models_for(session)
@@ -362,47 +248,8 @@ def find_by_code(session: Session, raw: str, *, lock: bool = False):
 
 # ---------------------------------------------------------------- vouchers in missions
 
-#: The offer price modes a voucher pays for: "volunteer" offers are free, "paid" ones are paid by card.
-VOUCHER_PRICE_MODES = frozenset({"voucher"})
 
-#: Why a voucher may not pay for a mission (codes; the app words them in French).
-MISSION_FREE = "mission_offer_free"  # the offer is free (volunteer, or a zero price)
-MISSION_NOT_VOUCHER = "mission_offer_not_voucher"  # the offer does not take vouchers
-MISSION_OVER_PRICE = "mission_voucher_over_price"  # the voucher would take the total above the price
-MISSION_COVERED = "mission_already_covered"  # an offer without a price takes exactly one voucher
-
-
-@dataclass(frozen=True)
-class MissionTerms:
-    """What a mission's offer says about its price: ``price_mode`` ("volunteer", "voucher",
-    "paid") and ``price_cents`` (None: a voucher offer without a price takes one voucher)."""
-
-    price_mode: str | None
-    price_cents: int | None = None
-
-
-def mission_voucher_refusal(terms: MissionTerms, face_value_cents: int, covered_cents: int = 0) -> str | None:
-    """Why a voucher of ``face_value_cents`` may not be reserved or redeemed for a mission
-    on these terms, when ``covered_cents`` of vouchers are already reserved or redeemed
-    for it; None when it may. The invariant: no voucher pays for free work or for an
-    offer that does not take vouchers, and the vouchers of a mission never exceed its price."""
-    rules._cents(face_value_cents, "face_value_cents")
-    rules._cents(covered_cents, "covered_cents")
-    if face_value_cents <= 0 or covered_cents < 0:
-        raise ValueError("face value must be positive and covered cents non-negative")
-    price = terms.price_cents
-    if terms.price_mode == "volunteer" or (price is not None and price <= 0):
-        return MISSION_FREE
-    if terms.price_mode not in VOUCHER_PRICE_MODES:
-        return MISSION_NOT_VOUCHER
-    if price is None:
-        return MISSION_COVERED if covered_cents > 0 else None
-    if covered_cents + face_value_cents > price:
-        return MISSION_OVER_PRICE
-    return None
-
-
-def _check_terms(voucher, move: str, terms: MissionTerms | None, covered_cents: int) -> None:
+def _check_terms(voucher: Any, move: str, terms: MissionTerms | None, covered_cents: int) -> None:
     if terms is None:
         return
     code = mission_voucher_refusal(terms, voucher.face_value_cents, covered_cents)
@@ -413,38 +260,38 @@ def _check_terms(voucher, move: str, terms: MissionTerms | None, covered_cents: 
 # ---------------------------------------------------------------- the status machine
 
 
-def _refusal(move: str, voucher, status: str, mission: str | None) -> IllegalVoucherMove:
+def _refusal(move: str, voucher: Any, status: str, mission: str | None) -> IllegalVoucherMove:
     args = {"voucher_id": voucher.id, "status": status, "move": move}
-    if status == "redeemed":
+    if status == VoucherStatus.REDEEMED:
         return VoucherAlreadyRedeemed(**args)
-    if status == "expired":
+    if status == VoucherStatus.EXPIRED:
         return VoucherExpired(**args)
     if move == "reserve":
-        if status == "reserved":
+        if status == VoucherStatus.RESERVED:
             return VoucherAlreadyReserved(**args)
-        if status == "blocked":
+        if status == VoucherStatus.BLOCKED:
             return VoucherBlocked(**args)
     if move in ("redeem", "release"):
-        if status in ("issued", "blocked"):
+        if status in (VoucherStatus.ISSUED, VoucherStatus.BLOCKED):
             return VoucherNotReserved(**args)
-        if status == "reserved" and mission is not None:
+        if status == VoucherStatus.RESERVED and mission is not None:
             return WrongReservation(**args)
-    if move == "block" and status == "reserved":
+    if move == "block" and status == VoucherStatus.RESERVED:
         return VoucherAlreadyReserved(**args)
     return IllegalVoucherMove(**args)
 
 
 def _move(
     session: Session,
-    voucher,
+    voucher: Any,
     move: str,
-    allowed: Iterable[str],
-    to: str,
+    allowed: Iterable[VoucherStatus],
+    to: VoucherStatus,
     *,
-    values: dict,
-    target_account,
+    values: dict[str, Any],
+    target_account: Callable[[str], str | None],
     mission: str | None = None,
-):
+) -> Any:
     """Compare-and-set ``voucher`` from one of ``allowed`` statuses to ``to`` and post
     the ledger move of its value (``target_account(from_status)`` gives the
     destination account; None = no money moves)."""
@@ -453,17 +300,19 @@ def _move(
     allowed = tuple(allowed)
     status, version, reserved_for = voucher.status, voucher.version, voucher.reserved_for
     for _attempt in range(5):
-        if status not in allowed or (mission is not None and status == "reserved" and reserved_for != mission):
+        if status not in allowed or (
+            mission is not None and status == VoucherStatus.RESERVED and reserved_for != mission
+        ):
             raise _refusal(move, voucher, status, mission)
         row = session.execute(
             update(V)
             .where(V.id == voucher.id, V.version == version, V.status == status)
-            .values(status=to, version=version + 1, **values)
+            .values(status=to.value, version=version + 1, **values)
             .returning(V.version)
             .execution_options(synchronize_session=False)
         ).first()
         if row is not None:
-            for key, value in {"status": to, "version": version + 1, **values}.items():
+            for key, value in {"status": to.value, "version": version + 1, **values}.items():
                 set_committed_value(voucher, key, value)
             destination = target_account(status)
             if destination is not None:
@@ -487,26 +336,26 @@ def _move(
     raise IllegalVoucherMove(f"voucher {voucher.id} keeps changing", voucher_id=voucher.id, status=status, move=move)
 
 
-def _programme(session: Session, voucher):
+def _programme(session: Session, voucher: Any) -> Any:
     m = models_for(session)
     return session.get(m.VoucherProgramme, voucher.programme_id)
 
 
 def reserve(
     session: Session,
-    voucher,
+    voucher: Any,
     mission_ref: str,
     *,
     now: datetime | None = None,
     terms: MissionTerms | None = None,
     covered_cents: int = 0,
-):
+) -> Any:
     """issued → reserved for ``mission_ref`` (e.g. "mission:42"), when the provider accepts the mission.
     ``terms``: the mission's price terms, checked by `mission_voucher_refusal` with the
     ``covered_cents`` already reserved or redeemed for it (`VoucherNotForMission`)."""
     now = utc(now or utcnow())
     _check_terms(voucher, "reserve", terms, covered_cents)
-    if voucher.status == "issued":
+    if voucher.status == VoucherStatus.ISSUED:
         if now < utc(voucher.valid_from):
             raise VoucherNotYetValid(voucher_id=voucher.id, status=voucher.status, move="reserve")
         if now >= utc(voucher.expires_at):
@@ -517,22 +366,22 @@ def reserve(
         session,
         voucher,
         "reserve",
-        ("issued",),
-        "reserved",
+        (VoucherStatus.ISSUED,),
+        VoucherStatus.RESERVED,
         values={"reserved_for": mission_ref, "reserved_at": now},
         target_account=lambda _s: rules.programme_account(voucher.programme_id, "reserved"),
     )
 
 
-def release(session: Session, voucher, mission_ref: str | None = None, *, now: datetime | None = None):
+def release(session: Session, voucher: Any, mission_ref: str | None = None, *, now: datetime | None = None) -> Any:
     """reserved → issued (the mission was cancelled). ``mission_ref``, when given, must match."""
     now = utc(now or utcnow())
     return _move(
         session,
         voucher,
         "release",
-        ("reserved",),
-        "issued",
+        (VoucherStatus.RESERVED,),
+        VoucherStatus.ISSUED,
         values={"reserved_for": None, "reserved_at": None, "released_at": now},
         mission=mission_ref,
         target_account=lambda _s: rules.programme_account(voucher.programme_id, "issued"),
@@ -541,36 +390,36 @@ def release(session: Session, voucher, mission_ref: str | None = None, *, now: d
 
 def redeem(
     session: Session,
-    voucher,
+    voucher: Any,
     provider_id: int,
     mission_ref: str | None = None,
     *,
     now: datetime | None = None,
     terms: MissionTerms | None = None,
     covered_cents: int = 0,
-):
+) -> Any:
     """reserved → redeemed: the value becomes owed to the provider (monthly statement, payout).
     ``terms`` and ``covered_cents`` (already redeemed for the mission): as for `reserve`."""
     now = utc(now or utcnow())
     _check_terms(voucher, "redeem", terms, covered_cents)
-    if voucher.status == "reserved" and now >= utc(voucher.expires_at):
+    if voucher.status == VoucherStatus.RESERVED and now >= utc(voucher.expires_at):
         raise VoucherExpired(voucher_id=voucher.id, status=voucher.status, move="redeem")
     return _move(
         session,
         voucher,
         "redeem",
-        ("reserved",),
-        "redeemed",
+        (VoucherStatus.RESERVED,),
+        VoucherStatus.REDEEMED,
         values={"redeemed_at": now, "provider_id": provider_id},
         mission=mission_ref,
         target_account=lambda _s: rules.provider_payable(provider_id),
     )
 
 
-def block(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
+def block(session: Session, voucher: Any, *, now: datetime | None = None, force: bool = False) -> Any:
     """issued → blocked, from 15 days before expiry (``force``: earlier, a staff decision)."""
     now = utc(now or utcnow())
-    if voucher.status == "issued" and not force and now < utc(voucher.blocks_at):
+    if voucher.status == VoucherStatus.ISSUED and not force and now < utc(voucher.blocks_at):
         raise IllegalVoucherMove(
             f"voucher {voucher.id} blocks on {voucher.blocks_at:%Y-%m-%d}",
             voucher_id=voucher.id,
@@ -581,17 +430,21 @@ def block(session: Session, voucher, *, now: datetime | None = None, force: bool
         session,
         voucher,
         "block",
-        ("issued",),
-        "blocked",
+        (VoucherStatus.ISSUED,),
+        VoucherStatus.BLOCKED,
         values={"blocked_at": now},
         target_account=lambda _s: rules.programme_account(voucher.programme_id, "blocked"),
     )
 
 
-def expire(session: Session, voucher, *, now: datetime | None = None, force: bool = False):
+def expire(session: Session, voucher: Any, *, now: datetime | None = None, force: bool = False) -> Any:
     """issued | blocked | reserved → expired at expiry: the value goes back to the funder's credit."""
     now = utc(now or utcnow())
-    if voucher.status in ("issued", "blocked", "reserved") and not force and now < utc(voucher.expires_at):
+    if (
+        voucher.status in (VoucherStatus.ISSUED, VoucherStatus.BLOCKED, VoucherStatus.RESERVED)
+        and not force
+        and now < utc(voucher.expires_at)
+    ):
         raise IllegalVoucherMove(
             f"voucher {voucher.id} expires on {voucher.expires_at:%Y-%m-%d}",
             voucher_id=voucher.id,
@@ -603,8 +456,8 @@ def expire(session: Session, voucher, *, now: datetime | None = None, force: boo
         session,
         voucher,
         "expire",
-        ("issued", "blocked", "reserved"),
-        "expired",
+        (VoucherStatus.ISSUED, VoucherStatus.BLOCKED, VoucherStatus.RESERVED),
+        VoucherStatus.EXPIRED,
         values={"expired_at": now},
         target_account=lambda _s: rules.funder_credit(funder),
     )
@@ -615,10 +468,14 @@ def expire(session: Session, voucher, *, now: datetime | None = None, force: boo
 
 @dataclass
 class ExpiryReport:
-    to_warn: list = field(default_factory=list)  # vouchers to warn about (30 days before expiry), now marked warned
-    blocked: list = field(default_factory=list)
-    expired: list = field(default_factory=list)
-    skipped: list = field(default_factory=list)  # (voucher id, reason): moved by someone else meanwhile
+    to_warn: list[Any] = field(
+        default_factory=list
+    )  # vouchers to warn about (30 days before expiry), now marked warned
+    blocked: list[Any] = field(default_factory=list)
+    expired: list[Any] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # (voucher id, reason): moved by someone else meanwhile
 
 
 def run_expiry(session: Session, *, now: datetime | None = None, limit: int | None = None) -> ExpiryReport:
@@ -629,13 +486,22 @@ def run_expiry(session: Session, *, now: datetime | None = None, limit: int | No
     V = m.Voucher
     now = utc(now or utcnow())
     report = ExpiryReport()
-    due = select(V).where(V.status.in_(("issued", "blocked", "reserved")), V.expires_at <= now).order_by(V.id)
+    due = (
+        select(V)
+        .where(
+            V.status.in_((VoucherStatus.ISSUED.value, VoucherStatus.BLOCKED.value, VoucherStatus.RESERVED.value)),
+            V.expires_at <= now,
+        )
+        .order_by(V.id)
+    )
     for voucher in session.execute(due.limit(limit) if limit else due).scalars().all():
         try:
             report.expired.append(expire(session, voucher, now=now))
         except IllegalVoucherMove as exc:
             report.skipped.append((voucher.id, exc.code))
-    blocking = select(V).where(V.status == "issued", V.blocks_at <= now, V.expires_at > now).order_by(V.id)
+    blocking = (
+        select(V).where(V.status == VoucherStatus.ISSUED.value, V.blocks_at <= now, V.expires_at > now).order_by(V.id)
+    )
     for voucher in session.execute(blocking).scalars().all():
         try:
             report.blocked.append(block(session, voucher, now=now))
@@ -645,7 +511,10 @@ def run_expiry(session: Session, *, now: datetime | None = None, limit: int | No
     warning = (
         select(V)
         .where(
-            V.status.in_(("issued", "reserved")), V.warned_at.is_(None), V.expires_at <= warn_before, V.expires_at > now
+            V.status.in_((VoucherStatus.ISSUED.value, VoucherStatus.RESERVED.value)),
+            V.warned_at.is_(None),
+            V.expires_at <= warn_before,
+            V.expires_at > now,
         )
         .order_by(V.id)
     )
@@ -654,39 +523,3 @@ def run_expiry(session: Session, *, now: datetime | None = None, limit: int | No
         report.to_warn.append(voucher)
     session.flush()
     return report
-
-
-# ---------------------------------------------------------------- figures
-
-
-def programme_figures(session: Session, programme) -> dict:
-    """Count and value per status, plus the money view from the ledger (for the funder dashboard)."""
-    m = models_for(session)
-    V = m.Voucher
-    rows = session.execute(
-        select(V.status, func.count(), func.coalesce(func.sum(V.face_value_cents), 0))
-        .where(V.programme_id == programme.id)
-        .group_by(V.status)
-    ).all()
-    counts = {status: {"count": 0, "cents": 0} for status in ("issued", "reserved", "redeemed", "blocked", "expired")}
-    for status, count, cents in rows:
-        counts[status] = {"count": int(count), "cents": int(cents)}
-    return {
-        "vouchers": counts,
-        "funded_cents": -sum(l.amount_cents for l in _funding_lines(session, programme)),
-        "available_cents": available_cents(session, programme),
-    }
-
-
-def _funding_lines(session: Session, programme):
-    m = models_for(session)
-    L, A, T = m.LedgerLine, m.LedgerAccount, m.LedgerTransaction
-    query = (
-        select(L)
-        .join(A, A.id == L.account_id)
-        .join(T, T.id == L.transaction_id)
-        .where(
-            A.code == rules.programme_account(programme.id, "fund"), T.kind.in_(("payment:programme_funding", "refund"))
-        )
-    )
-    return session.execute(query).scalars().all()

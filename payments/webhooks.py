@@ -116,7 +116,7 @@ class WebhookProcessor:
     def register(self, event_type: str, handler: Handler) -> None:
         self.handlers[event_type] = handler
 
-    def on(self, event_type: str):
+    def on(self, event_type: str) -> Callable[[Handler], Handler]:
         """Decorator form of `register`."""
 
         def decorator(handler: Handler) -> Handler:

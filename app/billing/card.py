@@ -43,14 +43,19 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.billing.messages import payment_message
 from app.billing.models import CardIntent
 from app.core.errors import Conflict, ServiceError
 from app.extensions import db
+from app.models import Payment
+from payments import checkout
+from payments.codes import PaymentStatus
+from payments.errors import CustomerNotFound, GatewayError, NotFound
 
 log = logging.getLogger(__name__)
 
 #: Our payment statuses that may still become a charge.
-PENDING = ("created", "requires_action", "processing")
+PENDING = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
 
 CustomerSource = Callable[[bool], "str | None"]
 
@@ -95,10 +100,8 @@ def idempotency_key(intent: CardIntent) -> str:
 
 def gateway_refusal(error) -> ServiceError:
     """A gateway error as the payer sees it: 503 when Stripe cannot be reached, 402 otherwise."""
-    from payments.messages import message_for
-
     code = getattr(error, "stripe_code", None) or getattr(error, "code", None)
-    failure = ServiceError(message_for(code))
+    failure = ServiceError(payment_message(code))
     failure.status = 503 if getattr(error, "code", "") == "gateway_unavailable" else 402
     return failure
 
@@ -149,8 +152,6 @@ def lock_intent(purpose: str, buyer_ref: str, item_ref: str) -> CardIntent:
 
 
 def _payment(stripe_id: str):
-    from app.models import Payment
-
     return db.session.execute(
         select(Payment).where(Payment.stripe_id == stripe_id).execution_options(populate_existing=True)
     ).scalar_one_or_none()
@@ -160,14 +161,11 @@ def refresh(gateway, payment):
     """Read a pending payment's PaymentIntent again from Stripe and apply it (it may have
     succeeded or failed meanwhile); returns the PaymentIntent, or None when Stripe no longer
     knows it (its test data wiped): then the payment is recorded as canceled."""
-    from payments import checkout
-    from payments.errors import NotFound
-
     try:
         info = gateway.retrieve_payment_intent(payment.stripe_id)
     except NotFound:
         log.warning("payment %s: Stripe no longer knows its PaymentIntent, recorded as canceled", payment.stripe_id)
-        payment.status, payment.failure_code = "canceled", "resource_missing"
+        payment.status, payment.failure_code = PaymentStatus.CANCELED.value, "resource_missing"
         db.session.flush()
         return None
     checkout.apply_payment_intent(db.session, info, environment=gateway.environment)
@@ -177,9 +175,6 @@ def refresh(gateway, payment):
 def abandon(gateway, payment) -> None:
     """A new card replaces an unfinished attempt: cancel its PaymentIntent (if Stripe says it
     succeeded meanwhile, apply that instead)."""
-    from payments import checkout
-    from payments.errors import GatewayError
-
     try:
         info = gateway.cancel_payment_intent(payment.stripe_id)
     except GatewayError:
@@ -198,8 +193,6 @@ def _customer_id(customer: CustomerSource | None, fresh: bool = False) -> str | 
 def setup_card(gateway, *, metadata: Mapping[str, str], customer: CustomerSource | None = None):
     """A SetupIntent on which Stripe.js saves the payer's card (``confirmCardSetup``); a saved
     customer that Stripe no longer knows is replaced by a new one."""
-    from payments.errors import CustomerNotFound, GatewayError
-
     try:
         try:
             return gateway.create_setup_intent(customer=_customer_id(customer), metadata=metadata)
@@ -229,9 +222,6 @@ def pay_by_card(
     (``fresh=True``: create, store and return a new one), or None. Raises `PaymentInProgress`
     (409), the caller's `Conflict`, or a `ServiceError` (402/503) for a gateway error; a declined
     card is not an exception: ``result.info.failed``."""
-    from payments import checkout
-    from payments.errors import CustomerNotFound, GatewayError
-
     if not (payment_method or "").startswith("pm_"):
         raise ServiceError(_("Moyen de paiement invalide. Rechargez la page et recommencez."))
     busy = busy_message or in_progress_message()
@@ -243,9 +233,13 @@ def pay_by_card(
         pending = _payment(intent.payment_ref) if intent.payment_ref else None
         if pending is not None and pending.status in PENDING:
             info = refresh(gateway, pending)
-            if pending.status == "requires_action" and info is not None and info.payment_method == payment_method:
+            if (
+                pending.status == PaymentStatus.REQUIRES_ACTION
+                and info is not None
+                and info.payment_method == payment_method
+            ):
                 return CardResult(pending, info, reused=True)  # the same click again: finish the 3-D Secure
-            if pending.status == "processing":
+            if pending.status == PaymentStatus.PROCESSING:
                 raise _keeping(PaymentInProgress(busy))
             if pending.status in PENDING:
                 abandon(gateway, pending)

@@ -35,7 +35,7 @@ REAL_STRIPE_SOURCES = {
 
 
 def build_gateway(config) -> PaymentGateway:
-    from payments.gateway import StripeGateway
+    from payments.gateway import StripeGateway  # deferred: it imports stripe, which a FakeGateway never needs
 
     return StripeGateway(
         config["STRIPE_API_KEY"],
@@ -111,3 +111,8 @@ def register_dev_webhook(url: str | None = None, *, force: bool = False) -> bool
         return False
     log.info("webhook %s registered with localstripe at %s", target, base)
     return True
+
+
+def publishable_key() -> str:
+    """The Stripe publishable key the card payment pages give Stripe.js."""
+    return current_app.config.get("STRIPE_PUBLISHABLE_KEY", "")

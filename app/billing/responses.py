@@ -1,15 +1,45 @@
-"""The JSON answer of every card payment step (`app.billing.card`), for the pages' scripts."""
+"""The view side of every card payment (`app.billing.card`): the payment page's SetupIntent, the
+JSON answer of the confirm step, and the JSON of the status poll, for the pages' one script
+(`app/static/card-pay.js`). A payment kind's views are thin calls of these three."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import flash, jsonify
+from flask_babel import gettext as _
 
 from app.billing.card import CardResult, PaymentInProgress
-from app.core.errors import ServiceError
-from app.core.jobs import commit
-from app.extensions import db
+from app.billing.gateway import register_dev_webhook
+from app.billing.messages import info_message
+from app.core.web import transaction
+
+T = TypeVar("T")
+
+
+def card_setup(start: Callable[[], T]) -> tuple[T | None, str | None]:
+    """The payment page: ``start()`` creates the SetupIntent (and the payer's Stripe customer,
+    committed once). Returns ``(setup, None)``, or ``(None, French message)`` when refused (the
+    page shows it with a 503)."""
+    register_dev_webhook()  # localstripe forgets it at each restart (no-op against Stripe)
+    with transaction(show=False) as tx:
+        setup = start()
+    if not tx.ok:
+        return None, str(tx.error.message)
+    return setup, None
+
+
+def invalid_card_answer():
+    return jsonify(status="invalid", message=_("Moyen de paiement invalide. Rechargez la page et recommencez.")), 400
+
+
+def card_confirm_answer(form, pay: Callable[[], CardResult], *, redirect: str, success_message: str):
+    """The confirm step posted by the page's script (``form``: the PaymentMethod and the CSRF
+    token): ``invalid`` (400) when the form is not valid, else `card_payment_answer` of ``pay()``."""
+    if not form.validate_on_submit():
+        return invalid_card_answer()
+    return card_payment_answer(pay, redirect=redirect, success_message=success_message)
 
 
 def card_payment_answer(pay: Callable[[], CardResult], *, redirect: str, success_message: str):
@@ -17,14 +47,10 @@ def card_payment_answer(pay: Callable[[], CardResult], *, redirect: str, success
     ``succeeded`` (+ redirect), ``requires_action`` (+ client_secret for 3-D Secure; ``in_progress``
     when it is the pending payment of an earlier click), ``failed`` (402, French message),
     ``in_progress`` (409: another click is paying) or ``refused`` (4xx, French message)."""
-    try:
+    with transaction(show=False) as tx:  # a refusal that keeps what Stripe told us commits it
         result = pay()
-        commit()
-    except ServiceError as error:
-        if getattr(error, "commit", False):
-            commit()  # what Stripe told us while refusing (a pending payment that succeeded meanwhile)
-        else:
-            db.session.rollback()
+    if not tx.ok:
+        error = tx.error
         status = "in_progress" if isinstance(error, PaymentInProgress) else "refused"
         return jsonify(status=status, message=str(error.message)), error.status
     info = result.info
@@ -35,9 +61,16 @@ def card_payment_answer(pay: Callable[[], CardResult], *, redirect: str, success
         return jsonify(
             status="requires_action",
             client_secret=info.client_secret,
-            message=info.user_message or "",
+            message=info_message(info) or "",
             in_progress=result.reused,
         )
     if info.failed:
-        return jsonify(status="failed", message=info.user_message), 402
-    return jsonify(status=result.payment.status, message=info.user_message or "")
+        return jsonify(status="failed", message=info_message(info)), 402
+    return jsonify(status=result.payment.status, message=info_message(info) or "")
+
+
+def card_state_answer(state: dict[str, Any], *, redirect: str):
+    """The status poll: ``state`` (with ``done``), plus where to go once it is done."""
+    if state["done"]:
+        state["redirect"] = redirect
+    return jsonify(state)

@@ -178,7 +178,7 @@ def on_licence_paid(session, payment) -> None:
 def checkout_state(actor: User, offer: LicenceOffer) -> dict:
     """What the payment page polls while the webhook is on its way."""
     from payments.checkout import get_payment
-    from payments.messages import message_for
+    from app.billing.messages import payment_message as message_for  # the app words the payment codes
 
     attempt = db.session.scalars(
         select(LicenceCheckout)

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from sepaxml import SepaTransfer
 from sqlalchemy import select
 
 from app.core.errors import Conflict, Forbidden, ServiceError
@@ -37,8 +38,12 @@ from app.directory.models import Provider
 from app.extensions import db
 from app.matches.models import Mission
 from app.models import Payment, Voucher
+from app.vouchers.missions import MISSION_PAYMENT
 from app.vouchers.models import PayoutBatch, PayoutLine
 from payments import ledger, rules
+from payments.checkout import refund_payment
+from payments.codes import PaymentStatus, VoucherStatus
+from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
 
 PARIS = ZoneInfo("Europe/Paris")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -125,8 +130,6 @@ def _provider_share(payment, provider_id: int) -> int:
 
 def statement(provider: Provider, month: str) -> Statement:
     """The vouchers redeemed for ``provider`` in ``month`` and its missions' card payments."""
-    from app.vouchers.missions import MISSION_PAYMENT
-
     start, end = month_bounds(month)
     result = Statement(
         provider=provider,
@@ -138,7 +141,7 @@ def statement(provider: Provider, month: str) -> Statement:
         select(Voucher)
         .where(
             Voucher.provider_id == provider.id,
-            Voucher.status == "redeemed",
+            Voucher.status == VoucherStatus.REDEEMED.value,
             Voucher.redeemed_at >= start,
             Voucher.redeemed_at < end,
         )
@@ -160,7 +163,7 @@ def statement(provider: Provider, month: str) -> Statement:
             select(Payment)
             .where(
                 Payment.purpose == MISSION_PAYMENT,
-                Payment.status == "succeeded",
+                Payment.status == PaymentStatus.SUCCEEDED.value,
                 Payment.reference.in_(mission_refs),
                 Payment.created_at >= start,
                 Payment.created_at < end,
@@ -215,8 +218,6 @@ class SepaPayouts(PayoutMethod):
         self.debtor = debtor or debtor_config()
 
     def document(self, batch: PayoutBatch) -> str:
-        from sepaxml import SepaTransfer
-
         config = {"name": self.debtor["name"], "IBAN": self.debtor["IBAN"], "batch": True, "currency": "EUR"}
         if self.debtor.get("BIC"):
             config["BIC"] = self.debtor["BIC"]
@@ -383,7 +384,7 @@ def refundable_payments() -> list:
     return list(
         db.session.scalars(
             select(Payment)
-            .where(Payment.status == "succeeded", Payment.refunded_cents < Payment.amount_cents)
+            .where(Payment.status == PaymentStatus.SUCCEEDED.value, Payment.refunded_cents < Payment.amount_cents)
             .order_by(Payment.id.desc())
             .limit(200)
         )
@@ -393,14 +394,11 @@ def refundable_payments() -> list:
 def refund_card_payment(actor, payment, gateway, reason: str, absorb: bool = False):
     """Hub staff refund what is left of a card payment; the library reverses its ledger effect
     (each credited account gives back its share, or the platform bears it when ``absorb``)."""
-    from payments.checkout import refund_payment
-    from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
-
     _require_staff(actor)
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Indiquez la raison du remboursement."), field="reason")
-    if payment.status != "succeeded" or payment.refunded_cents >= payment.amount_cents:
+    if payment.status != PaymentStatus.SUCCEEDED or payment.refunded_cents >= payment.amount_cents:
         raise Conflict(_("Ce paiement a déjà été remboursé."))
     try:
         return refund_payment(db.session, gateway, payment, absorb=bool(absorb), reason=reason[:200])

@@ -33,7 +33,7 @@ class FunderForm(FlaskForm):
     kind = SelectField(_l("Type de financeur"), choices=choices(FUNDER_KINDS), validators=[DataRequired(REQUIRED)])
     dep_code = SelectField(
         _l("Territoire"),
-        choices=[("", _l("Toute la région ou au-delà"))] + list(REGION_SUD_DEPARTEMENTS.items()),
+        choices=[("", _l("Toute la région ou au-delà")), *REGION_SUD_DEPARTEMENTS.items()],
         validators=[Optional()],
     )
     contact_email = EmailField(

@@ -18,8 +18,8 @@ from app.core.urls import absolute_url
 from app.directory.models import Organisation
 from app.extensions import db
 from app.models import VoucherProgramme
+from app.vouchers.funders import PARIS, euros
 from app.vouchers.models import Funder
-from app.vouchers.services import PARIS, _euros
 from payments import vouchers as pv
 from payments.rules import utc
 
@@ -42,7 +42,7 @@ def run_expiry(now: datetime | None = None) -> dict:
         if org is None:
             continue
         recipients = {m.user.email for m in org.memberships} | ({org.contact_email} if org.contact_email else set())
-        lines = "\n".join(f"- {v.code} ({_euros(v.face_value_cents)}) : {_day(v.expires_at)}" for v in vouchers)
+        lines = "\n".join(f"- {v.code} ({euros(v.face_value_cents)}) : {_day(v.expires_at)}" for v in vouchers)
         for email in sorted(recipients):
             send_mail(
                 email,
@@ -75,7 +75,7 @@ def run_expiry(now: datetime | None = None) -> dict:
                     "Suivi du programme : %(url)s",
                     n=len(vouchers),
                     name=programme.name,
-                    value=_euros(sum(v.face_value_cents for v in vouchers)),
+                    value=euros(sum(v.face_value_cents for v in vouchers)),
                     url=absolute_url("vouchers.programme_detail", programme_id=programme.id),
                 ),
             )

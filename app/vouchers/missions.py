@@ -1,4 +1,6 @@
-"""Vouchers in missions: the small calls `app.matches.services` makes.
+"""Vouchers in missions: what vouchers do when `app.matches` announces a mission's events
+(`app.core.signals`: ``mission_accepted``, ``mission_done``, ``mission_cancelled``; the receivers
+are connected at the end of this module, imported with the blueprint):
 
 - the provider accepts a mission whose need is funded by vouchers and whose offer
   takes them (price mode "voucher", not free): the organisation's issued vouchers
@@ -21,12 +23,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.billing import card
+from app.billing.messages import payment_state
+from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
+from app.core.signals import mission_accepted, mission_cancelled, mission_done
 from app.extensions import db
-from app.models import Voucher
+from app.matches.models import MissionStatus
+from app.models import Payment, Voucher
+from payments import rules
 from payments import vouchers as pv
+from payments.codes import MissionRefusal, PaymentStatus, VoucherStatus
 from payments.errors import IllegalVoucherMove, VoucherNotForMission
 
 log = logging.getLogger(__name__)
@@ -51,10 +61,10 @@ def terms(mission) -> pv.MissionTerms:
 
 
 #: Refusals that no voucher can lift: the offer is free or takes no voucher.
-_NEVER = (pv.MISSION_FREE, pv.MISSION_NOT_VOUCHER)
+_NEVER = (MissionRefusal.FREE, MissionRefusal.NOT_VOUCHER)
 
 
-def offer_refusal(mission) -> str | None:
+def offer_refusal(mission) -> MissionRefusal | None:
     """`MISSION_FREE` / `MISSION_NOT_VOUCHER` when the mission's offer takes no voucher at all."""
     code = pv.mission_voucher_refusal(terms(mission), 1)
     return code if code in _NEVER else None
@@ -63,18 +73,6 @@ def offer_refusal(mission) -> str | None:
 def takes_vouchers(mission) -> bool:
     """The need is funded by vouchers and the offer takes them (not free, voucher-priced)."""
     return is_voucher_funded(mission) and offer_refusal(mission) is None
-
-
-def refusal_message(code: str | None) -> str:
-    """The French sentence of a `payments.vouchers` mission refusal code."""
-    from flask_babel import gettext as _
-
-    return {
-        pv.MISSION_FREE: _("Cette mission porte sur une offre gratuite : aucun chèque n'est utilisé."),
-        pv.MISSION_NOT_VOUCHER: _("L'offre de cette mission n'accepte pas les chèques d'accompagnement numérique."),
-        pv.MISSION_OVER_PRICE: _("Aucun de vos chèques ne tient dans le prix restant de la prestation."),
-        pv.MISSION_COVERED: _("Le prix de cette mission est déjà couvert par chèque."),
-    }.get(code, _("Cette mission n'est pas financée par chèque, ou elle est terminée."))
 
 
 def price_cents(mission) -> int | None:
@@ -99,7 +97,7 @@ def usable_vouchers(organisation_id: int, now: datetime | None = None) -> list:
             select(Voucher)
             .where(
                 Voucher.organisation_id == organisation_id,
-                Voucher.status == "issued",
+                Voucher.status == VoucherStatus.ISSUED.value,
                 Voucher.valid_from <= now,
                 Voucher.blocks_at > now,
             )
@@ -109,7 +107,11 @@ def usable_vouchers(organisation_id: int, now: datetime | None = None) -> list:
 
 
 def covered_cents(mission) -> int:
-    return sum(v.face_value_cents for v in vouchers_for(mission) if v.status in ("reserved", "redeemed"))
+    return sum(
+        v.face_value_cents
+        for v in vouchers_for(mission)
+        if v.status in (VoucherStatus.RESERVED, VoucherStatus.REDEEMED)
+    )
 
 
 def reserve_for_mission(mission, now: datetime | None = None) -> list:
@@ -123,10 +125,10 @@ def reserve_for_mission(mission, now: datetime | None = None) -> list:
     reserved = []
     for voucher in usable_vouchers(mission.need.organisation_id, now):
         code = pv.mission_voucher_refusal(mission_terms, voucher.face_value_cents, covered)
-        if code in _NEVER or code == pv.MISSION_COVERED:
+        if code in _NEVER or code == MissionRefusal.COVERED:
             log.info("no voucher reserved for %s: %s", ref, code)
             break
-        if code == pv.MISSION_OVER_PRICE:  # a smaller voucher may still fit
+        if code == MissionRefusal.OVER_PRICE:  # a smaller voucher may still fit
             continue
         try:
             pv.reserve(db.session, voucher, ref, now=now, terms=mission_terms, covered_cents=covered)
@@ -149,10 +151,10 @@ def on_mission_done(mission) -> list:
     again now: the offer may have changed since); the others go back to the organisation."""
     mission_terms = terms(mission)
     vouchers = vouchers_for(mission)
-    redeemed_cents = sum(v.face_value_cents for v in vouchers if v.status == "redeemed")
+    redeemed_cents = sum(v.face_value_cents for v in vouchers if v.status == VoucherStatus.REDEEMED)
     redeemed = []
     for voucher in vouchers:
-        if voucher.status != "reserved":
+        if voucher.status != VoucherStatus.RESERVED:
             continue
         try:
             redeemed.append(
@@ -186,7 +188,7 @@ def on_mission_cancelled(mission) -> list:
     return [
         voucher
         for voucher in vouchers_for(mission)
-        if voucher.status == "reserved" and _release(voucher, mission) is not None
+        if voucher.status == VoucherStatus.RESERVED and _release(voucher, mission) is not None
     ]
 
 
@@ -196,8 +198,6 @@ MISSION_PAYMENT = "mission_payment"
 
 
 def card_payments(mission) -> list:
-    from app.models import Payment
-
     return list(
         db.session.scalars(
             select(Payment)
@@ -208,7 +208,7 @@ def card_payments(mission) -> list:
 
 
 def card_paid_cents(mission) -> int:
-    return sum(p.amount_cents - p.refunded_cents for p in card_payments(mission) if p.status == "succeeded")
+    return sum(p.amount_cents - p.refunded_cents for p in card_payments(mission) if p.status == PaymentStatus.SUCCEEDED)
 
 
 def remainder_cents(mission) -> int:
@@ -221,11 +221,6 @@ def remainder_cents(mission) -> int:
 
 
 def _payable(actor, mission) -> None:
-    from flask_babel import gettext as _
-
-    from app.core.errors import Conflict, NotFound
-    from app.matches.models import MissionStatus
-
     if mission.need.organisation_id not in actor.organisation_ids:
         raise NotFound(_("Mission introuvable."))
     if mission.status == MissionStatus.CANCELLED:
@@ -234,11 +229,6 @@ def _payable(actor, mission) -> None:
 
 def start_remainder_setup(actor, mission, gateway):
     """The payment page: a SetupIntent for Stripe.js ``confirmCardSetup`` (see `pay_remainder`)."""
-    from flask_babel import gettext as _
-
-    from app.billing import card
-    from app.core.errors import Conflict
-
     _payable(actor, mission)
     if remainder_cents(mission) == 0:
         raise Conflict(_("Il ne reste rien à payer pour cette mission."))
@@ -249,12 +239,6 @@ def pay_remainder(actor, mission, payment_method: str, gateway):
     """The organisation pays the rest of the mission's price by card (card first, as for a
     programme), once whatever the number of clicks (`app.billing.card`): the provider's payable
     is credited when the payment succeeds. Returns a `CardResult`."""
-    from flask_babel import gettext as _
-
-    from app.billing import card
-    from app.core.errors import Conflict
-    from payments import rules
-
     _payable(actor, mission)
 
     def charge() -> card.Charge:
@@ -279,13 +263,24 @@ def pay_remainder(actor, mission, payment_method: str, gateway):
 
 
 def remainder_state(mission) -> dict:
-    from payments.messages import message_for
+    """What the mission's payment page polls while the webhook is on its way."""
+    remainder = remainder_cents(mission)
+    return {"remainder_cents": remainder, "done": remainder == 0, **payment_state(card_payments(mission))}
 
-    payments = card_payments(mission)
-    latest = payments[0] if payments else None
-    return {
-        "remainder_cents": remainder_cents(mission),
-        "done": remainder_cents(mission) == 0,
-        "payment": latest.status if latest else None,
-        "message": message_for(latest.failure_code) if latest is not None and latest.status == "failed" else None,
-    }
+
+# ------------------------------------------------------------------ what vouchers do on mission events
+
+
+@mission_accepted.connect
+def _reserve_on_accept(mission, **_extra) -> None:
+    on_mission_accepted(mission)  # a need funded by vouchers: reserve them
+
+
+@mission_done.connect
+def _redeem_on_done(mission, **_extra) -> None:
+    on_mission_done(mission)  # reserved vouchers are redeemed for the provider
+
+
+@mission_cancelled.connect
+def _release_on_cancel(mission, **_extra) -> None:
+    on_mission_cancelled(mission)  # reserved vouchers go back to the organisation

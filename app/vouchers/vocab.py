@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.vouchers.models import RequestStatus
+from payments.codes import PaymentStatus, ProgrammeStatus, VoucherStatus
+
 FUNDER_KINDS = {
     "commune": _l("Commune ou intercommunalité"),
     "departement": _l("Département"),
@@ -16,33 +19,33 @@ FUNDER_KINDS = {
 }
 
 VOUCHER_STATUSES = {
-    "issued": _l("Émis, disponible"),
-    "reserved": _l("Réservé pour une mission"),
-    "redeemed": _l("Utilisé"),
-    "blocked": _l("Bloqué (bientôt expiré)"),
-    "expired": _l("Expiré"),
+    VoucherStatus.ISSUED.value: _l("Émis, disponible"),
+    VoucherStatus.RESERVED.value: _l("Réservé pour une mission"),
+    VoucherStatus.REDEEMED.value: _l("Utilisé"),
+    VoucherStatus.BLOCKED.value: _l("Bloqué (bientôt expiré)"),
+    VoucherStatus.EXPIRED.value: _l("Expiré"),
 }
 
 PROGRAMME_STATUSES = {
-    "draft": _l("À payer"),
-    "awaiting_payment": _l("Paiement en attente"),
-    "funded": _l("Financé, actif"),
-    "closed": _l("Clos"),
+    ProgrammeStatus.DRAFT.value: _l("À payer"),
+    ProgrammeStatus.AWAITING_PAYMENT.value: _l("Paiement en attente"),
+    ProgrammeStatus.FUNDED.value: _l("Financé, actif"),
+    ProgrammeStatus.CLOSED.value: _l("Clos"),
 }
 
 PAYMENT_STATUSES = {
-    "created": _l("Créé"),
-    "requires_action": _l("Authentification demandée"),
-    "processing": _l("En cours"),
-    "succeeded": _l("Reçu"),
-    "failed": _l("Refusé"),
-    "canceled": _l("Annulé"),
+    PaymentStatus.CREATED.value: _l("Créé"),
+    PaymentStatus.REQUIRES_ACTION.value: _l("Authentification demandée"),
+    PaymentStatus.PROCESSING.value: _l("En cours"),
+    PaymentStatus.SUCCEEDED.value: _l("Reçu"),
+    PaymentStatus.FAILED.value: _l("Refusé"),
+    PaymentStatus.CANCELED.value: _l("Annulé"),
 }
 
 REQUEST_STATUSES = {
-    "pending": _l("En attente de validation"),
-    "approved": _l("Acceptée"),
-    "rejected": _l("Refusée"),
+    RequestStatus.PENDING.value: _l("En attente de validation"),
+    RequestStatus.APPROVED.value: _l("Acceptée"),
+    RequestStatus.REJECTED.value: _l("Refusée"),
 }
 
 REGION_SUD_DEPARTEMENTS = {

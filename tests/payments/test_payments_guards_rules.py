@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from payments import rules, vouchers
+from payments.codes import EligibilityRefusal, Ineligibility
 from payments.ledger import Line
 from payments.rules import Eligibility, OrganisationFacts
 from payments.vouchers import MissionTerms, mission_voucher_refusal
@@ -228,7 +229,7 @@ def test_refunds_up_to_the_limit():
         Line("refunds", 400, "USD"),
         Line("stripe:clearing", -400, "USD"),
     ]
-    with pytest.raises(TypeError, match="^refund_cents must be integer cents"):
+    with pytest.raises(TypeError, match=r"^refund_cents must be integer cents"):
         rules.refund_lines(SETTLEMENT, 1_000, refund_cents=1.0)
     with pytest.raises(ValueError):  # the settlement itself is checked
         rules.refund_lines([("provider:1:payable", -900)], 1_000, refund_cents=10)
@@ -281,7 +282,7 @@ def test_utc_and_dates():
 
 # ---------------------------------------------------------------- eligibility
 
-SIRET_PROBLEM = "Un numéro SIRET valide (14 chiffres) est nécessaire pour ce programme."
+SIRET_PROBLEM = Ineligibility(EligibilityRefusal.SIRET_INVALID)  # worded by the app (tests/vouchers)
 
 
 @pytest.mark.parametrize("siret", [None, "", "7328293200007", "732829320000744", "7328293200007A", "73282932000075"])
@@ -299,13 +300,13 @@ def test_a_valid_siret_passes_spaces_or_not():
     assert not rules.valid_siret(None) and not rules.valid_siret("") and not rules.valid_siret("1" * 14)
 
 
-def test_each_eligibility_refusal_has_its_sentence():
+def test_each_eligibility_refusal_has_its_code():
     org = OrganisationFacts(id=1, kind="association", commune_insee="13055", siret=SIRET)
     assert rules.eligibility_problems(Eligibility(organisation_kinds=["tpe"]), org) == [
-        "Ce programme ne s'adresse pas à ce type de structure."
+        Ineligibility(EligibilityRefusal.ORGANISATION_KIND)
     ]
     assert rules.eligibility_problems(Eligibility(organisation_kinds=["association", "tpe"]), org) == []
-    place = "Votre commune n'est pas couverte par ce programme."
+    place = Ineligibility(EligibilityRefusal.TERRITORY)
     assert rules.eligibility_problems(Eligibility(departements=["06"]), org) == [place]
     assert rules.eligibility_problems(Eligibility(communes=["06088"]), org) == [place]
     assert rules.eligibility_problems(Eligibility(communes=["06088"], departements=["06"]), org) == [place]
@@ -314,13 +315,13 @@ def test_each_eligibility_refusal_has_its_sentence():
     assert rules.eligibility_problems(Eligibility(communes=["13055"]), org) == []
     assert rules.eligibility_problems(Eligibility(departements=["13"]), org) == []
     assert rules.eligibility_problems(Eligibility(), org, siret_used_by_other=True) == [
-        "Ce SIRET est déjà utilisé par une autre structure dans ce programme."
+        Ineligibility(EligibilityRefusal.SIRET_SHARED)
     ]
     limit = Eligibility(max_per_organisation=3)
     assert rules.eligibility_problems(limit, org, requested=1, already_held=2) == []  # exactly the limit
     assert rules.eligibility_problems(limit, org, requested=3) == []
     assert rules.eligibility_problems(limit, org, requested=2, already_held=2) == [
-        "Ce programme limite à 3 chèque(s) par structure."
+        Ineligibility(EligibilityRefusal.LIMIT_REACHED, limit=3)
     ]
     assert rules.eligibility_problems(limit, org, requested=4) != []
     assert rules.eligibility_problems(Eligibility(max_per_organisation=0), org) != []
@@ -437,7 +438,7 @@ def test_lines_and_results_are_immutable():
 
 
 def test_defaults_of_the_rules():
-    with pytest.raises(TypeError, match="^amount must be integer cents"):
+    with pytest.raises(TypeError, match=r"^amount must be integer cents"):
         rules.fee_cents(1.0, 100)
     assert rules.licence_sale_settlement(3, 4) == [("producer:3:payable", -4), ("platform:fees", 0)]  # no minimum fee
     assert rules.issue_lines(2, 500)[0] == Line("programme:2:fund", 500, "EUR")

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from payments import ledger, vouchers
+from payments import checkout, ledger, vouchers
+from payments.codes import EligibilityRefusal, Ineligibility
 from payments.errors import (
     IllegalVoucherMove,
     InsufficientProgrammeFunds,
@@ -189,7 +190,7 @@ def test_issuing_refusals_and_limits(db, models):
     programme = programme_of(db, count=3)
     with pytest.raises(NotEligible) as info:
         vouchers.issue_vouchers(db, programme, OrganisationFacts(id=9, commune_insee="06088", siret=ORG.siret), now=NOW)
-    assert info.value.reasons == ["Votre commune n'est pas couverte par ce programme."]
+    assert info.value.reasons == [Ineligibility(EligibilityRefusal.TERRITORY)]
     with pytest.raises(ProgrammeError, match="3 voucher\\(s\\) left"):
         vouchers.issue_vouchers(db, programme, ORG, count=4, now=NOW)
     issued = vouchers.issue_vouchers(db, programme, ORG, count=3, now=NOW)  # exactly the count
@@ -205,7 +206,7 @@ def test_the_same_siret_in_two_organisations_is_refused(db):
     twin = OrganisationFacts(id=77, kind="association", commune_insee="13055", siret="732 829 320 00074")
     with pytest.raises(NotEligible) as info:
         vouchers.issue_vouchers(db, programme, twin, now=NOW)
-    assert info.value.reasons == ["Ce SIRET est déjà utilisé par une autre structure dans ce programme."]
+    assert info.value.reasons == [Ineligibility(EligibilityRefusal.SIRET_SHARED)]
     vouchers.issue_vouchers(db, programme, OTHER, now=NOW)  # another SIRET is fine
     vouchers.issue_vouchers(db, programme, ORG, now=NOW)  # and the first organisation again
 
@@ -465,10 +466,8 @@ def test_programme_figures_count_every_status_and_the_money(db):
     gateway = FakeGateway()
     programme = vouchers.create_programme(db, funder_id=5, name="P", face_value_cents=1_000, voucher_count=4)
     payment, _ = vouchers.start_programme_funding(db, gateway, programme, payment_method="pm_card_visa", confirm=True)
-    a, b = vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)
+    a, _b = vouchers.issue_vouchers(db, programme, ORG, count=2, now=NOW)
     vouchers.reserve(db, a, "mission:1", now=NOW)
-    from payments import checkout
-
     checkout.refund_payment(db, gateway, payment, 500)
     figures = vouchers.programme_figures(db, programme)
     assert figures == {
@@ -541,9 +540,9 @@ def test_mission_terms_default_to_nothing_covered_yet(db):
 
 
 def test_the_mission_rule_names_its_wrong_arguments():
-    with pytest.raises(TypeError, match="^face_value_cents must be integer cents"):
+    with pytest.raises(TypeError, match=r"^face_value_cents must be integer cents"):
         vouchers.mission_voucher_refusal(MissionTerms("voucher", 5_000), 1.0)
-    with pytest.raises(TypeError, match="^covered_cents must be integer cents"):
+    with pytest.raises(TypeError, match=r"^covered_cents must be integer cents"):
         vouchers.mission_voucher_refusal(MissionTerms("voucher", 5_000), 100, 1.0)
 
 

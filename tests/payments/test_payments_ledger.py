@@ -28,7 +28,7 @@ def fund(session, programme=1, cents=10_000, key=None):
 def test_post_writes_balanced_lines_and_balances(db, models):
     tx = fund(db, cents=12_345)
     assert tx.id is not None
-    assert [(l.account, l.amount_cents) for l in ledger.lines_of(db, tx)] == [
+    assert [(line.account, line.amount_cents) for line in ledger.lines_of(db, tx)] == [
         ("stripe:clearing", 12_345),
         ("programme:1:fund", -12_345),
     ]
@@ -177,7 +177,7 @@ def test_concurrent_posts_with_one_key_write_once(commit_engine, backend, models
                 tx = fund(session, programme=programme, cents=2_500, key=key)
                 session.commit()
                 ids.append(tx.id)
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001 - any error of a concurrent writer is reported below  # pragma: no cover
             errors.append(repr(exc))
 
     threads = [threading.Thread(target=attempt) for _ in range(6)]

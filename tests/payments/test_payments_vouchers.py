@@ -12,6 +12,7 @@ import pytest
 from payments_helpers import new_session
 
 from payments import ledger, rules, vouchers
+from payments.codes import EligibilityRefusal
 from payments.errors import (
     IllegalVoucherMove,
     InsufficientProgrammeFunds,
@@ -141,7 +142,7 @@ def test_no_voucher_before_the_programme_is_paid(db):
         db, gateway, programme, payment_method="pm_card_declined", confirm=True
     )
     assert info.failed and payment.status == "failed" and programme.status == "awaiting_payment"
-    assert "refusée" in info.user_message
+    assert info.message_code == "card_declined"  # worded by the app (tests/vouchers)
     with pytest.raises(ProgrammeNotFunded):
         vouchers.issue_vouchers(db, programme, ORG, now=NOW)
     assert ledger.balance(db, "stripe:clearing") == 0
@@ -164,7 +165,7 @@ def test_issue_within_budget_and_eligibility(db):
     assert v.expires_at == NOW + timedelta(days=365) and v.blocks_at == v.expires_at - timedelta(days=15)
     with pytest.raises(NotEligible) as info:
         vouchers.issue_vouchers(db, programme, ORG, now=NOW)
-    assert any("limite" in r for r in info.value.reasons)
+    assert any(r.code == EligibilityRefusal.LIMIT_REACHED and r.limit for r in info.value.reasons)
     with pytest.raises(NotEligible):  # another organisation with the same SIRET
         vouchers.issue_vouchers(
             db, programme, OrganisationFacts(id=99, kind="association", commune_insee="13001", siret=SIRET), now=NOW

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Payment, StripeEvent
-from app.vouchers import missions, services
+from app.vouchers import funders, missions, services
 from payments import ledger
 from payments.testing import FakeGateway
 from tests.conftest import login, post_form
@@ -93,7 +93,7 @@ def test_a_second_click_during_3ds_reuses_the_pending_payment_intent(client, db_
     assert second.get_json()["in_progress"] is True
     assert len(_intents_at_stripe(stripe, f"programme:{programme.id}", earlier)) == 1
     db_session.expire_all()
-    assert [p.status for p in services.programme_payments(programme)] == ["requires_action"]
+    assert [p.status for p in funders.programme_payments(programme)] == ["requires_action"]
     # The bank says yes: paid once; a third click is refused with a French message, nothing charged.
     pi_id = first["client_secret"].split("_secret_")[0]
     from tests.vouchers.vouchers_helpers import stripe_js_post
@@ -132,7 +132,7 @@ def test_the_idempotency_key_is_the_intent_and_a_declined_card_allows_a_new_atte
     assert ok.status_code == 200 and ok.get_json()["status"] == "succeeded"
     db_session.expire_all()
     assert intent.attempt == 2
-    assert sorted(p.status for p in services.programme_payments(programme)) == ["failed", "succeeded"]
+    assert sorted(p.status for p in funders.programme_payments(programme)) == ["failed", "succeeded"]
     assert (
         db_session.scalar(
             select(func.count()).select_from(CardIntent).where(CardIntent.item_ref == f"programme:{programme.id}")

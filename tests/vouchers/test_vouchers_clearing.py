@@ -114,9 +114,12 @@ def test_a_sepa_batch_pays_providers_with_an_iban_once_confirmed(client, db_sess
     assert clearing.plan_batch().payable == []
 
     key = f"payout:batch:{batch.id}:provider:{with_iban.id}"
-    count = lambda: db_session.scalar(
-        select(func.count()).select_from(LedgerTransaction).where(LedgerTransaction.idempotency_key == key)
-    )
+
+    def count():
+        return db_session.scalar(
+            select(func.count()).select_from(LedgerTransaction).where(LedgerTransaction.idempotency_key == key)
+        )
+
     assert post_form(client, f"/moderation/versements/lots/{batch.id}/confirmer").status_code == 302
     db_session.expire_all()
     assert count() == 1 and batch.confirmed_at is not None

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.core.mail import OutboxEmail
 from app.models import StripeEvent
-from app.vouchers import services
+from app.vouchers import funders, services
 from app.vouchers.jobs import run_expiry
 from payments import ledger
 from payments.rules import utc
@@ -75,7 +75,7 @@ def test_funder_dashboard_figures_by_territory_with_a_chart(client, db_session, 
     for org, count in ((marseille, 2), (toulon, 1)):
         for _ in range(count):
             services.request_voucher(org.memberships[0].user, programme, org)
-    figures = services.dashboard([programme])
+    figures = funders.dashboard([programme])
     assert figures["totals"]["funded_cents"] == 20_000 and figures["totals"]["available_cents"] == 14_000
     assert figures["totals"]["issued"] == {"count": 3, "cents": 6_000}
     assert [(t["code"], t["issued"]["count"]) for t in figures["territories"]] == [("13", 2), ("83", 1)]

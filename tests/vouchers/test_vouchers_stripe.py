@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.core.errors import ServiceError
 from app.models import LedgerTransaction, Payment, StripeEvent, Voucher
-from app.vouchers import services
+from app.vouchers import funders, services
 from payments import ledger
 from tests.conftest import login, page_text, post_form
 from tests.vouchers.vouchers_helpers import (
@@ -166,7 +166,7 @@ def test_a_forged_webhook_is_refused_and_changes_nothing(client, db_session, str
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     events_before = _count(db_session, StripeEvent)
     forged_body = body + b" "  # one byte more than what was signed
-    wrong_secret = "t=%d,v1=%s" % (int(signature.split(",")[0][2:]), "0" * 64)
+    wrong_secret = f"t={int(signature.split(',')[0][2:])},v1={'0' * 64}"
     for payload, header in ((forged_body, signature), (body, wrong_secret), (body, ""), (b"{}", signature)):
         answer = _deliver(client, payload, header)
         assert answer.status_code == 400, (payload[:40], header)
@@ -221,7 +221,7 @@ def test_an_abandoned_3ds_is_replaced_by_a_new_attempt(client, db_session, strip
     second = _pay(client, programme, "pm_card_visa").get_json()
     assert second["status"] == "succeeded"
     db_session.expire_all()
-    statuses = sorted(p.status for p in services.programme_payments(programme))
+    statuses = sorted(p.status for p in funders.programme_payments(programme))
     assert statuses == ["canceled", "succeeded"]
     assert ledger.balance(db_session, f"programme:{programme.id}:fund", natural=True) == programme.budget_cents
     # A paid programme is not paid twice.
