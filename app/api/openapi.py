@@ -93,7 +93,7 @@ def openapi_document(server_url: str = "") -> dict:
     id_param = lambda name: {
         "name": name,
         "in": "path",
-        "required": True,  # noqa: E731
+        "required": True,
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     }
     token = [{"bearerToken": []}]

@@ -47,7 +47,7 @@ from app.billing.messages import payment_message
 from app.billing.models import CardIntent
 from app.core.errors import Conflict, ServiceError
 from app.extensions import db
-from app.models import Payment
+from app.ledger import Payment
 from payments import checkout
 from payments.codes import PaymentStatus
 from payments.errors import CustomerNotFound, GatewayError, NotFound

@@ -177,8 +177,8 @@ def on_licence_paid(session, payment) -> None:
 
 def checkout_state(actor: User, offer: LicenceOffer) -> dict:
     """What the payment page polls while the webhook is on its way."""
-    from payments.checkout import get_payment
     from app.billing.messages import payment_message as message_for  # the app words the payment codes
+    from payments.checkout import get_payment
 
     attempt = db.session.scalars(
         select(LicenceCheckout)

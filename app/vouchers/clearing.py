@@ -36,8 +36,8 @@ from app.core.errors import Conflict, Forbidden, ServiceError
 from app.core.models import utcnow
 from app.directory.models import Provider
 from app.extensions import db
+from app.ledger import Payment, Voucher
 from app.matches.models import Mission
-from app.models import Payment, Voucher
 from app.vouchers.missions import MISSION_PAYMENT
 from app.vouchers.models import PayoutBatch, PayoutLine
 from payments import ledger, rules

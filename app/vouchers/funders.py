@@ -23,7 +23,7 @@ from app.core.urls import absolute_url
 from app.directory.models import Organisation
 from app.directory.vocab import ORGANISATION_KINDS
 from app.extensions import db
-from app.models import Payment, Voucher, VoucherProgramme, payments_models
+from app.ledger import Payment, Voucher, VoucherProgramme, payments_models
 from app.territory.models import Commune
 from app.vouchers.models import Funder, FunderMember, ProgrammeSettings
 from app.vouchers.vocab import FUNDER_KINDS

@@ -17,7 +17,7 @@ from app.core.mail import send_mail
 from app.core.urls import absolute_url
 from app.directory.models import Organisation
 from app.extensions import db
-from app.models import VoucherProgramme
+from app.ledger import VoucherProgramme
 from app.vouchers.funders import PARIS, euros
 from app.vouchers.models import Funder
 from payments import vouchers as pv

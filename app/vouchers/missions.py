@@ -32,8 +32,8 @@ from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
 from app.core.signals import mission_accepted, mission_cancelled, mission_done
 from app.extensions import db
+from app.ledger import Payment, Voucher
 from app.matches.models import MissionStatus
-from app.models import Payment, Voucher
 from payments import rules
 from payments import vouchers as pv
 from payments.codes import MissionRefusal, PaymentStatus, VoucherStatus

@@ -24,7 +24,7 @@ from app.core.models import utcnow
 from app.core.urls import absolute_url
 from app.directory.models import Organisation
 from app.extensions import db
-from app.models import Voucher, VoucherProgramme
+from app.ledger import Voucher, VoucherProgramme
 from app.vouchers.funders import (  # noqa: F401 - re-exported: the CLI, the demo, core.access and tests import them here
     PARIS,
     add_funder_member,

@@ -7,8 +7,8 @@ from flask import Blueprint
 from flask_login import current_user
 
 from app.core.web import load_or_404
+from app.ledger import Voucher, VoucherProgramme
 from app.matches.models import Mission
-from app.models import Voucher, VoucherProgramme
 from app.vouchers import funders, missions, services  # noqa: F401 - missions: its signal receivers connect on import
 from app.vouchers.vocab import FUNDER_KINDS, PAYMENT_STATUSES, PROGRAMME_STATUSES, REQUEST_STATUSES, VOUCHER_STATUSES
 from payments.checkout import register_success_hook

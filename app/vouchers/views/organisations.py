@@ -18,8 +18,8 @@ from app.core.urls import absolute_url
 from app.core.web import load_or_404, transaction
 from app.directory.models import Organisation
 from app.extensions import db
+from app.ledger import VoucherProgramme
 from app.matches.models import Mission, MissionStatus
-from app.models import VoucherProgramme
 from app.vouchers import missions, services
 from app.vouchers.forms import ActionForm, DecisionForm, PayForm, RequestForm
 from app.vouchers.messages import mission_refusal_message

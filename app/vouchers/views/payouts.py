@@ -12,7 +12,7 @@ from app.core.access import Access, access
 from app.core.web import form_status, load_or_404, submit_form, transaction
 from app.directory.models import Provider
 from app.directory.services import can_manage_provider
-from app.models import Payment
+from app.ledger import Payment
 from app.vouchers import clearing
 from app.vouchers.forms import ActionForm, BatchForm, RefundForm
 from app.vouchers.models import PayoutBatch
