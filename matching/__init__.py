@@ -21,7 +21,8 @@ from .model import (
     Provider,
     to_day,
 )
-from .scoring import COMPONENTS, DEFAULT_WEIGHTS, Scores, score_candidates
+from .components import COMPONENTS, DEFAULT_WEIGHTS, REGISTRY, Component, EdgeContext, EdgeFacts, Phrase, register
+from .scoring import Scores, score_candidates
 from .solvers import SideConstraints, SolveResult, solve_cpsat, solve_flow, solve_greedy
 
 __all__ = [
@@ -33,13 +34,18 @@ __all__ = [
     "OPEN_END",
     "OPEN_START",
     "STAGES",
+    "REGISTRY",
     "Alternative",
     "Candidates",
+    "Component",
+    "EdgeContext",
+    "EdgeFacts",
     "Explanation",
     "Instance",
     "MatchingResult",
     "Need",
     "Offer",
+    "Phrase",
     "Proposal",
     "Provider",
     "Scores",
@@ -51,6 +57,7 @@ __all__ = [
     "build_candidates",
     "check_assignments",
     "explain_edge",
+    "register",
     "score_candidates",
     "solve_cpsat",
     "solve_flow",

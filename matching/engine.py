@@ -13,7 +13,7 @@ from . import solvers
 from .candidates import Candidates, build_candidates
 from .explain import Explanation, alternatives, explain_edge, explain_pair
 from .model import Instance
-from .scoring import COMPONENTS, Scores, merge_weights, score_candidates
+from .scoring import Scores, merge_weights, score_candidates
 
 Progress = Callable[[str, int], None]
 
@@ -274,8 +274,8 @@ def solve_instance(
             explain_cache[e] = explain_edge(instance, cand, scores, e, skill_labels, category_labels)
         return explain_cache[e]
 
-    def comps(e: int) -> dict:
-        return {c: float(scores.components[e, i]) for i, c in enumerate(COMPONENTS) if scores.enabled[c]}
+    def comps(e: int) -> dict[str, float]:
+        return scores.edge_components(e)
 
     def alt_list(n: int) -> tuple[Alternative, ...]:
         out = []
