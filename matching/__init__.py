@@ -7,6 +7,7 @@ end-to-end run.
 
 from .candidates import Candidates, build_candidates
 from .checker import Violation, check_assignments
+from .components import COMPONENTS, DEFAULT_WEIGHTS, REGISTRY, Component, EdgeContext, EdgeFacts, Phrase, register
 from .engine import STAGES, Alternative, MatchingResult, Proposal, Unmatched, solve_instance
 from .explain import Explanation, alternatives, explain_edge
 from .model import (
@@ -21,7 +22,6 @@ from .model import (
     Provider,
     to_day,
 )
-from .components import COMPONENTS, DEFAULT_WEIGHTS, REGISTRY, Component, EdgeContext, EdgeFacts, Phrase, register
 from .scoring import Scores, score_candidates
 from .solvers import SideConstraints, SolveResult, solve_cpsat, solve_flow, solve_greedy
 
@@ -33,8 +33,8 @@ __all__ = [
     "MODALITIES",
     "OPEN_END",
     "OPEN_START",
-    "STAGES",
     "REGISTRY",
+    "STAGES",
     "Alternative",
     "Candidates",
     "Component",

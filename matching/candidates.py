@@ -76,7 +76,7 @@ class Candidates:
     n_offers: int
     raw_pairs: int = 0
     cell_km: float = 0.0
-    timings: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.need_idx)

@@ -46,7 +46,7 @@ import numpy as np
 
 from .candidates import Candidates
 from .french import N_, fr_number
-from .model import F32, F64, Bool, I64, Instance, IntArray
+from .model import F32, F64, I64, Bool, Instance, IntArray
 
 REMOTE_DISTANCE_SCORE = 0.5
 WAITING_SATURATION_DAYS = 90.0

@@ -118,8 +118,9 @@ def edge_facts(
     offered = set(inst.offer_skill_list(o))
     covered = tuple(labels_or_ids([s for s in wanted if s in offered], skill_labels))
     rc = int(inst.provider_rating_count[p])
-    rm: float | None = float(inst.provider_rating_mean[p])
-    if not (rc > 0 and np.isfinite(rm)):
+    mean = float(inst.provider_rating_mean[p])
+    rm: float | None = mean
+    if not (rc > 0 and np.isfinite(mean)):
         rm, rc = None, 0
     return EdgeFacts(
         need=n,
@@ -218,6 +219,6 @@ def alternatives(cand: Candidates, scores: Scores, selected: IntArray, k: int = 
     rank = np.arange(len(ni)) - grp_start
     keep = order[rank < k]
     out: dict[int, list[int]] = {}
-    for e, n in zip(keep.tolist(), cand.need_idx[keep].tolist()):
+    for e, n in zip(keep.tolist(), cand.need_idx[keep].tolist(), strict=True):
         out.setdefault(n, []).append(e)
     return out

@@ -28,7 +28,7 @@ from .components import (
     per_need_minmax,
     provider_feedback,
 )
-from .model import F32, F64, Bool, I64, Instance
+from .model import F32, F64, I64, Bool, Instance
 
 SCORE_SCALE = 1_000_000
 
