@@ -17,11 +17,9 @@ from .model import (
     OPEN_END,
     OPEN_START,
     Instance,
-    Need,
-    Offer,
-    Provider,
     to_day,
 )
+from .records import Need, Offer, Provider
 from .scoring import Scores, score_candidates
 from .solvers import SideConstraints, SolveResult, solve_cpsat, solve_flow, solve_greedy
 

@@ -11,7 +11,8 @@ import matching
 from matching import components as registry
 from matching import solve_instance
 from matching.components import Component, EdgeContext, EdgeFacts, Phrase
-from matching.model import Instance, Need, Offer, Provider
+from matching.model import Instance
+from matching.records import Need, Offer, Provider
 from matching.scoring import merge_weights
 
 MRS = (43.2965, 5.3698)
