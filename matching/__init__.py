@@ -7,6 +7,7 @@ end-to-end run.
 
 from .candidates import Candidates, build_candidates
 from .checker import Violation, check_assignments
+from .components import COMPONENTS, DEFAULT_WEIGHTS, REGISTRY, Component, EdgeContext, EdgeFacts, Phrase, register
 from .engine import STAGES, Alternative, MatchingResult, Proposal, Unmatched, solve_instance
 from .explain import Explanation, alternatives, explain_edge
 from .model import (
@@ -16,12 +17,10 @@ from .model import (
     OPEN_END,
     OPEN_START,
     Instance,
-    Need,
-    Offer,
-    Provider,
     to_day,
 )
-from .scoring import COMPONENTS, DEFAULT_WEIGHTS, Scores, score_candidates
+from .records import Need, Offer, Provider
+from .scoring import Scores, score_candidates
 from .solvers import SideConstraints, SolveResult, solve_cpsat, solve_flow, solve_greedy
 
 __all__ = [
@@ -32,14 +31,19 @@ __all__ = [
     "MODALITIES",
     "OPEN_END",
     "OPEN_START",
+    "REGISTRY",
     "STAGES",
     "Alternative",
     "Candidates",
+    "Component",
+    "EdgeContext",
+    "EdgeFacts",
     "Explanation",
     "Instance",
     "MatchingResult",
     "Need",
     "Offer",
+    "Phrase",
     "Proposal",
     "Provider",
     "Scores",
@@ -51,6 +55,7 @@ __all__ = [
     "build_candidates",
     "check_assignments",
     "explain_edge",
+    "register",
     "score_candidates",
     "solve_cpsat",
     "solve_flow",

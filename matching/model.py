@@ -2,8 +2,9 @@
 
 Two layers:
 
-* row records (:class:`Need`, :class:`Offer`, :class:`Provider`) that the web app
-  fills from its database rows, one object per row;
+* row records (:class:`Need`, :class:`Offer`, :class:`Provider`, in
+  :mod:`matching.records`) that the web app fills from its database rows, one
+  object per row;
 * the columnar :class:`Instance` (numpy arrays, index space) that every algorithm
   of the package works on.  :meth:`Instance.from_records` converts the former into
   the latter; the benchmark builds an :class:`Instance` directly from arrays.
@@ -18,8 +19,31 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+
+# re-exported: the records used to live here
+from .records import Need as Need
+from .records import Offer as Offer
+from .records import Provider as Provider
+
+# --------------------------------------------------------------------------
+# Array types
+# --------------------------------------------------------------------------
+
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+I16 = npt.NDArray[np.int16]
+I8 = npt.NDArray[np.int8]
+U64 = npt.NDArray[np.uint64]
+Bool = npt.NDArray[np.bool_]
+Str = npt.NDArray[np.str_]
+#: Index arrays (edges use int32, pointers int64).
+IntArray = npt.NDArray[np.integer[Any]]
 
 # --------------------------------------------------------------------------
 # Constants (data, not code)
@@ -65,7 +89,7 @@ def modality_code(mode: str) -> int:
         raise ValueError(f"unknown modality {mode!r}; expected one of {MODALITIES}") from None
 
 
-def funding_compat_matrix() -> np.ndarray:
+def funding_compat_matrix() -> Bool:
     """Boolean matrix ``[need_code, offer_code]`` derived from :data:`FUNDING_COMPAT`."""
     m = np.zeros((len(FUNDING_MODES), len(FUNDING_MODES)), dtype=bool)
     for need_mode, offer_modes in FUNDING_COMPAT.items():
@@ -77,7 +101,7 @@ def funding_compat_matrix() -> np.ndarray:
 _EPOCH = _dt.date(1970, 1, 1)
 
 
-def to_day(value, default: int | None = None) -> int:
+def to_day(value: object, default: int | None = None) -> int:
     """Convert a date-like value to an integer day number (days since 1970-01-01).
 
     ``None`` (or NaT) gives ``default``; raises if ``default`` is also ``None``.
@@ -106,92 +130,11 @@ def day_to_date(day: int) -> _dt.date:
 
 
 # --------------------------------------------------------------------------
-# Row records
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Need:
-    """A need posted by a small organisation.
-
-    ``skills`` are integer skill ids; ``category`` an integer category id or
-    ``None``.  ``start``/``end`` bound the wished window (``None`` = open).
-    ``org_id`` is the posting organisation: providers belonging to it are
-    excluded.  ``experts_required`` is 1, or 2 for a need that wants two experts
-    from different providers who together cover all its skills (honoured by the
-    CP-SAT solver only).
-    """
-
-    id: int
-    lat: float
-    lon: float
-    skills: tuple[int, ...] = ()
-    category: int | None = None
-    funding: str = "volunteer"
-    accepts_remote: bool = False
-    accepts_onsite: bool = True  # False: a remote-only need (never served on site)
-    start: object = None
-    end: object = None
-    opened_on: object = None
-    org_id: int | None = None
-    dep_code: str = ""
-    commune: str = ""
-    text: str = ""
-    experts_required: int = 1
-
-
-@dataclass(frozen=True)
-class Offer:
-    """An offer published by a provider.
-
-    ``lat``/``lon``/``radius_km`` describe where the provider travels to (on-site
-    service); ``modality`` is ``onsite``, ``remote`` or ``both``.  ``capacity``
-    is the number of missions the offer can take in total and ``consumed`` the
-    number already used *outside* the fixed assignments of this run.
-    """
-
-    id: int
-    provider_id: int
-    lat: float
-    lon: float
-    radius_km: float
-    skills: tuple[int, ...] = ()
-    category: int | None = None
-    funding: str = "volunteer"
-    modality: str = "onsite"
-    start: object = None
-    end: object = None
-    capacity: int = 1
-    consumed: int = 0
-    commune: str = ""
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class Provider:
-    """A provider (volunteer expert, digital mediator, tiers-lieu).
-
-    ``org_ids``: organisations the provider belongs to (it may not serve their
-    needs).  ``current_missions``: missions in progress (load).  ``rating_mean``
-    on a 1–5 scale with ``rating_count`` ratings (``None``/0 = no feedback).
-    ``charter``: charter alignment in [0, 1] or ``None`` when unknown.
-    """
-
-    id: int
-    org_ids: frozenset[int] = frozenset()
-    current_missions: int = 0
-    rating_mean: float | None = None
-    rating_count: int = 0
-    charter: float | None = None
-    name: str = ""
-
-
-# --------------------------------------------------------------------------
 # Columnar instance
 # --------------------------------------------------------------------------
 
 
-def _csr(lists: Sequence[Iterable[int]]) -> tuple[np.ndarray, np.ndarray]:
+def _csr(lists: Sequence[Sequence[int]]) -> tuple[I64, I64]:
     lens = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
     ptr = np.zeros(len(lists) + 1, dtype=np.int64)
     np.cumsum(lens, out=ptr[1:])
@@ -199,7 +142,7 @@ def _csr(lists: Sequence[Iterable[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ptr, flat
 
 
-def _ro(a: np.ndarray) -> np.ndarray:
+def _ro(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     a = np.ascontiguousarray(a)
     a.setflags(write=False)
     return a
@@ -219,59 +162,61 @@ class Instance:
     """
 
     # needs
-    need_ids: np.ndarray
-    need_lat: np.ndarray
-    need_lon: np.ndarray
-    need_skills_ptr: np.ndarray
-    need_skills: np.ndarray
-    need_category: np.ndarray
-    need_funding: np.ndarray
-    need_remote: np.ndarray
-    need_start: np.ndarray
-    need_end: np.ndarray
-    need_opened: np.ndarray
-    need_org: np.ndarray
-    need_dep: np.ndarray
-    need_commune: np.ndarray
-    need_experts: np.ndarray
+    need_ids: I64
+    need_lat: F64
+    need_lon: F64
+    need_skills_ptr: I64
+    need_skills: I64
+    need_category: I64
+    need_funding: I8
+    need_remote: Bool
+    need_start: I64
+    need_end: I64
+    need_opened: I64
+    need_org: I64
+    need_dep: Str
+    need_commune: Str
+    need_experts: I8
     # offers
-    offer_ids: np.ndarray
-    offer_provider: np.ndarray
-    offer_lat: np.ndarray
-    offer_lon: np.ndarray
-    offer_radius_km: np.ndarray
-    offer_skills_ptr: np.ndarray
-    offer_skills: np.ndarray
-    offer_category: np.ndarray
-    offer_funding: np.ndarray
-    offer_modality: np.ndarray
-    offer_start: np.ndarray
-    offer_end: np.ndarray
-    offer_capacity: np.ndarray
-    offer_consumed: np.ndarray
-    offer_commune: np.ndarray
+    offer_ids: I64
+    offer_provider: I64
+    offer_lat: F64
+    offer_lon: F64
+    offer_radius_km: F64
+    offer_skills_ptr: I64
+    offer_skills: I64
+    offer_category: I64
+    offer_funding: I8
+    offer_modality: I8
+    offer_start: I64
+    offer_end: I64
+    offer_capacity: I64
+    offer_consumed: I64
+    offer_commune: Str
     # providers
-    provider_ids: np.ndarray
-    provider_load: np.ndarray
-    provider_rating_mean: np.ndarray
-    provider_rating_count: np.ndarray
-    provider_org_ptr: np.ndarray
-    provider_orgs: np.ndarray
-    provider_charter: np.ndarray | None = None
+    provider_ids: I64
+    provider_load: I64
+    provider_rating_mean: F64
+    provider_rating_count: I64
+    provider_org_ptr: I64
+    provider_orgs: I64
+    provider_charter: F64 | None = None
     # pairs
-    excluded: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
-    fixed: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    excluded: I64 = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    fixed: I64 = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     # misc
     today: int = 0
     n_skills: int = 0
     need_texts: tuple[str, ...] | None = None
     offer_texts: tuple[str, ...] | None = None
-    need_embeddings: np.ndarray | None = None
-    offer_embeddings: np.ndarray | None = None
-    need_onsite: np.ndarray | None = None  # None: every need accepts on-site service
+    need_embeddings: F32 | None = None
+    offer_embeddings: F32 | None = None
+    need_onsite: Bool | None = None  # None: every need accepts on-site service
 
-    def __post_init__(self):
-        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+    def __post_init__(self) -> None:
+        def set_(name: str, value: object) -> None:
+            object.__setattr__(self, name, value)
+
         casts = {
             "need_ids": np.int64,
             "need_lat": np.float64,
@@ -374,7 +319,7 @@ class Instance:
             raise ValueError("skill ids must lie in [0, n_skills)")
         if np.any(self.need_start > self.need_end) or np.any(self.offer_start > self.offer_end):
             raise ValueError("a time window ends before it starts")
-        for name, size in (("excluded", None), ("fixed", None)):
+        for name in ("excluded", "fixed"):
             a = getattr(self, name)
             if a.size and (a[:, 0].min() < 0 or a[:, 0].max() >= n or a[:, 1].min() < 0 or a[:, 1].max() >= m):
                 raise ValueError(f"{name} pairs must be (need_index, offer_index) in range")
@@ -404,15 +349,17 @@ class Instance:
 
     # ---- helpers ----------------------------------------------------------
     def need_skill_list(self, i: int) -> list[int]:
-        return self.need_skills[self.need_skills_ptr[i] : self.need_skills_ptr[i + 1]].tolist()
+        out: list[int] = self.need_skills[self.need_skills_ptr[i] : self.need_skills_ptr[i + 1]].tolist()
+        return out
 
     def offer_skill_list(self, j: int) -> list[int]:
-        return self.offer_skills[self.offer_skills_ptr[j] : self.offer_skills_ptr[j + 1]].tolist()
+        out: list[int] = self.offer_skills[self.offer_skills_ptr[j] : self.offer_skills_ptr[j + 1]].tolist()
+        return out
 
     def provider_org_set(self, p: int) -> set[int]:
         return set(self.provider_orgs[self.provider_org_ptr[p] : self.provider_org_ptr[p + 1]].tolist())
 
-    def remaining_capacity(self) -> np.ndarray:
+    def remaining_capacity(self) -> I64:
         """Capacity left per offer after ``consumed`` and the fixed assignments."""
         rem = self.offer_capacity - self.offer_consumed
         if len(self.fixed):
@@ -425,7 +372,7 @@ class Instance:
     def offer_index(self) -> dict[int, int]:
         return {int(v): i for i, v in enumerate(self.offer_ids.tolist())}
 
-    def onsite_mask(self) -> np.ndarray:
+    def onsite_mask(self) -> Bool:
         """Which needs accept on-site service (all, unless told otherwise)."""
         if self.need_onsite is None:
             return np.ones(len(self.need_ids), dtype=bool)
@@ -439,14 +386,14 @@ class Instance:
         """Copy with excluded pairs given as ``(need_id, offer_id)`` pairs."""
         return self._replace_pairs("excluded", pairs)
 
-    def _replace_pairs(self, name: str, pairs) -> Instance:
+    def _replace_pairs(self, name: str, pairs: Iterable[tuple[int, int]]) -> Instance:
         ni, oi = self.need_index(), self.offer_index()
         arr = np.array([(ni[int(a)], oi[int(b)]) for a, b in pairs], dtype=np.int64).reshape(-1, 2)
         kwargs = {f: getattr(self, f) for f in self.__dataclass_fields__}
         kwargs[name] = arr
         return Instance(**kwargs)
 
-    def replace(self, **changes) -> Instance:
+    def replace(self, **changes: object) -> Instance:
         kwargs = {f: getattr(self, f) for f in self.__dataclass_fields__}
         kwargs.update(changes)
         return Instance(**kwargs)
@@ -461,10 +408,10 @@ class Instance:
         *,
         excluded_pairs: Iterable[tuple[int, int]] = (),
         fixed: Iterable[tuple[int, int]] = (),
-        today=None,
+        today: object = None,
         n_skills: int = 0,
-        need_embeddings: np.ndarray | None = None,
-        offer_embeddings: np.ndarray | None = None,
+        need_embeddings: F32 | None = None,
+        offer_embeddings: F32 | None = None,
     ) -> Instance:
         """Build an instance from row records.
 
@@ -480,16 +427,16 @@ class Instance:
         n_ptr, n_sk = _csr([sorted(set(n.skills)) for n in needs])
         o_ptr, o_sk = _csr([sorted(set(o.skills)) for o in offers])
         p_ptr, p_orgs = _csr([sorted(p.org_ids) for p in providers])
-        charter = None
+        charter: F64 | None = None
         if any(p.charter is not None for p in providers):
-            charter = np.array([np.nan if p.charter is None else float(p.charter) for p in providers])
+            charter = np.array([np.nan if p.charter is None else float(p.charter) for p in providers], dtype=np.float64)
         try:
             offer_provider = [prov_index[o.provider_id] for o in offers]
         except KeyError as e:
             raise ValueError(f"offer refers to unknown provider {e.args[0]}") from None
 
-        def pairs(seq, what):
-            out = []
+        def pairs(seq: Iterable[tuple[int, int]], what: str) -> I64:
+            out: list[tuple[int, int]] = []
             for a, b in seq:
                 if a not in need_index or b not in offer_index:
                     raise ValueError(f"{what} pair ({a}, {b}) refers to an unknown need or offer")
@@ -498,40 +445,42 @@ class Instance:
 
         has_text = any(n.text for n in needs) or any(o.text for o in offers)
         return cls(
-            need_ids=[n.id for n in needs],
-            need_lat=[n.lat for n in needs],
-            need_lon=[n.lon for n in needs],
+            need_ids=np.array([n.id for n in needs], dtype=np.int64),
+            need_lat=np.array([n.lat for n in needs], dtype=np.float64),
+            need_lon=np.array([n.lon for n in needs], dtype=np.float64),
             need_skills_ptr=n_ptr,
             need_skills=n_sk,
-            need_category=[-1 if n.category is None else n.category for n in needs],
-            need_funding=[funding_code(n.funding) for n in needs],
-            need_remote=[bool(n.accepts_remote) for n in needs],
-            need_start=[to_day(n.start, OPEN_START) for n in needs],
-            need_end=[to_day(n.end, OPEN_END) for n in needs],
-            need_opened=[to_day(n.opened_on, today_day) for n in needs],
-            need_org=[-1 if n.org_id is None else n.org_id for n in needs],
-            need_dep=[n.dep_code for n in needs],
-            need_commune=[n.commune for n in needs],
-            need_experts=[n.experts_required for n in needs],
-            offer_ids=[o.id for o in offers],
-            offer_provider=offer_provider,
-            offer_lat=[o.lat for o in offers],
-            offer_lon=[o.lon for o in offers],
-            offer_radius_km=[o.radius_km for o in offers],
+            need_category=np.array([-1 if n.category is None else n.category for n in needs], dtype=np.int64),
+            need_funding=np.array([funding_code(n.funding) for n in needs], dtype=np.int8),
+            need_remote=np.array([bool(n.accepts_remote) for n in needs], dtype=np.bool_),
+            need_start=np.array([to_day(n.start, OPEN_START) for n in needs], dtype=np.int64),
+            need_end=np.array([to_day(n.end, OPEN_END) for n in needs], dtype=np.int64),
+            need_opened=np.array([to_day(n.opened_on, today_day) for n in needs], dtype=np.int64),
+            need_org=np.array([-1 if n.org_id is None else n.org_id for n in needs], dtype=np.int64),
+            need_dep=np.array([n.dep_code for n in needs], dtype=np.str_),
+            need_commune=np.array([n.commune for n in needs], dtype=np.str_),
+            need_experts=np.array([n.experts_required for n in needs], dtype=np.int8),
+            offer_ids=np.array([o.id for o in offers], dtype=np.int64),
+            offer_provider=np.array(offer_provider, dtype=np.int64),
+            offer_lat=np.array([o.lat for o in offers], dtype=np.float64),
+            offer_lon=np.array([o.lon for o in offers], dtype=np.float64),
+            offer_radius_km=np.array([o.radius_km for o in offers], dtype=np.float64),
             offer_skills_ptr=o_ptr,
             offer_skills=o_sk,
-            offer_category=[-1 if o.category is None else o.category for o in offers],
-            offer_funding=[funding_code(o.funding) for o in offers],
-            offer_modality=[modality_code(o.modality) for o in offers],
-            offer_start=[to_day(o.start, OPEN_START) for o in offers],
-            offer_end=[to_day(o.end, OPEN_END) for o in offers],
-            offer_capacity=[o.capacity for o in offers],
-            offer_consumed=[o.consumed for o in offers],
-            offer_commune=[o.commune for o in offers],
-            provider_ids=[p.id for p in providers],
-            provider_load=[p.current_missions for p in providers],
-            provider_rating_mean=[np.nan if p.rating_mean is None else p.rating_mean for p in providers],
-            provider_rating_count=[p.rating_count for p in providers],
+            offer_category=np.array([-1 if o.category is None else o.category for o in offers], dtype=np.int64),
+            offer_funding=np.array([funding_code(o.funding) for o in offers], dtype=np.int8),
+            offer_modality=np.array([modality_code(o.modality) for o in offers], dtype=np.int8),
+            offer_start=np.array([to_day(o.start, OPEN_START) for o in offers], dtype=np.int64),
+            offer_end=np.array([to_day(o.end, OPEN_END) for o in offers], dtype=np.int64),
+            offer_capacity=np.array([o.capacity for o in offers], dtype=np.int64),
+            offer_consumed=np.array([o.consumed for o in offers], dtype=np.int64),
+            offer_commune=np.array([o.commune for o in offers], dtype=np.str_),
+            provider_ids=np.array([p.id for p in providers], dtype=np.int64),
+            provider_load=np.array([p.current_missions for p in providers], dtype=np.int64),
+            provider_rating_mean=np.array(
+                [np.nan if p.rating_mean is None else p.rating_mean for p in providers], dtype=np.float64
+            ),
+            provider_rating_count=np.array([p.rating_count for p in providers], dtype=np.int64),
             provider_org_ptr=p_ptr,
             provider_orgs=p_orgs,
             provider_charter=charter,

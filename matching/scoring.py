@@ -1,26 +1,10 @@
 """Score of each candidate edge: weighted mean of named components in [0, 1].
 
-Components (per edge):
-
-``skills``    share of the need's wanted skills the offer covers;
-``distance``  on site: ``1 - d / radius`` (1 at 0 km, 0 at the radius);
-              remote: :data:`REMOTE_DISTANCE_SCORE`; when both are possible the
-              larger value is used and gives the edge's mode;
-``semantic``  cosine similarity of the need (query) and offer (passage)
-              embeddings, min-max rescaled among each need's candidates (raw
-              cosines of e5 models sit in a narrow band); 0.5 when all of a
-              need's candidates are equal; switched off without embeddings;
-``waiting``   days the need has been open, ``min(days / WAITING_SATURATION_DAYS, 1)``;
-``load``      provider load, ``LOAD_HALF / (LOAD_HALF + current_missions)``;
-``feedback``  provider's mean rating mapped from 1–5 to 0–1, shrunk towards the
-              neutral 0.5 with a prior of :data:`FEEDBACK_PRIOR_COUNT` ratings
-              (0.5 when there is none);
-``charter``   provider's charter alignment (missing values count 0); switched
-              off when the instance has no charter input.
-
-The score is ``sum(w_c * x_c) / sum(w_c)`` over the enabled components, so it
-stays in [0, 1] whatever the weights.  The solvers use ``score_int`` =
-``round(score * SCORE_SCALE)``.
+The components (criteria) are declared by name in :mod:`matching.components`
+(:data:`~matching.components.REGISTRY`): each says how its per-edge values are
+computed, its default weight and how it is explained.  The score is
+``sum(w_c * x_c) / sum(w_c)`` over the enabled components, so it stays in [0, 1]
+whatever the weights.  The solvers use ``score_int`` = ``round(score * SCORE_SCALE)``.
 """
 
 from __future__ import annotations
@@ -31,58 +15,80 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .candidates import Candidates
-from .model import Instance
+from .components import (
+    COMPONENTS,
+    DEFAULT_WEIGHTS,
+    FEEDBACK_PRIOR_COUNT,
+    LOAD_HALF,
+    REMOTE_DISTANCE_SCORE,
+    WAITING_SATURATION_DAYS,
+    EdgeContext,
+    components,
+    edge_cosines,
+    per_need_minmax,
+    provider_feedback,
+)
+from .model import F32, F64, I64, Bool, Instance
 
-COMPONENTS: tuple[str, ...] = ("skills", "distance", "semantic", "waiting", "load", "feedback", "charter")
-
-#: Default weights (hub staff may pass their own; missing keys take these).
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "skills": 0.30,
-    "distance": 0.20,
-    "semantic": 0.15,
-    "waiting": 0.10,
-    "load": 0.10,
-    "feedback": 0.10,
-    "charter": 0.05,
-}
-
-REMOTE_DISTANCE_SCORE = 0.5
-WAITING_SATURATION_DAYS = 90.0
-LOAD_HALF = 3.0
-FEEDBACK_PRIOR_COUNT = 2.0
 SCORE_SCALE = 1_000_000
+
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_WEIGHTS",
+    "FEEDBACK_PRIOR_COUNT",
+    "LOAD_HALF",
+    "REMOTE_DISTANCE_SCORE",
+    "SCORE_SCALE",
+    "WAITING_SATURATION_DAYS",
+    "Scores",
+    "edge_cosines",
+    "merge_weights",
+    "per_need_minmax",
+    "provider_feedback",
+    "score_candidates",
+]
 
 
 @dataclass(frozen=True, eq=False)
 class Scores:
     """Per-edge scores.
 
-    ``components``: ``(n_edges, len(COMPONENTS))`` float32 matrix, column order
-    :data:`COMPONENTS` (a disabled component's column is 0).  ``weights``: the
-    effective (merged) weights; ``enabled``: which components count.
-    ``remote_mode``: the edge is scored (and would be delivered) remotely.
+    ``components``: ``(n_edges, len(names))`` float32 matrix, one column per
+    component in the order of ``names`` (the registry's order; a disabled
+    component's column is 0).  ``weights``: the effective (merged) weights;
+    ``enabled``: which components count.  ``remote_mode``: the edge is scored
+    (and would be delivered) remotely.
     """
 
-    score: np.ndarray
-    score_int: np.ndarray
-    components: np.ndarray
-    weights: dict
-    enabled: dict
-    remote_mode: np.ndarray
+    score: F64
+    score_int: I64
+    components: F32
+    weights: dict[str, float]
+    enabled: dict[str, bool]
+    remote_mode: Bool
     semantic_enabled: bool
-    raw_cosine: np.ndarray | None = None
-    notes: tuple = field(default_factory=tuple)
+    raw_cosine: F32 | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    names: tuple[str, ...] = COMPONENTS
 
-    def component(self, name: str) -> np.ndarray:
-        return self.components[:, COMPONENTS.index(name)]
+    def component(self, name: str) -> F32:
+        """Per-edge values of one component."""
+        column: F32 = self.components[:, self.names.index(name)]
+        return column
+
+    def edge_components(self, e: int) -> dict[str, float]:
+        """Values of the enabled components of edge ``e``, by name."""
+        row = self.components[e].tolist()
+        return {c: float(v) for c, v in zip(self.names, row, strict=True) if self.enabled[c]}
 
 
 def merge_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
-    w = dict(DEFAULT_WEIGHTS)
+    """The default weights of the registered components, overridden by ``weights``."""
+    w = {c.name: c.default_weight for c in components()}
     if weights:
-        unknown = set(weights) - set(COMPONENTS)
+        unknown = set(weights) - set(w)
         if unknown:
-            raise ValueError(f"unknown score components {sorted(unknown)}; expected {COMPONENTS}")
+            raise ValueError(f"unknown score components {sorted(unknown)}; expected {tuple(w)}")
         for k, v in weights.items():
             v = float(v)
             if not np.isfinite(v) or v < 0:
@@ -91,103 +97,44 @@ def merge_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
     return w
 
 
-def per_need_minmax(values: np.ndarray, need_idx: np.ndarray, need_ptr: np.ndarray) -> np.ndarray:
-    """Min-max rescale ``values`` within each need's (contiguous) edges; 0.5 if flat."""
-    out = np.full(len(values), 0.5, dtype=np.float64)
-    if len(values) == 0:
-        return out
-    starts = need_ptr[:-1]
-    nonempty = np.diff(need_ptr) > 0
-    s = starts[nonempty]
-    mn = np.minimum.reduceat(values, s)
-    mx = np.maximum.reduceat(values, s)
-    full_mn = np.zeros(len(starts))
-    full_mx = np.zeros(len(starts))
-    full_mn[nonempty], full_mx[nonempty] = mn, mx
-    lo, hi = full_mn[need_idx], full_mx[need_idx]
-    span = hi - lo
-    ok = span > 1e-9
-    out[ok] = (values[ok] - lo[ok]) / span[ok]
-    return out
-
-
-def edge_cosines(
-    need_emb: np.ndarray, offer_emb: np.ndarray, need_idx: np.ndarray, offer_idx: np.ndarray, chunk: int = 65536
-) -> np.ndarray:
-    out = np.empty(len(need_idx), dtype=np.float32)
-    for a in range(0, len(need_idx), chunk):
-        b = min(a + chunk, len(need_idx))
-        out[a:b] = np.einsum("ij,ij->i", need_emb[need_idx[a:b]], offer_emb[offer_idx[a:b]])
-    return out
-
-
-def provider_feedback(inst: Instance) -> np.ndarray:
-    cnt = inst.provider_rating_count.astype(np.float64)
-    mean = np.where(np.isfinite(inst.provider_rating_mean), inst.provider_rating_mean, 3.0)
-    cnt = np.where(np.isfinite(inst.provider_rating_mean), cnt, 0.0)
-    norm = np.clip((mean - 1.0) / 4.0, 0.0, 1.0)
-    return (norm * cnt + 0.5 * FEEDBACK_PRIOR_COUNT) / (cnt + FEEDBACK_PRIOR_COUNT)
-
-
 def score_candidates(
     inst: Instance,
     cand: Candidates,
     weights: Mapping[str, float] | None = None,
     *,
-    need_embeddings: np.ndarray | None = None,
-    offer_embeddings: np.ndarray | None = None,
+    need_embeddings: F32 | None = None,
+    offer_embeddings: F32 | None = None,
 ) -> Scores:
     """Compute component values and scores of every candidate edge."""
     w = merge_weights(weights)
-    ni, oi = cand.need_idx, cand.offer_idx
-    E = len(ni)
+    regs = components()
+    E = len(cand)
+    ctx = EdgeContext(
+        inst,
+        cand,
+        need_embeddings=inst.need_embeddings if need_embeddings is None else need_embeddings,
+        offer_embeddings=inst.offer_embeddings if offer_embeddings is None else offer_embeddings,
+    )
     # column-major: each component is one contiguous column
-    comps = np.zeros((E, len(COMPONENTS)), dtype=np.float32, order="F")
+    comps = np.zeros((E, len(regs)), dtype=np.float32, order="F")
+    enabled: dict[str, bool] = {}
+    for col, component in enumerate(regs):
+        values = component.compute(ctx)
+        enabled[component.name] = values is not None
+        if values is not None:
+            comps[:, col] = values
+    remote_mode = ctx.place[1]
+    raw_cos = ctx.raw_cosine
+    del ctx  # frees the shared per-edge arrays
+
     notes = []
-
-    comps[:, 0] = cand.coverage
-
-    onsite_score = 1.0 - cand.distance_km / np.maximum(inst.offer_radius_km[oi], 1e-9)
-    np.clip(onsite_score, 0.0, 1.0, out=onsite_score)
-    onsite_score[~cand.onsite] = -1.0
-    remote_mode = cand.remote & (onsite_score < REMOTE_DISTANCE_SCORE)
-    onsite_score[remote_mode] = REMOTE_DISTANCE_SCORE
-    comps[:, 1] = onsite_score
-    del onsite_score
-
-    if need_embeddings is None:
-        need_embeddings = inst.need_embeddings
-    if offer_embeddings is None:
-        offer_embeddings = inst.offer_embeddings
-    semantic = need_embeddings is not None and offer_embeddings is not None
-    raw_cos = None
-    if semantic:
-        raw_cos = edge_cosines(need_embeddings, offer_embeddings, ni, oi)
-        comps[:, 2] = per_need_minmax(raw_cos.astype(np.float64), ni, cand.need_ptr)
-
-    waiting_days = np.maximum(inst.today - inst.need_opened, 0).astype(np.float64)
-    comps[:, 3] = np.minimum(waiting_days / WAITING_SATURATION_DAYS, 1.0).astype(np.float32)[ni]
-
-    # per-offer components gathered once per edge
-    load = LOAD_HALF / (LOAD_HALF + np.maximum(inst.provider_load, 0).astype(np.float64))
-    comps[:, 4] = load.astype(np.float32)[inst.offer_provider][oi]
-    comps[:, 5] = provider_feedback(inst).astype(np.float32)[inst.offer_provider][oi]
-
-    charter = inst.provider_charter is not None
-    if charter:
-        ch = np.nan_to_num(np.clip(inst.provider_charter, 0.0, 1.0), nan=0.0)
-        comps[:, 6] = ch.astype(np.float32)[inst.offer_provider][oi]
-
-    enabled = dict.fromkeys(COMPONENTS, True)
-    enabled["semantic"] = semantic
-    enabled["charter"] = charter
-    wvec = np.array([w[c] if enabled[c] else 0.0 for c in COMPONENTS], dtype=np.float64)
+    wvec = np.array([w[c.name] if enabled[c.name] else 0.0 for c in regs], dtype=np.float64)
     total = wvec.sum()
     score = np.zeros(E, dtype=np.float64)
     if total <= 0:
         notes.append("all enabled weights are zero: every score is 0")
     else:
-        for c in range(len(COMPONENTS)):
+        for c in range(len(regs)):
             if wvec[c] > 0:
                 score += (wvec[c] / total) * comps[:, c]
     np.clip(score, 0.0, 1.0, out=score)
@@ -199,7 +146,8 @@ def score_candidates(
         weights=w,
         enabled=enabled,
         remote_mode=remote_mode,
-        semantic_enabled=semantic,
+        semantic_enabled=enabled.get("semantic", False),
         raw_cosine=raw_cos,
         notes=tuple(notes),
+        names=tuple(c.name for c in regs),
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import OPEN_END, OPEN_START, Instance
+from .model import F64, I64, OPEN_END, OPEN_START, Instance
 
 REGION_SUD = "93"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -125,7 +125,7 @@ def toy_communes(n: int = 60, seed: int = 0) -> Communes:
     )
 
 
-def _sample_sets(rng, n_rows: int, probs: np.ndarray, size_p: list[float]) -> tuple[np.ndarray, np.ndarray]:
+def _sample_sets(rng: np.random.Generator, n_rows: int, probs: F64, size_p: list[float]) -> tuple[I64, I64]:
     """CSR lists of distinct items, sizes drawn from ``size_p`` (1-based), items
     weighted by ``probs`` (Gumbel top-k: sampling without replacement)."""
     sizes = rng.choice(np.arange(1, len(size_p) + 1), size=n_rows, p=size_p)
@@ -162,7 +162,7 @@ def make_instance(
     skill_cat = np.arange(S) % N_CATEGORIES
 
     # ---- providers ----
-    n_prov = max(1, int(round(n_offers * 0.6)))
+    n_prov = max(1, round(n_offers * 0.6))
     prov_commune = rng.choice(len(communes), size=n_prov, p=w)
     n_orgs = max(1, n_needs // 3)
     has_org = rng.random(n_prov) < 0.05
@@ -216,7 +216,7 @@ def make_instance(
         need_skills_ptr=n_ptr,
         need_skills=n_sk,
         need_category=need_cat,
-        need_funding=rng.choice(3, size=n_needs, p=[0.5, 0.3, 0.2]),
+        need_funding=rng.choice(3, size=n_needs, p=[0.5, 0.3, 0.2]).astype(np.int8),
         need_remote=rng.random(n_needs) < 0.3,
         need_start=n_start,
         need_end=n_end,
@@ -233,7 +233,7 @@ def make_instance(
         offer_skills_ptr=o_ptr,
         offer_skills=o_sk,
         offer_category=skill_cat[o_first],
-        offer_funding=rng.choice(3, size=n_offers, p=[0.35, 0.35, 0.3]),
+        offer_funding=rng.choice(3, size=n_offers, p=[0.35, 0.35, 0.3]).astype(np.int8),
         offer_modality=modality,
         offer_start=o_start,
         offer_end=o_end,

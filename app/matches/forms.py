@@ -3,18 +3,12 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+import matching
 from app.core.forms import MultiCheckboxField
 from app.core.inputs import MAX_ID
 
-COMPONENT_LABELS = {
-    "skills": _l("Compétences couvertes"),
-    "distance": _l("Proximité"),
-    "semantic": _l("Proximité des descriptions (IA)"),
-    "waiting": _l("Temps d'attente du besoin"),
-    "load": _l("Répartition de la charge"),
-    "feedback": _l("Avis reçus"),
-    "charter": _l("Charte du numérique éthique"),
-}
+#: Label of each score component, in the registry's order (the French msgids come from matching.components).
+COMPONENT_LABELS = {c.name: _l(c.label) for c in matching.REGISTRY.values()}
 SOLVER_CHOICES = [
     ("flow", _l("Optimal (flot à coût minimum)")),
     ("cpsat", _l("Avec contraintes (CP-SAT, limité dans le temps)")),
@@ -65,16 +59,15 @@ class RunForm(FlaskForm):
         return {name: float(getattr(self, f"w_{name}").data) for name in COMPONENT_LABELS}
 
 
-def _add_weight_fields():
-    from matching import DEFAULT_WEIGHTS
-
-    for name, label in COMPONENT_LABELS.items():
+def _add_weight_fields() -> None:
+    """One weight field ``w_<name>`` per registered score component."""
+    for component in matching.REGISTRY.values():
         setattr(
             RunForm,
-            f"w_{name}",
+            f"w_{component.name}",
             DecimalField(
-                label,
-                default=DEFAULT_WEIGHTS.get(name, 0),
+                COMPONENT_LABELS[component.name],
+                default=component.default_weight,
                 places=2,
                 validators=[InputRequired(), NumberRange(0, 1, _l("Entre 0 et 1."))],
             ),

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..model import I64, IntArray
+
+#: need index -> offer index, or the offers of a two-expert need.
+Assignments = dict[int, int | tuple[int, ...]]
+
 
 @dataclass(frozen=True, eq=False)
 class SolveResult:
@@ -29,26 +34,27 @@ class SolveResult:
     objective: float
     bound: float | None
     seconds: float
-    assignments: dict
-    selected: np.ndarray
-    timings: dict = field(default_factory=dict)
+    assignments: Assignments
+    selected: I64
+    timings: dict[str, float] = field(default_factory=dict)
     flow_bound: float | None = None
     gap_to_flow: float | None = None
     n_model_edges: int = 0
-    notes: tuple = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def is_optimal(self) -> bool:
         return self.status == "OPTIMAL"
 
 
-def assignments_from_selected(need_idx: np.ndarray, offer_idx: np.ndarray, selected: np.ndarray) -> dict:
-    out: dict = {}
+def assignments_from_selected(need_idx: IntArray, offer_idx: IntArray, selected: IntArray) -> Assignments:
+    """Assignments (index space) of the selected edges."""
+    out: Assignments = {}
     for e in np.sort(selected).tolist():
         n, o = int(need_idx[e]), int(offer_idx[e])
-        if n in out:
-            prev = out[n]
-            out[n] = (prev, o) if isinstance(prev, int) else tuple(prev) + (o,)
-        else:
+        prev = out.get(n)
+        if prev is None:
             out[n] = o
+        else:
+            out[n] = (prev, o) if isinstance(prev, int) else (*prev, o)
     return out

@@ -126,82 +126,83 @@ def solve_cpsat(
     prov = inst.offer_provider[cand.offer_idx[eidx]].tolist()
 
     model = cp_model.CpModel()
-    x = [model.NewBoolVar(f"x{k}") for k in range(len(eidx))]
+    x = [model.new_bool_var(f"x{k}") for k in range(len(eidx))]
     by_need: dict[int, list[int]] = defaultdict(list)
     by_offer: dict[int, list[int]] = defaultdict(list)
     for k in range(len(eidx)):
         by_need[ni[k]].append(k)
         by_offer[oi[k]].append(k)
 
-    matched = {}
+    # a two-expert need's "matched" variable, or an ordinary need's edges (matched = their sum)
+    matched: dict[int, cp_model.IntVar | list[int]] = {}
     coef = [0] * len(eidx)
     for n, ks in by_need.items():
         if two_expert[n]:
-            y = model.NewBoolVar(f"y{n}")
+            y = model.new_bool_var(f"y{n}")
             matched[n] = y
-            model.Add(sum(x[k] for k in ks) == 2 * y)
+            model.add(sum(x[k] for k in ks) == 2 * y)
             wanted = inst.need_skill_list(n)
             for s in wanted:
                 cover = [k for k in ks if s in set(inst.offer_skill_list(oi[k]))]
-                model.Add(sum(x[k] for k in cover) >= y)
-            by_prov = defaultdict(list)
+                model.add(sum(x[k] for k in cover) >= y)
+            by_prov: dict[int, list[int]] = defaultdict(list)
             for k in ks:
                 by_prov[prov[k]].append(k)
             for group in by_prov.values():
                 if len(group) > 1:
-                    model.AddAtMostOne(x[k] for k in group)
+                    model.add_at_most_one(x[k] for k in group)
             for k in ks:
                 coef[k] = sc[k]
         else:
-            model.AddAtMostOne(x[k] for k in ks)
+            model.add_at_most_one(x[k] for k in ks)
             matched[n] = ks
             for k in ks:
                 coef[k] = 2 * sc[k]
     rem = cand.remaining
     for o, ks in by_offer.items():
         if len(ks) > rem[o]:
-            model.Add(sum(x[k] for k in ks) <= int(rem[o]))
+            model.add(sum(x[k] for k in ks) <= int(rem[o]))
 
-    def matched_expr(n):
+    def matched_expr(n: int) -> cp_model.LinearExprT:
         v = matched[n]
         return v if not isinstance(v, list) else sum(x[k] for k in v)
 
     deps = inst.need_dep
     if side.territory_share is not None:
         run_needs = np.flatnonzero(cand.active_needs)
-        dep_count = defaultdict(int)
+        dep_count: dict[str, int] = defaultdict(int)
         for d in deps[run_needs].tolist():
             dep_count[d] += 1
-        groups = defaultdict(list)
+        groups: dict[tuple[str, int], list[int]] = defaultdict(list)
         for k in range(len(eidx)):
             groups[(deps[ni[k]], prov[k])].append(k)
-        for (d, p), ks in groups.items():
+        for (d, _provider), ks in groups.items():
             cap = max(int(side.territory_min_cap), int(np.floor(side.territory_share * dep_count[d] + 1e-9)))
             if len(ks) > cap:
-                model.Add(sum(x[k] for k in ks) <= cap)
+                model.add(sum(x[k] for k in ks) <= cap)
 
     if side.min_per_department is not None:
-        need_by_dep = defaultdict(list)
+        need_by_dep: dict[str, list[int]] = defaultdict(list)
         for n in by_need:
             need_by_dep[deps[n]].append(n)
         all_deps = sorted(set(deps[cand.active_needs].tolist()))
         if isinstance(side.min_per_department, Mapping):
-            wanted = {str(d): int(v) for d, v in side.min_per_department.items()}
+            minimum = {str(d): int(v) for d, v in side.min_per_department.items()}
         else:
-            wanted = {d: int(side.min_per_department) for d in all_deps}
-        for d, want in wanted.items():
+            minimum = {d: int(side.min_per_department) for d in all_deps}
+        for d, want in minimum.items():
             avail = len(need_by_dep.get(d, []))
             if want > avail:
                 notes.append(f"min_per_department[{d}] = {want} clipped to {avail} (needs with candidates)")
                 want = avail
             if want > 0:
-                model.Add(sum(matched_expr(n) for n in need_by_dep[d]) >= want)
+                model.add(sum(matched_expr(n) for n in need_by_dep[d]) >= want)
 
-    model.Maximize(sum(c * v for c, v in zip(coef, x)))
+    model.maximize(sum(c * v for c, v in zip(coef, x, strict=True)))
     sel_flow = set(flow_result.selected.tolist())
     for k, e in enumerate(eidx.tolist()):
         if not two_expert[ni[k]]:
-            model.AddHint(x[k], e in sel_flow)
+            model.add_hint(x[k], e in sel_flow)
     timings["model"] = time.perf_counter() - t1
 
     t2 = time.perf_counter()
@@ -209,18 +210,18 @@ def solve_cpsat(
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = int(workers or max(1, min(8, os.cpu_count() or 1)))
     solver.parameters.random_seed = int(seed)
-    st = solver.Solve(model)
+    st = solver.solve(model)
     timings["solve"] = time.perf_counter() - t2
-    status = solver.StatusName(st)
+    status = solver.status_name(st)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        chosen = [k for k in range(len(eidx)) if solver.BooleanValue(x[k])]
+        chosen = [k for k in range(len(eidx)) if solver.boolean_value(x[k])]
         selected = eidx[np.array(chosen, dtype=np.int64)] if chosen else np.zeros(0, np.int64)
         half = two_expert[cand.need_idx[selected]]
         objective = float(np.sum(np.where(half, 0.5, 1.0) * scores.score[selected]))
         if st == cp_model.OPTIMAL:
             bound = objective
         else:  # integer bound, plus the rounding of each need's score
-            bound = max(objective, solver.BestObjectiveBound() / (2 * SCORE_SCALE) + 0.5 * len(by_need) / SCORE_SCALE)
+            bound = max(objective, solver.best_objective_bound / (2 * SCORE_SCALE) + 0.5 * len(by_need) / SCORE_SCALE)
     else:
         selected = np.zeros(0, np.int64)
         objective, bound = 0.0, None

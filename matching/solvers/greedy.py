@@ -7,11 +7,12 @@ import time
 import numpy as np
 
 from ..candidates import Candidates
+from ..model import I64
 from ..scoring import Scores
 from .base import SolveResult, assignments_from_selected
 
 
-def solve_greedy(cand: Candidates, scores: Scores, *, remaining: np.ndarray | None = None) -> SolveResult:
+def solve_greedy(cand: Candidates, scores: Scores, *, remaining: I64 | None = None) -> SolveResult:
     t0 = time.perf_counter()
     remaining = cand.remaining if remaining is None else remaining
     order = np.argsort(-scores.score_int, kind="stable")
@@ -20,7 +21,7 @@ def solve_greedy(cand: Candidates, scores: Scores, *, remaining: np.ndarray | No
     oi = cand.offer_idx[order].tolist()
     cap = np.maximum(remaining, 0).tolist()
     used = bytearray(cand.n_needs)
-    taken = []
+    taken: list[int] = []
     append = taken.append
     for k in range(len(ni)):
         n = ni[k]

@@ -203,7 +203,7 @@ def brute_force_pairs(inst):
 def test_builder_matches_brute_force(seed, n, m, cell, nsk):
     inst = random_instance(seed, n, m, n_skills=nsk, fixed=seed % 3)
     c = build_candidates(inst, cell_km=cell, chunk_pairs=7)
-    got = list(zip(c.need_idx.tolist(), c.offer_idx.tolist()))
+    got = list(zip(c.need_idx.tolist(), c.offer_idx.tolist(), strict=True))
     assert len(got) == len(set(got)), "duplicate edges"
     assert set(got) == brute_force_pairs(inst)
     assert np.all(np.diff(c.need_idx) >= 0)
