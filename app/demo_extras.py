@@ -92,7 +92,9 @@ RESOURCES = [
 def load_demo_extras(staff, password_hash: str, now) -> dict:
     from app.accounts.models import User
     from app.extensions import db
-    from app.library.services import add_licence_offer, create_producer, create_resource
+    from app.library.services.licences import add_licence_offer
+    from app.library.services.producers import create_producer
+    from app.library.services.resources import create_resource
     from app.vouchers.services import add_funder_member, create_funder, create_programme
 
     def user(email: str, full_name: str):
