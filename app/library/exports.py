@@ -336,7 +336,7 @@ def import_csv(actor: User, producer: Producer, data: bytes, publish: bool = Fal
             if not any(c.strip() for c in cells):
                 continue
             row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
-            if row.get("status") and row["status"] not in ("published", "draft"):
+            if row.get("status") and row["status"] not in (RS.PUBLISHED.value, RS.DRAFT.value):
                 report.skipped.append(
                     (
                         index,

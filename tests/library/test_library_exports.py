@@ -7,9 +7,11 @@ import csv
 import io
 import json
 
+import pytest
 from library_helpers import PDF, producer, resource, upload
 from sqlalchemy import func, select
 
+from app.core.errors import ServiceError
 from app.library import exports
 from app.library.models import Resource
 from app.library.models import ResourceStatus as RS
@@ -124,10 +126,6 @@ def test_csv_import_round_trips_the_export(client, factory, producer_user, prod)
 
 
 def test_csv_import_refuses_what_is_not_a_csv(producer_user, prod):
-    import pytest
-
-    from app.core.errors import ServiceError
-
     for data in (b"", b"\x00\x01\x02", b"titre\nA\n", b"x" * (exports.MAX_IMPORT_BYTES + 1)):
         with pytest.raises(ServiceError):
             exports.import_csv(producer_user, prod, data)

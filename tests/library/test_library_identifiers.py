@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from library_helpers import PDF, producer, resource, upload
+from library_helpers import PDF, paid_offer, producer, resource, upload
 from sqlalchemy import delete, select
 
 from app.core.errors import ServiceError
@@ -140,8 +140,6 @@ def test_resolve_json_ld_for_machines(client, factory, producer_user, prod, acce
 
 
 def test_json_ld_of_a_paid_resource_links_its_licence_terms(client, producer_user, prod):
-    from library_helpers import paid_offer
-
     r = resource(producer_user, prod, licence="LicenseRef-licence-usage")
     paid_offer(producer_user, r, price_cents=4900)
     data = client.get(f"/r/{r.identifier}?format=jsonld").get_json(force=True)

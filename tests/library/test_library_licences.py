@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 from library_helpers import ODT, paid_offer, resource, upload
+from sqlalchemy import select
 
 from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from app.core.mail import OutboxEmail
 from app.core.models import utcnow
 from app.library.models import GrantStatus
 from app.library.models import ResourceStatus as RS
@@ -231,10 +233,6 @@ def test_licence_pages(client, db_session, factory, producer_user, prod, paid):
 
 
 def test_grant_sends_the_holder_a_mail(db_session, factory, producer_user, paid):
-    from sqlalchemy import select
-
-    from app.core.mail import OutboxEmail
-
     buyer = factory.user()
     grant = grant_licence(paid_offer(producer_user, paid), buyer)
     mail = db_session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == buyer.email)).all()[-1]

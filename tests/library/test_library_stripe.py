@@ -14,6 +14,7 @@ from app.core.errors import Conflict
 from app.library import purchase
 from app.library.models import GrantStatus, LicenceGrant
 from app.library.services.licences import give_licence, set_offer_active
+from app.models import LedgerTransaction, Payment, StripeEvent
 from payments import ledger
 from tests.conftest import login, page_text, post_form
 from tests.vouchers.vouchers_helpers import (
@@ -75,8 +76,6 @@ def _grants(session, offer):
 def test_buy_by_card_webhook_grant_download_then_refund_revokes(
     client, db_session, factory, stripe, sale, producer_user, prod
 ):
-    from app.models import LedgerTransaction, Payment, StripeEvent
-
     r, file, offer = sale
     download = f"/r/{r.identifier}/fichiers/{file.id}"
     buyer = factory.user(name="Lucie Médiatrice")
@@ -178,8 +177,6 @@ def test_3ds_grants_only_when_the_webhook_arrives(client, db_session, factory, s
 
 
 def test_a_forged_webhook_changes_nothing(client, db_session, factory, stripe, sale):
-    from app.models import StripeEvent
-
     r, file, offer = sale
     login(client, factory.user())
     data = _pay(client, r, offer, card_payment_method(stripe.base, CARD_3DS)).get_json()
