@@ -99,12 +99,15 @@ def _app_facts(app) -> dict:
     }
 
 
-def expected_facts(workdir: Path) -> dict:
+def expected_facts() -> dict:
     """The checkout's app, started the same way (in this process, from the checkout)."""
     sys.path.insert(0, str(ROOT))
+    os.environ["SECRET_KEY"] = APP_CONFIG["SECRET_KEY"]  # else the app writes instance/secret_key in the checkout
     from app import create_app  # deferred: the checkout's app, once the checkout is first on sys.path
 
-    app = create_app({**APP_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'checkout.sqlite3'}"})
+    app = create_app(
+        {**APP_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    )  # only looked at: no database, no instance/
     if not Path(sys.modules["app"].__file__).resolve().is_relative_to(ROOT):
         raise SystemExit(f"check-wheel: the checkout's app was imported from {sys.modules['app'].__file__}")
     return _app_facts(app)
@@ -299,7 +302,7 @@ def main() -> int:
         python = make_venv(workdir, wheel, args.full)
         step("installed")
         facts = workdir / "expected.json"
-        facts.write_text(json.dumps(expected_facts(workdir)))
+        facts.write_text(json.dumps(expected_facts()))
         step("checkout's app")
         run = workdir / "run"
         run.mkdir()
