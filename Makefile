@@ -68,6 +68,13 @@ test-sqlite:
 test-postgresql:
 	TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## check-wheel: build the wheel, install it in a fresh venv and start the app from it, outside the checkout:
+##              every blueprint, route and command, pages, static files, translations, migrations
+##              (scripts/check_wheel.py; `--full` installs the dependencies from the index too)
+.PHONY: check-wheel
+check-wheel: $(VENV)/.installed-test
+	$(BIN)/python scripts/check_wheel.py
+
 ## mutation: mutation testing of the money code (payments/ledger.py, rules.py, vouchers.py), one mutant at
 ##           a time against the payments and voucher tests on SQLite; score per file and the survivors
 ##           (see payments/MUTATION.md). Not part of `make test`: about half an hour on 2 cores.

@@ -14,7 +14,7 @@ from reportlab.pdfgen import canvas
 from app.core.models import utcnow
 from app.library.exports import resource_url
 from app.library.models import GrantStatus, LicenceGrant
-from app.library.services import grant_is_valid
+from app.library.services.rights import grant_is_valid
 
 
 def _euros(cents: int) -> str:
@@ -40,7 +40,7 @@ def certificate_pdf(grant: LicenceGrant) -> bytes:
     pdf.setTitle(_("Certificat de licence %(code)s", code=grant.code))
     pdf.setAuthor("Hub du Sud")
     pdf.setSubject(f"{resource.identifier} — {offer.label}")
-    width, height = A4
+    height = A4[1]
     x, y = 2.2 * cm, height - 2.5 * cm
 
     pdf.setFont("Helvetica-Bold", 20)

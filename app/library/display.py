@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.library import vocab
+from app.library.models import ResourceStatus as RS
 from app.library.rendering import plain_text
 
 FIELD_LABELS = {
@@ -46,11 +47,11 @@ ACTION_LABELS = {
     "offer_changed": _l("Licence modifiée"),
 }
 
-STATUS_LABELS = {
-    "draft": _l("Brouillon"),
-    "published": _l("Publiée"),
-    "merged": _l("Fusionnée"),
-    "deleted": _l("Supprimée"),
+STATUS_LABELS = {  # keyed by the stored value (the history records statuses as their values)
+    RS.DRAFT.value: _l("Brouillon"),
+    RS.PUBLISHED.value: _l("Publiée"),
+    RS.MERGED.value: _l("Fusionnée"),
+    RS.DELETED.value: _l("Supprimée"),
 }
 
 VOCABULARIES = {

@@ -18,10 +18,13 @@ from app.core.models import utcnow
 from app.core.text import fold
 from app.core.urls import absolute_url, web_url
 from app.extensions import db
-from app.library import services
 from app.library.models import FileVersion, Producer, Resource, ResourceFile
 from app.library.models import ResourceStatus as RS
 from app.library.rendering import plain_text
+from app.library.services.history import RELATION_FIELDS
+from app.library.services.identifiers import final_resource, format_identifier, parse_identifiers
+from app.library.services.resources import create_resource
+from app.library.services.rights import can_manage_producer
 from app.library.vocab import (
     AUDIENCES,
     FORMATS,
@@ -152,7 +155,7 @@ def json_dump() -> dict:
         "dateModified": utcnow().isoformat(),
         "license": LICENCE_URLS["etalab-2.0"],  # the metadata; each resource carries its own licence
         "hasPart": [resource_jsonld(r, with_context=False) for r in resources if r.status == RS.PUBLISHED],
-        "redirects": {r.identifier: services.final_resource(r).identifier for r in resources if r.status == RS.MERGED},
+        "redirects": {r.identifier: final_resource(r).identifier for r in resources if r.status == RS.MERGED},
         "deleted": [r.identifier for r in resources if r.status == RS.DELETED],
     }
 
@@ -199,7 +202,7 @@ def csv_dump() -> str:
     for r in _all_resources():
         row = {"identifier": r.identifier, "status": r.status.value}
         if r.status == RS.MERGED:
-            row["merged_into"] = services.final_resource(r).identifier
+            row["merged_into"] = final_resource(r).identifier
         elif r.status == RS.PUBLISHED:
             row |= {
                 "url": resource_url(r),
@@ -293,7 +296,7 @@ def import_csv(actor: User, producer: Producer, data: bytes, publish: bool = Fal
     """Create a resource for each valid line, credited to `producer` (and to the other producers the
     line names, among those the actor may credit). A line with a problem is rejected with its reasons;
     the others are created. A line whose title the producer already has is rejected as a duplicate."""
-    if not services.can_manage_producer(actor, producer):
+    if not can_manage_producer(actor, producer):
         raise Forbidden(_("Vous ne gérez pas ce producteur."))
     if len(data) > MAX_IMPORT_BYTES:
         raise ServiceError(_("Fichier trop volumineux : 2 Mo au plus."), field="file")
@@ -308,7 +311,7 @@ def import_csv(actor: User, producer: Producer, data: bytes, publish: bool = Fal
     try:
         header = [_header(h) for h in next(rows)]
     except (StopIteration, csv.Error):
-        raise ServiceError(_("Le fichier est vide."), field="file")
+        raise ServiceError(_("Le fichier est vide."), field="file") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ServiceError(_("Colonnes manquantes : %(cols)s.", cols=", ".join(missing)), field="file")
@@ -333,7 +336,7 @@ def import_csv(actor: User, producer: Producer, data: bytes, publish: bool = Fal
             if not any(c.strip() for c in cells):
                 continue
             row = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header)}
-            if row.get("status") and row["status"] not in ("published", "draft"):
+            if row.get("status") and row["status"] not in (RS.PUBLISHED.value, RS.DRAFT.value):
                 report.skipped.append(
                     (
                         index,
@@ -397,20 +400,20 @@ def _import_line(actor, producer, row, index, report, existing, producers_by_nam
         elif other.id not in producer_ids:
             producer_ids.append(other.id)
     values["producer_ids"] = producer_ids
-    for name in services.RELATION_FIELDS:
+    for name in RELATION_FIELDS:
         try:
-            values[name] = services.parse_identifiers(row.get(name))
+            values[name] = parse_identifiers(row.get(name))
         except ValueError as error:
             problems.append(_("identifiant invalide : « %(v)s »", v=str(error)))
     title_key = fold(values["title"])
     if title_key and title_key in existing:
-        problems.append(_("doublon : %(id)s porte déjà ce titre", id=services.format_identifier(existing[title_key])))
+        problems.append(_("doublon : %(id)s porte déjà ce titre", id=format_identifier(existing[title_key])))
     if problems:
         report.rejected.append((index, problems))
         return
     try:
         with db.session.begin_nested():
-            resource = services.create_resource(actor, values, publish=publish)
+            resource = create_resource(actor, values, publish=publish)
     except ServiceError as error:
         report.rejected.append((index, [str(error.message)]))
         return

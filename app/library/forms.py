@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from app.core.forms import MultiCheckboxField, WebURL
 from app.directory.vocab import choices
-from app.library.services import parse_identifier, parse_identifiers
+from app.library.services.identifiers import parse_identifier, parse_identifiers
 from app.library.vocab import (
     AUDIENCES,
     FORMATS,
@@ -38,7 +38,9 @@ REQUIRED = _l("Ce champ est obligatoire.")
 class IdentifierListField(StringField):
     """'R12, R40' -> [12, 40] in `.numbers`."""
 
-    numbers: list[int] = []
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.numbers: list[int] = []
 
     def pre_validate(self, form):
         try:
@@ -47,7 +49,7 @@ class IdentifierListField(StringField):
             self.numbers = []
             raise ValidationError(
                 _l("« %(token)s » n'est pas un identifiant de ressource (par exemple R12).", token=str(error)[:40])
-            )
+            ) from None
         if len(self.numbers) > 50:
             raise ValidationError(_l("50 ressources liées au plus."))
 
@@ -224,7 +226,7 @@ class LicenceOfferForm(FlaskForm):
             "kind": self.kind.data,
             "label": self.label.data or "",
             "terms": self.terms.data or "",
-            "price_cents": int(round(price * 100)) if price is not None and price.is_finite() else None,
+            "price_cents": round(price * 100) if price is not None and price.is_finite() else None,
             "duration_months": self.duration_months.data,
             "producer_id": self.producer.data,
         }
@@ -257,17 +259,17 @@ class BrowseFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Rechercher"), validators=[Optional(), Length(max=200)])
-    theme = SelectField(_l("Thématique"), choices=[("", _l("Toutes"))] + choices(THEMES), validators=[Optional()])
+    theme = SelectField(_l("Thématique"), choices=[("", _l("Toutes")), *choices(THEMES)], validators=[Optional()])
     resource_type = SelectField(
-        _l("Type"), choices=[("", _l("Tous"))] + choices(RESOURCE_TYPES), validators=[Optional()]
+        _l("Type"), choices=[("", _l("Tous")), *choices(RESOURCE_TYPES)], validators=[Optional()]
     )
-    audience = SelectField(_l("Public"), choices=[("", _l("Tous"))] + choices(AUDIENCES), validators=[Optional()])
+    audience = SelectField(_l("Public"), choices=[("", _l("Tous")), *choices(AUDIENCES)], validators=[Optional()])
     licence = SelectField(
         _l("Licence"),
-        choices=[("", _l("Toutes")), ("libre", _l("Toutes les licences libres"))] + choices(LICENCES),
+        choices=[("", _l("Toutes")), ("libre", _l("Toutes les licences libres")), *choices(LICENCES)],
         validators=[Optional()],
     )
-    language = SelectField(_l("Langue"), choices=[("", _l("Toutes"))] + choices(LANGUAGES), validators=[Optional()])
+    language = SelectField(_l("Langue"), choices=[("", _l("Toutes")), *choices(LANGUAGES)], validators=[Optional()])
 
 
 class BuyForm(FlaskForm):

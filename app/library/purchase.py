@@ -28,11 +28,16 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
 from app.billing import card
+from app.billing.messages import payment_message as message_for
 from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from app.extensions import db
-from app.library import services
 from app.library.models import LicenceBuyer, LicenceCheckout, LicenceGrant, LicenceOffer
 from app.library.models import ResourceStatus as RS
+from app.library.services.licences import grant_licence, licence_payment_metadata, revoke_licence
+from app.library.services.rights import can_manage_grant, is_producer_member, valid_grant
+from payments import ledger, rules
+from payments.checkout import get_payment, refund_payment
+from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +67,9 @@ def check_can_buy(actor: User, offer: LicenceOffer) -> None:
         raise Forbidden(_("Connectez-vous pour acheter une licence."))
     if not offer.active or not resource.is_paid or resource.status != RS.PUBLISHED:
         raise Conflict(_("Cette licence n'est pas en vente."))
-    if services.is_producer_member(actor, offer.producer) or any(
-        services.is_producer_member(actor, p) for p in resource.producers
-    ):
+    if is_producer_member(actor, offer.producer) or any(is_producer_member(actor, p) for p in resource.producers):
         raise Conflict(_("Vous êtes l'un des producteurs de cette ressource : vous n'avez pas besoin de licence."))
-    held = services.valid_grant(actor, resource)
+    held = valid_grant(actor, resource)
     if held is not None and held.offer_id == offer.id:
         raise Conflict(_("Vous détenez déjà cette licence."))
 
@@ -104,8 +107,6 @@ def pay_licence(actor: User, offer: LicenceOffer, payment_method: str, holder_na
     Returns a `CardResult`: ``info.succeeded`` (the licence is granted already),
     ``info.requires_action`` (3-D Secure in the browser, then the webhook grants) or
     ``info.failed`` (``info.user_message``)."""
-    from payments import rules
-
     check_can_buy(actor, offer)
     holder_name = (holder_name or "").strip() or actor.full_name
     if len(holder_name) > 200:
@@ -121,7 +122,7 @@ def pay_licence(actor: User, offer: LicenceOffer, payment_method: str, holder_na
             currency=offer.currency,
             settlement=rules.licence_sale_settlement(offer.producer_id, offer.price_cents, fee_bps=fee_bps()),
             reference=reference(offer, actor, attempt),
-            metadata=services.licence_payment_metadata(offer, actor, holder_name),
+            metadata=licence_payment_metadata(offer, actor, holder_name),
         )
 
     result = card.pay_by_card(
@@ -159,7 +160,7 @@ def on_licence_paid(session, payment) -> None:
         return
     try:
         with session.begin_nested():
-            grant = services.grant_licence(
+            grant = grant_licence(
                 offer,
                 holder,
                 holder_name=attempt.holder_name if attempt else None,
@@ -177,9 +178,6 @@ def on_licence_paid(session, payment) -> None:
 
 def checkout_state(actor: User, offer: LicenceOffer) -> dict:
     """What the payment page polls while the webhook is on its way."""
-    from app.billing.messages import payment_message as message_for  # the app words the payment codes
-    from payments.checkout import get_payment
-
     attempt = db.session.scalars(
         select(LicenceCheckout)
         .where(
@@ -190,7 +188,7 @@ def checkout_state(actor: User, offer: LicenceOffer) -> dict:
         .order_by(LicenceCheckout.id.desc())
     ).first()
     payment = get_payment(db.session, attempt.payment_ref) if attempt else None
-    grant = services.valid_grant(actor, offer.resource)
+    grant = valid_grant(actor, offer.resource)
     return {
         "granted": grant is not None and grant.offer_id == offer.id,
         "payment": payment.status if payment is not None else None,
@@ -199,8 +197,6 @@ def checkout_state(actor: User, offer: LicenceOffer) -> dict:
 
 
 def payment_of(grant: LicenceGrant):
-    from payments.checkout import get_payment
-
     return get_payment(db.session, grant.payment_ref) if grant.payment_ref else None
 
 
@@ -208,10 +204,7 @@ def refund_licence(actor: User, grant: LicenceGrant, gateway, reason: str, absor
     """Refund the card payment of a grant and revoke it. The ledger takes back the producer's share
     and the fee; if the producer's share was already paid out, only staff can refund, the
     platform bearing it (``absorb``)."""
-    from payments.checkout import refund_payment
-    from payments.errors import GatewayError, PaymentStateError, RefundTooLarge
-
-    if not services.can_manage_grant(actor, grant):
+    if not can_manage_grant(actor, grant):
         raise Forbidden(_("Vous ne gérez pas cette licence."))
     reason = (reason or "").strip()
     if not reason:
@@ -234,14 +227,12 @@ def refund_licence(actor: User, grant: LicenceGrant, gateway, reason: str, absor
         raise Conflict(_("Ce paiement ne peut pas être remboursé.")) from None
     except GatewayError as error:
         raise card.gateway_refusal(error) from None
-    services.revoke_licence(grant, actor=actor, reason=_("Remboursement : %(reason)s", reason=reason))
+    revoke_licence(grant, actor=actor, reason=_("Remboursement : %(reason)s", reason=reason))
     return grant
 
 
 def producer_balance_cents(producer_id: int) -> int:
     """What the platform owes the producer (the ledger's producer payable), in cents."""
-    from payments import ledger, rules
-
     return ledger.balance(db.session, rules.producer_payable(producer_id), natural=True)
 
 

@@ -57,7 +57,7 @@ def render_markdown(text: str | None) -> Markup:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow ugc",
     )
-    return Markup(html)
+    return Markup(html)  # sanitised just above
 
 
 def plain_text(text: str | None, limit: int | None = None) -> str:

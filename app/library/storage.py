@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -34,10 +35,7 @@ class Spooled:
     size: int
 
     def discard(self) -> None:
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        self.path.unlink(missing_ok=True)
 
 
 def files_dir() -> Path:
@@ -56,7 +54,8 @@ def spool(stream: BinaryIO, max_bytes: int) -> Spooled:
     tmp_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    handle = tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="upload-", delete=False)
+    # SIM115 is silenced: the file outlives its handle (delete=False); the `with` below closes the handle
+    handle = tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="upload-", delete=False)  # noqa: SIM115
     path = Path(handle.name)
     try:
         with handle:
@@ -88,8 +87,6 @@ def keep(spooled: Spooled) -> Path:
 
 def orphans(known: set[str]) -> list[Path]:
     """Stored files that no row refers to (and temporary files older than a day)."""
-    import time
-
     root = files_dir()
     found = []
     if not root.exists():

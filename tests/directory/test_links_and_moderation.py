@@ -109,7 +109,7 @@ def test_organisation_form_refuses_a_hostile_website(client, factory, db_session
 
 def test_services_refuse_hostile_links_whatever_the_caller(factory, db_session):
     from app.directory.services import create_organisation, update_provider
-    from app.library.services import create_producer
+    from app.library.services.producers import create_producer
     from tests.library.library_helpers import producer, resource
 
     staff = factory.staff()

@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from library_helpers import producer
 
+from app.billing.gateway import build_gateway, register_dev_webhook, set_gateway
 from tests.vouchers.vouchers_helpers import (
     API_KEY,
     ENVIRONMENT,
@@ -33,8 +35,6 @@ def producer_user(factory):
 
 @pytest.fixture
 def prod(producer_user):
-    from library_helpers import producer
-
     return producer(producer_user)
 
 
@@ -61,8 +61,6 @@ class Stripe:
 
 @pytest.fixture
 def stripe(app, db_session, localstripe, receiver, monkeypatch):
-    from app.billing.gateway import build_gateway, register_dev_webhook, set_gateway
-
     for key, value in {
         "STRIPE_API_BASE": localstripe,
         "STRIPE_API_KEY": API_KEY,

@@ -5,6 +5,12 @@ from __future__ import annotations
 import io
 import zipfile
 
+from app.library.services.files import add_file
+from app.library.services.licences import add_licence_offer, grant_licence
+from app.library.services.moderation import report_resource
+from app.library.services.producers import create_producer
+from app.library.services.resources import create_resource
+
 PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
@@ -37,14 +43,10 @@ ZIP = zip_bytes({"a.txt": b"bonjour"})
 
 
 def producer(user, name="Collectif Médiation Sud", kind="structure"):
-    from app.library.services import create_producer
-
     return create_producer(user, {"kind": kind, "name": name, "presentation": "Des supports d'atelier.", "website": ""})
 
 
 def resource(user, producer_, publish=True, **values):
-    from app.library.services import create_resource
-
     data = {
         "title": "Atelier : sécuriser son smartphone",
         "description": "Un **atelier** de deux heures.",
@@ -62,14 +64,10 @@ def resource(user, producer_, publish=True, **values):
 
 
 def upload(user, resource_, name="support.pdf", data=PDF):
-    from app.library.services import add_file
-
     return add_file(user, resource_, name, io.BytesIO(data))
 
 
 def paid_offer(user, resource_, price_cents=4900, duration_months=None, kind="structure"):
-    from app.library.services import add_licence_offer
-
     return add_licence_offer(
         user,
         resource_,
@@ -87,8 +85,6 @@ def paid_offer(user, resource_, price_cents=4900, duration_months=None, kind="st
 def library_world(factory, producer_user, holder) -> dict:
     """A producer (owned by `producer_user`) with a free resource (a file, a report by `holder`) and a
     paid one (a file, an offer, a grant held by `holder`). Returns ids for URL templates."""
-    from app.library.services import grant_licence, report_resource
-
     prod = producer(producer_user)
     free = resource(producer_user, prod)
     free_file = upload(producer_user, free)

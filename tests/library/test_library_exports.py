@@ -7,12 +7,18 @@ import csv
 import io
 import json
 
+import pytest
 from library_helpers import PDF, producer, resource, upload
 from sqlalchemy import func, select
 
-from app.library import exports, services
+from app.core.errors import ServiceError
+from app.library import exports
 from app.library.models import Resource
 from app.library.models import ResourceStatus as RS
+from app.library.services.identifiers import parse_identifier, resource_by_number
+from app.library.services.moderation import merge_resources
+from app.library.services.resources import browse, move_resource, update_resource
+from app.library.services.rights import can_edit_resource, user_producers
 from tests.conftest import login, page_text, post_form
 
 
@@ -28,8 +34,8 @@ def test_csv_dump_of_the_whole_base(client, factory, producer_user, prod):
     dup = resource(producer_user, prod, title="Doublon")
     gone = resource(producer_user, prod, title="Supprimée")
     draft = resource(producer_user, prod, title="Brouillon secret", publish=False)
-    services.merge_resources(staff, dup, a)
-    services.move_resource(producer_user, gone, RS.DELETED)
+    merge_resources(staff, dup, a)
+    move_resource(producer_user, gone, RS.DELETED)
     response = client.get("/bibliotheque/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -49,7 +55,7 @@ def test_csv_dump_of_the_whole_base(client, factory, producer_user, prod):
 def test_json_dump_of_the_whole_base(client, factory, producer_user, prod):
     a = resource(producer_user, prod)
     dup = resource(producer_user, prod, title="Doublon")
-    services.merge_resources(factory.staff(), dup, a)
+    merge_resources(factory.staff(), dup, a)
     response = client.get("/bibliotheque/export.json")
     assert response.status_code == 200
     data = json.loads(response.get_data(as_text=True))
@@ -82,11 +88,11 @@ def test_csv_import_creates_good_lines_and_reports_the_others(db_session, produc
     assert any("titre" in r.lower() for r in rejected[5])
     assert any("doublon" in r for r in rejected[6])
     assert db_session.scalar(select(func.count()).select_from(Resource)) == before + 3
-    guide = services.resource_by_number(services.parse_identifier(created["Guide de l'aidant"]))
+    guide = resource_by_number(parse_identifier(created["Guide de l'aidant"]))
     assert guide.resource_type == "guide" and guide.themes == ["demarches"] and guide.audiences == ["aidants"]
     assert guide.languages == ["fr"] and guide.status == RS.DRAFT and guide.producers == [prod]
     assert guide.events[0].action == "created"
-    paid = services.resource_by_number(services.parse_identifier(created["Payant"]))
+    paid = resource_by_number(parse_identifier(created["Payant"]))
     assert paid.licence == "LicenseRef-licence-usage"
 
 
@@ -108,7 +114,7 @@ def test_csv_import_round_trips_the_export(client, factory, producer_user, prod)
     report = exports.import_csv(factory.staff(), other, dump, publish=True)
     by_title = {title: identifier for _l, identifier, title in report.created}
     assert "À réimporter" in by_title and report.rejected == []
-    copy = services.resource_by_number(services.parse_identifier(by_title["À réimporter"]))
+    copy = resource_by_number(parse_identifier(by_title["À réimporter"]))
     assert copy.number != original.number and copy.themes == ["ia"] and copy.audiences == ["jeunes"]
     assert {p.name for p in copy.producers} == {prod.name, other.name}
     assert [r.identifier for r in copy.related("is_related_to")] == [original.related("is_related_to")[0].identifier]
@@ -120,10 +126,6 @@ def test_csv_import_round_trips_the_export(client, factory, producer_user, prod)
 
 
 def test_csv_import_refuses_what_is_not_a_csv(producer_user, prod):
-    import pytest
-
-    from app.core.errors import ServiceError
-
     for data in (b"", b"\x00\x01\x02", b"titre\nA\n", b"x" * (exports.MAX_IMPORT_BYTES + 1)):
         with pytest.raises(ServiceError):
             exports.import_csv(producer_user, prod, data)
@@ -175,9 +177,7 @@ def test_browse_filters(client, factory, producer_user, prod):
     c = resource(producer_user, prod, title="Brouillon IA", themes=["ia"], publish=False)
 
     def found(query: str) -> set[str]:
-        resources, _total = services.browse(
-            dict(q for q in (p.split("=") for p in query.split("&")) if len(q) == 2 and q[1])
-        )
+        resources, _total = browse(dict(q for q in (p.split("=") for p in query.split("&")) if len(q) == 2 and q[1]))
         return {r.identifier for r in resources}
 
     assert found("theme=ia") == {b.identifier}
@@ -209,12 +209,12 @@ def test_producer_pages(client, db_session, factory, producer_user, prod):
     again = post_form(client, f"/bibliotheque/producteurs/{prod.id}/membres", {"email": colleague.email})
     assert again.status_code == 422 and "déjà membre" in page_text(again)
     db_session.expire_all()
-    assert services.can_edit_resource(colleague, r)
+    assert can_edit_resource(colleague, r)
     newcomer = factory.user()
     login(client, newcomer)
     created = post_form(client, "/bibliotheque/producteurs/nouveau", {"kind": "person", "name": "Léa Formatrice"})
     assert created.status_code == 302
-    assert [p.name for p in services.user_producers(newcomer)] == ["Léa Formatrice"]
+    assert [p.name for p in user_producers(newcomer)] == ["Léa Formatrice"]
     bad = post_form(client, "/bibliotheque/producteurs/nouveau", {"kind": "robot", "name": ""})
     assert bad.status_code == 422
 
@@ -230,6 +230,6 @@ def test_browse_and_resource_pages_do_not_query_per_item(client, count_queries, 
     few_browse, few_page = queries("/bibliotheque/"), queries(f"/r/{r.identifier}")
     for i in range(6):
         resource(producer_user, prod, title=f"Ressource {i}")
-        services.update_resource(producer_user, r, {"title": f"Titre {i}"})
+        update_resource(producer_user, r, {"title": f"Titre {i}"})
     assert queries("/bibliotheque/") == few_browse
     assert queries(f"/r/{r.identifier}") == few_page

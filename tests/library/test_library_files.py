@@ -10,8 +10,10 @@ import pytest
 from library_helpers import DOCX, JPEG, MP4, ODT, PDF, PNG, ZIP, resource, upload
 from sqlalchemy import func, select
 
-from app.library import filetypes, services
+from app.core.errors import Forbidden
+from app.library import filetypes
 from app.library.models import FileVersion, StoredBlob
+from app.library.services.files import FileTooLarge, MisnamedFile, UnsupportedFile, add_file_version, remove_file
 from tests.conftest import login, page_text, post_form
 
 
@@ -76,7 +78,7 @@ def test_the_same_file_uploaded_twice_is_stored_once(files_dir, db_session, prod
 def test_too_big_is_refused_and_nothing_is_kept(app, monkeypatch, files_dir, db_session, producer_user, prod):
     monkeypatch.setitem(app.config, "LIBRARY_MAX_FILE_BYTES", 1024)
     r = resource(producer_user, prod)
-    with pytest.raises(services.FileTooLarge) as error:
+    with pytest.raises(FileTooLarge) as error:
         upload(producer_user, r, "gros.pdf", PDF + b"0" * 2048)
     assert error.value.status == 413 and error.value.field == "file"
     assert "1 Ko" in str(error.value.message)
@@ -86,12 +88,12 @@ def test_too_big_is_refused_and_nothing_is_kept(app, monkeypatch, files_dir, db_
 
 def test_wrong_type_is_refused(producer_user, prod):
     r = resource(producer_user, prod)
-    with pytest.raises(services.UnsupportedFile) as error:
+    with pytest.raises(UnsupportedFile) as error:
         upload(producer_user, r, "installeur.exe", b"MZ\x90\x00" + b"\x00" * 200)
     assert error.value.status == 415
-    with pytest.raises(services.UnsupportedFile):
+    with pytest.raises(UnsupportedFile):
         upload(producer_user, r, "page.txt", b"<html><body><script>alert(1)</script></body></html>")
-    with pytest.raises(services.UnsupportedFile):
+    with pytest.raises(UnsupportedFile):
         upload(producer_user, r, "vide.pdf", b"")
 
 
@@ -107,7 +109,7 @@ def test_wrong_type_is_refused(producer_user, prod):
 )
 def test_a_name_that_lies_about_the_type_is_refused(producer_user, prod, name, data, kind):
     r = resource(producer_user, prod)
-    with pytest.raises(services.MisnamedFile) as error:
+    with pytest.raises(MisnamedFile) as error:
         upload(producer_user, r, name, data)
     assert kind in str(error.value.message) and name in str(error.value.message)
 
@@ -122,7 +124,7 @@ def test_versions_are_kept_and_downloadable(client, producer_user, prod):
     r = resource(producer_user, prod)
     file = upload(producer_user, r, "support.pdf", PDF)
     second = PDF.replace(b"%%EOF", b"% v2\n%%EOF")
-    version = services.add_file_version(producer_user, file, "support-v2.pdf", io.BytesIO(second))
+    version = add_file_version(producer_user, file, "support-v2.pdf", io.BytesIO(second))
     assert version.version == 2 and file.current.filename == "support-v2.pdf"
     current = client.get(f"/r/{r.identifier}/fichiers/{file.id}")
     assert current.status_code == 200 and current.data == second
@@ -135,7 +137,7 @@ def test_versions_are_kept_and_downloadable(client, producer_user, prod):
     assert "Versions précédentes" in page_text(client.get(f"/r/{r.identifier}"))
     actions = [e.action for e in r.events]
     assert "file_version" in actions and "file_added" in actions
-    services.remove_file(producer_user, file)
+    remove_file(producer_user, file)
     assert client.get(f"/r/{r.identifier}/fichiers/{file.id}").status_code == 404
     assert client.get(f"/r/{r.identifier}/fichiers/{file.id}/v1").status_code == 200  # history keeps it
 
@@ -201,7 +203,7 @@ def test_upload_pages(app, monkeypatch, client, db_session, producer_user, prod)
 def test_strangers_cannot_upload(client, factory, producer_user, prod):
     r = resource(producer_user, prod)
     stranger = factory.user()
-    with pytest.raises(services.Forbidden):
+    with pytest.raises(Forbidden):
         upload(stranger, r)
     login(client, stranger)
     response = post_form(

@@ -8,8 +8,11 @@ from library_helpers import producer, resource
 
 from app.core.errors import Conflict, Forbidden, ServiceError
 from app.core.states import IllegalTransition
-from app.library import services
 from app.library.models import ResourceStatus as RS
+from app.library.services.identifiers import parse_identifier, resource_by_number
+from app.library.services.producers import add_producer_member
+from app.library.services.resources import move_resource, update_resource
+from app.library.services.rights import can_edit_resource
 from tests.conftest import login, page_text, post_form
 
 
@@ -26,7 +29,7 @@ def test_creation_is_an_event_with_every_field(producer_user, prod):
 def test_an_edit_records_only_the_changed_fields_before_and_after(db_session, producer_user, prod):
     other = resource(producer_user, prod, title="Autre")
     r = resource(producer_user, prod)
-    services.update_resource(
+    update_resource(
         producer_user,
         r,
         {
@@ -45,26 +48,26 @@ def test_an_edit_records_only_the_changed_fields_before_and_after(db_session, pr
     assert event.changes["themes"] == {"before": ["securite", "materiel"], "after": ["securite", "donnees"]}
     assert event.changes["is_related_to"] == {"before": [], "after": [other.identifier]}
     count = len(r.events)
-    services.update_resource(producer_user, r, {"title": "Atelier : protéger son smartphone"})
+    update_resource(producer_user, r, {"title": "Atelier : protéger son smartphone"})
     db_session.expire(r, ["events"])
     assert len(r.events) == count  # nothing changed, nothing recorded
 
 
 def test_status_changes_are_events(producer_user, prod):
     r = resource(producer_user, prod, publish=False)
-    services.move_resource(producer_user, r, RS.PUBLISHED)
-    services.move_resource(producer_user, r, RS.DRAFT)
+    move_resource(producer_user, r, RS.PUBLISHED)
+    move_resource(producer_user, r, RS.DRAFT)
     assert [e.action for e in r.events][:2] == ["unpublished", "published"]
     assert r.events[1].changes["status"] == {"before": "draft", "after": "published"}
     with pytest.raises(IllegalTransition):
-        services.move_resource(producer_user, r, RS.DRAFT)  # already a draft
+        move_resource(producer_user, r, RS.DRAFT)  # already a draft
     with pytest.raises(Conflict):
-        services.move_resource(producer_user, r, RS.MERGED)  # merges go through moderation
+        move_resource(producer_user, r, RS.MERGED)  # merges go through moderation
 
 
 def test_history_shows_on_the_resource_page(client, producer_user, prod):
     r = resource(producer_user, prod)
-    services.update_resource(producer_user, r, {"audiences": ["mediateurs", "aidants"], "year_created": 2023})
+    update_resource(producer_user, r, {"audiences": ["mediateurs", "aidants"], "year_created": 2023})
     text = page_text(client.get(f"/r/{r.identifier}"))
     assert "Historique" in text and "Modification" in text and "Création" in text
     assert "Année de création" in text and "2024" in text and "2023" in text
@@ -75,22 +78,22 @@ def test_history_shows_on_the_resource_page(client, producer_user, prod):
 def test_producers_members_and_staff_may_edit_others_may_not(db_session, factory, producer_user, prod):
     r = resource(producer_user, prod)
     colleague = factory.user(name="Collègue")
-    services.add_producer_member(producer_user, prod, colleague.email)
-    services.update_resource(colleague, r, {"title": "Par une collègue"})
+    add_producer_member(producer_user, prod, colleague.email)
+    update_resource(colleague, r, {"title": "Par une collègue"})
     staff = factory.staff()
-    services.update_resource(staff, r, {"title": "Par l'équipe"})
+    update_resource(staff, r, {"title": "Par l'équipe"})
     stranger = factory.user()
-    assert not services.can_edit_resource(stranger, r)
+    assert not can_edit_resource(stranger, r)
     with pytest.raises(Forbidden):
-        services.update_resource(stranger, r, {"title": "Vandale"})
+        update_resource(stranger, r, {"title": "Vandale"})
     with pytest.raises(Forbidden):
-        services.move_resource(stranger, r, RS.DELETED)
+        move_resource(stranger, r, RS.DELETED)
     # A member of a co-producer may edit too.
     co_user = factory.user()
     co = producer(co_user, name="Tiers-lieu La Fabrique")
-    services.update_resource(staff, r, {"producer_ids": [prod.id, co.id]})
-    assert services.can_edit_resource(co_user, r)
-    services.update_resource(co_user, r, {"description": "Co-écrit."})
+    update_resource(staff, r, {"producer_ids": [prod.id, co.id]})
+    assert can_edit_resource(co_user, r)
+    update_resource(co_user, r, {"description": "Co-écrit."})
 
 
 def test_only_own_producers_can_be_credited(factory, producer_user, prod):
@@ -119,11 +122,11 @@ def test_metadata_is_validated(producer_user, prod):
 
 def test_merged_or_deleted_resources_are_frozen(factory, producer_user, prod):
     r = resource(producer_user, prod)
-    services.move_resource(producer_user, r, RS.DELETED)
+    move_resource(producer_user, r, RS.DELETED)
     with pytest.raises(Conflict):
-        services.update_resource(producer_user, r, {"title": "Après coup"})
+        update_resource(producer_user, r, {"title": "Après coup"})
     with pytest.raises(Forbidden):
-        services.move_resource(producer_user, r, RS.DRAFT)  # only staff restore
+        move_resource(producer_user, r, RS.DRAFT)  # only staff restore
 
 
 def test_edit_pages(client, factory, db_session, producer_user, prod):
@@ -148,7 +151,7 @@ def test_edit_pages(client, factory, db_session, producer_user, prod):
     )
     assert r.status_code == 302
     identifier = r.headers["Location"].split("/r/")[1].split("/")[0]
-    created = services.resource_by_number(services.parse_identifier(identifier))
+    created = resource_by_number(parse_identifier(identifier))
     assert created.status == RS.PUBLISHED and created.licence == "etalab-2.0" and created.year_created == 2022
     bad = post_form(client, f"/r/{identifier}/modifier", {"title": "", "resource_type": "jeu", "themes": ["x"]})
     assert bad.status_code == 422 and "Le formulaire contient des erreurs" in page_text(bad)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from library_helpers import PDF, producer, resource, upload
+from library_helpers import PDF, paid_offer, producer, resource, upload
 from sqlalchemy import delete, select
 
-from app.library import services
+from app.core.errors import ServiceError
 from app.library.models import IdentifierCounter, Resource
 from app.library.models import ResourceStatus as RS
+from app.library.services.identifiers import parse_identifier, parse_identifiers
+from app.library.services.moderation import merge_resources
+from app.library.services.resources import move_resource
 from tests.conftest import login, page_text
 
 
@@ -20,18 +23,18 @@ def test_numbers_are_consecutive_and_formatted(producer_user, prod):
     b = resource(producer_user, prod, title="Deuxième")
     assert b.number == a.number + 1
     assert a.identifier == f"R{a.number}"
-    assert services.parse_identifier("R42") == 42 and services.parse_identifier("r42") == 42
+    assert parse_identifier("R42") == 42 and parse_identifier("r42") == 42
     for bad in ("R0", "R-1", "42", "Q42", "R4x", "", None, "R" + "9" * 19):
-        assert services.parse_identifier(bad) is None
-    assert services.parse_identifiers("R1, r2 ;R3|R1") == [1, 2, 3]
+        assert parse_identifier(bad) is None
+    assert parse_identifiers("R1, r2 ;R3|R1") == [1, 2, 3]
     with pytest.raises(ValueError):
-        services.parse_identifiers("R1, Q2")
+        parse_identifiers("R1, Q2")
 
 
 def test_numbers_are_never_reused_after_deletion(db_session, producer_user, prod, factory):
     staff = factory.staff()
     a = resource(producer_user, prod)
-    services.move_resource(producer_user, a, RS.DELETED)
+    move_resource(producer_user, a, RS.DELETED)
     b = resource(producer_user, prod, title="Après la suppression")
     assert b.number == a.number + 1
     # Even a row removed from the table does not free its number: the counter never goes back.
@@ -44,7 +47,7 @@ def test_numbers_are_never_reused_after_deletion(db_session, producer_user, prod
         db_session.scalar(select(IdentifierCounter.last_value).where(IdentifierCounter.name == "resource")) == c.number
     )
     # A deleted resource restored by staff keeps its own number.
-    services.move_resource(staff, a, RS.DRAFT)
+    move_resource(staff, a, RS.DRAFT)
     assert a.number < c.number and a.status == RS.DRAFT
 
 
@@ -52,7 +55,7 @@ def test_numbers_are_never_reused_after_merge(factory, producer_user, prod):
     staff = factory.staff()
     a = resource(producer_user, prod)
     b = resource(producer_user, prod, title="Doublon")
-    services.merge_resources(staff, b, a)
+    merge_resources(staff, b, a)
     c = resource(producer_user, prod, title="Nouvelle")
     assert c.number == b.number + 1
     assert b.status == RS.MERGED and b.number != c.number
@@ -60,7 +63,7 @@ def test_numbers_are_never_reused_after_merge(factory, producer_user, prod):
 
 def test_a_failed_creation_takes_no_number(db_session, producer_user, prod):
     a = resource(producer_user, prod)
-    with pytest.raises(Exception), db_session.begin_nested():
+    with pytest.raises(ServiceError), db_session.begin_nested():
         resource(producer_user, prod, themes=["inconnu"])
     assert resource(producer_user, prod, title="Suivante").number == a.number + 1
 
@@ -137,8 +140,6 @@ def test_resolve_json_ld_for_machines(client, factory, producer_user, prod, acce
 
 
 def test_json_ld_of_a_paid_resource_links_its_licence_terms(client, producer_user, prod):
-    from library_helpers import paid_offer
-
     r = resource(producer_user, prod, licence="LicenseRef-licence-usage")
     paid_offer(producer_user, r, price_cents=4900)
     data = client.get(f"/r/{r.identifier}?format=jsonld").get_json(force=True)
@@ -151,7 +152,7 @@ def test_merged_duplicate_keeps_its_number_and_redirects(client, factory, produc
     staff = factory.staff()
     survivor = resource(producer_user, prod, title="Fiche : créer son adresse e-mail")
     duplicate = resource(producer_user, prod, title="Créer son adresse mail (doublon)")
-    services.merge_resources(staff, duplicate, survivor)
+    merge_resources(staff, duplicate, survivor)
     html = client.get(f"/r/{duplicate.identifier}")
     assert html.status_code == 301 and html.headers["Location"].endswith(f"/r/{survivor.identifier}")
     machine = client.get(f"/r/{duplicate.identifier}", headers={"Accept": "application/ld+json"})
@@ -162,14 +163,14 @@ def test_merged_duplicate_keeps_its_number_and_redirects(client, factory, produc
     assert followed.get_json(force=True)["identifier"] == survivor.identifier
     # A chain collapses: merging the survivor again makes the first duplicate point to the last survivor.
     last = resource(producer_user, prod, title="Version de référence")
-    services.merge_resources(staff, survivor, last)
+    merge_resources(staff, survivor, last)
     assert client.get(f"/r/{duplicate.identifier}").headers["Location"].endswith(f"/r/{last.identifier}")
     assert duplicate.merged_into_id == last.id
 
 
 def test_deleted_resource_answers_410(client, producer_user, prod):
     r = resource(producer_user, prod)
-    services.move_resource(producer_user, r, RS.DELETED)
+    move_resource(producer_user, r, RS.DELETED)
     page = client.get(f"/r/{r.identifier}")
     assert page.status_code == 410 and "ne désignera jamais une autre ressource" in page_text(page)
     machine = client.get(f"/r/{r.identifier}", headers={"Accept": "application/ld+json"})

@@ -7,12 +7,24 @@ from datetime import timedelta
 
 import pytest
 from library_helpers import ODT, paid_offer, resource, upload
+from sqlalchemy import select
 
 from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from app.core.mail import OutboxEmail
 from app.core.models import utcnow
-from app.library import services
 from app.library.models import GrantStatus
 from app.library.models import ResourceStatus as RS
+from app.library.services.licences import (
+    LICENCE_PAYMENT_PURPOSE,
+    grant_from_payment,
+    grant_licence,
+    licence_payment_metadata,
+    revoke_licence,
+    revoke_licence_for_payment,
+    set_offer_active,
+)
+from app.library.services.resources import move_resource, update_resource
+from app.library.services.rights import can_download, grant_is_valid, valid_grant
 from tests.conftest import login, page_text, post_form
 
 USAGE = "LicenseRef-licence-usage"
@@ -53,16 +65,14 @@ def test_paid_files_download_only_with_a_valid_grant(client, db_session, factory
     refused = client.get(url)
     assert refused.status_code == 403 and "Licence requise" in page_text(refused)
     assert "Ces fichiers sont sous licence d'usage" in page_text(client.get(f"/r/{paid.identifier}"))
-    grant = services.grant_licence(
-        offer, buyer, holder_name="Médiathèque de Digne-les-Bains", payment_ref="pi_test_123"
-    )
+    grant = grant_licence(offer, buyer, holder_name="Médiathèque de Digne-les-Bains", payment_ref="pi_test_123")
     assert grant.status == GrantStatus.ACTIVE and grant.amount_cents == offer.price_cents
     assert grant.ends_at is not None and grant.ends_at > grant.starts_at + timedelta(days=364)
     allowed = client.get(url)
     assert allowed.status_code == 200 and allowed.data == ODT
     assert allowed.headers["Cache-Control"] == "private, no-store"
     assert "Vous détenez la licence" in page_text(client.get(f"/r/{paid.identifier}"))
-    services.revoke_licence_for_payment("pi_test_123", "Remboursement")
+    revoke_licence_for_payment("pi_test_123", "Remboursement")
     assert grant.status == GrantStatus.REVOKED and grant.revoked_at is not None
     assert client.get(url).status_code == 403
     # The producers always download their own files.
@@ -74,65 +84,65 @@ def test_an_expired_grant_no_longer_opens_the_files(factory, producer_user, paid
     offer = paid_offer(producer_user, paid, duration_months=1)
     buyer = factory.user()
     long_ago = utcnow() - timedelta(days=70)
-    grant = services.grant_licence(offer, buyer, now=long_ago, notify=False)
-    assert not services.grant_is_valid(grant)
-    assert not services.can_download(buyer, paid)
-    fresh = services.grant_licence(offer, buyer, notify=False)
-    assert services.can_download(buyer, paid) and services.valid_grant(buyer, paid).id == fresh.id
+    grant = grant_licence(offer, buyer, now=long_ago, notify=False)
+    assert not grant_is_valid(grant)
+    assert not can_download(buyer, paid)
+    fresh = grant_licence(offer, buyer, notify=False)
+    assert can_download(buyer, paid) and valid_grant(buyer, paid).id == fresh.id
 
 
 def test_grant_is_idempotent_on_the_payment_and_checks_the_amount(db_session, factory, producer_user, paid):
     offer = paid_offer(producer_user, paid, price_cents=4900)
     buyer = factory.user()
-    first = services.grant_licence(offer, buyer, payment_ref="pi_same")
-    again = services.grant_licence(offer, buyer, payment_ref="pi_same")
+    first = grant_licence(offer, buyer, payment_ref="pi_same")
+    again = grant_licence(offer, buyer, payment_ref="pi_same")
     assert first.id == again.id
     with pytest.raises(Conflict):
-        services.grant_licence(offer, factory.user(), payment_ref="pi_same")
+        grant_licence(offer, factory.user(), payment_ref="pi_same")
     with pytest.raises(Conflict):
-        services.grant_licence(offer, buyer, payment_ref="pi_other", amount_cents=100)
+        grant_licence(offer, buyer, payment_ref="pi_other", amount_cents=100)
     # A revoked grant stays revoked when the refund arrives twice.
-    services.revoke_licence_for_payment("pi_same")
-    assert services.revoke_licence_for_payment("pi_same").status == GrantStatus.REVOKED
-    assert services.revoke_licence_for_payment("pi_unknown") is None
+    revoke_licence_for_payment("pi_same")
+    assert revoke_licence_for_payment("pi_same").status == GrantStatus.REVOKED
+    assert revoke_licence_for_payment("pi_unknown") is None
 
 
 def test_grant_from_payment_metadata(factory, producer_user, paid):
     offer = paid_offer(producer_user, paid, price_cents=2500)
     buyer = factory.user()
-    metadata = services.licence_payment_metadata(offer, buyer, "Centre social des Aygalades")
+    metadata = licence_payment_metadata(offer, buyer, "Centre social des Aygalades")
     assert all(isinstance(v, str) for v in metadata.values())
-    assert metadata["purpose"] == services.LICENCE_PAYMENT_PURPOSE and metadata["resource"] == paid.identifier
-    grant = services.grant_from_payment(metadata, "pi_meta", 2500, "eur")
+    assert metadata["purpose"] == LICENCE_PAYMENT_PURPOSE and metadata["resource"] == paid.identifier
+    grant = grant_from_payment(metadata, "pi_meta", 2500, "eur")
     assert grant.holder_id == buyer.id and grant.holder_name == "Centre social des Aygalades"
     assert grant.currency == "EUR" and grant.payment_ref == "pi_meta"
     with pytest.raises(ServiceError):
-        services.grant_from_payment({"purpose": "voucher"}, "pi_x", 2500, "eur")
+        grant_from_payment({"purpose": "voucher"}, "pi_x", 2500, "eur")
     with pytest.raises(ServiceError):
-        services.grant_from_payment({"purpose": services.LICENCE_PAYMENT_PURPOSE}, "pi_y", 2500, "eur")
+        grant_from_payment({"purpose": LICENCE_PAYMENT_PURPOSE}, "pi_y", 2500, "eur")
     with pytest.raises(NotFound):
-        services.grant_from_payment(metadata | {"licence_offer_id": "999999"}, "pi_z", 2500, "eur")
+        grant_from_payment(metadata | {"licence_offer_id": "999999"}, "pi_z", 2500, "eur")
 
 
 def test_withdrawn_offers_and_deleted_resources(factory, producer_user, paid):
     offer = paid_offer(producer_user, paid)
-    services.set_offer_active(producer_user, offer, False)
+    set_offer_active(producer_user, offer, False)
     with pytest.raises(Conflict):
-        services.grant_licence(offer, factory.user())  # given by hand: not for a withdrawn offer
+        grant_licence(offer, factory.user())  # given by hand: not for a withdrawn offer
     # A payment that succeeded meanwhile is honoured.
-    assert services.grant_licence(offer, factory.user(), payment_ref="pi_late").status == GrantStatus.ACTIVE
+    assert grant_licence(offer, factory.user(), payment_ref="pi_late").status == GrantStatus.ACTIVE
     with pytest.raises(Conflict):
-        services.move_resource(producer_user, paid, RS.DELETED)  # holders would lose their files
+        move_resource(producer_user, paid, RS.DELETED)  # holders would lose their files
     # Going free withdraws the offers.
-    services.set_offer_active(producer_user, offer, True)
-    services.update_resource(producer_user, paid, {"licence": "CC-BY-4.0"})
+    set_offer_active(producer_user, offer, True)
+    update_resource(producer_user, paid, {"licence": "CC-BY-4.0"})
     assert not offer.active
 
 
 def test_certificate_pdf(client, factory, producer_user, paid):
     offer = paid_offer(producer_user, paid, duration_months=12)
     buyer = factory.user(name="Jeanne Martin")
-    grant = services.grant_licence(offer, buyer, holder_name="Jeanne Martin", payment_ref="pi_cert")
+    grant = grant_licence(offer, buyer, holder_name="Jeanne Martin", payment_ref="pi_cert")
     url = f"/bibliotheque/licences/{grant.id}/certificat.pdf"
     assert client.get(url).status_code == 302
     login(client, factory.user())
@@ -153,18 +163,18 @@ def test_certificate_pdf(client, factory, producer_user, paid):
     assert b"Certificat de licence" in pdf
     login(client, producer_user)
     assert client.get(url).status_code == 200
-    services.revoke_licence(grant, actor=producer_user, reason="Usage hors contrat")
+    revoke_licence(grant, actor=producer_user, reason="Usage hors contrat")
     assert b"LICENCE R" in client.get(url).data  # "LICENCE RÉVOQUÉE"
 
 
 def test_revoke_rules(factory, producer_user, paid):
     offer = paid_offer(producer_user, paid)
-    grant = services.grant_licence(offer, factory.user())
+    grant = grant_licence(offer, factory.user())
     with pytest.raises(Forbidden):
-        services.revoke_licence(grant, actor=factory.user(), reason="x")
+        revoke_licence(grant, actor=factory.user(), reason="x")
     with pytest.raises(ServiceError):
-        services.revoke_licence(grant, actor=producer_user, reason=" ")
-    services.revoke_licence(grant, actor=producer_user, reason="Erreur d'attribution")
+        revoke_licence(grant, actor=producer_user, reason=" ")
+    revoke_licence(grant, actor=producer_user, reason="Erreur d'attribution")
     assert grant.revoked_by_id == producer_user.id
 
 
@@ -223,11 +233,7 @@ def test_licence_pages(client, db_session, factory, producer_user, prod, paid):
 
 
 def test_grant_sends_the_holder_a_mail(db_session, factory, producer_user, paid):
-    from sqlalchemy import select
-
-    from app.core.mail import OutboxEmail
-
     buyer = factory.user()
-    grant = services.grant_licence(paid_offer(producer_user, paid), buyer)
+    grant = grant_licence(paid_offer(producer_user, paid), buyer)
     mail = db_session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == buyer.email)).all()[-1]
     assert paid.identifier in mail.subject and f"/bibliotheque/licences/{grant.id}/certificat.pdf" in mail.body

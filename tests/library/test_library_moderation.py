@@ -7,30 +7,33 @@ from library_helpers import PDF, PNG, paid_offer, producer, resource, upload
 from sqlalchemy import select
 
 from app.core.errors import Conflict, Forbidden, ServiceError
-from app.library import services
 from app.library.models import ReportStatus, ResourceReport
 from app.library.models import ResourceStatus as RS
+from app.library.services.licences import grant_licence
+from app.library.services.moderation import handle_report, merge_resources, report_resource
+from app.library.services.resources import move_resource
+from app.library.services.rights import can_edit_resource
 from tests.conftest import login, page_text, post_form
 
 
 def test_anyone_signed_in_reports(factory, producer_user, prod):
     r = resource(producer_user, prod)
     reader = factory.user()
-    report = services.report_resource(reader, r, "error", "Le lien de la page 3 est cassé.")
+    report = report_resource(reader, r, "error", "Le lien de la page 3 est cassé.")
     assert report.status == ReportStatus.OPEN and report.reporter_id == reader.id
     with pytest.raises(Conflict):
-        services.report_resource(reader, r, "error", "Encore")
+        report_resource(reader, r, "error", "Encore")
     with pytest.raises(ServiceError) as error:
-        services.report_resource(reader, r, "inappropriate", "")
+        report_resource(reader, r, "inappropriate", "")
     assert error.value.field == "message"
     with pytest.raises(ServiceError) as error:
-        services.report_resource(reader, r, "spam", "x")
+        report_resource(reader, r, "spam", "x")
     assert error.value.field == "reason"
     with pytest.raises(ServiceError) as error:
-        services.report_resource(reader, r, "duplicate")
+        report_resource(reader, r, "duplicate")
     assert error.value.field == "duplicate_of"
     with pytest.raises(ServiceError):
-        services.report_resource(reader, r, "duplicate", duplicate_of=r.number)
+        report_resource(reader, r, "duplicate", duplicate_of=r.number)
 
 
 def test_report_page(client, factory, db_session, producer_user, prod):
@@ -49,12 +52,12 @@ def test_report_page(client, factory, db_session, producer_user, prod):
 
 def test_staff_handle_reports(client, factory, db_session, producer_user, prod):
     r = resource(producer_user, prod)
-    report = services.report_resource(factory.user(), r, "outdated", "L'interface a changé.")
+    report = report_resource(factory.user(), r, "outdated", "L'interface a changé.")
     with pytest.raises(Forbidden):
-        services.handle_report(producer_user, report, ReportStatus.RESOLVED)
+        handle_report(producer_user, report, ReportStatus.RESOLVED)
     staff = factory.staff()
     with pytest.raises(ServiceError):
-        services.handle_report(staff, report, ReportStatus.DISMISSED, "")
+        handle_report(staff, report, ReportStatus.DISMISSED, "")
     login(client, staff)
     page = client.get("/bibliotheque/moderation")
     assert page.status_code == 200 and "L'interface a changé." in page_text(page)
@@ -88,8 +91,8 @@ def test_merge_moves_everything_to_the_survivor(db_session, factory, producer_us
     )
     pointing = resource(producer_user, prod, title="Atelier qui cite le doublon", is_related_to=[duplicate.number])
     file = upload(other_user, duplicate, "guide.pdf", PDF)
-    report = services.report_resource(factory.user(), duplicate, "duplicate", duplicate_of=survivor.number)
-    services.merge_resources(staff, duplicate, survivor, note="Même guide.")
+    report = report_resource(factory.user(), duplicate, "duplicate", duplicate_of=survivor.number)
+    merge_resources(staff, duplicate, survivor, note="Même guide.")
     db_session.expire_all()
     assert duplicate.status == RS.MERGED and duplicate.merged_into_id == survivor.id
     assert {p.name for p in survivor.producers} == {prod.name, other.name}
@@ -102,7 +105,7 @@ def test_merge_moves_everything_to_the_survivor(db_session, factory, producer_us
     assert survivor.events[0].action == "merged_from"
     assert survivor.events[0].changes["merged_from"]["after"] == duplicate.identifier
     # The other producer's members now edit the survivor.
-    assert services.can_edit_resource(other_user, survivor)
+    assert can_edit_resource(other_user, survivor)
 
 
 def test_merge_rules(factory, producer_user, prod):
@@ -110,20 +113,20 @@ def test_merge_rules(factory, producer_user, prod):
     a = resource(producer_user, prod)
     b = resource(producer_user, prod, title="B")
     with pytest.raises(Forbidden):
-        services.merge_resources(producer_user, b, a)
+        merge_resources(producer_user, b, a)
     with pytest.raises(ServiceError):
-        services.merge_resources(staff, a, a)
+        merge_resources(staff, a, a)
     paid = resource(producer_user, prod, title="Payante", licence="LicenseRef-licence-usage")
-    services.grant_licence(paid_offer(producer_user, paid), factory.user())
+    grant_licence(paid_offer(producer_user, paid), factory.user())
     with pytest.raises(Conflict):
-        services.merge_resources(staff, paid, a)  # sold licences are tied to it
-    services.merge_resources(staff, b, a)
+        merge_resources(staff, paid, a)  # sold licences are tied to it
+    merge_resources(staff, b, a)
     with pytest.raises(Conflict):
-        services.merge_resources(staff, b, a)  # already merged
+        merge_resources(staff, b, a)  # already merged
     deleted = resource(producer_user, prod, title="Supprimée")
-    services.move_resource(producer_user, deleted, RS.DELETED)
+    move_resource(producer_user, deleted, RS.DELETED)
     with pytest.raises(Conflict):
-        services.merge_resources(staff, a, deleted)
+        merge_resources(staff, a, deleted)
 
 
 def test_merge_page(client, factory, db_session, producer_user, prod):

@@ -10,8 +10,11 @@ import pytest
 from library_helpers import ODT, paid_offer, resource, upload
 from sqlalchemy import func, select
 
-from app.library import purchase, services
+from app.core.errors import Conflict
+from app.library import purchase
 from app.library.models import GrantStatus, LicenceGrant
+from app.library.services.licences import give_licence, set_offer_active
+from app.models import LedgerTransaction, Payment, StripeEvent
 from payments import ledger
 from tests.conftest import login, page_text, post_form
 from tests.vouchers.vouchers_helpers import (
@@ -73,8 +76,6 @@ def _grants(session, offer):
 def test_buy_by_card_webhook_grant_download_then_refund_revokes(
     client, db_session, factory, stripe, sale, producer_user, prod
 ):
-    from app.models import LedgerTransaction, Payment, StripeEvent
-
     r, file, offer = sale
     download = f"/r/{r.identifier}/fichiers/{file.id}"
     buyer = factory.user(name="Lucie Médiatrice")
@@ -176,8 +177,6 @@ def test_3ds_grants_only_when_the_webhook_arrives(client, db_session, factory, s
 
 
 def test_a_forged_webhook_changes_nothing(client, db_session, factory, stripe, sale):
-    from app.models import StripeEvent
-
     r, file, offer = sale
     login(client, factory.user())
     data = _pay(client, r, offer, card_payment_method(stripe.base, CARD_3DS)).get_json()
@@ -188,7 +187,8 @@ def test_a_forged_webhook_changes_nothing(client, db_session, factory, stripe, s
     body, signature = stripe.receiver.wait_for_object("payment_intent.succeeded", pi_id)
     events = db_session.scalar(select(func.count()).select_from(StripeEvent))
     transactions = ledger.trial_balance(db_session).rows
-    wrong = "t=%d,v1=%s" % (int(signature.split(",")[0][2:]), "0" * 64)
+    timestamp = int(signature.split(",")[0][2:])
+    wrong = f"t={timestamp},v1={'0' * 64}"
     for payload, header in ((body + b" ", signature), (body, wrong), (body, ""), (b"{}", signature)):
         assert _deliver(client, payload, header).status_code == 400
     db_session.expire_all()
@@ -203,7 +203,7 @@ def test_a_forged_webhook_changes_nothing(client, db_session, factory, stripe, s
 
 
 def test_a_declined_card_grants_nothing(client, db_session, factory, stripe, sale, prod):
-    r, file, offer = sale
+    r, _file, offer = sale
     login(client, factory.user())
     answer = _pay(client, r, offer, card_payment_method(stripe.base, CARD_DECLINED))
     assert answer.status_code == 402 and "refusée" in answer.get_json()["message"]
@@ -214,22 +214,22 @@ def test_a_declined_card_grants_nothing(client, db_session, factory, stripe, sal
 
 
 def test_what_cannot_be_bought(client, db_session, factory, stripe, sale, producer_user):
-    r, file, offer = sale
+    r, _file, offer = sale
     login(client, producer_user)  # one's own resource
     page = client.get(_urls(r, offer)[0])
     assert page.status_code == 200 and "vous n'avez pas besoin de licence" in page_text(page)
     refused = post_form(client, _urls(r, offer)[1], {}, headers={"Accept": "application/json"})
     assert refused.status_code == 409
-    services.set_offer_active(producer_user, offer, False)
+    set_offer_active(producer_user, offer, False)
     buyer = factory.user()
     login(client, buyer)
     assert _pay(client, r, offer, "pm_card_visa").status_code == 409  # withdrawn
     assert client.get(f"/r/{r.identifier}/licences/999999/acheter").status_code == 404
-    services.set_offer_active(producer_user, offer, True)
+    set_offer_active(producer_user, offer, True)
     assert _pay(client, r, offer, "pm_card_visa").get_json()["status"] == "succeeded"
     again = _pay(client, r, offer, "pm_card_visa")  # already held
     assert again.status_code == 409 and "déjà" in again.get_json()["message"]
     # A licence given without payment cannot be "refunded": it is revoked instead.
-    given = services.give_licence(producer_user, offer, factory.user().email)
-    with pytest.raises(services.Conflict):
+    given = give_licence(producer_user, offer, factory.user().email)
+    with pytest.raises(Conflict):
         purchase.refund_licence(producer_user, given, None, "x")

@@ -11,7 +11,10 @@ import pytest
 
 from app.core.jobs import commit
 from app.library.models import ResourceStatus as RS
-from app.library.services import add_licence_offer, merge_resources, move_resource, update_producer, update_resource
+from app.library.services.licences import add_licence_offer
+from app.library.services.moderation import merge_resources
+from app.library.services.producers import update_producer
+from app.library.services.resources import move_resource, update_resource
 from app.searching.documents import resource_document
 from app.searching.services import SearchRequest, build_query, get_backend
 from tests.conftest import page_text
