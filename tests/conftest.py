@@ -371,7 +371,6 @@ def run_rq_worker(app, *queues: str) -> None:
         check=False,  # its return code is asserted below, with its stderr
         env=env,
         capture_output=True,
-        check=False,  # the test reads the return code itself
         text=True,
         timeout=120,
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),

@@ -3,7 +3,6 @@ have no change without a revision (on the database of this run: SQLite or Postgr
 
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import create_engine, inspect
 

@@ -90,12 +90,15 @@ def openapi_document(server_url: str = "") -> dict:
             "draft": {"type": "boolean"},
         },
     }
-    id_param = lambda name: {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-    }
+
+    def id_param(name):
+        return {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        }
+
     token = [{"bearerToken": []}]
     return {
         "openapi": "3.0.3",

@@ -21,12 +21,14 @@ from app.directory.services import (
 )
 from app.extensions import db
 from app.library.models import Producer, Resource
-from app.library.services import add_licence_offer, create_producer, create_resource
+from app.library.services.licences import add_licence_offer
+from app.library.services.producers import create_producer
+from app.library.services.resources import create_resource
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import create_need, move_need
+from app.vouchers.funders import add_funder_member, create_funder, create_programme
 from app.vouchers.models import Funder
-from app.vouchers.services import add_funder_member, create_funder, create_programme
 
 # ---------------------------------------------------------------- accounts
 

@@ -106,7 +106,7 @@ def pay_licence(actor: User, offer: LicenceOffer, payment_method: str, holder_na
     """Confirm a PaymentIntent with the saved card, once per buyer and offer (`app.billing.card`).
     Returns a `CardResult`: ``info.succeeded`` (the licence is granted already),
     ``info.requires_action`` (3-D Secure in the browser, then the webhook grants) or
-    ``info.failed`` (``info.user_message``)."""
+    ``info.failed`` (``info.message_code``)."""
     check_can_buy(actor, offer)
     holder_name = (holder_name or "").strip() or actor.full_name
     if len(holder_name) > 200:

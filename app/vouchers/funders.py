@@ -305,7 +305,7 @@ def pay_programme(actor: User, programme, payment_method: str, gateway):
     """The server confirms the PaymentIntent with the card saved on the SetupIntent, once per
     programme whatever the number of clicks (`app.billing.card`). Returns a `CardResult`:
     ``info.succeeded`` (funded now), ``info.requires_action`` (3-D Secure: the page calls
-    ``confirmCardPayment``, the webhook settles) or ``info.failed`` (``info.user_message``,
+    ``confirmCardPayment``, the webhook settles) or ``info.failed`` (``info.message_code``,
     nothing recorded as paid)."""
     if not can_manage_programme(actor, programme):
         raise NotFound(_("Programme introuvable."))
