@@ -53,9 +53,10 @@ run: install
 services:
 	bash scripts/ensure_services.sh
 
-## test: install the test extras, make sure PostgreSQL, Redis and Chromium are there,
-##       run the whole suite on SQLite, then again on PostgreSQL
+## test: install the test extras, make sure PostgreSQL, Redis and Chromium are there, run the lint
+##       gates (`make lint`), then the whole suite on SQLite (with the wheel check), then on PostgreSQL
 test: install-test services
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgresql
 
