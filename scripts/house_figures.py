@@ -121,7 +121,7 @@ def main() -> None:
         for target, in_function, line in imports(path):
             if in_function:
                 in_functions += 1
-                text = source[line - 1] + (source[line - 2] if line > 1 else "")
+                text = "".join(source[max(0, line - 4) : line])  # the import line and the comment lines above it
                 deferred += "# deferred" in text
             there = domain(target)
             if here and there and here != there:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.core.inputs import MAX_ID
+from app.directory.skills import valid_codes
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
 
 #: Text without control characters (tab, line feed and carriage return allowed): the
@@ -33,8 +34,6 @@ CREATED_HEADERS = {"Location": {"description": "The new object's URL", "schema":
 
 
 def openapi_document(server_url: str = "") -> dict:
-    from app.directory.skills import valid_codes
-
     enum = lambda vocab: {"type": "string", "enum": list(vocab)}  # noqa: E731
     any_of = lambda vocab: {"type": "string", "enum": ["", *vocab], "description": "empty: any"}  # noqa: E731
     date = {"type": "string", "format": "date", "nullable": True}

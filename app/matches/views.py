@@ -15,6 +15,7 @@ from app.core.access import Access, access
 from app.core.inputs import parse_id
 from app.core.jobs import commit
 from app.core.web import load_or_404, submit_action, transaction
+from app.directory.models import Offer
 from app.extensions import db
 from app.matches import services
 from app.matches.forms import COMPONENT_LABELS, DecisionForm, FeedbackForm, MissionActionForm, ResponseForm, RunForm
@@ -130,8 +131,6 @@ def restart_run(run_id: int):
 
 
 def _offers_by_id(ids):
-    from app.directory.models import Offer
-
     if not ids:
         return {}
     return {

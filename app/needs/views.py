@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -27,8 +28,6 @@ def _managed_organisations() -> list[Organisation]:
 
 
 def _locale() -> str:
-    from flask_babel import get_locale
-
     return str(get_locale() or "fr")
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
+from app.core.mail import undelivered
 from app.core.models import PublicationStatus as PS
 from app.core.web import load_or_404, submit_action
 from app.directory import services as directory
@@ -110,6 +111,4 @@ def organisations():
 @access(Access.STAFF)
 def mails():
     """E-mails not delivered yet (waiting for a retry) and those that failed for good."""
-    from app.core.mail import undelivered
-
     return render_template("staff/mails.html", mails=undelivered(200))
