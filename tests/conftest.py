@@ -282,11 +282,12 @@ class Factory:
 
     def mission(self, need, provider_user, staff=None):
         """Run the engine over the need's département, approve its proposal, accept it: a mission."""
+        from app.matches import runs as match_runs
         from app.matches import services as matches
 
         staff = staff or self._moderator()
-        run = matches.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=[need.commune.dep_code])
-        matches.run_match_job(run.id)
+        run = match_runs.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=[need.commune.dep_code])
+        match_runs.run_match_job(run.id)
         proposal = next(p for p in run.proposals if p.need_id == need.id)
         matches.approve(staff, proposal)
         mission = matches.respond(provider_user, proposal, accept=True)

@@ -115,11 +115,11 @@ def world(factory, app, tmp_path, monkeypatch):
     staff = factory.staff()
     mission_need = factory.need(organisation=org, user=org_user, commune_insee="84007", title="Former l'équipe")
     _run, _proposal, mission = factory.mission(mission_need, provider.memberships[0].user, staff)
-    from app.matches import services as matches
+    from app.matches import runs as match_runs
 
     factory.need(organisation=org, user=org_user, commune_insee="83137", title="Sauvegardes")
-    pending_run = matches.start_run(staff, {"skills": 1.0}, dep_codes=["83"])
-    matches.run_match_job(pending_run.id)
+    pending_run = match_runs.start_run(staff, {"skills": 1.0}, dep_codes=["83"])
+    match_runs.run_match_job(pending_run.id)
     monkeypatch.setitem(app.config, "FILES_DIR", str(tmp_path / "files"))
     library = library_world(factory, provider.memberships[0].user, org_user)
     vouchers = vouchers_world(factory, org_user, org)

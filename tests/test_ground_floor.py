@@ -18,7 +18,7 @@ from app.core import access as core_access
 from app.core.access import Access, register_role_check, register_token_loader, user_satisfies
 from app.core.jobs import APP_FACTORY, PENDING
 from app.core.signals import need_closed, need_text_changed, offer_text_changed
-from app.matches import services as matches
+from app.matches import runs as match_runs
 from app.matches.models import ProposalStatus as P
 from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
@@ -88,7 +88,7 @@ def test_a_changed_text_queues_one_coalesced_embedding_job(factory, db_session):
     offer_text_changed.send(offer)
     jobs = db_session.info.pop(PENDING)
     assert [(func, kwargs) for func, _args, kwargs, _queue in jobs] == [
-        (matches.warm_embeddings, {"need_ids": [need.id], "offer_ids": [offer.id]})
+        (match_runs.warm_embeddings, {"need_ids": [need.id], "offer_ids": [offer.id]})
     ]
 
 

@@ -142,11 +142,11 @@ def test_proposal_reaches_each_provider_member_in_their_language(client, factory
     provider = factory.provider(owner=provider_user, contact_email="equipe.smtp@exemple.fr")
     factory.offer(provider=provider)
     need = factory.need()
-    from app.matches import services as matches
+    from app.matches import runs as match_runs
 
     staff = factory.staff()
-    run = matches.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=[need.commune.dep_code])
-    matches.run_match_job(run.id)
+    run = match_runs.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=[need.commune.dep_code])
+    match_runs.run_match_job(run.id)
     proposal = next(p for p in run.proposals if p.need_id == need.id)
     login(client, staff)
     before = len(inbox.messages)

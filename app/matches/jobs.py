@@ -19,7 +19,8 @@ from flask import Flask
 
 from app.core.jobs import commit
 from app.extensions import db
-from app.matches.services import sweep, sweep_stale_runs
+from app.matches.runs import sweep_stale_runs
+from app.matches.services import sweep
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from app.core.jobs import enqueue
 from app.core.signals import need_closed, need_text_changed, offer_text_changed
 from app.directory.models import Offer
-from app.matches.services import close_pending_for_need, warm_embeddings
+from app.matches.runs import warm_embeddings
+from app.matches.services import close_pending_for_need
 from app.needs.models import Need
 
 

@@ -17,6 +17,8 @@ from app.core.jobs import commit
 from app.core.web import load_or_404, submit_action, transaction
 from app.directory.models import Offer
 from app.extensions import db
+from app.matches import missions as match_missions
+from app.matches import runs as match_runs
 from app.matches import services
 from app.matches.forms import COMPONENT_LABELS, DecisionForm, FeedbackForm, MissionActionForm, ResponseForm, RunForm
 from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus, RunStatus
@@ -35,7 +37,7 @@ def runs():
     form = RunForm()
     if form.validate_on_submit():
         with transaction(show=False) as tx:  # in-process mode runs the engine right after the commit
-            run = services.start_run(
+            run = match_runs.start_run(
                 current_user,
                 form.weights(),
                 solver=form.solver.data,
@@ -47,7 +49,7 @@ def runs():
         if tx.ok:
             return redirect(url_for("matches.run_detail", run_id=run.id))
         form.form_errors.append(str(tx.error.message))
-    if services.sweep_stale_runs():
+    if match_runs.sweep_stale_runs():
         commit()
     recent = list(db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(20)))
     open_needs = db.session.scalar(select(func.count()).select_from(Need).where(Need.status == NeedStatus.OPEN))
@@ -60,7 +62,7 @@ def runs():
 @bp.get("/mise-en-relation/runs/<int:run_id>")
 @access(Access.STAFF)
 def run_detail(run_id: int):
-    if services.sweep_stale_runs():  # a run whose worker died shows as failed, with its restart button
+    if match_runs.sweep_stale_runs():  # a run whose worker died shows as failed, with its restart button
         commit()
     run = load_or_404(MatchRun, run_id)
     dep = request.args.get("dep", "")
@@ -96,7 +98,7 @@ def run_detail(run_id: int):
         statuses=list(ProposalStatus),
         decision_form=DecisionForm(),
         components=COMPONENT_LABELS,
-        failure_message=services.failure_message(run) if run.status == RunStatus.FAILED else None,
+        failure_message=match_runs.failure_message(run) if run.status == RunStatus.FAILED else None,
     )
 
 
@@ -113,7 +115,7 @@ def restart_run(run_id: int):
     for retry in range(3):
         try:
             with transaction() as tx:  # in-process mode runs the engine right after the commit
-                restarted = services.restart_run(current_user, run_id, int(attempt))
+                restarted = match_runs.restart_run(current_user, run_id, int(attempt))
             break
         except OperationalError as error:  # rolled back by the transaction
             # SQLite only: two clicks at once, one is refused the write lock instead of waiting
@@ -142,7 +144,7 @@ def _offers_by_id(ids):
 @bp.get("/mise-en-relation/runs/<int:run_id>/progression")
 @access(Access.STAFF)
 def run_progress(run_id: int):
-    if services.sweep_stale_runs():
+    if match_runs.sweep_stale_runs():
         commit()
     run = load_or_404(MatchRun, run_id)
     failed = run.status == RunStatus.FAILED
@@ -152,7 +154,7 @@ def run_progress(run_id: int):
         percent=run.percent,
         attempt=run.attempt,
         failure=run.failure,
-        error=services.failure_message(run) if failed else None,
+        error=match_runs.failure_message(run) if failed else None,
     )
 
 
@@ -216,7 +218,9 @@ def decide(proposal_id: int):
 @access(Access.PROVIDER_MEMBER)
 def provider_proposals():
     return render_template(
-        "matches/provider_proposals.html", proposals=services.proposals_for_provider(current_user), form=ResponseForm()
+        "matches/provider_proposals.html",
+        proposals=match_missions.proposals_for_provider(current_user),
+        form=ResponseForm(),
     )
 
 
@@ -245,18 +249,18 @@ def respond(proposal_id: int):
 @bp.get("/missions/")
 @access(Access.LOGIN)
 def missions():
-    return render_template("matches/missions.html", missions=services.missions_for(current_user))
+    return render_template("matches/missions.html", missions=match_missions.missions_for(current_user))
 
 
 def _visible_mission(mission_id: int) -> Mission:
-    return load_or_404(Mission, mission_id, where=lambda mission: services.can_see_mission(current_user, mission))
+    return load_or_404(Mission, mission_id, where=lambda mission: match_missions.can_see_mission(current_user, mission))
 
 
 @bp.get("/missions/<int:mission_id>")
 @access(Access.LOGIN)
 def mission_detail(mission_id: int):
     mission = _visible_mission(mission_id)
-    side = services.mission_side(current_user, mission)
+    side = match_missions.mission_side(current_user, mission)
     return render_template(
         "matches/mission.html",
         mission=mission,
@@ -280,11 +284,11 @@ def mission_action(mission_id: int):
 
     def act():
         if form.action.data == "start":
-            services.start_mission(current_user, mission)
+            match_missions.start_mission(current_user, mission)
         elif form.action.data == "confirm":
-            services.confirm_completion(current_user, mission)
+            match_missions.confirm_completion(current_user, mission)
         else:
-            services.cancel_mission(current_user, mission, form.reason.data or "")
+            match_missions.cancel_mission(current_user, mission, form.reason.data or "")
 
     return submit_action(act, _("Mission mise à jour."), back, illegal_moves=True)
 
@@ -299,7 +303,7 @@ def mission_feedback(mission_id: int):
         flash(_("Choisissez une note de 1 à 5."), "error")
         return redirect(back)
     return submit_action(
-        lambda: services.give_feedback(current_user, mission, int(form.rating.data), form.comment.data),
+        lambda: match_missions.give_feedback(current_user, mission, int(form.rating.data), form.comment.data),
         _("Merci pour votre avis."),
         back,
     )

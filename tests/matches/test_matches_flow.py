@@ -12,6 +12,8 @@ from app.core.errors import Forbidden, ServiceError
 from app.core.mail import OutboxEmail
 from app.core.models import utcnow
 from app.core.states import IllegalTransition
+from app.matches import missions as match_missions
+from app.matches import runs as match_runs
 from app.matches import services
 from app.matches.instance import build_instance
 from app.matches.models import MissionStatus, RunStatus
@@ -59,7 +61,7 @@ def marketplace(factory):
 def _run(staff, **kwargs):
     from app.core.jobs import commit
 
-    run = services.start_run(staff, WEIGHTS, **kwargs)
+    run = match_runs.start_run(staff, WEIGHTS, **kwargs)
     commit()  # in-process: the job runs right after the commit
     return run
 
@@ -86,11 +88,11 @@ def test_a_run_proposes_optimal_explained_matches(marketplace, db_session):
 
 def test_weights_are_validated_and_only_staff_start_runs(marketplace, factory):
     with pytest.raises(ServiceError):
-        services.start_run(marketplace["staff"], {"skills": -1})
+        match_runs.start_run(marketplace["staff"], {"skills": -1})
     with pytest.raises(ServiceError):
-        services.start_run(marketplace["staff"], {"nope": 1})
+        match_runs.start_run(marketplace["staff"], {"nope": 1})
     with pytest.raises(Forbidden):
-        services.start_run(factory.user(), WEIGHTS)
+        match_runs.start_run(factory.user(), WEIGHTS)
 
 
 def test_approve_accept_confirm_and_feedback(marketplace, db_session):
@@ -111,19 +113,19 @@ def test_approve_accept_confirm_and_feedback(marketplace, db_session):
 
     org_user = m["asso"].organisation.memberships[0].user
     with pytest.raises(ServiceError):
-        services.give_feedback(org_user, mission, 5)  # not done yet
-    services.confirm_completion(org_user, mission)
+        match_missions.give_feedback(org_user, mission, 5)  # not done yet
+    match_missions.confirm_completion(org_user, mission)
     assert mission.status == MissionStatus.IN_PROGRESS and m["asso"].status == NS.IN_PROGRESS
     with pytest.raises(Forbidden):
-        services.confirm_completion(m["staff"], mission)  # staff are neither side
-    services.confirm_completion(provider_user, mission)
+        match_missions.confirm_completion(m["staff"], mission)  # staff are neither side
+    match_missions.confirm_completion(provider_user, mission)
     assert mission.status == MissionStatus.DONE and m["asso"].status == NS.DONE
 
-    services.give_feedback(org_user, mission, 5, "Très clair, merci !")
+    match_missions.give_feedback(org_user, mission, 5, "Très clair, merci !")
     with pytest.raises(ServiceError):
-        services.give_feedback(org_user, mission, 4)  # once per side
+        match_missions.give_feedback(org_user, mission, 4)  # once per side
     with pytest.raises(ServiceError):
-        services.give_feedback(provider_user, mission, 9)
+        match_missions.give_feedback(provider_user, mission, 9)
     db_session.flush()
     # The feedback now counts in the provider's score for the next runs.
     built = build_instance()
@@ -226,8 +228,8 @@ def test_cancelled_mission_and_cancelled_need(marketplace):
     services.approve(m["staff"], proposal)
     mission = services.respond(m["web"].provider.memberships[0].user, proposal, accept=True)
     with pytest.raises(ServiceError):
-        services.cancel_mission(m["web"].provider.memberships[0].user, mission, "")
-    services.cancel_mission(m["web"].provider.memberships[0].user, mission, "Empêchement")
+        match_missions.cancel_mission(m["web"].provider.memberships[0].user, mission, "")
+    match_missions.cancel_mission(m["web"].provider.memberships[0].user, mission, "Empêchement")
     assert mission.status == MissionStatus.CANCELLED and m["asso"].status == NS.OPEN
 
     shop_proposal = next(p for p in run.proposals if p.need_id == m["shop"].id)
@@ -246,8 +248,8 @@ def test_cpsat_run_with_a_territory_share_reports_its_gap(factory):
     for name in ("Asso A", "Asso B"):
         factory.need(skills=["presence.site_web"], organisation=factory.organisation(name=name, commune="13055"))
     with pytest.raises(ServiceError):  # side constraints need CP-SAT
-        services.start_run(staff, WEIGHTS, solver="flow", side_constraints={"territory_share": 0.5})
-    run = services.start_run(
+        match_runs.start_run(staff, WEIGHTS, solver="flow", side_constraints={"territory_share": 0.5})
+    run = match_runs.start_run(
         staff, WEIGHTS, solver="cpsat", dep_codes=["13"], side_constraints={"territory_share": 0.5}, time_limit=5
     )
     commit()

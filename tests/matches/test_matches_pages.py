@@ -110,9 +110,9 @@ def test_bulk_approve_and_replace_from_the_run_page(client, factory, db_session)
     )
     login(client, staff)
     from app.core.jobs import commit
-    from app.matches import services
+    from app.matches import runs as match_runs
 
-    run = services.start_run(staff, {"skills": 1, "distance": 1})
+    run = match_runs.start_run(staff, {"skills": 1, "distance": 1})
     commit()
     first, second = sorted(run.proposals, key=lambda p: p.id)
     r = post_form(client, f"/mise-en-relation/runs/{run.id}/approuver", {"proposal_id": [str(first.id)]})
@@ -159,9 +159,10 @@ def test_run_form_errors(client, factory):
 def test_provider_cannot_answer_for_another_provider(client, factory, db_session):
     staff, _need, _offer = _setup(factory)
     from app.core.jobs import commit
+    from app.matches import runs as match_runs
     from app.matches import services
 
-    run = services.start_run(staff, {"skills": 1})
+    run = match_runs.start_run(staff, {"skills": 1})
     commit()
     services.approve(staff, run.proposals[0])
     commit()

@@ -43,6 +43,7 @@ def _world(app, round_no: int):
     from app.accounts.models import MemberRole, Membership
     from app.core.jobs import commit
     from app.extensions import db
+    from app.matches import runs as match_runs
     from app.matches import services as matches
 
     with app.app_context():
@@ -53,8 +54,8 @@ def _world(app, round_no: int):
         need = factory.need(organisation=org, user=org_user, commune_insee="84007", title=f"Former l'équipe {round_no}")
         factory.offer(provider=factory.provider(commune="84007"))
         db.session.flush()
-        run = matches.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=["84"])
-        matches.run_match_job(run.id)
+        run = match_runs.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=["84"])
+        match_runs.run_match_job(run.id)
         proposal = next(p for p in run.proposals if p.need_id == need.id)
         matches.approve(staff, proposal)
         provider = proposal.provider  # the members of the provider the proposal went to answer it
@@ -130,6 +131,7 @@ def test_concurrent_feedbacks_on_one_mission_keep_one_per_side(race_app):
     from app.accounts.models import User
     from app.core.jobs import commit
     from app.extensions import db
+    from app.matches import missions as match_missions
     from app.matches import services as matches
     from app.matches.models import Feedback, Mission
 
@@ -139,8 +141,8 @@ def test_concurrent_feedbacks_on_one_mission_keep_one_per_side(race_app):
             mission = matches.respond(
                 db.session.get(User, members[0]), db.session.get(matches.Proposal, proposal_id), accept=True
             )
-            matches.confirm_completion(db.session.get(User, members[0]), mission)
-            matches.confirm_completion(db.session.get(User, org_members[0]), mission)
+            match_missions.confirm_completion(db.session.get(User, members[0]), mission)
+            match_missions.confirm_completion(db.session.get(User, org_members[0]), mission)
             commit()
             mission_id = mission.id
             db.session.remove()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.core.errors import ServiceError
 from app.core.jobs import PENDING, beating
 from app.core.models import utcnow
-from app.matches import services
+from app.matches import runs as match_runs
 from app.matches.models import Proposal, RunStatus
 from tests.conftest import login, page_text, post_form
 
@@ -35,7 +35,7 @@ def _run(factory, db_session, staff=None):
         skills=["securite.cybersecurite"],
         category="audit",
     )
-    run = services.start_run(staff, {"skills": 1.0}, dep_codes=["83"])
+    run = match_runs.start_run(staff, {"skills": 1.0}, dep_codes=["83"])
     db_session.info.pop(PENDING, None)  # the tests execute it themselves
     db_session.flush()
     return staff, run
@@ -58,7 +58,7 @@ def test_a_run_without_heartbeat_is_marked_failed_with_the_reason(app, client, f
     assert 600 <= silence < 700  # its last beat was 600 s before the page was opened
     assert "Relancer l'exécution" in page and f'name="attempt" value="{run.attempt}"' in page
     db_session.expire_all()
-    assert run.status == RunStatus.FAILED and run.failure == services.WORKER_LOST and run.finished_at is not None
+    assert run.status == RunStatus.FAILED and run.failure == match_runs.WORKER_LOST and run.finished_at is not None
     progress = client.get(f"/mise-en-relation/runs/{run.id}/progression").get_json()
     assert (
         progress["status"] == "failed" and progress["failure"] == "worker_lost" and "signe de vie" in progress["error"]
@@ -69,17 +69,17 @@ def test_the_sweep_leaves_alone_live_queued_and_finished_runs(app, factory, db_s
     monkeypatch.setitem(app.config, "JOB_STALE_SECONDS", 60)
     staff, alive = _run(factory, db_session)
     _dead(alive, db_session, seconds=30)  # beat 30 s ago: alive for a 60 s limit
-    queued = services.start_run(staff, {"skills": 1.0})  # waiting for a worker: no heartbeat expected
+    queued = match_runs.start_run(staff, {"skills": 1.0})  # waiting for a worker: no heartbeat expected
     queued.created_at = utcnow() - timedelta(hours=2)
-    done = services.start_run(staff, {"skills": 1.0})
+    done = match_runs.start_run(staff, {"skills": 1.0})
     done.status, done.heartbeat_at = RunStatus.DONE, utcnow() - timedelta(hours=2)
     db_session.info.pop(PENDING, None)
     db_session.flush()
-    assert services.sweep_stale_runs() == 0
-    assert services.sweep_stale_runs(now=utcnow() + timedelta(seconds=31)) == 1  # the same run, 31 s later
+    assert match_runs.sweep_stale_runs() == 0
+    assert match_runs.sweep_stale_runs(now=utcnow() + timedelta(seconds=31)) == 1  # the same run, 31 s later
     db_session.expire_all()
     assert (alive.status, queued.status, done.status) == (RunStatus.FAILED, RunStatus.QUEUED, RunStatus.DONE)
-    assert services.sweep_stale_runs(now=utcnow() + timedelta(hours=1)) == 0  # idempotent
+    assert match_runs.sweep_stale_runs(now=utcnow() + timedelta(hours=1)) == 0  # idempotent
 
 
 def test_a_running_run_never_beaten_is_judged_on_its_start(factory, db_session):
@@ -87,7 +87,7 @@ def test_a_running_run_never_beaten_is_judged_on_its_start(factory, db_session):
     _dead(run, db_session)
     run.heartbeat_at = None  # claimed by a job of before the heartbeat column
     db_session.flush()
-    assert services.sweep_stale_runs() == 1
+    assert match_runs.sweep_stale_runs() == 1
 
 
 def test_the_hourly_job_sweeps_dead_runs(app, factory, db_session):
@@ -119,9 +119,9 @@ def test_restart_reruns_the_same_run_once_for_two_clicks(app, client, factory, d
 def test_restart_queues_exactly_one_job(factory, db_session):
     staff, run = _run(factory, db_session)
     _dead(run, db_session)
-    services.sweep_stale_runs()
-    assert services.restart_run(staff, run.id, 1) is True
-    assert services.restart_run(staff, run.id, 1) is False  # the second tab
+    match_runs.sweep_stale_runs()
+    assert match_runs.restart_run(staff, run.id, 1) is True
+    assert match_runs.restart_run(staff, run.id, 1) is False  # the second tab
     jobs = db_session.info.pop(PENDING)
     assert [(func.__name__, args) for func, args, _kwargs, _queue in jobs] == [("run_match_job", (run.id, 2))]
     db_session.expire_all()
@@ -138,7 +138,7 @@ def test_a_live_or_finished_run_cannot_be_restarted(client, factory, db_session)
     staff, run = _run(factory, db_session)
     _dead(run, db_session, seconds=5)  # running, beat 5 s ago
     with pytest.raises(ServiceError, match="toujours en cours"):
-        services.restart_run(staff, run.id, 1)
+        match_runs.restart_run(staff, run.id, 1)
     login(client, staff)
     page = page_text(
         post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "1"}, follow_redirects=True)
@@ -146,9 +146,9 @@ def test_a_live_or_finished_run_cannot_be_restarted(client, factory, db_session)
     assert "toujours en cours : elle ne peut pas être relancée" in page and "Relancer l'exécution" not in page
     run.status = RunStatus.QUEUED
     db_session.flush()
-    services.run_match_job(run.id)  # the worker was alive after all: the run completes
+    match_runs.run_match_job(run.id)  # the worker was alive after all: the run completes
     with pytest.raises(ServiceError, match="terminée"):
-        services.restart_run(staff, run.id, 1)
+        match_runs.restart_run(staff, run.id, 1)
     page = page_text(
         post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "abc"}, follow_redirects=True)
     )
@@ -163,7 +163,7 @@ def test_only_staff_restart(client, factory, db_session):
     db_session.flush()
     outsider = factory.user()
     with pytest.raises(Exception, match="équipe du Hub"):
-        services.restart_run(outsider, run.id, 1)
+        match_runs.restart_run(outsider, run.id, 1)
     login(client, outsider)
     assert post_form(client, f"/mise-en-relation/runs/{run.id}/relancer", {"attempt": "1"}).status_code in (403, 404)
     login(client, _staff)
@@ -177,17 +177,17 @@ def test_an_execution_given_up_for_dead_writes_nothing(factory, db_session):
     neither report progress nor store its proposals over the new execution."""
     staff, run = _run(factory, db_session)
     _dead(run, db_session)
-    services.sweep_stale_runs()
-    services.restart_run(staff, run.id, 1)
+    match_runs.sweep_stale_runs()
+    match_runs.restart_run(staff, run.id, 1)
     db_session.info.pop(PENDING)
     db_session.expire_all()
-    services.run_match_job(run.id, 1)  # the first execution's job, delivered again: not claimed
+    match_runs.run_match_job(run.id, 1)  # the first execution's job, delivered again: not claimed
     db_session.expire_all()
     assert (run.status, run.attempt) == (RunStatus.QUEUED, 2)
     run.status = RunStatus.RUNNING  # execution 2 works; execution 1 wakes up
     db_session.flush()
-    with pytest.raises(services.RunAbandoned):
-        services.execute_run(run, attempt=1)
+    with pytest.raises(match_runs.RunAbandoned):
+        match_runs.execute_run(run, attempt=1)
     db_session.rollback()
     db_session.expire_all()
     assert run.status == RunStatus.RUNNING and run.proposals == []
@@ -200,7 +200,7 @@ def test_a_run_whose_engine_raises_is_failed_with_the_error_and_restartable(clie
         raise MemoryError("plus de mémoire")
 
     monkeypatch.setattr("matching.solve_instance", broken)
-    services.run_match_job(run.id)
+    match_runs.run_match_job(run.id)
     db_session.expire_all()
     assert run.status == RunStatus.FAILED and run.failure == "error" and "plus de mémoire" in run.error
     login(client, staff)
@@ -215,10 +215,10 @@ def test_a_run_whose_engine_raises_is_failed_with_the_error_and_restartable(clie
 
 def test_a_job_claims_its_run_once(factory, db_session):
     _staff, run = _run(factory, db_session)
-    services.run_match_job(run.id)
+    match_runs.run_match_job(run.id)
     db_session.expire_all()
     first = (run.status, run.finished_at)
-    services.run_match_job(run.id)  # RQ delivered it twice
+    match_runs.run_match_job(run.id)  # RQ delivered it twice
     db_session.expire_all()
     assert first[0] == RunStatus.DONE and (run.status, run.finished_at) == first
     assert len(db_session.scalars(select(Proposal).where(Proposal.run_id == run.id)).all()) == 1
@@ -227,9 +227,9 @@ def test_a_job_claims_its_run_once(factory, db_session):
 def test_a_failed_run_is_not_rerun_by_a_stray_job(factory, db_session):
     """Before: a failed run was executed again by any job naming it."""
     _staff, run = _run(factory, db_session)
-    run.status, run.failure = RunStatus.FAILED, services.WORKER_LOST
+    run.status, run.failure = RunStatus.FAILED, match_runs.WORKER_LOST
     db_session.flush()
-    services.run_match_job(run.id)
+    match_runs.run_match_job(run.id)
     db_session.expire_all()
     assert run.status == RunStatus.FAILED and run.proposals == []
 
@@ -275,7 +275,7 @@ def test_heartbeat_interval_follows_the_staleness_limit(app, monkeypatch):
 
 def test_the_restart_button_posts_the_execution_it_saw(client, factory, db_session):
     staff, run = _run(factory, db_session)
-    run.status, run.failure, run.attempt = RunStatus.FAILED, services.WORKER_LOST, 3
+    run.status, run.failure, run.attempt = RunStatus.FAILED, match_runs.WORKER_LOST, 3
     db_session.flush()
     login(client, staff)
     page = client.get(f"/mise-en-relation/runs/{run.id}").get_data(as_text=True)

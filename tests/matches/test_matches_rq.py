@@ -30,7 +30,7 @@ def _seed_and_start_run(rq_app):
     from app.core.models import utcnow
     from app.directory.services import create_offer, create_organisation, create_provider, move_offer, move_provider
     from app.extensions import db
-    from app.matches import services
+    from app.matches import runs as match_runs
     from app.matches.models import MatchRun, RunStatus
     from app.needs.services import create_need
 
@@ -101,7 +101,7 @@ def _seed_and_start_run(rq_app):
                 "contact_email": "mairie@lourmarin.example.org",
             },
         )
-        run = services.start_run(staff, {"skills": 1.0})
+        run = match_runs.start_run(staff, {"skills": 1.0})
         run_id, staff_id = run.id, staff.id
         assert redis.llen(f"rq:queue:{QUEUE}") == 0  # nothing is enqueued before the commit
         commit()

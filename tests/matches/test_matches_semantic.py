@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.core.jobs import commit
-from app.matches import services
+from app.matches import runs as match_runs
 from app.matches.models import EmbeddingVector
 
 
@@ -23,14 +23,14 @@ def test_runs_use_and_cache_embeddings(app, factory, db_session, monkeypatch):
         skills=["presence.site_web"],
         description="Un site simple, que vous mettez à jour vous-mêmes.",
     )
-    run = services.start_run(staff, {"skills": 0.5, "semantic": 0.5})
+    run = match_runs.start_run(staff, {"skills": 0.5, "semantic": 0.5})
     commit()
     assert run.semantic_enabled, run.figures.get("semantic_note")
     assert "semantic" in run.proposals[0].components
     cached = db_session.scalar(select(func.count()).select_from(EmbeddingVector))
     assert cached == 2  # one need (query) and one offer (passage)
 
-    again = services.start_run(staff, {"skills": 0.5, "semantic": 0.5})
+    again = match_runs.start_run(staff, {"skills": 0.5, "semantic": 0.5})
     commit()
     assert again.semantic_enabled
     assert db_session.scalar(select(func.count()).select_from(EmbeddingVector)) == cached

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from app.core.jobs import commit
 from app.core.models import utcnow
 from app.matches import jobs, services
+from app.matches import runs as match_runs
 from app.matches.models import ProposalStatus as P
 from app.needs.models import NeedStatus as NS
 from tests.conftest import login, page_text, post_form
@@ -22,7 +23,7 @@ WEIGHTS = {"skills": 0.6, "distance": 0.4}
 def _overdue(factory):
     """A proposal approved and sent to the provider, whose deadline has passed."""
     staff, need, offer = _setup(factory)
-    run = services.start_run(staff, WEIGHTS)
+    run = match_runs.start_run(staff, WEIGHTS)
     commit()  # in-process: the run is done after the commit
     proposal = run.proposals[0]
     services.approve(staff, proposal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.matches import services as matches
+from app.matches import missions as match_missions
 from app.models import Voucher
 from app.vouchers import missions, services
 from payments import ledger
@@ -47,10 +47,10 @@ def test_reserved_on_accept_redeemed_when_both_confirm(client, db_session, facto
     page = page_text(client.get(f"/missions/{mission.id}"))
     assert "Chèques d'accompagnement numérique" in page and voucher.code in page and "Réservé pour une mission" in page
 
-    matches.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(org_user, mission)
     db_session.refresh(voucher)
     assert voucher.status == "reserved"  # one side only
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     db_session.refresh(voucher)
     assert voucher.status == "redeemed" and voucher.provider_id == provider.id
     assert _balances(db_session, programme, provider) == {"fund": 8_000, "issued": 0, "reserved": 0, "payable": 4_000}
@@ -103,8 +103,8 @@ def test_vouchers_cover_the_offer_price_and_never_more(db_session, factory, org,
     reserved = missions.vouchers_for(mission)
     assert len(reserved) == 2 and missions.covered_cents(mission) == 6_000  # a third 30 € would pass the 70 €
     assert missions.remainder_cents(mission) == 1_000  # the rest by card
-    matches.confirm_completion(org_user, mission)
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     db_session.expire_all()
     assert sorted(v.status for v in vouchers) == ["issued", "redeemed", "redeemed"]
     assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 6_000
@@ -140,8 +140,8 @@ def test_a_voucher_is_redeemed_once_even_if_completion_is_replayed(db_session, f
     provider, provider_user = _provider(factory)
     need = _voucher_need(factory, org, org_user)
     _run, _proposal, mission = factory.mission(need, provider_user)
-    matches.confirm_completion(org_user, mission)
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     assert missions.on_mission_done(mission) == []  # a replay redeems nothing more
     assert missions.on_mission_cancelled(mission) == []
     db_session.refresh(voucher)
@@ -157,8 +157,8 @@ def test_a_need_not_funded_by_vouchers_reserves_none(db_session, factory, org, o
     need = factory.need(organisation=org, user=org_user, funding_mode="paid")
     _run, _proposal, mission = factory.mission(need, provider_user)
     assert missions.vouchers_for(mission) == []
-    matches.confirm_completion(org_user, mission)
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     db_session.refresh(voucher)
     assert voucher.status == "issued"
 
@@ -196,8 +196,8 @@ def test_the_rest_of_the_price_is_paid_by_card(client, db_session, factory, org,
     assert again.status_code == 409
     # The provider is owed the card part now and the voucher at completion: the whole price.
     assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 7_000
-    matches.confirm_completion(org_user, mission)
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     db_session.refresh(voucher)
     assert voucher.status == "redeemed"
     assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 12_000
@@ -239,8 +239,8 @@ def test_a_free_mission_on_a_voucher_need_reserves_and_redeems_no_voucher(client
     db_session.expire_all()
     assert voucher.status == "issued"
     assert missions.reserve_for_mission(mission) == []  # the service refuses too
-    matches.confirm_completion(org_user, mission)
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     db_session.expire_all()
     assert voucher.status == "issued" and voucher.provider_id is None
     assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 0
@@ -258,8 +258,8 @@ def test_a_voucher_reserved_before_the_offer_became_free_is_released_not_redeeme
     assert voucher.status == "reserved"
     mission.offer.price_mode, mission.offer.price_cents = "volunteer", None  # the provider made it free meanwhile
     db_session.flush()
-    matches.confirm_completion(org_user, mission)
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     db_session.expire_all()
     assert voucher.status == "issued" and voucher.reserved_for is None  # back to the organisation
     assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 0
@@ -274,8 +274,8 @@ def test_a_voucher_above_the_offer_price_is_not_used(db_session, factory, org, o
     _run, _proposal, mission = factory.mission(need, provider_user)
     db_session.refresh(voucher)
     assert voucher.status == "issued" and missions.remainder_cents(mission) == 4_000
-    matches.confirm_completion(org_user, mission)
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 0
 
 
@@ -287,6 +287,6 @@ def test_an_offer_without_price_takes_exactly_one_voucher(db_session, factory, o
     _run, _proposal, mission = factory.mission(need, provider_user)
     assert [v.id for v in missions.vouchers_for(mission)] == [vouchers[0].id]
     assert missions.reserve_for_mission(mission) == []  # the second is not taken later either
-    matches.confirm_completion(org_user, mission)
-    matches.confirm_completion(provider_user, mission)
+    match_missions.confirm_completion(org_user, mission)
+    match_missions.confirm_completion(provider_user, mission)
     assert ledger.balance(db_session, f"provider:{provider.id}:payable", natural=True) == 2_000
