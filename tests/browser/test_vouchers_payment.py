@@ -169,5 +169,5 @@ def test_a_declined_card_shows_the_french_message(paying_app, page):
     page.get_by_role("heading", name=re.compile("Payer « Pass Métropole carte refusée »")).wait_for()
     fill_card(page, CARD_OK)
     page.get_by_role("button", name="Payer 500 €").click()
-    page.wait_for_url(re.compile(rf"/financeur/programmes/{ids['declined']}$"))
+    page.wait_for_url(re.compile(rf"/financeur/programmes/{ids['declined']}$"), timeout=20_000)
     assert _programme_status(app, ids["declined"]) == "funded"
