@@ -87,9 +87,23 @@ def browser():
         browser.close()
 
 
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})  # a phone
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)  # a phone
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def any_page(browser, request):
+    """The same test on a phone (390 px) and on a desktop (1280 px): journeys run at both widths."""
+    context = browser.new_context(locale="fr-FR", viewport=PHONE if request.param == "phone" else DESKTOP)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
