@@ -2,12 +2,15 @@
 
 - `de_commune` puts the French preposition "de" before a commune's name, elided before a vowel or
   a mute h ("d'Aix-en-Provence", "d'Hyères") and contracted with the name's own article ("du
-  Pradet", "des Mées", "de La Ciotat"); `of_commune` does it only when the page is in French (a
-  translation carries its own preposition: "autour %(de_commune)s" -> "around %(de_commune)s").
+  Pradet", "des Mées", "de La Ciotat"); `of_commune` (the template filter ``de``) does it only
+  when the page is in French, a translation saying its own preposition:
+  ``_("autour %(de_commune)s", de_commune=commune.name|de)`` -> "autour d'Aix" / "around Aix".
 - `human_datetime` shows a moment as people read it, in the reader's language and time zone, to
   the minute ("29 novembre 2026 à 14 h 05", "aujourd'hui à 9 h 30"): the ``datetime_fr`` filter.
 - `user_text` marks what users wrote (in French: titles, descriptions, names, comments) with
-  ``lang="fr"`` when the page is in another language, so that screen readers read it in French.
+  ``lang="fr"`` when the page is in another language, so that screen readers read it in French:
+  ``{{ offer.title|user_text }}``, ``{{ text|markdown|user_text("div") }}`` for block content.
+  Never inside an attribute, a <title> or an <option> (text only there).
 
 `register_language_helpers` makes them filters and globals of every template.
 """
@@ -118,5 +121,6 @@ def user_text(value: object, tag: str = "span", lang: str = SOURCE_LANGUAGE) -> 
 
 def register_language_helpers(app: Flask) -> None:
     """The filters and globals of this module, for every template (macros see globals too)."""
-    app.jinja_env.filters.update(user_text=user_text, de_commune=of_commune, datetime_fr=human_datetime)
+    # "de" before a name, French pages only: ``_("autour %(de_commune)s", de_commune=name|de)``
+    app.jinja_env.filters.update(user_text=user_text, de=of_commune, datetime_fr=human_datetime)
     app.jinja_env.globals.update(user_text=user_text, of_commune=of_commune)
