@@ -39,6 +39,8 @@ def test_territories_by_their_names_on_a_programme(client, db_session, factory):
     page = page_text(client.get(f"/financeur/programmes/{programme.id}"))
     territory = re.search(r"<dt>Territoire</dt><dd>(.*?)</dd>", page).group(1)
     assert territory == "Bouches-du-Rhône (13), Toulon (83)"
+    login(client, factory.staff())
+    assert f"{funder.name} — Bouches-du-Rhône (13)</td>" in page_text(client.get("/moderation/financeurs"))
 
 
 def test_payment_purposes_by_name_and_moments_without_seconds(client, db_session, factory):
