@@ -187,6 +187,11 @@ class EdgeFacts:
     rating_mean: float | None
     rating_count: int
     waiting_days: int
+    #: The instance's ids of the covered and missing skills (a UI words them in its reader's language).
+    covered_skill_ids: tuple[int, ...] = ()
+    missing_skill_ids: tuple[int, ...] = ()
+    #: The offer's category id when no wanted skill is covered (``None`` otherwise).
+    category_id: int | None = None
 
 
 Compute = Callable[[EdgeContext], F64 | F32 | None]
@@ -234,14 +239,15 @@ def components() -> tuple[Component, ...]:
 
 def _explain_skills(f: EdgeFacts) -> Sequence[Phrase]:
     if f.covered_skills:
-        out = [Phrase("skills.covered", "couvre : " + ", ".join(f.covered_skills), {"skills": f.covered_skills})]
+        covered = {"skills": f.covered_skills, "skill_ids": f.covered_skill_ids}
+        out = [Phrase("skills.covered", "couvre : " + ", ".join(f.covered_skills), covered)]
         if f.missing_skills:
-            out.append(
-                Phrase("skills.missing", "ne couvre pas : " + ", ".join(f.missing_skills), {"skills": f.missing_skills})
-            )
+            missing = {"skills": f.missing_skills, "skill_ids": f.missing_skill_ids}
+            out.append(Phrase("skills.missing", "ne couvre pas : " + ", ".join(f.missing_skills), missing))
         return out
     label = f.category_label
-    return [Phrase("skills.category", f"même catégorie ({label})" if label else "même catégorie", {"category": label})]
+    params = {"category": label, "category_id": f.category_id}
+    return [Phrase("skills.category", f"même catégorie ({label})" if label else "même catégorie", params)]
 
 
 register(

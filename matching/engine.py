@@ -12,8 +12,9 @@ import numpy as np
 
 from . import solvers
 from .candidates import Candidates, build_candidates
+from .components import Phrase
 from .embeddings import try_load_embedder
-from .explain import Explanation, alternatives, explain_edge, explain_pair
+from .explain import Explanation, alternatives, explain_edge, explain_pair, pair_phrases
 from .model import F32, Instance
 from .scoring import Scores, merge_weights, score_candidates
 from .solvers.base import Assignments, SolveResult
@@ -55,6 +56,9 @@ class Alternative:
     explanation: str
     components: dict[str, float]
     offer_saturated: bool
+    #: The explanation as codes and parameters (:class:`~matching.components.Phrase`), for a UI
+    #: that words it in its reader's language.
+    phrases: tuple[Phrase, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class Proposal:
     explanation: str
     details: tuple[Explanation, ...]
     alternatives: tuple[Alternative, ...]
+    #: ``explanation`` as codes and parameters (:func:`~matching.explain.pair_phrases` for a pair).
+    phrases: tuple[Phrase, ...] = ()
 
     @property
     def offer_id(self) -> int:
@@ -299,6 +305,7 @@ def solve_instance(
                     ex(e).text if explain else "",
                     comps(e),
                     bool(saturated[o]),
+                    ex(e).phrases if explain else (),
                 )
             )
         return tuple(out)
@@ -309,10 +316,13 @@ def solve_instance(
     proposals = []
     for n, es in by_need.items():
         details = tuple(ex(e) for e in es) if explain else ()
+        phrases: tuple[Phrase, ...] = ()
         if len(es) == 1:
             text = details[0].text if explain else ""
+            phrases = details[0].phrases if explain else ()
         else:
             text = explain_pair(instance, details[0], details[1], skill_labels) if explain else ""
+            phrases = pair_phrases(details[0], details[1]) if explain else ()
         proposals.append(
             Proposal(
                 need_id=int(nid[n]),
@@ -323,6 +333,7 @@ def solve_instance(
                 explanation=text,
                 details=details,
                 alternatives=alt_list(n),
+                phrases=phrases,
             )
         )
     unmatched = []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -48,6 +49,7 @@ __all__ = [
     "explain_edge",
     "explain_pair",
     "fr_number",
+    "pair_phrases",
 ]
 
 FUNDING_FR = {
@@ -93,7 +95,11 @@ class Explanation:
 
 def _explain_time(f: EdgeFacts) -> Sequence[Phrase]:
     a, b = f.window
-    return [Phrase("time.window", availability_phrase(a, b), {"start": a, "end": b})]
+    dates = {
+        "from": None if a <= OPEN_START else day_to_date(a).isoformat(),
+        "until": None if b >= OPEN_END else day_to_date(b).isoformat(),
+    }
+    return [Phrase("time.window", availability_phrase(a, b), {"start": a, "end": b, **dates})]
 
 
 def _explain_funding(f: EdgeFacts) -> Sequence[Phrase]:
@@ -116,7 +122,9 @@ def edge_facts(
     p = int(inst.offer_provider[o])
     wanted = inst.need_skill_list(n)
     offered = set(inst.offer_skill_list(o))
-    covered = tuple(labels_or_ids([s for s in wanted if s in offered], skill_labels))
+    covered_ids = tuple(int(s) for s in wanted if s in offered)
+    missing_ids = tuple(int(s) for s in wanted if s not in offered)
+    covered = tuple(labels_or_ids(covered_ids, skill_labels))
     rc = int(inst.provider_rating_count[p])
     mean = float(inst.provider_rating_mean[p])
     rm: float | None = mean
@@ -132,8 +140,11 @@ def edge_facts(
         remote=bool(scores.remote_mode[e]),
         same_commune=bool(inst.need_commune[n]) and bool(inst.need_commune[n] == inst.offer_commune[o]),
         covered_skills=covered,
-        missing_skills=tuple(labels_or_ids([s for s in wanted if s not in offered], skill_labels)),
+        missing_skills=tuple(labels_or_ids(missing_ids, skill_labels)),
         category_label=None if covered else (category_labels or {}).get(int(inst.offer_category[o])),
+        covered_skill_ids=covered_ids,
+        missing_skill_ids=missing_ids,
+        category_id=None if covered else int(inst.offer_category[o]),
         window=(
             max(int(inst.need_start[n]), int(inst.offer_start[o])),
             min(int(inst.need_end[n]), int(inst.offer_end[o])),
@@ -193,6 +204,24 @@ def explain_pair(
     if both:
         head += " ; couvrent ensemble : " + ", ".join(both)
     return f"{head} — 1) {ex1.text} — 2) {ex2.text}"
+
+
+def pair_phrases(ex1: Explanation, ex2: Explanation) -> tuple[Phrase, ...]:
+    """The phrases of a two-expert proposal (what :func:`explain_pair` says, as codes):
+    ``pair.head`` (``skills``/``skill_ids``: what both cover together), then for each expert
+    ``pair.expert`` (``n``: 1 or 2) followed by that expert's own phrases."""
+    both = sorted(set(ex1.covered_skills) | set(ex2.covered_skills))
+    ids: set[int] = set()
+    for ex in (ex1, ex2):
+        for ph in ex.phrases:
+            if ph.code == "skills.covered":
+                ids.update(cast("tuple[int, ...]", ph.params.get("skill_ids", ())))
+    head = "deux experts complémentaires" + (" ; couvrent ensemble : " + ", ".join(both) if both else "")
+    out = [Phrase("pair.head", head, {"skills": tuple(both), "skill_ids": tuple(sorted(ids))})]
+    for n, ex in ((1, ex1), (2, ex2)):
+        out.append(Phrase("pair.expert", f"{n})", {"n": n}))
+        out.extend(ex.phrases)
+    return tuple(out)
 
 
 def alternatives(cand: Candidates, scores: Scores, selected: IntArray, k: int = 3) -> dict[int, list[int]]:

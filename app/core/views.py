@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from app.core.access import Access, access
 from app.core.errors import ServiceError
+from app.core.french import register_language_helpers
 from app.core.responses import error_response as _error
 from app.core.states import IllegalTransition
 from app.core.urls import external_link
@@ -130,9 +131,9 @@ def register_template_helpers(app: Flask) -> None:
     def inject():
         return {"current_locale": str(get_locale() or "fr")}
 
+    register_language_helpers(app)  # user_text, de_commune, datetime_fr (app/core/french.py)
     app.jinja_env.filters["external_link"] = external_link  # an outside address: a link only if http(s)
     app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""
-    app.jinja_env.filters["datetime_fr"] = lambda d: format_datetime(d, "medium") if d else ""
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.#")
     app.jinja_env.filters["euros"] = lambda cents: (
         "" if cents is None else f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",").replace(",00 €", " €")

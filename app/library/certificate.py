@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import io
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.pdfgen import canvas
 
+from app.core.french import human_datetime
 from app.core.models import utcnow
 from app.library.exports import resource_url
 from app.library.models import GrantStatus, LicenceGrant
@@ -50,7 +50,7 @@ def certificate_pdf(grant: LicenceGrant) -> bytes:
     pdf.drawString(x, y, _("Hub du Sud — base de connaissances de la médiation numérique"))
     y -= 1.4 * cm
 
-    dates = format_datetime(grant.starts_at, "long")
+    dates = human_datetime(grant.starts_at, relative=False)
     rows = [
         (_("Certificat n°"), grant.code),
         (_("Ressource"), f"{resource.identifier} — {resource.title}"),
@@ -61,7 +61,10 @@ def certificate_pdf(grant: LicenceGrant) -> bytes:
         (_("Titulaire"), grant.holder_name),
         (_("Compte"), grant.holder.email),
         (_("Valable à partir du"), dates),
-        (_("Valable jusqu'au"), format_datetime(grant.ends_at, "long") if grant.ends_at else _("sans limite de durée")),
+        (
+            _("Valable jusqu'au"),
+            human_datetime(grant.ends_at, relative=False) if grant.ends_at else _("sans limite de durée"),
+        ),
         (_("Montant"), _euros(grant.amount_cents) if grant.amount_cents else _("attribuée sans paiement")),
     ]
     if grant.payment_ref:
@@ -78,7 +81,7 @@ def certificate_pdf(grant: LicenceGrant) -> bytes:
     pdf.setFont("Helvetica-Bold", 13)
     if grant.status == GrantStatus.REVOKED:
         pdf.setFillColorRGB(0.64, 0.15, 0.17)
-        pdf.drawString(x, y, _("LICENCE RÉVOQUÉE le %(date)s", date=format_datetime(grant.revoked_at, "long")))
+        pdf.drawString(x, y, _("LICENCE RÉVOQUÉE le %(date)s", date=human_datetime(grant.revoked_at, relative=False)))
         if grant.revoke_reason:
             y -= 0.6 * cm
             pdf.setFont("Helvetica", 10.5)
@@ -105,7 +108,7 @@ def certificate_pdf(grant: LicenceGrant) -> bytes:
         1.6 * cm,
         _(
             "Certificat émis le %(date)s. Vérification : %(url)s",
-            date=format_datetime(utcnow(), "long"),
+            date=human_datetime(utcnow(), relative=False),
             url=resource_url(resource),
         ),
     )

@@ -89,8 +89,12 @@ class Proposal(Timestamped, db.Model):
     status: Mapped[ProposalStatus] = enum_column(ProposalStatus, default=ProposalStatus.PROPOSED, index=True)
     score: Mapped[float] = mapped_column(Float, default=0.0)
     components: Mapped[dict] = mapped_column(JSON, default=dict)
-    explanation: Mapped[str] = mapped_column(Text, default="")
-    alternatives: Mapped[list] = mapped_column(JSON, default=list)  # [{offer_id, provider_id, score, explanation}]
+    explanation: Mapped[str] = mapped_column(Text, default="")  # the French sentence (mails, older rows)
+    # The explanation as codes and parameters ([{code, params, text}], `app.matches.explanations`), worded
+    # in each reader's language; None for the rows stored before it (their French sentence is shown).
+    explanation_phrases: Mapped[list | None] = mapped_column(JSON)
+    # [{offer_id, provider_id, score, explanation, phrases, saturated}] ("phrases" since revision 0013)
+    alternatives: Mapped[list] = mapped_column(JSON, default=list)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="SET NULL"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -23,7 +23,8 @@ from app.core.jobs import beating, enqueue, heartbeat_interval, stale_seconds
 from app.core.models import utcnow
 from app.directory.models import Offer
 from app.extensions import db
-from app.matches.instance import build_instance, need_text, offer_text
+from app.matches.explanations import stored_phrases
+from app.matches.instance import Vocabulary, build_instance, need_text, offer_text
 from app.matches.models import EmbeddingVector, MatchRun, Proposal, RunStatus
 from app.matches.models import ProposalStatus as P
 from app.matches.services import _aware, _log, _move
@@ -345,7 +346,7 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
         progress=lambda stage, pct: progress(stage, 5 + int(pct * 0.85)),
     )
     progress("enregistrement", 92)
-    store_result(run, result)
+    store_result(run, result, built.vocabulary)
     if not _still_running(run.id, attempt):  # locks the row: no sweep between this check and the commit
         raise RunAbandoned(run.id)
     run.status, run.stage, run.percent, run.finished_at = RunStatus.DONE, "done", 100, utcnow()
@@ -373,7 +374,16 @@ def _plain(value):
     return value
 
 
-def store_result(run: MatchRun, result) -> None:
+def store_result(run: MatchRun, result, vocabulary: Vocabulary | None = None) -> None:
+    """Stores the run's proposals with their explanations: the French sentence and its phrases
+    (codes and parameters, skills and categories by their codes: ``vocabulary``, the run's)."""
+    vocabulary = vocabulary or Vocabulary.current()
+    skill_codes = {i: code for code, i in vocabulary.skill_ids.items()}
+    category_codes = {i: code for code, i in vocabulary.category_ids.items()}
+
+    def phrases(item) -> list:
+        return stored_phrases(item.phrases, skill_codes, category_codes)
+
     proposed_need_ids = [p.need_id for p in result.proposals if len(p.offer_ids) == 1]
     # Undecided proposals of earlier runs for these needs are superseded.
     for old in db.session.scalars(
@@ -391,12 +401,14 @@ def store_result(run: MatchRun, result) -> None:
             score=float(item.score),
             components=_plain(dict(item.components)),
             explanation=item.explanation,
+            explanation_phrases=phrases(item),
             alternatives=[
                 {
                     "offer_id": a.offer_id,
                     "provider_id": a.provider_id,
                     "score": float(a.score),
                     "explanation": a.explanation,
+                    "phrases": phrases(a),
                     "saturated": bool(a.offer_saturated),
                 }
                 for a in item.alternatives

@@ -21,6 +21,7 @@ from app.core.signals import mission_accepted, mission_cancelled
 from app.core.states import StateMachine
 from app.core.urls import absolute_url
 from app.extensions import db
+from app.matches.explanations import explanation_text
 from app.matches.models import Mission, Proposal, ProposalEvent
 from app.matches.models import MissionStatus as MS
 from app.matches.models import ProposalStatus as P
@@ -103,7 +104,7 @@ def approve(actor: User, proposal: Proposal, now: datetime | None = None) -> Non
             need=proposal.need.title,
             org=proposal.need.organisation.name,
             commune=proposal.need.commune.name,
-            why=proposal.explanation,
+            why=explanation_text(proposal.explanation_phrases, proposal.explanation),
             deadline=proposal.deadline_at.strftime("%d/%m/%Y"),
             url=absolute_url("matches.provider_proposals"),
         ),
@@ -134,6 +135,7 @@ def replace(actor: User, proposal: Proposal, offer_id: int, reason: str | None =
             "provider_id": proposal.provider_id,
             "score": proposal.score,
             "explanation": proposal.explanation,
+            "phrases": proposal.explanation_phrases,
             "saturated": False,
         }
     )
@@ -144,6 +146,7 @@ def replace(actor: User, proposal: Proposal, offer_id: int, reason: str | None =
         provider_id=alternative["provider_id"],
         score=alternative["score"],
         explanation=alternative["explanation"],
+        explanation_phrases=alternative.get("phrases"),  # None in alternatives stored before revision 0013
         alternatives=others,
         replaces_id=proposal.id,
         components={},

@@ -20,12 +20,19 @@ from app.extensions import db
 from app.matches import missions as match_missions
 from app.matches import runs as match_runs
 from app.matches import services
+from app.matches.explanations import explain
 from app.matches.forms import COMPONENT_LABELS, DecisionForm, FeedbackForm, MissionActionForm, ResponseForm, RunForm
+from app.matches.labels import proposal_status
 from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus, RunStatus
 from app.needs.models import Need, NeedStatus
 from app.territory.models import Commune
 
 bp = Blueprint("matches", __name__)
+
+
+@bp.record_once
+def _template_globals(state) -> None:  # globals: the included cards and macros see them too
+    state.app.jinja_env.globals.update(explain=explain, proposal_status=proposal_status)
 
 
 # ------------------------------------------------------------------ staff: runs

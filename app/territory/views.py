@@ -1,6 +1,7 @@
 from flask import Blueprint, jsonify, request
 
 from app.core.access import Access, access
+from app.territory.names import territory_names
 from app.territory.services import search_communes
 
 bp = Blueprint("territory", __name__)
@@ -23,3 +24,8 @@ def communes():
             for c in search_communes(q)
         ]
     )
+
+
+@bp.record_once
+def _template_globals(state) -> None:  # territories by their names in every page (app/territory/names.py)
+    state.app.jinja_env.globals.update(territory_names=territory_names)

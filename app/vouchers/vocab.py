@@ -42,6 +42,14 @@ PAYMENT_STATUSES = {
     PaymentStatus.CANCELED.value: _l("Annulé"),
 }
 
+# What a card payment was for (`payments.models.Payment.purpose`), as staff read it: the purposes of
+# app.vouchers.funders.FUNDING, app.vouchers.missions.MISSION_PAYMENT and app.library.purchase.PURPOSE.
+PAYMENT_PURPOSES = {
+    "programme_funding": _l("Financement d'un programme"),
+    "mission_payment": _l("Paiement d'une mission"),
+    "licence_sale": _l("Achat d'une licence"),
+}
+
 REQUEST_STATUSES = {
     RequestStatus.PENDING.value: _l("En attente de validation"),
     RequestStatus.APPROVED.value: _l("Acceptée"),

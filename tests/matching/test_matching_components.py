@@ -61,7 +61,8 @@ def test_explanation_phrases_carry_codes_and_the_french_text():
     assert tuple(ph.text for ph in d.phrases) == d.parts
     codes = [ph.code for ph in d.phrases]
     assert codes[:4] == ["distance.same_commune", "skills.covered", "time.window", "funding.volunteer"]
-    assert d.phrases[1].params == {"skills": ("site web",)}
+    assert d.phrases[1].params == {"skills": ("site web",), "skill_ids": (0,)}  # labels for the text, ids for a UI
+    assert {p.need_id: p.phrases for p in r.proposals}[1] == d.phrases  # the proposal carries them too
 
 
 def test_adding_a_criterion_is_one_component(monkeypatch):

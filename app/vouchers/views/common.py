@@ -10,7 +10,14 @@ from app.core.web import load_or_404
 from app.ledger import Voucher, VoucherProgramme
 from app.matches.models import Mission
 from app.vouchers import funders, missions, services  # noqa: F401 - missions: its signal receivers connect on import
-from app.vouchers.vocab import FUNDER_KINDS, PAYMENT_STATUSES, PROGRAMME_STATUSES, REQUEST_STATUSES, VOUCHER_STATUSES
+from app.vouchers.vocab import (
+    FUNDER_KINDS,
+    PAYMENT_PURPOSES,
+    PAYMENT_STATUSES,
+    PROGRAMME_STATUSES,
+    REQUEST_STATUSES,
+    VOUCHER_STATUSES,
+)
 from payments.checkout import register_success_hook
 
 bp = Blueprint("vouchers", __name__)
@@ -27,6 +34,7 @@ def _template_globals(state) -> None:  # globals: the macros see them too
         VOUCHER_STATUSES=VOUCHER_STATUSES,
         PROGRAMME_STATUSES=PROGRAMME_STATUSES,
         PAYMENT_STATUSES=PAYMENT_STATUSES,
+        PAYMENT_PURPOSES=PAYMENT_PURPOSES,
         REQUEST_STATUSES=REQUEST_STATUSES,
         FUNDER_KINDS=FUNDER_KINDS,
     )
