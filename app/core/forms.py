@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -60,15 +60,17 @@ class Form(FlaskForm):
         return {name: errors for name, errors in super().errors.items() if name != self._form_error_key}
 
 
-def check_now(form, *checks: Callable[[], object]) -> bool:
-    """Validation in one pass: run a service's own checks beside the field validators, so that one submit
-    shows every error of the form. Each check is a callable that raises a `ServiceError` naming its field
-    (give it only values whose fields passed); its message goes on that field (or on the form), unless the
-    field already has an error. True when no check refused."""
+def check_now(form, values: dict, rules: Iterable[tuple[Callable[[dict], object], tuple[str, ...]]]) -> bool:
+    """Validation in one pass: run a service's own rules beside the field validators, so that one submit
+    shows every error of the form. `rules`: (rule, fields) pairs; `rule(values)` raises a `ServiceError`
+    naming its field, and runs only when its `fields` passed their own validators. Its message goes on that
+    field (or on the form), unless the field already has an error. True when no rule refused."""
     ok = True
-    for check in checks:
+    for rule, fields in rules:
+        if any(form[name].errors for name in fields):
+            continue
         try:
-            check()
+            rule(values)
         except ServiceError as error:
             ok = False
             field = getattr(form, error.field, None) if error.field else None
