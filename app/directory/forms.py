@@ -210,9 +210,12 @@ class OfferForm(Form):
         """The fields, then the offer's rules across fields (price, availability): every error at once."""
         valid = super().validate(extra_validators)
         price = self.price.data
+        if price is not None and not price.is_finite() and not self.price.errors:  # "NaN", "inf"
+            self.price.errors = [*self.price.errors, str(_l("Entre 0 et 100 000 €."))]
+            valid = False
         values = {
             "price_mode": self.price_mode.data,
-            "price_cents": round(price * 100) if price is not None else None,
+            "price_cents": round(price * 100) if price is not None and price.is_finite() else None,
             "available_from": self.available_from.data,
             "available_until": self.available_until.data,
         }

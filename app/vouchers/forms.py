@@ -131,10 +131,14 @@ class ProgrammeForm(Form):
     def validate(self, extra_validators=None) -> bool:
         """The fields, then the programme's rules across fields (amounts, dates, communes): every error at once."""
         valid = super().validate(extra_validators)
+        face, budget = self.face_value.data, self.budget.data
+        if budget is not None and not budget.is_finite() and not self.budget.errors:  # "NaN", "inf"
+            self.budget.errors = [*self.budget.errors, str(_l("Entre 1 et 5 000 000 €."))]
+            valid = False
         values = {
-            "face_value_cents": euros_to_cents(self.face_value.data),
+            "face_value_cents": euros_to_cents(face) if face is None or face.is_finite() else None,
             "voucher_count": self.voucher_count.data,
-            "budget_cents": euros_to_cents(self.budget.data),
+            "budget_cents": euros_to_cents(budget) if budget is None or budget.is_finite() else None,
             "valid_from": self.valid_from.data,
             "valid_until": self.valid_until.data,
             "communes": [c for c in (self.communes.data or "").replace(",", " ").split() if c],
