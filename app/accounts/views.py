@@ -222,7 +222,7 @@ def funder_wish():
     staff, no role (funders are attached by the staff, on /moderation/financeurs)."""
     form = FunderWishForm()
     if form.validate_on_submit():
-        try:
+        try:  # it sends e-mails on demand: the per-IP budget of the other such requests
             _counted("reset_ip")
         except throttle.Throttled as error:
             return _too_many(error)
