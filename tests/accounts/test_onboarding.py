@@ -122,6 +122,7 @@ def test_each_role_sees_its_next_useful_action_first(client, db_session, factory
     login(client, org_user)
     first, space = actions(client)
     assert first == "Décrire mon besoin" and 'href="/besoins/boussole"' in space
+    assert '<a class="button" href="/besoins/boussole">Décrire mon besoin</a>' in page_text(client.get("/"))
 
     # A provider without an offer: publish one.
     provider_user = factory.user(intent="provider")
