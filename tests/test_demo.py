@@ -63,7 +63,7 @@ def test_load_demo(db_session):
         "offres": len(offers),
         "besoins": len(needs),
         "financeurs": len(funders),
-        "programmes": 1,
+        "programmes": 2,
         "ressources": len(resources),
     }
     assert len(resources) == 6 and any(r.licence == "LicenseRef-licence-usage" for r in resources)

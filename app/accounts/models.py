@@ -11,8 +11,28 @@ from app.core.models import Timestamped, enum_column
 from app.extensions import db
 
 
+class Intent(str, enum.Enum):
+    """What the person said they came for (at sign-up, changed later in the account settings): it
+    decides what their space shows first. It grants nothing: the roles come from memberships
+    (organisation, provider, producer) or from the hub staff (funders)."""
+
+    ORGANISATION = "organisation"  # a small organisation looking for help
+    PROVIDER = "provider"  # an expert, a mediator, a tiers-lieu offering help
+    FUNDER = "funder"  # a funder's agent (attached by the hub staff)
+    PRODUCER = "producer"  # a producer of mediation resources
+
+
+INTENTS = tuple(intent.value for intent in Intent)
+
+
 class User(UserMixin, Timestamped, db.Model):
     __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(
+            "intent IN (" + ", ".join(f"'{value}'" for value in INTENTS) + ")",
+            name="intent_known",
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
     password_hash: Mapped[str] = mapped_column(String(200))
@@ -22,8 +42,8 @@ class User(UserMixin, Timestamped, db.Model):
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    # What the person said they came for at sign-up: "organisation" or "provider".
-    intent: Mapped[str] = mapped_column(String(20), default="organisation")
+    # What the person said they came for (an `Intent` value): what their space shows first.
+    intent: Mapped[str] = mapped_column(String(20), default=Intent.ORGANISATION.value)
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     api_token_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Part of every session's and remember cookie's user id: bumped when the password changes or the

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from app.accounts.models import MemberRole, Membership, User
+from app.accounts.models import INTENTS, Intent, MemberRole, Membership, User
 from app.core.errors import Forbidden, ServiceError
 from app.core.mail import send_mail
 from app.core.models import utcnow
@@ -90,7 +90,7 @@ def register_user(
         email=email,
         password_hash=hash_password(password),
         full_name=full_name.strip(),
-        intent=intent if intent in ("organisation", "provider") else "organisation",
+        intent=intent if intent in INTENTS else Intent.ORGANISATION.value,
         locale=locale,
     )
     db.session.add(user)
@@ -98,6 +98,38 @@ def register_user(
     if confirm_url_for:
         send_confirmation(user, confirm_url_for)
     return user
+
+
+def set_intent(user: User, intent: str) -> None:
+    """The person says what they come for now: their space shows it first. It grants nothing (a
+    funder's agent is attached by the hub staff; a structure, a provider or a producer is created)."""
+    if intent not in INTENTS:
+        raise ServiceError(_("Choisissez ce que vous venez faire."), field="intent")
+    user.intent = intent
+    db.session.flush()
+
+
+def ask_funder_attachment(user: User, organisation: str, message: str = "") -> int:
+    """A person who comes for a funder asks to represent it: an e-mail to each hub staff account, who
+    attach the account on the funders' page if the request holds. Grants nothing. Returns the number
+    of staff accounts told."""
+    staff = list(db.session.scalars(select(User).where(User.is_staff.is_(True), User.is_disabled.is_(False))))
+    for member in staff:
+        send_mail(
+            member.email,
+            _l("Demande de rattachement à un financeur — Hub du Sud"),
+            _l(
+                "Bonjour,\n\n%(name)s (%(email)s) demande à représenter « %(organisation)s » comme financeur "
+                "sur le Hub du Sud.\n\nSon message :\n%(message)s\n\nSi la demande est fondée, rattachez ce compte "
+                "au financeur (en le créant au besoin) : %(url)s",
+                name=user.full_name,
+                email=user.email,
+                organisation=organisation.strip()[:200],
+                message=message.strip()[:2000] or "—",
+                url=absolute_url("vouchers.staff_funders"),
+            ),
+        )
+    return len(staff)
 
 
 def _warn_signup_attempt(user: User) -> None:
@@ -256,7 +288,7 @@ def make_admin(email: str, password: str | None = None, full_name: str = "Admini
             email=normalise_email(email),
             password_hash=hash_password(password),
             full_name=full_name,
-            intent="organisation",
+            intent=Intent.ORGANISATION.value,
         )
         db.session.add(user)
     elif password:

@@ -8,7 +8,17 @@ from flask_login import current_user, login_user, logout_user
 
 from app.accounts import services, throttle
 from app.accounts.dashboard import dashboard_context
-from app.accounts.forms import EmailForm, EmptyForm, LoginForm, NewPasswordForm, SignupForm
+from app.accounts.forms import (
+    INTENTS,
+    EmailForm,
+    EmptyForm,
+    FunderWishForm,
+    IntentForm,
+    LoginForm,
+    NewPasswordForm,
+    SignupForm,
+)
+from app.accounts.models import Intent
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.jobs import commit
@@ -58,7 +68,8 @@ def _counted(rule: str):
 def signup():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.dashboard"))
-    form = SignupForm(intent=request.args.get("profil", "organisation"))
+    wanted = request.args.get("profil", "")
+    form = SignupForm(intent=wanted if wanted in dict(INTENTS) else Intent.ORGANISATION.value)
     if form.validate_on_submit():
         try:
             _counted("signup_ip")
@@ -174,6 +185,7 @@ def reset_password(token: str):
     except ServiceError as error:
         return render_template("core/error.html", status=400, title=_("Lien invalide"), message=str(error.message)), 400
     form = NewPasswordForm()
+    form.account_email = user.email  # the password must not repeat it
     if form.validate_on_submit():
         with transaction(form) as tx:
             services.set_password(user, form.password.data)
@@ -186,7 +198,53 @@ def reset_password(token: str):
 @bp.get("/espace")
 @access(Access.LOGIN)
 def dashboard():
-    return render_template("accounts/dashboard.html", token_form=EmptyForm(), **dashboard_context(current_user))
+    return render_template("accounts/dashboard.html", funder_form=FunderWishForm(), **dashboard_context(current_user))
+
+
+@bp.route("/espace/parametres", methods=["GET", "POST"])
+@access(Access.LOGIN)
+def settings():
+    """What the person comes for (their space shows it first), and their API token (for developers)."""
+    form = IntentForm(intent=current_user.intent)
+    if form.validate_on_submit():
+        with transaction(form) as tx:
+            services.set_intent(current_user, form.intent.data)
+        if tx.ok:
+            flash(_("C'est noté : votre espace montre d'abord ce que vous venez faire."), "success")
+            return redirect(url_for("accounts.dashboard"))
+    return render_template("accounts/settings.html", form=form), form_status(form)
+
+
+@bp.post("/espace/financeur")
+@access(Access.LOGIN)
+def funder_wish():
+    """A person who comes for a funder asks the hub staff to attach their account: an e-mail to the
+    staff, no role (funders are attached by the staff, on /moderation/financeurs)."""
+    form = FunderWishForm()
+    if form.validate_on_submit():
+        try:  # it sends e-mails on demand: the per-IP budget of the other such requests
+            _counted("reset_ip")
+        except throttle.Throttled as error:
+            return _too_many(error)
+        services.ask_funder_attachment(current_user, form.organisation.data, form.message.data or "")
+        commit()
+        flash(
+            _(
+                "Votre demande est transmise à l'équipe du Hub : elle vous répondra par e-mail à %(email)s.",
+                email=current_user.email,
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.dashboard"))
+    return render_template("accounts/dashboard.html", funder_form=form, **dashboard_context(current_user)), form_status(
+        form
+    )
+
+
+@bp.get("/conditions-utilisation")
+@access(Access.PUBLIC)
+def terms():
+    return render_template("accounts/terms.html")
 
 
 @bp.post("/espace/jeton")
@@ -195,7 +253,7 @@ def dashboard():
 def create_token():
     form = EmptyForm()
     if not form.validate_on_submit():
-        return redirect(url_for("accounts.dashboard"))
+        return redirect(url_for("accounts.settings"))
     token = services.create_api_token(current_user)
     commit()
     return render_template("accounts/token.html", token=token)
@@ -209,4 +267,4 @@ def revoke_token():
         services.revoke_api_token(current_user)
         commit()
         flash(_("Votre jeton d'API est révoqué."), "info")
-    return redirect(url_for("accounts.dashboard"))
+    return redirect(url_for("accounts.settings"))

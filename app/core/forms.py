@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectMultipleField, ValidationError, widgets
 
+from app.core.errors import ServiceError
 from app.core.urls import WEB_URL_MESSAGE, web_url
 
 
@@ -45,3 +48,34 @@ def form_from_json(form_cls: type[FlaskForm], payload: dict, obj=None) -> FlaskF
 
 def form_errors(form: FlaskForm) -> dict[str, list[str]]:
     return {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+
+
+class Form(FlaskForm):
+    """A form whose `errors` are its fields' only: its form-level errors (a service's refusal that names
+    no field) are in `form_errors`, shown once by the `form_errors` macro (WTForms also files them under
+    an empty field name in `errors`, which made every page show them a second time, as "<empty link> : …")."""
+
+    @property
+    def errors(self):
+        return {name: errors for name, errors in super().errors.items() if name != self._form_error_key}
+
+
+def check_now(form, values: dict, rules: Iterable[tuple[Callable[[dict], object], tuple[str, ...]]]) -> bool:
+    """Validation in one pass: run a service's own rules beside the field validators, so that one submit
+    shows every error of the form. `rules`: (rule, fields) pairs; `rule(values)` raises a `ServiceError`
+    naming its field, and runs only when its `fields` passed their own validators. Its message goes on that
+    field (or on the form), unless the field already has an error. True when no rule refused."""
+    ok = True
+    for rule, fields in rules:
+        if any(form[name].errors for name in fields):
+            continue
+        try:
+            rule(values)
+        except ServiceError as error:
+            ok = False
+            field = getattr(form, error.field, None) if error.field else None
+            if field is None:
+                form.form_errors.append(str(error.message))
+            elif not field.errors:
+                field.errors = [*list(field.errors), str(error.message)]
+    return ok

@@ -23,15 +23,21 @@ from app.accounts.services import get_user_by_email, hash_password
 from app.core.models import utcnow
 from app.core.text import fold
 from app.demo import rows
+from app.demo.printables import resource_sheet
 from app.extensions import db
 from app.needs.boussole import Tree, load_tree, walk
 from app.territory.models import Commune
+from payments.interface import PaymentGateway
+from payments.testing import FakeGateway
 
 DEMO_PASSWORD = "demo-hub-du-sud"
 DEMO_DOMAIN = "demo.hubdusud.fr"
 SEED = 2026
 REGION_SUD = "93"
 DATA_DIR = Path(__file__).with_name("data")
+# The marker (`hub_env`) of the demo's card payments: the reconciliation with Stripe (environment "dev",
+# "prod"…) leaves them aside, as it does any other environment's.
+DEMO_PAYMENTS_ENVIRONMENT = "demo"
 
 # The named accounts the README lists (the staff accounts are in data/staff.yaml, the funder's and the
 # producer's in data/funders.yaml and data/library.yaml).
@@ -129,8 +135,12 @@ class _Run:
         return make_siret(self.rng, self.sirets) if wanted else None
 
 
-def load_demo(password: str = DEMO_PASSWORD) -> dict:
-    """Load the Région Sud demo data; flush, never commit. Returns counts by kind."""
+def load_demo(password: str = DEMO_PASSWORD, gateway: PaymentGateway | None = None) -> dict:
+    """Load the Région Sud demo data; flush, never commit. Returns counts by kind.
+
+    The programmes marked `paid` are paid by card through `gateway`: by default an in-memory test gateway
+    (`payments.testing.FakeGateway`, environment "demo") that answers as Stripe's test mode does for the
+    test card, since `make run` loads the demo before it starts localstripe."""
     if get_user_by_email(ADMIN_EMAIL) is not None:
         raise RuntimeError("demo: the demo data is already loaded")
     providers, organisations = read("providers"), read("organisations")["organisations"]
@@ -147,7 +157,8 @@ def load_demo(password: str = DEMO_PASSWORD) -> dict:
     n_offers = _load_providers(run, providers)
     n_needs = _load_organisations(run, organisations, communes, read("needs"))
     db.session.flush()
-    n_funders, n_programmes = _load_funders(run, read("funders")["funders"])
+    gateway = gateway or FakeGateway(environment=DEMO_PAYMENTS_ENVIRONMENT)
+    n_funders, n_programmes = _load_funders(run, read("funders")["funders"], gateway)
     n_resources = _load_library(run, read("library")["producers"])
     return {
         "utilisateurs": run.users,
@@ -283,17 +294,21 @@ def _need(
     return values, answers
 
 
-def _load_funders(run: _Run, funders: list[dict]) -> tuple[int, int]:
-    """The funders (created by the hub staff) and their programmes; returns the numbers of both."""
+def _load_funders(run: _Run, funders: list[dict], gateway: PaymentGateway) -> tuple[int, int]:
+    """The funders (created by the hub staff) and their programmes, the `paid` ones paid by card by the
+    funder's member; returns the numbers of both."""
     programmes = 0
     for spec in funders:
         email = spec["account"]["email"]
-        member = run.user(email, spec["account"]["full_name"], flush=True)
+        member = run.user(email, spec["account"]["full_name"], intent="funder", flush=True)
         values = {k: spec[k] for k in ("name", "kind", "dep_code")} | {"contact_email": email}
         funder = rows.add_funder(run.moderator, values, email)
-        for programme in spec["programmes"]:
-            if rows.add_programme(member, funder, programme, today=date.today()):
-                programmes += 1
+        for entry in spec["programmes"]:
+            values = {k: v for k, v in entry.items() if k != "paid"}
+            programme = rows.add_programme(member, funder, values, today=date.today())
+            if entry.get("paid"):
+                rows.pay_by_card(member, programme, gateway)
+            programmes += 1
     return len(funders), programmes
 
 
@@ -301,13 +316,17 @@ def _load_library(run: _Run, producers: list[dict]) -> int:
     """The content producers and their published resources; returns the number of resources."""
     count = 0
     for spec in producers:
-        member = run.user(spec["account"]["email"], spec["account"]["full_name"], flush=True)
+        member = run.user(spec["account"]["email"], spec["account"]["full_name"], intent="producer", flush=True)
         values = {k: spec[k] for k in ("kind", "name", "presentation", "website")}
         producer = rows.add_producer(member, values)
         for resource in spec["resources"]:
             offers = [offer | {"producer_id": producer.id} for offer in resource.get("offers", [])]
-            values = {k: v for k, v in resource.items() if k != "offers"}
+            values = {k: v for k, v in resource.items() if k not in ("offers", "file")}
             values |= {"languages": ["fr"], "producer_ids": [producer.id]}
-            rows.add_resource(member, values, offers)
+            files = {}
+            if resource.get("file"):  # its printable sheet, made from its entry
+                sheet = resource_sheet(resource["title"], resource["description"], spec["name"], resource["licence"])
+                files[resource["file"]] = sheet
+            rows.add_resource(member, values, offers, files)
             count += 1
     return count

@@ -6,6 +6,7 @@ A domain service renamed elsewhere is fixed here, in one place per domain.
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 
 from app.accounts.models import User
@@ -21,14 +22,16 @@ from app.directory.services import (
 )
 from app.extensions import db
 from app.library.models import Producer, Resource
+from app.library.services.files import add_file
 from app.library.services.licences import add_licence_offer
 from app.library.services.producers import create_producer
 from app.library.services.resources import create_resource
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import create_need, move_need
-from app.vouchers.funders import add_funder_member, create_funder, create_programme
+from app.vouchers.funders import add_funder_member, create_funder, create_programme, pay_programme
 from app.vouchers.models import Funder
+from payments.interface import PaymentGateway
 
 # ---------------------------------------------------------------- accounts
 
@@ -123,6 +126,15 @@ def add_programme(member: User, funder: Funder, values: dict, today: date):
     return create_programme(member, funder, values, today=today)
 
 
+def pay_by_card(member: User, programme, gateway: PaymentGateway) -> None:
+    """The funder's member pays the programme with Stripe's test card, through the same service as the
+    payment page (`pay_programme`): the payment, its settlement in the ledger and the programme funded by
+    the payments' success hook, as after a real card payment."""
+    result = pay_programme(member, programme, "pm_card_visa", gateway)
+    if not result.info.succeeded:
+        raise RuntimeError(f"demo: the card payment of programme {programme.id} did not succeed")
+
+
 # ---------------------------------------------------------------- library
 
 
@@ -130,9 +142,13 @@ def add_producer(member: User, values: dict) -> Producer:
     return create_producer(member, values)
 
 
-def add_resource(member: User, values: dict, licence_offers: list[dict]) -> Resource:
-    """A published resource and the usage licences it sells."""
+def add_resource(
+    member: User, values: dict, licence_offers: list[dict], files: dict[str, bytes] | None = None
+) -> Resource:
+    """A published resource, its files (name -> content) and the usage licences it sells."""
     resource = create_resource(member, values, publish=True)
+    for name, content in (files or {}).items():
+        add_file(member, resource, name, io.BytesIO(content))
     for offer in licence_offers:
         add_licence_offer(member, resource, offer)
     return resource

@@ -16,7 +16,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import MultiCheckboxField, WebURL
+from app.core.errors import ServiceError
+from app.core.forms import Form, MultiCheckboxField, WebURL, check_now
+from app.directory.services import check_offer_availability, check_offer_price, clean_siret
 from app.directory.skills import grouped_choices, valid_codes
 from app.directory.vocab import (
     LANGUAGES,
@@ -51,14 +53,24 @@ class SkillsField(MultiCheckboxField):
         return grouped_choices()
 
 
-class OrganisationForm(FlaskForm):
+class SiretCheck:
+    """The directory's SIRET rule (`clean_siret`: 14 digits, Luhn keys) with the other fields: one pass."""
+
+    def __call__(self, form, field):
+        try:
+            clean_siret(field.data)
+        except ServiceError as error:
+            raise ValidationError(str(error.message)) from None
+
+
+class OrganisationForm(Form):
     name = StringField(_l("Nom de la structure"), validators=[DataRequired(REQUIRED), Length(max=200)])
     kind = SelectField(
         _l("Type de structure"), choices=choices(ORGANISATION_KINDS), validators=[DataRequired(REQUIRED)]
     )
     siret = StringField(
         _l("SIRET"),
-        validators=[Optional(), Length(max=20)],
+        validators=[Optional(), Length(max=20), SiretCheck()],
         description=_l("14 chiffres. Facultatif pour une association sans SIRET."),
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
@@ -87,12 +99,12 @@ class OrganisationForm(FlaskForm):
         }
 
 
-class ProviderForm(FlaskForm):
+class ProviderForm(Form):
     name = StringField(_l("Nom (personne ou structure)"), validators=[DataRequired(REQUIRED), Length(max=200)])
     kind = SelectField(_l("Vous êtes"), choices=choices(PROVIDER_KINDS), validators=[DataRequired(REQUIRED)])
     siret = StringField(
         _l("SIRET"),
-        validators=[Optional(), Length(max=20)],
+        validators=[Optional(), Length(max=20), SiretCheck()],
         description=_l("Facultatif pour un·e bénévole ; nécessaire pour être payé·e par chèque numérique."),
         render_kw={"inputmode": "numeric"},
     )
@@ -163,7 +175,7 @@ class ProviderForm(FlaskForm):
         }
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     title = StringField(_l("Titre de l'offre"), validators=[DataRequired(REQUIRED), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[DataRequired(REQUIRED), Length(max=10000)])
     category = SelectField(_l("Catégorie"), choices=choices(OFFER_CATEGORIES), validators=[DataRequired(REQUIRED)])
@@ -193,6 +205,25 @@ class OfferForm(FlaskForm):
     )
     available_from = DateField(_l("Disponible à partir du"), validators=[Optional()])
     available_until = DateField(_l("Disponible jusqu'au"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then the offer's rules across fields (price, availability): every error at once."""
+        valid = super().validate(extra_validators)
+        price = self.price.data
+        if price is not None and not price.is_finite() and not self.price.errors:  # "NaN", "inf"
+            self.price.errors = [*self.price.errors, str(_l("Entre 0 et 100 000 €."))]
+            valid = False
+        values = {
+            "price_mode": self.price_mode.data,
+            "price_cents": round(price * 100) if price is not None and price.is_finite() else None,
+            "available_from": self.available_from.data,
+            "available_until": self.available_until.data,
+        }
+        rules = (
+            (check_offer_price, ("price_mode", "price")),
+            (check_offer_availability, ("available_from", "available_until")),
+        )
+        return check_now(self, values, rules) and valid
 
     def values(self) -> dict:
         price = self.price.data

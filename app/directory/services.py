@@ -260,14 +260,22 @@ def update_provider(actor: User, provider: Provider, values: dict) -> Provider:
     )
 
 
-def _check_offer_values(values: dict) -> None:
+def check_offer_price(values: dict) -> None:
     if values.get("price_mode") == "paid" and not values.get("price_cents"):
         raise ServiceError(_("Indiquez le prix d'une offre payante."), field="price")
     if values.get("price_mode") in ("volunteer",) and values.get("price_cents"):
         raise ServiceError(_("Une offre bénévole est gratuite : laissez le prix vide."), field="price")
+
+
+def check_offer_availability(values: dict) -> None:
     start, end = values.get("available_from"), values.get("available_until")
     if start and end and end < start:
         raise ServiceError(_("La fin de disponibilité doit suivre son début."), field="available_until")
+
+
+def _check_offer_values(values: dict) -> None:
+    check_offer_price(values)  # the offer form runs both at once too (one pass)
+    check_offer_availability(values)
 
 
 def create_offer(actor: User, provider: Provider, values: dict, submit: bool = False) -> Offer:

@@ -17,9 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import MultiCheckboxField, WebURL
+from app.core.forms import Form, MultiCheckboxField, WebURL, check_now
 from app.directory.vocab import choices
 from app.library.services.identifiers import parse_identifier, parse_identifiers
+from app.library.services.resources import check_relations, check_year
 from app.library.vocab import (
     AUDIENCES,
     FORMATS,
@@ -77,7 +78,7 @@ class EurosField(DecimalField):
         super().process_formdata(valuelist)
 
 
-class ProducerForm(FlaskForm):
+class ProducerForm(Form):
     kind = RadioField(
         _l("Producteur"), choices=choices(PRODUCER_KINDS), default="structure", validators=[DataRequired(REQUIRED)]
     )
@@ -103,7 +104,10 @@ class MemberForm(FlaskForm):
     )
 
 
-class ResourceForm(FlaskForm):
+class ResourceForm(Form):
+    """`resource`: the resource being edited (None for a new one), set by the view."""
+
+    resource = None
     title = StringField(_l("Titre"), validators=[DataRequired(REQUIRED), Length(max=300)])
     description = TextAreaField(
         _l("Description"),
@@ -150,6 +154,19 @@ class ResourceForm(FlaskForm):
     is_related_to = IdentifierListField(
         _l("Ressources liées (identifiants)"), validators=[Optional(), Length(max=1000)]
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then the rules the service checks against the base (year, related resources): every
+        error at once."""
+        valid = super().validate(extra_validators)
+        values = {
+            "year_created": self.year_created.data,
+            "is_based_on": self.is_based_on.numbers,
+            "is_related_to": self.is_related_to.numbers,
+            "resource": self.resource,
+        }
+        rules = ((check_year, ("year_created",)), (check_relations, ("is_based_on", "is_related_to")))
+        return check_now(self, values, rules) and valid
 
     def values(self) -> dict:
         return {

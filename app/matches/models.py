@@ -93,7 +93,7 @@ class Proposal(Timestamped, db.Model):
     # The explanation as codes and parameters ([{code, params, text}], `app.matches.explanations`), worded
     # in each reader's language; None for the rows stored before it (their French sentence is shown).
     explanation_phrases: Mapped[list | None] = mapped_column(JSON)
-    # [{offer_id, provider_id, score, explanation, phrases, saturated}] ("phrases" since revision 0013)
+    # [{offer_id, provider_id, score, explanation, phrases, saturated}] ("phrases" since revision 0014)
     alternatives: Mapped[list] = mapped_column(JSON, default=list)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="SET NULL"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))

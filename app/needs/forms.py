@@ -1,17 +1,17 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from app.core.forms import MultiCheckboxField
+from app.core.forms import Form, MultiCheckboxField, check_now
 from app.directory.forms import SkillsField
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES, choices
+from app.needs.services import check_wanted, check_window
 from app.territory.forms import CommuneField
 
 REQUIRED = _l("Ce champ est obligatoire.")
 
 
-class NeedForm(FlaskForm):
+class NeedForm(Form):
     organisation_id = SelectField(_l("Pour la structure"), coerce=int, validators=[DataRequired(REQUIRED)])
     title = StringField(_l("Titre du besoin"), validators=[DataRequired(REQUIRED), Length(max=200)])
     description = TextAreaField(
@@ -37,6 +37,18 @@ class NeedForm(FlaskForm):
     )
     contact_phone = StringField(_l("Téléphone"), validators=[Optional(), Length(max=30)])
     answers = HiddenField(validators=[Optional(), Length(max=200)])
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then the need's rules across fields (its period, what it asks for): every error at once."""
+        valid = super().validate(extra_validators)
+        values = {
+            "window_start": self.window_start.data,
+            "window_end": self.window_end.data,
+            "skills": list(self.skills.data or []),
+            "categories": list(self.categories.data or []),
+        }
+        rules = ((check_window, ("window_start", "window_end")), (check_wanted, ("skills", "categories")))
+        return check_now(self, values, rules) and valid
 
     def values(self) -> dict:
         return {

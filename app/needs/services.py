@@ -63,12 +63,20 @@ def can_see_need(user: User, need: Need) -> bool:
     return user.is_authenticated and (user.is_staff or need.organisation_id in user.organisation_ids)
 
 
-def _check_values(values: dict) -> None:
+def check_window(values: dict) -> None:
     start, end = values.get("window_start"), values.get("window_end")
     if start and end and end < start:
         raise ServiceError(_("La fin de la période doit suivre son début."), field="window_end")
+
+
+def check_wanted(values: dict) -> None:
     if not values.get("skills") and not values.get("categories"):
         raise ServiceError(_("Choisissez au moins une compétence recherchée."), field="skills")
+
+
+def _check_values(values: dict) -> None:
+    check_window(values)  # the need form runs both at once too (one pass)
+    check_wanted(values)
 
 
 def create_need(

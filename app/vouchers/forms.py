@@ -17,8 +17,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.core.forms import MultiCheckboxField
+from app.core.errors import ServiceError
+from app.core.forms import Form, MultiCheckboxField, check_now
 from app.directory.vocab import ORGANISATION_KINDS, choices
+from app.vouchers.funders import (
+    check_programme_dates,
+    check_programme_eligibility,
+    check_programme_money,
+    existing_account,
+)
 from app.vouchers.vocab import FUNDER_KINDS, REGION_SUD_DEPARTEMENTS
 
 REQUIRED = _l("Ce champ est obligatoire.")
@@ -28,7 +35,16 @@ def euros_to_cents(value: Decimal | None) -> int | None:
     return None if value is None else int((value * 100).to_integral_value())
 
 
-class FunderForm(FlaskForm):
+def _member_account(values: dict) -> None:
+    if values["email"]:
+        try:
+            existing_account(values["email"])
+        except ServiceError as error:
+            error.field = "member_email"
+            raise
+
+
+class FunderForm(Form):
     name = StringField(_l("Nom du financeur"), validators=[DataRequired(REQUIRED), Length(max=200)])
     kind = SelectField(_l("Type de financeur"), choices=choices(FUNDER_KINDS), validators=[DataRequired(REQUIRED)])
     dep_code = SelectField(
@@ -44,6 +60,12 @@ class FunderForm(FlaskForm):
         validators=[Optional(), Email(_l("Adresse e-mail invalide.")), Length(max=320)],
         description=_l("La personne doit déjà avoir un compte sur le Hub du Sud."),
     )
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields and the account to attach (it must exist already): every error at once."""
+        valid = super().validate(extra_validators)
+        email = (self.member_email.data or "").strip()
+        return check_now(self, {"email": email}, ((_member_account, ("member_email",)),)) and valid
 
     def values(self) -> dict:
         return {
@@ -61,7 +83,7 @@ class MemberForm(FlaskForm):
     )
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(Form):
     name = StringField(_l("Nom du programme"), validators=[DataRequired(REQUIRED), Length(max=200)])
     description = TextAreaField(
         _l("Présentation"),
@@ -105,6 +127,28 @@ class ProgrammeForm(FlaskForm):
     )
     require_siret = BooleanField(_l("SIRET valide obligatoire (une structure par SIRET)"), default=True)
     requires_approval = BooleanField(_l("Chaque demande est validée par l'équipe du Hub"))
+
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, then the programme's rules across fields (amounts, dates, communes): every error at once."""
+        valid = super().validate(extra_validators)
+        face, budget = self.face_value.data, self.budget.data
+        if budget is not None and not budget.is_finite() and not self.budget.errors:  # "NaN", "inf"
+            self.budget.errors = [*self.budget.errors, str(_l("Entre 1 et 5 000 000 €."))]
+            valid = False
+        values = {
+            "face_value_cents": euros_to_cents(face) if face is None or face.is_finite() else None,
+            "voucher_count": self.voucher_count.data,
+            "budget_cents": euros_to_cents(budget) if budget is None or budget.is_finite() else None,
+            "valid_from": self.valid_from.data,
+            "valid_until": self.valid_until.data,
+            "communes": [c for c in (self.communes.data or "").replace(",", " ").split() if c],
+        }
+        rules = (
+            (check_programme_money, ("face_value", "voucher_count", "budget")),
+            (check_programme_dates, ("valid_from", "valid_until")),
+            (check_programme_eligibility, ("communes",)),
+        )
+        return check_now(self, values, rules) and valid
 
     def values(self) -> dict:
         return {

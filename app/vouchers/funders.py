@@ -93,13 +93,19 @@ def create_funder(actor: User, values: dict) -> Funder:
     return funder
 
 
+def existing_account(email: str | None) -> User:
+    """The account a funder's member must already have (the staff attach it; nobody is invited)."""
+    user = get_user_by_email(email or "")
+    if user is None:
+        raise ServiceError(_("Aucun compte avec cette adresse : la personne doit d'abord s'inscrire."), field="email")
+    return user
+
+
 def add_funder_member(actor: User | None, funder: Funder, email: str, *, system: bool = False) -> FunderMember:
     """Attach an existing account to a funder (hub staff, or the CLI with ``system=True``)."""
     if not system:
         _require_staff(actor)
-    user = get_user_by_email(email or "")
-    if user is None:
-        raise ServiceError(_("Aucun compte avec cette adresse : la personne doit d'abord s'inscrire."), field="email")
+    user = existing_account(email)
     if (
         db.session.scalar(
             select(FunderMember.id).where(FunderMember.funder_id == funder.id, FunderMember.user_id == user.id)
@@ -153,7 +159,7 @@ def _start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=PARIS)
 
 
-def _check_programme_values(values: dict, today: date) -> dict:
+def check_programme_money(values: dict) -> None:
     face = values.get("face_value_cents")
     if not isinstance(face, int) or not 100 <= face <= 1_000_000:
         raise ServiceError(_("La valeur d'un chèque va de 1 à 10 000 €."), field="face_value")
@@ -174,9 +180,16 @@ def _check_programme_values(values: dict, today: date) -> dict:
         )
     if count is not None and count * face > 500_000_000:
         raise ServiceError(_("Un programme ne dépasse pas 5 000 000 €."), field="voucher_count")
+
+
+def check_programme_validity(values: dict) -> None:
     validity = values.get("validity_days") or 365
     if not isinstance(validity, int) or not 30 <= validity <= 730:
         raise ServiceError(_("Entre 30 et 730 jours."), field="validity_days")
+
+
+def check_programme_dates(values: dict, today: date | None = None) -> None:
+    today = today or utcnow().astimezone(PARIS).date()
     valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
     if valid_until is not None:
         if valid_until <= today:
@@ -193,13 +206,20 @@ def _check_programme_values(values: dict, today: date) -> dict:
                 ),
                 field="valid_until",
             )
+
+
+def _communes(values: dict) -> list[str]:
+    return sorted({str(c).strip() for c in values.get("communes") or [] if str(c).strip()})
+
+
+def check_programme_eligibility(values: dict) -> None:
     kinds = list(values.get("organisation_kinds") or [])
     if any(kind not in ORGANISATION_KINDS for kind in kinds):
         raise ServiceError(_("Type de structure inconnu."), field="organisation_kinds")
     departements = [str(d) for d in values.get("departements") or []]
     if any(not (len(d) in (2, 3) and d[:2].isalnum()) for d in departements):
         raise ServiceError(_("Département inconnu."), field="departements")
-    communes = sorted({str(c).strip() for c in values.get("communes") or [] if str(c).strip()})
+    communes = _communes(values)
     if len(communes) > 300:
         raise ServiceError(_("300 communes au plus : choisissez plutôt des départements."), field="communes")
     if communes:
@@ -210,16 +230,24 @@ def _check_programme_values(values: dict, today: date) -> dict:
     max_per = values.get("max_per_organisation")
     if max_per is not None and (not isinstance(max_per, int) or not 1 <= max_per <= 1000):
         raise ServiceError(_("Entre 1 et 1 000."), field="max_per_organisation")
+
+
+def _check_programme_values(values: dict, today: date) -> dict:
+    """The programme's rules (the programme form runs each at once too: one pass), then its normalised values."""
+    check_programme_money(values)
+    check_programme_validity(values)
+    check_programme_dates(values, today)
+    check_programme_eligibility(values)
     return {
-        "face": face,
-        "count": count,
-        "budget": budget,
-        "validity": validity,
+        "face": values["face_value_cents"],
+        "count": values.get("voucher_count"),
+        "budget": values.get("budget_cents"),
+        "validity": values.get("validity_days") or 365,
         "eligibility": rules.Eligibility(
-            organisation_kinds=kinds,
-            departements=departements,
-            communes=communes,
-            max_per_organisation=max_per,
+            organisation_kinds=list(values.get("organisation_kinds") or []),
+            departements=[str(d) for d in values.get("departements") or []],
+            communes=_communes(values),
+            max_per_organisation=values.get("max_per_organisation"),
             require_siret=bool(values.get("require_siret", True)),
         ),
     }

@@ -44,7 +44,7 @@ def test_sign_up_boussole_and_post_a_need(live_app, page):
     page.get_by_label("Mot de passe").fill("les calanques au printemps")
     page.get_by_role("button", name="Se connecter").click()
 
-    page.get_by_role("link", name="Déclarer ma structure").click()
+    page.get_by_role("link", name="Décrire mon besoin").click()  # first: the structure, then the boussole
     page.get_by_label("Nom de la structure").fill("Association Les Calanques Solidaires")
     page.get_by_label("Type de structure").select_option("association")
     page.get_by_label("Taille").select_option("benevoles")

@@ -46,6 +46,14 @@ RESOURCE_STATES = StateMachine(
 )
 
 
+def check_year(values: dict) -> None:
+    year = values.get("year_created")
+    if year is not None and (
+        not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= utcnow().year + 1
+    ):
+        raise ServiceError(_("Indiquez une année entre 1900 et l'an prochain."), field="year_created")
+
+
 def _check_resource_values(values: dict) -> dict:
     """Validate and normalise the metadata; raise a ServiceError tied to the field."""
     clean = {}
@@ -74,12 +82,8 @@ def _check_resource_values(values: dict) -> dict:
         raise ServiceError(_("Choisissez au moins un public."), field="audiences")
     if not clean["languages"]:
         raise ServiceError(_("Choisissez au moins une langue."), field="languages")
-    year = values.get("year_created")
-    if year is not None and (
-        not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= utcnow().year + 1
-    ):
-        raise ServiceError(_("Indiquez une année entre 1900 et l'an prochain."), field="year_created")
-    clean["year_created"] = year
+    check_year(values)
+    clean["year_created"] = values.get("year_created")
     if values.get("licence") not in LICENCES:
         raise ServiceError(_("Choisissez une licence."), field="licence")
     clean["licence"] = values["licence"]
@@ -101,6 +105,11 @@ def _resolve_producers(actor: User, producer_ids: Iterable[int], current: list[P
         if producer.id not in current_ids and not (actor.is_staff or is_producer_member(actor, producer)):
             raise Forbidden(_("Vous ne pouvez créditer que les producteurs dont vous êtes membre."), field="producers")
     return sorted(producers, key=lambda p: p.name)
+
+
+def check_relations(values: dict) -> None:
+    """The related resources exist, and none is the resource itself (`values["resource"]`, None for a new one)."""
+    _resolve_relations(values.get("resource"), values)
 
 
 def _resolve_relations(resource: Resource | None, values: dict) -> dict[str, list[Resource]]:

@@ -140,6 +140,7 @@ def export_json():
 
 def resource_form(resource: Resource | None) -> ResourceForm:
     form = ResourceForm(obj=resource) if resource else ResourceForm()
+    form.resource = resource  # its related resources may not include itself (checked with the fields)
     producers = (
         db.session.scalars(select(Producer).order_by(Producer.name)).all()
         if current_user.is_staff

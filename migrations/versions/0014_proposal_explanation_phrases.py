@@ -5,15 +5,15 @@ in each reader's language. Rows stored before it keep NULL: their French sentenc
 (`proposal.explanation`, and each alternative's "explanation") is shown as it is, marked as
 French in pages of another language. Nothing to convert.
 
-Revision ID: 0013_phrases
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_phrases"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
