@@ -60,6 +60,7 @@ def downgrade():
         batch.drop_constraint("fk_mission_accepted_by_id_user_account", type_="foreignkey")
         batch.drop_column("accepted_by_id")
     with op.batch_alter_table("proposal") as batch:
+        batch.drop_constraint(op.f("ck_proposal_proposalorigin"), type_="check")
         batch.drop_constraint("uq_proposal_request_key", type_="unique")
         batch.drop_constraint("fk_proposal_requested_by_id_user_account", type_="foreignkey")
         batch.drop_column("request_key")
