@@ -338,14 +338,14 @@ def offer_request(offer_id: int):
     form.organisation_id.choices = [(o.id, o.name) for o in organisations]
     if form.validate_on_submit():
         org = next(o for o in organisations if o.id == form.organisation_id.data)
-        proposal = _send_request(
+        sent = _send_request(
             form,
             lambda: match_requests.request_with_new_need(
                 current_user, offer, org, form.values(), key=form.request_key.data
             ),
         )
-        if proposal is not None:
-            return proposal
+        if sent is not None:
+            return sent
     return _request_page(offer, form, status=form_status(form))
 
 
@@ -365,12 +365,12 @@ def offer_request_link(offer_id: int):
         return redirect(url_for("matches.offer_request", offer_id=offer.id))
     if link_form.validate_on_submit():
         need = load_or_404(Need, link_form.need_id.data)
-        proposal = _send_request(
+        sent = _send_request(
             link_form,
             lambda: match_requests.request_with_need(current_user, offer, need, key=link_form.request_key.data),
         )
-        if proposal is not None:
-            return proposal
+        if sent is not None:
+            return sent
     form = _prefilled_form(offer, match_requests.organisations_of(current_user))
     return _request_page(offer, form, link_form=link_form, status=form_status(link_form))
 
@@ -411,7 +411,8 @@ def _request_page(offer: Offer, form: RequestNeedForm, link_form: LinkNeedForm |
 
 
 def _send_request(form, action):
-    """Run the request in one transaction; a second click with the same key lands on the first's page."""
+    """Run the request in one transaction and redirect to its page (None: refused, shown on the form).
+    A second click with the same key lands on the first's page."""
     key = form.request_key.data
     try:
         with transaction(form) as tx:

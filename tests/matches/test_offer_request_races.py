@@ -27,7 +27,7 @@ def _world(app):
 
 
 @pytest.mark.parametrize("round_no", range(2))
-def test_a_double_click_makes_one_request(race_app, round_no):  # noqa: F811
+def test_a_double_click_makes_one_request(race_app, round_no):
     from app.extensions import db
     from app.matches.models import Proposal, ProposalOrigin
     from app.needs.models import Need

@@ -7,17 +7,20 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
+from app.accounts.services import add_membership, create_api_token
 from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from app.core.mail import OutboxEmail
 from app.matches import requests as match_requests
 from app.matches import services
+from app.matches.missions import proposals_for_provider
 from app.matches.models import Mission, Proposal, ProposalOrigin
 from app.matches.models import ProposalStatus as P
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
-from tests.conftest import login, page_text, post_form
+from tests.conftest import PASSWORD, login, page_text, post_form
 
 PROVIDER_PHONE = "04 91 00 11 22"
 ORG_PHONE = "06 12 34 56 78"
@@ -83,8 +86,6 @@ def test_request_with_a_new_need_reaches_the_provider(world, db_session):
     body = next(m.body for m in mail if "demande votre accompagnement" in m.subject)
     assert "Cabinet infirmier" in body and "Audit de sécurité" in body
     assert "cabinet@exemple.fr" not in body and ORG_PHONE not in body  # no contact before acceptance
-    from app.matches.missions import proposals_for_provider
-
     assert proposal in proposals_for_provider(world["provider_user"])
 
 
@@ -124,8 +125,6 @@ def test_refusals(world, factory, db_session):
     draft = factory.offer(provider=world["provider"], draft=True, title="Brouillon")
     with pytest.raises(NotFound):  # not published
         match_requests.request_with_new_need(member, draft, world["org"], _values(world))
-    from flask_login import AnonymousUserMixin
-
     with pytest.raises(Forbidden, match="Connectez-vous"):  # not signed in
         match_requests.check_can_request(AnonymousUserMixin(), offer)
     other_org = factory.organisation(name="Autre structure")
@@ -141,8 +140,6 @@ def test_refusals(world, factory, db_session):
 
 def test_a_provider_member_of_the_organisation_cannot_ask_its_own_provider(world, factory):
     colleague = factory.user()
-    from app.accounts.services import add_membership
-
     add_membership(colleague, organisation=world["org"])
     add_membership(colleague, provider=world["provider"])
     with pytest.raises(Forbidden):
@@ -231,8 +228,6 @@ def test_nobody_sees_the_other_contact_before_acceptance(world, client, db_sessi
         response = client.get(url)
         assert response.status_code == 200, url
         assert not _contacts_of(response.get_data(as_text=True)), url
-    from app.accounts.services import create_api_token
-
     token = create_api_token(world["provider_user"])
     db_session.flush()
     response = client.get(f"/api/v1/needs/{proposal.need_id}", headers={"Authorization": f"Bearer {token}"})
@@ -280,8 +275,6 @@ def test_visitor_is_sent_to_log_in_and_comes_back(world, client, db_session):
     assert "next=" in login_page
     # The sign-up link of the login page keeps the way back.
     assert "/inscription?next=" in client.get(login_page).get_data(as_text=True)
-    from tests.conftest import PASSWORD
-
     response = post_form(client, login_page, {"email": world["member"].email, "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"].endswith(url)
     # An outside `next` is never followed.
@@ -299,8 +292,6 @@ def test_signup_keeps_the_way_back_until_the_first_login(world, client, factory,
     client.get(f"/inscription?next={url}")
     newcomer = factory.user(email="nouvelle@exemple.fr")
     db_session.flush()
-    from tests.conftest import PASSWORD
-
     response = post_form(client, "/connexion", {"email": newcomer.email, "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"].endswith(url)
 
