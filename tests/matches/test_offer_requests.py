@@ -5,6 +5,7 @@ declines; contacts are shared with both sides once the mission is accepted, and 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask_login import AnonymousUserMixin
@@ -393,3 +394,24 @@ def test_request_page_is_only_for_its_two_sides_and_staff(world, client, factory
     assert client.get(url).status_code == 200
     login(client, world["provider_user"])
     assert client.get(url).status_code == 200
+
+
+def test_request_pages_in_english(world, client, db_session):
+    login(client, world["member"])
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    text = page_text(client.get(f"/offres/{world['offer'].id}"))
+    assert "Ask for this support" in text
+    text = page_text(client.get(f"/offres/{world['offer'].id}/demander"))
+    assert "Ask for “Audit de sécurité”" in text and "Send my request" in text
+    assert "Demander" not in text.replace("/demander", "")
+
+
+def test_unanswered_request_expires_and_the_organisation_is_told(world, db_session):
+    proposal = match_requests.request_with_new_need(
+        world["member"], world["offer"], world["org"], _values(world), key="x" * 20
+    )
+    assert services.sweep(now=proposal.deadline_at + timedelta(minutes=1))["expired"] == 1
+    assert proposal.status == P.EXPIRED and proposal.need.status == NS.OPEN
+    mail = db_session.scalars(select(OutboxEmail).where(OutboxEmail.recipient == "cabinet@exemple.fr")).all()
+    assert any("n'a pas répondu à temps" in m.body for m in mail)
