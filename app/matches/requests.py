@@ -156,6 +156,14 @@ def _pending_for(organisation_id: int, offer: Offer) -> Proposal | None:
     )
 
 
+def pending_requests(user: User, offer: Offer) -> list[Proposal]:
+    """The requests of the user's organisations for this offer that wait for the provider."""
+    ids = user.organisation_ids if user.is_authenticated else set()
+    if not ids:
+        return []
+    return [p for p in (_pending_for(org_id, offer) for org_id in sorted(ids)) if p is not None]
+
+
 def _lock(organisation: Organisation) -> None:
     """Two requests of one organisation at once (a double click): the second waits for the first
     on the organisation's row (PostgreSQL), then finds its request by the key."""

@@ -407,6 +407,7 @@ def _request_page(offer: Offer, form: RequestNeedForm, link_form: LinkNeedForm |
         offer=offer,
         form=form,
         link_form=link_form or _link_form(offer, formdata=False),
+        pending=match_requests.pending_requests(current_user, offer),
     ), status
 
 

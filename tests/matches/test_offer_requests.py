@@ -350,6 +350,8 @@ def test_request_page_review_submit_and_double_click(world, client, db_session):
     assert _count(db_session, Proposal, Proposal.origin == ProposalOrigin.REQUEST) == 1
     confirmation = page_text(client.get(first.headers["Location"]))
     assert "Votre demande est envoyée à Cyber Var" in confirmation
+    # Back on the request page: the pending request is pointed at.
+    assert "Cabinet infirmier a déjà demandé cette offre" in page_text(client.get(url))
     # Bad input: a French message, never a 500.
     bad = post_form(client, url, {"request_key": "x" * 20, "title": ""})
     assert bad.status_code == 422 and "Ce champ est obligatoire." in page_text(bad)
