@@ -97,6 +97,11 @@ EXPECTED = {
     ("GET", "matches.mission_detail"): ("/missions/{mission}", {}),
     ("POST", "matches.mission_action"): ("/missions/{mission}/action", {"org": 400, "provider": 400, "staff": 400}),
     ("POST", "matches.mission_feedback"): ("/missions/{mission}/avis", {"org": 400, "provider": 400, "staff": 400}),
+    # Asking for an offer: the provider is refused its own offer; staff (no organisation) are sent to create one.
+    ("GET", "matches.offer_request"): ("/offres/{offer}/demander", {"provider": 403, "staff": 302}),
+    ("POST", "matches.offer_request"): ("/offres/{offer}/demander", {}),
+    ("POST", "matches.offer_request_link"): ("/offres/{offer}/demander/besoin", {}),
+    ("GET", "matches.request_detail"): ("/demandes/{request}", {}),
     ("GET", "staff.queue"): ("/moderation/", {}),
     ("POST", "staff.decide"): ("/moderation/offre/{offer}", {"staff": 400}),
     ("POST", "staff.decide_change"): ("/moderation/modification/1", {"staff": 400}),
@@ -201,6 +206,7 @@ OBJECT_SCOPED = {
     "needs.detail": "need",
     "needs.edit": "need",
     "matches.mission_detail": "need",
+    "matches.request_detail": "need",
     "vouchers.provider_statement": "provider",
     "directory.provider_edit": "provider",
     "directory.offer_edit": "offer",
@@ -228,6 +234,10 @@ def world(factory, app, tmp_path, monkeypatch):
     # A run over a second need (in Avignon, served remotely), approved and accepted: a mission.
     other_need = factory.need(organisation=org, user=org_user, commune_insee="84007", title="Former l'équipe")
     run, proposal, mission = factory.mission(other_need, provider_user, staff)
+    # A direct request of the organisation for the offer, with a need prefilled from it.
+    from app.matches.requests import prefill, request_with_new_need
+
+    direct = request_with_new_need(org_user, offer, org, prefill(offer, org, org_user), key="matrice" * 3)
     monkeypatch.setitem(app.config, "FILES_DIR", str(tmp_path / "files"))
     library = library_world(factory, provider_user, org_user)
     vouchers = vouchers_world(factory, org_user, org)
@@ -241,6 +251,7 @@ def world(factory, app, tmp_path, monkeypatch):
             "run": run.id,
             "proposal": proposal.id,
             "mission": mission.id,
+            "request": direct.id,
             **library,
             **vouchers,
         },

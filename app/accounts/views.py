@@ -27,6 +27,8 @@ from app.core.web import form_status, safe_next, transaction
 
 bp = Blueprint("accounts", __name__)
 
+AFTER_LOGIN = "after_login"  # a page a visitor was going to when they signed up (an offer to ask for)
+
 
 def _confirm_url(token: str) -> str:
     return url_for("accounts.confirm", token=token, _external=True)
@@ -70,6 +72,8 @@ def signup():
         return redirect(url_for("accounts.dashboard"))
     wanted = request.args.get("profil", "")
     form = SignupForm(intent=wanted if wanted in dict(INTENTS) else Intent.ORGANISATION.value)
+    if safe_next(request.args.get("next"), ""):  # where the person was going: back there after the first login
+        session[AFTER_LOGIN] = request.args["next"]
     if form.validate_on_submit():
         try:
             _counted("signup_ip")
@@ -139,11 +143,12 @@ def login():
         if tx.ok:
             attempt.release()  # only failures count
             lang = session.get("lang")
+            target = safe_next(request.args.get("next") or session.get(AFTER_LOGIN), url_for("accounts.dashboard"))
             session.clear()  # no session fixation: a fresh session at login
             if lang:
                 session["lang"] = lang
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next"), url_for("accounts.dashboard")))
+            return redirect(target)
     return render_template("accounts/login.html", form=form), form_status(form)
 
 

@@ -124,7 +124,15 @@ class ProviderForm(Form):
     presentation = TextAreaField(_l("Présentation"), validators=[DataRequired(REQUIRED), Length(max=5000)])
     website = URLField(_l("Site web"), validators=[Optional(), WebURL(), Length(max=300)])
     contact_email = EmailField(
-        _l("E-mail de contact"), validators=[Optional(), Email(_l("Adresse e-mail invalide.")), Length(max=320)]
+        _l("E-mail de contact"),
+        validators=[Optional(), Email(_l("Adresse e-mail invalide.")), Length(max=320)],
+        description=_l("Donné aux structures dont vous acceptez une mission, et à elles seules."),
+    )
+    contact_phone = StringField(
+        _l("Téléphone"),
+        validators=[Optional(), Length(max=30)],
+        render_kw={"autocomplete": "tel"},
+        description=_l("Facultatif. Donné aux structures dont vous acceptez une mission, et à elles seules."),
     )
     iban = StringField(
         _l("IBAN"),
@@ -172,6 +180,7 @@ class ProviderForm(Form):
             "presentation": self.presentation.data,
             "website": self.website.data or "",
             "contact_email": self.contact_email.data or "",
+            "contact_phone": (self.contact_phone.data or "").strip(),
         }
 
 

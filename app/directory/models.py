@@ -47,6 +47,8 @@ class Provider(Moderated, Timestamped, db.Model):
     presentation: Mapped[str] = mapped_column(Text, default="")
     website: Mapped[str] = mapped_column(String(300), default="")
     contact_email: Mapped[str] = mapped_column(String(320), default="")
+    # Contact details: given only to the organisations whose mission the provider accepted.
+    contact_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
     # Where its payouts go (SEPA credit transfer); checked with schwifty in the form.
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))

@@ -191,6 +191,7 @@ PROVIDER_FIELDS = (
     "presentation",
     "website",
     "contact_email",
+    "contact_phone",
     "iban",
     "bic",
     "bank_holder",

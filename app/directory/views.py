@@ -10,7 +10,7 @@ from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
-from app.core.web import form_status, load_or_404, submit_form
+from app.core.web import form_status, load_or_404, safe_next, submit_form
 from app.directory import services
 from app.directory.forms import OfferForm, OrganisationForm, ProviderForm
 from app.directory.models import Offer, Organisation, Provider
@@ -84,11 +84,14 @@ def _edited(listing) -> str:
 @access(Access.LOGIN)
 def organisation_new():
     form = OrganisationForm()
+    back = safe_next(request.args.get("next"), "")  # where the person was going (an offer to ask for)
     done = submit_form(
         form,
         lambda: services.create_organisation(current_user, form.values()),
-        _("Votre structure est enregistrée. Vous pouvez maintenant décrire votre besoin."),
-        url_for("needs.boussole_step"),
+        _("Votre structure est enregistrée. Vous pouvez reprendre votre demande.")
+        if back
+        else _("Votre structure est enregistrée. Vous pouvez maintenant décrire votre besoin."),
+        back or url_for("needs.boussole_step"),
     )
     return done or (
         render_template("directory/organisation_form.html", form=form, organisation=None),

@@ -6,7 +6,7 @@ categories by their codes, so that their labels follow the reader's language too
 `Proposal.explanation_phrases` and in each alternative's ``"phrases"``; the pages word them here,
 through the catalogues, French first (`explanation_html`, `explanation_text`).
 
-Rows stored before (revision 0013) have no phrases: their French sentence is shown as it is,
+Rows stored before (revision 0014) have no phrases: their French sentence is shown as it is,
 marked ``lang="fr"`` in a page of another language. A phrase whose code this module does not know
 (a component added later) shows its stored French text the same way.
 """

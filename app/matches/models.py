@@ -79,7 +79,19 @@ class ProposalStatus(str, enum.Enum):
     EXPIRED = "expired"  # the provider did not answer before the deadline
 
 
+class ProposalOrigin(str, enum.Enum):
+    ENGINE = "engine"  # made by a match run, arbitrated by hub staff
+    REQUEST = "request"  # asked for by the organisation from the offer's page: straight to the provider
+
+
 class Proposal(Timestamped, db.Model):
+    """A need paired with an offer, on its way to becoming a mission.
+
+    Two origins, one life: the engine proposes (staff approve, then the provider answers), or the
+    organisation asks for an offer from its page (a *direct request*: born approved, the provider
+    answers). Either way acceptance creates the mission, a refusal or the deadline sends the need
+    back to matching, and every step is in the audit trail."""
+
     __tablename__ = "proposal"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("match_run.id", ondelete="SET NULL"), index=True)
@@ -103,6 +115,10 @@ class Proposal(Timestamped, db.Model):
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    origin: Mapped[ProposalOrigin] = enum_column(ProposalOrigin, default=ProposalOrigin.ENGINE, server_default="engine")
+    # A direct request: who asked, and the key its form carried (a double click sends it twice: one request).
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     run: Mapped[MatchRun | None] = relationship(back_populates="proposals")
     need = relationship("Need")
@@ -153,8 +169,11 @@ class Mission(Timestamped, db.Model):
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The provider's member who accepted: the organisation's contact for the mission.
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
 
     proposal: Mapped[Proposal] = relationship(back_populates="mission")
+    accepted_by = relationship("User")
     need = relationship("Need")
     offer = relationship("Offer")
     provider = relationship("Provider")
@@ -192,3 +211,12 @@ class EmbeddingVector(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# The direct requests made for a need (its page shows where each stands), newest first.
+Need.requests = relationship(
+    Proposal,
+    primaryjoin=lambda: (Proposal.need_id == Need.id) & (Proposal.origin == ProposalOrigin.REQUEST),
+    viewonly=True,
+    order_by=lambda: Proposal.id.desc(),
+)

@@ -21,8 +21,9 @@ from app.core.signals import mission_accepted, mission_cancelled
 from app.core.states import StateMachine
 from app.core.urls import absolute_url
 from app.extensions import db
+from app.matches.contacts import contact_lines, organisation_contact, provider_contact
 from app.matches.explanations import explanation_text
-from app.matches.models import Mission, Proposal, ProposalEvent
+from app.matches.models import Mission, Proposal, ProposalEvent, ProposalOrigin
 from app.matches.models import MissionStatus as MS
 from app.matches.models import ProposalStatus as P
 from app.needs.models import Need
@@ -187,25 +188,17 @@ def respond(
         _move(proposal, actor, P.ACCEPTED, "accepted")
         proposal.responded_at = now
         mission = Mission(
-            proposal=proposal, need_id=proposal.need_id, offer_id=proposal.offer_id, provider_id=proposal.provider_id
+            proposal=proposal,
+            need_id=proposal.need_id,
+            offer_id=proposal.offer_id,
+            provider_id=proposal.provider_id,
+            accepted_by_id=actor.id,
         )
         db.session.add(mission)
         move_need(None, proposal.need, NS.MATCHED, system=True)
         db.session.flush()
         mission_accepted.send(mission)  # a need funded by vouchers: its vouchers are reserved
-        need = proposal.need
-        send_mail(
-            need.contact_email,
-            _l("Un prestataire a accepté votre demande — Hub du Sud"),
-            _l(
-                "Bonjour %(name)s,\n\n%(provider)s a accepté de vous accompagner pour « %(need)s ».\n"
-                "Suivez la mission ici : %(url)s",
-                name=need.contact_name,
-                provider=proposal.provider.name,
-                need=need.title,
-                url=absolute_url("matches.mission_detail", mission_id=mission.id),
-            ),
-        )
+        _mail_acceptance(mission)
         return mission
     if not (reason or "").strip():
         raise ServiceError(
@@ -214,12 +207,75 @@ def respond(
     _move(proposal, actor, P.DECLINED, "declined", reason=reason.strip())
     proposal.responded_at, proposal.reason = now, reason.strip()
     _back_to_matching(proposal.need)
+    if proposal.origin == ProposalOrigin.REQUEST:
+        _tell_requester(
+            proposal,
+            _l(
+                "Bonjour %(name)s,\n\n%(provider)s ne peut pas donner suite à votre demande pour « %(need)s ».\n"
+                "Sa réponse : %(reason)s\n\nVotre besoin reste publié : l'équipe du Hub vous proposera "
+                "d'autres accompagnant·es. %(url)s",
+                name=proposal.need.contact_name,
+                provider=proposal.provider.name,
+                need=proposal.need.title,
+                reason=proposal.reason,
+                url=absolute_url("needs.detail", need_id=proposal.need_id),
+            ),
+        )
     return None
 
 
 def expire(proposal: Proposal) -> None:
     _move(proposal, None, P.EXPIRED, "expired")
     _back_to_matching(proposal.need)
+    if proposal.origin == ProposalOrigin.REQUEST:
+        _tell_requester(
+            proposal,
+            _l(
+                "Bonjour %(name)s,\n\n%(provider)s n'a pas répondu à temps à votre demande pour « %(need)s ».\n\n"
+                "Votre besoin reste publié : l'équipe du Hub vous proposera d'autres accompagnant·es. %(url)s",
+                name=proposal.need.contact_name,
+                provider=proposal.provider.name,
+                need=proposal.need.title,
+                url=absolute_url("needs.detail", need_id=proposal.need_id),
+            ),
+        )
+
+
+def _tell_requester(proposal: Proposal, body) -> None:
+    """A direct request that will not become a mission: the organisation hears it from us."""
+    send_mail(proposal.need.contact_email, _l("Votre demande d'accompagnement — Hub du Sud"), body)
+
+
+def _mail_acceptance(mission: Mission) -> None:
+    """Each side gets the other's contact, now that the mission is accepted (never before)."""
+    need = mission.need
+    org, provider = organisation_contact(mission), provider_contact(mission)
+    url = absolute_url("matches.mission_detail", mission_id=mission.id)
+    send_mail(
+        need.contact_email,
+        _l("Un prestataire a accepté votre demande — Hub du Sud"),
+        _l(
+            "Bonjour %(name)s,\n\n%(provider)s a accepté de vous accompagner pour « %(need)s ».\n\n"
+            "Votre contact :\n%(contact)s\n\nSuivez la mission ici : %(url)s",
+            name=need.contact_name,
+            provider=mission.provider.name,
+            need=need.title,
+            contact=contact_lines(provider),
+            url=url,
+        ),
+    )
+    _notify_provider(
+        mission.proposal,
+        _l("Mission acceptée : le contact de la structure — Hub du Sud"),
+        _l(
+            "Bonjour,\n\nVous avez accepté la mission « %(need)s » de %(org)s.\n\n"
+            "Votre contact :\n%(contact)s\n\nSuivez la mission ici : %(url)s",
+            need=need.title,
+            org=need.organisation.name,
+            contact=contact_lines(org),
+            url=url,
+        ),
+    )
 
 
 def _aware(value: datetime) -> datetime:

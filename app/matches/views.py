@@ -8,22 +8,25 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
 from app.core.inputs import parse_id
 from app.core.jobs import commit
-from app.core.web import load_or_404, submit_action, transaction
+from app.core.web import form_status, load_or_404, submit_action, transaction
 from app.directory.models import Offer
 from app.extensions import db
+from app.matches import contacts as match_contacts
 from app.matches import missions as match_missions
+from app.matches import requests as match_requests
 from app.matches import runs as match_runs
 from app.matches import services
 from app.matches.explanations import explain
 from app.matches.forms import COMPONENT_LABELS, DecisionForm, FeedbackForm, MissionActionForm, ResponseForm, RunForm
 from app.matches.labels import proposal_status
 from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus, RunStatus
+from app.needs.forms import LinkNeedForm, RequestNeedForm
 from app.needs.models import Need, NeedStatus
 from app.territory.models import Commune
 
@@ -276,6 +279,7 @@ def mission_detail(mission_id: int):
         feedback_form=FeedbackForm(),
         MS=MissionStatus,
         my_feedback=next((f for f in mission.feedback if f.side == side), None),
+        contacts=match_contacts.mission_contacts(mission),
     )
 
 
@@ -313,4 +317,144 @@ def mission_feedback(mission_id: int):
         lambda: match_missions.give_feedback(current_user, mission, int(form.rating.data), form.comment.data),
         _("Merci pour votre avis."),
         back,
+    )
+
+
+# ------------------------------------------------------------------ organisations: ask for an offer
+
+
+def _requestable_offer(offer_id: int) -> Offer:
+    return load_or_404(Offer, offer_id, where=lambda offer: offer.is_public)
+
+
+@bp.route("/offres/<int:offer_id>/demander", methods=["GET", "POST"])
+@access(Access.LOGIN)  # a visitor is sent to log in (or sign up) and comes back here
+def offer_request(offer_id: int):
+    """Ask for an offer: a new need prefilled from it (reviewed, then sent), or one of the
+    organisation's open needs (`offer_request_link`). Either way a direct request to the provider."""
+    offer = _requestable_offer(offer_id)
+    if match_requests.is_own_offer(current_user, offer):
+        return _own_offer(offer)
+    organisations = match_requests.organisations_of(current_user)
+    if not organisations:
+        flash(_("Pour demander cet accompagnement, déclarez d'abord votre structure : vous reviendrez ensuite ici."))
+        return redirect(url_for("directory.organisation_new", next=url_for("matches.offer_request", offer_id=offer.id)))
+    if request.method == "GET":
+        return _request_page(offer, _prefilled_form(offer, organisations))
+    form = RequestNeedForm()
+    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    if form.validate_on_submit():
+        org = next(o for o in organisations if o.id == form.organisation_id.data)
+        sent = _send_request(
+            form,
+            lambda: match_requests.request_with_new_need(
+                current_user, offer, org, form.values(), key=form.request_key.data
+            ),
+        )
+        if sent is not None:
+            return sent
+    return _request_page(offer, form, status=form_status(form))
+
+
+@bp.post("/offres/<int:offer_id>/demander/besoin")
+@access(Access.LOGIN)
+def offer_request_link(offer_id: int):
+    """Ask for an offer with one of the organisation's open needs."""
+    offer = _requestable_offer(offer_id)
+    if match_requests.is_own_offer(current_user, offer):
+        return _own_offer(offer)
+    done = match_requests.by_key(request.form.get("request_key"))
+    if done is not None and done.requested_by_id == current_user.id and done.offer_id == offer.id:
+        return redirect(url_for("matches.request_detail", proposal_id=done.id))  # the second click of a double click
+    link_form = _link_form(offer)
+    if link_form is None:  # no organisation, or no need that may be linked any more
+        flash(_("Aucun de vos besoins ne peut être demandé à cette offre : décrivez-en un nouveau."), "error")
+        return redirect(url_for("matches.offer_request", offer_id=offer.id))
+    if link_form.validate_on_submit():
+        need = load_or_404(Need, link_form.need_id.data)
+        sent = _send_request(
+            link_form,
+            lambda: match_requests.request_with_need(current_user, offer, need, key=link_form.request_key.data),
+        )
+        if sent is not None:
+            return sent
+    form = _prefilled_form(offer, match_requests.organisations_of(current_user))
+    return _request_page(offer, form, link_form=link_form, status=form_status(link_form))
+
+
+def _prefilled_form(offer: Offer, organisations) -> RequestNeedForm:
+    """The need the request starts from, prefilled from the offer and the first organisation."""
+    org = organisations[0]
+    values = match_requests.prefill(offer, org, current_user)
+    form = RequestNeedForm(formdata=None)
+    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    form.process(
+        formdata=None,
+        data={k: v for k, v in values.items() if k != "commune_insee"}
+        | {"organisation_id": org.id, "request_key": match_requests.new_request_key()},
+    )
+    form.commune.process_data(org.commune)
+    return form
+
+
+def _link_form(offer: Offer, formdata: bool = True) -> LinkNeedForm | None:
+    needs = match_requests.linkable_needs(current_user, offer)
+    if not needs:
+        return None
+    form = LinkNeedForm() if formdata else LinkNeedForm(formdata=None)
+    form.need_id.choices = [(n.id, n.title) for n in needs]
+    if not form.request_key.data:
+        form.request_key.data = match_requests.new_request_key()
+    return form
+
+
+def _request_page(offer: Offer, form: RequestNeedForm, link_form: LinkNeedForm | None = None, status: int = 200):
+    return render_template(
+        "matches/offer_request.html",
+        offer=offer,
+        form=form,
+        link_form=link_form or _link_form(offer, formdata=False),
+        pending=match_requests.pending_requests(current_user, offer),
+    ), status
+
+
+def _send_request(form, action):
+    """Run the request in one transaction and redirect to its page (None: refused, shown on the form).
+    A second click with the same key lands on the first's page."""
+    key = form.request_key.data
+    try:
+        with transaction(form) as tx:
+            proposal = action()
+    except (IntegrityError, OperationalError):  # the other click of a double click won the race
+        db.session.rollback()
+        proposal = match_requests.by_key(key)
+        if proposal is None or proposal.requested_by_id != current_user.id:
+            raise
+    else:
+        if not tx.ok:
+            return None
+    flash(_("Votre demande est envoyée à %(provider)s.", provider=proposal.provider.name), "success")
+    return redirect(url_for("matches.request_detail", proposal_id=proposal.id))
+
+
+def _own_offer(offer: Offer):
+    return render_template(
+        "core/error.html",
+        status=403,
+        title=_("C'est votre offre"),
+        message=_("Vous ne pouvez pas demander votre propre offre."),
+    ), 403
+
+
+@bp.get("/demandes/<int:proposal_id>")
+@access(Access.LOGIN)
+def request_detail(proposal_id: int):
+    """Where a direct request stands: for the organisation that made it (the confirmation page),
+    the provider it was sent to and hub staff. No contact here: they come with the mission."""
+    proposal = load_or_404(Proposal, proposal_id, where=lambda p: match_requests.can_see_request(current_user, p))
+    return render_template(
+        "matches/request.html",
+        proposal=proposal,
+        is_requester=proposal.need.organisation_id in current_user.organisation_ids,
+        is_provider=proposal.provider_id in current_user.provider_ids,
     )

@@ -65,3 +65,17 @@ class NeedForm(Form):
             "contact_email": self.contact_email.data.strip(),
             "contact_phone": (self.contact_phone.data or "").strip(),
         }
+
+
+class RequestNeedForm(NeedForm):
+    """A need prefilled from an offer, reviewed, then sent to that offer's provider (a direct request).
+    `request_key`: the same key twice (a double click) makes one request."""
+
+    request_key = HiddenField(validators=[DataRequired(REQUIRED), Length(min=16, max=64)])
+
+
+class LinkNeedForm(Form):
+    """One of the organisation's open needs, sent to the offer's provider (a direct request)."""
+
+    need_id = RadioField(_l("Votre besoin"), coerce=int, validate_choice=True, validators=[DataRequired(REQUIRED)])
+    request_key = HiddenField(validators=[DataRequired(REQUIRED), Length(min=16, max=64)])
