@@ -5,7 +5,6 @@ from schwifty.exceptions import SchwiftyException
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     IntegerField,
     RadioField,
@@ -16,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import MultiCheckboxField, WebURL
+from app.core.forms import DecimalCommaField, MultiCheckboxField, WebURL
 from app.directory.skills import grouped_choices, valid_codes
 from app.directory.vocab import (
     LANGUAGES,
@@ -171,7 +170,7 @@ class OfferForm(FlaskForm):
     modality = RadioField(
         _l("Modalité"), choices=choices(MODALITIES), default="on_site", validators=[DataRequired(REQUIRED)]
     )
-    duration_hours = DecimalField(
+    duration_hours = DecimalCommaField(
         _l("Durée (heures)"),
         default=2,
         places=1,
@@ -185,7 +184,7 @@ class OfferForm(FlaskForm):
     price_mode = RadioField(
         _l("Tarif"), choices=choices(PRICE_MODES), default="volunteer", validators=[DataRequired(REQUIRED)]
     )
-    price = DecimalField(
+    price = DecimalCommaField(
         _l("Prix (€ TTC)"),
         places=2,
         validators=[Optional(), NumberRange(0, 100000, _l("Entre 0 et 100 000 €."))],

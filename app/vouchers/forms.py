@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -17,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
-from app.core.forms import MultiCheckboxField
+from app.core.forms import DecimalCommaField, MultiCheckboxField
 from app.directory.vocab import ORGANISATION_KINDS, choices
 from app.vouchers.vocab import FUNDER_KINDS, REGION_SUD_DEPARTEMENTS
 
@@ -68,7 +67,7 @@ class ProgrammeForm(FlaskForm):
         validators=[Optional(), Length(max=5000)],
         description=_l("À qui s'adresse le programme, pour quoi faire."),
     )
-    face_value = DecimalField(
+    face_value = DecimalCommaField(
         _l("Valeur d'un chèque (€)"),
         places=2,
         validators=[InputRequired(REQUIRED), NumberRange(1, 10000, _l("Entre 1 et 10 000 €."))],
@@ -78,7 +77,7 @@ class ProgrammeForm(FlaskForm):
         validators=[Optional(), NumberRange(1, 100000, _l("Entre 1 et 100 000."))],
         description=_l("Indiquez le nombre de chèques, ou bien le budget."),
     )
-    budget = DecimalField(
+    budget = DecimalCommaField(
         _l("Budget (€)"), places=2, validators=[Optional(), NumberRange(1, 5000000, _l("Entre 1 et 5 000 000 €."))]
     )
     valid_from = DateField(_l("Utilisable à partir du"), validators=[Optional()])
