@@ -149,6 +149,7 @@ EXPECTED = {
     ("GET", "vouchers.programme_detail"): ("/financeur/programmes/{v_programme}", {}),
     ("GET", "vouchers.programme_pay"): ("/financeur/programmes/{v_programme}/paiement", {}),
     ("POST", "vouchers.programme_pay_confirm"): ("/financeur/programmes/{v_programme}/paiement", {}),
+    ("POST", "vouchers.programme_pay_card"): ("/financeur/programmes/{v_programme}/paiement/carte", {}),
     ("GET", "vouchers.programme_pay_state"): ("/financeur/programmes/{v_programme}/paiement/etat", {}),
     ("GET", "vouchers.my_vouchers"): ("/cheques/", {}),
     ("POST", "vouchers.request_voucher"): ("/cheques/programmes/{v_programme}/demande", {}),
@@ -161,6 +162,7 @@ EXPECTED = {
         {"staff": 404},
     ),  # the org pays; nothing due: no Stripe call
     ("POST", "vouchers.mission_pay_confirm"): ("/cheques/missions/{mission}/paiement", {}),
+    ("POST", "vouchers.mission_pay_card"): ("/cheques/missions/{mission}/paiement/carte", {}),
     ("GET", "vouchers.mission_pay_state"): ("/cheques/missions/{mission}/paiement/etat", {"staff": 404}),
     ("GET", "vouchers.staff_funders"): ("/moderation/financeurs", {}),
     ("POST", "vouchers.staff_funders"): ("/moderation/financeurs", {}),
