@@ -86,6 +86,8 @@ EXPECTED = {
     ("POST", "matches.bulk_approve"): ("/mise-en-relation/runs/{run}/approuver", {"staff": 400}),
     ("POST", "matches.restart_run"): ("/mise-en-relation/runs/{run}/relancer", {"staff": 400}),
     ("GET", "matches.proposal_detail"): ("/mise-en-relation/propositions/{proposal}", {}),
+    # staff: this probe's offer is not one of the proposal's alternatives
+    ("GET", "matches.replace_confirm"): ("/mise-en-relation/propositions/{proposal}/remplacer/999999", {"staff": 404}),
     ("POST", "matches.decide"): ("/mise-en-relation/propositions/{proposal}", {"staff": 400}),
     ("GET", "matches.provider_proposals"): ("/missions/propositions", {}),
     ("POST", "matches.respond"): ("/missions/propositions/{proposal}", {"provider": 400, "staff": 400}),
