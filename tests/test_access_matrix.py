@@ -90,6 +90,8 @@ EXPECTED = {
     ("POST", "matches.bulk_approve"): ("/mise-en-relation/runs/{run}/approuver", {"staff": 400}),
     ("POST", "matches.restart_run"): ("/mise-en-relation/runs/{run}/relancer", {"staff": 400}),
     ("GET", "matches.proposal_detail"): ("/mise-en-relation/propositions/{proposal}", {}),
+    # staff: this probe's offer is not one of the proposal's alternatives
+    ("GET", "matches.replace_confirm"): ("/mise-en-relation/propositions/{proposal}/remplacer/999999", {"staff": 404}),
     ("POST", "matches.decide"): ("/mise-en-relation/propositions/{proposal}", {"staff": 400}),
     ("GET", "matches.provider_proposals"): ("/missions/propositions", {}),
     ("POST", "matches.respond"): ("/missions/propositions/{proposal}", {"provider": 400, "staff": 400}),
@@ -158,6 +160,7 @@ EXPECTED = {
     ("GET", "vouchers.programme_detail"): ("/financeur/programmes/{v_programme}", {}),
     ("GET", "vouchers.programme_pay"): ("/financeur/programmes/{v_programme}/paiement", {}),
     ("POST", "vouchers.programme_pay_confirm"): ("/financeur/programmes/{v_programme}/paiement", {}),
+    ("POST", "vouchers.programme_pay_card"): ("/financeur/programmes/{v_programme}/paiement/carte", {}),
     ("GET", "vouchers.programme_pay_state"): ("/financeur/programmes/{v_programme}/paiement/etat", {}),
     ("GET", "vouchers.my_vouchers"): ("/cheques/", {}),
     ("POST", "vouchers.request_voucher"): ("/cheques/programmes/{v_programme}/demande", {}),
@@ -170,6 +173,7 @@ EXPECTED = {
         {"staff": 404},
     ),  # the org pays; nothing due: no Stripe call
     ("POST", "vouchers.mission_pay_confirm"): ("/cheques/missions/{mission}/paiement", {}),
+    ("POST", "vouchers.mission_pay_card"): ("/cheques/missions/{mission}/paiement/carte", {}),
     ("GET", "vouchers.mission_pay_state"): ("/cheques/missions/{mission}/paiement/etat", {"staff": 404}),
     ("GET", "vouchers.staff_funders"): ("/moderation/financeurs", {}),
     ("POST", "vouchers.staff_funders"): ("/moderation/financeurs", {}),

@@ -30,6 +30,21 @@ def card_setup(start: Callable[[], T]) -> tuple[T | None, str | None]:
     return setup, None
 
 
+def card_setup_answer(form, start: Callable[[], Any]):
+    """Another try on a payment page (its script posts ``form``, the CSRF token): a fresh
+    SetupIntent for the card typed now, as JSON (``ready`` + ``client_secret``); a SetupIntent is
+    used once, so a second card after an error needs one without reloading the page. ``invalid``
+    (400) without a valid form, ``refused`` (4xx/503, French message) when ``start()`` refuses."""
+    if not form.validate_on_submit():
+        return jsonify(status="invalid", message=_("Formulaire expiré : rechargez la page.")), 400
+    register_dev_webhook()  # localstripe forgets it at each restart (no-op against Stripe)
+    with transaction(show=False) as tx:
+        setup = start()
+    if not tx.ok:
+        return jsonify(status="refused", message=str(tx.error.message)), tx.error.status
+    return jsonify(status="ready", client_secret=setup.client_secret)
+
+
 def invalid_card_answer():
     return jsonify(status="invalid", message=_("Moyen de paiement invalide. Rechargez la page et recommencez.")), 400
 

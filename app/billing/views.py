@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from app.billing import services
 from app.billing.gateway import stripe_js_src
+from app.billing.messages import card_error_messages
 from app.core.access import Access, access
 from app.core.jobs import commit
 from app.extensions import csrf, db
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("billing", __name__)
 bp.add_app_template_global(stripe_js_src)  # the card payment pages include Stripe.js with it
+bp.add_app_template_global(card_error_messages)  # and the sentence of each card error (card-pay.js)
 
 
 @bp.post("/stripe/webhook")

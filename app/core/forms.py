@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
 
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import SelectMultipleField, ValidationError, widgets
+from wtforms import DecimalField, SelectMultipleField, ValidationError, widgets
 
 from app.core.errors import ServiceError
 from app.core.urls import WEB_URL_MESSAGE, web_url
+
+DECIMAL_MESSAGE = _l("Indiquez un nombre, par exemple 0,3 ou 12,50.")
 
 
 class WebURL:
@@ -79,3 +84,42 @@ def check_now(form, values: dict, rules: Iterable[tuple[Callable[[dict], object]
             elif not field.errors:
                 field.errors = [*list(field.errors), str(error.message)]
     return ok
+
+
+class DecimalCommaField(DecimalField):
+    """A decimal number as people type it in France: "0,3" as well as "0.3", with spaces between
+    thousands ("1 500,50"). A text input with ``inputmode="decimal"`` (a number input makes the
+    browser drop "0,3" in some locales, and the form then said "Ce champ est requis."); the value
+    is shown in the page's locale ("0,30" in French). Not a finite number: a French message."""
+
+    widget = widgets.TextInput()
+
+    def __init__(self, label=None, validators=None, places=2, rounding=None, **kwargs):
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, places=places, rounding=rounding, render_kw=render_kw, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = "".join(str(valuelist[0]).split()).replace("\u202f", "").replace("\u00a0", "").replace(",", ".")
+        if not text:
+            self.data = None
+            return
+        try:
+            number = Decimal(text)
+        except (InvalidOperation, ValueError):
+            number = None
+        if number is None or not number.is_finite():
+            self.data = None
+            raise ValueError(str(DECIMAL_MESSAGE))
+        self.data = number
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        if self.places is None:
+            return format_decimal(self.data, format="0.##########")
+        pattern = "0." + "0" * self.places if self.places else "0"
+        return format_decimal(self.data, format=pattern)

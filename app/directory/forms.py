@@ -5,7 +5,6 @@ from schwifty.exceptions import SchwiftyException
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     IntegerField,
     RadioField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from app.core.errors import ServiceError
-from app.core.forms import Form, MultiCheckboxField, WebURL, check_now
+from app.core.forms import DecimalCommaField, Form, MultiCheckboxField, WebURL, check_now
 from app.directory.services import check_offer_availability, check_offer_price, clean_siret
 from app.directory.skills import grouped_choices, valid_codes
 from app.directory.vocab import (
@@ -192,7 +191,7 @@ class OfferForm(Form):
     modality = RadioField(
         _l("Modalité"), choices=choices(MODALITIES), default="on_site", validators=[DataRequired(REQUIRED)]
     )
-    duration_hours = DecimalField(
+    duration_hours = DecimalCommaField(
         _l("Durée (heures)"),
         default=2,
         places=1,
@@ -206,7 +205,7 @@ class OfferForm(Form):
     price_mode = RadioField(
         _l("Tarif"), choices=choices(PRICE_MODES), default="volunteer", validators=[DataRequired(REQUIRED)]
     )
-    price = DecimalField(
+    price = DecimalCommaField(
         _l("Prix (€ TTC)"),
         places=2,
         validators=[Optional(), NumberRange(0, 100000, _l("Entre 0 et 100 000 €."))],

@@ -5,7 +5,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
-    DecimalField,
     EmailField,
     IntegerField,
     RadioField,
@@ -17,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from app.core.forms import Form, MultiCheckboxField, WebURL, check_now
+from app.core.forms import DecimalCommaField, Form, MultiCheckboxField, WebURL, check_now
 from app.directory.vocab import choices
 from app.library.services.identifiers import parse_identifier, parse_identifiers
 from app.library.services.resources import check_relations, check_year
@@ -69,13 +68,8 @@ class IdentifierField(StringField):
             raise ValidationError(_l("Indiquez un identifiant de ressource, par exemple R12."))
 
 
-class EurosField(DecimalField):
-    """A price as French people write it: "19,90" as well as "19.90"."""
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [str(valuelist[0]).replace("\u202f", "").replace(" ", "").replace(",", ".")]
-        super().process_formdata(valuelist)
+class EurosField(DecimalCommaField):
+    """A price as French people write it: "19,90" as well as "19.90" (`DecimalCommaField`)."""
 
 
 class ProducerForm(Form):

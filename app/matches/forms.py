@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 import matching
-from app.core.forms import MultiCheckboxField
+from app.core.forms import DecimalCommaField, MultiCheckboxField
 from app.core.inputs import MAX_ID
 
 #: Label of each score component, in the registry's order (the French msgids come from matching.components).
@@ -30,7 +30,7 @@ class RunForm(FlaskForm):
     k_alternatives = IntegerField(
         _l("Alternatives par besoin"), default=3, validators=[InputRequired(), NumberRange(0, 10, _l("Entre 0 et 10."))]
     )
-    territory_share = DecimalField(
+    territory_share = DecimalCommaField(
         _l("Part maximale des besoins d'un département confiée à un même prestataire (CP-SAT)"),
         places=2,
         validators=[Optional(), NumberRange(0.01, 1, _l("Entre 0,01 et 1."))],
@@ -40,7 +40,7 @@ class RunForm(FlaskForm):
         _l("Minimum de propositions par département (CP-SAT)"),
         validators=[Optional(), NumberRange(0, 1000, _l("Entre 0 et 1 000."))],
     )
-    time_limit = DecimalField(
+    time_limit = DecimalCommaField(
         _l("Temps maximum (secondes, CP-SAT)"),
         default=10,
         places=0,
@@ -65,7 +65,7 @@ def _add_weight_fields() -> None:
         setattr(
             RunForm,
             f"w_{component.name}",
-            DecimalField(
+            DecimalCommaField(
                 COMPONENT_LABELS[component.name],
                 default=component.default_weight,
                 places=2,

@@ -9,12 +9,14 @@ import functools
 import logging
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 import matching
 from app.accounts.models import User
@@ -31,6 +33,7 @@ from app.matches.services import _aware, _log, _move
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
+from app.territory.models import Commune
 from matching.embeddings import try_load_embedder
 
 log = logging.getLogger(__name__)
@@ -427,3 +430,94 @@ def store_result(run: MatchRun, result, vocabulary: Vocabulary | None = None) ->
         need = db.session.get(Need, item.need_id)
         if need.status == NS.OPEN:
             move_need(None, need, NS.PROPOSED, system=True)
+
+
+# ------------------------------------------------------------------ the run page: filters and pages
+
+PROPOSALS_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class ProposalFilters:
+    """What staff narrow a run's proposals to: a département, a status, a minimum score and a
+    minimum skills coverage (both in %, 0–100). Built from the page's query string; a value that
+    makes no sense is ignored (the filter is off), never an error."""
+
+    dep: str = ""
+    status: str = ""
+    min_score: int | None = None
+    min_coverage: int | None = None
+
+    @classmethod
+    def from_args(cls, args) -> ProposalFilters:
+        dep = (args.get("dep") or "").strip().upper()
+        status = args.get("statut") or ""
+        return cls(
+            dep=dep if len(dep) <= 3 and dep.isalnum() else "",
+            status=status if status in {s.value for s in P} else "",
+            min_score=_percent(args.get("score")),
+            min_coverage=_percent(args.get("couverture")),
+        )
+
+    def args(self) -> dict[str, str | int]:
+        """The query string of these filters (for links and the way back after a decision)."""
+        out: dict[str, str | int] = {}
+        if self.dep:
+            out["dep"] = self.dep
+        if self.status:
+            out["statut"] = self.status
+        if self.min_score is not None:
+            out["score"] = self.min_score
+        if self.min_coverage is not None:
+            out["couverture"] = self.min_coverage
+        return out
+
+
+def _percent(value) -> int | None:
+    text = str(value or "").strip().rstrip("%").strip()
+    if not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 <= number <= 100 else None
+
+
+@dataclass(frozen=True)
+class ProposalPage:
+    items: list
+    total: int
+    page: int
+    pages: int
+
+
+def run_proposals(run: MatchRun, filters: ProposalFilters, page: int = 1, per_page: int = PROPOSALS_PER_PAGE):
+    """One page of a run's proposals, best score first, narrowed by ``filters``. A page past the
+    end shows the last one."""
+    stmt = (
+        select(Proposal)
+        .where(Proposal.run_id == run.id)
+        .options(
+            selectinload(Proposal.need).selectinload(Need.commune),
+            selectinload(Proposal.need).selectinload(Need.organisation),
+            selectinload(Proposal.offer),
+            selectinload(Proposal.provider),
+        )
+        .order_by(Proposal.score.desc(), Proposal.id)
+    )
+    if filters.dep:
+        stmt = (
+            stmt.join(Need, Proposal.need_id == Need.id)
+            .join(Commune, Need.commune_insee == Commune.insee)
+            .where(Commune.dep_code == filters.dep)
+        )
+    if filters.status:
+        stmt = stmt.where(Proposal.status == P(filters.status))
+    if filters.min_score is not None:
+        stmt = stmt.where(Proposal.score >= filters.min_score / 100 - 1e-9)
+    proposals = list(db.session.scalars(stmt))
+    if filters.min_coverage is not None:  # a component of the score, kept as JSON
+        floor = filters.min_coverage / 100 - 1e-9
+        proposals = [p for p in proposals if float((p.components or {}).get("skills", 0) or 0) >= floor]
+    total = len(proposals)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    return ProposalPage(proposals[(page - 1) * per_page : page * per_page], total, page, pages)

@@ -339,3 +339,25 @@ def close_pending_for_need(need: Need) -> None:
         mission.status, mission.cancelled_at = MS.CANCELLED, utcnow()
         mission.cancel_reason = _("Besoin annulé par la structure.")
         mission_cancelled.send(mission)  # reserved vouchers go back to the organisation
+
+
+def proposal_label(proposal: Proposal) -> str:
+    """How staff messages name a proposal: its number, the need and the offer."""
+    return _(
+        "Proposition n° %(id)d « %(need)s » → « %(offer)s »",
+        id=proposal.id,
+        need=proposal.need.title,
+        offer=proposal.offer.title,
+    )
+
+
+def bulk_reject(actor: User, proposals: list[Proposal], reason: str) -> int:
+    """Refuse several proposals with one reason (the same rule as `reject`: a reason is required)."""
+    if not (reason or "").strip():
+        raise ServiceError(_("Indiquez la raison du refus des propositions sélectionnées."), field="reason")
+    count = 0
+    for proposal in proposals:
+        if proposal.status == P.PROPOSED:
+            reject(actor, proposal, reason)
+            count += 1
+    return count

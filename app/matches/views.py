@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -28,7 +28,6 @@ from app.matches.labels import proposal_status
 from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus, RunStatus
 from app.needs.forms import LinkNeedForm, RequestNeedForm
 from app.needs.models import Need, NeedStatus
-from app.territory.models import Commune
 
 bp = Blueprint("matches", __name__)
 
@@ -75,41 +74,40 @@ def run_detail(run_id: int):
     if match_runs.sweep_stale_runs():  # a run whose worker died shows as failed, with its restart button
         commit()
     run = load_or_404(MatchRun, run_id)
-    dep = request.args.get("dep", "")
-    status = request.args.get("statut", "")
-    stmt = (
-        select(Proposal)
-        .where(Proposal.run_id == run.id)
-        .options(
-            selectinload(Proposal.need).selectinload(Need.commune),
-            selectinload(Proposal.need).selectinload(Need.organisation),
-            selectinload(Proposal.offer),
-            selectinload(Proposal.provider),
-        )
-        .order_by(Proposal.score.desc())
-    )
-    if dep:
-        stmt = (
-            stmt.join(Need, Proposal.need_id == Need.id)
-            .join(Commune, Need.commune_insee == Commune.insee)
-            .where(Commune.dep_code == dep)
-        )
-    if status in {s.value for s in ProposalStatus}:
-        stmt = stmt.where(Proposal.status == ProposalStatus(status))
-    proposals = list(db.session.scalars(stmt))
-    offers = _offers_by_id({a["offer_id"] for p in proposals for a in p.alternatives})
+    filters = match_runs.ProposalFilters.from_args(request.args)
+    listing = match_runs.run_proposals(run, filters, page=_page_number(request.args.get("page")))
+    offers = _offers_by_id({a["offer_id"] for p in listing.items for a in p.alternatives})
+    here = url_for("matches.run_detail", run_id=run.id, **filters.args(), page=listing.page)
     return render_template(
         "matches/run.html",
         run=run,
-        proposals=proposals,
+        proposals=listing.items,
+        listing=listing,
+        filters=filters,
+        page_url=lambda number: url_for("matches.run_detail", run_id=run.id, **filters.args(), page=number),
+        back=here,
         offers=offers,
-        dep=dep,
-        status=status,
         statuses=list(ProposalStatus),
         decision_form=DecisionForm(),
         components=COMPONENT_LABELS,
         failure_message=match_runs.failure_message(run) if run.status == RunStatus.FAILED else None,
     )
+
+
+def _page_number(value) -> int:
+    text = str(value or "")
+    return int(text) if text.isdigit() and 0 < int(text) < 100_000 else 1
+
+
+def _back_to_run(proposal: Proposal | None, run_id: int | None) -> str:
+    """Where a decision goes back to: the run page it was taken on (its filters and page, from the
+    form's ``back``, only if it is that run's page), else the proposal's own page."""
+    back = request.values.get("back", "")
+    if run_id and back.startswith(url_for("matches.run_detail", run_id=run_id)) and "//" not in back:
+        return back
+    if back == "run" and run_id:
+        return url_for("matches.run_detail", run_id=run_id)
+    return url_for("matches.proposal_detail", proposal_id=proposal.id) if proposal else "/"
 
 
 @bp.post("/mise-en-relation/runs/<int:run_id>/relancer")
@@ -171,13 +169,27 @@ def run_progress(run_id: int):
 @bp.post("/mise-en-relation/runs/<int:run_id>/approuver")
 @access(Access.STAFF)
 def bulk_approve(run_id: int):
+    """The selection of the run page, approved (and sent) or refused with one reason (CSRF checked
+    by CSRFProtect)."""
     run = load_or_404(MatchRun, run_id)
-    ids = [i for i in map(parse_id, request.form.getlist("proposal_id")) if i]  # CSRF checked by CSRFProtect
-    chosen = list(db.session.scalars(select(Proposal).where(Proposal.run_id == run.id, Proposal.id.in_(ids or [-1]))))
+    back = _back_to_run(None, run.id)
+    ids = [i for i in map(parse_id, request.form.getlist("proposal_id")) if i]
+    if not ids:
+        flash(_("Cochez au moins une proposition."), "error")
+        return redirect(back)
+    chosen = list(db.session.scalars(select(Proposal).where(Proposal.run_id == run.id, Proposal.id.in_(ids))))
+    if request.form.get("decision") == "reject":
+        reason = request.form.get("reason", "")[:2000]
+        return submit_action(
+            lambda: services.bulk_reject(current_user, chosen, reason),
+            lambda count: _("%(n)d propositions refusées.", n=count),
+            back,
+            illegal_moves=True,
+        )
     return submit_action(
         lambda: services.bulk_approve(current_user, chosen),
         lambda count: _("%(n)d propositions approuvées et envoyées aux prestataires.", n=count),
-        url_for("matches.run_detail", run_id=run.id),
+        back,
         illegal_moves=True,
     )
 
@@ -193,32 +205,81 @@ def proposal_detail(proposal_id: int):
         offers=offers,
         decision_form=DecisionForm(),
         components=COMPONENT_LABELS,
+        back=url_for("matches.proposal_detail", proposal_id=proposal.id),
+    )
+
+
+@bp.get("/mise-en-relation/propositions/<int:proposal_id>/remplacer/<int:offer_id>")
+@access(Access.STAFF)
+def replace_confirm(proposal_id: int, offer_id: int):
+    """The confirmation step of "Choisir plutôt celle-ci": what will be sent, to whom, instead of what."""
+    proposal = load_or_404(Proposal, proposal_id)
+    alternative = next((a for a in proposal.alternatives if a["offer_id"] == offer_id), None)
+    offer = db.session.get(Offer, offer_id) if alternative else None
+    if alternative is None or offer is None:
+        abort(404)
+    return render_template(
+        "matches/replace.html",
+        proposal=proposal,
+        alternative=alternative,
+        offer=offer,
+        back=_back_to_run(proposal, proposal.run_id),
     )
 
 
 @bp.post("/mise-en-relation/propositions/<int:proposal_id>")
 @access(Access.STAFF)
 def decide(proposal_id: int):
+    """Approve, refuse, or (once confirmed) replace by an alternative. A browser without script
+    is sent back to where it was (the run page with its filters and page, at the proposal's
+    anchor) with a message naming the proposal; the page's script (static/staff-decisions.js)
+    asks for JSON and replaces the proposal's card in place."""
     proposal = load_or_404(Proposal, proposal_id)
     form = DecisionForm()
-    back = (
-        url_for("matches.run_detail", run_id=proposal.run_id)
-        if request.form.get("back") == "run" and proposal.run_id
-        else url_for("matches.proposal_detail", proposal_id=proposal.id)
-    )
+    back = _back_to_run(proposal, proposal.run_id)
+    label = services.proposal_label(proposal)
     if not form.validate_on_submit():
-        flash(_("Décision inconnue ou formulaire expiré."), "error")
-        return redirect(back)
-
-    def decide():
-        if form.decision.data == "approve":
+        return _decided(proposal, back, _("%(label)s : décision inconnue ou formulaire expiré.", label=label), ok=False)
+    decision = form.decision.data
+    if decision == "replace" and request.form.get("confirm") != "1":
+        offer_id = form.offer_id.data or 0
+        return redirect(url_for("matches.replace_confirm", proposal_id=proposal.id, offer_id=offer_id, back=back))
+    with transaction(show=False, illegal_moves=True) as tx:
+        if decision == "approve":
             services.approve(current_user, proposal)
-        elif form.decision.data == "reject":
+            shown, message = proposal, _("%(label)s : approuvée et envoyée au prestataire.", label=label)
+        elif decision == "reject":
             services.reject(current_user, proposal, form.reason.data or "")
+            shown, message = proposal, _("%(label)s : refusée.", label=label)
         else:
-            services.replace(current_user, proposal, form.offer_id.data or 0, reason=form.reason.data)
+            shown = services.replace(current_user, proposal, form.offer_id.data or 0, reason=form.reason.data)
+            message = _("%(label)s : remplacée ; la nouvelle proposition est envoyée au prestataire.", label=label)
+    if not tx.ok:
+        return _decided(proposal, back, f"{label} : {tx.error.message}", ok=False, status=tx.status)
+    return _decided(shown, back, message, ok=True)
 
-    return submit_action(decide, _("Décision enregistrée."), back, illegal_moves=True)
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _decided(proposal: Proposal, back: str, message: str, *, ok: bool, status: int = 200):
+    """The answer to a decision: JSON with the proposal's card again (the page's script), or the
+    message flashed and a redirect to the proposal's place on the page it came from."""
+    if _wants_json():
+        db.session.expire_all()
+        fresh = db.session.get(Proposal, proposal.id)
+        html = render_template(
+            "matches/_proposal_card.html",
+            p=fresh,
+            offers=_offers_by_id({a["offer_id"] for a in fresh.alternatives}),
+            components=COMPONENT_LABELS,
+            selectable=back != url_for("matches.proposal_detail", proposal_id=proposal.id),
+            back=back,
+        )
+        return jsonify(ok=ok, message=message, html=html), (200 if ok else status if status >= 400 else 422)
+    flash(message, "success" if ok else "error")
+    return redirect(f"{back}#proposition-{proposal.id}")
 
 
 # ------------------------------------------------------------------ providers: answer

@@ -11,12 +11,13 @@ from sqlalchemy.orm import selectinload
 from app.core.access import Access, access
 from app.core.mail import undelivered
 from app.core.models import PublicationStatus as PS
-from app.core.web import load_or_404, submit_action
+from app.core.web import load_or_404, submit_action, transaction
 from app.directory import services as directory
 from app.directory.forms import ModerationForm
 from app.directory.models import ListingChange, Offer, Organisation, Provider
 from app.extensions import db
 from app.needs.models import Need, NeedStatus
+from app.staff.queue import moderation_queue
 
 bp = Blueprint("staff", __name__, url_prefix="/moderation")
 
@@ -31,13 +32,29 @@ DECISIONS = {"publish": PS.PUBLISHED, "reject": PS.REJECTED, "archive": PS.ARCHI
 @bp.get("/")
 @access(Access.STAFF)
 def queue():
+    sections = moderation_queue(request.args)
+    here = {s.param: s.page for s in sections.values() if s.page > 1}
+
+    def page_url(section, number):
+        return url_for("staff.queue", **(here | {section.param: number})) + f"#m-{section.kind}"
+
     return render_template(
         "staff/queue.html",
-        queue=directory.moderation_queue(),
+        sections=sections,
+        page_url=page_url,
+        back=url_for("staff.queue", **here),
         form=ModerationForm(),
         changes=directory.change_log(),
         listing_of=directory.listing_of,
     )
+
+
+def _back(anchor: str = "") -> str:
+    """Back to the queue's page the decision was taken on (its ``back`` field, only a queue URL)."""
+    back = request.form.get("back", "")
+    base = url_for("staff.queue")
+    target = back if back.startswith(base) and "//" not in back else base
+    return f"{target}#{anchor}" if anchor else target
 
 
 @bp.post("/modification/<int:change_id>")
@@ -49,8 +66,12 @@ def decide_change(change_id: int):
     decision = request.form.get("decision", "")
     if not form.validate_on_submit() or decision not in ("approve", "refuse"):
         flash(_("Décision inconnue ou formulaire expiré."), "error")
-        return redirect(url_for("staff.queue"))
-    return _record(lambda: directory.decide_change(current_user, change, approve=decision == "approve"))
+        return redirect(_back())
+    return submit_action(
+        lambda: directory.decide_change(current_user, change, approve=decision == "approve"),
+        _("Décision enregistrée."),
+        _back("m-modifications"),
+    )
 
 
 @bp.post("/<kind>/<int:ident>")
@@ -62,18 +83,22 @@ def decide(kind: str, ident: int):
     entity = load_or_404(model, ident)
     form = ModerationForm()
     target = DECISIONS.get(request.form.get("decision", ""))
+    name = getattr(entity, "name", None) or getattr(entity, "title", "")
+    back = _back(f"m-{kind}")
     if not form.validate_on_submit() or target is None:
-        flash(_("Décision inconnue ou formulaire expiré."), "error")
-        return redirect(url_for("staff.queue"))
+        flash(_("« %(name)s » : décision inconnue ou formulaire expiré.", name=name), "error")
+        return redirect(back)
     if not directory.PUBLICATION.can(entity.status, target):
-        flash(_("Cette décision n'est pas possible dans l'état actuel."), "error")
-        return redirect(url_for("staff.queue"))
-    return _record(lambda: move(current_user, entity, target, reason=form.reason.data))
-
-
-def _record(decision):
-    """Carry out a staff decision and commit, or show the service's refusal; back to the queue."""
-    return submit_action(decision, _("Décision enregistrée."), url_for("staff.queue"))
+        flash(_("« %(name)s » : cette décision n'est pas possible dans l'état actuel.", name=name), "error")
+        return redirect(back)
+    with transaction(show=False) as tx:
+        move(current_user, entity, target, reason=form.reason.data)
+    if not tx.ok:
+        flash(f"« {name} » : {tx.error.message}", "error")
+        return redirect(back)
+    done = {PS.PUBLISHED: _("publication"), PS.REJECTED: _("refus"), PS.ARCHIVED: _("archivage")}[target]
+    flash(_("Décision enregistrée pour « %(name)s » : %(done)s.", name=name, done=done), "success")
+    return redirect(back)
 
 
 @bp.get("/besoins")

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -18,7 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from app.core.errors import ServiceError
-from app.core.forms import Form, MultiCheckboxField, check_now
+from app.core.forms import DecimalCommaField, Form, MultiCheckboxField, check_now
 from app.directory.vocab import ORGANISATION_KINDS, choices
 from app.vouchers.funders import (
     check_programme_dates,
@@ -90,7 +89,7 @@ class ProgrammeForm(Form):
         validators=[Optional(), Length(max=5000)],
         description=_l("À qui s'adresse le programme, pour quoi faire."),
     )
-    face_value = DecimalField(
+    face_value = DecimalCommaField(
         _l("Valeur d'un chèque (€)"),
         places=2,
         validators=[InputRequired(REQUIRED), NumberRange(1, 10000, _l("Entre 1 et 10 000 €."))],
@@ -100,7 +99,7 @@ class ProgrammeForm(Form):
         validators=[Optional(), NumberRange(1, 100000, _l("Entre 1 et 100 000."))],
         description=_l("Indiquez le nombre de chèques, ou bien le budget."),
     )
-    budget = DecimalField(
+    budget = DecimalCommaField(
         _l("Budget (€)"), places=2, validators=[Optional(), NumberRange(1, 5000000, _l("Entre 1 et 5 000 000 €."))]
     )
     valid_from = DateField(_l("Utilisable à partir du"), validators=[Optional()])

@@ -116,7 +116,7 @@ def test_run_approve_accept_and_complete(live_app, page):
     assert "couvre : cybersécurité" in card.inner_text()
     page.screenshot(path=str(ARTIFACTS / "mise-en-relation.png"), full_page=True)
     card.get_by_role("button", name="Approuver et envoyer").click()
-    page.get_by_text("Décision enregistrée").wait_for()
+    page.get_by_text("approuvée et envoyée au prestataire").wait_for()
     _logout(page)
 
     sign_in(page, base, who["provider"])

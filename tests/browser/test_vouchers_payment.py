@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from tests.browser.a11y import audit
 from tests.browser.conftest import ARTIFACTS, PASSWORD, fill_card, sign_in
 from tests.vouchers.vouchers_helpers import (
     API_KEY,
@@ -151,23 +153,98 @@ def test_3d_secure_then_the_webhook_makes_it_usable(paying_app, page):
     page.screenshot(path=str(ARTIFACTS / "vouchers-programme-3ds.png"), full_page=True)
 
 
-def test_a_declined_card_shows_the_french_message(paying_app, page):
-    app, ids = paying_app
+def _new_programme(app, name):
+    """A programme of its own for each run of a test (the phone and the desktop runs pay separately)."""
+    from app.accounts.models import User
+    from app.core.jobs import commit
+    from app.extensions import db
+    from app.vouchers import services
+    from app.vouchers.models import Funder
+
+    with app.app_context():
+        member = db.session.scalars(select(User).where(User.email == EMAIL)).one()
+        funder = db.session.scalars(select(Funder).where(Funder.name == "Métropole Aix-Marseille-Provence")).one()
+        programme_id = services.create_programme(
+            member,
+            funder,
+            {"name": name, "face_value_cents": 2_000, "voucher_count": 25, "validity_days": 365, "require_siret": True},
+        ).id
+        commit()
+        db.session.remove()
+        return programme_id
+
+
+def _payments(app, programme_id):
+    from app.extensions import db
+    from app.ledger import Payment
+
+    with app.app_context():
+        rows = db.session.scalars(select(Payment).where(Payment.reference == f"programme:{programme_id}")).all()
+        statuses = sorted(p.status for p in rows)
+        db.session.remove()
+        return statuses
+
+
+def _navigations(page):
+    """The documents the tab loads from now on (a reload would show here)."""
+    seen = []
+    page.on("framenavigated", lambda frame: seen.append(frame.url) if frame == page.main_frame else None)
+    return seen
+
+
+def test_a_declined_card_then_another_card_without_reloading(paying_app, any_page):
+    page = any_page
+    app, _ids = paying_app
     base = app.config["LIVE_URL"]
+    programme_id = _new_programme(app, f"Pass refusé puis payé {page.viewport_size['width']}")
     sign_in(page, base, EMAIL)
-    page.goto(f"{base}/financeur/programmes/{ids['declined']}/paiement")
+    page.goto(f"{base}/financeur/programmes/{programme_id}/paiement")
+    page.get_by_role("heading", name=re.compile("Payer « Pass refusé puis payé")).wait_for()
     fill_card(page, CARD_DECLINED)
+    audit(page, "paiement carte")
+    loaded = _navigations(page)
     page.get_by_role("button", name="Payer 500 €").click()
     alert = page.locator("#pay-message")
     alert.get_by_text(
         "Votre carte a été refusée par votre banque. Aucun montant n'a été débité ; essayez une autre carte."
     ).wait_for()
-    page.screenshot(path=str(ARTIFACTS / "vouchers-card-declined.png"), full_page=True)
-    assert _programme_status(app, ids["declined"]) == "awaiting_payment"
-    # Another card, on a fresh page (a SetupIntent is used once).
+    assert "vérifiez le numéro" not in alert.inner_text()
+    audit(page, "paiement carte refusee")
+    assert _programme_status(app, programme_id) == "awaiting_payment"
+    # The form is kept as it was: the card typed is still there, the button works again.
+    assert page.locator("#card-element input[placeholder=number]").input_value() == CARD_DECLINED
+    assert page.get_by_role("button", name="Payer 500 €").is_enabled()
+    # Another card, on the same page: no reload, one payment.
+    page.locator("#card-element input[placeholder=number]").fill(CARD_OK)
     page.get_by_role("button", name="Payer 500 €").click()
-    page.get_by_role("heading", name=re.compile("Payer « Pass Métropole carte refusée »")).wait_for()
-    fill_card(page, CARD_OK)
+    page.wait_for_url(re.compile(rf"/financeur/programmes/{programme_id}$"), timeout=20_000)
+    assert [url for url in loaded if "/paiement" in url] == [], loaded  # the payment page never reloaded
+    page.get_by_text("Paiement reçu : le programme est actif").wait_for()
+    audit(page, "programme paye apres refus")
+    assert _programme_status(app, programme_id) == "funded"
+    assert _payments(app, programme_id) == ["failed", "succeeded"]
+
+
+def test_a_cancelled_3d_secure_says_so_and_the_next_try_pays_once(paying_app, any_page):
+    page = any_page
+    app, _ids = paying_app
+    base = app.config["LIVE_URL"]
+    programme_id = _new_programme(app, f"Pass 3-D Secure annulé {page.viewport_size['width']}")
+    sign_in(page, base, EMAIL)
+    page.goto(f"{base}/financeur/programmes/{programme_id}/paiement")
+    fill_card(page, CARD_3DS)
+    loaded = _navigations(page)
     page.get_by_role("button", name="Payer 500 €").click()
-    page.wait_for_url(re.compile(rf"/financeur/programmes/{ids['declined']}$"), timeout=20_000)
-    assert _programme_status(app, ids["declined"]) == "funded"
+    page.get_by_role("button", name="Fail authentication").click()
+    alert = page.locator("#pay-message")
+    alert.get_by_text("L'authentification 3-D Secure a échoué ou a été annulée.", exact=False).wait_for()
+    assert "vérifiez le numéro" not in alert.inner_text() and "refusée par votre banque" not in alert.inner_text()
+    audit(page, "paiement 3ds annule")
+    # Again, and this time the bank's request is approved (when the card is saved, then for the payment).
+    page.get_by_role("button", name="Payer 500 €").click()
+    page.get_by_role("button", name="Complete authentication").click()
+    page.get_by_role("button", name="Complete authentication").click()
+    page.wait_for_url(re.compile(rf"/financeur/programmes/{programme_id}$"), timeout=20_000)
+    assert [url for url in loaded if "/paiement" in url] == [], loaded
+    assert _programme_status(app, programme_id) == "funded"
+    assert _payments(app, programme_id).count("succeeded") == 1

@@ -124,7 +124,7 @@ def test_bulk_approve_and_replace_from_the_run_page(client, factory, db_session)
     r = post_form(
         client,
         f"/mise-en-relation/propositions/{second.id}",
-        {"decision": "replace", "offer_id": str(alternative), "back": "run"},
+        {"decision": "replace", "offer_id": str(alternative), "back": "run", "confirm": "1"},
     )
     assert r.status_code == 302 and f"/runs/{run.id}" in r.headers["Location"]
     db_session.refresh(second)

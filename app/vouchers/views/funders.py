@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.accounts.forms import EmptyForm
 from app.billing.gateway import current_gateway, publishable_key
-from app.billing.responses import card_confirm_answer, card_setup, card_state_answer
+from app.billing.responses import card_confirm_answer, card_setup, card_setup_answer, card_state_answer
 from app.core.access import Access, access
 from app.core.inputs import parse_id
 from app.core.web import flash_form_error, form_status, load_or_404, submit_form, transaction
@@ -87,6 +88,17 @@ def programme_pay(programme_id: int):
         publishable_key=publishable_key(),
         state=funders.funding_state(programme),
     ), (503 if error else 200)
+
+
+@bp.post("/financeur/programmes/<int:programme_id>/paiement/carte")
+@access(Access.FUNDER)
+def programme_pay_card(programme_id: int):
+    """Called by the payment page's script before another try: a fresh SetupIntent (JSON)."""
+    programme = programme_or_404(programme_id)
+    return card_setup_answer(
+        EmptyForm(),
+        lambda: funders.start_card_setup(current_user, programme, current_gateway()),
+    )
 
 
 @bp.post("/financeur/programmes/<int:programme_id>/paiement")

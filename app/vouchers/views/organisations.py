@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.accounts.forms import EmptyForm
 from app.billing.gateway import current_gateway, publishable_key
-from app.billing.responses import card_confirm_answer, card_setup, card_state_answer
+from app.billing.responses import card_confirm_answer, card_setup, card_setup_answer, card_state_answer
 from app.core.access import Access, access
 from app.core.models import utcnow
 from app.core.security import no_store
@@ -225,6 +226,16 @@ def mission_pay(mission_id: int):
         publishable_key=publishable_key(),
         form=PayForm(),
     ), (503 if error else 200)
+
+
+@bp.post("/cheques/missions/<int:mission_id>/paiement/carte")
+@access(Access.ORG_MEMBER)
+def mission_pay_card(mission_id: int):
+    """Called by the payment page's script before another try: a fresh SetupIntent (JSON)."""
+    mission = org_mission_or_404(mission_id)
+    return card_setup_answer(
+        EmptyForm(), lambda: missions.start_remainder_setup(current_user, mission, current_gateway())
+    )
 
 
 @bp.post("/cheques/missions/<int:mission_id>/paiement")
