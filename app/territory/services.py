@@ -232,6 +232,11 @@ def around_commune(name: str) -> str:
     return _("autour de %(name)s", name=name)
 
 
+def departement_names() -> dict[str, str]:
+    """{"13": "Bouches-du-Rhône", ...}: how a département is shown (never its bare code)."""
+    return dict(db.session.execute(select(Commune.dep_code, Commune.dep_name).distinct()).tuples().all())
+
+
 def distance_km(a: Commune, b: Commune) -> float | None:
     if None in (a.lat, a.lon, b.lat, b.lon):
         return None
