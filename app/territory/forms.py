@@ -73,7 +73,7 @@ class CommuneField(StringField):
         # Accept a Commune object (editing) as initial data.
         if value is not None and hasattr(value, "label"):
             self.commune = value
-            value = value.label
+            value = commune_text(value)  # reads back as this very commune, even among namesakes
         super().process_data(value)
 
     def pre_validate(self, form):

@@ -128,3 +128,10 @@ def test_knowledge_base_pages_keep_repeated_filters(app):
     with app.test_request_context("/bibliotheque/?q=atelier&theme=a&page=2"):
         html = render_template_string("{{ url_with('library.browse', page=3) }}")
     assert parse_qs(urlsplit(unescape(html)).query) == {"q": ["atelier"], "theme": ["a"], "page": ["3"]}
+
+
+def test_old_catalogue_links_keep_every_skill(client):
+    r = client.get("/catalogue?q=site&skill=presence.site_web&skill=presence.referencement")
+    assert r.status_code == 301
+    params = parse_qs(urlsplit(r.headers["Location"]).query)
+    assert params == {"q": ["site"], "competence": ["presence.site_web", "presence.referencement"]}
