@@ -201,3 +201,26 @@ def test_organisation_with_a_postal_code_covering_two_communes(catalogue, any_pa
         ).one()
         assert org.commune.name == "Valensole" and org.commune.insee == "04230"
         db.session.remove()
+
+
+def test_search_near_a_postal_code(catalogue, any_page):
+    page = any_page
+    base = catalogue.config["LIVE_URL"]
+    page.goto(base + "/recherche")
+    page.get_by_label("Que cherchez-vous ?").fill("site web asso")
+    page.get_by_label("Près de").fill("13001")  # Marseille's 1st arrondissement, not Aix-en-Provence (INSEE 13001)
+    page.get_by_label("Rayon").select_option("20")
+    _follow(page, page.get_by_role("button", name="Rechercher"))
+    assert _results_heading(page) == f"{MARSEILLE_OFFERS} résultats autour de Marseille"
+    assert page.get_by_label("Près de").input_value() == "Marseille"
+
+    page.get_by_label("Près de").fill("04210")  # Valensole and Brunet
+    page.get_by_role("button", name="Rechercher").click()
+    page.get_by_text("Le code postal 04210 couvre plusieurs communes").wait_for()
+    candidates = page.get_by_role("navigation", name="Communes possibles").get_by_role("link")
+    assert sorted(candidates.all_inner_texts()) == ["Brunet", "Valensole"]
+    audit(page, "recherche code postal ambigu")
+    _follow(page, candidates.filter(has_text="Valensole"))
+    assert _results_heading(page).endswith("autour de Valensole")
+    assert page.get_by_label("Près de").input_value() == "Valensole"
+    audit(page, "recherche autour de valensole")
