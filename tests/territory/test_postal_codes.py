@@ -159,3 +159,13 @@ def test_search_page_with_a_postal_code(client):
     body = client.get("/api/v1/search?q=atelier&commune=Apremont").get_json()  # six communes
     assert len(body["error"]["candidates"]) == 6
     assert client.get("/api/v1/search?q=atelier&commune=13001").get_json()["near"]["name"] == "Aix-en-Provence"
+
+
+def test_english_pages_say_around_and_which_municipality(client):
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    html = page_text(client.get("/recherche?q=atelier&commune=13090"))
+    assert "around Aix-en-Provence" in html
+    assert "around Le Cannet" in page_text(client.get("/recherche?q=atelier&commune=Le+Cannet"))
+    r = client.get("/recherche?q=atelier&commune=04210")
+    assert "The postal code 04210 covers several municipalities: choose yours." in page_text(r)
