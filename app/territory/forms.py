@@ -28,7 +28,7 @@ class CommuneInput(TextInput):
             return html
         name = field.choice_name
         items = "".join(
-            f'<li><label class="check"><input type="radio" name="{name}" value="{escape(c.insee)}" '
+            f'<li><label class="check"><input type="radio" name="{escape(name)}" value="{escape(c.insee)}" '
             f'id="{escape(field.id)}-{escape(c.insee)}"> {escape(candidate_label(c))}</label></li>'
             for c in field.candidates
         )

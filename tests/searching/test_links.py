@@ -135,3 +135,11 @@ def test_old_catalogue_links_keep_every_skill(client):
     assert r.status_code == 301
     params = parse_qs(urlsplit(r.headers["Location"]).query)
     assert params == {"q": ["site"], "competence": ["presence.site_web", "presence.referencement"]}
+
+
+def test_widen_only_when_a_radius_narrows_the_search(client, catalogue):
+    assert "Élargir à 50 km ?" in client.get("/recherche?q=introuvable&commune=Marseille&rayon=10").get_data(
+        as_text=True
+    )
+    # without a radius the whole region is searched: "50 km" would narrow it
+    assert "Élargir à 50 km ?" not in client.get("/recherche?q=introuvable&commune=Marseille").get_data(as_text=True)
