@@ -13,7 +13,7 @@ from app.directory.skills import skill_label, valid_codes
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
 from app.searching.links import url_toggle, url_with
 from app.searching.services import SearchRequest, Unprocessable, build_query, get_backend
-from app.territory.services import around_commune, commune_text, departement_names, insee_reference
+from app.territory.services import around_commune, commune_text, commune_texts, departement_names, insee_reference
 from search import KINDS, PUBLIC_KINDS, InvalidCursor
 
 bp = Blueprint("searching", __name__)
@@ -117,7 +117,7 @@ def search_page():
         commune=commune,
         commune_box=commune_text(commune) if commune else (request.args.get("commune") or ""),
         around=around_commune(commune.name) if commune else "",
-        candidates=[(c, commune_text(c)) for c in candidates],
+        candidates=list(zip(candidates, commune_texts(candidates), strict=True)),
         dep_names=departement_names() if result and result.facets.get("dep_code") else {},
         error=error,
         radii=RADII,

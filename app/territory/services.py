@@ -204,11 +204,28 @@ def insee_reference(code: str) -> str:
 def commune_text(commune: Commune) -> str:
     """What a commune box shows for this commune, and reads back as this commune: its
     name when no other commune has it, else its label, else its INSEE code."""
-    same_name = db.session.scalar(
-        select(func.count()).select_from(Commune).where(Commune.search_name == commune.search_name)
+    return commune_texts([commune])[0]
+
+
+def commune_texts(communes) -> list[str]:
+    """commune_text of each commune, with one query for the names (a list of candidates)."""
+    communes = list(communes)
+    if not communes:
+        return []
+    names = {c.search_name for c in communes}
+    counts = dict(
+        db.session.execute(
+            select(Commune.search_name, func.count())
+            .where(Commune.search_name.in_(names))
+            .group_by(Commune.search_name)
+        )
+        .tuples()
+        .all()
     )
-    if same_name == 1:
-        return commune.name
+    return [commune.name if counts.get(commune.search_name) == 1 else _namesake_text(commune) for commune in communes]
+
+
+def _namesake_text(commune: Commune) -> str:
     if lookup_commune(commune.label).commune is commune:
         return commune.label
     return f"{commune.name} (INSEE {commune.insee})"
