@@ -169,3 +169,27 @@ def test_english_pages_say_around_and_which_municipality(client):
     assert "around Le Cannet" in page_text(client.get("/recherche?q=atelier&commune=Le+Cannet"))
     r = client.get("/recherche?q=atelier&commune=04210")
     assert "The postal code 04210 covers several municipalities: choose yours." in page_text(r)
+
+
+def test_need_form_offers_the_same_choice(client, factory, db_session):
+    from app.needs.models import Need
+
+    user = factory.user()
+    org = factory.organisation(owner=user)
+    login(client, user)
+    need = {
+        "organisation_id": str(org.id),
+        "title": "Un site pour le club",
+        "description": "Présenter nos activités.",
+        "skills": ["presence.site_web"],
+        "modality": "both",
+        "funding_mode": "volunteer",
+        "contact_name": "A",
+        "contact_email": "a@b.fr",
+    }
+    r = post_form(client, "/besoins/nouveau", {**need, "commune": "04160"})  # Château-Arnoux-Saint-Auban, L'Escale
+    assert r.status_code == 422 and 'name="commune-insee"' in page_text(r)
+    assert db_session.scalar(select(Need)) is None
+    r = post_form(client, "/besoins/nouveau", {**need, "commune": "04160", "commune-insee": "04079"})
+    assert r.status_code == 302
+    assert db_session.scalar(select(Need)).commune.name == "L'Escale"
