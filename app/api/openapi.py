@@ -204,7 +204,7 @@ def openapi_document(server_url: str = "") -> dict:
                             "in": "query",
                             "schema": _text(),
                             "description": "INSEE code or 'Name (postal code)': distances from its town hall "
-                            "(422 when no commune has it)",
+                            "(422 when no commune has it; 422 with `candidates` when a name is several communes)",
                         },
                         {
                             "name": "rayon",
@@ -348,6 +348,18 @@ def openapi_document(server_url: str = "") -> dict:
                                 "fields": {
                                     "type": "object",
                                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                                },
+                                "candidates": {
+                                    "type": "array",
+                                    "description": "the communes an ambiguous `commune` could mean",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "insee": {"type": "string"},
+                                            "name": {"type": "string"},
+                                            "label": {"type": "string"},
+                                        },
+                                    },
                                 },
                             },
                         }

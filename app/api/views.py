@@ -27,7 +27,7 @@ from app.extensions import db
 from app.needs import services as needs
 from app.needs.forms import NeedForm
 from app.needs.models import Need
-from app.territory.services import search_communes
+from app.territory.services import insee_reference, search_communes
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
@@ -83,6 +83,8 @@ def _validated(form_cls, payload: dict, partial_obj=None, prepare=None):
         )
     if partial_obj is not None:
         payload = {**_current_values(partial_obj), **payload}
+    if isinstance(payload.get("commune"), str):  # documented as an INSEE code ("Name (postal code)" works too)
+        payload = {**payload, "commune": insee_reference(payload["commune"])}
     form = form_from_json(form_cls, payload)
     if prepare:
         prepare(form)

@@ -33,7 +33,8 @@ CATALOGUE_PARAMS = {
 @access(Access.PUBLIC)
 def catalogue():
     """The catalogue is the search page (full text, facets, distance); old links keep working."""
-    params = {new: request.args.get(old) for old, new in CATALOGUE_PARAMS.items() if request.args.get(old)}
+    params = {new: [v for v in request.args.getlist(old) if v] for old, new in CATALOGUE_PARAMS.items()}
+    params = {name: values for name, values in params.items() if values}  # repeated keys stay repeated
     return redirect(url_for("searching.search_page", **params), code=301)
 
 

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.library.models import LicenceOffer, Producer, Resource, resource_producer
 from app.needs.models import Need
 from app.searching.documents import need_document, offer_document, provider_document, resource_document
-from app.territory.services import resolve_commune
+from app.territory.services import lookup_commune
 from search import FILTER_FIELDS, PUBLIC_FACET_FIELDS, Document, SearchQuery, make_backend
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,14 @@ class SearchRequest:
 
 class Unprocessable(ValueError):
     """A well-formed request the data cannot answer (an unknown commune, a distance sort
-    without one): the API answers 422, where a malformed parameter answers 400."""
+    without one): the API answers 422, where a malformed parameter answers 400.
+
+    `candidates`: the communes it could mean (a postal code covering several of them, a
+    name several share), for the page to offer them."""
+
+    def __init__(self, message: str, candidates=()):
+        super().__init__(message)
+        self.candidates = tuple(candidates)
 
 
 def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery, object]:
@@ -232,9 +239,14 @@ def build_query(req: SearchRequest, *, staff: bool = False) -> tuple[SearchQuery
     placed = req.kind in PLACED_KINDS
     sort = req.sort if placed or req.sort != "distance" else "relevance"
     if req.commune and placed:
-        commune = resolve_commune(req.commune)
-        if commune is None or commune.lat is None:
-            raise Unprocessable(_("Commune introuvable : choisissez-la dans la liste proposée."))
+        found = lookup_commune(req.commune)
+        commune = found.commune
+        if commune is None:
+            raise Unprocessable(found.error or _("Commune introuvable."), found.candidates)
+        if commune.lat is None:
+            raise Unprocessable(
+                _("La position de %(name)s est inconnue : choisissez une commune voisine.", name=commune.name)
+            )
     if sort == "distance" and commune is None:
         raise Unprocessable(_("Indiquez une commune pour trier par distance."))
     if req.kind == "need" and not staff:

@@ -11,17 +11,24 @@ from flask_login import current_user
 from app.core.access import Access, access
 from app.directory.skills import skill_label, valid_codes
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
+from app.searching.links import url_toggle, url_with
 from app.searching.services import SearchRequest, Unprocessable, build_query, get_backend
+from app.territory.services import around_commune, commune_text, commune_texts, departement_names, insee_reference
 from search import KINDS, PUBLIC_KINDS, InvalidCursor
 
 bp = Blueprint("searching", __name__)
+bp.add_app_template_global(url_with)  # the one query-string builder of the catalogue's links
+bp.add_app_template_global(url_toggle)
 SORTS = ("relevance", "distance", "date")
 RADII = (5, 10, 20, 30, 50, 80, 150)
 DEPARTEMENT = re.compile(r"[0-9A-Za-z]{0,3}")  # the OpenAPI's pattern (spaces around are trimmed)
 
 
-def parse_request(args, *, staff: bool) -> SearchRequest:
-    """Validate the query string; ValueError carries a French message."""
+def parse_request(args, *, staff: bool, api: bool = False) -> SearchRequest:
+    """Validate the query string; ValueError carries a French message.
+
+    `api`: the API's `commune` is documented as an INSEE code, where a person's is a
+    postal code or a name (see app.territory.services.lookup_commune)."""
 
     def choice(name, allowed):
         value = args.get(name) or ""
@@ -58,7 +65,7 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
         dep_code=dep or None,
         modality=choice("modalite", MODALITIES),
         price_mode=choice("tarif", PRICE_MODES),
-        commune=(args.get("commune") or "").strip() or None,
+        commune=(insee_reference(args.get("commune") or "") if api else (args.get("commune") or "").strip()) or None,
         radius_km=radius_km,
         sort=choice("tri", SORTS) or "relevance",
         cursor=args.get("suite") or None,
@@ -67,9 +74,9 @@ def parse_request(args, *, staff: bool) -> SearchRequest:
     )
 
 
-def run_search(args):
+def run_search(args, *, api: bool = False):
     staff = current_user.is_authenticated and current_user.is_staff
-    req = parse_request(args, staff=staff)
+    req = parse_request(args, staff=staff, api=api)
     # Too few documents with every word: those with some of them, ranked after (more of
     # the words first), as a person expects from "site web asso" — in the same call.
     req.widen_below = req.limit if len(req.text.split()) > 1 else 0
@@ -90,24 +97,33 @@ def run_search(args):
 @bp.get("/recherche")
 @access(Access.PUBLIC)
 def search_page():
+    candidates: tuple = ()
     try:
         req, result, commune = run_search(request.args)
         error = None
     except PermissionError:
         abort(403)
     except ValueError as exc:
-        req, result, commune, error = SearchRequest(), None, None, str(exc)
-    status = 400 if error else 200
+        result, commune, error = None, None, str(exc)
+        candidates = getattr(exc, "candidates", ())
+        try:  # the page keeps what was asked (its boxes; the links to choose a commune)
+            req = parse_request(request.args, staff=current_user.is_authenticated and current_user.is_staff)
+        except (ValueError, PermissionError):
+            req = SearchRequest()
     return render_template(
         "searching/search.html",
         req=req,
         result=result,
         commune=commune,
+        commune_box=commune_text(commune) if commune else (request.args.get("commune") or ""),
+        around=around_commune(commune.name) if commune else "",
+        candidates=list(zip(candidates, commune_texts(candidates), strict=True)),
+        dep_names=departement_names() if result and result.facets.get("dep_code") else {},
         error=error,
         radii=RADII,
         skill_label=skill_label,
         args=request.args,
-    ), status
+    ), (400 if error else 200)
 
 
 @bp.get("/recherche/suggestions")
@@ -127,13 +143,16 @@ def suggestions():
 @access(Access.API_PUBLIC)
 def api_search():
     try:
-        req, result, commune = run_search(request.args)
+        req, result, commune = run_search(request.args, api=True)
     except PermissionError:
         return jsonify(
             {"error": {"code": "forbidden", "message": _("Les besoins sont réservés à l'équipe du Hub.")}}
         ), 403
     except Unprocessable as exc:  # well formed, but nothing to answer it with
-        return jsonify({"error": {"code": "validation_error", "message": str(exc)}}), 422
+        body = {"code": "validation_error", "message": str(exc)}
+        if exc.candidates:  # the communes it could mean
+            body["candidates"] = [{"insee": c.insee, "name": c.name, "label": c.label} for c in exc.candidates]
+        return jsonify({"error": body}), 422
     except ValueError as exc:
         return jsonify({"error": {"code": "bad_request", "message": str(exc)}}), 400
     return jsonify(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -39,3 +39,15 @@ class Commune(db.Model):
 
     def __repr__(self) -> str:
         return f"<Commune {self.insee} {self.name}>"
+
+
+class CommunePostalCode(db.Model):
+    """The postal-code index beside the INSEE one: one row per (postal code, commune).
+
+    A postal code may cover several communes (13080: only Aix-en-Provence; 04200: a
+    dozen villages), and a commune may have several (Marseille: 13001 to 13016, the codes
+    of its arrondissements, which La Poste lists under the commune the app uses)."""
+
+    __tablename__ = "commune_postal_code"
+    postal_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    insee: Mapped[str] = mapped_column(ForeignKey("commune.insee", ondelete="CASCADE"), primary_key=True, index=True)

@@ -171,6 +171,8 @@ def test_public_pages_and_forms_raise_no_violation(csp_world, watched):
     check("home")
     page.goto(base + "/recherche?q=atelier")
     page.get_by_role("link", name=re.compile("Atelier messagerie sécurisée")).first.wait_for()
+    if not page.locator("details.facets").evaluate("d => d.open"):
+        page.get_by_text("Affiner", exact=True).click()  # on a phone the panel starts closed
     page.locator(".facets a").first.click()  # a facet
     page.wait_for_load_state()
     page.get_by_label("Près de").fill("Mars")  # the commune autocomplete (hub.js) fetches

@@ -66,7 +66,7 @@ def test_same_siret_twice_is_refused(client, factory):
     r = post_form(
         client,
         "/structure/nouvelle",
-        {"name": "Copie", "kind": "tpe", "siret": VALID_SIRET, "size": "solo", "commune": "13055"},
+        {"name": "Copie", "kind": "tpe", "siret": VALID_SIRET, "size": "solo", "commune": "Marseille"},
     )
     assert r.status_code == 422
     assert "déjà inscrite avec ce SIRET" in page_text(r)

@@ -166,7 +166,7 @@ def test_search_page_shows_identifier_producer_licence_and_link(client, library)
 
 def test_resources_have_no_place(client, library):
     # A commune left in the form from an offer search does not hide every resource.
-    text = visible(client.get("/recherche?type=resource&q=securiser&commune=13055&rayon=10&tri=distance"))
+    text = visible(client.get("/recherche?type=resource&q=securiser&commune=Marseille&rayon=10&tri=distance"))
     assert "Atelier : sécuriser son smartphone" in text and "ne s'appliquent pas" in text
     body = client.get("/api/v1/search?type=resource&q=securiser&commune=13055&rayon=10").get_json()
     assert body["total"] == 1 and body["near"] is None
