@@ -13,6 +13,7 @@ from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.responses import error_response as _error
 from app.core.states import IllegalTransition
+from app.core.text import euros
 from app.core.urls import external_link
 from app.core.web import safe_next
 from app.extensions import db
@@ -134,6 +135,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""
     app.jinja_env.filters["datetime_fr"] = lambda d: format_datetime(d, "medium") if d else ""
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.#")
-    app.jinja_env.filters["euros"] = lambda cents: (
-        "" if cents is None else f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",").replace(",00 €", " €")
-    )
+    app.jinja_env.filters["euros"] = euros  # "10 000 €" with no-break spaces: an amount never wraps
