@@ -168,6 +168,14 @@ def _fits(page) -> None:
     assert scroll <= width, f"{page.url}: the page is {scroll} px wide on a {width} px screen"
 
 
+def _amounts_on_one_line(page) -> list[str]:
+    amounts = page.evaluate(_AMOUNTS_JS)
+    for amount in amounts:
+        assert amount["lines"] == 1, f"{page.url}: the amount {amount['text']!r} wraps"
+        assert not amount["breakable"], f"{page.url}: the amount {amount['text']!r} may break at a space"
+    return [a["text"] for a in amounts]
+
+
 @pytest.mark.parametrize("role", list(PAGES))
 def test_every_page_fits_the_screen_and_passes_the_gate(world, any_page, role):
     base, ids = world
@@ -178,10 +186,8 @@ def test_every_page_fits_the_screen_and_passes_the_gate(world, any_page, role):
         response = page.goto(base + path.format(**ids))
         assert response is not None and response.status == 200, path
         _fits(page)
+        _amounts_on_one_line(page)
         audit(page, f"layout {role} {path.split('{')[0]}")
-        for amount in page.evaluate(_AMOUNTS_JS):
-            assert amount["lines"] == 1, f"{path}: the amount {amount['text']!r} wraps"
-            assert not amount["breakable"], f"{path}: the amount {amount['text']!r} may break at a space"
 
 
 def test_the_menu_button_opens_and_closes_the_navigation_on_a_phone(world, page):
@@ -268,3 +274,16 @@ def test_my_licences_are_cards_with_the_certificate_on_screen(world, any_page):
     assert link.get_attribute("href", timeout=1000).endswith("/certificat.pdf")
     _fits(page)
     audit(page, "layout my licences")
+
+
+def test_amounts_stay_on_one_line(world, any_page):
+    base, ids = world
+    page = any_page
+    page.goto(f"{base}/offres/{ids['offer']}")
+    assert "10\u00a0000\u00a0€" in _amounts_on_one_line(page)  # the offer's price
+    audit(page, "layout offer price")
+    sign_in(page, base, EMAILS["funder"], PASSWORD)
+    page.goto(f"{base}/financeur/")
+    assert "10\u00a0000\u00a0€" in _amounts_on_one_line(page)  # the programme's budget, in a card on a phone
+    _fits(page)
+    audit(page, "layout funder dashboard")
