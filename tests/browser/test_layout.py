@@ -168,6 +168,22 @@ def _fits(page) -> None:
     assert scroll <= width, f"{page.url}: the page is {scroll} px wide on a {width} px screen"
 
 
+# A required field's asterisk sits on the line of its label's last word.
+_ASTERISKS_JS = r"""() => {
+  const out = [];
+  document.querySelectorAll('.req').forEach((star) => {
+    const holder = star.closest('label, legend') || star.parentElement;
+    const range = document.createRange();
+    range.selectNodeContents(holder);
+    range.setEndBefore(star);
+    const text = [...range.getClientRects()].filter((r) => r.width > 0);
+    const mark = star.getBoundingClientRect();
+    if (!text.length || Math.abs(text[text.length - 1].bottom - mark.bottom) > 4) out.push(holder.innerText.trim());
+  });
+  return out;
+}"""
+
+
 def _amounts_on_one_line(page) -> list[str]:
     amounts = page.evaluate(_AMOUNTS_JS)
     for amount in amounts:
@@ -187,6 +203,7 @@ def test_every_page_fits_the_screen_and_passes_the_gate(world, any_page, role):
         assert response is not None and response.status == 200, path
         _fits(page)
         _amounts_on_one_line(page)
+        assert page.evaluate(_ASTERISKS_JS) == [], f"{path}: an asterisk alone on its line"
         audit(page, f"layout {role} {path.split('{')[0]}")
 
 
@@ -287,3 +304,15 @@ def test_amounts_stay_on_one_line(world, any_page):
     assert "10\u00a0000\u00a0€" in _amounts_on_one_line(page)  # the programme's budget, in a card on a phone
     _fits(page)
     audit(page, "layout funder dashboard")
+
+
+def test_required_asterisks_stay_beside_their_label(world, any_page):
+    base, _ids = world
+    page = any_page
+    sign_in(page, base, EMAILS["organisation"], PASSWORD)
+    page.goto(base + "/besoins/nouveau")
+    assert page.locator(".req").count() >= 3
+    assert page.evaluate(_ASTERISKS_JS) == []
+    title = page.get_by_label("Titre du besoin")  # the asterisk is not part of the field's name
+    assert title.get_attribute("required") is not None
+    audit(page, "layout need form")
