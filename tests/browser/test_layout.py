@@ -204,7 +204,7 @@ def test_every_page_fits_the_screen_and_passes_the_gate(world, any_page, role):
         _fits(page)
         _amounts_on_one_line(page)
         assert page.evaluate(_ASTERISKS_JS) == [], f"{path}: an asterisk alone on its line"
-        audit(page, f"layout {role} {path.split('{')[0]}")
+        audit(page, f"layout {role} {path.format(**ids)}")
 
 
 def test_the_menu_button_opens_and_closes_the_navigation_on_a_phone(world, page):

@@ -143,6 +143,9 @@ def test_run_approve_accept_and_complete(live_app, page):
     from app.matches.models import Mission, MissionStatus
 
     with live_app.app_context():
-        mission = db.session.scalars(select(Mission)).one()
+        # this journey's mission (other browser modules share the live database)
+        mission = db.session.scalars(
+            select(Mission).where(Mission.need.has(title="Protéger les dossiers de nos patients"))
+        ).one()
         assert mission.status == MissionStatus.DONE
         assert [f.rating for f in mission.feedback] == [5]
