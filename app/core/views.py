@@ -62,6 +62,7 @@ TESTED_PAGES = (
     _l("Espace financeur et page d'un programme"),
     _l("Mes licences et espace producteur"),
     _l("Modération, mise en relation et gestion des financeurs"),
+    _l("Formulaires des fiches : structure, prestataire, offre, programme, ressource et producteur"),
     _l("Déclaration d'accessibilité"),
 )
 

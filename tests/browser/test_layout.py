@@ -43,6 +43,8 @@ PAGES = {
     "organisation": [
         "/espace",
         "/besoins/nouveau",
+        "/besoins/boussole",
+        "/structure/nouvelle",
         "/besoins/{need}",
         "/missions/",
         "/missions/{mission}",
@@ -50,7 +52,15 @@ PAGES = {
         "/cheques/{voucher}",
         "/bibliotheque/mes-licences",
     ],
-    "provider": ["/espace", "/missions/propositions", "/missions/", "/prestataire/{provider}/releve"],
+    "provider": [
+        "/espace",
+        "/missions/propositions",
+        "/missions/",
+        "/prestataire/{provider}/releve",
+        "/prestataire/{provider}/modifier",
+        "/prestataire/{provider}/offres/nouvelle",
+        "/offres/{offer}/modifier",
+    ],
     "staff": [
         "/espace",
         "/moderation/",
@@ -65,8 +75,16 @@ PAGES = {
         "/bibliotheque/moderation",
         "/financeur/",
     ],
-    "funder": ["/espace", "/financeur/", "/financeur/programmes/{programme}"],
-    "producer": ["/espace", "/bibliotheque/producteurs/{producer}/espace", "/r/{paid}/licences"],
+    "funder": ["/espace", "/financeur/", "/financeur/programmes/{programme}", "/financeur/programmes/nouveau"],
+    "producer": [
+        "/espace",
+        "/bibliotheque/producteurs/{producer}/espace",
+        "/r/{paid}/licences",
+        "/bibliotheque/ressources/nouvelle",
+        "/r/{resource}/modifier",
+        "/bibliotheque/producteurs/{producer}/modifier",
+        "/bibliotheque/producteurs/{producer}/import",
+    ],
 }
 
 # An amount of money as the pages write it, whatever the spaces: "10 000 €", "19,90 €".
