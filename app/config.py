@@ -45,6 +45,8 @@ def load_config(instance_path: str, given: dict | None = None) -> dict:
         "JOBS_MODE": env.get("JOBS_MODE", "rq" if env.get("REDIS_URL") else "inprocess"),
         "SMTP_URL": env.get("SMTP_URL", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "Hub du Sud <ne-pas-repondre@hubdusud.localhost>"),
+        # Where people report an accessibility problem (the accessibility statement, /accessibilite).
+        "ACCESSIBILITY_CONTACT": env.get("ACCESSIBILITY_CONTACT", "accessibilite@hubdusud.localhost"),
         # Outbox delivery (app/core/mail.py): retries with exponential backoff, then "failed".
         "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "8")),
         "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", "60")),

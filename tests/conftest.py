@@ -303,10 +303,10 @@ class Factory:
 
 
 def page_text(response) -> str:
-    """The page as a person reads it (HTML entities decoded)."""
+    """The page as a person reads it (HTML entities decoded, no-break spaces read as spaces)."""
     import html
 
-    return html.unescape(response.get_data(as_text=True))
+    return html.unescape(response.get_data(as_text=True)).replace("\u00a0", " ").replace("\u202f", " ")
 
 
 @pytest.fixture

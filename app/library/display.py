@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.core import text as core_text
 from app.library import vocab
 from app.library.models import ResourceStatus as RS
 from app.library.rendering import plain_text
@@ -97,7 +98,7 @@ def licence_url(code: str) -> str | None:
 
 
 def euros(cents: int) -> str:
-    return f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",").replace(",00 €", " €")
+    return core_text.euros(cents)  # one money format everywhere ("10 000 €" with no-break spaces)
 
 
 def actor_name(event, resource) -> str:

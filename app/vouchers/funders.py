@@ -16,6 +16,7 @@ from app.accounts.models import User
 from app.accounts.services import get_user_by_email
 from app.billing import card
 from app.billing.messages import payment_state
+from app.core import text as core_text
 from app.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from app.core.mail import send_mail
 from app.core.models import utcnow
@@ -41,8 +42,7 @@ FUNDING = "programme_funding"  # the payments' purpose of a programme's funding
 
 
 def euros(cents: int) -> str:
-    text = f"{cents / 100:,.2f} €".replace(",", " ").replace(".", ",")
-    return text.replace(",00 €", " €")
+    return core_text.euros(cents)  # one money format everywhere ("10 000 €" with no-break spaces)
 
 
 # ------------------------------------------------------------------ funders

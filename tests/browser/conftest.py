@@ -119,6 +119,29 @@ def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     page.get_by_role("heading", name=re.compile("Bonjour")).wait_for()
 
 
+def nav_link(page, name: str):
+    """The header's link `name`, reached as a person would: through the Menu button on a phone, and through
+    the "Gestion" sub-menu for hub staff's pages."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    nav = page.get_by_role("navigation", name=re.compile("Navigation principale|Main navigation"))
+    link = nav.get_by_role("link", name=name, exact=True)
+    if not link.is_visible():
+        submenu = nav.locator("details:not([open]) > summary")
+        if submenu.count():
+            submenu.first.click()
+    return link
+
+
+def sign_out(page) -> None:
+    """Sign out through the header (its button is in the menu on a phone)."""
+    toggle = page.locator(".menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    page.get_by_role("button", name="Se déconnecter").click()
+
+
 def fill_card(page, number: str) -> None:
     """Type a test card into the card element of localstripe's fake Stripe.js."""
     card = page.locator("#card-element")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import ARTIFACTS, PASSWORD, sign_in
+from tests.browser.conftest import ARTIFACTS, PASSWORD, nav_link, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -97,7 +97,7 @@ def _seed(app) -> dict:
 
 
 def _logout(page):
-    page.get_by_role("button", name="Se déconnecter").click()
+    sign_out(page)
 
 
 def test_run_approve_accept_and_complete(live_app, page):
@@ -106,7 +106,7 @@ def test_run_approve_accept_and_complete(live_app, page):
     ARTIFACTS.mkdir(exist_ok=True)
 
     sign_in(page, base, who["staff"])
-    page.get_by_role("link", name="Mise en relation").click()
+    nav_link(page, "Mise en relation").click()
     page.get_by_label("Proximité des descriptions (IA)").fill("0")  # keep the browser test fast
     page.get_by_label("83 — Var").check()
     page.get_by_role("button", name="Lancer la mise en relation").click()
@@ -120,7 +120,7 @@ def test_run_approve_accept_and_complete(live_app, page):
     _logout(page)
 
     sign_in(page, base, who["provider"])
-    page.get_by_role("link", name="Propositions").click()
+    nav_link(page, "Propositions").click()
     page.get_by_text("Protéger les dossiers de nos patients").wait_for()
     page.get_by_role("button", name="Accepter la mission").click()
     page.get_by_text("Mission acceptée").wait_for()
@@ -129,7 +129,7 @@ def test_run_approve_accept_and_complete(live_app, page):
     _logout(page)
 
     sign_in(page, base, who["org"])
-    page.get_by_role("link", name="Missions").click()
+    nav_link(page, "Missions").click()
     page.get_by_role("link", name="Protéger les dossiers de nos patients").click()
     page.get_by_role("button", name="Confirmer la réalisation").click()
     page.get_by_text("Réalisée").first.wait_for()
@@ -143,6 +143,9 @@ def test_run_approve_accept_and_complete(live_app, page):
     from app.matches.models import Mission, MissionStatus
 
     with live_app.app_context():
-        mission = db.session.scalars(select(Mission)).one()
+        # this journey's mission (other browser modules share the live database)
+        mission = db.session.scalars(
+            select(Mission).where(Mission.need.has(title="Protéger les dossiers de nos patients"))
+        ).one()
         assert mission.status == MissionStatus.DONE
         assert [f.rating for f in mission.feedback] == [5]

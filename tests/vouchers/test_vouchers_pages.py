@@ -84,7 +84,9 @@ def test_funder_dashboard_figures_by_territory_with_a_chart(client, db_session, 
     html, text = page.get_data(as_text=True), page_text(page)
     assert page.status_code == 200
     assert "Programme à payer" in text and "Pass numérique Marseille" in text
-    assert '<table class="bars">' in html and 'class="bar bar-issued" width="30.0"' in html and " style=" not in html
+    assert (
+        '<table class="table bars">' in html and 'class="bar bar-issued" width="30.0"' in html and " style=" not in html
+    )
     assert "13 — Bouches-du-Rhône" in text and "83 — Var" in text
     assert "<script" not in html.split("<main")[1]  # a chart without any script
     detail = page_text(client.get(f"/financeur/programmes/{programme.id}"))
