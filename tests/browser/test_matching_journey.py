@@ -1,17 +1,21 @@
-"""In a real headless Chromium: hub staff start a run and approve a proposal; the
-provider accepts; both sides confirm completion. Saves screenshots."""
+"""In a real headless Chromium, on a phone and on a desktop: hub staff start a run and approve a proposal; the
+provider accepts; both sides confirm completion, the organisation sees its provider's contact and sends its
+feedback without a comment (an optional field). Every page visited passes the accessibility gate (axe-core and
+the checks of tests/browser/a11y.py); screenshots are saved under test-artifacts/."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
+from tests.browser.a11y import audit
 from tests.browser.conftest import ARTIFACTS, PASSWORD, nav_link, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
 
-def _seed(app) -> dict:
+def _seed(app, tag: str) -> dict:
+    """Users, an offer and a need of their own for one run of the journey (`tag`: the screen width)."""
     from app.accounts.models import User
     from app.accounts.services import hash_password
     from app.core.jobs import commit
@@ -35,13 +39,13 @@ def _seed(app) -> dict:
             db.session.flush()
             return u
 
-        staff = user("equipe@hub.example.org", "Inès Équipe", staff=True)
-        org_user = user("cabinet@toulon.example.org", "Dr Laure Martin")
-        provider_user = user("cyber@var.example.org", "Karim Cyber")
+        staff = user(f"equipe-{tag}@hub.example.org", "Inès Équipe", staff=True)
+        org_user = user(f"cabinet-{tag}@toulon.example.org", "Dr Laure Martin")
+        provider_user = user(f"cyber-{tag}@var.example.org", "Karim Cyber")
         org = create_organisation(
             org_user,
             {
-                "name": "Cabinet infirmier du Mourillon",
+                "name": f"Cabinet infirmier du Mourillon {tag}",
                 "kind": "profession_liberale",
                 "size": "2_9",
                 "commune_insee": "83137",
@@ -50,7 +54,7 @@ def _seed(app) -> dict:
         provider = create_provider(
             provider_user,
             {
-                "name": "Cyber Var Solidaire",
+                "name": f"Cyber Var Solidaire {tag}",
                 "kind": "expert_benevole",
                 "commune_insee": "83069",
                 "radius_km": 40,
@@ -64,7 +68,7 @@ def _seed(app) -> dict:
             provider_user,
             provider,
             {
-                "title": "Audit de sécurité de vos postes",
+                "title": f"Audit de sécurité de vos postes {tag}",
                 "description": "Un diagnostic et un plan d'action.",
                 "category": "audit",
                 "skills": ["securite.cybersecurite", "securite.sauvegarde"],
@@ -81,7 +85,7 @@ def _seed(app) -> dict:
             org_user,
             org,
             {
-                "title": "Protéger les dossiers de nos patients",
+                "title": f"Protéger les dossiers de nos patients {tag}",
                 "description": "Trois postes.",
                 "skills": ["securite.cybersecurite"],
                 "categories": ["audit"],
@@ -89,63 +93,73 @@ def _seed(app) -> dict:
                 "modality": "on_site",
                 "funding_mode": "volunteer",
                 "contact_name": "Laure Martin",
-                "contact_email": "cabinet@toulon.example.org",
+                "contact_email": f"cabinet-{tag}@toulon.example.org",
             },
         )
         commit()
-    return {"staff": "equipe@hub.example.org", "org": "cabinet@toulon.example.org", "provider": "cyber@var.example.org"}
+    return {
+        "staff": f"equipe-{tag}@hub.example.org",
+        "org": f"cabinet-{tag}@toulon.example.org",
+        "provider": f"cyber-{tag}@var.example.org",
+    }
 
 
-def _logout(page):
-    sign_out(page)
-
-
-def test_run_approve_accept_and_complete(live_app, page):
+def test_run_approve_accept_and_complete(live_app, any_page):
+    page = any_page
     base = live_app.config["LIVE_URL"]
-    who = _seed(live_app)
+    tag = f"w{page.viewport_size['width']}"
+    who = _seed(live_app, tag)
+    need, offer = f"Protéger les dossiers de nos patients {tag}", f"Audit de sécurité de vos postes {tag}"
     ARTIFACTS.mkdir(exist_ok=True)
 
     sign_in(page, base, who["staff"])
     nav_link(page, "Mise en relation").click()
+    audit(page, "mise en relation (formulaire)")
     page.get_by_label("Proximité des descriptions (IA)").fill("0")  # keep the browser test fast
     page.get_by_label("83 — Var").check()
     page.get_by_role("button", name="Lancer la mise en relation").click()
-    card = page.locator("article.proposal", has_text="Protéger les dossiers de nos patients")
+    card = page.locator("article.proposal", has_text=need)
     card.wait_for()
-    assert "Audit de sécurité de vos postes" in card.inner_text()
+    assert offer in card.inner_text()
     assert "couvre : cybersécurité" in card.inner_text()
-    page.screenshot(path=str(ARTIFACTS / "mise-en-relation.png"), full_page=True)
+    audit(page, "mise en relation (propositions)")
     card.get_by_role("button", name="Approuver et envoyer").click()
     page.get_by_text("approuvée et envoyée au prestataire").wait_for()
-    _logout(page)
+    sign_out(page)
 
     sign_in(page, base, who["provider"])
+    audit(page, "espace prestataire")
     nav_link(page, "Propositions").click()
-    page.get_by_text("Protéger les dossiers de nos patients").wait_for()
-    page.get_by_role("button", name="Accepter la mission").click()
+    page.get_by_text(need).wait_for()
+    audit(page, "propositions du prestataire")
+    page.locator("article", has_text=need).get_by_role("button", name="Accepter la mission").click()
     page.get_by_text("Mission acceptée").wait_for()
+    audit(page, "mission acceptée (prestataire)")
+    # the contact of the organisation is given to the provider once the mission is accepted
+    assert who["org"] in page.locator("main").inner_text()
     page.get_by_role("button", name="Confirmer la réalisation").click()
     page.get_by_text("Mission mise à jour").wait_for()
-    _logout(page)
+    sign_out(page)
 
     sign_in(page, base, who["org"])
     nav_link(page, "Missions").click()
-    page.get_by_role("link", name="Protéger les dossiers de nos patients").click()
+    audit(page, "missions de la structure")
+    page.get_by_role("link", name=need).click()
+    assert who["provider"] in page.locator("main").inner_text()  # and the provider's contact to the organisation
     page.get_by_role("button", name="Confirmer la réalisation").click()
     page.get_by_text("Réalisée").first.wait_for()
+    audit(page, "mission réalisée (structure)")
     page.get_by_label("5", exact=True).check()
-    page.get_by_label("Votre commentaire").fill("Diagnostic clair, sauvegardes en place.")
+    assert page.get_by_label("Votre commentaire").input_value() == ""  # optional: sent empty
     page.get_by_role("button", name="Envoyer mon avis").click()
     page.get_by_text("Merci pour votre avis").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "mission-realisee.png"), full_page=True)
+    audit(page, "avis envoyé")
 
     from app.extensions import db
     from app.matches.models import Mission, MissionStatus
 
     with live_app.app_context():
         # this journey's mission (other browser modules share the live database)
-        mission = db.session.scalars(
-            select(Mission).where(Mission.need.has(title="Protéger les dossiers de nos patients"))
-        ).one()
+        mission = db.session.scalars(select(Mission).where(Mission.need.has(title=need))).one()
         assert mission.status == MissionStatus.DONE
-        assert [f.rating for f in mission.feedback] == [5]
+        assert [(f.rating, f.comment or "") for f in mission.feedback] == [(5, "")]
