@@ -178,7 +178,7 @@ def test_organisation_with_a_postal_code_covering_two_communes(catalogue, any_pa
         db.session.commit()
         db.session.remove()
     sign_in(page, base, email)
-    _follow(page, page.get_by_role("link", name="Déclarer ma structure"))
+    _follow(page, page.get_by_role("link", name="Décrire mon besoin").first)  # the next step: the structure first
     audit(page, "structure nouvelle")
     page.get_by_label("Nom de la structure").fill(f"Les Amis des Collines {email}")
     page.get_by_label("Type de structure").select_option("association")

@@ -14,7 +14,14 @@ from tests.browser.conftest import ARTIFACTS, PASSWORD, nav_link, sign_in, sign_
 pytestmark = pytest.mark.browser
 
 
-def _seed(app, tag: str) -> dict:
+# Each width runs in its own département, so that the engine pairs each need with its own run's offer.
+PLACES = {
+    "w390": {"org": "83137", "provider": "83069", "departement": "83 — Var"},  # Toulon, Hyères
+    "w1280": {"org": "84007", "provider": "84031", "departement": "84 — Vaucluse"},  # Avignon, Carpentras
+}
+
+
+def _seed(app, tag: str, places: dict) -> dict:
     """Users, an offer and a need of their own for one run of the journey (`tag`: the screen width)."""
     from app.accounts.models import User
     from app.accounts.services import hash_password
@@ -48,7 +55,7 @@ def _seed(app, tag: str) -> dict:
                 "name": f"Cabinet infirmier du Mourillon {tag}",
                 "kind": "profession_liberale",
                 "size": "2_9",
-                "commune_insee": "83137",
+                "commune_insee": places["org"],
             },
         )
         provider = create_provider(
@@ -56,7 +63,7 @@ def _seed(app, tag: str) -> dict:
             {
                 "name": f"Cyber Var Solidaire {tag}",
                 "kind": "expert_benevole",
-                "commune_insee": "83069",
+                "commune_insee": places["provider"],
                 "radius_km": 40,
                 "remote_capable": False,
                 "languages": ["fr"],
@@ -89,7 +96,7 @@ def _seed(app, tag: str) -> dict:
                 "description": "Trois postes.",
                 "skills": ["securite.cybersecurite"],
                 "categories": ["audit"],
-                "commune_insee": "83137",
+                "commune_insee": places["org"],
                 "modality": "on_site",
                 "funding_mode": "volunteer",
                 "contact_name": "Laure Martin",
@@ -108,7 +115,7 @@ def test_run_approve_accept_and_complete(live_app, any_page):
     page = any_page
     base = live_app.config["LIVE_URL"]
     tag = f"w{page.viewport_size['width']}"
-    who = _seed(live_app, tag)
+    who = _seed(live_app, tag, PLACES[tag])
     need, offer = f"Protéger les dossiers de nos patients {tag}", f"Audit de sécurité de vos postes {tag}"
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -116,7 +123,7 @@ def test_run_approve_accept_and_complete(live_app, any_page):
     nav_link(page, "Mise en relation").click()
     audit(page, "mise en relation (formulaire)")
     page.get_by_label("Proximité des descriptions (IA)").fill("0")  # keep the browser test fast
-    page.get_by_label("83 — Var").check()
+    page.get_by_label(PLACES[tag]["departement"]).check()
     page.get_by_role("button", name="Lancer la mise en relation").click()
     card = page.locator("article.proposal", has_text=need)
     card.wait_for()

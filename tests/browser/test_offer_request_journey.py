@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.a11y import audit
-from tests.browser.conftest import PASSWORD, sign_in
+from tests.browser.conftest import PASSWORD, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -126,7 +126,7 @@ def test_a_visitor_asks_for_an_offer_and_the_provider_sees_it(live_app, any_page
     assert page.get_by_text(re.compile("Votre demande est envoyée à Fablab de Haute-Provence")).first.is_visible()
     audit(page, "demande envoyee")
     page.get_by_role("link", name=seed["offer"]).first.wait_for()
-    page.get_by_role("button", name="Se déconnecter").click()
+    sign_out(page)
 
     # The provider signs in: its space says a request waits; its proposals page shows it.
     sign_in(page, base, seed["provider"])
