@@ -168,5 +168,8 @@ def register_template_helpers(app: Flask) -> None:
     register_language_helpers(app)  # user_text, de_commune, datetime_fr (app/core/french.py)
     app.jinja_env.filters["external_link"] = external_link  # an outside address: a link only if http(s)
     app.jinja_env.filters["date_fr"] = lambda d: format_date(d, "long") if d else ""
-    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, format="#,##0.#")
+    # a number in the reader's locale ("0,812" in French), up to `places` decimals
+    app.jinja_env.filters["decimal"] = lambda value, places=1: (
+        "" if value is None else format_decimal(value, format="#,##0." + "#" * places)
+    )
     app.jinja_env.filters["euros"] = euros  # "10 000 €" with no-break spaces: an amount never wraps

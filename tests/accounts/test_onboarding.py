@@ -172,3 +172,10 @@ def test_the_terms_are_a_page_linked_from_the_sign_up_checkbox(client):
     checkbox = signup[signup.index('id="accept"') :]
     checkbox = checkbox[: checkbox.index("</label>")]
     assert 'href="/conditions-utilisation"' in checkbox
+
+
+def test_every_page_links_the_terms_in_its_footer(client):
+    page = client.get("/").get_data(as_text=True)
+    footer = page[page.index('<footer class="site-footer">') :]
+    assert 'href="/conditions-utilisation"' in footer
+    assert client.get("/conditions-utilisation").status_code == 200

@@ -187,3 +187,13 @@ def test_choosing_an_alternative_asks_for_confirmation_first(client, big_run, db
     assert r.headers["Location"] == f"{back}#proposition-{replacement.id}"
     assert replacement.status == P.APPROVED and replacement.offer_id == alternative
     assert client.get(f"/mise-en-relation/propositions/{proposal.id}/remplacer/999999").status_code == 404
+
+
+def test_the_run_summary_shows_numbers_in_the_readers_format(client, big_run, db_session):
+    staff, run = big_run
+    run.objective, run.solve_seconds = 0.8125, 1.5
+    db_session.commit()
+    login(client, staff)
+    text = page_text_of(client.get(f"/mise-en-relation/runs/{run.id}").get_data(as_text=True))
+    assert "0,8125" in text and "résolution 1,5 s" in text
+    assert "0.8125" not in text
