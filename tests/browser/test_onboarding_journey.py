@@ -41,7 +41,7 @@ def test_a_new_association_signs_up_and_is_offered_to_describe_its_need(live_app
     audit(page, "onboarding inscription")
 
     # The terms are a real page, linked from the checkbox.
-    page.get_by_role("link", name="conditions d'utilisation").click()
+    page.locator("main").get_by_role("link", name="conditions d'utilisation").click()
     page.get_by_role("heading", name="Conditions d'utilisation", level=1).wait_for()
     audit(page, "onboarding conditions")
     page.go_back()
