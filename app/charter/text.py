@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -594,9 +595,13 @@ def publish(actor: Any, consultation: Consultation, summary: str = "") -> Charte
             vc = add_criterion(version, theme, {"weight": 1} | _amended(amendment))
             record(actor, "amendment", amendment.id, "criterion_created", ident=vc.criterion.ident)
         amendment.merged_in_version_id = version.id
-    summary = summary.strip() or _(
-        "%(n)d amendement(s) adopté(s) lors de la consultation « %(title)s ».", n=len(adopted), title=consultation.title
-    )
+    if not summary.strip():
+        with force_locale("fr"):  # stored with the charter's text, in French whoever publishes it
+            summary = _(
+                "%(n)d amendement(s) adopté(s) lors de la consultation « %(title)s ».",
+                n=len(adopted),
+                title=consultation.title,
+            )
     db.session.refresh(version)
     adopt_version(actor, version, summary)
     CONSULTATION_MOVES.check(consultation.status, CS.PUBLISHED)

@@ -367,3 +367,25 @@ def test_members_support_once_and_the_committee_page(client, factory, world, db_
     assert "Nadia Comité" in page
     response = post_form(client, "/moderation/comite-charte", {"email": "personne@exemple.fr"})
     assert response.status_code == 422 and "Aucun compte n'a cette adresse e-mail." in page_text(response)
+
+
+def test_the_periodic_job_opens_a_consultation_when_its_date_comes(app, factory, db_session):
+    from app.cli import PERIODIC_JOBS
+
+    world = charter_text_world(factory, open_now=False)
+    consultation = world["consultation"]
+    consultation.opens_at = utcnow() - timedelta(minutes=5)  # its opening time has come
+    db_session.flush()
+    assert ("charter-consultations", "frequent", "charter-consultations") in PERIODIC_JOBS
+    result = app.test_cli_runner().invoke(args=["hub", "charter-consultations"])
+    assert result.exit_code == 0 and "1 consultation(s) moved" in result.output, result.output
+    db_session.refresh(consultation)
+    assert consultation.status == ConsultationStatus.OPEN
+    assert (
+        db_session.scalar(
+            select(func.count(CharterEvent.id)).where(
+                CharterEvent.entity_kind == "consultation", CharterEvent.action == "open"
+            )
+        )
+        == 1
+    )
