@@ -12,6 +12,7 @@ from app.charter import signals, text
 from app.charter.compare import compare, word_diff
 from app.charter.models import (
     Amendment,
+    AmendmentComment,
     AmendmentStatus,
     AmendmentSupport,
     CharterEvent,
@@ -389,3 +390,36 @@ def test_the_periodic_job_opens_a_consultation_when_its_date_comes(app, factory,
         )
         == 1
     )
+
+
+def test_pages_in_english_keep_the_charter_text_in_french(client, factory, world):
+    amendment = _propose(factory.user(), world)
+    text.comment(factory.user(), amendment, "Bonne idée, à préciser.")
+    factory.session.flush()
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    body = client.get("/charte").get_data(as_text=True)
+    assert "Expected evidence" in body and 'lang="fr"' in body
+    page = page_text(client.get(f"/charte/amendements/{amendment.id}"))
+    assert "Rationale" in page and "Bonne idée, à préciser." in page and "Sign in to support or comment." in page
+    for url in ("/charte/versions", "/charte/comparer?de=1&a=1", "/charte/historique", "/charte/consultations"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_comment_and_withdraw_through_the_pages(client, factory, world, db_session):
+    author = factory.user()
+    amendment = _propose(author, world)
+    factory.session.flush()
+    url = f"/charte/amendements/{amendment.id}"
+    login(client, factory.user())
+    post_form(client, f"{url}/commentaires", {"body": "   "})
+    assert db_session.scalar(select(func.count(AmendmentComment.id))) == 0
+    post_form(client, f"{url}/commentaires", {"body": "Je soutiens l'idée."})
+    assert "Je soutiens l'idée." in page_text(client.get(url))
+    post_form(client, f"{url}/retirer")  # not the author: refused
+    db_session.refresh(amendment)
+    assert amendment.status == AmendmentStatus.SUBMITTED
+    login(client, author)
+    post_form(client, f"{url}/retirer")
+    db_session.refresh(amendment)
+    assert amendment.status == AmendmentStatus.WITHDRAWN
