@@ -66,7 +66,6 @@ def _seed(app, width: int) -> dict:
             )
             db.session.refresh(version)
             text.adopt_version(staff, version, "Première version.")
-        text.grant_committee(staff, people["committee"])
         now = utcnow()
         text.open_consultation(
             staff,
@@ -84,6 +83,22 @@ def test_an_amendment_goes_from_proposal_to_the_next_version(live_app, any_page)
     next_label = f"v{people['base'] + 1}"
     # each width's run amends the version the previous run published: its own new words
     word = {390: "maintenus", 1280: "traduits"}[width]
+
+    # Hub staff give the committee role through their page.
+    sign_in(page, base, people["staff"], PASSWORD)
+    page.goto(base + "/moderation/comite-charte")
+    page.get_by_role("heading", name="Comité de la charte", level=1).wait_for()
+    audit(page, "charte comite")
+    page.get_by_label("E-mail du compte").fill("personne@exemple.fr")
+    page.get_by_role("button", name="Ajouter au comité").click()
+    page.locator(".error-summary").wait_for()
+    assert "Aucun compte n'a cette adresse e-mail." in page.locator(".error-summary").inner_text()
+    audit(page, "charte comite erreur")
+    page.get_by_label("E-mail du compte").fill(people["committee"])
+    page.get_by_role("button", name="Ajouter au comité").click()
+    page.get_by_text("Compte ajouté au comité de la charte.").wait_for()
+    assert "Claire Comité" in page.locator("main table").inner_text()
+    sign_out(page)
 
     # A member reads the charter and proposes to change its first criterion.
     sign_in(page, base, people["author"], PASSWORD)
