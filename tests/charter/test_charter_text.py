@@ -423,3 +423,10 @@ def test_comment_and_withdraw_through_the_pages(client, factory, world, db_sessi
     post_form(client, f"{url}/retirer")
     db_session.refresh(amendment)
     assert amendment.status == AmendmentStatus.WITHDRAWN
+
+
+def test_a_committee_member_finds_the_consultations_in_their_space(client, factory, world):
+    login(client, world["committee"])
+    assert "Suivre les consultations sur la charte" in page_text(client.get("/espace"))
+    login(client, factory.user())
+    assert "Suivre les consultations sur la charte" not in page_text(client.get("/espace"))
