@@ -15,6 +15,7 @@ from app.accounts.session import init_accounts
 from app.accounts.views import bp as accounts_bp
 from app.api.views import bp as api_bp
 from app.billing.views import bp as billing_bp
+from app.charter.views import bp as charter_bp
 from app.cli import hub_cli
 from app.config import load_config
 from app.core.access import Access, check_all_routes_declared, init_access, register_role_check
@@ -114,6 +115,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (billing_bp, vouchers_bp):  # payments: the Stripe webhook; funders, programmes, vouchers
         app.register_blueprint(bp)
+    app.register_blueprint(charter_bp)  # the charter's text and its cooperative writing
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     register_error_handlers(app)
     register_template_helpers(app)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.accounts.services import get_user_by_email, make_admin
 from app.billing.services import reconcile_payments
+from app.charter.text import advance_consultations
 from app.core.errors import ServiceError
 from app.core.jobs import commit
 from app.core.mail import deliver_due, undelivered
@@ -155,6 +156,14 @@ def vouchers_expiry_cmd():
     )
 
 
+@hub_cli.command("charter-consultations")
+def charter_consultations_cmd():
+    """Open and close the charter's consultations as their dates say (pages read the dates anyway)."""
+    moved = advance_consultations()
+    commit()
+    click.echo(f"{moved} consultation(s) moved")
+
+
 @hub_cli.command("reconcile")
 @click.option("--days", default=35, show_default=True, help="Payments created in the last DAYS days.")
 @click.option("--fix", is_flag=True, help="Apply Stripe's state where ours lags behind (a lost webhook).")
@@ -256,6 +265,7 @@ def restore_cmd(src: str, yes: bool):
 # "frequent" is every 5 minutes (the scheduler service of docker-compose, or cron).
 PERIODIC_JOBS = (
     ("mail-delivery", "frequent", "send-mail"),
+    ("charter-consultations", "frequent", "charter-consultations"),
     ("proposals-sweep", "hourly", "sweep"),
     ("vouchers-expiry", "daily", "vouchers-expiry"),
     ("stripe-reconcile", "daily", "reconcile"),

@@ -6,6 +6,22 @@ never does (the payments tables a domain needs come from `app.ledger`).
 
 from app.accounts.models import MemberRole, Membership, User  # noqa: F401
 from app.billing.models import CardIntent  # noqa: F401
+from app.charter.models import (  # noqa: F401
+    Amendment,
+    AmendmentComment,
+    AmendmentSupport,
+    Assessment,
+    AssessmentAnswer,
+    AssessmentReview,
+    CharterEvent,
+    CharterTheme,
+    CharterVersion,
+    CommitteeMember,
+    Consultation,
+    Criterion,
+    Label,
+    VersionCriterion,
+)
 from app.core.mail import OutboxEmail  # noqa: F401
 from app.directory.models import ListingChange, Offer, Organisation, Provider  # noqa: F401
 

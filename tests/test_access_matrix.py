@@ -9,7 +9,9 @@ from __future__ import annotations
 import pytest
 
 from app.accounts.services import create_api_token
+from app.charter import text
 from app.core.access import Access, declared_access
+from tests.charter.charter_text_helpers import charter_text_world
 from tests.conftest import login, page_text
 from tests.library.library_helpers import library_world
 from tests.vouchers.vouchers_helpers import vouchers_world
@@ -24,6 +26,7 @@ BY_ACCESS = {
     Access.ORG_MEMBER: dict(anon=LOGIN, org=200, provider=403, staff=200),
     Access.PROVIDER_MEMBER: dict(anon=LOGIN, org=403, provider=200, staff=200),
     Access.FUNDER: dict(anon=LOGIN, org=403, provider=403, staff=200),
+    Access.COMMITTEE: dict(anon=LOGIN, org=403, provider=403, staff=200),  # staff sit on the committee
     Access.STAFF: dict(anon=LOGIN, org=403, provider=403, staff=200),
     Access.API_PUBLIC: dict(anon=200, org=200, provider=200, staff=200),
     # The session cookie is never enough for the API: a bearer token is.
@@ -189,6 +192,29 @@ EXPECTED = {
     ("POST", "vouchers.staff_batch_confirm"): ("/moderation/versements/lots/{v_batch}/confirmer", {}),
     ("GET", "vouchers.staff_payments"): ("/moderation/paiements", {}),
     ("POST", "vouchers.staff_payment_refund"): ("/moderation/paiements/{v_payment}/rembourser", {}),
+    # The charter's text: {ch_consultation} is open on v1, {ch_amendment} was proposed in it by someone else.
+    ("GET", "charter.charter"): ("/charte", {}),
+    ("GET", "charter.versions"): ("/charte/versions", {}),
+    ("GET", "charter.version"): ("/charte/versions/1", {}),
+    ("GET", "charter.compare_versions"): ("/charte/comparer?de=1&a=1", {}),
+    ("GET", "charter.history"): ("/charte/historique", {}),
+    ("GET", "charter.consultations"): ("/charte/consultations", {}),
+    ("GET", "charter.consultation_new"): ("/charte/consultations/nouvelle", {}),
+    ("POST", "charter.consultation_new"): ("/charte/consultations/nouvelle", {}),
+    ("GET", "charter.consultation"): ("/charte/consultations/{ch_consultation}", {}),
+    ("POST", "charter.consultation_close"): ("/charte/consultations/{ch_consultation}/cloturer", {}),
+    ("POST", "charter.consultation_publish"): ("/charte/consultations/{ch_consultation}/publier", {}),
+    ("GET", "charter.amendment_new"): ("/charte/consultations/{ch_consultation}/amendements/nouveau", {}),
+    ("POST", "charter.amendment_new"): ("/charte/consultations/{ch_consultation}/amendements/nouveau", {}),
+    ("GET", "charter.amendment"): ("/charte/amendements/{ch_amendment}", {}),
+    ("POST", "charter.amendment_withdraw"): ("/charte/amendements/{ch_amendment}/retirer", {}),
+    ("POST", "charter.amendment_support"): ("/charte/amendements/{ch_amendment}/soutenir", {}),
+    ("POST", "charter.amendment_unsupport"): ("/charte/amendements/{ch_amendment}/retirer-soutien", {}),
+    ("POST", "charter.amendment_comment"): ("/charte/amendements/{ch_amendment}/commentaires", {}),
+    ("POST", "charter.amendment_decide"): ("/charte/amendements/{ch_amendment}/decision", {}),
+    ("GET", "charter.committee"): ("/moderation/comite-charte", {}),
+    ("POST", "charter.committee"): ("/moderation/comite-charte", {}),
+    ("POST", "charter.committee_remove"): ("/moderation/comite-charte/{ch_member}/retirer", {}),
     ("GET", "api.openapi"): ("/api/v1/openapi.json", {}),
     ("GET", "api.skills"): ("/api/v1/skills", {}),
     ("GET", "api.communes"): ("/api/v1/communes?q=nice", {}),
@@ -226,6 +252,17 @@ OBJECT_SCOPED = {
 }
 
 
+def test_a_committee_member_is_let_in_where_others_are_refused(app, client, factory):
+    """Access.COMMITTEE: a committee member (not staff) passes; a member of nothing gets 403."""
+    charter = charter_text_world(factory)
+    url = "/charte/consultations/nouvelle"
+    login(client, factory.user())
+    assert client.get(url).status_code == 403
+    login(client, charter["committee"])
+    assert client.get(url).status_code == 200
+    assert client.get("/moderation/comite-charte").status_code == 403  # granting the role is staff's
+
+
 @pytest.fixture
 def world(factory, app, tmp_path, monkeypatch):
     org_user = factory.user(name="Membre Structure")
@@ -245,6 +282,13 @@ def world(factory, app, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "FILES_DIR", str(tmp_path / "files"))
     library = library_world(factory, provider_user, org_user)
     vouchers = vouchers_world(factory, org_user, org)
+    charter = charter_text_world(factory)
+    amendment = text.propose_amendment(
+        charter["committee"],
+        charter["consultation"],
+        {"kind": "remove", "criterion_id": charter["criteria"][1].criterion_id, "rationale": "Pour la matrice."},
+    )
+    member_id = text.committee_members()[0][0].id
     return {
         "users": {"org": org_user, "provider": provider_user, "staff": staff},
         "ids": {
@@ -258,6 +302,9 @@ def world(factory, app, tmp_path, monkeypatch):
             "request": direct.id,
             **library,
             **vouchers,
+            "ch_consultation": charter["consultation"].id,
+            "ch_amendment": amendment.id,
+            "ch_member": member_id,
         },
     }
 

@@ -65,7 +65,10 @@ def test_load_demo(db_session):
         "financeurs": len(funders),
         "programmes": 2,
         "ressources": len(resources),
+        "critères de la charte": 20,
+        "amendements": 3,
     }
+    _check_charter(db_session)
     assert len(resources) == 6 and any(r.licence == "LicenseRef-licence-usage" for r in resources)
     assert len(providers) >= 30 and len(offers) >= 80 and len(organisations) >= 40 and len(needs) >= 100
     assert not database_is_empty()
@@ -145,6 +148,31 @@ def test_load_demo(db_session):
     # Every other structure and provider has its own owner.
     owners = [m.user_id for e in organisations + providers for m in e.memberships]
     assert len(owners) == len(set(owners)) == len(organisations) + len(providers)
+
+
+def _check_charter(db_session):
+    """The charter's v1 (twenty criteria over the six themes, each with its evidence), an open consultation
+    with three amendments (add, change, remove) and supports, and the committee's demo member."""
+    from app.charter import text as charter
+    from app.charter.models import ConsultationStatus
+
+    version = charter.current_version()
+    assert version is not None and version.number == 1
+    assert {t.code for t, _rows in charter.by_theme(version)} == {
+        "libre",
+        "communs",
+        "donnees",
+        "accessibilite",
+        "sobriete",
+        "reemploi",
+    }
+    assert len(version.criteria) == 20 and all(vc.evidence and vc.applies_to for vc in version.criteria)
+    consultation = charter.active_consultation()
+    assert consultation is not None and charter.effective_status(consultation) == ConsultationStatus.OPEN
+    assert sorted(a.kind.value for a in consultation.amendments) == ["add", "change", "remove"]
+    assert sum(len(a.supports) for a in consultation.amendments) >= 3
+    member = db_session.scalars(select(User).where(User.email == "comite@demo.hubdusud.fr")).one()
+    assert charter.is_committee_member(member) and not member.is_staff
 
 
 def test_make_siret_is_valid_and_unique():

@@ -30,6 +30,7 @@ class Access(enum.Enum):
     ORG_MEMBER = "org_member"  # member of an organisation (or hub staff)
     PROVIDER_MEMBER = "provider_member"  # member of a provider (or hub staff)
     FUNDER = "funder"  # member of a funder (city, CAF, foundation...) (or hub staff)
+    COMMITTEE = "committee"  # member of the ethical charter's committee (or hub staff); app.charter answers
     STAFF = "staff"  # hub staff (and admins)
     ADMIN = "admin"  # admins only
     API_PUBLIC = "api_public"  # JSON API, anyone

@@ -20,6 +20,8 @@ from stdnum import luhn
 
 from app.accounts.models import User
 from app.accounts.services import get_user_by_email, hash_password
+from app.charter.text import criterion_by_number
+from app.charter.text import themes as charter_themes
 from app.core.models import utcnow
 from app.core.text import fold
 from app.demo import rows
@@ -160,6 +162,7 @@ def load_demo(password: str = DEMO_PASSWORD, gateway: PaymentGateway | None = No
     gateway = gateway or FakeGateway(environment=DEMO_PAYMENTS_ENVIRONMENT)
     n_funders, n_programmes = _load_funders(run, read("funders")["funders"], gateway)
     n_resources = _load_library(run, read("library")["producers"])
+    n_criteria, n_amendments = _load_charter(run, read("charter"))
     return {
         "utilisateurs": run.users,
         "structures": len(organisations),
@@ -169,6 +172,8 @@ def load_demo(password: str = DEMO_PASSWORD, gateway: PaymentGateway | None = No
         "financeurs": n_funders,
         "programmes": n_programmes,
         "ressources": n_resources,
+        "critères de la charte": n_criteria,
+        "amendements": n_amendments,
     }
 
 
@@ -330,3 +335,39 @@ def _load_library(run: _Run, producers: list[dict]) -> int:
             rows.add_resource(member, values, offers, files)
             count += 1
     return count
+
+
+def _load_charter(run: _Run, data: dict) -> tuple[int, int]:
+    """The charter's first version, its committee member, and an open consultation with its amendments and
+    supports (the authors and supporters are the README's accounts); returns the numbers of criteria and
+    amendments."""
+    assert run.moderator is not None
+    version = rows.add_charter_version(run.moderator, data["themes"], "Première version de la charte.")
+    member = run.user(data["committee"]["email"], data["committee"]["full_name"], flush=True)
+    rows.add_committee_member(run.moderator, member.email)
+    spec = data["consultation"]
+    values = {
+        "title": spec["title"],
+        "description": spec["description"],
+        "opens_at": run.now - timedelta(days=spec["opened_days_ago"]),
+        "closes_at": run.now + timedelta(days=spec["closes_in_days"]),
+    }
+    consultation = rows.add_consultation(member, values)
+    themes = {t.code: t.id for t in charter_themes()}
+    for entry in spec["amendments"]:
+        values = {k: entry.get(k) for k in ("kind", "wording", "evidence", "applies_to", "weight", "rationale")}
+        if entry.get("theme_code"):
+            values["theme_id"] = themes[entry["theme_code"]]
+        if entry.get("criterion"):
+            criterion = criterion_by_number(entry["criterion"])
+            values["criterion_id"] = criterion.id if criterion else None
+        supporters = [_account(email) for email in entry["supporters"]]
+        rows.add_amendment(_account(entry["author"]), consultation, values, supporters)
+    return len(version.criteria), len(spec["amendments"])
+
+
+def _account(email: str) -> User:
+    user = get_user_by_email(email)
+    if user is None:
+        raise RuntimeError(f"demo: no account {email}")
+    return user

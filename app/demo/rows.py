@@ -10,6 +10,7 @@ import io
 from datetime import date, datetime
 
 from app.accounts.models import User
+from app.charter import text as charter
 from app.core.models import PublicationStatus as PS
 from app.directory.models import Offer, Organisation, Provider
 from app.directory.services import (
@@ -152,3 +153,32 @@ def add_resource(
     for offer in licence_offers:
         add_licence_offer(member, resource, offer)
     return resource
+
+
+# ---------------------------------------------------------------- the charter
+
+
+def add_charter_version(moderator: User, themes: list[dict], summary: str):
+    """The themes and the first version of the charter, adopted (criteria numbered in the order given)."""
+    version = charter.new_draft()
+    for position, spec in enumerate(themes):
+        theme = charter.create_theme(spec["code"], spec["name"], spec.get("description", ""), position)
+        for values in spec["criteria"]:
+            charter.add_criterion(version, theme, values)
+    db.session.refresh(version)
+    return charter.adopt_version(moderator, version, summary)
+
+
+def add_committee_member(staff: User, email: str) -> None:
+    charter.grant_committee(staff, email)
+
+
+def add_consultation(committee: User, values: dict):
+    return charter.open_consultation(committee, values)
+
+
+def add_amendment(author: User, consultation, values: dict, supporters: list[User]):
+    amendment = charter.propose_amendment(author, consultation, values)
+    for user in supporters:
+        charter.support(user, amendment)
+    return amendment

@@ -38,6 +38,9 @@ class Need(Timestamped, db.Model):
     window_start: Mapped[date | None] = mapped_column(Date)
     window_end: Mapped[date | None] = mapped_column(Date)
     funding_mode: Mapped[str] = mapped_column(String(20))
+    # the ethical charter's labels: "" (no preference), "prefer" (a soft preference in the score),
+    # "only" (labelled providers only: a hard rule of the candidate builder and of the checker)
+    charter_preference: Mapped[str] = mapped_column(String(10), default="", server_default="")
     boussole_answers: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[NeedStatus] = enum_column(NeedStatus, default=NeedStatus.DRAFT, index=True)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
