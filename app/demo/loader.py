@@ -20,10 +20,13 @@ from stdnum import luhn
 
 from app.accounts.models import User
 from app.accounts.services import get_user_by_email, hash_password
-from app.core.models import utcnow
+from app.charter.label_demo import label_demo_subjects
+from app.charter.models import SubjectKind
+from app.core.models import PublicationStatus, utcnow
 from app.core.text import fold
 from app.demo import rows
 from app.demo.printables import resource_sheet
+from app.directory.models import Provider
 from app.extensions import db
 from app.needs.boussole import Tree, load_tree, walk
 from app.territory.models import Commune
@@ -160,6 +163,7 @@ def load_demo(password: str = DEMO_PASSWORD, gateway: PaymentGateway | None = No
     gateway = gateway or FakeGateway(environment=DEMO_PAYMENTS_ENVIRONMENT)
     n_funders, n_programmes = _load_funders(run, read("funders")["funders"], gateway)
     n_resources = _load_library(run, read("library")["producers"])
+    n_labels = _load_labels(run)  # after the charter's text: labels need an adopted version
     return {
         "utilisateurs": run.users,
         "structures": len(organisations),
@@ -169,7 +173,21 @@ def load_demo(password: str = DEMO_PASSWORD, gateway: PaymentGateway | None = No
         "financeurs": n_funders,
         "programmes": n_programmes,
         "ressources": n_resources,
+        "labels": n_labels,
     }
+
+
+def _load_labels(run: _Run) -> int:
+    """A few published providers labelled at several levels, reviewed by two staff accounts (through the
+    charter's services: assess, submit, two validations). Nothing before the charter has a version."""
+    providers = db.session.scalars(
+        select(Provider).where(Provider.status == PublicationStatus.PUBLISHED).order_by(Provider.id).limit(4)
+    ).all()
+    staff = db.session.scalars(select(User).where(User.is_staff.is_(True)).order_by(User.id).limit(2)).all()
+    if len(staff) < 2:
+        return 0
+    applicants = [(p.memberships[0].user, SubjectKind.PROVIDER, p.id) for p in providers if p.memberships]
+    return len(label_demo_subjects(applicants, (staff[0], staff[1])))
 
 
 def _load_providers(run: _Run, data: dict) -> int:

@@ -204,3 +204,15 @@ def test_expiry_job_warns_once_then_expires(factory, v1):
     assert active_label(SubjectKind.PROVIDER, provider.id) is None
     assert db.session.query(OutboxEmail).filter(OutboxEmail.subject.contains("expire")).count() >= 1
     assert db.session.query(Label).count() == 1
+
+
+def test_demo_labels_several_providers_at_several_levels_through_the_services(factory, v1):
+    from app.charter.label_demo import label_demo_subjects  # deferred: only this test needs the demo helper
+
+    applicants = []
+    for n in range(4):
+        owner = factory.user(intent="provider")
+        applicants.append((owner, SubjectKind.PROVIDER, factory.provider(owner=owner, name=f"Démo {n}").id))
+    labels = label_demo_subjects(applicants, (factory.staff(), factory.staff()))
+    assert len({label.level for label in labels}) >= 3
+    assert all(len(label.assessment.reviews) == 2 for label in labels)
