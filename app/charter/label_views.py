@@ -40,7 +40,7 @@ def my_assessments():
     return render_template(
         "charter/assessment_list.html",
         subjects=subjects,
-        to_review=svc.to_review(current_user),
+        to_review=[(a, svc.SUBJECTS[a.subject_kind].name(a.subject_id)) for a in svc.to_review(current_user)],
         names={(k, s): n for k, s, n, _a, _l in subjects},
         svc=svc,
     )

@@ -128,7 +128,7 @@ def test_assess_then_two_reviews_through_the_pages(client, factory, v1):
     assert client.get(f"/charte/evaluations/{assessment.id}/relecture").status_code == 404
     for name in ("Relectrice A", "Relecteur B"):
         login(client, committee(factory, name))
-        assert "Relire l'évaluation" in page_text(client.get("/charte/evaluations"))
+        assert "Relire l'évaluation de Libres à Marseille" in page_text(client.get("/charte/evaluations"))
         review_url = f"/charte/evaluations/{assessment.id}/relecture"
         assert post_form(client, review_url, {"decision": "changes", "comment": ""}).status_code == 400
         assert post_form(client, review_url, {"decision": "validate"}).status_code == 302
