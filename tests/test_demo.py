@@ -56,6 +56,12 @@ def test_load_demo(db_session):
 
     resources = list(db_session.scalars(select(Resource)))
     funders = list(db_session.scalars(select(Funder)))
+    from app.charter.assessments import current_version
+    from app.charter.models import Label
+
+    labels = list(db_session.scalars(select(Label)))
+    if current_version() is not None:  # once the charter's text is loaded: providers labelled at several levels
+        assert len({label.level for label in labels}) >= 3
     assert counts == {
         "utilisateurs": len(users),
         "structures": len(organisations),
@@ -65,6 +71,7 @@ def test_load_demo(db_session):
         "financeurs": len(funders),
         "programmes": 2,
         "ressources": len(resources),
+        "labels": len(labels),
     }
     assert len(resources) == 6 and any(r.licence == "LicenseRef-licence-usage" for r in resources)
     assert len(providers) >= 30 and len(offers) >= 80 and len(organisations) >= 40 and len(needs) >= 100
