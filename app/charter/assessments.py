@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.charter import signals
-from app.charter.levels import Scored, compute_levels
+from app.charter.levels import THRESHOLDS, Scored, compute_levels
 from app.charter.models import (
     Answer,
     Assessment,
@@ -418,7 +418,11 @@ def submit(user, assessment: Assessment) -> Assessment:
     level, theme_levels = score(assessment)
     if level < 1:
         raise ServiceError(
-            _("Le niveau calculé est 0 : au moins 30 %% des critères applicables doivent être remplis pour un label.")
+            _(
+                "Le niveau calculé est 0 : au moins %(share)d %% des critères applicables doivent être remplis "
+                "pour un label.",
+                share=THRESHOLDS[-1][1],
+            )
         )
     assessment.level, assessment.theme_levels = level, theme_levels
     assessment.status = AssessmentStatus.SUBMITTED

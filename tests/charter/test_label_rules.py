@@ -216,3 +216,14 @@ def test_demo_labels_several_providers_at_several_levels_through_the_services(fa
     labels = label_demo_subjects(applicants, (factory.staff(), factory.staff()))
     assert len({label.level for label in labels}) >= 3
     assert all(len(label.assessment.reviews) == 2 for label in labels)
+
+
+def test_the_daily_periodic_command_runs_the_label_expiry(app, factory, v1, monkeypatch):
+    _owner, provider, label = _labelled(factory)
+    label.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.flush()
+    monkeypatch.setitem(app.config, "STRIPE_API_BASE", "http://127.0.0.1:9")  # reconciliation fails, alone
+    result = app.test_cli_runner().invoke(args=["hub", "periodic", "daily"])
+    assert "[charter-labels-expiry]" in result.output and "1 expiré(s)" in result.output
+    assert label.status == LabelStatus.EXPIRED
+    assert active_label(SubjectKind.PROVIDER, provider.id) is None
