@@ -212,6 +212,10 @@ EXPECTED = {
         {"org": 404, "provider": 404, "staff": 404},
     ),
     ("POST", "charter_labels.review"): ("/charte/evaluations/999999/relecture", {}),
+    ("GET", "charter_labels.evidence_file"): (
+        "/charte/evaluations/999999/preuves/1",
+        {"org": 404, "provider": 404, "staff": 404},
+    ),
     ("GET", "charter_labels.registry_page"): ("/charte/labellises", {}),
     ("GET", "charter_labels.registry_csv"): ("/charte/labellises.csv", {}),
     ("GET", "charter_labels.registry_json"): ("/charte/labellises.json", {}),

@@ -288,6 +288,14 @@ def open_assessment(user, kind: SubjectKind, subject_id: int) -> Assessment:
     return assessment
 
 
+def label_of(kind: SubjectKind, subject_id: int) -> Label | None:
+    """The subject's active label; an offer without one of its own shows its provider's."""
+    label = active_labels(kind, [subject_id]).get(subject_id)
+    if label is None and kind == SubjectKind.OFFER and (offer := _offer(subject_id)) is not None:
+        label = active_labels(SubjectKind.PROVIDER, [offer.provider_id]).get(offer.provider_id)
+    return label
+
+
 def highlighted_criteria(assessment: Assessment) -> set[int]:
     """The criteria changed since the version of the subject's current label (re-assessment)."""
     label = active_labels(assessment.subject_kind, [assessment.subject_id]).get(assessment.subject_id)
@@ -514,6 +522,22 @@ def review(user, assessment: Assessment, decision: str, comment: str) -> Label |
     if validations >= VALIDATIONS_NEEDED:
         return grant_label(assessment)
     return None
+
+
+def can_see_evidence(user, assessment: Assessment) -> bool:
+    """The subject's members, and reviewers who may judge it (never outside the review)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if can_assess(user, assessment.subject_kind, assessment.subject_id):
+        return True
+    return is_reviewer(user) and user.id not in members_of(assessment.subject_kind, assessment.subject_id)
+
+
+def evidence_path(answer: AssessmentAnswer) -> Path | None:
+    if not answer.evidence_file:
+        return None
+    path = Path(current_app.config["FILES_DIR"]) / "charter" / answer.evidence_file
+    return path if path.is_file() else None
 
 
 def next_public_id(year: int) -> str:

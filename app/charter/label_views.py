@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -155,6 +155,35 @@ def review(assessment_id: int):
         ),
         400 if error else 200,
     )
+
+
+@bp.get("/charte/evaluations/<int:assessment_id>/preuves/<int:criterion_id>")
+@access(Access.LOGIN)
+def evidence_file(assessment_id: int, criterion_id: int):
+    """An evidence file, for the subject's members and its reviewers; served as a download."""
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None or not svc.can_see_evidence(current_user, assessment):
+        abort(404)
+    answer = next((a for a in assessment.answers if a.criterion_id == criterion_id), None)
+    path = svc.evidence_path(answer) if answer is not None else None
+    if answer is None or path is None:
+        abort(404)
+    return send_file(
+        path,
+        mimetype=answer.evidence_file_type or "application/octet-stream",
+        as_attachment=True,
+        download_name=answer.evidence_file_name or path.name,
+    )
+
+
+@bp.app_template_global("charter_label_of")
+def charter_label_of(kind: str, subject_id: int):
+    """The active label of a subject ("provider", "offer", "resource"), for any page: `charter_label_of(
+    "provider", provider.id)`; an offer without its own label shows its provider's (pass the offer's id)."""
+    subject_kind = KINDS.get(kind)
+    if subject_kind is None:
+        return None
+    return svc.label_of(subject_kind, subject_id)
 
 
 def _filters() -> tuple[str, str, int | None]:

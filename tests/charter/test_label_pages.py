@@ -16,7 +16,7 @@ from app.charter.models import AssessmentAnswer, AssessmentStatus, Label, LabelS
 from app.extensions import db
 from tests.charter.labels_helpers import committee, submitted_provider, tiny_version
 from tests.conftest import login, page_text, post_form
-from tests.library.library_helpers import PNG
+from tests.library.library_helpers import PDF, PNG
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -133,3 +133,27 @@ def test_assess_then_two_reviews_through_the_pages(client, factory, v1):
         assert post_form(client, review_url, {"decision": "changes", "comment": ""}).status_code == 400
         assert post_form(client, review_url, {"decision": "validate"}).status_code == 302
     assert "Libres à Marseille" in page_text(client.get("/charte/labellises"))
+
+
+def test_evidence_files_are_for_the_members_and_the_reviewers_only(client, factory, v1):
+    owner = factory.user(intent="provider")
+    provider = factory.provider(owner=owner)
+    login(client, owner)
+    criteria = svc.applicable_criteria(v1, SubjectKind.PROVIDER)
+    c1 = criteria[0].criterion_id
+    data = _form(criteria, **{f"file-{c1}": (io.BytesIO(PDF), "charte.pdf"), "action": "submit"})
+    assert (
+        post_form(
+            client, f"/charte/evaluations/provider/{provider.id}", data, content_type="multipart/form-data"
+        ).status_code
+        == 302
+    )
+    assessment = svc.latest_assessment(SubjectKind.PROVIDER, provider.id)
+    url = f"/charte/evaluations/{assessment.id}/preuves/{c1}"
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == PDF and response.mimetype == "application/pdf"
+    login(client, committee(factory))
+    assert "charte.pdf" in page_text(client.get(f"/charte/evaluations/{assessment.id}/relecture"))
+    assert client.get(url).data == PDF
+    login(client, factory.user())
+    assert client.get(url).status_code == 404

@@ -10,14 +10,15 @@ import pytest
 from app.accounts.services import add_membership
 from app.charter import assessments as svc
 from app.charter import signals
+from app.charter.label_demo import label_demo_subjects
 from app.charter.models import Answer, AssessmentStatus, CommitteeMember, Label, LabelStatus, SubjectKind
-from app.charter.registry import active_label, provider_levels
+from app.charter.registry import active_label, offer_levels, provider_levels
 from app.core.errors import NotFound, ServiceError
 from app.core.mail import OutboxEmail
 from app.core.models import utcnow
 from app.extensions import db
 from tests.charter.labels_helpers import answer_all, committee, submitted_provider, tiny_version
-from tests.library.library_helpers import PDF, PNG
+from tests.library.library_helpers import PDF, PNG, producer, resource
 
 
 @pytest.fixture
@@ -207,8 +208,6 @@ def test_expiry_job_warns_once_then_expires(factory, v1):
 
 
 def test_demo_labels_several_providers_at_several_levels_through_the_services(factory, v1):
-    from app.charter.label_demo import label_demo_subjects  # deferred: only this test needs the demo helper
-
     applicants = []
     for n in range(4):
         owner = factory.user(intent="provider")
@@ -227,3 +226,25 @@ def test_the_daily_periodic_command_runs_the_label_expiry(app, factory, v1, monk
     assert "[charter-labels-expiry]" in result.output and "1 expiré(s)" in result.output
     assert label.status == LabelStatus.EXPIRED
     assert active_label(SubjectKind.PROVIDER, provider.id) is None
+
+
+def test_resources_are_assessed_by_their_producers_members_and_offers_inherit(app, factory, v1):
+    member, stranger = factory.user(), factory.user()
+    made = resource(member, producer(member))
+    assert svc.can_assess(member, SubjectKind.RESOURCE, made.id)
+    assert not svc.can_assess(stranger, SubjectKind.RESOURCE, made.id)
+    assessment = svc.open_assessment(member, SubjectKind.RESOURCE, made.id)
+    answer_all(member, assessment)
+    svc.submit(member, assessment)
+    svc.review(committee(factory), assessment, "validate", "")
+    label = svc.review(committee(factory), assessment, "validate", "")
+    assert label is not None and label.subject_kind == SubjectKind.RESOURCE
+    assert (SubjectKind.RESOURCE, made.id, made.title) in svc.assessable_subjects(member)
+    # An offer not assessed on its own shows its provider's level.
+    _owner, provider, provider_label = _labelled(factory)
+    offer = factory.offer(provider=provider)
+    assert offer_levels([(offer.id, provider.id)]) == {offer.id: provider_label.level}
+    # Pages of any domain read a label through the template global.
+    label_of = app.jinja_env.globals["charter_label_of"]
+    assert label_of("offer", offer.id) is provider_label and label_of("resource", made.id) is label
+    assert label_of("provider", 999999) is None and label_of("autre", 1) is None
