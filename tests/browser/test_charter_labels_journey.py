@@ -68,7 +68,10 @@ def test_a_provider_assesses_two_reviewers_validate_and_the_registry_shows_its_l
     name = seed["name"]
 
     sign_in(page, base, seed["owner"])
-    page.goto(base + "/charte/evaluations")
+    page.goto(base + "/charte/labellises")
+    audit(page, "labels registre avant")
+    page.get_by_role("link", name="Évaluer ma structure ou relire une évaluation").click()
+    page.get_by_role("heading", name="Évaluations de la charte du numérique éthique").wait_for()
     audit(page, "labels mes evaluations")
     page.get_by_role("link", name=f"Évaluer {name}").click()
     page.get_by_role("heading", name=f"Évaluation de la charte : {name}").wait_for()
@@ -90,7 +93,8 @@ def test_a_provider_assesses_two_reviewers_validate_and_the_registry_shows_its_l
 
     for email in seed["reviewers"]:
         sign_in(page, base, email)
-        page.goto(base + "/charte/evaluations")
+        page.goto(base + "/charte/labellises")
+        page.get_by_role("link", name="Évaluer ma structure ou relire une évaluation").click()
         page.get_by_role("link", name=f"Relire l'évaluation de {name}").click()
         page.get_by_role("heading", name=f"Relire l'évaluation de {name}").wait_for()
         assert "https://libres.example.org/depots" in page.locator("main").inner_text()

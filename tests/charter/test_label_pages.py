@@ -13,6 +13,7 @@ import pytest
 
 from app.charter import assessments as svc
 from app.charter.models import AssessmentAnswer, AssessmentStatus, Label, LabelStatus, SubjectKind
+from app.directory.models import Provider
 from app.extensions import db
 from tests.charter.labels_helpers import committee, submitted_provider, tiny_version
 from tests.conftest import login, page_text, post_form
@@ -157,3 +158,15 @@ def test_evidence_files_are_for_the_members_and_the_reviewers_only(client, facto
     assert client.get(url).data == PDF
     login(client, factory.user())
     assert client.get(url).status_code == 404
+
+
+def test_the_reassessment_form_marks_the_criteria_changed_since_the_label(client, factory, v1):
+    label = _label(factory, name="Libres à Marseille")
+    tiny_version(2, changed_wording="Les productions sont publiées sous licence libre, sources comprises.")
+    login(client, db.session.get(Provider, label.subject_id).memberships[0].user)
+    page = client.get(f"/charte/evaluations/provider/{label.subject_id}")
+    text = page_text(page)
+    assert "Version v2 de la charte" in text and "ont changé depuis la version de votre label" in text
+    blocks = {b.split('"', 1)[0]: b.split("</legend>", 1)[0] for b in text.split('id="critere-')[1:]}
+    assert "sources comprises" in blocks["C2"] and "modifié" in blocks["C2"]
+    assert [ident for ident, legend in blocks.items() if "modifié" in legend] == ["C2"]
