@@ -15,6 +15,7 @@ from app.accounts.session import init_accounts
 from app.accounts.views import bp as accounts_bp
 from app.api.views import bp as api_bp
 from app.billing.views import bp as billing_bp
+from app.charter.label_views import bp as charter_labels_bp
 from app.charter.views import bp as charter_bp
 from app.cli import hub_cli
 from app.config import load_config
@@ -28,6 +29,7 @@ from app.directory.skills import skill_label
 from app.directory.views import bp as directory_bp
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.home import bp as home_bp
+from app.library import charter_subject
 from app.library.views import bp as library_bp
 from app.matches import receivers  # noqa: F401  (matches listens to needs and directory: app.core.signals)
 from app.matches.views import bp as matches_bp
@@ -116,6 +118,8 @@ def create_app(config: dict | None = None) -> Flask:
     for bp in (billing_bp, vouchers_bp):  # payments: the Stripe webhook; funders, programmes, vouchers
         app.register_blueprint(bp)
     app.register_blueprint(charter_bp)  # the charter's text and its cooperative writing
+    app.register_blueprint(charter_labels_bp)  # the charter's labels: assessments, reviews, registry
+    charter_subject.register()  # resources and evidence files: the knowledge base answers the charter
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     register_error_handlers(app)
     register_template_helpers(app)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.accounts.services import get_user_by_email, make_admin
 from app.billing.services import reconcile_payments
+from app.charter.assessments import run_label_expiry
 from app.charter.text import advance_consultations
 from app.core.errors import ServiceError
 from app.core.jobs import commit
@@ -164,6 +165,15 @@ def charter_consultations_cmd():
     click.echo(f"{moved} consultation(s) moved")
 
 
+@hub_cli.command("labels-expiry")
+def labels_expiry_cmd():
+    """Warn the holders of charter labels 30 days before expiry (once) and expire the labels whose date
+    passed. The daily job; safe to run twice."""
+    result = run_label_expiry()
+    commit()
+    click.echo(f"{result['warned']} label(s) averti(s), {result['expired']} expiré(s)")
+
+
 @hub_cli.command("reconcile")
 @click.option("--days", default=35, show_default=True, help="Payments created in the last DAYS days.")
 @click.option("--fix", is_flag=True, help="Apply Stripe's state where ours lags behind (a lost webhook).")
@@ -269,6 +279,7 @@ PERIODIC_JOBS = (
     ("proposals-sweep", "hourly", "sweep"),
     ("vouchers-expiry", "daily", "vouchers-expiry"),
     ("stripe-reconcile", "daily", "reconcile"),
+    ("charter-labels-expiry", "daily", "labels-expiry"),
 )
 
 

@@ -228,6 +228,25 @@ EXPECTED = {
     ("GET", "api.need"): ("/api/v1/needs/{need}", {}),
     ("POST", "api.create_need"): ("/api/v1/needs", {}),
     ("PATCH", "api.update_need"): ("/api/v1/needs/{need}", {}),
+    # Charter labels: a provider member assesses their provider (no adopted version here: a page says so);
+    # the others get 404 on a subject that is not theirs; no assessment {999999} to review; no label L-0000-0000.
+    ("GET", "charter_labels.my_assessments"): ("/charte/evaluations", {}),
+    ("GET", "charter_labels.assess"): ("/charte/evaluations/provider/{provider}", {"org": 404, "staff": 404}),
+    ("POST", "charter_labels.assess"): ("/charte/evaluations/provider/{provider}", {}),
+    ("GET", "charter_labels.review"): (
+        "/charte/evaluations/999999/relecture",
+        {"org": 404, "provider": 404, "staff": 404},
+    ),
+    ("POST", "charter_labels.review"): ("/charte/evaluations/999999/relecture", {}),
+    ("GET", "charter_labels.evidence_file"): (
+        "/charte/evaluations/999999/preuves/1",
+        {"org": 404, "provider": 404, "staff": 404},
+    ),
+    ("GET", "charter_labels.registry_page"): ("/charte/labellises", {}),
+    ("GET", "charter_labels.registry_csv"): ("/charte/labellises.csv", {}),
+    ("GET", "charter_labels.registry_json"): ("/charte/labellises.json", {}),
+    ("GET", "charter_labels.label_page"): ("/charte/labels/L-0000-0000", {"*": 404}),
+    ("GET", "charter_labels.badge"): ("/charte/labels/L-0000-0000/badge.svg", {"*": 404}),
 }
 
 # Routes whose *object* belongs to someone: another organisation's member gets 404, not the page.
@@ -249,6 +268,7 @@ OBJECT_SCOPED = {
     "library.producer_import": "lib",
     "vouchers.voucher_detail": "org",
     "vouchers.voucher_pdf": "org",
+    "charter_labels.assess": "provider",
 }
 
 

@@ -56,6 +56,12 @@ def test_load_demo(db_session):
 
     resources = list(db_session.scalars(select(Resource)))
     funders = list(db_session.scalars(select(Funder)))
+    from app.charter.assessments import current_version
+    from app.charter.models import Label
+
+    labels = list(db_session.scalars(select(Label)))
+    if current_version() is not None:  # once the charter's text is loaded: providers labelled at several levels
+        assert len({label.level for label in labels}) >= 3
     assert counts == {
         "utilisateurs": len(users),
         "structures": len(organisations),
@@ -67,6 +73,7 @@ def test_load_demo(db_session):
         "ressources": len(resources),
         "critères de la charte": 20,
         "amendements": 3,
+        "labels": len(labels),
     }
     _check_charter(db_session)
     assert len(resources) == 6 and any(r.licence == "LicenseRef-licence-usage" for r in resources)

@@ -20,12 +20,15 @@ from stdnum import luhn
 
 from app.accounts.models import User
 from app.accounts.services import get_user_by_email, hash_password
+from app.charter.label_demo import label_demo_subjects
+from app.charter.models import SubjectKind
 from app.charter.text import criterion_by_number
 from app.charter.text import themes as charter_themes
-from app.core.models import utcnow
+from app.core.models import PublicationStatus, utcnow
 from app.core.text import fold
 from app.demo import rows
 from app.demo.printables import resource_sheet
+from app.directory.models import Provider
 from app.extensions import db
 from app.needs.boussole import Tree, load_tree, walk
 from app.territory.models import Commune
@@ -163,6 +166,7 @@ def load_demo(password: str = DEMO_PASSWORD, gateway: PaymentGateway | None = No
     n_funders, n_programmes = _load_funders(run, read("funders")["funders"], gateway)
     n_resources = _load_library(run, read("library")["producers"])
     n_criteria, n_amendments = _load_charter(run, read("charter"))
+    n_labels = _load_labels(run)  # after the charter's text: labels need an adopted version
     return {
         "utilisateurs": run.users,
         "structures": len(organisations),
@@ -174,7 +178,21 @@ def load_demo(password: str = DEMO_PASSWORD, gateway: PaymentGateway | None = No
         "ressources": n_resources,
         "critères de la charte": n_criteria,
         "amendements": n_amendments,
+        "labels": n_labels,
     }
+
+
+def _load_labels(run: _Run) -> int:
+    """A few published providers labelled at several levels, reviewed by two staff accounts (through the
+    charter's services: assess, submit, two validations). Nothing before the charter has a version."""
+    providers = db.session.scalars(
+        select(Provider).where(Provider.status == PublicationStatus.PUBLISHED).order_by(Provider.id).limit(4)
+    ).all()
+    staff = db.session.scalars(select(User).where(User.is_staff.is_(True)).order_by(User.id).limit(2)).all()
+    if len(staff) < 2:
+        return 0
+    applicants = [(p.memberships[0].user, SubjectKind.PROVIDER, p.id) for p in providers if p.memberships]
+    return len(label_demo_subjects(applicants, (staff[0], staff[1])))
 
 
 def _load_providers(run: _Run, data: dict) -> int:
