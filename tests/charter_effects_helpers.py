@@ -16,6 +16,8 @@ from app.charter.models import (
     SubjectKind,
     VersionStatus,
 )
+from app.charter.signals import label_granted
+from app.core.jobs import commit as commit_and_dispatch
 from app.core.models import utcnow
 from app.extensions import db
 
@@ -32,7 +34,8 @@ def charter_version(number: int = 1) -> CharterVersion:
 def grant_label(
     kind: SubjectKind, subject_id: int, level: int, *, version: int = 1, days_left: int = 200, commit: bool = True
 ) -> Label:
-    """An active label of ``level`` on (``kind``, ``subject_id``), valid ``days_left`` more days."""
+    """An active label of ``level`` on (``kind``, ``subject_id``), valid ``days_left`` more days; sends
+    `label_granted` as the labels' side does (search reindexes the subject after the commit)."""
     v = charter_version(version)
     assessment = Assessment(
         subject_kind=kind, subject_id=subject_id, version_id=v.id, status=AssessmentStatus.VALIDATED, level=level
@@ -54,6 +57,7 @@ def grant_label(
     )
     db.session.add(label)
     db.session.flush()
+    label_granted.send(label)
     if commit:
-        db.session.commit()
+        commit_and_dispatch()
     return label
