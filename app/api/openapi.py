@@ -186,6 +186,13 @@ def openapi_document(server_url: str = "") -> dict:
                         {"name": "tarif", "in": "query", "schema": any_of(PRICE_MODES)},
                         {"name": "modalite", "in": "query", "schema": any_of(MODALITIES)},
                         {
+                            "name": "charte",
+                            "in": "query",
+                            "schema": any_of(("labellise", "1", "2", "3", "4", "5")),
+                            "description": "ethical charter label: labellise (any level) or one level, 1 to 5; "
+                            "items carry charter_level (an offer without its own label has its provider's)",
+                        },
+                        {
                             "name": "departement",
                             "in": "query",
                             "schema": {"type": "string", "pattern": DEPARTEMENT},
