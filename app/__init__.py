@@ -15,6 +15,7 @@ from app.accounts.session import init_accounts
 from app.accounts.views import bp as accounts_bp
 from app.api.views import bp as api_bp
 from app.billing.views import bp as billing_bp
+from app.charter.display import init_app as init_charter_display
 from app.charter.label_views import bp as charter_labels_bp
 from app.charter.views import bp as charter_bp
 from app.cli import hub_cli
@@ -124,6 +125,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
     app.jinja_env.globals.update(vocab=vocab, skill_label=skill_label)  # the directory's words; macros see them too
+    init_charter_display(app)  # charter_label(kind, id): a label on the pages of other domains
     app.cli.add_command(hub_cli)
 
     @app.teardown_request

@@ -7,10 +7,21 @@ end-to-end run.
 
 from .candidates import Candidates, build_candidates
 from .checker import Violation, check_assignments
-from .components import COMPONENTS, DEFAULT_WEIGHTS, REGISTRY, Component, EdgeContext, EdgeFacts, Phrase, register
+from .components import (
+    CHARTER_LEVELS,
+    COMPONENTS,
+    DEFAULT_WEIGHTS,
+    REGISTRY,
+    Component,
+    EdgeContext,
+    EdgeFacts,
+    Phrase,
+    register,
+)
 from .engine import STAGES, Alternative, MatchingResult, Proposal, Unmatched, solve_instance
 from .explain import Explanation, alternatives, explain_edge
 from .model import (
+    CHARTER_PREFERENCES,
     FUNDING_COMPAT,
     FUNDING_MODES,
     MODALITIES,
@@ -20,10 +31,13 @@ from .model import (
     to_day,
 )
 from .records import Need, Offer, Provider
-from .scoring import Scores, score_candidates
+from .scoring import CHARTER_PREFER_WEIGHT, Scores, score_candidates
 from .solvers import SideConstraints, SolveResult, solve_cpsat, solve_flow, solve_greedy
 
 __all__ = [
+    "CHARTER_LEVELS",
+    "CHARTER_PREFERENCES",
+    "CHARTER_PREFER_WEIGHT",
     "COMPONENTS",
     "DEFAULT_WEIGHTS",
     "FUNDING_COMPAT",

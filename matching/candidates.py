@@ -14,7 +14,10 @@ Hard rules (all must hold):
 5. *capacity*: the offer has capacity left (after ``consumed`` and the fixed
    assignments);
 6. *exclusions*: the pair is not explicitly excluded, and the offer's provider
-   does not belong to the need's organisation.
+   does not belong to the need's organisation;
+7. *charter*: a need that takes labelled providers only (``need_charter`` "only")
+   gets only offers whose charter value (their own label, else their provider's,
+   :meth:`~matching.model.Instance.offer_charter_values`) is above 0.
 
 Needs that carry a fixed assignment are left out of the run.
 
@@ -168,6 +171,10 @@ def assemble(inst: Instance, prep: Prepared, sink: EdgeSink, *, cell_km: float) 
         del order
 
     drop = _excluded_mask(inst, need_idx, offer_idx)
+    only = inst.charter_only_mask()
+    if only.any() and len(need_idx):
+        unlabelled = only[need_idx] & (inst.offer_charter_values()[offer_idx] <= 0.0)
+        drop = unlabelled if drop is None else drop | unlabelled
     if drop is not None:
         keep = ~drop
         need_idx, offer_idx, c2, n_cov = need_idx[keep], offer_idx[keep], c2[keep], n_cov[keep]

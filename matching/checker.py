@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from .model import EARTH_RADIUS_KM, FUNDING_COMPAT, FUNDING_MODES, MODALITIES, Instance
+from .model import CHARTER_PREFERENCES, EARTH_RADIUS_KM, FUNDING_COMPAT, FUNDING_MODES, MODALITIES, Instance
 
 #: ``{need_id: offer_id}``, or a tuple of offer ids for a two-expert need.
 AssignmentMap = Mapping[int, "int | Iterable[int]"]
@@ -107,6 +107,12 @@ def check_pair(
     org = int(inst.need_org[n])
     if org >= 0 and org in inst.provider_org_set(int(inst.offer_provider[o])):
         out.append(("own_organisation", f"provider belongs to the need's organisation {org}"))
+    if inst.need_charter is not None and int(inst.need_charter[n]) == CHARTER_PREFERENCES["only"]:
+        own = math.nan if inst.offer_charter is None else float(inst.offer_charter[o])
+        inherited = math.nan if inst.provider_charter is None else float(inst.provider_charter[inst.offer_provider[o]])
+        value = own if math.isfinite(own) else inherited
+        if not (math.isfinite(value) and value > 0.0):
+            out.append(("charter_only", "the need takes labelled providers only and this offer has no label"))
     return out
 
 

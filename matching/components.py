@@ -32,8 +32,10 @@ Components (per edge):
 ``feedback``  provider's mean rating mapped from 1–5 to 0–1, shrunk towards the
               neutral 0.5 with a prior of :data:`FEEDBACK_PRIOR_COUNT` ratings
               (0.5 when there is none);
-``charter``   provider's charter alignment (missing values count 0); off when
-              the instance has no charter input.
+``charter``   the offer's charter value (its own label's level / 5, else its
+              provider's; missing values count 0); off when the instance has no
+              charter input.  A need that prefers labelled providers weighs it
+              more (:data:`matching.scoring.CHARTER_PREFER_WEIGHT`).
 """
 
 from __future__ import annotations
@@ -389,15 +391,21 @@ register(
 )
 
 
+#: Levels of the charter's labels: a label of level L gives the charter component L / CHARTER_LEVELS.
+CHARTER_LEVELS = 5
+
+
 def _charter(ctx: EdgeContext) -> F32 | None:
-    if ctx.inst.provider_charter is None:
+    if not ctx.inst.has_charter:
         return None
-    return ctx.per_provider(np.nan_to_num(np.clip(ctx.inst.provider_charter, 0.0, 1.0), nan=0.0))
+    out: F32 = ctx.inst.offer_charter_values().astype(np.float32)[ctx.cand.offer_idx]
+    return out
 
 
 def _explain_charter(f: EdgeFacts) -> Sequence[Phrase]:
-    if f.components.get("charter", 0.0) >= 1.0:
-        return [Phrase("charter.signed", "signataire de la charte")]
+    level = round(f.components.get("charter", 0.0) * CHARTER_LEVELS)
+    if level >= 1:
+        return [Phrase("charter.level", f"labellisé charte niveau {level}", {"level": level})]
     return ()
 
 

@@ -171,14 +171,15 @@ def explain_edge(
     makers = [(c.phrase_rank, c.explain) for c in components() if scores.enabled.get(c.name)]
     phrases = tuple(ph for _rank, explain in sorted(makers + list(FACTS), key=lambda r: r[0]) for ph in explain(f))
     parts = tuple(ph.text for ph in phrases)
-    wsum = sum(scores.weights[c] for c in f.components) or 1.0
+    weights = scores.edge_weights(e)
+    wsum = sum(weights[c] for c in f.components) or 1.0
     a, b = f.window
     return Explanation(
         text=" ; ".join(parts),
         parts=parts,
         score=float(scores.score[e]),
         components=dict(f.components),
-        contributions={c: scores.weights[c] * v / wsum for c, v in f.components.items()},
+        contributions={c: weights[c] * v / wsum for c, v in f.components.items()},
         mode="remote" if f.remote else "onsite",
         distance_km=f.distance_km,
         radius_km=f.radius_km,

@@ -67,6 +67,11 @@ FUNDING_COMPAT: dict[str, frozenset[str]] = {
 #: ``both`` either way.
 MODALITIES: tuple[str, ...] = ("onsite", "remote", "both")
 
+#: A need's wish about labelled providers (the ethical charter), by code: ``""`` none, ``"prefer"``
+#: (a soft preference: the charter component weighs more for that need), ``"only"`` (a hard rule:
+#: offers whose charter value is 0 are no candidates, and the checker rejects them).
+CHARTER_PREFERENCES: dict[str, int] = {"": 0, "prefer": 1, "only": 2}
+
 #: Sentinels of open-ended time windows (days).
 OPEN_START: int = -(2**40)
 OPEN_END: int = 2**40
@@ -87,6 +92,15 @@ def modality_code(mode: str) -> int:
         return MODALITIES.index(mode)
     except ValueError:
         raise ValueError(f"unknown modality {mode!r}; expected one of {MODALITIES}") from None
+
+
+def charter_preference_code(preference: str | None) -> int:
+    try:
+        return CHARTER_PREFERENCES[preference or ""]
+    except KeyError:
+        raise ValueError(
+            f"unknown charter preference {preference!r}; expected one of {tuple(CHARTER_PREFERENCES)}"
+        ) from None
 
 
 def funding_compat_matrix() -> Bool:
@@ -201,6 +215,10 @@ class Instance:
     provider_org_ptr: I64
     provider_orgs: I64
     provider_charter: F64 | None = None
+    #: per offer: its own charter value (NaN = inherits its provider's); ``None``: no offer has one
+    offer_charter: F64 | None = None
+    #: per need: :data:`CHARTER_PREFERENCES` code (0 none, 1 prefer, 2 only); ``None``: no preference anywhere
+    need_charter: I8 | None = None
     # pairs
     excluded: I64 = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     fixed: I64 = field(default_factory=lambda: np.zeros((0, 2), np.int64))
@@ -258,6 +276,10 @@ class Instance:
             set_(name, _ro(np.asarray(getattr(self, name), dtype=str)))
         if self.provider_charter is not None:
             set_("provider_charter", _ro(np.asarray(self.provider_charter, dtype=np.float64)))
+        if self.offer_charter is not None:
+            set_("offer_charter", _ro(np.asarray(self.offer_charter, dtype=np.float64)))
+        if self.need_charter is not None:
+            set_("need_charter", _ro(np.asarray(self.need_charter, dtype=np.int8)))
         for name in ("excluded", "fixed"):
             a = np.asarray(getattr(self, name), dtype=np.int64).reshape(-1, 2)
             set_(name, _ro(a))
@@ -307,6 +329,10 @@ class Instance:
                 raise ValueError(f"{name} has length {len(getattr(self, name))}, expected {p}")
         if self.provider_charter is not None and len(self.provider_charter) != p:
             raise ValueError("provider_charter has the wrong length")
+        if self.offer_charter is not None and len(self.offer_charter) != m:
+            raise ValueError("offer_charter has the wrong length")
+        if self.need_charter is not None and len(self.need_charter) != n:
+            raise ValueError("need_charter has the wrong length")
         if len(self.need_skills_ptr) != n + 1 or len(self.offer_skills_ptr) != m + 1:
             raise ValueError("skill CSR pointers have the wrong length")
         if len(self.provider_org_ptr) != p + 1:
@@ -358,6 +384,35 @@ class Instance:
 
     def provider_org_set(self, p: int) -> set[int]:
         return set(self.provider_orgs[self.provider_org_ptr[p] : self.provider_org_ptr[p + 1]].tolist())
+
+    @property
+    def has_charter(self) -> bool:
+        """Whether any provider or offer carries a charter value (the component is on)."""
+        return self.provider_charter is not None or self.offer_charter is not None
+
+    def offer_charter_values(self) -> F64:
+        """Per offer: its charter value in [0, 1], its own when it has one, else its provider's
+        (0 when neither is known)."""
+        out = np.zeros(self.n_offers, dtype=np.float64)
+        if self.provider_charter is not None:
+            out = np.nan_to_num(self.provider_charter[self.offer_provider], nan=0.0)
+        if self.offer_charter is not None:
+            own = np.isfinite(self.offer_charter)
+            out = np.where(own, self.offer_charter, out)
+        result: F64 = np.clip(out, 0.0, 1.0)
+        return result
+
+    def charter_only_mask(self) -> Bool:
+        """Which needs take labelled providers only (the hard rule)."""
+        if self.need_charter is None:
+            return np.zeros(self.n_needs, dtype=bool)
+        return np.asarray(self.need_charter == CHARTER_PREFERENCES["only"], dtype=bool)
+
+    def charter_prefer_mask(self) -> Bool:
+        """Which needs prefer labelled providers (the soft preference)."""
+        if self.need_charter is None:
+            return np.zeros(self.n_needs, dtype=bool)
+        return np.asarray(self.need_charter == CHARTER_PREFERENCES["prefer"], dtype=bool)
 
     def remaining_capacity(self) -> I64:
         """Capacity left per offer after ``consumed`` and the fixed assignments."""
@@ -430,6 +485,12 @@ class Instance:
         charter: F64 | None = None
         if any(p.charter is not None for p in providers):
             charter = np.array([np.nan if p.charter is None else float(p.charter) for p in providers], dtype=np.float64)
+        offer_charter: F64 | None = None
+        if any(o.charter is not None for o in offers):
+            offer_charter = np.array([np.nan if o.charter is None else float(o.charter) for o in offers])
+        need_charter: I8 | None = None
+        if any(n.charter_preference for n in needs):
+            need_charter = np.array([charter_preference_code(n.charter_preference) for n in needs], dtype=np.int8)
         try:
             offer_provider = [prov_index[o.provider_id] for o in offers]
         except KeyError as e:
@@ -484,6 +545,8 @@ class Instance:
             provider_org_ptr=p_ptr,
             provider_orgs=p_orgs,
             provider_charter=charter,
+            offer_charter=offer_charter,
+            need_charter=need_charter,
             excluded=pairs(excluded_pairs, "excluded"),
             fixed=pairs(fixed, "fixed"),
             today=today_day,

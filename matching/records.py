@@ -37,6 +37,10 @@ class Need:
     commune: str = ""
     text: str = ""
     experts_required: int = 1
+    #: Labelled providers: ``""`` no preference, ``"prefer"`` (soft: the charter component weighs
+    #: more for this need, see :data:`matching.scoring.CHARTER_PREFER_WEIGHT`), ``"only"`` (hard rule:
+    #: only offers whose charter value is above 0).
+    charter_preference: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class Offer:
     consumed: int = 0
     commune: str = ""
     text: str = ""
+    #: The offer's own charter value in [0, 1] (its own label), overriding its provider's;
+    #: ``None``: the offer inherits its provider's ``charter``.
+    charter: float | None = None
 
 
 @dataclass(frozen=True)

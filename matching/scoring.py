@@ -32,7 +32,15 @@ from .model import F32, F64, I64, Bool, Instance
 
 SCORE_SCALE = 1_000_000
 
+#: The weight of the ``charter`` component for a need that prefers labelled providers (a soft
+#: preference): ``max(charter weight, CHARTER_PREFER_WEIGHT)`` instead of the run's charter weight,
+#: the other weights unchanged (each edge's score stays a weighted mean in [0, 1]).  With the default
+#: weights it weighs as much as the skills, so a labelled offer usually wins over an equal unlabelled one
+#: but a far better unlabelled offer still can.
+CHARTER_PREFER_WEIGHT = 0.30
+
 __all__ = [
+    "CHARTER_PREFER_WEIGHT",
     "COMPONENTS",
     "DEFAULT_WEIGHTS",
     "FEEDBACK_PRIOR_COUNT",
@@ -70,6 +78,9 @@ class Scores:
     raw_cosine: F32 | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     names: tuple[str, ...] = COMPONENTS
+    #: per edge: its need prefers labelled providers (its charter weight is ``prefer_charter_weight``)
+    prefer_charter: Bool | None = None
+    prefer_charter_weight: float = 0.0
 
     def component(self, name: str) -> F32:
         """Per-edge values of one component."""
@@ -80,6 +91,13 @@ class Scores:
         """Values of the enabled components of edge ``e``, by name."""
         row = self.components[e].tolist()
         return {c: float(v) for c, v in zip(self.names, row, strict=True) if self.enabled[c]}
+
+    def edge_weights(self, e: int) -> dict[str, float]:
+        """The weights edge ``e`` was scored with (its need's charter preference included)."""
+        w = dict(self.weights)
+        if self.prefer_charter is not None and bool(self.prefer_charter[e]):
+            w["charter"] = self.prefer_charter_weight
+        return w
 
 
 def merge_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
@@ -131,7 +149,22 @@ def score_candidates(
     wvec = np.array([w[c.name] if enabled[c.name] else 0.0 for c in regs], dtype=np.float64)
     total = wvec.sum()
     score = np.zeros(E, dtype=np.float64)
-    if total <= 0:
+    prefer: Bool | None = None
+    prefer_weight = max(w.get("charter", 0.0), CHARTER_PREFER_WEIGHT)
+    if enabled.get("charter") and inst.charter_prefer_mask().any():
+        prefer = inst.charter_prefer_mask()[cand.need_idx]
+    if prefer is not None:
+        # per-edge weighted mean: the charter weight is raised on the edges of the needs that prefer labels
+        col = [c.name for c in regs].index("charter")
+        w_edge = np.where(prefer, prefer_weight, wvec[col])
+        num = np.zeros(E, dtype=np.float64)
+        for c in range(len(regs)):
+            if c != col and wvec[c] > 0:
+                num += wvec[c] * comps[:, c]
+        num += w_edge * comps[:, col]
+        den = (total - wvec[col]) + w_edge
+        np.divide(num, den, out=score, where=den > 0)
+    elif total <= 0:
         notes.append("all enabled weights are zero: every score is 0")
     else:
         for c in range(len(regs)):
@@ -150,4 +183,6 @@ def score_candidates(
         raw_cosine=raw_cos,
         notes=tuple(notes),
         names=tuple(c.name for c in regs),
+        prefer_charter=prefer,
+        prefer_charter_weight=prefer_weight,
     )

@@ -67,6 +67,8 @@ FIELDS: tuple[Field, ...] = (
     Field("skills", "facet", multi=True, public=True, kinds=("offer", "provider", "need")),
     Field("modality", "facet", public=True, kinds=("offer", "need")),
     Field("price_mode", "facet", public=True, kinds=("offer", "need")),
+    # the ethical charter's label level ("1" to "5"; an offer without its own label has its provider's)
+    Field("charter_level", "facet", public=True, kinds=("offer", "provider", "resource")),
     Field("lat", "geo", kinds=("offer", "provider", "need")),
     Field("lon", "geo", kinds=("offer", "provider", "need")),
     Field("published_at", "date", kinds=("offer", "provider", "resource", "need")),
@@ -145,6 +147,7 @@ class Document:
     skills: list[str] = field(default_factory=list)
     modality: str | None = None
     price_mode: str | None = None
+    charter_level: str | None = None
     lat: float | None = None
     lon: float | None = None
     published_at: datetime | None = None

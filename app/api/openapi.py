@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.core.inputs import MAX_ID
 from app.directory.skills import valid_codes
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
+from app.needs.services import CHARTER_PREFERENCES
 
 #: Text without control characters (tab, line feed and carriage return allowed): the
 #: app answers 400 to any other (app.core.inputs).
@@ -81,6 +82,7 @@ def openapi_document(server_url: str = "") -> dict:
             "commune": _text(description="INSEE code, or 'Name (postal code)'"),
             "modality": enum(MODALITIES),
             "funding_mode": enum(PRICE_MODES),
+            "charter_preference": enum(CHARTER_PREFERENCES),
             "window_start": date,
             "window_end": date,
             "contact_name": _text(),
@@ -183,6 +185,13 @@ def openapi_document(server_url: str = "") -> dict:
                         {"name": "categorie", "in": "query", "schema": any_of(OFFER_CATEGORIES)},
                         {"name": "tarif", "in": "query", "schema": any_of(PRICE_MODES)},
                         {"name": "modalite", "in": "query", "schema": any_of(MODALITIES)},
+                        {
+                            "name": "charte",
+                            "in": "query",
+                            "schema": any_of(("labellise", "1", "2", "3", "4", "5")),
+                            "description": "ethical charter label: labellise (any level) or one level, 1 to 5; "
+                            "items carry charter_level (an offer without its own label has its provider's)",
+                        },
                         {
                             "name": "departement",
                             "in": "query",
@@ -422,6 +431,7 @@ def openapi_document(server_url: str = "") -> dict:
                         "commune": commune,
                         "modality": enum(MODALITIES),
                         "funding_mode": enum(PRICE_MODES),
+                        "charter_preference": enum(CHARTER_PREFERENCES),
                         "window_start": date,
                         "window_end": date,
                         "status": {"type": "string"},

@@ -74,6 +74,7 @@ def need_json(n) -> dict:
         "commune": commune_json(n.commune),
         "modality": n.modality,
         "funding_mode": n.funding_mode,
+        "charter_preference": n.charter_preference or "",
         "window_start": n.window_start.isoformat() if n.window_start else None,
         "window_end": n.window_end.isoformat() if n.window_end else None,
         "status": n.status.value,

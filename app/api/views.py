@@ -119,6 +119,7 @@ def _current_values(obj) -> dict:
         "window_start": obj.window_start,
         "window_end": obj.window_end,
         "funding_mode": obj.funding_mode,
+        "charter_preference": obj.charter_preference,
         "contact_name": obj.contact_name,
         "contact_email": obj.contact_email,
         "contact_phone": obj.contact_phone,

@@ -145,6 +145,7 @@ _WORDING: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
         rating=_rating(p.get("rating")),
     ),
     "charter.signed": lambda p: _("signataire de la charte"),
+    "charter.level": lambda p: _("labellisé charte niveau %(level)d", level=int(p.get("level") or 0)),
     "time.window": _window,
     "funding.volunteer": lambda p: _("bénévole"),
     "funding.voucher": lambda p: _("financement : chèque numérique"),

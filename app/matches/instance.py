@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 import matching
 from app.accounts.models import Membership
+from app.charter.registry import offer_levels, provider_levels
 from app.core.models import PublicationStatus as PS
 from app.core.models import utcnow
 from app.directory.models import Offer, Provider
@@ -153,6 +154,12 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
         ).all()
     ]
 
+    # The charter's labels: an offer's own label overrides its provider's, so the value travels with the
+    # offer (`matching.Offer.charter`, the level / 5); the provider's level is kept too (offers without a
+    # label of their own inherit it). Unlabelled: 0, so the component is on and "only" can exclude them.
+    offer_charter = offer_levels((o.id, o.provider_id) for o in offers_rows)
+    provider_charter = provider_levels(provider_ids)
+
     def skills(codes):
         return tuple(vocab.skill_ids[c] for c in codes if c in vocab.skill_ids)
 
@@ -178,6 +185,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
                 dep_code=n.commune.dep_code,
                 commune=n.commune_insee,
                 text=need_text(n),
+                charter_preference=n.charter_preference or "",
             )
         )
     offer_records = []
@@ -202,6 +210,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
                 consumed=int(done_recently.get(o.id, 0)),
                 commune=o.provider.commune_insee,
                 text=offer_text(o),
+                charter=offer_charter.get(o.id, 0) / matching.CHARTER_LEVELS,
             )
         )
     provider_records = [
@@ -211,6 +220,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
             current_missions=int(load.get(pid, 0)),
             rating_mean=ratings.get(pid, (None, 0))[0],
             rating_count=ratings.get(pid, (None, 0))[1],
+            charter=provider_charter.get(pid, 0) / matching.CHARTER_LEVELS,
         )
         for pid in provider_ids
     ]

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from app.core.forms import Form, MultiCheckboxField, check_now
 from app.directory.forms import SkillsField
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES, choices
-from app.needs.services import check_wanted, check_window
+from app.needs.services import CHARTER_PREFERENCES, check_wanted, check_window
 from app.territory.forms import CommuneField
 
 REQUIRED = _l("Ce champ est obligatoire.")
@@ -29,6 +29,13 @@ class NeedForm(Form):
     window_end = DateField(_l("Au plus tard le"), validators=[Optional()])
     funding_mode = RadioField(
         _l("Financement"), choices=choices(PRICE_MODES), default="volunteer", validators=[DataRequired(REQUIRED)]
+    )
+    charter_preference = RadioField(
+        _l("Prestataires labellisés charte"),
+        choices=choices(CHARTER_PREFERENCES),
+        default="",
+        validators=[Optional()],
+        description=_l("Les prestataires labellisés par la charte du numérique éthique."),
     )
     contact_name = StringField(_l("Personne à contacter"), validators=[DataRequired(REQUIRED), Length(max=120)])
     contact_email = EmailField(
@@ -61,6 +68,7 @@ class NeedForm(Form):
             "window_start": self.window_start.data,
             "window_end": self.window_end.data,
             "funding_mode": self.funding_mode.data,
+            "charter_preference": self.charter_preference.data or "",
             "contact_name": self.contact_name.data.strip(),
             "contact_email": self.contact_email.data.strip(),
             "contact_phone": (self.contact_phone.data or "").strip(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.accounts.dashboard import register_dashboard_part
@@ -55,7 +56,15 @@ NEED_FIELDS = (
     "contact_name",
     "contact_email",
     "contact_phone",
+    "charter_preference",
 )
+#: What a need says about providers labelled by the ethical charter: matching reads it ("prefer" raises
+#: that need's charter weight, "only" is a hard rule of the candidates and of the checker).
+CHARTER_PREFERENCES = {
+    "": _l("pas de préférence"),
+    "prefer": _l("de préférence"),
+    "only": _l("uniquement"),
+}
 
 
 def can_see_need(user: User, need: Need) -> bool:
@@ -74,9 +83,17 @@ def check_wanted(values: dict) -> None:
         raise ServiceError(_("Choisissez au moins une compétence recherchée."), field="skills")
 
 
+def check_charter_preference(values: dict) -> None:
+    if (values.get("charter_preference") or "") not in CHARTER_PREFERENCES:
+        raise ServiceError(
+            _("Choisissez une préférence proposée pour les prestataires labellisés."), field="charter_preference"
+        )
+
+
 def _check_values(values: dict) -> None:
     check_window(values)  # the need form runs both at once too (one pass)
     check_wanted(values)
+    check_charter_preference(values)
 
 
 def create_need(

@@ -120,6 +120,7 @@ def detail(need_id: int):
         NS=NS,
         owner_moves=services.OWNER_MOVES,
         missions=missions,
+        charter_preferences=services.CHARTER_PREFERENCES,
     )
 
 

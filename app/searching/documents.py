@@ -4,6 +4,8 @@ needs go to their own private kind (hub staff only). Labels are indexed in Frenc
 
 from __future__ import annotations
 
+from app.charter.models import SubjectKind
+from app.charter.registry import active_label, offer_levels, provider_levels
 from app.core.models import PublicationStatus as PS
 from app.core.urls import path_for
 from app.directory.skills import skill_label
@@ -21,10 +23,16 @@ def _join(*parts) -> str:
     return " ".join(str(p) for p in parts if p)
 
 
+def _level(level: int | None) -> str | None:
+    """The charter_level facet's value: the label level as text, None without a label."""
+    return str(level) if level else None
+
+
 def offer_document(offer) -> Document | None:
     if offer.status != PS.PUBLISHED or offer.provider.status != PS.PUBLISHED:
         return None
     provider, commune = offer.provider, offer.provider.commune
+    level = offer_levels([(offer.id, offer.provider_id)]).get(offer.id)  # its own label, else its provider's
     return Document(
         id=offer.id,
         kind="offer",
@@ -44,11 +52,13 @@ def offer_document(offer) -> Document | None:
         skills=list(offer.skills),
         modality=offer.modality,
         price_mode=offer.price_mode,
+        charter_level=_level(level),
         lat=commune.lat,
         lon=commune.lon,
         published_at=offer.published_at,
         extra={
             "url": path_for("directory.offer_detail", offer_id=offer.id),
+            "charter_level": level,
             "provider": provider.name,
             "commune": f"{commune.name} ({commune.dep_code})",
             "price_cents": offer.price_cents,
@@ -62,6 +72,7 @@ def provider_document(provider) -> Document | None:
         return None
     commune = provider.commune
     skills = sorted({s for o in provider.offers if o.status == PS.PUBLISHED for s in o.skills})
+    level = provider_levels([provider.id]).get(provider.id)
     return Document(
         id=provider.id,
         kind="provider",
@@ -75,11 +86,13 @@ def provider_document(provider) -> Document | None:
         dep_code=commune.dep_code,
         commune_insee=commune.insee,
         skills=skills,
+        charter_level=_level(level),
         lat=commune.lat,
         lon=commune.lon,
         published_at=provider.published_at,
         extra={
             "url": path_for("directory.provider_detail", provider_id=provider.id),
+            "charter_level": level,
             "commune": f"{commune.name} ({commune.dep_code})",
             "radius_km": provider.radius_km,
         },
@@ -128,6 +141,8 @@ def resource_document(resource) -> Document | None:
         return None
     producers = ", ".join(p.name for p in resource.producers)
     prices = [o.price_cents for o in resource.licence_offers if o.active] if resource.is_paid else []
+    label_ = active_label(SubjectKind.RESOURCE, resource.id)
+    level = label_.level if label_ else None
     return Document(
         id=resource.id,
         kind="resource",
@@ -143,9 +158,11 @@ def resource_document(resource) -> Document | None:
             label(LICENCES, resource.licence),
             resource.year_created,
         ),
+        charter_level=_level(level),
         published_at=resource.published_at or resource.created_at,
         extra={
             "url": path_for("library.resolve", ident=resource.identifier),
+            "charter_level": level,
             "identifier": resource.identifier,
             "producer": producers,
             "resource_type": resource.resource_type,

@@ -14,6 +14,8 @@ from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from app.charter.models import Label, SubjectKind
+from app.charter.signals import label_ended, label_granted
 from app.core.jobs import enqueue
 from app.directory.models import Offer, Provider
 from app.extensions import db
@@ -29,8 +31,14 @@ PUBLIC_FACETS = list(PUBLIC_FACET_FIELDS)  # declared in search.base.FIELDS
 #: or a distance sort do not apply to them and are left out of their query.
 PLACED_KINDS = ("offer", "provider", "need")
 MODALITY_FILTER = {"on_site": ["on_site", "both"], "remote": ["remote", "both"], "both": ["both"]}
-#: Filter values that stand for several stored values ("on site" also finds "both").
-FILTER_VALUES = {"modality": lambda value: MODALITY_FILTER.get(value, [value])}
+#: The charter facet's values: a level ("1" to "5"), or "labellise" (any level).
+CHARTER_LEVELS = ("1", "2", "3", "4", "5")
+CHARTER_ANY = "labellise"
+#: Filter values that stand for several stored values ("on site" also finds "both"; "labelled" any level).
+FILTER_VALUES = {
+    "modality": lambda value: MODALITY_FILTER.get(value, [value]),
+    "charter_level": lambda value: list(CHARTER_LEVELS) if value == CHARTER_ANY else [value],
+}
 
 
 def get_backend():
@@ -78,6 +86,25 @@ def _track(session: Session, _context) -> None:
             session=session,
             **{key: sorted(set(ids)) for key, ids in changes.items()},
         )
+
+
+LABEL_SUBJECTS = {
+    SubjectKind.OFFER: "offer_ids",
+    SubjectKind.PROVIDER: "provider_ids",
+    SubjectKind.RESOURCE: "resource_ids",
+}
+
+
+def _label_changed(label: Label, **_kwargs) -> None:
+    """A label was granted, expired or revoked: its subject's document (a provider's: its offers' too,
+    which inherit it) is rebuilt after the commit, like any other change."""
+    key = LABEL_SUBJECTS.get(SubjectKind(label.subject_kind))
+    if key is not None:
+        enqueue(reindex_documents, queue="search", coalesce=True, **{key: [label.subject_id]})
+
+
+label_granted.connect(_label_changed, weak=False)
+label_ended.connect(_label_changed, weak=False)
 
 
 def reindex_documents(offer_ids=(), provider_ids=(), need_ids=(), resource_ids=(), producer_ids=()) -> dict:
@@ -204,6 +231,7 @@ class SearchRequest:
     dep_code: str | None = None
     modality: str | None = None
     price_mode: str | None = None
+    charter_level: str | None = None  # "1" to "5", or CHARTER_ANY
     commune: str | None = None
     radius_km: float | None = None
     sort: str = "relevance"

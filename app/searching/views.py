@@ -12,7 +12,14 @@ from app.core.access import Access, access
 from app.directory.skills import skill_label, valid_codes
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
 from app.searching.links import url_toggle, url_with
-from app.searching.services import SearchRequest, Unprocessable, build_query, get_backend
+from app.searching.services import (
+    CHARTER_ANY,
+    CHARTER_LEVELS,
+    SearchRequest,
+    Unprocessable,
+    build_query,
+    get_backend,
+)
 from app.territory.services import around_commune, commune_text, commune_texts, departement_names, insee_reference
 from search import KINDS, PUBLIC_KINDS, InvalidCursor
 
@@ -65,6 +72,7 @@ def parse_request(args, *, staff: bool, api: bool = False) -> SearchRequest:
         dep_code=dep or None,
         modality=choice("modalite", MODALITIES),
         price_mode=choice("tarif", PRICE_MODES),
+        charter_level=choice("charte", (CHARTER_ANY, *CHARTER_LEVELS)),
         commune=(insee_reference(args.get("commune") or "") if api else (args.get("commune") or "").strip()) or None,
         radius_km=radius_km,
         sort=choice("tri", SORTS) or "relevance",
@@ -72,6 +80,11 @@ def parse_request(args, *, staff: bool, api: bool = False) -> SearchRequest:
         limit=limit or 20,
         match_any=args.get("mots") == "un",
     )
+
+
+def charter_levels(counts: dict) -> list[tuple[str, str, int]]:
+    """The charter facet's per-level entries (value, words, count), level 1 to 5."""
+    return [(v, _("niveau %(level)s", level=v), counts[v]) for v in CHARTER_LEVELS if counts.get(v)]
 
 
 def run_search(args, *, api: bool = False):
@@ -122,6 +135,7 @@ def search_page():
         error=error,
         radii=RADII,
         skill_label=skill_label,
+        charter_levels=charter_levels,
         args=request.args,
     ), (400 if error else 200)
 

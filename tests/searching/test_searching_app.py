@@ -208,7 +208,18 @@ def test_filters_and_public_facets_come_from_the_search_fields():
         "dep_code": ["13"],
         "modality": ["both", "on_site"],
     }
-    assert set(query.facets) == set(PUBLIC_FACET_FIELDS) == {"category", "skills", "dep_code", "modality", "price_mode"}
+    assert (
+        set(query.facets)
+        == set(PUBLIC_FACET_FIELDS)
+        == {
+            "category",
+            "skills",
+            "dep_code",
+            "modality",
+            "price_mode",
+            "charter_level",
+        }
+    )
 
 
 def test_documents_fill_the_fields_declared_for_their_kind(offers):
