@@ -136,10 +136,15 @@ def nav_link(page, name: str):
 
 def sign_out(page) -> None:
     """Sign out through the header (its button is in the menu on a phone)."""
+    page.wait_for_load_state()
+    button = page.get_by_role("button", name="Se déconnecter")
     toggle = page.locator(".menu-toggle")
-    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+    for _attempt in range(2):  # the menu may be opening or closing while the page settles: look again
+        if button.is_visible() or not toggle.is_visible():
+            break
         toggle.click()
-    page.get_by_role("button", name="Se déconnecter").click()
+        page.wait_for_timeout(100)
+    button.click()
 
 
 def fill_card(page, number: str) -> None:

@@ -1,7 +1,9 @@
 """The charter written together, in Chromium at 390 px and 1280 px: a member proposes an amendment (an empty
 one is refused first), another member supports it, the committee closes the consultation, adopts the
 amendment and publishes the next version; the changelog lists it and the comparison shows the new words.
-axe-core and the other checks of tests/browser/a11y.py run on every page visited."""
+Then a provider labelled under the previous version re-assesses against the new one, two reviewers validate,
+and the public registry shows its label under the new version. axe-core and the other checks of
+tests/browser/a11y.py run on every page visited."""
 
 from __future__ import annotations
 
@@ -22,8 +24,12 @@ def _seed(app, width: int) -> dict:
     from app.accounts.models import User
     from app.accounts.services import hash_password
     from app.charter import text
+    from app.charter.label_demo import label_demo_subjects
+    from app.charter.models import SubjectKind
     from app.core.jobs import commit
+    from app.core.models import PublicationStatus as PS
     from app.core.models import utcnow
+    from app.directory.services import create_provider, move_provider
     from app.extensions import db
 
     with app.app_context():
@@ -34,6 +40,8 @@ def _seed(app, width: int) -> dict:
             ("fan", "Bruno Soutien", False),
             ("staff", "Équipe Charte", True),
             ("committee", "Claire Comité", False),
+            ("staff2", "Équipe Relecture", True),
+            ("provider", "Paul Prestataire", False),
         ):
             user = User(
                 email=f"charte-{key}-{width}@exemple.fr",
@@ -66,6 +74,24 @@ def _seed(app, width: int) -> dict:
             )
             db.session.refresh(version)
             text.adopt_version(staff, version, "Première version.")
+        # a provider labelled under the current version (assessed, then validated by two staff reviewers)
+        owner = db.session.query(User).filter_by(email=people["provider"]).one()
+        provider = create_provider(
+            owner,
+            {
+                "name": f"Atelier libre {width}",
+                "kind": "equipe_mediation",
+                "commune_insee": "13055",
+                "radius_km": 30,
+                "remote_capable": True,
+                "languages": ["fr"],
+                "presentation": "Des logiciels libres pour les associations.",
+            },
+        )
+        move_provider(staff, provider, PS.PUBLISHED)
+        reviewers = (staff, db.session.query(User).filter_by(email=people["staff2"]).one())
+        assert label_demo_subjects([(owner, SubjectKind.PROVIDER, provider.id)], reviewers)
+        people["provider_name"] = provider.name
         now = utcnow()
         text.open_consultation(
             staff,
@@ -171,3 +197,33 @@ def test_an_amendment_goes_from_proposal_to_the_next_version(live_app, any_page)
     added = page.locator(".diff ins").all_inner_texts()
     assert any(word in words for words in added), added
     audit(page, "charte comparaison")
+
+    # The labelled provider re-assesses against the new version; two reviewers validate; the registry shows it.
+    sign_out(page)
+    name = people["provider_name"]
+    sign_in(page, base, people["provider"], PASSWORD)
+    page.goto(base + "/charte/labellises")
+    page.get_by_role("link", name="Évaluer ma structure ou relire une évaluation").click()
+    page.get_by_role("link", name=f"Évaluer {name}").click()
+    page.get_by_text(f"Version {next_label} de la charte").wait_for()
+    audit(page, "charte reevaluation")
+    fieldsets = page.locator("fieldset.card")
+    for index in range(fieldsets.count()):
+        fieldsets.nth(index).get_by_label("Oui").check()
+    page.get_by_role("button", name="Envoyer en relecture").click()
+    page.get_by_text("Évaluation envoyée").wait_for()
+    sign_out(page)
+    for reviewer in (people["committee"], people["staff2"]):
+        sign_in(page, base, reviewer, PASSWORD)
+        page.goto(base + "/charte/labellises")
+        page.get_by_role("link", name="Évaluer ma structure ou relire une évaluation").click()
+        page.get_by_role("link", name=f"Relire l'évaluation de {name}").click()
+        page.get_by_label("Valider").check()
+        page.get_by_role("button", name="Enregistrer ma relecture").click()
+        page.get_by_role("heading", name="Évaluations de la charte du numérique éthique").wait_for()
+        sign_out(page)
+    page.goto(base + "/charte/labellises?departement=13")
+    row = page.locator("tr", has_text=name).filter(has_text=next_label)
+    row.wait_for()
+    assert "niveau 5" in row.inner_text()
+    audit(page, "charte registre nouvelle version")
