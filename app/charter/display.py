@@ -11,10 +11,8 @@ from datetime import datetime
 from flask import Flask, render_template
 from markupsafe import Markup
 
+from app.charter.assessments import label_of
 from app.charter.models import Label, SubjectKind
-from app.charter.registry import active_label
-from app.directory.models import Offer
-from app.extensions import db
 
 VERIFY_PATH = "/charte/labels/{public_id}"
 
@@ -36,15 +34,13 @@ class LabelView:
 
 
 def label_view(kind: SubjectKind | str, subject_id: int) -> LabelView | None:
-    """The active label of a subject; an offer without its own shows its provider's (marked inherited)."""
+    """The active label of a subject; an offer without its own shows its provider's (marked inherited).
+    The rule of inheritance is the labels' one (`assessments.label_of`)."""
     kind = SubjectKind(kind)
-    label = active_label(kind, int(subject_id))
-    inherited = False
-    if label is None and kind == SubjectKind.OFFER:
-        provider_id = db.session.scalar(db.select(Offer.provider_id).where(Offer.id == int(subject_id)))
-        if provider_id is not None:
-            label, inherited = active_label(SubjectKind.PROVIDER, provider_id), True
-    return _view(label, inherited) if label is not None else None
+    label = label_of(kind, int(subject_id))
+    if label is None:
+        return None
+    return _view(label, inherited=(label.subject_kind, label.subject_id) != (kind, int(subject_id)))
 
 
 def _view(label: Label, inherited: bool) -> LabelView:

@@ -176,16 +176,6 @@ def evidence_file(assessment_id: int, criterion_id: int):
     )
 
 
-@bp.app_template_global("charter_label_of")
-def charter_label_of(kind: str, subject_id: int):
-    """The active label of a subject ("provider", "offer", "resource"), for any page: `charter_label_of(
-    "provider", provider.id)`; an offer without its own label shows its provider's (pass the offer's id)."""
-    subject_kind = KINDS.get(kind)
-    if subject_kind is None:
-        return None
-    return svc.label_of(subject_kind, subject_id)
-
-
 def _filters() -> tuple[str, str, int | None]:
     territory = request.args.get("departement", "").strip()[:3]
     theme = request.args.get("theme", "").strip()[:40]

@@ -244,7 +244,7 @@ def test_resources_are_assessed_by_their_producers_members_and_offers_inherit(ap
     _owner, provider, provider_label = _labelled(factory)
     offer = factory.offer(provider=provider)
     assert offer_levels([(offer.id, provider.id)]) == {offer.id: provider_label.level}
-    # Pages of any domain read a label through the template global.
-    label_of = app.jinja_env.globals["charter_label_of"]
-    assert label_of("offer", offer.id) is provider_label and label_of("resource", made.id) is label
-    assert label_of("provider", 999999) is None and label_of("autre", 1) is None
+    # Pages of any domain read a label through one rule (the `charter_label` template global uses it).
+    assert svc.label_of(SubjectKind.OFFER, offer.id) is provider_label
+    assert svc.label_of(SubjectKind.RESOURCE, made.id) is label
+    assert svc.label_of(SubjectKind.PROVIDER, 999999) is None
