@@ -170,3 +170,13 @@ def test_the_reassessment_form_marks_the_criteria_changed_since_the_label(client
     blocks = {b.split('"', 1)[0]: b.split("</legend>", 1)[0] for b in text.split('id="critere-')[1:]}
     assert "sources comprises" in blocks["C2"] and "modifié" in blocks["C2"]
     assert [ident for ident, legend in blocks.items() if "modifié" in legend] == ["C2"]
+
+
+def test_a_providers_space_leads_to_its_charter_assessment(client, factory, v1):
+    owner = factory.user()
+    provider = factory.provider(owner=owner)
+    login(client, owner)
+    space = client.get("/espace").get_data(as_text=True)
+    assert 'href="/charte/evaluations"' in space
+    page = page_text(client.get("/charte/evaluations"))
+    assert f"Évaluer {provider.name}" in page
