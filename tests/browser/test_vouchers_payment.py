@@ -163,7 +163,8 @@ def _new_programme(app, name):
 
     with app.app_context():
         member = db.session.scalars(select(User).where(User.email == EMAIL)).one()
-        funder = db.session.scalars(select(Funder).where(Funder.name == "Métropole Aix-Marseille-Provence")).one()
+        # the funder this module's member acts for (other browser modules share the live database)
+        funder = db.session.scalars(select(Funder).where(Funder.members.any(user_id=member.id))).one()
         programme_id = services.create_programme(
             member,
             funder,
