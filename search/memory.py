@@ -39,10 +39,16 @@ NO_DISTANCE = 1.0e9
 SCALARS: tuple[str, ...] = ("kind", *SCALAR_FIELDS)  # one integer-coded column each
 _TOP = "\U0010ffff"
 
-# Score of one query term in one document, by level: 0 not there (match_any
-# only), 1 body only, 2 keyword prefix, 3 keyword, 4 title prefix, 5 title word.
-# Same values as the SQL path's CASE (score_sql in search/sql/sqlite.py and postgresql.py).
-LEVEL_SCORE = np.array([0.5, 0.5, 1.0, 1.5, 2.0, 3.0], dtype=np.float64)
+# Score of one query term in one document, by level = 3 x field + kind of match:
+# field 0 body, 1 keywords (skills, category, provider, commune…), 2 title; match
+# 1 a word starting with it (prefix), 2 the same stem, 3 the word itself. Level 0:
+# absent (scores nothing, in "some of the words").
+LEVEL_SCORE = np.array([0.0, 0.3, 0.4, 0.5, 1.0, 1.3, 1.5, 2.0, 2.6, 3.0], dtype=np.float64)
+PREFIX_MATCH, STEM_MATCH, WORD_MATCH = 1, 2, 3
+#: Documents with more of the query's terms always rank first ("some of the words"):
+#: the number of terms found, times TIER, dominates the weighted sum.
+TIER = 1000.0
+MAX_TYPO_CANDIDATES = 200
 
 
 def pack_lexemes(
@@ -87,12 +93,21 @@ class Row:
 
 
 @dataclass
-class TermSpec:
-    """One word of the query: documents with one of the `exact` lexemes, or
-    (when `prefix` is set) with a lexeme starting with it."""
+class ProbeSpec:
+    """One word to find, as lexeme ids: the word itself, its stems, or (when
+    `prefix` is set) any word starting with it."""
 
-    exact: list[int] = field(default_factory=list)
+    word: int | None = None
+    stems: list[int] = field(default_factory=list)
     prefix: str | None = None
+
+
+@dataclass
+class TermSpec:
+    """One term of the query: found in a document when one of its alternatives
+    has all its probes there."""
+
+    alternatives: list[list[ProbeSpec]] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +120,7 @@ class Page:
     more: bool
     total: int
     facets: dict[str, dict[str, int]]
+    weights: list[float] = field(default_factory=list)  # the terms' weights (IDF), for the next page
 
 
 class _Codes:
@@ -126,6 +142,12 @@ class _Codes:
 
     def known(self, values: Iterable[str]) -> np.ndarray:
         return np.array([self.code_of[v] for v in values if v in self.code_of], dtype=np.int32)
+
+
+def _trigram_codes(word: str) -> list[int]:
+    """The trigrams of " word " as integers."""
+    padded = f" {word} "
+    return [(ord(padded[i]) << 42) | (ord(padded[i + 1]) << 21) | ord(padded[i + 2]) for i in range(len(padded) - 2)]
 
 
 def _haversine(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> np.ndarray:
@@ -185,6 +207,8 @@ class MemoryIndex:
         self.d_slot = np.zeros(0, np.int64)
         self.d_mask = np.zeros(0, np.uint8)
         self.dead = 0
+        # typo candidates: (trigram codes, owner word index, words), built when first needed
+        self._trigrams: tuple[np.ndarray, np.ndarray, list[str]] | None = None
 
     def add_terms(self, pairs: Iterable[tuple[int, str]]) -> None:
         for lexeme_id, term in pairs:
@@ -193,6 +217,7 @@ class MemoryIndex:
                 continue
             self.term_of[lexeme_id] = term
             self.id_of[term] = lexeme_id
+            self._trigrams = None
             pos = bisect_left(self.sorted_terms, term)
             self.sorted_terms.insert(pos, term)
             self.sorted_ids.insert(pos, lexeme_id)
@@ -313,50 +338,113 @@ class MemoryIndex:
 
     # ------------------------------------------------------------ querying
 
-    def _postings(
-        self, spec: TermSpec
-    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
-        """(slots, fields) segments of the exact lexemes, and of the prefix."""
-        exact, prefix = [], []
-        for lexeme_id in spec.exact:
+    def _segments(self, ids: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(slots, fields) of the postings of these lexemes (main and delta)."""
+        out = []
+        for lexeme_id in ids:
             r = self.main_rank.get(lexeme_id)
             if r is not None:
                 lo, hi = self.main_off[r], self.main_off[r + 1]
-                exact.append((self.main_slot[lo:hi], self.main_mask[lo:hi]))
-        if spec.prefix:
-            r0 = bisect_left(self.main_terms, spec.prefix)
-            r1 = bisect_left(self.main_terms, spec.prefix + _TOP)
-            if r1 > r0:
-                lo, hi = self.main_off[r0], self.main_off[r1]
-                prefix.append((self.main_slot[lo:hi], self.main_mask[lo:hi]))
-        if len(self.d_lex):
-            if spec.exact:
-                sel = np.isin(self.d_lex, np.asarray(spec.exact, dtype=np.int64))
-                exact.append((self.d_slot[sel], self.d_mask[sel]))
-            if spec.prefix:
-                a = bisect_left(self.sorted_terms, spec.prefix)
-                b = bisect_left(self.sorted_terms, spec.prefix + _TOP)
-                if b > a:
-                    sel = np.isin(self.d_lex, np.asarray(self.sorted_ids[a:b], dtype=np.int64))
-                    prefix.append((self.d_slot[sel], self.d_mask[sel]))
-        return exact, prefix
+                out.append((self.main_slot[lo:hi], self.main_mask[lo:hi]))
+        if len(self.d_lex) and len(ids):
+            sel = np.isin(self.d_lex, np.asarray(ids, dtype=np.int64))
+            out.append((self.d_slot[sel], self.d_mask[sel]))
+        return out
 
-    def _levels(self, spec: TermSpec) -> np.ndarray:
-        """Per slot, the level of the term (see LEVEL_SCORE); 0 where it is absent."""
+    def _prefix_segments(self, prefix: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        r0 = bisect_left(self.main_terms, prefix)
+        r1 = bisect_left(self.main_terms, prefix + _TOP)
+        if r1 > r0:
+            lo, hi = self.main_off[r0], self.main_off[r1]
+            out.append((self.main_slot[lo:hi], self.main_mask[lo:hi]))
+        if len(self.d_lex):
+            a = bisect_left(self.sorted_terms, prefix)
+            b = bisect_left(self.sorted_terms, prefix + _TOP)
+            if b > a:
+                sel = np.isin(self.d_lex, np.asarray(self.sorted_ids[a:b], dtype=np.int64))
+                out.append((self.d_slot[sel], self.d_mask[sel]))
+        return out
+
+    def probe_level(self, probe: ProbeSpec) -> np.ndarray:
+        """Per slot, the level of the probe (see LEVEL_SCORE); 0 where it is absent."""
         level = np.zeros(self.n, np.int8)
-        exact, prefix = self._postings(spec)
-        for slots, _ in exact + prefix:
-            level[slots] = 1
+        passes = []
+        if probe.prefix:
+            passes.append((self._prefix_segments(probe.prefix), PREFIX_MATCH))
+        if probe.stems:
+            passes.append((self._segments(probe.stems), STEM_MATCH))
+        if probe.word is not None:
+            passes.append((self._segments([probe.word]), WORD_MATCH))
         # increasing levels: a later assignment overrides an earlier, lower one
-        for segments, bit, value in (
-            (prefix, IN_KEYWORDS, 2),
-            (exact, IN_KEYWORDS, 3),
-            (prefix, IN_TITLE, 4),
-            (exact, IN_TITLE, 5),
-        ):
-            for slots, masks in segments:
-                level[slots[(masks & bit) != 0]] = value
+        for where in (0, 1, 2):
+            for segments, match in passes:
+                for slots, masks in segments:
+                    if where == 0:
+                        chosen = slots
+                    elif where == 1:
+                        chosen = slots[(masks & IN_KEYWORDS) != 0]
+                    else:
+                        chosen = slots[(masks & IN_TITLE) != 0]
+                    if len(chosen):
+                        level[chosen] = np.maximum(level[chosen], 3 * where + match)
         return level
+
+    def term_level(self, spec: TermSpec) -> np.ndarray:
+        """Per slot, the best level of the term over its alternatives (an
+        alternative's level is its weakest probe's)."""
+        best = np.zeros(self.n, np.int8)
+        for probes in spec.alternatives:
+            if not probes:
+                continue
+            level = self.probe_level(probes[0])
+            for probe in probes[1:]:
+                level = np.minimum(level, self.probe_level(probe))
+            best = np.maximum(best, level)
+        return best
+
+    def kind_mask(self, kinds: Sequence[str]) -> np.ndarray:
+        """Live documents of these kinds."""
+        mask: np.ndarray = self.alive & np.isin(self.cols["kind"], self.codes["kind"].known(kinds))
+        return mask
+
+    def frequency(self, level: np.ndarray, among: np.ndarray) -> int:
+        """Documents of `among` (a mask) where the term is found."""
+        return int(np.count_nonzero((level > 0) & among))
+
+    def typo_candidates(self, word: str, lo: int, hi: int) -> list[str]:
+        """Words of the vocabulary (not stems) of length lo..hi sharing trigrams with `word`."""
+        if self._trigrams is None:
+            self._build_trigrams()
+        assert self._trigrams is not None
+        codes, owners, words = self._trigrams
+        grams = _trigram_codes(word)
+        if not len(codes) or not grams:
+            return []
+        found = []
+        for g in grams:
+            a, b = np.searchsorted(codes, [g, g + 1])
+            found.append(owners[a:b])
+        counts = np.bincount(np.concatenate(found), minlength=len(words)) if found else np.zeros(0, np.int64)
+        shared = np.flatnonzero(counts)
+        if not len(shared):
+            return []
+        order = shared[np.argsort(-counts[shared], kind="stable")]
+        out = [words[i] for i in order if lo <= len(words[i]) <= hi]
+        return out[:MAX_TYPO_CANDIDATES]
+
+    def _build_trigrams(self) -> None:
+        words = [t for t in self.sorted_terms if not t.startswith("~") and len(t) >= 3]
+        codes: list[int] = []
+        owners: list[int] = []
+        for i, w in enumerate(words):
+            for g in set(_trigram_codes(w)):
+                codes.append(g)
+                owners.append(i)
+        code_arr = np.asarray(codes, dtype=np.int64)
+        owner_arr = np.asarray(owners, dtype=np.int64)
+        order = np.argsort(code_arr, kind="stable")
+        self._trigrams = (code_arr[order], owner_arr[order], words)
 
     def search(
         self,
@@ -371,20 +459,32 @@ class MemoryIndex:
         sort: str = "relevance",
         after: tuple[float, str] | None = None,
         limit: int = 20,
+        weights: Sequence[float] | None = None,
+        levels: Sequence[np.ndarray] | None = None,
     ) -> Page:
         """One page of results. `sort`: "relevance" (score, desc), "date"
         (pub_ts, desc) or "distance" (asc; no coordinates last); ties by uid.
-        `after` = (key, uid) of the previous page's last hit."""
+        `after` = (key, uid) of the previous page's last hit.
+
+        The score of a document: TIER x the number of terms it has, plus each
+        term's weight (its IDF among the searched kinds: a rare word weighs more)
+        times LEVEL_SCORE of where and how it was found, plus a tie-break for short
+        titles. `weights` (from the previous page's cursor) keeps page 2 scored as
+        page 1 was, whatever changed in between; `levels` (term_level of each
+        term) may be passed when already computed."""
         n = self.n
-        mask = self.alive.copy()
-        mask &= np.isin(self.cols["kind"], self.codes["kind"].known(kinds))
-        levels: list[np.ndarray] = []
+        mask = self.kind_mask(kinds)
+        among = mask.copy()
+        term_levels: list[np.ndarray] = []
         if terms:
-            levels = [self._levels(spec) for spec in terms]
-            found = levels[0] > 0
-            for level in levels[1:]:
+            term_levels = list(levels) if levels is not None else [self.term_level(spec) for spec in terms]
+            found = term_levels[0] > 0
+            for level in term_levels[1:]:
                 found = (found | (level > 0)) if match_any else (found & (level > 0))
             mask &= found
+            if weights is None or len(weights) != len(term_levels):
+                everyone = max(1, int(np.count_nonzero(among)))
+                weights = [float(np.log1p(everyone / max(1, self.frequency(level, among)))) for level in term_levels]
         for name, values in (filters or {}).items():
             if name == "skills":
                 has = np.zeros(n, bool)
@@ -415,11 +515,13 @@ class MemoryIndex:
             counts[name] = {str(labels[c]): int(found_codes[c]) for c in nonzero}  # code 0 (None) is left out
 
         score = np.zeros(len(idx))
-        if levels:  # summed in the SQL path's order, so that both give the same doubles
-            score = LEVEL_SCORE[levels[0][idx]]
-            for level in levels[1:]:
-                score = score + LEVEL_SCORE[level[idx]]
-            score = score + 0.2 / (1 + self.title_ntok[idx])
+        if term_levels and weights is not None:
+            found_terms = np.zeros(len(idx))
+            for level, weight in zip(term_levels, weights, strict=True):
+                at = level[idx]
+                found_terms = found_terms + (at > 0)
+                score = score + float(weight) * LEVEL_SCORE[at]
+            score = np.round(TIER * found_terms + score + 0.2 / (1 + self.title_ntok[idx]), 9)
         if sort == "relevance":
             key, desc = score, True
         elif sort == "date":
@@ -456,4 +558,5 @@ class MemoryIndex:
             more=more,
             total=total,
             facets=counts,
+            weights=[float(w) for w in weights] if terms and weights is not None else [],
         )

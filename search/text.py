@@ -7,6 +7,7 @@ import html
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 
 # Private-use characters that the engines wrap around matches; turned into
 # <mark>…</mark> after the text has been HTML-escaped.
@@ -210,31 +211,44 @@ def plain_html(text: str | None) -> str:
     return html.escape(text or "", quote=False)
 
 
-def highlight_terms(text: str, exact: set[str], prefixes: set[str]) -> str:
+def _matcher(exact: set[str], prefixes: set[str], matches: Callable[[str], bool] | None) -> Callable[[str], bool]:
+    if matches is not None:
+        return matches
+    starts = tuple(prefixes)
+    return lambda raw: (word := fold(raw)) in exact or word.startswith(starts)
+
+
+def highlight_terms(
+    text: str, exact: set[str], prefixes: set[str], matches: Callable[[str], bool] | None = None
+) -> str:
     """Wrap the words of `text` whose folded form equals one of `exact` or
-    starts with one of `prefixes` in the markers (for backends that do not
-    highlight themselves)."""
+    starts with one of `prefixes` (or, given `matches`, for which it is true) in
+    the markers (for backends that do not highlight themselves)."""
+    is_match = _matcher(exact, prefixes, matches)
 
     def repl(match: re.Match[str]) -> str:
         found: str = match.group(0)
-        word = fold(found)
-        if word in exact or any(word.startswith(p) for p in prefixes):
-            return MARK_START + found + MARK_END
-        return found
+        return MARK_START + found + MARK_END if is_match(found) else found
 
     return _TOKEN.sub(repl, text or "")
 
 
-def snippet_terms(text: str, exact: set[str], prefixes: set[str], words: int = 24) -> str:
+def snippet_terms(
+    text: str,
+    exact: set[str],
+    prefixes: set[str],
+    words: int = 24,
+    matches: Callable[[str], bool] | None = None,
+) -> str:
     """The passage of about `words` words of `text` with the most distinct
     matching words (then the most matches; the matches centred), highlighted as
     by highlight_terms, with "…" where it cuts the text (as FTS5's snippet())."""
     text = text or ""
     spans = [(m.start(), m.end(), fold(m.group(0))) for m in _TOKEN.finditer(text)]
     if len(spans) <= words:
-        return highlight_terms(text, exact, prefixes)
-    starts = tuple(prefixes)
-    hits = [w if (w in exact or w.startswith(starts)) else None for _, _, w in spans]
+        return highlight_terms(text, exact, prefixes, matches)
+    is_match = _matcher(exact, prefixes, matches)
+    hits = [w if is_match(text[a:b]) else None for a, b, w in spans]
     seen: dict[str, int] = {}
     count = 0
     for h in hits[:words]:
@@ -261,4 +275,6 @@ def snippet_terms(text: str, exact: set[str], prefixes: set[str], words: int = 2
     best = best_starts[len(best_starts) // 2] if best_key[1] else 0
     end = best + words
     piece = text[spans[best][0] : spans[end - 1][1]]
-    return ("…" if best > 0 else "") + highlight_terms(piece, exact, prefixes) + ("…" if end < len(spans) else "")
+    return (
+        ("…" if best > 0 else "") + highlight_terms(piece, exact, prefixes, matches) + ("…" if end < len(spans) else "")
+    )

@@ -7,9 +7,8 @@ or Connection; SQLAlchemy Core only.
 | `__init__.py` | `SqlBackend`: connections, writes and the change log, reads, dispatch of a search |
 | `common.py` | the columns of search_doc (from search.base.FIELDS), the plan's types, `Dialect` |
 | `sqlite.py`, `postgresql.py` | each database's DDL, writes, matching, scoring, highlighting |
-| `plan.py` | the plan of the query's words (vocabulary, prefixes, typos) and the page's display |
-| `inprocess.py` | the default search path: the in-process engine (search/memory.py), kept in step |
-| `reference.py` | the reference search path in one SQL statement (`memory=False`) |
+| `plan.py` | the plan of the query's words (analysis, synonyms, typos) and the page's display |
+| `inprocess.py` | the search path: the in-process engine (search/memory.py), kept in step |
 
 Tables (all prefixed `search_`; created by `setup()`):
 
@@ -17,26 +16,16 @@ Tables (all prefixed `search_`; created by `setup()`):
   display payload; `uid` = "kind:id" is unique.
 - `search_doc_skill`: (pk, skill), the multi-valued skills, for filters and
   facets.
-- SQLite: `search_fts`, an FTS5 external-content table over search_doc (title,
-  keywords, body; `unicode61 remove_diacritics 2`; prefix indexes), kept in
-  step by triggers. PostgreSQL: `search_doc.tsv`, a generated tsvector
-  (text search configuration `hub_fr` = french with unaccent before
-  french_stem, plus `hub_simple` = simple with unaccent, for prefixes), GIN
-  index.
-- `search_term`: every folded word ever indexed — the vocabulary used to
-  correct typos (SQLite: FTS5 trigram table `search_term_tri`; PostgreSQL:
-  pg_trgm GIN index).
-- `search_doc_lex`, `search_state`, `search_log`, `search_change` (and on
-  PostgreSQL `search_lexeme`): the in-process engine's inputs.
+- `search_lexeme`: the numbered lexemes (words and "~stems", search/analysis.py).
+- `search_doc_lex`: each document's packed lexemes (with title/keywords flags).
+- `search_state`, `search_log`, `search_change`: the change log the in-process
+  engines follow.
 - `search_journal`: the replay journal of search.fallback.SqlReplayJournal.
 
-Relevance is a pure function of (document, query) — no corpus statistics —
-so that keyset cursors stay exact while the index changes: per query term, 3
-if a title word equals it, 2 if a title word starts with it, 1.5/1 the same in
-keywords, 0.5 when it is only in the body; summed over the terms, plus
-0.2/(1 + words in the title). (FTS5's bm25() is not used for ordering: its IDF
-moves whenever a document is added, which would make a cursor skip or repeat
-documents.)
+The database is the store; queries are answered in process by
+search/memory.py, which ranks with corpus statistics (the terms' IDF). Keyset
+cursors stay exact while the index changes because the next page reuses the
+weights page 1 used: they travel in the cursor.
 """
 
 from __future__ import annotations
@@ -49,6 +38,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from ..analysis import SynonymTable
 from ..base import (
     Document,
     Health,
@@ -60,18 +50,37 @@ from ..base import (
     check_documents,
     check_kind,
     decode_cursor,
-    search_widening,
 )
 from ..memory import MemoryIndex
-from .common import DOC_COLUMNS, SUPPORTED_DIALECTS, Dialect, Params, document_of
+from .common import DOC_COLUMNS, SUPPORTED_DIALECTS, Dialect, Params, document_of, index_batch
 from .inprocess import CACHES, cache_of, search_memory
 from .postgresql import PostgresDialect
-from .reference import search_sql
 from .sqlite import SqliteDialect
 
 __all__ = ["CACHES", "SUPPORTED_DIALECTS", "SqlBackend", "dialect_of", "sql_drop_statements", "sql_schema_statements"]
 
 _DIALECTS: dict[str, Dialect] = {"sqlite": SqliteDialect(), "postgresql": PostgresDialect()}
+
+
+MAX_WEIGHT = 100.0
+
+
+def checked_position(position: list[Any]) -> list[Any]:
+    """A cursor's position: (sort key, uid) and, after a relevance page, the terms' weights."""
+    if len(position) not in (2, 3):
+        raise InvalidCursor("malformed cursor position")
+    try:
+        out: list[Any] = [float(position[0]), str(position[1])]
+        if len(position) == 3:
+            weights = [float(w) for w in position[2]]
+            if len(weights) > 16 or not all(0.0 <= w <= MAX_WEIGHT for w in weights):
+                raise ValueError("weights out of range")
+            out.append(weights)
+    except (IndexError, TypeError, ValueError) as exc:
+        raise InvalidCursor("malformed cursor position") from exc
+    if out[0] != out[0]:  # NaN
+        raise InvalidCursor("malformed cursor position")
+    return out
 
 
 def dialect_of(name: str) -> Dialect:
@@ -94,10 +103,10 @@ def sql_drop_statements(dialect: str) -> list[str]:
 
 
 class SqlBackend(SearchBackend):
-    """Full-text search in SQLite (FTS5) or PostgreSQL. `bind` is an Engine
-    (each call runs in its own transaction) or a Connection (calls join its
-    transaction, inside a savepoint; the caller commits). `memory=False`
-    searches in SQL instead of in process (the reference path)."""
+    """Full-text search stored in SQLite or PostgreSQL, answered in process.
+    `bind` is an Engine (each call runs in its own transaction) or a Connection
+    (calls join its transaction, inside a savepoint; the caller commits).
+    `synonyms`: groups of equivalent phrases (search/analysis.py SynonymTable)."""
 
     stable_cursor = True
 
@@ -109,9 +118,11 @@ class SqlBackend(SearchBackend):
     # built on it reloads everything.
     LOG_KEEP = 5000
 
-    def __init__(self, bind: Engine | Connection, *, batch_size: int = 1000, memory: bool = True) -> None:
+    def __init__(
+        self, bind: Engine | Connection, *, batch_size: int = 1000, synonyms: Iterable[Sequence[str]] = ()
+    ) -> None:
         self.bind = bind
-        self.memory = memory
+        self.synonyms = synonyms if isinstance(synonyms, SynonymTable) else SynonymTable(synonyms)
         self.dialect = bind.dialect.name
         self.sql = dialect_of(self.dialect)
         self.pg = self.dialect == "postgresql"
@@ -177,7 +188,7 @@ class SqlBackend(SearchBackend):
         with self._write() as conn:
             gen = self._bump(conn)
             for start in range(0, len(docs), self.batch_size):
-                self.sql.index_batch(conn, docs[start : start + self.batch_size], gen)
+                index_batch(self.sql, conn, docs[start : start + self.batch_size], gen)
         return len(docs)
 
     def delete(self, kind: str, ids: Iterable[Any]) -> None:
@@ -207,7 +218,7 @@ class SqlBackend(SearchBackend):
             for batch in batches:
                 docs = check_documents(kind, batch)
                 for start in range(0, len(docs), self.batch_size):
-                    self.sql.index_batch(conn, docs[start : start + self.batch_size], None)
+                    index_batch(self.sql, conn, docs[start : start + self.batch_size], None)
                 done += len(docs)
                 if progress:
                     progress(done)
@@ -274,20 +285,9 @@ class SqlBackend(SearchBackend):
             raise PrivateKindError("needs need include_private=True")
         position = decode_cursor(query)
         if position is not None:
-            if len(position) != 2:
-                raise InvalidCursor("malformed cursor position")
-            try:
-                position = [float(position[0]), str(position[1])]
-            except (IndexError, TypeError, ValueError) as exc:
-                raise InvalidCursor("malformed cursor position") from exc
-        if self.memory:
-            with self._read() as conn:
-                return search_memory(self.bind, conn, self.sql, self.name, query, position)
-        return search_widening(lambda q: self._search_sql(q, position), query)
-
-    def _search_sql(self, query: SearchQuery, position: list[Any] | None) -> SearchResult:
+            position = checked_position(position)
         with self._read() as conn:
-            return search_sql(conn, self.sql, self.name, query, position)
+            return search_memory(self.bind, conn, self.sql, self.name, query, position, self.synonyms)
 
     def _cache(self) -> MemoryIndex:
         """The in-process index of this backend's database."""

@@ -8,20 +8,19 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
 
+from ..analysis import QueryTerm, document_lexemes, word_count
 from ..base import MULTI_FIELDS, SCALAR_FIELDS, TEXT_FIELDS, Document
-from ..memory import MemoryIndex, TermSpec
+from ..memory import TermSpec, pack_lexemes
 
-PREFIX_MIN = 3  # terms of at least 3 letters also match as prefixes
-TERM_MAX_LEN = 40  # longer tokens are not added to the vocabulary
 MAX_CORRECTIONS = 3  # typo: at most this many replacement terms
 NO_DISTANCE = 1.0e9  # sort value of documents without coordinates
 SNIPPET_WORDS = 24
-TOP = "\U0010ffff"
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
@@ -50,8 +49,8 @@ DOC_COLUMNS = ", ".join(
 MEMORY_SCALARS: tuple[str, ...] = ("kind", *SCALAR_FIELDS)
 
 
-def row_of(doc: Document, title_ntok: int) -> dict[str, Any]:
-    """One search_doc row (without the dialect's own columns)."""
+def row_of(doc: Document) -> dict[str, Any]:
+    """One search_doc row."""
     row: dict[str, Any] = {"uid": doc.uid, "kind": doc.kind, "doc_id": doc.id}
     for name in TEXT_FIELDS + SCALAR_FIELDS + MULTI_FIELDS:
         row[name] = getattr(doc, name)
@@ -61,7 +60,7 @@ def row_of(doc: Document, title_ntok: int) -> dict[str, Any]:
         pub_ts=doc.pub_ts,
         published_at=doc.published_at.isoformat() if doc.published_at else None,
         extra=doc.extra,
-        title_ntok=title_ntok,
+        title_ntok=word_count(doc.title),
     )
     return row
 
@@ -85,17 +84,12 @@ def document_of(r: RowMapping) -> Document:
 
 
 @dataclass
-class Term:
-    term: str
-    prefix: bool = False  # match words starting with term
-    exact: list[str] = field(default_factory=list)  # match these whole words
-    stem: str | None = None  # PostgreSQL: french stem, for highlighting
-    lexemes: dict[str, list[str]] | None = None  # PostgreSQL: hub_fr lexemes of each exact word, when known
-
-
-@dataclass
 class Plan:
-    terms: list[Term]
+    """The query's terms as the in-process index found them (search/sql/plan.py)."""
+
+    terms: list[QueryTerm]
+    specs: list[TermSpec]
+    levels: list[Any]  # numpy int8 arrays: each term's level per slot
     corrections: dict[str, list[str]]
     ignored: list[str]
     impossible: bool = False  # some words given, none found anywhere
@@ -133,13 +127,11 @@ def first_words(body: str, words: int = SNIPPET_WORDS) -> str:
 
 
 class Dialect(ABC):
-    """The SQL of one database. Stateless: one instance per backend."""
+    """The SQL of one database. Stateless: one instance per backend. What a
+    document means (its lexemes, search/analysis.py) is computed in Python, the
+    same for both."""
 
     name: str
-    #: the table numbering the lexemes of search_doc_lex (the in-process engine's vocabulary)
-    vocabulary_table: str
-    #: SQL's smaller-of-two function
-    least: str
 
     @abstractmethod
     def schema(self) -> list[str]:
@@ -150,8 +142,12 @@ class Dialect(ABC):
         """The reverse of schema()."""
 
     @abstractmethod
-    def index_batch(self, conn: Connection, docs: Sequence[Document], gen: int | None) -> None:
-        """Insert or replace `docs` (and their skills, terms, lexemes); log them under `gen`."""
+    def write_documents(self, conn: Connection, docs: Sequence[Document]) -> dict[str, int]:
+        """Insert or replace the rows of `docs` in search_doc and search_doc_skill; their pks by uid."""
+
+    @abstractmethod
+    def lexeme_ids(self, conn: Connection, terms: list[str]) -> dict[str, int]:
+        """The ids of these lexemes in search_lexeme (numbering the new ones)."""
 
     @abstractmethod
     def delete(self, conn: Connection, uids: list[str], gen: int) -> None: ...
@@ -164,36 +160,31 @@ class Dialect(ABC):
 
     @abstractmethod
     def probe_health(self, conn: Connection) -> None:
-        """Raise when the full-text index cannot be read."""
+        """Raise when the index cannot be read."""
 
-    @abstractmethod
-    def probe_columns(self, lo: str) -> tuple[str, str]:
-        """SQL of (stem, lexemes) of the query word bound as `lo`, for the plan ("NULL" when unused)."""
 
-    @abstractmethod
-    def term(self, word: str, stem: str | None, lexemes: list[str] | None) -> Term:
-        """The plan's term for a word found in the vocabulary."""
-
-    @abstractmethod
-    def corrections(self, conn: Connection, word: str, lo: int, hi: int) -> list[str]:
-        """Candidate vocabulary terms for a misspelt word, of length lo..hi."""
-
-    @abstractmethod
-    def text_match(self, p: Params, plan: Plan, any_word: bool) -> tuple[str, str]:
-        """(FROM clause, WHERE condition) of the documents matching the plan (SQL path)."""
-
-    @abstractmethod
-    def score_sql(self, p: Params, plan: Plan) -> str:
-        """The score of a matching document (SQL path); search/memory.py computes the same."""
-
-    @abstractmethod
-    def display_sql(self, p: Params, plan: Plan, highlight: bool, cols: str, pks: list[int]) -> str:
-        """The statement that reads the page's documents for display."""
-
-    @abstractmethod
-    def highlight(self, row: RowMapping, plan: Plan) -> dict[str, str]:
-        """{"title": html, "body": html snippet} of a row read by display_sql(highlight=True)."""
-
-    @abstractmethod
-    def term_specs(self, conn: Connection, index: MemoryIndex, plan: Plan) -> list[TermSpec]:
-        """The plan's words as lexeme ids of the in-process engine."""
+def index_batch(dialect: Dialect, conn: Connection, docs: Sequence[Document], gen: int | None) -> None:
+    """Insert or replace `docs`: their rows, skills and packed lexemes; log them under `gen`."""
+    analysed = [document_lexemes(d.title, d.keywords, d.body) for d in docs]
+    pks = dialect.write_documents(conn, docs)
+    ids = dialect.lexeme_ids(conn, sorted(set[str]().union(*(a[0] for a in analysed))))
+    lex_rows = [
+        {
+            "pk": pks[d.uid],
+            "lex": pack_lexemes(
+                (ids[t] for t in every), title={ids[t] for t in title}, keywords={ids[t] for t in keywords}
+            ),
+        }
+        for d, (every, title, keywords) in zip(docs, analysed, strict=True)
+    ]
+    conn.execute(
+        text(
+            "INSERT INTO search_doc_lex (pk, lex) VALUES (:pk, :lex) ON CONFLICT (pk) DO UPDATE SET lex = excluded.lex"
+        ),
+        lex_rows,
+    )
+    if gen is not None:
+        conn.execute(
+            text("INSERT INTO search_change (gen, pk) VALUES (:g, :pk) ON CONFLICT DO NOTHING"),
+            [{"g": gen, "pk": pk} for pk in pks.values()],
+        )

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from ..analysis import EMPTY_SYNONYMS, SynonymTable
 from ..base import SearchQuery, SearchResult, encode_cursor, should_widen, widened_query
 from ..memory import MemoryIndex, Page, Row
 from .common import MEMORY_SCALARS, Dialect, Params
@@ -73,7 +74,7 @@ def refresh(conn: Connection, dialect: Dialect, index: MemoryIndex) -> None:
 
 def vocabulary(conn: Connection, dialect: Dialect, ids: list[int] | None) -> list[tuple[int, str]]:
     """(lexeme id, term) pairs: all of them, or those of `ids`."""
-    table = dialect.vocabulary_table
+    table = "search_lexeme"
     if ids is None:
         return [(int(i), str(t)) for i, t in conn.execute(text(f"SELECT id, term FROM {table}")).all()]
     out: list[tuple[int, str]] = []
@@ -134,31 +135,34 @@ def search_memory(
     backend_name: str,
     query: SearchQuery,
     position: list[Any] | None,
+    synonyms: SynonymTable = EMPTY_SYNONYMS,
 ) -> SearchResult:
-    """One query on the in-process index, read through `conn`."""
+    """One query on the in-process index, read through `conn`. `position`: the
+    cursor's (key, uid[, the terms' weights])."""
     facets = list(query.facets)
-    plan = make_plan(conn, dialect, query.text)
-    if plan.impossible:
-        return SearchResult(
-            hits=[],
-            facets={f: {} for f in facets},
-            next_cursor=None,
-            total=0,
-            backend=backend_name,
-            corrections=plan.corrections,
-            ignored_terms=plan.ignored,
-            exact_total=0,
-        )
     index = cache_of(bind)
     with index.lock:
         refresh(conn, dialect, index)
-        specs = dialect.term_specs(conn, index, plan) if plan.terms else None
+        plan = make_plan(index, query.text, query.kinds, synonyms)
+        if plan.impossible:
+            return SearchResult(
+                hits=[],
+                facets={f: {} for f in facets},
+                next_cursor=None,
+                total=0,
+                backend=backend_name,
+                ignored_terms=plan.ignored,
+                exact_total=0,
+            )
         after = (float(position[0]), str(position[1])) if position is not None else None
+        carried = [float(w) for w in position[2]] if position is not None and len(position) > 2 else None
 
         def run(q: SearchQuery) -> Page:
             return index.search(
                 kinds=q.kinds,
-                terms=specs,
+                terms=plan.specs or None,
+                levels=plan.levels or None,
+                weights=carried,
                 match_any=q.match_any,
                 filters=q.filters,
                 facets=facets,
@@ -174,19 +178,24 @@ def search_memory(
         if widened:  # same plan, same snapshot: only the matching differs
             query = widened_query(query)
             page = run(query)
-    shown = display(conn, dialect, query, plan, page.pks) if page.pks else {}
+    shown = display(conn, query, plan, page.pks) if page.pks else {}
     hits = [
         hit(shown[pk], score, distance)
         for pk, score, distance in zip(page.pks, page.scores, page.distances, strict=True)
     ]
-    next_cursor = encode_cursor(query, [page.keys[-1], page.uids[-1]]) if page.more and page.pks else None
+    next_cursor = None
+    if page.more and page.pks:
+        position_out: list[Any] = [page.keys[-1], page.uids[-1]]
+        if page.weights:
+            position_out.append(page.weights)
+        next_cursor = encode_cursor(query, position_out)
     return SearchResult(
         hits=hits,
         facets={f: sorted_counts(page.facets.get(f, {})) for f in facets},
         next_cursor=next_cursor,
         total=page.total,
         backend=backend_name,
-        corrections=plan.corrections,
+        corrections=plan.corrections if page.total else {},
         ignored_terms=plan.ignored,
         exact_total=exact_total,
         widened=widened,

@@ -1,84 +1,116 @@
-"""The steps both search paths of the SQL backend share: the plan of the
-query's words (found in the vocabulary, as prefixes, or corrected), and the
-display of the page's documents (title, extra, highlight)."""
+"""The plan of a query's words, made on the in-process index (search/memory.py):
+French analysis (search/analysis.py), synonyms, terms found among the kinds the
+query may see, typo corrections from those same documents only; and the
+display of the page's documents (title, extra, highlight).
+
+Privacy: a term counts as found, and a correction is offered, only when it is in
+a live document of the searched kinds. Needs are their own kind (staff only), so
+no word of a need is ever confirmed, corrected to, or shown to a public query."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from ..analysis import STEM, Probe, QueryTerm, SynonymTable, analyze_query, marks_word, probe_matches, stems
 from ..base import Hit, SearchQuery
-from ..text import edit_distance, max_typos, plain_html, query_terms
-from .common import MAX_CORRECTIONS, PREFIX_MIN, TOP, Dialect, Params, Plan, Term, first_words, loads
+from ..memory import MemoryIndex, ProbeSpec, TermSpec
+from ..text import edit_distance, marked_html, max_typos, plain_html, snippet_terms
+from .common import MAX_CORRECTIONS, SNIPPET_WORDS, Plan, first_words, loads
 
 
-def make_plan(conn: Connection, dialect: Dialect, text_query: str) -> Plan:
-    """The query's words: those of the vocabulary (also as prefixes from PREFIX_MIN
-    letters), typos replaced by the nearest terms, the others ignored."""
-    words = query_terms(text_query)
-    if not words:
-        return Plan(terms=[], corrections={}, ignored=[])
-    p = Params()
-    probes = []
-    for i, w in enumerate(words):
-        lo = p(w)
-        if len(w) >= PREFIX_MIN:
-            cond = f"term >= {lo} AND term < {p(w + TOP)}"
+def probe_spec(index: MemoryIndex, probe: Probe) -> ProbeSpec:
+    return ProbeSpec(
+        word=index.id_of.get(probe.word),
+        stems=sorted({index.id_of[STEM + s] for s in probe.stems if STEM + s in index.id_of}),
+        prefix=probe.word if probe.prefix else None,
+    )
+
+
+def term_spec(index: MemoryIndex, term: QueryTerm) -> TermSpec:
+    return TermSpec(alternatives=[[probe_spec(index, p) for p in probes] for probes in term.alternatives])
+
+
+def make_plan(index: MemoryIndex, text_query: str, kinds: Sequence[str], synonyms: SynonymTable) -> Plan:
+    """The query's terms as the index sees them, for documents of `kinds`: those
+    found, misspelt ones replaced by the nearest words of those documents, the
+    others ignored."""
+    terms = analyze_query(text_query, synonyms)
+    if not terms:
+        return Plan(terms=[], specs=[], levels=[], corrections={}, ignored=[])
+    among = index.kind_mask(kinds)
+    plan = Plan(terms=[], specs=[], levels=[], corrections={}, ignored=[])
+    for term in terms:
+        spec = term_spec(index, term)
+        level = index.term_level(spec)
+        if not index.frequency(level, among) and " " not in term.text:
+            fixes = corrections_of(index, term.text, among)
+            if fixes:
+                plan.corrections[term.text] = fixes
+                term = QueryTerm(
+                    text=term.text, alternatives=[[Probe(word=f, stems=stems(f))] for f in fixes], synonyms=[]
+                )
+                spec = term_spec(index, term)
+                level = index.term_level(spec)
+        if index.frequency(level, among):
+            plan.terms.append(term)
+            plan.specs.append(spec)
+            plan.levels.append(level)
         else:
-            cond = f"term = {lo}"
-        stem, lexemes = dialect.probe_columns(lo)
-        probes.append(
-            f"SELECT {i} AS i, EXISTS (SELECT 1 FROM search_term WHERE {cond}) AS found, "
-            f"{stem} AS stem, {lexemes} AS lexemes"
-        )
-    found = {r[0]: (bool(r[1]), r[2], r[3]) for r in conn.execute(text(" UNION ALL ".join(probes)), p.values).all()}
-    terms: list[Term] = []
-    corrections: dict[str, list[str]] = {}
-    ignored: list[str] = []
-    for i, w in enumerate(words):
-        hit, stem, lexemes = found[i]
-        if hit:
-            terms.append(dialect.term(w, stem, lexemes))
-            continue
-        fixes = corrections_of(conn, dialect, w)
-        if fixes:
-            corrections[w] = fixes
-            terms.append(Term(term=w, prefix=False, exact=fixes, stem=None))
-        else:
-            ignored.append(w)
-    return Plan(terms=terms, corrections=corrections, ignored=ignored, impossible=not terms)
+            plan.ignored.append(term.text)
+    plan.impossible = not plan.terms
+    return plan
 
 
-def corrections_of(conn: Connection, dialect: Dialect, word: str) -> list[str]:
-    """The vocabulary's terms nearest to a misspelt word (at most MAX_CORRECTIONS)."""
+def corrections_of(index: MemoryIndex, word: str, among: Any) -> list[str]:
+    """The words nearest to a misspelt one (at most MAX_CORRECTIONS, all at the
+    smallest distance) among the words of the documents `among` (a mask)."""
     limit = max_typos(word)
     if limit == 0:
         return []
-    candidates = dialect.corrections(conn, word, len(word) - limit, len(word) + limit)
-    scored = sorted((edit_distance(word, t, limit), t) for t in candidates)
-    scored = [(d, t) for d, t in scored if d <= limit]
-    if not scored:
-        return []
-    best = scored[0][0]
-    return [t for d, t in scored if d == best][:MAX_CORRECTIONS]
+    scored = sorted(
+        (d, t)
+        for t in index.typo_candidates(word, len(word) - limit, len(word) + limit)
+        if (d := edit_distance(word, t, limit)) <= limit
+    )
+    best: int | None = None
+    out: list[str] = []
+    for distance, candidate in scored:
+        if best is not None and distance > best:
+            break
+        lexeme = index.id_of.get(candidate)
+        if lexeme is None or not index.frequency(index.probe_level(ProbeSpec(word=lexeme)), among):
+            continue  # a word of other kinds' documents (a need's), or of documents gone: never offered
+        best = distance
+        out.append(candidate)
+        if len(out) >= MAX_CORRECTIONS:
+            break
+    return out
 
 
-def display(
-    conn: Connection, dialect: Dialect, query: SearchQuery, plan: Plan, pks: list[int]
-) -> dict[int, dict[str, Any]]:
+def display(conn: Connection, query: SearchQuery, plan: Plan, pks: list[int]) -> dict[int, dict[str, Any]]:
     """Title, extra and highlight of the page's documents only."""
-    p = Params()
+    placeholders = ", ".join(f":p{i}" for i in range(len(pks)))
+    values = {f"p{i}": pk for i, pk in enumerate(pks)}
+    sql = f"SELECT d.pk, d.kind, d.doc_id, d.title, d.body, d.extra, d.published_at FROM search_doc d WHERE d.pk IN ({placeholders})"
     highlight = query.highlight and bool(plan.terms)
-    cols = "d.pk, d.kind, d.doc_id, d.title, d.body, d.extra, d.published_at"
-    sql = dialect.display_sql(p, plan, highlight, cols, pks)
+    words, stem_set, prefixes = probe_matches(p for t in plan.terms for probes in t.alternatives for p in probes)
+
+    def matches(raw: str) -> bool:
+        return marks_word(raw, words, stem_set, prefixes)
+
     out = {}
-    for r in conn.execute(text(sql), p.values).mappings().all():
+    for r in conn.execute(text(sql), values).mappings().all():
         row = dict(r)
         if highlight:
-            row["highlight"] = dialect.highlight(r, plan)
+            row["highlight"] = {
+                "title": marked_html(snippet_terms(r["title"], set(), set(), 10_000, matches)),
+                "body": marked_html(snippet_terms(r["body"], set(), set(), SNIPPET_WORDS, matches)),
+            }
         else:
             row["highlight"] = {"title": plain_html(r["title"]), "body": plain_html(first_words(r["body"]))}
         out[int(r["pk"])] = row

@@ -1,6 +1,6 @@
-"""The SQLite dialect of the SQL backend: FTS5 over search_doc, a trigram
-FTS5 table over the vocabulary for typos, scores from the spaced token
-columns (title_tok, kw_tok)."""
+"""The SQLite dialect of the SQL backend: the documents, their skills, the
+numbered lexemes (search/analysis.py) and each document's packed list of them,
+the change log. Queries are answered in process (search/memory.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import json
 from collections.abc import Sequence
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from ..base import MULTI_FIELDS, SCALAR_FIELDS, Document
-from ..memory import MemoryIndex, TermSpec, pack_lexemes
-from ..text import highlight_terms, marked_html, snippet_terms, spaced, tokens, trigrams
-from .common import COLUMNS, PREFIX_MIN, SNIPPET_WORDS, TERM_MAX_LEN, Dialect, Params, Plan, Term, row_of
+from .common import COLUMNS, Dialect, row_of
 
 _FILTER_COLUMNS = "".join(f"        {name} TEXT,\n" for name in SCALAR_FIELDS) + "".join(
     f"        {name} TEXT NOT NULL DEFAULT '[]',\n" for name in MULTI_FIELDS
@@ -28,8 +26,6 @@ DDL = [
         title TEXT NOT NULL DEFAULT '',
         keywords TEXT NOT NULL DEFAULT '',
         body TEXT NOT NULL DEFAULT '',
-        title_tok TEXT NOT NULL DEFAULT ' ',
-        kw_tok TEXT NOT NULL DEFAULT ' ',
         title_ntok INTEGER NOT NULL DEFAULT 0,
 {_FILTER_COLUMNS}        lat REAL,
         lon REAL,
@@ -46,29 +42,7 @@ DDL = [
         PRIMARY KEY (skill, pk)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS search_doc_skill_pk ON search_doc_skill (pk)",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-        title, keywords, body,
-        content='search_doc', content_rowid='pk',
-        tokenize="unicode61 remove_diacritics 2", prefix='2 3 4'
-    )""",
-    """CREATE TRIGGER IF NOT EXISTS search_doc_ai AFTER INSERT ON search_doc BEGIN
-        INSERT INTO search_fts (rowid, title, keywords, body) VALUES (new.pk, new.title, new.keywords, new.body);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS search_doc_ad AFTER DELETE ON search_doc BEGIN
-        INSERT INTO search_fts (search_fts, rowid, title, keywords, body)
-        VALUES ('delete', old.pk, old.title, old.keywords, old.body);
-    END""",
-    """CREATE TRIGGER IF NOT EXISTS search_doc_au AFTER UPDATE OF title, keywords, body ON search_doc BEGIN
-        INSERT INTO search_fts (search_fts, rowid, title, keywords, body)
-        VALUES ('delete', old.pk, old.title, old.keywords, old.body);
-        INSERT INTO search_fts (rowid, title, keywords, body) VALUES (new.pk, new.title, new.keywords, new.body);
-    END""",
-    "CREATE TABLE IF NOT EXISTS search_term (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE)",
-    # Terms padded with spaces, so that their first and last letters make trigrams too.
-    "CREATE VIRTUAL TABLE IF NOT EXISTS search_term_tri USING fts5(padded, tokenize='trigram', detail='none')",
-    """CREATE TRIGGER IF NOT EXISTS search_term_ai AFTER INSERT ON search_term BEGIN
-        INSERT INTO search_term_tri (rowid, padded) VALUES (new.id, ' ' || new.term || ' ');
-    END""",
+    "CREATE TABLE IF NOT EXISTS search_lexeme (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE)",
     # the in-process engine's inputs (search/memory.py): lexemes per document, change log
     "CREATE TABLE IF NOT EXISTS search_doc_lex (pk INTEGER PRIMARY KEY, lex BLOB NOT NULL)",
     """CREATE TABLE IF NOT EXISTS search_state (
@@ -92,26 +66,17 @@ DROP = [
     "DROP TABLE IF EXISTS search_state",
     "DROP TABLE IF EXISTS search_log",
     "DROP TABLE IF EXISTS search_change",
-    "DROP TRIGGER IF EXISTS search_term_ai",
-    "DROP TABLE IF EXISTS search_term_tri",
-    "DROP TABLE IF EXISTS search_term",
-    "DROP TRIGGER IF EXISTS search_doc_ai",
-    "DROP TRIGGER IF EXISTS search_doc_ad",
-    "DROP TRIGGER IF EXISTS search_doc_au",
-    "DROP TABLE IF EXISTS search_fts",
+    "DROP TABLE IF EXISTS search_lexeme",
     "DROP TABLE IF EXISTS search_doc_skill",
     "DROP TABLE IF EXISTS search_doc",
     "DROP TABLE IF EXISTS search_journal",
 ]
 
-_ALL_COLUMNS = (*COLUMNS, "title_tok", "kw_tok")
 _JSON_COLUMNS = (*MULTI_FIELDS, "extra")
 
 
 class SqliteDialect(Dialect):
     name = "sqlite"
-    vocabulary_table = "search_term"
-    least = "min"
 
     def schema(self) -> list[str]:
         return list(DDL)
@@ -119,25 +84,12 @@ class SqliteDialect(Dialect):
     def drop(self) -> list[str]:
         return list(DROP)
 
-    # -------------------------------------------------------- writes
-
-    def index_batch(self, conn: Connection, docs: Sequence[Document], gen: int | None) -> None:
-        toks = [(tokens(d.title), tokens(d.keywords), tokens(d.body)) for d in docs]
-        rows = json.dumps(
-            [
-                {**row_of(d, len(t)), "title_tok": spaced(t), "kw_tok": spaced(k)}
-                for d, (t, k, _b) in zip(docs, toks, strict=True)
-            ],
-            default=str,
-        )
+    def write_documents(self, conn: Connection, docs: Sequence[Document]) -> dict[str, int]:
+        rows = json.dumps([row_of(d) for d in docs], default=str)
         uids = json.dumps([d.uid for d in docs])
-        doc_terms = [{w for part in parts for w in part if 2 <= len(w) <= TERM_MAX_LEN} for parts in toks]
-        terms = sorted(set[str]().union(*doc_terms))
-        cols = ", ".join(_ALL_COLUMNS)
-        values = ", ".join(
-            f"j.value -> '$.{c}'" if c in _JSON_COLUMNS else f"j.value ->> '$.{c}'" for c in _ALL_COLUMNS
-        )
-        updates = ", ".join(f"{c} = excluded.{c}" for c in _ALL_COLUMNS if c != "uid")
+        cols = ", ".join(COLUMNS)
+        values = ", ".join(f"j.value -> '$.{c}'" if c in _JSON_COLUMNS else f"j.value ->> '$.{c}'" for c in COLUMNS)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "uid")
         conn.execute(
             text(
                 "DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc "
@@ -160,47 +112,25 @@ class SqliteDialect(Dialect):
             ),
             {"rows": rows},
         )
-        term_ids: dict[str, int] = {}
-        if terms:
-            payload = {"terms": json.dumps(terms)}
-            conn.execute(text("INSERT OR IGNORE INTO search_term (term) SELECT value FROM json_each(:terms)"), payload)
-            term_ids = {
-                str(t): int(i)
-                for t, i in conn.execute(
-                    text("SELECT term, id FROM search_term WHERE term IN (SELECT value FROM json_each(:terms))"),
-                    payload,
-                ).all()
-            }
-        pks: dict[str, int] = {
+        return {
             str(u): int(pk)
             for u, pk in conn.execute(
                 text("SELECT uid, pk FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"),
                 {"uids": uids},
             ).all()
         }
-        lex_rows = []
-        for d, (title_t, kw_t, _b), words in zip(docs, toks, doc_terms, strict=True):
-            lex_rows.append(
-                {
-                    "pk": pks[d.uid],
-                    "lex": pack_lexemes(
-                        (term_ids[w] for w in words),
-                        title={term_ids[w] for w in title_t if w in words},
-                        keywords={term_ids[w] for w in kw_t if w in words},
-                    ),
-                }
-            )
-        conn.execute(
-            text(
-                "INSERT INTO search_doc_lex (pk, lex) VALUES (:pk, :lex) ON CONFLICT (pk) DO UPDATE SET lex = excluded.lex"
-            ),
-            lex_rows,
-        )
-        if gen is not None:
-            conn.execute(
-                text("INSERT OR IGNORE INTO search_change (gen, pk) VALUES (:g, :pk)"),
-                [{"g": gen, "pk": pk} for pk in pks.values()],
-            )
+
+    def lexeme_ids(self, conn: Connection, terms: list[str]) -> dict[str, int]:
+        if not terms:
+            return {}
+        payload = {"terms": json.dumps(terms)}
+        conn.execute(text("INSERT OR IGNORE INTO search_lexeme (term) SELECT value FROM json_each(:terms)"), payload)
+        return {
+            str(t): int(i)
+            for t, i in conn.execute(
+                text("SELECT term, id FROM search_lexeme WHERE term IN (SELECT value FROM json_each(:terms))"), payload
+            ).all()
+        }
 
     def delete(self, conn: Connection, uids: list[str], gen: int) -> None:
         payload = {"uids": json.dumps(uids)}
@@ -229,93 +159,7 @@ class SqliteDialect(Dialect):
         conn.execute(text("DELETE FROM search_doc WHERE kind = :k"), {"k": kind})
 
     def optimize(self, conn: Connection) -> None:
-        conn.exec_driver_sql("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
         conn.exec_driver_sql("ANALYZE")
 
     def probe_health(self, conn: Connection) -> None:
-        conn.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'x' LIMIT 1")).all()
-
-    # -------------------------------------------------------- plan
-
-    def probe_columns(self, lo: str) -> tuple[str, str]:
-        return "NULL", "NULL"
-
-    def term(self, word: str, stem: str | None, lexemes: list[str] | None) -> Term:
-        return Term(term=word, prefix=len(word) >= PREFIX_MIN, exact=[word], stem=stem, lexemes=None)
-
-    def corrections(self, conn: Connection, word: str, lo: int, hi: int) -> list[str]:
-        grams = trigrams(f" {word} ")
-        match = " OR ".join(f'"{g}"' for g in grams)
-        rows = conn.execute(
-            text(
-                "SELECT t.term FROM search_term_tri x JOIN search_term t ON t.id = x.rowid "
-                "WHERE search_term_tri MATCH :m AND length(t.term) BETWEEN :lo AND :hi "
-                "ORDER BY x.rank, t.term LIMIT 60"
-            ),
-            {"m": match, "lo": lo, "hi": hi},
-        ).all()
-        return [str(r[0]) for r in rows]
-
-    # -------------------------------------------------------- search in SQL
-
-    @staticmethod
-    def match(plan: Plan, any_word: bool = False) -> str:
-        """The FTS5 MATCH expression of the plan."""
-        parts = []
-        for t in plan.terms:
-            options = [f'"{e}"' for e in t.exact if e != t.term or not t.prefix]
-            if t.prefix:
-                options.append(f'"{t.term}"*')
-            parts.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
-        return (" OR " if any_word else " AND ").join(parts)
-
-    def text_match(self, p: Params, plan: Plan, any_word: bool) -> tuple[str, str]:
-        return "search_fts f JOIN search_doc d ON d.pk = f.rowid", f"search_fts MATCH {p(self.match(plan, any_word))}"
-
-    def score_sql(self, p: Params, plan: Plan) -> str:
-        """Per term: 3 for a word of the title, 2 for a title word starting with
-        it, 1.5 / 1 the same in the keywords, 0.5 otherwise; summed, plus
-        0.2 / (1 + words in the title)."""
-        parts = []
-        for t in plan.terms:
-
-            def has(column: str, needles: list[str]) -> str:
-                return "(" + " OR ".join(f"instr({column}, {p(n)}) > 0" for n in needles) + ")"
-
-            exact = [f" {e} " for e in t.exact]
-            prefix = [f" {t.term}"] if t.prefix else []
-            cases = [f"WHEN {has('d.title_tok', exact)} THEN 3.0"]
-            if prefix:
-                cases.append(f"WHEN {has('d.title_tok', prefix)} THEN 2.0")
-            cases.append(f"WHEN {has('d.kw_tok', exact)} THEN 1.5")
-            if prefix:
-                cases.append(f"WHEN {has('d.kw_tok', prefix)} THEN 1.0")
-            parts.append("(CASE " + " ".join(cases) + " ELSE 0.5 END)")
-        return "(" + " + ".join(parts) + " + 0.2 / (1 + d.title_ntok))"
-
-    # -------------------------------------------------------- display
-
-    def display_sql(self, p: Params, plan: Plan, highlight: bool, cols: str, pks: list[int]) -> str:
-        # Highlighted in Python (highlight()): FTS5's highlight() and snippet() would
-        # evaluate the whole MATCH again (~0.7 ms a row for a broad prefix).
-        return f"SELECT {cols} FROM search_doc d WHERE d.pk IN ({p.many(pks)})"
-
-    def highlight(self, row: RowMapping, plan: Plan) -> dict[str, str]:
-        exact = {e for t in plan.terms for e in t.exact}
-        prefixes = {t.term for t in plan.terms if t.prefix}
-        return {
-            "title": marked_html(highlight_terms(row["title"], exact, prefixes)),
-            "body": marked_html(snippet_terms(row["body"], exact, prefixes, SNIPPET_WORDS)),
-        }
-
-    # -------------------------------------------------------- in process
-
-    def term_specs(self, conn: Connection, index: MemoryIndex, plan: Plan) -> list[TermSpec]:
-        """The plan's words are the lexemes themselves."""
-        return [
-            TermSpec(
-                exact=sorted({index.id_of[e] for e in t.exact if e in index.id_of}),
-                prefix=t.term if t.prefix else None,
-            )
-            for t in plan.terms
-        ]
+        conn.execute(text("SELECT count(*) FROM search_doc_lex")).all()

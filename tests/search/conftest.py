@@ -5,9 +5,6 @@ The contract suite runs against every backend:
 - "postgresql": SqlBackend on a PostgreSQL database `search_test_<xdist worker>`
   created for the session and dropped after it (always; TEST_PG_URL, default
   postgresql+psycopg://postgres@127.0.0.1:5432, as tests/conftest.py);
-- "sqlite-sql", "postgresql-sql": the same databases with `memory=False`, the
-  reference path that answers queries in SQL (the default answers them with
-  the in-process engine of search/memory.py; both must agree);
 - "meilisearch": MeiliBackend on the server at MEILI_URL (key: MEILI_MASTER_KEY
   or MEILI_API_KEY), indexes prefixed `test_<worker>_`. No Meilisearch server
   can be installed on the development machines, so WITHOUT MEILI_URL THESE
@@ -79,16 +76,6 @@ def pg_backend(pg_engine):
 
 
 @pytest.fixture(scope="session")
-def sqlite_sql_backend(sqlite_backend, sqlite_engine):
-    return SqlBackend(sqlite_engine, memory=False)
-
-
-@pytest.fixture(scope="session")
-def pg_sql_backend(pg_backend, pg_engine):
-    return SqlBackend(pg_engine, memory=False)
-
-
-@pytest.fixture(scope="session")
 def meili_backend():
     if not MEILI_URL:
         pytest.skip(MEILI_SKIP_REASON)
@@ -103,8 +90,6 @@ def meili_backend():
 _BACKEND_FIXTURES = {
     "sqlite": "sqlite_backend",
     "postgresql": "pg_backend",
-    "sqlite-sql": "sqlite_sql_backend",
-    "postgresql-sql": "pg_sql_backend",
     "meilisearch": "meili_backend",
 }
 
@@ -118,7 +103,7 @@ def backend(request):
     return b
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "sqlite-sql", "postgresql-sql"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def sql_backend(request):
     b = request.getfixturevalue(_BACKEND_FIXTURES[request.param])
     for kind in KINDS:
