@@ -238,13 +238,17 @@ def _cut(text: str, width: int) -> str:
 def report(results: Sequence[QueryResult], *, by_tag: bool = True) -> str:
     """The table per query, the means (with the floors), the means per tag and the failures."""
     lines = [
+        (
+            "best: rank of the first best offer (-: not on the first page; ! before the query: not in the top 3). "
+            "P@5c: capped P@5, the target metric. P@5: plain. nDCG: nDCG@10."
+        ),
         f"{'query':<32} {'best':>4} {'P@5c':>5} {'P@5':>5} {'nDCG':>5}  top 3",
-        "-" * 120,
+        "-" * 150,
     ]
     for r in results:
         rank = str(r.best_rank) if r.best_rank else "-"
         mark = " " if r.best_in_top3 else "!"
-        top = " | ".join(_cut(t, 28) for t in r.ranking[:TOP_BEST]) or "(no result)"
+        top = " | ".join(_cut(t, 36) for t in r.ranking[:TOP_BEST]) or "(no result)"
         widened = " (some words)" if r.widened else ""
         lines.append(
             f"{mark}{_cut(r.judgment.query, 31):<31} {rank:>4} {r.p5_capped:>5.2f} {r.p5:>5.2f} {r.ndcg10:>5.2f}"
@@ -252,7 +256,7 @@ def report(results: Sequence[QueryResult], *, by_tag: bool = True) -> str:
         )
     s = summarize(results)
     lines += [
-        "-" * 120,
+        "-" * 150,
         (
             f"{s.queries} queries. best in the top 3: {s.best_top3:.1%} (floor {FLOOR_BEST_TOP3:.0%}); "
             f"mean capped P@5 (target metric): {s.p5_capped:.3f} (floor {FLOOR_P5_CAPPED}); "
@@ -326,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = run(judgments)
             db.session.remove()
             db.engine.dispose()
-    print(report(results))
+    print(report(results), flush=True)
     if args.floor:
         below = summarize(results).below_floors()
         if below:
