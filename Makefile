@@ -89,6 +89,7 @@ mutation: install-test services
 bench: install services
 	$(BIN)/python -m matching.bench
 	$(BIN)/python -m search.bench
+	$(BIN)/python -m app.searching.relevance
 	$(BIN)/python -m payments.bench
 	$(BIN)/python scripts/bench_http.py
 
