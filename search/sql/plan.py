@@ -23,6 +23,9 @@ from ..text import edit_distance, marked_html, max_typos, plain_html, snippet_te
 from .common import MAX_CORRECTIONS, SNIPPET_WORDS, Plan, first_words, loads
 
 
+SWAP_MIN = 4  # from this length, two swapped letters are corrected (other typos from 5, see max_typos)
+
+
 def probe_spec(index: MemoryIndex, probe: Probe) -> ProbeSpec:
     return ProbeSpec(
         word=index.id_of.get(probe.word),
@@ -70,12 +73,15 @@ def corrections_of(index: MemoryIndex, word: str, among: Any) -> list[str]:
     """The words nearest to a misspelt one (at most MAX_CORRECTIONS, all at the
     smallest distance) among the words of the documents `among` (a mask)."""
     limit = max_typos(word)
+    swapped_only = limit == 0 and len(word) == SWAP_MIN
+    if swapped_only:  # "rgdp" -> "rgpd": two letters swapped, the only typo a 4-letter word is allowed
+        limit = 1
     if limit == 0:
         return []
     scored = sorted(
         (d, t)
         for t in index.typo_candidates(word, len(word) - limit, len(word) + limit)
-        if (d := edit_distance(word, t, limit)) <= limit
+        if (d := edit_distance(word, t, limit)) <= limit and (not swapped_only or sorted(t) == sorted(word))
     )
     best: int | None = None
     out: list[str] = []

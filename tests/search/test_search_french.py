@@ -174,3 +174,10 @@ def test_a_known_word_is_never_corrected(sql_backend, word):
     sql_backend.index("offer", [offer(1, "Cours de formation pour les associations"), offer(2, "Un court métrage")])
     result = sql_backend.search(SearchQuery(text=word, kind="offer"))
     assert result.corrections == {} and result.hits[0].id == "1"
+
+
+def test_two_swapped_letters_of_a_short_word_are_corrected(sql_backend):
+    sql_backend.index("offer", [offer(1, "Conférence RGPD en mairie"), offer(2, "Repas de quartier")])
+    result = sql_backend.search(SearchQuery(text="rgdp", kind="offer"))
+    assert result.corrections == {"rgdp": ["rgpd"]} and [h.id for h in result.hits] == ["1"]
+    assert sql_backend.search(SearchQuery(text="rpas", kind="offer")).corrections == {}  # not a swap: no guess
