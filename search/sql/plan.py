@@ -22,7 +22,6 @@ from ..memory import MemoryIndex, ProbeSpec, TermSpec
 from ..text import edit_distance, marked_html, max_typos, plain_html, snippet_terms
 from .common import MAX_CORRECTIONS, SNIPPET_WORDS, Plan, first_words, loads
 
-
 SWAP_MIN = 4  # from this length, two swapped letters are corrected (other typos from 5, see max_typos)
 
 
