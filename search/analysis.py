@@ -31,7 +31,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from .text import FRENCH_STOP_WORDS, fold
+from .text import FRENCH_STOP_WORDS, fold, fold_word
 
 STEM = "~"  # stems are stored as "~stem": never equal to a word, never inside a word's prefix range
 PREFIX_MIN = 3  # a probe of at least 3 letters also matches the words it starts
@@ -88,24 +88,32 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
-def word_lexemes(lower: str) -> set[str]:
+@lru_cache(maxsize=200_000)
+def word_lexemes(lower: str) -> frozenset[str]:
     """The lexemes of one lower-case simple word: itself (folded) and its stems."""
     folded = fold(lower)
     if not TERM_MIN_LEN <= len(folded) <= TERM_MAX_LEN:
-        return set()
-    return {folded, *(STEM + s for s in stems(lower))}
+        return frozenset()
+    return frozenset({folded, *(STEM + s for s in stems(lower))})
+
+
+@lru_cache(maxsize=200_000)
+def _compound_lexemes(compound: str) -> frozenset[str]:
+    parts = _PART.findall(compound)
+    parts, _ = _strip_elision(parts, parts)
+    out: set[str] = set()
+    for part in parts:
+        out |= word_lexemes(part)
+    if len(parts) > 1:
+        out |= word_lexemes("".join(parts))
+    return frozenset(out)
 
 
 def text_lexemes(text: str) -> set[str]:
     """Every lexeme of a field: words, stems, compounds' parts and joined forms."""
     out: set[str] = set()
-    for match in _WORD.finditer((text or "").lower()):
-        parts = _PART.findall(match.group(0))
-        parts, _ = _strip_elision(parts, parts)
-        for part in parts:
-            out |= word_lexemes(part)
-        if len(parts) > 1:
-            out |= word_lexemes("".join(parts))
+    for word in set(_WORD.findall((text or "").lower())):
+        out |= word_lexemes(word) if word.isalnum() else _compound_lexemes(word)
     return out
 
 
@@ -261,7 +269,7 @@ def probe_matches(probes: Iterable[Probe]) -> tuple[set[str], set[str], set[str]
 def marks_word(raw: str, words: set[str], stem_set: set[str], prefixes: set[str]) -> bool:
     """True when a word of a text is one the query found."""
     lower = raw.lower()
-    folded = fold(lower)
+    folded = fold_word(lower)
     if folded in words or any(folded.startswith(p) for p in prefixes):
         return True
     return bool(stem_set) and len(folded) >= TERM_MIN_LEN and any(s in stem_set for s in stems(lower))

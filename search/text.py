@@ -8,6 +8,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 # Private-use characters that the engines wrap around matches; turned into
 # <mark>…</mark> after the text has been HTML-escaped.
@@ -107,10 +108,18 @@ FRENCH_STOP_WORDS = frozenset(
 
 
 def fold(text: str) -> str:
-    """Lower case without diacritics ("Médiation" -> "mediation"), like FTS5's
-    unicode61 tokenizer with remove_diacritics 2."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
+    """Lower case without diacritics ("Médiation" -> "mediation")."""
+    lower = text.lower()
+    if lower.isascii():
+        return lower
+    decomposed = unicodedata.normalize("NFD", lower)
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+@lru_cache(maxsize=200_000)
+def fold_word(word: str) -> str:
+    """fold() of one word, remembered (words repeat)."""
+    return fold(word)
 
 
 def tokens(text: str) -> list[str]:
@@ -215,7 +224,7 @@ def _matcher(exact: set[str], prefixes: set[str], matches: Callable[[str], bool]
     if matches is not None:
         return matches
     starts = tuple(prefixes)
-    return lambda raw: (word := fold(raw)) in exact or word.startswith(starts)
+    return lambda raw: (word := fold_word(raw)) in exact or word.startswith(starts)
 
 
 def highlight_terms(
@@ -244,7 +253,7 @@ def snippet_terms(
     matching words (then the most matches; the matches centred), highlighted as
     by highlight_terms, with "…" where it cuts the text (as FTS5's snippet())."""
     text = text or ""
-    spans = [(m.start(), m.end(), fold(m.group(0))) for m in _TOKEN.finditer(text)]
+    spans = [(m.start(), m.end(), fold_word(m.group(0))) for m in _TOKEN.finditer(text)]
     if len(spans) <= words:
         return highlight_terms(text, exact, prefixes, matches)
     is_match = _matcher(exact, prefixes, matches)

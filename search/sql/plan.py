@@ -105,8 +105,13 @@ def display(conn: Connection, query: SearchQuery, plan: Plan, pks: list[int]) ->
     highlight = query.highlight and bool(plan.terms)
     words, stem_set, prefixes = probe_matches(p for t in plan.terms for probes in t.alternatives for p in probes)
 
+    seen: dict[str, bool] = {}
+
     def matches(raw: str) -> bool:
-        return marks_word(raw, words, stem_set, prefixes)
+        found = seen.get(raw)
+        if found is None:
+            found = seen[raw] = marks_word(raw, words, stem_set, prefixes)
+        return found
 
     out = {}
     for r in conn.execute(text(sql), values).mappings().all():
