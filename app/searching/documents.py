@@ -5,7 +5,7 @@ needs go to their own private kind (hub staff only). Labels are indexed in Frenc
 from __future__ import annotations
 
 from app.charter.models import SubjectKind
-from app.charter.registry import active_label, offer_levels, provider_levels
+from app.charter.registry import active_labels, offer_levels, provider_levels
 from app.core.models import PublicationStatus as PS
 from app.core.urls import path_for
 from app.directory.skills import skill_label
@@ -23,16 +23,20 @@ def _join(*parts) -> str:
     return " ".join(str(p) for p in parts if p)
 
 
+_LOOK_UP = object()  # a builder called alone reads the label itself; documents_of() passes it
+
+
 def _level(level: int | None) -> str | None:
     """The charter_level facet's value: the label level as text, None without a label."""
     return str(level) if level else None
 
 
-def offer_document(offer) -> Document | None:
+def offer_document(offer, level=_LOOK_UP) -> Document | None:
     if offer.status != PS.PUBLISHED or offer.provider.status != PS.PUBLISHED:
         return None
     provider, commune = offer.provider, offer.provider.commune
-    level = offer_levels([(offer.id, offer.provider_id)]).get(offer.id)  # its own label, else its provider's
+    if level is _LOOK_UP:
+        level = offer_levels([(offer.id, offer.provider_id)]).get(offer.id)  # its own label, else its provider's
     return Document(
         id=offer.id,
         kind="offer",
@@ -67,12 +71,13 @@ def offer_document(offer) -> Document | None:
     )
 
 
-def provider_document(provider) -> Document | None:
+def provider_document(provider, level=_LOOK_UP) -> Document | None:
     if provider.status != PS.PUBLISHED:
         return None
     commune = provider.commune
     skills = sorted({s for o in provider.offers if o.status == PS.PUBLISHED for s in o.skills})
-    level = provider_levels([provider.id]).get(provider.id)
+    if level is _LOOK_UP:
+        level = provider_levels([provider.id]).get(provider.id)
     return Document(
         id=provider.id,
         kind="provider",
@@ -99,7 +104,7 @@ def provider_document(provider) -> Document | None:
     )
 
 
-def need_document(need) -> Document | None:
+def need_document(need, level=None) -> Document | None:  # needs have no charter label
     if need.status not in INDEXED_NEED_STATUSES:
         return None
     commune = need.commune
@@ -132,7 +137,7 @@ def need_document(need) -> Document | None:
     )
 
 
-def resource_document(resource) -> Document | None:
+def resource_document(resource, level=_LOOK_UP) -> Document | None:
     """A knowledge-base resource (R42), public once published. Drafts (even those a
     licence holder may open), merged duplicates (they redirect to the survivor, which
     is indexed) and deleted ones (tombstones) are not. Resources have no place: no
@@ -141,8 +146,8 @@ def resource_document(resource) -> Document | None:
         return None
     producers = ", ".join(p.name for p in resource.producers)
     prices = [o.price_cents for o in resource.licence_offers if o.active] if resource.is_paid else []
-    label_ = active_label(SubjectKind.RESOURCE, resource.id)
-    level = label_.level if label_ else None
+    if level is _LOOK_UP:
+        level = resource_levels([resource.id]).get(resource.id)
     return Document(
         id=resource.id,
         kind="resource",
@@ -172,3 +177,24 @@ def resource_document(resource) -> Document | None:
             "price_from_cents": min(prices) if prices else None,
         },
     )
+
+
+def resource_levels(resource_ids) -> dict[int, int]:
+    return {rid: label.level for rid, label in active_labels(SubjectKind.RESOURCE, resource_ids).items()}
+
+
+BUILDERS = {
+    "offer": (offer_document, lambda rows: offer_levels([(o.id, o.provider_id) for o in rows])),
+    "provider": (provider_document, lambda rows: provider_levels([p.id for p in rows])),
+    "need": (need_document, lambda rows: {}),
+    "resource": (resource_document, lambda rows: resource_levels([r.id for r in rows])),
+}
+
+
+def documents_of(kind: str, rows) -> dict[int, Document | None]:
+    """{row id: its document, or None when it may not be shown}: the charter labels of
+    the whole batch read at once (one query a batch, not one a row)."""
+    rows = list(rows)
+    builder, levels_of = BUILDERS[kind]
+    levels = levels_of(rows)
+    return {row.id: builder(row, level=levels.get(row.id)) for row in rows}

@@ -21,7 +21,7 @@ from app.directory.models import Offer, Provider
 from app.extensions import db
 from app.library.models import LicenceOffer, Producer, Resource, resource_producer
 from app.needs.models import Need
-from app.searching.documents import need_document, offer_document, provider_document, resource_document
+from app.searching.documents import documents_of
 from app.territory.services import lookup_commune
 from search import FILTER_FIELDS, PUBLIC_FACET_FIELDS, Document, SearchQuery, make_backend
 
@@ -153,13 +153,13 @@ def _reindex(offer_ids, provider_ids, need_ids, resource_ids, producer_ids) -> d
         db.session.scalars(select(Resource).where(Resource.id.in_(list(resource_ids) or [-1])).options(*RESOURCE_LOADS))
     )
     counts = {}
-    for kind, rows, builder, wanted in (
-        ("offer", offers, offer_document, set(offer_ids) | {o.id for o in offers}),
-        ("provider", providers, provider_document, provider_ids),
-        ("need", needs, need_document, set(need_ids)),
-        ("resource", resources, resource_document, resource_ids),
+    for kind, rows, wanted in (
+        ("offer", offers, set(offer_ids) | {o.id for o in offers}),
+        ("provider", providers, provider_ids),
+        ("need", needs, set(need_ids)),
+        ("resource", resources, resource_ids),
     ):
-        docs = {row.id: builder(row) for row in rows}
+        docs = documents_of(kind, rows)
         visible = [d for d in docs.values() if d is not None]
         gone = [i for i in wanted if docs.get(i) is None]
         if visible:
@@ -188,30 +188,28 @@ def index_needs_rebuild() -> bool:
     return any(db.session.scalar(select(model.id).limit(1)) is not None for model in REBUILT_MODELS)
 
 
-def _documents(model, options, builder, batch: int) -> Iterator[list[Document]]:
-    """The documents of every row of `model` that may be shown, `batch` at a time."""
-    chunk = []
+def _documents(kind, model, options, batch: int) -> Iterator[list[Document]]:
+    """The documents of every row of `model` that may be shown, `batch` rows at a time."""
+    rows = []
     for row in db.session.scalars(select(model).options(*options).order_by(model.id)):
-        doc = builder(row)
-        if doc is not None:
-            chunk.append(doc)
-        if len(chunk) >= batch:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        rows.append(row)
+        if len(rows) >= batch:
+            yield [d for d in documents_of(kind, rows).values() if d is not None]
+            rows = []
+    if rows:
+        yield [d for d in documents_of(kind, rows).values() if d is not None]
 
 
 def _rebuild_all(progress, batch: int) -> dict:
     backend = get_backend()
     totals = {}
-    for kind, model, builder, options in (
-        ("offer", Offer, offer_document, (selectinload(Offer.provider).selectinload(Provider.commune),)),
-        ("provider", Provider, provider_document, (selectinload(Provider.offers), selectinload(Provider.commune))),
-        ("need", Need, need_document, (selectinload(Need.commune), selectinload(Need.organisation))),
-        ("resource", Resource, resource_document, RESOURCE_LOADS),
+    for kind, model, options in (
+        ("offer", Offer, (selectinload(Offer.provider).selectinload(Provider.commune),)),
+        ("provider", Provider, (selectinload(Provider.offers), selectinload(Provider.commune))),
+        ("need", Need, (selectinload(Need.commune), selectinload(Need.organisation))),
+        ("resource", Resource, RESOURCE_LOADS),
     ):
-        totals[kind] = backend.rebuild(kind, _documents(model, options, builder, batch), progress=progress)
+        totals[kind] = backend.rebuild(kind, _documents(kind, model, options, batch), progress=progress)
     if hasattr(backend, "optimize"):
         backend.optimize()
     return totals
