@@ -13,7 +13,7 @@ See search/README.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection, Engine
@@ -101,15 +101,19 @@ def make_backend(
     journal: ReplayJournal | None = None,
     retry_after: float = 30.0,
     on_recovered: Callable[[FallbackBackend], None] | None = None,
+    synonyms: Sequence[Sequence[str]] = (),
 ) -> SearchBackend:
     """The backend the app should use: the SQL backend on `engine` alone
     (embedded default), or Meilisearch in front of it with a replay journal in
-    the same database when `meili_url` is set."""
-    sql = SqlBackend(engine)
+    the same database when `meili_url` is set.
+
+    `synonyms`: groups of phrases (1 to 4 words each) that mean the same thing,
+    given to both backends."""
+    sql = SqlBackend(engine, synonyms=synonyms)
     if not meili_url:
         return sql
     return FallbackBackend(
-        _meili_backend()(meili_url, meili_key, prefix=meili_prefix),
+        _meili_backend()(meili_url, meili_key, prefix=meili_prefix, synonyms=synonyms),
         sql,
         journal or SqlReplayJournal(engine),
         retry_after=retry_after,

@@ -109,8 +109,16 @@ class SqlBackend(SearchBackend):
     # built on it reloads everything.
     LOG_KEEP = 5000
 
-    def __init__(self, bind: Engine | Connection, *, batch_size: int = 1000, memory: bool = True) -> None:
+    def __init__(
+        self,
+        bind: Engine | Connection,
+        *,
+        batch_size: int = 1000,
+        memory: bool = True,
+        synonyms: Sequence[Sequence[str]] = (),
+    ) -> None:
         self.bind = bind
+        self.synonyms = tuple(tuple(g) for g in synonyms)
         self.memory = memory
         self.dialect = bind.dialect.name
         self.sql = dialect_of(self.dialect)
