@@ -31,7 +31,6 @@ def _page(group_form=None, yaml_form=None, status: int = 200):
         state=table.table_state(),
         group_form=group_form or SynonymGroupForm(formdata=None),
         yaml_form=yaml_form or SynonymYamlForm(formdata=None),
-        confirm_form=ConfirmForm(formdata=None),
         max_groups=table.MAX_GROUPS,
     ), status
 

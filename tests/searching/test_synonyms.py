@@ -171,7 +171,7 @@ def test_the_page_lists_the_table_with_its_count_and_last_edit(staff_client, db_
     client, _staff = staff_client
     text = page_text(client.get(PAGE))
     assert "Synonymes de la recherche" in text and f"{len(table.seed_groups())} groupes" in text
-    assert "site web · site internet" in text and "dernière modification le" in text
+    assert "site web · site internet" in text and "dernière modification : " in text
     filtered = page_text(client.get(PAGE + "?q=Aines"))
     assert "seniors · aînés" in filtered and "site web · site internet" not in filtered
     assert 'href="/moderation/recherche/synonymes"' in client.get("/").get_data(as_text=True)  # the staff menu
