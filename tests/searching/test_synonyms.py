@@ -140,6 +140,17 @@ def test_current_synonyms_follow_an_edit_with_one_query(db_session, factory, cou
     assert table.current_synonyms() == before
 
 
+def test_an_edit_by_another_process_is_seen_through_the_stamp(db_session):
+    from sqlalchemy import text
+
+    before = table.current_synonyms()
+    first_id = db_session.scalar(select(SynonymGroup.id).order_by(SynonymGroup.id).limit(1))
+    db_session.execute(text("UPDATE synonym_group SET phrases = 'ordi\nbécane' WHERE id = :id"), {"id": first_id})
+    assert table.current_synonyms() == before  # the stamp did not change: this process keeps its copy
+    db_session.execute(text("UPDATE synonym_state SET stamp = 'autre-processus' WHERE id = 1"))
+    assert table.current_synonyms()[0] == ("ordi", "bécane")  # a new stamp: read again
+
+
 def test_the_backend_gets_the_table(db_session, app):
     from app.searching.services import get_backend
 
