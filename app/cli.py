@@ -22,6 +22,7 @@ from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
 from app.extensions import db
 from app.matches.jobs import run_sweep
 from app.ops.backup import BackupError, backup, restore
+from app.searching import synonyms as synonym_table
 from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
 from app.territory.services import commune_count, load_communes
 from app.vouchers.jobs import run_expiry
@@ -112,6 +113,34 @@ def reindex_cmd():
         counts = rebuild_all(progress=bar.update)
     commit()
     click.echo(", ".join(f"{n} {kind}" for kind, n in counts.items()))
+
+
+@hub_cli.group("synonyms")
+def synonyms_cli():
+    """The search's synonym table (staff edit it at /moderation/recherche/synonymes)."""
+
+
+@synonyms_cli.command("load")
+@click.option("--file", "path", default=None, help="A YAML table; defaults to the one shipped with the app.")
+def synonyms_load_cmd(path: str | None):
+    """Replace the whole table by a YAML file (checked first: a refused file changes nothing)."""
+    source = Path(path) if path else synonym_table.SEED_FILE
+    try:
+        groups = synonym_table.parse_yaml(source.read_text(encoding="utf-8"))
+    except synonym_table.SynonymTableError as error:
+        raise click.ClickException("\n".join(error.errors)) from error
+    count = synonym_table.replace_table(None, groups)
+    commit()  # the job this commit dispatches pushes the table to Meilisearch, when it is configured
+    click.echo(f"{count} synonym groups loaded from {source}")
+
+
+@synonyms_cli.command("push")
+def synonyms_push_cmd():
+    """Push the table to Meilisearch's `synonyms` setting (done after every change; this is for a new
+    or restored Meilisearch)."""
+    if not synonym_table.push_synonyms():
+        raise click.ClickException("not pushed: no MEILI_URL, or Meilisearch unreachable (see the log)")
+    click.echo(f"{len(synonym_table.current_synonyms())} synonym groups pushed to Meilisearch")
 
 
 # ---------------------------------------------------------------- vouchers and payments

@@ -105,12 +105,15 @@ def make_backend(
 ) -> SearchBackend:
     """The backend the app should use: the SQL backend on `engine` alone
     (embedded default), or Meilisearch in front of it with a replay journal in
-    the same database when `meili_url` is set."""
+    the same database when `meili_url` is set.
+
+    `synonyms`: groups of phrases (1 to 4 words each) that mean the same thing,
+    given to both backends."""
     sql = SqlBackend(engine, synonyms=synonyms)
     if not meili_url:
         return sql
     return FallbackBackend(
-        _meili_backend()(meili_url, meili_key, prefix=meili_prefix),
+        _meili_backend()(meili_url, meili_key, prefix=meili_prefix, synonyms=synonyms),
         sql,
         journal or SqlReplayJournal(engine),
         retry_after=retry_after,

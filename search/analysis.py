@@ -211,6 +211,18 @@ def _phrase(text: str) -> tuple[str, ...]:
 EMPTY_SYNONYMS = SynonymTable()
 
 
+def synonym_table(groups: Iterable[Sequence[str]]) -> SynonymTable:
+    """The table of these groups, built once per distinct table (the app passes the same groups to
+    every request's backend)."""
+    frozen = tuple(tuple(g) for g in groups)
+    return _synonym_table(frozen) if frozen else EMPTY_SYNONYMS
+
+
+@lru_cache(maxsize=8)
+def _synonym_table(groups: tuple[tuple[str, ...], ...]) -> SynonymTable:
+    return SynonymTable(groups)
+
+
 def analyze_query(text: str, synonyms: SynonymTable = EMPTY_SYNONYMS) -> list[QueryTerm]:
     """The terms of a user's query: stop words dropped (unless nothing else is
     left), synonym phrases found (longest first), at most MAX_QUERY_TERMS."""

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -64,10 +65,44 @@ T = TypeVar("T")
 FILTERABLE = ["key", "kind", *FILTER_FIELDS, "_geo", "pub_ts"]
 SORTABLE = ["pub_ts", "_geo", "key"]
 SNIPPET_WORDS = 24
+#: Meilisearch looks up the synonyms of 1- to 3-word terms only: a longer phrase is sent as an
+#: equivalent of the others (found from them), never as a key (it would never be looked up).
+MEILI_SYNONYM_KEY_WORDS = 3
 
 
-def index_settings() -> dict[str, Any]:
-    """The settings applied to both indexes by setup()."""
+def _synonym_identity(phrase: str) -> str:
+    # Meilisearch lowercases and removes accents from synonyms: "aînés" and "aines" are one key
+    decomposed = unicodedata.normalize("NFD", phrase)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def meili_synonyms(groups: Iterable[Sequence[str]]) -> dict[str, list[str]]:
+    """Meilisearch's `synonyms` setting from groups of equivalent phrases: every phrase of a group is
+    a key whose synonyms are the other phrases of every group it is in (mutual, not transitive).
+    Phrases are lowercased with single spaces; keys sorted, synonyms in the order of the groups."""
+    spelling: dict[str, str] = {}
+    equivalents: dict[str, list[str]] = {}
+    for group in groups:
+        ids = []
+        for raw in group:
+            phrase = " ".join(str(raw).lower().split())
+            if phrase:
+                ident = _synonym_identity(phrase)
+                spelling.setdefault(ident, phrase)
+                if ident not in ids:
+                    ids.append(ident)
+        for ident in ids:
+            listed = equivalents.setdefault(ident, [])
+            listed.extend(other for other in ids if other != ident and other not in listed)
+    return {
+        spelling[ident]: [spelling[o] for o in others]
+        for ident, others in sorted(equivalents.items(), key=lambda kv: spelling[kv[0]])
+        if others and len(spelling[ident].split()) <= MEILI_SYNONYM_KEY_WORDS
+    }
+
+
+def index_settings(synonyms: Iterable[Sequence[str]] = ()) -> dict[str, Any]:
+    """The settings applied to both indexes by setup() (`synonyms`: groups of equivalent phrases)."""
     return {
         "searchableAttributes": list(TEXT_FIELDS),
         "filterableAttributes": FILTERABLE,
@@ -81,6 +116,7 @@ def index_settings() -> dict[str, Any]:
         "pagination": {"maxTotalHits": 10000},
         "faceting": {"maxValuesPerFacet": 300},
         "localizedAttributes": [{"attributePatterns": list(TEXT_FIELDS), "locales": ["fra"]}],
+        "synonyms": meili_synonyms(synonyms),
     }
 
 
@@ -146,9 +182,11 @@ class MeiliBackend(SearchBackend):
         timeout: float = 2.0,
         task_timeout_ms: int = 60_000,
         client: Any = None,
+        synonyms: Sequence[Sequence[str]] = (),
     ) -> None:
         self.url = url
         self.prefix = prefix
+        self.synonyms = tuple(tuple(g) for g in synonyms)
         self.name = "meilisearch"
         self.task_timeout_ms = task_timeout_ms
         self.client = client or meilisearch.Client(url, api_key, timeout=max(1, round(timeout)))
@@ -184,7 +222,15 @@ class MeiliBackend(SearchBackend):
             if task.status != "succeeded" and (task.error or {}).get("code") != "index_already_exists":
                 raise SearchError(f"cannot create Meilisearch index {uid}: {task.error}")
             index = self.client.index(uid)
-            self._wait(self._call(partial(index.update_settings, index_settings())))
+            self._wait(self._call(partial(index.update_settings, index_settings(self.synonyms))))
+
+    def update_synonyms(self, synonyms: Sequence[Sequence[str]]) -> None:
+        """Replace the `synonyms` setting of both indexes (the table changed); the other settings stay."""
+        self.synonyms = tuple(tuple(g) for g in synonyms)
+        payload = meili_synonyms(self.synonyms)
+        for uid in (self.index_uid("offer"), self.index_uid("need")):
+            index = self.client.index(uid)
+            self._wait(self._call(partial(index.update_synonyms, payload)))
 
     def index(self, kind: str, documents: Iterable[Document]) -> int:
         docs = check_documents(kind, documents)

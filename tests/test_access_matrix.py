@@ -7,10 +7,12 @@ route means deciding here who may use it.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from app.accounts.services import create_api_token
 from app.charter import text
 from app.core.access import Access, declared_access
+from app.searching.models import SynonymGroup
 from tests.charter.charter_text_helpers import charter_text_world
 from tests.conftest import login, page_text
 from tests.library.library_helpers import library_world
@@ -113,6 +115,13 @@ EXPECTED = {
     ("GET", "staff.needs"): ("/moderation/besoins", {}),
     ("GET", "staff.organisations"): ("/moderation/structures", {}),
     ("GET", "staff.mails"): ("/moderation/courriels", {}),
+    ("GET", "searching.synonyms"): ("/moderation/recherche/synonymes", {}),
+    ("POST", "searching.synonym_add"): ("/moderation/recherche/synonymes", {}),
+    ("GET", "searching.synonyms_yaml"): ("/moderation/recherche/synonymes.yaml", {}),
+    ("POST", "searching.synonyms_replace"): ("/moderation/recherche/synonymes/remplacer", {}),
+    ("GET", "searching.synonym_edit"): ("/moderation/recherche/synonymes/{syn_group}/modifier", {}),
+    ("POST", "searching.synonym_edit"): ("/moderation/recherche/synonymes/{syn_group}/modifier", {}),
+    ("POST", "searching.synonym_delete"): ("/moderation/recherche/synonymes/{syn_group}/supprimer", {}),
     # Knowledge base: "provider" is a member of the producer of {lib_resource} and {lib_paid}; "org" holds
     # the licence {lib_grant} on {lib_paid} and has no producer space.
     ("GET", "library.browse"): ("/bibliotheque/", {}),
@@ -284,7 +293,7 @@ def test_a_committee_member_is_let_in_where_others_are_refused(app, client, fact
 
 
 @pytest.fixture
-def world(factory, app, tmp_path, monkeypatch):
+def world(factory, app, tmp_path, monkeypatch, db_session):
     org_user = factory.user(name="Membre Structure")
     org = factory.organisation(owner=org_user)
     need = factory.need(organisation=org, user=org_user)
@@ -325,6 +334,7 @@ def world(factory, app, tmp_path, monkeypatch):
             "ch_consultation": charter["consultation"].id,
             "ch_amendment": amendment.id,
             "ch_member": member_id,
+            "syn_group": db_session.scalar(select(SynonymGroup.id).limit(1)),  # the seed's (migration 0020)
         },
     }
 

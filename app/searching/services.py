@@ -22,6 +22,7 @@ from app.extensions import db
 from app.library.models import LicenceOffer, Producer, Resource, resource_producer
 from app.needs.models import Need
 from app.searching.documents import documents_of
+from app.searching.synonyms import current_synonyms
 from app.territory.services import lookup_commune
 from search import FILTER_FIELDS, PUBLIC_FACET_FIELDS, Document, SearchQuery, make_backend
 
@@ -49,6 +50,7 @@ def get_backend():
         db.session.connection(),
         meili_url=config.get("MEILI_URL") or None,
         meili_key=config.get("MEILI_MASTER_KEY") or None,
+        synonyms=current_synonyms(),  # the staff's table (app.searching.synonyms), one cheap query
     )
 
 

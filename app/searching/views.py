@@ -196,3 +196,6 @@ def api_search():
             ],
         }
     )
+
+
+from app.searching import synonym_views  # noqa: E402, F401  (the staff page of the synonym table, on this blueprint)

@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from ..analysis import SynonymTable
+from ..analysis import SynonymTable, synonym_table
 from ..base import (
     Document,
     Health,
@@ -122,7 +122,7 @@ class SqlBackend(SearchBackend):
         self, bind: Engine | Connection, *, batch_size: int = 1000, synonyms: Iterable[Sequence[str]] = ()
     ) -> None:
         self.bind = bind
-        self.synonyms = synonyms if isinstance(synonyms, SynonymTable) else SynonymTable(synonyms)
+        self.synonyms = synonyms if isinstance(synonyms, SynonymTable) else synonym_table(synonyms)
         self.dialect = bind.dialect.name
         self.sql = dialect_of(self.dialect)
         self.pg = self.dialect == "postgresql"

@@ -67,6 +67,7 @@ PAGES = {
         "/moderation/besoins",
         "/moderation/structures",
         "/moderation/courriels",
+        "/moderation/recherche/synonymes",
         "/mise-en-relation/",
         "/moderation/financeurs",
         "/moderation/cheques/demandes",
