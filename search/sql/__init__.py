@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from ..analysis import SynonymTable, synonym_table
+from ..analysis import synonym_table
 from ..base import (
     Document,
     Health,
@@ -119,10 +119,11 @@ class SqlBackend(SearchBackend):
     LOG_KEEP = 5000
 
     def __init__(
-        self, bind: Engine | Connection, *, batch_size: int = 1000, synonyms: Iterable[Sequence[str]] = ()
+        self, bind: Engine | Connection, *, batch_size: int = 1000, synonyms: Sequence[Sequence[str]] = ()
     ) -> None:
         self.bind = bind
-        self.synonyms = synonyms if isinstance(synonyms, SynonymTable) else synonym_table(synonyms)
+        self.synonyms = tuple(tuple(g) for g in synonyms)  # the groups, as given
+        self.synonym_table = synonym_table(self.synonyms)
         self.dialect = bind.dialect.name
         self.sql = dialect_of(self.dialect)
         self.pg = self.dialect == "postgresql"
@@ -287,7 +288,7 @@ class SqlBackend(SearchBackend):
         if position is not None:
             position = checked_position(position)
         with self._read() as conn:
-            return search_memory(self.bind, conn, self.sql, self.name, query, position, self.synonyms)
+            return search_memory(self.bind, conn, self.sql, self.name, query, position, self.synonym_table)
 
     def _cache(self) -> MemoryIndex:
         """The in-process index of this backend's database."""
