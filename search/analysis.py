@@ -189,17 +189,32 @@ class SynonymTable:
             index = len(self.groups)
             self.groups.append(phrases)
             for phrase in phrases:
-                self.by_phrase.setdefault(phrase, []).append(index)
+                self.by_phrase.setdefault(_key(phrase), []).append(index)
                 self.longest = max(self.longest, len(phrase))
 
     def __bool__(self) -> bool:
         return bool(self.groups)
 
     def equivalents(self, phrase: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The other phrases of the groups of `phrase` (folded words; a plural finds its singular)."""
+        key = _key(phrase)
         out: list[tuple[str, ...]] = []
-        for index in self.by_phrase.get(phrase, []):
-            out.extend(p for p in self.groups[index] if p != phrase and p not in out)
+        for index in self.by_phrase.get(key, []):
+            out.extend(p for p in self.groups[index] if _key(p) != key and p not in out)
         return out
+
+    def words(self) -> list[str]:
+        """The one-word phrases of the table (for typos: "newsleter" -> "newsletter")."""
+        return sorted({p[0] for group in self.groups for p in group if len(p) == 1})
+
+
+def _singular(word: str) -> str:
+    """A plural's likely singular, for matching phrases of the table ("ordis" is "ordi")."""
+    return word[:-1] if len(word) > 4 and word[-1] in "sx" else word
+
+
+def _key(phrase: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_singular(w) for w in phrase)
 
 
 def _phrase(text: str) -> tuple[str, ...]:

@@ -101,6 +101,8 @@ SEED = (
     "coworking | espace de coworking | cotravail",
     "tutoriel | tuto",
     "e-learning | elearning | formation en ligne | formation à distance",
+    "cours | formation",
+    "débutant | premiers pas | initiation | novice",
     "faq | foire aux questions | questions fréquentes",
     "démarches en ligne | démarches dématérialisées | e-administration | téléprocédure",
     "dématérialisation | zéro papier",

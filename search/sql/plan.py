@@ -9,7 +9,7 @@ no word of a need is ever confirmed, corrected to, or shown to a public query.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,19 @@ def make_plan(index: MemoryIndex, text_query: str, kinds: Sequence[str], synonym
                 )
                 spec = term_spec(index, term)
                 level = index.term_level(spec)
+            else:  # a misspelt word of the synonym table ("newsleter"), found through its equivalents
+                for fix in nearest_words(synonyms.words(), term.text):
+                    (fixed,) = analyze_query(fix, synonyms) or (term,)
+                    fixed_spec = term_spec(index, fixed)
+                    fixed_level = index.term_level(fixed_spec)
+                    if index.frequency(fixed_level, among):
+                        plan.corrections[term.text] = [fix]
+                        term, spec, level = (
+                            QueryTerm(fixed.text, fixed.alternatives, fixed.synonyms),
+                            fixed_spec,
+                            fixed_level,
+                        )
+                        break
         if index.frequency(level, among):
             plan.terms.append(term)
             plan.specs.append(spec)
@@ -68,13 +81,33 @@ def make_plan(index: MemoryIndex, text_query: str, kinds: Sequence[str], synonym
     return plan
 
 
+def typo_limit(word: str) -> tuple[int, bool]:
+    """(edits allowed, only two swapped letters) for a misspelt word."""
+    limit = max_typos(word)
+    if limit == 0 and len(word) == SWAP_MIN:  # "rgdp" -> "rgpd": the only typo a 4-letter word is allowed
+        return 1, True
+    return limit, False
+
+
+def nearest_words(candidates: Iterable[str], word: str) -> list[str]:
+    """The candidates within the allowed edit distance of a misspelt word, nearest first."""
+    limit, swapped_only = typo_limit(word)
+    if limit == 0:
+        return []
+    scored = []
+    for t in candidates:
+        if abs(len(t) - len(word)) > limit or (swapped_only and sorted(t) != sorted(word)):
+            continue
+        distance = edit_distance(word, t, limit)
+        if distance <= limit:
+            scored.append((distance, t))
+    return [t for _d, t in sorted(scored)]
+
+
 def corrections_of(index: MemoryIndex, word: str, among: Any) -> list[str]:
     """The words nearest to a misspelt one (at most MAX_CORRECTIONS, all at the
     smallest distance) among the words of the documents `among` (a mask)."""
-    limit = max_typos(word)
-    swapped_only = limit == 0 and len(word) == SWAP_MIN
-    if swapped_only:  # "rgdp" -> "rgpd": two letters swapped, the only typo a 4-letter word is allowed
-        limit = 1
+    limit, swapped_only = typo_limit(word)
     if limit == 0:
         return []
     scored = sorted(

@@ -181,3 +181,15 @@ def test_two_swapped_letters_of_a_short_word_are_corrected(sql_backend):
     result = sql_backend.search(SearchQuery(text="rgdp", kind="offer"))
     assert result.corrections == {"rgdp": ["rgpd"]} and [h.id for h in result.hits] == ["1"]
     assert sql_backend.search(SearchQuery(text="rpas", kind="offer")).corrections == {}  # not a swap: no guess
+
+
+def test_plurals_and_typos_reach_the_synonym_table(sql_backend):
+    sql_backend.index(
+        "offer",
+        [offer(1, "Prêt d'ordinateurs reconditionnés"), offer(2, "Créer votre lettre d'information mensuelle")],
+    )
+    backend = SqlBackend(sql_backend.bind, synonyms=[["ordi", "ordinateur"], ["newsletter", "lettre d'information"]])
+    assert _titles(backend, "ordis") == ["Prêt d'ordinateurs reconditionnés"]
+    result = backend.search(SearchQuery(text="newsleter", kind="offer"))
+    assert result.corrections == {"newsleter": ["newsletter"]}
+    assert [h.title for h in result.hits] == ["Créer votre lettre d'information mensuelle"]
