@@ -193,3 +193,11 @@ def test_plurals_and_typos_reach_the_synonym_table(sql_backend):
     result = backend.search(SearchQuery(text="newsleter", kind="offer"))
     assert result.corrections == {"newsleter": ["newsletter"]}
     assert [h.title for h in result.hits] == ["Créer votre lettre d'information mensuelle"]
+
+
+def test_highlights_mark_the_words_found_by_their_stem(sql_backend):
+    body = "Des ateliers pour former les bénévoles, avec une formation certifiante à la clé."
+    sql_backend.index("offer", [offer(1, "Formation des bénévoles <débutants>", body=body)])
+    (hit,) = sql_backend.search(SearchQuery(text="formations benevole", kind="offer")).hits
+    assert hit.highlight["title"] == "<mark>Formation</mark> des <mark>bénévoles</mark> &lt;débutants&gt;"
+    assert "<mark>formation</mark>" in hit.highlight["body"] and "<mark>bénévoles</mark>" in hit.highlight["body"]
