@@ -286,7 +286,10 @@ class Factory:
         from app.matches import services as matches
 
         staff = staff or self._moderator()
-        run = match_runs.start_run(staff, {"skills": 1.0, "distance": 0.5}, dep_codes=[need.commune.dep_code])
+        # many alternatives: in a browser database shared by several modules, other providers compete
+        run = match_runs.start_run(
+            staff, {"skills": 1.0, "distance": 0.5}, dep_codes=[need.commune.dep_code], k_alternatives=30
+        )
         match_runs.run_match_job(run.id)
         proposal = next(p for p in run.proposals if p.need_id == need.id)
         if proposal.provider_id in provider_user.provider_ids:
