@@ -110,6 +110,21 @@ def any_page(browser, request):
     context.close()
 
 
+def confirmed_user(email: str, name: str = "Camille Politique", staff: bool = False):
+    """A user who can sign in at once (e-mail confirmed), added to the current session."""
+    from app.accounts.models import User
+    from app.accounts.services import hash_password
+    from app.core.models import utcnow
+    from app.extensions import db
+
+    user = User(
+        email=email, password_hash=hash_password(PASSWORD), full_name=name, email_confirmed_at=utcnow(), is_staff=staff
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     """Sign in through the login form; returns on the dashboard."""
     page.goto(base + "/connexion")

@@ -7,19 +7,16 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.a11y import audit
-from tests.browser.conftest import PASSWORD, sign_in, sign_out
+from tests.browser.conftest import confirmed_user, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
 
 def _seed(app, tag: str) -> dict:
-    from app.accounts.models import User
-    from app.accounts.services import hash_password
     from app.charter.assessments import current_version
     from app.charter.models import CommitteeMember
     from app.core.jobs import commit
     from app.core.models import PublicationStatus as PS
-    from app.core.models import utcnow
     from app.directory.services import create_provider, move_provider
     from app.extensions import db
     from tests.charter.labels_helpers import tiny_version
@@ -28,17 +25,7 @@ def _seed(app, tag: str) -> dict:
         if current_version() is None:
             tiny_version()  # the charter's text is another slice's; a tiny adopted version is enough here
 
-        def user(email, name, staff=False):
-            u = User(
-                email=email,
-                password_hash=hash_password(PASSWORD),
-                full_name=name,
-                email_confirmed_at=utcnow(),
-                is_staff=staff,
-            )
-            db.session.add(u)
-            db.session.flush()
-            return u
+        user = confirmed_user
 
         staff = user(f"moderation-{tag}@hub.example.org", "Modération", staff=True)
         owner = user(f"libre-{tag}@marseille.example.org", "Awa Libre")

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, fill_card, sign_in
+from tests.browser.conftest import confirmed_user, fill_card, sign_in
 from tests.vouchers.vouchers_helpers import (
     API_KEY,
     CARD_OK,
@@ -29,14 +29,10 @@ document.addEventListener("securitypolicyviolation", function (e) {
 @pytest.fixture(scope="module")
 def csp_world(live_app, tmp_path_factory):
     """Users, a published offer, a programme to pay and a paid resource, on the live app with its localstripe."""
-    from app.accounts.models import User
-    from app.accounts.services import hash_password
     from app.billing.gateway import build_gateway, set_gateway
     from app.core.jobs import commit
     from app.core.models import PublicationStatus as PS
-    from app.core.models import utcnow
     from app.directory.services import create_offer, create_organisation, create_provider, move_offer, move_provider
-    from app.extensions import db
     from app.vouchers import services as vouchers
     from tests.library.library_helpers import paid_offer, producer, resource
 
@@ -55,18 +51,7 @@ def csp_world(live_app, tmp_path_factory):
     )
     set_gateway(live_app, build_gateway(live_app.config))
     with live_app.app_context():
-
-        def user(email, staff=False):
-            u = User(
-                email=email,
-                password_hash=hash_password(PASSWORD),
-                full_name="Camille Politique",
-                email_confirmed_at=utcnow(),
-                is_staff=staff,
-            )
-            db.session.add(u)
-            db.session.flush()
-            return u
+        user = confirmed_user
 
         staff, org_user, provider_user = (
             user("csp-equipe@hub.example.org", staff=True),

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.browser.a11y import audit
-from tests.browser.conftest import PASSWORD, sign_in
+from tests.browser.conftest import confirmed_user, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,29 +20,14 @@ PROVIDER = "Les Amis du Numérique d'Hyères"
 
 @pytest.fixture(scope="module")
 def seeded(live_app) -> dict:
-    from app.accounts.models import User
-    from app.accounts.services import hash_password
     from app.core.jobs import commit
     from app.core.models import PublicationStatus as PS
-    from app.core.models import utcnow
     from app.directory.services import create_offer, create_organisation, create_provider, move_offer, move_provider
-    from app.extensions import db
     from app.matches import runs as match_runs
     from app.needs.services import create_need
 
     with live_app.app_context():
-
-        def user(email, name, staff=False):
-            u = User(
-                email=email,
-                password_hash=hash_password(PASSWORD),
-                full_name=name,
-                email_confirmed_at=utcnow(),
-                is_staff=staff,
-            )
-            db.session.add(u)
-            db.session.flush()
-            return u
+        user = confirmed_user
 
         staff = user("langue-equipe@hub.example.org", "Équipe Langues", staff=True)
         provider_user = user("langue-presta@hyeres.example.org", "Paul Presta")

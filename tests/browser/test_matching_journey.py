@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.a11y import audit
-from tests.browser.conftest import ARTIFACTS, PASSWORD, nav_link, sign_in, sign_out
+from tests.browser.conftest import ARTIFACTS, confirmed_user, nav_link, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -23,28 +23,13 @@ PLACES = {
 
 def _seed(app, tag: str, places: dict) -> dict:
     """Users, an offer and a need of their own for one run of the journey (`tag`: the screen width)."""
-    from app.accounts.models import User
-    from app.accounts.services import hash_password
     from app.core.jobs import commit
     from app.core.models import PublicationStatus as PS
-    from app.core.models import utcnow
     from app.directory.services import create_offer, create_organisation, create_provider, move_offer, move_provider
-    from app.extensions import db
     from app.needs.services import create_need
 
     with app.app_context():
-
-        def user(email, name, staff=False):
-            u = User(
-                email=email,
-                password_hash=hash_password(PASSWORD),
-                full_name=name,
-                email_confirmed_at=utcnow(),
-                is_staff=staff,
-            )
-            db.session.add(u)
-            db.session.flush()
-            return u
+        user = confirmed_user
 
         staff = user(f"equipe-{tag}@hub.example.org", "Inès Équipe", staff=True)
         org_user = user(f"cabinet-{tag}@toulon.example.org", "Dr Laure Martin")

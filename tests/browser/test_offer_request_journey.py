@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.a11y import audit
-from tests.browser.conftest import PASSWORD, sign_in, sign_out
+from tests.browser.conftest import PASSWORD, confirmed_user, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -19,27 +19,12 @@ pytestmark = pytest.mark.browser
 def _seed(app, tag: str) -> dict:
     """A published provider and offer in the Alpes-de-Haute-Provence, an organisation member; `tag`
     keeps the phone and the desktop runs apart (one database for the session)."""
-    from app.accounts.models import User
-    from app.accounts.services import hash_password
     from app.core.jobs import commit
     from app.core.models import PublicationStatus as PS
-    from app.core.models import utcnow
     from app.directory.services import create_offer, create_organisation, create_provider, move_offer, move_provider
-    from app.extensions import db
 
     with app.app_context():
-
-        def user(email, name, staff=False):
-            u = User(
-                email=email,
-                password_hash=hash_password(PASSWORD),
-                full_name=name,
-                email_confirmed_at=utcnow(),
-                is_staff=staff,
-            )
-            db.session.add(u)
-            db.session.flush()
-            return u
+        user = confirmed_user
 
         staff = user(f"moderation-{tag}@hub.example.org", "Inès Modération", staff=True)
         member = user(f"epicerie-{tag}@digne.example.org", "Paul Giraud")

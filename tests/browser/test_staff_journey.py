@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.browser.a11y import audit
-from tests.browser.conftest import PASSWORD, sign_in
+from tests.browser.conftest import confirmed_user, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +22,8 @@ TERRITORY = {390: ("84", "84007", "Avignon"), 1280: ("04", "04070", "Digne")}
 def _seed_run(app, dep: str, insee: str, town: str) -> tuple[str, int]:
     """25 open needs and three offers in one département, and a run over them; returns the staff
     e-mail and the run's id."""
-    from app.accounts.models import User
-    from app.accounts.services import hash_password
     from app.core.jobs import commit
     from app.core.models import PublicationStatus as PS
-    from app.core.models import utcnow
     from app.directory.services import (
         create_offer,
         create_organisation,
@@ -40,18 +37,7 @@ def _seed_run(app, dep: str, insee: str, town: str) -> tuple[str, int]:
     from app.needs.services import create_need
 
     with app.app_context():
-
-        def user(email, name, staff=False):
-            u = User(
-                email=email,
-                password_hash=hash_password(PASSWORD),
-                full_name=name,
-                email_confirmed_at=utcnow(),
-                is_staff=staff,
-            )
-            db.session.add(u)
-            db.session.flush()
-            return u
+        user = confirmed_user
 
         staff_email = f"arbitrage-{dep}@hub.example.org"
         staff = user(staff_email, f"Équipe {town}", staff=True)
