@@ -11,7 +11,7 @@ from app.extensions import db
 from app.territory.models import Commune
 
 
-def departement_names(codes: Iterable[str]) -> dict[str, str]:
+def departement_labels(codes: Iterable[str]) -> dict[str, str]:
     """``{code: "Name (code)"}`` of the départements known to the commune reference (an unknown
     code stays as it is)."""
     wanted = sorted({str(c) for c in codes if c})
@@ -37,5 +37,5 @@ def commune_names(insee_codes: Iterable[str]) -> dict[str, str]:
 def territory_names(departements: Iterable[str] = (), communes: Iterable[str] = ()) -> list[str]:
     """The names of a list of départements then communes, in the given order (template global)."""
     departements, communes = list(departements or ()), list(communes or ())
-    deps, towns = departement_names(departements), commune_names(communes)
+    deps, towns = departement_labels(departements), commune_names(communes)
     return [deps[str(c)] for c in departements if c] + [towns[str(c)] for c in communes if c]
