@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
 from ..base import (
@@ -63,8 +63,9 @@ from ..base import (
     search_widening,
 )
 from ..memory import MemoryIndex
+from . import builds
 from .common import DOC_COLUMNS, SUPPORTED_DIALECTS, Dialect, Params, document_of
-from .inprocess import CACHES, cache_of, search_memory
+from .inprocess import CACHES, cache_of, search_memory, warm
 from .postgresql import PostgresDialect
 from .reference import search_sql
 from .sqlite import SqliteDialect
@@ -85,12 +86,39 @@ def sql_schema_statements(dialect: str) -> list[str]:
     """The DDL of the search tables, every statement idempotent (IF NOT
     EXISTS). PostgreSQL needs the right to CREATE EXTENSION unaccent and
     pg_trgm. (Migrations carry their own frozen copy.)"""
-    return dialect_of(dialect).schema()
+    return dialect_of(dialect).schema() + builds.schema(dialect)
 
 
 def sql_drop_statements(dialect: str) -> list[str]:
     """The reverse of sql_schema_statements. The PostgreSQL extensions are left in place."""
-    return dialect_of(dialect).drop()
+    return builds.drop() + dialect_of(dialect).drop()
+
+
+#: SQLite: how long a writer waits for the lock before "database is locked" (ms).
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """SqlBackend's defaults on a SQLite engine it is given: a busy timeout
+    (pysqlite's own is 5 s) and WAL for a file database (readers never block
+    the writer, nor the writer the readers; the mode is stored in the file)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout")
+        if int(cursor.fetchone()[0]) < SQLITE_BUSY_TIMEOUT_MS:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode")
+        mode = str(cursor.fetchone()[0]).lower()
+        if mode not in ("wal", "memory"):  # "memory": a :memory: database, which has no WAL
+            cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def sqlite_defaults(engine: Engine) -> None:
+    """Install _sqlite_connect on a SQLite engine (once; connections opened from now on)."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _sqlite_connect):
+        event.listen(engine, "connect", _sqlite_connect)
 
 
 class SqlBackend(SearchBackend):
@@ -109,7 +137,15 @@ class SqlBackend(SearchBackend):
     # built on it reloads everything.
     LOG_KEEP = 5000
 
-    def __init__(self, bind: Engine | Connection, *, batch_size: int = 1000, memory: bool = True) -> None:
+    def __init__(
+        self,
+        bind: Engine | Connection,
+        *,
+        batch_size: int = 1000,
+        memory: bool = True,
+        rebuild_batch: int = 500,
+        rebuild_grace: float = 0.0,
+    ) -> None:
         self.bind = bind
         self.memory = memory
         self.dialect = bind.dialect.name
@@ -117,6 +153,13 @@ class SqlBackend(SearchBackend):
         self.pg = self.dialect == "postgresql"
         self.name = f"sql-{self.dialect}"
         self.batch_size = batch_size
+        #: shadow rebuilds (search/sql/builds.py): documents per committed transaction,
+        #: seconds before the old build's rows are dropped, rows dropped per transaction
+        self.rebuild_batch = rebuild_batch
+        self.rebuild_grace = rebuild_grace
+        self.drop_batch = 1000
+        if isinstance(bind, Engine):
+            sqlite_defaults(bind)
 
     # -------------------------------------------------------- connections
 
@@ -145,12 +188,12 @@ class SqlBackend(SearchBackend):
 
     def setup(self) -> None:
         with self._write() as conn:
-            for statement in self.sql.schema():
+            for statement in sql_schema_statements(self.dialect):
                 conn.exec_driver_sql(statement)
 
     def drop(self) -> None:
         with self._write() as conn:
-            for statement in self.sql.drop():
+            for statement in sql_drop_statements(self.dialect):
                 conn.exec_driver_sql(statement)
 
     # -------------------------------------------------------- writes
@@ -176,8 +219,11 @@ class SqlBackend(SearchBackend):
             return 0
         with self._write() as conn:
             gen = self._bump(conn)
+            live, shadow = builds.current(conn, kind)  # after the bump: a swap cannot come in between
             for start in range(0, len(docs), self.batch_size):
-                self.sql.index_batch(conn, docs[start : start + self.batch_size], gen)
+                self.sql.index_batch(conn, docs[start : start + self.batch_size], gen, live)
+            if shadow is not None:
+                builds.mark_dirty(conn, shadow, [d.uid for d in docs], gen)
         return len(docs)
 
     def delete(self, kind: str, ids: Iterable[Any]) -> None:
@@ -186,32 +232,50 @@ class SqlBackend(SearchBackend):
         if not uids:
             return
         with self._write() as conn:
-            self.sql.delete(conn, uids, self._bump(conn))
+            gen = self._bump(conn)
+            live, shadow = builds.current(conn, kind)
+            self.sql.delete(conn, uids, gen, live)
+            if shadow is not None:
+                builds.mark_dirty(conn, shadow, uids, gen)
 
     def clear(self, kind: str) -> None:
+        """Delete every document of `kind` (a rebuild in progress then fails at its swap)."""
         check_kind(kind)
         with self._write() as conn:
             self._bump(conn, reset=True)
             self.sql.clear(conn, kind)
+            conn.execute(text("UPDATE search_build SET shadow = NULL WHERE kind = :k"), {"k": kind})
 
     def rebuild(
         self, kind: str, batches: Iterable[Sequence[Document]], progress: Callable[[int], None] | None = None
     ) -> int:
-        """Replace every document of `kind` in one transaction: readers see the
-        old set until the new one is complete."""
+        """Replace every document of `kind`; readers see the old set until the
+        new one is complete. On an Engine (or a Connection outside any
+        transaction): a shadow build written in short transactions and swapped
+        in at the end, writers never wait long (search/sql/builds.py). On a
+        Connection inside a transaction: in that transaction."""
         check_kind(kind)
+        if isinstance(self.bind, Engine) or not self.bind.in_transaction():
+            return builds.rebuild(self, kind, batches, progress)
         done = 0
         with self._write() as conn:
             self._bump(conn, reset=True)  # caches reload everything
+            live, _shadow = builds.current(conn, kind)
             self.sql.clear(conn, kind)
+            conn.execute(text("UPDATE search_build SET shadow = NULL WHERE kind = :k"), {"k": kind})
             for batch in batches:
                 docs = check_documents(kind, batch)
                 for start in range(0, len(docs), self.batch_size):
-                    self.sql.index_batch(conn, docs[start : start + self.batch_size], None)
+                    self.sql.index_batch(conn, docs[start : start + self.batch_size], None, live)
                 done += len(docs)
                 if progress:
                     progress(done)
         return done
+
+    def warm(self) -> bool:
+        """Bring this process's in-process index up to date now (outside any
+        user request: at start, and after a rebuild); True when it reloaded."""
+        return warm(self.bind, self.sql)
 
     def optimize(self) -> None:
         """Merge FTS5 segments and refresh planner statistics (after a bulk load)."""
@@ -227,7 +291,9 @@ class SqlBackend(SearchBackend):
         if not uids:
             return []
         p = Params()
-        sql = f"SELECT {DOC_COLUMNS} FROM search_doc WHERE uid IN ({p.many(uids)}) ORDER BY uid"
+        sql = (
+            f"SELECT {DOC_COLUMNS} FROM search_doc d WHERE uid IN ({p.many(uids)}) AND {builds.live_sql()} ORDER BY uid"
+        )
         with self._read() as conn:
             rows = conn.execute(text(sql), p.values).mappings().all()
         return [document_of(r) for r in rows]
@@ -242,7 +308,8 @@ class SqlBackend(SearchBackend):
                 rows = (
                     conn.execute(
                         text(
-                            f"SELECT {DOC_COLUMNS} FROM search_doc WHERE kind = :k AND pk > :last ORDER BY pk LIMIT :n"
+                            f"SELECT {DOC_COLUMNS} FROM search_doc d WHERE kind = :k AND pk > :last "
+                            f"AND {builds.live_sql()} ORDER BY pk LIMIT :n"
                         ),
                         {"k": kind, "last": last, "n": batch_size},
                     )
@@ -259,7 +326,9 @@ class SqlBackend(SearchBackend):
             with self._read() as conn:
                 counts = {
                     str(k): int(n)
-                    for k, n in conn.execute(text("SELECT kind, count(*) FROM search_doc GROUP BY kind")).all()
+                    for k, n in conn.execute(
+                        text(f"SELECT kind, count(*) FROM search_doc d WHERE {builds.live_sql()} GROUP BY kind")
+                    ).all()
                 }
                 self.sql.probe_health(conn)
         except Exception as exc:  # noqa: BLE001 - health reports, never raises

@@ -150,14 +150,17 @@ class Dialect(ABC):
         """The reverse of schema()."""
 
     @abstractmethod
-    def index_batch(self, conn: Connection, docs: Sequence[Document], gen: int | None) -> None:
-        """Insert or replace `docs` (and their skills, terms, lexemes); log them under `gen`."""
+    def index_batch(self, conn: Connection, docs: Sequence[Document], gen: int | None, build: int = 0) -> None:
+        """Insert or replace `docs` (and their skills, terms, lexemes) in `build`
+        (search/sql/builds.py); log them under `gen` (None: not logged)."""
 
     @abstractmethod
-    def delete(self, conn: Connection, uids: list[str], gen: int) -> None: ...
+    def delete(self, conn: Connection, uids: list[str], gen: int | None, build: int = 0) -> None:
+        """Delete the rows of `uids` in `build`; log them under `gen` (None: not logged)."""
 
     @abstractmethod
-    def clear(self, conn: Connection, kind: str) -> None: ...
+    def clear(self, conn: Connection, kind: str) -> None:
+        """Delete every row of `kind`, in every build."""
 
     @abstractmethod
     def optimize(self, conn: Connection) -> None: ...

@@ -52,7 +52,8 @@ DDL = [
     $$""",
     f"""CREATE TABLE IF NOT EXISTS search_doc (
         pk BIGSERIAL PRIMARY KEY,
-        uid TEXT COLLATE "C" NOT NULL UNIQUE,
+        uid TEXT COLLATE "C" NOT NULL,
+        build BIGINT NOT NULL DEFAULT 0,  -- shadow builds (search/sql/builds.py): unique (uid, build)
         kind TEXT NOT NULL,
         doc_id TEXT NOT NULL,
         title TEXT NOT NULL DEFAULT '',
@@ -142,49 +143,53 @@ class PostgresDialect(Dialect):
 
     # -------------------------------------------------------- writes
 
-    def index_batch(self, conn: Connection, docs: Sequence[Document], gen: int | None) -> None:
+    def index_batch(self, conn: Connection, docs: Sequence[Document], gen: int | None, build: int = 0) -> None:
         toks = [(tokens(d.title), tokens(d.keywords), tokens(d.body)) for d in docs]
         rows = json.dumps([row_of(d, len(t)) for d, (t, _k, _b) in zip(docs, toks, strict=True)], default=str)
         uid_list = [d.uid for d in docs]
         doc_terms = [{w for part in parts for w in part if 2 <= len(w) <= TERM_MAX_LEN} for parts in toks]
         terms = sorted(set[str]().union(*doc_terms))
         conn.execute(
-            text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
-            {"uids": uid_list},
-        )
-        conn.execute(
             text(
-                f"INSERT INTO search_doc ({_INSERT_COLUMNS}) SELECT {_INSERT_COLUMNS} "
-                f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
-                f"AS r({_INSERT_TYPES}) ON CONFLICT (uid) DO UPDATE SET {_INSERT_UPDATES}"
+                "DELETE FROM search_doc_skill WHERE pk IN "
+                "(SELECT pk FROM search_doc WHERE uid = ANY(:uids) AND build = :build)"
             ),
-            {"rows": rows},
+            {"uids": uid_list, "build": build},
+        )
+        conn.execute(  # build: shadow builds (search/sql/builds.py)
+            text(
+                f"INSERT INTO search_doc ({_INSERT_COLUMNS}, build) SELECT {_INSERT_COLUMNS}, :build "
+                f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+                f"AS r({_INSERT_TYPES}) ON CONFLICT (uid, build) DO UPDATE SET {_INSERT_UPDATES}"
+            ),
+            {"rows": rows, "build": build},
         )
         conn.execute(
             text(
                 "INSERT INTO search_doc_skill (skill, pk) "
                 "SELECT DISTINCT s.skill, d.pk FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(uid text, skills jsonb) "
-                "JOIN search_doc d ON d.uid = r.uid CROSS JOIN LATERAL jsonb_array_elements_text(r.skills) AS s(skill)"
+                "JOIN search_doc d ON d.uid = r.uid AND d.build = :build "
+                "CROSS JOIN LATERAL jsonb_array_elements_text(r.skills) AS s(skill)"
             ),
-            {"rows": rows},
+            {"rows": rows, "build": build},
         )
         if terms:
             conn.execute(
                 text("INSERT INTO search_term (term) SELECT unnest(CAST(:terms AS text[])) ON CONFLICT DO NOTHING"),
                 {"terms": terms},
             )
-        self._lexemes(conn, uid_list)
+        self._lexemes(conn, uid_list, build)
         if gen is not None:
             conn.execute(
                 text(
                     "INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
-                    "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"
+                    "WHERE uid = ANY(:uids) AND build = :build ON CONFLICT DO NOTHING"
                 ),
-                {"g": gen, "uids": uid_list},
+                {"g": gen, "uids": uid_list, "build": build},
             )
 
     @staticmethod
-    def _lexemes(conn: Connection, uids: list[str]) -> None:
+    def _lexemes(conn: Connection, uids: list[str], build: int) -> None:
         """Number the documents' lexemes (every lexeme of tsv: stems and words)
         and store each document's packed list, with title/keywords flags from
         the weights in tsv_head (A = title, B = keywords)."""
@@ -192,43 +197,49 @@ class PostgresDialect(Dialect):
         conn.execute(
             text(
                 "INSERT INTO search_lexeme (term) SELECT DISTINCT u.term FROM search_doc d "
-                "CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) WHERE d.uid = ANY(:uids) "
+                "CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) WHERE d.uid = ANY(:uids) AND d.build = :build "
                 "AND NOT EXISTS (SELECT 1 FROM search_lexeme l WHERE l.term = u.term) ORDER BY 1 ON CONFLICT DO NOTHING"
             ),
-            {"uids": uids},
+            {"uids": uids, "build": build},
         )
         conn.execute(
-            text("DELETE FROM search_doc_lex WHERE pk IN (SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
-            {"uids": uids},
+            text(
+                "DELETE FROM search_doc_lex WHERE pk IN (SELECT pk FROM search_doc WHERE uid = ANY(:uids) AND build = :build)"
+            ),
+            {"uids": uids, "build": build},
         )
         conn.execute(
             text(
                 "INSERT INTO search_doc_lex (pk, lex) "
                 "SELECT x.pk, string_agg(int4send(CAST(l.id * 4 + COALESCE(h.mask, 0) AS int4)), ''::bytea ORDER BY l.id) "
                 "FROM (SELECT d.pk, u.term FROM search_doc d CROSS JOIN LATERAL unnest(tsvector_to_array(d.tsv)) AS u(term) "
-                "      WHERE d.uid = ANY(:uids)) AS x "
+                "      WHERE d.uid = ANY(:uids) AND d.build = :build) AS x "
                 "JOIN search_lexeme l ON l.term = x.term "
                 "LEFT JOIN (SELECT d.pk, hh.lexeme AS term, "
                 "                  bit_or(CASE w WHEN 'A' THEN 1 WHEN 'B' THEN 2 ELSE 0 END) AS mask "
                 "           FROM search_doc d CROSS JOIN LATERAL unnest(d.tsv_head) AS hh "
-                "           CROSS JOIN LATERAL unnest(hh.weights) AS w WHERE d.uid = ANY(:uids) "
+                "           CROSS JOIN LATERAL unnest(hh.weights) AS w WHERE d.uid = ANY(:uids) AND d.build = :build "
                 "           GROUP BY d.pk, hh.lexeme) AS h ON h.pk = x.pk AND h.term = x.term "
                 "GROUP BY x.pk"
             ),
-            {"uids": uids},
+            {"uids": uids, "build": build},
         )
 
-    def delete(self, conn: Connection, uids: list[str], gen: int) -> None:
+    def delete(self, conn: Connection, uids: list[str], gen: int | None, build: int = 0) -> None:
+        if gen is not None:
+            conn.execute(
+                text(
+                    "INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                    "WHERE uid = ANY(:uids) AND build = :build ON CONFLICT DO NOTHING"
+                ),
+                {"g": gen, "uids": uids, "build": build},
+            )
         conn.execute(
-            text(
-                "INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
-                "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"
-            ),
-            {"g": gen, "uids": uids},
+            text("DELETE FROM search_doc WHERE uid = ANY(:uids) AND build = :build"), {"uids": uids, "build": build}
         )
-        conn.execute(text("DELETE FROM search_doc WHERE uid = ANY(:uids)"), {"uids": uids})
 
     def clear(self, conn: Connection, kind: str) -> None:
+        """Every row of `kind`, in every build."""
         # search_doc_skill and search_doc_lex follow (ON DELETE CASCADE)
         conn.execute(text("DELETE FROM search_doc WHERE kind = :k"), {"k": kind})
 

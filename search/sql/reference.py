@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ..base import SCALAR_FIELDS, SearchQuery, SearchResult, encode_cursor
 from ..text import EARTH_RADIUS_KM, bounding_box
+from .builds import live_sql
 from .common import NO_DISTANCE, Dialect, Params, Plan
 from .plan import display, hit, make_plan, sorted_counts
 
@@ -30,7 +31,7 @@ def distance_sql(dialect: Dialect, p: Params, near: tuple[float, float]) -> str:
 
 
 def from_where(dialect: Dialect, p: Params, query: SearchQuery, plan: Plan) -> tuple[str, str]:
-    where = [f"d.kind IN ({p.many(query.kinds)})"]
+    where = [f"d.kind IN ({p.many(query.kinds)})", live_sql()]
     from_sql = "search_doc d"
     if plan.terms:
         from_sql, match = dialect.text_match(p, plan, query.match_any)
