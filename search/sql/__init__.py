@@ -65,7 +65,7 @@ from ..base import (
 from ..memory import MemoryIndex
 from . import builds
 from .common import DOC_COLUMNS, SUPPORTED_DIALECTS, Dialect, Params, document_of
-from .inprocess import CACHES, cache_of, search_memory, warm
+from .inprocess import CACHES, Warmer, cache_of, search_memory, warm
 from .postgresql import PostgresDialect
 from .reference import search_sql
 from .sqlite import SqliteDialect
@@ -145,6 +145,7 @@ class SqlBackend(SearchBackend):
         memory: bool = True,
         rebuild_batch: int = 500,
         rebuild_grace: float = 0.0,
+        rebuild_pause: float | None = None,
     ) -> None:
         self.bind = bind
         self.memory = memory
@@ -157,6 +158,9 @@ class SqlBackend(SearchBackend):
         #: seconds before the old build's rows are dropped, rows dropped per transaction
         self.rebuild_batch = rebuild_batch
         self.rebuild_grace = rebuild_grace
+        # SQLite has one writer at a time, and a waiting writer polls the lock (every 100 ms after
+        # its first 0.3 s): a pause this long after each batch lets it in, whatever its timing.
+        self.rebuild_pause = (0.1 if self.dialect == "sqlite" else 0.0) if rebuild_pause is None else rebuild_pause
         self.drop_batch = 1000
         if isinstance(bind, Engine):
             sqlite_defaults(bind)
@@ -276,6 +280,13 @@ class SqlBackend(SearchBackend):
         """Bring this process's in-process index up to date now (outside any
         user request: at start, and after a rebuild); True when it reloaded."""
         return warm(self.bind, self.sql)
+
+    def start_warmer(self, interval: float = 2.0) -> Warmer:
+        """A daemon thread of this process that warms its index now, then every
+        `interval` seconds (reloading off the requests' path after a rebuild).
+        Once per process, after any fork."""
+        engine = self.bind if isinstance(self.bind, Engine) else self.bind.engine
+        return Warmer(engine, self.sql, interval).start()
 
     def optimize(self) -> None:
         """Merge FTS5 segments and refresh planner statistics (after a bulk load)."""

@@ -13,7 +13,8 @@ Connection outside any transaction):
    records `shadow = G`;
 2. write: the new documents go into build G in short committed transactions
    of `rebuild_batch` documents, without generation (no reader sees them, the
-   caches are not told);
+   caches are not told), with a pause of `rebuild_pause` after each on SQLite
+   (one writer at a time: the site's writers get the lock in the pauses);
 3. catch up: meanwhile ordinary `index`/`delete` keep writing the live build
    and, when a shadow build exists, record the uid in `search_dirty` (build,
    uid, generation). Before the swap the dirty documents are copied from the
@@ -156,6 +157,16 @@ def _drop_rows(backend: SqlBackend, kind: str, keep: Callable[[Connection], list
                 conn.execute(text(f"DELETE FROM {table} WHERE pk IN ({where})"), q.values)
             conn.execute(text(f"DELETE FROM search_doc WHERE pk IN ({where})"), q.values)
             dropped += len(pks)
+        if backend.rebuild_pause:
+            time.sleep(backend.rebuild_pause)
+
+
+def _has_old_rows(backend: SqlBackend, kind: str) -> bool:
+    with backend._read() as conn:
+        kept = _kept(kind)(conn)
+        p = Params()
+        sql = f"SELECT 1 FROM search_doc WHERE kind = {p(kind)} AND build NOT IN ({p.many(kept)}) LIMIT 1"
+        return conn.execute(text(sql), p.values).first() is not None
 
 
 def _kept(kind: str) -> Callable[[Connection], list[int]]:
@@ -191,6 +202,8 @@ def rebuild(
             for start in range(0, len(docs), backend.rebuild_batch):
                 with backend._write() as conn:
                     backend.sql.index_batch(conn, docs[start : start + backend.rebuild_batch], None, build)
+                if backend.rebuild_pause:
+                    time.sleep(backend.rebuild_pause)
             done += len(docs)
             if progress:
                 progress(done)
@@ -213,7 +226,7 @@ def rebuild(
     except BaseException:
         _abandon(backend, kind, build)
         raise
-    if backend.rebuild_grace > 0:
+    if backend.rebuild_grace > 0 and _has_old_rows(backend, kind):
         time.sleep(backend.rebuild_grace)
     _drop_rows(backend, kind, _kept(kind), backend.drop_batch)
     return done
