@@ -92,7 +92,7 @@ def reader(port: int, paths: list[str], stop, out) -> None:
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         records.append((t0, time.time() - t0, status))
-    out.put(records)
+    out.put(("read", records))
 
 
 def writer(url: str, stop, out) -> None:
@@ -120,7 +120,7 @@ def writer(url: str, stop, out) -> None:
         n += 1
         time.sleep(max(0.0, WRITE_INTERVAL - (time.time() - t0)))
     engine.dispose()
-    out.put(records)
+    out.put(("write", records))
 
 
 def worker_memory(master_pid: int) -> dict[int, tuple[float, float]]:
@@ -240,8 +240,8 @@ def run(database: str, docs_n: int, readers_n: int, after_s: float, tmp: Path) -
         if database != "sqlite":
             drop_database("hubbench_rebuild")
 
-    reads = [r for records in results[:-1] for r in records]
-    writes = results[-1]
+    reads = [r for role, records in results if role == "read" for r in records]
+    writes = [r for role, records in results if role == "write" for r in records]
 
     def phase(a: float, b: float) -> list[float]:
         return [ms * 1000 for t, ms, status in reads if a <= t < b and status == 200]

@@ -134,31 +134,42 @@ def _copy_dirty(backend: SqlBackend, conn: Connection, kind: str, build: int, af
 
 def _drop_rows(backend: SqlBackend, kind: str, keep: Callable[[Connection], list[int]], batch: int) -> int:
     """Delete the rows of `kind` whose build is not in keep(conn), `batch` per transaction."""
+    with backend._read() as conn:
+        p = Params()
+        old = [
+            int(r[0])
+            for r in conn.execute(
+                text(
+                    f"SELECT DISTINCT build FROM search_doc WHERE kind = {p(kind)} AND build NOT IN ({p.many(keep(conn))})"
+                ),
+                p.values,
+            ).all()
+        ]
     dropped = 0
-    while True:
-        with backend._write() as conn:
-            kept = keep(conn)
-            p = Params()
-            pks = [
-                int(r[0])
-                for r in conn.execute(
-                    text(
-                        f"SELECT pk FROM search_doc WHERE kind = {p(kind)} AND build NOT IN ({p.many(kept)}) "
-                        f"LIMIT {int(batch)}"
-                    ),
-                    p.values,
-                ).all()
-            ]
+    for build in old:
+        while True:
+            with backend._write() as conn:
+                if build in keep(conn):  # pragma: no cover - build numbers are never reused
+                    break
+                pks = [
+                    int(r[0])
+                    for r in conn.execute(
+                        text(f"SELECT pk FROM search_doc WHERE kind = :k AND build = :b LIMIT {int(batch)}"),
+                        {"k": kind, "b": build},
+                    ).all()
+                ]
+                if pks:
+                    q = Params()
+                    where = q.many(pks)
+                    for table in PK_TABLES:
+                        conn.execute(text(f"DELETE FROM {table} WHERE pk IN ({where})"), q.values)
+                    conn.execute(text(f"DELETE FROM search_doc WHERE pk IN ({where})"), q.values)
+                    dropped += len(pks)
             if not pks:
-                return dropped
-            q = Params()
-            where = q.many(pks)
-            for table in PK_TABLES:
-                conn.execute(text(f"DELETE FROM {table} WHERE pk IN ({where})"), q.values)
-            conn.execute(text(f"DELETE FROM search_doc WHERE pk IN ({where})"), q.values)
-            dropped += len(pks)
-        if backend.rebuild_pause:
-            time.sleep(backend.rebuild_pause)
+                break
+            if backend.rebuild_pause:
+                time.sleep(backend.rebuild_pause)
+    return dropped
 
 
 def _has_old_rows(backend: SqlBackend, kind: str) -> bool:

@@ -100,15 +100,22 @@ def test_a_writer_is_never_blocked_long_by_a_rebuild(engine, communes_docs):
     backend = SqlBackend(engine, rebuild_batch=200)
     backend.rebuild("offer", [communes_docs])
     errors: list[BaseException] = []
+    started = threading.Event()
+
+    def batches():
+        started.set()  # the shadow build exists: what the site writes from now on must survive
+        for i in range(0, len(communes_docs), 500):
+            yield communes_docs[i : i + 500]
 
     def run():
         try:
-            backend.rebuild("offer", (communes_docs[i : i + 500] for i in range(0, len(communes_docs), 500)))
+            backend.rebuild("offer", batches())
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
     thread = threading.Thread(target=run)
     thread.start()
+    started.wait(10)
     site = SqlBackend(engine)
     waits = []
     n = 0
@@ -123,6 +130,7 @@ def test_a_writer_is_never_blocked_long_by_a_rebuild(engine, communes_docs):
     assert len(waits) >= 5
     assert max(waits) < 1.0, f"a write waited {max(waits):.2f} s"
     # every write made during the rebuild is there after it
+    assert {d.id for d in site.get("offer", range(100_000, 100_000 + n))} == {str(100_000 + i) for i in range(n)}
     assert site.search(SearchQuery(text="reconstruction", limit=1)).total == n
 
 
