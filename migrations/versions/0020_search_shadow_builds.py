@@ -52,7 +52,7 @@ def _sqlite_rebuild_search_doc(bind, edit) -> None:
     ]
     old_columns = [r[1] for r in bind.execute(text("PRAGMA table_info(search_doc)"))]
     op.execute(
-        re.sub(r"(?i)CREATE TABLE (IF NOT EXISTS )?search_doc\b", "CREATE TABLE search_doc__new", changed, count=1)
+        re.sub(r'(?i)CREATE TABLE (IF NOT EXISTS )?"?search_doc\b"?', "CREATE TABLE search_doc__new", changed, count=1)
     )
     new_columns = [r[1] for r in bind.execute(text("PRAGMA table_info(search_doc__new)"))]
     common = ", ".join(c for c in old_columns if c in new_columns)
