@@ -8,7 +8,8 @@ or Connection; SQLAlchemy Core only.
 | `common.py` | the columns of search_doc (from search.base.FIELDS), the plan's types, `Dialect` |
 | `sqlite.py`, `postgresql.py` | each database's DDL, writes, matching, scoring, highlighting |
 | `plan.py` | the plan of the query's words (vocabulary, prefixes, typos) and the page's display |
-| `inprocess.py` | the default search path: the in-process engine (search/memory.py), kept in step |
+| `inprocess.py` | the default search path: the in-process engine (search/memory.py), kept in step; warm-up |
+| `builds.py` | shadow builds: a full rebuild beside the live index, swapped in at the end |
 | `reference.py` | the reference search path in one SQL statement (`memory=False`) |
 
 Tables (all prefixed `search_`; created by `setup()`):
@@ -29,6 +30,9 @@ Tables (all prefixed `search_`; created by `setup()`):
 - `search_doc_lex`, `search_state`, `search_log`, `search_change` (and on
   PostgreSQL `search_lexeme`): the in-process engine's inputs.
 - `search_journal`: the replay journal of search.fallback.SqlReplayJournal.
+- `search_build`, `search_dirty`: the live and shadow build of each kind, the
+  documents written during a rebuild (search/sql/builds.py); `search_doc.build`
+  names a row's build, unique (uid, build).
 
 Relevance is a pure function of (document, query) — no corpus statistics —
 so that keyset cursors stay exact while the index changes: per query term, 3
