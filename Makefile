@@ -92,6 +92,7 @@ bench: install services
 	$(BIN)/python -m app.searching.relevance
 	$(BIN)/python -m payments.bench
 	$(BIN)/python scripts/bench_http.py
+	$(BIN)/python scripts/bench_rebuild.py --docs 20000
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -56,11 +56,21 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+#: SQLite: how long a statement waits for another process's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
     # pysqlite: let SQLAlchemy drive transactions (so SAVEPOINTs work) and enforce foreign keys.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    # WAL: readers never block the writer nor the writer the readers (a rebuild of the search index,
+    # a long page, the RQ worker). Stored in the file; a :memory: database keeps "memory".
+    mode = str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+    if mode not in ("wal", "memory"):
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
@@ -135,5 +145,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.matches.jobs import init_sweep_timer  # deferred: a domain, loaded with the blueprints
 
     init_sweep_timer(app)  # the embedded default's proposal sweep (JOBS_MODE=inprocess), off in tests
+    from app.searching.warmer import init_search_warmer
+
+    init_search_warmer(app)  # each process warms its search index off the requests' path, off in tests
     check_all_routes_declared(app)
     return app

@@ -11,7 +11,10 @@ database `search_bench` created and dropped), then for each:
 - query latency p50/p95/p99 over a fixed, seeded mix of 1,000 queries (words,
   prefixes, typos, filters, distance; every query asks for 5 facets and 20
   hits), in process, after 50 warm-up queries; also per family, and the
-  second page through the cursor.
+  second page through the cursor;
+- memory: this process's resident memory (VmRSS) around the first load, and
+  a fresh process's (what each web worker pays): before its first query,
+  after it, after the query mix, and its peak (VmHWM).
 
 Options: --docs N, --queries N, --backends sqlite,postgresql, --pg-url URL
 (default TEST_PG_URL or postgresql+psycopg://postgres@127.0.0.1:5432).
@@ -42,6 +45,59 @@ from .synthetic import BenchQuery, generate_offers, load_communes, query_mix
 PG_BASE = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 TARGET_P95_MS = 30.0
 TARGET_REINDEX_S = 60.0
+
+
+def memory_mib() -> dict[str, float]:
+    """This process's resident memory now (VmRSS) and its peak (VmHWM), in MiB (Linux)."""
+    out = {"rss": float("nan"), "peak": float("nan")}
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    out["rss"] = int(line.split()[1]) / 1024
+                elif line.startswith("VmHWM:"):
+                    out["peak"] = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return out
+
+
+def probe(url: str, queries: int) -> dict[str, Any]:
+    """What one web worker pays: in a fresh process, the resident memory before
+    the first query, after it (the full load) and after `queries` more."""
+    from .synthetic import query_mix
+
+    mix = query_mix(queries, load_communes())
+    engine = create_engine(url)
+    backend = SqlBackend(engine)
+    with engine.connect() as conn:  # the connection pool and the driver, as in a worker that has served a page
+        conn.exec_driver_sql("SELECT 1")
+    start = memory_mib()
+    t0 = time.perf_counter()
+    backend.search(mix[0].query)
+    load_s = time.perf_counter() - t0
+    loaded = memory_mib()
+    for q in mix:
+        backend.search(q.query)
+    after = memory_mib()
+    arrays = backend._cache().nbytes / 2**20
+    engine.dispose()
+    return {"start": start, "loaded": loaded, "after": after, "load_s": load_s, "arrays": arrays}
+
+
+def fresh_process_memory(url: str, queries: int) -> dict[str, Any]:
+    """probe() in a new Python process (python -m search.bench --probe URL)."""
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-m", "search.bench", "--probe", url, "--queries", str(queries)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -126,14 +182,30 @@ def run_backend(
     out(f"[{label}] single-document update: median {statistics.median(single):.1f} ms")
 
     CACHES.clear()  # as in a process that just started
+    before = memory_mib()
     t0 = time.perf_counter()
     backend.search(queries[0].query)
     t_cold = time.perf_counter() - t0
+    loaded = memory_mib()
     cache = backend._cache()
     report.update(cold_s=t_cold, memory_mb=cache.nbytes / 2**20)
     out(
         f"[{label}] first query of a process (loads the in-process index): {t_cold:.2f} s, "
-        f"{cache.nbytes / 2**20:.0f} MiB of arrays"
+        f"{cache.nbytes / 2**20:.0f} MiB of arrays; this process's RSS {before['rss']:.0f} -> "
+        f"{loaded['rss']:.0f} MiB (+{loaded['rss'] - before['rss']:.0f})"
+    )
+    url = backend.bind.engine.url.render_as_string(hide_password=False)
+    fresh = fresh_process_memory(url, len(queries))
+    report.update(
+        worker_rss_mb=fresh["after"]["rss"],
+        worker_peak_mb=fresh["after"]["peak"],
+        worker_growth_mb=fresh["after"]["rss"] - fresh["start"]["rss"],
+    )
+    out(
+        f"[{label}] a fresh process (what each web worker pays): RSS {fresh['start']['rss']:.0f} MiB before its "
+        f"first query, {fresh['loaded']['rss']:.0f} MiB after it (load {fresh['load_s']:.2f} s), "
+        f"{fresh['after']['rss']:.0f} MiB after {len(queries):,} queries (+{report['worker_growth_mb']:.0f} MiB); "
+        f"peak {fresh['after']['peak']:.0f} MiB; arrays {fresh['arrays']:.0f} MiB"
     )
     for q in queries[:50]:
         backend.search(q.query)
@@ -193,7 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default=PG_BASE)
+    parser.add_argument("--probe", metavar="URL", help=argparse.SUPPRESS)  # fresh_process_memory()
     args = parser.parse_args(argv)
+    if args.probe:
+        import json
+
+        print(json.dumps(probe(args.probe, args.queries)))
+        return 0
 
     communes = load_communes()
     t0 = time.perf_counter()

@@ -92,6 +92,77 @@ class Row:
         self.lex, self.skills = lex, skills
 
 
+class Chunk:
+    """Some documents as columns (what `MemoryIndex.load` and `_append` take):
+    `values` holds one sequence per SCALARS column; `packed` the documents'
+    lexemes one after the other (native uint32, see pack_lexemes), `lengths`
+    how many each; `skills` (index in the chunk, skill) pairs."""
+
+    __slots__ = ("lat", "lengths", "lon", "packed", "pk", "pub_ts", "skills", "title_ntok", "uid", "values")
+
+    def __init__(
+        self,
+        pk: np.ndarray,
+        uid: np.ndarray,
+        values: Sequence[Sequence[str | None]],
+        lat: np.ndarray,
+        lon: np.ndarray,
+        pub_ts: np.ndarray,
+        title_ntok: np.ndarray,
+        packed: np.ndarray,
+        lengths: np.ndarray,
+        skills: Sequence[tuple[int, str]] = (),
+    ) -> None:
+        self.pk, self.uid, self.values = pk, uid, values
+        self.lat, self.lon, self.pub_ts, self.title_ntok = lat, lon, pub_ts, title_ntok
+        self.packed, self.lengths, self.skills = packed, lengths, skills
+
+    @classmethod
+    def of_columns(
+        cls,
+        pk: Sequence[Any],
+        uid: Sequence[str],
+        values: Sequence[Sequence[str | None]],
+        lat: Sequence[float | None],
+        lon: Sequence[float | None],
+        pub_ts: Sequence[float | None],
+        title_ntok: Sequence[int | None],
+        lex: Sequence[bytes | None],
+        skills: Sequence[tuple[int, str]] = (),
+    ) -> Chunk:
+        """From the columns of a database result (None where SQL has NULL)."""
+        count = len(pk)
+        nan = float("nan")
+        located = [a is not None and b is not None for a, b in zip(lat, lon, strict=True)]
+        blobs = [bytes(x) if x is not None else b"" for x in lex]
+        return cls(
+            pk=np.fromiter((int(p) for p in pk), np.int64, count),
+            uid=np.array(list(uid), dtype=str) if count else np.zeros(0, "U1"),
+            values=values,
+            lat=np.fromiter((a if ok else nan for a, ok in zip(lat, located, strict=True)), np.float64, count),
+            lon=np.fromiter((b if ok else nan for b, ok in zip(lon, located, strict=True)), np.float64, count),
+            pub_ts=np.fromiter((float(t or 0.0) for t in pub_ts), np.float64, count),
+            title_ntok=np.fromiter((int(t or 0) for t in title_ntok), np.int32, count),
+            packed=np.frombuffer(b"".join(blobs), dtype=">u4").astype(np.uint32),
+            lengths=np.fromiter((len(b) // 4 for b in blobs), np.int64, count),
+            skills=skills,
+        )
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Row]) -> Chunk:
+        return cls.of_columns(
+            [r.pk for r in rows],
+            [r.uid for r in rows],
+            [[r.values[i] for r in rows] for i in range(len(SCALARS))],
+            [r.lat for r in rows],
+            [r.lon for r in rows],
+            [r.pub_ts for r in rows],
+            [r.title_ntok for r in rows],
+            [r.lex for r in rows],
+            [(i, s) for i, r in enumerate(rows) for s in r.skills],
+        )
+
+
 @dataclass
 class ProbeSpec:
     """One word to find, as lexeme ids: the word itself, its stems, or (when
@@ -179,7 +250,8 @@ class MemoryIndex:
         self.state = None
         self.codes = {name: _Codes() for name in SCALARS}
         self.skill_codes = _Codes()
-        self.slot_of: dict[int, int] = {}
+        self.main_n = 0  # slots [0, main_n) come from the full load, in increasing pk order
+        self.slot_extra: dict[int, int] = {}  # pk -> slot of the documents appended since
         self.n = 0
         self.pk = np.zeros(0, np.int64)
         self.uid = np.zeros(0, "U1")
@@ -188,8 +260,8 @@ class MemoryIndex:
         self.lat = np.zeros(0, np.float64)
         self.lon = np.zeros(0, np.float64)
         self.pub_ts = np.zeros(0, np.float64)
-        self.title_ntok = np.zeros(0, np.int64)
-        self.sk_slot = np.zeros(0, np.int64)
+        self.title_ntok = np.zeros(0, np.int32)
+        self.sk_slot = np.zeros(0, np.int32)
         self.sk_code = np.zeros(0, np.int32)
         # vocabulary: every lexeme id known, and all terms sorted (for prefixes)
         self.term_of: dict[int, str] = {}
@@ -200,11 +272,11 @@ class MemoryIndex:
         self.main_terms: list[str] = []
         self.main_rank: dict[int, int] = {}
         self.main_off = np.zeros(1, np.int64)
-        self.main_slot = np.zeros(0, np.int64)
+        self.main_slot: np.ndarray = np.zeros(0, np.int32)
         self.main_mask = np.zeros(0, np.uint8)
         # delta postings (documents changed since the main postings were built)
         self.d_lex = np.zeros(0, np.int64)
-        self.d_slot = np.zeros(0, np.int64)
+        self.d_slot: np.ndarray = np.zeros(0, np.int64)
         self.d_mask = np.zeros(0, np.uint8)
         self.dead = 0
         # typo candidates: (trigram codes, owner word index, words), built when first needed
@@ -229,72 +301,175 @@ class MemoryIndex:
         ids = np.unique(np.frombuffer(b"".join(r.lex or b"" for r in rows), dtype=">u4") >> 2)
         return [int(i) for i in ids if int(i) not in self.term_of]
 
-    def _append(self, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """New slots for `rows`; returns their postings (lexeme id, slot, fields)."""
-        first = self.n
-        count = len(rows)
-        slots = np.arange(first, first + count, dtype=np.int64)
-        for offset, r in enumerate(rows):
-            old = self.slot_of.get(r.pk)
-            if old is not None and self.alive[old]:
-                self.alive[old] = False
-                self.dead += 1
-            self.slot_of[r.pk] = first + offset
-        self.pk = np.concatenate([self.pk, np.fromiter((r.pk for r in rows), np.int64, count)])
-        self.uid = np.concatenate([self.uid, np.array([r.uid for r in rows], dtype=str)]) if count else self.uid
-        self.alive = np.concatenate([self.alive, np.ones(count, bool)])
-        for i, name in enumerate(SCALARS):
-            codes = self.codes[name]
-            self.cols[name] = np.concatenate(
-                [self.cols[name], np.fromiter((codes.code(r.values[i]) for r in rows), np.int32, count)]
-            )
-        nan = float("nan")
-        self.lat = np.concatenate(
-            [self.lat, np.fromiter((nan if r.lat is None or r.lon is None else r.lat for r in rows), np.float64, count)]
-        )
-        self.lon = np.concatenate(
-            [self.lon, np.fromiter((nan if r.lat is None or r.lon is None else r.lon for r in rows), np.float64, count)]
-        )
-        self.pub_ts = np.concatenate([self.pub_ts, np.fromiter((r.pub_ts or 0.0 for r in rows), np.float64, count)])
-        self.title_ntok = np.concatenate(
-            [self.title_ntok, np.fromiter((r.title_ntok or 0 for r in rows), np.int64, count)]
-        )
-        skill_pairs = [(first + offset, self.skill_codes.code(s)) for offset, r in enumerate(rows) for s in r.skills]
-        if skill_pairs:
-            pairs = np.array(skill_pairs, dtype=np.int64)
-            self.sk_slot = np.concatenate([self.sk_slot, pairs[:, 0]])
-            self.sk_code = np.concatenate([self.sk_code, pairs[:, 1].astype(np.int32)])
-        self.n = first + count
-        lengths = np.fromiter((len(r.lex or b"") // 4 for r in rows), np.int64, count)
-        packed = np.frombuffer(b"".join(r.lex or b"" for r in rows), dtype=">u4").astype(np.int64)
-        return packed >> 2, np.repeat(slots, lengths), (packed & 3).astype(np.uint8)
+    # Loading (a full load, or the documents changed since the last state) goes
+    # through `Chunk`s: columns of a few thousand documents, straight from the
+    # database cursor, so that no Python object per document outlives its chunk.
 
-    def load(self, rows: Sequence[Row], vocabulary: Iterable[tuple[int, str]], state: tuple[int, str] | None) -> None:
-        """Replace everything: `rows` are all the documents, `vocabulary` every (lexeme id, term)."""
+    def _slot(self, pk: int) -> int | None:
+        """The live slot of `pk`, if any."""
+        slot = self.slot_extra.get(pk)
+        if slot is None and self.main_n:
+            i = int(np.searchsorted(self.pk[: self.main_n], pk))
+            if i < self.main_n and int(self.pk[i]) == pk:
+                slot = i
+        return slot if slot is not None and self.alive[slot] else None
+
+    def _kill(self, pk: int) -> None:
+        slot = self._slot(pk)
+        if slot is not None:
+            self.alive[slot] = False
+            self.dead += 1
+        self.slot_extra.pop(pk, None)
+
+    def _append(self, rows: Sequence[Row]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """New slots for `rows` (documents changed since the last state); returns
+        their postings (lexeme id, slot, fields)."""
+        chunk = Chunk.of_rows(rows)
+        first = self.n
+        for offset, pk in enumerate(chunk.pk.tolist()):
+            self._kill(pk)
+            self.slot_extra[pk] = first + offset
+        self._grow(chunk)
+        packed = chunk.packed.astype(np.int64)
+        slots = np.arange(first, first + len(rows), dtype=np.int64)
+        return packed >> 2, np.repeat(slots, chunk.lengths), (packed & 3).astype(np.uint8)
+
+    def _grow(self, chunk: Chunk) -> None:
+        """Append the per-document columns of `chunk` (small: the changed documents)."""
+        first, count = self.n, len(chunk.pk)
+        self.pk = np.concatenate([self.pk, chunk.pk])
+        self.uid = np.concatenate([self.uid, chunk.uid]) if count else self.uid
+        self.alive = np.concatenate([self.alive, np.ones(count, bool)])
+        for name, values in zip(SCALARS, chunk.values, strict=True):
+            self.cols[name] = np.concatenate([self.cols[name], self._encode(name, values)])
+        self.lat = np.concatenate([self.lat, chunk.lat])
+        self.lon = np.concatenate([self.lon, chunk.lon])
+        self.pub_ts = np.concatenate([self.pub_ts, chunk.pub_ts])
+        self.title_ntok = np.concatenate([self.title_ntok, chunk.title_ntok])
+        if chunk.skills:
+            self.sk_slot = np.concatenate(
+                [self.sk_slot, np.fromiter((first + i for i, _ in chunk.skills), np.int32, len(chunk.skills))]
+            )
+            self.sk_code = np.concatenate(
+                [
+                    self.sk_code,
+                    np.fromiter((self.skill_codes.code(s) for _, s in chunk.skills), np.int32, len(chunk.skills)),
+                ]
+            )
+        self.n = first + count
+
+    def _encode(self, name: str, values: Sequence[str | None]) -> np.ndarray:
+        codes = self.codes[name]
+        return np.fromiter((codes.code(v) for v in values), np.int32, len(values))
+
+    def load(
+        self,
+        chunks: Iterable[Chunk] | Sequence[Row],
+        vocabulary: Iterable[tuple[int, str]],
+        state: tuple[int, str] | None,
+        skills: Iterable[Sequence[tuple[int, str]]] = (),
+    ) -> None:
+        """Replace everything: `chunks` are all the documents in increasing pk
+        order, `vocabulary` every (lexeme id, term), `skills` (pk, skill) pairs
+        in chunks (or given in the chunks themselves).
+
+        The postings are placed by a counting sort, chunk by chunk: what stays
+        in memory meanwhile is each chunk's packed lexemes (4 bytes a posting)
+        beside the final columns, never a Python object per document.
+        (`Row`s are accepted too: one chunk.)"""
+        if isinstance(chunks, Sequence) and chunks and isinstance(chunks[0], Row):
+            chunks = [Chunk.of_rows(sorted(chunks, key=lambda r: r.pk))]
         self.clear()
         self.add_terms(vocabulary)
-        lex, slots, masks = self._append(rows)
-        self.main_terms = list(self.sorted_terms)
         ids = np.asarray(self.sorted_ids, dtype=np.int64)
-        rank_of = np.full(int(ids.max()) + 2 if len(ids) else 1, -1, dtype=np.int64)
-        rank_of[ids] = np.arange(len(ids))
+        rank_of = np.full(int(ids.max()) + 2 if len(ids) else 1, -1, dtype=np.int32)
+        rank_of[ids] = np.arange(len(ids), dtype=np.int32)
+        top = len(rank_of) - 1
+
+        def ranks_of(packed: np.ndarray) -> np.ndarray:
+            return rank_of[np.minimum(packed >> 2, top)] if len(packed) else np.zeros(0, np.int32)
+
+        per_doc: dict[str, list[np.ndarray]] = {k: [] for k in ("pk", "uid", "lat", "lon", "pub_ts", "title_ntok")}
+        coded: dict[str, list[np.ndarray]] = {name: [] for name in SCALARS}
+        packs: list[tuple[int, np.ndarray, np.ndarray]] = []  # (first slot, packed lexemes, lengths)
+        counts = np.zeros(len(ids), np.int64)
+        pair_slots: list[np.ndarray] = []
+        pair_codes: list[np.ndarray] = []
+        n = 0
+        for chunk in chunks:
+            assert isinstance(chunk, Chunk)
+            count = len(chunk.pk)
+            for key in per_doc:
+                per_doc[key].append(getattr(chunk, key))
+            for name, values in zip(SCALARS, chunk.values, strict=True):
+                coded[name].append(self._encode(name, values))
+            if chunk.skills:
+                pair_slots.append(np.fromiter((n + i for i, _ in chunk.skills), np.int32, len(chunk.skills)))
+                pair_codes.append(
+                    np.fromiter((self.skill_codes.code(s) for _, s in chunk.skills), np.int32, len(chunk.skills))
+                )
+            ranks = ranks_of(chunk.packed)
+            counts += np.bincount(ranks[ranks >= 0], minlength=len(ids))
+            packs.append((n, chunk.packed, chunk.lengths))
+            n += count
+        self.n = self.main_n = n
+        self.pk = np.concatenate(per_doc["pk"]) if n else self.pk
+        self.uid = np.concatenate(per_doc["uid"]) if n else self.uid
+        self.lat = np.concatenate(per_doc["lat"]) if n else self.lat
+        self.lon = np.concatenate(per_doc["lon"]) if n else self.lon
+        self.pub_ts = np.concatenate(per_doc["pub_ts"]) if n else self.pub_ts
+        self.title_ntok = np.concatenate(per_doc["title_ntok"]) if n else self.title_ntok
+        del per_doc
+        for name in SCALARS:
+            self.cols[name] = np.concatenate(coded[name]) if n else self.cols[name]
+        del coded
+        self.alive = np.ones(n, bool)
+        if len(self.pk) > 1 and bool(np.any(self.pk[1:] <= self.pk[:-1])):
+            raise ValueError("MemoryIndex.load: chunks must come in increasing pk order")
+        sorted_pk = self.pk
+        for pairs in skills:  # (pk, skill) pairs given apart from the chunks
+            if not pairs:
+                continue
+            pks = np.fromiter((p for p, _ in pairs), np.int64, len(pairs))
+            at = np.searchsorted(sorted_pk, pks)
+            ok = (at < n) & (sorted_pk[np.minimum(at, max(n - 1, 0))] == pks) if n else np.zeros(len(pks), bool)
+            pair_slots.append(at[ok].astype(np.int32))
+            pair_codes.append(
+                np.fromiter((self.skill_codes.code(s) for (_, s), k in zip(pairs, ok, strict=True) if k), np.int32)
+            )
+        if pair_slots:
+            self.sk_slot = np.concatenate(pair_slots)
+            self.sk_code = np.concatenate(pair_codes)
+        del pair_slots, pair_codes
+
+        # counting sort of the postings by term rank (slots ascending within a term)
+        self.main_terms = list(self.sorted_terms)
         self.main_rank = {int(i): r for r, i in enumerate(ids)}
-        ranks = rank_of[np.minimum(lex, len(rank_of) - 1)] if len(lex) else lex
-        known = ranks >= 0
-        order = np.argsort(ranks[known], kind="stable")
-        self.main_slot = slots[known][order]
-        self.main_mask = masks[known][order]
-        counts = np.bincount(ranks[known], minlength=len(ids))
         self.main_off = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        total = int(self.main_off[-1])
+        self.main_slot = np.empty(total, np.int32)
+        self.main_mask = np.empty(total, np.uint8)
+        cursor = self.main_off[:-1].copy()
+        while packs:
+            first, packed, lengths = packs.pop(0)
+            ranks = ranks_of(packed)
+            slots = np.repeat(np.arange(first, first + len(lengths), dtype=np.int32), lengths)
+            keep = ranks >= 0
+            ranks, slots, masks = ranks[keep], slots[keep], (packed[keep] & 3).astype(np.uint8)
+            del packed, keep
+            order = np.argsort(ranks, kind="stable")
+            ranks, slots, masks = ranks[order], slots[order], masks[order]
+            within = np.arange(len(ranks)) - np.searchsorted(ranks, ranks, side="left")
+            at = cursor[ranks] + within
+            self.main_slot[at] = slots
+            self.main_mask[at] = masks
+            cursor += np.bincount(ranks, minlength=len(ids))
         self.state = state
 
     def apply(self, rows: Sequence[Row], removed: Iterable[int], state: tuple[int, str] | None) -> None:
         """Documents changed (`rows`, complete) or gone (`removed` pks) since the last state."""
         for pk in removed:
-            slot = self.slot_of.pop(int(pk), None)
-            if slot is not None and self.alive[slot]:
-                self.alive[slot] = False
-                self.dead += 1
+            self._kill(int(pk))
         if rows:
             lex, slots, masks = self._append(rows)
             self.d_lex = np.concatenate([self.d_lex, lex])

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload
 
 from app.charter.models import Label, SubjectKind
@@ -24,7 +25,7 @@ from app.needs.models import Need
 from app.searching.documents import documents_of
 from app.searching.synonyms import current_synonyms
 from app.territory.services import lookup_commune
-from search import FILTER_FIELDS, PUBLIC_FACET_FIELDS, Document, SearchQuery, make_backend
+from search import FILTER_FIELDS, PUBLIC_FACET_FIELDS, Document, SearchQuery, SqlBackend, make_backend
 
 log = logging.getLogger(__name__)
 PUBLIC_FACETS = list(PUBLIC_FACET_FIELDS)  # declared in search.base.FIELDS
@@ -202,8 +203,30 @@ def _documents(kind, model, options, batch: int) -> Iterator[list[Document]]:
         yield [d for d in documents_of(kind, rows).values() if d is not None]
 
 
+def rebuild_backend():
+    """The backend `flask hub reindex` rebuilds with: on the engine, not the
+    session's transaction, so that each kind is rebuilt into a shadow build in
+    short transactions and swapped in at the end (search/sql/builds.py): the
+    site keeps reading and writing meanwhile."""
+    config = current_app.config
+    bind = db.session.get_bind()
+    # A session bound to one connection (the tests' outer transaction) rebuilds in that transaction.
+    bind = bind if isinstance(bind, Engine) else db.session.connection()
+    backend = make_backend(
+        bind,
+        meili_url=config.get("MEILI_URL") or None,
+        meili_key=config.get("MEILI_MASTER_KEY") or None,
+    )
+    sql = getattr(backend, "fallback", backend)  # FallbackBackend: its SQL side
+    if isinstance(sql, SqlBackend):
+        # the workers' copies reload within a warm-up interval of the swap; meanwhile they may
+        # still show the old build's documents, so its rows stay that long
+        sql.rebuild_grace = float(config.get("SEARCH_REBUILD_GRACE", 5.0))
+    return backend
+
+
 def _rebuild_all(progress, batch: int) -> dict:
-    backend = get_backend()
+    backend = rebuild_backend()
     totals = {}
     for kind, model, options in (
         ("offer", Offer, (selectinload(Offer.provider).selectinload(Provider.commune),)),

@@ -1,5 +1,9 @@
 """search index: French analysis in Python, queries answered in process only
 
+Every row belongs to a build (`search_doc.build`, unique with `uid`; `search_build` names the
+live build of each kind, `search_dirty` the documents written during a rebuild): a full rebuild
+is written beside the live index and swapped in at the end (search/sql/builds.py).
+
 The words of the documents are analysed by search/analysis.py (Snowball French
 stems, elisions, compounds) the same way on SQLite and PostgreSQL, numbered in
 search_lexeme and stored packed per document; the database's own full-text
@@ -31,7 +35,8 @@ depends_on = None
 SQLITE_SCHEMA = [
     """CREATE TABLE IF NOT EXISTS search_doc (
         pk INTEGER PRIMARY KEY,
-        uid TEXT NOT NULL UNIQUE,
+        uid TEXT NOT NULL,
+        build INTEGER NOT NULL DEFAULT 0,  -- shadow builds (search/sql/builds.py): unique (uid, build)
         kind TEXT NOT NULL,
         doc_id TEXT NOT NULL,
         title TEXT NOT NULL DEFAULT '',
@@ -76,12 +81,19 @@ SQLITE_SCHEMA = [
         doc_id TEXT NOT NULL,
         recorded_at REAL NOT NULL
     )""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS search_doc_uid_build ON search_doc (uid, build)",
+    "CREATE INDEX IF NOT EXISTS search_doc_kind_build ON search_doc (kind, build)",
+    """CREATE TABLE IF NOT EXISTS search_build (
+        kind TEXT PRIMARY KEY, live INTEGER NOT NULL DEFAULT 0, shadow INTEGER, started_gen INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS search_dirty (
+        build INTEGER NOT NULL, uid TEXT NOT NULL, gen INTEGER NOT NULL, PRIMARY KEY (build, uid))""",
 ]
 
 POSTGRESQL_SCHEMA = [
     """CREATE TABLE IF NOT EXISTS search_doc (
         pk BIGSERIAL PRIMARY KEY,
-        uid TEXT COLLATE "C" NOT NULL UNIQUE,
+        uid TEXT COLLATE "C" NOT NULL,
+        build BIGINT NOT NULL DEFAULT 0,  -- shadow builds (search/sql/builds.py): unique (uid, build)
         kind TEXT NOT NULL,
         doc_id TEXT NOT NULL,
         title TEXT NOT NULL DEFAULT '',
@@ -127,10 +139,18 @@ POSTGRESQL_SCHEMA = [
         doc_id TEXT NOT NULL,
         recorded_at DOUBLE PRECISION NOT NULL
     )""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS search_doc_uid_build ON search_doc (uid, build)",
+    "CREATE INDEX IF NOT EXISTS search_doc_kind_build ON search_doc (kind, build)",
+    """CREATE TABLE IF NOT EXISTS search_build (
+        kind TEXT PRIMARY KEY, live BIGINT NOT NULL DEFAULT 0, shadow BIGINT, started_gen BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS search_dirty (
+        build BIGINT NOT NULL, uid TEXT NOT NULL, gen BIGINT NOT NULL, PRIMARY KEY (build, uid))""",
 ]
 
 # Everything the previous revisions created (the PostgreSQL extensions are left in place).
 SQLITE_DROP = [
+    "DROP TABLE IF EXISTS search_dirty",
+    "DROP TABLE IF EXISTS search_build",
     "DROP TABLE IF EXISTS search_doc_lex",
     "DROP TABLE IF EXISTS search_state",
     "DROP TABLE IF EXISTS search_log",
@@ -149,6 +169,8 @@ SQLITE_DROP = [
 ]
 
 POSTGRESQL_DROP = [
+    "DROP TABLE IF EXISTS search_dirty",
+    "DROP TABLE IF EXISTS search_build",
     "DROP TABLE IF EXISTS search_doc_lex",
     "DROP TABLE IF EXISTS search_state",
     "DROP TABLE IF EXISTS search_log",

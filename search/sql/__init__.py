@@ -1,6 +1,6 @@
-"""The SQL backend: full-text search inside the app's own database, on SQLite
-(FTS5) or PostgreSQL (tsvector + GIN, pg_trgm). Built on a SQLAlchemy Engine
-or Connection; SQLAlchemy Core only.
+"""The SQL backend: search stored in the app's own database, SQLite or
+PostgreSQL, answered in process. Built on a SQLAlchemy Engine or Connection;
+SQLAlchemy Core only.
 
 | module | what |
 | --- | --- |
@@ -9,6 +9,7 @@ or Connection; SQLAlchemy Core only.
 | `sqlite.py`, `postgresql.py` | each database's DDL, writes, matching, scoring, highlighting |
 | `plan.py` | the plan of the query's words (analysis, synonyms, typos) and the page's display |
 | `inprocess.py` | the search path: the in-process engine (search/memory.py), kept in step |
+| `builds.py` | shadow builds: a full rebuild beside the live index, swapped in at the end |
 
 Tables (all prefixed `search_`; created by `setup()`):
 
@@ -21,6 +22,9 @@ Tables (all prefixed `search_`; created by `setup()`):
 - `search_state`, `search_log`, `search_change`: the change log the in-process
   engines follow.
 - `search_journal`: the replay journal of search.fallback.SqlReplayJournal.
+- `search_build`, `search_dirty`: the live and shadow build of each kind, the
+  documents written during a rebuild (search/sql/builds.py); `search_doc.build`
+  names a row's build, unique (uid, build).
 
 The database is the store; queries are answered in process by
 search/memory.py, which ranks with corpus statistics (the terms' IDF). Keyset
@@ -35,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
 from ..analysis import synonym_table
@@ -52,8 +56,9 @@ from ..base import (
     decode_cursor,
 )
 from ..memory import MemoryIndex
+from . import builds
 from .common import DOC_COLUMNS, SUPPORTED_DIALECTS, Dialect, Params, document_of, index_batch
-from .inprocess import CACHES, cache_of, search_memory
+from .inprocess import CACHES, Warmer, cache_of, search_memory, warm
 from .postgresql import PostgresDialect
 from .sqlite import SqliteDialect
 
@@ -92,14 +97,40 @@ def dialect_of(name: str) -> Dialect:
 
 def sql_schema_statements(dialect: str) -> list[str]:
     """The DDL of the search tables, every statement idempotent (IF NOT
-    EXISTS). PostgreSQL needs the right to CREATE EXTENSION unaccent and
-    pg_trgm. (Migrations carry their own frozen copy.)"""
-    return dialect_of(dialect).schema()
+    EXISTS). (Migrations carry their own frozen copy.)"""
+    return dialect_of(dialect).schema() + builds.schema(dialect)
 
 
 def sql_drop_statements(dialect: str) -> list[str]:
     """The reverse of sql_schema_statements. The PostgreSQL extensions are left in place."""
-    return dialect_of(dialect).drop()
+    return builds.drop() + dialect_of(dialect).drop()
+
+
+#: SQLite: how long a writer waits for the lock before "database is locked" (ms).
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """SqlBackend's defaults on a SQLite engine it is given: a busy timeout
+    (pysqlite's own is 5 s) and WAL for a file database (readers never block
+    the writer, nor the writer the readers; the mode is stored in the file)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout")
+        if int(cursor.fetchone()[0]) < SQLITE_BUSY_TIMEOUT_MS:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode")
+        mode = str(cursor.fetchone()[0]).lower()
+        if mode not in ("wal", "memory"):  # "memory": a :memory: database, which has no WAL
+            cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def sqlite_defaults(engine: Engine) -> None:
+    """Install _sqlite_connect on a SQLite engine (once; connections opened from now on)."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _sqlite_connect):
+        event.listen(engine, "connect", _sqlite_connect)
 
 
 class SqlBackend(SearchBackend):
@@ -119,7 +150,14 @@ class SqlBackend(SearchBackend):
     LOG_KEEP = 5000
 
     def __init__(
-        self, bind: Engine | Connection, *, batch_size: int = 1000, synonyms: Sequence[Sequence[str]] = ()
+        self,
+        bind: Engine | Connection,
+        *,
+        batch_size: int = 1000,
+        rebuild_batch: int = 500,
+        rebuild_grace: float = 0.0,
+        rebuild_pause: float | None = None,
+        synonyms: Sequence[Sequence[str]] = (),
     ) -> None:
         self.bind = bind
         self.synonyms = tuple(tuple(g) for g in synonyms)  # the groups, as given
@@ -129,6 +167,16 @@ class SqlBackend(SearchBackend):
         self.pg = self.dialect == "postgresql"
         self.name = f"sql-{self.dialect}"
         self.batch_size = batch_size
+        #: shadow rebuilds (search/sql/builds.py): documents per committed transaction,
+        #: seconds before the old build's rows are dropped, rows dropped per transaction
+        self.rebuild_batch = rebuild_batch
+        self.rebuild_grace = rebuild_grace
+        # SQLite has one writer at a time, and a waiting writer polls the lock (every 100 ms after
+        # its first 0.3 s): a pause this long after each batch lets it in, whatever its timing.
+        self.rebuild_pause = (0.1 if self.dialect == "sqlite" else 0.0) if rebuild_pause is None else rebuild_pause
+        self.drop_batch = 1000
+        if isinstance(bind, Engine):
+            sqlite_defaults(bind)
 
     # -------------------------------------------------------- connections
 
@@ -157,12 +205,12 @@ class SqlBackend(SearchBackend):
 
     def setup(self) -> None:
         with self._write() as conn:
-            for statement in self.sql.schema():
+            for statement in sql_schema_statements(self.dialect):
                 conn.exec_driver_sql(statement)
 
     def drop(self) -> None:
         with self._write() as conn:
-            for statement in self.sql.drop():
+            for statement in sql_drop_statements(self.dialect):
                 conn.exec_driver_sql(statement)
 
     # -------------------------------------------------------- writes
@@ -188,8 +236,11 @@ class SqlBackend(SearchBackend):
             return 0
         with self._write() as conn:
             gen = self._bump(conn)
+            live, shadow = builds.current(conn, kind)  # after the bump: a swap cannot come in between
             for start in range(0, len(docs), self.batch_size):
-                index_batch(self.sql, conn, docs[start : start + self.batch_size], gen)
+                index_batch(self.sql, conn, docs[start : start + self.batch_size], gen, live)
+            if shadow is not None:
+                builds.mark_dirty(conn, shadow, [d.uid for d in docs], gen)
         return len(docs)
 
     def delete(self, kind: str, ids: Iterable[Any]) -> None:
@@ -198,35 +249,60 @@ class SqlBackend(SearchBackend):
         if not uids:
             return
         with self._write() as conn:
-            self.sql.delete(conn, uids, self._bump(conn))
+            gen = self._bump(conn)
+            live, shadow = builds.current(conn, kind)
+            self.sql.delete(conn, uids, gen, live)
+            if shadow is not None:
+                builds.mark_dirty(conn, shadow, uids, gen)
 
     def clear(self, kind: str) -> None:
+        """Delete every document of `kind` (a rebuild in progress then fails at its swap)."""
         check_kind(kind)
         with self._write() as conn:
             self._bump(conn, reset=True)
             self.sql.clear(conn, kind)
+            conn.execute(text("UPDATE search_build SET shadow = NULL WHERE kind = :k"), {"k": kind})
 
     def rebuild(
         self, kind: str, batches: Iterable[Sequence[Document]], progress: Callable[[int], None] | None = None
     ) -> int:
-        """Replace every document of `kind` in one transaction: readers see the
-        old set until the new one is complete."""
+        """Replace every document of `kind`; readers see the old set until the
+        new one is complete. On an Engine (or a Connection outside any
+        transaction): a shadow build written in short transactions and swapped
+        in at the end, writers never wait long (search/sql/builds.py). On a
+        Connection inside a transaction: in that transaction."""
         check_kind(kind)
+        if isinstance(self.bind, Engine) or not self.bind.in_transaction():
+            return builds.rebuild(self, kind, batches, progress)
         done = 0
         with self._write() as conn:
             self._bump(conn, reset=True)  # caches reload everything
+            live, _shadow = builds.current(conn, kind)
             self.sql.clear(conn, kind)
+            conn.execute(text("UPDATE search_build SET shadow = NULL WHERE kind = :k"), {"k": kind})
             for batch in batches:
                 docs = check_documents(kind, batch)
                 for start in range(0, len(docs), self.batch_size):
-                    index_batch(self.sql, conn, docs[start : start + self.batch_size], None)
+                    index_batch(self.sql, conn, docs[start : start + self.batch_size], None, live)
                 done += len(docs)
                 if progress:
                     progress(done)
         return done
 
+    def warm(self) -> bool:
+        """Bring this process's in-process index up to date now (outside any
+        user request: at start, and after a rebuild); True when it reloaded."""
+        return warm(self.bind, self.sql)
+
+    def start_warmer(self, interval: float = 2.0) -> Warmer:
+        """A daemon thread of this process that warms its index now, then every
+        `interval` seconds (reloading off the requests' path after a rebuild).
+        Once per process, after any fork."""
+        engine = self.bind if isinstance(self.bind, Engine) else self.bind.engine
+        return Warmer(engine, self.sql, interval).start()
+
     def optimize(self) -> None:
-        """Merge FTS5 segments and refresh planner statistics (after a bulk load)."""
+        """Refresh the planner statistics (after a bulk load)."""
         with self._write() as conn:
             self.sql.optimize(conn)
 
@@ -239,7 +315,9 @@ class SqlBackend(SearchBackend):
         if not uids:
             return []
         p = Params()
-        sql = f"SELECT {DOC_COLUMNS} FROM search_doc WHERE uid IN ({p.many(uids)}) ORDER BY uid"
+        sql = (
+            f"SELECT {DOC_COLUMNS} FROM search_doc d WHERE uid IN ({p.many(uids)}) AND {builds.live_sql()} ORDER BY uid"
+        )
         with self._read() as conn:
             rows = conn.execute(text(sql), p.values).mappings().all()
         return [document_of(r) for r in rows]
@@ -254,7 +332,8 @@ class SqlBackend(SearchBackend):
                 rows = (
                     conn.execute(
                         text(
-                            f"SELECT {DOC_COLUMNS} FROM search_doc WHERE kind = :k AND pk > :last ORDER BY pk LIMIT :n"
+                            f"SELECT {DOC_COLUMNS} FROM search_doc d WHERE kind = :k AND pk > :last "
+                            f"AND {builds.live_sql()} ORDER BY pk LIMIT :n"
                         ),
                         {"k": kind, "last": last, "n": batch_size},
                     )
@@ -271,7 +350,9 @@ class SqlBackend(SearchBackend):
             with self._read() as conn:
                 counts = {
                     str(k): int(n)
-                    for k, n in conn.execute(text("SELECT kind, count(*) FROM search_doc GROUP BY kind")).all()
+                    for k, n in conn.execute(
+                        text(f"SELECT kind, count(*) FROM search_doc d WHERE {builds.live_sql()} GROUP BY kind")
+                    ).all()
                 }
                 self.sql.probe_health(conn)
         except Exception as exc:  # noqa: BLE001 - health reports, never raises

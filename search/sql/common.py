@@ -142,18 +142,21 @@ class Dialect(ABC):
         """The reverse of schema()."""
 
     @abstractmethod
-    def write_documents(self, conn: Connection, docs: Sequence[Document]) -> dict[str, int]:
-        """Insert or replace the rows of `docs` in search_doc and search_doc_skill; their pks by uid."""
+    def write_documents(self, conn: Connection, docs: Sequence[Document], build: int = 0) -> dict[str, int]:
+        """Insert or replace the rows of `docs` in search_doc (in `build`, search/sql/builds.py) and
+        search_doc_skill; their pks by uid."""
 
     @abstractmethod
     def lexeme_ids(self, conn: Connection, terms: list[str]) -> dict[str, int]:
         """The ids of these lexemes in search_lexeme (numbering the new ones)."""
 
     @abstractmethod
-    def delete(self, conn: Connection, uids: list[str], gen: int) -> None: ...
+    def delete(self, conn: Connection, uids: list[str], gen: int | None, build: int = 0) -> None:
+        """Delete the rows of `uids` in `build`; log them under `gen` (None: not logged)."""
 
     @abstractmethod
-    def clear(self, conn: Connection, kind: str) -> None: ...
+    def clear(self, conn: Connection, kind: str) -> None:
+        """Delete every row of `kind`, in every build."""
 
     @abstractmethod
     def optimize(self, conn: Connection) -> None: ...
@@ -163,10 +166,11 @@ class Dialect(ABC):
         """Raise when the index cannot be read."""
 
 
-def index_batch(dialect: Dialect, conn: Connection, docs: Sequence[Document], gen: int | None) -> None:
-    """Insert or replace `docs`: their rows, skills and packed lexemes; log them under `gen`."""
+def index_batch(dialect: Dialect, conn: Connection, docs: Sequence[Document], gen: int | None, build: int = 0) -> None:
+    """Insert or replace `docs` in `build` (search/sql/builds.py): their rows, skills and packed
+    lexemes; log them under `gen` (None: not logged)."""
     analysed = [document_lexemes(d.title, d.keywords, d.body) for d in docs]
-    pks = dialect.write_documents(conn, docs)
+    pks = dialect.write_documents(conn, docs, build)
     ids = dialect.lexeme_ids(conn, sorted(set[str]().union(*(a[0] for a in analysed))))
     lex_rows = [
         {

@@ -6,6 +6,7 @@ search_change)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import text
@@ -13,7 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..analysis import EMPTY_SYNONYMS, SynonymTable
 from ..base import SearchQuery, SearchResult, encode_cursor, should_widen, widened_query
-from ..memory import MemoryIndex, Page, Row
+from ..memory import Chunk, MemoryIndex, Page, Row
+from .builds import live_sql
 from .common import MEMORY_SCALARS, Dialect, Params
 from .plan import display, hit, make_plan, sorted_counts
 
@@ -21,19 +23,30 @@ from .plan import display, hit, make_plan, sorted_counts
 MAX_CACHED_DATABASES = 8
 CACHES: dict[str, MemoryIndex] = {}
 CACHES_LOCK = threading.Lock()
+#: Databases whose index a background thread keeps warm (see warm()): a request
+#: that finds its copy behind a rebuild answers from it instead of reloading.
+WARMED: set[str] = set()
+#: Documents per chunk of a full load.
+LOAD_CHUNK = 5000
 
-_DOC_SQL = (
+_DOC_SELECT = (
     "SELECT d.pk, d.uid, "
     + ", ".join(f"d.{name}" for name in MEMORY_SCALARS)
     + ", d.lat, d.lon, d.pub_ts, d.title_ntok, x.lex FROM search_doc d LEFT JOIN search_doc_lex x ON x.pk = d.pk"
 )
+_DOC_SQL = f"{_DOC_SELECT} WHERE {live_sql()}"
+_SKILL_SQL = f"SELECT s.pk, s.skill FROM search_doc_skill s JOIN search_doc d ON d.pk = s.pk WHERE {live_sql()}"
 _N = len(MEMORY_SCALARS)
+
+
+def _key(bind: Engine | Connection) -> str:
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return engine.url.render_as_string(hide_password=True)
 
 
 def cache_of(bind: Engine | Connection) -> MemoryIndex:
     """The in-process index of the database `bind` is on."""
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    key = engine.url.render_as_string(hide_password=True)
+    key = _key(bind)
     with CACHES_LOCK:
         index = CACHES.pop(key, None) or MemoryIndex()
         CACHES[key] = index  # most recently used last
@@ -42,34 +55,147 @@ def cache_of(bind: Engine | Connection) -> MemoryIndex:
     return index
 
 
-def refresh(conn: Connection, dialect: Dialect, index: MemoryIndex) -> None:
-    """Bring `index` to the database's state as this connection sees it."""
+def _head(conn: Connection) -> tuple[int, str]:
     gen, nonce = conn.execute(text("SELECT gen, nonce FROM search_state WHERE id = 1")).one()
-    head = (int(gen), str(nonce))
+    return int(gen), str(nonce)
+
+
+def _changed_since(conn: Connection, index: MemoryIndex) -> list[int] | None:
+    """The pks changed since the index's state, or None when only a full load will do."""
+    if index.state is None or index.stale:
+        return None
+    known, newer_reset = conn.execute(
+        text(
+            "SELECT (SELECT nonce FROM search_log WHERE gen = :g), "
+            "(SELECT count(*) FROM search_log WHERE gen > :g AND reset = :t)"
+        ),
+        {"g": index.state[0], "t": True},
+    ).one()
+    if known != index.state[1] or newer_reset:
+        return None
+    return [
+        int(r[0])
+        for r in conn.execute(text("SELECT DISTINCT pk FROM search_change WHERE gen > :g"), {"g": index.state[0]}).all()
+    ]
+
+
+def _apply(conn: Connection, dialect: Dialect, index: MemoryIndex, pks: list[int], head: tuple[int, str]) -> None:
+    rows = memory_rows(conn, pks)
+    missing = index.unknown_lexemes(rows)
+    if missing:
+        index.add_terms(vocabulary(conn, dialect, missing))
+    index.apply(rows, removed=set(pks) - {r.pk for r in rows}, state=head)
+
+
+def refresh(conn: Connection, dialect: Dialect, index: MemoryIndex, *, allow_stale: bool = False) -> None:
+    """Bring `index` to the database's state as this connection sees it. With
+    `allow_stale` (a background thread reloads it, see warm()), a copy that
+    would need a full load is left as it is."""
+    head = _head(conn)
     if index.state == head:
         return
-    if index.state is not None and not index.stale:
-        known, newer_reset = conn.execute(
-            text(
-                "SELECT (SELECT nonce FROM search_log WHERE gen = :g), "
-                "(SELECT count(*) FROM search_log WHERE gen > :g AND reset = :t)"
-            ),
-            {"g": index.state[0], "t": True},
-        ).one()
-        if known == index.state[1] and not newer_reset:
-            pks = [
-                int(r[0])
-                for r in conn.execute(
-                    text("SELECT DISTINCT pk FROM search_change WHERE gen > :g"), {"g": index.state[0]}
-                ).all()
-            ]
-            rows = memory_rows(conn, pks)
-            missing = index.unknown_lexemes(rows)
-            if missing:
-                index.add_terms(vocabulary(conn, dialect, missing))
-            index.apply(rows, removed=set(pks) - {r.pk for r in rows}, state=head)
-            return
-    index.load(memory_rows(conn, None), vocabulary(conn, dialect, None), head)
+    pks = _changed_since(conn, index)
+    if pks is not None:
+        _apply(conn, dialect, index, pks, head)
+    elif not (allow_stale and index.state is not None):
+        full_load(conn, dialect, index, head)
+
+
+def full_load(conn: Connection, dialect: Dialect, index: MemoryIndex, head: tuple[int, str] | None) -> None:
+    """Load every live document, in chunks of LOAD_CHUNK, straight into columns."""
+    index.load(doc_chunks(conn), vocabulary(conn, dialect, None), head, skills=skill_chunks(conn))
+
+
+def _stream(conn: Connection, sql: str) -> Iterator[Sequence[Any]]:
+    # a server-side cursor on PostgreSQL (psycopg would otherwise fetch the whole result at once)
+    result = conn.execute(text(sql).execution_options(stream_results=True, max_row_buffer=LOAD_CHUNK))
+    try:
+        while True:
+            rows = result.fetchmany(LOAD_CHUNK)
+            if not rows:
+                return
+            yield rows
+    finally:
+        result.close()
+
+
+def doc_chunks(conn: Connection) -> Iterator[Chunk]:
+    """Every live document, in increasing pk order, LOAD_CHUNK at a time."""
+    for rows in _stream(conn, f"{_DOC_SQL} ORDER BY d.pk"):
+        cols = list(zip(*rows, strict=True))
+        yield Chunk.of_columns(
+            cols[0],
+            cols[1],
+            cols[2 : 2 + _N],
+            cols[2 + _N],
+            cols[3 + _N],
+            cols[4 + _N],
+            cols[5 + _N],
+            cols[6 + _N],
+        )
+
+
+def skill_chunks(conn: Connection) -> Iterator[list[tuple[int, str]]]:
+    for rows in _stream(conn, _SKILL_SQL):
+        yield [(int(pk), str(skill)) for pk, skill in rows]
+
+
+def warm(bind: Engine | Connection, dialect: Dialect) -> bool:
+    """Bring the process's index of this database up to date, outside any user
+    request; True when it loaded everything. A full load is built on a new
+    index, then swapped in: queries meanwhile answer from the previous copy."""
+    key = _key(bind)
+    index = cache_of(bind)
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with engine.connect() as conn:
+        head = _head(conn)
+        if index.state == head:
+            conn.rollback()
+            return False
+        with index.lock:
+            pks = _changed_since(conn, index)
+            if pks is not None:
+                _apply(conn, dialect, index, pks, head)
+                conn.rollback()
+                return False
+        fresh = MemoryIndex()
+        full_load(conn, dialect, fresh, head)
+        conn.rollback()
+    with CACHES_LOCK:
+        if CACHES.get(key) is index:
+            CACHES[key] = fresh
+    return True
+
+
+class Warmer:
+    """A daemon thread keeping this process's index of one database warm: it
+    loads it at start, then reads the head every `interval` seconds and
+    reloads (off the requests' path) after a rebuild. Start one per process
+    (after a fork: threads do not survive it)."""
+
+    def __init__(self, bind: Engine, dialect: Dialect, interval: float = 2.0) -> None:
+        self.bind, self.dialect, self.interval = bind, dialect, interval
+        self.stopped = threading.Event()
+        self.loads = 0
+        self.errors = 0
+        self.thread = threading.Thread(target=self._run, name="search-warmer", daemon=True)
+
+    def start(self) -> Warmer:
+        WARMED.add(_key(self.bind))
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        WARMED.discard(_key(self.bind))
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.loads += warm(self.bind, self.dialect)
+            except Exception:  # noqa: BLE001 - the database may be down or not migrated yet: try again
+                self.errors += 1
+            self.stopped.wait(self.interval)
 
 
 def vocabulary(conn: Connection, dialect: Dialect, ids: list[int] | None) -> list[tuple[int, str]]:
@@ -90,28 +216,16 @@ def vocabulary(conn: Connection, dialect: Dialect, ids: list[int] | None) -> lis
     return out
 
 
-def memory_rows(conn: Connection, pks: list[int] | None) -> list[Row]:
-    """The engine's rows of every document, or of those of `pks` that still exist."""
-    chunks: list[tuple[str, str, dict[str, Any]]] = []
-    if pks is None:
-        chunks.append((_DOC_SQL, "SELECT pk, skill FROM search_doc_skill", {}))
-    else:
-        for start in range(0, len(pks), 500):
-            p = Params()
-            where = p.many(pks[start : start + 500])
-            chunks.append(
-                (
-                    f"{_DOC_SQL} WHERE d.pk IN ({where})",
-                    f"SELECT pk, skill FROM search_doc_skill WHERE pk IN ({where})",
-                    p.values,
-                )
-            )
+def memory_rows(conn: Connection, pks: list[int]) -> list[Row]:
+    """The engine's rows of those of `pks` that still exist (the documents changed since a state)."""
     rows: list[Row] = []
-    for doc_sql, skill_sql, values in chunks:
+    for start in range(0, len(pks), 500):
+        p = Params()
+        where = p.many(pks[start : start + 500])
         skills: dict[int, list[str]] = {}
-        for pk, skill in conn.execute(text(skill_sql), values).all():
+        for pk, skill in conn.execute(text(f"SELECT pk, skill FROM search_doc_skill WHERE pk IN ({where})"), p.values):
             skills.setdefault(int(pk), []).append(skill)
-        for r in conn.execute(text(doc_sql), values).all():
+        for r in conn.execute(text(f"{_DOC_SQL} AND d.pk IN ({where})"), p.values).all():
             rows.append(
                 Row(
                     int(r[0]),
@@ -142,7 +256,7 @@ def search_memory(
     facets = list(query.facets)
     index = cache_of(bind)
     with index.lock:
-        refresh(conn, dialect, index)
+        refresh(conn, dialect, index, allow_stale=_key(bind) in WARMED)
         plan = make_plan(index, query.text, query.kinds, synonyms)
         if plan.impossible:
             return SearchResult(
@@ -179,9 +293,10 @@ def search_memory(
             query = widened_query(query)
             page = run(query)
     shown = display(conn, query, plan, page.pks) if page.pks else {}
-    hits = [
+    hits = [  # a document of an older build may be gone (a copy answering while it reloads)
         hit(shown[pk], score, distance)
         for pk, score, distance in zip(page.pks, page.scores, page.distances, strict=True)
+        if pk in shown
     ]
     next_cursor = None
     if page.more and page.pks:

@@ -21,7 +21,8 @@ _FILTER_COLUMNS = "".join(f"        {name} TEXT,\n" for name in SCALAR_FIELDS) +
 DDL = [
     f"""CREATE TABLE IF NOT EXISTS search_doc (
         pk BIGSERIAL PRIMARY KEY,
-        uid TEXT COLLATE "C" NOT NULL UNIQUE,
+        uid TEXT COLLATE "C" NOT NULL,
+        build BIGINT NOT NULL DEFAULT 0,  -- shadow builds (search/sql/builds.py): unique (uid, build)
         kind TEXT NOT NULL,
         doc_id TEXT NOT NULL,
         title TEXT NOT NULL DEFAULT '',
@@ -98,31 +99,36 @@ class PostgresDialect(Dialect):
     def drop(self) -> list[str]:
         return list(DROP)
 
-    def write_documents(self, conn: Connection, docs: Sequence[Document]) -> dict[str, int]:
+    def write_documents(self, conn: Connection, docs: Sequence[Document], build: int = 0) -> dict[str, int]:
         rows = json.dumps([row_of(d) for d in docs], default=str)
         uid_list = [d.uid for d in docs]
         conn.execute(
-            text("DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc WHERE uid = ANY(:uids))"),
-            {"uids": uid_list},
+            text(
+                "DELETE FROM search_doc_skill WHERE pk IN "
+                "(SELECT pk FROM search_doc WHERE uid = ANY(:uids) AND build = :build)"
+            ),
+            {"uids": uid_list, "build": build},
         )
         pks = {
             str(u): int(pk)
             for u, pk in conn.execute(
                 text(
-                    f"INSERT INTO search_doc ({_INSERT_COLUMNS}) SELECT {_INSERT_COLUMNS} "
+                    f"INSERT INTO search_doc ({_INSERT_COLUMNS}, build) SELECT {_INSERT_COLUMNS}, :build "
                     f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
-                    f"AS r({_INSERT_TYPES}) ON CONFLICT (uid) DO UPDATE SET {_INSERT_UPDATES} RETURNING uid, pk"
+                    f"AS r({_INSERT_TYPES}) ON CONFLICT (uid, build) DO UPDATE SET {_INSERT_UPDATES} "
+                    "RETURNING uid, pk"
                 ),
-                {"rows": rows},
+                {"rows": rows, "build": build},
             ).all()
         }
         conn.execute(
             text(
                 "INSERT INTO search_doc_skill (skill, pk) "
                 "SELECT DISTINCT s.skill, d.pk FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(uid text, skills jsonb) "
-                "JOIN search_doc d ON d.uid = r.uid CROSS JOIN LATERAL jsonb_array_elements_text(r.skills) AS s(skill)"
+                "JOIN search_doc d ON d.uid = r.uid AND d.build = :build "
+                "CROSS JOIN LATERAL jsonb_array_elements_text(r.skills) AS s(skill)"
             ),
-            {"rows": rows},
+            {"rows": rows, "build": build},
         )
         return pks
 
@@ -144,17 +150,21 @@ class PostgresDialect(Dialect):
             ).all()
         }
 
-    def delete(self, conn: Connection, uids: list[str], gen: int) -> None:
+    def delete(self, conn: Connection, uids: list[str], gen: int | None, build: int = 0) -> None:
+        if gen is not None:
+            conn.execute(
+                text(
+                    "INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                    "WHERE uid = ANY(:uids) AND build = :build ON CONFLICT DO NOTHING"
+                ),
+                {"g": gen, "uids": uids, "build": build},
+            )
         conn.execute(
-            text(
-                "INSERT INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
-                "WHERE uid = ANY(:uids) ON CONFLICT DO NOTHING"
-            ),
-            {"g": gen, "uids": uids},
+            text("DELETE FROM search_doc WHERE uid = ANY(:uids) AND build = :build"), {"uids": uids, "build": build}
         )
-        conn.execute(text("DELETE FROM search_doc WHERE uid = ANY(:uids)"), {"uids": uids})
 
     def clear(self, conn: Connection, kind: str) -> None:
+        """Every row of `kind`, in every build."""
         # search_doc_skill and search_doc_lex follow (ON DELETE CASCADE)
         conn.execute(text("DELETE FROM search_doc WHERE kind = :k"), {"k": kind})
 

@@ -20,7 +20,8 @@ _FILTER_COLUMNS = "".join(f"        {name} TEXT,\n" for name in SCALAR_FIELDS) +
 DDL = [
     f"""CREATE TABLE IF NOT EXISTS search_doc (
         pk INTEGER PRIMARY KEY,
-        uid TEXT NOT NULL UNIQUE,
+        uid TEXT NOT NULL,
+        build INTEGER NOT NULL DEFAULT 0,  -- shadow builds (search/sql/builds.py): unique (uid, build)
         kind TEXT NOT NULL,
         doc_id TEXT NOT NULL,
         title TEXT NOT NULL DEFAULT '',
@@ -84,39 +85,44 @@ class SqliteDialect(Dialect):
     def drop(self) -> list[str]:
         return list(DROP)
 
-    def write_documents(self, conn: Connection, docs: Sequence[Document]) -> dict[str, int]:
+    def write_documents(self, conn: Connection, docs: Sequence[Document], build: int = 0) -> dict[str, int]:
         rows = json.dumps([row_of(d) for d in docs], default=str)
         uids = json.dumps([d.uid for d in docs])
-        cols = ", ".join(COLUMNS)
-        values = ", ".join(f"j.value -> '$.{c}'" if c in _JSON_COLUMNS else f"j.value ->> '$.{c}'" for c in COLUMNS)
+        cols = ", ".join(COLUMNS) + ", build"  # build: shadow builds (search/sql/builds.py)
+        values = (
+            ", ".join(f"j.value -> '$.{c}'" if c in _JSON_COLUMNS else f"j.value ->> '$.{c}'" for c in COLUMNS)
+            + ", :build"
+        )
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "uid")
         conn.execute(
             text(
                 "DELETE FROM search_doc_skill WHERE pk IN (SELECT pk FROM search_doc "
-                "WHERE uid IN (SELECT value FROM json_each(:uids)))"
+                "WHERE uid IN (SELECT value FROM json_each(:uids)) AND build = :build)"
             ),
-            {"uids": uids},
+            {"uids": uids, "build": build},
         )
         conn.execute(
             text(
                 f"INSERT INTO search_doc ({cols}) SELECT {values} FROM json_each(:rows) AS j "
-                f"WHERE true ON CONFLICT (uid) DO UPDATE SET {updates}"
+                f"WHERE true ON CONFLICT (uid, build) DO UPDATE SET {updates}"
             ),
-            {"rows": rows},
+            {"rows": rows, "build": build},
         )
         conn.execute(
             text(
                 "INSERT OR IGNORE INTO search_doc_skill (skill, pk) SELECT s.value, d.pk "
-                "FROM json_each(:rows) AS j JOIN search_doc d ON d.uid = j.value ->> '$.uid' "
+                "FROM json_each(:rows) AS j JOIN search_doc d ON d.uid = j.value ->> '$.uid' AND d.build = :build "
                 "JOIN json_each(j.value -> '$.skills') AS s"
             ),
-            {"rows": rows},
+            {"rows": rows, "build": build},
         )
         return {
             str(u): int(pk)
             for u, pk in conn.execute(
-                text("SELECT uid, pk FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"),
-                {"uids": uids},
+                text(
+                    "SELECT uid, pk FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids)) AND build = :build"
+                ),
+                {"uids": uids, "build": build},
             ).all()
         }
 
@@ -132,26 +138,31 @@ class SqliteDialect(Dialect):
             ).all()
         }
 
-    def delete(self, conn: Connection, uids: list[str], gen: int) -> None:
-        payload = {"uids": json.dumps(uids)}
-        conn.execute(
-            text(
-                "INSERT OR IGNORE INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
-                "WHERE uid IN (SELECT value FROM json_each(:uids))"
-            ),
-            {**payload, "g": gen},
-        )
+    def delete(self, conn: Connection, uids: list[str], gen: int | None, build: int = 0) -> None:
+        payload = {"uids": json.dumps(uids), "build": build}
+        if gen is not None:
+            conn.execute(
+                text(
+                    "INSERT OR IGNORE INTO search_change (gen, pk) SELECT :g, pk FROM search_doc "
+                    "WHERE uid IN (SELECT value FROM json_each(:uids)) AND build = :build"
+                ),
+                {**payload, "g": gen},
+            )
         for table in ("search_doc_skill", "search_doc_lex"):
             conn.execute(
                 text(
                     f"DELETE FROM {table} WHERE pk IN (SELECT pk FROM search_doc "
-                    "WHERE uid IN (SELECT value FROM json_each(:uids)))"
+                    "WHERE uid IN (SELECT value FROM json_each(:uids)) AND build = :build)"
                 ),
                 payload,
             )
-        conn.execute(text("DELETE FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids))"), payload)
+        conn.execute(
+            text("DELETE FROM search_doc WHERE uid IN (SELECT value FROM json_each(:uids)) AND build = :build"),
+            payload,
+        )
 
     def clear(self, conn: Connection, kind: str) -> None:
+        """Every row of `kind`, in every build."""
         for table in ("search_doc_skill", "search_doc_lex"):
             conn.execute(
                 text(f"DELETE FROM {table} WHERE pk IN (SELECT pk FROM search_doc WHERE kind = :k)"), {"k": kind}
