@@ -21,6 +21,7 @@ from app.core.models import utcnow
 from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
 from app.extensions import db
 from app.matches.jobs import run_sweep
+from app.observatory.services import refresh_coverage
 from app.ops.backup import BackupError, backup, restore
 from app.searching import synonyms as synonym_table
 from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
@@ -230,6 +231,18 @@ def reconcile_cmd(days: int, fix: bool):
 # ---------------------------------------------------------------- e-mail
 
 
+@hub_cli.command("coverage")
+def coverage_cmd():
+    """Recompute the observatory's coverage of the Région Sud (communes x skill groups) and store its
+    snapshot, which the observatory pages read (the hourly job)."""
+    coverage = refresh_coverage()
+    white = coverage.white_zones()
+    click.echo(
+        f"{len(coverage.places)} communes x {len(coverage.groups)} groupes en {coverage.seconds:.2f} s ; "
+        f"{len(white)} zone(s) blanche(s) avec des demandes ouvertes"
+    )
+
+
 @hub_cli.command("send-mail")
 def send_mail_cmd():
     """Deliver the outbox messages that are due (new, or whose retry time has come)."""
@@ -306,6 +319,7 @@ PERIODIC_JOBS = (
     ("mail-delivery", "frequent", "send-mail"),
     ("charter-consultations", "frequent", "charter-consultations"),
     ("proposals-sweep", "hourly", "sweep"),
+    ("observatory-coverage", "hourly", "coverage"),
     ("vouchers-expiry", "daily", "vouchers-expiry"),
     ("stripe-reconcile", "daily", "reconcile"),
     ("charter-labels-expiry", "daily", "labels-expiry"),
