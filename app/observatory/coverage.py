@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class Coverage:
     onsite: np.ndarray  # (communes, groups): of which on site (within their radius)
     open_needs: np.ndarray  # (communes, groups): open needs wanting a skill of the group
     seconds: float = 0.0
+    computed_at: datetime | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def index(self, insee: str) -> int:
@@ -81,6 +83,7 @@ class Coverage:
             "onsite": self.onsite.tolist(),
             "open_needs": self.open_needs.tolist(),
             "seconds": self.seconds,
+            "computed_at": self.computed_at.isoformat() if self.computed_at else None,
             "timings": self.timings,
         }
 
@@ -98,6 +101,7 @@ class Coverage:
             onsite=arr("onsite"),
             open_needs=arr("open_needs"),
             seconds=float(data.get("seconds", 0.0)),
+            computed_at=datetime.fromisoformat(data["computed_at"]) if data.get("computed_at") else None,
             timings=dict(data.get("timings", {})),
         )
 
@@ -176,6 +180,7 @@ def compute(
         onsite=onsite,
         open_needs=needs,
         seconds=t3 - t0,
+        computed_at=datetime.now(UTC),
         timings={"probes": t1 - t0, "candidates": t2 - t1, "count": t3 - t2},
     )
 
