@@ -64,7 +64,7 @@ def bar_chart(
     labels: Sequence[str], series: Sequence[tuple[str, Sequence]], *, title: str, desc: str = "", uid: str = "c"
 ) -> Markup:
     """Grouped vertical bars: one group per label, one bar per series."""
-    height, top, bottom, left = 300, 30, 70, 50
+    height, top, bottom, left = 380, 30, 150, 50
     plot_w, plot_h = WIDTH - left - 10, height - top - bottom
     values = [v for _n, vs in series for v in map(_num, vs) if v is not None]
     vmax = _nice_max(max(values, default=0))
@@ -89,10 +89,10 @@ def bar_chart(
                 f'fill="{PALETTE[j % len(PALETTE)]}"/>'
             )
         cx = left + (i + 0.5) * group_w
-        text = escape(str(label))[:18]
-        out.append(
-            f'<text x="{cx:.1f}" y="{top + plot_h + 14}" text-anchor="end" transform="rotate(-35 {cx:.1f} {top + plot_h + 14})">{text}</text>'
-        )
+        label = str(label)
+        text = escape(label if len(label) <= 22 else label[:21] + "…")
+        y = top + plot_h + 12
+        out.append(f'<text x="{cx:.1f}" y="{y}" text-anchor="end" transform="rotate(-60 {cx:.1f} {y})">{text}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 

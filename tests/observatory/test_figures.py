@@ -158,3 +158,34 @@ def test_periods():
     assert Period.month(2026, 12) == Period(date(2026, 12, 1), date(2027, 1, 1))
     assert len(Period.year(2026).months()) == 12
     assert T0 in Period.month(2026, 3) and T0 not in Period.month(2026, 4) and None not in Period.year(2026)
+
+
+def test_facts_read_from_a_real_mission_flow(factory):
+    """Posted → proposed → accepted → done → rated, through the services; the facts and figures follow."""
+    from app.matches.missions import confirm_completion, give_feedback, start_mission
+    from app.observatory import facts as fx
+    from app.observatory.services import group_of_skill
+
+    provider_user = factory.user(intent="provider")
+    provider = factory.provider(owner=provider_user, commune="13001")
+    factory.offer(provider, skills=["presence.site_web"], duration_hours=4.0)
+    org_user = factory.user()
+    need = factory.need(factory.organisation(owner=org_user, commune="13055"), categories=[])
+    _run, _proposal, mission = factory.mission(need, provider_user)
+    start_mission(provider_user, mission)
+    confirm_completion(provider_user, mission)
+    confirm_completion(org_user, mission)
+    give_feedback(org_user, mission, 4)
+    factory.session.flush()
+
+    got = fx.load(fx.Scope(), group_of_skill())
+    fact = next(n for n in got.needs if n.id == need.id)
+    assert fact.place.commune == "13055" and fact.place.dep == "13" and fact.place.epci == "200054807"
+    assert fact.skill_groups == ("presence",)
+    assert fact.first_proposal_at is not None and fact.accepted_at is not None and fact.done_at is not None
+    assert fact.posted_at <= fact.first_proposal_at <= fact.accepted_at <= fact.done_at
+    m = next(m for m in got.missions if m.id == mission.id)
+    assert (m.status, m.rating, m.hours, m.volunteer) == ("done", 4, 4.0, True)
+    assert any(p.need_id == need.id and p.outcome == "accepted" for p in got.proposals)
+    counts = f.counts_by_territory([fact], "epci")["200054807"]
+    assert counts.as_dict() == {"posted": 1, "matched": 1, "accepted": 1, "completed": 1, "cancelled": 0}
