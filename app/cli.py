@@ -21,6 +21,7 @@ from app.core.models import utcnow
 from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
 from app.extensions import db
 from app.matches.jobs import run_sweep
+from app.observatory.jobs import send_monthly_reports
 from app.observatory.services import refresh_coverage
 from app.ops.backup import BackupError, backup, restore
 from app.searching import synonyms as synonym_table
@@ -243,6 +244,16 @@ def coverage_cmd():
     )
 
 
+@hub_cli.command("funder-reports")
+@click.option("--force", is_flag=True, help="Build and send last month's reports again, whatever the day.")
+def funder_reports_cmd(force: bool):
+    """E-mail each funder's members last month's report (PDF and ODS links); the daily job sends it
+    once, in the first days of the month."""
+    counts = send_monthly_reports(force=force)
+    commit()
+    click.echo(f"{counts['funders']} rapport(s), {counts['emails']} e-mail(s), {counts['skipped']} déjà envoyé(s)")
+
+
 @hub_cli.command("send-mail")
 def send_mail_cmd():
     """Deliver the outbox messages that are due (new, or whose retry time has come)."""
@@ -321,6 +332,7 @@ PERIODIC_JOBS = (
     ("proposals-sweep", "hourly", "sweep"),
     ("observatory-coverage", "hourly", "coverage"),
     ("vouchers-expiry", "daily", "vouchers-expiry"),
+    ("observatory-funder-reports", "daily", "funder-reports"),
     ("stripe-reconcile", "daily", "reconcile"),
     ("charter-labels-expiry", "daily", "labels-expiry"),
 )

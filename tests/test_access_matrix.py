@@ -172,6 +172,7 @@ EXPECTED = {
     ("GET", "observatory.staff_csv"): ("/observatoire/departements.csv", {}),
     ("GET", "observatory.funder_page"): ("/financeur/observatoire/", {}),
     ("GET", "observatory.funder_csv"): ("/financeur/observatoire/departements.csv", {}),
+    ("GET", "observatory.funder_report"): ("/financeur/observatoire/rapport.pdf?financeur={v_funder}", {}),
     ("GET", "observatory.impact"): ("/impact", {}),
     ("GET", "observatory.impact_csv"): ("/impact/departements.csv", {}),
     ("GET", "vouchers.programme_new"): ("/financeur/programmes/nouveau", {}),

@@ -13,9 +13,10 @@ from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.inputs import parse_id
 from app.core.models import utcnow
+from app.observatory import exports, report, svg
 from app.observatory import facts as fx
-from app.observatory import report, svg
 from app.observatory.figures import SUPPRESSED
+from app.observatory.jobs import build_report
 from app.observatory.services import current_coverage, group_label, group_of_skill
 from app.vouchers.funders import funders_of
 
@@ -183,3 +184,22 @@ def impact():
 @access(Access.PUBLIC)
 def impact_csv(key: str):
     return _csv(_tables(fx.Scope(), "public", _period()), key, "impact")
+
+
+@bp.get("/financeur/observatoire/rapport.<fmt>")
+@access(Access.FUNDER)
+def funder_report(fmt: str):
+    """The report of one funder (`financeur`, required when the user acts for several) for the period,
+    as PDF or ODS: the same tables as the page."""
+    if fmt not in ("pdf", "ods"):
+        abort(404)
+    period = _period()
+    funders, _scope = _funder_scope()
+    if len(funders) != 1:
+        raise ServiceError(_("Choisissez le financeur du rapport."))
+    built = build_report(funders[0], period)
+    body, mime = (built.pdf, exports.PDF_MIME) if fmt == "pdf" else (built.ods, exports.ODS_MIME)
+    response = Response(body, mimetype=mime)
+    name = f"rapport-{funders[0].id}-{period.start:%Y-%m}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
