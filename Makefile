@@ -92,6 +92,7 @@ bench: install services
 	$(BIN)/python -m app.searching.relevance
 	$(BIN)/python -m payments.bench
 	$(BIN)/python -m app.observatory.bench
+	$(BIN)/python -m app.observatory.bench_report
 	$(BIN)/python scripts/bench_http.py
 
 clean:

@@ -202,7 +202,10 @@ class Counts:
 
 
 def in_period(needs: Iterable[NeedFact], period: Period | None) -> list[NeedFact]:
-    return [n for n in needs if period is None or n.posted_at in period]
+    if period is None:
+        return list(needs)
+    start, end = period.start, period.end
+    return [n for n in needs if start <= n.posted_at.date() < end]
 
 
 def counts_by_territory(needs: Iterable[NeedFact], level: str, period: Period | None = None) -> dict[str, Counts]:
@@ -225,8 +228,12 @@ def totals(needs: Iterable[NeedFact], period: Period | None = None) -> Counts:
 
 
 def counts_by_month(needs: Iterable[NeedFact], period: Period) -> list[tuple[date, Counts]]:
-    needs = list(needs)
-    return [(month.start, totals(needs, month)) for month in period.months()]
+    """One pass: each need counted in the month it was posted."""
+    months = {m.start: Counts() for m in period.months()}
+    for need in in_period(needs, period):
+        day = need.posted_at.date()
+        months[date(day.year, day.month, 1)].add(need)
+    return list(months.items())
 
 
 @dataclass

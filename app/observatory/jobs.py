@@ -27,7 +27,6 @@ from app.extensions import db
 from app.observatory import exports, report
 from app.observatory import facts as fx
 from app.observatory.figures import Period
-from app.observatory.services import group_of_skill
 from app.vouchers.models import Funder, FunderMember
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def period_label(period: Period) -> str:
 
 def build_report(funder: Funder, period: Period) -> FunderReport:
     scope = fx.funder_scope({funder.id})
-    tables = report.build(fx.load(scope, group_of_skill()), period, "funder")
+    tables = report.build(fx.load(scope), period, "funder")
     title = _("Rapport d'activité — %(funder)s", funder=funder.name)
     territories = ", ".join(sorted(scope.deps | scope.communes)) or "—"
     subtitle = _(

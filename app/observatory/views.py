@@ -17,7 +17,7 @@ from app.observatory import exports, report, svg
 from app.observatory import facts as fx
 from app.observatory.figures import SUPPRESSED
 from app.observatory.jobs import build_report
-from app.observatory.services import current_coverage, group_label, group_of_skill
+from app.observatory.services import current_coverage, group_label
 from app.vouchers.funders import funders_of
 
 bp = Blueprint("observatory", __name__)
@@ -54,7 +54,7 @@ def _funder_scope():
 
 
 def _tables(scope: fx.Scope, audience: str, period):
-    return report.build(fx.load(scope, group_of_skill()), period, audience)
+    return report.build(fx.load(scope), period, audience)
 
 
 def _csv(tables, key: str, filename: str) -> Response:
