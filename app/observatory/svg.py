@@ -155,6 +155,7 @@ def commune_map(
     uid: str = "map",
     classes: Sequence[tuple[float, str]] = (),
     highlight: set[str] | None = None,
+    colors: Sequence[str] = MAP_COLORS,
 ) -> Markup:
     """The Région Sud's communes (data/sud-outlines.json.gz) filled by value class.
 
@@ -182,10 +183,10 @@ def commune_map(
     def fill(value: float | None) -> str:
         if value is None:
             return "#e8e8e8"
-        color = MAP_COLORS[0]
+        color = colors[0]
         for k, (bound, _label) in enumerate(classes):
             if value >= bound:
-                color = MAP_COLORS[min(k, len(MAP_COLORS) - 1)]
+                color = colors[min(k, len(colors) - 1)]
         return color
 
     for insee, entry in communes.items():
@@ -203,7 +204,7 @@ def commune_map(
     y = h + 20
     for k, (_bound, label) in enumerate(classes):
         out.append(
-            f'<rect x="6" y="{y + 24 * k - 12:.0f}" width="16" height="16" fill="{MAP_COLORS[min(k, 4)]}" stroke="#888"/>'
+            f'<rect x="6" y="{y + 24 * k - 12:.0f}" width="16" height="16" fill="{colors[min(k, len(colors) - 1)]}" stroke="#888"/>'
         )
         out.append(f'<text x="28" y="{y + 24 * k:.0f}" font-size="14">{escape(label)}</text>')
     out.append("</svg>")

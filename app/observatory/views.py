@@ -66,31 +66,66 @@ def _csv(tables, key: str, filename: str) -> Response:
     return response
 
 
-def _coverage_view():
+def _coverage_view(group: str | None = None):
+    """The coverage snapshot, and its map: without `group`, the open needs no provider can serve per
+    commune; with a skill group, where its providers can come on site, only remotely, or not at all
+    (communes with open needs of the group outlined)."""
     coverage = current_coverage()
     white = coverage.white_zones()
-    unserved = {}
-    for row in white:
-        unserved[row["insee"]] = unserved.get(row["insee"], 0) + row["open_needs"]
-    covered_none = {p.insee for i, p in enumerate(coverage.places) if (coverage.providers[i] == 0).all()}
-    values = {p.insee: 0 for p in coverage.places} | unserved
-    drawing = svg.commune_map(
-        fx.outlines(),
-        values,
-        title=_("Zones blanches : demandes ouvertes sans prestataire possible, par commune"),
-        desc=_("%(n)s communes avec des demandes ouvertes qu'aucun prestataire ne peut servir", n=len(unserved)),
-        classes=[
-            (0, _("Aucune demande non servie")),
-            (1, _("1 demande non servie")),
-            (2, _("2 à 4")),
-            (5, _("5 ou plus")),
-        ],
-        highlight=covered_none,
-    )
     groups = [(code, group_label(code)) for code in coverage.groups]
+    if group is not None and group not in coverage.groups:
+        abort(404)
+    if group is None:
+        unserved = {}
+        for row in white:
+            unserved[row["insee"]] = unserved.get(row["insee"], 0) + row["open_needs"]
+        covered_none = {p.insee for i, p in enumerate(coverage.places) if (coverage.providers[i] == 0).all()}
+        drawing = svg.commune_map(
+            fx.outlines(),
+            {p.insee: 0 for p in coverage.places} | unserved,
+            title=_("Zones blanches : demandes ouvertes sans prestataire possible, par commune"),
+            desc=_("%(n)s communes avec des demandes ouvertes qu'aucun prestataire ne peut servir", n=len(unserved)),
+            classes=[
+                (0, _("Aucune demande non servie")),
+                (1, _("1 demande non servie")),
+                (2, _("2 à 4")),
+                (5, _("5 ou plus")),
+            ],
+            highlight=covered_none,
+        )
+    else:
+        j = coverage.groups.index(group)
+        reach = {
+            p.insee: 0 if coverage.providers[i, j] == 0 else (1 if coverage.onsite[i, j] == 0 else 2)
+            for i, p in enumerate(coverage.places)
+        }
+        with_needs = {p.insee for i, p in enumerate(coverage.places) if coverage.open_needs[i, j] > 0}
+        drawing = svg.commune_map(
+            fx.outlines(),
+            reach,
+            title=_("Couverture : %(group)s", group=dict(groups)[group]),
+            desc=_(
+                "%(none)s communes sans prestataire, %(remote)s servies à distance seulement",
+                none=sum(1 for v in reach.values() if v == 0),
+                remote=sum(1 for v in reach.values() if v == 1),
+            ),
+            classes=[
+                (0, _("Aucun prestataire possible")),
+                (1, _("À distance seulement")),
+                (2, _("Intervention sur place possible")),
+            ],
+            colors=("#d7301f", "#fdd49e", "#e8f1f8"),
+            highlight=with_needs,
+        )
     per_group = [
-        (label, int((coverage.providers[:, j] == 0).sum()), int(coverage.open_needs[:, j].sum()))
-        for j, (_code, label) in enumerate(groups)
+        (
+            code,
+            label,
+            int((coverage.providers[:, j] == 0).sum()),
+            int((coverage.onsite[:, j] == 0).sum()),
+            int(coverage.open_needs[:, j].sum()),
+        )
+        for j, (code, label) in enumerate(groups)
     ]
     return coverage, white, drawing, per_group, dict(groups)
 
@@ -99,7 +134,8 @@ def _coverage_view():
 @access(Access.STAFF)
 def staff_page():
     period = _period()
-    coverage, white, drawing, per_group, labels = _coverage_view()
+    group = request.args.get("groupe") or None
+    coverage, white, drawing, per_group, labels = _coverage_view(group)
     return render_template(
         "observatory/page.html",
         audience="staff",
@@ -111,6 +147,7 @@ def staff_page():
         map_svg=drawing,
         coverage_when=format_datetime(coverage.computed_at, "short") if coverage.computed_at else "—",
         per_group=per_group,
+        map_group=group,
         group_labels=labels,
         csv_endpoint="observatory.staff_csv",
         csv_args={},

@@ -78,6 +78,12 @@ def test_staff_see_the_white_zones_on_a_map_and_every_table(client, factory):
     dep_csv = client.get("/observatoire/departements.csv").get_data(as_text=True)
     assert "Hautes-Alpes (05);1;" in dep_csv
     assert client.get("/observatoire/nothing.csv").status_code == 404
+    by_group = client.get("/observatoire/?groupe=presence").get_data(as_text=True)
+    paths = {insee: fill for fill, insee in re.findall(r'fill="(#[0-9a-f]{6})"[^>]*?data-insee="(\w+)"', by_group)}
+    assert paths["05061"] == "#d7301f"  # Gap: no provider for a website, neither on site nor remote
+    assert paths["13055"] == "#e8f1f8"  # Marseille: within the Aix provider's 30 km, on site
+    assert re.search(r'stroke="#000"[^>]*data-insee="05061"', by_group)  # its open need outlined
+    assert client.get("/observatoire/?groupe=inconnu").status_code == 404
     bad = client.get("/observatoire/?du=2026-13&au=x")
     assert bad.status_code == 400 and "Période invalide" in page_text(bad)
 
