@@ -136,3 +136,11 @@ def test_impact_never_shows_a_group_under_five(client, factory):
         assert not any(v in {"1", "2", "3", "4"} for v in line.split(";")[1:])
     assert "motifs" not in html  # decline reasons (free text) are never public
     assert client.get("/impact/motifs.csv").status_code == 404
+
+
+def test_impact_in_english(client):
+    from tests.conftest import post_form
+
+    post_form(client, "/langue", {"lang": "en"})
+    text = page_text(client.get("/impact"))
+    assert "The network's impact" in text and "Needs by département" in text and "Download the data (CSV)" in text
