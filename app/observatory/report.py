@@ -78,6 +78,11 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
     if audience not in AUDIENCES:
         raise ValueError(audience)
     public = audience == "public"
+
+    def sup(value, group_size: int):
+        """The public page's rule (app.observatory.figures.suppress); staff and funders see every figure."""
+        return fg.suppress(value, group_size) if public else value
+
     tables: list[Table] = []
     cols = [_("Demandes publiées"), _("Avec proposition"), _("Acceptées"), _("Terminées"), _("Annulées")]
 
@@ -121,7 +126,7 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
     for start, c in months:
         values = [c.posted, c.completed]
         if public:
-            values = [fg.suppress(v, v) for v in values]
+            values = [sup(v, v) for v in values]
         month_rows.append([start.strftime("%m/%Y"), *values])
     tables.append(
         Table(
@@ -149,9 +154,9 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
             [
                 [
                     step_names[k],
-                    _days(fg.suppress(d.median, d.n)),
-                    _days(fg.suppress(d.p90, d.n)),
-                    fg.suppress(d.n, d.n),
+                    _days(sup(d.median, d.n)),
+                    _days(sup(d.p90, d.n)),
+                    sup(d.n, d.n),
                 ]
                 for k, d in delays.items()
             ],
@@ -169,12 +174,12 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
             _("Réponses des prestataires aux propositions"),
             [_("Réponse"), _("Nombre"), _("Part (%)")],
             [
-                [_("Acceptées"), fg.suppress(ans.accepted, n), _pct(fg.suppress(ans.acceptance_rate, n))],
-                [_("Refusées"), fg.suppress(ans.declined, n), _pct(fg.suppress(ans.decline_rate, n))],
+                [_("Acceptées"), sup(ans.accepted, n), _pct(sup(ans.acceptance_rate, n))],
+                [_("Refusées"), sup(ans.declined, n), _pct(sup(ans.decline_rate, n))],
                 [
                     _("Sans réponse à temps"),
-                    fg.suppress(ans.expired, n),
-                    _pct(fg.suppress(ans.expired / n if n else None, n)),
+                    sup(ans.expired, n),
+                    _pct(sup(ans.expired / n if n else None, n)),
                 ],
             ],
             "bars",
@@ -192,18 +197,18 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
         )
 
     # provider load
-    load = fg.provider_load(facts.missions, None)
+    load = fg.provider_load(facts.missions, period)
     tables.append(
         Table(
             "charge",
             _("Charge des prestataires (missions par prestataire)"),
             [_("Missions"), _("Prestataires")],
-            [[k, fg.suppress(v, v) if public else v] for k, v in load.distribution],
+            [[k, sup(v, v) if public else v] for k, v in load.distribution],
             "bars",
             [1],
             note=_(
                 "Part des missions assurée par le dixième le plus sollicité : %(share)s %%",
-                share=_pct(fg.suppress(load.busiest_tenth_share, load.providers))
+                share=_text(_pct(sup(load.busiest_tenth_share, load.providers)))
                 if load.busiest_tenth_share is not None
                 else "—",
             ),
@@ -217,13 +222,13 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
             "satisfaction",
             _("Satisfaction des structures (note de 1 à 5)"),
             [_("Note"), _("Avis")],
-            [[k, fg.suppress(v, sat.n) if public else v] for k, v in sat.distribution.items()],
+            [[k, sup(v, sat.n) if public else v] for k, v in sat.distribution.items()],
             "bars",
             [1],
             note=_(
                 "Note moyenne : %(mean)s sur %(n)s avis",
-                mean=_fmt_mean(fg.suppress(sat.mean, sat.n)),
-                n=fg.suppress(sat.n, sat.n) if public else sat.n,
+                mean=_fmt_mean(sup(sat.mean, sat.n)),
+                n=_text(sup(sat.n, sat.n)),
             ),
         )
     )
@@ -238,9 +243,9 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
             [_("Missions bénévoles terminées"), _("Heures"), _("Valeur (€)")],
             [
                 [
-                    fg.suppress(vol.missions, vol.missions),
-                    fg.suppress(vol.hours, vol.missions),
-                    fg.suppress(round(vol.value_cents / 100), vol.missions),
+                    sup(vol.missions, vol.missions),
+                    sup(vol.hours, vol.missions),
+                    sup(round(vol.value_cents / 100), vol.missions),
                 ]
             ],
             note=_("Heures valorisées à %(euros)s € de l'heure", euros=f"{hour / 100:.2f}".replace(".", ",")),
@@ -284,7 +289,6 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
             ):
                 setattr(total, attr, getattr(total, attr) + getattr(m, attr))
         label, issued, used, expired, euros, completed, cost = money_row(_("Tous les financeurs"), total)
-        sup = fg.suppress
         rows = [
             [
                 label,
@@ -302,6 +306,14 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
         Table("cheques", _("Chèques numériques par financeur"), [_("Financeur"), *vcols], rows, "bars", [1, 2, 3])
     )
     return tables
+
+
+def _text(value) -> str:
+    if value is SUPPRESSED:
+        return "<5"
+    if value is None:
+        return "—"
+    return str(value).replace(".", ",") if isinstance(value, float) else str(value)
 
 
 def _fmt_mean(value) -> str:

@@ -115,3 +115,27 @@ def test_the_monthly_job_mails_each_member_once_and_the_links_serve_the_files(cl
     assert client.get(f"/financeur/observatoire/rapport.pdf?financeur={beta.id}").status_code == 404
     assert client.get("/financeur/observatoire/rapport.xls").status_code == 404
     assert beta_member.email != member.email
+
+
+def test_staff_and_funders_see_every_figure_the_public_page_hides_small_groups(db_session):
+    from datetime import UTC, datetime
+
+    from app.observatory import facts as fx
+    from app.observatory import report
+    from app.observatory.figures import MissionFact, NeedFact, Period, Place
+
+    day = datetime(2026, 3, 2, tzinfo=UTC)
+    gap = Place("05061", "05")
+    needs = [NeedFact(i, gap, day, "done", day, day, day) for i in range(3)]
+    missions = [MissionFact(i, i, 100 + i % 2, "done", day, rating=5) for i in range(3)]
+    facts = fx.Facts(needs, [], missions, [], {})
+    march = Period.month(2026, 3)
+    staff = {t.key: t for t in report.build(facts, march, "staff")}
+    public = {t.key: t for t in report.build(facts, march, "public")}
+    assert staff["departements"].rows[0][1:] == [3, 3, 3, 3, 0]
+    assert public["departements"].rows[0][1:] == [SUPPRESSED] * 4 + [0]
+    assert staff["delais"].rows[0][1] == 0.0 and public["delais"].rows[0][1] is SUPPRESSED
+    assert "66,7" in staff["charge"].note or "66.7" in staff["charge"].note  # 2 of 3 missions by the busiest
+    assert "<5" in public["charge"].note and "<5" in public["satisfaction"].note
+    assert "epci" in staff and "motifs" in staff and "epci" not in public and "motifs" not in public
+    assert "<5" in public["departements"].csv()
