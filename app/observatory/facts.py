@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import func, literal, select
 
 from app.directory.models import Offer, Organisation
@@ -29,14 +31,24 @@ from app.territory.models import Commune
 from app.vouchers.models import Funder
 
 OUTLINES = Path(__file__).resolve().parents[2] / "data" / "sud-outlines.json.gz"
+log = logging.getLogger(__name__)
 ANSWERS = ("accepted", "declined", "expired")
 
 
-@lru_cache(maxsize=1)
 def outlines() -> dict:
-    """data/sud-outlines.json.gz (scripts/build_outlines.py): outlines and EPCI of the Région Sud."""
-    with gzip.open(OUTLINES, "rt", encoding="utf-8") as fh:
-        return json.load(fh)
+    """The outlines and EPCI of the Région Sud (OUTLINES_FILE: data/sud-outlines.json.gz, built by
+    scripts/build_outlines.py). Without the file (an install that did not ship data/), no map and no EPCI."""
+    return _read_outlines(current_app.config.get("OUTLINES_FILE") or str(OUTLINES))
+
+
+@lru_cache(maxsize=2)
+def _read_outlines(path: str) -> dict:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return json.load(fh)
+    except OSError:
+        log.warning("no commune outlines at %s: the observatory draws no map and reports no EPCI", path)
+        return {"communes": {}, "epci": {}}
 
 
 def epci_of(insee: str) -> str | None:

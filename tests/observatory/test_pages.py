@@ -144,3 +144,13 @@ def test_impact_in_english(client):
     post_form(client, "/langue", {"lang": "en"})
     text = page_text(client.get("/impact"))
     assert "The network's impact" in text and "Needs by département" in text and "Download the data (CSV)" in text
+
+
+def test_without_the_outlines_file_the_pages_still_answer(app, client, factory, monkeypatch, tmp_path):
+    """An install that did not ship data/ (OUTLINES_FILE missing): no map, no EPCI, the figures still there."""
+    monkeypatch.setitem(app.config, "OUTLINES_FILE", str(tmp_path / "absent.json.gz"))
+    factory.need(factory.organisation(commune="13055"), categories=[])
+    assert client.get("/impact").status_code == 200
+    login(client, factory.staff())
+    html = client.get("/observatoire/").get_data(as_text=True)
+    assert 'data-insee="' not in html and 'id="table-departements"' in html
