@@ -186,7 +186,7 @@ def build(facts: fx.Facts, period: Period, audience: str) -> list[Table]:
             [1],
         )
     )
-    if not public:  # reasons are free text: never on the public page
+    if audience == "staff":  # reasons are free text written by providers: hub staff only
         tables.append(
             Table(
                 "motifs",

@@ -138,4 +138,6 @@ def test_staff_and_funders_see_every_figure_the_public_page_hides_small_groups(d
     assert "66,7" in staff["charge"].note or "66.7" in staff["charge"].note  # 2 of 3 missions by the busiest
     assert "<5" in public["charge"].note and "<5" in public["satisfaction"].note
     assert "epci" in staff and "motifs" in staff and "epci" not in public and "motifs" not in public
+    funder = {t.key for t in report.build(facts, march, "funder")}
+    assert "epci" in funder and "motifs" not in funder  # providers' free text stays with hub staff
     assert "<5" in public["departements"].csv()
