@@ -36,6 +36,16 @@ def _nice_max(value: float) -> float:
     return 10 * exp
 
 
+def _scale(values: list[float]) -> tuple[float, int]:
+    """(top of the axis, number of gridline steps): round steps (1, 2, 2.5, 5 × 10^k), at most 5 of them."""
+    top = max(values, default=0)
+    if top <= 0:
+        return 1.0, 1
+    step = _nice_max(top / 5)
+    steps = max(1, math.ceil(top / step - 1e-9))
+    return step * steps, steps
+
+
 def _fmt(value: float) -> str:
     return f"{value:,.0f}".replace(",", "\u202f") if value == int(value) else f"{value:.1f}".replace(".", ",")
 
@@ -67,13 +77,13 @@ def bar_chart(
     height, top, bottom, left = 380, 30, 150, 50
     plot_w, plot_h = WIDTH - left - 10, height - top - bottom
     values = [v for _n, vs in series for v in map(_num, vs) if v is not None]
-    vmax = _nice_max(max(values, default=0))
+    vmax, steps = _scale(values)
     out = _open(title, desc, height, uid)
     out += _legend([n for n, _v in series], 16)
-    for k in range(5):
-        y = top + plot_h - plot_h * k / 4
+    for k in range(steps + 1):
+        y = top + plot_h - plot_h * k / steps
         out.append(f'<line x1="{left}" x2="{WIDTH - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(vmax * k / 4)}</text>')
+        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(vmax * k / steps)}</text>')
     n = max(len(labels), 1)
     group_w = plot_w / n
     bar_w = max(1.0, group_w * 0.8 / max(len(series), 1))
@@ -104,13 +114,13 @@ def line_chart(
     height, top, bottom, left = 260, 30, 40, 50
     plot_w, plot_h = WIDTH - left - 20, height - top - bottom
     values = [v for _n, vs in series for v in map(_num, vs) if v is not None]
-    vmax = _nice_max(max(values, default=0))
+    vmax, steps = _scale(values)
     out = _open(title, desc, height, uid)
     out += _legend([n for n, _v in series], 16)
-    for k in range(5):
-        y = top + plot_h - plot_h * k / 4
+    for k in range(steps + 1):
+        y = top + plot_h - plot_h * k / steps
         out.append(f'<line x1="{left}" x2="{WIDTH - 20}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(vmax * k / 4)}</text>')
+        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(vmax * k / steps)}</text>')
     n = len(labels)
     step = plot_w / max(n - 1, 1)
     every = max(1, math.ceil(n / 12))
