@@ -91,6 +91,8 @@ bench: install services
 	$(BIN)/python -m search.bench
 	$(BIN)/python -m app.searching.relevance
 	$(BIN)/python -m payments.bench
+	$(BIN)/python -m app.observatory.bench
+	$(BIN)/python -m app.observatory.bench_report
 	$(BIN)/python scripts/bench_http.py
 	$(BIN)/python scripts/bench_rebuild.py --docs 20000
 

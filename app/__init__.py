@@ -35,6 +35,7 @@ from app.library.views import bp as library_bp
 from app.matches import receivers  # noqa: F401  (matches listens to needs and directory: app.core.signals)
 from app.matches.views import bp as matches_bp
 from app.needs.views import bp as needs_bp
+from app.observatory.views import bp as observatory_bp
 from app.searching.views import bp as searching_bp
 from app.staff.views import bp as staff_bp
 from app.territory.views import bp as territory_bp
@@ -128,6 +129,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(bp)
     for bp in (billing_bp, vouchers_bp):  # payments: the Stripe webhook; funders, programmes, vouchers
         app.register_blueprint(bp)
+    app.register_blueprint(observatory_bp)  # coverage, the network's figures, /impact
     app.register_blueprint(charter_bp)  # the charter's text and its cooperative writing
     app.register_blueprint(charter_labels_bp)  # the charter's labels: assessments, reviews, registry
     charter_subject.register()  # resources and evidence files: the knowledge base answers the charter

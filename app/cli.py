@@ -21,6 +21,8 @@ from app.core.models import utcnow
 from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
 from app.extensions import db
 from app.matches.jobs import run_sweep
+from app.observatory.jobs import send_monthly_reports
+from app.observatory.services import refresh_coverage
 from app.ops.backup import BackupError, backup, restore
 from app.searching import synonyms as synonym_table
 from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
@@ -230,6 +232,28 @@ def reconcile_cmd(days: int, fix: bool):
 # ---------------------------------------------------------------- e-mail
 
 
+@hub_cli.command("coverage")
+def coverage_cmd():
+    """Recompute the observatory's coverage of the Région Sud (communes x skill groups) and store its
+    snapshot, which the observatory pages read (the hourly job)."""
+    coverage = refresh_coverage()
+    white = coverage.white_zones()
+    click.echo(
+        f"{len(coverage.places)} communes x {len(coverage.groups)} groupes en {coverage.seconds:.2f} s ; "
+        f"{len(white)} zone(s) blanche(s) avec des demandes ouvertes"
+    )
+
+
+@hub_cli.command("funder-reports")
+@click.option("--force", is_flag=True, help="Build and send last month's reports again, whatever the day.")
+def funder_reports_cmd(force: bool):
+    """E-mail each funder's members last month's report (PDF and ODS links); the daily job sends it
+    once, in the first days of the month."""
+    counts = send_monthly_reports(force=force)
+    commit()
+    click.echo(f"{counts['funders']} rapport(s), {counts['emails']} e-mail(s), {counts['skipped']} déjà envoyé(s)")
+
+
 @hub_cli.command("send-mail")
 def send_mail_cmd():
     """Deliver the outbox messages that are due (new, or whose retry time has come)."""
@@ -306,7 +330,9 @@ PERIODIC_JOBS = (
     ("mail-delivery", "frequent", "send-mail"),
     ("charter-consultations", "frequent", "charter-consultations"),
     ("proposals-sweep", "hourly", "sweep"),
+    ("observatory-coverage", "hourly", "coverage"),
     ("vouchers-expiry", "daily", "vouchers-expiry"),
+    ("observatory-funder-reports", "daily", "funder-reports"),
     ("stripe-reconcile", "daily", "reconcile"),
     ("charter-labels-expiry", "daily", "labels-expiry"),
 )

