@@ -213,19 +213,44 @@ def solve_cpsat(
     st = solver.solve(model)
     timings["solve"] = time.perf_counter() - t2
     status = solver.status_name(st)
+    fb = flow_result.objective
+    # edges that could take part in a solution but were left out of the model
+    usable = (scores.score_int > 0) & (cand.remaining[cand.offer_idx] > 0)
+    pruned = bool(np.any(usable & ~keep))
+    # flow optimum in the model's integer units (a need counts twice its edge's score_int)
+    fb_int = 2 * int(scores.score_int[flow_result.selected].sum())
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = [k for k in range(len(eidx)) if solver.boolean_value(x[k])]
         selected = eidx[np.array(chosen, dtype=np.int64)] if chosen else np.zeros(0, np.int64)
         half = two_expert[cand.need_idx[selected]]
         objective = float(np.sum(np.where(half, 0.5, 1.0) * scores.score[selected]))
-        if st == cp_model.OPTIMAL:
-            bound = objective
-        else:  # integer bound, plus the rounding of each need's score
-            bound = max(objective, solver.best_objective_bound / (2 * SCORE_SCALE) + 0.5 * len(by_need) / SCORE_SCALE)
+        obj_int = round(solver.objective_value)
+        reaches_flow_bound = obj_int >= fb_int
+        if pruned:
+            # The model's bound holds for the pruned model only: the flow optimum on every edge is the
+            # valid bound, and optimality is proven only when the objective reaches it.
+            bound = max(objective, fb)
+            if st == cp_model.OPTIMAL and not reaches_flow_bound:
+                status = "FEASIBLE"
+                notes.append(
+                    f"modèle réduit ({side.top_k} meilleures offres par besoin) : optimum du modèle réduit, "
+                    f"optimalité non prouvée sur toutes les offres (borne : {fb:.4f})"
+                )
+            elif reaches_flow_bound:
+                status = "OPTIMAL"
+        else:
+            if st == cp_model.OPTIMAL:
+                cp_bound = objective
+            else:  # integer bound, plus the rounding of each need's score
+                cp_bound = solver.best_objective_bound / (2 * SCORE_SCALE) + 0.5 * len(by_need) / SCORE_SCALE
+            bound = max(objective, min(fb, cp_bound))
+            if reaches_flow_bound:
+                status = "OPTIMAL"
     else:
-        selected = np.zeros(0, np.int64)
-        objective, bound = 0.0, None
-    fb = flow_result.objective
+        fallback = _flow_fallback(inst, cand, side, flow_result, two_expert, status, time_limit)
+        notes.extend(fallback)
+        selected = flow_result.selected
+        objective, bound = fb, fb
     gap = (fb - objective) / fb if fb > 0 else 0.0
     return SolveResult(
         "cpsat",
@@ -241,3 +266,37 @@ def solve_cpsat(
         n_model_edges=len(eidx),
         notes=tuple(notes),
     )
+
+
+def _flow_fallback(
+    inst: Instance,
+    cand: Candidates,
+    side: SideConstraints,
+    flow_result: SolveResult,
+    two_expert: np.ndarray,
+    status: str,
+    time_limit: float,
+) -> list[str]:
+    """Notes of a run that falls back to the flow optimum (CP-SAT found no solution):
+    why, and which side constraints that answer does not meet."""
+    from ..checker import check_assignments  # the checker names the unmet side constraints
+
+    why = {
+        "UNKNOWN": f"aucune solution trouvée par CP-SAT en {time_limit:g} s",
+        "INFEASIBLE": "contraintes annexes impossibles à respecter sur le modèle",
+    }.get(status, f"CP-SAT : {status}")
+    notes = [f"{why} ; propositions du flot optimal sans contraintes annexes"]
+    nid, oid = inst.need_ids, inst.offer_ids
+    amap = {int(nid[n]): int(oid[o]) for n, o in flow_result.assignments.items() if isinstance(o, int)}
+    unmet = [v for v in check_assignments(inst, amap, side_constraints=side) if v.rule in _SIDE_RULES]
+    for v in unmet:
+        notes.append(f"contrainte non respectée ({v.rule}) : {v.detail}")
+    served_alone = int(np.sum(two_expert[cand.need_idx[flow_result.selected]]))
+    if served_alone:
+        notes.append(
+            f"contrainte non respectée (two_experts) : {served_alone} besoin(s) à deux experts servi(s) par un seul"
+        )
+    return notes
+
+
+_SIDE_RULES = ("territory_share", "min_per_department")
