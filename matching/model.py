@@ -230,6 +230,8 @@ class Instance:
     need_embeddings: F32 | None = None
     offer_embeddings: F32 | None = None
     need_onsite: Bool | None = None  # None: every need accepts on-site service
+    #: per need: takes an offer of its category that covers none of its wanted skills; ``None``: no need does
+    need_category_only: Bool | None = None
 
     def __post_init__(self) -> None:
         def set_(name: str, value: object) -> None:
@@ -280,6 +282,8 @@ class Instance:
             set_("offer_charter", _ro(np.asarray(self.offer_charter, dtype=np.float64)))
         if self.need_charter is not None:
             set_("need_charter", _ro(np.asarray(self.need_charter, dtype=np.int8)))
+        if self.need_category_only is not None:
+            set_("need_category_only", _ro(np.asarray(self.need_category_only, dtype=bool)))
         for name in ("excluded", "fixed"):
             a = np.asarray(getattr(self, name), dtype=np.int64).reshape(-1, 2)
             set_(name, _ro(a))
@@ -333,6 +337,8 @@ class Instance:
             raise ValueError("offer_charter has the wrong length")
         if self.need_charter is not None and len(self.need_charter) != n:
             raise ValueError("need_charter has the wrong length")
+        if self.need_category_only is not None and len(self.need_category_only) != n:
+            raise ValueError("need_category_only has the wrong length")
         if len(self.need_skills_ptr) != n + 1 or len(self.offer_skills_ptr) != m + 1:
             raise ValueError("skill CSR pointers have the wrong length")
         if len(self.provider_org_ptr) != p + 1:
@@ -407,6 +413,14 @@ class Instance:
         if self.need_charter is None:
             return np.zeros(self.n_needs, dtype=bool)
         return np.asarray(self.need_charter == CHARTER_PREFERENCES["only"], dtype=bool)
+
+    def category_match_mask(self) -> Bool:
+        """Which needs may be served on their category alone: those without a wanted skill, and those
+        that accept an offer covering none of their skills (``need_category_only``)."""
+        out = np.diff(self.need_skills_ptr) == 0
+        if self.need_category_only is not None:
+            out |= self.need_category_only
+        return np.asarray(out, dtype=bool)
 
     def charter_prefer_mask(self) -> Bool:
         """Which needs prefer labelled providers (the soft preference)."""
@@ -556,6 +570,11 @@ class Instance:
             need_embeddings=need_embeddings,
             offer_embeddings=offer_embeddings,
             need_onsite=np.array([bool(n.accepts_onsite) for n in needs], dtype=bool),
+            need_category_only=(
+                np.array([bool(n.accepts_category_only) for n in needs], dtype=bool)
+                if any(n.accepts_category_only for n in needs)
+                else None
+            ),
         )
 
 

@@ -99,6 +99,9 @@ def random_instance(
     )
     # about a third of the remote-accepting needs are remote only
     inst = inst.replace(need_onsite=~inst.need_remote | (rng.random(n_needs) < 0.7))
+    # some needs accept an offer of their category that covers none of their skills
+    if rng.random() < 0.5:
+        inst = inst.replace(need_category_only=rng.random(n_needs) < 0.5)
     if fixed:
         # fix a few feasible pairs found by brute force (for incremental tests)
         from matching.checker import check_pair

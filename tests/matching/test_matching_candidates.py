@@ -165,8 +165,15 @@ def test_provider_belongs_to_need_organisation():
 
 def test_category_fallback():
     assert n_cand(make(offer_kw=dict(skills=(5,), category=3))) == 0
-    c = build_candidates(make(need_kw=dict(category=3), offer_kw=dict(skills=(5,), category=3)))
+    # a need with skills is not served on its category alone (issue 15: such proposals served nothing)...
+    inst = make(need_kw=dict(category=3), offer_kw=dict(skills=(5,), category=3))
+    assert n_cand(inst) == 0
+    assert [v[0] for v in check_pair(inst, 0, 0)] == ["skills"]
+    # ...unless it accepts "category only"
+    inst = make(need_kw=dict(category=3, accepts_category_only=True), offer_kw=dict(skills=(5,), category=3))
+    c = build_candidates(inst)
     assert len(c) == 1 and c.coverage[0] == 0.0
+    assert check_pair(inst, 0, 0) == []
     # a need without skills, matched by category, has full coverage
     c = build_candidates(make(need_kw=dict(skills=(), category=3), offer_kw=dict(skills=(5,), category=3)))
     assert len(c) == 1 and c.coverage[0] == 1.0
