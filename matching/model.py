@@ -156,6 +156,24 @@ def _csr(lists: Sequence[Sequence[int]]) -> tuple[I64, I64]:
     return ptr, flat
 
 
+def _sorted_unique_csr(ptr: I64, values: I64) -> tuple[I64, I64]:
+    """CSR lists with each row sorted and its repeats removed (the input itself when already so)."""
+    if len(values) < 2 or len(ptr) < 2 or int(ptr[-1]) != len(values) or np.any(np.diff(ptr) < 0):
+        return ptr, values  # too short to repeat, or malformed (the shape checks report it)
+    rows = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    same_row = rows[1:] == rows[:-1]
+    if not np.any(same_row & (values[1:] <= values[:-1])):
+        return ptr, values
+    order = np.lexsort((values, rows))
+    rows, values = rows[order], values[order]
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = (rows[1:] != rows[:-1]) | (values[1:] != values[:-1])
+    rows, values = rows[keep], values[keep]
+    new_ptr = np.zeros(len(ptr), dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(ptr) - 1), out=new_ptr[1:])
+    return new_ptr, values
+
+
 def _ro(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     a = np.ascontiguousarray(a)
     a.setflags(write=False)
@@ -274,6 +292,11 @@ class Instance:
         }
         for name, dt in casts.items():
             set_(name, _ro(np.asarray(getattr(self, name), dtype=dt)))
+        # skill lists sorted and without repeats (a repeated id would double edges and halve the coverage)
+        for side in ("need", "offer"):
+            ptr, sk = _sorted_unique_csr(getattr(self, f"{side}_skills_ptr"), getattr(self, f"{side}_skills"))
+            set_(f"{side}_skills_ptr", _ro(ptr))
+            set_(f"{side}_skills", _ro(sk))
         for name in ("need_dep", "need_commune", "offer_commune"):
             set_(name, _ro(np.asarray(getattr(self, name), dtype=str)))
         if self.provider_charter is not None:
