@@ -115,13 +115,13 @@ def solve_priced(
     cand: Candidates,
     scores: Scores,
     *,
-    k_need: int = 8,
+    k_need: int = 16,
     k_offer: float = 3.0,
     max_rounds: int = 30,
     time_limit: float | None = None,
     block: int = 4_000_000,
     max_added: int | None = None,
-    add_per_need: int | None = 4,
+    add_per_need: int | None = 8,
 ) -> SolveResult:
     """Exact b-matching on all candidate edges through a working set and pricing (see module doc)."""
     t0 = time.perf_counter()
