@@ -87,7 +87,7 @@ mutation: install-test services
 	$(BIN)/python scripts/mutation.py $(MUTATION_ARGS) --report instance/mutation-report.txt
 
 bench: install services
-	$(BIN)/python -m matching.bench
+	$(BIN)/python -m matching.bench --sizes small,medium,large,dense-medium,dense-large
 	$(BIN)/python -m search.bench
 	$(BIN)/python -m app.searching.relevance
 	$(BIN)/python -m payments.bench

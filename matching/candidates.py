@@ -3,7 +3,9 @@
 Hard rules (all must hold):
 
 1. *skills*: the offer covers at least one wanted skill, or the need's wanted
-   category equals the offer's category;
+   category equals the offer's category and the need may be served on its
+   category alone (it wants no skill, or it accepts "category only":
+   ``need_category_only``);
 2. *place*: on site — the offer is on-site capable (``onsite``/``both``) and the
    need lies within the offer's radius (great-circle distance) — or remote — the
    need accepts remote and the offer is remote capable (``remote``/``both``);

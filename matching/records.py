@@ -41,6 +41,9 @@ class Need:
     #: more for this need, see :data:`matching.scoring.CHARTER_PREFER_WEIGHT`), ``"only"`` (hard rule:
     #: only offers whose charter value is above 0).
     charter_preference: str = ""
+    #: ``True``: the need also takes an offer of its ``category`` that covers none of its wanted skills
+    #: (by default a need with skills takes only offers covering at least one of them).
+    accepts_category_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ def make_instance(
     communes: Communes | None = None,
     zipf_a: float = 1.0,
     remote_share: float = 0.10,
+    need_remote_share: float = 0.30,
     texts: bool = False,
     today: int = 20_000,
 ) -> Instance:
@@ -217,7 +218,7 @@ def make_instance(
         need_skills=n_sk,
         need_category=need_cat,
         need_funding=rng.choice(3, size=n_needs, p=[0.5, 0.3, 0.2]).astype(np.int8),
-        need_remote=rng.random(n_needs) < 0.3,
+        need_remote=rng.random(n_needs) < need_remote_share,
         need_start=n_start,
         need_end=n_end,
         need_opened=today - rng.integers(0, 180, n_needs),

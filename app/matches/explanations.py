@@ -124,6 +124,7 @@ _WORDING: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "skills.covered": lambda p: _("couvre : %(skills)s", skills=_skills(p)),
     "skills.missing": lambda p: _("ne couvre pas : %(skills)s", skills=_skills(p)),
     "skills.category": _category,
+    "skills.none": lambda p: _("ne couvre aucune compétence demandée (%(skills)s)", skills=_skills(p)),
     "distance.remote": lambda p: _("à distance"),
     "distance.same_commune": lambda p: _("même commune"),
     "distance.same_commune_km": lambda p: _("même commune, %(km)s km", km=_km(p.get("km"))),

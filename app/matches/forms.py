@@ -11,6 +11,7 @@ from app.core.inputs import MAX_ID
 COMPONENT_LABELS = {c.name: _l(c.label) for c in matching.REGISTRY.values()}
 SOLVER_CHOICES = [
     ("flow", _l("Optimal (flot à coût minimum)")),
+    ("priced", _l("Optimal, par tarification (très grands volumes, optimalité prouvée)")),
     ("cpsat", _l("Avec contraintes (CP-SAT, limité dans le temps)")),
     ("greedy", _l("Glouton (comparaison)")),
 ]

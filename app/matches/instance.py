@@ -133,6 +133,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
                 commune=n.commune_insee,
                 text=need_text(n),
                 charter_preference=n.charter_preference or "",
+                accepts_category_only=bool(n.accepts_category_only),
             )
         )
     known_needs = {r.id for r in need_records}

@@ -38,7 +38,7 @@ from matching.embeddings import try_load_embedder
 
 log = logging.getLogger(__name__)
 
-SOLVERS = ("flow", "cpsat", "greedy")
+SOLVERS = ("flow", "priced", "cpsat", "greedy")
 
 # ------------------------------------------------------------------ runs
 

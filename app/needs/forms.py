@@ -1,5 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from app.core.forms import Form, MultiCheckboxField, check_now
@@ -21,6 +30,10 @@ class NeedForm(Form):
     )
     skills = SkillsField(_l("Compétences recherchées"))
     categories = MultiCheckboxField(_l("Types d'accompagnement"), choices=choices(OFFER_CATEGORIES))
+    accepts_category_only = BooleanField(
+        _l("Accepter une offre du bon type d'accompagnement même si elle ne couvre aucune compétence recherchée"),
+        description=_l("Sinon, seules les offres qui couvrent au moins une compétence recherchée vous sont proposées."),
+    )
     commune = CommuneField(_l("Commune"), validators=[DataRequired(REQUIRED)])
     modality = RadioField(
         _l("Modalité"), choices=choices(MODALITIES), default="both", validators=[DataRequired(REQUIRED)]
@@ -69,6 +82,7 @@ class NeedForm(Form):
             "window_end": self.window_end.data,
             "funding_mode": self.funding_mode.data,
             "charter_preference": self.charter_preference.data or "",
+            "accepts_category_only": bool(self.accepts_category_only.data),
             "contact_name": self.contact_name.data.strip(),
             "contact_email": self.contact_email.data.strip(),
             "contact_phone": (self.contact_phone.data or "").strip(),

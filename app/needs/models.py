@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Timestamped, enum_column
@@ -41,6 +41,9 @@ class Need(Timestamped, db.Model):
     # the ethical charter's labels: "" (no preference), "prefer" (a soft preference in the score),
     # "only" (labelled providers only: a hard rule of the candidate builder and of the checker)
     charter_preference: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # True: an offer of one of the wanted categories that covers none of the wanted skills may be proposed
+    # (matching rule 1); by default a need with skills is only proposed offers covering one of them
+    accepts_category_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     boussole_answers: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[NeedStatus] = enum_column(NeedStatus, default=NeedStatus.DRAFT, index=True)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

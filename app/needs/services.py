@@ -57,6 +57,7 @@ NEED_FIELDS = (
     "contact_email",
     "contact_phone",
     "charter_preference",
+    "accepts_category_only",
 )
 #: What a need says about providers labelled by the ethical charter: matching reads it ("prefer" raises
 #: that need's charter weight, "only" is a hard rule of the candidates and of the checker).

@@ -41,6 +41,7 @@ from ..model import Instance
 from ..scoring import SCORE_SCALE, Scores
 from .base import SolveResult, assignments_from_selected
 from .flow import solve_flow
+from .sideflow import department_minimums, repair_side_solution, solve_side_flow
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class SideConstraints:
     ``min_per_department``: minimum number of proposals per département code, a
     mapping, or one int applied to every département.
     ``top_k``: edges kept per need (``None`` = all edges, no pruning).
+    ``flow``: solve the territory share and the minimum per département as a min-cost flow on every edge
+    first (:func:`~matching.solvers.sideflow.solve_side_flow`; CP-SAT only when that flow is a strict
+    relaxation or when two-expert needs take part); ``False`` forces CP-SAT.
     """
 
     territory_share: float | None = None
@@ -61,6 +65,7 @@ class SideConstraints:
     two_experts: bool = True
     min_per_department: Mapping[str, int] | int | None = None
     top_k: int | None = 10
+    flow: bool = True
 
 
 def prune_top_k(
@@ -116,7 +121,66 @@ def solve_cpsat(
     two_expert = np.zeros(inst.n_needs, dtype=bool)
     if side.two_experts:
         two_expert = (inst.need_experts >= 2) & cand.active_needs
-    keep = prune_top_k(inst, cand, scores, side.top_k, two_expert, flow_result.selected)
+        two_expert &= np.diff(cand.need_ptr) > 0
+    fb = flow_result.objective
+    # flow optimum in the model's integer units (a need counts twice its edge's score_int)
+    fb_int = 2 * int(scores.score_int[flow_result.selected].sum())
+    ub, ub_int = fb, fb_int  # the best upper bound known
+    hint = flow_result.selected  # edges kept in the model whatever top_k
+    hint_sel = flow_result.selected  # the solution hinted to CP-SAT
+    repaired: np.ndarray | None = None  # a feasible answer from the side flow, when it is a relaxation
+    networked = side.territory_share is not None or side.min_per_department is not None
+    if side.flow and networked and not two_expert.any():
+        sf = solve_side_flow(inst, cand, scores, side)
+        timings["side_flow"] = sf.seconds
+        notes.extend(sf.notes)
+        if sf.status == "OPTIMAL":
+            notes.append("contraintes annexes résolues exactement par un flot sur toutes les offres candidates")
+            return SolveResult(
+                "side_flow",
+                "OPTIMAL",
+                sf.objective,
+                sf.objective,
+                time.perf_counter() - t0,
+                sf.assignments,
+                sf.selected,
+                {**timings, **{f"side_flow.{k}": v for k, v in sf.timings.items()}},
+                flow_bound=fb,
+                gap_to_flow=(fb - sf.objective) / fb if fb > 0 else 0.0,
+                n_model_edges=sf.n_model_edges,
+                notes=tuple(notes),
+            )
+        if sf.status == "INFEASIBLE":  # a relaxation: the side constraints cannot all hold
+            notes.extend(_flow_fallback(inst, cand, side, flow_result, two_expert, "INFEASIBLE", time_limit))
+            return SolveResult(
+                "side_flow",
+                "INFEASIBLE",
+                fb,
+                fb,
+                time.perf_counter() - t0,
+                flow_result.assignments,
+                flow_result.selected,
+                timings,
+                flow_bound=fb,
+                gap_to_flow=0.0,
+                n_model_edges=sf.n_model_edges,
+                notes=tuple(notes),
+            )
+        if sf.status == "RELAXED":
+            ub = min(ub, sf.objective)
+            ub_int = min(ub_int, 2 * int(scores.score_int[sf.selected].sum()))
+            hint = np.union1d(hint, sf.selected)
+            hint_sel = sf.selected
+            fixed_up = repair_side_solution(inst, cand, scores, side, sf.selected)
+            if _meets_minimums(inst, cand, scores, side, fixed_up):
+                repaired = fixed_up
+                hint = np.union1d(hint, fixed_up)
+                hint_sel = fixed_up
+            notes.append(
+                f"flot des contraintes annexes relâché (borne {sf.objective:.4f}) : "
+                "une offre y dépasse sa capacité, CP-SAT résout le modèle"
+            )
+    keep = prune_top_k(inst, cand, scores, side.top_k, two_expert, hint)
     keep &= scores.score_int > 0
     keep &= cand.remaining[cand.offer_idx] > 0
     eidx = np.flatnonzero(keep)
@@ -199,7 +263,7 @@ def solve_cpsat(
                 model.add(sum(matched_expr(n) for n in need_by_dep[d]) >= want)
 
     model.maximize(sum(c * v for c, v in zip(coef, x, strict=True)))
-    sel_flow = set(flow_result.selected.tolist())
+    sel_flow = set(hint_sel.tolist())
     for k, e in enumerate(eidx.tolist()):
         if not two_expert[ni[k]]:
             model.add_hint(x[k], e in sel_flow)
@@ -213,19 +277,49 @@ def solve_cpsat(
     st = solver.solve(model)
     timings["solve"] = time.perf_counter() - t2
     status = solver.status_name(st)
+    # edges that could take part in a solution but were left out of the model
+    usable = (scores.score_int > 0) & (cand.remaining[cand.offer_idx] > 0)
+    pruned = bool(np.any(usable & ~keep))
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = [k for k in range(len(eidx)) if solver.boolean_value(x[k])]
         selected = eidx[np.array(chosen, dtype=np.int64)] if chosen else np.zeros(0, np.int64)
         half = two_expert[cand.need_idx[selected]]
         objective = float(np.sum(np.where(half, 0.5, 1.0) * scores.score[selected]))
-        if st == cp_model.OPTIMAL:
-            bound = objective
-        else:  # integer bound, plus the rounding of each need's score
-            bound = max(objective, solver.best_objective_bound / (2 * SCORE_SCALE) + 0.5 * len(by_need) / SCORE_SCALE)
+        obj_int = round(solver.objective_value)
+        reaches_flow_bound = obj_int >= ub_int
+        if pruned:
+            # The model's bound holds for the pruned model only: the flow optimum on every edge is the
+            # valid bound, and optimality is proven only when the objective reaches it.
+            bound = max(objective, ub)
+            if st == cp_model.OPTIMAL and not reaches_flow_bound:
+                status = "FEASIBLE"
+                notes.append(
+                    f"modèle réduit ({side.top_k} meilleures offres par besoin) : optimum du modèle réduit, "
+                    f"optimalité non prouvée sur toutes les offres (borne : {ub:.4f})"
+                )
+            elif reaches_flow_bound:
+                status = "OPTIMAL"
+        else:
+            if st == cp_model.OPTIMAL:
+                cp_bound = objective
+            else:  # integer bound, plus the rounding of each need's score
+                cp_bound = solver.best_objective_bound / (2 * SCORE_SCALE) + 0.5 * len(by_need) / SCORE_SCALE
+            bound = max(objective, min(ub, cp_bound))
+            if reaches_flow_bound:
+                status = "OPTIMAL"
     else:
-        selected = np.zeros(0, np.int64)
-        objective, bound = 0.0, None
-    fb = flow_result.objective
+        fallback = _flow_fallback(inst, cand, side, flow_result, two_expert, status, time_limit)
+        notes.extend(fallback)
+        selected = flow_result.selected
+        objective, bound = fb, ub
+    if repaired is not None:
+        rep_obj = float(scores.score[repaired].sum())
+        if status not in ("OPTIMAL", "FEASIBLE") or rep_obj > objective + 1e-12:
+            notes.append("réponse : le flot des contraintes annexes réparé (meilleur que CP-SAT)")
+            status, selected, objective, bound = "FEASIBLE", repaired, rep_obj, max(rep_obj, ub)
+            notes[:] = [x for x in notes if not x.startswith(("aucune solution", "contrainte non"))]
+            if 2 * int(scores.score_int[repaired].sum()) >= ub_int:
+                status = "OPTIMAL"
     gap = (fb - objective) / fb if fb > 0 else 0.0
     return SolveResult(
         "cpsat",
@@ -241,3 +335,56 @@ def solve_cpsat(
         n_model_edges=len(eidx),
         notes=tuple(notes),
     )
+
+
+def _flow_fallback(
+    inst: Instance,
+    cand: Candidates,
+    side: SideConstraints,
+    flow_result: SolveResult,
+    two_expert: np.ndarray,
+    status: str,
+    time_limit: float,
+) -> list[str]:
+    """Notes of a run that falls back to the flow optimum (CP-SAT found no solution):
+    why, and which side constraints that answer does not meet."""
+    from ..checker import check_assignments  # the checker names the unmet side constraints
+
+    why = {
+        "UNKNOWN": f"aucune solution trouvée par CP-SAT en {time_limit:g} s",
+        "INFEASIBLE": "contraintes annexes impossibles à respecter sur le modèle",
+    }.get(status, f"CP-SAT : {status}")
+    notes = [f"{why} ; propositions du flot optimal sans contraintes annexes"]
+    nid, oid = inst.need_ids, inst.offer_ids
+    amap = {int(nid[n]): int(oid[o]) for n, o in flow_result.assignments.items() if isinstance(o, int)}
+    unmet = [v for v in check_assignments(inst, amap, side_constraints=side) if v.rule in _SIDE_RULES]
+    for v in unmet[:_MAX_NAMED]:
+        notes.append(f"contrainte non respectée ({v.rule}) : {v.detail}")
+    if len(unmet) > _MAX_NAMED:
+        notes.append(f"contrainte non respectée : {len(unmet) - _MAX_NAMED} autre(s) cas")
+    served_alone = int(np.sum(two_expert[cand.need_idx[flow_result.selected]]))
+    if served_alone:
+        notes.append(
+            f"contrainte non respectée (two_experts) : {served_alone} besoin(s) à deux experts servi(s) par un seul"
+        )
+    return notes
+
+
+_SIDE_RULES = ("territory_share", "min_per_department")
+_MAX_NAMED = 12  # unmet constraints named one by one on the run page
+
+
+def _meets_minimums(
+    inst: Instance, cand: Candidates, scores: Scores, side: SideConstraints, selected: np.ndarray
+) -> bool:
+    """Whether ``selected`` matches the (clipped) minimum of every département."""
+    if side.min_per_department is None:
+        return True
+    dep_codes, need_dep = np.unique(inst.need_dep, return_inverse=True)
+    usable = (cand.remaining[cand.offer_idx] > 0) & (scores.score_int > 0)
+    has = np.zeros(inst.n_needs, dtype=bool)
+    has[cand.need_idx[usable]] = True
+    with_edges = np.bincount(need_dep[has], minlength=len(dep_codes))
+    minimum, _notes = department_minimums(inst, dep_codes, side.min_per_department, with_edges)
+    got = np.bincount(need_dep[cand.need_idx[selected]], minlength=len(dep_codes))
+    return bool(np.all(got >= minimum))

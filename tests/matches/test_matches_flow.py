@@ -86,6 +86,18 @@ def test_a_run_proposes_optimal_explained_matches(marketplace, db_session):
     assert check_assignments(built.instance, {p.need_id: p.offer_id for p in run.proposals}) == []
 
 
+def test_a_priced_run_proves_the_same_optimum(marketplace, db_session):
+    """The priced solver (working set + pricing, for very large volumes) gives the flow's optimum and
+    says what it proved on the run page."""
+    m = marketplace
+    run = _run(m["staff"], solver="priced")
+    assert run.status == RunStatus.DONE, run.error
+    pairs = {(p.need_id, p.offer_id) for p in run.proposals}
+    assert pairs == {(m["asso"].id, m["web"].id), (m["shop"].id, m["shop_offer"].id)}
+    assert run.figures["status"] == "OPTIMAL" and run.bound == run.objective
+    assert any(n.startswith("optimal (priced)") for n in run.figures["notes"])
+
+
 def test_weights_are_validated_and_only_staff_start_runs(marketplace, factory):
     with pytest.raises(ServiceError):
         match_runs.start_run(marketplace["staff"], {"skills": -1})

@@ -8,6 +8,23 @@ import numpy as np
 
 from matching.model import OPEN_END, OPEN_START, Instance
 
+#: South-west corners of test boxes over metropolitan France and overseas.
+PLACES: dict[str, tuple[float, float]] = {
+    "marseille": (43.0, 5.0),
+    "brest": (48.2, -4.8),  # west of Greenwich
+    "nantes": (47.0, -1.9),
+    "bordeaux_greenwich": (44.6, -0.4),  # straddles longitude 0
+    "lille": (50.4, 2.8),
+    "strasbourg": (48.4, 7.5),
+    "ajaccio": (41.7, 8.6),
+    "guadeloupe": (15.9, -61.8),
+    "martinique": (14.4, -61.2),
+    "guyane": (4.7, -52.6),
+    "reunion": (-21.3, 55.3),  # southern hemisphere
+    "mayotte": (-13.0, 45.0),
+    "saint_pierre": (46.7, -56.4),
+}
+
 
 def random_instance(
     seed: int,
@@ -18,8 +35,10 @@ def random_instance(
     charter: bool | None = None,
     experts2: float = 0.0,
     fixed: int = 0,
+    origin: tuple[float, float] = (43.0, 5.0),
 ) -> Instance:
-    """Small random instance in a ~45 x 65 km box so that every rule bites."""
+    """Small random instance in a ~45 x 65 km box so that every rule bites; ``origin`` is its south-west
+    corner (see :data:`PLACES`: western France and overseas have negative longitudes)."""
     rng = np.random.default_rng(seed)
     n_prov = max(1, int(rng.integers(1, n_offers + 1)))
 
@@ -57,8 +76,8 @@ def random_instance(
         charter = bool(rng.random() < 0.5)
     inst = Instance(
         need_ids=np.arange(100, 100 + n_needs),
-        need_lat=rng.uniform(43.0, 43.4, n_needs),
-        need_lon=rng.uniform(5.0, 5.8, n_needs),
+        need_lat=rng.uniform(origin[0], origin[0] + 0.4, n_needs),
+        need_lon=rng.uniform(origin[1], origin[1] + 0.8, n_needs),
         need_skills_ptr=n_ptr,
         need_skills=n_sk,
         need_category=np.where(rng.random(n_needs) < 0.5, rng.integers(0, 3, n_needs), -1),
@@ -73,8 +92,8 @@ def random_instance(
         need_experts=np.where(rng.random(n_needs) < experts2, 2, 1),
         offer_ids=np.arange(500, 500 + n_offers),
         offer_provider=rng.integers(0, n_prov, n_offers),
-        offer_lat=rng.uniform(43.0, 43.4, n_offers),
-        offer_lon=rng.uniform(5.0, 5.8, n_offers),
+        offer_lat=rng.uniform(origin[0], origin[0] + 0.4, n_offers),
+        offer_lon=rng.uniform(origin[1], origin[1] + 0.8, n_offers),
         offer_radius_km=rng.uniform(5, 45, n_offers),
         offer_skills_ptr=o_ptr,
         offer_skills=o_sk,
@@ -99,6 +118,9 @@ def random_instance(
     )
     # about a third of the remote-accepting needs are remote only
     inst = inst.replace(need_onsite=~inst.need_remote | (rng.random(n_needs) < 0.7))
+    # some needs accept an offer of their category that covers none of their skills
+    if rng.random() < 0.5:
+        inst = inst.replace(need_category_only=rng.random(n_needs) < 0.5)
     if fixed:
         # fix a few feasible pairs found by brute force (for incremental tests)
         from matching.checker import check_pair

@@ -24,3 +24,13 @@ def test_bench_tiny():
     assert 0 < r["greedy_pct_of_optimum"] <= 100.0 + 1e-9
     text = fmt(r)
     assert "candidate edges" in text and "scipy LSA" in text
+
+
+@pytest.mark.skipif(not COMMUNES_PATH.exists(), reason="data/communes.csv.gz not built")
+def test_bench_dense_tiny_is_priced_and_proven():
+    r = run_size("dense-tiny", 600, 180, seed=2, lsa=False, reference=True)
+    assert r["status"] == "OPTIMAL" and r["priced"]["proof"].startswith("optimal (priced)")
+    assert r["reference_equal"] is True
+    assert r["priced"]["kept"] <= r["edges"]
+    text = fmt(r)
+    assert "priced pruning" in text and "edges generated" in text and "same optimum: True" in text

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from matching_helpers import random_instance
+from matching_helpers import PLACES, random_instance
 
 from matching import FUNDING_COMPAT, Instance, Need, Offer, Provider, build_candidates
 from matching.checker import check_pair
@@ -165,8 +165,15 @@ def test_provider_belongs_to_need_organisation():
 
 def test_category_fallback():
     assert n_cand(make(offer_kw=dict(skills=(5,), category=3))) == 0
-    c = build_candidates(make(need_kw=dict(category=3), offer_kw=dict(skills=(5,), category=3)))
+    # a need with skills is not served on its category alone (issue 15: such proposals served nothing)...
+    inst = make(need_kw=dict(category=3), offer_kw=dict(skills=(5,), category=3))
+    assert n_cand(inst) == 0
+    assert [v[0] for v in check_pair(inst, 0, 0)] == ["skills"]
+    # ...unless it accepts "category only"
+    inst = make(need_kw=dict(category=3, accepts_category_only=True), offer_kw=dict(skills=(5,), category=3))
+    c = build_candidates(inst)
     assert len(c) == 1 and c.coverage[0] == 0.0
+    assert check_pair(inst, 0, 0) == []
     # a need without skills, matched by category, has full coverage
     c = build_candidates(make(need_kw=dict(skills=(), category=3), offer_kw=dict(skills=(5,), category=3)))
     assert len(c) == 1 and c.coverage[0] == 1.0
@@ -216,6 +223,28 @@ def test_builder_matches_brute_force(seed, n, m, cell, nsk):
         assert c.coverage[e] == pytest.approx(cov)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 25),
+    m=st.integers(1, 12),
+    place=st.sampled_from(sorted(PLACES)),
+    nsk=st.sampled_from([6, 70, 130]),
+)
+def test_builder_matches_brute_force_all_over_france(seed, n, m, place, nsk):
+    """Issue 15: every test instance used to lie between longitudes 5.0 and 5.8, so a sign error on the
+    longitude went unnoticed; here boxes west of Greenwich, across it, and overseas (both hemispheres),
+    with consumed capacities and more than 64 (and 128) skills."""
+    inst = random_instance(seed, n, m, n_skills=nsk, fixed=seed % 3, origin=PLACES[place])
+    c = build_candidates(inst, chunk_pairs=11)
+    got = list(zip(c.need_idx.tolist(), c.offer_idx.tolist(), strict=True))
+    assert len(got) == len(set(got)), "duplicate edges"
+    assert set(got) == brute_force_pairs(inst)
+    for e, (a, b) in enumerate(got):
+        d = haversine_km(inst.need_lat[a], inst.need_lon[a], inst.offer_lat[b], inst.offer_lon[b])
+        assert c.distance_km[e] == pytest.approx(d, abs=1e-6)
+
+
 def test_a_remote_only_need_is_never_served_on_site():
     """A need that accepts only remote work: an on-site-only offer next door does not
     serve it; a remote-capable one does, in remote mode."""
@@ -244,3 +273,37 @@ def test_a_remote_only_need_is_never_served_on_site():
     assert not bool(cand.onsite[0]) and bool(cand.remote[0])
     assert [v.rule for v in check_assignments(inst, {1: 10})] == ["place"]
     assert check_assignments(inst, {1: 11}) == []
+
+
+def test_arrays_with_a_repeated_skill_are_deduplicated_at_construction():
+    """Issue 15: an Instance built from arrays with a repeated skill id got duplicate edges and half the
+    coverage; `from_records` deduplicated, arrays did not."""
+    base = make(need_kw=dict(skills=(1, 2)), offer_kw=dict(skills=(2, 3)))
+    twice = base.replace(
+        need_skills_ptr=np.array([0, 4]),
+        need_skills=np.array([2, 1, 2, 1]),
+        offer_skills_ptr=np.array([0, 3]),
+        offer_skills=np.array([3, 2, 2]),
+    )
+    assert twice.need_skills.tolist() == [1, 2] and twice.offer_skills.tolist() == [2, 3]
+    a, b = build_candidates(base), build_candidates(twice)
+    assert len(b) == len(a) == 1
+    assert b.coverage.tolist() == a.coverage.tolist() == [0.5]
+
+
+def test_checker_counts_consumed_capacity():
+    """Issue 15: no checker test over-assigned an offer whose capacity is partly consumed."""
+    from matching import Instance, Need, Offer, Provider, check_assignments
+
+    needs = [Need(i, MARSEILLE[0], MARSEILLE[1], skills=(2,)) for i in (1, 2, 3)]
+    offer = Offer(10, 100, MARSEILLE[0], MARSEILLE[1], 10.0, skills=(2,), capacity=3, consumed=2)
+    inst = Instance.from_records(needs, [offer], [Provider(100)])
+    assert check_assignments(inst, {1: 10}) == []
+    over = check_assignments(inst, {1: 10, 2: 10})
+    assert [v.rule for v in over] == ["capacity"] and over[0].offer_id == 10
+    # with a fixed assignment on top of the consumed capacity, even one more is too many
+    inst_fixed = Instance.from_records(
+        needs, [Offer(10, 100, *MARSEILLE, 10.0, skills=(2,), capacity=4, consumed=2)], [Provider(100)], fixed=[(3, 10)]
+    )
+    assert check_assignments(inst_fixed, {1: 10}) == []
+    assert [v.rule for v in check_assignments(inst_fixed, {1: 10, 2: 10})] == ["capacity"]

