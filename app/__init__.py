@@ -35,6 +35,7 @@ from app.library.views import bp as library_bp
 from app.matches import receivers  # noqa: F401  (matches listens to needs and directory: app.core.signals)
 from app.matches.views import bp as matches_bp
 from app.needs.views import bp as needs_bp
+from app.opendata.mappings import load_mappings
 from app.searching.views import bp as searching_bp
 from app.staff.views import bp as staff_bp
 from app.territory.views import bp as territory_bp
@@ -99,6 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
+    load_mappings()  # the open-data mappings: an unknown national code stops the app here
     init_accounts(app)  # user loader with the session version, throttling, trusted proxies
     # Who acts for a funder is the vouchers domain's answer; core.access asks it without importing it.
     register_role_check(Access.FUNDER, is_funder_member)
