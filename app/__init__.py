@@ -36,6 +36,7 @@ from app.matches import receivers  # noqa: F401  (matches listens to needs and d
 from app.matches.views import bp as matches_bp
 from app.needs.views import bp as needs_bp
 from app.opendata.mappings import load_mappings
+from app.opendata.views import bp as opendata_bp
 from app.searching.views import bp as searching_bp
 from app.staff.views import bp as staff_bp
 from app.territory.views import bp as territory_bp
@@ -115,6 +116,7 @@ def create_app(config: dict | None = None) -> Flask:
         searching_bp,
         staff_bp,
         library_bp,
+        opendata_bp,
         api_bp,
     ):
         app.register_blueprint(bp)

@@ -21,6 +21,7 @@ from app.core.models import utcnow
 from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
 from app.extensions import db
 from app.matches.jobs import run_sweep
+from app.opendata.exports import generate_exports
 from app.ops.backup import BackupError, backup, restore
 from app.searching import synonyms as synonym_table
 from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
@@ -300,6 +301,15 @@ def restore_cmd(src: str, yes: bool):
         raise click.ClickException("row counts differ from the backup's manifest")
 
 
+@hub_cli.command("opendata-export")
+def opendata_export_cmd():
+    """Write the open-data files (LMN, data·inclusion, catalogue) and their manifest under FILES_DIR/opendata."""
+    manifest = generate_exports()
+    commit()
+    for name, entry in manifest["files"].items():
+        click.echo(f"{name}: {entry['rows']} rows" + (f", {entry['left_out']} left out" if entry["left_out"] else ""))
+
+
 # Periodic jobs, declared as data: (stable id, period, the command that does the work).
 # "frequent" is every 5 minutes (the scheduler service of docker-compose, or cron).
 PERIODIC_JOBS = (
@@ -309,6 +319,7 @@ PERIODIC_JOBS = (
     ("vouchers-expiry", "daily", "vouchers-expiry"),
     ("stripe-reconcile", "daily", "reconcile"),
     ("charter-labels-expiry", "daily", "labels-expiry"),
+    ("opendata-export", "daily", "opendata-export"),
 )
 
 

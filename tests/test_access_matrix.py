@@ -67,6 +67,10 @@ EXPECTED = {
     ("GET", "searching.api_search"): ("/api/v1/search?q=site", {}),
     ("GET", "directory.offer_detail"): ("/offres/{offer}", {}),
     ("GET", "directory.providers"): ("/prestataires", {}),
+    # Open data: the files are not generated in this probe (404 for everyone); generating them is staff's.
+    ("GET", "opendata.datasets"): ("/donnees", {}),
+    ("GET", "opendata.download"): ("/donnees/lieux-mediation-numerique.csv", {"*": 404}),
+    ("POST", "opendata.generate"): ("/donnees/generer", {}),
     ("GET", "directory.provider_detail"): ("/prestataires/{provider}", {}),
     ("GET", "directory.organisation_new"): ("/structure/nouvelle", {}),
     ("POST", "directory.organisation_new"): ("/structure/nouvelle", {"org": 400, "provider": 400, "staff": 400}),

@@ -21,7 +21,7 @@ from app.directory.skills import valid_codes
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES
 
 MAPPINGS_FILE = Path(__file__).with_name("mappings.yaml")
-LMN_SCHEMA_FILE = Path(__file__).parent / "reference" / "schema-lieux-mediation-numerique-1.0.2.json"
+LMN_SCHEMA_FILE = Path(__file__).with_name("schema-lieux-mediation-numerique-1.0.2.json")  # ships in the wheel
 LMN_VERSION = "1.0.2"
 DI_VERSION = "1.0.10"
 
