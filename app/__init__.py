@@ -35,6 +35,7 @@ from app.library.views import bp as library_bp
 from app.matches import receivers  # noqa: F401  (matches listens to needs and directory: app.core.signals)
 from app.matches.views import bp as matches_bp
 from app.needs.views import bp as needs_bp
+from app.opendata import structured as opendata_structured
 from app.opendata.mappings import load_mappings
 from app.opendata.views import bp as opendata_bp
 from app.searching.views import bp as searching_bp
@@ -130,6 +131,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     app.jinja_env.globals.update(vocab=vocab, skill_label=skill_label)  # the directory's words; macros see them too
     init_charter_display(app)  # charter_label(kind, id): a label on the pages of other domains
+    opendata_structured.init_app(app)  # structured_data(entity): schema.org JSON-LD on directory pages
     app.cli.add_command(hub_cli)
 
     @app.teardown_request

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date, datetime
+from xml.sax.saxutils import escape
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -13,7 +14,8 @@ from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
 from app.core.jobs import commit, enqueue
 from app.core.responses import error_response
-from app.opendata import exports
+from app.core.urls import absolute_url
+from app.opendata import exports, structured
 
 bp = Blueprint("opendata", __name__)
 
@@ -91,3 +93,70 @@ def generate():
     commit()  # in-process (the embedded default): the files are written now; under RQ, by a worker
     flash(_("La génération des fichiers est lancée. Ils seront à jour dans quelques instants."), "success")
     return redirect(url_for("opendata.datasets"))
+
+
+# ---------------------------------------------------------------- discovery: sitemap and robots.txt
+
+
+def _xml(body: str):
+    response = make_response('<?xml version="1.0" encoding="UTF-8"?>\n' + body)
+    response.mimetype = "application/xml"
+    return response
+
+
+def _urlset(urls) -> str:
+    items = []
+    for loc, updated in urls:
+        lastmod = f"<lastmod>{updated.date().isoformat()}</lastmod>" if updated else ""
+        items.append(f"<url><loc>{escape(loc)}</loc>{lastmod}</url>")
+    return '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + "\n".join(items) + "\n</urlset>\n"
+
+
+@bp.get("/sitemap.xml")
+@access(Access.PUBLIC)
+def sitemap():
+    """One file while the site fits in one; past that, an index of numbered files."""
+    pages = structured.sitemap_pages()
+    if pages == 1:
+        return _xml(_urlset(structured.sitemap_urls(1)))
+    entries = "\n".join(
+        f"<sitemap><loc>{escape(absolute_url('opendata.sitemap_page', page=n))}</loc></sitemap>"
+        for n in range(1, pages + 1)
+    )
+    return _xml(f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}\n</sitemapindex>\n')
+
+
+@bp.get("/sitemap-<int:page>.xml")
+@access(Access.PUBLIC)
+def sitemap_page(page: int):
+    if not 1 <= page <= structured.sitemap_pages():
+        abort(404)
+    return _xml(_urlset(structured.sitemap_urls(page)))
+
+
+# Private or endless pages: accounts, moderation, needs, the API, search results with parameters.
+ROBOTS_DISALLOW = (
+    "/espace",
+    "/moderation",
+    "/besoins",
+    "/connexion",
+    "/inscription",
+    "/mot-de-passe",
+    "/api/",
+    "/widget",
+    "/recherche/suggestions",
+)
+
+
+@bp.get("/robots.txt")
+@access(Access.PUBLIC)
+def robots():
+    lines = [
+        "User-agent: *",
+        *(f"Disallow: {path}" for path in ROBOTS_DISALLOW),
+        "",
+        f"Sitemap: {absolute_url('opendata.sitemap')}",
+    ]
+    response = make_response("\n".join(lines) + "\n")
+    response.mimetype = "text/plain"
+    return response
