@@ -74,6 +74,8 @@ EXPECTED = {
     ("GET", "opendata.sitemap"): ("/sitemap.xml", {}),
     ("GET", "opendata.sitemap_page"): ("/sitemap-1.xml", {}),
     ("GET", "opendata.robots"): ("/robots.txt", {}),
+    ("GET", "opendata.widget"): ("/widget?departement=13", {}),  # the one page other sites may frame
+    ("GET", "opendata.widget_snippet"): ("/donnees/widget", {}),  # staff and partners (funders)
     ("GET", "directory.provider_detail"): ("/prestataires/{provider}", {}),
     ("GET", "directory.organisation_new"): ("/structure/nouvelle", {}),
     ("POST", "directory.organisation_new"): ("/structure/nouvelle", {"org": 400, "provider": 400, "staff": 400}),

@@ -7,15 +7,32 @@ import re
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
 from app.core.jobs import commit, enqueue
 from app.core.responses import error_response
+from app.core.security import allow_framing_on_this_page, allow_on_this_page
 from app.core.urls import absolute_url
+from app.directory import services as directory
+from app.directory.vocab import OFFER_CATEGORIES, choices
+from app.extensions import db
 from app.opendata import exports, structured
+from app.territory.models import Commune
 
 bp = Blueprint("opendata", __name__)
 
@@ -160,3 +177,78 @@ def robots():
     response = make_response("\n".join(lines) + "\n")
     response.mimetype = "text/plain"
     return response
+
+
+# ---------------------------------------------------------------- the embeddable catalogue
+
+WIDGET_DEFAULT_LIMIT = 10
+WIDGET_MAX_LIMIT = 50
+
+
+def departements() -> list[tuple[str, str]]:
+    return [
+        tuple(row)
+        for row in db.session.execute(select(Commune.dep_code, Commune.dep_name).distinct().order_by(Commune.dep_code))
+    ]
+
+
+def widget_filters(args) -> tuple[dict, int, str | None]:
+    """(catalogue filters, number of offers, French error or None) from the widget's query string."""
+    filters: dict = {}
+    dep = (args.get("departement") or "").strip().upper()
+    if dep:
+        if not re.fullmatch(r"\d{2,3}|2[AB]", dep) or dep not in dict(departements()):
+            return {}, 0, _("Département inconnu : indiquez son numéro, par exemple 13 ou 2A.")
+        filters["departement"] = dep
+    category = (args.get("categorie") or "").strip()
+    if category:
+        if category not in OFFER_CATEGORIES:
+            return {}, 0, _("Catégorie inconnue.")
+        filters["category"] = category
+    limit = args.get("nombre", "")
+    if limit and (not limit.isdigit() or not 1 <= int(limit) <= WIDGET_MAX_LIMIT):
+        return {}, 0, _("Le nombre d'offres va de 1 à %(max)d.", max=WIDGET_MAX_LIMIT)
+    return filters, int(limit) if limit else WIDGET_DEFAULT_LIMIT, None
+
+
+@bp.get("/widget")
+@access(Access.PUBLIC)
+def widget():
+    """A light page for partners' iframes: the only page that may be framed by other sites."""
+    allow_framing_on_this_page(tuple(current_app.config.get("WIDGET_FRAME_ANCESTORS", "*").split()))
+    filters, limit, error = widget_filters(request.args)
+    if error:
+        return render_template("opendata/widget.html", error=error, offers=[], total=0, filters={}), 400
+    offers, total = directory.catalogue(filters, page=1, per_page=limit)
+    more = absolute_url(
+        "searching.search_page",
+        **({"departement": filters["departement"]} if "departement" in filters else {}),
+        **({"categorie": filters["category"]} if "category" in filters else {}),
+    )
+    return render_template("opendata/widget.html", error=None, offers=offers, total=total, filters=filters, more=more)
+
+
+@bp.get("/donnees/widget")
+@access(Access.FUNDER)
+def widget_snippet():
+    """Staff and partners (funders) build the snippet to paste in their site, and see it live."""
+    allow_on_this_page({"frame-src": ("'self'",)})  # the live preview is the widget itself
+    filters, limit, error = widget_filters(request.args)
+    params = {}
+    if not error:
+        if "departement" in filters:
+            params["departement"] = filters["departement"]
+        if "category" in filters:
+            params["categorie"] = filters["category"]
+        if limit != WIDGET_DEFAULT_LIMIT:
+            params["nombre"] = limit
+    return render_template(
+        "opendata/widget_snippet.html",
+        error=error,
+        departements=departements(),
+        categories=choices(OFFER_CATEGORIES),
+        params=params,
+        limit=limit or WIDGET_DEFAULT_LIMIT,
+        widget_url=absolute_url("opendata.widget", **params),
+        widget_base=absolute_url("opendata.widget"),
+    ), (400 if error else 200)
