@@ -22,6 +22,7 @@ from app.demo import DEMO_PASSWORD, database_is_empty, load_demo
 from app.extensions import db
 from app.matches.jobs import run_sweep
 from app.opendata.exports import generate_exports
+from app.opendata.imports import import_file
 from app.ops.backup import BackupError, backup, restore
 from app.searching import synonyms as synonym_table
 from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
@@ -308,6 +309,26 @@ def opendata_export_cmd():
     commit()
     for name, entry in manifest["files"].items():
         click.echo(f"{name}: {entry['rows']} rows" + (f", {entry['left_out']} left out" if entry["left_out"] else ""))
+
+
+@hub_cli.command("opendata-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--staff", "staff_email", required=True, help="The hub staff account that imports (for the record).")
+def opendata_import_cmd(path: str, staff_email: str):
+    """Import a national file (LMN CSV/JSON, data·inclusion JSON/JSONL) as proposed merges and invitations."""
+    actor = get_user_by_email(staff_email)
+    if actor is None or not actor.is_staff:
+        raise click.ClickException(f"{staff_email}: no such hub staff account")
+    try:
+        batch = import_file(actor, Path(path).name, Path(path).read_bytes())
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    commit()
+    click.echo(", ".join(f"{outcome}: {n}" for outcome, n in batch.counts.items()))
+    for row in batch.report:
+        if row["outcome"] == "rejected":
+            click.echo(f"  line {row['line']}: {row['reason']}", err=True)
 
 
 # Periodic jobs, declared as data: (stable id, period, the command that does the work).

@@ -76,6 +76,14 @@ EXPECTED = {
     ("GET", "opendata.robots"): ("/robots.txt", {}),
     ("GET", "opendata.widget"): ("/widget?departement=13", {}),  # the one page other sites may frame
     ("GET", "opendata.widget_snippet"): ("/donnees/widget", {}),  # staff and partners (funders)
+    # Imports as invitations: staff only; no place {999999} nor claim token here.
+    ("GET", "opendata.places_import"): ("/donnees/imports", {}),
+    ("POST", "opendata.places_import"): ("/donnees/imports", {}),
+    ("GET", "opendata.import_report"): ("/donnees/imports/999999", {"staff": 404}),
+    ("POST", "opendata.place_merge"): ("/donnees/lieux/999999/fusion", {}),
+    ("POST", "opendata.place_claim_decision"): ("/donnees/lieux/999999/revendication", {}),
+    ("GET", "opendata.claim"): ("/lieux/revendiquer/jeton-inconnu", {"org": 404, "provider": 404, "staff": 404}),
+    ("POST", "opendata.claim"): ("/lieux/revendiquer/jeton-inconnu", {}),
     ("GET", "directory.provider_detail"): ("/prestataires/{provider}", {}),
     ("GET", "directory.organisation_new"): ("/structure/nouvelle", {}),
     ("POST", "directory.organisation_new"): ("/structure/nouvelle", {"org": 400, "provider": 400, "staff": 400}),

@@ -20,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts.forms import EmptyForm
@@ -28,10 +29,13 @@ from app.core.jobs import commit, enqueue
 from app.core.responses import error_response
 from app.core.security import allow_framing_on_this_page, allow_on_this_page
 from app.core.urls import absolute_url
+from app.core.web import by_column_or_404, form_status, load_or_404, submit_action, transaction
 from app.directory import services as directory
 from app.directory.vocab import OFFER_CATEGORIES, choices
 from app.extensions import db
-from app.opendata import exports, structured
+from app.opendata import exports, imports, structured
+from app.opendata.forms import PlacesImportForm
+from app.opendata.models import ImportBatch, ImportedPlace, PlaceStatus
 from app.territory.models import Commune
 
 bp = Blueprint("opendata", __name__)
@@ -252,3 +256,92 @@ def widget_snippet():
         widget_url=absolute_url("opendata.widget", **params),
         widget_base=absolute_url("opendata.widget"),
     ), (400 if error else 200)
+
+
+# ---------------------------------------------------------------- imports as invitations
+
+
+@bp.route("/donnees/imports", methods=["GET", "POST"])
+@access(Access.STAFF)
+def places_import():
+    """Staff import a national file; every record becomes a proposed merge or a place to claim."""
+    form = PlacesImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        with transaction(form) as tx:
+            batch = imports.import_file(current_user, upload.filename or "", upload.read(imports.MAX_IMPORT_BYTES + 1))
+        if tx.ok:
+            flash(_("Import terminé : voici le compte rendu ligne par ligne."), "success")
+            return redirect(url_for("opendata.import_report", batch_id=batch.id))
+    batches = list(db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)))
+    return render_template(
+        "opendata/imports.html",
+        form=form,
+        batches=batches,
+        places=imports.places_by_status(),
+        action_form=EmptyForm(),
+        PlaceStatus=PlaceStatus,
+    ), form_status(form)
+
+
+@bp.get("/donnees/imports/<int:batch_id>")
+@access(Access.STAFF)
+def import_report(batch_id: int):
+    batch = load_or_404(ImportBatch, batch_id)
+    return render_template("opendata/import_report.html", batch=batch)
+
+
+@bp.post("/donnees/lieux/<int:place_id>/fusion")
+@access(Access.STAFF)
+def place_merge(place_id: int):
+    place = load_or_404(ImportedPlace, place_id)
+    if not EmptyForm().validate_on_submit() or request.form.get("action") not in ("confirm", "refuse"):
+        abort(400)
+    confirm = request.form["action"] == "confirm"
+    return submit_action(
+        lambda: imports.decide_merge(current_user, place, confirm),
+        _("Fusion confirmée.") if confirm else _("Fusion refusée : le lieu attend d'être revendiqué."),
+        url_for("opendata.places_import"),
+    )
+
+
+@bp.post("/donnees/lieux/<int:place_id>/revendication")
+@access(Access.STAFF)
+def place_claim_decision(place_id: int):
+    place = load_or_404(ImportedPlace, place_id)
+    if not EmptyForm().validate_on_submit() or request.form.get("action") not in ("approve", "refuse"):
+        abort(400)
+    approve = request.form["action"] == "approve"
+    return submit_action(
+        lambda: imports.decide_claim(current_user, place, approve),
+        _("Revendication acceptée : le lieu est devenu un prestataire.") if approve else _("Revendication refusée."),
+        url_for("opendata.places_import"),
+    )
+
+
+@bp.route("/lieux/revendiquer/<string:token>", methods=["GET", "POST"])
+@access(Access.LOGIN)
+def claim(token: str):
+    """The invitation's link: the place's people claim it (at once from the place's own domain)."""
+    place = by_column_or_404(ImportedPlace, ImportedPlace.claim_token, token)
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        with transaction() as tx:
+            imports.claim_place(current_user, place)
+        if tx.ok:
+            if place.status == PlaceStatus.CLAIMED:
+                flash(
+                    _("Votre lieu est maintenant votre fiche prestataire : complétez-la, puis ajoutez vos offres."),
+                    "success",
+                )
+                return redirect(url_for("directory.provider_edit", provider_id=place.provider_id))
+            flash(
+                _(
+                    "Votre demande est enregistrée. Votre adresse n'est pas sur le domaine du lieu : l'équipe du Hub la vérifie."
+                ),
+                "success",
+            )
+        return redirect(url_for("opendata.claim", token=token))
+    return render_template("opendata/claim.html", place=place, form=form, PlaceStatus=PlaceStatus)
