@@ -91,6 +91,7 @@ bench: install services
 	$(BIN)/python -m search.bench
 	$(BIN)/python -m app.searching.relevance
 	$(BIN)/python -m payments.bench
+	$(BIN)/python -m app.opendata.bench --floor
 	$(BIN)/python scripts/bench_http.py
 
 clean:

@@ -204,3 +204,23 @@ def test_the_command_and_the_periodic_job_write_the_files(app, factory, files_di
     assert result.exit_code == 0, result.output
     assert f"{LMN_CSV}: 1 rows" in result.output
     assert (files_dir / LMN_CSV).exists() and (files_dir / "manifest.json").exists()
+
+
+@pytest.mark.slow
+def test_a_10000_offer_synthetic_catalogue_exports_without_an_error(db_session, files_dir):
+    import random
+
+    from app.opendata.bench import synthetic_catalogue
+
+    synthetic_catalogue(1000, 10_000, random.Random(16))
+    manifest = generate_exports()
+    files = manifest["files"]
+    assert files[DI_SERVICES]["rows"] == 10_000 and files[LMN_CSV]["rows"] == 500
+    assert all(entry["left_out"] == 0 for entry in files.values())
+    assert lmn_errors(Resource(path=LMN_CSV, basepath=str(files_dir), schema=lmn_schema())) == []
+    records = json.loads((files_dir / LMN_JSON).read_text(encoding="utf-8"))
+    assert lmn_errors(Resource(data=records, schema=lmn_schema())) == []
+    for record in jsonl(files_dir / DI_STRUCTURES):
+        Structure.model_validate(record, context={"ignore_warnings": False})
+    for record in jsonl(files_dir / DI_SERVICES):
+        Service.model_validate(record, context={"ignore_warnings": False})
