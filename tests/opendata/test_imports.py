@@ -239,3 +239,30 @@ def test_the_import_command(app, db_session, factory, national_file, tmp_path):
     result = app.test_cli_runner().invoke(args=["hub", "opendata-import", str(path), "--staff", staff.email])
     assert result.exit_code == 0, result.output
     assert "merge_proposed: 2" in result.output and "rejected: 2" in result.output
+
+
+def test_the_sample_national_file_on_the_demo_gives_two_merges_and_invitations(client, db_session):
+    """The issue's "done when": staff import the sample file, confirm two merges, invite the rest; a place
+    claims its listing and becomes a provider."""
+    from pathlib import Path
+
+    from app.accounts.models import User
+    from app.demo import STAFF_EMAIL, load_demo
+
+    load_demo("mot de passe de la démo")
+    staff = db_session.scalar(select(User).where(User.email == STAFF_EMAIL))
+    sample = Path(imports.__file__).with_name("exemple-lieux-mediation-numerique.csv")
+    batch = imports.import_file(staff, sample.name, sample.read_bytes())
+    assert batch.counts == {"merge_proposed": 2, "invited": 3, "to_claim": 1, "skipped": 0, "rejected": 1}
+    merges = db_session.scalars(select(ImportedPlace).where(ImportedPlace.status == PlaceStatus.PROPOSED_MERGE)).all()
+    assert {p.match_provider.name for p in merges} == {"Pôle Numérique Solidaire du Pays d'Aix", "Collectif Clic Azur"}
+    for proposal in merges:
+        imports.decide_merge(staff, proposal, confirm=True)
+    salon = db_session.scalar(select(ImportedPlace).where(ImportedPlace.source_key == "lmn:exemple-3"))
+    librarian = User(email="direction@mediatheque-salon.example.org", password_hash="x", full_name="Direction")
+    librarian.email_confirmed_at = salon.created_at
+    db_session.add(librarian)
+    db_session.flush()
+    imports.claim_place(librarian, salon)
+    assert salon.status == PlaceStatus.CLAIMED and salon.provider.memberships[0].user_id == librarian.id
+    assert salon.provider.status == PS.SUBMITTED
