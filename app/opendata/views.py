@@ -110,7 +110,7 @@ def generate():
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    enqueue(exports.run_export_job, queue="opendata")
+    enqueue(exports.run_export_job)  # the "hub" queue, which every worker listens to
     commit()  # in-process (the embedded default): the files are written now; under RQ, by a worker
     flash(_("La génération des fichiers est lancée. Ils seront à jour dans quelques instants."), "success")
     return redirect(url_for("opendata.datasets"))

@@ -47,7 +47,9 @@ def jsonld_of(page: str) -> dict:
 
 def test_a_place_is_a_local_business_with_address_and_geo(client, factory):
     provider = factory.provider(public_address="10 rue des Tanneurs", siret="73282932000074")
-    data = jsonld_of(client.get(f"/prestataires/{provider.id}").get_data(as_text=True))
+    page = client.get(f"/prestataires/{provider.id}").get_data(as_text=True)
+    assert "Accueil du public :" in page
+    data = jsonld_of(page)
     check_vocabulary(data)
     assert data["@context"] == "https://schema.org" and data["@type"] == "LocalBusiness"
     assert data["address"]["streetAddress"] == "10 rue des Tanneurs"
