@@ -80,6 +80,7 @@ EXPECTED = {
     ("GET", "opendata.places_import"): ("/donnees/imports", {}),
     ("POST", "opendata.places_import"): ("/donnees/imports", {}),
     ("GET", "opendata.import_report"): ("/donnees/imports/999999", {"staff": 404}),
+    ("GET", "opendata.import_progress"): ("/donnees/imports/999999/etat", {"staff": 404}),
     ("POST", "opendata.place_merge"): ("/donnees/lieux/999999/fusion", {}),
     ("POST", "opendata.place_claim_decision"): ("/donnees/lieux/999999/revendication", {}),
     ("GET", "opendata.claim"): ("/lieux/revendiquer/jeton-inconnu", {"org": 404, "provider": 404, "staff": 404}),

@@ -303,73 +303,124 @@ def _own_provider_id(key: str) -> int | None:
 # ---------------------------------------------------------------- the import
 
 
-def import_file(actor: User, filename: str, content: bytes) -> ImportBatch:
-    """Import every good record of the file; the report says what became of each line."""
+CHUNK = 500  # records between two progress reports (and, in the job, two commits)
+
+
+def _check_staff(actor: User) -> None:
     if not actor.is_staff:
         raise Forbidden(_("Seule l'équipe du Hub peut importer des lieux."))
+
+
+def prepare_import(actor: User, filename: str, content: bytes) -> ImportBatch:
+    """Check the file as a whole (format, encoding, size) and record its batch, waiting for the job."""
+    _check_staff(actor)
     file_format, rows = read_rows(filename, content)
-    batch = ImportBatch(filename=filename[:300], file_format=file_format, created_by_id=actor.id)
+    batch = ImportBatch(
+        filename=filename[:300], file_format=file_format, created_by_id=actor.id, status="pending", total=len(rows)
+    )
     db.session.add(batch)
     db.session.flush()
-    communes, matcher, report = _Communes(), _Matcher(), Report()
-    known = set(db.session.scalars(select(ImportedPlace.source_key)))
-    reader = _lmn_record if file_format.startswith("lmn") else _di_record
-    for line, row, reason in rows:
-        if row is None:
-            report.add(line, "", "", "rejected", reason)
-            continue
-        try:
-            record = reader(line, row, communes)
-        except RowError as error:
-            report.add(line, str(row.get("id") or ""), str(row.get("nom") or ""), "rejected", str(error))
-            continue
-        ident = record.key.split(":", 1)[1]
-        own = _own_provider_id(record.key)
-        if own is not None and db.session.get(Provider, own) is not None:
-            report.add(
-                line,
-                ident,
-                record.name,
-                "skipped",
-                _("Fiche exportée par le Hub lui-même (prestataire n° %(id)d).", id=own),
-            )
-            continue
-        if record.key in known:
-            report.add(line, ident, record.name, "skipped", _("Déjà importée."))
-            continue
-        known.add(record.key)
-        place = _new_place(record, batch)
-        found = matcher.match(record)
-        if found:
-            place.status, place.match_provider_id, place.match_score = PlaceStatus.PROPOSED_MERGE, found[0], found[1]
-            report.add(
-                line,
-                ident,
-                record.name,
-                "merge_proposed",
-                _("Ressemble au prestataire n° %(id)d (score %(score)d).", id=found[0], score=round(found[1])),
-            )
-        elif place.email:
-            place.status = PlaceStatus.INVITED
-            report.add(line, ident, record.name, "invited", place.email)
-        else:
-            place.status = PlaceStatus.TO_CLAIM
-            report.add(
-                line,
-                ident,
-                record.name,
-                "to_claim",
-                _("Pas de contact dans le fichier : en attente d'une revendication."),
-            )
-        db.session.add(place)
-    db.session.flush()
-    for place in db.session.scalars(
-        select(ImportedPlace).where(ImportedPlace.batch_id == batch.id, ImportedPlace.status == PlaceStatus.INVITED)
-    ):
-        invite(place)
-    batch.report, batch.counts = report.lines, report.counts
-    db.session.flush()
     return batch
+
+
+def import_file(actor: User, filename: str, content: bytes) -> ImportBatch:
+    """Import every good record of the file at once (the command, the tests); the report says what became
+    of each line."""
+    batch = prepare_import(actor, filename, content)
+    run_import(batch, content)
+    return batch
+
+
+def run_import(batch: ImportBatch, content: bytes, on_progress=None) -> None:
+    """Import the batch's records a chunk at a time; `on_progress()` runs after each chunk (the job commits
+    there, so that the page's progress bar moves)."""
+    _file_format, rows = read_rows(batch.filename, content)
+    batch.status, batch.total, batch.done = "running", len(rows), 0
+    importer, report = _Importer(batch), Report()
+    for start in range(0, len(rows), CHUNK):
+        importer.run(rows[start : start + CHUNK], report)
+        batch.done = min(len(rows), start + CHUNK)
+        batch.report, batch.counts = list(report.lines), report.counts
+        db.session.flush()
+        if on_progress is not None:
+            on_progress()
+    batch.report, batch.counts, batch.status = list(report.lines), report.counts, "done"
+    db.session.flush()
+
+
+class _Importer:
+    """What one import knows once: communes, our providers (for matching), the records already imported."""
+
+    def __init__(self, batch: ImportBatch) -> None:
+        self.batch = batch
+        self.communes, self.matcher = _Communes(), _Matcher()
+        self.known = set(db.session.scalars(select(ImportedPlace.source_key)))
+        self.reader = _lmn_record if batch.file_format.startswith("lmn") else _di_record
+
+    def run(self, rows: list[tuple[int, dict | None, str]], report: Report) -> None:
+        batch, reader = self.batch, self.reader
+        for line, row, reason in rows:
+            if row is None:
+                report.add(line, "", "", "rejected", reason)
+                continue
+            try:
+                record = reader(line, row, self.communes)
+            except RowError as error:
+                report.add(line, str(row.get("id") or ""), str(row.get("nom") or ""), "rejected", str(error))
+                continue
+            ident = record.key.split(":", 1)[1]
+            own = _own_provider_id(record.key)
+            if own is not None and db.session.get(Provider, own) is not None:
+                report.add(
+                    line,
+                    ident,
+                    record.name,
+                    "skipped",
+                    _("Fiche exportée par le Hub lui-même (prestataire n° %(id)d).", id=own),
+                )
+                continue
+            if record.key in self.known:
+                report.add(line, ident, record.name, "skipped", _("Déjà importée."))
+                continue
+            self.known.add(record.key)
+            place = _new_place(record, batch)
+            found = self.matcher.match(record)
+            if found:
+                place.status, place.match_provider_id, place.match_score = (
+                    PlaceStatus.PROPOSED_MERGE,
+                    found[0],
+                    found[1],
+                )
+                report.add(
+                    line,
+                    ident,
+                    record.name,
+                    "merge_proposed",
+                    _("Ressemble au prestataire n° %(id)d (score %(score)d).", id=found[0], score=round(found[1])),
+                )
+            elif place.email:
+                place.status = PlaceStatus.INVITED
+                report.add(line, ident, record.name, "invited", place.email)
+            else:
+                place.status = PlaceStatus.TO_CLAIM
+                report.add(
+                    line,
+                    ident,
+                    record.name,
+                    "to_claim",
+                    _("Pas de contact dans le fichier : en attente d'une revendication."),
+                )
+            db.session.add(place)
+        db.session.flush()
+        for place in db.session.scalars(
+            select(ImportedPlace).where(
+                ImportedPlace.batch_id == batch.id,
+                ImportedPlace.status == PlaceStatus.INVITED,
+                ImportedPlace.invited_at.is_(None),
+            )
+        ):
+            invite(place)
+        db.session.flush()
 
 
 def _clean_email(value: str) -> str:

@@ -31,6 +31,10 @@ class ImportBatch(Timestamped, db.Model):
     filename: Mapped[str] = mapped_column(String(300))
     file_format: Mapped[str] = mapped_column(String(20))  # lmn-csv, lmn-json, di-structures
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, running, done, failed
+    total: Mapped[int] = mapped_column(Integer, default=0)  # records in the file
+    done: Mapped[int] = mapped_column(Integer, default=0)  # records handled so far (the progress bar)
+    error: Mapped[str] = mapped_column(Text, default="")
     counts: Mapped[dict] = mapped_column(JSON, default=dict)
     report: Mapped[list] = mapped_column(JSON, default=list)  # [{"line", "id", "name", "outcome", "reason"}]
 

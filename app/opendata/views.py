@@ -34,6 +34,7 @@ from app.directory import services as directory
 from app.directory.vocab import OFFER_CATEGORIES, choices
 from app.extensions import db
 from app.opendata import exports, imports, structured
+from app.opendata import jobs as import_jobs
 from app.opendata.forms import PlacesImportForm
 from app.opendata.models import ImportBatch, ImportedPlace, PlaceStatus
 from app.territory.models import Commune
@@ -268,10 +269,12 @@ def places_import():
     form = PlacesImportForm()
     if form.validate_on_submit():
         upload = form.file.data
+        content = upload.read(imports.MAX_IMPORT_BYTES + 1)
         with transaction(form) as tx:
-            batch = imports.import_file(current_user, upload.filename or "", upload.read(imports.MAX_IMPORT_BYTES + 1))
+            batch = imports.prepare_import(current_user, upload.filename or "", content)
+            import_jobs.store_upload(batch, content)
+            enqueue(import_jobs.run_import_job, batch.id)
         if tx.ok:
-            flash(_("Import terminé : voici le compte rendu ligne par ligne."), "success")
             return redirect(url_for("opendata.import_report", batch_id=batch.id))
     batches = list(db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(20)))
     return render_template(
@@ -289,6 +292,14 @@ def places_import():
 def import_report(batch_id: int):
     batch = load_or_404(ImportBatch, batch_id)
     return render_template("opendata/import_report.html", batch=batch)
+
+
+@bp.get("/donnees/imports/<int:batch_id>/etat")
+@access(Access.STAFF)
+def import_progress(batch_id: int):
+    """What the report page's progress bar polls while the job runs."""
+    batch = load_or_404(ImportBatch, batch_id)
+    return {"status": batch.status, "done": batch.done, "total": batch.total}
 
 
 @bp.post("/donnees/lieux/<int:place_id>/fusion")

@@ -229,6 +229,24 @@ def test_staff_import_through_the_page_and_read_the_report(client, db_session, f
     assert response.status_code == 302
     report = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "fusion proposée" in report and "Adresse manquante" in report and "cnfs-6" in report
+    assert "<progress" not in report, "the in-process job ran at the commit: the report is complete"
+    state = client.get(response.headers["Location"] + "/etat").get_json()
+    assert state == {"status": "done", "done": 6, "total": 6}
+    bad = post_form(
+        client, "/donnees/imports", {"file": (io.BytesIO(b"x"), "lieux.xlsx")}, content_type="multipart/form-data"
+    )
+    assert bad.status_code == 422 and "Format inconnu" in bad.get_data(as_text=True)
+
+
+def test_the_import_reports_its_progress_chunk_by_chunk(db_session, factory, national_file, monkeypatch):
+    content, *_ = national_file
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    batch = imports.prepare_import(factory.staff(), "lieux.csv", content)
+    assert (batch.status, batch.total, batch.done) == ("pending", 6, 0)
+    seen = []
+    imports.run_import(batch, content, on_progress=lambda: seen.append((batch.status, batch.done, len(batch.report))))
+    assert seen == [("running", 2, 2), ("running", 4, 4), ("running", 6, 6)]
+    assert batch.status == "done" and batch.counts["merge_proposed"] == 2
 
 
 def test_the_import_command(app, db_session, factory, national_file, tmp_path):
