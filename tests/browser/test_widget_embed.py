@@ -111,3 +111,21 @@ def test_the_widget_renders_in_a_partners_iframe_and_other_pages_refuse(page, wi
     home = page.locator("#home").element_handle().content_frame()
     assert home.locator(".site-header").count() == 0, "the hub's home page must not render in a frame"
     assert any("frame-ancestors" in text for text in refused), refused
+
+
+def test_the_snippet_page_updates_the_code_and_the_live_preview(page, widget_offer, live_app):
+    from tests.browser.conftest import sign_in
+
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    sign_in(page, live_app.config["LIVE_URL"], "widget-equipe@hub.example.org")
+    page.goto(live_app.config["LIVE_URL"] + "/donnees/widget")
+    page.get_by_label("Département").select_option("13")
+    page.get_by_label("Catégorie").select_option("atelier")
+    code = page.locator("#widget-code")
+    page.wait_for_function("document.getElementById('widget-code').value.includes('categorie=atelier')")
+    assert "/widget?departement=13&categorie=atelier" in code.input_value()
+    preview = page.frame_locator("#widget-preview")
+    preview.get_by_role("link", name=widget_offer).wait_for()
+    assert page.locator("#widget-preview").get_attribute("src").endswith("/widget?departement=13&categorie=atelier")
+    assert not violations, violations
