@@ -93,6 +93,7 @@ bench: install services
 	$(BIN)/python -m payments.bench
 	$(BIN)/python -m app.observatory.bench
 	$(BIN)/python -m app.observatory.bench_report
+	$(BIN)/python -m app.opendata.bench --floor
 	$(BIN)/python scripts/bench_http.py
 	$(BIN)/python scripts/bench_rebuild.py --docs 20000
 

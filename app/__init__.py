@@ -36,6 +36,9 @@ from app.matches import receivers  # noqa: F401  (matches listens to needs and d
 from app.matches.views import bp as matches_bp
 from app.needs.views import bp as needs_bp
 from app.observatory.views import bp as observatory_bp
+from app.opendata import structured as opendata_structured
+from app.opendata.mappings import load_mappings
+from app.opendata.views import bp as opendata_bp
 from app.searching.views import bp as searching_bp
 from app.staff.views import bp as staff_bp
 from app.territory.views import bp as territory_bp
@@ -110,6 +113,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
+    load_mappings()  # the open-data mappings: an unknown national code stops the app here
     init_accounts(app)  # user loader with the session version, throttling, trusted proxies
     # Who acts for a funder is the vouchers domain's answer; core.access asks it without importing it.
     register_role_check(Access.FUNDER, is_funder_member)
@@ -124,6 +128,7 @@ def create_app(config: dict | None = None) -> Flask:
         searching_bp,
         staff_bp,
         library_bp,
+        opendata_bp,
         api_bp,
     ):
         app.register_blueprint(bp)
@@ -138,6 +143,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     app.jinja_env.globals.update(vocab=vocab, skill_label=skill_label)  # the directory's words; macros see them too
     init_charter_display(app)  # charter_label(kind, id): a label on the pages of other domains
+    opendata_structured.init_app(app)  # structured_data(entity): schema.org JSON-LD on directory pages
     app.cli.add_command(hub_cli)
 
     @app.teardown_request

@@ -23,6 +23,8 @@ from app.extensions import db
 from app.matches.jobs import run_sweep
 from app.observatory.jobs import send_monthly_reports
 from app.observatory.services import refresh_coverage
+from app.opendata.exports import generate_exports
+from app.opendata.imports import import_file
 from app.ops.backup import BackupError, backup, restore
 from app.searching import synonyms as synonym_table
 from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
@@ -324,6 +326,35 @@ def restore_cmd(src: str, yes: bool):
         raise click.ClickException("row counts differ from the backup's manifest")
 
 
+@hub_cli.command("opendata-export")
+def opendata_export_cmd():
+    """Write the open-data files (LMN, data·inclusion, catalogue) and their manifest under FILES_DIR/opendata."""
+    manifest = generate_exports()
+    commit()
+    for name, entry in manifest["files"].items():
+        click.echo(f"{name}: {entry['rows']} rows" + (f", {entry['left_out']} left out" if entry["left_out"] else ""))
+
+
+@hub_cli.command("opendata-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--staff", "staff_email", required=True, help="The hub staff account that imports (for the record).")
+def opendata_import_cmd(path: str, staff_email: str):
+    """Import a national file (LMN CSV/JSON, data·inclusion JSON/JSONL) as proposed merges and invitations."""
+    actor = get_user_by_email(staff_email)
+    if actor is None or not actor.is_staff:
+        raise click.ClickException(f"{staff_email}: no such hub staff account")
+    try:
+        batch = import_file(actor, Path(path).name, Path(path).read_bytes())
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from error
+    commit()
+    click.echo(", ".join(f"{outcome}: {n}" for outcome, n in batch.counts.items()))
+    for row in batch.report:
+        if row["outcome"] == "rejected":
+            click.echo(f"  line {row['line']}: {row['reason']}", err=True)
+
+
 # Periodic jobs, declared as data: (stable id, period, the command that does the work).
 # "frequent" is every 5 minutes (the scheduler service of docker-compose, or cron).
 PERIODIC_JOBS = (
@@ -335,6 +366,7 @@ PERIODIC_JOBS = (
     ("observatory-funder-reports", "daily", "funder-reports"),
     ("stripe-reconcile", "daily", "reconcile"),
     ("charter-labels-expiry", "daily", "labels-expiry"),
+    ("opendata-export", "daily", "opendata-export"),
 )
 
 

@@ -54,6 +54,9 @@ def load_config(instance_path: str, given: dict | None = None) -> dict:
         "MAIL_CLAIM_LEASE_SECONDS": int(env.get("MAIL_CLAIM_LEASE_SECONDS", "600")),
         "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "20")),
         "PUBLIC_URL": env.get("PUBLIC_URL", ""),
+        # The sites that may frame the embeddable catalogue (/widget), space-separated; "*": any.
+        "WIDGET_FRAME_ANCESTORS": env.get("WIDGET_FRAME_ANCESTORS", "*"),
+        "SITEMAP_MAX_URLS": int(env.get("SITEMAP_MAX_URLS", "50000")),  # past it, /sitemap.xml is an index
         "MEILI_URL": env.get("MEILI_URL", ""),
         "MEILI_MASTER_KEY": env.get("MEILI_MASTER_KEY", ""),
         "STRIPE_API_KEY": env.get("STRIPE_API_KEY", "sk_test_localstripe"),

@@ -67,6 +67,24 @@ EXPECTED = {
     ("GET", "searching.api_search"): ("/api/v1/search?q=site", {}),
     ("GET", "directory.offer_detail"): ("/offres/{offer}", {}),
     ("GET", "directory.providers"): ("/prestataires", {}),
+    # Open data: the files are not generated in this probe (404 for everyone); generating them is staff's.
+    ("GET", "opendata.datasets"): ("/donnees", {}),
+    ("GET", "opendata.download"): ("/donnees/lieux-mediation-numerique.csv", {"*": 404}),
+    ("POST", "opendata.generate"): ("/donnees/generer", {}),
+    ("GET", "opendata.sitemap"): ("/sitemap.xml", {}),
+    ("GET", "opendata.sitemap_page"): ("/sitemap-1.xml", {}),
+    ("GET", "opendata.robots"): ("/robots.txt", {}),
+    ("GET", "opendata.widget"): ("/widget?departement=13", {}),  # the one page other sites may frame
+    ("GET", "opendata.widget_snippet"): ("/donnees/widget", {}),  # staff and partners (funders)
+    # Imports as invitations: staff only; no place {999999} nor claim token here.
+    ("GET", "opendata.places_import"): ("/donnees/imports", {}),
+    ("POST", "opendata.places_import"): ("/donnees/imports", {}),
+    ("GET", "opendata.import_report"): ("/donnees/imports/999999", {"staff": 404}),
+    ("GET", "opendata.import_progress"): ("/donnees/imports/999999/etat", {"staff": 404}),
+    ("POST", "opendata.place_merge"): ("/donnees/lieux/999999/fusion", {}),
+    ("POST", "opendata.place_claim_decision"): ("/donnees/lieux/999999/revendication", {}),
+    ("GET", "opendata.claim"): ("/lieux/revendiquer/jeton-inconnu", {"org": 404, "provider": 404, "staff": 404}),
+    ("POST", "opendata.claim"): ("/lieux/revendiquer/jeton-inconnu", {}),
     ("GET", "directory.provider_detail"): ("/prestataires/{provider}", {}),
     ("GET", "directory.organisation_new"): ("/structure/nouvelle", {}),
     ("POST", "directory.organisation_new"): ("/structure/nouvelle", {"org": 400, "provider": 400, "staff": 400}),

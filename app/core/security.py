@@ -4,6 +4,9 @@
   under app/static/), no plugin, no framing, forms and <base> to this site only. One page widens it for
   itself only with `allow_on_this_page({...})` during its request: the card payment pages do so for
   Stripe's origins and the Payment Request API (billing's template global `stripe_js_src()`).
+- Framing: forbidden everywhere (`frame-ancestors 'none'`, `X-Frame-Options: DENY`), except on a page that
+  calls `allow_framing_on_this_page(ancestors)` during its request (the embeddable widget of app.opendata):
+  its own `frame-ancestors`, and no X-Frame-Options (which cannot name several origins).
 - Everything else (JSON, PDF, CSV, files): `default-src 'none'; frame-ancestors 'none'`; a policy the
   view set itself (e.g. `sandbox` on downloads) is kept and completed.
 - On every response: X-Frame-Options, X-Content-Type-Options, Referrer-Policy, Permissions-Policy,
@@ -67,6 +70,12 @@ def allow_on_this_page(sources: dict[str, tuple[str, ...]], *, payment: bool = F
         g.hub_payment_origins = tuple(dict.fromkeys(g.get("hub_payment_origins", ()) + exact))
 
 
+def allow_framing_on_this_page(ancestors: tuple[str, ...] = ("*",)) -> None:
+    """This page may be shown in a frame of the given origins ("*": any web page), and only this one."""
+    allow_on_this_page({"frame-ancestors": ancestors})
+    g.hub_frameable = True
+
+
 def no_store_this_page() -> None:
     """This response shows a secret (as `@no_store`, from inside the request)."""
     g.hub_no_store = True
@@ -94,7 +103,10 @@ def permissions_policy() -> str:
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
     headers["Content-Security-Policy"] = content_security_policy(response)
-    headers["X-Frame-Options"] = "DENY"
+    if g.get("hub_frameable") and response.mimetype == "text/html":
+        headers.pop("X-Frame-Options", None)
+    else:
+        headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     headers["Permissions-Policy"] = permissions_policy()

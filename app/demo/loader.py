@@ -202,6 +202,8 @@ def _load_providers(run: _Run, data: dict) -> int:
         email = PROVIDER_EMAIL if index == 0 else f"contact+presta{index}@{DEMO_DOMAIN}"
         owner = run.user(email, spec["person"], intent="provider")
         values = {k: spec[k] for k in PROVIDER_FIELDS} | {"contact_email": email}
+        values["public_address"] = spec.get("public_address", "")  # where it receives the public, if it does
+        values["opendata_contact"] = bool(spec.get("opendata_contact"))  # consent to publish its contact
         values["siret"] = run.siret(spec["siret"])
         values["website"] = _website(spec)
         provider = rows.add_provider(

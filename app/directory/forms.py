@@ -133,6 +133,22 @@ class ProviderForm(Form):
         render_kw={"autocomplete": "tel"},
         description=_l("Facultatif. Donné aux structures dont vous acceptez une mission, et à elles seules."),
     )
+    public_address = StringField(
+        _l("Adresse d'accueil du public"),
+        validators=[Optional(), Length(max=300)],
+        render_kw={"autocomplete": "street-address"},
+        description=_l(
+            "Si vous recevez du public dans un lieu (tiers-lieu, espace numérique) : numéro et rue. "
+            "Cette adresse est publiée dans les données ouvertes. Laissez vide sinon."
+        ),
+    )
+    opendata_contact = BooleanField(
+        _l("Publier mon e-mail et mon téléphone de contact dans les données ouvertes"),
+        default=False,
+        description=_l(
+            "Facultatif. Sans votre accord, vos coordonnées ne figurent jamais dans les fichiers ouverts du Hub."
+        ),
+    )
     iban = StringField(
         _l("IBAN"),
         validators=[Optional(), Length(max=50)],
@@ -180,6 +196,8 @@ class ProviderForm(Form):
             "website": self.website.data or "",
             "contact_email": self.contact_email.data or "",
             "contact_phone": (self.contact_phone.data or "").strip(),
+            "public_address": (self.public_address.data or "").strip(),
+            "opendata_contact": bool(self.opendata_contact.data),
         }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Moderated, PublicationStatus, Timestamped
@@ -49,6 +49,11 @@ class Provider(Moderated, Timestamped, db.Model):
     contact_email: Mapped[str] = mapped_column(String(320), default="")
     # Contact details: given only to the organisations whose mission the provider accepted.
     contact_phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    # Where it receives the public (a place of the national "lieux de médiation numérique" schema);
+    # empty: it receives no public (a volunteer's home is never published).
+    public_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The provider's consent to publish its contact e-mail and phone in the open data (off by default).
+    opendata_contact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Where its payouts go (SEPA credit transfer); checked with schwifty in the form.
     iban: Mapped[str | None] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))

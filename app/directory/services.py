@@ -192,6 +192,8 @@ PROVIDER_FIELDS = (
     "website",
     "contact_email",
     "contact_phone",
+    "public_address",
+    "opendata_contact",
     "iban",
     "bic",
     "bank_holder",

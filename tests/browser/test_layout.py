@@ -39,6 +39,8 @@ PAGES = {
         "/mot-de-passe/oublie",
         "/cheques/verifier",
         "/accessibilite",
+        "/donnees",
+        "/widget?departement=13",
     ],
     "organisation": [
         "/espace",
@@ -75,8 +77,15 @@ PAGES = {
         "/moderation/versements",
         "/bibliotheque/moderation",
         "/financeur/",
+        "/donnees/imports",
     ],
-    "funder": ["/espace", "/financeur/", "/financeur/programmes/{programme}", "/financeur/programmes/nouveau"],
+    "funder": [
+        "/espace",
+        "/financeur/",
+        "/financeur/programmes/{programme}",
+        "/financeur/programmes/nouveau",
+        "/donnees/widget?departement=13",
+    ],
     "producer": [
         "/espace",
         "/bibliotheque/producteurs/{producer}/espace",
