@@ -13,7 +13,7 @@ from search_helpers import MARSEILLE, offer
 from sqlalchemy import text
 
 from search import SearchQuery, SqlBackend
-from search.sql.inprocess import WARMED, Warmer
+from search.sql.inprocess import WARMED, Warmer, _key
 
 ENGINES = {"sqlite": "sqlite_engine", "postgresql": "pg_engine"}
 
@@ -174,4 +174,4 @@ def test_a_warmed_process_answers_without_reloading_in_the_request(engine):
     finally:
         warmer.stop()
         warmer.thread.join(5)
-    assert not WARMED
+    assert _key(engine) not in WARMED  # this database no longer has a warmer (other apps of the session may)
