@@ -21,8 +21,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_localstripe(log_path: Path) -> tuple[subprocess.Popen, str, object]:
-    """A real localstripe on a free port (``--from-scratch``): (process, base URL, log file)."""
+def start_localstripe(log_path: Path, attempts: int = 5) -> tuple[subprocess.Popen, str, object]:
+    """A real localstripe on a free port (``--from-scratch``): (process, base URL, log file).
+
+    localstripe listens on every interface ("::"): a port free on 127.0.0.1 may still be taken
+    there by another process of the session, so a start that finds its port in use tries another."""
+    for attempt in range(attempts):
+        try:
+            return _start_localstripe(log_path)
+        except _PortTaken:
+            if attempt == attempts - 1:
+                raise RuntimeError(f"localstripe found its port in use {attempts} times (log: {log_path})") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _start_localstripe(log_path: Path) -> tuple[subprocess.Popen, str, object]:
     port = free_port()
     log = open(log_path, "wb")
     exe = Path(sys.executable).with_name("localstripe")
@@ -31,6 +48,9 @@ def start_localstripe(log_path: Path) -> tuple[subprocess.Popen, str, object]:
     deadline = time.monotonic() + 20
     while True:
         if process.poll() is not None:
+            log.close()
+            if b"Address already in use" in log_path.read_bytes():
+                raise _PortTaken
             raise RuntimeError(f"localstripe exited with {process.returncode} (log: {log_path})")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
