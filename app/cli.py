@@ -23,7 +23,7 @@ from app.extensions import db
 from app.matches.jobs import run_sweep
 from app.observatory.jobs import send_monthly_reports
 from app.observatory.services import refresh_coverage
-from app.opendata.exports import generate_exports
+from app.opendata.exports import generate_exports, read_manifest
 from app.opendata.imports import import_file
 from app.ops.backup import BackupError, backup, restore
 from app.searching import synonyms as synonym_table
@@ -96,6 +96,9 @@ def bootstrap():
         counts = rebuild_all()
         commit()
         click.echo("search index rebuilt: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    if not read_manifest().get("files"):  # /donnees offers its files from the first start
+        manifest = generate_exports()
+        click.echo("open data files written: " + ", ".join(f"{f['rows']} {n}" for n, f in manifest["files"].items()))
 
 
 @hub_cli.command("sweep")

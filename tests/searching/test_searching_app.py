@@ -179,8 +179,10 @@ def test_bootstrap_rebuilds_an_empty_index_of_a_database_with_content(app, clien
     assert "Créer le site web de votre association" in [
         i["title"] for i in client.get("/api/v1/search?q=site").get_json()["items"]
     ]
+    assert "open data files written" in result.output  # /donnees offers its files from the first start
+    assert "lieux-mediation-numerique.csv" in client.get("/donnees").get_data(as_text=True)
     again = app.test_cli_runner().invoke(args=["hub", "bootstrap"])
-    assert "search index rebuilt" not in again.output
+    assert "search index rebuilt" not in again.output and "open data files written" not in again.output
 
 
 def test_changes_of_several_flushes_make_one_reindex_job(offers, factory, db_session):
