@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
@@ -58,7 +57,7 @@ from .base import (
     encode_cursor,
     search_widening,
 )
-from .text import FRENCH_STOP_WORDS, MARK_END, MARK_START, haversine_km, marked_html, plain_html
+from .text import FRENCH_STOP_WORDS, MARK_END, MARK_START, fold, haversine_km, marked_html, plain_html
 
 T = TypeVar("T")
 
@@ -68,12 +67,6 @@ SNIPPET_WORDS = 24
 #: Meilisearch looks up the synonyms of 1- to 3-word terms only: a longer phrase is sent as an
 #: equivalent of the others (found from them), never as a key (it would never be looked up).
 MEILI_SYNONYM_KEY_WORDS = 3
-
-
-def _synonym_identity(phrase: str) -> str:
-    # Meilisearch lowercases and removes accents from synonyms: "aînés" and "aines" are one key
-    decomposed = unicodedata.normalize("NFD", phrase)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def meili_synonyms(groups: Iterable[Sequence[str]]) -> dict[str, list[str]]:
@@ -87,7 +80,7 @@ def meili_synonyms(groups: Iterable[Sequence[str]]) -> dict[str, list[str]]:
         for raw in group:
             phrase = " ".join(str(raw).lower().split())
             if phrase:
-                ident = _synonym_identity(phrase)
+                ident = fold(phrase)  # Meilisearch ignores case and accents in synonyms: one key
                 spelling.setdefault(ident, phrase)
                 if ident not in ids:
                     ids.append(ident)

@@ -128,27 +128,6 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(fold(text or ""))
 
 
-def token_string(text: str) -> str:
-    """' tok1 tok2 … ' — the tokens between spaces, for word-boundary tests."""
-    return spaced(tokens(text))
-
-
-def spaced(found: list[str]) -> str:
-    """' tok1 tok2 … ' from tokens already cut."""
-    return " " + " ".join(found) + " " if found else " "
-
-
-def query_terms(text: str, max_terms: int = 8) -> list[str]:
-    """The distinct folded terms of a user's query, stop words dropped unless
-    nothing else is left, at most `max_terms`."""
-    seen: list[str] = []
-    for tok in tokens(text):
-        if tok not in seen:
-            seen.append(tok)
-    kept = [t for t in seen if t not in FRENCH_STOP_WORDS] or seen
-    return kept[:max_terms]
-
-
 def edit_distance(a: str, b: str, limit: int | None = None) -> int:
     """Optimal string alignment distance (Levenshtein plus adjacent
     transpositions). Returns limit + 1 early when the distance exceeds limit."""
@@ -182,10 +161,6 @@ def max_typos(term: str) -> int:
     if len(term) >= 5:
         return 1
     return 0
-
-
-def trigrams(term: str) -> list[str]:
-    return [term[i : i + 3] for i in range(len(term) - 2)]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -70,6 +70,30 @@ def _legend(names: Sequence[str], y: int) -> list[str]:
     return out
 
 
+def _frame(
+    title: str,
+    desc: str,
+    uid: str,
+    height: int,
+    names: Sequence[str],
+    *,
+    top: int,
+    plot_h: int,
+    left: int,
+    right: int,
+    values: list[float],
+) -> tuple[list[str], float]:
+    """The chart's opening, legend and horizontal grid with its value labels; returns the parts and the scale's max."""
+    vmax, steps = _scale(values)
+    out = _open(title, desc, height, uid)
+    out += _legend(names, 16)
+    for k in range(steps + 1):
+        y = top + plot_h - plot_h * k / steps
+        out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(vmax * k / steps)}</text>')
+    return out, vmax
+
+
 def bar_chart(
     labels: Sequence[str], series: Sequence[tuple[str, Sequence]], *, title: str, desc: str = "", uid: str = "c"
 ) -> Markup:
@@ -77,13 +101,10 @@ def bar_chart(
     height, top, bottom, left = 380, 30, 150, 50
     plot_w, plot_h = WIDTH - left - 10, height - top - bottom
     values = [v for _n, vs in series for v in map(_num, vs) if v is not None]
-    vmax, steps = _scale(values)
-    out = _open(title, desc, height, uid)
-    out += _legend([n for n, _v in series], 16)
-    for k in range(steps + 1):
-        y = top + plot_h - plot_h * k / steps
-        out.append(f'<line x1="{left}" x2="{WIDTH - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(vmax * k / steps)}</text>')
+    names = [n for n, _v in series]
+    out, vmax = _frame(
+        title, desc, uid, height, names, top=top, plot_h=plot_h, left=left, right=WIDTH - 10, values=values
+    )
     n = max(len(labels), 1)
     group_w = plot_w / n
     bar_w = max(1.0, group_w * 0.8 / max(len(series), 1))
@@ -114,13 +135,10 @@ def line_chart(
     height, top, bottom, left = 260, 30, 40, 50
     plot_w, plot_h = WIDTH - left - 20, height - top - bottom
     values = [v for _n, vs in series for v in map(_num, vs) if v is not None]
-    vmax, steps = _scale(values)
-    out = _open(title, desc, height, uid)
-    out += _legend([n for n, _v in series], 16)
-    for k in range(steps + 1):
-        y = top + plot_h - plot_h * k / steps
-        out.append(f'<line x1="{left}" x2="{WIDTH - 20}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(vmax * k / steps)}</text>')
+    names = [n for n, _v in series]
+    out, vmax = _frame(
+        title, desc, uid, height, names, top=top, plot_h=plot_h, left=left, right=WIDTH - 20, values=values
+    )
     n = len(labels)
     step = plot_w / max(n - 1, 1)
     every = max(1, math.ceil(n / 12))

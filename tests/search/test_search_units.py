@@ -21,18 +21,19 @@ from search import (
     sql_drop_statements,
     sql_schema_statements,
 )
+from search.analysis import analyze_query
 from search.base import decode_cursor, encode_cursor
 from search.meili import index_settings, meili_filters, meili_key, meili_sort, to_meili
 from search.memory import SCALARS
 from search.sql.common import COLUMNS, DOC_COLUMNS
-from search.text import edit_distance, fold, haversine_km, marked_html, query_terms, tokens
+from search.text import edit_distance, fold, haversine_km, marked_html, tokens
 
 
 def test_fold_and_tokens():
     assert fold("Médiation ÉCOLE Théâtre çà") == "mediation ecole theatre ca"
     assert tokens("L'accès à l'e-mail_pro, 2024 !") == ["l", "acces", "a", "l", "e", "mail", "pro", "2024"]
-    assert query_terms("Un site pour l'association") == ["site", "association"]
-    assert query_terms("pour le") == ["pour", "le"]  # nothing but stop words: kept
+    assert [t.text for t in analyze_query("Un site pour l'association")] == ["site", "association"]
+    assert [t.text for t in analyze_query("pour le")] == ["pour", "le"]  # nothing but stop words: kept
 
 
 @pytest.mark.parametrize(
