@@ -20,6 +20,20 @@ TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
 PG_BASE = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.one_pass("postgresql")`: a slow test of behaviour the database does not change runs in that
+    database's pass of `make test` only (deselected, not skipped, in the other; run alone it always runs)."""
+    if "TEST_DATABASE" not in os.environ:
+        return
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("one_pass")
+        (dropped if marker and marker.args[0] != TEST_DATABASE else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _no_outside_network(monkeypatch):
     """Always on: a test that tries to reach a host outside this machine fails."""
@@ -362,19 +376,27 @@ def rq_app(tmp_path_factory):
         db.engine.dispose()
 
 
+def worker_env(app, **extra: str) -> dict[str, str]:
+    """The environment of a worker or command process serving `app`: its database, its files (never the
+    checkout's instance/), Redis, RQ jobs, no embeddings."""
+    return {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "FILES_DIR": app.config["FILES_DIR"],
+        "REDIS_URL": REDIS_URL,
+        "JOBS_MODE": "rq",
+        "MATCHING_EMBEDDINGS": "off",
+        "SECRET_KEY": "rq-test",
+        **extra,
+    }
+
+
 def run_rq_worker(app, *queues: str) -> None:
     """Run a real `rq worker --burst` process on the queues, against the app's database."""
     import subprocess
     import sys
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": REDIS_URL,
-        "JOBS_MODE": "rq",
-        "MATCHING_EMBEDDINGS": "off",
-        "SECRET_KEY": "rq-test",
-    }
+    env = worker_env(app)
     worker = subprocess.run(
         [sys.executable, "-m", "rq.cli", "worker", "--burst", "--url", REDIS_URL, *queues],
         check=False,  # its return code is asserted below, with its stderr

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from app.core import mail
 from app.core.mail import FAILED, PENDING, SENT, OutboxEmail
 from app.core.models import utcnow
-from tests.conftest import login, post_form
+from tests.conftest import login, post_form, worker_env
 
 
 def _free_port() -> int:
@@ -332,6 +332,7 @@ def test_staff_see_failed_and_waiting_mails(client, factory, db_session, smtp, a
 # ---------------------------------------------------------------- production processes
 
 
+@pytest.mark.one_pass("postgresql")  # the production processes, on the production database
 def test_rq_worker_then_the_periodic_command_deliver_once(rq_app, monkeypatch):
     """JOBS_MODE=rq: a real `rq worker` makes the first attempt (451), a real
     `flask hub periodic frequent` process the retry; running both again sends nothing."""
@@ -342,7 +343,7 @@ def test_rq_worker_then_the_periodic_command_deliver_once(rq_app, monkeypatch):
 
     from app.core.jobs import commit, redis_connection
     from app.extensions import db
-    from tests.conftest import REDIS_URL, run_rq_worker
+    from tests.conftest import run_rq_worker
 
     server = SMTPServer(_free_port())
     inbox = server.start(Recorder(answers=["451 4.7.1 Try again later"]))
@@ -360,14 +361,7 @@ def test_rq_worker_then_the_periodic_command_deliver_once(rq_app, monkeypatch):
             row = db.session.get(OutboxEmail, row_id)
             assert (row.status, row.attempts, row.last_error) == (PENDING, 1, "451 4.7.1 Try again later")
             db.session.remove()
-        env = {
-            **__import__("os").environ,
-            "DATABASE_URL": rq_app.config["SQLALCHEMY_DATABASE_URI"],
-            "REDIS_URL": REDIS_URL,
-            "JOBS_MODE": "rq",
-            "SECRET_KEY": "rq-test",
-            "MATCHING_EMBEDDINGS": "off",
-        }
+        env = worker_env(rq_app)
         for _ in range(2):
             result = subprocess.run(
                 [sys.executable, "-m", "flask", "--app", "wsgi", "hub", "periodic", "frequent"],

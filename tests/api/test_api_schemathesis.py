@@ -56,6 +56,7 @@ def api_server(tmp_path_factory):
         db.engine.dispose()
 
 
+@pytest.mark.one_pass("postgresql")  # the API contract, against the production database
 def test_every_api_operation_keeps_to_the_openapi(api_server, tmp_path):
     base, token = api_server
     report = tmp_path / "schemathesis.txt"

@@ -15,7 +15,7 @@ import uuid
 
 from redis import Redis
 
-from tests.conftest import REDIS_URL, login, page_text, post_form, run_rq_worker, stop_process, wait_for
+from tests.conftest import REDIS_URL, login, page_text, post_form, run_rq_worker, stop_process, wait_for, worker_env
 
 QUEUE = "matching"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -131,16 +131,7 @@ STALE_SECONDS = 3  # JOB_STALE_SECONDS of the web side and of the workers: a bea
 
 def _start_worker(rq_app, log_path, **env) -> subprocess.Popen:
     """A long-lived `rq worker` (not burst), as in production."""
-    full_env = {
-        **os.environ,
-        "DATABASE_URL": rq_app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": REDIS_URL,
-        "JOBS_MODE": "rq",
-        "MATCHING_EMBEDDINGS": "off",
-        "SECRET_KEY": "rq-test",
-        "JOB_STALE_SECONDS": str(STALE_SECONDS),
-        **env,
-    }
+    full_env = worker_env(rq_app, JOB_STALE_SECONDS=str(STALE_SECONDS), **env)
     log = open(log_path, "w")
     return subprocess.Popen(
         [sys.executable, "-m", "rq.cli", "worker", "--url", REDIS_URL, QUEUE],

@@ -8,6 +8,8 @@ correction towards it, reported as ignored)."""
 
 from __future__ import annotations
 
+import pytest
+
 from app.demo import load_demo
 from app.extensions import db
 from app.needs.models import Need
@@ -50,6 +52,7 @@ def _search(text: str, kind: str):
     return get_backend().search(query)
 
 
+@pytest.mark.one_pass("sqlite")  # the in-memory engine answers; test_search_memory proves both databases alike
 def test_no_word_of_a_private_need_is_reachable_anonymously(app, db_session, client):
     load_demo("mot de passe de la démo")
     db.session.commit()
