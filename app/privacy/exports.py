@@ -45,6 +45,7 @@ from app.privacy.register import Register, person_rows, register
 
 EXPORT_DAYS = 7  # the link and the archive live this long (the register's rule "data_exports")
 RECENT = timedelta(minutes=10)  # a new request this soon after a finished export returns that one
+STALE = timedelta(hours=1)  # a pending export this old lost its job
 SALT = "privacy-export"
 
 
@@ -69,14 +70,21 @@ def signed_link(export: DataExport) -> str:
 
 
 def _current(user_id: int) -> DataExport | None:
-    """The export being prepared, or one finished a moment ago (a double click)."""
-    recent = utcnow() - RECENT
+    """The export being prepared, or one finished a moment ago (a double click). An export still
+    pending after `STALE` lost its job (a worker that died): it is marked failed, a new one may start."""
+    now = utcnow()
     for export in db.session.scalars(
         select(DataExport)
         .where(DataExport.user_id == user_id, DataExport.status.in_([ExportStatus.PENDING, ExportStatus.READY]))
         .order_by(DataExport.id.desc())
     ):
-        if export.status == ExportStatus.PENDING or _aware(export.created_at) >= recent:
+        age = now - _aware(export.created_at)
+        if export.status == ExportStatus.PENDING:
+            if age < STALE:
+                return export
+            export.status, export.error = ExportStatus.FAILED, "stale: no job finished it"
+            db.session.flush()
+        elif age < RECENT:
             return export
     return None
 

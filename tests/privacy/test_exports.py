@@ -246,3 +246,12 @@ def test_staff_reads_of_personal_data_are_logged_for_the_person_only(client, fac
     assert colleague.id not in {e.subject_user_id for e in entries}
     login(client, alice)
     assert "coordonnées d'un besoin" in page_text(client.get("/compte/donnees"))
+
+
+def test_an_export_whose_job_was_lost_does_not_block_the_next_one(factory):
+    alice = factory.user()
+    first, created = exports.request_export(alice)  # its job never ran (recorded, not committed here)
+    assert created and exports.request_export(alice) == (first, False)
+    first.created_at = utcnow() - exports.STALE - timedelta(minutes=1)
+    second, created = exports.request_export(alice)
+    assert created and second.id != first.id and first.status == ExportStatus.FAILED
