@@ -178,6 +178,14 @@ def collect(user_id: int, reg: Register | None = None) -> dict[str, dict]:
     return parts
 
 
+def summary(user_id: int, reg: Register | None = None) -> list[tuple[Any, int]]:
+    """(processing, number of records the person has in it), for the processings that hold some."""
+    reg = reg or register()
+    rows = person_rows(user_id, reg)
+    counts = [(p, sum(len(rows.get(table, ())) for table in p.columns)) for p in reg.processings]
+    return [(p, n) for p, n in counts if n]
+
+
 def _files(user_id: int, rows: dict[str, list]) -> list[tuple[str, Path]]:
     """(name in the archive, path on disk) of the person's files that exist."""
     files_dir = Path(current_app.config["FILES_DIR"])

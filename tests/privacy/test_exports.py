@@ -157,6 +157,7 @@ def test_download_my_data_once_per_double_click_only_for_me_until_the_link_expir
     login(client, alice)
     page = client.get("/compte/donnees")
     assert page.status_code == 200 and "Télécharger mes données" in page_text(page)
+    assert "Comptes et connexion" in page_text(page)  # what the hub keeps, per processing
     for _ in range(2):  # a double click
         assert post_form(client, "/compte/donnees/export").status_code == 302
     mine = db.session.scalars(select(DataExport).where(DataExport.user_id == alice.id)).all()
