@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+import yaml
 from alembic import op
 
 revision = "0025"
@@ -18,17 +19,11 @@ branch_labels = None
 depends_on = None
 
 SLUGS = ("mentions-legales", "conditions-utilisation", "confidentialite", "accessibilite")
-# The first versions: the texts of app/legal/seed/ (the terms are the fixed page they replace, written on
+# The first versions: the texts of app/legal/seed.yaml (the terms are the fixed page they replace, written on
 # that date; the accessibility statement was dated that day too). Never edited there afterwards: staff publish
 # new versions.
-SEED = Path(__file__).resolve().parents[2] / "app" / "legal" / "seed"
+SEED = Path(__file__).resolve().parents[2] / "app" / "legal" / "seed.yaml"
 FIRST_DATE = datetime(2026, 11, 29, tzinfo=UTC)
-SUMMARIES = {
-    "mentions-legales": "Première version (informations de l'association à compléter).",
-    "conditions-utilisation": "Première version : le texte de la page fixe précédente.",
-    "confidentialite": "Première version : cookies, coordonnées publiques, droits.",
-    "accessibilite": "Première version : le texte de la déclaration précédente.",
-}
 
 
 def upgrade():
@@ -71,15 +66,16 @@ def upgrade():
     )
     with op.batch_alter_table("terms_acceptance", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_terms_acceptance_user_id"), ["user_id"], unique=False)
+    seed = yaml.safe_load(SEED.read_text(encoding="utf-8"))
     op.bulk_insert(
         legal_version,
         [
             {
                 "slug": slug,
                 "number": 1,
-                "body_fr": (SEED / f"{slug}.fr.md").read_text(encoding="utf-8"),
-                "body_en": (SEED / f"{slug}.en.md").read_text(encoding="utf-8"),
-                "summary": SUMMARIES[slug],
+                "body_fr": seed[slug]["fr"],
+                "body_en": seed[slug]["en"],
+                "summary": seed[slug]["summary"],
                 "author_id": None,
                 "published_at": FIRST_DATE,
             }
