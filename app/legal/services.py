@@ -145,24 +145,26 @@ def accept_terms(user, number: int | None = None, at: datetime | None = None) ->
 
 def accepted_terms_number(user) -> int:
     """The latest version of the terms this person accepted. An account without any record (made before the
-    terms were recorded, or by the staff's tools) counts as having accepted the version in force when it was
-    created: it is asked again only when a newer one is published."""
+    acceptances were recorded, when the sign-up's checkbox accepted the fixed text that became version 1, or
+    by the staff's tools) counts as having accepted version 1, or the version in force when it was created if
+    newer: it is asked again only when a newer one is published."""
     recorded = db.session.scalar(
         select(func.max(TermsAcceptance.version_number)).where(TermsAcceptance.user_id == user.id)
     )
     if recorded:
         return recorded
     created = getattr(user, "created_at", None)
-    if created is None:
-        return 0
-    return (
-        db.session.scalar(
-            select(func.max(LegalVersion.number)).where(
-                LegalVersion.slug == TERMS, LegalVersion.published_at <= created
+    in_force_then = 0
+    if created is not None:
+        in_force_then = (
+            db.session.scalar(
+                select(func.max(LegalVersion.number)).where(
+                    LegalVersion.slug == TERMS, LegalVersion.published_at <= created
+                )
             )
+            or 0
         )
-        or 0
-    )
+    return max(1, in_force_then)
 
 
 def terms_to_accept(user) -> int:

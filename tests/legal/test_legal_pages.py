@@ -164,9 +164,15 @@ def test_new_terms_are_asked_for_at_the_next_page_and_not_through_the_api(client
 
 
 def test_an_account_without_any_record_is_asked_only_for_terms_newer_than_itself(factory, db_session):
+    """Accounts made before acceptances were recorded ticked the fixed text that became version 1."""
     member = factory.user()
     db_session.execute(TermsAcceptance.__table__.delete().where(TermsAcceptance.user_id == member.id))
-    assert legal.accepted_terms_number(member) == 1 and legal.terms_to_accept(member) == 0
     first = db_session.scalar(select(LegalVersion).where(LegalVersion.slug == TERMS))
     member.created_at = first.published_at.replace(year=first.published_at.year - 1)
-    assert legal.terms_to_accept(member) == 1  # older than any recorded terms: asked
+    assert legal.accepted_terms_number(member) == 1 and legal.terms_to_accept(member) == 0
+    current = legal.current(TERMS)
+    legal.publish(TERMS, current.body_fr + "\nNouvel article.\n", current.body_en, "Nouvel article.", None)
+    assert legal.terms_to_accept(member) == 2
+    newer = factory.user()  # made after version 2 and without a record: version 2 was in force
+    db_session.execute(TermsAcceptance.__table__.delete().where(TermsAcceptance.user_id == newer.id))
+    assert legal.accepted_terms_number(newer) == 2 and legal.terms_to_accept(newer) == 0
