@@ -30,6 +30,7 @@ from app.directory.skills import skill_label
 from app.directory.views import bp as directory_bp
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.home import bp as home_bp
+from app.legal.views import bp as legal_bp
 from app.library import charter_subject
 from app.library.views import bp as library_bp
 from app.matches import receivers  # noqa: F401  (matches listens to needs and directory: app.core.signals)
@@ -139,6 +140,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(observatory_bp)  # coverage, the network's figures, /impact
     app.register_blueprint(charter_bp)  # the charter's text and its cooperative writing
     app.register_blueprint(charter_labels_bp)  # the charter's labels: assessments, reviews, registry
+    app.register_blueprint(legal_bp)  # legal notice, terms (and their acceptance), privacy intro, accessibility
     charter_subject.register()  # resources and evidence files: the knowledge base answers the charter
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     register_error_handlers(app)

@@ -47,6 +47,8 @@ def load_config(instance_path: str, given: dict | None = None) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", "Hub du Sud <ne-pas-repondre@hubdusud.localhost>"),
         # Where people report an accessibility problem (the accessibility statement, /accessibilite).
         "ACCESSIBILITY_CONTACT": env.get("ACCESSIBILITY_CONTACT", "accessibilite@hubdusud.localhost"),
+        # The hub's contact address, shown by the legal pages (legal notice, privacy policy: `[[contact]]`).
+        "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "contact@hubdusud.localhost"),
         # Outbox delivery (app/core/mail.py): retries with exponential backoff, then "failed".
         "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "8")),
         "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", "60")),

@@ -38,6 +38,7 @@ from app.ledger import (  # noqa: F401
     VoucherProgramme,
     payments_models,
 )
+from app.legal.models import LegalVersion, TermsAcceptance  # noqa: F401
 from app.library.models import (  # noqa: F401
     FileVersion,
     IdentifierCounter,

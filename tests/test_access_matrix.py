@@ -40,7 +40,17 @@ EXPECTED = {
     ("GET", "home.index"): ("/", {}),
     ("POST", "core.set_language"): ("/langue", {"*": 400}),  # no CSRF token in this probe
     ("GET", "core.health"): ("/sante", {}),
-    ("GET", "core.accessibility"): ("/accessibilite", {}),
+    # The legal pages (issue 18): public, with their history; editing is staff's; the acceptance of new
+    # terms sends back whoever has nothing to accept.
+    ("GET", "legal.notice"): ("/mentions-legales", {}),
+    ("GET", "legal.terms"): ("/conditions-utilisation", {}),
+    ("GET", "legal.accessibility"): ("/accessibilite", {}),
+    ("GET", "legal.history"): ("/pages-legales/conditions-utilisation/versions", {}),
+    ("GET", "legal.version_detail"): ("/pages-legales/conditions-utilisation/versions/1", {}),
+    ("GET", "legal.edit"): ("/pages-legales/conditions-utilisation/modifier", {}),
+    ("POST", "legal.edit"): ("/pages-legales/conditions-utilisation/modifier", {}),
+    ("GET", "legal.accept_terms"): ("/conditions-utilisation/accepter", {"org": 302, "provider": 302, "staff": 302}),
+    ("POST", "legal.accept_terms"): ("/conditions-utilisation/accepter", {}),
     ("GET", "accounts.signup"): ("/inscription", {"org": 302, "provider": 302, "staff": 302}),
     ("POST", "accounts.signup"): ("/inscription", {"*": 400}),
     ("GET", "accounts.confirm"): ("/confirmer/jeton-invalide", {"*": 400}),
@@ -57,7 +67,6 @@ EXPECTED = {
     ("GET", "accounts.settings"): ("/espace/parametres", {}),
     ("POST", "accounts.settings"): ("/espace/parametres", {"org": 400, "provider": 400, "staff": 400}),
     ("POST", "accounts.funder_wish"): ("/espace/financeur", {"org": 400, "provider": 400, "staff": 400}),
-    ("GET", "accounts.terms"): ("/conditions-utilisation", {}),
     # Personal data (issue 18): the policy is public; "Mes données" is each account's; no valid link here.
     ("GET", "privacy.policy"): ("/confidentialite", {}),
     ("GET", "privacy.data"): ("/compte/donnees", {}),

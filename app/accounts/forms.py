@@ -2,12 +2,13 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.accounts.models import Intent
 from app.accounts.services import password_problem
 from app.core.forms import Form
+from app.legal import services as legal
 
 INTENTS = [
     (Intent.ORGANISATION.value, _l("Une association ou une petite structure qui cherche un accompagnement numérique")),
@@ -69,18 +70,27 @@ class SignupForm(Form):
         _l("J'accepte les conditions d'utilisation"),
         validators=[DataRequired(_l("Vous devez accepter les conditions pour continuer."))],
     )
+    # The version of the terms the page linked to: the one recorded as accepted (a newer one published
+    # meanwhile is asked for at the first page after logging in).
+    terms_version = HiddenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.terms_version.data:
+            self.terms_version.data = str(legal.current_terms_number())
         # The label links to the terms (read them before ticking): built per request, in the reader's language.
         self.accept.label.text = Markup(
             _(
                 "J'accepte les %(link)s du Hub du Sud, qui disent aussi ce que deviennent mes données",
                 link=Markup('<a href="{}">{}</a>').format(
-                    url_for("accounts.terms"), escape(_("conditions d'utilisation"))
+                    url_for("legal.terms"), escape(_("conditions d'utilisation"))
                 ),
             )
         )
+
+    def terms_version_number(self) -> int | None:
+        value = (self.terms_version.data or "").strip()
+        return int(value) if value.isdigit() and len(value) < 6 else None
 
 
 class IntentForm(Form):

@@ -19,6 +19,7 @@ from app.core.mail import send_mail
 from app.core.models import utcnow
 from app.core.urls import absolute_url
 from app.extensions import db
+from app.legal import services as legal
 
 _hasher = PasswordHasher()  # Argon2id with the library's recommended parameters
 MIN_PASSWORD_LENGTH = 10
@@ -64,9 +65,16 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 
 def register_user(
-    email: str, password: str, full_name: str, intent: str, locale: str = "fr", confirm_url_for=None
+    email: str,
+    password: str,
+    full_name: str,
+    intent: str,
+    locale: str = "fr",
+    confirm_url_for=None,
+    terms_version: int | None = None,
 ) -> User | None:
-    """A new, unconfirmed account; None when the address already has one.
+    """A new, unconfirmed account; None when the address already has one. Signing up accepts the terms of
+    use: the version the form showed (`terms_version`, else the one in force) is recorded with the time.
 
     The answer must not tell whether the address is known (account enumeration): the caller shows
     the same page either way, and the address's owner gets an e-mail instead (a new confirmation
@@ -95,6 +103,7 @@ def register_user(
     )
     db.session.add(user)
     db.session.flush()
+    legal.accept_terms(user, legal.valid_terms_number(terms_version))
     if confirm_url_for:
         send_confirmation(user, confirm_url_for)
     return user

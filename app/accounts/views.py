@@ -88,6 +88,7 @@ def signup():
                 form.intent.data,
                 locale=session.get("lang", "fr"),
                 confirm_url_for=_confirm_url,
+                terms_version=form.terms_version_number(),
             )
         if tx.ok:
             return render_template("accounts/check_email.html", email=form.email.data)
@@ -244,12 +245,6 @@ def funder_wish():
     return render_template("accounts/dashboard.html", funder_form=form, **dashboard_context(current_user)), form_status(
         form
     )
-
-
-@bp.get("/conditions-utilisation")
-@access(Access.PUBLIC)
-def terms():
-    return render_template("accounts/terms.html")
 
 
 @bp.post("/espace/jeton")

@@ -1,13 +1,11 @@
-"""Language switch, health, accessibility statement, error pages and template filters."""
+"""Language switch, health, error pages and template filters (the accessibility statement is a legal page:
+app/legal)."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, jsonify, redirect, request, session, url_for
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
@@ -42,42 +40,6 @@ def health():
         return jsonify(status="ok", database="ok")
     except Exception:  # noqa: BLE001 — health reports, it does not raise
         return jsonify(status="degraded", database="unreachable"), 503
-
-
-# The accessibility statement's facts: the automated gate of the browser tests (tests/browser/a11y.py runs the
-# vendored axe-core, tests/browser/vendor/) and the pages it audits at 390 px and 1280 px. A test checks that
-# AXE_CORE_VERSION is the vendored one; update STATEMENT_DATE when the statement is revised.
-AXE_CORE_VERSION = "4.14.1"
-STATEMENT_DATE = date(2026, 11, 29)
-TESTED_PAGES = (
-    _l("Accueil"),
-    _l("Catalogue des offres et recherche"),
-    _l("Fiche d'une offre"),
-    _l("Annuaire et fiche d'un prestataire"),
-    _l("Ressources, fiche d'une ressource et producteurs"),
-    _l("Connexion, inscription et mot de passe oublié"),
-    _l("Mon espace (structure, prestataire, financeur, producteur, équipe du Hub)"),
-    _l("Déclaration d'un besoin (formulaire et boussole)"),
-    _l("Propositions et missions"),
-    _l("Chèques d'accompagnement et vérification d'un chèque"),
-    _l("Espace financeur et page d'un programme"),
-    _l("Mes licences et espace producteur"),
-    _l("Modération, mise en relation et gestion des financeurs"),
-    _l("Formulaires des fiches : structure, prestataire, offre, programme, ressource et producteur"),
-    _l("Déclaration d'accessibilité"),
-)
-
-
-@bp.get("/accessibilite")
-@access(Access.PUBLIC)
-def accessibility():
-    return render_template(
-        "core/accessibility.html",
-        axe_version=AXE_CORE_VERSION,
-        statement_date=STATEMENT_DATE,
-        tested_pages=TESTED_PAGES,
-        contact=current_app.config["ACCESSIBILITY_CONTACT"],
-    )
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.core.access import Access, access
+from app.legal import services as legal_services
+from app.legal.models import PRIVACY
 from app.core.security import no_store
 from app.core.web import form_status, transaction
 from app.extensions import db
@@ -46,7 +48,16 @@ def _configure(state) -> None:
 @bp.get("/confidentialite")
 @access(Access.PUBLIC)
 def policy():
-    return render_template("privacy/policy.html", **policy_context(str(get_locale() or "fr")))
+    locale = str(get_locale() or "fr")
+    intro = legal_services.current(PRIVACY)  # staff's editable introduction (cookies, rights), versioned
+    intro_html, intro_language = legal_services.render(intro, locale) if intro else (None, None)
+    return render_template(
+        "privacy/policy.html",
+        intro=intro,
+        intro_html=intro_html,
+        intro_language=intro_language,
+        **policy_context(locale),
+    )
 
 
 def _data_page(form: ExportForm, status: int = 200):

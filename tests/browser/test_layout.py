@@ -39,6 +39,8 @@ PAGES = {
         "/mot-de-passe/oublie",
         "/cheques/verifier",
         "/accessibilite",
+        "/mentions-legales",
+        "/pages-legales/conditions-utilisation/versions",
         "/donnees",
         "/widget?departement=13",
     ],
@@ -78,6 +80,7 @@ PAGES = {
         "/bibliotheque/moderation",
         "/financeur/",
         "/donnees/imports",
+        "/pages-legales/mentions-legales/modifier",
     ],
     "funder": [
         "/espace",

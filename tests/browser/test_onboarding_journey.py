@@ -1,11 +1,13 @@
 """A new association's first minutes, in Chromium, on a phone and on a desktop: from the front page to
 sign-up (what it comes for is already chosen; the terms are a page), the confirmation link read from the
 outbox, login, and its space offering "Décrire mon besoin" first and nothing that is not for it.
-axe-core and the checks of tests/browser/a11y.py run on every page visited."""
+axe-core and the checks of tests/browser/a11y.py run on every page visited. No request of the whole journey
+leaves 127.0.0.1 (no third party: issue 18)."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -31,6 +33,15 @@ def test_a_new_association_signs_up_and_is_offered_to_describe_its_need(live_app
     page, base = any_page, live_app.config["LIVE_URL"]
     width = page.viewport_size["width"]
     email = f"martine.{width}@jardins-treille.example.org"
+    outside: list[str] = []  # every request the browser makes elsewhere than this machine
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if urlsplit(request.url).hostname == "127.0.0.1" or request.url.startswith(("data:", "blob:"))
+            else outside.append(request.url)
+        ),
+    )
 
     page.goto(base + "/")
     audit(page, "onboarding accueil")
@@ -40,9 +51,10 @@ def test_a_new_association_signs_up_and_is_offered_to_describe_its_need(live_app
     assert page.get_by_label("Une association ou une petite structure").is_checked()
     audit(page, "onboarding inscription")
 
-    # The terms are a real page, linked from the checkbox.
+    # The terms are a real page, linked from the checkbox: the version in force, with its number and date.
     page.locator("main").get_by_role("link", name="conditions d'utilisation").click()
     page.get_by_role("heading", name="Conditions d'utilisation", level=1).wait_for()
+    assert "Version 1, en vigueur depuis le" in page.locator("main").inner_text()
     audit(page, "onboarding conditions")
     page.go_back()
 
@@ -98,3 +110,4 @@ def test_a_new_association_signs_up_and_is_offered_to_describe_its_need(live_app
     page.get_by_role("heading", name=re.compile("structure", re.I)).first.wait_for()
     assert page.get_by_label("Nom de la structure").is_visible()
     audit(page, "onboarding ma structure")
+    assert outside == [], f"requests to another site: {outside}"
