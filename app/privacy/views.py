@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from app.accounts.models import User
 from app.core.access import Access, access
-from app.legal import services as legal_services
-from app.legal.models import PRIVACY
 from app.core.security import no_store
 from app.core.web import form_status, transaction
 from app.extensions import db
+from app.legal import services as legal_services
+from app.legal.models import PRIVACY
 from app.privacy import exports
 from app.privacy.forms import ExportForm, StaffExportForm
 from app.privacy.models import DataExport

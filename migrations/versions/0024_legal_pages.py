@@ -3,7 +3,7 @@ accessibility statement), their first versions in French and English; the terms 
 accepted, and when (issue 18)
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 
 from datetime import UTC, datetime
