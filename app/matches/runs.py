@@ -359,9 +359,10 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
     run.solve_seconds, run.total_seconds = result.solve_seconds, time.perf_counter() - started
     run.semantic_enabled = result.semantic_enabled
     run.figures = {
+        **(run.figures or {}),
         **{k: _plain(v) for k, v in result.figures().items()},
-        "proposals": len(result.proposals),
-        "unmatched": len(result.unmatched),
+        "proposals": len(result.proposals) - run.figures.get("pairs_withheld", 0),
+        "unmatched": len(result.unmatched) + run.figures.get("pairs_withheld", 0),
         "fixed": len(built.fixed),
         "skipped_needs_without_coordinates": len(built.skipped_needs),
         "semantic_note": result.semantic_note,
@@ -374,8 +375,8 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
 
 def pair_solver(solver: str, two_expert_needs: int) -> str:
     """The solver a run uses: the one staff chose, except that needs asking for two complementary
-    experts take CP-SAT (the flow solvers give every need one offer; CP-SAT proposes pairs)."""
-    return "cpsat" if two_expert_needs and solver in ("flow", "priced") else solver
+    experts take CP-SAT (the other solvers give every need one offer; CP-SAT proposes pairs)."""
+    return "cpsat" if two_expert_needs else solver
 
 
 def _plain(value):
@@ -398,13 +399,22 @@ def store_result(run: MatchRun, result, vocabulary: Vocabulary | None = None) ->
     def phrases(item) -> list:
         return stored_phrases(item.phrases, skill_codes, category_codes)
 
-    proposed_need_ids = [p.need_id for p in result.proposals]
+    # A need that asks for two complementary experts is never proposed one alone (the answer CP-SAT falls
+    # back to when it finds nothing in time gives every need one offer): it waits for a pair.
+    two_expert_ids = set(
+        db.session.scalars(
+            select(Need.id).where(Need.id.in_([p.need_id for p in result.proposals] or [-1]), Need.two_experts)
+        )
+    )
+    items = [p for p in result.proposals if len(p.offer_ids) == 2 or p.need_id not in two_expert_ids]
+    run.figures = {**(run.figures or {}), "pairs_withheld": len(result.proposals) - len(items)}
+    proposed_need_ids = [p.need_id for p in items]
     # Undecided proposals of earlier runs for these needs are superseded.
     for old in db.session.scalars(
         select(Proposal).where(Proposal.need_id.in_(proposed_need_ids or [-1]), Proposal.status == P.PROPOSED)
     ):
         _move(old, None, P.SUPERSEDED, "superseded", details={"run_id": run.id})
-    for item in result.proposals:
+    for item in items:
         alternatives = [
             {
                 "offer_id": a.offer_id,

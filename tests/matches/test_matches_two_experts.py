@@ -283,3 +283,23 @@ def test_what_a_pair_leaves_uncovered_is_said(app, lang, expected):
     stored = stored_phrases(phrases, {1: "presence.site_web", 2: "securite.rgpd"}, {})
     with app.test_request_context(headers={"Accept-Language": lang}):
         assert explanation_text(stored) == expected
+
+
+def test_one_expert_alone_is_never_stored_for_a_pair_need(factory, db_session):
+    """A solver answer that gives a two-expert need a single offer (CP-SAT's fallback when it finds
+    nothing in time is the flow's, one offer a need) is withheld: the need waits for a pair."""
+    import matching
+    from app.matches.instance import build_instance
+    from app.matches.models import MatchRun
+
+    staff, need, _web, _compta = _pair_setup(factory)
+    built = build_instance()
+    result = matching.solve_instance(built.instance, {"skills": 1, "distance": 1}, solver="flow", embed=None)
+    assert [p.need_id for p in result.proposals] == [need.id]  # the flow gives it one expert
+    run = MatchRun(created_by_id=staff.id, solver="flow")
+    db_session.add(run)
+    db_session.flush()
+    match_runs.store_result(run, result, built.vocabulary)
+    assert run.figures["pairs_withheld"] == 1
+    assert db_session.scalars(select(Proposal).where(Proposal.need_id == need.id)).all() == []
+    assert need.status == NeedStatus.OPEN
