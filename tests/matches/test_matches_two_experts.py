@@ -60,8 +60,14 @@ def paired(factory, db_session):
     return staff, need, web, compta, run, first, second
 
 
-def test_a_pair_is_proposed_linked_and_explained(paired):
-    _staff, need, web, compta, run, first, second = paired
+def _card(page: str, proposal_id: int) -> str:
+    match = re.search(rf'<article class="card proposal" id="proposition-{proposal_id}".*?</article>', page, re.S)
+    assert match, f"no card for proposal {proposal_id}"
+    return re.sub(r"<[^>]+>", "", match.group(0))
+
+
+def test_a_pair_is_proposed_linked_explained_and_shown(client, paired):
+    staff, need, web, compta, run, first, second = paired
     assert run.figures["two_expert_needs"] == 1 and run.figures["pairs"] == 1
     assert run.figures["solver_used"] == "cpsat" and run.solver == "flow"  # staff's choice is kept on record
     assert first.partner_id == second.id and second.partner_id == first.id
@@ -81,15 +87,7 @@ def test_a_pair_is_proposed_linked_and_explained(paired):
         "l'autre expert couvre : logiciels de comptabilité et de facturation ; même commune ; couvre : site web"
     )
 
-
-def _card(page: str, proposal_id: int) -> str:
-    match = re.search(rf'<article class="card proposal" id="proposition-{proposal_id}".*?</article>', page, re.S)
-    assert match, f"no card for proposal {proposal_id}"
-    return re.sub(r"<[^>]+>", "", match.group(0))
-
-
-def test_staff_see_both_experts_in_their_language(client, paired):
-    staff, _need, _web, _compta, run, first, second = paired
+    # staff see both experts in one card, in their language
     login(client, staff)
     french = page_text(client.get(f"/mise-en-relation/runs/{run.id}"))
     assert f'id="proposition-{second.id}"' not in french  # one card for the pair
