@@ -49,6 +49,7 @@ __all__ = [
     "explain_edge",
     "explain_pair",
     "fr_number",
+    "pair_member_phrases",
     "pair_phrases",
 ]
 
@@ -88,6 +89,9 @@ class Explanation:
     rating_count: int
     provider_missions: int
     phrases: tuple[Phrase, ...] = ()
+    #: ``covered_skills``/``missing_skills`` as skill ids (what a pair's explanation combines).
+    covered_skill_ids: tuple[int, ...] = ()
+    missing_skill_ids: tuple[int, ...] = ()
 
 
 # Phrases of the hard rules every edge satisfies (not score components), with their rank in the sentence.
@@ -193,6 +197,8 @@ def explain_edge(
         rating_count=f.rating_count,
         provider_missions=f.provider_missions,
         phrases=phrases,
+        covered_skill_ids=f.covered_skill_ids,
+        missing_skill_ids=f.missing_skill_ids,
     )
 
 
@@ -200,28 +206,67 @@ def explain_pair(
     inst: Instance, ex1: Explanation, ex2: Explanation, skill_labels: Mapping[int, str] | None = None
 ) -> str:
     """Sentence of a two-expert proposal."""
-    both = sorted(set(ex1.covered_skills) | set(ex2.covered_skills))
-    head = "deux experts complémentaires"
-    if both:
-        head += " ; couvrent ensemble : " + ", ".join(both)
+    head = " ; ".join(ph.text for ph in _pair_parts(ex1, ex2))
     return f"{head} — 1) {ex1.text} — 2) {ex2.text}"
 
 
-def pair_phrases(ex1: Explanation, ex2: Explanation) -> tuple[Phrase, ...]:
-    """The phrases of a two-expert proposal (what :func:`explain_pair` says, as codes):
-    ``pair.head`` (``skills``/``skill_ids``: what both cover together), then for each expert
-    ``pair.expert`` (``n``: 1 or 2) followed by that expert's own phrases."""
-    both = sorted(set(ex1.covered_skills) | set(ex2.covered_skills))
-    ids: set[int] = set()
+def _labelled(ids: Sequence[int], ex1: Explanation, ex2: Explanation) -> tuple[str, ...]:
+    """Labels of skill ids, as the two explanations name them."""
+    names: dict[int, str] = {}
     for ex in (ex1, ex2):
+        names.update(zip(ex.covered_skill_ids, ex.covered_skills, strict=False))
+        names.update(zip(ex.missing_skill_ids, ex.missing_skills, strict=False))
+    return tuple(names.get(i, str(i)) for i in ids)
+
+
+def _pair_parts(ex1: Explanation, ex2: Explanation) -> list[Phrase]:
+    """``pair.head`` (what both cover together) and, when the pair leaves wanted skills uncovered,
+    ``pair.uncovered`` (``skills``/``skill_ids``)."""
+    both = sorted(set(ex1.covered_skills) | set(ex2.covered_skills))
+    ids: set[int] = set(ex1.covered_skill_ids) | set(ex2.covered_skill_ids)
+    for ex in (ex1, ex2):  # explanations built without the id fields: read them from the phrases
         for ph in ex.phrases:
             if ph.code == "skills.covered":
                 ids.update(cast("tuple[int, ...]", ph.params.get("skill_ids", ())))
     head = "deux experts complémentaires" + (" ; couvrent ensemble : " + ", ".join(both) if both else "")
     out = [Phrase("pair.head", head, {"skills": tuple(both), "skill_ids": tuple(sorted(ids))})]
+    wanted = list(dict.fromkeys(ex1.covered_skill_ids + ex1.missing_skill_ids))
+    left = tuple(i for i in wanted if i not in ids)
+    if left:
+        labels = _labelled(left, ex1, ex2)
+        out.append(
+            Phrase("pair.uncovered", "reste non couvert : " + ", ".join(labels), {"skills": labels, "skill_ids": left})
+        )
+    return out
+
+
+def pair_phrases(ex1: Explanation, ex2: Explanation) -> tuple[Phrase, ...]:
+    """The phrases of a two-expert proposal (what :func:`explain_pair` says, as codes):
+    ``pair.head`` (``skills``/``skill_ids``: what both cover together), ``pair.uncovered`` when wanted
+    skills are left, then for each expert ``pair.expert`` (``n``: 1 or 2) followed by that expert's own
+    phrases."""
+    out = _pair_parts(ex1, ex2)
     for n, ex in ((1, ex1), (2, ex2)):
         out.append(Phrase("pair.expert", f"{n})", {"n": n}))
         out.extend(ex.phrases)
+    return tuple(out)
+
+
+def pair_member_phrases(own: Explanation, partner: Explanation) -> tuple[Phrase, ...]:
+    """The phrases of one expert of a two-expert proposal, as that expert's own proposal tells them:
+    ``pair.head`` and ``pair.uncovered`` (the pair as a whole), ``pair.partner`` (``skills``/``skill_ids``:
+    what the other expert brings that this one does not), then this expert's own phrases, without its
+    ``skills.missing`` (the pair's ``pair.uncovered`` says what is really left)."""
+    out = _pair_parts(own, partner)
+    brings = tuple(i for i in partner.covered_skill_ids if i not in set(own.covered_skill_ids))
+    if brings:
+        labels = _labelled(brings, own, partner)
+        out.append(
+            Phrase(
+                "pair.partner", "l'autre expert couvre : " + ", ".join(labels), {"skills": labels, "skill_ids": brings}
+            )
+        )
+    out.extend(ph for ph in own.phrases if ph.code != "skills.missing")
     return tuple(out)
 
 

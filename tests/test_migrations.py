@@ -55,3 +55,58 @@ def test_upgrade_from_empty_then_check_then_downgrade(empty_database_url):
         from app.extensions import db
 
         db.engine.dispose()
+
+
+def test_0025_two_experts_up_and_down(empty_database_url):
+    """Revision 0025 (two complementary experts): its columns come and go; rows before it read as one expert."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0025")
+        engine = create_engine(empty_database_url)
+        need_columns = {c["name"]: c for c in inspect(engine).get_columns("need")}
+        assert "two_experts" in need_columns and not need_columns["two_experts"]["nullable"]
+        proposal_fks = inspect(engine).get_foreign_keys("proposal")
+        assert any(
+            fk["constrained_columns"] == ["partner_id"] and fk["referred_table"] == "proposal" for fk in proposal_fks
+        )
+        downgrade(revision="0024")
+        assert "two_experts" not in {c["name"] for c in inspect(engine).get_columns("need")}
+        assert "partner_id" not in {c["name"] for c in inspect(engine).get_columns("proposal")}
+        # a need stored before the revision reads as one expert
+        now = "2026-01-01 00:00:00"
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO commune (insee, name, search_name, postal_codes, dep_code, dep_name, region_code,"
+                    " region_name) VALUES ('99999', 'Essai', 'essai', '', '13', 'B', '93', 'S')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO organisation (id, name, kind, size, commune_insee, description, contact_email,"
+                    " contact_phone, website, status, created_at, updated_at) VALUES (1, 'A', 'association',"
+                    " 'benevoles', '99999', '', 'a@b.fr', '', '', 'published', :now, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO need (id, organisation_id, title, description, categories, skills, commune_insee,"
+                    " modality, funding_mode, boussole_answers, status, contact_name, contact_email, contact_phone,"
+                    " created_at, updated_at) VALUES (1, 1, 'B', '', '[]', '[]', '99999', 'both', 'volunteer', '[]',"
+                    " 'open', 'C', 'c@b.fr', '', :now, :now)"
+                ),
+                {"now": now},
+            )
+        upgrade(revision="0025")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT two_experts FROM need WHERE id = 1")).scalar() in (False, 0)
+        engine.dispose()
+        from app.extensions import db
+
+        db.engine.dispose()

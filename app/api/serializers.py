@@ -75,6 +75,7 @@ def need_json(n) -> dict:
         "modality": n.modality,
         "funding_mode": n.funding_mode,
         "charter_preference": n.charter_preference or "",
+        "two_experts": bool(n.two_experts),
         "window_start": n.window_start.isoformat() if n.window_start else None,
         "window_end": n.window_end.isoformat() if n.window_end else None,
         "status": n.status.value,

@@ -120,6 +120,7 @@ def _current_values(obj) -> dict:
         "window_end": obj.window_end,
         "funding_mode": obj.funding_mode,
         "charter_preference": obj.charter_preference,
+        "two_experts": bool(obj.two_experts),
         "contact_name": obj.contact_name,
         "contact_email": obj.contact_email,
         "contact_phone": obj.contact_phone,

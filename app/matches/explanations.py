@@ -6,6 +6,10 @@ categories by their codes, so that their labels follow the reader's language too
 `Proposal.explanation_phrases` and in each alternative's ``"phrases"``; the pages word them here,
 through the catalogues, French first (`explanation_html`, `explanation_text`).
 
+Two complementary experts are two proposals; each stores the pair's phrases (``pair.head``: what
+both cover, ``pair.uncovered``: what is left, ``pair.partner``: what the other expert brings) before
+its own (`matching.explain.pair_member_phrases`).
+
 Rows stored before (revision 0014) have no phrases: their French sentence is shown as it is,
 marked ``lang="fr"`` in a page of another language. A phrase whose code this module does not know
 (a component added later) shows its stored French text the same way.
@@ -152,6 +156,8 @@ _WORDING: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
     "funding.voucher": lambda p: _("financement : chèque numérique"),
     "funding.paid": lambda p: _("prestation payante"),
     "pair.head": _pair_head,
+    "pair.uncovered": lambda p: _("reste non couvert : %(skills)s", skills=_skills(p)),
+    "pair.partner": lambda p: _("l'autre expert couvre : %(skills)s", skills=_skills(p)),
 }
 
 
@@ -202,8 +208,22 @@ def explanation_html(phrases: Phrases | None, legacy: str = "") -> Markup:
     )
 
 
-def explain(item: Any) -> Markup:
-    """Template helper: the explanation of a `Proposal` or of one of its alternatives (a dict)."""
+def explain(item: Any, part: str = "") -> Markup:
+    """Template helper: the explanation of a `Proposal` or of one of its alternatives (a dict).
+
+    One expert of two complementary experts: ``part="pair"`` words only what is said of the pair
+    (what both cover, what is left), ``part="own"`` only what is said of this expert (not of the other)."""
     if isinstance(item, Mapping):
         return explanation_html(item.get("phrases"), item.get("explanation") or "")
-    return explanation_html(item.explanation_phrases, item.explanation or "")
+    phrases = item.explanation_phrases
+    if part and phrases:
+        pair_codes = ("pair.head", "pair.uncovered")
+        if part == "pair":
+            phrases = [ph for ph in phrases if ph.get("code") in pair_codes]
+        else:
+            phrases = [ph for ph in phrases if not str(ph.get("code", "")).startswith("pair.")]
+        if not phrases:
+            return Markup("")
+    elif part == "pair":  # an older row: its sentence is shown as the expert's own
+        return Markup("")
+    return explanation_html(phrases, item.explanation or "")

@@ -55,6 +55,7 @@ class BuiltInstance:
     fixed: list[tuple[int, int]]
     open_need_ids: list[int]
     skipped_needs: list[int]
+    two_expert_needs: int = 0  # open needs (in the run) that ask for two complementary experts
 
 
 EMBEDDED_CHARS = 300  # title and the start of the description: most of the meaning, a third of the cost
@@ -134,6 +135,7 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
                 text=need_text(n),
                 charter_preference=n.charter_preference or "",
                 accepts_category_only=bool(n.accepts_category_only),
+                experts_required=2 if n.two_experts else 1,
             )
         )
     known_needs = {r.id for r in need_records}
@@ -148,8 +150,10 @@ def build_instance(dep_codes: list[str] | None = None, today: date | None = None
         today=today,
         n_skills=len(vocab.skill_ids),
     )
-    open_ids = [r.id for r in need_records if r.id not in {n for n, _ in fixed}]
-    return BuiltInstance(instance, vocab, fixed, open_ids, skipped)
+    fixed_ids = {n for n, _ in fixed}
+    open_ids = [r.id for r in need_records if r.id not in fixed_ids]
+    pairs = sum(1 for r in need_records if r.experts_required == 2 and r.id not in fixed_ids)
+    return BuiltInstance(instance, vocab, fixed, open_ids, skipped, pairs)
 
 
 def supply_records(vocab: Vocabulary) -> tuple[list[matching.Offer], list[matching.Provider]]:

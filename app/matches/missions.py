@@ -19,7 +19,7 @@ from app.extensions import db
 from app.matches.models import Feedback, Mission, Proposal
 from app.matches.models import MissionStatus as MS
 from app.matches.models import ProposalStatus as P
-from app.matches.services import _back_to_matching, _log
+from app.matches.services import _back_to_matching, _break_pair, _log, active_missions, pair_complete
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
@@ -57,9 +57,14 @@ def _move_mission(mission: Mission, target: MS) -> None:
 def start_mission(actor: User, mission: Mission) -> None:
     if mission_side(actor, mission) is None and not actor.is_staff:
         raise Forbidden(_("Vous ne participez pas à cette mission."))
+    if not pair_complete(mission.proposal):
+        raise ServiceError(
+            _("Cette mission se fait à deux experts : elle commence quand l'autre expert a accepté la sienne.")
+        )
     _move_mission(mission, MS.IN_PROGRESS)
     mission.started_at = utcnow()
-    move_need(None, mission.need, NS.IN_PROGRESS, system=True)
+    if mission.need.status != NS.IN_PROGRESS:  # the other expert of a pair may have started first
+        move_need(None, mission.need, NS.IN_PROGRESS, system=True)
 
 
 def confirm_completion(actor: User, mission: Mission) -> None:
@@ -80,7 +85,8 @@ def confirm_completion(actor: User, mission: Mission) -> None:
         _move_mission(mission, MS.DONE)
         mission.done_at = now
         mission_done.send(mission)  # reserved vouchers are redeemed for the provider
-        move_need(None, mission.need, NS.DONE, system=True)
+        if not active_missions(mission.need_id, but=mission):  # a pair: done when both missions are
+            move_need(None, mission.need, NS.DONE, system=True)
 
 
 def cancel_mission(actor: User, mission: Mission, reason: str) -> None:
@@ -99,6 +105,7 @@ def cancel_mission(actor: User, mission: Mission, reason: str) -> None:
         mission.proposal.status,
         reason=reason.strip(),
     )
+    _break_pair(mission.proposal, missions_too=False)  # a pair not yet complete: the other's proposal stops
     _back_to_matching(mission.need)
 
 

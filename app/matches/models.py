@@ -119,6 +119,10 @@ class Proposal(Timestamped, db.Model):
     # A direct request: who asked, and the key its form carried (a double click sends it twice: one request).
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Two complementary experts (a need with `two_experts`): two proposals, one per expert, each pointing
+    # at the other. Staff arbitrate the pair as a whole; each provider answers its own, and each
+    # acceptance makes its own mission (settled on its own: vouchers reserved and redeemed per mission).
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="SET NULL"))
 
     run: Mapped[MatchRun | None] = relationship(back_populates="proposals")
     need = relationship("Need")
@@ -128,6 +132,9 @@ class Proposal(Timestamped, db.Model):
         back_populates="proposal", order_by="ProposalEvent.id", cascade="all, delete-orphan"
     )
     mission: Mapped[Mission | None] = relationship(back_populates="proposal", uselist=False)
+    partner: Mapped[Proposal | None] = relationship(
+        remote_side="Proposal.id", foreign_keys=[partner_id], post_update=True, uselist=False
+    )
 
 
 class ProposalEvent(db.Model):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 import matching
@@ -35,6 +35,7 @@ from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
 from app.territory.models import Commune
 from matching.embeddings import try_load_embedder
+from matching.explain import pair_member_phrases
 
 log = logging.getLogger(__name__)
 
@@ -335,11 +336,12 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
     embedder = _embedder() if weights.get("semantic", 0) > 0 else None  # no model load for a zero weight
     started = time.perf_counter()
     side = run.params.get("side_constraints") or {}
+    solver = pair_solver(run.solver, built.two_expert_needs)
     result = matching.solve_instance(
         built.instance,
         run.weights,
-        solver=run.solver,
-        side_constraints=matching.SideConstraints(**side) if run.solver == "cpsat" else None,
+        solver=solver,
+        side_constraints=matching.SideConstraints(**side) if solver == "cpsat" else None,
         k_alternatives=int(run.params.get("k_alternatives", 3)),
         time_limit=float(run.params.get("time_limit", 10.0)),
         embed=embedder if embedder is not None else None,
@@ -357,14 +359,24 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
     run.solve_seconds, run.total_seconds = result.solve_seconds, time.perf_counter() - started
     run.semantic_enabled = result.semantic_enabled
     run.figures = {
+        **(run.figures or {}),
         **{k: _plain(v) for k, v in result.figures().items()},
-        "proposals": len(result.proposals),
-        "unmatched": len(result.unmatched),
+        "proposals": len(result.proposals) - run.figures.get("pairs_withheld", 0),
+        "unmatched": len(result.unmatched) + run.figures.get("pairs_withheld", 0),
         "fixed": len(built.fixed),
         "skipped_needs_without_coordinates": len(built.skipped_needs),
         "semantic_note": result.semantic_note,
         "notes": list(result.notes),
+        "two_expert_needs": built.two_expert_needs,
+        "pairs": sum(1 for p in result.proposals if len(p.offer_ids) == 2),
+        "solver_used": solver,
     }
+
+
+def pair_solver(solver: str, two_expert_needs: int) -> str:
+    """The solver a run uses: the one staff chose, except that needs asking for two complementary
+    experts take CP-SAT (the other solvers give every need one offer; CP-SAT proposes pairs)."""
+    return "cpsat" if two_expert_needs else solver
 
 
 def _plain(value):
@@ -387,46 +399,71 @@ def store_result(run: MatchRun, result, vocabulary: Vocabulary | None = None) ->
     def phrases(item) -> list:
         return stored_phrases(item.phrases, skill_codes, category_codes)
 
-    proposed_need_ids = [p.need_id for p in result.proposals if len(p.offer_ids) == 1]
+    # A need that asks for two complementary experts is never proposed one alone (the answer CP-SAT falls
+    # back to when it finds nothing in time gives every need one offer): it waits for a pair.
+    two_expert_ids = set(
+        db.session.scalars(
+            select(Need.id).where(Need.id.in_([p.need_id for p in result.proposals] or [-1]), Need.two_experts)
+        )
+    )
+    items = [p for p in result.proposals if len(p.offer_ids) == 2 or p.need_id not in two_expert_ids]
+    run.figures = {**(run.figures or {}), "pairs_withheld": len(result.proposals) - len(items)}
+    proposed_need_ids = [p.need_id for p in items]
     # Undecided proposals of earlier runs for these needs are superseded.
     for old in db.session.scalars(
         select(Proposal).where(Proposal.need_id.in_(proposed_need_ids or [-1]), Proposal.status == P.PROPOSED)
     ):
         _move(old, None, P.SUPERSEDED, "superseded", details={"run_id": run.id})
-    for item in result.proposals:
-        if len(item.offer_ids) != 1:
-            continue
-        proposal = Proposal(
-            run=run,
-            need_id=item.need_id,
-            offer_id=item.offer_id,
-            provider_id=item.provider_ids[0],
-            score=float(item.score),
-            components=_plain(dict(item.components)),
-            explanation=item.explanation,
-            explanation_phrases=phrases(item),
-            alternatives=[
-                {
-                    "offer_id": a.offer_id,
-                    "provider_id": a.provider_id,
-                    "score": float(a.score),
-                    "explanation": a.explanation,
-                    "phrases": phrases(a),
-                    "saturated": bool(a.offer_saturated),
-                }
-                for a in item.alternatives
-            ],
-        )
-        db.session.add(proposal)
+    for item in items:
+        alternatives = [
+            {
+                "offer_id": a.offer_id,
+                "provider_id": a.provider_id,
+                "score": float(a.score),
+                "explanation": a.explanation,
+                "phrases": phrases(a),
+                "saturated": bool(a.offer_saturated),
+            }
+            for a in item.alternatives
+        ]
+        if len(item.offer_ids) == 1:
+            members = [(item.offer_id, item.provider_ids[0], item.components, item.explanation, phrases(item))]
+        else:  # two complementary experts: one proposal each, told as that expert's part of the pair
+            members = []
+            for i in (0, 1):
+                own = pair_member_phrases(item.details[i], item.details[1 - i]) if item.details else ()
+                members.append(
+                    (
+                        item.offer_ids[i],
+                        item.provider_ids[i],
+                        item.details[i].components if item.details else item.components,
+                        " ; ".join(ph.text for ph in own),
+                        stored_phrases(own, skill_codes, category_codes),
+                    )
+                )
+        stored = []
+        for offer_id, provider_id, components, text, worded in members:
+            proposal = Proposal(
+                run=run,
+                need_id=item.need_id,
+                offer_id=offer_id,
+                provider_id=provider_id,
+                score=float(item.score),
+                components=_plain(dict(components)),
+                explanation=text,
+                explanation_phrases=worded,
+                alternatives=alternatives,
+            )
+            db.session.add(proposal)
+            stored.append(proposal)
         db.session.flush()
-        _log(
-            proposal,
-            None,
-            "proposed",
-            None,
-            P.PROPOSED,
-            details={"run_id": run.id, "score": round(float(item.score), 4)},
-        )
+        if len(stored) == 2:
+            stored[0].partner_id, stored[1].partner_id = stored[1].id, stored[0].id
+        for proposal in stored:
+            details = {"run_id": run.id, "score": round(float(item.score), 4)}
+            if proposal.partner_id:
+                details["partner_id"] = proposal.partner_id
+            _log(proposal, None, "proposed", None, P.PROPOSED, details=details)
         need = db.session.get(Need, item.need_id)
         if need.status == NS.OPEN:
             move_need(None, need, NS.PROPOSED, system=True)
@@ -500,7 +537,11 @@ def run_proposals(run: MatchRun, filters: ProposalFilters, page: int = 1, per_pa
             selectinload(Proposal.need).selectinload(Need.organisation),
             selectinload(Proposal.offer),
             selectinload(Proposal.provider),
+            selectinload(Proposal.partner).selectinload(Proposal.offer),
+            selectinload(Proposal.partner).selectinload(Proposal.provider),
         )
+        # two complementary experts: one card, under the first of their two proposals
+        .where(or_(Proposal.partner_id.is_(None), Proposal.partner_id > Proposal.id))
         .order_by(Proposal.score.desc(), Proposal.id)
     )
     if filters.dep:

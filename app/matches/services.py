@@ -89,9 +89,27 @@ def _response_days() -> int:
     return int(current_app.config.get("PROPOSAL_RESPONSE_DAYS", 5))
 
 
+def pair_of(proposal: Proposal) -> list[Proposal]:
+    """The proposal and, for two complementary experts, its partner (staff arbitrate both at once)."""
+    return [proposal] if proposal.partner is None else [proposal, proposal.partner]
+
+
+def _check_pair_undecided(proposal: Proposal) -> None:
+    partner = proposal.partner
+    if partner is not None and partner.status != P.PROPOSED and proposal.status == P.PROPOSED:
+        raise ServiceError(_("L'autre expert de ce binôme n'est plus proposé : relancez la mise en relation."))
+
+
 def approve(actor: User, proposal: Proposal, now: datetime | None = None) -> None:
-    """Staff approve: the proposal is sent to the provider with a deadline."""
+    """Staff approve: the proposal is sent to the provider with a deadline. Two complementary
+    experts are approved together: each is sent to its own provider."""
     _require_staff(actor)
+    _check_pair_undecided(proposal)
+    for member in pair_of(proposal):
+        _approve_one(actor, member, now)
+
+
+def _approve_one(actor: User, proposal: Proposal, now: datetime | None = None) -> None:
     now = now or utcnow()
     _move(proposal, actor, P.APPROVED, "approved")
     proposal.decided_by_id, proposal.decided_at = actor.id, now
@@ -116,14 +134,18 @@ def reject(actor: User, proposal: Proposal, reason: str) -> None:
     _require_staff(actor)
     if not (reason or "").strip():
         raise ServiceError(_("Indiquez la raison du refus."), field="reason")
-    _move(proposal, actor, P.REJECTED, "rejected", reason=reason.strip())
-    proposal.decided_by_id, proposal.decided_at, proposal.reason = actor.id, utcnow(), reason.strip()
+    _check_pair_undecided(proposal)
+    for member in pair_of(proposal):  # two complementary experts are refused together
+        _move(member, actor, P.REJECTED, "rejected", reason=reason.strip())
+        member.decided_by_id, member.decided_at, member.reason = actor.id, utcnow(), reason.strip()
     _back_to_matching(proposal.need)
 
 
 def replace(actor: User, proposal: Proposal, offer_id: int, reason: str | None = None) -> Proposal:
     """Staff pick one of the alternatives instead: the new proposal is approved and sent."""
     _require_staff(actor)
+    if proposal.partner_id is not None:
+        raise ServiceError(_("Deux experts complémentaires s'arbitrent ensemble : approuvez-les ou refusez-les."))
     alternative = next((a for a in proposal.alternatives if a["offer_id"] == offer_id), None)
     if alternative is None:
         raise ServiceError(_("Cette offre ne fait pas partie des alternatives proposées."), field="offer_id")
@@ -195,7 +217,8 @@ def respond(
             accepted_by_id=actor.id,
         )
         db.session.add(mission)
-        move_need(None, proposal.need, NS.MATCHED, system=True)
+        if pair_complete(proposal):  # two complementary experts: the need is matched once both accepted
+            move_need(None, proposal.need, NS.MATCHED, system=True)
         db.session.flush()
         mission_accepted.send(mission)  # a need funded by vouchers: its vouchers are reserved
         _mail_acceptance(mission)
@@ -206,6 +229,7 @@ def respond(
         )
     _move(proposal, actor, P.DECLINED, "declined", reason=reason.strip())
     proposal.responded_at, proposal.reason = now, reason.strip()
+    _break_pair(proposal)
     _back_to_matching(proposal.need)
     if proposal.origin == ProposalOrigin.REQUEST:
         _tell_requester(
@@ -226,6 +250,7 @@ def respond(
 
 def expire(proposal: Proposal) -> None:
     _move(proposal, None, P.EXPIRED, "expired")
+    _break_pair(proposal)
     _back_to_matching(proposal.need)
     if proposal.origin == ProposalOrigin.REQUEST:
         _tell_requester(
@@ -290,6 +315,8 @@ def sweep(now: datetime | None = None) -> dict:
     for proposal in db.session.scalars(
         select(Proposal).where(Proposal.status == P.APPROVED, Proposal.deadline_at.is_not(None))
     ):
+        if proposal.status != P.APPROVED:  # its partner's expiry withdrew it on the way
+            continue
         deadline, sent = _aware(proposal.deadline_at), _aware(proposal.sent_at or proposal.deadline_at)
         if deadline <= now:
             expire(proposal)
@@ -313,9 +340,61 @@ def sweep(now: datetime | None = None) -> dict:
 
 
 def _back_to_matching(need: Need) -> None:
-    """A declined, rejected or expired proposal, or a cancelled mission: the need goes back to matching."""
-    if need.status in (NS.PROPOSED, NS.MATCHED, NS.IN_PROGRESS):
+    """A declined, rejected or expired proposal, or a cancelled mission: the need goes back to matching
+    (unless another mission of it goes on: one expert of a pair that had started)."""
+    if need.status in (NS.PROPOSED, NS.MATCHED, NS.IN_PROGRESS) and not active_missions(need.id):
         move_need(None, need, NS.OPEN, system=True)
+
+
+def active_missions(need_id: int, but: Mission | None = None) -> list[Mission]:
+    """The need's planned or running missions (``but``: leaving that one out)."""
+    stmt = select(Mission).where(Mission.need_id == need_id, Mission.status.in_((MS.PLANNED, MS.IN_PROGRESS)))
+    if but is not None and but.id is not None:
+        stmt = stmt.where(Mission.id != but.id)
+    return list(db.session.scalars(stmt))
+
+
+def pair_complete(proposal: Proposal) -> bool:
+    """True for one expert, or for two complementary experts once both have accepted."""
+    return proposal.partner is None or proposal.partner.status == P.ACCEPTED
+
+
+def _break_pair(proposal: Proposal, missions_too: bool = True) -> None:
+    """One of two complementary experts declined or did not answer: the pair stands or falls together
+    until both have accepted. The other expert's proposal, still waiting, is withdrawn; its mission, if it
+    had accepted (it cannot have started: see `missions.start_mission`), is cancelled (``missions_too``),
+    which releases the vouchers reserved for it. The need then goes back to matching, as a pair again.
+    Once both have accepted, each mission lives on its own."""
+    partner = proposal.partner
+    if partner is None or (partner.status == P.ACCEPTED and proposal.status == P.ACCEPTED):
+        return
+    if partner.status == P.APPROVED:
+        _move(partner, None, P.SUPERSEDED, "pair_broken", details={"partner_id": proposal.id})
+        _notify_provider(
+            partner,
+            _l("Proposition retirée — Hub du Sud"),
+            _l(
+                "Bonjour,\n\nLa mission « %(need)s » demandait deux experts complémentaires ; l'autre expert "
+                "ne peut pas y participer : la proposition qui vous était faite est retirée. Merci de votre "
+                "disponibilité.",
+                need=partner.need.title,
+            ),
+        )
+    elif missions_too and partner.status == P.ACCEPTED and partner.mission and partner.mission.status == MS.PLANNED:
+        mission = partner.mission
+        mission.status, mission.cancelled_at = MS.CANCELLED, utcnow()
+        mission.cancel_reason = _("L'autre expert du binôme ne participe pas : la mission à deux est annulée.")
+        _log(partner, None, "mission_cancelled", partner.status, partner.status, reason=mission.cancel_reason)
+        mission_cancelled.send(mission)  # reserved vouchers go back to the organisation
+        _notify_provider(
+            partner,
+            _l("Mission annulée — Hub du Sud"),
+            _l(
+                "Bonjour,\n\nLa mission « %(need)s » demandait deux experts complémentaires ; l'autre expert "
+                "ne peut pas y participer : la mission que vous aviez acceptée est annulée.",
+                need=partner.need.title,
+            ),
+        )
 
 
 def _notify_provider(proposal: Proposal, subject, body) -> None:

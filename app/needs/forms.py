@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from app.core.forms import Form, MultiCheckboxField, check_now
 from app.directory.forms import SkillsField
 from app.directory.vocab import MODALITIES, OFFER_CATEGORIES, PRICE_MODES, choices
-from app.needs.services import CHARTER_PREFERENCES, check_wanted, check_window
+from app.needs.services import CHARTER_PREFERENCES, check_two_experts, check_wanted, check_window
 from app.territory.forms import CommuneField
 
 REQUIRED = _l("Ce champ est obligatoire.")
@@ -33,6 +33,13 @@ class NeedForm(Form):
     accepts_category_only = BooleanField(
         _l("Accepter une offre du bon type d'accompagnement même si elle ne couvre aucune compétence recherchée"),
         description=_l("Sinon, seules les offres qui couvrent au moins une compétence recherchée vous sont proposées."),
+    )
+    two_experts = BooleanField(
+        _l("Besoin de deux experts complémentaires"),
+        description=_l(
+            "Deux prestataires différents qui, ensemble, couvrent les compétences recherchées : chacun "
+            "accepte sa mission et elle se règle à part."
+        ),
     )
     commune = CommuneField(_l("Commune"), validators=[DataRequired(REQUIRED)])
     modality = RadioField(
@@ -66,8 +73,13 @@ class NeedForm(Form):
             "window_end": self.window_end.data,
             "skills": list(self.skills.data or []),
             "categories": list(self.categories.data or []),
+            "two_experts": bool(self.two_experts.data),
         }
-        rules = ((check_window, ("window_start", "window_end")), (check_wanted, ("skills", "categories")))
+        rules = (
+            (check_window, ("window_start", "window_end")),
+            (check_wanted, ("skills", "categories")),
+            (check_two_experts, ("skills", "two_experts")),
+        )
         return check_now(self, values, rules) and valid
 
     def values(self) -> dict:
@@ -83,6 +95,7 @@ class NeedForm(Form):
             "funding_mode": self.funding_mode.data,
             "charter_preference": self.charter_preference.data or "",
             "accepts_category_only": bool(self.accepts_category_only.data),
+            "two_experts": bool(self.two_experts.data),
             "contact_name": self.contact_name.data.strip(),
             "contact_email": self.contact_email.data.strip(),
             "contact_phone": (self.contact_phone.data or "").strip(),

@@ -44,6 +44,9 @@ class Need(Timestamped, db.Model):
     # True: an offer of one of the wanted categories that covers none of the wanted skills may be proposed
     # (matching rule 1); by default a need with skills is only proposed offers covering one of them
     accepts_category_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # True: two complementary experts from different providers, who together cover the wanted skills
+    # (matching proposes them as a pair: two linked proposals, each answered and settled on its own)
+    two_experts: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     boussole_answers: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[NeedStatus] = enum_column(NeedStatus, default=NeedStatus.DRAFT, index=True)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -58,6 +58,7 @@ NEED_FIELDS = (
     "contact_phone",
     "charter_preference",
     "accepts_category_only",
+    "two_experts",
 )
 #: What a need says about providers labelled by the ethical charter: matching reads it ("prefer" raises
 #: that need's charter weight, "only" is a hard rule of the candidates and of the checker).
@@ -84,6 +85,15 @@ def check_wanted(values: dict) -> None:
         raise ServiceError(_("Choisissez au moins une compétence recherchée."), field="skills")
 
 
+def check_two_experts(values: dict) -> None:
+    """Two complementary experts share the wanted skills between them: at least two skills."""
+    if values.get("two_experts") and len(set(values.get("skills") or [])) < 2:
+        raise ServiceError(
+            _("Pour deux experts complémentaires, choisissez au moins deux compétences recherchées."),
+            field="two_experts",
+        )
+
+
 def check_charter_preference(values: dict) -> None:
     if (values.get("charter_preference") or "") not in CHARTER_PREFERENCES:
         raise ServiceError(
@@ -94,6 +104,7 @@ def check_charter_preference(values: dict) -> None:
 def _check_values(values: dict) -> None:
     check_window(values)  # the need form runs both at once too (one pass)
     check_wanted(values)
+    check_two_experts(values)
     check_charter_preference(values)
 
 

@@ -78,6 +78,14 @@ def test_create_and_update_a_need(client, org_token, db_session):
     listed = client.get("/api/v1/needs", headers=headers).get_json()["items"]
     assert [n["id"] for n in listed] == [need["id"]]
 
+    # two complementary experts: at least two skills
+    assert need["two_experts"] is False
+    r = client.patch(f"/api/v1/needs/{need['id']}", json={"two_experts": True}, headers=headers)
+    assert r.status_code == 422 and "two_experts" in r.get_json()["error"]["fields"]
+    both = {"two_experts": True, "skills": ["securite.cybersecurite", "securite.rgpd"]}
+    r = client.patch(f"/api/v1/needs/{need['id']}", json=both, headers=headers)
+    assert r.status_code == 200 and r.get_json()["two_experts"] is True, r.get_json()
+
 
 def test_need_validation_errors_by_field_and_nothing_saved(client, org_token, db_session):
     headers, org, _user = org_token

@@ -56,6 +56,12 @@ def test_a_run_explains_in_the_readers_language(client, factory, db_session):
     assert "available at any time" in why and "même" not in why and "couvre" not in why
     # what users wrote stays French, and says so
     assert '<span lang="fr" data-user-content>Sécuriser nos ordinateurs</span>' in english
+    # the proposal's own page too, in either language
+    english = _why(page_text(client.get(f"/mise-en-relation/propositions/{proposal.id}")))
+    assert english.startswith("same municipality; covers: cybersecurity;") and "couvre" not in english
+    post_form(client, "/langue", {"lang": "fr"})
+    french = _why(page_text(client.get(f"/mise-en-relation/propositions/{proposal.id}")))
+    assert french.startswith("même commune ; couvre : cybersécurité ;") and "covers" not in french
 
 
 def test_explanations_stored_before_still_show(client, factory, db_session):
