@@ -13,6 +13,7 @@ from app.charter.compare import compare
 from app.charter.forms import AmendmentForm, CommentForm, CommitteeForm, ConsultationForm, DecisionForm, PublishForm
 from app.charter.models import Amendment, CommitteeMember, Consultation
 from app.core.access import Access, access, register_role_check
+from app.core.access_log import log_read
 from app.core.inputs import parse_id
 from app.core.web import form_status, load_or_404, submit_action, submit_form, transaction
 
@@ -302,9 +303,9 @@ def committee():
     )
     if done is not None:
         return done
-    return render_template("charter/text_committee.html", form=form, members=text.committee_members()), form_status(
-        form
-    )
+    members = text.committee_members()
+    log_read("committee_members", users=[user.id for _member, user in members], detail="charter_committee")
+    return render_template("charter/text_committee.html", form=form, members=members), form_status(form)
 
 
 @bp.post("/moderation/comite-charte/<int:member_id>/retirer")

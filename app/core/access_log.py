@@ -36,6 +36,8 @@ WHAT = {
     "payout_batch": _l("fichier de virements (IBAN des intervenants)"),
     "data_export": _l("export de données personnelles"),
     "account": _l("compte utilisateur"),
+    "mail_recipients": _l("adresses des e-mails non remis"),
+    "committee_members": _l("membres du comité de la charte"),
 }
 
 
@@ -66,12 +68,22 @@ def members_of(*, organisations: Iterable[int | None] = (), providers: Iterable[
     return set(db.session.execute(select(membership.c.user_id).where(or_(*conditions))).scalars())
 
 
+def accounts_of(emails: Iterable[str | None]) -> set[int]:
+    """The user ids of the accounts with these e-mail addresses (an address without an account: nobody)."""
+    wanted = sorted({e.strip().lower() for e in emails if e})
+    if not wanted:
+        return set()
+    users = db.metadata.tables["user_account"]
+    return set(db.session.execute(select(users.c.id).where(users.c.email.in_(wanted))).scalars())
+
+
 def record_read(
     what: str,
     *,
     users: Iterable[int | None] = (),
     organisations: Iterable[int | None] = (),
     providers: Iterable[int | None] = (),
+    emails: Iterable[str | None] = (),
     detail: str = "",
     reason: str = "",
     actor_id: int | None = None,
@@ -89,6 +101,7 @@ def record_read(
         actor_id = current_user.id
     subjects = {int(u) for u in users if u}
     subjects |= members_of(organisations=organisations, providers=providers)
+    subjects |= accounts_of(emails)
     subjects.discard(actor_id)  # type: ignore[arg-type]
     route = request.path[:300] if has_request_context() else ""
     for subject in sorted(subjects):

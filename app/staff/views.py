@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
+from app.core.access_log import log_read
 from app.core.mail import undelivered
 from app.core.models import PublicationStatus as PS
 from app.core.web import load_or_404, submit_action, transaction
@@ -136,4 +137,6 @@ def organisations():
 @access(Access.STAFF)
 def mails():
     """E-mails not delivered yet (waiting for a retry) and those that failed for good."""
-    return render_template("staff/mails.html", mails=undelivered(200))
+    mails = undelivered(200)
+    log_read("mail_recipients", emails=[m.recipient for m in mails], detail="outbox")
+    return render_template("staff/mails.html", mails=mails)

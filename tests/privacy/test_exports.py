@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.charter import assessments as charter
 from app.charter.models import SubjectKind
 from app.core.access_log import AccessLogEntry, record_read
-from app.core.mail import OutboxEmail, send_mail
+from app.core.mail import FAILED, OutboxEmail, send_mail
 from app.core.models import utcnow
 from app.core.urls import path_for
 from app.extensions import db
@@ -264,3 +264,26 @@ def test_an_export_whose_job_was_lost_does_not_block_the_next_one(factory):
     first.created_at = utcnow() - exports.STALE - timedelta(minutes=1)
     second, created = exports.request_export(alice)
     assert created and second.id != first.id and first.status == ExportStatus.FAILED
+
+
+def test_staff_reading_undelivered_mails_and_the_committee_is_logged_for_each_account(client, factory):
+    from app.charter.text import grant_committee
+
+    staff = factory.user(staff=True, name="Sacha Équipe")
+    alice = factory.user(name="Alice Lemaire")
+    bob = factory.user(name="Bob Comité")
+    for address in (alice.email.upper(), "sans-compte@exemple.fr"):  # in capitals; an address with no account
+        send_mail(address, "Votre besoin", "Bonjour").status = FAILED  # undelivered: listed to staff
+    grant_committee(staff, bob.email)
+    db.session.commit()
+
+    login(client, staff)
+    assert client.get("/moderation/courriels").status_code == 200
+    assert client.get("/moderation/comite-charte").status_code == 200
+    entries = db.session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id)).all()
+    assert [(e.subject_user_id, e.actor_id, e.what) for e in entries] == [
+        (alice.id, staff.id, "mail_recipients"),
+        (bob.id, staff.id, "committee_members"),
+    ]
+    login(client, bob)
+    assert "membres du comité de la charte" in page_text(client.get("/compte/donnees"))
