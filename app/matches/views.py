@@ -471,6 +471,14 @@ def _link_form(offer: Offer, formdata: bool = True) -> LinkNeedForm | None:
     return form
 
 
+@bp.app_template_global("pending_offer_requests")
+def pending_offer_requests(offer: Offer) -> list:
+    """The reader's organisations' requests of this offer still waiting for the provider (the offer page says so)."""
+    if not current_user.is_authenticated:
+        return []
+    return match_requests.pending_requests(current_user, offer)
+
+
 def _request_page(offer: Offer, form: RequestNeedForm, link_form: LinkNeedForm | None = None, status: int = 200):
     return render_template(
         "matches/offer_request.html",

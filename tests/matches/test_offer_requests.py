@@ -350,8 +350,14 @@ def test_request_page_review_submit_and_double_click(world, client, db_session):
     assert _count(db_session, Proposal, Proposal.origin == ProposalOrigin.REQUEST) == 1
     confirmation = page_text(client.get(first.headers["Location"]))
     assert "Votre demande est envoyée à Cyber Var" in confirmation
-    # Back on the request page: the pending request is pointed at.
+    # Back on the request page, and on the offer's page: the pending request is pointed at, with its link.
     assert "Cabinet infirmier a déjà demandé cette offre" in page_text(client.get(url))
+    offer_page = page_text(client.get(f"/offres/{world['offer'].id}"))
+    assert "Cabinet infirmier a déjà demandé cette offre" in offer_page
+    assert (
+        f'href="{first.headers["Location"]}"' in offer_page
+        or first.headers["Location"].split("localhost")[-1] in offer_page
+    )
     # Bad input: a French message, never a 500.
     bad = post_form(client, url, {"request_key": "x" * 20, "title": ""})
     assert bad.status_code == 422 and "Ce champ est obligatoire." in page_text(bad)
