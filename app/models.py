@@ -22,6 +22,7 @@ from app.charter.models import (  # noqa: F401
     Label,
     VersionCriterion,
 )
+from app.core.access_log import AccessLogEntry  # noqa: F401
 from app.core.mail import OutboxEmail  # noqa: F401
 from app.directory.models import ListingChange, Offer, Organisation, Provider  # noqa: F401
 
@@ -56,6 +57,7 @@ from app.library.models import (  # noqa: F401
 from app.matches.models import EmbeddingVector, Feedback, MatchRun, Mission, Proposal, ProposalEvent  # noqa: F401
 from app.needs.models import Need, NeedStatus  # noqa: F401
 from app.opendata.models import ImportBatch, ImportedPlace  # noqa: F401
+from app.privacy.models import DataExport  # noqa: F401
 from app.privacy.lifecycle import ErasureRequest, InactivityWarning  # noqa: F401
 from app.searching.models import SynonymGroup, SynonymState  # noqa: F401
 from app.territory.models import Commune  # noqa: F401
