@@ -30,11 +30,13 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import JSON, Enum, String, Text, delete, func, or_, select, update
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.accounts.models import Membership, User
 from app.accounts.services import check_password
 from app.charter.assessments import evidence_path
 from app.charter.models import Assessment, AssessmentStatus, CommitteeMember
+from app.core.access_log import AccessLogEntry
 from app.core.errors import Conflict, ServiceError
 from app.core.jobs import enqueue
 from app.core.mail import OutboxEmail, send_mail
@@ -49,7 +51,7 @@ from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
 from app.privacy.lifecycle import ErasureRequest, InactivityWarning
-from app.searching.services import reindex_documents
+from app.privacy.models import DataExport
 from app.vouchers.models import Funder, FunderMember
 
 DEFAULT_GRACE_DAYS = 14
@@ -261,9 +263,8 @@ def identifiers(user: User) -> dict[str, set[str]]:
     }
 
 
-def _close_structures(user: User, found: list[Consequence]) -> dict[str, set[int]]:
+def _close_structures(user: User, found: list[Consequence]) -> None:
     """Do what `consequences` announced, while the person is still a member."""
-    touched: dict[str, set[int]] = {"need_ids": set(), "offer_ids": set(), "provider_ids": set()}
     for item in found:
         if item.kind == "organisation":
             org = db.session.get(Organisation, item.ident)
@@ -271,18 +272,14 @@ def _close_structures(user: User, found: list[Consequence]) -> dict[str, set[int
                 select(Need).where(Need.organisation_id == org.id, Need.status.in_(OPEN_NEEDS))
             ):
                 move_need(None, need, NS.CANCELLED, _("Compte de la structure supprimé."), system=True)
-                touched["need_ids"].add(need.id)
             _archive(org)
         elif item.kind == "provider":
             provider = db.session.get(Provider, item.ident)
             withdraw_pending_for_provider(provider.id)
             for offer in db.session.scalars(select(Offer).where(Offer.provider_id == provider.id)):
                 _archive(offer)
-                touched["offer_ids"].add(offer.id)
             _archive(provider)
             provider.iban = provider.bic = provider.bank_holder = None
-            touched["provider_ids"].add(provider.id)
-    return touched
 
 
 def _archive(entity) -> None:
@@ -323,6 +320,14 @@ def _delete_own(user: User, email: str) -> None:
     db.session.execute(delete(OutboxEmail).where(func.lower(OutboxEmail.recipient) == email), execution_options=NO_SYNC)
     for model in (ErasureRequest, InactivityWarning):
         db.session.execute(delete(model).where(model.user_id == user.id), execution_options=NO_SYNC)
+    # their exports (and the archives), the log of staff reads of their data: for them alone
+    exports = list(db.session.scalars(select(DataExport).where(DataExport.user_id == user.id)))
+    folder = Path(current_app.config["FILES_DIR"]) / "exports"
+    remove_files_after_commit(folder / export.filename for export in exports if export.filename)
+    db.session.execute(delete(DataExport).where(DataExport.user_id == user.id), execution_options=NO_SYNC)
+    db.session.execute(
+        delete(AccessLogEntry).where(AccessLogEntry.subject_user_id == user.id), execution_options=NO_SYNC
+    )
 
 
 def _tombstone(user: User, now: datetime) -> None:
@@ -348,23 +353,31 @@ def erase_account(user_id: int, now: datetime | None = None) -> bool:
     now = now or utcnow()
     found = identifiers(user)
     _delete_drafts(user)
-    touched = _close_structures(user, consequences(user))
+    _close_structures(user, consequences(user))
     _delete_own(user, next(iter(found["email"])))
     db.session.flush()
     scrubbed = scrub_everywhere(found)
     db.session.expire_all()
     user = db.session.get(User, user_id)
     _tombstone(user, now)
-    for table, ids in scrubbed.items():
-        key = {"need": "need_ids", "offer": "offer_ids", "provider": "provider_ids", "resource": "resource_ids"}.get(
-            table
-        )
-        if key:
-            touched.setdefault(key, set()).update(ids)
-    if any(touched.values()):  # the search index forgets what left (and any mention in what stays)
-        enqueue(reindex_documents, queue="search", coalesce=True, **{k: sorted(v) for k, v in touched.items() if v})
+    _touch(scrubbed)
     db.session.flush()
     return True
+
+
+def _touch(changed: dict[str, set[int]]) -> None:
+    """Rows changed by the column search went round the ORM: mark them changed, so that whoever follows the
+    session's changes (the search index keeps its documents in step) sees them."""
+    classes = {mapper.local_table.name: mapper for mapper in db.Model.registry.mappers}
+    for table, ids in changed.items():
+        mapper = classes.get(table)
+        if mapper is None:
+            continue
+        attribute = next(a.key for a in mapper.column_attrs if not a.columns[0].primary_key)
+        for ident in ids:
+            row = db.session.get(mapper.class_, ident)
+            if row is not None:
+                flag_modified(row, attribute)
 
 
 def run_due_erasures(now: datetime | None = None) -> int:

@@ -4,20 +4,23 @@
 `retention_job`). It takes `now`, so tests run it on a shifted clock; every rule selects only what is
 past its duration and not yet handled, so running it twice does what running it once did.
 
+Durations are the register's rules (app/privacy/register.yaml; config RETENTION_DAYS overrides one):
 - erasures asked for by their owner whose grace period is over (app/privacy/erasure.py);
-- sign-ups never confirmed: deleted after `unconfirmed_signup` days (an account nobody can use, that
-  nothing refers to);
-- inactive accounts: warned by e-mail `inactivity_notice` days before, then anonymised (erased as the
-  person would have) after `inactive_account` days without a login (three years, as the CNIL advises);
-- closed, cancelled or done needs: their contact details cleared after `closed_need_contact` days;
-- outbox e-mails already sent (or only logged, or given up) deleted after `outbox_email` days;
-- evidence files uploaded for a label assessment that was withdrawn, or whose label expired or was
-  revoked, deleted after `assessment_evidence` days.
+- `unconfirmed_signups`: sign-ups never confirmed, deleted (an account nobody can use, nothing refers to);
+- `inactive_accounts`: warned by e-mail `warn_days` before, then anonymised (erased as the person would
+  have been) after three years without a login, as the CNIL advises;
+- `closed_need_contacts`: closed, cancelled or done needs: their contact details cleared;
+- `outbox_emails`: e-mails already sent (or only logged, or given up) deleted;
+- `charter_evidence`: evidence files of a label assessment withdrawn, or whose label expired or was
+  revoked, deleted;
+- `unclaimed_places`, `import_reports`: places of national files nobody claimed; import reports;
+- `data_exports`: the archives of a person's data export; `access_log`: staff reads of personal data.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import format_date
@@ -27,6 +30,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from app.accounts.models import Membership, User
 from app.charter.assessments import evidence_path
 from app.charter.models import Assessment, AssessmentAnswer, AssessmentStatus, CommitteeMember, Label, LabelStatus
+from app.core.access_log import AccessLogEntry
 from app.core.mail import FAILED, LOGGED, SENT, OutboxEmail, send_mail
 from app.core.models import utcnow
 from app.core.urls import absolute_url
@@ -34,25 +38,37 @@ from app.extensions import db
 from app.library.models import ProducerMember
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
+from app.opendata.models import ImportBatch, ImportedPlace
 from app.privacy.erasure import erase_account, remove_files_after_commit, run_due_erasures
 from app.privacy.lifecycle import ErasureRequest, InactivityWarning
+from app.privacy.models import DataExport, ExportStatus
+from app.privacy.register import register
 from app.vouchers.models import FunderMember
 
-# Days, until the register of processing (app/privacy/register.yaml) gives them; config RETENTION_DAYS
-# overrides any of them.
-DEFAULT_DAYS = {
-    "unconfirmed_signup": 7,
-    "inactive_account": 3 * 365,
-    "inactivity_notice": 30,
-    "closed_need_contact": 365,
-    "outbox_email": 90,
-    "assessment_evidence": 365,
-}
+# The register's rules applied here (app/privacy/register.yaml: `retention.rules` of each processing).
+RULES = (
+    "unconfirmed_signups",
+    "inactive_accounts",
+    "closed_need_contacts",
+    "outbox_emails",
+    "charter_evidence",
+    "unclaimed_places",
+    "import_reports",
+    "data_exports",
+    "access_log",
+)
 CLOSED_NEEDS = (NS.CLOSED, NS.CANCELLED, NS.DONE)
 
 
 def days(rule: str) -> int:
-    return int((current_app.config.get("RETENTION_DAYS") or {}).get(rule, DEFAULT_DAYS[rule]))
+    """The rule's duration in days: the register's, unless config RETENTION_DAYS overrides it."""
+    override = (current_app.config.get("RETENTION_DAYS") or {}).get(rule)
+    return int(override if override is not None else register().retention(rule).days)
+
+
+def notice_days() -> int:
+    """How long before anonymising an unused account its owner is warned."""
+    return int(register().retention("inactive_accounts").warn_days or 30)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -62,13 +78,18 @@ def _aware(value: datetime | None) -> datetime | None:
 def run_retention(now: datetime | None = None) -> dict[str, int]:
     """Apply every retention rule as of `now`. Idempotent. Returns what each rule did."""
     now = _aware(now) or utcnow()
+    emails_deleted = purge_outbox(now)  # first: not the messages this run writes (on a shifted clock too)
     return {
+        "emails_deleted": emails_deleted,
         "erased": run_due_erasures(now),
         "unconfirmed_deleted": purge_unconfirmed(now),
         **inactive_accounts(now),
         "need_contacts_cleared": clear_closed_need_contacts(now),
-        "emails_deleted": purge_outbox(now),
         "evidence_deleted": purge_assessment_evidence(now),
+        "places_deleted": purge_unclaimed_places(now),
+        "import_reports_cleared": clear_import_reports(now),
+        "exports_deleted": purge_data_exports(now),
+        "access_log_deleted": purge_access_log(now),
     }
 
 
@@ -88,7 +109,7 @@ def _has_role_rows():
 
 def purge_unconfirmed(now: datetime) -> int:
     """Sign-ups never confirmed: nothing refers to them (no membership, no role), deleted with their e-mails."""
-    limit = now - timedelta(days=days("unconfirmed_signup"))
+    limit = now - timedelta(days=days("unconfirmed_signups"))
     users = list(
         db.session.scalars(
             select(User).where(
@@ -117,8 +138,8 @@ def _last_activity():
 def inactive_accounts(now: datetime) -> dict[str, int]:
     """Warn those idle for (three years - one month); anonymise those idle three years and warned a month
     ago at least. A login after the warning starts a new idle spell (the old warning no longer counts)."""
-    idle = timedelta(days=days("inactive_account"))
-    notice = timedelta(days=days("inactivity_notice"))
+    idle = timedelta(days=days("inactive_accounts"))
+    notice = timedelta(days=notice_days())
     candidates = (
         select(User)
         .outerjoin(InactivityWarning, InactivityWarning.user_id == User.id)
@@ -150,7 +171,7 @@ def _warn(user: User, now: datetime, when: datetime) -> None:
         db.session.add(InactivityWarning(user_id=user.id, warned_at=now))
     else:
         row.warned_at = now
-    when = max(when, now + timedelta(days=days("inactivity_notice")))
+    when = max(when, now + timedelta(days=notice_days()))
     send_mail(
         user.email,
         _l("Votre compte du Hub du Sud va être anonymisé"),
@@ -166,7 +187,7 @@ def _warn(user: User, now: datetime, when: datetime) -> None:
 
 def clear_closed_need_contacts(now: datetime) -> int:
     """The contact details of needs closed, cancelled or done for longer than the duration: emptied."""
-    limit = now - timedelta(days=days("closed_need_contact"))
+    limit = now - timedelta(days=days("closed_need_contacts"))
     needs = list(
         db.session.scalars(
             select(Need).where(
@@ -184,7 +205,7 @@ def clear_closed_need_contacts(now: datetime) -> int:
 
 def purge_outbox(now: datetime) -> int:
     """Messages delivered, only logged or given up, older than the duration: deleted (pending ones stay)."""
-    limit = now - timedelta(days=days("outbox_email"))
+    limit = now - timedelta(days=days("outbox_emails"))
     result = db.session.execute(
         delete(OutboxEmail).where(OutboxEmail.status.in_((SENT, LOGGED, FAILED)), OutboxEmail.created_at < limit),
         execution_options={"synchronize_session": False},
@@ -195,7 +216,7 @@ def purge_outbox(now: datetime) -> int:
 def purge_assessment_evidence(now: datetime) -> int:
     """Files uploaded for an assessment withdrawn, or whose label expired or was revoked, longer ago than the
     duration: deleted, and the answer no longer names them (the label's public record stays)."""
-    limit = now - timedelta(days=days("assessment_evidence"))
+    limit = now - timedelta(days=days("charter_evidence"))
     ended_label = exists().where(
         Label.assessment_id == Assessment.id,
         or_(
@@ -216,3 +237,59 @@ def purge_assessment_evidence(now: datetime) -> int:
         answer.evidence_file = answer.evidence_file_name = answer.evidence_file_type = None
     db.session.flush()
     return len(answers)
+
+
+def purge_unclaimed_places(now: datetime) -> int:
+    """Places of a national file invited to join, that nobody claimed: deleted a year after the invitation."""
+    limit = now - timedelta(days=days("unclaimed_places"))
+    result = db.session.execute(
+        delete(ImportedPlace).where(
+            ImportedPlace.status.in_(("to_claim", "invited")),
+            ImportedPlace.claimant_id.is_(None),
+            func.coalesce(ImportedPlace.invited_at, ImportedPlace.created_at) < limit,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
+def clear_import_reports(now: datetime) -> int:
+    """The line-by-line report of an import (names, e-mails of the records): emptied after the duration."""
+    limit = now - timedelta(days=days("import_reports"))
+    batches = list(db.session.scalars(select(ImportBatch).where(ImportBatch.created_at < limit)))
+    cleared = [batch for batch in batches if batch.report]
+    for batch in cleared:
+        batch.report = []
+    db.session.flush()
+    return len(cleared)
+
+
+def purge_data_exports(now: datetime) -> int:
+    """A person's data export: its archive deleted once its link is past its duration (the row says so)."""
+    limit = now - timedelta(days=days("data_exports"))
+    exports = list(
+        db.session.scalars(
+            select(DataExport).where(DataExport.created_at < limit, DataExport.status != ExportStatus.EXPIRED)
+        )
+    )
+    remove_files_after_commit(export_path(export) for export in exports)
+    for export in exports:
+        export.status = ExportStatus.EXPIRED
+        export.filename = ""
+    db.session.flush()
+    return len(exports)
+
+
+def export_path(export: DataExport) -> Path | None:
+    if not export.filename:
+        return None
+    return Path(current_app.config["FILES_DIR"]) / "exports" / export.filename
+
+
+def purge_access_log(now: datetime) -> int:
+    """Staff reads of personal data: kept a year for the person to see, then deleted."""
+    limit = now - timedelta(days=days("access_log"))
+    result = db.session.execute(
+        delete(AccessLogEntry).where(AccessLogEntry.at < limit), execution_options={"synchronize_session": False}
+    )
+    return result.rowcount or 0

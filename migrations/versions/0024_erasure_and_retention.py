@@ -3,14 +3,14 @@ erased (an anonymised tombstone); scheduled erasures (a grace period the person 
 inactivity warnings sent before an account unused for years is anonymised
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
