@@ -46,7 +46,7 @@ from app.directory.models import Offer, Organisation, Provider
 from app.extensions import db
 from app.library.models import LicenceBuyer, Producer, ProducerMember
 from app.matches.models import Proposal
-from app.matches.services import withdraw_pending_for_provider
+from app.matches.services import close_pending_for_need, withdraw_pending_for_provider
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
@@ -58,9 +58,10 @@ DEFAULT_GRACE_DAYS = 14
 ERASED_NAME = "Compte supprimé"  # the tombstone's name: data, shown as is in the records kept
 ERASED_MENTION = "[effacé]"  # what replaces a mention of the person inside a longer text
 NO_SYNC = {"synchronize_session": False}  # bulk statements: the session is expired after them
-OPEN_NEEDS = (NS.DRAFT, NS.OPEN, NS.PROPOSED, NS.MATCHED)  # cancelled when their organisation goes
-# Tables handled row by row above the generic search (the account itself).
-NOT_SCANNED = frozenset({"user_account"})
+OPEN_NEEDS = (NS.DRAFT, NS.OPEN, NS.PROPOSED)  # closed when their organisation goes (not those with a mission)
+# Not searched: the account itself (made a tombstone above), and the ledger, append-only by law and by its
+# database triggers, which names people by ids only (its memos are written by the code, never typed).
+NOT_SCANNED = frozenset({"user_account", "ledger_account", "ledger_transaction", "ledger_line"})
 
 
 def grace_days() -> int:
@@ -112,10 +113,8 @@ def consequences(user: User) -> list[Consequence]:
                     org.name,
                     [
                         _("Sa fiche publique est retirée de l'annuaire et de la recherche (archivée)."),
-                        _(
-                            "Ses besoins en cours (%(n)s) sont annulés et leurs propositions en attente retirées.",
-                            n=n_open,
-                        ),
+                        _("Ses besoins ouverts (%(n)s) sont clos et leurs propositions en attente retirées.", n=n_open),
+                        _("Ses besoins déjà confiés à un intervenant restent suivis par lui et par l'équipe du Hub."),
                         _("L'historique de ses missions reste visible des intervenants, sans votre nom."),
                     ],
                 )
@@ -268,10 +267,9 @@ def _close_structures(user: User, found: list[Consequence]) -> None:
     for item in found:
         if item.kind == "organisation":
             org = db.session.get(Organisation, item.ident)
-            for need in db.session.scalars(
-                select(Need).where(Need.organisation_id == org.id, Need.status.in_(OPEN_NEEDS))
-            ):
-                move_need(None, need, NS.CANCELLED, _("Compte de la structure supprimé."), system=True)
+            needs = db.session.scalars(select(Need).where(Need.organisation_id == org.id, Need.status.in_(OPEN_NEEDS)))
+            for need in list(needs):
+                _close_need(need)
             _archive(org)
         elif item.kind == "provider":
             provider = db.session.get(Provider, item.ident)
@@ -280,6 +278,19 @@ def _close_structures(user: User, found: list[Consequence]) -> None:
                 _archive(offer)
             _archive(provider)
             provider.iban = provider.bic = provider.bank_holder = None
+
+
+def _close_need(need: Need) -> None:
+    """A need nobody follows any more: a draft (never shown) is deleted; an open one is closed, its pending
+    proposals stopped. Closed, not cancelled: the figures count what the organisation did, not the erasure."""
+    if need.status == NS.DRAFT:
+        if not db.session.scalar(select(func.count()).select_from(Proposal).where(Proposal.need_id == need.id)):
+            db.session.delete(need)
+        return
+    close_pending_for_need(need)
+    if need.status == NS.PROPOSED:
+        move_need(None, need, NS.OPEN, system=True)
+    move_need(None, need, NS.CLOSED, _("Compte de la structure supprimé."), system=True)
 
 
 def _archive(entity) -> None:

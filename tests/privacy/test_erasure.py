@@ -75,7 +75,7 @@ def test_erasure_leaves_no_trace_but_keeps_the_records_others_need(factory, clie
     assert db.session.get(Organisation, org_id).status == PS.ARCHIVED
     assert db.session.get(Provider, provider_id).status == PS.ARCHIVED
     assert db.session.get(Provider, provider_id).iban is None
-    assert db.session.get(Need, open_need_id).status == NS.CANCELLED
+    assert db.session.get(Need, open_need_id).status == NS.CLOSED
     assert db.session.get(Need, draft_need_id) is None  # a draft: deleted
     assert db.session.get(ErasureRequest, person_id) is None
     # the organisation she shared with a colleague stays as it was
