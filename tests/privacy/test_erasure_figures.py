@@ -27,7 +27,7 @@ from payments import ledger
 
 FATES = ("draft", "open", "cancelled", "requested", "declined", "accepted", "done", "done_feedback")
 
-need_step = st.tuples(st.just("need"), st.integers(0, 1), st.sampled_from(FATES))
+need_step = st.tuples(st.just("need"), st.integers(0, 1), st.sampled_from(FATES), st.booleans())
 money_step = st.tuples(st.just("money"), st.integers(0, 1), st.integers(1, 50_000))
 histories = st.lists(st.one_of(need_step, money_step), min_size=1, max_size=6)
 
@@ -57,24 +57,25 @@ def _play(world, history) -> None:
                 reference=f"organisation:{org.id}",
             )
             continue
-        _kind, org_index, fate = step
+        _kind, org_index, fate, by_colleague = step
         org = orgs[org_index]
-        need = _new_need(person, org, publish=fate != "draft")
+        actor = colleague if (by_colleague and org_index == 1) else person  # only the shared one has both
+        need = _new_need(actor, org, publish=fate != "draft")
         if fate == "cancelled":
-            move_need(person, need, NS.CANCELLED)
+            move_need(actor, need, NS.CANCELLED)
         if fate in ("requested", "declined", "accepted", "done", "done_feedback"):
             if any(p.status.value == "approved" for p in _pending(org, offer)):
                 continue  # one pending request per organisation and offer
-            proposal = request_with_need(person, offer, need)
+            proposal = request_with_need(actor, offer, need)
             if fate == "declined":
                 respond(provider_user, proposal, accept=False, reason="Pas disponible ce mois-ci.")
             elif fate != "requested":
                 mission = respond(provider_user, proposal, accept=True)
                 if fate.startswith("done"):
-                    confirm_completion(person, mission)
+                    confirm_completion(actor, mission)
                     confirm_completion(provider_user, mission)
                 if fate == "done_feedback":
-                    give_feedback(person, mission, 4, f"Merci, signé {person.full_name}")
+                    give_feedback(actor, mission, 4, f"Merci, signé {actor.full_name}")
                     give_feedback(provider_user, mission, 5, "Très bon accueil.")
     db.session.flush()
 
@@ -94,11 +95,11 @@ def _pending(org, offer):
 _counter = iter(range(10**6))
 
 
-def _new_need(person, org, publish: bool):
+def _new_need(author, org, publish: bool):
     from app.needs.services import create_need
 
     return create_need(
-        person,
+        author,
         org,
         {
             "title": f"Besoin {next(_counter)}",
@@ -108,8 +109,8 @@ def _new_need(person, org, publish: bool):
             "commune_insee": org.commune_insee,
             "modality": "both",
             "funding_mode": "volunteer",
-            "contact_name": person.full_name,
-            "contact_email": person.email,
+            "contact_name": author.full_name,
+            "contact_email": author.email,
         },
         publish=publish,
     )
