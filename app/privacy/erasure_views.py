@@ -3,13 +3,16 @@ e-mail's link). The work is in app/privacy/erasure.py."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+import math
+
+from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_in
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
+from app.accounts import throttle
 from app.core.access import Access, access
 from app.core.errors import ServiceError
 from app.core.forms import Form
@@ -34,6 +37,16 @@ class ConfirmForm(Form):
     """A button with its CSRF token."""
 
 
+def _too_many(error: throttle.Throttled):
+    minutes = max(1, math.ceil(error.retry_after / 60))
+    message = _("Trop de tentatives en peu de temps depuis votre connexion. Réessayez dans %(n)d min.", n=minutes)
+    response = make_response(
+        render_template("core/error.html", status=429, title=_("Trop de tentatives"), message=message), 429
+    )
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def _cancel_url(token: str) -> str:
     return absolute_url("erasure.cancel_by_link", token=token)
 
@@ -45,9 +58,14 @@ def delete_account():
     form = ErasureForm()
     pending = erasure.pending_erasure(current_user)
     if pending is None and form.validate_on_submit():
+        try:  # the password asked again is guessed no faster here than at the login form
+            attempt = throttle.reserve(*throttle.login_targets(current_user.email, request.remote_addr or "unknown"))
+        except throttle.Throttled as error:
+            return _too_many(error)
         with transaction(form) as tx:
             pending = erasure.request_erasure(current_user, form.password.data, _cancel_url)
         if tx.ok:
+            attempt.release()
             flash(
                 _(
                     "Votre compte sera supprimé le %(date)s. Vous pouvez annuler d'ici là : un e-mail vous le rappelle.",

@@ -26,6 +26,7 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Membership, User
 from app.charter.assessments import evidence_path
@@ -122,11 +123,18 @@ def purge_unconfirmed(now: datetime) -> int:
         )
     )
     for user in users:
+        user_id, email = user.id, user.email.lower()
+        try:  # nothing should refer to it; if something does, it is anonymised instead of deleted
+            with db.session.begin_nested():
+                db.session.delete(user)
+                db.session.flush()
+        except IntegrityError:
+            erase_account(user_id, now)
+            continue
         db.session.execute(
-            delete(OutboxEmail).where(func.lower(OutboxEmail.recipient) == user.email.lower()),
+            delete(OutboxEmail).where(func.lower(OutboxEmail.recipient) == email),
             execution_options={"synchronize_session": False},
         )
-        db.session.delete(user)
     db.session.flush()
     return len(users)
 

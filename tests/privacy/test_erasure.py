@@ -132,3 +132,14 @@ def test_login_says_the_erasure_is_scheduled_and_records_the_login(factory, clie
     assert "La suppression de votre compte est prévue le" in page_text(response)
     db.session.expire_all()
     assert db.session.get(User, person.id).last_login_at is not None
+
+
+def test_the_password_asked_again_is_throttled_like_the_login(factory, client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN", "2 per minute")
+    person = factory.user(email="lena@exemple.fr", name="Léna Garcia", password=PASSWORD)
+    login(client, person)
+    for _attempt in range(2):
+        assert post_form(client, "/compte/suppression", {"password": "wrong password!"}).status_code == 422
+    refused = post_form(client, "/compte/suppression", {"password": PASSWORD})
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert erasure.pending_erasure(person) is None
