@@ -40,6 +40,7 @@ from app.opendata import structured as opendata_structured
 from app.opendata.mappings import load_mappings
 from app.opendata.views import bp as opendata_bp
 from app.privacy import erasure_views
+from app.privacy.views import bp as privacy_bp
 from app.searching.views import bp as searching_bp
 from app.staff.views import bp as staff_bp
 from app.territory.views import bp as territory_bp
@@ -131,6 +132,7 @@ def create_app(config: dict | None = None) -> Flask:
         library_bp,
         opendata_bp,
         api_bp,
+        privacy_bp,
     ):
         app.register_blueprint(bp)
     for bp in (billing_bp, vouchers_bp):  # payments: the Stripe webhook; funders, programmes, vouchers

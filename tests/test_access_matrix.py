@@ -63,6 +63,16 @@ EXPECTED = {
     ("POST", "erasure.cancel"): ("/compte/suppression/annuler", {"org": 400, "provider": 400, "staff": 400}),
     ("GET", "erasure.cancel_by_link"): ("/compte/suppression/annuler/jeton-invalide", {"*": 400}),
     ("POST", "erasure.cancel_by_link"): ("/compte/suppression/annuler/jeton-invalide", {"*": 400}),
+    # Personal data (issue 18): the policy is public; "Mes données" is each account's; no valid link here.
+    ("GET", "privacy.policy"): ("/confidentialite", {}),
+    ("GET", "privacy.data"): ("/compte/donnees", {}),
+    ("POST", "privacy.export"): ("/compte/donnees/export", {"org": 400, "provider": 400, "staff": 400}),
+    ("GET", "privacy.download"): (
+        "/compte/donnees/telecharger/lien-invalide",
+        {"org": 404, "provider": 404, "staff": 404},
+    ),
+    ("GET", "privacy.staff_export"): ("/moderation/donnees", {}),
+    ("POST", "privacy.staff_export"): ("/moderation/donnees", {"staff": 400}),
     ("POST", "accounts.create_token"): ("/espace/jeton", {"org": 400, "provider": 400, "staff": 400}),
     ("POST", "accounts.revoke_token"): ("/espace/jeton/revoquer", {"org": 400, "provider": 400, "staff": 400}),
     ("GET", "territory.communes"): ("/communes?q=mars", {}),

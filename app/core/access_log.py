@@ -2,8 +2,8 @@
 
 One helper, `record_read(what, ...)`, called by a thin hook in each staff view that shows personal
 data (a need's contact details, an organisation's members, a provider's bank or contact details, an
-export made for someone): who read (the signed-in staff member), whose data (user accounts, or the
-members of an organisation or a provider), what (`WHAT` code and a reference such as "need:12"),
+export made for someone): who read (the signed-in staff member), whose data (user accounts, and the
+members of organisations or providers), what (`WHAT` code and a reference such as "need:12"),
 when, and why (the route, and the reason given for an export on request).
 
 It lives on the ground floor so that every domain's views may call it; the person reads it on
@@ -17,23 +17,25 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.jobs import commit
 from app.core.models import utcnow
 from app.extensions import db
 
-# What was read: the code stored, the French label shown (translated where it is shown).
+# What was read: the code stored, the words shown.
 WHAT = {
-    "need_contact": "coordonnées d'un besoin",
-    "organisation_members": "membres d'une structure",
-    "organisation_contact": "coordonnées d'une structure",
-    "provider_contact": "coordonnées d'un intervenant",
-    "provider_bank": "coordonnées bancaires d'un intervenant",
-    "payout_batch": "fichier de virements",
-    "data_export": "export de données personnelles",
-    "account": "compte utilisateur",
+    "need_contact": _l("coordonnées d'un besoin"),
+    "organisation_members": _l("membres d'une structure"),
+    "organisation_contact": _l("coordonnées d'une structure"),
+    "provider_contact": _l("coordonnées d'un intervenant"),
+    "provider_bank": _l("coordonnées bancaires et de contact d'un intervenant"),
+    "payout_batch": _l("fichier de virements (IBAN des intervenants)"),
+    "data_export": _l("export de données personnelles"),
+    "account": _l("compte utilisateur"),
 }
 
 
@@ -49,24 +51,27 @@ class AccessLogEntry(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")  # given by staff (an export on request)
 
 
-def members_of(*, organisation_id: int | None = None, provider_id: int | None = None) -> set[int]:
-    """The user ids of an organisation's or a provider's members."""
+def members_of(*, organisations: Iterable[int | None] = (), providers: Iterable[int | None] = ()) -> set[int]:
+    """The user ids of the members of these organisations and providers."""
     membership = db.metadata.tables["membership"]
-    if organisation_id is not None:
-        where = membership.c.organisation_id == organisation_id
-    elif provider_id is not None:
-        where = membership.c.provider_id == provider_id
-    else:
+    org_ids = sorted({int(i) for i in organisations if i})
+    provider_ids = sorted({int(i) for i in providers if i})
+    conditions = []
+    if org_ids:
+        conditions.append(membership.c.organisation_id.in_(org_ids))
+    if provider_ids:
+        conditions.append(membership.c.provider_id.in_(provider_ids))
+    if not conditions:
         return set()
-    return set(db.session.execute(select(membership.c.user_id).where(where)).scalars())
+    return set(db.session.execute(select(membership.c.user_id).where(or_(*conditions))).scalars())
 
 
 def record_read(
     what: str,
     *,
     users: Iterable[int | None] = (),
-    organisation_id: int | None = None,
-    provider_id: int | None = None,
+    organisations: Iterable[int | None] = (),
+    providers: Iterable[int | None] = (),
     detail: str = "",
     reason: str = "",
     actor_id: int | None = None,
@@ -83,8 +88,7 @@ def record_read(
             return 0  # the people themselves and their colleagues: not a staff read
         actor_id = current_user.id
     subjects = {int(u) for u in users if u}
-    if organisation_id is not None or provider_id is not None:
-        subjects |= members_of(organisation_id=organisation_id, provider_id=provider_id)
+    subjects |= members_of(organisations=organisations, providers=providers)
     subjects.discard(actor_id)  # type: ignore[arg-type]
     route = request.path[:300] if has_request_context() else ""
     for subject in sorted(subjects):
@@ -97,6 +101,6 @@ def record_read(
 
 
 def log_read(what: str, **kwargs) -> None:
-    """`record_read` and commit at once: the hook of a view that reads (its GET commits nothing)."""
+    """`record_read` and commit at once: the hook of a page that reads (its GET commits nothing)."""
     if record_read(what, **kwargs):
-        db.session.commit()
+        commit()

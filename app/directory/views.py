@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
+from app.core.access_log import log_read
 from app.core.jobs import commit
 from app.core.models import PublicationStatus as PS
 from app.core.web import form_status, load_or_404, safe_next, submit_form
@@ -107,6 +108,7 @@ def organisation_edit(org_id: int):
     form = OrganisationForm(obj=org)
     if request.method == "GET":
         form.commune.process_data(org.commune)
+        log_read("organisation_contact", organisations=[org.id], detail=f"organisation:{org.id}")
     done = submit_form(
         form,
         lambda: services.update_organisation(current_user, org, form.values()),
@@ -136,6 +138,7 @@ def provider_edit(provider_id: int):
     form = ProviderForm(obj=provider)
     if request.method == "GET":
         form.commune.process_data(provider.commune)
+        log_read("provider_bank", providers=[provider.id], detail=f"provider:{provider.id}")
     done = submit_form(
         form,
         lambda: services.update_provider(current_user, provider, form.values()),

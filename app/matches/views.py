@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from app.core.access import Access, access
+from app.core.access_log import log_read
 from app.core.inputs import parse_id
 from app.core.jobs import commit
 from app.core.web import form_status, load_or_404, submit_action, transaction
@@ -331,6 +332,12 @@ def _visible_mission(mission_id: int) -> Mission:
 @access(Access.LOGIN)
 def mission_detail(mission_id: int):
     mission = _visible_mission(mission_id)
+    log_read(
+        "need_contact",
+        organisations=[mission.need.organisation_id],
+        providers=[mission.provider_id],
+        detail=f"mission:{mission.id}",
+    )
     side = match_missions.mission_side(current_user, mission)
     return render_template(
         "matches/mission.html",

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.accounts.forms import EmptyForm
 from app.core.access import Access, access
+from app.core.access_log import log_read
 from app.core.jobs import commit
 from app.core.web import form_status, load_or_404, submit_form
 from app.directory.models import Organisation
@@ -112,6 +113,7 @@ def _visible_need(need_id: int) -> Need:
 @access(Access.ORG_MEMBER)
 def detail(need_id: int):
     need = _visible_need(need_id)
+    log_read("need_contact", organisations=[need.organisation_id], users=[need.created_by_id], detail=f"need:{need.id}")
     missions = need.missions  # declared by app.matches.models (matches stands above needs)
     return render_template(
         "needs/detail.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import Timestamped, enum_column
@@ -23,6 +23,16 @@ class DataExport(Timestamped, db.Model):
     """One export of one person's data: a ZIP built by a job, downloaded through an expiring link."""
 
     __tablename__ = "privacy_data_export"
+    # One export being prepared per person: two requests at once (a double click) meet here.
+    __table_args__ = (
+        Index(
+            "uq_privacy_data_export_pending",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     # Staff who answered a written request for this person (None: the person asked themselves).

@@ -92,6 +92,13 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_privacy_data_export_expires_at"), ["expires_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_privacy_data_export_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_privacy_data_export_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            "uq_privacy_data_export_pending",
+            ["user_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
 
 
 def downgrade():

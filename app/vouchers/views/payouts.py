@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.billing.gateway import current_gateway
 from app.core.access import Access, access
+from app.core.access_log import log_read
 from app.core.web import form_status, load_or_404, submit_form, transaction
 from app.directory.models import Provider
 from app.directory.services import can_manage_provider
@@ -45,6 +46,7 @@ def _clearing_page(month: str, form: BatchForm):
 @access(Access.STAFF)
 def staff_statement(provider_id: int):
     provider = load_or_404(Provider, provider_id)
+    log_read("provider_bank", providers=[provider.id], detail=f"provider:{provider.id}")
     return render_template("vouchers/statement.html", statement=clearing.statement(provider, _month_arg()))
 
 
@@ -72,13 +74,16 @@ def staff_batch_new():
 @bp.get("/moderation/versements/lots/<int:batch_id>")
 @access(Access.STAFF)
 def staff_batch(batch_id: int):
-    return render_template("vouchers/payout_batch.html", batch=load_or_404(PayoutBatch, batch_id), form=ActionForm())
+    batch = load_or_404(PayoutBatch, batch_id)
+    log_read("payout_batch", providers=[line.provider_id for line in batch.lines], detail=f"payout_batch:{batch.id}")
+    return render_template("vouchers/payout_batch.html", batch=batch, form=ActionForm())
 
 
 @bp.get("/moderation/versements/lots/<int:batch_id>/pain001.xml")
 @access(Access.STAFF)
 def staff_batch_xml(batch_id: int):
     batch = load_or_404(PayoutBatch, batch_id)
+    log_read("payout_batch", providers=[line.provider_id for line in batch.lines], detail=f"payout_batch:{batch.id}")
     return Response(
         batch.document,
         mimetype="application/xml",
