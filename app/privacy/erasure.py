@@ -50,6 +50,7 @@ from app.matches.services import close_pending_for_need, withdraw_pending_for_pr
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.needs.services import move_need
+from app.privacy.exports import exports_dir
 from app.privacy.lifecycle import ErasureRequest, InactivityWarning
 from app.privacy.models import DataExport
 from app.vouchers.models import Funder, FunderMember
@@ -333,8 +334,7 @@ def _delete_own(user: User, email: str) -> None:
         db.session.execute(delete(model).where(model.user_id == user.id), execution_options=NO_SYNC)
     # their exports (and the archives), the log of staff reads of their data: for them alone
     exports = list(db.session.scalars(select(DataExport).where(DataExport.user_id == user.id)))
-    folder = Path(current_app.config["FILES_DIR"]) / "exports"
-    remove_files_after_commit(folder / export.filename for export in exports if export.filename)
+    remove_files_after_commit(exports_dir() / export.filename for export in exports if export.filename)
     db.session.execute(delete(DataExport).where(DataExport.user_id == user.id), execution_options=NO_SYNC)
     db.session.execute(
         delete(AccessLogEntry).where(AccessLogEntry.subject_user_id == user.id), execution_options=NO_SYNC

@@ -20,7 +20,6 @@ Durations are the register's rules (app/privacy/register.yaml; config RETENTION_
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import format_date
@@ -41,8 +40,8 @@ from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
 from app.opendata.models import ImportBatch, ImportedPlace
 from app.privacy.erasure import erase_account, remove_files_after_commit, run_due_erasures
+from app.privacy.exports import purge_expired
 from app.privacy.lifecycle import ErasureRequest, InactivityWarning
-from app.privacy.models import DataExport, ExportStatus
 from app.privacy.register import register
 from app.vouchers.models import FunderMember
 
@@ -273,25 +272,8 @@ def clear_import_reports(now: datetime) -> int:
 
 
 def purge_data_exports(now: datetime) -> int:
-    """A person's data export: its archive deleted once its link is past its duration (the row says so)."""
-    limit = now - timedelta(days=days("data_exports"))
-    exports = list(
-        db.session.scalars(
-            select(DataExport).where(DataExport.created_at < limit, DataExport.status != ExportStatus.EXPIRED)
-        )
-    )
-    remove_files_after_commit(export_path(export) for export in exports)
-    for export in exports:
-        export.status = ExportStatus.EXPIRED
-        export.filename = ""
-    db.session.flush()
-    return len(exports)
-
-
-def export_path(export: DataExport) -> Path | None:
-    if not export.filename:
-        return None
-    return Path(current_app.config["FILES_DIR"]) / "exports" / export.filename
+    """A person's data export: its archive deleted once its link expired (`data_exports`: app/privacy/exports.py)."""
+    return purge_expired(now)
 
 
 def purge_access_log(now: datetime) -> int:

@@ -3,7 +3,9 @@ gone once the grace period is over (the retention job run on a clock moved past 
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from datetime import timedelta
 
 from tests.browser.conftest import PASSWORD, confirmed_user, sign_in, sign_out
@@ -37,6 +39,21 @@ def test_member_downloads_deletes_cancels_deletes_again_and_is_gone(live_app, pa
 
     sign_in(page, base, EMAIL)
     page.goto(base + "/espace/parametres")
+    page.get_by_role("link", name=re.compile("Mes données")).click()
+    page.get_by_role("button", name="Télécharger mes données").click()
+    page.get_by_text("C'est parti").wait_for()
+    with live_app.app_context():  # the link came by e-mail (the export job ran after the commit)
+        from sqlalchemy import select
+
+        from app.core.mail import OutboxEmail
+
+        bodies = db.session.scalars(select(OutboxEmail.body).where(OutboxEmail.recipient == EMAIL)).all()
+    link = next(m.group(0) for body in bodies if (m := re.search(r"/compte/donnees/telecharger/\S+", body)))
+    archive = page.request.get(base + link)  # with the browser's session
+    assert archive.ok and archive.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.body())) as zipped:
+        assert any(EMAIL in zipped.read(name).decode("utf-8", "ignore") for name in zipped.namelist())
+
     page.get_by_role("link", name="Supprimer mon compte").click()
     page.get_by_role("heading", name="Les Ateliers de Mona").wait_for()  # what happens to it, said first
     page.get_by_label("Votre mot de passe").fill("pas le bon mot de passe")
