@@ -39,6 +39,8 @@ def person_with_a_life(factory) -> Life:
     to her and about her; her phone as a contact."""
     from app.directory.services import update_organisation
     from app.matches.missions import confirm_completion, give_feedback
+    from app.matches.requests import request_with_need
+    from app.matches.services import respond
 
     person = factory.user(email=EMAIL, name=NAME, password=PASSWORD)
     org = factory.organisation(owner=person, contact_email=EMAIL, contact_phone=PHONE, name="Les Amis du Vallon")
@@ -64,9 +66,10 @@ def person_with_a_life(factory) -> Life:
 
     other = factory.user(intent="provider", name="Paul Prestataire")
     other_provider = factory.provider(owner=other, name="Médiation du Vallon")
-    factory.offer(provider=other_provider)
+    other_offer = factory.offer(provider=other_provider)
     done_need = factory.need(organisation=org, user=person, contact_name=NAME, contact_email=EMAIL, contact_phone=PHONE)
-    _run, _proposal, mission = factory.mission(done_need, other)
+    # she asked for the offer directly; the provider accepted (no engine run: fast)
+    mission = respond(other, request_with_need(person, other_offer, done_need), accept=True)
     confirm_completion(person, mission)
     confirm_completion(other, mission)
     give_feedback(person, mission, 5, f"Merci de la part de {NAME} !")

@@ -128,7 +128,7 @@ def test_erasure_keeps_the_trial_balance_and_every_report_figure(factory):
     world = (person, colleague, provider_user, offer, (alone, shared))
 
     @settings(
-        max_examples=6,
+        max_examples=5,
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
