@@ -332,12 +332,7 @@ def _visible_mission(mission_id: int) -> Mission:
 @access(Access.LOGIN)
 def mission_detail(mission_id: int):
     mission = _visible_mission(mission_id)
-    log_read(
-        "need_contact",
-        organisations=[mission.need.organisation_id],
-        providers=[mission.provider_id],
-        detail=f"mission:{mission.id}",
-    )
+    log_read("need_contact", organisations=[mission.need.organisation_id], providers=[mission.provider_id])
     side = match_missions.mission_side(current_user, mission)
     return render_template(
         "matches/mission.html",

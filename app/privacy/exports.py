@@ -45,6 +45,7 @@ from app.privacy.register import Register, person_rows, register
 
 EXPORT_DAYS = 7  # the link and the archive live this long (the register's rule "data_exports")
 RECENT = timedelta(minutes=10)  # a new request this soon after a finished export returns that one
+STALE = timedelta(hours=1)  # a pending export this old lost its job
 SALT = "privacy-export"
 
 
@@ -69,14 +70,21 @@ def signed_link(export: DataExport) -> str:
 
 
 def _current(user_id: int) -> DataExport | None:
-    """The export being prepared, or one finished a moment ago (a double click)."""
-    recent = utcnow() - RECENT
+    """The export being prepared, or one finished a moment ago (a double click). An export still
+    pending after `STALE` lost its job (a worker that died): it is marked failed, a new one may start."""
+    now = utcnow()
     for export in db.session.scalars(
         select(DataExport)
         .where(DataExport.user_id == user_id, DataExport.status.in_([ExportStatus.PENDING, ExportStatus.READY]))
         .order_by(DataExport.id.desc())
     ):
-        if export.status == ExportStatus.PENDING or _aware(export.created_at) >= recent:
+        age = now - _aware(export.created_at)
+        if export.status == ExportStatus.PENDING:
+            if age < STALE:
+                return export
+            export.status, export.error = ExportStatus.FAILED, "stale: no job finished it"
+            db.session.flush()
+        elif age < RECENT:
             return export
     return None
 
@@ -168,6 +176,14 @@ def collect(user_id: int, reg: Register | None = None) -> dict[str, dict]:
                 "tables": tables,
             }
     return parts
+
+
+def summary(user_id: int, reg: Register | None = None) -> list[tuple[Any, int]]:
+    """(processing, number of records the person has in it), for the processings that hold some."""
+    reg = reg or register()
+    rows = person_rows(user_id, reg)
+    counts = [(p, sum(len(rows.get(table, ())) for table in p.columns)) for p in reg.processings]
+    return [(p, n) for p, n in counts if n]
 
 
 def _files(user_id: int, rows: dict[str, list]) -> list[tuple[str, Path]]:

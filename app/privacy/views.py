@@ -55,6 +55,8 @@ def _data_page(form: ExportForm, status: int = 200):
             "privacy/data.html",
             form=form,
             exports=exports.exports_of(current_user.id),
+            held=exports.summary(current_user.id),
+            locale=str(get_locale() or "fr"),
             access_log=exports.access_log(current_user.id),
         ),
         status,

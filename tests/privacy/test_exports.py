@@ -22,6 +22,7 @@ from app.extensions import db
 from app.privacy import exports
 from app.privacy.models import DataExport, ExportStatus
 from app.privacy.register import person_rows, register
+from app.vouchers.funders import add_funder_member, create_funder
 from tests.charter.labels_helpers import tiny_version
 from tests.conftest import login, page_text, post_form
 from tests.library.library_helpers import PDF, producer, resource, upload
@@ -156,6 +157,7 @@ def test_download_my_data_once_per_double_click_only_for_me_until_the_link_expir
     login(client, alice)
     page = client.get("/compte/donnees")
     assert page.status_code == 200 and "Télécharger mes données" in page_text(page)
+    assert "Comptes et connexion" in page_text(page)  # what the hub keeps, per processing
     for _ in range(2):  # a double click
         assert post_form(client, "/compte/donnees/export").status_code == 302
     mine = db.session.scalars(select(DataExport).where(DataExport.user_id == alice.id)).all()
@@ -246,3 +248,19 @@ def test_staff_reads_of_personal_data_are_logged_for_the_person_only(client, fac
     assert colleague.id not in {e.subject_user_id for e in entries}
     login(client, alice)
     assert "coordonnées d'un besoin" in page_text(client.get("/compte/donnees"))
+
+    funder = create_funder(staff, {"name": "Ville de Digne", "kind": "commune"})
+    add_funder_member(staff, funder, colleague.email)  # a funder's members, listed to staff
+    login(client, staff)
+    assert client.get("/moderation/financeurs").status_code == 200
+    read = db.session.scalars(select(AccessLogEntry).where(AccessLogEntry.subject_user_id == colleague.id)).one()
+    assert (read.actor_id, read.what) == (staff.id, "organisation_members")
+
+
+def test_an_export_whose_job_was_lost_does_not_block_the_next_one(factory):
+    alice = factory.user()
+    first, created = exports.request_export(alice)  # its job never ran (recorded, not committed here)
+    assert created and exports.request_export(alice) == (first, False)
+    first.created_at = utcnow() - exports.STALE - timedelta(minutes=1)
+    second, created = exports.request_export(alice)
+    assert created and second.id != first.id and first.status == ExportStatus.FAILED

@@ -12,6 +12,7 @@ from app.accounts.forms import EmptyForm
 from app.billing.gateway import current_gateway, publishable_key
 from app.billing.responses import card_confirm_answer, card_setup, card_setup_answer, card_state_answer
 from app.core.access import Access, access
+from app.core.access_log import log_read
 from app.core.inputs import parse_id
 from app.core.web import flash_form_error, form_status, load_or_404, submit_form, transaction
 from app.extensions import db
@@ -142,10 +143,12 @@ def staff_funders():
         if tx.error.field == "email":
             tx.error.field = "member_email"
         flash_form_error(form, tx.error)
+    all_funders = list(db.session.scalars(select(Funder).order_by(Funder.name)))
+    log_read("organisation_members", users=[m.user_id for f in all_funders for m in f.members], detail="funders")
     return render_template(
         "vouchers/staff_funders.html",
         form=form,
-        funders=list(db.session.scalars(select(Funder).order_by(Funder.name))),
+        funders=all_funders,
         member_form=MemberForm(),
         requests=services.pending_requests(),
     ), form_status(form)
