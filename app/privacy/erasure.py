@@ -10,9 +10,10 @@ signed vouchers, payouts, licence grants, the mission history the other party sa
 deletes the rest (memberships, drafts, API token, e-mails to the person, their draft assessments and
 files). The account row stays as a tombstone that can never log in, so the records kept still point
 somewhere ("Compte supprimé"). A structure the person was the last member of is closed first (what
-`consequences` announces before the person confirms). Finally every text and JSON column of the
-schema is searched for the person's e-mail, name and phone numbers, and each one found is erased
-(a contact field emptied, a mention replaced): the last guard against a copy somewhere.
+`consequences` announces before the person confirms). Finally every text and JSON column that the
+register of processing lists as personal is searched for the person's e-mail, full name and phone
+numbers, and each one found is erased (a contact field emptied, a mention replaced): the last guard
+against a copy somewhere. The ledger (append-only) is not searched: it names people by ids only.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from app.needs.services import move_need
 from app.privacy.exports import exports_dir
 from app.privacy.lifecycle import ErasureRequest, InactivityWarning
 from app.privacy.models import DataExport
+from app.privacy.register import register
 from app.vouchers.models import Funder, FunderMember
 
 DEFAULT_GRACE_DAYS = 14
@@ -255,10 +257,13 @@ def identifiers(user: User) -> dict[str, set[str]]:
             )
         )
     )
-    name = (user.full_name or "").strip()
+    name = " ".join((user.full_name or "").split())
+    # A name is searched in free text only when it is a full name (two words or more): "Paris" or "Marie"
+    # alone would erase words that are not about the person.
+    full = len(name.split()) >= 2 and len(name) >= 5
     return {
         "email": {email},
-        "name": {name} if len(name) >= 4 else set(),
+        "name": {name} if full else set(),
         "phone": {p.strip() for p in phones if p and len(p.strip()) >= 6},
     }
 
@@ -447,14 +452,17 @@ def text_columns(table):
 
 
 def scrub_everywhere(found: dict[str, set[str]]) -> dict[str, set[int]]:
-    """Search every text and JSON column of the schema for the identifiers; erase each one found.
+    """Search every text and JSON column the register of processing lists as personal for the identifiers;
+    erase each one found (reference data such as communes is never touched).
     Returns, per table with a single integer key, the ids of the rows changed. One query per table."""
     patterns = _patterns(found)
     changed: dict[str, set[int]] = {}
     if not patterns:
         return changed
+    reg = register()
     for table in db.metadata.sorted_tables:
-        columns = text_columns(table)
+        personal = reg.personal_columns(table.name)  # only what the register says may hold personal data
+        columns = [c for c in text_columns(table) if c.name in personal]
         if table.name in NOT_SCANNED or not columns:
             continue
         keys = list(table.primary_key.columns)

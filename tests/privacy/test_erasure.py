@@ -143,3 +143,15 @@ def test_the_password_asked_again_is_throttled_like_the_login(factory, client, a
     refused = post_form(client, "/compte/suppression", {"password": PASSWORD})
     assert refused.status_code == 429 and refused.headers["Retry-After"]
     assert erasure.pending_erasure(person) is None
+
+
+def test_a_single_word_name_is_not_searched_in_free_text_and_reference_data_stays(factory):
+    from app.territory.models import Commune
+
+    person = factory.user(email="paris@exemple.fr", name="Paris", password=PASSWORD)
+    other_org = factory.organisation(description="Une association née à Paris.")
+    assert erasure.identifiers(person)["name"] == set()
+    assert erasure.erase_account(person.id)
+    db.session.expire_all()
+    assert db.session.get(Commune, "75056").name == "Paris"
+    assert db.session.get(Organisation, other_org.id).description == "Une association née à Paris."
