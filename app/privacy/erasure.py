@@ -207,6 +207,12 @@ def request_erasure(user: User, password: str, cancel_url_for, now: datetime | N
         raise Conflict(_("Ce compte ne peut pas être supprimé ainsi. Contactez l'équipe du Hub."))
     if not check_password(user, password or ""):
         raise ServiceError(_("Mot de passe incorrect."), field="password")
+    if user.is_admin and not db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.is_admin.is_(True), User.id != user.id, User.is_disabled.is_(False))
+    ):
+        raise Conflict(_("Vous êtes le dernier administrateur : nommez-en un autre avant de supprimer votre compte."))
     existing = pending_erasure(user)
     if existing is not None:
         return existing

@@ -155,3 +155,17 @@ def test_a_single_word_name_is_not_searched_in_free_text_and_reference_data_stay
     db.session.expire_all()
     assert db.session.get(Commune, "75056").name == "Paris"
     assert db.session.get(Organisation, other_org.id).description == "Une association née à Paris."
+
+
+def test_the_last_administrator_cannot_delete_their_account(factory):
+    from app.core.errors import Conflict
+
+    admin = factory.user(email="admin.seul@exemple.fr", name="Ada Admin", password=PASSWORD)
+    admin.is_admin = True
+    db.session.execute(User.__table__.update().where(User.id != admin.id).values(is_admin=False))
+    with pytest.raises(Conflict):
+        erasure.request_erasure(admin, PASSWORD, _cancel_url)
+    other = factory.user(email="admin.deux@exemple.fr", name="Basile Admin")
+    other.is_admin = True
+    db.session.flush()
+    assert erasure.request_erasure(admin, PASSWORD, _cancel_url) is not None
