@@ -40,6 +40,7 @@ from app.observatory.views import bp as observatory_bp
 from app.opendata import structured as opendata_structured
 from app.opendata.mappings import load_mappings
 from app.opendata.views import bp as opendata_bp
+from app.privacy import erasure_views
 from app.privacy.views import bp as privacy_bp
 from app.searching.views import bp as searching_bp
 from app.staff.views import bp as staff_bp
@@ -141,6 +142,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(charter_bp)  # the charter's text and its cooperative writing
     app.register_blueprint(charter_labels_bp)  # the charter's labels: assessments, reviews, registry
     app.register_blueprint(legal_bp)  # legal notice, terms (and their acceptance), privacy intro, accessibility
+    erasure_views.init_app(app)  # the right to erasure: its pages, the notice at login
     charter_subject.register()  # resources and evidence files: the knowledge base answers the charter
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     register_error_handlers(app)

@@ -26,6 +26,7 @@ from app.observatory.services import refresh_coverage
 from app.opendata.exports import generate_exports, read_manifest
 from app.opendata.imports import import_file
 from app.ops.backup import BackupError, backup, restore
+from app.privacy.retention import run_retention
 from app.searching import synonyms as synonym_table
 from app.searching.services import REBUILT_MODELS, index_needs_rebuild, rebuild_all
 from app.territory.services import commune_count, load_communes
@@ -191,6 +192,24 @@ def vouchers_expiry_cmd():
         f"{result['warned']} averti(s), {result['blocked']} bloqué(s), {result['expired']} expiré(s), "
         f"{result['emails']} e-mail(s)"
     )
+
+
+@hub_cli.command("retention")
+@click.option("--now", "now", default=None, help="Run as of this UTC date-time (ISO 8601), e.g. to check a rule.")
+def retention_cmd(now: str | None):
+    """Apply the register's retention durations: due erasures, unconfirmed sign-ups, inactive accounts
+    (warned, then anonymised), closed needs' contacts, old e-mails, ended assessments' evidence. Idempotent."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(now) if now else None
+    except ValueError as error:
+        raise click.BadParameter("--now: une date ISO 8601 (2026-01-31T12:00:00)") from error
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    result = run_retention(when)
+    commit()
+    click.echo(", ".join(f"{name}: {count}" for name, count in result.items()))
 
 
 @hub_cli.command("charter-consultations")
@@ -370,6 +389,7 @@ PERIODIC_JOBS = (
     ("stripe-reconcile", "daily", "reconcile"),
     ("charter-labels-expiry", "daily", "labels-expiry"),
     ("opendata-export", "daily", "opendata-export"),
+    ("privacy-retention", "daily", "retention"),
 )
 
 

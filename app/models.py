@@ -58,6 +58,7 @@ from app.library.models import (  # noqa: F401
 from app.matches.models import EmbeddingVector, Feedback, MatchRun, Mission, Proposal, ProposalEvent  # noqa: F401
 from app.needs.models import Need, NeedStatus  # noqa: F401
 from app.opendata.models import ImportBatch, ImportedPlace  # noqa: F401
+from app.privacy.lifecycle import ErasureRequest, InactivityWarning  # noqa: F401
 from app.privacy.models import DataExport  # noqa: F401
 from app.searching.models import SynonymGroup, SynonymState  # noqa: F401
 from app.territory.models import Commune  # noqa: F401

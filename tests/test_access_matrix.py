@@ -67,6 +67,11 @@ EXPECTED = {
     ("GET", "accounts.settings"): ("/espace/parametres", {}),
     ("POST", "accounts.settings"): ("/espace/parametres", {"org": 400, "provider": 400, "staff": 400}),
     ("POST", "accounts.funder_wish"): ("/espace/financeur", {"org": 400, "provider": 400, "staff": 400}),
+    ("GET", "erasure.delete_account"): ("/compte/suppression", {}),
+    ("POST", "erasure.delete_account"): ("/compte/suppression", {"org": 400, "provider": 400, "staff": 400}),
+    ("POST", "erasure.cancel"): ("/compte/suppression/annuler", {"org": 400, "provider": 400, "staff": 400}),
+    ("GET", "erasure.cancel_by_link"): ("/compte/suppression/annuler/jeton-invalide", {"*": 400}),
+    ("POST", "erasure.cancel_by_link"): ("/compte/suppression/annuler/jeton-invalide", {"*": 400}),
     # Personal data (issue 18): the policy is public; "Mes données" is each account's; no valid link here.
     ("GET", "privacy.policy"): ("/confidentialite", {}),
     ("GET", "privacy.data"): ("/compte/donnees", {}),

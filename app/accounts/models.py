@@ -49,6 +49,10 @@ class User(UserMixin, Timestamped, db.Model):
     # Part of every session's and remember cookie's user id: bumped when the password changes or the
     # account is disabled, it ends every session opened before (app/accounts/session.py).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set at each login: retention anonymises accounts unused for years (app/privacy/retention.py).
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the account was erased (app/privacy/erasure.py): an anonymised tombstone that never logs in.
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

@@ -199,6 +199,7 @@ def authenticate(email: str, password: str) -> User:
         raise ServiceError(_("Ce compte est désactivé. Contactez l'équipe du Hub."))
     if not user.is_confirmed:
         raise ServiceError(_("Confirmez d'abord votre adresse e-mail : un lien vous a été envoyé."))
+    user.last_login_at = utcnow()  # retention counts inactivity from here (app/privacy/retention.py)
     return user
 
 

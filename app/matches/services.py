@@ -420,6 +420,19 @@ def close_pending_for_need(need: Need) -> None:
         mission_cancelled.send(mission)  # reserved vouchers go back to the organisation
 
 
+def withdraw_pending_for_provider(provider_id: int) -> int:
+    """The provider leaves the hub (its last member erased their account): its pending proposals stop
+    (superseded, logged) and their needs go back to matching. Returns how many were withdrawn."""
+    count = 0
+    for proposal in db.session.scalars(
+        select(Proposal).where(Proposal.provider_id == provider_id, Proposal.status.in_((P.PROPOSED, P.APPROVED)))
+    ):
+        _move(proposal, None, P.SUPERSEDED, "provider_left")
+        _back_to_matching(proposal.need)
+        count += 1
+    return count
+
+
 def proposal_label(proposal: Proposal) -> str:
     """How staff messages name a proposal: its number, the need and the offer."""
     return _(
