@@ -8,7 +8,7 @@ import math
 from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, user_logged_in
+from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -130,19 +130,6 @@ def cancel_by_link(token: str):
     ), 422 if request.method == "POST" else 200
 
 
-def _notice_at_login(_app, user, **_extra) -> None:
-    """Logging in while an erasure is scheduled: say so, with the way to cancel it."""
-    pending = erasure.pending_erasure(user)
-    if pending is not None:
-        flash(
-            _(
-                "La suppression de votre compte est prévue le %(date)s. Vous pouvez encore l'annuler depuis « Supprimer mon compte ».",
-                date=pending.due_at.strftime("%d/%m/%Y"),
-            ),
-            "info",
-        )
-
-
 def _pending_erasure_context() -> dict:
     """`erasure_due`: the date a scheduled erasure of the signed-in account happens (the banner of base.html)."""
     if not current_user.is_authenticated:
@@ -153,5 +140,4 @@ def _pending_erasure_context() -> dict:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    user_logged_in.connect(_notice_at_login, app, weak=False)
     app.context_processor(_pending_erasure_context)
