@@ -47,7 +47,6 @@ from .priced import _top_per_group
 
 #: ``g_n`` of a need with no edge left out (never at risk: ``g_n + drift ≤ 0 ≤ u_n``).
 _NONE_LEFT = -2 * SCORE_SCALE
-_DEBUG = bool(__import__("os").environ.get("MENG_DEBUG"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -303,17 +302,6 @@ def solve_streamed(
         bound = int(u_seen.sum() + (rem * v).sum())
         best_bound = bound if best_bound is None else min(best_bound, bound)
         t_dual += time.perf_counter() - td
-        if _DEBUG:
-            print(
-                "round",
-                rounds,
-                len(ws),
-                obj_int,
-                best_bound,
-                sum(len(x) for x in add_pos),
-                round(time.perf_counter() - ts, 2),
-                round(time.perf_counter() - td, 2),
-            )
         if best_bound <= obj_int or stopped:
             break
         if rounds >= max_rounds:
