@@ -81,8 +81,9 @@ def dual_prices(
     remaining: np.ndarray,
     n_needs: int,
     n_offers: int,
-) -> tuple[I64, I64]:
-    """Integer dual prices ``(u, v)`` of the optimal flow ``selected`` (positions in the edge arrays) on
+    start: I64 | None = None,
+) -> tuple[I64, I64, I64]:
+    """Integer dual prices ``(u, v)`` and node potentials (to start the next round from) of the optimal flow ``selected`` (positions in the edge arrays) on
     the given edges (see module doc, step 3).  Raises when the residual graph has a negative cycle (the flow
     is not optimal)."""
     N, M = n_needs, n_offers
@@ -111,20 +112,40 @@ def dual_prices(
     cost = np.concatenate(
         [-s_all[usable], s_all[used], np.zeros(N + int(spare.sum()) + int(busy.sum()), dtype=np.int64)]
     )
-    d = np.zeros(T + 1, dtype=np.int64)  # a virtual root reaches every node at cost 0
-    for _ in range(T + 2):
-        relaxed = d[tail] + cost
-        better = relaxed < d[head]
-        if not better.any():
-            break
-        np.minimum.at(d, head[better], relaxed[better])
-    else:
-        raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
+    d = _feasible_potential(tail, head, cost, T + 1, start)
     v = np.maximum(0, d[T] - d[N:T])
     u = np.zeros(N, dtype=np.int64)
     if usable.any():
         np.maximum.at(u, need_idx[usable], s_all[usable] - v[offer_idx[usable]])
-    return u, v
+    return u, v, d
+
+
+def _feasible_potential(tail: I64, head: I64, cost: I64, n_nodes: int, start: I64 | None) -> I64:
+    """Node potentials ``d`` with ``d[head] <= d[tail] + cost`` on every arc: Bellman–Ford label correcting
+    from ``start`` (default 0 everywhere, as from a virtual root), relaxing only the arcs out of the nodes
+    whose label fell in the previous sweep.  Any fixed point will do (see module doc: every feasible
+    potential of an optimal flow's residual graph gives duals whose value is the objective), so the previous
+    round's potentials are a good start.  Raises on a negative cycle."""
+    d = np.zeros(n_nodes, dtype=np.int64) if start is None else start.copy()
+    order = np.argsort(tail, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n_nodes), out=ptr[1:])
+    active = np.flatnonzero(ptr[1:] > ptr[:-1])
+    for _ in range(n_nodes + 2):
+        if len(active) == 0:
+            return d
+        cnt = ptr[active + 1] - ptr[active]
+        total = int(cnt.sum())
+        arcs = np.repeat(ptr[active] - np.cumsum(cnt) + cnt, cnt) + np.arange(total)
+        relaxed = d[tail[arcs]] + cost[arcs]
+        h = head[arcs]
+        better = relaxed < d[h]
+        if not better.any():
+            return d
+        np.minimum.at(d, h[better], relaxed[better])
+        active = np.unique(h[better])
+    raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
 
 
 class _WorkingSet:
@@ -274,6 +295,7 @@ def solve_streamed(
     t_solve = t_dual = t_price = 0.0
     chosen = np.zeros(0, dtype=np.int64)
     obj_int = 0
+    pot: I64 | None = None
     while True:
         rounds += 1
         ts = time.perf_counter()
@@ -284,7 +306,7 @@ def solve_streamed(
         obj_int = int(ws.s[chosen].sum())
         t_solve += time.perf_counter() - ts
         td = time.perf_counter()
-        u, v = dual_prices(ws.n, ws.o, ws.s, chosen, rem, N, M)
+        u, v, pot = dual_prices(ws.n, ws.o, ws.s, chosen, rem, N, M, pot)
         drift = np.array([max(0, int((vh - v).max(initial=0))) for vh in v_hist], dtype=np.int64)
         u_seen = np.maximum(u, g + drift[ver])  # a valid dual per need whatever is left out
         # stored needs: exact, over their stored edges; collect the violating ones
