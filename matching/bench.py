@@ -93,8 +93,10 @@ def run_size(
     explain: bool = True,
     communes_path: str | None = None,
     reference: bool = False,
+    dense_time_limit: float | None = None,
 ) -> Figures:
-    """Run one size in the current process and return its figures."""
+    """Run one size in the current process and return its figures (``dense_time_limit``: seconds for the
+    streamed solver, ``0`` none, ``None`` :data:`DENSE_TIME_LIMIT`)."""
     out: Figures = {"size": name, "n_needs": n_needs, "n_offers": n_offers, "seed": seed}
     rss0 = _rss_gib()
     t = time.perf_counter()
@@ -114,7 +116,7 @@ def run_size(
     out["capacity"] = int(inst.remaining_capacity().clip(min=0).sum())
 
     if dense:
-        return _run_dense(name, inst, out, reference=reference, explain=explain)
+        return _run_dense(name, inst, out, reference=reference, explain=explain, time_limit=dense_time_limit)
     t = time.perf_counter()
     cand = build_candidates(inst)
     out["candidates_s"] = time.perf_counter() - t
@@ -179,11 +181,15 @@ def run_size(
     return out
 
 
-def _run_dense(name: str, inst: Instance, out: Figures, *, reference: bool, explain: bool) -> Figures:
+def _run_dense(
+    name: str, inst: Instance, out: Figures, *, reference: bool, explain: bool, time_limit: float | None = None
+) -> Figures:
     """A dense size: streamed generation and priced pruning (:func:`solve_streamed`), never all edges at
     once; with ``reference``, then the all-edges min-cost flow on the same instance, for the record."""
     t = time.perf_counter()
-    sr = solve_streamed(inst, time_limit=DENSE_TIME_LIMIT.get(name), edge_budget=DENSE_EDGE_BUDGET)
+    limit = DENSE_TIME_LIMIT.get(name) if time_limit is None else (time_limit or None)
+    sr = solve_streamed(inst, time_limit=limit, edge_budget=DENSE_EDGE_BUDGET)
+    out["time_limit"] = limit
     res = sr.result
     out["streamed_s"] = time.perf_counter() - t
     out["stats"] = dict(sr.stats)
@@ -240,7 +246,8 @@ def fmt_dense(r: Figures) -> str:
         f"  pricing             {st['rounds']} round(s), {st['regenerated_needs']:,} needs regenerated"
         + (f", stopped by {st['stopped_by']}" if st["stopped_by"] else ""),
         (
-            f"  time                {r['streamed_s']:.2f} s (generation {tm['generate']:.2f} s, flow solves "
+            f"  time                {r['streamed_s']:.2f} s (joins prepared {tm['prepare']:.2f} s, generation "
+            f"{tm['generate']:.2f} s, flow solves "
             f"{tm['solve']:.2f} s, duals {tm['duals']:.2f} s, regeneration {tm['pricing']:.2f} s){target}"
         ),
         f"  peak memory         {r['peak_rss_gib']:.2f} GiB (VmHWM of the process)",
@@ -412,6 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--reference", action="store_true", help="dense sizes: then also build all edges and solve them (min-cost flow)"
     )
+    ap.add_argument(
+        "--dense-time-limit",
+        type=float,
+        default=None,
+        help="seconds for the streamed solver on dense sizes (0: none; default: 100 s for dense-huge only)",
+    )
     a = ap.parse_args(argv)
     sizes = [s.strip() for s in a.sizes.split(",") if s.strip()]
     for s in sizes:
@@ -430,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
             greedy=not a.no_greedy,
             communes_path=a.communes,
             reference=a.reference,
+            dense_time_limit=a.dense_time_limit,
         )
         if a.semantic and s != "small":
             print(f"[{s}] semantic component off (only the small size is embedded)")
