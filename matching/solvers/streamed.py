@@ -144,7 +144,9 @@ def _feasible_potential(tail: I64, head: I64, cost: I64, n_nodes: int, start: I6
         if not better.any():
             return d
         np.minimum.at(d, h[better], relaxed[better])
-        active = np.unique(h[better])
+        fell = np.zeros(n_nodes, dtype=bool)
+        fell[h[better]] = True
+        active = np.flatnonzero(fell)
     raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
 
 
@@ -415,13 +417,19 @@ def solve_streamed(
     rich_c, rich_s = concat_edges(rich)
     del rich
     rk = rich_c.need_idx.astype(np.int64) * M + rich_c.offer_idx
-    uk, first = np.unique(rk, return_index=True)
-    parts = [take_edges(rich_c, rich_s, np.sort(first[np.isin(uk, keys)]))]
-    have = np.isin(chosen_keys, uk)
+    order = np.argsort(rk, kind="stable")
+    srk = rk[order]
+    once = np.ones(len(srk), dtype=bool)
+    once[1:] = srk[1:] != srk[:-1]
+    uk, first = srk[once], order[once]  # each edge at hand once
+    del order, srk, once
+    parts = [take_edges(rich_c, rich_s, np.sort(first[_member(np.sort(keys), uk)]))]
+    have = _member(uk, chosen_keys)
     del rich_c, rich_s, rk, uk, first
     if not have.all():
         missing = np.sort(chosen_keys[~have])
-        for blk in stream.blocks(np.unique(missing // M)):
+        rows = missing // M  # sorted
+        for blk in stream.blocks(rows[np.r_[True, rows[1:] != rows[:-1]]]):
             bk = blk.cand.need_idx.astype(np.int64) * M + blk.cand.offer_idx
             p = np.minimum(np.searchsorted(missing, bk), len(missing) - 1)
             parts.append(take_edges(blk.cand, blk.scores, np.flatnonzero(missing[p] == bk)))
@@ -489,6 +497,15 @@ def solve_streamed(
         "bound": upper,
     }
     return Streamed(result, final_c, final_s, stats)
+
+
+def _member(sorted_keys: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Which of ``x`` are in ``sorted_keys`` (sorted int64; binary search, no hashing)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(x), dtype=bool)
+    p = np.minimum(np.searchsorted(sorted_keys, x), len(sorted_keys) - 1)
+    out: np.ndarray = sorted_keys[p] == x
+    return out
 
 
 def _chunks_of(cnt: np.ndarray, size: int) -> list[tuple[int, int]]:
