@@ -43,7 +43,7 @@ from ..scoring import SCORE_SCALE, Scores
 from ..stream import CandidateStream, concat_edges, take_edges
 from .base import SolveResult, assignments_from_selected
 from .flow import flow_select
-from .priced import _top_per_group
+from .priced import _top_per_group, group_ranks
 
 #: ``g_n`` of a need with no edge left out (never at risk: ``g_n + drift ≤ 0 ≤ u_n``).
 _NONE_LEFT = -2 * SCORE_SCALE
@@ -68,9 +68,7 @@ def _ranked(group: I64, key: I64) -> tuple[I64, I64]:
     composite += (2**31 - 1) - key.astype(np.int64)
     order = np.argsort(composite)
     del composite
-    g = group[order]
-    rank = np.arange(len(order)) - np.searchsorted(g, g, side="left")
-    return order, rank
+    return order, group_ranks(group[order])
 
 
 def dual_prices(
