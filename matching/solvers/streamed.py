@@ -175,6 +175,17 @@ class _WorkingSet:
         return out
 
 
+def _trim(ws: _WorkingSet, k_need: int, per_offer: np.ndarray) -> None:
+    """Keep the ``k_need`` best edges of each need and the ``per_offer`` best of each offer."""
+    if len(ws) == 0:
+        return
+    order, rank = _ranked(ws.n.astype(np.int64), ws.s)
+    keep = np.zeros(len(ws), dtype=bool)
+    keep[order[rank < k_need]] = True
+    keep[_top_per_group(ws.o.astype(np.int64), ws.s, per_offer)] = True
+    ws.keep(keep)
+
+
 def _best_per_need(n: np.ndarray, key: np.ndarray, k: int, n_needs: int) -> I64:
     """Positions of the ``k`` largest ``key`` (non-negative, < 2**31) of each need."""
     if len(n) == 0:
@@ -240,6 +251,7 @@ def solve_streamed(
     st_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     st_len = 0
     ws = _WorkingSet()
+    trim_at = 2 * (len(todo) * k_need + int(per_offer.sum()))
     generated = np.zeros(N, dtype=bool)
     n_usable = 0
     for blk in stream.blocks(todo):
@@ -264,9 +276,14 @@ def solve_streamed(
             g[ni[at_k]] = sc[at_k]
             pos = np.full(len(kidx), -1, dtype=np.int64)
         ws.add(ni[kidx], oi[kidx], sc[kidx], pos)
-        rich.append(take_edges(c, s, idx[kidx]))
+        # full data for the needs' best (alternatives, explanations); an offer's pool edge gets it back
+        # only if it ends up chosen (regenerated at the end)
+        rich.append(take_edges(c, s, idx[np.sort(order[rank < k_need])]))
         generated[blk.needs] = True
         del blk, c, s, idx, ni, oi, sc, order, rank, keep, kidx, pos
+        if len(ws) > trim_at:  # offers met in many blocks: keep their best over the blocks so far
+            _trim(ws, k_need, per_offer)
+            trim_at = max(trim_at, 2 * len(ws))
         if out_of_time():
             stopped = "time"
             break
@@ -276,14 +293,7 @@ def solve_streamed(
     st_o = np.concatenate([p[1] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     st_s = np.concatenate([p[2] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     del st_parts
-    # the offers' best edges over every block; the needs' best k stay
-    if len(ws):
-        order, rank = _ranked(ws.n.astype(np.int64), ws.s)
-        keep = np.zeros(len(ws), dtype=bool)
-        keep[order[rank < k_need]] = True
-        keep[_top_per_group(ws.o.astype(np.int64), ws.s, per_offer)] = True
-        ws.keep(keep)
-        del order, rank, keep
+    _trim(ws, k_need, per_offer)  # the offers' best edges over every block; the needs' best k stay
     # every usable edge stored and few enough: the model takes them all (exact, no pricing needed)
     direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
     direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
