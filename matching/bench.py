@@ -54,6 +54,8 @@ SIZES = {
 #: in the working set; a budget that stops it leaves the best answer and a stated gap.
 DENSE_TIME_LIMIT = {"dense-huge": 100.0}
 DENSE_EDGE_BUDGET = 20_000_000
+#: Usable edges kept in the compact store (12 bytes each: 3 GB at most), priced in memory; beyond, regenerated.
+DENSE_STORE_BUDGET = 250_000_000
 #: Dense family: share of remote-capable offers and of remote-accepting needs.
 DENSE_REMOTE_OFFERS = 0.10
 DENSE_REMOTE_NEEDS = 0.75
@@ -188,7 +190,7 @@ def _run_dense(
     once; with ``reference``, then the all-edges min-cost flow on the same instance, for the record."""
     t = time.perf_counter()
     limit = DENSE_TIME_LIMIT.get(name) if time_limit is None else (time_limit or None)
-    sr = solve_streamed(inst, time_limit=limit, edge_budget=DENSE_EDGE_BUDGET)
+    sr = solve_streamed(inst, time_limit=limit, edge_budget=DENSE_EDGE_BUDGET, store_budget=DENSE_STORE_BUDGET)
     out["time_limit"] = limit
     res = sr.result
     out["streamed_s"] = time.perf_counter() - t
