@@ -60,8 +60,8 @@ DENSE_STORE_BUDGET = 250_000_000
 DENSE_REMOTE_OFFERS = 0.10
 DENSE_REMOTE_NEEDS = 0.75
 TARGETS = {"medium": 3.0, "large": 20.0}  # seconds, build + solve
-#: Dense targets of issue 15 (seconds for generation + solve, GiB of peak memory).
-DENSE_TARGETS = {"dense-large": (20.0, 4.0), "dense-huge": (120.0, 8.0)}
+#: Dense targets of issue 15: seconds (generation + solve), GiB of peak memory, largest gap (% of the bound).
+DENSE_TARGETS = {"dense-large": (20.0, 4.0, 0.0), "dense-huge": (120.0, 8.0, 0.5)}
 MEMORY_TARGET_GIB = 4.0
 
 
@@ -205,7 +205,7 @@ def _run_dense(
     out["matched"] = len(res.selected)
     out["peak_rss_gib"] = _hwm_gib()
     if name in DENSE_TARGETS:
-        out["target_s"], out["target_gib"] = DENSE_TARGETS[name]
+        out["target_s"], out["target_gib"], out["target_gap_pct"] = DENSE_TARGETS[name]
     if explain:
         t = time.perf_counter()
         alts = alternatives(sr.candidates, sr.scores, res.selected, 3)
@@ -234,7 +234,12 @@ def fmt_dense(r: Figures) -> str:
     target = ""
     if "target_s" in r:
         ok = r["streamed_s"] <= r["target_s"] and r["peak_rss_gib"] <= r["target_gib"]
-        target = f" (target {r['target_s']:.0f} s and {r['target_gib']:.0f} GiB: {'met' if ok else 'MISSED'})"
+        ok = ok and (r["status"] == "OPTIMAL" or r["gap_pct"] <= r["target_gap_pct"])
+        target = (
+            f" (target {r['target_s']:.0f} s, {r['target_gib']:.0f} GiB, "
+            + ("proven optimal" if r["target_gap_pct"] == 0 else f"gap <= {r['target_gap_pct']} %")
+            + f": {'met' if ok else 'MISSED'})"
+        )
     lines = [
         (
             f"[{r['size']}] {r['n_needs']:,} needs x {r['n_offers']:,} offers, streamed priced pruning "
