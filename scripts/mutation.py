@@ -39,23 +39,65 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ["payments/rules.py", "payments/ledger.py", "payments/vouchers.py"]
 
-#: The tests run against each mutant, in stages: the fast and precise ones first, the next stage
-#: only when the mutant survived the previous one (pytest -x inside a stage). SQLite only.
-STAGES = [
-    ["tests/payments/test_payments_guards_rules.py"],
-    ["tests/payments/test_payments_guards_ledger.py", "tests/payments/test_payments_guards_vouchers.py"],
-    [
-        "tests/payments/test_payments_rules.py",
-        "tests/payments/test_payments_ledger.py",
-        "tests/payments/test_payments_vouchers.py",
-    ],
-    ["tests/payments/test_payments_property.py", "tests/payments/test_payments_stripe.py"],
-    ["tests/vouchers/test_vouchers_missions.py"],
-]
-#: The app's voucher tests (slow: a match run per mission) only against the mutants of this file.
-APP_STAGE_ONLY_FOR = "payments/vouchers.py"
+
+@dataclass(frozen=True)
+class Suite:
+    """The files one run mutates and the tests run against each mutant, in stages: the fast and
+    precise ones first, the next stage only when the mutant survived the previous one (pytest -x
+    inside a stage). SQLite only. ``last_stage_only_for``: the last stage (a slow one) runs only
+    against the mutants of this file."""
+
+    title: str
+    targets: tuple[str, ...]
+    stages: tuple[tuple[str, ...], ...]
+    last_stage_only_for: str | None = None
+
+
+SUITES = {
+    "payments": Suite(
+        title="the money code",
+        targets=("payments/rules.py", "payments/ledger.py", "payments/vouchers.py"),
+        stages=(
+            ("tests/payments/test_payments_guards_rules.py",),
+            ("tests/payments/test_payments_guards_ledger.py", "tests/payments/test_payments_guards_vouchers.py"),
+            (
+                "tests/payments/test_payments_rules.py",
+                "tests/payments/test_payments_ledger.py",
+                "tests/payments/test_payments_vouchers.py",
+            ),
+            ("tests/payments/test_payments_property.py", "tests/payments/test_payments_stripe.py"),
+            # the app's voucher tests (slow: a match run per mission) only against vouchers.py
+            ("tests/vouchers/test_vouchers_missions.py",),
+        ),
+        last_stage_only_for="payments/vouchers.py",
+    ),
+    # The matching rules: the independent checker, the candidate builder (candidates.py assembles,
+    # joins.py holds the rule filters: skills, windows, radius, remote), the pricing code when it
+    # exists. Pure-library tests only (no app, no database): a mutant dies in a second.
+    "matching": Suite(
+        title="the matching rules",
+        targets=("matching/checker.py", "matching/candidates.py", "matching/joins.py", "matching/pricing.py"),
+        stages=(
+            ("tests/matching/test_matching_checker_rules.py", "tests/matching/test_matching_candidates_rules.py"),
+            ("tests/matching/test_matching_candidates.py",),
+            (
+                "tests/matching/test_matching_charter.py",
+                "tests/matching/test_matching_incremental.py",
+                "tests/matching/test_matching_solvers.py",
+                "tests/matching/test_matching_side_flow.py",
+                "tests/matching/test_matching_priced.py",
+            ),
+        ),
+    ),
+}
+
+#: Mutants that cannot change any behaviour, found by reading each survivor: (file, function,
+#: a fragment of the mutated line, the mutation's description) -> why it is equivalent. They are
+#: reported apart and left out of the score's denominator; the list is kept short and honest
+#: (a survivor that a test could kill is a missing test, not an entry here).
+EQUIVALENT: dict[tuple[str, str, str, str], str] = {}
+
 PROJECT_PACKAGES = ("app", "payments", "matching", "search")
 
 COMPARE_SWAPS = {
@@ -108,10 +150,19 @@ class Mutant:
     arg: int  # which variant (e.g. which comparison of a chain)
     line: int
     description: str
+    function: str = ""  # the enclosing function's qualified name ("" at module level)
+    code: str = ""  # the mutated line's source, stripped
 
     @property
     def ident(self) -> str:
         return f"{self.path}:{self.line}:{self.kind}:{self.index}.{self.arg}"
+
+    def equivalence(self) -> str | None:
+        """Why this mutant is equivalent (an :data:`EQUIVALENT` entry), or ``None``."""
+        for (path, function, fragment, description), reason in EQUIVALENT.items():
+            if (path, function, description) == (self.path, self.function, self.description) and fragment in self.code:
+                return reason
+        return None
 
 
 # ---------------------------------------------------------------- finding mutants
@@ -201,14 +252,27 @@ def _variants(node: ast.AST, parents: dict) -> list[tuple[str, int, str]]:
     return out
 
 
+def _function(node: ast.AST, parents: dict) -> str:
+    names = []
+    parent = parents.get(node)
+    while parent is not None:
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(parent.name)
+        parent = parents.get(parent)
+    return ".".join(reversed(names))
+
+
 def find_mutants(path: str) -> list[Mutant]:
     source = (ROOT / path).read_text()
+    lines = source.splitlines()
     tree = ast.parse(source)
     parents = _parents(tree)
     mutants = []
     for index, node in enumerate(ast.walk(tree)):
         for kind, arg, description in _variants(node, parents):
-            mutants.append(Mutant(path, index, kind, arg, getattr(node, "lineno", 0), description))
+            line = getattr(node, "lineno", 0)
+            code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+            mutants.append(Mutant(path, index, kind, arg, line, description, _function(node, parents), code))
     return mutants
 
 
@@ -372,7 +436,7 @@ class ForkRunner:
         return pid
 
 
-def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, app_stage, copies, results) -> None:
+def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, last_only_for, copies, results) -> None:
     """Keep ``len(copies)`` mutants running; each one goes through the stages until one fails."""
     while queue or running:
         while queue and free:
@@ -405,7 +469,7 @@ def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, ap
         if os.waitstatus_to_exitcode(status) != 0:
             finish(mutant, worker, "failed", time.monotonic() - first, stage)
         elif stage + 1 < len(stages) and not (
-            stage + 1 == len(stages) - 1 and app_stage and mutant.path != APP_STAGE_ONLY_FOR
+            stage + 1 == len(stages) - 1 and last_only_for and mutant.path != last_only_for
         ):
             running[launch(worker, stage + 1, mutant, source)] = [
                 mutant,
@@ -419,30 +483,53 @@ def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, ap
             finish(mutant, worker, "passed", time.monotonic() - first, stage)
 
 
-def _report(mutants: list, targets: list, results: dict, tests: list, seconds: float) -> str:
+def _report(suite: Suite, mutants: list, targets: list, results: dict, tests: list, seconds: float) -> str:
     lines = [
         (
-            f"Mutation testing of the money code ({seconds:.0f} s, {len(results)} of {len(mutants)} mutants run; "
+            f"Mutation testing of {suite.title} ({seconds:.0f} s, {len(results)} of {len(mutants)} mutants run; "
             f"tests: {' '.join(Path(t).name for t in tests)})"
         ),
         "",
     ]
-    total_killed = total = 0
+    total_killed = total = total_equivalent = 0
     for target in targets:
         own = [m for m in mutants if m.path == target and m in results and results[m] != "invalid"]
         killed = [m for m in own if results[m] in ("failed", "timeout")]
+        equivalent = [m for m in own if results[m] == "passed" and m.equivalence()]
         total_killed += len(killed)
         total += len(own)
-        score = 100 * len(killed) / len(own) if own else 100.0
-        lines.append(f"{target}: {len(killed)}/{len(own)} killed ({score:.1f} %)")
-    lines.append(f"all: {total_killed}/{total} killed ({100 * total_killed / max(total, 1):.1f} %)")
+        total_equivalent += len(equivalent)
+        lines.append(f"{target}: {_score(len(killed), len(own), len(equivalent))}")
+    lines.append(f"all: {_score(total_killed, total, total_equivalent)}")
     survivors = [m for m in mutants if results.get(m) == "passed"]
-    lines += ["", f"survivors ({len(survivors)}):"] + [f"  {m.ident}  {m.description}" for m in survivors]
+    live = [m for m in survivors if not m.equivalence()]
+    lines += ["", f"survivors not equivalent ({len(live)}):"]
+    lines += [f"  {m.ident}  {m.description}  [{m.function}: {m.code}]" for m in live]
+    lines += ["", f"equivalent survivors ({len(survivors) - len(live)}):"]
+    lines += [
+        f"  {m.ident}  {m.description}  [{m.function}: {m.code}]\n      {m.equivalence()}"
+        for m in survivors
+        if m.equivalence()
+    ]
     return "\n".join(lines)
+
+
+def _score(killed: int, total: int, equivalent: int) -> str:
+    raw = 100 * killed / total if total else 100.0
+    real = total - equivalent
+    text = f"{killed}/{total} killed ({raw:.1f} %)"
+    if equivalent:
+        text += (
+            f", {killed}/{real} of the non-equivalent ({100 * killed / max(real, 1):.1f} %; {equivalent} equivalent)"
+        )
+    return text
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--suite", choices=sorted(SUITES), default="payments", help="which code to mutate (default: payments)"
+    )
     parser.add_argument("--file", action="append", help="only this target (e.g. rules.py)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (each in its own copy)")
@@ -458,7 +545,12 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
 
-    targets = [t for t in TARGETS if not args.file or any(t.endswith(f) for f in args.file)]
+    suite = SUITES[args.suite]
+    if args.report:  # the runner works in its copies: a relative path means the caller's directory
+        args.report = str(Path(args.report).resolve())
+    targets = [
+        t for t in suite.targets if (ROOT / t).exists() and (not args.file or any(t.endswith(f) for f in args.file))
+    ]
     mutants = [m for t in targets for m in find_mutants(t)]
     if args.only:
         mutants = [m for m in mutants if args.only in m.ident]
@@ -472,10 +564,11 @@ def main(argv=None) -> int:
             print(f"{m.ident}  {m.description}")
         print(f"{len(mutants)} mutants")
         return 0
-    stages = [[t for t in stage if (ROOT / t).exists()] for stage in STAGES]
+    stages = [[t for t in stage if (ROOT / t).exists()] for stage in suite.stages]
     stages = [stage for stage in stages if stage]
     all_tests = [t for stage in stages for t in stage]
-    app_stage = stages[-1] == [t for t in STAGES[-1] if (ROOT / t).exists()]
+    last_stage = [t for t in suite.stages[-1] if (ROOT / t).exists()]
+    last_only_for = suite.last_stage_only_for if stages and stages[-1] == last_stage else None
 
     with tempfile.TemporaryDirectory(prefix="hub-mutation-") as tmp:
         copies = []
@@ -531,7 +624,7 @@ def main(argv=None) -> int:
             )
             if args.report:  # as it goes: a long run interrupted still says where it stands
                 Path(args.report).write_text(
-                    _report(mutants, targets, results, all_tests, time.monotonic() - started) + "\n"
+                    _report(suite, mutants, targets, results, all_tests, time.monotonic() - started) + "\n"
                 )
 
         def reap_group(pid: int) -> None:
@@ -542,13 +635,13 @@ def main(argv=None) -> int:
 
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
-            _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, app_stage, copies, results)
+            _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, last_only_for, copies, results)
         finally:  # interrupted: no test run left behind
             for child in list(running):
                 reap_group(child)
                 os.waitpid(child, 0)
 
-    report = _report(mutants, targets, results, all_tests, time.monotonic() - started)
+    report = _report(suite, mutants, targets, results, all_tests, time.monotonic() - started)
     print("\n" + report)
     if args.report:
         Path(args.report).write_text(report + "\n")
