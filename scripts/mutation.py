@@ -1,7 +1,11 @@
-"""Mutation testing of the money code: `make mutation` (not part of `make test`: too slow).
+"""Mutation testing: `make mutation` (not part of `make test`: too slow).
 
-Each mutant is one small change of ``payments/ledger.py``, ``payments/rules.py`` or
-``payments/vouchers.py`` found by walking the module's `ast`:
+Two suites (``--suite``): ``payments``, the money code (``payments/ledger.py``, ``payments/rules.py``,
+``payments/vouchers.py``, against the payments tests on SQLite and, for ``vouchers.py``, the app's
+voucher-mission tests), and ``matching``, the matching rules (``matching/checker.py``, the candidate
+builder ``matching/candidates.py`` and its joins ``matching/joins.py``, and ``matching/pricing.py``
+when it exists, against the pure-library matching tests: no app, no database). Each mutant is one
+small change of one file found by walking the module's `ast`:
 
 - a comparison operator swapped (``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``, ``in`` ↔ ``not in``,
   ``is`` ↔ ``is not``), ``and`` ↔ ``or``, a ``not`` or a unary minus removed;
@@ -11,16 +15,18 @@ Each mutant is one small change of ``payments/ledger.py``, ``payments/rules.py``
 - a constant changed (an integer plus one, a boolean flipped, a short identifier-like string
   altered), a returned value replaced by ``None``.
 
-Docstrings, f-strings and the messages of exceptions, logs and memos are not mutated (their words
-are not money). The runner copies the repository once into a temporary directory, writes one
-mutant at a time into the copy (the original files are never touched), runs a focused pytest
-subset there on SQLite with ``-x`` (fast tests first, so that most mutants die in seconds) under
-a timeout, and restores the file. A mutant is *killed* when the tests fail or time out, *survived*
-when they pass. The report gives the score per file and lists every survivor with its line.
+Docstrings, f-strings and the messages of exceptions, logs and memos are not mutated. The runner
+copies the repository once into a temporary directory, writes one mutant at a time into the copy
+(the original files are never touched), runs the suite's tests there on SQLite with ``-x`` in
+stages (fast tests first, so that most mutants die in seconds) under a timeout, and restores the
+file. A mutant is *killed* when the tests fail or time out, *survived* when they pass. Survivors
+that cannot change any behaviour are listed in :data:`EQUIVALENT` with their reason; the report
+gives the score per file over all mutants and over the non-equivalent ones, and lists every
+survivor with its line.
 
-    python scripts/mutation.py                     # every mutant of the three files
-    python scripts/mutation.py --file rules.py     # one file
-    python scripts/mutation.py --list              # the mutants, without running anything
+    python scripts/mutation.py                          # the payments suite
+    python scripts/mutation.py --suite matching --jobs 1 --file checker.py
+    python scripts/mutation.py --suite matching --list  # the mutants, without running anything
     python scripts/mutation.py --jobs 2 --report payments/MUTATION-RESULTS.txt
 """
 

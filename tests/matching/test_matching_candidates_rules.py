@@ -8,8 +8,10 @@ with the independent checker's rules pair by pair (:func:`matching.checker.check
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
+import time
 
 import numpy as np
 import pytest
@@ -109,6 +111,8 @@ def well_formed(cand, inst) -> None:
     """One edge per pair, grouped by need, the CSR pointers giving each need's edges."""
     pairs = edge_list(cand, inst)
     assert len(pairs) == len(set(pairs)), "duplicate edges"
+    for column in (cand.distance_km, cand.onsite, cand.remote, cand.coverage, cand.n_covered):
+        assert len(column) == len(pairs)
     assert np.all(np.diff(cand.need_idx) >= 0)
     assert len(cand.need_ptr) == inst.n_needs + 1 and cand.need_ptr[0] == 0 and cand.need_ptr[-1] == len(pairs)
     for i in range(inst.n_needs):
@@ -396,6 +400,11 @@ def test_exclusions_and_organisations():
     assert edges(cand, inst) == expected
     assert edges(cand, inst) == reference(inst)
     well_formed(cand, inst)
+    # the organisations the other way round: the last provider with organisations has the smallest one
+    swapped = [Provider(100, org_ids=frozenset({1, 2})), Provider(101, org_ids=frozenset({0})), Provider(102)]
+    inst = inst_of(needs, offers, swapped)
+    all_pairs = {(n, o) for n in (1, 2, 3, 4, 5) for o in (10, 11, 12, 13)}
+    assert edges(build_candidates(inst), inst) == all_pairs - {(2, 10), (5, 10), (1, 11), (1, 13)}
     # only exclusions, no organisation at all
     plain = inst_of(needs[3:], offers, [Provider(100), Provider(101), Provider(102)], excluded_pairs=[(4, 13), (5, 10)])
     assert edges(build_candidates(plain), plain) == {(n, o) for n in (4, 5) for o in (10, 11, 12, 13)} - {
@@ -508,8 +517,32 @@ def test_nothing_to_join():
     no_remote_need = inst_of([need(1, BREST)], [offer(10, CAYENNE, modality="both")])
     assert len(build_candidates(no_remote_need)) == 0
     all_fixed = inst_of([need(1, BREST)], [offer(10, BREST, capacity=2)], fixed=[(1, 10)])
-    cand = build_candidates(all_fixed)
-    assert len(cand) == 0 and cand.need_ptr.tolist() == [0, 0]
+    for inst in (only_remote_offers, no_remote_need, all_fixed):
+        cand = build_candidates(inst)
+        assert len(cand) == 0 and cand.n_edges == 0 and cand.need_ptr.tolist() == [0, 0]
+        well_formed(cand, inst)
+
+
+def test_each_step_reports_its_seconds():
+    inst = compass_instance(BREST)
+    inst = inst.replace(need_remote=np.ones(inst.n_needs, dtype=bool), offer_modality=[2])
+    start = time.perf_counter()
+    cand = build_candidates(inst)
+    wall = time.perf_counter() - start
+    steps = ("prepare", "grid", "join_onsite", "join_remote", "assemble")
+    assert set(steps) | {"total"} <= set(cand.timings)
+    for step in (*steps, "total"):
+        assert 0.0 <= cand.timings[step] <= wall
+    assert sum(cand.timings[step] for step in steps) <= cand.timings["total"] + 1e-9
+    assert cand.raw_pairs >= len(cand) > 0
+
+
+def test_candidates_cannot_be_altered_and_are_hashable():
+    """A candidate set is shared by the scorer and the solvers: frozen, and usable as a key (by identity)."""
+    cand = build_candidates(compass_instance(BREST))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cand.need_idx = cand.need_idx[:0]  # type: ignore[misc]
+    assert {cand: 1}[cand] == 1 and cand == cand and cand != build_candidates(compass_instance(BREST))
 
 
 def test_subset_keeps_the_chosen_edges_grouped_by_need():

@@ -129,19 +129,21 @@ def test_radius_edge_everywhere(a, b):
 
 
 def test_radius_exactly_the_distance_is_inside():
+    """A radius equal to the distance is inside: an offer of radius 0 at the need's very address (a
+    distance of exactly 0), even without any tolerance."""
+    same = inst_of([need(place=BREST)], [offer(place=BREST, radius_km=0.0)])
+    assert pair_rules(same, tol_km=0.0) == []
+    assert rules(same, {1: 10}) == []
+    next_door = inst_of([need(place=BREST)], [offer(place=(BREST[0] + 1e-5, BREST[1]), radius_km=0.0)])
+    assert pair_rules(next_door) == ["place"]
+
+
+def test_the_tolerance_is_a_millimetre():
     inst = inst_of([need(place=BREST)], [offer(place=QUIMPER)])
     d = float(haversine_km(BREST[0], BREST[1], QUIMPER[0], QUIMPER[1]))
-    # the checker's own haversine may differ in the last bits: find a radius it sees as equal
-    for radius in (d, *(d * (1 + k * 1e-16) for k in range(-8, 9))):
-        exact = inst.replace(offer_radius_km=[radius])
-        if not pair_rules(exact, tol_km=0.0):
-            break
-    else:  # pragma: no cover
-        pytest.fail("no radius equal to the distance")
-    assert pair_rules(exact.replace(offer_radius_km=[radius * (1 - 1e-12)]), tol_km=0.0) == ["place"]
-    # the default tolerance (a millimetre) accepts a radius a hair too short
-    assert pair_rules(exact.replace(offer_radius_km=[radius - 5e-7])) == []
-    assert pair_rules(exact.replace(offer_radius_km=[radius - 5e-6])) == ["place"]
+    assert pair_rules(inst.replace(offer_radius_km=[d - 5e-7])) == []  # within the default 1e-6 km
+    assert pair_rules(inst.replace(offer_radius_km=[d - 5e-7]), tol_km=0.0) == ["place"]
+    assert pair_rules(inst.replace(offer_radius_km=[d - 5e-6])) == ["place"]
 
 
 @pytest.mark.parametrize(
@@ -408,3 +410,12 @@ def test_violations_by_rule_counts():
     inst = inst_of([need(1), need(2), need(3)], [offer(10, skills=(4,))])
     found = check_assignments(inst, {1: 10, 2: 10, 3: 10})
     assert violations_by_rule(found) == {"skills": 3, "capacity": 1}
+
+
+def test_violations_are_values():
+    """Two checks of the same answer give equal violations, usable as set members (a report can
+    compare the violations of two runs)."""
+    inst = inst_of([need(1), need(2)], [offer(10, skills=(4,))])
+    first, second = check_assignments(inst, {1: 10, 2: 10}), check_assignments(inst, {1: 10, 2: 10})
+    assert first == second
+    assert set(first) == set(second) and len(set(first)) == 3
