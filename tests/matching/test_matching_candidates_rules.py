@@ -556,3 +556,22 @@ def test_subset_keeps_the_chosen_edges_grouped_by_need():
     assert sub.need_ptr.tolist() == [0, 2, 4, 6]
     assert sub.remaining.tolist() == cand.remaining.tolist()
     well_formed(sub, inst)
+
+
+@pytest.mark.parametrize("place", ["brest", "guadeloupe", "reunion", "strasbourg"])
+def test_the_onsite_join_looks_only_at_the_needs_near_each_offer(place):
+    """The work stays local: with needs in a ring 80 to 300 km away in every direction, the on-site join
+    meets only the 16 needs around the offer's disk (``raw_pairs``: pairs looked at before the rules)."""
+    inst = compass_instance(EVERYWHERE[place])
+    ring = [
+        need(300 + k, destination(EVERYWHERE[place], bearing, km))
+        for k, (bearing, km) in enumerate((b, d) for b in range(0, 360, 30) for d in (80, 150, 300))
+    ]
+    records = [
+        need(int(i), (float(la), float(lo)))
+        for i, la, lo in zip(inst.need_ids, inst.need_lat, inst.need_lon, strict=True)
+    ]
+    inst = inst_of(records + ring, [offer(10, EVERYWHERE[place], capacity=99)])
+    cand = build_candidates(inst, cell_km=5.0)
+    assert edges(cand, inst) == {(100 + k, 10) for k in range(len(BEARINGS))}
+    assert cand.raw_pairs == 2 * len(BEARINGS)
