@@ -90,29 +90,6 @@ class Candidates:
     def n_edges(self) -> int:
         return len(self.need_idx)
 
-    def subset(self, mask: np.ndarray) -> Candidates:
-        """Keep the edges where ``mask`` is true (ordering preserved)."""
-        ni = self.need_idx[mask]
-        ptr = np.zeros(self.n_needs + 1, dtype=np.int64)
-        np.cumsum(np.bincount(ni, minlength=self.n_needs), out=ptr[1:])
-        return Candidates(
-            need_idx=ni,
-            offer_idx=self.offer_idx[mask],
-            distance_km=self.distance_km[mask],
-            onsite=self.onsite[mask],
-            remote=self.remote[mask],
-            coverage=self.coverage[mask],
-            n_covered=self.n_covered[mask],
-            need_ptr=ptr,
-            remaining=self.remaining,
-            active_needs=self.active_needs,
-            n_needs=self.n_needs,
-            n_offers=self.n_offers,
-            raw_pairs=self.raw_pairs,
-            cell_km=self.cell_km,
-            timings=dict(self.timings),
-        )
-
 
 def _excluded_mask(inst: Instance, need_idx: np.ndarray, offer_idx: np.ndarray) -> np.ndarray | None:
     """Edges excluded explicitly or because the provider belongs to the need's

@@ -11,7 +11,7 @@ and, when given, the side constraints.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -239,10 +239,3 @@ def _check_side(
                     Violation("min_per_department", None, None, f"{got.get(d, 0)} proposals in {d}, wanted {want}")
                 )
     return out
-
-
-def violations_by_rule(violations: list[Violation]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for v in violations:
-        out[v.rule] += 1
-    return dict(out)

@@ -2,7 +2,11 @@
 
 Works on a *pruned* candidate set: the ``top_k`` best edges of each need
 (for a two-expert need, also the ``top_k`` best edges per wanted skill), plus
-the edges of the flow optimum, which is passed as a hint.
+the edges of the flow optimum, which is passed as a hint, plus (``pricing``, the
+default) the working set of the priced flow relaxation: the edges that pricing
+against the relaxation's optimal duals could not rule out.  The model is labelled
+pruned whenever an edge is left out, and claims ``OPTIMAL`` only when it reaches
+the flow bound (the relaxation's optimum on every edge).
 
 Variables: one boolean per kept edge (and one "matched" boolean per two-expert
 need).  Constraints:
@@ -41,6 +45,7 @@ from ..model import Instance
 from ..scoring import SCORE_SCALE, Scores
 from .base import SolveResult, assignments_from_selected
 from .flow import solve_flow
+from .priced import priced_working_set
 from .sideflow import department_minimums, repair_side_solution, solve_side_flow
 
 
@@ -66,6 +71,11 @@ class SideConstraints:
     min_per_department: Mapping[str, int] | int | None = None
     top_k: int | None = 10
     flow: bool = True
+    #: with ``top_k``: the model also keeps the working set of the priced flow relaxation
+    #: (:func:`~matching.solvers.priced.priced_working_set`: every edge left out prices out against the
+    #: relaxation's optimal duals), and that priced flow gives the flow bound.  The model is still pruned
+    #: for the side constraints, so it is proven optimal only when it reaches the flow bound.
+    pricing: bool = True
 
 
 def prune_top_k(
@@ -113,6 +123,11 @@ def solve_cpsat(
     side = side or SideConstraints()
     timings: dict[str, float] = {}
     notes: list[str] = []
+    priced_ws: np.ndarray | None = None
+    if flow_result is None and side.pricing and side.top_k is not None:
+        flow_result, priced_ws = priced_working_set(cand, scores, max_rounds=1000)
+        if flow_result.status != "OPTIMAL":  # not proven: the relaxation's optimum on every edge, plainly
+            flow_result, priced_ws = solve_flow(cand, scores), None
     if flow_result is None:
         flow_result = solve_flow(cand, scores)
     timings["flow_bound"] = flow_result.seconds
@@ -181,6 +196,8 @@ def solve_cpsat(
                 "une offre y dépasse sa capacité, CP-SAT résout le modèle"
             )
     keep = prune_top_k(inst, cand, scores, side.top_k, two_expert, hint)
+    if priced_ws is not None:
+        keep |= priced_ws
     keep &= scores.score_int > 0
     keep &= cand.remaining[cand.offer_idx] > 0
     eidx = np.flatnonzero(keep)
@@ -294,7 +311,9 @@ def solve_cpsat(
             if st == cp_model.OPTIMAL and not reaches_flow_bound:
                 status = "FEASIBLE"
                 notes.append(
-                    f"modèle réduit ({side.top_k} meilleures offres par besoin) : optimum du modèle réduit, "
+                    f"modèle réduit ({side.top_k} meilleures offres par besoin"
+                    + (" et arêtes retenues par la tarification du flot" if priced_ws is not None else "")
+                    + ") : optimum du modèle réduit, "
                     f"optimalité non prouvée sur toutes les offres (borne : {ub:.4f})"
                 )
             elif reaches_flow_bound:

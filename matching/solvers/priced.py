@@ -124,6 +124,33 @@ def solve_priced(
     add_per_need: int | None = 8,
 ) -> SolveResult:
     """Exact b-matching on all candidate edges through a working set and pricing (see module doc)."""
+    return priced_working_set(
+        cand,
+        scores,
+        k_need=k_need,
+        k_offer=k_offer,
+        max_rounds=max_rounds,
+        time_limit=time_limit,
+        block=block,
+        max_added=max_added,
+        add_per_need=add_per_need,
+    )[0]
+
+
+def priced_working_set(
+    cand: Candidates,
+    scores: Scores,
+    *,
+    k_need: int = 16,
+    k_offer: float = 3.0,
+    max_rounds: int = 30,
+    time_limit: float | None = None,
+    block: int = 4_000_000,
+    max_added: int | None = None,
+    add_per_need: int | None = 8,
+) -> tuple[SolveResult, np.ndarray]:
+    """:func:`solve_priced` and its final working set (a boolean mask of the edges): when the result is
+    ``OPTIMAL``, every edge outside it prices out against the flow's optimal duals."""
     t0 = time.perf_counter()
     usable = (scores.score_int > 0) & (cand.remaining[cand.offer_idx] > 0)
     n_usable = int(usable.sum())
@@ -191,7 +218,7 @@ def solve_priced(
         if upper is not None
         else ""
     )
-    return SolveResult(
+    result = SolveResult(
         "priced",
         "OPTIMAL" if proven else "FEASIBLE",
         objective,
@@ -203,6 +230,7 @@ def solve_priced(
         n_model_edges=kept,
         notes=(note,),
     )
+    return result, ws
 
 
 def _full(n: int, value: int) -> np.ndarray:

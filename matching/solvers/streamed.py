@@ -1,0 +1,511 @@
+"""Streamed priced pruning: the exact b-matching on every candidate edge, without building them all.
+
+The edges come from a :class:`~matching.stream.CandidateStream`, block by block (needs × their joins);
+only a bounded *working set* is kept:
+
+1. **Generation pass.** For each block, the ``k_need`` best edges of each need and the
+   ``ceil(k_offer × remaining)`` best of each offer (trimmed again over all blocks) are kept; of the
+   rest, only one number per need: ``g_n``, the best score left out (the ``k_need + 1``-th best).
+2. **Solve** the working set exactly (:func:`~matching.solvers.flow.solve_flow`).
+3. **Duals.** Node potentials of the optimal flow (shortest distances in its residual graph, vectorised
+   Bellman–Ford on integer scores) give offer prices ``v_o ≥ 0`` and need prices
+   ``u_n = max(0, max over the working set (s - v_o))``: a feasible dual of the working set whose value
+   ``Σ u_n + Σ remaining_o · v_o`` equals the flow's objective (complementary slackness).
+4. **Pricing without storing.** An edge left out can improve the flow only if ``s - v_o > u_n``.  Each need
+   carries ``g_n``, an upper bound of ``s - v_o`` over its left-out edges, measured against the prices of
+   the round that last looked at it; with prices that moved since, ``g_n + max_o(v_old - v)^+`` still bounds
+   it.  Needs where that bound is ``≤ u_n`` are safe without looking; the others are *regenerated*, block
+   by block, their left-out edges priced (integers: exact), the violating ones (the ``add_per_need`` best
+   of each need) added, the rest dropped, ``g_n`` updated.  Then back to 2.
+5. **Bound and proof.** Every round, ``Σ_n max(u_n, bound of the left-out edges of n) + Σ_o remaining_o v_o``
+   is the value of a dual solution feasible for *every* candidate edge: a valid upper bound of the full
+   optimum.  When it equals the objective, the answer is proven optimal on all edges (``OPTIMAL``, note
+   ``optimal (priced)``).  When a budget stops the loop (``time_limit``, ``edge_budget`` on the working set,
+   ``max_rounds``) the answer is the best flow found with the smallest bound seen (``FEASIBLE``, the gap
+   in the note), never a failure: even a generation pass cut short by the time limit gives a bound (a
+   need never generated counts its largest possible score, 1).
+
+The all-edges path (:func:`~matching.candidates.build_candidates` + :func:`~matching.solvers.flow.solve_flow`)
+stays the reference of the tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..candidates import Candidates
+from ..model import F32, I64, Instance
+from ..scoring import SCORE_SCALE, Scores
+from ..stream import CandidateStream, concat_edges, take_edges
+from .base import SolveResult, assignments_from_selected
+from .flow import flow_select
+from .priced import _top_per_group
+
+#: ``g_n`` of a need with no edge left out (never at risk: ``g_n + drift ≤ 0 ≤ u_n``).
+_NONE_LEFT = -2 * SCORE_SCALE
+
+
+@dataclass(frozen=True, eq=False)
+class Streamed:
+    """Outcome of :func:`solve_streamed`: the solver result (``selected`` indexes ``candidates``), the kept
+    edges (the final working set, grouped by need, with their scores) and the figures: ``edges_generated``
+    (over every pass), ``edges_usable`` (positive score, first pass), ``edges_kept``, ``rounds``,
+    ``regenerated_needs``, ``stopped_by`` (``""``, ``"time"``, ``"edges"`` or ``"rounds"``), seconds."""
+
+    result: SolveResult
+    candidates: Candidates
+    scores: Scores
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+
+def _ranked(group: I64, key: I64) -> tuple[I64, I64]:
+    """Order of the items by (group, key descending) and each ordered item's rank in its group."""
+    composite = group.astype(np.int64) << 31
+    composite += (2**31 - 1) - key.astype(np.int64)
+    order = np.argsort(composite)
+    del composite
+    g = group[order]
+    rank = np.arange(len(order)) - np.searchsorted(g, g, side="left")
+    return order, rank
+
+
+def dual_prices(
+    need_idx: np.ndarray,
+    offer_idx: np.ndarray,
+    score_int: np.ndarray,
+    selected: np.ndarray,
+    remaining: np.ndarray,
+    n_needs: int,
+    n_offers: int,
+    start: I64 | None = None,
+) -> tuple[I64, I64, I64]:
+    """Integer dual prices ``(u, v)`` and node potentials (to start the next round from) of the optimal flow ``selected`` (positions in the edge arrays) on
+    the given edges (see module doc, step 3).  Raises when the residual graph has a negative cycle (the flow
+    is not optimal)."""
+    N, M = n_needs, n_offers
+    T = N + M
+    s_all = score_int.astype(np.int64)
+    usable = s_all > 0
+    used = np.zeros(len(need_idx), dtype=bool)
+    used[selected] = True
+    n_node = need_idx.astype(np.int64)
+    o_node = N + offer_idx.astype(np.int64)
+    matched = np.zeros(N, dtype=bool)
+    matched[need_idx[selected]] = True
+    load = np.bincount(offer_idx[selected], minlength=M)
+    needs = np.arange(N, dtype=np.int64)
+    offers = N + np.arange(M, dtype=np.int64)
+    spare = load < remaining
+    busy = load > 0
+    # need -> offer on every usable edge (on a used edge too: with its offer -> need arc it closes a 0-cost
+    # cycle only, and pins its reduced cost to 0); offer -> need on the used ones; the bypass; offer <-> sink
+    tail = np.concatenate(
+        [n_node[usable], o_node[used], np.where(matched, needs, T), offers[spare], np.full(int(busy.sum()), T)]
+    )
+    head = np.concatenate(
+        [o_node[usable], n_node[used], np.where(matched, T, needs), np.full(int(spare.sum()), T), offers[busy]]
+    )
+    cost = np.concatenate(
+        [-s_all[usable], s_all[used], np.zeros(N + int(spare.sum()) + int(busy.sum()), dtype=np.int64)]
+    )
+    d = _feasible_potential(tail, head, cost, T + 1, start)
+    v = np.maximum(0, d[T] - d[N:T])
+    u = np.zeros(N, dtype=np.int64)
+    if usable.any():
+        np.maximum.at(u, need_idx[usable], s_all[usable] - v[offer_idx[usable]])
+    return u, v, d
+
+
+def _feasible_potential(tail: I64, head: I64, cost: I64, n_nodes: int, start: I64 | None) -> I64:
+    """Node potentials ``d`` with ``d[head] <= d[tail] + cost`` on every arc: Bellman–Ford label correcting
+    from ``start`` (default 0 everywhere, as from a virtual root), relaxing only the arcs out of the nodes
+    whose label fell in the previous sweep.  Any fixed point will do (see module doc: every feasible
+    potential of an optimal flow's residual graph gives duals whose value is the objective), so the previous
+    round's potentials are a good start.  Raises on a negative cycle."""
+    d = np.zeros(n_nodes, dtype=np.int64) if start is None else start.copy()
+    order = np.argsort(tail, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    ptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n_nodes), out=ptr[1:])
+    active = np.flatnonzero(ptr[1:] > ptr[:-1])
+    for _ in range(n_nodes + 2):
+        if len(active) == 0:
+            return d
+        cnt = ptr[active + 1] - ptr[active]
+        total = int(cnt.sum())
+        arcs = np.repeat(ptr[active] - np.cumsum(cnt) + cnt, cnt) + np.arange(total)
+        relaxed = d[tail[arcs]] + cost[arcs]
+        h = head[arcs]
+        better = relaxed < d[h]
+        if not better.any():
+            return d
+        np.minimum.at(d, h[better], relaxed[better])
+        active = np.unique(h[better])
+    raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
+
+
+class _WorkingSet:
+    """The kept edges, compact: need, offer (int32), integer score, position in the compact store (``-1``
+    when not stored) and whether their full data (distance, components...) is at hand."""
+
+    def __init__(self) -> None:
+        self.n = np.zeros(0, dtype=np.int32)
+        self.o = np.zeros(0, dtype=np.int32)
+        self.s = np.zeros(0, dtype=np.int64)
+        self.pos = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+    def add(self, n: np.ndarray, o: np.ndarray, s: np.ndarray, pos: np.ndarray) -> None:
+        self.n = np.concatenate([self.n, n.astype(np.int32)])
+        self.o = np.concatenate([self.o, o.astype(np.int32)])
+        self.s = np.concatenate([self.s, s.astype(np.int64)])
+        self.pos = np.concatenate([self.pos, pos.astype(np.int64)])
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.n, self.o, self.s, self.pos = self.n[mask], self.o[mask], self.s[mask], self.pos[mask]
+
+    def keys(self, n_offers: int) -> I64:
+        out: I64 = self.n.astype(np.int64) * n_offers + self.o
+        return out
+
+
+def _best_per_need(n: np.ndarray, key: np.ndarray, k: int, n_needs: int) -> I64:
+    """Positions of the ``k`` largest ``key`` (non-negative, < 2**31) of each need."""
+    if len(n) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return _top_per_group(n.astype(np.int64), np.minimum(key, 2**31 - 1), np.full(n_needs, k, dtype=np.int64))
+
+
+def solve_streamed(
+    inst: Instance,
+    weights: Mapping[str, float] | None = None,
+    *,
+    k_need: int = 12,
+    k_offer: float = 2.0,
+    add_per_need: int = 8,
+    block_pairs: int = 2_000_000,
+    store_budget: int = 60_000_000,
+    direct_edges: int = 12_000_000,
+    edge_budget: int | None = None,
+    time_limit: float | None = None,
+    max_rounds: int = 50,
+    margin: int = SCORE_SCALE // 50,
+    cell_km: float | None = None,
+    need_embeddings: F32 | None = None,
+    offer_embeddings: F32 | None = None,
+) -> Streamed:
+    """Exact b-matching on every candidate edge of ``inst``, streamed (see module doc).
+
+    ``store_budget``: usable edges kept in the compact store (12 bytes each: need, offer, integer score)
+    and priced there; the needs beyond it are priced by regenerating their edges.  ``direct_edges``: when
+    every usable edge is stored and there are at most that many, one flow on all of them (measured faster
+    than the pricing rounds up to ~10 M edges; 0 forces pricing).  ``edge_budget``: most
+    edges in the working set (the flow's model).  ``time_limit`` (seconds), ``max_rounds``: stop with the
+    best answer and a valid bound."""
+    t0 = time.perf_counter()
+
+    def out_of_time() -> bool:
+        return time_limit is not None and time.perf_counter() - t0 > time_limit
+
+    stream = CandidateStream(
+        inst,
+        weights,
+        cell_km=cell_km,
+        block_pairs=block_pairs,
+        need_embeddings=need_embeddings,
+        offer_embeddings=offer_embeddings,
+    )
+    N, M = inst.n_needs, inst.n_offers
+    S = SCORE_SCALE
+    rem = np.maximum(stream.remaining, 0)
+    todo = stream.needs_with_pairs
+    if edge_budget is not None:  # the first pass keeps at most about half the budget
+        k_need = max(1, min(k_need, edge_budget // (2 * max(1, len(todo)))))
+        k_offer = min(k_offer, edge_budget / (4 * max(1, int(rem.sum()))))
+    per_offer = np.ceil(k_offer * rem).astype(np.int64)
+    g = np.full(N, _NONE_LEFT, dtype=np.int64)  # bound of (s - v_old) over a need's left-out edges (not stored)
+    ver = np.zeros(N, dtype=np.int64)  # the prices g was measured against (0: all zero)
+    v_hist: list[I64] = [np.zeros(M, dtype=np.int64)]
+    stored = np.zeros(N, dtype=bool)
+    stopped = ""
+
+    # 1. generation pass
+    rich: list[tuple[Candidates, Scores]] = []
+    st_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    st_len = 0
+    ws = _WorkingSet()
+    generated = np.zeros(N, dtype=bool)
+    n_usable = 0
+    for blk in stream.blocks(todo):
+        c, s = blk.cand, blk.scores
+        idx = np.flatnonzero(s.score_int > 0)
+        n_usable += len(idx)
+        ni = c.need_idx[idx]
+        oi = c.offer_idx[idx]
+        sc = s.score_int[idx]
+        order, rank = _ranked(ni.astype(np.int64), sc)
+        keep = np.zeros(len(idx), dtype=bool)
+        keep[order[rank < k_need]] = True
+        keep[_top_per_group(oi.astype(np.int64), sc, per_offer)] = True
+        kidx = np.flatnonzero(keep)
+        if st_len + len(idx) <= store_budget:
+            st_parts.append((ni.astype(np.int32), oi.astype(np.int32), sc.astype(np.int32)))
+            stored[blk.needs] = True
+            pos = st_len + kidx
+            st_len += len(idx)
+        else:
+            at_k = order[rank == k_need]
+            g[ni[at_k]] = sc[at_k]
+            pos = np.full(len(kidx), -1, dtype=np.int64)
+        ws.add(ni[kidx], oi[kidx], sc[kidx], pos)
+        rich.append(take_edges(c, s, idx[kidx]))
+        generated[blk.needs] = True
+        del blk, c, s, idx, ni, oi, sc, order, rank, keep, kidx, pos
+        if out_of_time():
+            stopped = "time"
+            break
+    g[todo[~generated[todo]]] = S  # never generated: any of its edges scores at most 1
+    t_gen = time.perf_counter() - t0
+    st_n = np.concatenate([p[0] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
+    st_o = np.concatenate([p[1] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
+    st_s = np.concatenate([p[2] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
+    del st_parts
+    # the offers' best edges over every block; the needs' best k stay
+    if len(ws):
+        order, rank = _ranked(ws.n.astype(np.int64), ws.s)
+        keep = np.zeros(len(ws), dtype=bool)
+        keep[order[rank < k_need]] = True
+        keep[_top_per_group(ws.o.astype(np.int64), ws.s, per_offer)] = True
+        ws.keep(keep)
+        del order, rank, keep
+    # every usable edge stored and few enough: the model takes them all (exact, no pricing needed)
+    direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
+    direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
+    if direct:
+        ws = _WorkingSet()
+        ws.add(st_n, st_o, st_s, np.arange(len(st_n), dtype=np.int64))
+    st_in = np.zeros(len(st_n), dtype=bool)
+    st_in[ws.pos[ws.pos >= 0]] = True
+    # the store in chunks of whole needs (the pricing's temporaries stay small)
+    st_cnt = np.bincount(st_n, minlength=N) if len(st_n) else np.zeros(N, dtype=np.int64)
+    st_ptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(st_cnt, out=st_ptr[1:])
+    st_chunks = [(int(st_ptr[a]), int(st_ptr[b])) for a, b in _chunks_of(st_cnt, 8_000_000)]
+
+    rounds = 0
+    best_bound: int | None = None
+    regenerated = 0
+    t_solve = t_dual = t_price = 0.0
+    chosen = np.zeros(0, dtype=np.int64)
+    obj_int = 0
+    pot: I64 | None = None
+    while True:
+        rounds += 1
+        ts = time.perf_counter()
+        if len(ws):
+            status, chosen, _ = flow_select(ws.n, ws.o, ws.s, rem, N, M)
+            if status != "OPTIMAL":
+                raise RuntimeError(f"min-cost flow on the working set: {status}")
+        obj_int = int(ws.s[chosen].sum())
+        t_solve += time.perf_counter() - ts
+        if direct:  # every candidate edge is in the model: its optimum is the optimum
+            best_bound = obj_int
+            break
+        td = time.perf_counter()
+        u, v, pot = dual_prices(ws.n, ws.o, ws.s, chosen, rem, N, M, pot)
+        drift = np.array([max(0, int((vh - v).max(initial=0))) for vh in v_hist], dtype=np.int64)
+        u_seen = np.maximum(u, g + drift[ver])  # a valid dual per need whatever is left out
+        # stored needs: exact, over their stored edges; collect the violating ones
+        add_pos: list[np.ndarray] = []
+        for a, b in st_chunks:
+            n_c = st_n[a:b]
+            gain = st_s[a:b] - v[st_o[a:b]]
+            starts = np.flatnonzero(np.r_[True, n_c[1:] != n_c[:-1]])
+            rows = n_c[starts]
+            u_seen[rows] = np.maximum(u[rows], np.maximum.reduceat(gain, starts))
+            viol = np.flatnonzero((gain > u[n_c] - margin) & ~st_in[a:b])
+            if len(viol):
+                best = _best_per_need(n_c[viol], gain[viol] - u[n_c[viol]] + margin, add_per_need, N)
+                add_pos.append(a + viol[best])
+        bound = int(u_seen.sum() + (rem * v).sum())
+        best_bound = bound if best_bound is None else min(best_bound, bound)
+        t_dual += time.perf_counter() - td
+        if best_bound <= obj_int or stopped:
+            break
+        if rounds >= max_rounds:
+            stopped = "rounds"
+            break
+        if out_of_time():
+            stopped = "time"
+            break
+        # 4. the needs beyond the store: price their left-out edges, regenerated block by block
+        tp = time.perf_counter()
+        at_risk = np.flatnonzero(~stored & (g + drift[ver] > u))
+        new_n: list[np.ndarray] = []
+        new_o: list[np.ndarray] = []
+        new_s: list[np.ndarray] = []
+        if len(at_risk):
+            ws_key = np.sort(ws.keys(M))
+            v_hist.append(v)
+            r = len(v_hist) - 1
+            for blk in stream.blocks(at_risk):
+                c, s = blk.cand, blk.scores
+                idx = np.flatnonzero(s.score_int > 0)
+                ni = c.need_idx[idx].astype(np.int64)
+                oi = c.offer_idx[idx].astype(np.int64)
+                gain = s.score_int[idx] - v[oi]
+                key = ni * M + oi
+                in_ws = np.zeros(len(idx), dtype=bool)
+                if len(ws_key):
+                    p = np.minimum(np.searchsorted(ws_key, key), len(ws_key) - 1)
+                    in_ws = ws_key[p] == key
+                viol = np.flatnonzero(~in_ws & (gain > u[ni]))
+                pick = np.sort(viol[_best_per_need(ni[viol], gain[viol] - u[ni[viol]], add_per_need, N)])
+                out = ~in_ws
+                out[pick] = False
+                u_blk = u.copy()
+                np.maximum.at(u_blk, ni, gain)
+                u_seen[blk.needs] = u_blk[blk.needs]
+                g[blk.needs] = _NONE_LEFT
+                np.maximum.at(g, ni[out], gain[out])
+                ver[blk.needs] = r
+                regenerated += len(blk.needs)
+                if len(pick):
+                    new_n.append(ni[pick])
+                    new_o.append(oi[pick])
+                    new_s.append(s.score_int[idx[pick]])
+                    rich.append(take_edges(c, s, idx[pick]))
+                del blk, c, s, idx, ni, oi, gain, key, in_ws, viol, pick, out, u_blk
+                if out_of_time():
+                    stopped = "time"
+                    break
+            best_bound = min(best_bound, int(u_seen.sum() + (rem * v).sum()))
+        t_price += time.perf_counter() - tp
+        sp = np.concatenate(add_pos) if add_pos else np.zeros(0, dtype=np.int64)
+        cand_n = np.concatenate([st_n[sp].astype(np.int64), *new_n])
+        cand_o = np.concatenate([st_o[sp].astype(np.int64), *new_o])
+        cand_s = np.concatenate([st_s[sp].astype(np.int64), *new_s])
+        cand_pos = np.concatenate([sp, np.full(len(cand_n) - len(sp), -1, dtype=np.int64)])
+        if len(cand_n) == 0:
+            if best_bound > obj_int and not stopped:  # cannot happen with exact duals: say so rather than loop
+                stopped = "rounds"
+            break
+        if edge_budget is not None and len(ws) + len(cand_n) > edge_budget:
+            room = edge_budget - len(ws)
+            if room <= 0:
+                stopped = "edges"
+                break
+            best = np.sort(np.argsort(-(cand_s - v[cand_o] - u[cand_n]), kind="stable")[:room])
+            cand_n, cand_o, cand_s, cand_pos = cand_n[best], cand_o[best], cand_s[best], cand_pos[best]
+            stopped = "edges"  # this round's best additions fit; the next solve is the last
+        ws.add(cand_n, cand_o, cand_s, cand_pos)
+        st_in[cand_pos[cand_pos >= 0]] = True
+
+    # the full data of the kept edges at hand, and of the chosen ones (regenerated when they came from the store)
+    keys = ws.keys(M)
+    chosen_keys = keys[chosen]
+    if not rich:
+        rich.append(_empty(stream))
+    rich_c, rich_s = concat_edges(rich)
+    del rich
+    rk = rich_c.need_idx.astype(np.int64) * M + rich_c.offer_idx
+    uk, first = np.unique(rk, return_index=True)
+    parts = [take_edges(rich_c, rich_s, np.sort(first[np.isin(uk, keys)]))]
+    have = np.isin(chosen_keys, uk)
+    del rich_c, rich_s, rk, uk, first
+    if not have.all():
+        missing = np.sort(chosen_keys[~have])
+        for blk in stream.blocks(np.unique(missing // M)):
+            bk = blk.cand.need_idx.astype(np.int64) * M + blk.cand.offer_idx
+            p = np.minimum(np.searchsorted(missing, bk), len(missing) - 1)
+            parts.append(take_edges(blk.cand, blk.scores, np.flatnonzero(missing[p] == bk)))
+    final_c, final_s = concat_edges(parts, raw_pairs=stream.pairs_generated)
+    fk = final_c.need_idx.astype(np.int64) * M + final_c.offer_idx
+    f_order = np.argsort(fk)
+    at = np.minimum(np.searchsorted(fk, chosen_keys, sorter=f_order), max(len(fk) - 1, 0))
+    selected = np.sort(f_order[at]) if len(fk) else np.zeros(0, dtype=np.int64)
+    if len(selected) != len(chosen) or int(final_s.score_int[selected].sum()) != obj_int:
+        raise RuntimeError("the chosen edges could not be found again with the same scores")
+
+    proven = best_bound is not None and best_bound <= obj_int
+    objective = float(final_s.score[selected].sum())
+    upper = objective if proven else max(objective, (best_bound or 0) / S)
+    kept = len(ws)
+    generated_edges = stream.edges_generated
+    if proven and direct:
+        note = f"optimal : flot sur toutes les {kept} arêtes utilisables ({generated_edges} générées en flux)"
+    elif proven:
+        note = (
+            f"optimal (priced): {rounds} tour(s) de tarification, {kept} arêtes gardées sur {n_usable} "
+            f"({generated_edges} générées)"
+        )
+    else:
+        why = {"time": "limite de temps", "edges": "budget d'arêtes", "rounds": "nombre de tours"}.get(stopped, stopped)
+        gap = (upper - objective) / upper if upper > 0 else 0.0
+        note = (
+            f"tarification arrêtée ({why}) après {rounds} tour(s) : borne {upper:.4f}, "
+            f"écart {100 * gap:.3f} % ({kept} arêtes gardées)"
+        )
+    total = time.perf_counter() - t0
+    timings = {
+        "prepare": stream.seconds_prepare,
+        "generation_pass": t_gen,
+        "generate": stream.seconds_generate,
+        "solve": t_solve,
+        "duals": t_dual,
+        "pricing": t_price,
+        "total": total,
+        "rounds": float(rounds),
+        "kept": float(kept),
+    }
+    result = SolveResult(
+        "streamed",
+        "OPTIMAL" if proven else "FEASIBLE",
+        objective,
+        upper,
+        total,
+        assignments_from_selected(final_c.need_idx, final_c.offer_idx, selected),
+        selected,
+        timings,
+        n_model_edges=kept,
+        notes=(note,),
+    )
+    stats: dict[str, float | int | str] = {
+        "edges_generated": generated_edges,
+        "pairs_examined": stream.pairs_generated,
+        "edges_usable": n_usable,
+        "edges_stored": len(st_n),
+        "edges_kept": kept,
+        "rounds": rounds,
+        "regenerated_needs": regenerated,
+        "blocks": stream.blocks_generated,
+        "stopped_by": stopped,
+        "bound": upper,
+    }
+    return Streamed(result, final_c, final_s, stats)
+
+
+def _chunks_of(cnt: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of rows holding at most ``size`` items (a bigger row alone); empty rows too."""
+    out: list[tuple[int, int]] = []
+    cum = np.cumsum(cnt)
+    start = 0
+    n = len(cnt)
+    while start < n:
+        base = int(cum[start - 1]) if start else 0
+        end = max(int(np.searchsorted(cum, base + size, side="right")), start + 1)
+        end = min(end, n)
+        out.append((start, end))
+        start = end
+    return [(a, b) for a, b in out if cum[b - 1] - (cum[a - 1] if a else 0) > 0]
+
+
+def _empty(stream: CandidateStream) -> tuple[Candidates, Scores]:
+    b = stream.block(np.zeros(0, dtype=np.int64))
+    return b.cand, b.scores
