@@ -83,7 +83,7 @@ SUITES = {
     # exists. Pure-library tests only (no app, no database): a mutant dies in a second.
     "matching": Suite(
         title="the matching rules",
-        targets=("matching/checker.py", "matching/candidates.py", "matching/joins.py", "matching/pricing.py"),
+        targets=("matching/checker.py", "matching/candidates.py", "matching/joins.py"),
         stages=(
             ("tests/matching/test_matching_checker_rules.py", "tests/matching/test_matching_candidates_rules.py"),
             ("tests/matching/test_matching_candidates.py",),
@@ -94,6 +94,16 @@ SUITES = {
                 "tests/matching/test_matching_side_flow.py",
                 "tests/matching/test_matching_priced.py",
             ),
+        ),
+    ),
+    # The streamed candidate generation and the priced solver (issue 15's pricing code).
+    "pricing": Suite(
+        title="the streamed candidates and the priced solver",
+        targets=("matching/stream.py", "matching/solvers/streamed.py"),
+        stages=(
+            ("tests/matching/test_matching_streamed.py",),
+            ("tests/matching/test_matching_priced.py", "tests/matching/test_matching_solvers.py"),
+            ("tests/matching/test_matching_cpsat_honest.py", "tests/matching/test_matching_cpsat_side.py"),
         ),
     ),
 }

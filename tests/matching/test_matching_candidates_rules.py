@@ -545,19 +545,6 @@ def test_candidates_cannot_be_altered_and_are_hashable():
     assert {cand: 1}[cand] == 1 and cand == cand and cand != build_candidates(compass_instance(BREST))
 
 
-def test_subset_keeps_the_chosen_edges_grouped_by_need():
-    needs = [need(i, MARSEILLE) for i in (1, 2, 3)]
-    offers = [offer(10 + k, MARSEILLE, provider=100 + k, capacity=3) for k in range(3)]
-    inst = inst_of(needs, offers)
-    cand = build_candidates(inst)
-    keep = cand.offer_idx != 1
-    sub = cand.subset(keep)
-    assert edges(sub, inst) == {(n, o) for n in (1, 2, 3) for o in (10, 12)}
-    assert sub.need_ptr.tolist() == [0, 2, 4, 6]
-    assert sub.remaining.tolist() == cand.remaining.tolist()
-    well_formed(sub, inst)
-
-
 @pytest.mark.parametrize("place", ["brest", "guadeloupe", "reunion", "strasbourg"])
 def test_the_onsite_join_looks_only_at_the_needs_near_each_offer(place):
     """The work stays local: with needs in a ring 80 to 300 km away in every direction, the on-site join

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from matching import Instance, Need, Offer, Provider, check_assignments
-from matching.checker import check_pair, violations_by_rule
+from matching.checker import check_pair
 from matching.geo import haversine_km
 from matching.model import FUNDING_COMPAT, FUNDING_MODES
 
@@ -404,12 +404,6 @@ def test_minimum_per_department():
         "min_per_department",
         "unknown_offer",
     ]
-
-
-def test_violations_by_rule_counts():
-    inst = inst_of([need(1), need(2), need(3)], [offer(10, skills=(4,))])
-    found = check_assignments(inst, {1: 10, 2: 10, 3: 10})
-    assert violations_by_rule(found) == {"skills": 3, "capacity": 1}
 
 
 def test_violations_are_values():
