@@ -153,6 +153,9 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/joins.py", "_chunks", "end = max(end, start + 1)", "max -> min"): _CHUNKS,
     ("matching/joins.py", "_chunks", "end = max(end, start + 1)", "1 -> 2"): _CHUNKS,
     ("matching/joins.py", "EdgeSink.emit", "within = c2 <= prep.offer_thr[rows_o]", "<= -> <"): _MARGIN,
+    ("matching/joins.py", "", "_F = 3", "3 -> 4"): (
+        "the last factor of the join keys: any factor above the 3 funding codes keeps the keys distinct"
+    ),
 }
 
 PROJECT_PACKAGES = ("app", "payments", "matching", "search")

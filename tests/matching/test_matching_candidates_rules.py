@@ -56,7 +56,7 @@ def destination(place, bearing_deg, km):
     lon2 = lon1 + math.atan2(
         math.sin(theta) * math.sin(delta) * math.cos(lat1), math.cos(delta) - math.sin(lat1) * math.sin(lat2)
     )
-    return math.degrees(lat2), math.degrees(lon2)
+    return math.degrees(lat2), (math.degrees(lon2) + 540.0) % 360.0 - 180.0
 
 
 def need(i, place, **kw) -> Need:
@@ -562,3 +562,47 @@ def test_the_onsite_join_looks_only_at_the_needs_near_each_offer(place):
     cand = build_candidates(inst, cell_km=5.0)
     assert edges(cand, inst) == {(100 + k, 10) for k in range(len(BEARINGS))}
     assert cand.raw_pairs == 2 * len(BEARINGS)
+
+
+WALLIS = (-13.2825, -176.1736)  # Wallis-et-Futuna, next to the antimeridian
+FUTUNA = (-14.2936, -178.1250)
+NOUMEA = (-22.2758, 166.4580)
+PAPEETE = (-17.5516, -149.5585)
+
+
+@pytest.mark.parametrize("cell_km", [None, 2.0, 40.0])
+def test_across_the_antimeridian(cell_km):
+    """Wallis-et-Futuna lies next to longitude 180: an offer there reaches needs on both sides of it."""
+    spots = [
+        destination(FUTUNA, bearing, km)
+        for bearing in (0, 60, 90, 120, 180, 240, 270, 300)
+        for km in (50.0, 299.0, 301.0, 600.0)
+    ]
+    inside = [spot for spot in spots if haversine_km(FUTUNA[0], FUTUNA[1], *spot) <= 300.0]
+    assert any(lon > 179 for _lat, lon in inside) and any(lon < -178 for _lat, lon in inside)
+    needs = [need(i + 1, spot) for i, spot in enumerate(spots)]
+    offers = [offer(10, FUTUNA, radius_km=300.0, capacity=99), offer(11, (-13.3, 179.9), provider=101, capacity=99)]
+    inst = inst_of(needs, offers)
+    cand = build_candidates(inst, cell_km=cell_km)
+    assert {n for n, o in edges(cand, inst) if o == 10} == {
+        i + 1 for i, spot in enumerate(spots) if haversine_km(FUTUNA[0], FUTUNA[1], *spot) <= 300.0
+    }
+    assert edges(cand, inst) == reference(inst)
+    well_formed(cand, inst)
+
+
+@pytest.mark.parametrize("radius_km", [2500.0, 7000.0, 9000.0, 15000.0, 20100.0])
+def test_huge_radii(radius_km):
+    """Radii up to half the Earth's circumference (a provider who travels anywhere): the box of the disk
+    spans every longitude once the disk reaches a pole or the radius a quarter of the circumference."""
+    places = [*EVERYWHERE.values(), WALLIS, NOUMEA, PAPEETE]
+    needs = [need(i + 1, place) for i, place in enumerate(places)]
+    offers = [
+        offer(10 + k, place, provider=100 + k, radius_km=radius_km, capacity=99)
+        for k, place in enumerate((SAINT_DENIS, BREST, CAYENNE, NOUMEA, (70.0, 20.0)))
+    ]
+    inst = inst_of(needs, offers)
+    for cell_km in (None, 50.0):
+        cand = build_candidates(inst, cell_km=cell_km)
+        assert edges(cand, inst) == reference(inst)
+        well_formed(cand, inst)
