@@ -521,6 +521,8 @@ def test_nothing_to_join():
         cand = build_candidates(inst)
         assert len(cand) == 0 and cand.n_edges == 0 and cand.need_ptr.tolist() == [0, 0]
         well_formed(cand, inst)
+    for inst in (only_remote_offers, all_fixed):
+        assert build_candidates(inst).cell_km == 0.0  # no on-site join ran: no grid
 
 
 def test_each_step_reports_its_seconds():
