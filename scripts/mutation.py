@@ -117,6 +117,12 @@ _EDGE = (
     "differs only when a computed float equals the bound to the last bit (a box ending exactly on ±180°, "
     "exactly on the grid's edge, a disk exactly tangent to a pole): practically, not provably, equivalent"
 )
+_RANK = "the rank table is read only at the categories of the instance: its size and its value for an absent category are never read"
+_CELLS = "the grid's cells a little wider, or one more empty row or column: the cells change, the edges do not"
+_CLIP = (
+    "a box past the grid's edge clipped to one row or column more or less: that row lies outside the grid "
+    "(no cell) or holds only needs out of the radius (a box entirely beyond the grid)"
+)
 _RECORD = "an internal record of the builder, never altered, compared or hashed: its dataclass flags change nothing"
 _GRID = "the grid's size limit by one cell: the grid is a little larger or smaller, the edges are the same"
 EQUIVALENT: dict[tuple[str, str, str, str], str] = {
@@ -188,6 +194,67 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ),
     ("matching/joins.py", "join_remote", "if not (rq.any() and len(remote_offers)):", "and -> or"): (
         "with no remote-accepting need or no remote offer the join goes on with empty entries and finds nothing"
+    ),
+    (
+        "matching/joins.py",
+        "prepare_tokens",
+        "cat_rank = np.full(int(cats.max()) + 1, -1, dtype=np.int64)",
+        "unary minus removed",
+    ): _RANK,
+    (
+        "matching/joins.py",
+        "prepare_tokens",
+        "cat_rank = np.full(int(cats.max()) + 1, -1, dtype=np.int64)",
+        "1 -> 2",
+    ): _RANK,
+    ("matching/joins.py", "prepare_tokens", "cat_rank = np.zeros(1, dtype=np.int64)", "1 -> 2"): _RANK,
+    (
+        "matching/joins.py",
+        "prepare_tokens",
+        "need_cat = np.where(inst.category_match_mask(), inst.need_category, -1)",
+        "1 -> 2",
+    ): ("-1 and -2 are both 'no category token' (only categories >= 0 make one)"),
+    ("matching/joins.py", "skill_bitsets", "w = max(1, (n_skills + 63) // 64)", "63 -> 64"): (
+        "one more, empty, bitset word at 64, 128... skills: the several-word path gives the same edges"
+    ),
+    ("matching/joins.py", "onsite_grid", "mean_lat = float(np.clip(np.abs(lat_n).mean(), 0, 80))", "0 -> 1"): _CELLS,
+    ("matching/joins.py", "onsite_grid", "mean_lat = float(np.clip(np.abs(lat_n).mean(), 0, 80))", "80 -> 81"): _CELLS,
+    ("matching/joins.py", "onsite_grid", "ni = int(np.floor((lat_n.max() - lat0) / dlat_c)) + 1", "1 -> 2"): _CELLS,
+    ("matching/joins.py", "onsite_grid", "nj = int(np.floor((lon_n.max() - lon0) / dlon_c)) + 1", "1 -> 2"): _CELLS,
+    ("matching/joins.py", "onsite_grid", "i0, i1 = np.clip(i0, 0, ni - 1), np.clip(i1, -1, ni - 1)", "- -> +"): _CLIP,
+    (
+        "matching/joins.py",
+        "onsite_grid",
+        "i0, i1 = np.clip(i0, 0, ni - 1), np.clip(i1, -1, ni - 1)",
+        "unary minus removed",
+    ): _CLIP,
+    ("matching/joins.py", "onsite_grid", "j0, j1 = np.clip(j0, 0, nj - 1), np.clip(j1, -1, nj - 1)", "- -> +"): _CLIP,
+    (
+        "matching/joins.py",
+        "onsite_grid",
+        "j0, j1 = np.clip(j0, 0, nj - 1), np.clip(j1, -1, nj - 1)",
+        "unary minus removed",
+    ): _CLIP,
+    ("matching/joins.py", "onsite_grid", "i0, i1 = np.clip(i0, 0, ni - 1), np.clip(i1, -1, ni - 1)", "1 -> 2"): _CLIP,
+    ("matching/joins.py", "onsite_grid", "j0, j1 = np.clip(j0, 0, nj - 1), np.clip(j1, -1, nj - 1)", "1 -> 2"): _CLIP,
+    ("matching/joins.py", "onsite_grid", "full_lon = (ratio >= 1.0) | (ang >= np.pi / 2)", "2 -> 3"): (
+        "every longitude for radii above a sixth of the circumference instead of a quarter: a wider box, the same edges"
+    ),
+    (
+        "matching/joins.py",
+        "prepare_tokens",
+        "offer_thr=chord2_of_km(inst.offer_radius_km) * (1 + 1e-12)",
+        "+ -> -",
+    ): _MARGIN,
+    ("matching/joins.py", "EdgeSink.emit", "keep = np.where(tok < S, low == tok, low == S)", "< -> <="): (
+        "at tok == S (the first category token) both branches compare the lowest shared bit with S"
+    ),
+    ("matching/joins.py", "EdgeSink.emit", "np.minimum(tok, 63)", "63 -> 64"): (
+        "a one-word instance has skill tokens below 64: the cap changes only category tokens' masks, which the "
+        "category branch does not read"
+    ),
+    ("matching/joins.py", "skill_bitsets", "w = max(1, (n_skills + 63) // 64)", "1 -> 2"): (
+        "at least two bitset words: a one-word instance takes the several-word path, which gives the same edges"
     ),
     ("matching/joins.py", "", "_F = 3", "3 -> 4"): (
         "the last factor of the join keys: any factor above the 3 funding codes keeps the keys distinct"

@@ -608,3 +608,14 @@ def test_huge_radii(radius_km):
         cand = build_candidates(inst, cell_km=cell_km)
         assert edges(cand, inst) == reference(inst)
         well_formed(cand, inst)
+
+
+@pytest.mark.parametrize("radius_km", [3000.0, 7000.0, 9000.0])
+@pytest.mark.parametrize("place", ["reunion", "guyane", "saint_pierre"])
+def test_a_ring_just_inside_a_huge_radius(place, radius_km):
+    """Needs all around the edge of a disk thousands of km wide, where its box is widest in longitude."""
+    centre = EVERYWHERE[place]
+    ring = [need(k + 1, destination(centre, bearing, radius_km * 0.9999)) for k, bearing in enumerate(range(0, 360, 4))]
+    inst = inst_of(ring, [offer(10, centre, radius_km=radius_km, capacity=999)])
+    cand = build_candidates(inst)
+    assert edges(cand, inst) == {(k + 1, 10) for k in range(len(ring))}
