@@ -210,7 +210,7 @@ class EdgeSink:
             # skill token: no shared skill below it; category token: no shared skill at all
             below = np.left_shift(np.uint64(1), np.minimum(tok, 63).astype(np.uint64)) - np.uint64(1)
             keep = np.where(tok < S, (shared1 & below) == 0, shared1 == 0)
-            shared = shared1[:, None]
+            shared = shared1
         else:
             shared = prep.need_bits[rows_n] & prep.offer_bits[rows_o]
             low = _lowest_bit(shared, S)
@@ -219,7 +219,10 @@ class EdgeSink:
         keep &= inst.need_start[rows_n] <= inst.offer_end[rows_o]
         keep &= inst.offer_start[rows_o] <= inst.need_end[rows_n]
         rows_n, rows_o = rows_n[keep], rows_o[keep]
-        cov = np.bitwise_count(shared[keep]).sum(axis=1, dtype=np.int16)
+        if self.single_word:  # one word: its bit count is the coverage
+            cov = np.bitwise_count(shared[keep]).astype(np.int16)
+        else:
+            cov = np.bitwise_count(shared[keep]).sum(axis=1, dtype=np.int16)
         d = prep.need_xyz[rows_n] - prep.offer_xyz[rows_o]
         c2 = np.einsum("ij,ij->i", d, d)
         within = c2 <= prep.offer_thr[rows_o]

@@ -40,10 +40,18 @@ def _top_per_group(group: np.ndarray, key: np.ndarray, limit: np.ndarray) -> np.
     order = np.argsort(composite)
     del composite
     g = group[order]
-    first = np.searchsorted(g, g, side="left")
-    rank = np.arange(len(order)) - first
+    rank = group_ranks(g)
     out: np.ndarray = order[rank < limit[g]]
     return out
+
+
+def group_ranks(g: np.ndarray) -> np.ndarray:
+    """Rank of each item within its run of equal values of ``g`` (sorted): 0, 1, 2, ... (linear time)."""
+    n = len(g)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    return np.arange(n, dtype=np.int64) - np.repeat(starts, np.diff(np.r_[starts, n]))
 
 
 def working_set(cand: Candidates, scores: Scores, usable: np.ndarray, *, k_need: int, k_offer: float) -> np.ndarray:

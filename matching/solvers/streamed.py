@@ -43,7 +43,7 @@ from ..scoring import SCORE_SCALE, Scores
 from ..stream import CandidateStream, concat_edges, take_edges
 from .base import SolveResult, assignments_from_selected
 from .flow import flow_select
-from .priced import _top_per_group
+from .priced import _top_per_group, group_ranks
 
 #: ``g_n`` of a need with no edge left out (never at risk: ``g_n + drift ≤ 0 ≤ u_n``).
 _NONE_LEFT = -2 * SCORE_SCALE
@@ -68,9 +68,7 @@ def _ranked(group: I64, key: I64) -> tuple[I64, I64]:
     composite += (2**31 - 1) - key.astype(np.int64)
     order = np.argsort(composite)
     del composite
-    g = group[order]
-    rank = np.arange(len(order)) - np.searchsorted(g, g, side="left")
-    return order, rank
+    return order, group_ranks(group[order])
 
 
 def dual_prices(
@@ -144,7 +142,9 @@ def _feasible_potential(tail: I64, head: I64, cost: I64, n_nodes: int, start: I6
         if not better.any():
             return d
         np.minimum.at(d, h[better], relaxed[better])
-        active = np.unique(h[better])
+        fell = np.zeros(n_nodes, dtype=bool)
+        fell[h[better]] = True
+        active = np.flatnonzero(fell)
     raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
 
 
@@ -173,6 +173,17 @@ class _WorkingSet:
     def keys(self, n_offers: int) -> I64:
         out: I64 = self.n.astype(np.int64) * n_offers + self.o
         return out
+
+
+def _trim(ws: _WorkingSet, k_need: int, per_offer: np.ndarray) -> None:
+    """Keep the ``k_need`` best edges of each need and the ``per_offer`` best of each offer."""
+    if len(ws) == 0:
+        return
+    order, rank = _ranked(ws.n.astype(np.int64), ws.s)
+    keep = np.zeros(len(ws), dtype=bool)
+    keep[order[rank < k_need]] = True
+    keep[_top_per_group(ws.o.astype(np.int64), ws.s, per_offer)] = True
+    ws.keep(keep)
 
 
 def _best_per_need(n: np.ndarray, key: np.ndarray, k: int, n_needs: int) -> I64:
@@ -240,6 +251,7 @@ def solve_streamed(
     st_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     st_len = 0
     ws = _WorkingSet()
+    trim_at = 2 * (len(todo) * k_need + int(per_offer.sum()))
     generated = np.zeros(N, dtype=bool)
     n_usable = 0
     for blk in stream.blocks(todo):
@@ -264,9 +276,14 @@ def solve_streamed(
             g[ni[at_k]] = sc[at_k]
             pos = np.full(len(kidx), -1, dtype=np.int64)
         ws.add(ni[kidx], oi[kidx], sc[kidx], pos)
-        rich.append(take_edges(c, s, idx[kidx]))
+        # full data for the needs' best (alternatives, explanations); an offer's pool edge gets it back
+        # only if it ends up chosen (regenerated at the end)
+        rich.append(take_edges(c, s, idx[np.sort(order[rank < k_need])]))
         generated[blk.needs] = True
         del blk, c, s, idx, ni, oi, sc, order, rank, keep, kidx, pos
+        if len(ws) > trim_at:  # offers met in many blocks: keep their best over the blocks so far
+            _trim(ws, k_need, per_offer)
+            trim_at = max(trim_at, 2 * len(ws))
         if out_of_time():
             stopped = "time"
             break
@@ -276,14 +293,7 @@ def solve_streamed(
     st_o = np.concatenate([p[1] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     st_s = np.concatenate([p[2] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     del st_parts
-    # the offers' best edges over every block; the needs' best k stay
-    if len(ws):
-        order, rank = _ranked(ws.n.astype(np.int64), ws.s)
-        keep = np.zeros(len(ws), dtype=bool)
-        keep[order[rank < k_need]] = True
-        keep[_top_per_group(ws.o.astype(np.int64), ws.s, per_offer)] = True
-        ws.keep(keep)
-        del order, rank, keep
+    _trim(ws, k_need, per_offer)  # the offers' best edges over every block; the needs' best k stay
     # every usable edge stored and few enough: the model takes them all (exact, no pricing needed)
     direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
     direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
@@ -415,13 +425,19 @@ def solve_streamed(
     rich_c, rich_s = concat_edges(rich)
     del rich
     rk = rich_c.need_idx.astype(np.int64) * M + rich_c.offer_idx
-    uk, first = np.unique(rk, return_index=True)
-    parts = [take_edges(rich_c, rich_s, np.sort(first[np.isin(uk, keys)]))]
-    have = np.isin(chosen_keys, uk)
+    order = np.argsort(rk, kind="stable")
+    srk = rk[order]
+    once = np.ones(len(srk), dtype=bool)
+    once[1:] = srk[1:] != srk[:-1]
+    uk, first = srk[once], order[once]  # each edge at hand once
+    del order, srk, once
+    parts = [take_edges(rich_c, rich_s, np.sort(first[_member(np.sort(keys), uk)]))]
+    have = _member(uk, chosen_keys)
     del rich_c, rich_s, rk, uk, first
     if not have.all():
         missing = np.sort(chosen_keys[~have])
-        for blk in stream.blocks(np.unique(missing // M)):
+        rows = missing // M  # sorted
+        for blk in stream.blocks(rows[np.r_[True, rows[1:] != rows[:-1]]]):
             bk = blk.cand.need_idx.astype(np.int64) * M + blk.cand.offer_idx
             p = np.minimum(np.searchsorted(missing, bk), len(missing) - 1)
             parts.append(take_edges(blk.cand, blk.scores, np.flatnonzero(missing[p] == bk)))
@@ -489,6 +505,15 @@ def solve_streamed(
         "bound": upper,
     }
     return Streamed(result, final_c, final_s, stats)
+
+
+def _member(sorted_keys: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Which of ``x`` are in ``sorted_keys`` (sorted int64; binary search, no hashing)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(x), dtype=bool)
+    p = np.minimum(np.searchsorted(sorted_keys, x), len(sorted_keys) - 1)
+    out: np.ndarray = sorted_keys[p] == x
+    return out
 
 
 def _chunks_of(cnt: np.ndarray, size: int) -> list[tuple[int, int]]:
