@@ -1,7 +1,11 @@
-"""Mutation testing of the money code: `make mutation` (not part of `make test`: too slow).
+"""Mutation testing: `make mutation` (not part of `make test`: too slow).
 
-Each mutant is one small change of ``payments/ledger.py``, ``payments/rules.py`` or
-``payments/vouchers.py`` found by walking the module's `ast`:
+Two suites (``--suite``): ``payments``, the money code (``payments/ledger.py``, ``payments/rules.py``,
+``payments/vouchers.py``, against the payments tests on SQLite and, for ``vouchers.py``, the app's
+voucher-mission tests), and ``matching``, the matching rules (``matching/checker.py``, the candidate
+builder ``matching/candidates.py`` and its joins ``matching/joins.py``, and ``matching/pricing.py``
+when it exists, against the pure-library matching tests: no app, no database). Each mutant is one
+small change of one file found by walking the module's `ast`:
 
 - a comparison operator swapped (``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``, ``in`` ↔ ``not in``,
   ``is`` ↔ ``is not``), ``and`` ↔ ``or``, a ``not`` or a unary minus removed;
@@ -11,16 +15,18 @@ Each mutant is one small change of ``payments/ledger.py``, ``payments/rules.py``
 - a constant changed (an integer plus one, a boolean flipped, a short identifier-like string
   altered), a returned value replaced by ``None``.
 
-Docstrings, f-strings and the messages of exceptions, logs and memos are not mutated (their words
-are not money). The runner copies the repository once into a temporary directory, writes one
-mutant at a time into the copy (the original files are never touched), runs a focused pytest
-subset there on SQLite with ``-x`` (fast tests first, so that most mutants die in seconds) under
-a timeout, and restores the file. A mutant is *killed* when the tests fail or time out, *survived*
-when they pass. The report gives the score per file and lists every survivor with its line.
+Docstrings, f-strings and the messages of exceptions, logs and memos are not mutated. The runner
+copies the repository once into a temporary directory, writes one mutant at a time into the copy
+(the original files are never touched), runs the suite's tests there on SQLite with ``-x`` in
+stages (fast tests first, so that most mutants die in seconds) under a timeout, and restores the
+file. A mutant is *killed* when the tests fail or time out, *survived* when they pass. Survivors
+that cannot change any behaviour are listed in :data:`EQUIVALENT` with their reason; the report
+gives the score per file over all mutants and over the non-equivalent ones, and lists every
+survivor with its line.
 
-    python scripts/mutation.py                     # every mutant of the three files
-    python scripts/mutation.py --file rules.py     # one file
-    python scripts/mutation.py --list              # the mutants, without running anything
+    python scripts/mutation.py                          # the payments suite
+    python scripts/mutation.py --suite matching --jobs 1 --file checker.py
+    python scripts/mutation.py --suite matching --list  # the mutants, without running anything
     python scripts/mutation.py --jobs 2 --report payments/MUTATION-RESULTS.txt
 """
 
@@ -39,23 +45,222 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ["payments/rules.py", "payments/ledger.py", "payments/vouchers.py"]
 
-#: The tests run against each mutant, in stages: the fast and precise ones first, the next stage
-#: only when the mutant survived the previous one (pytest -x inside a stage). SQLite only.
-STAGES = [
-    ["tests/payments/test_payments_guards_rules.py"],
-    ["tests/payments/test_payments_guards_ledger.py", "tests/payments/test_payments_guards_vouchers.py"],
-    [
-        "tests/payments/test_payments_rules.py",
-        "tests/payments/test_payments_ledger.py",
-        "tests/payments/test_payments_vouchers.py",
-    ],
-    ["tests/payments/test_payments_property.py", "tests/payments/test_payments_stripe.py"],
-    ["tests/vouchers/test_vouchers_missions.py"],
-]
-#: The app's voucher tests (slow: a match run per mission) only against the mutants of this file.
-APP_STAGE_ONLY_FOR = "payments/vouchers.py"
+
+@dataclass(frozen=True)
+class Suite:
+    """The files one run mutates and the tests run against each mutant, in stages: the fast and
+    precise ones first, the next stage only when the mutant survived the previous one (pytest -x
+    inside a stage). SQLite only. ``last_stage_only_for``: the last stage (a slow one) runs only
+    against the mutants of this file."""
+
+    title: str
+    targets: tuple[str, ...]
+    stages: tuple[tuple[str, ...], ...]
+    last_stage_only_for: str | None = None
+
+
+SUITES = {
+    "payments": Suite(
+        title="the money code",
+        targets=("payments/rules.py", "payments/ledger.py", "payments/vouchers.py"),
+        stages=(
+            ("tests/payments/test_payments_guards_rules.py",),
+            ("tests/payments/test_payments_guards_ledger.py", "tests/payments/test_payments_guards_vouchers.py"),
+            (
+                "tests/payments/test_payments_rules.py",
+                "tests/payments/test_payments_ledger.py",
+                "tests/payments/test_payments_vouchers.py",
+            ),
+            ("tests/payments/test_payments_property.py", "tests/payments/test_payments_stripe.py"),
+            # the app's voucher tests (slow: a match run per mission) only against vouchers.py
+            ("tests/vouchers/test_vouchers_missions.py",),
+        ),
+        last_stage_only_for="payments/vouchers.py",
+    ),
+    # The matching rules: the independent checker, the candidate builder (candidates.py assembles,
+    # joins.py holds the rule filters: skills, windows, radius, remote), the pricing code when it
+    # exists. Pure-library tests only (no app, no database): a mutant dies in a second.
+    "matching": Suite(
+        title="the matching rules",
+        targets=("matching/checker.py", "matching/candidates.py", "matching/joins.py"),
+        stages=(
+            ("tests/matching/test_matching_checker_rules.py", "tests/matching/test_matching_candidates_rules.py"),
+            ("tests/matching/test_matching_candidates.py",),
+            (
+                "tests/matching/test_matching_charter.py",
+                "tests/matching/test_matching_incremental.py",
+                "tests/matching/test_matching_solvers.py",
+                "tests/matching/test_matching_side_flow.py",
+                "tests/matching/test_matching_priced.py",
+            ),
+        ),
+    ),
+    # The streamed candidate generation and the priced solver (issue 15's pricing code).
+    "pricing": Suite(
+        title="the streamed candidates and the priced solver",
+        targets=("matching/stream.py", "matching/solvers/streamed.py"),
+        stages=(
+            ("tests/matching/test_matching_streamed.py",),
+            ("tests/matching/test_matching_priced.py", "tests/matching/test_matching_solvers.py"),
+        ),
+    ),
+}
+
+#: Mutants that cannot change any behaviour, found by reading each survivor: (file, function,
+#: a fragment of the mutated line, the mutation's description) -> why it is equivalent. They are
+#: reported apart and left out of the score's denominator; the list is kept short and honest
+#: (a survivor that a test could kill is a missing test, not an entry here).
+_CHUNKS = "changes where the chunks of entries end, not what they hold: any split of the entries into consecutive chunks gives the same edges (only the peak memory of one chunk differs)"
+_MARGIN = "the radius threshold carries a relative margin of 1e-12: a squared chord equal to it to the last bit does not occur"
+_EDGE = (
+    "differs only when a computed float equals the bound to the last bit (a box ending exactly on ±180°, "
+    "exactly on the grid's edge, a disk exactly tangent to a pole): practically, not provably, equivalent"
+)
+_RANK = "the rank table is read only at the categories of the instance: its size and its value for an absent category are never read"
+_CELLS = "the grid's cells a little wider, or one more empty row or column: the cells change, the edges do not"
+_CLIP = (
+    "a box past the grid's edge clipped to one row or column more or less: that row lies outside the grid "
+    "(no cell) or holds only needs out of the radius (a box entirely beyond the grid)"
+)
+_RECORD = "an internal record of the builder, never altered, compared or hashed: its dataclass flags change nothing"
+_GRID = "the grid's size limit by one cell: the grid is a little larger or smaller, the edges are the same"
+EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    # matching/candidates.py
+    ("matching/candidates.py", "Candidates", "raw_pairs: int = 0", "0 -> 1"): (
+        "a default the builder never uses: assemble() and subset() always pass raw_pairs"
+    ),
+    ("matching/candidates.py", "_excluded_mask", "if len(inst.excluded) and len(need_idx):", "and -> or"): (
+        "with no exclusion nothing is flagged and nothing dropped; with no edge there is nothing to drop"
+    ),
+    ("matching/candidates.py", "_excluded_mask", "if len(inst.provider_orgs) and len(need_idx):", "and -> or"): (
+        "with no provider in any organisation no edge is looked at; with no edge there is nothing to drop"
+    ),
+    ("matching/candidates.py", "_excluded_mask", "has_org = np.diff(inst.provider_org_ptr) > 0", "> -> >="): (
+        "a wider pre-filter: the edges of providers without organisation find no (provider, organisation) key"
+    ),
+    ("matching/candidates.py", "assemble", "if only.any() and len(need_idx):", "and -> or"): (
+        "with no need taking labelled providers only, the mask drops nothing"
+    ),
+    ("matching/candidates.py", "assemble", "if len(need_idx) and np.any(np.diff(need_idx) < 0):", "and -> or"): (
+        "a stable sort of edges already grouped by need leaves them as they are"
+    ),
+    ("matching/candidates.py", "assemble", "if len(need_idx) and np.any(np.diff(need_idx) < 0):", "< -> <="): (
+        "a stable sort of edges already grouped by need leaves them as they are"
+    ),
+    ("matching/candidates.py", "assemble", "if len(need_idx) and np.any(np.diff(need_idx) < 0):", "0 -> 1"): (
+        "a stable sort of edges already grouped by need leaves them as they are"
+    ),
+    ("matching/candidates.py", "assemble", "(c2 <= prep.offer_thr[offer_idx])", "<= -> <"): _MARGIN,
+    ("matching/candidates.py", "build_candidates", "chunk_pairs: int = 2_000_000", "2000000 -> 2000001"): _CHUNKS,
+    # matching/joins.py: the chunks
+    ("matching/joins.py", "_chunks", "while start < len(cnt):", "< -> <="): (
+        "one more, empty, chunk past the last entry: it expands to no pair"
+    ),
+    ("matching/joins.py", "_chunks", "base = cum[start - 1] if start else 0", "condition negated"): _CHUNKS,
+    ("matching/joins.py", "_chunks", "base = cum[start - 1] if start else 0", "0 -> 1"): _CHUNKS,
+    ("matching/joins.py", "_chunks", "base = cum[start - 1] if start else 0", "1 -> 2"): _CHUNKS,
+    ("matching/joins.py", "_chunks", "base + chunk_pairs", "+ -> -"): _CHUNKS,
+    ("matching/joins.py", "_chunks", "end = max(end, start + 1)", "max -> min"): _CHUNKS,
+    ("matching/joins.py", "_chunks", "end = max(end, start + 1)", "1 -> 2"): _CHUNKS,
+    ("matching/joins.py", "EdgeSink.emit", "within = c2 <= prep.offer_thr[rows_o]", "<= -> <"): _MARGIN,
+    ("matching/joins.py", "Prepared", "@dataclass(frozen=True, eq=False)", "True -> False"): _RECORD,
+    ("matching/joins.py", "Prepared", "@dataclass(frozen=True, eq=False)", "False -> True"): _RECORD,
+    ("matching/joins.py", "_Grid", "@dataclass(frozen=True, eq=False)", "True -> False"): _RECORD,
+    ("matching/joins.py", "_Grid", "@dataclass(frozen=True, eq=False)", "False -> True"): _RECORD,
+    ("matching/joins.py", "onsite_grid", "if ni * nj <= 4_000_000:", "<= -> <"): _GRID,
+    ("matching/joins.py", "onsite_grid", "if ni * nj <= 4_000_000:", "4000000 -> 4000001"): _GRID,
+    ("matching/joins.py", "onsite_grid", "need_cell = np.full(N, -1, dtype=np.int64)", "unary minus removed"): (
+        "the cell of a need outside the run is never read: only the run's need entries are joined"
+    ),
+    ("matching/joins.py", "onsite_grid", "need_cell = np.full(N, -1, dtype=np.int64)", "1 -> 2"): (
+        "the cell of a need outside the run is never read: only the run's need entries are joined"
+    ),
+    ("matching/joins.py", "onsite_grid", "full_lon = (ratio >= 1.0) | (ang >= np.pi / 2)", ">= -> >"): _EDGE,
+    ("matching/joins.py", "onsite_grid", "wrap = (lon_o - dlon < -180.0) | (lon_o + dlon > 180.0)", "< -> <="): _EDGE,
+    ("matching/joins.py", "onsite_grid", "wrap = (lon_o - dlon < -180.0) | (lon_o + dlon > 180.0)", "> -> >="): _EDGE,
+    ("matching/joins.py", "onsite_grid", "i0 = np.where(lat_o + dlat < lat0, ni, i0)", "< -> <="): _EDGE,
+    ("matching/joins.py", "onsite_grid", "j0 = np.where((lon_o + dlon < lon0) & ~wrap, nj, j0)", "< -> <="): _EDGE,
+    ("matching/joins.py", "onsite_grid", "np.degrees(np.arcsin(np.minimum(ratio, 1.0))) + 1e-9", "+ -> -"): (
+        "the box's longitude margin of 1e-9 degree (0.1 mm): no need lies within the radius and that close to "
+        "the box's edge"
+    ),
+    ("matching/joins.py", "onsite_grid", "dlat = np.degrees(ang) + 1e-9", "+ -> -"): (
+        "the box's latitude margin of 1e-9 degree (0.1 mm): no need lies within the radius and that close to "
+        "the box's edge"
+    ),
+    ("matching/joins.py", "onsite_grid", "j1 = np.where(wrap, nj - 1, j1)", "- -> +"): (
+        "the column past the grid is clipped back to the last one two lines below"
+    ),
+    ("matching/joins.py", "join_remote", "if not (rq.any() and len(remote_offers)):", "and -> or"): (
+        "with no remote-accepting need or no remote offer the join goes on with empty entries and finds nothing"
+    ),
+    (
+        "matching/joins.py",
+        "prepare_tokens",
+        "cat_rank = np.full(int(cats.max()) + 1, -1, dtype=np.int64)",
+        "unary minus removed",
+    ): _RANK,
+    (
+        "matching/joins.py",
+        "prepare_tokens",
+        "cat_rank = np.full(int(cats.max()) + 1, -1, dtype=np.int64)",
+        "1 -> 2",
+    ): _RANK,
+    ("matching/joins.py", "prepare_tokens", "cat_rank = np.zeros(1, dtype=np.int64)", "1 -> 2"): _RANK,
+    (
+        "matching/joins.py",
+        "prepare_tokens",
+        "need_cat = np.where(inst.category_match_mask(), inst.need_category, -1)",
+        "1 -> 2",
+    ): ("-1 and -2 are both 'no category token' (only categories >= 0 make one)"),
+    ("matching/joins.py", "skill_bitsets", "w = max(1, (n_skills + 63) // 64)", "63 -> 64"): (
+        "one more, empty, bitset word at 64, 128... skills: the several-word path gives the same edges"
+    ),
+    ("matching/joins.py", "onsite_grid", "mean_lat = float(np.clip(np.abs(lat_n).mean(), 0, 80))", "0 -> 1"): _CELLS,
+    ("matching/joins.py", "onsite_grid", "mean_lat = float(np.clip(np.abs(lat_n).mean(), 0, 80))", "80 -> 81"): _CELLS,
+    ("matching/joins.py", "onsite_grid", "ni = int(np.floor((lat_n.max() - lat0) / dlat_c)) + 1", "1 -> 2"): _CELLS,
+    ("matching/joins.py", "onsite_grid", "nj = int(np.floor((lon_n.max() - lon0) / dlon_c)) + 1", "1 -> 2"): _CELLS,
+    ("matching/joins.py", "onsite_grid", "i0, i1 = np.clip(i0, 0, ni - 1), np.clip(i1, -1, ni - 1)", "- -> +"): _CLIP,
+    (
+        "matching/joins.py",
+        "onsite_grid",
+        "i0, i1 = np.clip(i0, 0, ni - 1), np.clip(i1, -1, ni - 1)",
+        "unary minus removed",
+    ): _CLIP,
+    ("matching/joins.py", "onsite_grid", "j0, j1 = np.clip(j0, 0, nj - 1), np.clip(j1, -1, nj - 1)", "- -> +"): _CLIP,
+    (
+        "matching/joins.py",
+        "onsite_grid",
+        "j0, j1 = np.clip(j0, 0, nj - 1), np.clip(j1, -1, nj - 1)",
+        "unary minus removed",
+    ): _CLIP,
+    ("matching/joins.py", "onsite_grid", "i0, i1 = np.clip(i0, 0, ni - 1), np.clip(i1, -1, ni - 1)", "1 -> 2"): _CLIP,
+    ("matching/joins.py", "onsite_grid", "j0, j1 = np.clip(j0, 0, nj - 1), np.clip(j1, -1, nj - 1)", "1 -> 2"): _CLIP,
+    ("matching/joins.py", "onsite_grid", "full_lon = (ratio >= 1.0) | (ang >= np.pi / 2)", "2 -> 3"): (
+        "every longitude for radii above a sixth of the circumference instead of a quarter: a wider box, the same edges"
+    ),
+    (
+        "matching/joins.py",
+        "prepare_tokens",
+        "offer_thr=chord2_of_km(inst.offer_radius_km) * (1 + 1e-12)",
+        "+ -> -",
+    ): _MARGIN,
+    ("matching/joins.py", "EdgeSink.emit", "keep = np.where(tok < S, low == tok, low == S)", "< -> <="): (
+        "at tok == S (the first category token) both branches compare the lowest shared bit with S"
+    ),
+    ("matching/joins.py", "EdgeSink.emit", "np.minimum(tok, 63)", "63 -> 64"): (
+        "a one-word instance has skill tokens below 64: the cap changes only category tokens' masks, which the "
+        "category branch does not read"
+    ),
+    ("matching/joins.py", "skill_bitsets", "w = max(1, (n_skills + 63) // 64)", "1 -> 2"): (
+        "at least two bitset words: a one-word instance takes the several-word path, which gives the same edges"
+    ),
+    ("matching/joins.py", "", "_F = 3", "3 -> 4"): (
+        "the last factor of the join keys: any factor above the 3 funding codes keeps the keys distinct"
+    ),
+}
+
 PROJECT_PACKAGES = ("app", "payments", "matching", "search")
 
 COMPARE_SWAPS = {
@@ -108,10 +313,19 @@ class Mutant:
     arg: int  # which variant (e.g. which comparison of a chain)
     line: int
     description: str
+    function: str = ""  # the enclosing function's qualified name ("" at module level)
+    code: str = ""  # the mutated line's source, stripped
 
     @property
     def ident(self) -> str:
         return f"{self.path}:{self.line}:{self.kind}:{self.index}.{self.arg}"
+
+    def equivalence(self) -> str | None:
+        """Why this mutant is equivalent (an :data:`EQUIVALENT` entry), or ``None``."""
+        for (path, function, fragment, description), reason in EQUIVALENT.items():
+            if (path, function, description) == (self.path, self.function, self.description) and fragment in self.code:
+                return reason
+        return None
 
 
 # ---------------------------------------------------------------- finding mutants
@@ -201,14 +415,27 @@ def _variants(node: ast.AST, parents: dict) -> list[tuple[str, int, str]]:
     return out
 
 
+def _function(node: ast.AST, parents: dict) -> str:
+    names = []
+    parent = parents.get(node)
+    while parent is not None:
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(parent.name)
+        parent = parents.get(parent)
+    return ".".join(reversed(names))
+
+
 def find_mutants(path: str) -> list[Mutant]:
     source = (ROOT / path).read_text()
+    lines = source.splitlines()
     tree = ast.parse(source)
     parents = _parents(tree)
     mutants = []
     for index, node in enumerate(ast.walk(tree)):
         for kind, arg, description in _variants(node, parents):
-            mutants.append(Mutant(path, index, kind, arg, getattr(node, "lineno", 0), description))
+            line = getattr(node, "lineno", 0)
+            code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+            mutants.append(Mutant(path, index, kind, arg, line, description, _function(node, parents), code))
     return mutants
 
 
@@ -372,7 +599,7 @@ class ForkRunner:
         return pid
 
 
-def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, app_stage, copies, results) -> None:
+def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, last_only_for, copies, results) -> None:
     """Keep ``len(copies)`` mutants running; each one goes through the stages until one fails."""
     while queue or running:
         while queue and free:
@@ -405,7 +632,7 @@ def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, ap
         if os.waitstatus_to_exitcode(status) != 0:
             finish(mutant, worker, "failed", time.monotonic() - first, stage)
         elif stage + 1 < len(stages) and not (
-            stage + 1 == len(stages) - 1 and app_stage and mutant.path != APP_STAGE_ONLY_FOR
+            stage + 1 == len(stages) - 1 and last_only_for and mutant.path != last_only_for
         ):
             running[launch(worker, stage + 1, mutant, source)] = [
                 mutant,
@@ -419,34 +646,63 @@ def _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, ap
             finish(mutant, worker, "passed", time.monotonic() - first, stage)
 
 
-def _report(mutants: list, targets: list, results: dict, tests: list, seconds: float) -> str:
+def _report(
+    suite: Suite, mutants: list, targets: list, results: dict, tests: list, seconds: float, every: int | None = None
+) -> str:
+    sample = f", a sample of one mutant in {every}" if every else ""
     lines = [
         (
-            f"Mutation testing of the money code ({seconds:.0f} s, {len(results)} of {len(mutants)} mutants run; "
+            f"Mutation testing of {suite.title} ({seconds:.0f} s, {len(results)} of {len(mutants)} mutants run{sample}; "
             f"tests: {' '.join(Path(t).name for t in tests)})"
         ),
         "",
     ]
-    total_killed = total = 0
+    total_killed = total = total_equivalent = 0
     for target in targets:
         own = [m for m in mutants if m.path == target and m in results and results[m] != "invalid"]
         killed = [m for m in own if results[m] in ("failed", "timeout")]
+        equivalent = [m for m in own if results[m] == "passed" and m.equivalence()]
         total_killed += len(killed)
         total += len(own)
-        score = 100 * len(killed) / len(own) if own else 100.0
-        lines.append(f"{target}: {len(killed)}/{len(own)} killed ({score:.1f} %)")
-    lines.append(f"all: {total_killed}/{total} killed ({100 * total_killed / max(total, 1):.1f} %)")
+        total_equivalent += len(equivalent)
+        lines.append(f"{target}: {_score(len(killed), len(own), len(equivalent))}")
+    lines.append(f"all: {_score(total_killed, total, total_equivalent)}")
     survivors = [m for m in mutants if results.get(m) == "passed"]
-    lines += ["", f"survivors ({len(survivors)}):"] + [f"  {m.ident}  {m.description}" for m in survivors]
+    live = [m for m in survivors if not m.equivalence()]
+    lines += ["", f"survivors not equivalent ({len(live)}):"]
+    lines += [f"  {m.ident}  {m.description}  [{m.function}: {m.code}]" for m in live]
+    lines += ["", f"equivalent survivors ({len(survivors) - len(live)}):"]
+    lines += [
+        f"  {m.ident}  {m.description}  [{m.function}: {m.code}]\n      {m.equivalence()}"
+        for m in survivors
+        if m.equivalence()
+    ]
     return "\n".join(lines)
+
+
+def _score(killed: int, total: int, equivalent: int) -> str:
+    raw = 100 * killed / total if total else 100.0
+    real = total - equivalent
+    text = f"{killed}/{total} killed ({raw:.1f} %)"
+    if equivalent:
+        text += (
+            f", {killed}/{real} of the non-equivalent ({100 * killed / max(real, 1):.1f} %; {equivalent} equivalent)"
+        )
+    return text
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--suite", choices=sorted(SUITES), default="payments", help="which code to mutate (default: payments)"
+    )
     parser.add_argument("--file", action="append", help="only this target (e.g. rules.py)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (each in its own copy)")
     parser.add_argument("--limit", type=int, help="only the first N mutants (a quick look)")
+    parser.add_argument(
+        "--every", type=int, help="only one mutant in N, evenly spread over each file (a sample: an estimate)"
+    )
     parser.add_argument("--only", help="only the mutants whose id contains this text")
     parser.add_argument("--ids", help="only the mutants listed in this file (e.g. the survivors of a report)")
     parser.add_argument("--report", help="also write the report to this file")
@@ -458,13 +714,22 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
 
-    targets = [t for t in TARGETS if not args.file or any(t.endswith(f) for f in args.file)]
+    suite = SUITES[args.suite]
+    if args.report:  # the runner works in its copies: a relative path means the caller's directory
+        args.report = str(Path(args.report).resolve())
+    targets = [
+        t for t in suite.targets if (ROOT / t).exists() and (not args.file or any(t.endswith(f) for f in args.file))
+    ]
     mutants = [m for t in targets for m in find_mutants(t)]
     if args.only:
         mutants = [m for m in mutants if args.only in m.ident]
     if args.ids:
         wanted = {word for line in Path(args.ids).read_text().splitlines() for word in line.split()[:1]}
         mutants = [m for m in mutants if m.ident in wanted]
+    if args.every:
+        mutants = [m for t in targets for m in sorted((m for m in mutants if m.path == t), key=lambda m: m.line)][
+            :: args.every
+        ]
     if args.limit:
         mutants = mutants[: args.limit]
     if args.list:
@@ -472,10 +737,11 @@ def main(argv=None) -> int:
             print(f"{m.ident}  {m.description}")
         print(f"{len(mutants)} mutants")
         return 0
-    stages = [[t for t in stage if (ROOT / t).exists()] for stage in STAGES]
+    stages = [[t for t in stage if (ROOT / t).exists()] for stage in suite.stages]
     stages = [stage for stage in stages if stage]
     all_tests = [t for stage in stages for t in stage]
-    app_stage = stages[-1] == [t for t in STAGES[-1] if (ROOT / t).exists()]
+    last_stage = [t for t in suite.stages[-1] if (ROOT / t).exists()]
+    last_only_for = suite.last_stage_only_for if stages and stages[-1] == last_stage else None
 
     with tempfile.TemporaryDirectory(prefix="hub-mutation-") as tmp:
         copies = []
@@ -531,7 +797,7 @@ def main(argv=None) -> int:
             )
             if args.report:  # as it goes: a long run interrupted still says where it stands
                 Path(args.report).write_text(
-                    _report(mutants, targets, results, all_tests, time.monotonic() - started) + "\n"
+                    _report(suite, mutants, targets, results, all_tests, time.monotonic() - started, args.every) + "\n"
                 )
 
         def reap_group(pid: int) -> None:
@@ -542,13 +808,13 @@ def main(argv=None) -> int:
 
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         try:
-            _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, app_stage, copies, results)
+            _loop(queue, free, running, launch, finish, reap_group, timeouts, stages, last_only_for, copies, results)
         finally:  # interrupted: no test run left behind
             for child in list(running):
                 reap_group(child)
                 os.waitpid(child, 0)
 
-    report = _report(mutants, targets, results, all_tests, time.monotonic() - started)
+    report = _report(suite, mutants, targets, results, all_tests, time.monotonic() - started, args.every)
     print("\n" + report)
     if args.report:
         Path(args.report).write_text(report + "\n")
