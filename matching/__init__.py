@@ -30,6 +30,7 @@ from .model import (
     Instance,
     to_day,
 )
+from .notes import Note
 from .records import Need, Offer, Provider
 from .scoring import CHARTER_PREFER_WEIGHT, Scores, score_candidates
 from .solvers import SideConstraints, SolveResult, solve_cpsat, solve_flow, solve_greedy
@@ -56,6 +57,7 @@ __all__ = [
     "Instance",
     "MatchingResult",
     "Need",
+    "Note",
     "Offer",
     "Phrase",
     "Proposal",

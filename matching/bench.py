@@ -197,7 +197,7 @@ def _run_dense(
     out["stats"] = dict(sr.stats)
     out["timings"] = {k: v for k, v in res.timings.items() if k not in ("rounds", "kept")}
     out["status"] = res.status
-    out["proof"] = res.notes[0] if res.notes else ""
+    out["proof"] = str(res.notes[0]) if res.notes else ""
     out["objective"] = res.objective
     out["bound"] = res.bound
     out["gap_pct"] = 100.0 * (res.bound - res.objective) / res.bound if res.bound else 0.0

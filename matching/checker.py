@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .model import CHARTER_PREFERENCES, EARTH_RADIUS_KM, FUNDING_COMPAT, FUNDING_MODES, MODALITIES, Instance
@@ -48,6 +48,9 @@ class Violation:
     need_id: int | None
     offer_id: int | None
     detail: str
+    #: the facts of a side-constraint violation, for a reader's wording (``territory_share``:
+    #: provider_id, department, count, cap; ``min_per_department``: department, count, wanted)
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -225,6 +228,7 @@ def _check_side(
                         None,
                         None,
                         f"provider {int(inst.provider_ids[p])} has {k} proposals in {d} (cap {cap})",
+                        {"provider_id": int(inst.provider_ids[p]), "department": d, "count": k, "cap": cap},
                     )
                 )
     if side.min_per_department is not None:
@@ -236,6 +240,12 @@ def _check_side(
         for d, want in wanted.items():
             if got.get(d, 0) < want:
                 out.append(
-                    Violation("min_per_department", None, None, f"{got.get(d, 0)} proposals in {d}, wanted {want}")
+                    Violation(
+                        "min_per_department",
+                        None,
+                        None,
+                        f"{got.get(d, 0)} proposals in {d}, wanted {want}",
+                        {"department": d, "count": got.get(d, 0), "wanted": want},
+                    )
                 )
     return out

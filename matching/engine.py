@@ -16,6 +16,7 @@ from .components import Phrase
 from .embeddings import try_load_embedder
 from .explain import Explanation, alternatives, explain_edge, explain_pair, pair_phrases
 from .model import F32, Instance
+from .notes import Note
 from .scoring import Scores, merge_weights, score_candidates
 from .solvers.base import Assignments, SolveResult
 
@@ -106,8 +107,8 @@ class MatchingResult:
     ``total_seconds``, ``timings`` (per stage).  ``status``/``objective``/``bound``
     come from the solver; ``flow_bound``/``gap_to_flow`` only for CP-SAT.
     ``semantic_enabled`` tells whether embeddings were used and
-    ``semantic_note`` why not.  ``fixed``: the fixed ``(need_id, offer_id)`` pairs,
-    kept as they were.
+    ``semantic_note`` why not (a :class:`~matching.notes.Note`, ``None`` when it is on).
+    ``fixed``: the fixed ``(need_id, offer_id)`` pairs, kept as they were.
     """
 
     status: str
@@ -122,7 +123,7 @@ class MatchingResult:
     solve_seconds: float
     total_seconds: float
     semantic_enabled: bool
-    semantic_note: str
+    semantic_note: Note | None
     weights: dict[str, float]
     proposals: tuple[Proposal, ...]
     unmatched: tuple[Unmatched, ...]
@@ -130,7 +131,8 @@ class MatchingResult:
     timings: dict[str, float] = field(default_factory=dict)
     flow_bound: float | None = None
     gap_to_flow: float | None = None
-    notes: tuple[str, ...] = ()
+    #: :class:`~matching.notes.Note` codes (a plain French string from a solver not yet converted)
+    notes: tuple[Note | str, ...] = ()
     solve: SolveResult | None = field(default=None, repr=False)
     candidates: Candidates | None = field(default=None, repr=False)
     scores: Scores | None = field(default=None, repr=False)
@@ -166,18 +168,18 @@ class MatchingResult:
         }
 
 
-def _embed(inst: Instance, embed: EmbedChoice, cand: Candidates) -> tuple[F32 | None, F32 | None, str]:
-    """Embeddings of needs and offers, or ``(None, None, reason)``."""
+def _embed(inst: Instance, embed: EmbedChoice, cand: Candidates) -> tuple[F32 | None, F32 | None, Note | None]:
+    """Embeddings of needs and offers, or ``(None, None, note)``: why the text similarity is off."""
     if inst.need_embeddings is not None and inst.offer_embeddings is not None:
-        return inst.need_embeddings, inst.offer_embeddings, ""
+        return inst.need_embeddings, inst.offer_embeddings, None
     if embed is None or embed is False:
-        return None, None, "sémantique désactivée (pas d'embeddings demandés)"
+        return None, None, Note("semantic.not_requested")
     if inst.need_texts is None or inst.offer_texts is None:
-        return None, None, "sémantique désactivée (pas de textes)"
+        return None, None, Note("semantic.no_texts")
     if embed == "auto":
         embedder, reason = try_load_embedder()
         if embedder is None:
-            return None, None, f"sémantique désactivée ({reason})"
+            return None, None, Note("semantic.unavailable", {"reason": reason})
         embed = embedder
     # embed only the texts that take part in a candidate edge
     need_used = np.flatnonzero(np.bincount(cand.need_idx, minlength=inst.n_needs) > 0)
@@ -191,7 +193,7 @@ def _embed(inst: Instance, embed: EmbedChoice, cand: Candidates) -> tuple[F32 | 
         ne[need_used] = dim_n
     if len(offer_used):
         oe[offer_used] = dim_o
-    return ne, oe, ""
+    return ne, oe, None
 
 
 def solve_instance(
@@ -228,7 +230,7 @@ def solve_instance(
     t_start = time.perf_counter()
     stage_pct = dict(STAGES)
     timings: dict[str, float] = {}
-    notes: list[str] = []
+    notes: list[Note | str] = []
 
     def report(stage: str) -> None:
         if progress is not None:
@@ -261,10 +263,7 @@ def solve_instance(
     if solver == "flow":
         res = solvers.solve_flow(cand, scores)
         if n_two:
-            notes.append(
-                f"{n_two} besoin(s) à deux experts traité(s) avec un seul expert (solveur flow) ; "
-                "utiliser solver='cpsat'"
-            )
+            notes.append(Note("flow.two_experts_single", {"count": n_two}))
     elif solver == "cpsat":
         res = solvers.solve_cpsat(instance, cand, scores, side_constraints, time_limit=time_limit)
     elif solver == "priced":

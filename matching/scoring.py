@@ -29,6 +29,7 @@ from .components import (
     provider_feedback,
 )
 from .model import F32, F64, I64, Bool, Instance
+from .notes import Note
 
 SCORE_SCALE = 1_000_000
 
@@ -76,7 +77,7 @@ class Scores:
     remote_mode: Bool
     semantic_enabled: bool
     raw_cosine: F32 | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Note, ...] = field(default_factory=tuple)
     names: tuple[str, ...] = COMPONENTS
     #: per edge: its need prefers labelled providers (its charter weight is ``prefer_charter_weight``)
     prefer_charter: Bool | None = None
@@ -145,7 +146,7 @@ def score_candidates(
     raw_cos = ctx.raw_cosine
     del ctx  # frees the shared per-edge arrays
 
-    notes = []
+    notes: list[Note] = []
     wvec = np.array([w[c.name] if enabled[c.name] else 0.0 for c in regs], dtype=np.float64)
     total = wvec.sum()
     score = np.zeros(E, dtype=np.float64)
@@ -165,7 +166,7 @@ def score_candidates(
         den = (total - wvec[col]) + w_edge
         np.divide(num, den, out=score, where=den > 0)
     elif total <= 0:
-        notes.append("all enabled weights are zero: every score is 0")
+        notes.append(Note("scores.zero_weights"))
     else:
         for c in range(len(regs)):
             if wvec[c] > 0:

@@ -29,6 +29,7 @@ from app.matches.explanations import stored_phrases
 from app.matches.instance import Vocabulary, build_instance, need_text, offer_text
 from app.matches.models import EmbeddingVector, MatchRun, Proposal, RunStatus
 from app.matches.models import ProposalStatus as P
+from app.matches.notes import stored_note, stored_notes
 from app.matches.services import _aware, _log, _move
 from app.needs.models import Need
 from app.needs.models import NeedStatus as NS
@@ -365,8 +366,8 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
         "unmatched": len(result.unmatched) + run.figures.get("pairs_withheld", 0),
         "fixed": len(built.fixed),
         "skipped_needs_without_coordinates": len(built.skipped_needs),
-        "semantic_note": result.semantic_note,
-        "notes": list(result.notes),
+        "semantic_note": stored_note(result.semantic_note),
+        "notes": stored_notes(result.notes),
         "two_expert_needs": built.two_expert_needs,
         "pairs": sum(1 for p in result.proposals if len(p.offer_ids) == 2),
         "solver_used": solver,

@@ -27,6 +27,7 @@ from app.matches.explanations import explain
 from app.matches.forms import COMPONENT_LABELS, DecisionForm, FeedbackForm, MissionActionForm, ResponseForm, RunForm
 from app.matches.labels import proposal_status
 from app.matches.models import MatchRun, Mission, MissionStatus, Proposal, ProposalStatus, RunStatus
+from app.matches.notes import note_html, notes_html
 from app.needs.forms import LinkNeedForm, RequestNeedForm
 from app.needs.models import Need, NeedStatus
 
@@ -35,7 +36,9 @@ bp = Blueprint("matches", __name__)
 
 @bp.record_once
 def _template_globals(state) -> None:  # globals: the included cards and macros see them too
-    state.app.jinja_env.globals.update(explain=explain, proposal_status=proposal_status)
+    state.app.jinja_env.globals.update(
+        explain=explain, proposal_status=proposal_status, run_notes=notes_html, run_note=note_html
+    )
 
 
 # ------------------------------------------------------------------ staff: runs

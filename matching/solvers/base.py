@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model import I64, IntArray
+from ..notes import Note
 
 #: need index -> offer index, or the offers of a two-expert need.
 Assignments = dict[int, int | tuple[int, ...]]
@@ -40,7 +41,8 @@ class SolveResult:
     flow_bound: float | None = None
     gap_to_flow: float | None = None
     n_model_edges: int = 0
-    notes: tuple[str, ...] = ()
+    #: :class:`~matching.notes.Note` codes (a plain French string from a solver not yet converted)
+    notes: tuple[Note | str, ...] = ()
 
     @property
     def is_optimal(self) -> bool:

@@ -42,6 +42,7 @@ from ortools.sat.python import cp_model
 
 from ..candidates import Candidates
 from ..model import Instance
+from ..notes import Note
 from ..scoring import SCORE_SCALE, Scores
 from .base import SolveResult, assignments_from_selected
 from .flow import solve_flow
@@ -122,7 +123,7 @@ def solve_cpsat(
     t0 = time.perf_counter()
     side = side or SideConstraints()
     timings: dict[str, float] = {}
-    notes: list[str] = []
+    notes: list[Note | str] = []
     priced_ws: np.ndarray | None = None
     if flow_result is None and side.pricing and side.top_k is not None:
         flow_result, priced_ws = priced_working_set(cand, scores, max_rounds=1000)
@@ -150,7 +151,7 @@ def solve_cpsat(
         timings["side_flow"] = sf.seconds
         notes.extend(sf.notes)
         if sf.status == "OPTIMAL":
-            notes.append("contraintes annexes résolues exactement par un flot sur toutes les offres candidates")
+            notes.append(Note("side.flow_exact"))
             return SolveResult(
                 "side_flow",
                 "OPTIMAL",
@@ -191,10 +192,7 @@ def solve_cpsat(
                 repaired = fixed_up
                 hint = np.union1d(hint, fixed_up)
                 hint_sel = fixed_up
-            notes.append(
-                f"flot des contraintes annexes relâché (borne {sf.objective:.4f}) : "
-                "une offre y dépasse sa capacité, CP-SAT résout le modèle"
-            )
+            notes.append(Note("side.flow_relaxed", {"bound": float(sf.objective)}))
     keep = prune_top_k(inst, cand, scores, side.top_k, two_expert, hint)
     if priced_ws is not None:
         keep |= priced_ws
@@ -274,7 +272,7 @@ def solve_cpsat(
         for d, want in minimum.items():
             avail = len(need_by_dep.get(d, []))
             if want > avail:
-                notes.append(f"min_per_department[{d}] = {want} clipped to {avail} (needs with candidates)")
+                notes.append(Note("side.min_clipped", {"department": d, "wanted": want, "available": avail}))
                 want = avail
             if want > 0:
                 model.add(sum(matched_expr(n) for n in need_by_dep[d]) >= want)
@@ -310,12 +308,8 @@ def solve_cpsat(
             bound = max(objective, ub)
             if st == cp_model.OPTIMAL and not reaches_flow_bound:
                 status = "FEASIBLE"
-                notes.append(
-                    f"modèle réduit ({side.top_k} meilleures offres par besoin"
-                    + (" et arêtes retenues par la tarification du flot" if priced_ws is not None else "")
-                    + ") : optimum du modèle réduit, "
-                    f"optimalité non prouvée sur toutes les offres (borne : {ub:.4f})"
-                )
+                code = "cpsat.pruned_priced" if priced_ws is not None else "cpsat.pruned"
+                notes.append(Note(code, {"top_k": side.top_k, "bound": float(ub)}))
             elif reaches_flow_bound:
                 status = "OPTIMAL"
         else:
@@ -334,9 +328,10 @@ def solve_cpsat(
     if repaired is not None:
         rep_obj = float(scores.score[repaired].sum())
         if status not in ("OPTIMAL", "FEASIBLE") or rep_obj > objective + 1e-12:
-            notes.append("réponse : le flot des contraintes annexes réparé (meilleur que CP-SAT)")
+            # the fallback's notes no longer describe the answer
+            notes[:] = [x for x in notes if not (isinstance(x, Note) and x.code.startswith(("fallback.", "unmet.")))]
+            notes.append(Note("cpsat.repaired"))
             status, selected, objective, bound = "FEASIBLE", repaired, rep_obj, max(rep_obj, ub)
-            notes[:] = [x for x in notes if not x.startswith(("aucune solution", "contrainte non"))]
             if 2 * int(scores.score_int[repaired].sum()) >= ub_int:
                 status = "OPTIMAL"
     gap = (fb - objective) / fb if fb > 0 else 0.0
@@ -364,28 +359,28 @@ def _flow_fallback(
     two_expert: np.ndarray,
     status: str,
     time_limit: float,
-) -> list[str]:
+) -> list[Note | str]:
     """Notes of a run that falls back to the flow optimum (CP-SAT found no solution):
     why, and which side constraints that answer does not meet."""
     from ..checker import check_assignments  # the checker names the unmet side constraints
 
-    why = {
-        "UNKNOWN": f"aucune solution trouvée par CP-SAT en {time_limit:g} s",
-        "INFEASIBLE": "contraintes annexes impossibles à respecter sur le modèle",
-    }.get(status, f"CP-SAT : {status}")
-    notes = [f"{why} ; propositions du flot optimal sans contraintes annexes"]
+    notes: list[Note | str]
+    if status == "UNKNOWN":
+        notes = [Note("fallback.unknown", {"seconds": float(time_limit)})]
+    elif status == "INFEASIBLE":
+        notes = [Note("fallback.infeasible")]
+    else:
+        notes = [Note("fallback.status", {"status": status})]
     nid, oid = inst.need_ids, inst.offer_ids
     amap = {int(nid[n]): int(oid[o]) for n, o in flow_result.assignments.items() if isinstance(o, int)}
     unmet = [v for v in check_assignments(inst, amap, side_constraints=side) if v.rule in _SIDE_RULES]
     for v in unmet[:_MAX_NAMED]:
-        notes.append(f"contrainte non respectée ({v.rule}) : {v.detail}")
+        notes.append(Note(f"unmet.{v.rule}", dict(v.params)))
     if len(unmet) > _MAX_NAMED:
-        notes.append(f"contrainte non respectée : {len(unmet) - _MAX_NAMED} autre(s) cas")
+        notes.append(Note("unmet.more", {"count": len(unmet) - _MAX_NAMED}))
     served_alone = int(np.sum(two_expert[cand.need_idx[flow_result.selected]]))
     if served_alone:
-        notes.append(
-            f"contrainte non respectée (two_experts) : {served_alone} besoin(s) à deux experts servi(s) par un seul"
-        )
+        notes.append(Note("unmet.two_experts", {"count": served_alone}))
     return notes
 
 

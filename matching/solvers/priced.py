@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from ..candidates import Candidates
+from ..notes import Note
 from ..scoring import SCORE_SCALE, Scores
 from .base import SolveResult
 from .flow import solve_flow
@@ -219,13 +220,11 @@ def priced_working_set(
     timings.update({"solve": t_solve, "pricing": t_price, "total": time.perf_counter() - t0})
     kept = int(ws.sum())
     objective = res.objective
-    note = (
-        f"optimal (priced): {rounds} tour(s) de tarification, {kept} arêtes gardées sur {n_usable}"
-        if proven
-        else f"tarification arrêtée après {rounds} tour(s) : écart à la borne {upper - objective:.4f}"
-        if upper is not None
-        else ""
-    )
+    notes: tuple[Note, ...] = ()
+    if proven:
+        notes = (Note("priced.optimal", {"rounds": rounds, "kept": kept, "usable": int(n_usable)}),)
+    elif upper is not None:
+        notes = (Note("priced.stopped", {"rounds": rounds, "gap": float(upper - objective)}),)
     result = SolveResult(
         "priced",
         "OPTIMAL" if proven else "FEASIBLE",
@@ -236,7 +235,7 @@ def priced_working_set(
         res.selected,
         {**timings, "rounds": float(rounds), "kept": float(kept), "added": float(added_total)},
         n_model_edges=kept,
-        notes=(note,),
+        notes=notes,
     )
     return result, ws
 

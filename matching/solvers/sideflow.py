@@ -36,6 +36,7 @@ from ortools.graph.python import min_cost_flow
 
 from ..candidates import Candidates
 from ..model import Instance
+from ..notes import Note
 from ..scoring import Scores
 from .base import SolveResult, assignments_from_selected
 
@@ -45,10 +46,10 @@ if TYPE_CHECKING:
 
 def department_minimums(
     inst: Instance, dep_codes: np.ndarray, minimum: Mapping[str, int] | int, with_edges: np.ndarray
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[Note]]:
     """Per département code (``dep_codes``, sorted): the minimum number of matched needs, clipped to
     ``with_edges`` (the département's needs that have a usable edge), and notes on the clipping."""
-    notes: list[str] = []
+    notes: list[Note] = []
     if isinstance(minimum, Mapping):
         wanted = {str(d): int(v) for d, v in minimum.items()}
     else:
@@ -59,7 +60,7 @@ def department_minimums(
         i = index.get(d)
         avail = int(with_edges[i]) if i is not None else 0
         if want > avail:
-            notes.append(f"min_per_department[{d}] = {want} clipped to {avail} (needs with candidates)")
+            notes.append(Note("side.min_clipped", {"department": d, "wanted": want, "available": avail}))
             want = avail
         if i is not None:
             out[i] = max(0, want)
@@ -78,7 +79,7 @@ def solve_side_flow(inst: Instance, cand: Candidates, scores: Scores, side: Side
     dep_codes, need_dep = np.unique(inst.need_dep, return_inverse=True)
     need_dep = need_dep.astype(np.int64)
     D = len(dep_codes)
-    notes: list[str] = []
+    notes: list[Note] = []
 
     # needs with a usable edge (nodes 0..nu-1)
     has = np.zeros(inst.n_needs, dtype=bool)

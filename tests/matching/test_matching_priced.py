@@ -32,7 +32,7 @@ def test_priced_equals_all_edges_optimum(seed, n, m, k_need, k_offer, block):
     scores = score_candidates(inst, cand)
     ref = solve_flow(cand, scores)
     r = solve_priced(cand, scores, k_need=k_need, k_offer=k_offer, block=block, max_rounds=1000)
-    assert r.status == "OPTIMAL" and r.notes[0].startswith("optimal (priced)")
+    assert r.status == "OPTIMAL" and getattr(r.notes[0], "code", "") == "priced.optimal"
     assert _int(scores, r) == _int(scores, ref)
     assert r.bound == r.objective
     nid, oid = inst.need_ids, inst.offer_ids
@@ -60,4 +60,4 @@ def test_engine_priced_solver_equals_flow():
     a = solve_instance(inst, embed=None, solver="priced", explain=False)
     b = solve_instance(inst, embed=None, explain=False)
     assert a.status == "OPTIMAL" and abs(a.objective - b.objective) < 1e-6
-    assert any(n.startswith("optimal (priced)") for n in a.notes)
+    assert any(getattr(n, "code", "") == "priced.optimal" for n in a.notes)

@@ -1,0 +1,60 @@
+"""The engine's notes on the run page in the reader's language (issue 15): a run stores them as codes
+and parameters, the page words them in French or in English, with the names of the départements and
+providers they speak of; notes stored before as French strings still show, marked as French."""
+
+from __future__ import annotations
+
+import re
+
+from app.core.jobs import commit
+from app.matches import runs as match_runs
+from tests.conftest import login, page_text, post_form
+
+
+def _notes(page: str) -> str:
+    """The text of the run page's engine notes (tags removed)."""
+    match = re.search(r"<dt>(?:Remarques du moteur|Engine notes)</dt><dd>(.*?)</dd>", page, re.S)
+    assert match, "no engine notes on the page"
+    return re.sub(r"<[^>]+>", "", match.group(1))
+
+
+def test_run_notes_in_the_readers_language(client, factory, db_session):
+    staff = factory.staff()
+    provider = factory.provider(name="Cyber Var", commune="83137", radius_km=30)
+    factory.offer(provider=provider, title="Audit", skills=["securite.cybersecurite"], capacity_per_month=5)
+    for name in ("Cabinet infirmier", "Pharmacie du port"):
+        factory.need(
+            title="Sécuriser nos ordinateurs",
+            skills=["securite.cybersecurite"],
+            organisation=factory.organisation(name=name, commune="83137"),
+        )
+    login(client, staff)
+    # one proposal per provider and département at most, two wanted in the Var: impossible
+    side = {"territory_share": 0.01, "min_per_department": {"83": 2}, "top_k": None}
+    run = match_runs.start_run(staff, {"skills": 1, "distance": 1}, solver="cpsat", side_constraints=side)
+    commit()
+    codes = [n["code"] for n in run.figures["notes"]]
+    assert codes[:2] == ["fallback.infeasible", "unmet.territory_share"], codes  # stored as codes
+    assert run.figures["notes"][1]["params"] == {"provider_id": provider.id, "department": "83", "count": 2, "cap": 1}
+
+    french = page_text(client.get(f"/mise-en-relation/runs/{run.id}"))
+    notes = _notes(french)
+    assert notes.startswith("contraintes annexes impossibles à respecter sur le modèle ;"), notes
+    assert (
+        "contrainte non respectée (part par territoire) : Cyber Var a 2 propositions pour Var (83) (plafond 1)" in notes
+    )
+    assert "<dd>désactivée — aucun vecteur de texte demandé</dd>" in french  # why the text similarity is off
+
+    post_form(client, "/langue", {"lang": "en"})
+    english = page_text(client.get(f"/mise-en-relation/runs/{run.id}"))
+    notes = _notes(english)
+    assert notes.startswith("side constraints impossible to meet on the model; proposals from the optimal flow"), notes
+    assert "constraint not met (share per territory): Cyber Var has 2 proposals for Var (83) (cap 1)" in notes
+    assert "<dd>disabled — no text embeddings requested</dd>" in english
+    assert "contrainte" not in notes and "lang=" not in english.split("Engine notes")[1].split("</dd>")[0]
+
+    # a run stored before: its French strings, as they are, marked as French
+    run.figures = {**run.figures, "notes": ["contrainte non respectée (territory_share) : provider 1"]}
+    db_session.commit()
+    english = page_text(client.get(f"/mise-en-relation/runs/{run.id}"))
+    assert '<span lang="fr" data-user-content>contrainte non respectée (territory_share) : provider 1</span>' in english
