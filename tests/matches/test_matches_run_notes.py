@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import refresh
+
 from app.core.jobs import commit
 from app.matches import runs as match_runs
+from app.matches.notes import notes_html
+from matching.notes import NOTE_TEXTS
 from tests.conftest import login, page_text, post_form
 
 
@@ -58,3 +62,34 @@ def test_run_notes_in_the_readers_language(client, factory, db_session):
     db_session.commit()
     english = page_text(client.get(f"/mise-en-relation/runs/{run.id}"))
     assert '<span lang="fr" data-user-content>contrainte non respectée (territory_share) : provider 1</span>' in english
+
+
+def test_every_note_of_the_library_is_worded_in_both_languages(app, db_session):
+    """Each code `matching` may return has its French wording and its English translation here."""
+    params = {
+        "bound": 1.5,
+        "department": "83",
+        "wanted": 3,
+        "available": 1,
+        "top_k": 10,
+        "seconds": 2,
+        "status": "MODEL_INVALID",
+        "provider_id": 999999,
+        "count": 2,
+        "cap": 1,
+        "rounds": 3,
+        "kept": 1200,
+        "usable": 5000,
+        "gap": 0.25,
+        "reason": "ImportError",
+    }
+    stored = [{"code": code, "params": params, "text": "texte français"} for code in NOTE_TEXTS]
+    worded = {}
+    for lang in ("fr", "en"):
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            refresh()  # the locale is kept per application context, which the fixture's outlives
+            worded[lang] = [str(notes_html([note])) for note in stored]
+    for code, fr, en in zip(NOTE_TEXTS, worded["fr"], worded["en"], strict=True):
+        assert "texte français" not in fr and "lang=" not in en, code  # worded here, not the stored text
+        assert fr != en, code  # translated
+    assert "prestataire n° 999999" in worded["fr"][list(NOTE_TEXTS).index("unmet.territory_share")]
