@@ -49,8 +49,9 @@ class Violation:
     offer_id: int | None
     detail: str
     #: the facts of a side-constraint violation, for a reader's wording (``territory_share``:
-    #: provider_id, department, count, cap; ``min_per_department``: department, count, wanted)
-    params: Mapping[str, object] = field(default_factory=dict)
+    #: provider_id, department, count, cap; ``min_per_department``: department, count, wanted); left out
+    #: of equality and hash (``detail`` says the same), so that violations stay values
+    params: Mapping[str, object] = field(default_factory=dict, compare=False)
 
 
 def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
