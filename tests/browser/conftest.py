@@ -137,6 +137,9 @@ def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
 def nav_link(page, name: str):
     """The header's link `name`, reached as a person would: through the Menu button on a phone, and through
     the "Gestion" sub-menu for hub staff's pages."""
+    # hub.js is deferred: until it has run, the phone's menu button is hidden and the navigation open, and it
+    # folds the navigation when it runs. Deferred scripts run before DOMContentLoaded: wait for it, then look.
+    page.wait_for_load_state("domcontentloaded")
     toggle = page.locator(".menu-toggle")
     if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
