@@ -15,6 +15,10 @@ from tests.conftest import PASSWORD, login, post_form
 from tests.library.library_helpers import library_world
 from tests.test_access_matrix import EXPECTED, PERSONAS, world  # noqa: F401  (the matrix's fixture)
 
+# The headers are set by code, not by the database: the SQLite pass checks them per role; the PostgreSQL pass
+# checks them on every route over HTTP (tests/attack/test_attack_routes.py).
+pytestmark = pytest.mark.one_pass("sqlite")
+
 HTML_DIRECTIVES = {
     "default-src": "'self'",
     "script-src": "'self'",
