@@ -101,6 +101,7 @@ SUITES = {
         title="the streamed candidates and the priced solver",
         targets=("matching/stream.py", "matching/solvers/streamed.py"),
         stages=(
+            ("tests/matching/test_matching_streamed_rules.py",),
             ("tests/matching/test_matching_streamed.py",),
             ("tests/matching/test_matching_priced.py", "tests/matching/test_matching_solvers.py"),
         ),
