@@ -56,7 +56,7 @@ def _check(inst, r, ref_int: int, n_edges: int, wall: float) -> None:
     assert res.bound >= res.objective
     assert r.stats["bound"] == res.bound
     assert r.stats["rounds"] == res.timings["rounds"] >= 1
-    assert r.stats["edges_kept"] == res.timings["kept"] == res.n_model_edges
+    assert r.stats["edges_kept"] == res.timings["kept"] == res.n_model_edges <= r.stats["edges_usable"]
     for name in ("prepare", "generation_pass", "generate", "solve", "duals", "pricing"):
         assert 0.0 <= res.timings[name] <= res.timings["total"] <= wall
     if res.status == "OPTIMAL":
@@ -73,9 +73,9 @@ def _check(inst, r, ref_int: int, n_edges: int, wall: float) -> None:
         assert float(m.group(2)) == pytest.approx(100 * gap, abs=1e-3)
 
 
-def _solve(inst, **kw):
+def _solve(inst, *args, **kw):
     t0 = time.perf_counter()
-    r = solve_streamed(inst, **kw)
+    r = solve_streamed(inst, *args, **kw)
     return r, time.perf_counter() - t0
 
 
@@ -265,6 +265,16 @@ def test_the_rounds_add_what_the_first_working_set_missed():
             assert full.stats["edges_kept"] > len(np.unique(cand.need_idx))  # more than the first edge of each
             if store == 0:
                 assert full.stats["regenerated_needs"] > 0
+            # a margin as wide as the scores: every stored edge is a candidate to add, one per need a round,
+            # never one already kept, until the proof; all at once: one more solve, on every edge
+            wide, wall = _solve(inst, **TIGHT, store_budget=store, margin=S)
+            _check(inst, wide, ref_int, len(cand), wall)
+            assert wide.result.status == "OPTIMAL"
+            if store:
+                wide, wall = _solve(inst, **{**TIGHT, "add_per_need": 10**6}, store_budget=store, margin=S)
+                _check(inst, wide, ref_int, len(cand), wall)
+                assert wide.result.status == "OPTIMAL" and wide.stats["rounds"] == 2
+                assert wide.stats["edges_kept"] == wide.stats["edges_usable"]
             # exactly as many rounds as it needs: proven; one fewer: stopped by the rounds
             same, wall = _solve(inst, **TIGHT, store_budget=store, margin=0, max_rounds=rounds)
             _check(inst, same, ref_int, len(cand), wall)
@@ -327,3 +337,90 @@ def test_edge_budgets(seed):
                 assert r.result.status == "OPTIMAL" and r.result.notes[0].startswith("optimal : flot")
             if r.result.status != "OPTIMAL":
                 assert r.stats["stopped_by"] == "edges"
+
+
+def _first_working_set(cand, scores, k_need: int, k_offer: float) -> int:
+    """Size of the first working set by its definition: the ``k_need`` best edges of each need and the
+    ``ceil(k_offer × remaining)`` best of each offer, among the edges with a positive score."""
+    e = np.flatnonzero(scores.score_int > 0)
+    s = scores.score_int[e]
+    keep = np.zeros(len(e), dtype=bool)
+    rem = np.maximum(cand.remaining, 0)
+    for group, limit in ((cand.need_idx[e], None), (cand.offer_idx[e], np.ceil(k_offer * rem).astype(int))):
+        for g in np.unique(group):
+            mine = np.flatnonzero(group == g)
+            n_best = k_need if limit is None else int(limit[g])
+            keep[mine[np.argsort(-s[mine], kind="stable")[:n_best]]] = True
+    return int(keep.sum())
+
+
+def _no_ties(cand, scores) -> bool:
+    e = scores.score_int > 0
+    for group in (cand.need_idx[e], cand.offer_idx[e]):
+        k = group.astype(np.int64) * (4 * S) + scores.score_int[e]
+        if len(np.unique(k)) != len(k):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_first_working_set_is_the_best_of_each_need_and_offer(seed):
+    inst = _instance(seed, 20, 6)
+    cand, scores, ref_int = _reference(inst)
+    if not _no_ties(cand, scores):
+        return
+    for k_need, k_offer in ((1, 0.0), (2, 0.0), (1, 0.5), (2, 1.0)):
+        expected = _first_working_set(cand, scores, k_need, k_offer)
+        for store, bp in ((10**9, 1), (0, 1), (10**9, 10**6)):
+            kw = {"k_need": k_need, "k_offer": k_offer, "store_budget": store, "block_pairs": bp}
+            r, wall = _solve(inst, **kw, direct_edges=0, max_rounds=1)
+            _check(inst, r, ref_int, len(cand), wall)
+            assert r.stats["edges_kept"] == expected, kw
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_edges_returned_are_the_working_set_once_with_their_data(seed):
+    inst = _instance(seed)
+    cand, scores, ref_int = _reference(inst)
+    key = cand.need_idx.astype(np.int64) * inst.n_offers + cand.offer_idx
+    for store in (10**9, 0):
+        # no offer pool (k_offer = 0): each edge is returned once; beyond the store every kept edge came
+        # with its full data (regenerated), from the store only the needs' best and the chosen ones
+        r, wall = _solve(inst, k_need=1, k_offer=0.0, add_per_need=2, direct_edges=0, store_budget=store)
+        _check(inst, r, ref_int, len(cand), wall)
+        got = r.candidates.need_idx.astype(np.int64) * inst.n_offers + r.candidates.offer_idx
+        assert len(np.unique(got)) == len(got) <= r.stats["edges_kept"]
+        if store == 0:
+            assert len(got) == r.stats["edges_kept"]
+        pos = np.searchsorted(key, got, sorter=np.argsort(key))
+        f = np.argsort(key)[pos]
+        assert np.array_equal(key[f], got)
+        assert np.array_equal(scores.score_int[f], r.scores.score_int)
+        assert np.array_equal(cand.coverage[f], r.candidates.coverage)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_need_whose_edges_are_all_kept_is_never_regenerated(seed):
+    inst = _instance(seed)
+    cand, _, ref_int = _reference(inst)
+    r, wall = _solve(inst, k_need=50, k_offer=0.0, direct_edges=0, store_budget=0)
+    _check(inst, r, ref_int, len(cand), wall)
+    assert r.result.status == "OPTIMAL" and r.stats["rounds"] == 1 and r.stats["regenerated_needs"] == 0
+
+
+#: skills only: a proposal covering no wanted skill scores 0
+SKILLS_ONLY = {"skills": 1.0, "distance": 0, "semantic": 0, "waiting": 0, "load": 0, "feedback": 0, "charter": 0}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_edges_scoring_zero_are_never_kept_nor_chosen(seed):
+    inst = _instance(seed)
+    cand = build_candidates(inst)
+    scores = score_candidates(inst, cand, SKILLS_ONLY)
+    ref_int = int(scores.score_int[solve_flow(cand, scores).selected].sum())
+    usable = int((scores.score_int > 0).sum())
+    for kw in ({}, {"direct_edges": 0}, {**TIGHT, "store_budget": 0}):
+        r, wall = _solve(inst, SKILLS_ONLY, **kw)
+        _check(inst, r, ref_int, len(cand), wall)
+        assert r.stats["edges_usable"] == usable
+        assert (r.scores.score_int[r.result.selected] > 0).all()
