@@ -267,7 +267,39 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/stream.py", "CandidateStream.__init__", "self.remote_offers = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
         "without a remote join every remote count is 0: the remote offers are never indexed"
     ),
+    ("matching/stream.py", "CandidateStream.__init__", "block_pairs: int = 2_000_000,", "2000000 -> 2000001"): (
+        "where the blocks end, not what they hold: blocks of 1 pair, 7 pairs or one block give the same edges (tested)"
+    ),
+    ("matching/stream.py", "CandidateStream.__init__", "if rq.any() and len(remote_offers):", "and -> or"): (
+        "with no remote-accepting need or no remote offer the join goes on with empty entries and finds nothing"
+    ),
+    ("matching/stream.py", "concat_edges", "raw_pairs: int = 0", "0 -> 1"): (
+        "a default used only for the intermediate set of edges at hand, whose raw_pairs is never read: the "
+        "returned set gets the stream's count"
+    ),
     # matching/solvers/streamed.py
+    ("matching/solvers/streamed.py", "Streamed", "@dataclass(frozen=True, eq=False)", "False -> True"): (
+        "the outcome record is never compared or hashed: its dataclass flags change nothing"
+    ),
+    ("matching/solvers/streamed.py", "_ranked", "composite += (2**31 - 1) - key.astype(np.int64)", "- -> +"): (
+        "the same constant added to every composite key (the keys span less than 2**31): the order is the same"
+    ),
+    ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", "2 -> 3"): (
+        "the cap is never reached: the keys are score differences plus the margin, below 3 * SCORE_SCALE"
+    ),
+    ("matching/solvers/streamed.py", "_feasible_potential", "for _ in range(n_nodes + 2):", "2 -> 3"): (
+        "one more sweep allowed before reporting a negative cycle: on an optimal flow the labels settle before"
+    ),
+    ("matching/solvers/streamed.py", "_trim", "if len(ws) == 0:", "0 -> 1"): (
+        "a working set of one edge: it is its need's best, which the trim keeps anyway"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "block_pairs: int = 2_000_000,", "2000000 -> 2000001"): (
+        "where the blocks end, not what they hold: blocks of 1 pair, 7 pairs or one block give the same edges (tested)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "margin: int = SCORE_SCALE // 50,", "// -> *"): (
+        "a tuning default (tests pass margins 0, 1/50 and 1 explicitly): a wider margin adds more stored edges a "
+        "round, the same answer and proof"
+    ),
     ("matching/solvers/streamed.py", "", "_NONE_LEFT = -2 * SCORE_SCALE", "2 -> 3"): (
         "any value below -SCORE_SCALE: a price never exceeds the largest score (SCORE_SCALE), so g + drift stays "
         "negative, below u >= 0, and the need is never at risk"
@@ -299,6 +331,15 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/solvers/streamed.py", "solve_streamed", "keep[order[rank < k_need]] = True", "< -> <="): (
         "one more edge per need kept during the pass: the final trim after it keeps the k_need best of each need "
         "and the best of each offer, the same edges"
+    ),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "k_offer = min(k_offer, edge_budget / (4 * max(1, int(rem.sum()))))",
+        "1 -> 2",
+    ): (
+        "differs only when the capacity left sums to 1: a single offer has capacity, each need has at most one "
+        "edge (to it), kept as the need's best whatever the offer's quota"
     ),
     ("matching/solvers/streamed.py", "solve_streamed", 'if status != "OPTIMAL":', "guard removed (condition False)"): (
         "the working-set flow is always feasible (each need has its arc to the sink): OR-Tools answers OPTIMAL; "

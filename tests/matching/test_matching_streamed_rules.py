@@ -163,6 +163,13 @@ def test_dual_prices_of_contended_offers():
     assert (u[ni] + v[oi] >= s).all()
 
 
+def test_dual_prices_without_any_arc():
+    # no need, no capacity: nothing to price, every price 0
+    e = np.zeros(0, dtype=np.int64)
+    u, v, d = dual_prices(e, e, e, e, np.zeros(2, dtype=np.int64), 0, 2)
+    assert len(u) == 0 and np.array_equal(v, [0, 0]) and np.array_equal(d, [0, 0, 0])
+
+
 def test_dual_prices_of_a_non_optimal_flow_raise():
     ni, oi, s = np.array([0]), np.array([0]), np.array([5], dtype=np.int64)
     with pytest.raises(RuntimeError, match="negative cycle"):
@@ -184,6 +191,9 @@ def test_stream_blocks_are_frozen_counted_and_bounded():
     assert stream.edges_generated == len(cand) and stream.pairs_generated == cand.raw_pairs
     seen = np.concatenate([b.needs for b in blocks])
     assert np.array_equal(seen, stream.needs_with_pairs)
+    assert (stream.pairs_per_need[seen] > 0).all()
+    # a need whose joins examine no pair is in no block
+    assert set(np.flatnonzero(stream.pairs_per_need == 0).tolist()).isdisjoint(seen.tolist())
     for b in blocks:
         assert len(b.needs) == 1 or int(stream.pairs_per_need[b.needs].sum()) <= 7
         assert np.isin(b.cand.need_idx, b.needs).all()
@@ -337,6 +347,12 @@ def test_edge_budgets(seed):
                 assert r.result.status == "OPTIMAL" and r.result.notes[0].startswith("optimal : flot")
             if r.result.status != "OPTIMAL":
                 assert r.stats["stopped_by"] == "edges"
+    # a budget of one edge per need, no offer pool: the first working set shrinks to fit it
+    n_with = len(np.unique(cand.need_idx[scores.score_int > 0]))
+    if n_with:
+        r, wall = _solve(inst, edge_budget=n_with, k_offer=0.0, direct_edges=0)
+        _check(inst, r, ref_int, len(cand), wall)
+        assert r.stats["edges_kept"] <= n_with
 
 
 def _first_working_set(cand, scores, k_need: int, k_offer: float) -> int:
