@@ -444,3 +444,14 @@ def test_edges_scoring_zero_are_never_kept_nor_chosen(seed):
         _check(inst, r, ref_int, len(cand), wall)
         assert r.stats["edges_usable"] == usable
         assert (r.scores.score_int[r.result.selected] > 0).all()
+
+
+@pytest.mark.parametrize("seed", [1, 7, 9, 10, 29])
+def test_a_bound_of_one_states_its_gap(seed):
+    # three needs, stopped after the first block: the bound (1.0, a need never generated) is no larger than
+    # one proposal, and the note still gives the gap (100 % when nothing was chosen yet)
+    inst = random_instance(seed, 3, 2, n_skills=3)
+    cand, _, ref_int = _reference(inst)
+    r, wall = _solve(inst, **TIGHT, store_budget=0, time_limit=0.0, block_pairs=1)
+    _check(inst, r, ref_int, len(cand), wall)
+    assert r.result.status == "FEASIBLE" and 0 < r.result.bound <= 1.0
