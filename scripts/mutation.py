@@ -277,6 +277,12 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "a default used only for the intermediate set of edges at hand, whose raw_pairs is never read: the "
         "returned set gets the stream's count"
     ),
+    ("matching/stream.py", "Block", "@dataclass(frozen=True, eq=False)", "False -> True"): (
+        "a block is never compared or hashed: its eq flag changes nothing (frozen is tested)"
+    ),
+    ("matching/stream.py", "CandidateStream.__init__", "self.grid_offers = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
+        "without an on-site grid every on-site count is 0: the grid's offers are never indexed"
+    ),
     # matching/solvers/streamed.py
     ("matching/solvers/streamed.py", "Streamed", "@dataclass(frozen=True, eq=False)", "False -> True"): (
         "the outcome record is never compared or hashed: its dataclass flags change nothing"

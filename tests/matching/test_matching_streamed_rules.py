@@ -455,3 +455,24 @@ def test_a_bound_of_one_states_its_gap(seed):
     r, wall = _solve(inst, **TIGHT, store_budget=0, time_limit=0.0, block_pairs=1)
     _check(inst, r, ref_int, len(cand), wall)
     assert r.result.status == "FEASIBLE" and 0 < r.result.bound <= 1.0
+
+
+def test_stream_blocks_carry_the_text_similarity():
+    inst = _instance(4, 25, 8)
+    rng = np.random.default_rng(4)
+    ne = rng.normal(size=(inst.n_needs, 8)).astype(np.float32)
+    oe = rng.normal(size=(inst.n_offers, 8)).astype(np.float32)
+    ne /= np.linalg.norm(ne, axis=1, keepdims=True)
+    oe /= np.linalg.norm(oe, axis=1, keepdims=True)
+    cand = build_candidates(inst)
+    scores = score_candidates(inst, cand, need_embeddings=ne, offer_embeddings=oe)
+    assert scores.raw_cosine is not None
+    stream = CandidateStream(inst, block_pairs=3, need_embeddings=ne, offer_embeddings=oe)
+    c, s = concat_edges([(b.cand, b.scores) for b in stream.blocks()])
+    assert np.array_equal(c.need_idx, cand.need_idx) and s.raw_cosine is not None
+    k1 = cand.need_idx.astype(np.int64) * inst.n_offers + cand.offer_idx
+    k2 = c.need_idx.astype(np.int64) * inst.n_offers + c.offer_idx
+    o1, o2 = np.argsort(k1), np.argsort(k2)
+    assert np.allclose(scores.raw_cosine[o1], s.raw_cosine[o2]) and np.array_equal(
+        scores.score_int[o1], s.score_int[o2]
+    )
