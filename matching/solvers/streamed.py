@@ -404,7 +404,7 @@ def solve_streamed(
         cand_pos = np.concatenate([sp, np.full(len(cand_n) - len(sp), -1, dtype=np.int64)])
         if len(cand_n) == 0:
             if best_bound > obj_int and not stopped:  # cannot happen with exact duals: say so rather than loop
-                stopped = "rounds"
+                stopped = "rounds"  # (never reached: the duals are exact)
             break
         if edge_budget is not None and len(ws) + len(cand_n) > edge_budget:
             room = edge_budget - len(ws)
