@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import tempfile
 
 import pytest
 from flask.testing import FlaskClient
@@ -433,6 +434,7 @@ def fresh_app(url: str, **config):
             "SMTP_URL": "",
             "RATELIMIT_STORAGE_URI": "memory://",
             "MATCHING_EMBEDDINGS": "off",
+            "FILES_DIR": tempfile.mkdtemp(prefix="hub-files-"),  # never the checkout's instance/
             **config,
         }
     )

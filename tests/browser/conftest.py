@@ -57,6 +57,7 @@ def live_app(tmp_path_factory):
             "SECRET_KEY": "browser-test-key",
             "JOBS_MODE": "inprocess",
             "SMTP_URL": "",
+            "FILES_DIR": str(tmp_path_factory.mktemp("browser-files")),  # never the checkout's instance/
         }
     )
     with app.app_context():
