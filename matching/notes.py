@@ -23,6 +23,10 @@ The codes (``params`` in brackets):
   constraints that fallback answer does not meet;
 * ``flow.two_experts_single`` [count]: two-expert needs served by one expert (flow solver);
 * ``priced.optimal`` [rounds, kept, usable] / ``priced.stopped`` [rounds, gap]: the priced flow;
+* ``streamed.all_edges`` [kept, generated] / ``streamed.optimal`` [rounds, kept, usable, generated] /
+  ``streamed.stopped_time`` / ``_edges`` / ``_rounds`` [rounds, bound, gap, kept]: the streamed solver
+  (one flow on every usable edge; priced and proven; stopped by its time, edge or round budget, with
+  the bound and the gap of its answer);
 * ``semantic.not_requested`` / ``semantic.no_texts`` / ``semantic.unavailable`` [reason]: why the
   text similarity is off (``reason``: a technical message, not worded).
 """
@@ -37,6 +41,7 @@ from typing import Any
 __all__ = ["NOTE_TEXTS", "Note", "note_text"]
 
 _FLOW_ANSWER = " ; propositions du flot optimal sans contraintes annexes"
+_STOPPED = " après {rounds} tour(s) : borne {bound:.4f}, écart {gap:.3%} ({kept} arêtes gardées)"
 
 #: The French wording of each code (``str.format`` with the note's params).
 NOTE_TEXTS: Mapping[str, str] = MappingProxyType(
@@ -79,6 +84,13 @@ NOTE_TEXTS: Mapping[str, str] = MappingProxyType(
         ),
         "priced.optimal": "optimal (priced): {rounds} tour(s) de tarification, {kept} arêtes gardées sur {usable}",
         "priced.stopped": "tarification arrêtée après {rounds} tour(s) : écart à la borne {gap:.4f}",
+        "streamed.all_edges": "optimal : flot sur toutes les {kept} arêtes utilisables ({generated} générées en flux)",
+        "streamed.optimal": (
+            "optimal (tarification en flux) : {rounds} tour(s), {kept} arêtes gardées sur {usable} ({generated} générées)"
+        ),
+        "streamed.stopped_time": "tarification arrêtée (limite de temps)" + _STOPPED,
+        "streamed.stopped_edges": "tarification arrêtée (budget d'arêtes)" + _STOPPED,
+        "streamed.stopped_rounds": "tarification arrêtée (nombre de tours)" + _STOPPED,
         "semantic.not_requested": "sémantique désactivée (pas d'embeddings demandés)",
         "semantic.no_texts": "sémantique désactivée (pas de textes)",
         "semantic.unavailable": "sémantique désactivée ({reason})",

@@ -32,15 +32,17 @@ stays the reference of the tests.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..candidates import Candidates
 from ..model import F32, I64, Instance
+from ..notes import Note
 from ..scoring import SCORE_SCALE, Scores
 from ..stream import CandidateStream, concat_edges, take_edges
+from .augment import WarmMatching
 from .base import SolveResult, assignments_from_selected
 from .flow import flow_select
 from .priced import _top_per_group, group_ranks
@@ -69,83 +71,6 @@ def _ranked(group: I64, key: I64) -> tuple[I64, I64]:
     order = np.argsort(composite)
     del composite
     return order, group_ranks(group[order])
-
-
-def dual_prices(
-    need_idx: np.ndarray,
-    offer_idx: np.ndarray,
-    score_int: np.ndarray,
-    selected: np.ndarray,
-    remaining: np.ndarray,
-    n_needs: int,
-    n_offers: int,
-    start: I64 | None = None,
-) -> tuple[I64, I64, I64]:
-    """Integer dual prices ``(u, v)`` and node potentials (to start the next round from) of the optimal flow ``selected`` (positions in the edge arrays) on
-    the given edges (see module doc, step 3).  Raises when the residual graph has a negative cycle (the flow
-    is not optimal)."""
-    N, M = n_needs, n_offers
-    T = N + M
-    s_all = score_int.astype(np.int64)
-    usable = s_all > 0
-    used = np.zeros(len(need_idx), dtype=bool)
-    used[selected] = True
-    n_node = need_idx.astype(np.int64)
-    o_node = N + offer_idx.astype(np.int64)
-    matched = np.zeros(N, dtype=bool)
-    matched[need_idx[selected]] = True
-    load = np.bincount(offer_idx[selected], minlength=M)
-    needs = np.arange(N, dtype=np.int64)
-    offers = N + np.arange(M, dtype=np.int64)
-    spare = load < remaining
-    busy = load > 0
-    # need -> offer on every usable edge (on a used edge too: with its offer -> need arc it closes a 0-cost
-    # cycle only, and pins its reduced cost to 0); offer -> need on the used ones; the bypass; offer <-> sink
-    tail = np.concatenate(
-        [n_node[usable], o_node[used], np.where(matched, needs, T), offers[spare], np.full(int(busy.sum()), T)]
-    )
-    head = np.concatenate(
-        [o_node[usable], n_node[used], np.where(matched, T, needs), np.full(int(spare.sum()), T), offers[busy]]
-    )
-    cost = np.concatenate(
-        [-s_all[usable], s_all[used], np.zeros(N + int(spare.sum()) + int(busy.sum()), dtype=np.int64)]
-    )
-    d = _feasible_potential(tail, head, cost, T + 1, start)
-    v = np.maximum(0, d[T] - d[N:T])
-    u = np.zeros(N, dtype=np.int64)
-    if usable.any():
-        np.maximum.at(u, need_idx[usable], s_all[usable] - v[offer_idx[usable]])
-    return u, v, d
-
-
-def _feasible_potential(tail: I64, head: I64, cost: I64, n_nodes: int, start: I64 | None) -> I64:
-    """Node potentials ``d`` with ``d[head] <= d[tail] + cost`` on every arc: Bellman–Ford label correcting
-    from ``start`` (default 0 everywhere, as from a virtual root), relaxing only the arcs out of the nodes
-    whose label fell in the previous sweep.  Any fixed point will do (see module doc: every feasible
-    potential of an optimal flow's residual graph gives duals whose value is the objective), so the previous
-    round's potentials are a good start.  Raises on a negative cycle."""
-    d = np.zeros(n_nodes, dtype=np.int64) if start is None else start.copy()
-    order = np.argsort(tail, kind="stable")
-    tail, head, cost = tail[order], head[order], cost[order]
-    ptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tail, minlength=n_nodes), out=ptr[1:])
-    active = np.flatnonzero(ptr[1:] > ptr[:-1])
-    for _ in range(n_nodes + 2):
-        if len(active) == 0:
-            return d
-        cnt = ptr[active + 1] - ptr[active]
-        total = int(cnt.sum())
-        arcs = np.repeat(ptr[active] - np.cumsum(cnt) + cnt, cnt) + np.arange(total)
-        relaxed = d[tail[arcs]] + cost[arcs]
-        h = head[arcs]
-        better = relaxed < d[h]
-        if not better.any():
-            return d
-        np.minimum.at(d, h[better], relaxed[better])
-        fell = np.zeros(n_nodes, dtype=bool)
-        fell[h[better]] = True
-        active = np.flatnonzero(fell)
-    raise RuntimeError("negative cycle in the residual graph: the flow is not optimal")
 
 
 class _WorkingSet:
@@ -210,6 +135,7 @@ def solve_streamed(
     cell_km: float | None = None,
     need_embeddings: F32 | None = None,
     offer_embeddings: F32 | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> Streamed:
     """Exact b-matching on every candidate edge of ``inst``, streamed (see module doc).
 
@@ -289,17 +215,25 @@ def solve_streamed(
             break
     g[todo[~generated[todo]]] = S  # never generated: any of its edges scores at most 1
     t_gen = time.perf_counter() - t0
+    if log is not None:
+        log(f"generation: {stream.edges_generated:,} edges, {n_usable:,} usable, {len(ws):,} kept, {t_gen:.1f} s")
     st_n = np.concatenate([p[0] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     st_o = np.concatenate([p[1] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     st_s = np.concatenate([p[2] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     del st_parts
     _trim(ws, k_need, per_offer)  # the offers' best edges over every block; the needs' best k stay
-    # every usable edge stored and few enough: the model takes them all (exact, no pricing needed)
+    if edge_budget is not None and len(ws) > edge_budget:
+        # a budget below one edge per need and per offer: the best edges only (what is dropped of a need
+        # beyond the store is remembered in its bound g, measured against zero prices like the rest)
+        cut = np.zeros(len(ws), dtype=bool)
+        cut[np.argsort(-ws.s, kind="stable")[edge_budget:]] = True
+        gone = cut & (ws.pos < 0)
+        np.maximum.at(g, ws.n[gone], ws.s[gone])
+        ws.keep(~cut)
+        stopped = stopped or "edges"
+    # every usable edge stored and few enough: one min-cost flow on them all (exact, no pricing needed)
     direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
     direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
-    if direct:
-        ws = _WorkingSet()
-        ws.add(st_n, st_o, st_s, np.arange(len(st_n), dtype=np.int64))
     st_in = np.zeros(len(st_n), dtype=bool)
     st_in[ws.pos[ws.pos >= 0]] = True
     # the store in chunks of whole needs (the pricing's temporaries stay small)
@@ -314,24 +248,33 @@ def solve_streamed(
     t_solve = t_dual = t_price = 0.0
     chosen = np.zeros(0, dtype=np.int64)
     obj_int = 0
-    pot: I64 | None = None
-    while True:
-        rounds += 1
+    wm = WarmMatching(N, M, rem)
+    if direct:
+        ws = _WorkingSet()
+        ws.add(st_n, st_o, st_s, np.arange(len(st_n), dtype=np.int64))
+        rounds = 1
         ts = time.perf_counter()
-        if len(ws):
-            status, chosen, _ = flow_select(ws.n, ws.o, ws.s, rem, N, M)
-            if status != "OPTIMAL":
-                raise RuntimeError(f"min-cost flow on the working set: {status}")
+        status, chosen, _ = flow_select(ws.n, ws.o, ws.s, rem, N, M)
+        if status != "OPTIMAL":  # pragma: no cover - OR-Tools on a valid model
+            raise RuntimeError(f"min-cost flow on every usable edge: {status}")
         obj_int = int(ws.s[chosen].sum())
+        best_bound = obj_int  # every candidate edge is in the model: its optimum is the optimum
+        t_solve = time.perf_counter() - ts
+    while not direct:
+        rounds += 1
+        # 2-3. the working set's optimum and its duals, warm-started from the last round's
+        ts = time.perf_counter()
+        wm.set_edges(ws.n, ws.o, ws.s)
+        chosen = wm.solve()
+        obj_int, dual_value = wm.certificate()  # checked: both feasible, complementary
+        if obj_int != dual_value:  # pragma: no cover - the certificate of an exact solver
+            raise RuntimeError("the working set's matching is not proven optimal by its duals")
+        u, v = wm.u.copy(), wm.p.copy()
         t_solve += time.perf_counter() - ts
-        if direct:  # every candidate edge is in the model: its optimum is the optimum
-            best_bound = obj_int
-            break
         td = time.perf_counter()
-        u, v, pot = dual_prices(ws.n, ws.o, ws.s, chosen, rem, N, M, pot)
         drift = np.array([max(0, int((vh - v).max(initial=0))) for vh in v_hist], dtype=np.int64)
         u_seen = np.maximum(u, g + drift[ver])  # a valid dual per need whatever is left out
-        # stored needs: exact, over their stored edges; collect the violating ones
+        # 4. stored needs: exact, over their stored edges; collect the violating ones
         add_pos: list[np.ndarray] = []
         for a, b in st_chunks:
             n_c = st_n[a:b]
@@ -346,10 +289,13 @@ def solve_streamed(
         bound = int(u_seen.sum() + (rem * v).sum())
         best_bound = bound if best_bound is None else min(best_bound, bound)
         t_dual += time.perf_counter() - td
+        if log is not None:
+            log(
+                f"round {rounds}: {len(ws):,} edges, objective {obj_int / S:.3f}, bound {best_bound / S:.3f}, "
+                f"{time.perf_counter() - t0:.1f} s (solve {time.perf_counter() - ts:.2f} s, "
+                f"{wm.searches:,} searches and {wm.refills:,} refills so far)"
+            )
         if best_bound <= obj_int or stopped:
-            break
-        if rounds >= max_rounds:
-            stopped = "rounds"
             break
         if out_of_time():
             stopped = "time"
@@ -402,9 +348,10 @@ def solve_streamed(
         cand_o = np.concatenate([st_o[sp].astype(np.int64), *new_o])
         cand_s = np.concatenate([st_s[sp].astype(np.int64), *new_s])
         cand_pos = np.concatenate([sp, np.full(len(cand_n) - len(sp), -1, dtype=np.int64)])
-        if len(cand_n) == 0:
-            if best_bound > obj_int and not stopped:  # cannot happen with exact duals: say so rather than loop
-                stopped = "rounds"  # (never reached: the duals are exact)
+        if best_bound <= obj_int or len(cand_n) == 0:  # proven by this round's pricing (exact duals)
+            break
+        if rounds >= max_rounds:  # this round's pricing counted in the bound; no solve left
+            stopped = "rounds"
             break
         if edge_budget is not None and len(ws) + len(cand_n) > edge_budget:
             room = edge_budget - len(ws)
@@ -454,20 +401,18 @@ def solve_streamed(
     upper = objective if proven else max(objective, (best_bound or 0) / S)
     kept = len(ws)
     generated_edges = stream.edges_generated
-    if proven and direct:
-        note = f"optimal : flot sur toutes les {kept} arêtes utilisables ({generated_edges} générées en flux)"
-    elif proven:
-        note = (
-            f"optimal (priced): {rounds} tour(s) de tarification, {kept} arêtes gardées sur {n_usable} "
-            f"({generated_edges} générées)"
-        )
+    if proven:
+        stopped = ""  # a budget reached on the way did not stop the proof
+        if direct:
+            note = Note("streamed.all_edges", {"kept": kept, "generated": generated_edges})
+        else:
+            note = Note(
+                "streamed.optimal", {"rounds": rounds, "kept": kept, "usable": n_usable, "generated": generated_edges}
+            )
     else:
-        why = {"time": "limite de temps", "edges": "budget d'arêtes", "rounds": "nombre de tours"}.get(stopped, stopped)
         gap = (upper - objective) / upper if upper > 0 else 0.0
-        note = (
-            f"tarification arrêtée ({why}) après {rounds} tour(s) : borne {upper:.4f}, "
-            f"écart {100 * gap:.3f} % ({kept} arêtes gardées)"
-        )
+        stopped = stopped or "rounds"  # (a round without additions proves optimality: not reached)
+        note = Note(f"streamed.stopped_{stopped}", {"rounds": rounds, "bound": upper, "gap": gap, "kept": kept})
     total = time.perf_counter() - t0
     timings = {
         "prepare": stream.seconds_prepare,
