@@ -42,6 +42,7 @@ from ..model import F32, I64, Instance
 from ..notes import Note
 from ..scoring import SCORE_SCALE, Scores
 from ..stream import CandidateStream, concat_edges, take_edges
+from .auction import auction_prices, best_by_net_value
 from .augment import WarmMatching
 from .base import SolveResult, assignments_from_selected
 from .flow import flow_select
@@ -136,6 +137,8 @@ def solve_streamed(
     need_embeddings: F32 | None = None,
     offer_embeddings: F32 | None = None,
     log: Callable[[str], None] | None = None,
+    auction_eps: int = SCORE_SCALE // 100,
+    k_net: int = 6,
 ) -> Streamed:
     """Exact b-matching on every candidate edge of ``inst``, streamed (see module doc).
 
@@ -222,6 +225,29 @@ def solve_streamed(
     st_s = np.concatenate([p[2] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     del st_parts
     _trim(ws, k_need, per_offer)  # the offers' best edges over every block; the needs' best k stay
+    # every usable edge stored and few enough: one min-cost flow on them all (exact, no pricing needed)
+    direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
+    direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
+    # the store in chunks of whole needs (the pricing's temporaries stay small)
+    st_cnt = np.bincount(st_n, minlength=N) if len(st_n) else np.zeros(N, dtype=np.int64)
+    st_ptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(st_cnt, out=st_ptr[1:])
+    st_chunks = [(int(st_ptr[a]), int(st_ptr[b])) for a, b in _chunks_of(st_cnt, 8_000_000)]
+    prices = np.zeros(M, dtype=np.int64)
+    bids = 0
+    t_auction = 0.0
+    if not direct and not stopped and auction_eps > 0 and len(st_n):
+        # prices for every stored edge at once, then the stored needs' part of the working set chosen with
+        # them: each need's best edges at those prices and the edge the auction gave it
+        ta = time.perf_counter()
+        prices, a_edge, bids = auction_prices(st_ptr, st_o, st_s, rem, [auction_eps], 64 * len(st_n))
+        pos = np.union1d(best_by_net_value(st_ptr, st_o, st_s, prices, k_net), a_edge[a_edge >= 0])
+        ws.keep(ws.pos < 0)
+        ws.add(st_n[pos], st_o[pos], st_s[pos], pos)
+        del a_edge, pos
+        t_auction = time.perf_counter() - ta
+        if log is not None:
+            log(f"auction: {bids:,} bids, {len(ws):,} edges in the working set, {t_auction:.1f} s")
     if edge_budget is not None and len(ws) > edge_budget:
         # a budget below one edge per need and per offer: the best edges only (what is dropped of a need
         # beyond the store is remembered in its bound g, measured against zero prices like the rest)
@@ -231,16 +257,8 @@ def solve_streamed(
         np.maximum.at(g, ws.n[gone], ws.s[gone])
         ws.keep(~cut)
         stopped = stopped or "edges"
-    # every usable edge stored and few enough: one min-cost flow on them all (exact, no pricing needed)
-    direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
-    direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
     st_in = np.zeros(len(st_n), dtype=bool)
     st_in[ws.pos[ws.pos >= 0]] = True
-    # the store in chunks of whole needs (the pricing's temporaries stay small)
-    st_cnt = np.bincount(st_n, minlength=N) if len(st_n) else np.zeros(N, dtype=np.int64)
-    st_ptr = np.zeros(N + 1, dtype=np.int64)
-    np.cumsum(st_cnt, out=st_ptr[1:])
-    st_chunks = [(int(st_ptr[a]), int(st_ptr[b])) for a, b in _chunks_of(st_cnt, 8_000_000)]
 
     rounds = 0
     best_bound: int | None = None
@@ -249,6 +267,7 @@ def solve_streamed(
     chosen = np.zeros(0, dtype=np.int64)
     obj_int = 0
     wm = WarmMatching(N, M, rem)
+    wm.p[:] = prices  # (the auction's, or 0)
     if direct:
         ws = _WorkingSet()
         ws.add(st_n, st_o, st_s, np.arange(len(st_n), dtype=np.int64))
@@ -416,6 +435,7 @@ def solve_streamed(
     total = time.perf_counter() - t0
     timings = {
         "prepare": stream.seconds_prepare,
+        "auction": t_auction,
         "generation_pass": t_gen,
         "generate": stream.seconds_generate,
         "solve": t_solve,
@@ -445,6 +465,7 @@ def solve_streamed(
         "edges_kept": kept,
         "rounds": rounds,
         "regenerated_needs": regenerated,
+        "auction_bids": bids,
         "blocks": stream.blocks_generated,
         "stopped_by": stopped,
         "bound": upper,

@@ -22,8 +22,9 @@ from matching.stream import CandidateStream, concat_edges, take_edges
 
 S = SCORE_SCALE
 SEEDS = range(24)
-#: pricing forced, the first working set as small as it gets (one edge per need, nothing per offer)
-TIGHT = {"k_need": 1, "k_offer": 0.0, "add_per_need": 1, "direct_edges": 0}
+#: pricing forced, the first working set as small as it gets (one edge per need, nothing per offer, no
+#: auction to choose it)
+TIGHT = {"k_need": 1, "k_offer": 0.0, "add_per_need": 1, "direct_edges": 0, "auction_eps": 0}
 
 
 def _instance(seed: int, n: int = 14, m: int = 6):
@@ -196,7 +197,15 @@ def test_take_edges_keeps_the_chosen_ones_in_order():
 def test_every_path_is_optimal_and_proven(seed):
     inst = _instance(seed)
     cand, _, ref_int = _reference(inst)
-    for kw in ({}, {"direct_edges": 0}, {**TIGHT, "store_budget": 0}, {**TIGHT, "margin": 0}):
+    for kw in (
+        {},
+        {"direct_edges": 0},
+        {"direct_edges": 0, "auction_eps": 1},
+        {"direct_edges": 0, "auction_eps": S, "k_net": 1},
+        {**TIGHT, "store_budget": 0},
+        {**TIGHT, "margin": 0},
+        {**TIGHT, "auction_eps": S // 100, "k_net": 1},
+    ):
         r, wall = _solve(inst, **kw)
         _check(inst, r, ref_int, len(cand), wall)
         assert r.result.status == "OPTIMAL", kw
@@ -336,7 +345,7 @@ def test_the_first_working_set_is_the_best_of_each_need_and_offer(seed):
         expected = _first_working_set(cand, scores, k_need, k_offer)
         for store, bp in ((10**9, 1), (0, 1), (10**9, 10**6)):
             kw = {"k_need": k_need, "k_offer": k_offer, "store_budget": store, "block_pairs": bp}
-            r, wall = _solve(inst, **kw, direct_edges=0, max_rounds=1)
+            r, wall = _solve(inst, **kw, direct_edges=0, max_rounds=1, auction_eps=0)
             _check(inst, r, ref_int, len(cand), wall)
             assert r.stats["edges_kept"] == expected, kw
 

@@ -1,0 +1,85 @@
+"""The forward auction that prices every stored edge (matching/solvers/auction.py): its answer is feasible
+and within ``eps`` per assigned need of the optimum (OR-Tools' min-cost flow, an independent solver), each
+need holds an offer of nearly best net value (``eps``-complementary slackness), and the per-need selection by
+net value equals a plain sort."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matching.solvers.auction import auction_prices, best_by_net_value
+from matching.solvers.flow import flow_select
+
+
+def _csr(seed: int, n: int, m: int, density: float, top: int, max_cap: int):
+    rng = np.random.default_rng(seed)
+    keys = np.flatnonzero(rng.random(n * m) < density)
+    ni, oi = keys // m, keys % m  # grouped by need
+    s = rng.integers(1, top + 1, size=len(keys)).astype(np.int64)
+    cap = rng.integers(0, max_cap + 1, size=m)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ni, minlength=n), out=ptr[1:])
+    return rng, ni, oi, s, cap, ptr
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    m=st.integers(1, 12),
+    density=st.sampled_from([0.15, 0.5, 1.0]),
+    top=st.sampled_from([3, 1000, 10**6]),
+    max_cap=st.integers(0, 4),
+    eps=st.sampled_from([1, 7, 1000]),
+)
+def test_the_auction_is_eps_optimal_and_eps_complementary(seed, n, m, density, top, max_cap, eps):
+    _, ni, oi, s, cap, ptr = _csr(seed, n, m, density, top, max_cap)
+    p, edge, bids = auction_prices(ptr, oi, s, cap, [eps], 10**9)
+    held = edge[edge >= 0]
+    assert (ni[held] == np.flatnonzero(edge >= 0)).all()  # each need's edge is its own
+    load = np.bincount(oi[held], minlength=m)
+    assert (load <= cap).all() and (p >= 0).all()
+    assert bids >= len(held)
+    ok = cap[oi] > 0
+    best = 0
+    if ok.any():
+        _status, chosen, _ = flow_select(ni[ok], oi[ok], s[ok], cap, n, m)
+        best = int(s[ok][chosen].sum())
+    value = int(s[held].sum())
+    assert best - eps * len(held) <= value <= best
+    # eps-complementary slackness: a need holds an offer within eps of its best net value; a need left out
+    # has nothing worth more than eps; an offer with a place left costs nothing
+    net = np.where(cap[oi] > 0, s - p[oi], 0)  # (an offer without a place is no option)
+    for i in range(n):
+        mine = slice(ptr[i], ptr[i + 1])
+        top_net = max(0, int(net[mine].max(initial=0)))
+        if edge[i] >= 0:
+            assert net[edge[i]] >= top_net - eps
+        else:
+            assert top_net <= eps
+    assert (p[load < np.minimum(cap, np.bincount(oi, minlength=m))] == 0).all()
+
+
+def test_a_bid_budget_stops_the_auction():
+    _, _ni, oi, s, cap, ptr = _csr(3, 30, 5, 1.0, 100, 1)
+    _p, edge, bids = auction_prices(ptr, oi, s, cap, [1], 4)
+    assert bids == 4 and int((edge >= 0).sum()) <= 4
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 30), m=st.integers(1, 20), k=st.integers(0, 6))
+def test_best_by_net_value_is_a_per_need_sort(seed, n, m, k):
+    rng, _ni, oi, s, _cap, ptr = _csr(seed, n, m, 0.5, 50, 2)
+    p = rng.integers(0, 60, size=m)
+    got = best_by_net_value(ptr, oi, s, p, k)
+    net = s - p[oi]
+    for i in range(n):
+        mine = np.arange(ptr[i], ptr[i + 1])
+        picked = got[(got >= ptr[i]) & (got < ptr[i + 1])]
+        assert len(picked) == min(k, len(mine))
+        # the k best net values (ties: any of the tied edges)
+        want = np.sort(net[mine])[::-1][: len(picked)]
+        assert np.array_equal(np.sort(net[picked])[::-1], want)
+    assert np.all(np.diff(got) > 0)
