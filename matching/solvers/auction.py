@@ -24,7 +24,7 @@ from ..model import I64
 
 
 @njit(cache=True)
-def _bid_phase(ptr, eo, ew, room, sptr, hk, hv, size, edge, queue, eps, max_bids):  # type: ignore[no-untyped-def]
+def _bid_phase(ptr, eo, ew, room, sptr, hk, hv, size, price, edge, queue, eps, max_bids):  # type: ignore[no-untyped-def]
     """Needs bid until each holds a place or prefers none (or ``max_bids`` bids); returns the bids made."""
     n_needs = len(ptr) - 1
     ql = n_needs + 1
@@ -40,22 +40,18 @@ def _bid_phase(ptr, eo, ew, room, sptr, hk, hv, size, edge, queue, eps, max_bids
         qh = (qh + 1) % ql
         v1 = 0  # staying unmatched is worth 0
         v2 = 0
-        j1 = -1
         e1 = -1
         for e in range(ptr[i], ptr[i + 1]):
-            j = eo[e]
-            if room[j] <= 0:
-                continue
-            v = ew[e] - (hk[sptr[j]] if size[j] == room[j] else 0)
+            v = ew[e] - price[eo[e]]
             if v > v1:
                 v2 = v1
                 v1 = v
-                j1 = j
                 e1 = e
             elif v > v2:
                 v2 = v
-        if j1 < 0:
+        if e1 < 0:
             continue
+        j1 = eo[e1]
         base = sptr[j1]
         bid = ew[e1] - v2 + eps  # its price (score - v1) + the margin over the second best + eps
         if size[j1] == room[j1]:  # every place priced: the cheapest changes hands (its holder bids again)
@@ -89,13 +85,15 @@ def _bid_phase(ptr, eo, ew, room, sptr, hk, hv, size, edge, queue, eps, max_bids
                 k = par
         hk[base + k] = bid
         hv[base + k] = i
+        if size[j1] == room[j1]:
+            price[j1] = hk[base]  # every place priced: the cheapest one's price
         edge[i] = e1
         bids += 1
     return bids
 
 
 @njit(cache=True)
-def _auction(ptr, eo, ew, cap, schedule, max_bids):  # type: ignore[no-untyped-def]
+def _auction(ptr, eo, ew, cap, eps, max_bids):  # type: ignore[no-untyped-def]
     n_needs = len(ptr) - 1
     n_offers = len(cap)
     deg = np.zeros(n_offers, dtype=np.int64)
@@ -108,13 +106,13 @@ def _auction(ptr, eo, ew, cap, schedule, max_bids):  # type: ignore[no-untyped-d
     hk = np.zeros(sptr[n_offers], dtype=np.int64)  # per offer, a min-heap of its places' prices
     hv = np.full(sptr[n_offers], -1, dtype=np.int64)  # and who holds each (-1: nobody)
     size = np.zeros(n_offers, dtype=np.int64)
+    price = np.zeros(n_offers, dtype=np.int64)  # what a need pays for the offer now (0 while a place is free)
+    for j in range(n_offers):
+        if room[j] <= 0:
+            price[j] = 2**62  # no place: never worth bidding for
     edge = np.full(n_needs, -1, dtype=np.int64)
     queue = np.empty(n_needs + 1, dtype=np.int64)
-    bids = 0
-    for eps in schedule:  # each phase from the prices the last one left, every need bidding again
-        hv[:] = -1
-        edge[:] = -1
-        bids += _bid_phase(ptr, eo, ew, room, sptr, hk, hv, size, edge, queue, eps, max_bids - bids)
+    bids = _bid_phase(ptr, eo, ew, room, sptr, hk, hv, size, price, edge, queue, eps, max_bids)
     p = np.zeros(n_offers, dtype=np.int64)
     for j in range(n_offers):
         if room[j] > 0 and size[j] == room[j]:
@@ -123,7 +121,7 @@ def _auction(ptr, eo, ew, cap, schedule, max_bids):  # type: ignore[no-untyped-d
 
 
 def auction_prices(
-    ptr: I64, offer: np.ndarray, score: np.ndarray, capacity: np.ndarray, schedule: list[int], max_bids: int
+    ptr: I64, offer: np.ndarray, score: np.ndarray, capacity: np.ndarray, eps: int, max_bids: int
 ) -> tuple[I64, I64, int]:
     """``(prices, chosen edge per need (-1: none), bids)`` of a forward auction on the CSR edges (see module
     doc); stops after ``max_bids`` bids (the prices and choices are then those reached)."""
@@ -132,7 +130,7 @@ def auction_prices(
         offer,
         score,
         np.maximum(np.asarray(capacity, dtype=np.int64), 0),
-        np.array([max(1, int(e)) for e in schedule], dtype=np.int64),
+        np.int64(max(1, eps)),
         np.int64(max_bids),
     )
     return p, edge, int(bids)

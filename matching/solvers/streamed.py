@@ -240,7 +240,7 @@ def solve_streamed(
         # prices for every stored edge at once, then the stored needs' part of the working set chosen with
         # them: each need's best edges at those prices and the edge the auction gave it
         ta = time.perf_counter()
-        prices, a_edge, bids = auction_prices(st_ptr, st_o, st_s, rem, [auction_eps], 64 * len(st_n))
+        prices, a_edge, bids = auction_prices(st_ptr, st_o, st_s, rem, auction_eps, 64 * len(st_n))
         pos = np.union1d(best_by_net_value(st_ptr, st_o, st_s, prices, k_net), a_edge[a_edge >= 0])
         ws.keep(ws.pos < 0)
         ws.add(st_n[pos], st_o[pos], st_s[pos], pos)

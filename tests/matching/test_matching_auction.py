@@ -36,7 +36,7 @@ def _csr(seed: int, n: int, m: int, density: float, top: int, max_cap: int):
 )
 def test_the_auction_is_eps_optimal_and_eps_complementary(seed, n, m, density, top, max_cap, eps):
     _, ni, oi, s, cap, ptr = _csr(seed, n, m, density, top, max_cap)
-    p, edge, bids = auction_prices(ptr, oi, s, cap, [eps], 10**9)
+    p, edge, bids = auction_prices(ptr, oi, s, cap, eps, 10**9)
     held = edge[edge >= 0]
     assert (ni[held] == np.flatnonzero(edge >= 0)).all()  # each need's edge is its own
     load = np.bincount(oi[held], minlength=m)
@@ -64,7 +64,7 @@ def test_the_auction_is_eps_optimal_and_eps_complementary(seed, n, m, density, t
 
 def test_a_bid_budget_stops_the_auction():
     _, _ni, oi, s, cap, ptr = _csr(3, 30, 5, 1.0, 100, 1)
-    _p, edge, bids = auction_prices(ptr, oi, s, cap, [1], 4)
+    _p, edge, bids = auction_prices(ptr, oi, s, cap, 1, 4)
     assert bids == 4 and int((edge >= 0).sum()) <= 4
 
 
