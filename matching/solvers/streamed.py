@@ -183,6 +183,7 @@ def solve_streamed(
     trim_at = 2 * (len(todo) * k_need + int(per_offer.sum()))
     generated = np.zeros(N, dtype=bool)
     n_usable = 0
+    zero = np.zeros(M, dtype=np.int64)
     for blk in stream.blocks(todo):
         c, s = blk.cand, blk.scores
         idx = np.flatnonzero(s.score_int > 0)
@@ -190,26 +191,28 @@ def solve_streamed(
         ni = c.need_idx[idx]
         oi = c.offer_idx[idx]
         sc = s.score_int[idx]
-        order, rank = _ranked(ni.astype(np.int64), sc)
-        keep = np.zeros(len(idx), dtype=bool)
-        keep[order[rank < k_need]] = True
-        keep[_top_per_group(oi.astype(np.int64), sc, per_offer)] = True
-        kidx = np.flatnonzero(keep)
         if st_len + len(idx) <= store_budget:
+            # stored (priced from the store, the working set chosen after the pass): each need's best here
             st_parts.append((ni.astype(np.int32), oi.astype(np.int32), sc.astype(np.int32)))
             stored[blk.needs] = True
-            pos = st_len + kidx
             st_len += len(idx)
+            top = best_by_net_value(_local_ptr(ni), oi, sc, zero, k_need)
         else:
+            order, rank = _ranked(ni.astype(np.int64), sc)
+            keep = np.zeros(len(idx), dtype=bool)
+            keep[order[rank < k_need]] = True
+            keep[_top_per_group(oi.astype(np.int64), sc, per_offer)] = True
+            kidx = np.flatnonzero(keep)
             at_k = order[rank == k_need]
             g[ni[at_k]] = sc[at_k]
-            pos = np.full(len(kidx), -1, dtype=np.int64)
-        ws.add(ni[kidx], oi[kidx], sc[kidx], pos)
+            ws.add(ni[kidx], oi[kidx], sc[kidx], np.full(len(kidx), -1, dtype=np.int64))
+            top = np.sort(order[rank < k_need])
+            del order, rank, keep, kidx
         # full data for the needs' best (alternatives, explanations); an offer's pool edge gets it back
         # only if it ends up chosen (regenerated at the end)
-        rich.append(take_edges(c, s, idx[np.sort(order[rank < k_need])]))
+        rich.append(take_edges(c, s, idx[top]))
         generated[blk.needs] = True
-        del blk, c, s, idx, ni, oi, sc, order, rank, keep, kidx, pos
+        del blk, c, s, idx, ni, oi, sc, top
         if len(ws) > trim_at:  # offers met in many blocks: keep their best over the blocks so far
             _trim(ws, k_need, per_offer)
             trim_at = max(trim_at, 2 * len(ws))
@@ -224,7 +227,6 @@ def solve_streamed(
     st_o = np.concatenate([p[1] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     st_s = np.concatenate([p[2] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
     del st_parts
-    _trim(ws, k_need, per_offer)  # the offers' best edges over every block; the needs' best k stay
     # every usable edge stored and few enough: one min-cost flow on them all (exact, no pricing needed)
     direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
     direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
@@ -236,7 +238,17 @@ def solve_streamed(
     prices = np.zeros(M, dtype=np.int64)
     bids = 0
     t_auction = 0.0
-    if not direct and not stopped and auction_eps > 0 and len(st_n):
+    auction = not direct and not stopped and auction_eps > 0 and len(st_n) > 0
+    if not auction and not direct and len(st_n):  # the stored needs' part of the first working set
+        order, rank = _ranked(st_n.astype(np.int64), st_s)
+        keep = np.zeros(len(st_n), dtype=bool)
+        keep[order[rank < k_need]] = True
+        keep[_top_per_group(st_o.astype(np.int64), st_s, per_offer)] = True
+        kidx = np.flatnonzero(keep)
+        ws.add(st_n[kidx], st_o[kidx], st_s[kidx], kidx)
+        del order, rank, keep, kidx
+    _trim(ws, k_need, per_offer)  # the offers' best edges over every block; the needs' best k stay
+    if auction:
         # prices for every stored edge at once, then the stored needs' part of the working set chosen with
         # them: each need's best edges at those prices and the edge the auction gave it
         ta = time.perf_counter()
@@ -471,6 +483,14 @@ def solve_streamed(
         "bound": upper,
     }
     return Streamed(result, final_c, final_s, stats)
+
+
+def _local_ptr(need: np.ndarray) -> I64:
+    """CSR pointers of edges grouped by need (ascending), over the needs ``need[0]`` to ``need[-1]``."""
+    ptr = np.zeros(int(need[-1]) - int(need[0]) + 2 if len(need) else 1, dtype=np.int64)
+    if len(need):
+        np.cumsum(np.bincount(need - need[0]), out=ptr[1:])
+    return ptr
 
 
 def _member(sorted_keys: np.ndarray, x: np.ndarray) -> np.ndarray:
