@@ -253,9 +253,10 @@ def fmt_dense(r: Figures) -> str:
         f"  pricing             {st['rounds']} round(s), {st['regenerated_needs']:,} needs regenerated"
         + (f", stopped by {st['stopped_by']}" if st["stopped_by"] else ""),
         (
-            f"  time                {r['streamed_s']:.2f} s (joins prepared {tm['prepare']:.2f} s, generation "
-            f"{tm['generate']:.2f} s, flow solves "
-            f"{tm['solve']:.2f} s, duals {tm['duals']:.2f} s, regeneration {tm['pricing']:.2f} s){target}"
+            f"  time                {r['streamed_s']:.2f} s (joins prepared {tm['prepare']:.2f} s, generation pass "
+            f"{tm['generation_pass']:.2f} s of which scoring {tm['generate']:.2f} s, auction {tm['auction']:.2f} s "
+            f"({st['auction_bids']:,} bids), exact solves {tm['solve']:.2f} s, pricing {tm['duals']:.2f} s, "
+            f"regeneration {tm['pricing']:.2f} s){target}"
         ),
         f"  peak memory         {r['peak_rss_gib']:.2f} GiB (VmHWM of the process)",
         f"  proof               {r['status']}: {r['proof']}",
