@@ -146,6 +146,29 @@ class CandidateStream:
         self.seconds_generate += time.perf_counter() - t0
         return Block(needs, cand, scores)
 
+    def pairs(self, need_idx: np.ndarray, offer_idx: np.ndarray) -> Block:
+        """The scored edges of known candidate pairs (``need_idx`` ascending), exactly as a block gives
+        them, without generating every edge of their needs (for the few edges whose full data is
+        wanted at the end of a solve).  The pairs must be candidate edges (they come from a block)."""
+        t0 = time.perf_counter()
+        inst, prep = self.inst, self.prep
+        rows_n = np.asarray(need_idx, dtype=np.int64)
+        rows_o = np.asarray(offer_idx, dtype=np.int64)
+        sink = EdgeSink(inst, prep)
+        if len(rows_n):
+            shared = prep.need_bits[rows_n] & prep.offer_bits[rows_o]
+            d = prep.need_xyz[rows_n] - prep.offer_xyz[rows_o]
+            sink.need.append(rows_n.astype(np.int32))
+            sink.offer.append(rows_o.astype(np.int32))
+            sink.chord2.append(np.einsum("ij,ij->i", d, d))
+            sink.covered.append(np.bitwise_count(shared).sum(axis=1, dtype=np.int16))
+        cand = assemble(inst, prep, sink, cell_km=self.cell_km)
+        scores = score_candidates(
+            inst, cand, self.weights, need_embeddings=self.need_embeddings, offer_embeddings=self.offer_embeddings
+        )
+        self.seconds_generate += time.perf_counter() - t0
+        return Block(np.unique(rows_n), cand, scores)
+
 
 def take_edges(cand: Candidates, scores: Scores, idx: I64) -> tuple[Candidates, Scores]:
     """The edges ``idx`` of a block (in that order; ``need_ptr`` is only valid when they stay grouped)."""

@@ -423,13 +423,10 @@ def solve_streamed(
     parts = [take_edges(rich_c, rich_s, np.sort(first[_member(np.sort(keys), uk)]))]
     have = _member(uk, chosen_keys)
     del rich_c, rich_s, rk, uk, first
-    if not have.all():
+    if not have.all():  # chosen edges whose full data is not at hand: computed for those pairs alone
         missing = np.sort(chosen_keys[~have])
-        rows = missing // M  # sorted
-        for blk in stream.blocks(rows[np.r_[True, rows[1:] != rows[:-1]]]):
-            bk = blk.cand.need_idx.astype(np.int64) * M + blk.cand.offer_idx
-            p = np.minimum(np.searchsorted(missing, bk), len(missing) - 1)
-            parts.append(take_edges(blk.cand, blk.scores, np.flatnonzero(missing[p] == bk)))
+        blk = stream.pairs(missing // M, missing % M)
+        parts.append((blk.cand, blk.scores))
     final_c, final_s = concat_edges(parts, raw_pairs=stream.pairs_generated)
     fk = final_c.need_idx.astype(np.int64) * M + final_c.offer_idx
     f_order = np.argsort(fk)

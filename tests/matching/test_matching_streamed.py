@@ -57,6 +57,32 @@ def test_streamed_blocks_are_the_all_edges_candidates(seed, n, m, place, many_sk
     assert stream.edges_generated == len(cand)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    m=st.integers(1, 15),
+    place=st.sampled_from(PLACE_NAMES),
+    many_skills=st.booleans(),
+    share=st.sampled_from([0.0, 0.3, 1.0]),
+)
+def test_the_data_of_chosen_pairs_is_the_blocks_data(seed, n, m, place, many_skills, share):
+    """``CandidateStream.pairs`` (the full data of a few known edges, at the end of a solve) gives exactly
+    what generating their needs' blocks gives: distance, modes, coverage and every score component."""
+    inst = _instance(seed, n, m, place, many_skills)
+    cand = build_candidates(inst)
+    scores = score_candidates(inst, cand)
+    idx = np.flatnonzero(np.random.default_rng(seed).random(len(cand)) < share)
+    blk = CandidateStream(inst).pairs(cand.need_idx[idx], cand.offer_idx[idx])
+    c, s = blk.cand, blk.scores
+    assert np.array_equal(c.need_idx, cand.need_idx[idx]) and np.array_equal(c.offer_idx, cand.offer_idx[idx])
+    for name in ("distance_km", "onsite", "remote", "coverage", "n_covered"):
+        assert np.array_equal(getattr(c, name), getattr(cand, name)[idx]), name
+    assert np.array_equal(s.score_int, scores.score_int[idx]) and np.array_equal(s.score, scores.score[idx])
+    assert np.array_equal(blk.needs, np.unique(cand.need_idx[idx]))
+    assert c.raw_pairs == 0
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
