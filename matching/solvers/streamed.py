@@ -251,7 +251,7 @@ def solve_streamed(
     t_auction = 0.0
     auction = not direct and not stopped and auction_eps > 0 and len(st_n) > 0
     if not auction and not direct and len(st_n):  # the stored needs' part of the first working set
-        order, rank = _ranked(st_n.astype(np.int64), st_s)
+        order, rank = _ranked(st_n.astype(np.int64), st_s.astype(np.int64))
         keep = np.zeros(len(st_n), dtype=bool)
         keep[order[rank < k_need]] = True
         keep[_top_per_group(st_o.astype(np.int64), st_s, per_offer)] = True
