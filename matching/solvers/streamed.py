@@ -145,7 +145,7 @@ def solve_streamed(
     need_embeddings: F32 | None = None,
     offer_embeddings: F32 | None = None,
     log: Callable[[str], None] | None = None,
-    auction_eps: int = SCORE_SCALE // 100,
+    auction_eps: int = SCORE_SCALE // 10,
     k_net: int = 6,
 ) -> Streamed:
     """Exact b-matching on every candidate edge of ``inst``, streamed (see module doc).
