@@ -174,3 +174,71 @@ def best_by_net_value(ptr: I64, offer: np.ndarray, score: np.ndarray, prices: I6
     """Positions (in the CSR) of each need's ``k`` edges of best net value ``score - price``, sorted."""
     out: I64 = np.sort(_best_by_net(np.asarray(ptr, dtype=np.int64), offer, score, prices, np.int64(k)))
     return out
+
+
+@njit(cache=True)
+def _price_store(ptr, eo, ew, in_ws, u, v, margin, k, u_seen):  # type: ignore[no-untyped-def]
+    n_needs = len(ptr) - 1
+    out = np.empty(min(len(eo), n_needs * max(k, 0)), dtype=np.int64)
+    n_out = 0
+    keys = np.empty(max(k, 1), dtype=np.int64)
+    pos = np.empty(max(k, 1), dtype=np.int64)
+    for i in range(n_needs):
+        if ptr[i + 1] == ptr[i]:
+            continue
+        best = u[i]
+        m = 0
+        for e in range(ptr[i], ptr[i + 1]):
+            gain = ew[e] - v[eo[e]]
+            if gain > best:
+                best = gain
+            key = gain - u[i] + margin
+            if key <= 0 or in_ws[e] or k <= 0:
+                continue
+            if m < k:
+                t = m
+                m += 1
+            elif key > keys[k - 1]:
+                t = k - 1
+            else:
+                continue
+            while t > 0 and keys[t - 1] < key:
+                keys[t] = keys[t - 1]
+                pos[t] = pos[t - 1]
+                t -= 1
+            keys[t] = key
+            pos[t] = e
+        u_seen[i] = best
+        for t in range(m):
+            out[n_out] = pos[t]
+            n_out += 1
+    return out[:n_out]
+
+
+def price_store(
+    ptr: I64,
+    offer: np.ndarray,
+    score: np.ndarray,
+    in_working_set: np.ndarray,
+    u: I64,
+    v: I64,
+    margin: int,
+    k: int,
+    u_seen: I64,
+) -> I64:
+    """Price every stored edge (CSR by need) against need values ``u`` and offer prices ``v``, in one pass:
+    sets ``u_seen[n] = max(u[n], max over n's edges of score - v)`` for each need with edges (the dual
+    value that covers all of them) and returns the positions of each need's ``k`` best edges outside the
+    working set with ``score - v > u[n] - margin`` (best first per need, needs in order)."""
+    out: I64 = _price_store(
+        np.asarray(ptr, dtype=np.int64),
+        offer,
+        score,
+        in_working_set,
+        u,
+        v,
+        np.int64(margin),
+        np.int64(k),
+        u_seen,
+    )
+    return out

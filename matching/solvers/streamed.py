@@ -50,7 +50,7 @@ from ..model import F32, I64, Instance
 from ..notes import Note
 from ..scoring import SCORE_SCALE, Scores
 from ..stream import CandidateStream, concat_edges, take_edges
-from .auction import auction_prices, best_by_net_value
+from .auction import auction_prices, best_by_net_value, price_store
 from .augment import WarmMatching
 from .base import SolveResult, assignments_from_selected
 from .flow import flow_select
@@ -241,11 +241,10 @@ def solve_streamed(
     # every usable edge stored and few enough: one min-cost flow on them all (exact, no pricing needed)
     direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
     direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
-    # the store in chunks of whole needs (the pricing's temporaries stay small)
+    # the store as a CSR by need (its needs come in order, block after block)
     st_cnt = np.bincount(st_n, minlength=N) if len(st_n) else np.zeros(N, dtype=np.int64)
     st_ptr = np.zeros(N + 1, dtype=np.int64)
     np.cumsum(st_cnt, out=st_ptr[1:])
-    st_chunks = [(int(st_ptr[a]), int(st_ptr[b])) for a, b in _chunks_of(st_cnt, 8_000_000)]
     prices = np.zeros(M, dtype=np.int64)
     bids = 0
     t_auction = 0.0
@@ -317,17 +316,7 @@ def solve_streamed(
         drift = np.array([max(0, int((vh - v).max(initial=0))) for vh in v_hist], dtype=np.int64)
         u_seen = np.maximum(u, g + drift[ver])  # a valid dual per need whatever is left out
         # 4. stored needs: exact, over their stored edges; collect the violating ones
-        add_pos: list[np.ndarray] = []
-        for a, b in st_chunks:
-            n_c = st_n[a:b]
-            gain = st_s[a:b] - v[st_o[a:b]]
-            starts = np.flatnonzero(np.r_[True, n_c[1:] != n_c[:-1]])
-            rows = n_c[starts]
-            u_seen[rows] = np.maximum(u[rows], np.maximum.reduceat(gain, starts))
-            viol = np.flatnonzero((gain > u[n_c] - margin) & ~st_in[a:b])
-            if len(viol):
-                best = _best_per_need(n_c[viol], gain[viol] - u[n_c[viol]] + margin, add_per_need, N)
-                add_pos.append(a + viol[best])
+        sp = price_store(st_ptr, st_o, st_s, st_in, u, v, margin, add_per_need, u_seen)
         bound = int(u_seen.sum() + (rem * v).sum())
         best_bound = bound if best_bound is None else min(best_bound, bound)
         t_dual += time.perf_counter() - td
@@ -385,7 +374,6 @@ def solve_streamed(
                     break
             best_bound = min(best_bound, int(u_seen.sum() + (rem * v).sum()))
         t_price += time.perf_counter() - tp
-        sp = np.concatenate(add_pos) if add_pos else np.zeros(0, dtype=np.int64)
         cand_n = np.concatenate([st_n[sp].astype(np.int64), *new_n])
         cand_o = np.concatenate([st_o[sp].astype(np.int64), *new_o])
         cand_s = np.concatenate([st_s[sp].astype(np.int64), *new_s])
@@ -508,21 +496,6 @@ def _member(sorted_keys: np.ndarray, x: np.ndarray) -> np.ndarray:
     p = np.minimum(np.searchsorted(sorted_keys, x), len(sorted_keys) - 1)
     out: np.ndarray = sorted_keys[p] == x
     return out
-
-
-def _chunks_of(cnt: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Consecutive ranges of rows holding at most ``size`` items (a bigger row alone); empty rows too."""
-    out: list[tuple[int, int]] = []
-    cum = np.cumsum(cnt)
-    start = 0
-    n = len(cnt)
-    while start < n:
-        base = int(cum[start - 1]) if start else 0
-        end = max(int(np.searchsorted(cum, base + size, side="right")), start + 1)
-        end = min(end, n)
-        out.append((start, end))
-        start = end
-    return [(a, b) for a, b in out if cum[b - 1] - (cum[a - 1] if a else 0) > 0]
 
 
 def _empty(stream: CandidateStream) -> tuple[Candidates, Scores]:

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.solvers.auction import auction_prices, best_by_net_value
+from matching.solvers.auction import auction_prices, best_by_net_value, price_store
 from matching.solvers.flow import flow_select
 
 
@@ -83,3 +83,33 @@ def test_best_by_net_value_is_a_per_need_sort(seed, n, m, k):
         want = np.sort(net[mine])[::-1][: len(picked)]
         assert np.array_equal(np.sort(net[picked])[::-1], want)
     assert np.all(np.diff(got) > 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 30),
+    m=st.integers(1, 12),
+    k=st.integers(0, 4),
+    margin=st.sampled_from([0, 5]),
+)
+def test_price_store_is_the_per_need_max_and_the_best_violators(seed, n, m, k, margin):
+    rng, ni, oi, s, _cap, ptr = _csr(seed, n, m, 0.5, 40, 2)
+    u = rng.integers(0, 30, size=n)
+    v = rng.integers(0, 30, size=m)
+    in_ws = rng.random(len(s)) < 0.3
+    u_seen = np.full(n, -7, dtype=np.int64)
+    got = price_store(ptr, oi, s, in_ws, u, v, margin, k, u_seen)
+    gain = s - v[oi]
+    for i in range(n):
+        mine = np.arange(ptr[i], ptr[i + 1])
+        if len(mine) == 0:
+            assert u_seen[i] == -7  # untouched: no stored edge
+            continue
+        assert u_seen[i] == max(u[i], gain[mine].max())
+        cand = mine[(gain[mine] > u[i] - margin) & ~in_ws[mine]]
+        picked = got[(got >= ptr[i]) & (got < ptr[i + 1])]
+        assert len(picked) == min(k, len(cand)) and np.isin(picked, cand).all()
+        want = np.sort(gain[cand])[::-1][: len(picked)]
+        assert np.array_equal(gain[picked], want)  # the best, best first
+    assert np.all(np.diff(ni[got]) >= 0)  # needs in order

@@ -17,7 +17,7 @@ from matching_helpers import PLACES, random_instance
 from matching import build_candidates, check_assignments, score_candidates
 from matching.scoring import SCORE_SCALE
 from matching.solvers import solve_flow
-from matching.solvers.streamed import _chunks_of, solve_streamed
+from matching.solvers.streamed import solve_streamed
 from matching.stream import CandidateStream, concat_edges, take_edges
 
 S = SCORE_SCALE
@@ -85,46 +85,6 @@ def _solve(inst, *args, **kw):
     t0 = time.perf_counter()
     r = solve_streamed(inst, *args, **kw)
     return r, time.perf_counter() - t0
-
-
-# ---------------------------------------------------------------- the chunking helper
-
-
-@pytest.mark.parametrize(
-    ("cnt", "size", "expected"),
-    [
-        ([2, 3, 0, 4], 5, [(0, 3), (3, 4)]),
-        ([1, 1, 1, 1], 2, [(0, 2), (2, 4)]),  # exact multiples
-        ([1, 1, 1, 1, 1], 2, [(0, 2), (2, 4), (4, 5)]),  # a remainder
-        ([2, 0, 1], 1, [(0, 1), (1, 3)]),  # a row bigger than the size stands alone
-        ([0, 0, 1], 1, [(0, 3)]),  # a one-item range is kept
-        ([0, 0, 3, 0], 2, [(2, 3)]),  # empty ranges are dropped
-        ([0, 1, 0, 0, 2], 1, [(0, 4), (4, 5)]),
-        ([1, 0, 0], 1, [(0, 3)]),
-        ([3, 3, 3], 1, [(0, 1), (1, 2), (2, 3)]),
-        ([0, 0], 5, []),
-        ([], 5, []),
-        ([4], 100, [(0, 1)]),
-    ],
-)
-def test_chunks_of_cuts_whole_rows(cnt, size, expected):
-    got = _chunks_of(np.array(cnt, dtype=np.int64), size)
-    assert got == expected
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_chunks_of_covers_every_item_once(seed):
-    rng = np.random.default_rng(seed)
-    cnt = rng.integers(0, 4, 40) * (rng.random(40) < 0.7)
-    for size in (1, 2, 3, 7, 1000):
-        chunks = _chunks_of(cnt, size)
-        covered = np.zeros(len(cnt), dtype=int)
-        for a, b in chunks:
-            assert a < b
-            covered[a:b] += 1
-            total = int(cnt[a:b].sum())
-            assert total > 0 and (total <= size or b - a == 1 or cnt[a] > size or total - cnt[b - 1] < size)
-        assert np.all(covered[cnt > 0] == 1)
 
 
 # ---------------------------------------------------------------- the stream
