@@ -91,13 +91,14 @@ def test_embeddings_on_the_streamed_path(dense):
     assert emb_flow.texts <= emb_stream.texts < dense.n_needs + dense.n_offers
 
 
-def test_small_random_instances_agree_including_two_expert_needs():
+def test_small_random_instances_agree_including_two_expert_needs_and_fixed_pairs():
     for seed in range(6):
-        inst = random_instance(seed, 40, 15, experts2=0.3)
+        inst = random_instance(seed, 40, 15, experts2=0.3, fixed=seed % 3 * 2)
         flow = solve_instance(inst, embed=None, stream_pairs=None)
         auto = solve_instance(inst, embed=None, stream_pairs=0)
         assert auto.solver == "streamed" and auto.status == "OPTIMAL", seed
         assert auto.objective == pytest.approx(flow.objective, rel=1e-9, abs=1e-9), seed
+        assert auto.fixed == flow.fixed and auto.n_open_needs == flow.n_open_needs, seed
         assert ("flow.two_experts_single" in _codes(auto.notes)) == ("flow.two_experts_single" in _codes(flow.notes))
         assert check_assignments(inst, auto.all_assignments()) == []
         # only the exact flow switches: CP-SAT (the app's solver for two-expert needs) keeps every edge
