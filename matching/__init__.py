@@ -18,7 +18,7 @@ from .components import (
     Phrase,
     register,
 )
-from .engine import STAGES, Alternative, MatchingResult, Proposal, Unmatched, solve_instance
+from .engine import STAGES, STREAM_PAIRS, Alternative, MatchingResult, Proposal, Unmatched, solve_instance
 from .explain import Explanation, alternatives, explain_edge
 from .model import (
     CHARTER_PREFERENCES,
@@ -48,6 +48,7 @@ __all__ = [
     "OPEN_START",
     "REGISTRY",
     "STAGES",
+    "STREAM_PAIRS",
     "Alternative",
     "Candidates",
     "Component",

