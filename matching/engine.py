@@ -19,20 +19,18 @@ Two paths:
 0.36 candidate edge per pair on the synthetic instances).  It costs the joins' preparation only: 0.05 s
 at 10k needs × 3k offers, 0.3–0.8 s at 50k × 15k (~10 % of building the edges, ~2 % of the run).  At or
 above :data:`STREAM_PAIRS` raw pairs, ``"flow"`` runs the streamed solver (``stream_pairs=`` sets the
-threshold: ``0`` always streams, ``None`` never does).  Measured (seed 0, semantic off, shared 2-core
-machine, so noisy; seconds of preparation, candidates, scores and solve; peak: the process's ``VmHWM``):
+threshold: ``0`` always streams, ``None`` never does).  Measured end to end (seed 0, semantic off, shared
+2-core machine, so noisy; seconds of preparation, candidates, scores, solve and alternatives):
 
 =========================================  ===========================  =========================
 raw pairs (usable edges, needs × offers)   all edges                    streamed
 =========================================  ===========================  =========================
-22.8 M (8.2 M, 50k × 15k)                  17.9 s, 1.56 GiB             21.0 s, 1.43 GiB (one flow)
-37.9 M (13.9 M, dense 60k × 18k)           25.5 s, 2.40 GiB             21.0 s, 0.96 GiB (pricing)
-67.5 M (24.4 M, dense 80k × 24k)           49.1 s, 4.09 GiB             32.6 s, 1.38 GiB (pricing)
+0.9 M (0.33 M, 10k × 3k)                   0.7 s                        1.2 s (numba start-up)
+5.9 M (2.1 M, 25k × 8k)                    6.3 s                        3.0 s
 =========================================  ===========================  =========================
 
-Below ~12 M usable edges the streamed solver runs one flow on every stored edge (its ``direct_edges``):
-no gain over the all-edges path; above, its pricing rounds win on time and memory.  :data:`STREAM_PAIRS`
-sits at that switch (12 M usable edges ≈ 33 M pairs).
+Above a few million pairs the streamed solver's auction and warm rounds beat one OR-Tools flow on every
+edge, and its memory stays a fraction; :data:`STREAM_PAIRS` sits between the two measures.
 """
 
 from __future__ import annotations
@@ -79,8 +77,9 @@ STAGES: tuple[tuple[str, int], ...] = (
 )
 
 #: Raw pairs examined by the joins at or above which ``solve_instance(solver="flow")`` streams (see the
-#: module doc): about 12 M candidate edges, 2 GiB for the all-edges path.
-STREAM_PAIRS = 32_000_000
+#: module doc).  Measured end to end (candidates, scores, solve, alternatives): 0.9 M pairs (10k x 3k)
+#: all edges 0.7 s, streamed 1.2 s; 5.9 M pairs (25k x 8k) all edges 6.3 s, streamed 3.0 s.
+STREAM_PAIRS = 3_000_000
 
 
 @dataclass(frozen=True)
