@@ -79,7 +79,7 @@ def assert_same_edges(got: Candidates, want: Candidates) -> None:
 )
 def test_kernel_edges_are_the_numpy_edges(seed, n, m, place, many_skills):
     inst = _instance(seed, n, m, place, many_skills)
-    stream = CandidateStream(inst, threads=1)
+    stream = CandidateStream(inst, threads=0)
     rng = np.random.default_rng(seed)
     every = np.arange(n)
     subsets = [
@@ -99,7 +99,7 @@ def test_kernel_edges_cover_the_rules():
     seen = dict.fromkeys(("edges", "onsite", "remote", "second_word", "category", "excluded", "org", "charter"), 0)
     for seed in range(40):
         inst = _instance(seed, 30, 12, PLACE_NAMES[seed % len(PLACE_NAMES)], many_skills=seed % 2 == 1)
-        stream = CandidateStream(inst, threads=1)
+        stream = CandidateStream(inst, threads=0)
         c = stream._edges(np.arange(inst.n_needs))
         seen["edges"] += len(c)
         seen["onsite"] += int(c.onsite.sum())
@@ -113,7 +113,7 @@ def test_kernel_edges_cover_the_rules():
             provider_orgs=np.zeros(0, np.int64),
             need_charter=None,
         )
-        loose = CandidateStream(free, threads=1)._edges(np.arange(inst.n_needs))
+        loose = CandidateStream(free, threads=0)._edges(np.arange(inst.n_needs))
         assert len(loose) >= len(c)
         seen["excluded"] += len(inst.excluded) > 0 and len(loose) > len(c)
         seen["org"] += int(np.diff(inst.provider_org_ptr).max() > 1)
@@ -132,11 +132,11 @@ def test_popcount_and_contains():
             assert _contains(values, lo, hi, v) == (v in values[lo:hi].tolist()), (lo, hi, v)
 
 
-@pytest.mark.parametrize("block_pairs", [1, 50, 10_000])
-def test_blocks_built_ahead_on_threads_are_the_blocks_built_one_by_one(block_pairs):
+@pytest.mark.parametrize(("block_pairs", "threads"), [(1, 1), (1, 2), (50, 2), (10_000, 2)])
+def test_blocks_built_ahead_on_threads_are_the_blocks_built_one_by_one(block_pairs, threads):
     inst = _instance(3, 40, 15, "reunion", many_skills=True)
-    one = CandidateStream(inst, block_pairs=block_pairs, threads=1)
-    two = CandidateStream(inst, block_pairs=block_pairs, threads=2)
+    one = CandidateStream(inst, block_pairs=block_pairs, threads=0)
+    two = CandidateStream(inst, block_pairs=block_pairs, threads=threads)
     a, b = list(one.blocks()), list(two.blocks())
     assert len(a) == len(b) == one.blocks_generated == two.blocks_generated > 0
     for x, y in zip(a, b, strict=True):
