@@ -52,7 +52,7 @@ import numpy as np
 
 from .geo import km_of_chord2
 from .joins import EdgeSink, Prepared, join_onsite, join_remote, prepare_tokens
-from .model import Instance
+from .model import F64, I16, I32, Instance
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,7 +148,22 @@ def assemble(inst: Instance, prep: Prepared, sink: EdgeSink, *, cell_km: float) 
         order = np.argsort(need_idx, kind="stable")  # merges sorted runs
         need_idx, offer_idx, c2, n_cov = need_idx[order], offer_idx[order], c2[order], n_cov[order]
         del order
+    return finish_edges(inst, prep, need_idx, offer_idx, c2, n_cov, raw_pairs=sink.raw_pairs, cell_km=cell_km)
 
+
+def finish_edges(
+    inst: Instance,
+    prep: Prepared,
+    need_idx: I32,
+    offer_idx: I32,
+    c2: F64,
+    n_cov: I16,
+    *,
+    raw_pairs: int,
+    cell_km: float,
+) -> Candidates:
+    """The end of step 5 on filtered edges grouped by need (squared chords ``c2``, covered skills
+    ``n_cov``): drop the excluded pairs, and derive distance, modes and coverage."""
     drop = _excluded_mask(inst, need_idx, offer_idx)
     only = inst.charter_only_mask()
     if only.any() and len(need_idx):
@@ -176,7 +191,7 @@ def assemble(inst: Instance, prep: Prepared, sink: EdgeSink, *, cell_km: float) 
         active_needs=prep.active_needs,
         n_needs=N,
         n_offers=inst.n_offers,
-        raw_pairs=sink.raw_pairs,
+        raw_pairs=raw_pairs,
         cell_km=cell_km,
     )
 
