@@ -39,6 +39,7 @@ stays the reference of the tests.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -147,6 +148,7 @@ def solve_streamed(
     log: Callable[[str], None] | None = None,
     auction_eps: int = SCORE_SCALE // 10,
     k_net: int = 6,
+    threads: int | None = None,
 ) -> Streamed:
     """Exact b-matching on every candidate edge of ``inst``, streamed (see module doc).
 
@@ -158,7 +160,10 @@ def solve_streamed(
     ``time_limit`` (seconds), ``max_rounds``: stop with the best answer and a valid bound.  ``auction_eps``:
     the auction's bidding increment (0: no auction, the first working set is each need's ``k_need`` best
     and each offer's ``ceil(k_offer × remaining)`` best); ``k_net``: edges per stored need chosen at the
-    auction's prices.  ``log``: called with a line per stage (generation, auction, each round)."""
+    auction's prices.  ``log``: called with a line per stage (generation, auction, each round).
+    ``threads``: blocks generated ahead on worker threads while this one stores the last (see
+    :class:`~matching.stream.CandidateStream`; default: one when the machine has two cores or more,
+    measured 2.5 -> 2.0 s of generation at 50k x 15k on 2 cores)."""
     t0 = time.perf_counter()
 
     def out_of_time() -> bool:
@@ -171,6 +176,7 @@ def solve_streamed(
         block_pairs=block_pairs,
         need_embeddings=need_embeddings,
         offer_embeddings=offer_embeddings,
+        threads=(1 if (os.cpu_count() or 1) > 1 else 0) if threads is None else threads,
     )
     N, M = inst.n_needs, inst.n_offers
     S = SCORE_SCALE
