@@ -92,7 +92,7 @@ mutation: install-test services
 	$(BIN)/python scripts/mutation.py --suite pricing $(MUTATION_ARGS) --report instance/mutation-pricing.txt
 
 bench: install services
-	$(BIN)/python -m matching.bench --sizes small,medium,large,dense-medium,dense-large
+	$(BIN)/python -m matching.bench --sizes small,medium,large,dense-medium,dense-large,dense-huge
 	$(BIN)/python -m search.bench
 	$(BIN)/python -m app.searching.relevance
 	$(BIN)/python -m payments.bench
