@@ -146,7 +146,7 @@ def solve_streamed(
     need_embeddings: F32 | None = None,
     offer_embeddings: F32 | None = None,
     log: Callable[[str], None] | None = None,
-    auction_eps: int = SCORE_SCALE // 10,
+    auction_eps: int = SCORE_SCALE // 30,
     k_net: int = 6,
     threads: int | None = None,
 ) -> Streamed:
