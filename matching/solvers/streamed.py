@@ -489,10 +489,10 @@ def solve_streamed(
 
 def _local_ptr(need: np.ndarray) -> I64:
     """CSR pointers of edges grouped by need (ascending), over the needs ``need[0]`` to ``need[-1]``."""
-    ptr = np.zeros(int(need[-1]) - int(need[0]) + 2 if len(need) else 1, dtype=np.int64)
-    if len(need):
-        np.cumsum(np.bincount(need - need[0]), out=ptr[1:])
-    return ptr
+    if len(need) == 0:
+        return np.zeros(1, dtype=np.int64)
+    out: I64 = np.searchsorted(need, np.arange(int(need[0]), int(need[-1]) + 2)).astype(np.int64)
+    return out
 
 
 def _member(sorted_keys: np.ndarray, x: np.ndarray) -> np.ndarray:
