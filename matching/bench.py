@@ -254,7 +254,7 @@ def fmt_dense(r: Figures) -> str:
         + (f", stopped by {st['stopped_by']}" if st["stopped_by"] else ""),
         (
             f"  time                {r['streamed_s']:.2f} s (joins prepared {tm['prepare']:.2f} s, generation pass "
-            f"{tm['generation_pass']:.2f} s of which scoring {tm['generate']:.2f} s, auction {tm['auction']:.2f} s "
+            f"{tm['generation_pass']:.2f} s (waiting for blocks {tm['generate']:.2f} s), auction {tm['auction']:.2f} s "
             f"({st['auction_bids']:,} bids), exact solves {tm['solve']:.2f} s, pricing {tm['duals']:.2f} s, "
             f"regeneration {tm['pricing']:.2f} s){target}"
         ),
