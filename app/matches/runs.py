@@ -371,7 +371,7 @@ def execute_run(run: MatchRun, attempt: int | None = None) -> None:
         "notes": stored_notes(result.notes),
         "two_expert_needs": built.two_expert_needs,
         "pairs": sum(1 for p in result.proposals if len(p.offer_ids) == 2),
-        "solver_used": solver,
+        "solver_used": result.solver,  # (the exact flow streams on a large catalogue: "streamed")
     }
 
 

@@ -115,7 +115,7 @@ def test_a_large_catalogue_streams_and_the_run_page_words_its_notes(client, fact
     run = match_runs.start_run(staff, {"skills": 1, "distance": 1})  # the exact method ("flow")
     commit()
     assert run.status.value == "done", run.error
-    assert run.figures["solver"] == "streamed" and run.figures["status"] == "OPTIMAL"
+    assert run.figures["solver"] == run.figures["solver_used"] == "streamed" and run.figures["status"] == "OPTIMAL"
     assert {(p.need_id, p.offer_id) for p in run.proposals} == {(n.id, offer.id) for n in needs}
     assert all(p.explanation for p in run.proposals)
     assert run.figures["notes"] == [
