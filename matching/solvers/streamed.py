@@ -194,7 +194,7 @@ def solve_streamed(
 
     # 1. generation pass
     rich: list[tuple[Candidates, Scores]] = []
-    st_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    st_parts: list[list[np.ndarray]] = []
     st_len = 0
     ws = _WorkingSet()
     trim_at = 2 * (len(todo) * k_need + int(per_offer.sum()))
@@ -210,7 +210,7 @@ def solve_streamed(
         sc = s.score_int[idx]
         if st_len + len(idx) <= store_budget:
             # stored (priced from the store, the working set chosen after the pass): each need's best here
-            st_parts.append((ni.astype(np.int32), oi.astype(np.int32), sc.astype(np.int32)))
+            st_parts.append([ni.astype(np.int32), oi.astype(np.int32), sc.astype(np.int32)])
             stored[blk.needs] = True
             st_len += len(idx)
             top = best_by_net_value(_local_ptr(ni), oi, sc, zero, k_need)
@@ -240,9 +240,7 @@ def solve_streamed(
     t_gen = time.perf_counter() - t0
     if log is not None:
         log(f"generation: {stream.edges_generated:,} edges, {n_usable:,} usable, {len(ws):,} kept, {t_gen:.1f} s")
-    st_n = np.concatenate([p[0] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
-    st_o = np.concatenate([p[1] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
-    st_s = np.concatenate([p[2] for p in st_parts]) if st_parts else np.zeros(0, np.int32)
+    st_n, st_o, st_s = (_column(st_parts, i) for i in range(3))
     del st_parts
     # every usable edge stored and few enough: one min-cost flow on them all (exact, no pricing needed)
     direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
@@ -485,6 +483,15 @@ def solve_streamed(
         "bound": upper,
     }
     return Streamed(result, final_c, final_s, stats)
+
+
+def _column(parts: list[list[np.ndarray]], i: int) -> np.ndarray:
+    """Column ``i`` of the store's parts joined, each part's piece released once copied (the peak is one
+    column more than the parts, not the parts twice)."""
+    out = np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, np.int32)
+    for p in parts:
+        p[i] = out[:0]
+    return out
 
 
 def _local_ptr(need: np.ndarray) -> I64:
