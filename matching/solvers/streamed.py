@@ -246,9 +246,7 @@ def solve_streamed(
     direct = direct_edges > 0 and not stopped and bool(stored[todo].all())
     direct = direct and len(st_n) <= min(direct_edges, edge_budget or len(st_n))
     # the store as a CSR by need (its needs come in order, block after block)
-    st_cnt = np.bincount(st_n, minlength=N) if len(st_n) else np.zeros(N, dtype=np.int64)
-    st_ptr = np.zeros(N + 1, dtype=np.int64)
-    np.cumsum(st_cnt, out=st_ptr[1:])
+    st_ptr = np.searchsorted(st_n, np.arange(N + 1)).astype(np.int64)  # (a bincount would copy it to int64)
     prices = np.zeros(M, dtype=np.int64)
     bids = 0
     t_auction = 0.0
