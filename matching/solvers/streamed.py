@@ -225,8 +225,8 @@ def solve_streamed(
             ws.add(ni[kidx], oi[kidx], sc[kidx], np.full(len(kidx), -1, dtype=np.int64))
             top = np.sort(order[rank < k_need])
             del order, rank, keep, kidx
-        # full data for the needs' best (alternatives, explanations); an offer's pool edge gets it back
-        # only if it ends up chosen (regenerated at the end)
+        # full data for the needs' best (alternatives, explanations); any other edge gets it back only if it
+        # ends up chosen (computed for those pairs at the end)
         rich.append(take_edges(c, s, idx[top]))
         generated[blk.needs] = True
         del blk, c, s, idx, ni, oi, sc, top
