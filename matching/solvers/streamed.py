@@ -266,7 +266,6 @@ def solve_streamed(
         ta = time.perf_counter()
         prices, a_edge, bids = auction_prices(st_ptr, st_o, st_s, rem, auction_eps, 64 * len(st_n))
         pos = np.union1d(best_by_net_value(st_ptr, st_o, st_s, prices, k_net), a_edge[a_edge >= 0])
-        ws.keep(ws.pos < 0)
         ws.add(st_n[pos], st_o[pos], st_s[pos], pos)
         del a_edge, pos
         t_auction = time.perf_counter() - ta

@@ -169,8 +169,18 @@ def test_every_path_is_optimal_and_proven(seed):
         r, wall = _solve(inst, **kw)
         _check(inst, r, ref_int, len(cand), wall)
         assert r.result.status == "OPTIMAL", kw
+        usable = r.stats["edges_usable"]
         if kw.get("store_budget", 1) != 0:
             assert r.stats["regenerated_needs"] == 0  # every edge in the store: nothing regenerated
+            assert r.stats["edges_stored"] == usable
+        else:
+            assert r.stats["edges_stored"] == 0
+        # the auction bids when it runs: over a store, with an increment, and not for one flow on all edges
+        direct = r.result.notes[0].code == "streamed.all_edges"
+        auction = r.stats["edges_stored"] > 0 and kw.get("auction_eps", 1) > 0 and not direct
+        assert (r.stats["auction_bids"] > 0) == auction, kw
+        assert (r.result.timings["auction"] > 0) == auction
+        assert direct == (not kw and 0 < usable <= 100_000)
     # one round: proven there or stopped by the rounds (never both)
     r, wall = _solve(inst, **TIGHT, max_rounds=1)
     _check(inst, r, ref_int, len(cand), wall)
@@ -247,6 +257,29 @@ def test_time_limits(seed):
         r, wall = _solve(inst, **TIGHT, store_budget=store, block_pairs=1, time_limit=3600.0)
         _check(inst, r, ref_int, len(cand), wall)
         assert r.result.status == "OPTIMAL" and r.stats["stopped_by"] == ""
+
+
+def test_the_outcome_is_frozen():
+    r, _ = _solve(_instance(1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.stats = {}  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_budget_below_the_first_working_set_keeps_its_best_edges(seed):
+    """An edge budget smaller than one edge per need: the working set is the best-scoring edges."""
+    inst = _instance(seed, 20, 6)
+    cand, scores, ref_int = _reference(inst)
+    usable = np.sort(scores.score_int[scores.score_int > 0])[::-1]
+    if len(usable) < 4:
+        return
+    for budget in (1, 3):
+        r, wall = _solve(inst, edge_budget=budget, direct_edges=0, k_offer=0.0, max_rounds=1, auction_eps=0)
+        _check(inst, r, ref_int, len(cand), wall)
+        assert r.stats["edges_kept"] == budget
+        # one round on the best edges: the objective is at least the best edge's score
+        got = int(r.scores.score_int[r.result.selected].sum())
+        assert got >= usable[0]
 
 
 @pytest.mark.parametrize("seed", range(12))
