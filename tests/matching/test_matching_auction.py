@@ -83,3 +83,30 @@ def test_best_by_net_value_is_a_per_need_sort(seed, n, m, k):
         want = np.sort(net[mine])[::-1][: len(picked)]
         assert np.array_equal(np.sort(net[picked])[::-1], want)
     assert np.all(np.diff(got) > 0)
+
+
+def test_a_lone_bid_prices_the_offer_at_its_score_plus_eps():
+    """One need, one place: it bids the score less its second-best option (staying out, 0) plus ``eps``; an
+    ``eps`` below 1 is taken as 1 (the auction must progress)."""
+    ptr, offer, score = np.array([0, 1]), np.array([0]), np.array([10], dtype=np.int64)
+    for eps, price in ((7, 17), (1, 11), (0, 11)):
+        p, edge, bids = auction_prices(ptr, offer, score, np.array([1]), eps, 10**9)
+        assert p.tolist() == [price] and edge.tolist() == [0] and bids == 1
+
+
+def test_a_many_place_offer_keeps_its_best_bids():
+    """Twenty needs for one offer of seven places (the three best can also take a second offer, worth 1 to
+    them): every displacement goes through the offer's heap of kept bids, which ends holding the seven best
+    and priced at the lowest kept bid (the 7th best score plus eps; the three best bid their score, their
+    second option being worth 1)."""
+    scores = np.random.default_rng(5).permutation(np.arange(1, 21)).astype(np.int64) * 10
+    best3 = set(np.argsort(scores)[-3:].tolist())
+    eo, ew, ptr = [], [], [0]
+    for i, score in enumerate(scores):  # CSR by need
+        eo += [0, 1] if i in best3 else [0]
+        ew += [score, 1] if i in best3 else [score]
+        ptr.append(len(eo))
+    p, edge, _ = auction_prices(np.array(ptr), np.array(eo), np.array(ew, dtype=np.int64), np.array([7, 5]), 1, 10**9)
+    assert len(edge) == len(scores)
+    assert sorted(scores[edge >= 0].tolist()) == list(range(140, 201, 10))
+    assert p.tolist() == [140 + 1, 0]
