@@ -476,9 +476,6 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     (_A, "_refill", "if key + p[k] < best:", "< -> <="): _TIE,
     (_A, "_refill", "if nk >= best or nk >= mneed[h]:", ">= -> >"): _TIE,
     (_A, "_refill", "elif ostate[k2] != 2 and nk < lam[k2]:", "< -> <="): _TIE,
-    (_A, "_refill", "elif ostate[k2] != 2 and nk < lam[k2]:", "and -> or"): (
-        "a settled offer is never reached shorter (reduced costs u + p - w >= 0: Dijkstra), so nk < lam fails"
-    ),
     **{
         (_A, "WarmMatching.__init__", f"self.{name} = np.full(self.N, -1, dtype=np.int64)", what): (
             "a need's links are written by _attach before any read (only attached needs' links are read)"
@@ -489,9 +486,9 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     **{
         (_A, "WarmMatching.__init__", f"self.{name} = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
             "the empty edge set's arrays read only through the pointers (all 0: no edge) or at chosen edges "
-            "(none); one more entry is never read (a fresh matching's solve and certificate are tested)"
+            "(none, an empty mask); one more entry is never read (a fresh matching's solve and certificate are tested)"
         )
-        for name in ("_oneed", "_ow", "_order")
+        for name in ("_oneed", "_ow", "_order", "_ew")
     },
     (_A, "_augment", "if val > best:", "> -> >="): "best set to a value equal to it",
     (_A, "_augment", "if dh + u[h] < best:", "< -> <="): _TIE,
@@ -518,6 +515,10 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ),
     # matching/solvers/auction.py
     **{(_AU, kernel, "@njit(cache=True)", "True -> False"): _NUMBA_CACHE for kernel in _AU_KERNELS},
+    (_AU, "_bid_phase", "v2 = 0", "0 -> 1"): (
+        "overwritten by v1 (0) at a need's first edge worth more than 0; edges before it are worth <= 0, below "
+        "either start value, and with no such edge v2 is not read (e1 < 0)"
+    ),
     (_AU, "_bid_phase", "e1 = -1", "1 -> 2"): "-1 and -2 both mean 'no option worth more than 0' (e1 < 0)",
     (_AU, "_bid_phase", "if c + 1 < n and hk[base + c + 1] < hk[base + c]:", "< -> <="): _BID_TIE,
     (_AU, "_bid_phase", "if hk[base + c] >= bid:", ">= -> >"): _BID_TIE,

@@ -95,18 +95,12 @@ def test_a_lone_bid_prices_the_offer_at_its_score_plus_eps():
 
 
 def test_a_many_place_offer_keeps_its_best_bids():
-    """Twenty needs for one offer of seven places (the three best can also take a second offer, worth 1 to
-    them): every displacement goes through the offer's heap of kept bids, which ends holding the seven best
-    and priced at the lowest kept bid (the 7th best score plus eps; the three best bid their score, their
-    second option being worth 1)."""
-    scores = np.random.default_rng(5).permutation(np.arange(1, 21)).astype(np.int64) * 10
-    best3 = set(np.argsort(scores)[-3:].tolist())
-    eo, ew, ptr = [], [], [0]
-    for i, score in enumerate(scores):  # CSR by need
-        eo += [0, 1] if i in best3 else [0]
-        ew += [score, 1] if i in best3 else [score]
-        ptr.append(len(eo))
-    p, edge, _ = auction_prices(np.array(ptr), np.array(eo), np.array(ew, dtype=np.int64), np.array([7, 5]), 1, 10**9)
-    assert len(edge) == len(scores)
-    assert sorted(scores[edge >= 0].tolist()) == list(range(140, 201, 10))
-    assert p.tolist() == [140 + 1, 0]
+    """Thirty needs for one offer of 7 (then 15) places, bidding in increasing order of score (each new bid
+    displaces the cheapest kept one and sinks to the bottom of the offer's heap of kept bids): the offer ends
+    holding the best, priced at the lowest kept bid (that score plus eps), one bid per need."""
+    scores = np.arange(1, 31, dtype=np.int64) * 10
+    ptr, offer = np.arange(31), np.zeros(30, dtype=np.int64)
+    for places in (7, 15):
+        p, edge, bids = auction_prices(ptr, offer, scores, np.array([places]), 1, 10**5)
+        assert sorted(scores[edge >= 0].tolist()) == scores[-places:].tolist()
+        assert p.tolist() == [scores[-places] + 1] and bids == 30
