@@ -81,15 +81,17 @@ check-wheel: $(VENV)/.installed-test
 ## mutation: mutation testing, one mutant at a time: the money code (payments/ledger.py, rules.py,
 ##           vouchers.py) against the payments and voucher tests on SQLite (see payments/MUTATION.md),
 ##           then the matching rules (matching/checker.py, candidates.py, joins.py) and the pricing code
-##           (matching/stream.py, solvers/streamed.py) against the pure-library matching tests (see
+##           (matching/stream.py, solvers/streamed.py; solvers/augment.py and auction.py, their numba
+##           kernels run uncompiled) against the pure-library matching tests (see
 ##           matching/MUTATION-RESULTS.txt); score per file and the survivors. Not part of `make test`:
-##           about an hour on 2 cores.
+##           about two hours on 2 cores.
 MUTATION_ARGS ?= --jobs 2
 mutation: install-test services
 	@mkdir -p instance
 	$(BIN)/python scripts/mutation.py --suite payments $(MUTATION_ARGS) --report instance/mutation-report.txt
 	$(BIN)/python scripts/mutation.py --suite matching $(MUTATION_ARGS) --report instance/mutation-matching.txt
 	$(BIN)/python scripts/mutation.py --suite pricing $(MUTATION_ARGS) --report instance/mutation-pricing.txt
+	$(BIN)/python scripts/mutation.py --suite solvers $(MUTATION_ARGS) --report instance/mutation-solvers.txt
 
 bench: install services
 	$(BIN)/python -m matching.bench --sizes small,medium,large,dense-medium,dense-large,dense-huge

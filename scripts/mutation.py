@@ -1,10 +1,13 @@
 """Mutation testing: `make mutation` (not part of `make test`: too slow).
 
-Two suites (``--suite``): ``payments``, the money code (``payments/ledger.py``, ``payments/rules.py``,
+Suites (``--suite``): ``payments``, the money code (``payments/ledger.py``, ``payments/rules.py``,
 ``payments/vouchers.py``, against the payments tests on SQLite and, for ``vouchers.py``, the app's
 voucher-mission tests), and ``matching``, the matching rules (``matching/checker.py``, the candidate
 builder ``matching/candidates.py`` and its joins ``matching/joins.py``, and ``matching/pricing.py``
-when it exists, against the pure-library matching tests: no app, no database). Each mutant is one
+when it exists, against the pure-library matching tests: no app, no database). Two more on issue 15's
+pricing code: ``pricing`` (the streamed candidates and solver) and ``solvers`` (the warm-started exact
+matching ``matching/solvers/augment.py`` and the auction ``matching/solvers/auction.py``, whose numba
+kernels run uncompiled there: ``NUMBA_DISABLE_JIT=1`` unless the caller's environment sets it). Each mutant is one
 small change of one file found by walking the module's `ast`:
 
 - a comparison operator swapped (``<`` ↔ ``<=``, ``>`` ↔ ``>=``, ``==`` ↔ ``!=``, ``in`` ↔ ``not in``,
@@ -58,6 +61,8 @@ class Suite:
     targets: tuple[str, ...]
     stages: tuple[tuple[str, ...], ...]
     last_stage_only_for: str | None = None
+    #: environment variables the run sets unless the caller's environment already sets them
+    env: tuple[tuple[str, str], ...] = ()
 
 
 SUITES = {
@@ -106,6 +111,22 @@ SUITES = {
             ("tests/matching/test_matching_priced.py", "tests/matching/test_matching_solvers.py"),
         ),
     ),
+    # The exact warm-started solver and the auction under the priced solver (issue 15's pricing code too,
+    # a suite of its own: their direct tests kill most mutants in seconds, before the streamed solver's).
+    # numba kernels: run as plain Python (NUMBA_DISABLE_JIT=1; NUMBA_DISABLE_JIT=0 in the caller's
+    # environment compiles them). Compiled, each mutant recompiles its module's kernels (~15 s: the copy's
+    # file changed, so numba's cache in the copy's __pycache__, keyed on the file's time stamp and size, is
+    # not reused, checked with a mutant of _attach that only a recompiled _augment sees); uncompiled, the
+    # direct tests take ~2 s and an out-of-bounds index raises instead of reading past an array.
+    "solvers": Suite(
+        title="the warm-started matching and the auction",
+        targets=("matching/solvers/augment.py", "matching/solvers/auction.py"),
+        stages=(
+            ("tests/matching/test_matching_augment.py", "tests/matching/test_matching_auction.py"),
+            ("tests/matching/test_matching_streamed_rules.py",),
+        ),
+        env=(("NUMBA_DISABLE_JIT", "1"),),
+    ),
 }
 
 #: Mutants that cannot change any behaviour, found by reading each survivor: (file, function,
@@ -126,6 +147,27 @@ _CLIP = (
 )
 _RECORD = "an internal record of the builder, never altered, compared or hashed: its dataclass flags change nothing"
 _GRID = "the grid's size limit by one cell: the grid is a little larger or smaller, the edges are the same"
+_A = "matching/solvers/augment.py"
+_AU = "matching/solvers/auction.py"
+_KERNELS = ("_push", "_pop", "_attach", "_detach", "_repair", "_refill", "_augment")
+_AU_KERNELS = ("_bid_phase", "_auction", "_best_by_net")
+_BID_TIE = (
+    "equal bids ordered the other way: still a valid min-heap of kept bids, whose lowest (the price) is the "
+    "same; which of two equal lowest bidders is displaced differs (another eps-optimal auction)"
+)
+_NUMBA_CACHE = "numba's disk cache of the compiled kernel: how fast the next process starts, not what it computes"
+_TRACE = "a debugging trace printed to stdout (off): no value changes"
+_TIE = (
+    "ties broken the other way: another path of the same length (or the same label reached again), so another "
+    "optimum of the same value with certifying duals; the contract is any optimal b-matching"
+)
+_HEAP_TIE = "equal keys ordered the other way: still a valid min-heap (each pop gives a smallest key; tested)"
+_SENTINEL = "the initial -1 is never read: a predecessor is written whenever a node is labelled, before any read"
+_SPARE = "an array one entry longer than ever used"
+_SLOT = (
+    "position size still holds the entry being sifted down (its key equals lk): comparing with it stops or "
+    "continues the same way"
+)
 EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     # matching/candidates.py
     ("matching/candidates.py", "Candidates", "raw_pairs: int = 0", "0 -> 1"): (
@@ -398,6 +440,99 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "if len(selected) != len(chosen) or int(final_s.score_int[selected].sum()) != obj_int:",
         "or -> and",
     ): "a consistency check that fails only on a bug elsewhere (chosen edges not found again): weakened, it still passes",
+    # matching/solvers/augment.py
+    **{(_A, kernel, "@njit(cache=True)", "True -> False"): _NUMBA_CACHE for kernel in _KERNELS},
+    (_A, "", "_TRACE = False", "False -> True"): _TRACE,
+    (_A, "_refill", "if _TRACE:", "condition negated"): _TRACE,
+    **{
+        (_A, "_refill", 'print("refill", j0, "D", best,', f"{word!r} -> {'XX' + word + 'XX'!r}"): _TRACE
+        for word in ("refill", "D", "term", "p", "load")
+    },
+    (_A, "_push", "if hk[parent] <= key:", "<= -> <"): _HEAP_TIE,
+    (_A, "_pop", "if hk[c] >= lk:", ">= -> >"): _HEAP_TIE,
+    (_A, "_pop", "if c + 1 < size and hk[c + 1] < hk[c]:", "< -> <="): _HEAP_TIE,
+    (_A, "_pop", "if c >= size:", ">= -> >"): _SLOT,
+    (_A, "_pop", "if size > 0:", "> -> >="): (
+        "with the heap emptied, writes the popped entry back onto itself (lk is hk[0]): nothing changes"
+    ),
+    (_A, "_refill", "pred_hold = np.full(n_offers, -1, dtype=np.int64)", "1 -> 2"): _SENTINEL,
+    (_A, "_refill", "pred_off = np.full(n_needs, -1, dtype=np.int64)", "1 -> 2"): _SENTINEL,
+    (_A, "_augment", "pred_obj = np.full(n_offers, -1, dtype=np.int64)", "1 -> 2"): _SENTINEL,
+    (_A, "_refill", "hk = np.empty(len(oneed) + 1, dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_A, "_refill", "hv = np.empty(len(oneed) + 1, dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_A, "_augment", "cap_heap = len(eo) + 1", "1 -> 2"): _SPARE,
+    (_A, "_augment", "n_needs = len(ptr) - 1", "- -> +"): "two entries longer per-need work arrays (dneed, settled_n)",
+    (_A, "_refill", "term_kind = 0  #", "0 -> 1"): (
+        "overwritten at the first pop: the start offer, at 0 + its price < _INF, becomes the terminal (kind 0)"
+    ),
+    (_A, "_refill", "if key >= best:", ">= -> >"): (
+        "an offer popped at exactly the best length: its price moves by best - key = 0 and (reduced costs >= 0) "
+        "none of its relaxations is shorter than best"
+    ),
+    (_A, "_refill", "if ostate[k] == 2 or key > lam[k]:", "or -> and"): (
+        "skips the same entries: an entry above its offer's label is stale, and the label's own (smaller) entry "
+        "was popped first, so the offer is settled already"
+    ),
+    (_A, "_refill", "if key + p[k] < best:", "< -> <="): _TIE,
+    (_A, "_refill", "if nk >= best or nk >= mneed[h]:", ">= -> >"): _TIE,
+    (_A, "_refill", "elif ostate[k2] != 2 and nk < lam[k2]:", "< -> <="): _TIE,
+    **{
+        (_A, "WarmMatching.__init__", f"self.{name} = np.full(self.N, -1, dtype=np.int64)", what): (
+            "a need's links are written by _attach before any read (only attached needs' links are read)"
+        )
+        for name in ("nxt", "prv")
+        for what in ("unary minus removed", "1 -> 2")
+    },
+    **{
+        (_A, "WarmMatching.__init__", f"self.{name} = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
+            "the empty edge set's arrays read only through the pointers (all 0: no edge) or at chosen edges "
+            "(none, an empty mask); one more entry is never read (a fresh matching's solve and certificate are tested)"
+        )
+        for name in ("_oneed", "_ow", "_order", "_ew")
+    },
+    (_A, "_augment", "if val > best:", "> -> >="): "best set to a value equal to it",
+    (_A, "_augment", "if dh + u[h] < best:", "< -> <="): _TIE,
+    (_A, "_augment", "if dneed[i] < best:", "< -> <="): "a need settled at exactly best: its value moves by 0",
+    (_A, "_augment", "cur = -1", "1 -> 2"): (
+        "read only by while cur >= 0 when neither branch sets it: -1 and -2 both end the walk"
+    ),
+    (_A, "_augment", "if nk < best and nk < lam[j2]:", "< -> <="): (
+        "an offer labelled at exactly best is never settled (popping it ends the search; best only falls), and "
+        "only settled offers' prices move"
+    ),
+    (_A, "_augment", "if ostate[j] == 2 or key > lam[j]:", "or -> and"): (
+        "skips the same entries: an entry above its offer's label is stale, and the label's own (smaller) entry "
+        "was popped first, so the offer is settled already (or the search ended)"
+    ),
+    (_A, "_augment", "size = 0", "0 -> 1"): (
+        "the heap's size set on leaving the pop loop for good: the search ends just after (h < 0), and each "
+        "root starts with size = 0"
+    ),
+    (_A, "_augment", "while size > 0:", "> -> >="): (
+        "one pop of the emptied heap: it returns the entry popped last (hk[0] is not overwritten when the heap "
+        "empties), whose offer is settled, so it is skipped; the size -1 ends the loop and the search, and each "
+        "root starts with size = 0"
+    ),
+    # matching/solvers/auction.py
+    **{(_AU, kernel, "@njit(cache=True)", "True -> False"): _NUMBA_CACHE for kernel in _AU_KERNELS},
+    (_AU, "_bid_phase", "v2 = 0", "0 -> 1"): (
+        "overwritten by v1 (0) at a need's first edge worth more than 0; edges before it are worth <= 0, below "
+        "either start value, and with no such edge v2 is not read (e1 < 0)"
+    ),
+    (_AU, "_bid_phase", "e1 = -1", "1 -> 2"): "-1 and -2 both mean 'no option worth more than 0' (e1 < 0)",
+    (_AU, "_bid_phase", "if c + 1 < n and hk[base + c + 1] < hk[base + c]:", "< -> <="): _BID_TIE,
+    (_AU, "_bid_phase", "if hk[base + c] >= bid:", ">= -> >"): _BID_TIE,
+    (_AU, "_bid_phase", "if hk[base + par] <= bid:", "<= -> <"): _BID_TIE,
+    (_AU, "_auction", "hv = np.full(sptr[n_offers], -1, dtype=np.int64)", "1 -> 2"): (
+        "a holder is read only from a full offer's heap, whose every place has been bid for (a holder >= 0)"
+    ),
+    (_AU, "_auction", "sptr[j + 1] = sptr[j] + max(room[j], 0)", "0 -> 1"): (
+        "one unused heap slot per offer without a place (room 0: priced out, never bid for, price 0 returned)"
+    ),
+    (_AU, "_best_by_net", "vals = np.empty(max(k, 1), dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_AU, "_best_by_net", "elif v > vals[k - 1]:", "> -> >="): (
+        "an edge tied with the k-th best replaces it: the k best net values are the same (ties: any, tested)"
+    ),
 }
 
 PROJECT_PACKAGES = ("app", "payments", "matching", "search")
@@ -854,6 +989,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     suite = SUITES[args.suite]
+    for key, value in suite.env:  # before the runner imports anything (numba reads it on import)
+        os.environ.setdefault(key, value)
     if args.report:  # the runner works in its copies: a relative path means the caller's directory
         args.report = str(Path(args.report).resolve())
     targets = [

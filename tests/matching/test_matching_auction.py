@@ -113,3 +113,24 @@ def test_price_store_is_the_per_need_max_and_the_best_violators(seed, n, m, k, m
         want = np.sort(gain[cand])[::-1][: len(picked)]
         assert np.array_equal(gain[picked], want)  # the best, best first
     assert np.all(np.diff(ni[got]) >= 0)  # needs in order
+
+
+def test_a_lone_bid_prices_the_offer_at_its_score_plus_eps():
+    """One need, one place: it bids the score less its second-best option (staying out, 0) plus ``eps``; an
+    ``eps`` below 1 is taken as 1 (the auction must progress)."""
+    ptr, offer, score = np.array([0, 1]), np.array([0]), np.array([10], dtype=np.int64)
+    for eps, price in ((7, 17), (1, 11), (0, 11)):
+        p, edge, bids = auction_prices(ptr, offer, score, np.array([1]), eps, 10**9)
+        assert p.tolist() == [price] and edge.tolist() == [0] and bids == 1
+
+
+def test_a_many_place_offer_keeps_its_best_bids():
+    """Thirty needs for one offer of 7 (then 15) places, bidding in increasing order of score (each new bid
+    displaces the cheapest kept one and sinks to the bottom of the offer's heap of kept bids): the offer ends
+    holding the best, priced at the lowest kept bid (that score plus eps), one bid per need."""
+    scores = np.arange(1, 31, dtype=np.int64) * 10
+    ptr, offer = np.arange(31), np.zeros(30, dtype=np.int64)
+    for places in (7, 15):
+        p, edge, bids = auction_prices(ptr, offer, scores, np.array([places]), 1, 10**5)
+        assert sorted(scores[edge >= 0].tolist()) == scores[-places:].tolist()
+        assert p.tolist() == [scores[-places] + 1] and bids == 30
