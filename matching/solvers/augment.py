@@ -381,6 +381,7 @@ class WarmMatching:
         self._ow = np.zeros(0, dtype=np.int64)
         self._order = np.zeros(0, dtype=np.int64)
         self._ptr = np.zeros(self.N + 1, dtype=np.int64)
+        self._en = np.zeros(0, dtype=np.int64)
         self._eo = np.zeros(0, dtype=np.int64)
         self._ew = np.zeros(0, dtype=np.int64)
 
@@ -392,12 +393,13 @@ class WarmMatching:
         self._order = order
         self._ptr = np.zeros(self.N + 1, dtype=np.int64)
         np.cumsum(np.bincount(ni, minlength=self.N), out=self._ptr[1:])
+        self._en = ni[order]  # each edge's need, in the solver's order
         self._eo = oi[order]
         self._ew = np.asarray(score_int, dtype=np.int64)[order]
         by_offer = np.argsort(self._eo, kind="stable")
         self._optr = np.zeros(self.M + 1, dtype=np.int64)
         np.cumsum(np.bincount(self._eo, minlength=self.M), out=self._optr[1:])
-        self._oneed = ni[order][by_offer]
+        self._oneed = self._en[by_offer]
         self._ow = self._ew[by_offer]
         _repair(
             self._ptr,
@@ -452,16 +454,14 @@ class WarmMatching:
 
     def chosen(self) -> I64:
         """Positions of the chosen edges (in the caller's order), sorted."""
-        ni = np.repeat(np.arange(self.N, dtype=np.int64), np.diff(self._ptr))
-        hit = self.assign[ni] == self._eo
+        hit = self.assign[self._en] == self._eo
         out: I64 = np.sort(self._order[np.flatnonzero(hit)])
         return out
 
     def certificate(self) -> tuple[int, int]:
         """``(primal, dual)`` values after checking both solutions feasible and complementary; equal values
         prove the matching optimal on the edge set.  Raises ``AssertionError`` otherwise."""
-        ni = np.repeat(np.arange(self.N, dtype=np.int64), np.diff(self._ptr))
-        eo, ew = self._eo, self._ew
+        ni, eo, ew = self._en, self._eo, self._ew
         if len(ew) and not bool((self.u[ni] + self.p[eo] >= ew).all()):
             raise AssertionError("dual infeasible: an edge is worth more than its need's value plus its price")
         if (self.u < 0).any() or (self.p < 0).any():
