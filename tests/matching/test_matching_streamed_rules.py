@@ -15,8 +15,10 @@ import pytest
 from matching_helpers import PLACES, random_instance
 
 from matching import build_candidates, check_assignments, score_candidates
+from matching.model import OPEN_END, OPEN_START
 from matching.scoring import SCORE_SCALE
 from matching.solvers import solve_flow
+from matching.solvers.auction import auction_prices, best_by_net_value
 from matching.solvers.streamed import solve_streamed
 from matching.stream import CandidateStream, concat_edges, take_edges
 
@@ -43,14 +45,18 @@ def _ids(inst, cand, selected) -> dict[int, int]:
     return {int(inst.need_ids[cand.need_idx[e]]): int(inst.offer_ids[cand.offer_idx[e]]) for e in selected.tolist()}
 
 
-def _check(inst, r, ref_int: int, n_edges: int, wall: float) -> None:
+def _check(inst, r, ref_int: int, n_edges: int, wall: float | None) -> None:
     """What holds of every answer: feasible, never above the optimum, a bound never below it, ``OPTIMAL``
-    only at the optimum with bound = objective, the gap of the note = (bound - objective) / bound."""
+    only at the optimum with bound = objective, the gap of the note = (bound - objective) / bound.  ``wall``:
+    the seconds the solve took (``None``: the solver was given a clock of its own, its timings not checked)."""
     res = r.result
     got = int(r.scores.score_int[res.selected].sum())
     assert got <= ref_int
     assert check_assignments(inst, _ids(inst, r.candidates, res.selected)) == []
     assert res.objective == pytest.approx(got / S, abs=len(res.selected) / S)
+    # each edge returned once (alternatives are never listed twice)
+    keys = r.candidates.need_idx.astype(np.int64) * inst.n_offers + r.candidates.offer_idx
+    assert len(np.unique(keys)) == len(keys)
     # the bound is in float; each edge's score was rounded to an integer by at most half a unit
     assert res.bound * S >= ref_int - n_edges
     assert res.bound >= res.objective
@@ -59,8 +65,8 @@ def _check(inst, r, ref_int: int, n_edges: int, wall: float) -> None:
         assert r.stats["edges_generated"] >= n_edges and r.stats["pairs_examined"] >= r.stats["edges_generated"]
     assert r.stats["rounds"] == res.timings["rounds"] >= 1
     assert r.stats["edges_kept"] == res.timings["kept"] == res.n_model_edges <= r.stats["edges_usable"]
-    for name in ("prepare", "generation_pass", "generate", "solve", "duals", "pricing"):
-        assert 0.0 <= res.timings[name] <= res.timings["total"] <= wall
+    for name in ("prepare", "auction", "generation_pass", "generate", "solve", "duals", "pricing"):
+        assert wall is None or 0.0 <= res.timings[name] <= res.timings["total"] <= wall
     (note,) = res.notes
     if res.status == "OPTIMAL":
         assert got == ref_int and res.bound == res.objective
@@ -165,6 +171,7 @@ def test_every_path_is_optimal_and_proven(seed):
         {**TIGHT, "store_budget": 0},
         {**TIGHT, "margin": 0},
         {**TIGHT, "auction_eps": S // 100, "k_net": 1},
+        {"direct_edges": 0, "store_budget": 0},  # an auction increment, but nothing stored to auction
     ):
         r, wall = _solve(inst, **kw)
         _check(inst, r, ref_int, len(cand), wall)
@@ -181,6 +188,8 @@ def test_every_path_is_optimal_and_proven(seed):
         assert (r.stats["auction_bids"] > 0) == auction, kw
         assert (r.result.timings["auction"] > 0) == auction
         assert direct == (not kw and 0 < usable <= 100_000)
+        if direct:
+            assert r.stats["rounds"] == 1
     # one round: proven there or stopped by the rounds (never both)
     r, wall = _solve(inst, **TIGHT, max_rounds=1)
     _check(inst, r, ref_int, len(cand), wall)
@@ -222,6 +231,15 @@ def test_the_rounds_add_what_the_first_working_set_missed():
             _check(inst, short, ref_int, len(cand), wall)
             assert short.stats["rounds"] == rounds - 1
             assert short.result.status == "FEASIBLE" and short.stats["stopped_by"] == "rounds"
+            # the default margin adds near-violators too: still no round beyond the one whose pricing proves it
+            loose, wall = _solve(inst, **{**TIGHT, "add_per_need": 2}, store_budget=store)
+            _check(inst, loose, ref_int, len(cand), wall)
+            n_loose = int(loose.stats["rounds"])
+            assert loose.result.status == "OPTIMAL"
+            if n_loose > 1:
+                less, wall = _solve(inst, **{**TIGHT, "add_per_need": 2}, store_budget=store, max_rounds=n_loose - 1)
+                _check(inst, less, ref_int, len(cand), wall)
+                assert less.result.status == "FEASIBLE" and less.stats["stopped_by"] == "rounds"
             # the working set of the first round only: not optimal, stated as such
             first, wall = _solve(inst, **TIGHT, store_budget=store, margin=0, max_rounds=1)
             _check(inst, first, ref_int, len(cand), wall)
@@ -421,3 +439,195 @@ def test_stream_blocks_carry_the_text_similarity():
     assert np.allclose(scores.raw_cosine[o1], s.raw_cosine[o2]) and np.array_equal(
         scores.score_int[o1], s.score_int[o2]
     )
+
+
+def _varied_instance(seed: int):
+    """A random instance of a random shape (8-59 needs, 2-14 offers, 3-6 skills) at one of the test places."""
+    rng = np.random.default_rng(seed + 99991)
+    n, m = int(rng.integers(8, 60)), int(rng.integers(2, 15))
+    places = sorted(PLACES)
+    return random_instance(seed, n, m, n_skills=int(rng.integers(3, 7)), origin=PLACES[places[seed % len(places)]])
+
+
+#: shapes where offer prices fall between rounds after a need beyond the store was regenerated (found by a
+#: search over 300 seeds: there, measuring its left-out bound against the prices of the round before
+#: understates it, and the solver stops on a bound below the optimum, claiming a proof it does not have)
+PRICES_FALL = [1, 45, 72, 241]
+
+
+@pytest.mark.parametrize("seed", PRICES_FALL)
+def test_needs_beyond_the_store_stay_bounded_when_prices_fall(seed):
+    inst = _varied_instance(seed)
+    cand, _, ref_int = _reference(inst)
+    for kw in ({**TIGHT, "store_budget": 0, "margin": 0}, {**TIGHT, "store_budget": 0}):
+        lines: list[str] = []
+        r, wall = _solve(inst, log=lines.append, **kw)
+        _check(inst, r, ref_int, len(cand), wall)
+        assert r.result.status == "OPTIMAL" and r.stats["rounds"] >= 2 and r.stats["regenerated_needs"] > 0
+        # every round's bound, not only the last one, is at least the optimum (to the rounding of the log)
+        bounds = [float(b) for b in re.findall(r"bound ([0-9.]+)", "\n".join(lines))]
+        assert len(bounds) == r.stats["rounds"]
+        assert min(bounds) >= ref_int / S - 0.0005 - len(cand) / S
+
+
+# ---------------------------------------------------------------- the solver's figures and defaults
+
+
+def test_a_frozen_clock_never_runs_out_of_time():
+    """The time limit is measured on the clock the solver is given: frozen, even a limit of 0 s is never
+    passed (> not >=), and the limit is a duration from the start, whatever the clock reads then."""
+    inst = _instance(3, 24, 8)
+    cand, _, ref_int = _reference(inst)
+    for limit in (0.0, 10.0):
+        r = solve_streamed(inst, **TIGHT, store_budget=0, block_pairs=1, time_limit=limit, clock=lambda: 5000.0)
+        _check(inst, r, ref_int, len(cand), None)
+        assert r.result.status == "OPTIMAL" and r.stats["stopped_by"] == ""
+        assert r.result.timings["total"] == 0.0
+
+
+@pytest.mark.parametrize("seed", [13, 15, 18])
+def test_the_time_limit_stops_after_the_round_that_passed_it(seed):
+    """A clock that jumps past the limit during a chosen stage (the generation pass, a round): stopped by
+    the time at the end of the round it happened in, before pricing, with a valid bound, and said so.
+    (Instances that need three rounds.)"""
+    inst = _instance(seed, 24, 8)
+    cand, _, ref_int = _reference(inst)
+    full = solve_streamed(inst, **TIGHT, store_budget=0, margin=0)
+    assert full.stats["rounds"] == 3
+    for stage in ("generation", "round 1", "round 2"):
+        now = [100.0]
+
+        def log(line: str, stage=stage, now=now) -> None:
+            if line.startswith(stage):
+                now[0] += 60.0
+
+        r = solve_streamed(
+            inst, **TIGHT, store_budget=0, margin=0, time_limit=30.0, log=log, clock=lambda now=now: now[0]
+        )
+        _check(inst, r, ref_int, len(cand), None)
+        assert r.result.status == "FEASIBLE" and r.stats["stopped_by"] == "time"
+        assert r.result.notes[0].code == "streamed.stopped_time"
+        assert r.stats["rounds"] == {"generation": 1, "round 1": 1, "round 2": 2}[stage]
+
+
+def _everyone_remote(n: int, m: int):
+    """``n`` needs and ``m`` remote offers that all fit each other: ``n × m`` usable edges."""
+    inst = random_instance(0, n, m, n_skills=3)
+    return inst.replace(
+        need_skills_ptr=np.arange(n + 1),
+        need_skills=np.zeros(n, dtype=np.int64),
+        offer_skills_ptr=np.arange(m + 1),
+        offer_skills=np.zeros(m, dtype=np.int64),
+        need_remote=np.ones(n, dtype=bool),
+        need_onsite=np.zeros(n, dtype=bool),
+        offer_modality=np.ones(m, dtype=np.int8),
+        need_start=np.full(n, OPEN_START),
+        need_end=np.full(n, OPEN_END),
+        offer_start=np.full(m, OPEN_START),
+        offer_end=np.full(m, OPEN_END),
+        offer_capacity=np.full(m, 3),
+        offer_consumed=np.zeros(m, dtype=np.int64),
+        excluded=np.zeros((0, 2), dtype=np.int64),
+        need_funding=np.zeros(n, dtype=np.int8),
+        offer_funding=np.zeros(m, dtype=np.int8),
+        need_org=np.full(n, -1),
+    )
+
+
+def test_one_flow_on_every_edge_up_to_100_000_usable_edges():
+    """The default: up to 100,000 usable edges, one OR-Tools flow on them all; one more, the priced rounds."""
+    for n, m, direct in ((10_000, 10, True), (9_091, 11, False)):
+        r = solve_streamed(_everyone_remote(n, m))
+        assert r.stats["edges_usable"] == n * m and r.result.status == "OPTIMAL"
+        assert (r.result.notes[0].code == "streamed.all_edges") == direct
+        assert r.stats["auction_bids"] == 0 if direct else r.stats["auction_bids"] > 0
+    # a limit of one edge: one flow when there is one edge
+    r = solve_streamed(_everyone_remote(1, 1), direct_edges=1)
+    assert r.stats["edges_usable"] == 1 and r.result.notes[0].code == "streamed.all_edges"
+    assert r.stats["rounds"] == 1 and len(r.result.selected) == 1
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_store_smaller_than_the_edges_prices_both_parts(seed):
+    """Part of the edges stored, the others regenerated when priced: the store never exceeds its budget,
+    and the answer is the proven optimum."""
+    inst = _varied_instance(seed)
+    cand, scores, ref_int = _reference(inst)
+    usable = int((scores.score_int > 0).sum())
+    if usable < 4:
+        return
+    for store in (usable // 3, usable // 2, usable - 1):
+        for kw in (TIGHT, {**TIGHT, "margin": 0}, {"direct_edges": 0}):
+            r, wall = _solve(inst, **kw, store_budget=store, block_pairs=1)
+            _check(inst, r, ref_int, len(cand), wall)
+            assert r.result.status == "OPTIMAL"
+            assert 0 < r.stats["edges_stored"] <= store < r.stats["edges_usable"] == usable
+
+
+def _store(inst):
+    """The compact store as the solver builds it (one block: every usable edge, grouped by need)."""
+    stream = CandidateStream(inst)
+    (blk,) = list(stream.blocks())
+    e = np.flatnonzero(blk.scores.score_int > 0)
+    n = blk.cand.need_idx[e]
+    ptr = np.searchsorted(n, np.arange(inst.n_needs + 1)).astype(np.int64)
+    o = blk.cand.offer_idx[e].astype(np.int32)
+    return ptr, o, blk.scores.score_int[e].astype(np.int32), np.maximum(stream.remaining, 0), n, o
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_the_first_working_set_is_chosen_at_the_auction_prices(seed):
+    """By default the stored needs start from each one's 6 best edges at the prices of an auction of
+    increment SCORE_SCALE // 30, plus the edge the auction gave it."""
+    inst = _instance(seed, 40, 14)
+    cand, _, ref_int = _reference(inst)
+    ptr, o, s, rem, n, _ = _store(inst)
+    if len(o) == 0:
+        return
+    prices, a_edge, bids = auction_prices(ptr, o, s, rem, S // 30, 64 * len(o))
+    first = np.union1d(best_by_net_value(ptr, o, s, prices, 6), a_edge[a_edge >= 0])
+    r, wall = _solve(inst, direct_edges=0, max_rounds=1)
+    _check(inst, r, ref_int, len(cand), wall)
+    assert r.stats["auction_bids"] == bids > 0
+    assert r.stats["edges_kept"] == len(first)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_the_first_pass_keeps_half_an_edge_budget(seed):
+    """Under an edge budget E the first working set takes each need's best max(1, min(k_need, E // (2 ×
+    needs))) and each offer's ceil(min(k_offer, E / (4 × places)) × places) best edges, cut to the E best."""
+    inst = _instance(seed, 30, 10)
+    cand, scores, ref_int = _reference(inst)
+    if not _no_ties(cand, scores):
+        return
+    stream = CandidateStream(inst)
+    needs, places = len(stream.needs_with_pairs), int(np.maximum(stream.remaining, 0).sum())
+    for budget in (20, 45, 90, 400):
+        k_need = max(1, min(12, budget // (2 * max(1, needs))))
+        k_offer = min(2.0, budget / (4 * max(1, places)))
+        expected = _first_working_set(cand, scores, k_need, k_offer)
+        for store in (10**9, 0):
+            r, wall = _solve(inst, edge_budget=budget, auction_eps=0, direct_edges=0, max_rounds=1, store_budget=store)
+            _check(inst, r, ref_int, len(cand), wall)
+            assert r.stats["edges_kept"] == min(expected, budget), (budget, store)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_each_need_beyond_the_store_gets_its_12_best_edges_with_their_data(seed):
+    """The edges returned (with distances and components, for the alternatives and explanations) after the
+    first round beyond the store: each need's 12 best, and the chosen ones."""
+    inst = _instance(seed, 40, 24)
+    cand, scores, ref_int = _reference(inst)
+    if not _no_ties(cand, scores):
+        return
+    r, wall = _solve(inst, store_budget=0, auction_eps=0, direct_edges=0, max_rounds=1)
+    _check(inst, r, ref_int, len(cand), wall)
+    e = np.flatnonzero(scores.score_int > 0)
+    key = cand.need_idx[e].astype(np.int64) * inst.n_offers + cand.offer_idx[e]
+    best = set()
+    for need in np.unique(cand.need_idx[e]):
+        mine = np.flatnonzero(cand.need_idx[e] == need)
+        best |= set(key[mine[np.argsort(-scores.score_int[e][mine])[:12]]].tolist())
+    got = r.candidates.need_idx.astype(np.int64) * inst.n_offers + r.candidates.offer_idx
+    chosen = set(got[r.result.selected].tolist())
+    assert set(got.tolist()) == best | chosen
