@@ -168,6 +168,13 @@ _SLOT = (
     "position size still holds the entry being sifted down (its key equals lk): comparing with it stops or "
     "continues the same way"
 )
+_SAME_SHIFT = "the same constant added to every composite key (the keys span less than 2**31): the order is the same"
+_CAP = "the cap is never reached: the keys are score differences plus the margin, below 3 * SCORE_SCALE"
+_TRIM = (
+    "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or of its "
+    "offer over all blocks survives every intermediate trim (a need's edges all come in one block)"
+)
+_EMPTY_NEED = "one more need, past the last, with no edge: it is skipped (the CSR's extra entry is never an edge)"
 EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     # matching/candidates.py
     ("matching/candidates.py", "Candidates", "raw_pairs: int = 0", "0 -> 1"): (
@@ -335,9 +342,6 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", "2 -> 3"): (
         "the cap is never reached: the keys are score differences plus the margin, below 3 * SCORE_SCALE"
     ),
-    ("matching/solvers/streamed.py", "_feasible_potential", "for _ in range(n_nodes + 2):", "2 -> 3"): (
-        "one more sweep allowed before reporting a negative cycle: on an optimal flow the labels settle before"
-    ),
     ("matching/solvers/streamed.py", "_trim", "if len(ws) == 0:", "0 -> 1"): (
         "a working set of one edge: it is its need's best, which the trim keeps anyway"
     ),
@@ -356,11 +360,8 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
         "of its offer over all blocks survives every intermediate trim"
     ),
-    ("matching/solvers/streamed.py", "solve_streamed", "pos = np.full(len(kidx), -1, dtype=np.int64)", "1 -> 2"): (
+    ("matching/solvers/streamed.py", "solve_streamed", "np.full(len(kidx), -1, dtype=np.int64)", "1 -> 2"): (
         "-1 and -2 both mean 'not in the store' (only positions >= 0 are read)"
-    ),
-    ("matching/solvers/streamed.py", "solve_streamed", "_chunks_of(st_cnt, 8_000_000)", "8000000 -> 8000001"): (
-        "where the store's chunks of whole needs end, not what they hold: every chunk is priced the same way"
     ),
     ("matching/solvers/streamed.py", "solve_streamed", "idx = np.flatnonzero(s.score_int > 0)", "0 -> 1"): (
         "differs only for an edge scoring exactly 1 (one millionth): practically, not provably, equivalent"
@@ -381,15 +382,8 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", "- -> +"): (
         "the cap is never reached: the keys are score differences plus the margin, below 3 * SCORE_SCALE"
     ),
-    ("matching/solvers/streamed.py", "dual_prices", "usable = s_all > 0", "> -> >="): (
-        "the working set holds only edges of positive score (the generation pass and the pricing keep only those)"
-    ),
     ("matching/solvers/streamed.py", "solve_streamed", "k_need: int = 12,", "12 -> 13"): (
         "a tuning default (one more edge per need in the first working set): the same answer and proof"
-    ),
-    ("matching/solvers/streamed.py", "solve_streamed", "direct_edges: int = 12_000_000,", "12000000 -> 12000001"): (
-        "a tuning threshold: differs only on an instance with exactly 12,000,001 usable edges (one flow on all "
-        "of them or pricing rounds: the same optimum, proven either way)"
     ),
     ("matching/solvers/streamed.py", "solve_streamed", "trim_at = 2 * (len(todo) * k_need", "2 -> 3"): (
         "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
@@ -416,9 +410,6 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "the working-set flow is always feasible (each need has its arc to the sink): OR-Tools answers OPTIMAL; "
         "the guard reports a solver failure only"
     ),
-    ("matching/solvers/streamed.py", "solve_streamed", "st_s = np.concatenate([p[2] for p in st_parts])", "0 -> 1"): (
-        "the scores of an empty store are never read: its chunks are empty and nothing is added from it"
-    ),
     (
         "matching/solvers/streamed.py",
         "solve_streamed",
@@ -428,7 +419,7 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     (
         "matching/solvers/streamed.py",
         "solve_streamed",
-        "(never reached: the duals are exact)",
+        "(a round without additions proves optimality: not reached)",
         "'rounds' -> 'XXroundsXX'",
     ): (
         "not reached: with exact duals (tested) an empty addition means every need's bound is its dual, so the "
@@ -440,6 +431,82 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "if len(selected) != len(chosen) or int(final_s.score_int[selected].sum()) != obj_int:",
         "or -> and",
     ): "a consistency check that fails only on a bug elsewhere (chosen edges not found again): weakened, it still passes",
+    ("matching/solvers/streamed.py", "_ranked", "composite = group.astype(np.int64) << 31", "31 -> 32"): (
+        "the groups shifted one bit further apart: the keys (below 2**31) still never reach the next group"
+    ),
+    **{
+        ("matching/solvers/streamed.py", "_ranked", "composite += (2**31 - 1) - key", d): _SAME_SHIFT
+        for d in ("1 -> 2", "31 -> 32")
+    },
+    **{
+        ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", d): _CAP
+        for d in ("1 -> 2", "31 -> 32")
+    },
+    ("matching/solvers/streamed.py", "solve_streamed", "chosen = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
+        "an initial value overwritten by the direct flow or the first round's solve before any read"
+    ),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "if obj_int != dual_value:",
+        "guard removed (condition False)",
+    ): (
+        "the certificate of an exact solver: fails only on a bug of WarmMatching, whose certificate() is tested "
+        "directly on broken matchings and duals (test_matching_augment)"
+    ),
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "if len(selected) != len(chosen) or int(final_s.score_int[selected].sum()) != obj_int:",
+        "guard removed (condition False)",
+    ): "a consistency check that fails only on a bug elsewhere (chosen edges not found again)",
+    (
+        "matching/solvers/streamed.py",
+        "solve_streamed",
+        "if len(kept_keys) != len(keys):",
+        "guard removed (condition False)",
+    ): (
+        "a consistency check that fails only on a bug elsewhere (an edge added twice: the mutants that do so are "
+        "killed by it)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "if len(ws) > trim_at:", "condition negated"): _TRIM,
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = max(trim_at, 2 * len(ws))", "max -> min"): _TRIM,
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = max(trim_at, 2 * len(ws))", "2 -> 3"): _TRIM,
+    ("matching/solvers/streamed.py", "solve_streamed", "trim_at = 2 * (len(todo) * k_need", "+ -> -"): _TRIM,
+    **{
+        ("matching/solvers/streamed.py", "solve_streamed", "threads=(1 if (os.cpu_count() or 1) > 1 else 0)", d): (
+            "how many threads generate blocks ahead, not what they hold: blocks built on 0, 1 or 2 threads are "
+            "the same (test_matching_kernels)"
+        )
+        for d in ("condition negated", "> -> >=", "1 -> 2", "0 -> 1", "or -> and")
+    },
+    ("matching/solvers/streamed.py", "_local_ptr", "return np.zeros(1, dtype=np.int64)", "1 -> 2"): _EMPTY_NEED,
+    ("matching/solvers/streamed.py", "_local_ptr", "np.arange(int(need[0]), int(need[-1]) + 2)", "2 -> 3"): _EMPTY_NEED,
+    ("matching/solvers/streamed.py", "solve_streamed", "st_ptr = np.searchsorted(st_n, np.arange(N + 1))", "1 -> 2"): (
+        _EMPTY_NEED
+    ),
+    ("matching/solvers/streamed.py", "_column", "p[i] = out[:0]", "0 -> 1"): (
+        "the part's column replaced by a one-entry view of the joined column instead of an empty one: the part's "
+        "own array is released all the same, the joined column is the same"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "gain[viol] - u[ni[viol]], add_per_need", "- -> +"): (
+        "u is the same for every edge of a need: ranking a need's violating edges by gain + u or gain - u gives "
+        "the same order (both positive and below the cap)"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "max(len(fk) - 1, 0)", "- -> +"): (
+        "a clip never applied: every chosen key is among the returned edges (checked just below), so the "
+        "binary search never answers past the end"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "(best_bound or 0) / S", "0 -> 1"): (
+        "never read: the bound is set by the direct flow or the first round, and positive when not proven"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "if upper > 0 else 0.0", "> -> >="): (
+        "not proven means a bound above the objective (>= 0): upper > 0 and upper >= 0 agree there"
+    ),
+    ("matching/solvers/streamed.py", "solve_streamed", "if best_bound <= obj_int or stopped:", "<= -> <"): (
+        "a bound met at the solve falls through to the pricing's test of the same round, which ends it: no need "
+        "is at risk then (each need's bound is its dual), so nothing is regenerated and no round is added"
+    ),
     # matching/solvers/augment.py
     **{(_A, kernel, "@njit(cache=True)", "True -> False"): _NUMBA_CACHE for kernel in _KERNELS},
     (_A, "", "_TRACE = False", "False -> True"): _TRACE,

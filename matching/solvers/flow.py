@@ -53,7 +53,7 @@ def flow_select(
     n_rank = np.cumsum(n_count > 0, dtype=np.int32) - 1
     o_rank_all = np.cumsum(o_count > 0, dtype=np.int32) - 1
     offers_u = np.flatnonzero(o_count)
-    nu, no, E = int(n_rank[-1]) + 1, len(offers_u), len(ni)
+    nu, no, E = int(n_rank[-1]) + 1 if n_needs else 0, len(offers_u), len(ni)
     sink = nu + no
     ocap = np.minimum(remaining[offers_u], o_count[offers_u])
     # arcs: [need -> offer] * E, [need -> sink] * nu, [offer -> sink] * no

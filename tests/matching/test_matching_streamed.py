@@ -6,6 +6,8 @@ hemisphere), with consumed capacities and more than 64 skills."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -178,3 +180,24 @@ def test_nothing_to_match():
     inst = inst.replace(offer_capacity=np.zeros(3, dtype=np.int64), offer_consumed=np.zeros(3, dtype=np.int64))
     r = solve_streamed(inst)
     assert r.result.status == "OPTIMAL" and r.result.objective == 0.0 and len(r.result.selected) == 0
+
+
+def test_no_need_at_all():
+    """A run with every need closed (none left): nothing to propose, proven, whichever path solves it."""
+    inst = random_instance(3, 5, 3, n_skills=4)
+    none = inst.replace(
+        **{
+            f.name: getattr(inst, f.name)[:0]
+            for f in dataclasses.fields(inst)
+            if f.name.startswith("need_") and f.name != "need_skills_ptr" and getattr(inst, f.name) is not None
+        },
+        need_skills_ptr=np.zeros(1, dtype=np.int64),
+        excluded=np.zeros((0, 2), dtype=np.int64),
+    )
+    assert none.n_needs == 0
+    for kw in ({}, {"direct_edges": 0}, {"store_budget": 0}):
+        r = solve_streamed(none, **kw)
+        assert r.result.status == "OPTIMAL" and r.result.objective == 0.0 and len(r.result.selected) == 0
+        assert len(r.candidates) == 0 and r.stats["edges_usable"] == 0
+    cand = build_candidates(none)
+    assert len(cand) == 0 and len(solve_flow(cand, score_candidates(none, cand)).selected) == 0

@@ -572,7 +572,7 @@ def _store(inst):
     n = blk.cand.need_idx[e]
     ptr = np.searchsorted(n, np.arange(inst.n_needs + 1)).astype(np.int64)
     o = blk.cand.offer_idx[e].astype(np.int32)
-    return ptr, o, blk.scores.score_int[e].astype(np.int32), np.maximum(stream.remaining, 0), n, o
+    return ptr, o, blk.scores.score_int[e].astype(np.int32), np.maximum(stream.remaining, 0)
 
 
 @pytest.mark.parametrize("seed", range(16))
@@ -581,7 +581,7 @@ def test_the_first_working_set_is_chosen_at_the_auction_prices(seed):
     increment SCORE_SCALE // 30, plus the edge the auction gave it."""
     inst = _instance(seed, 40, 14)
     cand, _, ref_int = _reference(inst)
-    ptr, o, s, rem, n, _ = _store(inst)
+    ptr, o, s, rem = _store(inst)
     if len(o) == 0:
         return
     prices, a_edge, bids = auction_prices(ptr, o, s, rem, S // 30, 64 * len(o))
