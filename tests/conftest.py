@@ -21,15 +21,32 @@ TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
 PG_BASE = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
 
+#: test folders of pure libraries (no app, no database): their tests give the same result in both passes of
+#: `make test`, so they run in the SQLite one only, unless a test there asks for the app
+DATABASE_FREE = ("matching",)
+
+
+def _pass_of(item) -> str | None:
+    """The one pass of `make test` an item runs in (``None``: both)."""
+    marker = item.get_closest_marker("one_pass")
+    if marker:
+        return marker.args[0]
+    parts = item.path.relative_to(item.config.rootpath).parts
+    if len(parts) > 2 and parts[0] == "tests" and parts[1] in DATABASE_FREE and "app" not in item.fixturenames:
+        return "sqlite"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     """`@pytest.mark.one_pass("postgresql")`: a slow test of behaviour the database does not change runs in that
-    database's pass of `make test` only (deselected, not skipped, in the other; run alone it always runs)."""
+    database's pass of `make test` only (deselected, not skipped, in the other; run alone it always runs).  So
+    do the tests of the pure libraries (:data:`DATABASE_FREE`), in the SQLite pass."""
     if "TEST_DATABASE" not in os.environ:
         return
     kept, dropped = [], []
     for item in items:
-        marker = item.get_closest_marker("one_pass")
-        (dropped if marker and marker.args[0] != TEST_DATABASE else kept).append(item)
+        one = _pass_of(item)
+        (dropped if one and one != TEST_DATABASE else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -21,6 +21,7 @@ from matching.solvers import solve_flow
 from matching.solvers.auction import auction_prices, best_by_net_value
 from matching.solvers.streamed import solve_streamed
 from matching.stream import CandidateStream, concat_edges, take_edges
+from matching.synthetic import make_instance
 
 S = SCORE_SCALE
 SEEDS = range(24)
@@ -612,22 +613,26 @@ def test_the_first_pass_keeps_half_an_edge_budget(seed):
             assert r.stats["edges_kept"] == min(expected, budget), (budget, store)
 
 
-@pytest.mark.parametrize("seed", range(16))
-def test_each_need_beyond_the_store_gets_its_12_best_edges_with_their_data(seed):
+def test_each_need_beyond_the_store_gets_its_12_best_edges_with_their_data():
     """The edges returned (with distances and components, for the alternatives and explanations) after the
-    first round beyond the store: each need's 12 best, and the chosen ones."""
-    inst = _instance(seed, 40, 24)
-    cand, scores, ref_int = _reference(inst)
-    if not _no_ties(cand, scores):
-        return
-    r, wall = _solve(inst, store_budget=0, auction_eps=0, direct_edges=0, max_rounds=1)
-    _check(inst, r, ref_int, len(cand), wall)
-    e = np.flatnonzero(scores.score_int > 0)
-    key = cand.need_idx[e].astype(np.int64) * inst.n_offers + cand.offer_idx[e]
-    best = set()
-    for need in np.unique(cand.need_idx[e]):
-        mine = np.flatnonzero(cand.need_idx[e] == need)
-        best |= set(key[mine[np.argsort(-scores.score_int[e][mine])[:12]]].tolist())
-    got = r.candidates.need_idx.astype(np.int64) * inst.n_offers + r.candidates.offer_idx
-    chosen = set(got[r.result.selected].tolist())
-    assert set(got.tolist()) == best | chosen
+    first round beyond the store: each need's 12 best (any of them on a tie), and the chosen one."""
+    many = 0
+    for seed in range(8):
+        inst = make_instance(60, 80, seed=seed, remote_share=0.6, need_remote_share=0.9)
+        cand, scores, ref_int = _reference(inst)
+        r, wall = _solve(inst, store_budget=0, auction_eps=0, direct_edges=0, max_rounds=1)
+        _check(inst, r, ref_int, len(cand), wall)
+        usable = scores.score_int > 0
+        chosen = np.zeros(len(r.candidates), dtype=bool)
+        chosen[r.result.selected] = True
+        for need in np.unique(cand.need_idx[usable]):
+            ranked = np.sort(scores.score_int[usable & (cand.need_idx == need)])[::-1]
+            k = min(12, len(ranked))
+            mine = r.candidates.need_idx == need
+            others = r.scores.score_int[mine & ~chosen]
+            assert len(others) in (k, k - 1) and others.min(initial=ranked[0]) >= ranked[k - 1]
+            picked = r.scores.score_int[mine & chosen]
+            if len(picked) == 0 or picked[0] > ranked[k - 1]:  # nothing chosen, or chosen among the 12 best
+                assert mine.sum() == k
+            many += len(ranked) > 12
+    assert many > 0  # needs with more than 12 edges were met
