@@ -348,10 +348,6 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/solvers/streamed.py", "solve_streamed", "block_pairs: int = 2_000_000,", "2000000 -> 2000001"): (
         "where the blocks end, not what they hold: blocks of 1 pair, 7 pairs or one block give the same edges (tested)"
     ),
-    ("matching/solvers/streamed.py", "solve_streamed", "margin: int = SCORE_SCALE // 50,", "// -> *"): (
-        "a tuning default (tests pass the margins 0, SCORE_SCALE // 50 and SCORE_SCALE): a wider margin adds more "
-        "stored edges a round, the same answer and proof"
-    ),
     ("matching/solvers/streamed.py", "solve_streamed", "trim_at = 2 * (len(todo) * k_need", "* -> //"): (
         "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
         "of its offer over all blocks survives every intermediate trim"
@@ -381,9 +377,6 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ),
     ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", "- -> +"): (
         "the cap is never reached: the keys are score differences plus the margin, below 3 * SCORE_SCALE"
-    ),
-    ("matching/solvers/streamed.py", "solve_streamed", "k_need: int = 12,", "12 -> 13"): (
-        "a tuning default (one more edge per need in the first working set): the same answer and proof"
     ),
     ("matching/solvers/streamed.py", "solve_streamed", "trim_at = 2 * (len(todo) * k_need", "2 -> 3"): (
         "when the pass trims its working set (memory), not what it keeps: an edge among the best of its need or "
@@ -442,6 +435,10 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         ("matching/solvers/streamed.py", "_best_per_need", "np.minimum(key, 2**31 - 1)", d): _CAP
         for d in ("1 -> 2", "31 -> 32")
     },
+    ("matching/solvers/streamed.py", "solve_streamed", "np.full(len(cand_n) - len(sp), -1", "- -> +"): (
+        "the working set's store positions are read only before the first round (the first cut and the store's "
+        "marks): a longer tail of -1 after the round's additions is never read, the same positions are marked"
+    ),
     ("matching/solvers/streamed.py", "solve_streamed", "chosen = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
         "an initial value overwritten by the direct flow or the first round's solve before any read"
     ),

@@ -558,16 +558,37 @@ def test_a_store_smaller_than_the_edges_prices_both_parts(seed):
     if usable < 4:
         return
     for store in (usable // 3, usable // 2, usable - 1):
-        for kw in (TIGHT, {**TIGHT, "margin": 0}, {"direct_edges": 0}):
+        # (a margin as wide as the scores: every stored edge a candidate to add, never one already kept)
+        for kw in (TIGHT, {**TIGHT, "margin": 0}, {**TIGHT, "margin": S}, {"direct_edges": 0}):
             r, wall = _solve(inst, **kw, store_budget=store, block_pairs=1)
             _check(inst, r, ref_int, len(cand), wall)
             assert r.result.status == "OPTIMAL"
             assert 0 < r.stats["edges_stored"] <= store < r.stats["edges_usable"] == usable
+            rounds = int(r.stats["rounds"])
+            if rounds > 1:  # no round beyond the one whose pricing proved it
+                short, wall = _solve(inst, **kw, store_budget=store, block_pairs=1, max_rounds=rounds - 1)
+                _check(inst, short, ref_int, len(cand), wall)
+                assert short.result.status == "FEASIBLE" and short.stats["stopped_by"] == "rounds"
 
 
-def _store(inst):
+def _dense(seed: int):
+    """A dense instance (most needs accept remote offers) with text similarities: its scores spread."""
+    inst = make_instance(60, 80, seed=seed, remote_share=0.6, need_remote_share=0.9)
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=16)  # close texts: similarities on the calibrated scale (cosines 0.85-0.93)
+    ne = (base + 0.3 * rng.normal(size=(inst.n_needs, 16))).astype(np.float32)
+    oe = (base + 0.3 * rng.normal(size=(inst.n_offers, 16))).astype(np.float32)
+    ne /= np.linalg.norm(ne, axis=1, keepdims=True)
+    oe /= np.linalg.norm(oe, axis=1, keepdims=True)
+    cand = build_candidates(inst)
+    scores = score_candidates(inst, cand, need_embeddings=ne, offer_embeddings=oe)
+    ref_int = int(scores.score_int[solve_flow(cand, scores).selected].sum())
+    return inst, {"need_embeddings": ne, "offer_embeddings": oe}, cand, scores, ref_int
+
+
+def _store(inst, **emb):
     """The compact store as the solver builds it (one block: every usable edge, grouped by need)."""
-    stream = CandidateStream(inst)
+    stream = CandidateStream(inst, **emb)
     (blk,) = list(stream.blocks())
     e = np.flatnonzero(blk.scores.score_int > 0)
     n = blk.cand.need_idx[e]
@@ -576,21 +597,20 @@ def _store(inst):
     return ptr, o, blk.scores.score_int[e].astype(np.int32), np.maximum(stream.remaining, 0)
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", range(8))
 def test_the_first_working_set_is_chosen_at_the_auction_prices(seed):
-    """By default the stored needs start from each one's 6 best edges at the prices of an auction of
-    increment SCORE_SCALE // 30, plus the edge the auction gave it."""
-    inst = _instance(seed, 40, 14)
-    cand, _, ref_int = _reference(inst)
-    ptr, o, s, rem = _store(inst)
-    if len(o) == 0:
-        return
+    """By default the stored needs start from each one's 6 best edges (``k_net``) at the prices of an auction
+    of increment SCORE_SCALE // 30, plus the edge the auction gave it."""
+    inst, emb, cand, _, ref_int = _dense(seed)
+    ptr, o, s, rem = _store(inst, **emb)
     prices, a_edge, bids = auction_prices(ptr, o, s, rem, S // 30, 64 * len(o))
-    first = np.union1d(best_by_net_value(ptr, o, s, prices, 6), a_edge[a_edge >= 0])
-    r, wall = _solve(inst, direct_edges=0, max_rounds=1)
-    _check(inst, r, ref_int, len(cand), wall)
-    assert r.stats["auction_bids"] == bids > 0
-    assert r.stats["edges_kept"] == len(first)
+    for k_net, kw in ((6, {}), (1, {"k_net": 1})):
+        first = np.union1d(best_by_net_value(ptr, o, s, prices, k_net), a_edge[a_edge >= 0])
+        assert len(first) < len(o)  # a choice was made
+        r, wall = _solve(inst, direct_edges=0, max_rounds=1, **kw, **emb)
+        _check(inst, r, ref_int, len(cand), wall)
+        assert r.stats["auction_bids"] == bids > 0
+        assert r.stats["edges_kept"] == len(first)
 
 
 @pytest.mark.parametrize("seed", range(16))
