@@ -150,7 +150,7 @@ _GRID = "the grid's size limit by one cell: the grid is a little larger or small
 _A = "matching/solvers/augment.py"
 _AU = "matching/solvers/auction.py"
 _KERNELS = ("_push", "_pop", "_attach", "_detach", "_repair", "_refill", "_augment")
-_AU_KERNELS = ("_bid_phase", "_auction", "_best_by_net")
+_AU_KERNELS = ("_bid_phase", "_auction", "_best_by_net", "_price_store")
 _BID_TIE = (
     "equal bids ordered the other way: still a valid min-heap of kept bids, whose lowest (the price) is the "
     "same; which of two equal lowest bidders is displaced differs (another eps-optimal auction)"
@@ -503,6 +503,38 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     ("matching/solvers/streamed.py", "solve_streamed", "if best_bound <= obj_int or stopped:", "<= -> <"): (
         "a bound met at the solve falls through to the pricing's test of the same round, which ends it: no need "
         "is at risk then (each need's bound is its dual), so nothing is regenerated and no round is added"
+    ),
+    # matching/solvers/auction.py (the entries of the first sample are with the kernels' below)
+    (_AU, "_bid_phase", "if ptr[i + 1] > ptr[i]:", "> -> >="): (
+        "a need without edges queued too finds nothing to bid for (e1 < 0) and leaves the queue: no bid, no "
+        "price moves (the ring holds n_needs + 1 entries, room for every need)"
+    ),
+    (_AU, "_bid_phase", "if v > v1:", "> -> >="): (
+        "of two options of equal net value the later one is held: v1 and v2 are the same either way, so is "
+        "the bid (another eps-optimal auction)"
+    ),
+    (_AU, "_bid_phase", "elif v > v2:", "> -> >="): "v2 set to a value equal to it",
+    (_AU, "_auction", "hv = np.full(sptr[n_offers], -1, dtype=np.int64)", "unary minus removed"): (
+        "a holder is read only from a full offer's heap, whose every place has been bid for (a holder >= 0)"
+    ),
+    (_AU, "_auction", "sptr = np.zeros(n_offers + 1, dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_AU, "_auction", "queue = np.empty(n_needs + 1, dtype=np.int64)", "1 -> 2"): (
+        "the queue's ring wraps at n_needs + 1 (ql): one more entry is never used"
+    ),
+    (_AU, "_best_by_net", "out_ptr = np.zeros(n_needs + 1, dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_AU, "_best_by_net", "while t > 0 and vals[t - 1] < v:", "< -> <="): (
+        "equal net values inserted in the other order: the k best net values are the same (ties: any, tested)"
+    ),
+    (_AU, "_price_store", "out = np.empty(min(len(eo), n_needs * max(k, 0))", "min -> max"): _SPARE,
+    (_AU, "_price_store", "out = np.empty(min(len(eo), n_needs * max(k, 0))", "0 -> 1"): _SPARE,
+    (_AU, "_price_store", "keys = np.empty(max(k, 1), dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_AU, "_price_store", "pos = np.empty(max(k, 1), dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_AU, "_price_store", "if gain > best:", "> -> >="): "best set to a value equal to it",
+    (_AU, "_price_store", "elif key > keys[k - 1]:", "> -> >="): (
+        "an edge tied with the k-th best replaces it: the k best keys are the same (ties: any, tested)"
+    ),
+    (_AU, "_price_store", "while t > 0 and keys[t - 1] < key:", "< -> <="): (
+        "equal keys inserted in the other order: the same k best, best first (ties: any, tested)"
     ),
     # matching/solvers/augment.py
     **{(_A, kernel, "@njit(cache=True)", "True -> False"): _NUMBA_CACHE for kernel in _KERNELS},

@@ -39,6 +39,7 @@ def test_the_auction_is_eps_optimal_and_eps_complementary(seed, n, m, density, t
     p, edge, bids = auction_prices(ptr, oi, s, cap, eps, 10**9)
     held = edge[edge >= 0]
     assert (ni[held] == np.flatnonzero(edge >= 0)).all()  # each need's edge is its own
+    assert set(edge[edge < 0].tolist()) <= {-1}  # -1: nothing held (never bid, or displaced)
     load = np.bincount(oi[held], minlength=m)
     assert (load <= cap).all() and (p >= 0).all()
     assert bids >= len(held)
@@ -134,3 +135,37 @@ def test_a_many_place_offer_keeps_its_best_bids():
         p, edge, bids = auction_prices(ptr, offer, scores, np.array([places]), 1, 10**5)
         assert sorted(scores[edge >= 0].tolist()) == scores[-places:].tolist()
         assert p.tolist() == [scores[-places] + 1] and bids == 30
+
+
+def test_each_offer_keeps_its_own_heap_of_bids_whatever_their_order():
+    """Two offers of 7 places. Each gets 7 bids in decreasing order (each new one, the lowest so far, rises to
+    the top of its offer's heap of kept bids), then 5 higher ones (each displaces the cheapest kept bid, and
+    the new one sinks into the heap): each offer ends holding its 7 best, priced at the lowest kept bid (a
+    lone option: score + eps), and neither heap touches the other's."""
+    first = np.array([70, 60, 50, 40, 30, 20, 10, 80, 90, 100, 110, 120], dtype=np.int64)
+    scores = np.concatenate([first * 10, first * 10 + 5])
+    ptr, offer = np.arange(25), np.repeat([0, 1], 12)
+    p, edge, bids = auction_prices(ptr, offer, scores, np.array([7, 7]), 1, 10**5)
+    for j, mine in ((0, slice(0, 12)), (1, slice(12, 24))):
+        kept = np.flatnonzero(edge[mine] >= 0)
+        best = sorted(scores[mine].tolist())[-7:]
+        assert sorted(scores[mine][kept].tolist()) == best
+        assert p[j] == best[0] + 1
+    assert bids == 24  # a displaced need's net value at the new price is negative: it never bids again
+
+
+def test_price_store_leaves_out_an_edge_exactly_at_the_margin():
+    """Only edges with ``score - v > u - margin`` are candidates: one at exactly ``u - margin`` is not."""
+    ptr, offer = np.array([0, 3]), np.array([0, 1, 2])
+    score = np.array([20, 15, 16], dtype=np.int64)
+    u = np.array([10])
+    for margin, v, want in (
+        (0, [10, 5, 6], []),  # gains 10, 10, 10 = u
+        (0, [9, 5, 6], [0]),  # gain 11 > u
+        (5, [15, 10, 11], []),  # gains 5, 5, 5 = u - margin
+        (5, [14, 10, 11], [0]),
+    ):
+        u_seen = np.zeros(1, dtype=np.int64)
+        got = price_store(ptr, offer, score, np.zeros(3, dtype=bool), u, np.array(v), margin, 5, u_seen)
+        assert got.tolist() == want, (margin, v)
+        assert u_seen[0] == max(10, 20 - v[0])
