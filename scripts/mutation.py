@@ -529,6 +529,10 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     (_AU, "_price_store", "out = np.empty(min(len(eo), n_needs * max(k, 0))", "0 -> 1"): _SPARE,
     (_AU, "_price_store", "keys = np.empty(max(k, 1), dtype=np.int64)", "1 -> 2"): _SPARE,
     (_AU, "_price_store", "pos = np.empty(max(k, 1), dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_AU, "_price_store", "if key <= 0 or in_ws[e] or k <= 0:", "<= -> <"): (
+        "(the second comparison, k < 0) with k = 0 the kept list stays empty: m < k never holds and a slot "
+        "replaced by the elif is never output (range(m) is empty)"
+    ),
     (_AU, "_price_store", "if gain > best:", "> -> >="): "best set to a value equal to it",
     (_AU, "_price_store", "elif key > keys[k - 1]:", "> -> >="): (
         "an edge tied with the k-th best replaces it: the k best keys are the same (ties: any, tested)"
