@@ -175,6 +175,27 @@ _TRIM = (
     "offer over all blocks survives every intermediate trim (a need's edges all come in one block)"
 )
 _EMPTY_NEED = "one more need, past the last, with no edge: it is skipped (the CSR's extra entry is never an edge)"
+_NEG = "a sentinel read only as >= 0 or < 0 (or compared with an index >= 0): -1 and -2 mean the same"
+_A_SENTINELS = (
+    ("_attach", "prv[i] = -1"),
+    ("_detach", "assign[i] = -1"),
+    ("_refill", "cur = -1"),
+    ("_augment", "hq = -1"),
+    ("_augment", "h = -1"),
+    ("_augment", "prev = -1"),
+    ("WarmMatching.__init__", "self.assign = np.full(self.N, -1, dtype=np.int64)"),
+    ("WarmMatching.__init__", "self.head = np.full(self.M, -1, dtype=np.int64)"),
+)
+_SETTLED = (
+    "a settled offer's label is final (shortest paths on non-negative reduced values): re-relaxing it or "
+    "popping its equal stale entry changes no label, only the work done"
+)
+_A_SETTLED = (
+    ("_refill", "if ostate[k] == 2 or key > lam[k]:"),
+    ("_refill", "elif ostate[k2] != 2 and nk < lam[k2]:"),
+    ("_augment", "if ostate[j2] == 2:"),
+    ("_augment", "if ostate[j] == 2 or key > lam[j]:"),
+)
 EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     # matching/candidates.py
     ("matching/candidates.py", "Candidates", "raw_pairs: int = 0", "0 -> 1"): (
@@ -504,6 +525,45 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "a bound met at the solve falls through to the pricing's test of the same round, which ends it: no need "
         "is at risk then (each need's bound is its dual), so nothing is regenerated and no round is added"
     ),
+    # matching/solvers/augment.py, the half outside the first sample (run in full on 2026-11-30)
+    **{(_A, fn, code, "1 -> 2"): _NEG for fn, code in _A_SENTINELS},
+    (_A, "_refill", "pred_hold = np.full(n_offers, -1, dtype=np.int64)", "unary minus removed"): _SENTINEL,
+    (_A, "_refill", "pred_off = np.full(n_needs, -1, dtype=np.int64)", "unary minus removed"): _SENTINEL,
+    (_A, "_augment", "pred_obj = np.full(n_offers, -1, dtype=np.int64)", "unary minus removed"): _SENTINEL,
+    (_A, "WarmMatching.__init__", "self._optr = np.zeros(self.M + 1, dtype=np.int64)", "1 -> 2"): _SPARE,
+    (_A, "WarmMatching.__init__", "self._en = np.zeros(0, dtype=np.int64)", "0 -> 1"): (
+        "the empty edge set's arrays read only through the pointers (all 0: no edge) or at chosen edges (none, an "
+        "empty mask); one more entry is never read (a fresh matching's solve and certificate are tested)"
+    ),
+    (_A, "_repair", "if val > best:", "> -> >="): "best set to a value equal to it",
+    (_A, "_repair", "if best > u[i]:", "> -> >="): "u set to a value equal to it",
+    (_A, "_repair", "if u[i] > 0:", "> -> >="): (
+        "an unmatched need of value 0 freed too: its search finds at best a path of value 0, so the matching "
+        "changes by a tie (another optimum of the same value, certified)"
+    ),
+    (_A, "_refill", "while size > 0:", "> -> >="): (
+        "one pop of the emptied heap: it returns the entry popped last (hk[0] is not overwritten when the heap "
+        "empties), whose offer is settled, so it is skipped; the size -1 ends the loop"
+    ),
+    (_A, "_pop", "if c + 1 < size and hk[c + 1] < hk[c]:", "+ -> -"): (
+        "c < size already holds (the loop broke otherwise), so c + 1 <= size: at most position size is read, which "
+        "still holds the entry being sifted down (its key equals lk): the same child is taken or the sift stops"
+    ),
+    (_A, "_augment", "if key >= best:", ">= -> >"): _TIE,
+    **{(_A, fn, code, "2 -> 3"): _SETTLED for fn, code in _A_SETTLED},
+    **{
+        (
+            _A,
+            fn,
+            "if ostate[k] == 2 and lam[k] < best:" if fn == "_refill" else "if ostate[j] == 2 and lam[j] < best:",
+            d,
+        ): (
+            "a labelled offer not settled when the search ends has a label of at least best (the search stops at "
+            "the first key >= best): it never moves, and a label equal to best moves by 0"
+        )
+        for fn in ("_refill", "_augment")
+        for d in ("and -> or", "< -> <=")
+    },
     # matching/solvers/auction.py (the entries of the first sample are with the kernels' below)
     (_AU, "_bid_phase", "if ptr[i + 1] > ptr[i]:", "> -> >="): (
         "a need without edges queued too finds nothing to bid for (e1 < 0) and leaves the queue: no bid, no "
